@@ -1,0 +1,88 @@
+/*
+ * linux.c - the "linux" profile: Linux 3.9 and later, as on 6.x kernels.
+ *
+ * The rule table, with sources (../shared/reference/linux.md):
+ *  - bind conflict: overlap (inet_rcv_saddr_equal) and not (SO_REUSEADDR on
+ *    both and the existing socket not listening) and not (SO_REUSEPORT on
+ *    both and same uid, or the existing one in TIME_WAIT)  [inet_bind_conflict,
+ *    §1c; observed matrix §1d]
+ *  - the uid is the creator's at socket() time [sock_i_uid(); OBS 3.3]
+ *  - options of an existing socket are read as latched at its bind (bucket
+ *    fastreuse caches; OBS 3.5)
+ *  - listen() re-runs get_port() with the socket listening; a conflict is
+ *    EADDRINUSE [inet_csk_listen_start(); OBS 3.1, 3.1b]
+ *  - ports below ip_unprivileged_port_start (1024) need privilege: EACCES
+ *  - IPV6_V6ONLY defaults to net.ipv6.bindv6only = 0; a specific IPv6 bind
+ *    forces it [__inet6_bind()]
+ *  - bind(0): random odd port, RA lower half first, relax=false; optional
+ *    ip_autobind_reuse second pass; exhausted -> EADDRINUSE [§1e, OBS C6, 3.6]
+ *  - TIME_WAIT lasts TCP_TIMEWAIT_LEN = 60 s, compile-time: no sysctl [§3]
+ */
+#include "linux_common.h"
+
+static const struct sm__linux_gen gen = {
+    .has_reuseport = true, /* SO_REUSEPORT since 3.9 */
+    .bind0_parity = true,  /* odd-first bind(0) scan since ~4.6 */
+};
+
+static sm_verdict lx_bind(const sm_bind_ctx *c) { return sm__linux_bind(&gen, c); }
+static sm_verdict lx_listen(const sm_bind_ctx *c) { return sm__linux_listen(&gen, c); }
+static sm_verdict lx_pick(sm_pick_ctx *c, uint16_t *port)
+{
+    return sm__linux_pick_port(&gen, c, port);
+}
+static sm_verdict lx_setsockopt(const sm_sock_view *s, sm_option o, int v1, int v2)
+{
+    return sm__linux_setsockopt(&gen, s, o, v1, v2);
+}
+
+static const sm_sysctl_def sysctls[] = {
+    {"net.ipv4.ip_local_port_range", 2, {SM_TUN_PORT_LO, SM_TUN_PORT_HI}, 1, 65535, 1,
+     "ephemeral port range (default 32768 60999)"},
+    {"net.ipv4.ip_unprivileged_port_start", 1, {SM_TUN_UNPRIV_PORT}, 0, 65535, 1,
+     "first port an ordinary user may bind (default 1024; since 4.11)"},
+    {"net.ipv4.ip_autobind_reuse", 1, {SM_TUN_AUTOBIND_REUSE}, 0, 1, 1,
+     "bind(0) may share a port between SO_REUSEADDR sockets when none is free"},
+    {"net.ipv4.tcp_tw_reuse", 1, {SM_TUN_TW_REUSE}, 0, 2, 1,
+     "connect() may reuse a TIME_WAIT 4-tuple: 0 never, 1 always, 2 loopback only (default)"},
+    {"net.ipv4.tcp_tw_reuse_delay", 1, {SM_TUN_TW_REUSE_DELAY_MS}, 1, 600000, 1,
+     "milliseconds a TIME_WAIT must age before tcp_tw_reuse (default 1000)"},
+    {"net.ipv4.tcp_rfc1337", 1, {SM_TUN_RFC1337}, 0, 1, 1,
+     "1: a RST does not end TIME_WAIT (default 0)"},
+    {"net.ipv4.tcp_max_tw_buckets", 1, {SM_TUN_MAX_TW}, 0, 1000000000, 1,
+     "TIME_WAIT entries per namespace before new ones are dropped"},
+    {"net.ipv4.tcp_fin_timeout", 1, {SM_TUN_FIN_TIMEOUT_MS}, 1, 100000, 1000,
+     "seconds an orphaned FIN_WAIT_2 lasts (default 60)"},
+    {"net.ipv4.tcp_timestamps", 1, {SM_TUN_TIMESTAMPS}, 0, 2, 1,
+     "TCP timestamps (default 1)"},
+    {"net.ipv6.bindv6only", 1, {SM_TUN_V6ONLY_DEFAULT}, 0, 1, 1,
+     "IPV6_V6ONLY of new AF_INET6 sockets (default 0)"},
+};
+
+const sm_profile sm_profile_linux = {
+    .name = "linux",
+    .summary = "Linux 3.9 and later (SO_REUSEPORT; rules as on 6.x kernels)",
+    .sysctls = sysctls,
+    .n_sysctls = sizeof sysctls / sizeof sysctls[0],
+    .defaults = {
+        [SM_TUN_PORT_LO] = 32768,         /* ip_local_port_range, 6.x docs */
+        [SM_TUN_PORT_HI] = 60999,
+        [SM_TUN_UNPRIV_PORT] = 1024,      /* PROT_SOCK */
+        [SM_TUN_AUTOBIND_REUSE] = 0,
+        [SM_TUN_TIME_WAIT_MS] = 60000,    /* TCP_TIMEWAIT_LEN, include/net/tcp.h */
+        [SM_TUN_TW_REUSE] = 2,            /* loopback only, default since ~4.19 */
+        [SM_TUN_TW_REUSE_DELAY_MS] = 1000,
+        [SM_TUN_RFC1337] = 0,
+        [SM_TUN_MAX_TW] = 131072,         /* ehash_entries/2; machine-dependent */
+        [SM_TUN_FIN_TIMEOUT_MS] = 60000,  /* TCP_FIN_TIMEOUT */
+        [SM_TUN_TIMESTAMPS] = 1,
+        [SM_TUN_NOLOCALTIMEWAIT] = 0,
+        [SM_TUN_V6ONLY_DEFAULT] = 0,      /* net.ipv6.bindv6only */
+        [SM_TUN_RANDOM_PORTS] = 1,
+    },
+    .native_err_name = NULL,
+    .setsockopt = lx_setsockopt,
+    .bind = lx_bind,
+    .listen = lx_listen,
+    .pick_port = lx_pick,
+};

@@ -1,0 +1,371 @@
+/*
+ * linux_common.c - Linux bind/listen/autobind rules, both generations.
+ *
+ * Models (see ../shared/reference/linux.md §0-§1):
+ *   overlap()      inet_rcv_saddr_equal(match_wildcard=true), §0.1
+ *   tcp_conflict() inet_bind_conflict(): SO_REUSEADDR on both and the
+ *                  existing socket not listening, or (3.9+) SO_REUSEPORT on
+ *                  both with the same uid or an existing TIME_WAIT, §1c/§1d
+ *   udp_conflict() udp_lib_lport_inuse(): no state dependence, §1c
+ *   autobind       inet_csk_find_open_port(): relax=false, any overlapping
+ *                  owner blocks a candidate; ip_autobind_reuse second pass.
+ * Every verdict names the rule and the kernel function it comes from.
+ */
+#include "linux_common.h"
+
+#include <string.h>
+
+/* ---- address overlap (§0.1, observed matrix on 6.18) ------------------- */
+
+enum lx_kind {
+    LX_V4,        /* AF_INET, or a v4-mapped address on AF_INET6 */
+    LX_V6_DUAL,   /* AF_INET6 :: with IPV6_V6ONLY=0: both stacks */
+    LX_V6_ANY6,   /* AF_INET6 :: with IPV6_V6ONLY=1 */
+    LX_V6_ADDR    /* a specific IPv6 address (forces V6ONLY, __inet6_bind) */
+};
+
+static enum lx_kind kind_of(int family, const sm_addr *a, bool v6only)
+{
+    if (family == 4 || sm_addr_is_v4mapped(a))
+        return LX_V4;
+    if (sm_addr_is_any(a))
+        return v6only ? LX_V6_ANY6 : LX_V6_DUAL;
+    return LX_V6_ADDR;
+}
+
+static bool v4_overlap(const sm_addr *a, const sm_addr *b)
+{
+    uint32_t x = 0, y = 0;
+    sm_addr_v4(a, &x);
+    sm_addr_v4(b, &y);
+    return x == 0 || y == 0 || x == y;
+}
+
+/* N asks for n_addr; E holds e_addr (its current local address: a
+ * wildcard-bound socket becomes specific once connect() picks a source,
+ * tcp_v4_connect()). */
+static bool overlap(const sm_sock_view *n, const sm_addr *n_addr,
+                    const sm_sock_view *e)
+{
+    enum lx_kind kn = kind_of(n->family, n_addr, n->now.v6only);
+    enum lx_kind ke = kind_of(e->family, &e->local_addr, e->at_bind.v6only);
+    if (kn == LX_V6_DUAL || ke == LX_V6_DUAL)
+        return true; /* :: without V6ONLY overlaps everything */
+    if (kn == LX_V4 && ke == LX_V4)
+        return v4_overlap(n_addr, &e->local_addr);
+    if (kn == LX_V4 || ke == LX_V4)
+        return false; /* v4 never meets a v6-only socket */
+    if (kn == LX_V6_ANY6 || ke == LX_V6_ANY6)
+        return true; /* :: V6ONLY overlaps every non-mapped v6 address */
+    return sm_addr_equal(n_addr, &e->local_addr);
+}
+
+/* ---- conflict decisions ----------------------------------------------- */
+
+enum lx_mode {
+    LX_EXPLICIT,   /* bind(port), listen re-check: relax=true */
+    LX_AUTOBIND,   /* inet_csk_find_open_port first pass: relax=false */
+    LX_AUTOREUSE   /* ip_autobind_reuse=1 second pass */
+};
+
+static const char r_no_overlap[] =
+    "no owner of this port overlaps the address (different specific addresses, "
+    "or IPv4 vs a V6ONLY socket) [Linux inet_rcv_saddr_equal()]";
+static const char r_free[] = "no other socket holds this port";
+static const char r_ra_both[] =
+    "both sockets set SO_REUSEADDR and the existing one is not listening "
+    "[Linux inet_bind_conflict(), net/ipv4/inet_connection_sock.c]";
+static const char r_rp_both[] =
+    "both sockets set SO_REUSEPORT and belong to the same user (or the existing "
+    "one is a TIME_WAIT entry) [Linux inet_bind_conflict(), sk_reuseport]";
+static const char r_tcp_conflict[] =
+    "an overlapping socket holds the port and neither exception applies: "
+    "SO_REUSEADDR needs it on both and no listener; SO_REUSEPORT needs it on "
+    "both and the same user [Linux inet_bind_conflict()]";
+static const char r_tcp_conflict38[] =
+    "an overlapping socket holds the port; only SO_REUSEADDR on both with no "
+    "listener lets them share [Linux 3.8 inet_csk_bind_conflict()]";
+static const char r_listen_conflict[] =
+    "listen() re-checks the port: an overlapping owner shares it only through "
+    "SO_REUSEADDR on both with no listener, or SO_REUSEPORT on both and the same "
+    "user [Linux inet_csk_listen_start() -> get_port()]";
+static const char r_udp_ra[] =
+    "UDP: both sockets set SO_REUSEADDR, which on UDP shares the port "
+    "[Linux udp_lib_lport_inuse(), net/ipv4/udp.c]";
+static const char r_udp_rp[] =
+    "UDP: both sockets set SO_REUSEPORT and belong to the same user "
+    "[Linux udp_lib_lport_inuse()]";
+static const char r_udp_conflict[] =
+    "UDP: an overlapping socket holds the port without SO_REUSEADDR on both "
+    "(or SO_REUSEPORT on both, same user) [Linux udp_lib_lport_inuse()]";
+static const char r_auto_busy[] =
+    "bind(port 0) takes only a port no overlapping socket holds, whatever "
+    "the options [Linux inet_csk_find_open_port(), relax=false]";
+
+/* Does E stop N?  Sets *why to the deciding rule either way. */
+static bool conflicts(const struct sm__linux_gen *g, const sm_sock_view *n,
+                      const sm_addr *n_addr, const sm_sock_view *e,
+                      enum lx_mode mode, const char **why)
+{
+    if (!overlap(n, n_addr, e)) {
+        *why = r_no_overlap;
+        return false;
+    }
+    /* N's options are read now; E's as latched when it bound (the bucket's
+     * fastreuse/fastreuseport caches make later changes unreliable: §1c,
+     * OBS 3.5); a TIME_WAIT entry carries the options of the closing socket
+     * (inet_twsk_alloc()). */
+    bool n_ra = n->now.reuseaddr, e_ra = e->at_bind.reuseaddr;
+    bool n_rp = g->has_reuseport && n->now.reuseport;
+    bool e_rp = g->has_reuseport && e->at_bind.reuseport;
+    bool same_user = n->uid == e->uid;
+
+    if (n->proto == SM_UDP) {
+        /* UDP applies one rule to explicit and automatic binds alike
+         * (udp_lib_get_port() collects ports through udp_lib_lport_inuse()). */
+        if (n_ra && e_ra) {
+            *why = r_udp_ra;
+            return false;
+        }
+        if (n_rp && e_rp && same_user) {
+            *why = r_udp_rp;
+            return false;
+        }
+        *why = r_udp_conflict;
+        return true;
+    }
+    if (mode == LX_AUTOBIND) {
+        *why = r_auto_busy;
+        return true;
+    }
+    bool e_listen = e->state == SM_LISTEN;
+    if (mode == LX_AUTOREUSE) {
+        /* Second pass with ip_autobind_reuse=1: SO_REUSEADDR sharing only, and
+         * never for two SO_REUSEPORT sockets of one user ("forbid more than
+         * one SO_REUSEADDR+SO_REUSEPORT socket per euid", selftest
+         * reuseaddr_ports_exhausted). */
+        if (n_ra && e_ra && !e_listen &&
+            !(n_rp && e_rp && (e->time_wait || same_user))) {
+            *why = r_ra_both;
+            return false;
+        }
+        *why = r_auto_busy;
+        return true;
+    }
+    if (n_ra && e_ra && !e_listen) {
+        *why = r_ra_both;
+        return false;
+    }
+    if (n_rp && e_rp && (e->time_wait || same_user)) {
+        *why = r_rp_both;
+        return false;
+    }
+    *why = g->has_reuseport ? r_tcp_conflict : r_tcp_conflict38;
+    return true;
+}
+
+/* The first conflicting owner by age, for a deterministic culprit. */
+static int first_conflict(const struct sm__linux_gen *g, const sm_bind_ctx *c,
+                          enum lx_mode mode, const char **why)
+{
+    int found = -1;
+    const char *ok_why = NULL, *bad_why = NULL;
+    for (size_t i = 0; i < c->n_owners; i++) {
+        const char *w;
+        if (conflicts(g, &c->self, &c->self.bound_addr, &c->owners[i], mode, &w)) {
+            if (found < 0 || c->owners[i].seq < c->owners[found].seq) {
+                found = (int)i;
+                bad_why = w;
+            }
+        } else if (!ok_why || w != r_no_overlap) {
+            ok_why = w; /* prefer naming the sharing rule over "no overlap" */
+        }
+    }
+    *why = found >= 0 ? bad_why : (ok_why ? ok_why : r_free);
+    return found;
+}
+
+static const char r_priv[] =
+    "ports below net.ipv4.ip_unprivileged_port_start (1024) need "
+    "CAP_NET_BIND_SERVICE [Linux __inet_bind(), af_inet.c]";
+static const char r_mapped_v6only[] =
+    "a V6ONLY socket cannot bind a v4-mapped address [Linux __inet6_bind()]";
+
+sm_verdict sm__linux_bind(const struct sm__linux_gen *g, const sm_bind_ctx *c)
+{
+    const sm_sock_view *n = &c->self;
+    if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
+        return sm__fail(SM_EINVAL, r_mapped_v6only, -1);
+    /* inet_port_requires_bind_service(): checked before the bind table. */
+    if (n->port < c->tun[SM_TUN_UNPRIV_PORT] && !n->privileged)
+        return sm__fail(SM_EACCES, r_priv, -1);
+    const char *why;
+    int k = first_conflict(g, c, LX_EXPLICIT, &why);
+    if (k >= 0)
+        return sm__fail(SM_EADDRINUSE, why, k);
+    return sm__ok(why);
+}
+
+sm_verdict sm__linux_listen(const struct sm__linux_gen *g, const sm_bind_ctx *c)
+{
+    /* inet_csk_listen_start() sets LISTEN and calls get_port() again; the
+     * rule is the explicit-port one, with N now listening (which matters
+     * only when another socket re-checks against it later). */
+    const char *why;
+    int k = first_conflict(g, c, LX_EXPLICIT, &why);
+    if (k >= 0)
+        return sm__fail(SM_EADDRINUSE, r_listen_conflict, k);
+    return sm__ok(c->n_owners ? why
+                              : "listen() re-checks the port: no other socket holds it "
+                                "[Linux inet_csk_listen_start()]");
+}
+
+/* ---- ephemeral ports --------------------------------------------------- */
+
+static bool port_free(const struct sm__linux_gen *g, sm_pick_ctx *pc,
+                      uint16_t port, enum lx_mode mode)
+{
+    sm_bind_ctx bc;
+    const char *why;
+    sm__pick_port_ctx(pc, port, &bc);
+    return first_conflict(g, &bc, mode, &why) < 0;
+}
+
+/* Modern inet_csk_find_open_port(): a random odd offset in [low, high),
+ * step 2, then the even ports (connect() prefers even ones: opposite
+ * parity, __inet_hash_connect()); with SO_REUSEADDR the lower half of the
+ * range first.  OBS C6: 200/200 odd; with RA all below the middle. */
+static bool scan_parity(const struct sm__linux_gen *g, sm_pick_ctx *pc,
+                        uint32_t low, uint32_t high, enum lx_mode mode,
+                        uint16_t *out)
+{
+    uint32_t remaining = high - low;
+    if (remaining > 1)
+        remaining &= ~1u;
+    if (remaining == 0)
+        return false;
+    uint32_t offset = (uint32_t)(sm__pick_rand(pc) % remaining) | 1u;
+    for (;;) {
+        uint32_t port = low + offset;
+        for (uint32_t i = 0; i < remaining; i += 2, port += 2) {
+            if (port >= high)
+                port -= remaining;
+            if (port_free(g, pc, (uint16_t)port, mode)) {
+                *out = (uint16_t)port;
+                return true;
+            }
+        }
+        offset--;
+        if (offset & 1u)
+            return false;
+    }
+}
+
+static bool scan_linear(const struct sm__linux_gen *g, sm_pick_ctx *pc,
+                        uint32_t low, uint32_t high, enum lx_mode mode,
+                        uint16_t *out)
+{
+    uint32_t remaining = high - low;
+    if (remaining == 0)
+        return false;
+    uint32_t start = (uint32_t)(sm__pick_rand(pc) % remaining);
+    for (uint32_t i = 0; i < remaining; i++) {
+        uint32_t port = low + (start + i) % remaining;
+        if (port_free(g, pc, (uint16_t)port, mode)) {
+            *out = (uint16_t)port;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool scan_tcp(const struct sm__linux_gen *g, sm_pick_ctx *pc,
+                     uint32_t low, uint32_t high, enum lx_mode mode,
+                     uint16_t *out)
+{
+    if (!g->bind0_parity)
+        return scan_linear(g, pc, low, high, mode, out);
+    if (sm__pick_self(pc)->now.reuseaddr && high - low > 1) {
+        uint32_t half = low + (((high - low) >> 2) << 1);
+        return scan_parity(g, pc, low, half, mode, out) ||
+               scan_parity(g, pc, half, high, mode, out);
+    }
+    return scan_parity(g, pc, low, high, mode, out);
+}
+
+static const char r_pick_tcp[] =
+    "bind(port 0): a random odd port of net.ipv4.ip_local_port_range that no "
+    "overlapping socket holds (SO_REUSEADDR: lower half first) "
+    "[Linux inet_csk_find_open_port()]";
+static const char r_pick_tcp38[] =
+    "bind(port 0): a random start in net.ipv4.ip_local_port_range, then the "
+    "next port no overlapping socket holds [Linux 3.8 inet_csk_get_port()]";
+static const char r_pick_reuse[] =
+    "bind(port 0): every port is held; ip_autobind_reuse=1 shares one with "
+    "SO_REUSEADDR sockets [Linux inet_csk_find_open_port(), second pass]";
+static const char r_pick_udp[] =
+    "bind(port 0): a random port of the range that the UDP bind rule allows "
+    "[Linux udp_lib_get_port()]";
+static const char r_exhausted[] =
+    "no ephemeral port is free: TCP and UDP bind(0)/listen() fail with "
+    "EADDRINUSE [Linux inet_csk_get_port(), udp_lib_get_port(); OBS C4]";
+
+sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *pc,
+                               uint16_t *port)
+{
+    const int64_t *tun = sm__pick_tun(pc);
+    uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
+    uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1; /* exclusive */
+    if (high <= low)
+        return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
+    if (sm__pick_self(pc)->proto == SM_UDP) {
+        if (scan_linear(g, pc, low, high, LX_EXPLICIT, port))
+            return sm__ok(r_pick_udp);
+        return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
+    }
+    if (scan_tcp(g, pc, low, high, LX_AUTOBIND, port))
+        return sm__ok(g->bind0_parity ? r_pick_tcp : r_pick_tcp38);
+    if (g->has_reuseport && tun[SM_TUN_AUTOBIND_REUSE] &&
+        scan_tcp(g, pc, low, high, LX_AUTOREUSE, port))
+        return sm__ok(r_pick_reuse);
+    return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
+}
+
+/* ---- socket options ---------------------------------------------------- */
+
+sm_verdict sm__linux_setsockopt(const struct sm__linux_gen *g,
+                                const sm_sock_view *s, sm_option opt, int v1,
+                                int v2)
+{
+    (void)v1;
+    (void)v2;
+    switch (opt) {
+    case SM_SO_REUSEADDR:
+        return sm__ok("SO_REUSEADDR sets sk_reuse [Linux sock_setsockopt()]");
+    case SM_SO_REUSEPORT:
+        if (!g->has_reuseport)
+            return sm__fail(SM_ENOPROTOOPT,
+                            "SO_REUSEPORT arrived in Linux 3.9 [commit c617f398edd4]", -1);
+        return sm__ok("SO_REUSEPORT sets sk_reuseport [Linux sock_setsockopt()]");
+    case SM_IPV6_V6ONLY:
+        if (s->family != 6)
+            return sm__fail(SM_ENOPROTOOPT,
+                            "IPPROTO_IPV6 options do not exist on an AF_INET socket "
+                            "[Linux ip_setsockopt()]", -1);
+        if (s->bound)
+            return sm__fail(SM_EINVAL,
+                            "IPV6_V6ONLY cannot change once the socket is bound "
+                            "[Linux do_ipv6_setsockopt(): inet_num set]", -1);
+        return sm__ok("IPV6_V6ONLY sets sk_ipv6only [Linux do_ipv6_setsockopt()]");
+    case SM_SO_LINGER:
+        return sm__ok("SO_LINGER stores sk_lingertime [Linux sock_setsockopt()]");
+    case SM_SO_REUSEPORT_LB:
+    case SM_SO_EXCLUSIVEADDRUSE:
+    case SM_SO_EXCLBIND:
+    default:
+        return sm__fail(SM_ENOPROTOOPT,
+                        "Linux has no such option (FreeBSD SO_REUSEPORT_LB, Windows "
+                        "SO_EXCLUSIVEADDRUSE, Solaris SO_EXCLBIND) [Linux sock_setsockopt()]",
+                        -1);
+    }
+}

@@ -1,0 +1,28 @@
+/*
+ * linux_common.h - the bind rules shared by the linux and linux-3.8 profiles.
+ *
+ * Linux decides binds in inet_csk_get_port() / inet_bind_conflict() (TCP,
+ * net/ipv4/inet_connection_sock.c) and udp_lib_lport_inuse() (UDP,
+ * net/ipv4/udp.c).  The two generations differ in one term: SO_REUSEPORT
+ * (3.9+).  Each profile file says which generation it is through this
+ * struct; the rule text lives in linux_common.c.
+ */
+#ifndef SM_LINUX_COMMON_H
+#define SM_LINUX_COMMON_H
+
+#include "sm_profile.h"
+
+struct sm__linux_gen {
+    bool has_reuseport;    /* SO_REUSEPORT exists (3.9+) */
+    bool bind0_parity;     /* bind(0) scans odd ports first, halves by RA (4.6+) */
+};
+
+sm_verdict sm__linux_bind(const struct sm__linux_gen *g, const sm_bind_ctx *c);
+sm_verdict sm__linux_listen(const struct sm__linux_gen *g, const sm_bind_ctx *c);
+sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *c,
+                               uint16_t *port);
+sm_verdict sm__linux_setsockopt(const struct sm__linux_gen *g,
+                                const sm_sock_view *s, sm_option opt, int v1,
+                                int v2);
+
+#endif

@@ -1,0 +1,221 @@
+/*
+ * sm.h - the public interface of the sockmodel engine.
+ *
+ * sockmodel is a deterministic, in-process model of how operating systems
+ * decide socket calls: a world of hosts (each with its own addresses and
+ * its own port tables), users, processes and sockets, driven by a virtual
+ * clock.  Every rule that differs between operating systems lives in an OS
+ * profile (see sm_profile.h and osmodels/); this header is what callers
+ * (the scenario runner, tests, benchmarks) use.
+ *
+ * Conventions: functions return an sm_result by value; err == SM_OK means
+ * success.  Identifiers of hosts, users, processes and sockets are small
+ * integers (sm_id) valid for the life of the world.
+ */
+#ifndef SM_H
+#define SM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Portable error names (POSIX spelling).  Windows profiles also give each a
+ * native WSAE* name through sm_profile_err_name(). */
+typedef enum sm_err {
+    SM_OK = 0,
+    SM_EADDRINUSE,
+    SM_EADDRNOTAVAIL,
+    SM_EACCES,
+    SM_EINVAL,
+    SM_EISCONN,
+    SM_ENOTCONN,
+    SM_ENOPROTOOPT,
+    SM_EOPNOTSUPP,
+    SM_ECONNREFUSED,
+    SM_ECONNRESET,
+    SM_ECONNABORTED,
+    SM_EINPROGRESS,
+    SM_EALREADY,
+    SM_EWOULDBLOCK, /* == EAGAIN */
+    SM_ENOBUFS,
+    SM_EAFNOSUPPORT,
+    SM_ETIMEDOUT,
+    SM_EPIPE,
+    SM_EBADF,
+    SM_EPERM,
+    SM_ENETUNREACH,
+    SM_EFAULT,
+    SM_EPROTO,
+    SM_ENOSYS, /* the model cannot do this call yet */
+    SM_ERR_COUNT
+} sm_err;
+
+/* "EADDRINUSE", ...; "ok" for SM_OK. */
+const char *sm_err_name(sm_err e);
+/* Parses a portable name ("EAGAIN" is an alias of EWOULDBLOCK) or "ok". */
+bool sm_err_parse(const char *name, sm_err *out);
+
+/* ---- addresses --------------------------------------------------------- */
+
+/* An IPv4 (family 4, bytes b[0..3]) or IPv6 (family 6, b[0..15]) address. */
+typedef struct sm_addr {
+    uint8_t family;
+    uint8_t b[16];
+} sm_addr;
+
+typedef struct sm_endpoint {
+    sm_addr addr;
+    uint16_t port;
+} sm_endpoint;
+
+/* Parse "a.b.c.d" or an IPv6 literal (no brackets).  len = bytes of s. */
+bool sm_addr_parse(const char *s, size_t len, sm_addr *out);
+/* Parse "a.b.c.d:P" or "[v6]:P".  On failure *why says what was wrong. */
+bool sm_endpoint_parse(const char *s, size_t len, sm_endpoint *out,
+                       const char **why);
+/* Text forms; return the length written (buffers of SM_EP_STRLEN suffice). */
+#define SM_EP_STRLEN 56
+size_t sm_addr_format(const sm_addr *a, char *buf, size_t n);
+size_t sm_endpoint_format(const sm_endpoint *ep, char *buf, size_t n);
+
+bool sm_addr_equal(const sm_addr *a, const sm_addr *b);
+bool sm_addr_is_any(const sm_addr *a);      /* 0.0.0.0 or :: */
+bool sm_addr_is_v4mapped(const sm_addr *a); /* ::ffff:a.b.c.d */
+bool sm_addr_is_loopback(const sm_addr *a); /* 127/8, ::1, mapped 127/8 */
+bool sm_addr_is_multicast(const sm_addr *a);
+/* The IPv4 address of a v4 or v4-mapped address (host byte order). */
+bool sm_addr_v4(const sm_addr *a, uint32_t *out);
+sm_addr sm_addr_any(int family);
+
+/* ---- sockets ----------------------------------------------------------- */
+
+typedef enum sm_proto { SM_TCP = 0, SM_UDP = 1 } sm_proto;
+
+/* RFC 9293 states; SM_CLOSED also stands for "created or bound, idle". */
+typedef enum sm_tcp_state {
+    SM_CLOSED = 0,
+    SM_LISTEN,
+    SM_SYN_SENT,
+    SM_SYN_RECEIVED,
+    SM_ESTABLISHED,
+    SM_FIN_WAIT_1,
+    SM_FIN_WAIT_2,
+    SM_CLOSE_WAIT,
+    SM_CLOSING,
+    SM_LAST_ACK,
+    SM_TIME_WAIT,
+    SM_STATE_COUNT
+} sm_tcp_state;
+
+const char *sm_state_name(sm_tcp_state s);
+bool sm_state_parse(const char *name, sm_tcp_state *out);
+
+typedef enum sm_option {
+    SM_SO_REUSEADDR = 0,
+    SM_SO_REUSEPORT,
+    SM_SO_REUSEPORT_LB,
+    SM_SO_EXCLUSIVEADDRUSE,
+    SM_SO_EXCLBIND,
+    SM_IPV6_V6ONLY,
+    SM_SO_LINGER,
+    SM_OPT_COUNT
+} sm_option;
+
+const char *sm_option_name(sm_option o);
+bool sm_option_parse(const char *name, sm_option *out);
+/* Number of values the option takes in a scenario (SO_LINGER: 2). */
+int sm_option_arity(sm_option o);
+
+/* ---- profiles ---------------------------------------------------------- */
+
+typedef struct sm_profile sm_profile;
+
+size_t sm_profile_count(void);
+const sm_profile *sm_profile_at(size_t i);
+const sm_profile *sm_profile_find(const char *name);
+const char *sm_profile_name(const sm_profile *p);
+const char *sm_profile_summary(const sm_profile *p);
+/* The name this OS gives the error: WSAEADDRINUSE under Windows. */
+const char *sm_profile_err_name(const sm_profile *p, sm_err e);
+/* True if NAME (portable or native) names error e under profile p. */
+bool sm_profile_err_matches(const sm_profile *p, sm_err e, const char *name);
+
+/* ---- the world --------------------------------------------------------- */
+
+typedef uint32_t sm_id;
+#define SM_NONE ((sm_id)0xffffffffu)
+
+typedef struct sm_world sm_world;
+
+/* A fresh world under profile p; seed drives every random choice. */
+sm_world *sm_world_new(const sm_profile *p, uint64_t seed);
+void sm_world_free(sm_world *w);
+const sm_profile *sm_world_profile(const sm_world *w);
+
+/* Hosts: every host has 127.0.0.1 and ::1. */
+sm_id sm_host_add(sm_world *w, const char *name);
+sm_id sm_host_find(const sm_world *w, const char *name);
+/* Adds an address; false if the host has it already. */
+bool sm_host_add_addr(sm_world *w, sm_id host, const sm_addr *a);
+bool sm_host_has_addr(const sm_world *w, sm_id host, const sm_addr *a);
+const char *sm_host_name(const sm_world *w, sm_id host);
+
+/* Users: "root" is the privileged user (uid 0); any other name gets its
+ * own uid, 1000 upwards in order of first use. */
+sm_id sm_user_get(sm_world *w, const char *name);
+uint32_t sm_user_uid(const sm_world *w, sm_id user);
+
+/* Processes live on one host and belong to the user that created them. */
+sm_id sm_proc_get(sm_world *w, sm_id host, const char *name, sm_id user);
+
+/* Set a tunable of a host.  Returns NULL on success, else a message
+ * ("unknown key ...", "value out of range ..."). */
+const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
+                      const char *const *values, size_t nvalues);
+
+/* The result of a call, with the reason a teacher can read. */
+typedef struct sm_result {
+    sm_err err;
+    const char *rule; /* static: which rule decided, and its source */
+    sm_id culprit;    /* the socket it conflicted with, or SM_NONE */
+    bool culprit_tw;  /* the culprit is a TIME_WAIT entry of that socket */
+    uint16_t port;    /* port picked (bind to port 0, autobind), or 0 */
+} sm_result;
+
+sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
+                    const char *name, sm_id *out);
+sm_result sm_setsockopt(sm_world *w, sm_id s, sm_option opt, int v1, int v2);
+sm_result sm_bind(sm_world *w, sm_id s, const sm_endpoint *ep);
+sm_result sm_listen(sm_world *w, sm_id s, int backlog);
+sm_result sm_close(sm_world *w, sm_id s);
+sm_result sm_proc_exit(sm_world *w, sm_id proc);
+
+/* Connection calls: see sm_tcp.c (SM_ENOSYS until the model has them). */
+sm_result sm_connect(sm_world *w, sm_id s, const sm_endpoint *ep);
+sm_result sm_accept(sm_world *w, sm_id s, const char *name, sm_id *out);
+sm_result sm_send(sm_world *w, sm_id s, uint64_t bytes);
+sm_result sm_recv(sm_world *w, sm_id s, uint64_t bytes);
+sm_result sm_shutdown(sm_world *w, sm_id s, bool rd, bool wr);
+
+/* Virtual time, in nanoseconds since the world began. */
+uint64_t sm_now(const sm_world *w);
+void sm_advance(sm_world *w, uint64_t ns);
+
+/* Observations. */
+sm_id sm_sock_find(const sm_world *w, const char *name);
+const char *sm_sock_name(const sm_world *w, sm_id s);
+sm_tcp_state sm_sock_state(const sm_world *w, sm_id s);
+bool sm_sock_local(const sm_world *w, sm_id s, sm_endpoint *out);
+int sm_sock_pending(const sm_world *w, sm_id s);
+sm_id sm_sock_host(const sm_world *w, sm_id s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SM_H */

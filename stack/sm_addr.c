@@ -1,0 +1,176 @@
+/*
+ * sm_addr.c - IPv4/IPv6 addresses and endpoints.
+ *
+ * Parsing and printing of the scenario forms (a.b.c.d:P, [v6]:P) and the
+ * address classes every OS rule needs: wildcard, v4-mapped, loopback,
+ * multicast.  Which classes overlap for a bind is an OS rule and lives in
+ * the profiles.
+ */
+#include "sm.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+bool sm_addr_parse(const char *s, size_t len, sm_addr *out)
+{
+    char buf[64];
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    memset(out, 0, sizeof *out);
+    if (memchr(buf, ':', len)) {
+        if (inet_pton(AF_INET6, buf, out->b) != 1)
+            return false;
+        out->family = 6;
+        return true;
+    }
+    if (inet_pton(AF_INET, buf, out->b) != 1)
+        return false;
+    out->family = 4;
+    return true;
+}
+
+static bool parse_port(const char *s, size_t len, uint16_t *out)
+{
+    if (len == 0 || len > 5)
+        return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (v > 65535)
+        return false;
+    *out = (uint16_t)v;
+    return true;
+}
+
+bool sm_endpoint_parse(const char *s, size_t len, sm_endpoint *out,
+                       const char **why)
+{
+    const char *colon;
+    sm_addr a;
+    memset(out, 0, sizeof *out);
+    if (len > 0 && s[0] == '[') {
+        const char *close = memchr(s, ']', len);
+        if (!close) {
+            *why = "missing ']' after the IPv6 address";
+            return false;
+        }
+        if (!sm_addr_parse(s + 1, (size_t)(close - s - 1), &a) ||
+            a.family != 6) {
+            *why = "not an IPv6 address inside [ ]";
+            return false;
+        }
+        colon = close + 1;
+        if (colon >= s + len || *colon != ':') {
+            *why = "missing ':PORT' after ']'";
+            return false;
+        }
+    } else {
+        colon = NULL;
+        for (size_t i = len; i > 0; i--) {
+            if (s[i - 1] == ':') {
+                colon = s + i - 1;
+                break;
+            }
+        }
+        if (!colon) {
+            *why = "missing ':PORT'";
+            return false;
+        }
+        if (memchr(s, ':', (size_t)(colon - s))) {
+            *why = "an IPv6 address must be written in brackets: [ADDR]:PORT";
+            return false;
+        }
+        if (!sm_addr_parse(s, (size_t)(colon - s), &a) || a.family != 4) {
+            *why = "not an IPv4 address";
+            return false;
+        }
+    }
+    if (!parse_port(colon + 1, (size_t)(s + len - colon - 1), &out->port)) {
+        *why = "the port must be a number from 0 to 65535";
+        return false;
+    }
+    out->addr = a;
+    return true;
+}
+
+size_t sm_addr_format(const sm_addr *a, char *buf, size_t n)
+{
+    char tmp[INET6_ADDRSTRLEN];
+    if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->b, tmp, sizeof tmp))
+        snprintf(tmp, sizeof tmp, "?");
+    int k = snprintf(buf, n, "%s", tmp);
+    return k < 0 ? 0 : (size_t)k;
+}
+
+size_t sm_endpoint_format(const sm_endpoint *ep, char *buf, size_t n)
+{
+    char tmp[INET6_ADDRSTRLEN];
+    sm_addr_format(&ep->addr, tmp, sizeof tmp);
+    int k = ep->addr.family == 6 ? snprintf(buf, n, "[%s]:%u", tmp, ep->port)
+                                 : snprintf(buf, n, "%s:%u", tmp, ep->port);
+    return k < 0 ? 0 : (size_t)k;
+}
+
+bool sm_addr_equal(const sm_addr *a, const sm_addr *b)
+{
+    size_t len = a->family == 6 ? 16 : 4;
+    return a->family == b->family && memcmp(a->b, b->b, len) == 0;
+}
+
+static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+bool sm_addr_is_v4mapped(const sm_addr *a)
+{
+    return a->family == 6 && memcmp(a->b, mapped_prefix, 12) == 0;
+}
+
+bool sm_addr_is_any(const sm_addr *a)
+{
+    static const uint8_t zero[16];
+    return memcmp(a->b, zero, a->family == 6 ? 16 : 4) == 0;
+}
+
+bool sm_addr_v4(const sm_addr *a, uint32_t *out)
+{
+    const uint8_t *p;
+    if (a->family == 4)
+        p = a->b;
+    else if (sm_addr_is_v4mapped(a))
+        p = a->b + 12;
+    else
+        return false;
+    *out = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           (uint32_t)p[3];
+    return true;
+}
+
+bool sm_addr_is_loopback(const sm_addr *a)
+{
+    static const uint8_t v6lo[16] = {[15] = 1};
+    uint32_t v4;
+    if (sm_addr_v4(a, &v4))
+        return (v4 >> 24) == 127;
+    return memcmp(a->b, v6lo, 16) == 0;
+}
+
+bool sm_addr_is_multicast(const sm_addr *a)
+{
+    uint32_t v4;
+    if (sm_addr_v4(a, &v4))
+        return (v4 >> 28) == 0xe;
+    return a->b[0] == 0xff;
+}
+
+sm_addr sm_addr_any(int family)
+{
+    sm_addr a;
+    memset(&a, 0, sizeof a);
+    a.family = (uint8_t)(family == 6 ? 6 : 4);
+    return a;
+}

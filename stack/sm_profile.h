@@ -1,0 +1,184 @@
+/*
+ * sm_profile.h - the interface between the engine and an OS profile.
+ *
+ * The engine (stack/) keeps the tables: hosts, sockets, the bind table keyed
+ * by (host, protocol, port), the virtual clock.  It never asks which OS it
+ * models.  Everything that differs between operating systems is a value or a
+ * function of struct sm_profile, the way SQLite's VFS isolates the OS layer.
+ *
+ * A profile sees sockets only through sm_sock_view: a read-only snapshot of
+ * what that OS's kernel would know about a socket (or TIME_WAIT entry) that
+ * holds a port.  Decisions come back as an sm_verdict: an error (or SM_OK),
+ * the rule that decided (a static string naming the kernel function, page
+ * or test it comes from) and, for a conflict, which owner caused it.
+ */
+#ifndef SM_PROFILE_H
+#define SM_PROFILE_H
+
+#include "sm.h"
+
+/* Generic tunable slots.  Each profile maps its own sysctl names onto them
+ * (net.ipv4.ip_local_port_range -> PORT_LO/PORT_HI, net.inet.tcp.msl ->
+ * TIME_WAIT_MS with scale 2, ...) and gives their defaults. */
+enum sm_tunable {
+    SM_TUN_PORT_LO = 0,      /* ephemeral range, first port */
+    SM_TUN_PORT_HI,          /* ephemeral range, last port */
+    SM_TUN_UNPRIV_PORT,      /* first port an ordinary user may bind */
+    SM_TUN_AUTOBIND_REUSE,   /* Linux net.ipv4.ip_autobind_reuse */
+    SM_TUN_TIME_WAIT_MS,     /* length of TIME_WAIT (2MSL) */
+    SM_TUN_TW_REUSE,         /* Linux net.ipv4.tcp_tw_reuse 0/1/2 */
+    SM_TUN_TW_REUSE_DELAY_MS,/* Linux net.ipv4.tcp_tw_reuse_delay */
+    SM_TUN_RFC1337,          /* 1: a RST does not kill TIME_WAIT */
+    SM_TUN_MAX_TW,           /* cap on TIME_WAIT entries per host */
+    SM_TUN_FIN_TIMEOUT_MS,   /* orphaned FIN_WAIT_2 timeout */
+    SM_TUN_TIMESTAMPS,       /* TCP timestamps in use */
+    SM_TUN_NOLOCALTIMEWAIT,  /* FreeBSD: no TIME_WAIT toward own address */
+    SM_TUN_V6ONLY_DEFAULT,   /* IPV6_V6ONLY of a new AF_INET6 socket */
+    SM_TUN_RANDOM_PORTS,     /* ephemeral ports randomised (1) or not */
+    SM_TUN_COUNT
+};
+
+/* One sysctl key a profile accepts.  Values are integers; each is
+ * multiplied by scale before it is stored in its slot. */
+typedef struct sm_sysctl_def {
+    const char *key;
+    int nvalues;                 /* 1 or 2 */
+    enum sm_tunable slot[2];
+    int64_t min, max;            /* range of each value as written */
+    int64_t scale;               /* stored = value * scale */
+    const char *doc;
+} sm_sysctl_def;
+
+/* Socket options as a kernel stores them. */
+typedef struct sm_opts {
+    bool reuseaddr;
+    bool reuseport;
+    bool reuseport_lb;
+    bool exclusiveaddruse;
+    bool exclbind;
+    bool v6only;
+    bool linger_on;
+    uint32_t linger_s;
+} sm_opts;
+
+/* How a socket came to hold its port. */
+enum sm_how_bound {
+    SM_UNBOUND = 0,
+    SM_BOUND_EXPLICIT,   /* bind() with a port */
+    SM_BOUND_AUTO,       /* bind() to port 0, or listen() on an unbound socket */
+    SM_BOUND_CONNECT,    /* connect() on an unbound socket */
+    SM_BOUND_ACCEPTED    /* a connection accepted from a listener */
+};
+
+/* What a profile may know about a socket, or a TIME_WAIT entry, that holds
+ * (or asks for) a port on a host. */
+typedef struct sm_sock_view {
+    sm_id id;               /* the socket (for a TIME_WAIT entry: the socket it came from) */
+    const char *name;       /* the scenario's name for it */
+    sm_proto proto;
+    int family;             /* 4 or 6: the socket's address family */
+    sm_addr bound_addr;     /* address as given to bind() (wildcard kept) */
+    sm_addr local_addr;     /* current local address (connect() may narrow it) */
+    uint16_t port;
+    sm_tcp_state state;     /* SM_CLOSED: bound and idle (UDP is never LISTEN) */
+    bool bound;
+    bool connected;         /* has a remote endpoint (TCP connection or connected UDP) */
+    sm_endpoint remote;
+    bool time_wait;         /* a TIME_WAIT entry, no descriptor left */
+    bool fd_open;           /* a descriptor still refers to it */
+    sm_opts now;            /* options as set now */
+    sm_opts at_bind;        /* options as they were when it bound */
+    uint32_t uid;           /* credentials captured at socket() */
+    bool privileged;
+    enum sm_how_bound how;  /* how it got its port */
+    uint64_t seq;           /* binding order on the host: lower is older */
+    uint64_t listen_seq;    /* listen() order: lower is older; 0 if never */
+} sm_sock_view;
+
+/* What the engine asks the profile to decide. */
+enum sm_check {
+    SM_CHECK_BIND,       /* bind() to an explicit port */
+    SM_CHECK_LISTEN,     /* the re-check some OSes make at listen() */
+    SM_CHECK_AUTOBIND    /* is this candidate port free for bind(0)/listen()? */
+};
+
+typedef struct sm_verdict {
+    sm_err err;
+    const char *rule;    /* static text naming the rule and its source */
+    int culprit;         /* index in owners[] of the conflicting owner, or -1 */
+} sm_verdict;
+
+/* Context of a bind-table decision: N (self) against every other owner of
+ * (host, protocol, port).  Building it costs O(owners of that port). */
+typedef struct sm_bind_ctx {
+    enum sm_check check;
+    const int64_t *tun;           /* the host's tunables */
+    sm_sock_view self;            /* N, with the address and port it asks for */
+    const sm_sock_view *owners;   /* every other owner of the port */
+    size_t n_owners;
+} sm_bind_ctx;
+
+/* Context of an ephemeral port choice (bind to port 0, autobind at listen).
+ * The profile walks candidate ports in its OS's order and asks the engine
+ * for each candidate's owners with sm__pick_port_ctx(). */
+typedef struct sm_pick_ctx sm_pick_ctx;
+
+/* Fills *out for candidate port; the owners array stays valid until the
+ * next call on the same pick context. */
+void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out);
+/* Seeded random number for this host (deterministic per world seed). */
+uint64_t sm__pick_rand(sm_pick_ctx *c);
+/* The host's tunables and per-host profile state (16 words, zero at start,
+ * for things like Linux's connect hint). */
+const int64_t *sm__pick_tun(const sm_pick_ctx *c);
+uint64_t *sm__pick_state(sm_pick_ctx *c);
+/* The socket asking (port 0). */
+const sm_sock_view *sm__pick_self(const sm_pick_ctx *c);
+
+struct sm_profile {
+    const char *name;       /* "linux", "bsd", ... */
+    const char *summary;    /* one line: what it stands for */
+
+    /* Tunables: the keys this OS knows and their defaults. */
+    const sm_sysctl_def *sysctls;
+    size_t n_sysctls;
+    int64_t defaults[SM_TUN_COUNT];
+
+    /* Native error names (Windows: WSAE*); NULL for POSIX names only. */
+    const char *(*native_err_name)(sm_err e);
+
+    /* setsockopt(): may refuse (ENOPROTOOPT for an option the OS lacks,
+     * EINVAL for a forbidden combination or a too-late change).  On SM_OK
+     * the engine stores the value in the socket's options. */
+    sm_verdict (*setsockopt)(const sm_sock_view *s, sm_option opt, int v1,
+                             int v2);
+
+    /* bind() to an explicit port (privileged ports, then conflicts). */
+    sm_verdict (*bind)(const sm_bind_ctx *c);
+
+    /* The listen() re-check, with self.state == SM_LISTEN.  Profiles whose
+     * OS does not re-check return SM_OK. */
+    sm_verdict (*listen)(const sm_bind_ctx *c);
+
+    /* Choose an ephemeral port for bind(port 0) or an autobind at listen().
+     * On SM_OK *port is set; on exhaustion the OS's error. */
+    sm_verdict (*pick_port)(sm_pick_ctx *c, uint16_t *port);
+};
+
+/* The registry of profiles (osmodels/registry.c). */
+extern const sm_profile *const sm__profiles[];
+extern const size_t sm__n_profiles;
+
+/* Small helpers shared by profiles. */
+static inline sm_verdict sm__ok(const char *rule)
+{
+    sm_verdict v = {SM_OK, rule, -1};
+    return v;
+}
+static inline sm_verdict sm__fail(sm_err e, const char *rule, int culprit)
+{
+    sm_verdict v = {e, rule, culprit};
+    return v;
+}
+
+#endif /* SM_PROFILE_H */

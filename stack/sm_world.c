@@ -1,0 +1,744 @@
+/*
+ * sm_world.c - the world: hosts, users, processes, sockets, the bind table,
+ * and the calls that do not need a connection (socket, setsockopt, bind,
+ * listen, close, process exit).
+ *
+ * The engine keeps state and asks the profile for every decision that
+ * differs between operating systems.  What is common to all of them stays
+ * here: a closed descriptor is EBADF, a bound socket cannot bind again,
+ * an address must belong to the host, a UDP socket cannot listen.
+ */
+#include "sm_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void *sm__xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fputs("sockmodel: out of memory\n", stderr);
+        abort();
+    }
+    return q;
+}
+
+char *sm__xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = sm__xrealloc(NULL, n);
+    memcpy(d, s, n);
+    return d;
+}
+
+#define GROW(arr, n, cap)                                                    \
+    do {                                                                     \
+        if ((n) == (cap)) {                                                  \
+            (cap) = (cap) ? (cap) * 2 : 8;                                   \
+            (arr) = sm__xrealloc((arr), (cap) * sizeof *(arr));              \
+        }                                                                    \
+    } while (0)
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* ---- profiles ---------------------------------------------------------- */
+
+size_t sm_profile_count(void) { return sm__n_profiles; }
+
+const sm_profile *sm_profile_at(size_t i)
+{
+    return i < sm__n_profiles ? sm__profiles[i] : NULL;
+}
+
+const sm_profile *sm_profile_find(const char *name)
+{
+    for (size_t i = 0; i < sm__n_profiles; i++)
+        if (strcmp(sm__profiles[i]->name, name) == 0)
+            return sm__profiles[i];
+    return NULL;
+}
+
+const char *sm_profile_name(const sm_profile *p) { return p->name; }
+const char *sm_profile_summary(const sm_profile *p) { return p->summary; }
+
+const char *sm_profile_err_name(const sm_profile *p, sm_err e)
+{
+    const char *n = (e != SM_OK && p->native_err_name) ? p->native_err_name(e) : NULL;
+    return n ? n : sm_err_name(e);
+}
+
+bool sm_profile_err_matches(const sm_profile *p, sm_err e, const char *name)
+{
+    sm_err parsed;
+    if (sm_err_parse(name, &parsed) && parsed == e)
+        return true;
+    return e != SM_OK && strcmp(sm_profile_err_name(p, e), name) == 0;
+}
+
+/* ---- world, hosts, users, processes ------------------------------------ */
+
+sm_world *sm_world_new(const sm_profile *p, uint64_t seed)
+{
+    sm_world *w = sm__xrealloc(NULL, sizeof *w);
+    memset(w, 0, sizeof *w);
+    w->profile = p;
+    w->seed = seed;
+    return w;
+}
+
+void sm_world_free(sm_world *w)
+{
+    if (!w)
+        return;
+    for (size_t i = 0; i < w->nhosts; i++) {
+        free(w->hosts[i].name);
+        free(w->hosts[i].addrs);
+    }
+    for (size_t i = 0; i < w->nusers; i++)
+        free(w->users[i].name);
+    for (size_t i = 0; i < w->nprocs; i++) {
+        free(w->procs[i].name);
+        free(w->procs[i].socks);
+    }
+    for (size_t i = 0; i < w->nsocks; i++)
+        free(w->socks[i].name);
+    for (size_t i = 0; i < w->nbuckets; i++)
+        free(w->buckets[i].owners);
+    free(w->hosts);
+    free(w->users);
+    free(w->procs);
+    free(w->socks);
+    free(w->buckets);
+    free(w->scratch);
+    sm__map_free(&w->bind_index);
+    free(w);
+}
+
+const sm_profile *sm_world_profile(const sm_world *w) { return w->profile; }
+
+static void host_push_addr(sm__host *h, const sm_addr *a)
+{
+    GROW(h->addrs, h->naddrs, h->addrcap);
+    h->addrs[h->naddrs++] = *a;
+}
+
+sm_id sm_host_add(sm_world *w, const char *name)
+{
+    sm_id id = sm_host_find(w, name);
+    if (id != SM_NONE)
+        return id;
+    GROW(w->hosts, w->nhosts, w->hostcap);
+    sm__host *h = &w->hosts[w->nhosts];
+    memset(h, 0, sizeof *h);
+    h->name = sm__xstrdup(name);
+    memcpy(h->tun, w->profile->defaults, sizeof h->tun);
+    /* Each host draws from its own stream, so adding a host does not change
+     * the random choices of the others. */
+    h->rng = w->seed ^ (0x5851f42d4c957f2dULL * (w->nhosts + 1));
+    sm_addr lo4, lo6;
+    sm_addr_parse("127.0.0.1", 9, &lo4);
+    sm_addr_parse("::1", 3, &lo6);
+    host_push_addr(h, &lo4);
+    host_push_addr(h, &lo6);
+    return (sm_id)w->nhosts++;
+}
+
+sm_id sm_host_find(const sm_world *w, const char *name)
+{
+    for (size_t i = 0; i < w->nhosts; i++)
+        if (strcmp(w->hosts[i].name, name) == 0)
+            return (sm_id)i;
+    return SM_NONE;
+}
+
+bool sm_host_has_addr(const sm_world *w, sm_id host, const sm_addr *a)
+{
+    const sm__host *h = &w->hosts[host];
+    for (size_t i = 0; i < h->naddrs; i++)
+        if (sm_addr_equal(&h->addrs[i], a))
+            return true;
+    return false;
+}
+
+bool sm_host_add_addr(sm_world *w, sm_id host, const sm_addr *a)
+{
+    if (sm_host_has_addr(w, host, a))
+        return false;
+    host_push_addr(&w->hosts[host], a);
+    return true;
+}
+
+const char *sm_host_name(const sm_world *w, sm_id host)
+{
+    return host < w->nhosts ? w->hosts[host].name : "?";
+}
+
+sm_id sm_user_get(sm_world *w, const char *name)
+{
+    uint32_t next_uid = 1000;
+    for (size_t i = 0; i < w->nusers; i++) {
+        if (strcmp(w->users[i].name, name) == 0)
+            return (sm_id)i;
+        if (!w->users[i].privileged)
+            next_uid++;
+    }
+    GROW(w->users, w->nusers, w->usercap);
+    sm__user *u = &w->users[w->nusers];
+    u->name = sm__xstrdup(name);
+    u->privileged = strcmp(name, "root") == 0;
+    u->uid = u->privileged ? 0 : next_uid;
+    return (sm_id)w->nusers++;
+}
+
+uint32_t sm_user_uid(const sm_world *w, sm_id user)
+{
+    return w->users[user].uid;
+}
+
+sm_id sm_proc_get(sm_world *w, sm_id host, const char *name, sm_id user)
+{
+    for (size_t i = w->nprocs; i > 0; i--) {
+        sm__proc *p = &w->procs[i - 1];
+        if (p->alive && p->host == host && strcmp(p->name, name) == 0)
+            return (sm_id)(i - 1);
+    }
+    GROW(w->procs, w->nprocs, w->proccap);
+    sm__proc *p = &w->procs[w->nprocs];
+    memset(p, 0, sizeof *p);
+    p->name = sm__xstrdup(name);
+    p->host = host;
+    p->user = user;
+    p->alive = true;
+    return (sm_id)w->nprocs++;
+}
+
+/* ---- tunables ---------------------------------------------------------- */
+
+static bool parse_i64(const char *s, int64_t *out)
+{
+    char *end;
+    if (!*s)
+        return false;
+    long long v = strtoll(s, &end, 10);
+    if (*end)
+        return false;
+    *out = v;
+    return true;
+}
+
+const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
+                      const char *const *values, size_t nvalues)
+{
+    static char msg[256];
+    const sm_profile *p = w->profile;
+    const sm_sysctl_def *d = NULL;
+    for (size_t i = 0; i < p->n_sysctls; i++)
+        if (strcmp(p->sysctls[i].key, key) == 0)
+            d = &p->sysctls[i];
+    if (!d) {
+        snprintf(msg, sizeof msg, "%s has no tunable '%s'", p->name, key);
+        return msg;
+    }
+    if (nvalues != (size_t)d->nvalues) {
+        snprintf(msg, sizeof msg, "%s takes %d value%s", key, d->nvalues,
+                 d->nvalues == 1 ? "" : "s");
+        return msg;
+    }
+    int64_t v[2];
+    for (size_t i = 0; i < nvalues; i++) {
+        if (!parse_i64(values[i], &v[i]) || v[i] < d->min || v[i] > d->max) {
+            snprintf(msg, sizeof msg, "%s: '%s' is not an integer from %lld to %lld",
+                     key, values[i], (long long)d->min, (long long)d->max);
+            return msg;
+        }
+    }
+    for (size_t i = 0; i < nvalues; i++)
+        w->hosts[host].tun[d->slot[i]] = v[i] * d->scale;
+    return NULL;
+}
+
+/* ---- views and the bind table ------------------------------------------ */
+
+static sm_sock_view view_of(const sm_world *w, sm_id id)
+{
+    const sm__sock *s = &w->socks[id];
+    sm_sock_view v;
+    memset(&v, 0, sizeof v);
+    v.id = id;
+    v.name = s->name;
+    v.proto = s->proto;
+    v.family = s->family;
+    v.bound_addr = s->bound_addr;
+    v.local_addr = s->local_addr;
+    v.port = s->port;
+    v.state = s->state;
+    v.bound = s->bound;
+    v.connected = s->connected;
+    v.remote = s->remote;
+    v.time_wait = s->state == SM_TIME_WAIT && !s->fd_open;
+    v.fd_open = s->fd_open;
+    v.now = s->opt;
+    v.at_bind = s->bound ? s->at_bind : s->opt;
+    v.uid = s->uid;
+    v.privileged = s->privileged;
+    v.how = s->how;
+    v.seq = s->seq;
+    v.listen_seq = s->listen_seq;
+    return v;
+}
+
+static uint64_t bind_key(sm_id host, sm_proto proto, uint16_t port)
+{
+    return (uint64_t)host << 17 | (uint64_t)proto << 16 | port;
+}
+
+static sm__bucket *bucket_find(const sm_world *w, sm_id host, sm_proto proto,
+                               uint16_t port)
+{
+    uint32_t b;
+    if (!sm__map_get(&w->bind_index, bind_key(host, proto, port), &b))
+        return NULL;
+    return &w->buckets[b];
+}
+
+/* Views of every owner of (host, proto, port) other than `except`, in the
+ * world's scratch buffer. */
+static size_t collect_owners(sm_world *w, sm_id host, sm_proto proto,
+                             uint16_t port, sm_id except)
+{
+    const sm__bucket *b = bucket_find(w, host, proto, port);
+    size_t n = 0;
+    if (!b)
+        return 0;
+    if (b->n > w->scratchcap) {
+        w->scratchcap = b->n * 2;
+        w->scratch = sm__xrealloc(w->scratch, w->scratchcap * sizeof *w->scratch);
+    }
+    for (uint32_t i = 0; i < b->n; i++)
+        if (b->owners[i] != except)
+            w->scratch[n++] = view_of(w, b->owners[i]);
+    return n;
+}
+
+static void table_insert(sm_world *w, sm_id id)
+{
+    sm__sock *s = &w->socks[id];
+    uint64_t key = bind_key(s->host, s->proto, s->port);
+    uint32_t bi;
+    if (!sm__map_get(&w->bind_index, key, &bi)) {
+        GROW(w->buckets, w->nbuckets, w->bucketcap);
+        bi = (uint32_t)w->nbuckets++;
+        memset(&w->buckets[bi], 0, sizeof w->buckets[bi]);
+        if (!sm__map_put(&w->bind_index, key, bi)) {
+            fputs("sockmodel: out of memory\n", stderr);
+            abort();
+        }
+    }
+    sm__bucket *b = &w->buckets[bi];
+    GROW(b->owners, b->n, b->cap);
+    s->bucket = bi;
+    s->bslot = b->n;
+    b->owners[b->n++] = id;
+}
+
+static void table_remove(sm_world *w, sm_id id)
+{
+    sm__sock *s = &w->socks[id];
+    sm__bucket *b = &w->buckets[s->bucket];
+    sm_id last = b->owners[--b->n];
+    b->owners[s->bslot] = last;
+    w->socks[last].bslot = s->bslot;
+}
+
+static void proc_forget(sm_world *w, sm_id id)
+{
+    sm__sock *s = &w->socks[id];
+    sm__proc *p = &w->procs[s->proc];
+    sm_id last = p->socks[--p->nsocks];
+    p->socks[s->pslot] = last;
+    w->socks[last].pslot = s->pslot;
+}
+
+static sm_result result_of(const sm_verdict *v, const sm_sock_view *owners)
+{
+    sm_result r;
+    memset(&r, 0, sizeof r);
+    r.err = v->err;
+    r.rule = v->rule;
+    r.culprit = SM_NONE;
+    if (v->culprit >= 0) {
+        r.culprit = owners[v->culprit].id;
+        r.culprit_tw = owners[v->culprit].time_wait;
+    }
+    return r;
+}
+
+static sm_result fail(sm_err e, const char *rule)
+{
+    sm_result r;
+    memset(&r, 0, sizeof r);
+    r.err = e;
+    r.rule = rule;
+    r.culprit = SM_NONE;
+    return r;
+}
+
+/* ---- ephemeral port choice (engine side of sm_pick_ctx) ---------------- */
+
+void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out)
+{
+    size_t n = collect_owners(c->w, c->host, c->self.proto, port, c->self.id);
+    memset(out, 0, sizeof *out);
+    out->check = SM_CHECK_AUTOBIND;
+    out->tun = c->w->hosts[c->host].tun;
+    out->self = c->self;
+    out->self.port = port;
+    out->owners = c->w->scratch;
+    out->n_owners = n;
+}
+
+uint64_t sm__pick_rand(sm_pick_ctx *c)
+{
+    return splitmix64(&c->w->hosts[c->host].rng);
+}
+
+const int64_t *sm__pick_tun(const sm_pick_ctx *c)
+{
+    return c->w->hosts[c->host].tun;
+}
+
+uint64_t *sm__pick_state(sm_pick_ctx *c)
+{
+    return c->w->hosts[c->host].pstate;
+}
+
+const sm_sock_view *sm__pick_self(const sm_pick_ctx *c) { return &c->self; }
+
+/* ---- calls ------------------------------------------------------------- */
+
+static bool sock_ok(const sm_world *w, sm_id s)
+{
+    return s < w->nsocks && w->socks[s].fd_open;
+}
+
+sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
+                    const char *name, sm_id *out)
+{
+    if (family != 4 && family != 6)
+        return fail(SM_EAFNOSUPPORT, "address family must be IPv4 or IPv6");
+    sm__proc *p = &w->procs[proc];
+    GROW(w->socks, w->nsocks, w->sockcap);
+    sm_id id = (sm_id)w->nsocks++;
+    sm__sock *s = &w->socks[id];
+    memset(s, 0, sizeof *s);
+    s->name = sm__xstrdup(name);
+    s->host = p->host;
+    s->proc = proc;
+    /* Credentials are those of the creator at socket() time (Linux
+     * sock_i_uid(); BSD so_cred), not of whoever binds later. */
+    s->uid = w->users[p->user].uid;
+    s->privileged = w->users[p->user].privileged;
+    s->proto = proto;
+    s->family = (uint8_t)family;
+    s->fd_open = true;
+    s->opt.v6only = family == 6 && w->hosts[p->host].tun[SM_TUN_V6ONLY_DEFAULT];
+    s->bound_addr = s->local_addr = sm_addr_any(family);
+    GROW(p->socks, p->nsocks, p->sockcap);
+    s->pslot = (uint32_t)p->nsocks;
+    p->socks[p->nsocks++] = id;
+    *out = id;
+    sm_result r = fail(SM_OK, "a new socket holds no port yet");
+    return r;
+}
+
+sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
+{
+    if (!sock_ok(w, id))
+        return fail(SM_EBADF, "the descriptor is closed");
+    sm_sock_view me = view_of(w, id);
+    sm_verdict v = w->profile->setsockopt(&me, opt, v1, v2);
+    if (v.err != SM_OK)
+        return result_of(&v, NULL);
+    sm_opts *o = &w->socks[id].opt;
+    switch (opt) {
+    case SM_SO_REUSEADDR: o->reuseaddr = v1 != 0; break;
+    case SM_SO_REUSEPORT: o->reuseport = v1 != 0; break;
+    case SM_SO_REUSEPORT_LB: o->reuseport_lb = v1 != 0; break;
+    case SM_SO_EXCLUSIVEADDRUSE: o->exclusiveaddruse = v1 != 0; break;
+    case SM_SO_EXCLBIND: o->exclbind = v1 != 0; break;
+    case SM_IPV6_V6ONLY: o->v6only = v1 != 0; break;
+    case SM_SO_LINGER:
+        o->linger_on = v1 != 0;
+        o->linger_s = v2 < 0 ? 0 : (uint32_t)v2;
+        break;
+    default: break;
+    }
+    return result_of(&v, NULL);
+}
+
+/* Take the port: latch options, enter the bind table. */
+static void take_port(sm_world *w, sm_id id, const sm_addr *addr,
+                      uint16_t port, enum sm_how_bound how)
+{
+    sm__sock *s = &w->socks[id];
+    s->bound = true;
+    s->how = how;
+    s->bound_addr = s->local_addr = *addr;
+    s->port = port;
+    s->at_bind = s->opt;
+    s->seq = ++w->hosts[s->host].bind_seq;
+    table_insert(w, id);
+}
+
+/* Ask the profile for an ephemeral port for socket id at addr. */
+static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
+                          sm_tcp_state as_state)
+{
+    sm_pick_ctx c;
+    c.w = w;
+    c.host = w->socks[id].host;
+    c.self = view_of(w, id);
+    c.self.bound_addr = c.self.local_addr = *addr;
+    c.self.state = as_state;
+    uint16_t port = 0;
+    sm_verdict v = w->profile->pick_port(&c, &port);
+    if (v.err != SM_OK)
+        return result_of(&v, NULL);
+    take_port(w, id, addr, port, SM_BOUND_AUTO);
+    sm_result r = result_of(&v, NULL);
+    r.port = port;
+    return r;
+}
+
+sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
+{
+    if (!sock_ok(w, id))
+        return fail(SM_EBADF, "the descriptor is closed");
+    sm__sock *s = &w->socks[id];
+    if (s->bound || s->state != SM_CLOSED)
+        return fail(SM_EINVAL, "the socket is already bound: bind() works once");
+    if (s->family == 4 && ep->addr.family == 6)
+        return fail(SM_EAFNOSUPPORT,
+                    "an IPv6 address cannot be bound on an AF_INET socket");
+    if (s->family == 6 && ep->addr.family == 4)
+        return fail(SM_EINVAL,
+                    "an AF_INET6 socket takes an IPv6 address (use ::ffff:a.b.c.d)");
+    if (!sm_addr_is_any(&ep->addr) &&
+        !(s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr))) {
+        sm_addr plain = ep->addr;
+        uint32_t v4;
+        if (sm_addr_is_v4mapped(&ep->addr) && sm_addr_v4(&ep->addr, &v4)) {
+            plain = sm_addr_any(4);
+            memcpy(plain.b, ep->addr.b + 12, 4);
+        }
+        if (!(sm_addr_is_v4mapped(&ep->addr) && sm_addr_is_any(&plain)) &&
+            !sm_host_has_addr(w, s->host, &plain))
+            return fail(SM_EADDRNOTAVAIL, "the address does not belong to this host");
+    }
+    if (ep->port == 0)
+        return autobind(w, id, &ep->addr, SM_CLOSED);
+
+    sm_bind_ctx c;
+    memset(&c, 0, sizeof c);
+    c.check = SM_CHECK_BIND;
+    c.tun = w->hosts[s->host].tun;
+    c.self = view_of(w, id);
+    c.self.bound_addr = c.self.local_addr = ep->addr;
+    c.self.port = ep->port;
+    c.n_owners = collect_owners(w, s->host, s->proto, ep->port, id);
+    c.owners = w->scratch;
+    sm_verdict v = w->profile->bind(&c);
+    sm_result r = result_of(&v, c.owners);
+    if (v.err == SM_OK)
+        take_port(w, id, &ep->addr, ep->port, SM_BOUND_EXPLICIT);
+    return r;
+}
+
+sm_result sm_listen(sm_world *w, sm_id id, int backlog)
+{
+    if (!sock_ok(w, id))
+        return fail(SM_EBADF, "the descriptor is closed");
+    sm__sock *s = &w->socks[id];
+    if (s->proto != SM_TCP)
+        return fail(SM_EOPNOTSUPP, "only stream (TCP) sockets listen");
+    if (s->state == SM_LISTEN) {
+        s->backlog = backlog;
+        return fail(SM_OK, "already listening: listen() again only changes the backlog");
+    }
+    if (s->state != SM_CLOSED)
+        return fail(SM_EINVAL, "a connected socket cannot listen");
+    if (!s->bound) {
+        sm_addr any = sm_addr_any(s->family);
+        sm_result r = autobind(w, id, &any, SM_LISTEN);
+        if (r.err != SM_OK)
+            return r;
+        s = &w->socks[id];
+        s->state = SM_LISTEN;
+        s->backlog = backlog;
+        s->listen_seq = ++w->hosts[s->host].bind_seq;
+        return r;
+    }
+    sm_bind_ctx c;
+    memset(&c, 0, sizeof c);
+    c.check = SM_CHECK_LISTEN;
+    c.tun = w->hosts[s->host].tun;
+    c.self = view_of(w, id);
+    c.self.state = SM_LISTEN;
+    c.n_owners = collect_owners(w, s->host, s->proto, s->port, id);
+    c.owners = w->scratch;
+    sm_verdict v = w->profile->listen(&c);
+    sm_result r = result_of(&v, c.owners);
+    if (v.err == SM_OK) {
+        s->state = SM_LISTEN;
+        s->backlog = backlog;
+        s->listen_seq = ++w->hosts[s->host].bind_seq;
+    }
+    return r;
+}
+
+/* Release the descriptor.  Without connections (sm_tcp.c adds them) the
+ * socket leaves every table at once. */
+static void release(sm_world *w, sm_id id)
+{
+    sm__sock *s = &w->socks[id];
+    if (s->bound)
+        table_remove(w, id);
+    proc_forget(w, id);
+    s->fd_open = false;
+    s->bound = false;
+    s->state = SM_CLOSED;
+}
+
+sm_result sm_close(sm_world *w, sm_id id)
+{
+    if (!sock_ok(w, id))
+        return fail(SM_EBADF, "the descriptor is already closed");
+    bool held = w->socks[id].bound;
+    release(w, id);
+    return fail(SM_OK, held ? "closed: the port is released at once (no connection to wind down)"
+                            : "closed: it held no port");
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    sm_id x = *(const sm_id *)a, y = *(const sm_id *)b;
+    return x < y ? -1 : x > y;
+}
+
+sm_result sm_proc_exit(sm_world *w, sm_id proc)
+{
+    sm__proc *p = &w->procs[proc];
+    if (!p->alive)
+        return fail(SM_EINVAL, "the process has already exited");
+    /* Close in creation order so the outcome does not depend on the order
+     * of the process's descriptor list. */
+    size_t n = p->nsocks;
+    sm_id *ids = sm__xrealloc(NULL, n * sizeof *ids);
+    memcpy(ids, p->socks, n * sizeof *ids);
+    qsort(ids, n, sizeof *ids, cmp_id);
+    for (size_t i = 0; i < n; i++)
+        release(w, ids[i]);
+    free(ids);
+    w->procs[proc].alive = false;
+    return fail(SM_OK, "the process exited: each of its descriptors was closed");
+}
+
+/* ---- connection calls (the connection model is not there yet) ---------- */
+
+static const char no_conn_model[] =
+    "not modelled yet: connections arrive with the TCP connection model";
+
+sm_result sm_connect(sm_world *w, sm_id s, const sm_endpoint *ep)
+{
+    (void)ep;
+    if (!sock_ok(w, s))
+        return fail(SM_EBADF, "the descriptor is closed");
+    return fail(SM_ENOSYS, no_conn_model);
+}
+
+sm_result sm_accept(sm_world *w, sm_id s, const char *name, sm_id *out)
+{
+    (void)name;
+    *out = SM_NONE;
+    if (!sock_ok(w, s))
+        return fail(SM_EBADF, "the descriptor is closed");
+    return fail(SM_ENOSYS, no_conn_model);
+}
+
+sm_result sm_send(sm_world *w, sm_id s, uint64_t bytes)
+{
+    (void)bytes;
+    if (!sock_ok(w, s))
+        return fail(SM_EBADF, "the descriptor is closed");
+    return fail(SM_ENOSYS, no_conn_model);
+}
+
+sm_result sm_recv(sm_world *w, sm_id s, uint64_t bytes)
+{
+    (void)bytes;
+    if (!sock_ok(w, s))
+        return fail(SM_EBADF, "the descriptor is closed");
+    return fail(SM_ENOSYS, no_conn_model);
+}
+
+sm_result sm_shutdown(sm_world *w, sm_id s, bool rd, bool wr)
+{
+    (void)rd;
+    (void)wr;
+    if (!sock_ok(w, s))
+        return fail(SM_EBADF, "the descriptor is closed");
+    return fail(SM_ENOSYS, no_conn_model);
+}
+
+/* ---- time and observations --------------------------------------------- */
+
+uint64_t sm_now(const sm_world *w) { return w->now_ns; }
+
+void sm_advance(sm_world *w, uint64_t ns) { w->now_ns += ns; }
+
+sm_id sm_sock_find(const sm_world *w, const char *name)
+{
+    /* For tools and tests; the runner resolves names once at parse time. */
+    for (size_t i = 0; i < w->nsocks; i++)
+        if (strcmp(w->socks[i].name, name) == 0)
+            return (sm_id)i;
+    return SM_NONE;
+}
+
+const char *sm_sock_name(const sm_world *w, sm_id s)
+{
+    return s < w->nsocks ? w->socks[s].name : "?";
+}
+
+sm_tcp_state sm_sock_state(const sm_world *w, sm_id s)
+{
+    return s < w->nsocks ? w->socks[s].state : SM_CLOSED;
+}
+
+bool sm_sock_local(const sm_world *w, sm_id s, sm_endpoint *out)
+{
+    if (s >= w->nsocks || !w->socks[s].bound)
+        return false;
+    out->addr = w->socks[s].local_addr;
+    out->port = w->socks[s].port;
+    return true;
+}
+
+int sm_sock_pending(const sm_world *w, sm_id s)
+{
+    (void)w;
+    (void)s;
+    return 0;
+}
+
+sm_id sm_sock_host(const sm_world *w, sm_id s)
+{
+    return s < w->nsocks ? w->socks[s].host : SM_NONE;
+}
