@@ -38,15 +38,16 @@ enum sm_tunable {
     SM_TUN_COUNT
 };
 
-/* One sysctl key a profile accepts.  Values are integers; each is
- * multiplied by scale before it is stored in its slot. */
+/* One sysctl key a profile accepts.  Values are integers; each is stored
+ * in its slot as value * scale + offset. */
 typedef struct sm_sysctl_def {
     const char *key;
     int nvalues;                 /* 1 or 2 */
     enum sm_tunable slot[2];
     int64_t min, max;            /* range of each value as written */
-    int64_t scale;               /* stored = value * scale */
+    int64_t scale;               /* stored = value * scale + offset */
     const char *doc;
+    int64_t offset;
 } sm_sysctl_def;
 
 /* Socket options as a kernel stores them. */

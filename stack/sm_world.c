@@ -260,7 +260,7 @@ const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
         }
     }
     for (size_t i = 0; i < nvalues; i++)
-        w->hosts[host].tun[d->slot[i]] = v[i] * d->scale;
+        w->hosts[host].tun[d->slot[i]] = v[i] * d->scale + d->offset;
     return NULL;
 }
 

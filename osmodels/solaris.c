@@ -1,0 +1,493 @@
+/*
+ * solaris.c - the "solaris" profile: Solaris / illumos.
+ *
+ * Solaris decides a TCP bind in tcp_bindi() (uts/common/inet/tcp/
+ * tcp_bind.c), which walks every endpoint bound to the port and stops at the
+ * first one that makes it busy; UDP has its own loop in udp_bind() (later
+ * udp_do_bind(), uts/common/inet/udp/udp.c).  Both are modelled here rule by
+ * rule.  Sources: ../shared/reference/bsd-solaris.md §5, re-read in
+ * illumos-gate tcp_bind.c@39707ee3 (tcp_bindi, tcp_bind_check,
+ * tcp_bind_select_lport, tcp_update_next_port), tcp.c (tcp_do_bind,
+ * tcp_do_listen, tcp_do_connect), tcp_socket.c (tcp_bind, tcp_listen) and
+ * the OpenSolaris-era udp.c (udp_bind).  Tags: [S] read in source,
+ * [I] inferred, [U] unverified.
+ *
+ * The rule table:
+ *  1. A v4-mapped address on an IPV6_V6ONLY socket: EADDRNOTAVAIL
+ *     [S tcp_bind_check()].
+ *  2. Privileged ports: below tcp_smallest_nonpriv_port (1024) and the extra
+ *     privileged ports 2049 and 4045 (ULP_DEF_EPRIV_PORT1/2): EACCES without
+ *     privilege, before the port table is looked at [S tcp_bind_select_lport()].
+ *  3. TCP, per existing endpoint E on the port (same zone):
+ *     a. SO_EXCLBIND on E or on the new socket, while E is at most
+ *        ESTABLISHED: busy unless both addresses are specific and different
+ *        [S tcp_bindi()].
+ *     b. Explicit port: IPv4 and IPv6 endpoints live in separate port spaces
+ *        (conn_ipversion) [S tcp_bindi()].
+ *     c. No SO_REUSEADDR on the new socket: busy on any overlapping address,
+ *        whatever E's state (TIME_WAIT included) [S].
+ *     d. SO_REUSEADDR on the new socket (E's own setting is not read): busy
+ *        only on exactly the same bound address with E bound or listening [S].
+ *  4. UDP: EXCLBIND as 3a (no state); separate port spaces for an explicit
+ *     port; otherwise overlapping addresses conflict, but SO_REUSEADDR on the
+ *     new socket with an explicit port and no EXCLBIND hit succeeds
+ *     regardless: a full duplicate bind [S udp_bind()].
+ *  5. listen() on a bound socket does not re-check [S tcp_do_listen()].
+ *  6. bind(0)/listen(): a random port of tcp_smallest_anon_port ..
+ *     tcp_largest_anon_port (32768..65535), then the following ports,
+ *     skipping privileged ones; the rules above with one port space for IPv4
+ *     and IPv6; none free: EADDRNOTAVAIL (TNOADDR) [S tcp_bindi(),
+ *     tcp_update_next_port()].
+ *  7. No SO_REUSEPORT in illumos-gate [D illumos SO_REUSEPORT blog: "was not
+ *     integrated"]; Solaris 11.4's is unverified [U] and not modelled.
+ *  8. TIME_WAIT lasts tcp_time_wait_interval, 60 s in all [S tcp_tunables.c].
+ */
+#include "sm_profile.h"
+
+#include <string.h>
+
+/* The extra privileged ports (tcp_g_epriv_ports / udp_g_epriv_ports
+ * defaults, ULP_DEF_EPRIV_PORT1/2: NFS and lockd) [S tcp.c tcp_stack_init()]. */
+static const uint16_t sol_epriv_ports[] = {2049, 4045};
+
+/* ---- endpoints as tcp_bindi() sees them -------------------------------- */
+
+/* conn_bound_addr_v6: every address is kept as IPv6, IPv4 as v4-mapped. */
+static sm_addr as_v6(const sm_addr *a)
+{
+    if (a->family == 6)
+        return *a;
+    sm_addr m;
+    memset(&m, 0, sizeof m);
+    m.family = 6;
+    m.b[10] = m.b[11] = 0xff;
+    memcpy(m.b + 12, a->b, 4);
+    return m;
+}
+
+/* V6_OR_V4_INADDR_ANY(): :: or ::ffff:0.0.0.0. */
+static bool any_addr(const sm_addr *a)
+{
+    uint32_t v4;
+    if (sm_addr_is_any(a))
+        return true;
+    return sm_addr_v4(a, &v4) && v4 == 0;
+}
+
+/* IN6_ARE_ADDR_EQUAL() on the v6 forms (so :: differs from ::ffff:0.0.0.0). */
+static bool same_addr(const sm_addr *a, const sm_addr *b)
+{
+    sm_addr x = as_v6(a), y = as_v6(b);
+    return sm_addr_equal(&x, &y);
+}
+
+/* conn_ipversion: the socket's family, except that an AF_INET6 endpoint
+ * connected to (or accepted from) a v4-mapped peer turns IPv4
+ * [S tcp_do_connect(), tcp_conn_create_v6()].  A bind to a v4-mapped address
+ * leaves it IPv6: tcp_bind_check() does not touch it [I]. */
+static int ipversion(const sm_sock_view *s)
+{
+    if (s->family == 4)
+        return 4;
+    if (s->connected && (s->remote.addr.family == 4 ||
+                         sm_addr_is_v4mapped(&s->remote.addr)))
+        return 4;
+    return 6;
+}
+
+/* Bound, listening, or connected up to ESTABLISHED: illumos orders its
+ * states BOUND < LISTEN < SYN_SENT < SYN_RCVD < ESTABLISHED < CLOSE_WAIT <
+ * FIN_WAIT_1 < CLOSING < LAST_ACK < FIN_WAIT_2 < TIME_WAIT [S tcp.h]. */
+static bool upto_established(const sm_sock_view *e)
+{
+    if (e->time_wait)
+        return false;
+    switch (e->state) {
+    case SM_CLOSED:
+    case SM_LISTEN:
+    case SM_SYN_SENT:
+    case SM_SYN_RECEIVED:
+    case SM_ESTABLISHED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* TCPS_BOUND or TCPS_LISTEN: an endpoint that is not connected. */
+static bool bound_or_listen(const sm_sock_view *e)
+{
+    return !e->time_wait && !e->connected &&
+           (e->state == SM_CLOSED || e->state == SM_LISTEN);
+}
+
+/* The bind hash keeps, per port, specific addresses before wildcards, the
+ * newest first in each group [S tcp_bind_hash_insert(), udp_bind_hash_insert()];
+ * tcp_bindi() stops at the first busy endpoint in that order. */
+static bool walks_before(const sm_sock_view *a, const sm_sock_view *b)
+{
+    bool wa = any_addr(&a->bound_addr), wb = any_addr(&b->bound_addr);
+    if (wa != wb)
+        return !wa;
+    return a->seq > b->seq;
+}
+
+/* ---- rule texts ---------------------------------------------------------- */
+
+static const char r_free[] =
+    "no other socket holds this port [illumos tcp_bindi(), tcp_bind.c]";
+static const char r_excl[] =
+    "SO_EXCLBIND on one of the two sockets (the other bound, listening or "
+    "connected up to ESTABLISHED): they may share the port only on two "
+    "different specific addresses [illumos tcp_bindi(), tcp_bind.c]";
+static const char r_excl_ok[] =
+    "SO_EXCLBIND is set, but the two sockets are on different specific "
+    "addresses, which it allows [illumos tcp_bindi()]";
+static const char r_norra[] =
+    "the new socket has no SO_REUSEADDR: any socket on this port whose address "
+    "overlaps (same address, or either is the wildcard) makes it busy, in any "
+    "state, TIME_WAIT included [illumos tcp_bindi(), tcp_bind.c]";
+static const char r_ra_same[] =
+    "SO_REUSEADDR on the new socket does not let it take exactly the same "
+    "address as a socket that is bound or listening there (only connected and "
+    "TIME_WAIT ones are passed over) [illumos tcp_bindi()]";
+static const char r_ra_ok[] =
+    "SO_REUSEADDR on the new socket (only its own setting counts) passes over "
+    "other addresses, the wildcard, and connected or TIME_WAIT sockets "
+    "[illumos tcp_bindi()]";
+static const char r_split[] =
+    "IPv4 and IPv6 sockets have separate port spaces for an explicitly chosen "
+    "port, so a socket of the other family does not count [illumos tcp_bindi(), "
+    "conn_ipversion]";
+static const char r_no_overlap[] =
+    "no socket on this port overlaps the address (two different specific "
+    "addresses never conflict) [illumos tcp_bindi()]";
+static const char r_udp_conflict[] =
+    "UDP: a socket of the same family on an overlapping address holds the port "
+    "and the new socket has no SO_REUSEADDR [OpenSolaris/illumos udp_bind(), "
+    "udp.c]";
+static const char r_udp_excl[] =
+    "UDP: SO_EXCLBIND on one of the two sockets and the addresses overlap "
+    "(SO_REUSEADDR cannot override it) [OpenSolaris/illumos udp_bind()]";
+static const char r_udp_ra[] =
+    "UDP: SO_REUSEADDR on the new socket with an explicit port allows a "
+    "duplicate bind, even of the same address and port, unless SO_EXCLBIND "
+    "forbids it [OpenSolaris/illumos udp_bind()]";
+static const char r_priv[] =
+    "ports below tcp_smallest_nonpriv_port (1024) and the extra privileged "
+    "ports 2049 and 4045 need the net_privaddr privilege "
+    "[illumos tcp_bind_select_lport(), secpolicy_net_privaddr()]";
+static const char r_mapped_v6only[] =
+    "an IPV6_V6ONLY socket cannot bind a v4-mapped address "
+    "[illumos tcp_bind_check()]";
+
+/* ---- the decisions ------------------------------------------------------ */
+
+enum sol_why {
+    SOL_NONE = 0, /* E does not matter at all */
+    SOL_SPLIT,    /* skipped: other family, explicit port */
+    SOL_EXCL_OK,  /* skipped: EXCLBIND, different specific addresses */
+    SOL_RA_OK,    /* skipped thanks to the new socket's SO_REUSEADDR */
+    SOL_BUSY_EXCL,
+    SOL_BUSY_NORA,
+    SOL_BUSY_RA
+};
+
+/* One round of tcp_bindi()'s inner loop for existing endpoint e. */
+static enum sol_why tcp_check(const sm_sock_view *n, const sm_sock_view *e,
+                              bool explicit_port)
+{
+    const sm_addr *na = &n->bound_addr, *ea = &e->bound_addr;
+    bool nany = any_addr(na), eany = any_addr(ea);
+    if ((n->now.exclbind || e->now.exclbind) && upto_established(e)) {
+        if (eany || nany || same_addr(na, ea))
+            return SOL_BUSY_EXCL;
+        return SOL_EXCL_OK;
+    }
+    if (explicit_port && ipversion(n) != ipversion(e))
+        return SOL_SPLIT;
+    if (!n->now.reuseaddr) {
+        if (!nany && !eany && !same_addr(na, ea))
+            return SOL_NONE;
+        return SOL_BUSY_NORA; /* every endpoint in the hash is >= TCPS_BOUND */
+    }
+    if (same_addr(na, ea) && bound_or_listen(e))
+        return SOL_BUSY_RA;
+    return (nany || eany || same_addr(na, ea)) ? SOL_RA_OK : SOL_NONE;
+}
+
+/* One round of udp_bind()'s loop: SOL_BUSY_* means the loop breaks there. */
+static enum sol_why udp_check(const sm_sock_view *n, const sm_sock_view *e,
+                              bool explicit_port)
+{
+    const sm_addr *na = &n->bound_addr, *ea = &e->bound_addr;
+    bool nany = any_addr(na), eany = any_addr(ea);
+    if (n->now.exclbind || e->now.exclbind) {
+        if (eany || nany || same_addr(na, ea))
+            return SOL_BUSY_EXCL;
+        return SOL_EXCL_OK;
+    }
+    if (explicit_port && ipversion(n) != ipversion(e))
+        return SOL_SPLIT;
+    if (!nany && !eany && !same_addr(na, ea))
+        return SOL_NONE;
+    return SOL_BUSY_NORA; /* "No difference depending on SO_REUSEADDR" [S] */
+}
+
+/* Walks the owners in bind-hash order; returns the first busy one (index)
+ * or -1, and in *why what decided. */
+static int walk(const sm_bind_ctx *c, bool explicit_port, enum sol_why *why)
+{
+    int first = -1;
+    enum sol_why best_ok = SOL_NONE;
+    *why = SOL_NONE;
+    for (size_t i = 0; i < c->n_owners; i++) {
+        const sm_sock_view *e = &c->owners[i];
+        enum sol_why w = c->self.proto == SM_UDP
+                             ? udp_check(&c->self, e, explicit_port)
+                             : tcp_check(&c->self, e, explicit_port);
+        if (w >= SOL_BUSY_EXCL) {
+            if (first < 0 || walks_before(e, &c->owners[first])) {
+                first = (int)i;
+                *why = w;
+            }
+        } else if (w > best_ok) {
+            best_ok = w;
+        }
+    }
+    if (first < 0)
+        *why = best_ok;
+    return first;
+}
+
+static bool privileged_port(const sm_bind_ctx *c, uint16_t port)
+{
+    if (port < c->tun[SM_TUN_UNPRIV_PORT])
+        return true;
+    for (size_t i = 0; i < sizeof sol_epriv_ports / sizeof sol_epriv_ports[0]; i++)
+        if (port == sol_epriv_ports[i])
+            return true;
+    return false;
+}
+
+static const char *ok_text(const sm_bind_ctx *c, enum sol_why w)
+{
+    switch (w) {
+    case SOL_RA_OK: return r_ra_ok;
+    case SOL_EXCL_OK: return r_excl_ok;
+    case SOL_SPLIT: return r_split;
+    default: return c->n_owners ? r_no_overlap : r_free;
+    }
+}
+
+static sm_verdict sol_bind(const sm_bind_ctx *c)
+{
+    const sm_sock_view *n = &c->self;
+    if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
+        return sm__fail(SM_EADDRNOTAVAIL, r_mapped_v6only, -1);
+    if (privileged_port(c, n->port) && !n->privileged)
+        return sm__fail(SM_EACCES, r_priv, -1);
+    enum sol_why why;
+    int k = walk(c, true, &why);
+    if (n->proto == SM_UDP) {
+        /* The loop stops at its first hit; only an EXCLBIND hit there keeps
+         * SO_REUSEADDR from allowing the bind [S udp_bind()]. */
+        if (k >= 0 && why == SOL_BUSY_EXCL)
+            return sm__fail(SM_EADDRINUSE, r_udp_excl, k);
+        if (k >= 0 && n->now.reuseaddr)
+            return sm__ok(r_udp_ra);
+        if (k >= 0)
+            return sm__fail(SM_EADDRINUSE, r_udp_conflict, k);
+        return sm__ok(ok_text(c, why));
+    }
+    if (k >= 0)
+        return sm__fail(SM_EADDRINUSE,
+                        why == SOL_BUSY_EXCL ? r_excl
+                        : why == SOL_BUSY_RA ? r_ra_same
+                                             : r_norra,
+                        k);
+    return sm__ok(ok_text(c, why));
+}
+
+static sm_verdict sol_listen(const sm_bind_ctx *c)
+{
+    (void)c;
+    return sm__ok("listen() on a bound socket does not look at the port again: "
+                  "tcp_do_listen() goes straight to inserting the listener "
+                  "[illumos tcp.c tcp_do_listen()]");
+}
+
+/* ---- anonymous ports ---------------------------------------------------- */
+
+/* tcp_update_next_port(): clamp into the anonymous range, step over the
+ * privileged ports; 0 if one call has to wrap the range twice. */
+static uint32_t next_port(const int64_t *tun, uint32_t port)
+{
+    bool restarted = false;
+    uint32_t small = (uint32_t)tun[SM_TUN_PORT_LO];
+    uint32_t large = (uint32_t)tun[SM_TUN_PORT_HI];
+    uint32_t nonpriv = (uint32_t)tun[SM_TUN_UNPRIV_PORT];
+    for (;;) {
+        if (port < small)
+            port = small;
+        if (port > large) {
+            if (restarted)
+                return 0;
+            restarted = true;
+            port = small;
+        }
+        if (port < nonpriv)
+            port = nonpriv;
+        bool bumped = false;
+        for (size_t i = 0; i < sizeof sol_epriv_ports / sizeof sol_epriv_ports[0]; i++)
+            if (port == sol_epriv_ports[i]) {
+                port++;
+                bumped = true;
+            }
+        if (!bumped)
+            return port;
+    }
+}
+
+static const char r_pick[] =
+    "bind(port 0): a random port of tcp_smallest_anon_port..tcp_largest_anon_port "
+    "(32768..65535), then the following ones, skipping privileged ports, until "
+    "the bind rules (with one port space for IPv4 and IPv6) allow one "
+    "[illumos tcp_bindi(), tcp_update_next_port()]";
+static const char r_pick_seq[] =
+    "bind(port 0): tcp_random_anon_port=0, so the port after the last one "
+    "handed out, then the following ones [illumos tcp_bindi(), "
+    "tcps_next_port_to_try]";
+static const char r_exhausted[] =
+    "no anonymous port is free: TNOADDR, which sockets see as EADDRNOTAVAIL "
+    "[illumos tcp_bind_select_lport(), proto_tlitosyserr()]";
+
+static bool port_free(sm_pick_ctx *pc, uint16_t port)
+{
+    sm_bind_ctx bc;
+    sm__pick_port_ctx(pc, port, &bc);
+    enum sol_why why;
+    return walk(&bc, false, &why) < 0;
+}
+
+static sm_verdict sol_pick_port(sm_pick_ctx *pc, uint16_t *port)
+{
+    const int64_t *tun = sm__pick_tun(pc);
+    uint32_t small = (uint32_t)tun[SM_TUN_PORT_LO];
+    uint32_t large = (uint32_t)tun[SM_TUN_PORT_HI];
+    if (small > large)
+        return sm__fail(SM_EADDRNOTAVAIL, r_exhausted, -1);
+    /* tcps_next_port_to_try / us_next_port_to_try, one per protocol. */
+    uint64_t *next = &sm__pick_state(pc)[sm__pick_self(pc)->proto == SM_UDP ? 1 : 0];
+    bool random = tun[SM_TUN_RANDOM_PORTS] != 0;
+    uint32_t p = (uint32_t)*next;
+    if (random) {
+        /* 16 random bits; outside the range, small + bits % (large - small). */
+        p = (uint32_t)(sm__pick_rand(pc) & 0xffff);
+        if (p < small || p > large)
+            p = small + (large > small ? p % (large - small) : 0);
+    }
+    p = next_port(tun, p);
+    uint32_t loopmax = large - small + 1;
+    for (uint32_t count = 0; p != 0 && count < loopmax; count++) {
+        if (port_free(pc, (uint16_t)p)) {
+            *next = p + 1;
+            *port = (uint16_t)p;
+            return sm__ok(random ? r_pick : r_pick_seq);
+        }
+        p = next_port(tun, p + 1);
+    }
+    return sm__fail(SM_EADDRNOTAVAIL, r_exhausted, -1);
+}
+
+/* ---- setsockopt() ------------------------------------------------------- */
+
+static sm_verdict sol_setsockopt(const sm_sock_view *s, sm_option opt, int v1,
+                                 int v2)
+{
+    (void)v1;
+    (void)v2;
+    switch (opt) {
+    case SM_SO_REUSEADDR:
+        return sm__ok("SO_REUSEADDR sets conn_reuseaddr; bind reads only the "
+                      "binding socket's own flag [illumos conn_opt_set(), "
+                      "tcp_bindi()]");
+    case SM_SO_EXCLBIND:
+        return sm__ok("SO_EXCLBIND sets conn_exclbind; it counts on either "
+                      "socket [illumos conn_opt_set(), tcp_bindi()]");
+    case SM_IPV6_V6ONLY:
+        if (s->family != 6)
+            return sm__fail(SM_EINVAL,
+                            "IPV6_V6ONLY is an IPv6-level option; an AF_INET "
+                            "socket refuses it [illumos conn_opt_set_ipv6(); U]",
+                            -1);
+        return sm__ok("IPV6_V6ONLY sets conn_ipv6_v6only (no check for an "
+                      "already bound socket was found) [illumos "
+                      "conn_opt_set_ipv6(); I]");
+    case SM_SO_LINGER:
+        return sm__ok("SO_LINGER stores conn_lingertime, in seconds "
+                      "[illumos conn_opt_set(), tcp_close_output()]");
+    case SM_SO_REUSEPORT:
+        return sm__fail(SM_ENOPROTOOPT,
+                        "illumos has no SO_REUSEPORT (a patch exists outside "
+                        "illumos-gate; Solaris 11.4's is not modelled) "
+                        "[illumos sys/socket.h]", -1);
+    case SM_SO_REUSEPORT_LB:
+    case SM_SO_EXCLUSIVEADDRUSE:
+    default:
+        return sm__fail(SM_ENOPROTOOPT,
+                        "Solaris has no such option (SO_REUSEPORT_LB is "
+                        "FreeBSD's, SO_EXCLUSIVEADDRUSE Windows'; Solaris has "
+                        "SO_EXCLBIND) [illumos proto_opt_check(): ENOPROTOOPT]",
+                        -1);
+    }
+}
+
+/* ---- the profile --------------------------------------------------------- */
+
+/* The keys are the ndd(8) names (ndd -set /dev/tcp tcp_smallest_anon_port
+ * ...); ipadm(8) calls the same properties smallest_anon_port,
+ * largest_anon_port, _time_wait_interval and smallest_nonpriv_port of the
+ * tcp protocol.  UDP has its own udp_* copies of the port settings; the
+ * model shares one range between TCP and UDP. */
+static const sm_sysctl_def sysctls[] = {
+    {"tcp_smallest_anon_port", 1, {SM_TUN_PORT_LO}, 1024, 65535, 1,
+     "first anonymous (ephemeral) port (default 32768)", 0},
+    {"tcp_largest_anon_port", 1, {SM_TUN_PORT_HI}, 1024, 65535, 1,
+     "last anonymous (ephemeral) port (default 65535)", 0},
+    {"tcp_time_wait_interval", 1, {SM_TUN_TIME_WAIT_MS}, 1000, 600000, 1,
+     "length of TIME_WAIT in ms (default 60000)", 0},
+    {"tcp_smallest_nonpriv_port", 1, {SM_TUN_UNPRIV_PORT}, 1024, 32768, 1,
+     "first port an ordinary user may bind (default 1024; 2049 and 4045 stay "
+     "privileged)", 0},
+};
+
+const sm_profile sm_profile_solaris = {
+    .name = "solaris",
+    .summary = "Solaris / illumos",
+    .sysctls = sysctls,
+    .n_sysctls = sizeof sysctls / sizeof sysctls[0],
+    .defaults = {
+        [SM_TUN_PORT_LO] = 32768,         /* smallest_anon_port, tcp_tunables.c */
+        [SM_TUN_PORT_HI] = 65535,         /* largest_anon_port */
+        [SM_TUN_UNPRIV_PORT] = 1024,      /* smallest_nonpriv_port */
+        [SM_TUN_AUTOBIND_REUSE] = 0,      /* Linux-only */
+        [SM_TUN_TIME_WAIT_MS] = 60000,    /* _time_wait_interval */
+        [SM_TUN_TW_REUSE] = 0,            /* Linux-only */
+        [SM_TUN_TW_REUSE_DELAY_MS] = 0,   /* Linux-only */
+        [SM_TUN_RFC1337] = 0,             /* an in-window RST ends TIME_WAIT,
+                                             tcp_time_wait_processing() */
+        [SM_TUN_MAX_TW] = 0,              /* no cap known */
+        [SM_TUN_FIN_TIMEOUT_MS] = 675000, /* _fin_wait_2_flush_interval [U] */
+        [SM_TUN_TIMESTAMPS] = 1,          /* with window scaling [I] */
+        [SM_TUN_NOLOCALTIMEWAIT] = 1,     /* loopback TIME_WAITs are purged at
+                                             once, tcp_time_wait_append() */
+        [SM_TUN_V6ONLY_DEFAULT] = 0,      /* conn_ipv6_v6only starts 0 [I] */
+        [SM_TUN_RANDOM_PORTS] = 1,        /* tcp_random_anon_port = 1 */
+    },
+    .native_err_name = NULL,
+    .setsockopt = sol_setsockopt,
+    .bind = sol_bind,
+    .listen = sol_listen,
+    .pick_port = sol_pick_port,
+};
