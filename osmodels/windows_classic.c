@@ -1,0 +1,131 @@
+/*
+ * windows_classic.c - the "windows-classic" profile: Windows NT 4 SP4 up to
+ * Windows XP / 2000, before enhanced socket security.
+ *
+ * bind() is decided by Microsoft's table for "Windows XP and earlier"
+ * (table A of windows.md 1.1): the result depends only on the options of
+ * the two sockets, never on the user account, and never on wildcard versus
+ * specific once the addresses overlap.  SO_REUSEADDR lets anybody bind over
+ * a port that was not bound with SO_EXCLUSIVEADDRUSE - the "socket
+ * hijacking" that Server 2003 closed.  IPv6 sockets live in their own stack
+ * (no dual-stack sockets before Vista).  The shared procedure (who takes
+ * part, overlap, precedence, setsockopt, port walk) is windows_common.c.
+ */
+#include "windows_common.h"
+
+/*
+ * Table A - MS Winsock "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE"
+ * (MicrosoftDocs/win32 desktop-src/WinSock/using-so-reuseaddr-and-so-
+ * exclusiveaddruse.md), table for Windows XP and earlier.  The
+ * SO_EXCLUSIVEADDRUSE page's own table (windows.md 1.4, read with rows =
+ * second bind) agrees with every cell.
+ *
+ *  - A second bind without options, or with SO_EXCLUSIVEADDRUSE, finds the
+ *    address in use (WSAEADDRINUSE) whatever the first socket had.
+ *  - A second bind with SO_REUSEADDR succeeds, unless the first socket has
+ *    SO_EXCLUSIVEADDRUSE: then WSAEACCES.
+ */
+static const sm__win_table table_a = SM__WIN_TABLE(
+    "Windows XP and earlier",
+    "MS \"Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE\", table for Windows XP and earlier",
+    /* first \ second   DEF-W DEF-S   RA-W RA-S   EX-W EX-S */
+    /* DEF-W */          IU,   IU,     OK,  OK,    IU,  IU,
+    /* DEF-S */          IU,   IU,     OK,  OK,    IU,  IU,
+    /* RA-W  */          IU,   IU,     OK,  OK,    IU,  IU,
+    /* RA-S  */          IU,   IU,     OK,  OK,    IU,  IU,
+    /* EX-W  */          IU,   IU,     AC,  AC,    IU,  IU,
+    /* EX-S  */          IU,   IU,     AC,  AC,    IU,  IU);
+
+static const sm__win_rules classic_rules = {
+    .same_user = &table_a,
+    /* No user dimension before enhanced socket security [MS USE page]. */
+    .other_user = NULL,
+    /* XP SP1 / Server 2003 need one socket per family; dual-stack sockets
+     * arrived with Vista [MS "Dual-Stack Sockets"]. */
+    .dual_stack = false,
+    /* See windows_common.h; open question windows.md 7.2. */
+    .excl_blocks_on_inactive_tcbs = true,
+    /* Ephemeral ports 1025..MaxUserPort handed out incrementally, one
+     * counter for TCP and UDP [MS bind(), KB Q196271; 3P hsc.fr]. */
+    .walk = SM__WIN_WALK_SEQUENTIAL,
+    .pick_rule =
+        "bind(port 0): the next port of the ephemeral range 1025..MaxUserPort "
+        "that no socket holds, walking one counter upwards [MS bind(); KB "
+        "Q196271; hsc.fr on the NT port counter]",
+    .exhausted_rule =
+        "no ephemeral port below MaxUserPort is free: WSAENOBUFS [KB Q196271 "
+        "(NT 4 connect() beyond MaxUserPort); assumed for bind(port 0)]",
+    .other_stack_rule =
+        "the other sockets on this port are in the other IP stack: before "
+        "Vista IPv4 and IPv6 sockets are separate and never conflict [MS "
+        "\"Dual-Stack Sockets\", \"IPv6 Support\"]",
+};
+
+static sm_verdict classic_bind(const sm_bind_ctx *c)
+{
+    return sm__win_bind(&classic_rules, c);
+}
+
+static sm_verdict classic_listen(const sm_bind_ctx *c)
+{
+    return sm__win_listen(&classic_rules, c);
+}
+
+static sm_verdict classic_setsockopt(const sm_sock_view *s, sm_option opt,
+                                     int v1, int v2)
+{
+    /* SO_EXCLUSIVEADDRUSE needs no privilege here although the USE page
+     * says it was limited to Administrators on XP and earlier: the
+     * setsockopt page says "Does not require administrative privilege" and
+     * no error code is documented for the other case (windows.md 7.1). */
+    return sm__win_setsockopt(&classic_rules, s, opt, v1, v2);
+}
+
+static sm_verdict classic_pick_port(sm_pick_ctx *c, uint16_t *port)
+{
+    return sm__win_pick_port(&classic_rules, c, port);
+}
+
+static const sm_sysctl_def classic_sysctls[] = {
+    {"TcpTimedWaitDelay", 1, {SM_TUN_TIME_WAIT_MS}, 30, 300, 1000,
+     "HKLM\\...\\Tcpip\\Parameters\\TcpTimedWaitDelay: TIME_WAIT length in "
+     "seconds, 30-300, default 240 [KB Q149532; TechNet cc938217 (Windows 2000)]", 0},
+    {"MaxUserPort", 1, {SM_TUN_PORT_HI}, 5000, 65534, 1,
+     "HKLM\\...\\Tcpip\\Parameters\\MaxUserPort: the highest ephemeral port, "
+     "5000-65534, default 5000; the range starts at 1025 [MS bind(); KB Q196271]", 0},
+};
+
+const sm_profile sm_profile_windows_classic = {
+    .name = "windows-classic",
+    .summary = "Windows NT 4 SP4 to XP / 2000: before enhanced socket security",
+    .sysctls = classic_sysctls,
+    .n_sysctls = sizeof classic_sysctls / sizeof classic_sysctls[0],
+    .defaults = {
+        [SM_TUN_PORT_LO] = 1025,          /* port 1024 is never used [KB Q196271] */
+        [SM_TUN_PORT_HI] = 5000,          /* MaxUserPort default */
+        [SM_TUN_UNPRIV_PORT] = 0,         /* Windows has no privileged ports */
+        [SM_TUN_AUTOBIND_REUSE] = 0,
+        [SM_TUN_TIME_WAIT_MS] = 240000,   /* 2 MSL = 240 s [KB Q149532, cc938217];
+                                           * XP's IPv4 default became 120 s
+                                           * (KB 314053) - set TcpTimedWaitDelay 120 */
+        [SM_TUN_TW_REUSE] = 0,
+        [SM_TUN_TW_REUSE_DELAY_MS] = 0,
+        [SM_TUN_RFC1337] = 0,             /* a RST ends TIME_WAIT [KB 261218] */
+        /* No cap modelled: Windows' MaxFreeTWTcbs trims the oldest TIME_WAIT
+         * entries rather than refusing new ones, and is not in the notes. */
+        [SM_TUN_MAX_TW] = 1000000000,
+        /* The orphaned FIN_WAIT_2 timeout (TcpFinWait2Delay) has no
+         * documented default in the notes: 0 = none given; to be settled
+         * with the connection model. */
+        [SM_TUN_FIN_TIMEOUT_MS] = 0,
+        [SM_TUN_TIMESTAMPS] = 0,          /* RFC 1323 timestamps off by default [I] */
+        [SM_TUN_NOLOCALTIMEWAIT] = 0,
+        [SM_TUN_V6ONLY_DEFAULT] = 1,      /* the separate IPv6 stack: IPv6 only */
+        [SM_TUN_RANDOM_PORTS] = 0,        /* sequential ephemeral ports */
+    },
+    .native_err_name = sm__win_err_name,
+    .setsockopt = classic_setsockopt,
+    .bind = classic_bind,
+    .listen = classic_listen,
+    .pick_port = classic_pick_port,
+};

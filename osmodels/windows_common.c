@@ -1,0 +1,493 @@
+/*
+ * windows_common.c - the decision procedure shared by the Windows profiles.
+ *
+ * Models Winsock's bind() as windows.md section 2.2 describes it: for every
+ * other owner E of the port that takes part (counts), lives in the same IP
+ * stack (stacks) and whose address overlaps the new one (overlap), look up
+ * the profile's table cell [E's option, E's address kind][N's option, N's
+ * address kind]; any WSAEACCES wins over any WSAEADDRINUSE, which wins over
+ * success.  Also here: setsockopt() rules common to both versions, the
+ * ephemeral port walk and the WSAE* error names.  The tables themselves and
+ * the values that differ per version live in windows_classic.c and
+ * windows.c.
+ *
+ * TCP and UDP are decided alike: the MSDN tables are not protocol-specific
+ * and the SO_EXCLUSIVEADDRUSE page's sample binds UDP (windows.md 2.2; the
+ * rest is inferred - Wine emulates the tables for TCP only).  Not modelled:
+ * the multicast exception (members of a group share a port), the
+ * WSAEADDRINUSE that a wildcard bind may defer to listen()/connect(),
+ * SO_PORT_SCALABILITY and SO_REUSE_UNICASTPORT.
+ */
+#include "windows_common.h"
+
+#include <string.h>
+
+/* ---- rule strings -------------------------------------------------------- */
+
+static const char rule_free[] =
+    "no other socket holds this port [MS Winsock bind(): WSAEADDRINUSE only "
+    "when another socket already holds the address]";
+
+static const char rule_no_overlap[] =
+    "the other sockets on this port are bound to other specific addresses: "
+    "two different specific addresses never conflict [MS \"Using SO_REUSEADDR "
+    "and SO_EXCLUSIVEADDRUSE\" (10.0.0.1 / 10.99.99.99 example) and "
+    "SO_EXCLUSIVEADDRUSE page, \"Specific2\" rows]";
+
+static const char rule_inactive_ignored[] =
+    "the port is held only by connections without a bind of their own "
+    "(accepted, closing or TIME_WAIT): a bind without SO_EXCLUSIVEADDRUSE "
+    "ignores them [Go sockopt_windows.go, CPython socket.create_server, "
+    "libuv src/win/tcp.c, QEMU oslib-win32.c; not stated by Microsoft]";
+
+static const char rule_excl_dual_any[] =
+    "the existing dual-stack socket bound [::] with SO_EXCLUSIVEADDRUSE also "
+    "holds IPv4 0.0.0.0, and a conflict found through that IPv4 side is "
+    "WSAEACCES whatever the new socket's options [Wine dlls/ws2_32/tests/"
+    "sock.c, results recorded on real Windows; Wine server/sock.c "
+    "check_addr_usage()]";
+
+static const char rule_mapped_v6only[] =
+    "a v4-mapped address (::ffff:a.b.c.d) cannot be bound on an IPv6-only "
+    "socket: WSAEADDRNOTAVAIL [inferred: Windows reports 10049 when a "
+    "V6ONLY socket uses a v4-mapped address, libwebsockets#2223, "
+    "ACE_TAO#1267; MS \"Dual-Stack Sockets\"]";
+
+static const char rule_listen[] =
+    "Windows does not check the port again at listen(): the bind() decision "
+    "stands [MS listen(); the WSAEADDRINUSE that a wildcard bind may defer "
+    "to listen()/connect() is not modelled yet]";
+
+static const char rule_listen_unbound[] =
+    "listen() on a socket that was never bound fails with WSAEINVAL: Windows "
+    "does not pick a port at listen() [MS listen(): WSAEINVAL for a socket "
+    "not bound with bind()]";
+
+/* ---- option and address classes ------------------------------------------ */
+
+/* The option class a socket had when it bound (set both is impossible:
+ * setsockopt refuses the second one). */
+static int opt_class(const sm_opts *o)
+{
+    if (o->exclusiveaddruse)
+        return SM__WIN_EX;
+    if (o->reuseaddr)
+        return SM__WIN_RA;
+    return SM__WIN_DEF;
+}
+
+/* One address a socket occupies in one of the two IP stacks. */
+typedef struct win_place {
+    int space;       /* 4: IPv4 stack, 6: IPv6 stack */
+    bool wild;       /* 0.0.0.0 or :: */
+    uint32_t v4;     /* space 4 */
+    sm_addr v6;      /* space 6 */
+    bool excl_proj;  /* IPv4 0.0.0.0 held by an exclusive dual-stack [::] */
+} win_place;
+
+static win_place place4(uint32_t v4, bool excl_proj)
+{
+    win_place p;
+    memset(&p, 0, sizeof p);
+    p.space = 4;
+    p.v4 = v4;
+    p.wild = v4 == 0;
+    p.excl_proj = excl_proj;
+    return p;
+}
+
+static win_place place6(const sm_addr *a)
+{
+    win_place p;
+    memset(&p, 0, sizeof p);
+    p.space = 6;
+    p.v6 = *a;
+    p.wild = sm_addr_is_any(a);
+    return p;
+}
+
+/*
+ * stacks: the places a socket of `family` bound to `a` with options `o`
+ * occupies.  From Wine's table of real-Windows results (windows.md 2.2),
+ * not from MSDN, whose dual-stack prose says a wildcard dual-stack bind
+ * reserves both stacks (windows.md 7.3: the tests win):
+ *  - AF_INET: the IPv4 stack;
+ *  - AF_INET6 with IPV6_V6ONLY (or before Vista, no dual stack): the IPv6
+ *    stack only;
+ *  - dual-stack AF_INET6 bound to ::ffff:a.b.c.d (also ::ffff:0.0.0.0):
+ *    IPv4 address a.b.c.d (it can only ever see IPv4 traffic);
+ *  - dual-stack AF_INET6 bound to [::]: the IPv6 stack, and IPv4 0.0.0.0
+ *    only when it has SO_EXCLUSIVEADDRUSE (Wine server/sock.c
+ *    ipv4addr_from_v6(map_unspecified = exclusiveaddruse), used both for
+ *    the new socket's check and for what an existing socket registers);
+ *  - dual-stack AF_INET6 bound to another IPv6 address: the IPv6 stack.
+ */
+static int places_of(const sm__win_rules *r, int family, const sm_addr *a,
+                     const sm_opts *o, win_place out[2])
+{
+    uint32_t v4 = 0;
+    if (family == 4) {
+        sm_addr_v4(a, &v4);
+        out[0] = place4(v4, false);
+        return 1;
+    }
+    bool dual = r->dual_stack && !o->v6only;
+    if (dual && sm_addr_is_v4mapped(a)) {
+        sm_addr_v4(a, &v4);
+        out[0] = place4(v4, false);
+        return 1;
+    }
+    out[0] = place6(a);
+    if (dual && sm_addr_is_any(a) && o->exclusiveaddruse) {
+        out[1] = place4(0, true);
+        return 2;
+    }
+    return 1;
+}
+
+/* addr_overlap(x, y) = x == y || x is wildcard || y is wildcard, inside
+ * one stack [MS "Specific2" rows and the 10.99.99.99 example]. */
+static bool overlap(const win_place *x, const win_place *y)
+{
+    if (x->space != y->space)
+        return false;
+    if (x->wild || y->wild)
+        return true;
+    if (x->space == 4)
+        return x->v4 == y->v4;
+    return sm_addr_equal(&x->v6, &y->v6);
+}
+
+/* A TCB without a bind of its own: an accepted connection, a socket whose
+ * descriptor is closed but whose connection still winds down, a TIME_WAIT
+ * entry.  (A connecting/connected socket that bound itself, explicitly or
+ * implicitly at connect(), is an ordinary owner.) */
+static bool inactive_tcb(const sm_sock_view *e)
+{
+    return e->time_wait || !e->fd_open || e->how == SM_BOUND_ACCEPTED;
+}
+
+/* counts(e, s) of windows.md 2.2. */
+static bool counts(const sm__win_rules *r, const sm_sock_view *e, int new_opt)
+{
+    if (!inactive_tcb(e))
+        return true;
+    /* DEF and RA binds ignore them: Windows rebinds over TIME_WAIT "by
+     * default" (Go, CPython, QEMU, libuv comments; windows.md 3.2). */
+    if (new_opt != SM__WIN_EX)
+        return false;
+    /* EX binds: MSDN says an EX socket "cannot necessarily be reused
+     * immediately" until the connection of an EX listener "becomes
+     * inactive"; libuv says EX "does check all sockets, regardless of
+     * state", TIME_WAIT included.  Whether TIME_WAIT is "inactive" is open
+     * (windows.md 7.2), hence the per-profile flag. */
+    if (!r->excl_blocks_on_inactive_tcbs)
+        return false;
+    /* The MSDN case is an accepted connection of an EX listener; accepted
+     * sockets inherit the listener's options (Wine server/sock.c
+     * accept_into_socket), so an accepted connection of a listener without
+     * EX does not count (windows.md 2.2). */
+    if (e->how == SM_BOUND_ACCEPTED && !e->at_bind.exclusiveaddruse)
+        return false;
+    return true;
+}
+
+/* ---- bind -------------------------------------------------------------- */
+
+/* Why an OK came out, most informative first. */
+enum ok_reason { OK_FREE = 0, OK_OTHER_STACK, OK_NO_OVERLAP, OK_INACTIVE, OK_CELL };
+
+sm_verdict sm__win_bind(const sm__win_rules *r, const sm_bind_ctx *c)
+{
+    const sm_sock_view *n = &c->self;
+    win_place np[2];
+
+    /* A v4-mapped address on an IPv6-only socket. */
+    if (n->family == 6 && sm_addr_is_v4mapped(&n->bound_addr) &&
+        (!r->dual_stack || n->now.v6only))
+        return sm__fail(SM_EADDRNOTAVAIL, rule_mapped_v6only, -1);
+
+    /* Options are sampled at bind() time (MS bind page, SO_EXCLUSIVEADDRUSE
+     * page): the new socket's current options are what it binds with; an
+     * existing socket is judged by what it had at its own bind. */
+    int n_opt = opt_class(&n->now);
+    int n_np = places_of(r, n->family, &n->bound_addr, &n->now, np);
+
+    int worst = SM__WIN_OK;       /* worst result so far */
+    int culprit = -1;
+    uint64_t culprit_seq = 0;
+    const char *worst_rule = NULL;
+    enum ok_reason why_ok = OK_FREE;
+    const char *ok_rule = NULL;
+    uint64_t ok_seq = 0;
+
+    for (size_t i = 0; i < c->n_owners; i++) {
+        const sm_sock_view *e = &c->owners[i];
+        win_place ep[2];
+        int n_ep = places_of(r, e->family, &e->bound_addr, &e->at_bind, ep);
+
+        bool any_overlap = false, same_stack = false;
+        for (int a = 0; a < n_np; a++)
+            for (int b = 0; b < n_ep; b++) {
+                if (np[a].space == ep[b].space)
+                    same_stack = true;
+                if (overlap(&np[a], &ep[b]))
+                    any_overlap = true;
+            }
+        if (!any_overlap) {
+            enum ok_reason w = same_stack ? OK_NO_OVERLAP : OK_OTHER_STACK;
+            if (w > why_ok)
+                why_ok = w;
+            continue;
+        }
+        if (!counts(r, e, n_opt)) {
+            if (OK_INACTIVE > why_ok)
+                why_ok = OK_INACTIVE;
+            continue;
+        }
+
+        /* The table: same user account or not (Server 2003+ only). */
+        const sm__win_table *t = r->same_user;
+        if (r->other_user && e->uid != n->uid)
+            t = r->other_user;
+
+        int e_opt = opt_class(&e->at_bind);
+        int res = SM__WIN_OK;
+        const char *rule = NULL;
+        for (int a = 0; a < n_np; a++)
+            for (int b = 0; b < n_ep; b++) {
+                if (!overlap(&np[a], &ep[b]))
+                    continue;
+                const sm__win_cell *cell =
+                    &t->cell[SM__WIN_IDX(e_opt, ep[b].wild ? SM__WIN_W : SM__WIN_S)]
+                            [SM__WIN_IDX(n_opt, np[a].wild ? SM__WIN_W : SM__WIN_S)];
+                int cr = cell->res;
+                const char *crule = cell->rule;
+                if (cr != SM__WIN_OK && ep[b].excl_proj) {
+                    cr = SM__WIN_AC;
+                    crule = rule_excl_dual_any;
+                }
+                if (rule == NULL || cr > res) {
+                    res = cr;
+                    rule = crule;
+                }
+            }
+
+        if (res == SM__WIN_OK) {
+            if (why_ok < OK_CELL || e->seq < ok_seq) {
+                why_ok = OK_CELL;
+                ok_rule = rule;
+                ok_seq = e->seq;
+            }
+            continue;
+        }
+        /* Precedence WSAEACCES > WSAEADDRINUSE (windows.md 2.2 and 7.5:
+         * undocumented, inferred); among equals the oldest binding. */
+        if (res > worst || (res == worst && e->seq < culprit_seq)) {
+            worst = res;
+            worst_rule = rule;
+            culprit = (int)i;
+            culprit_seq = e->seq;
+        }
+    }
+
+    if (worst == SM__WIN_AC)
+        return sm__fail(SM_EACCES, worst_rule, culprit);
+    if (worst == SM__WIN_IU)
+        return sm__fail(SM_EADDRINUSE, worst_rule, culprit);
+    switch (why_ok) {
+    case OK_CELL: return sm__ok(ok_rule);
+    case OK_INACTIVE: return sm__ok(rule_inactive_ignored);
+    case OK_NO_OVERLAP: return sm__ok(rule_no_overlap);
+    case OK_OTHER_STACK: return sm__ok(r->other_stack_rule);
+    case OK_FREE: break;
+    }
+    return sm__ok(rule_free);
+}
+
+sm_verdict sm__win_listen(const sm__win_rules *r, const sm_bind_ctx *c)
+{
+    (void)r;
+    (void)c;
+    return sm__ok(rule_listen);
+}
+
+/* ---- setsockopt -------------------------------------------------------- */
+
+sm_verdict sm__win_setsockopt(const sm__win_rules *r, const sm_sock_view *s,
+                              sm_option opt, int v1, int v2)
+{
+    (void)v2;
+    switch (opt) {
+    case SM_SO_REUSEADDR:
+        /* Both options at once are refused, in either order; clearing one
+         * and then setting the other works [Wine sock.c test_reuseaddr;
+         * Wine server/sock.c IOCTL_AFD_WINE_SET_SO_REUSEADDR ->
+         * STATUS_INVALID_PARAMETER; seen as 10022 in libtorrent#1981]. */
+        if (v1 && s->now.exclusiveaddruse)
+            return sm__fail(SM_EINVAL,
+                            "SO_REUSEADDR cannot be set while SO_EXCLUSIVEADDRUSE is "
+                            "set: WSAEINVAL [Wine ws2_32 tests test_reuseaddr, real "
+                            "Windows results; not stated by Microsoft]",
+                            -1);
+        break;
+    case SM_SO_EXCLUSIVEADDRUSE:
+        if (v1 && s->now.reuseaddr)
+            return sm__fail(SM_EINVAL,
+                            "SO_EXCLUSIVEADDRUSE cannot be set while SO_REUSEADDR is "
+                            "set: WSAEINVAL [Wine ws2_32 tests test_reuseaddr, real "
+                            "Windows results; not stated by Microsoft]",
+                            -1);
+        break;
+    case SM_SO_REUSEPORT:
+    case SM_SO_REUSEPORT_LB:
+    case SM_SO_EXCLBIND:
+        return sm__fail(SM_ENOPROTOOPT,
+                        "Windows has no SO_REUSEPORT, SO_REUSEPORT_LB or SO_EXCLBIND: "
+                        "WSAENOPROTOOPT, the option is unknown [MS SOL_SOCKET socket "
+                        "options; libuv src/win/tcp.c returns ENOTSUP for "
+                        "UV_TCP_REUSEPORT]",
+                        -1);
+    case SM_IPV6_V6ONLY:
+        if (!r->dual_stack)
+            return sm__fail(SM_ENOPROTOOPT,
+                            "before Vista the IPv6 stack is separate and has no "
+                            "IPV6_V6ONLY (every AF_INET6 socket is IPv6-only): "
+                            "WSAENOPROTOOPT [MS \"Dual-Stack Sockets\": XP SP1 and "
+                            "2003 need one socket per family; error code inferred]",
+                            -1);
+        if (s->family != 6)
+            return sm__fail(SM_ENOPROTOOPT,
+                            "IPV6_V6ONLY is an IPPROTO_IPV6 option and an AF_INET "
+                            "socket does not know it: WSAENOPROTOOPT [MS "
+                            "setsockopt(): option unknown for the socket; error code "
+                            "inferred]",
+                            -1);
+        if (s->bound)
+            return sm__fail(SM_EINVAL,
+                            "IPV6_V6ONLY must be set before bind(); changing it on a "
+                            "bound socket fails with WSAEINVAL [MS \"Dual-Stack "
+                            "Sockets\"; Wine ws2_32 tests test_ipv6only]",
+                            -1);
+        break;
+    case SM_SO_LINGER:
+        if (s->proto != SM_TCP)
+            return sm__fail(SM_ENOPROTOOPT,
+                            "SO_LINGER is only valid for connection-oriented "
+                            "protocols, not UDP: WSAENOPROTOOPT [MS SOL_SOCKET socket "
+                            "options, closesocket(); error code inferred]",
+                            -1);
+        return sm__ok("SO_LINGER set: it decides how closesocket() ends the "
+                      "connection [MS closesocket(), LINGER structure]");
+    default:
+        break;
+    }
+    if (s->bound)
+        return sm__ok("accepted, but Windows reads SO_REUSEADDR and "
+                      "SO_EXCLUSIVEADDRUSE only at bind(): setting them after "
+                      "bind() has no effect [MS bind(), SO_EXCLUSIVEADDRUSE page]");
+    return sm__ok("option set; Windows reads it when the socket binds [MS "
+                  "\"Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE\", bind()]");
+}
+
+/* ---- ephemeral ports --------------------------------------------------- */
+
+/*
+ * bind(port 0) and implicit binds take a port of the dynamic range that no
+ * socket holds at all, with any address: the default wildcard-port
+ * allocation is limited to the dynamic range "no matter the number of IP
+ * addresses" [MS SO_PORT_SCALABILITY page], i.e. an ephemeral port is not
+ * shared (windows.md 3.3; SO_PORT_SCALABILITY and SO_REUSE_UNICASTPORT are
+ * not modelled).  TIME_WAIT entries are owners too, so a port in TIME_WAIT
+ * is not handed out again (the Server 2003 SP1 "smart port allocation"
+ * behaviour; before SP1 such ports were considered available - not
+ * modelled).
+ *
+ * One counter per host (state word 0: the next port to try, 0 = none
+ * yet), shared by TCP and UDP as on NT [3P hsc.fr]; with
+ * SM__WIN_WALK_RANDOM_START the first pick starts at a seeded random port.
+ */
+sm_verdict sm__win_pick_port(const sm__win_rules *r, sm_pick_ctx *c,
+                             uint16_t *port)
+{
+    if (sm__pick_self(c)->state == SM_LISTEN)
+        return sm__fail(SM_EINVAL, rule_listen_unbound, -1);
+
+    const int64_t *tun = sm__pick_tun(c);
+    int64_t lo = tun[SM_TUN_PORT_LO], hi = tun[SM_TUN_PORT_HI];
+    if (lo < 1)
+        lo = 1;
+    if (hi > 65535)
+        hi = 65535;
+    if (lo > hi)
+        return sm__fail(SM_ENOBUFS, r->exhausted_rule, -1);
+    uint64_t n = (uint64_t)(hi - lo + 1);
+
+    uint64_t *st = sm__pick_state(c);
+    uint64_t start = st[0];
+    if (start < (uint64_t)lo || start > (uint64_t)hi) {
+        start = (uint64_t)lo;
+        if (r->walk == SM__WIN_WALK_RANDOM_START)
+            start += sm__pick_rand(c) % n;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t p = (uint64_t)lo + (start - (uint64_t)lo + i) % n;
+        sm_bind_ctx bc;
+        sm__pick_port_ctx(c, (uint16_t)p, &bc);
+        if (bc.n_owners != 0)
+            continue;
+        st[0] = p == (uint64_t)hi ? (uint64_t)lo : p + 1;
+        *port = (uint16_t)p;
+        return sm__ok(r->pick_rule);
+    }
+    return sm__fail(SM_ENOBUFS, r->exhausted_rule, -1);
+}
+
+/* ---- error names ------------------------------------------------------- */
+
+/*
+ * WSAE* names from the Windows Sockets error code page
+ * (windows-sockets-error-codes-2.md).  Choices where POSIX and Winsock do
+ * not match one to one:
+ *  - EBADF -> WSAENOTSOCK (10038): a handle that is not (or no longer) a
+ *    socket gives "Socket operation on nonsocket"; WSAEBADF (10009) exists
+ *    on the page but Winsock calls do not return it for a closed socket.
+ *  - EPIPE -> WSAESHUTDOWN (10058): sending after the socket was shut down
+ *    for sending; Winsock has no EPIPE.
+ *  - EPERM -> WSAEACCES (10013): "An attempt was made to access a socket in
+ *    a way forbidden by its access permissions"; there is no WSAEPERM.
+ *  - EPROTO, ENOSYS: no Winsock counterpart; the portable name is shown.
+ */
+const char *sm__win_err_name(sm_err e)
+{
+    switch (e) {
+    case SM_EADDRINUSE: return "WSAEADDRINUSE";       /* 10048 */
+    case SM_EADDRNOTAVAIL: return "WSAEADDRNOTAVAIL"; /* 10049 */
+    case SM_EACCES: return "WSAEACCES";               /* 10013 */
+    case SM_EINVAL: return "WSAEINVAL";               /* 10022 */
+    case SM_EISCONN: return "WSAEISCONN";             /* 10056 */
+    case SM_ENOTCONN: return "WSAENOTCONN";           /* 10057 */
+    case SM_ENOPROTOOPT: return "WSAENOPROTOOPT";     /* 10042 */
+    case SM_EOPNOTSUPP: return "WSAEOPNOTSUPP";       /* 10045 */
+    case SM_ECONNREFUSED: return "WSAECONNREFUSED";   /* 10061 */
+    case SM_ECONNRESET: return "WSAECONNRESET";       /* 10054 */
+    case SM_ECONNABORTED: return "WSAECONNABORTED";   /* 10053 */
+    case SM_EINPROGRESS: return "WSAEINPROGRESS";     /* 10036 */
+    case SM_EALREADY: return "WSAEALREADY";           /* 10037 */
+    case SM_EWOULDBLOCK: return "WSAEWOULDBLOCK";     /* 10035 */
+    case SM_ENOBUFS: return "WSAENOBUFS";             /* 10055 */
+    case SM_EAFNOSUPPORT: return "WSAEAFNOSUPPORT";   /* 10047 */
+    case SM_ETIMEDOUT: return "WSAETIMEDOUT";         /* 10060 */
+    case SM_EPIPE: return "WSAESHUTDOWN";             /* 10058 */
+    case SM_EBADF: return "WSAENOTSOCK";              /* 10038 */
+    case SM_EPERM: return "WSAEACCES";                /* 10013 */
+    case SM_ENETUNREACH: return "WSAENETUNREACH";     /* 10051 */
+    case SM_EFAULT: return "WSAEFAULT";               /* 10014 */
+    case SM_OK:
+    case SM_EPROTO:
+    case SM_ENOSYS:
+    case SM_ERR_COUNT:
+        break;
+    }
+    return NULL;
+}
