@@ -1,0 +1,286 @@
+/*
+ * main.c - the sockmodel program: reads its command line and hands the
+ * work to libscn (parse, run, report).
+ *
+ *   sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] FILE...
+ *   sockmodel check FILE...
+ *   sockmodel profiles
+ *   sockmodel --help | --version
+ *
+ * Exit status: 0 every expectation met, 1 at least one not met, 2 a file
+ * could not be read or parsed, or the command line is wrong.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scn.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "dev"
+#endif
+
+#define DEFAULT_SEED 1
+
+static const char usage_main[] =
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] FILE...\n"
+    "       sockmodel check FILE...\n"
+    "       sockmodel profiles\n"
+    "       sockmodel --help | --version\n"
+    "\n"
+    "sockmodel runs socket scenarios (.scn files) under models of how\n"
+    "operating systems decide socket calls, and says for each step what\n"
+    "each OS returns and which rule decided.\n"
+    "\n"
+    "commands:\n"
+    "  run       run scenario files and check their expectations\n"
+    "  check     only parse scenario files\n"
+    "  profiles  list the OS profiles\n"
+    "\n"
+    "See 'sockmodel run --help' and the scenario-language manual.\n";
+
+static const char usage_run[] =
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] FILE...\n"
+    "\n"
+    "Runs each FILE (\"-\": standard input) under each selected profile and\n"
+    "prints one row per step and one column per profile, then one\n"
+    "'FILE:LINE: PROFILE: expected X, got Y' block per expectation not met,\n"
+    "and at the end 'N passed, M failed'.\n"
+    "\n"
+    "options:\n"
+    "  -p, --profile PATTERNS  profiles to run under, e.g. 'linux*,bsd' or\n"
+    "                          '!windows*' (overrides each file's profile line)\n"
+    "  -e, --explain           after each step, the rule that decided it and\n"
+    "                          the socket it conflicted with, per profile\n"
+    "      --json              one JSON document instead of the table\n"
+    "      --seed N            seed of every random choice (default 1)\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "exit status: 0 every expectation met, 1 at least one not met,\n"
+    "2 a file could not be read or parsed, or a wrong command line.\n";
+
+typedef struct run_opts {
+    const char *profile;
+    bool explain, json, check_only;
+    uint64_t seed;
+    const char **files;
+    size_t n_files;
+} run_opts;
+
+static int cmdline_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+static int cmdline_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("sockmodel: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n", stderr);
+    return 2;
+}
+
+static bool parse_seed(const char *s, uint64_t *out)
+{
+    if (!*s)
+        return false;
+    uint64_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* The value of an option given as "--opt VALUE" or "--opt=VALUE". */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) == 0 && a[n] == '=')
+        return a + n + 1;
+    if (*i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static bool is_opt(const char *a, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_run_args(int argc, char **argv, run_opts *o)
+{
+    bool files_only = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (files_only || a[0] != '-' || strcmp(a, "-") == 0) {
+            o->files[o->n_files++] = a;
+        } else if (strcmp(a, "--") == 0) {
+            files_only = true;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage_run, stdout);
+            return 0;
+        } else if (!o->check_only && strcmp(a, "-e") == 0) {
+            o->explain = true;
+        } else if (!o->check_only && strcmp(a, "--explain") == 0) {
+            o->explain = true;
+        } else if (!o->check_only && strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (!o->check_only &&
+                   (is_opt(a, "--profile") || strcmp(a, "-p") == 0)) {
+            o->profile = opt_value(argc, argv, &i, "--profile");
+            if (!o->profile)
+                return cmdline_error("%s needs PATTERNS", a);
+        } else if (!o->check_only && is_opt(a, "--seed")) {
+            const char *v = opt_value(argc, argv, &i, "--seed");
+            if (!v || !parse_seed(v, &o->seed))
+                return cmdline_error("--seed needs a number from 0 to "
+                                     "18446744073709551615, got '%s'",
+                                     v ? v : "");
+        } else {
+            return cmdline_error("unknown option '%s' (see 'sockmodel run "
+                                 "--help')", a);
+        }
+    }
+    if (o->n_files == 0)
+        return cmdline_error("%s: no scenario file given (see 'sockmodel "
+                             "run --help')", o->check_only ? "check" : "run");
+    return -1;
+}
+
+/* Parses every file first: nothing runs if any of them is bad. */
+static bool parse_all(const run_opts *o, scn_file **files)
+{
+    size_t errors = 0;
+    for (size_t i = 0; i < o->n_files; i++)
+        errors += scn_parse_path(o->files[i], stderr, &files[i]);
+    return errors == 0;
+}
+
+static int run_all(const run_opts *o, scn_file **files,
+                   const scn_patlist *override)
+{
+    size_t passed = 0, failed = 0;
+    if (o->json)
+        scn_report_json_begin(stdout, o->seed);
+    for (size_t i = 0; i < o->n_files; i++) {
+        scn_result *r = scn_run_file(files[i], override, o->seed);
+        if (o->json)
+            scn_report_json_file(stdout, r, i == 0);
+        else
+            scn_report_text(stdout, r, o->explain);
+        passed += r->passed;
+        failed += r->failed;
+        scn_result_free(r);
+    }
+    if (o->json)
+        scn_report_json_end(stdout, passed, failed);
+    else
+        scn_report_totals(stdout, passed, failed);
+    return failed ? 1 : 0;
+}
+
+static int cmd_run(int argc, char **argv, bool check_only)
+{
+    run_opts o;
+    memset(&o, 0, sizeof o);
+    o.seed = DEFAULT_SEED;
+    o.check_only = check_only;
+    o.files = scn_xmalloc(((size_t)argc + 1) * sizeof *o.files);
+    scn_file **files = NULL;
+    scn_arena arena = {0};
+    scn_patlist override;
+    scn_buf err = {0};
+    int status = parse_run_args(argc, argv, &o);
+    if (status < 0 && o.profile &&
+        !scn_patlist_parse_arg(&arena, o.profile, &override, &err))
+        status = cmdline_error("%s", err.s);
+    if (status < 0) {
+        files = scn_xmalloc((o.n_files + 1) * sizeof *files);
+        memset(files, 0, (o.n_files + 1) * sizeof *files);
+        if (!parse_all(&o, files))
+            status = 2;
+        else if (check_only)
+            status = 0;
+        else
+            status = run_all(&o, files, o.profile ? &override : NULL);
+    }
+    for (size_t i = 0; files && i < o.n_files; i++)
+        scn_file_free(files[i]);
+    free(files);
+    free(o.files);
+    scn_arena_free(&arena);
+    scn_buf_free(&err);
+    return status;
+}
+
+static int cmd_profiles(void)
+{
+    size_t width = 0, n = sm_profile_count();
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(sm_profile_name(sm_profile_at(i)));
+        width = len > width ? len : width;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const sm_profile *p = sm_profile_at(i);
+        printf("%-*s  %s\n", (int)width, sm_profile_name(p),
+               sm_profile_summary(p));
+    }
+    return 0;
+}
+
+/* Output that could not be written is an error (e.g. a full disk). */
+static int finish(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "sockmodel: error: cannot write the output: %s\n",
+                strerror(errno));
+        return 2;
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    int status;
+    if (strcmp(cmd, "run") == 0)
+        status = cmd_run(argc - 2, argv + 2, false);
+    else if (strcmp(cmd, "check") == 0)
+        status = cmd_run(argc - 2, argv + 2, true);
+    else if (strcmp(cmd, "profiles") == 0 && argc == 2)
+        status = cmd_profiles();
+    else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+             strcmp(cmd, "help") == 0)
+        status = (fputs(usage_main, stdout), 0);
+    else if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
+        status = (printf("sockmodel %s\n", PACKAGE_VERSION), 0);
+    else if (strcmp(cmd, "profiles") == 0)
+        status = cmdline_error("profiles takes no arguments, got '%s'",
+                               argv[2]);
+    else
+        status = cmdline_error("unknown command '%s' (see 'sockmodel "
+                               "--help')", cmd);
+    return finish(status);
+}

@@ -1,0 +1,263 @@
+/*
+ * scn.h - scenario files: the parsed form (AST), the parser, the runner
+ * and the reports.
+ *
+ * A scenario (.scn) says, one statement per line, what programs do with
+ * sockets and what each call should return (the language is fixed by
+ * shared/spec/scenario-language.md).  scn_parse_buffer() turns a file into
+ * an scn_file; scn_run_file() runs it under each selected OS profile in a
+ * fresh engine world (stack/sm.h) and records one outcome per (step,
+ * profile); scn_report_*() print the outcomes as a table, as explanations
+ * or as JSON.  Everything here is deterministic: the same input gives the
+ * same bytes out.
+ *
+ * Memory: every object hangs off its scn_file or scn_result and is freed
+ * with it.  Allocation failure prints a message and exits (status 2).
+ */
+#ifndef SCN_H
+#define SCN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sm.h"
+
+/* ---- limits (each one is reported as an error, never truncated) ------- */
+
+#define SCN_MAX_LINE 4096        /* bytes per line, without the newline */
+#define SCN_MAX_NAME 64          /* characters per name */
+#define SCN_MAX_STMTS 100000     /* statements per file */
+#define SCN_MAX_FILE (64u << 20) /* bytes per file */
+#define SCN_MAX_ERRORS 20        /* parse errors shown per file */
+#define SCN_STEP_WIDTH 40        /* STEP column of the table */
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* A bump allocator: many small objects, freed at once. */
+typedef struct scn_arena {
+    struct scn_chunk *head;
+} scn_arena;
+
+void *scn_xmalloc(size_t n);
+void *scn_xrealloc(void *p, size_t n);
+void *scn_alloc(scn_arena *a, size_t n); /* zeroed */
+char *scn_strndup(scn_arena *a, const char *s, size_t n);
+void scn_arena_free(scn_arena *a);
+
+/* A growable string. */
+typedef struct scn_buf {
+    char *s;
+    size_t len, cap;
+} scn_buf;
+
+void scn_buf_add(scn_buf *b, const char *s, size_t n);
+void scn_buf_puts(scn_buf *b, const char *s);
+void scn_buf_printf(scn_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void scn_buf_free(scn_buf *b);
+
+/* A map from names to numbers (keys are copied).  Lookups only: its
+ * order never reaches any output. */
+typedef struct scn_map {
+    char **key;
+    size_t *val;
+    size_t cap, n;
+} scn_map;
+
+long scn_map_find(const scn_map *m, const char *k, size_t n); /* -1: none */
+void scn_map_put(scn_map *m, const char *k, size_t v);        /* add/replace */
+void scn_map_free(scn_map *m);
+
+/* Shell-style glob: '*', '?', '[abc]', '[a-z]', '[!a]' / '[^a]'.
+ * Iterative; no recursion. */
+bool scn_glob(const char *pat, const char *s);
+bool scn_has_glob(const char *pat);
+
+/* ---- profile patterns -------------------------------------------------- */
+
+/* One comma-separated element of PATTERNS: a name or glob, maybe negated
+ * with '!'; "all" matches every profile. */
+typedef struct scn_pat {
+    const char *glob;
+    bool neg;
+} scn_pat;
+
+typedef struct scn_patlist {
+    scn_pat *v;
+    size_t n;
+} scn_patlist;
+
+/* Does the list select profile NAME?  A name is selected when it matches
+ * one of the positive patterns (or there are none) and no negated one. */
+bool scn_patlist_match(const scn_patlist *l, const char *name);
+
+/* Parses a --profile argument.  On error returns false and writes a message
+ * to *err (caller frees with scn_buf_free). */
+bool scn_patlist_parse_arg(scn_arena *a, const char *text, scn_patlist *out,
+                           scn_buf *err);
+
+/* ---- the parsed scenario ----------------------------------------------- */
+
+typedef enum scn_kind {
+    /* declarations: change the context, not shown as steps */
+    SCN_PROFILE,
+    SCN_HOST,
+    SCN_ON,
+    SCN_AS,
+    SCN_PROC,
+    /* steps */
+    SCN_SYSCTL,
+    SCN_SOCKET,
+    SCN_SETSOCKOPT,
+    SCN_BIND,
+    SCN_LISTEN,
+    SCN_CONNECT,
+    SCN_ACCEPT,
+    SCN_SEND,
+    SCN_RECV,
+    SCN_SHUTDOWN,
+    SCN_CLOSE,
+    SCN_EXIT,
+    SCN_WAIT,
+    SCN_EXPECT_STATE,
+    SCN_EXPECT_LOCAL,
+    SCN_EXPECT_PENDING
+} scn_kind;
+
+/* True for statements that are steps (rows of the report). */
+bool scn_kind_is_step(scn_kind k);
+bool scn_kind_is_check(scn_kind k); /* expect ... */
+
+/* One clause of "=> PATTERNS: OUTCOME; ...".  The short form "=> OUTCOME"
+ * is one clause with no patterns (matches every profile). */
+typedef struct scn_clause {
+    scn_patlist pats;
+    const char *outcome; /* "ok" or an error name (portable or native) */
+} scn_clause;
+
+typedef struct scn_stmt {
+    scn_kind kind;
+    unsigned line;
+    const char *text; /* as written, comment and "=> ..." cut off, spaces
+                         collapsed */
+    bool guarded;
+    scn_patlist guard;
+    scn_clause *clauses; /* expectation; n_clauses == 0: none */
+    size_t n_clauses;
+
+    int sock;         /* socket operand (index in scn_file.socks), or -1 */
+    int new_sock;     /* socket created (socket, accept), or -1 */
+    const char *name; /* host, user, proc, sysctl key; exit: proc or NULL */
+    const char **vals; /* sysctl values */
+    size_t n_vals;
+    sm_addr *addrs; /* host ... addr */
+    size_t n_addrs;
+    sm_endpoint ep;   /* bind, connect, expect local */
+    sm_proto proto;   /* socket */
+    int family;       /* socket: 4 or 6 */
+    sm_option opt;    /* setsockopt */
+    int v1, v2;       /* setsockopt values; listen backlog in v1 */
+    uint64_t n;       /* send/recv bytes, wait ns, expect pending */
+    bool rd, wr;      /* shutdown */
+    sm_tcp_state state; /* expect state */
+} scn_stmt;
+
+typedef struct scn_file {
+    const char *path;
+    scn_stmt *stmts;
+    size_t n_stmts;
+    const char **socks; /* socket names, in order of creation */
+    size_t n_socks;
+    bool has_profile;  /* a "profile" line was given */
+    scn_patlist profile;
+    scn_arena arena;
+} scn_file;
+
+/* Parses LEN bytes of TEXT as the scenario file PATH.  Every error is
+ * written to ERRS (when not NULL) as "PATH:LINE:COL: error: WHAT".
+ * Returns the number of errors; on 0, *out holds the file (free it with
+ * scn_file_free), otherwise *out is NULL. */
+size_t scn_parse_buffer(const char *path, const char *text, size_t len,
+                        FILE *errs, scn_file **out);
+
+/* Reads and parses PATH.  An unreadable file is reported on ERRS as
+ * "sockmodel: error: cannot read PATH: REASON" and counts as one error. */
+size_t scn_parse_path(const char *path, FILE *errs, scn_file **out);
+
+void scn_file_free(scn_file *f);
+
+/* ---- running ----------------------------------------------------------- */
+
+typedef enum scn_cell_kind {
+    SCN_CELL_SKIPPED = 0, /* a guard left the step out under this profile */
+    SCN_CELL_CALL,        /* a call: r holds the result */
+    SCN_CELL_CHECK,       /* an expect statement: observed holds the value */
+    SCN_CELL_FAILED       /* the step could not be done (message says why) */
+} scn_cell_kind;
+
+typedef struct scn_cell {
+    scn_cell_kind kind;
+    sm_result r;
+    const char *culprit;  /* name of r.culprit, or NULL */
+    const char *observed; /* expect: what was seen */
+    const char *message;  /* FAILED: why; CHECK: context */
+    const char *expected; /* expected outcome / value, or NULL */
+    bool has_expectation;
+    bool met;
+} scn_cell;
+
+typedef struct scn_row {
+    const scn_stmt *st;
+    scn_cell *cells; /* one per selected profile */
+} scn_row;
+
+typedef struct scn_result {
+    const scn_file *file;
+    const sm_profile **profiles; /* in registry order */
+    size_t n_profiles;
+    scn_row *rows;
+    size_t n_rows;
+    scn_cell *cells; /* every row's cells, row after row */
+    size_t outcomes; /* cells not skipped */
+    size_t skipped;
+    size_t passed, failed;
+    uint64_t seed;
+    scn_arena arena;
+} scn_result;
+
+/* Which profiles a file runs under: OVERRIDE (from --profile) when not
+ * NULL, else the file's profile line, else all.  Registry order.  Returns
+ * the count; *out is malloc'ed (free()). */
+size_t scn_select_profiles(const scn_file *f, const scn_patlist *override,
+                           const sm_profile ***out);
+
+/* Runs F under the selected profiles.  Never fails (a step that cannot be
+ * done is a FAILED cell). */
+scn_result *scn_run_file(const scn_file *f, const scn_patlist *override,
+                         uint64_t seed);
+void scn_result_free(scn_result *r);
+
+/* ---- reports ----------------------------------------------------------- */
+
+/* The table, the failure lines and the summary line of one file. */
+void scn_report_text(FILE *out, const scn_result *r, bool explain);
+/* "N passed, M failed" */
+void scn_report_totals(FILE *out, size_t passed, size_t failed);
+
+/* One JSON document for all files: begin, file..., end. */
+void scn_report_json_begin(FILE *out, uint64_t seed);
+void scn_report_json_file(FILE *out, const scn_result *r, bool first);
+void scn_report_json_end(FILE *out, size_t passed, size_t failed);
+
+/* The text of a cell as the table shows it ("ok :32769", "WSAEACCES!"). */
+void scn_cell_text(const scn_result *r, size_t profile, const scn_cell *c,
+                   scn_buf *out);
+/* Why a cell came out as it did: the rule, and the culprit if any. */
+void scn_cell_why(const scn_cell *c, scn_buf *out);
+
+#endif /* SCN_H */

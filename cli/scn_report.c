@@ -1,0 +1,435 @@
+/*
+ * scn_report.c - prints what a scenario run recorded: the table (one row
+ * per step, one column per profile), the --explain lines (the rule that
+ * decided, grouped by profiles that agree), one "FILE:LINE: PROFILE:
+ * expected X, got Y" block per expectation not met, the summary line of
+ * each file, and the JSON document of --json.  Plain ASCII, no colour,
+ * column widths from the content; the same run prints the same bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scn.h"
+#include "scn_lex.h"
+
+#define WHY_INDENT "    "
+
+/* ---- cell texts -------------------------------------------------------- */
+
+/* The outcome without the failure marker: "ok", "WSAEACCES", "n/a". */
+static void outcome_text(const sm_profile *p, const scn_cell *c, scn_buf *b)
+{
+    switch (c->kind) {
+    case SCN_CELL_SKIPPED:
+        scn_buf_puts(b, "-");
+        break;
+    case SCN_CELL_CHECK:
+        scn_buf_puts(b, c->observed);
+        break;
+    case SCN_CELL_FAILED:
+        scn_buf_puts(b, "error");
+        break;
+    case SCN_CELL_CALL:
+        if (c->r.err == SM_ENOSYS)
+            scn_buf_puts(b, "n/a");
+        else if (c->r.err == SM_OK)
+            scn_buf_puts(b, "ok");
+        else
+            scn_buf_puts(b, sm_profile_err_name(p, c->r.err));
+        break;
+    }
+}
+
+void scn_cell_text(const scn_result *r, size_t profile, const scn_cell *c,
+                   scn_buf *out)
+{
+    outcome_text(r->profiles[profile], c, out);
+    if (c->kind == SCN_CELL_CALL && c->r.err == SM_OK && c->r.port)
+        scn_buf_printf(out, " :%u", (unsigned)c->r.port);
+    if (c->has_expectation && !c->met)
+        scn_buf_puts(out, "!");
+}
+
+void scn_cell_why(const scn_cell *c, scn_buf *out)
+{
+    if (c->kind == SCN_CELL_FAILED || c->kind == SCN_CELL_CHECK) {
+        if (c->message)
+            scn_buf_puts(out, c->message);
+        return;
+    }
+    if (c->kind != SCN_CELL_CALL)
+        return;
+    const char *rule = c->r.rule;
+    if (c->r.err == SM_ENOSYS &&
+        (!rule || strncmp(rule, "not modelled yet", 16) != 0))
+        scn_buf_puts(out, "not modelled yet");
+    if (rule) {
+        if (out->len)
+            scn_buf_puts(out, ": ");
+        scn_buf_puts(out, rule);
+    }
+    if (c->culprit && c->r.culprit_tw)
+        scn_buf_printf(out, " (conflicts with the TIME_WAIT entry of %s)",
+                       c->culprit);
+    else if (c->culprit)
+        scn_buf_printf(out, " (conflicts with socket %s)", c->culprit);
+}
+
+/* ---- the table --------------------------------------------------------- */
+
+typedef struct layout {
+    size_t w_line, w_step;
+    size_t *w_prof;
+} layout;
+
+static size_t digits(unsigned v)
+{
+    size_t n = 1;
+    while (v >= 10) {
+        v /= 10;
+        n++;
+    }
+    return n;
+}
+
+static void step_text(const scn_stmt *st, scn_buf *b)
+{
+    size_t n = strlen(st->text);
+    if (n <= SCN_STEP_WIDTH) {
+        scn_buf_add(b, st->text, n);
+        return;
+    }
+    scn_buf_add(b, st->text, SCN_STEP_WIDTH - 3);
+    scn_buf_puts(b, "...");
+}
+
+static void measure(const scn_result *r, layout *l, scn_buf *tmp)
+{
+    l->w_line = strlen("LINE");
+    l->w_step = strlen("STEP");
+    for (size_t j = 0; j < r->n_profiles; j++)
+        l->w_prof[j] = strlen(sm_profile_name(r->profiles[j]));
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const scn_row *row = &r->rows[i];
+        if (digits(row->st->line) > l->w_line)
+            l->w_line = digits(row->st->line);
+        tmp->len = 0;
+        step_text(row->st, tmp);
+        if (tmp->len > l->w_step)
+            l->w_step = tmp->len;
+        for (size_t j = 0; j < r->n_profiles; j++) {
+            tmp->len = 0;
+            scn_cell_text(r, j, &row->cells[j], tmp);
+            if (tmp->len > l->w_prof[j])
+                l->w_prof[j] = tmp->len;
+        }
+    }
+}
+
+static void pad(scn_buf *b, size_t have, size_t width)
+{
+    for (; have < width; have++)
+        scn_buf_add(b, " ", 1);
+}
+
+/* Appends one column (left-aligned) and the gap after it. */
+static void column(scn_buf *line, const char *s, size_t n, size_t width)
+{
+    scn_buf_add(line, s, n);
+    pad(line, n, width);
+    scn_buf_add(line, "  ", 2);
+}
+
+static void emit_line(FILE *out, scn_buf *line)
+{
+    while (line->len > 0 && line->s[line->len - 1] == ' ')
+        line->len--;
+    fwrite(line->s ? line->s : "", 1, line->len, out);
+    fputc('\n', out);
+    line->len = 0;
+}
+
+static void print_header(FILE *out, const scn_result *r, const layout *l,
+                         scn_buf *line)
+{
+    pad(line, 4, l->w_line);
+    column(line, "LINE", 4, 0);
+    column(line, "STEP", 4, l->w_step);
+    for (size_t j = 0; j < r->n_profiles; j++) {
+        const char *name = sm_profile_name(r->profiles[j]);
+        column(line, name, strlen(name), l->w_prof[j]);
+    }
+    emit_line(out, line);
+}
+
+static void print_row(FILE *out, const scn_result *r, const scn_row *row,
+                      const layout *l, scn_buf *line, scn_buf *tmp)
+{
+    scn_buf_printf(line, "%*u  ", (int)l->w_line, row->st->line);
+    tmp->len = 0;
+    step_text(row->st, tmp);
+    column(line, tmp->s, tmp->len, l->w_step);
+    for (size_t j = 0; j < r->n_profiles; j++) {
+        tmp->len = 0;
+        scn_cell_text(r, j, &row->cells[j], tmp);
+        column(line, tmp->s, tmp->len, l->w_prof[j]);
+    }
+    emit_line(out, line);
+}
+
+/* Profiles k >= j that give the same reason as j ("all" if every one). */
+static void group_label(const scn_result *r, const scn_buf *why, size_t j,
+                        bool *done, scn_buf *line)
+{
+    size_t n = r->n_profiles, members = 0, start = line->len;
+    for (size_t k = j; k < n; k++) {
+        if (done[k] || why[k].len == 0 || strcmp(why[k].s, why[j].s) != 0)
+            continue;
+        done[k] = true;
+        scn_buf_puts(line, members ? ", " : "");
+        scn_buf_puts(line, sm_profile_name(r->profiles[k]));
+        members++;
+    }
+    if (members == n) {
+        line->len = start;
+        scn_buf_puts(line, "all");
+    }
+}
+
+/* --explain: one line per group of profiles that give the same reason. */
+static void print_explain(FILE *out, const scn_result *r, const scn_row *row,
+                          const layout *l, scn_buf *line)
+{
+    size_t n = r->n_profiles;
+    scn_buf *why = scn_xmalloc((n + 1) * sizeof *why);
+    bool *done = scn_xmalloc((n + 1) * sizeof *done);
+    memset(why, 0, (n + 1) * sizeof *why);
+    memset(done, 0, (n + 1) * sizeof *done);
+    for (size_t j = 0; j < n; j++)
+        scn_cell_why(&row->cells[j], &why[j]);
+    for (size_t j = 0; j < n; j++) {
+        if (done[j] || why[j].len == 0)
+            continue;
+        pad(line, 0, l->w_line + 4);
+        group_label(r, why, j, done, line);
+        scn_buf_printf(line, ": %s", why[j].s);
+        emit_line(out, line);
+    }
+    for (size_t j = 0; j < n; j++)
+        scn_buf_free(&why[j]);
+    free(why);
+    free(done);
+}
+
+/* ---- failures and summary ---------------------------------------------- */
+
+static const char *check_word(scn_kind k)
+{
+    switch (k) {
+    case SCN_EXPECT_STATE:
+        return "state ";
+    case SCN_EXPECT_LOCAL:
+        return "local ";
+    case SCN_EXPECT_PENDING:
+        return "pending ";
+    default:
+        return "";
+    }
+}
+
+static void print_failure(FILE *out, const scn_result *r, const scn_row *row,
+                          size_t j, scn_buf *tmp)
+{
+    const scn_cell *c = &row->cells[j];
+    const char *word = c->kind == SCN_CELL_CHECK ? check_word(row->st->kind)
+                                                 : "";
+    tmp->len = 0;
+    outcome_text(r->profiles[j], c, tmp);
+    fprintf(out, "%s:%u: %s: expected %s%s, got %s\n", r->file->path,
+            row->st->line, sm_profile_name(r->profiles[j]), word,
+            c->expected, tmp->s);
+    tmp->len = 0;
+    scn_cell_why(c, tmp);
+    if (tmp->len)
+        fprintf(out, WHY_INDENT "%s\n", tmp->s);
+}
+
+static void print_failures(FILE *out, const scn_result *r, scn_buf *tmp)
+{
+    if (r->failed)
+        fputc('\n', out);
+    for (size_t i = 0; i < r->n_rows; i++)
+        for (size_t j = 0; j < r->n_profiles; j++)
+            if (r->rows[i].cells[j].has_expectation &&
+                !r->rows[i].cells[j].met)
+                print_failure(out, r, &r->rows[i], j, tmp);
+}
+
+static void print_summary(FILE *out, const scn_result *r)
+{
+    fprintf(out, "%s: %zu step%s x %zu profile%s: %zu outcome%s", r->file->path,
+            r->n_rows, r->n_rows == 1 ? "" : "s", r->n_profiles,
+            r->n_profiles == 1 ? "" : "s", r->outcomes,
+            r->outcomes == 1 ? "" : "s");
+    if (r->skipped)
+        fprintf(out, " (%zu skipped)", r->skipped);
+    fprintf(out, ", %zu expectation%s met, %zu not met\n", r->passed,
+            r->passed == 1 ? "" : "s", r->failed);
+}
+
+void scn_report_text(FILE *out, const scn_result *r, bool explain)
+{
+    scn_buf line = {0}, tmp = {0};
+    layout l;
+    l.w_prof = scn_xmalloc((r->n_profiles + 1) * sizeof *l.w_prof);
+    measure(r, &l, &tmp);
+    fprintf(out, "%s\n", r->file->path);
+    print_header(out, r, &l, &line);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        print_row(out, r, &r->rows[i], &l, &line, &tmp);
+        if (explain)
+            print_explain(out, r, &r->rows[i], &l, &line);
+    }
+    print_failures(out, r, &tmp);
+    print_summary(out, r);
+    fputc('\n', out);
+    free(l.w_prof);
+    scn_buf_free(&line);
+    scn_buf_free(&tmp);
+}
+
+void scn_report_totals(FILE *out, size_t passed, size_t failed)
+{
+    fprintf(out, "%zu passed, %zu failed\n", passed, failed);
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+/* A JSON string: quotes, backslashes and control characters escaped;
+ * bytes that are not valid UTF-8 (a file name can hold any) become
+ * U+FFFD. */
+static void json_str(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    fputc('"', out);
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\') {
+            fprintf(out, "\\%c", ch);
+        } else if (ch < 0x20 || ch == 0x7F) {
+            fprintf(out, "\\u%04x", ch);
+        } else if (ch >= 0x80) {
+            size_t len = scn_utf8_seq(s + i, n - i);
+            if (len == 0) {
+                fputs("\\ufffd", out);
+                len = 1;
+            } else {
+                fwrite(s + i, 1, len, out);
+            }
+            i += len;
+            continue;
+        } else {
+            fputc(ch, out);
+        }
+        i++;
+    }
+    fputc('"', out);
+}
+
+static void json_key(FILE *out, const char *key, bool first)
+{
+    if (!first)
+        fputc(',', out);
+    json_str(out, key);
+    fputc(':', out);
+}
+
+static void json_met(FILE *out, const scn_cell *c)
+{
+    json_key(out, "expected", false);
+    json_str(out, c->has_expectation ? c->expected : NULL);
+    json_key(out, "met", false);
+    fputs(!c->has_expectation ? "null" : c->met ? "true" : "false", out);
+}
+
+static void json_cell(FILE *out, const scn_result *r, size_t j,
+                      const scn_cell *c, scn_buf *tmp)
+{
+    const sm_profile *p = r->profiles[j];
+    fputc('{', out);
+    if (c->kind == SCN_CELL_SKIPPED) {
+        fputs("\"skipped\":true}", out);
+        return;
+    }
+    tmp->len = 0;
+    outcome_text(p, c, tmp);
+    json_key(out, "result", true);
+    if (c->kind == SCN_CELL_CALL && c->r.err != SM_ENOSYS)
+        json_str(out, sm_err_name(c->r.err));
+    else
+        json_str(out, tmp->s);
+    if (c->kind == SCN_CELL_CALL) {
+        json_key(out, "native", false);
+        json_str(out, tmp->s);
+        json_key(out, "rule", false);
+        json_str(out, c->r.rule);
+        json_key(out, "culprit", false);
+        json_str(out, c->culprit);
+        json_key(out, "culprit_time_wait", false);
+        fputs(c->culprit && c->r.culprit_tw ? "true" : "false", out);
+        json_key(out, "port", false);
+        fprintf(out, "%u", (unsigned)c->r.port);
+    } else {
+        json_key(out, "message", false);
+        json_str(out, c->message);
+    }
+    json_met(out, c);
+    fputc('}', out);
+}
+
+static void json_step(FILE *out, const scn_result *r, const scn_row *row,
+                      bool first, scn_buf *tmp)
+{
+    fputs(first ? "\n" : ",\n", out);
+    fprintf(out, "{\"line\":%u,\"text\":", row->st->line);
+    json_str(out, row->st->text);
+    fputs(",\"outcomes\":{", out);
+    for (size_t j = 0; j < r->n_profiles; j++) {
+        json_key(out, sm_profile_name(r->profiles[j]), j == 0);
+        json_cell(out, r, j, &row->cells[j], tmp);
+    }
+    fputs("}}", out);
+}
+
+void scn_report_json_begin(FILE *out, uint64_t seed)
+{
+    fprintf(out, "{\"seed\":%llu,\"files\":[", (unsigned long long)seed);
+}
+
+void scn_report_json_file(FILE *out, const scn_result *r, bool first)
+{
+    scn_buf tmp = {0};
+    fputs(first ? "\n" : ",\n", out);
+    fputs("{\"file\":", out);
+    json_str(out, r->file->path);
+    fputs(",\"profiles\":[", out);
+    for (size_t j = 0; j < r->n_profiles; j++) {
+        if (j)
+            fputc(',', out);
+        json_str(out, sm_profile_name(r->profiles[j]));
+    }
+    fputs("],\"steps\":[", out);
+    for (size_t i = 0; i < r->n_rows; i++)
+        json_step(out, r, &r->rows[i], i == 0, &tmp);
+    fprintf(out, "],\"passed\":%zu,\"failed\":%zu}", r->passed, r->failed);
+    scn_buf_free(&tmp);
+}
+
+void scn_report_json_end(FILE *out, size_t passed, size_t failed)
+{
+    fprintf(out, "\n],\"passed\":%zu,\"failed\":%zu}\n", passed, failed);
+}

@@ -1,0 +1,310 @@
+/*
+ * scn_util.c - small helpers of the scenario tools: checked allocation, a
+ * bump arena, a growable string and a shell-style glob matcher (used for
+ * profile patterns such as "linux*" or "windows-[a-z]*").
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scn.h"
+
+/* ---- allocation -------------------------------------------------------- */
+
+static void out_of_memory(void)
+{
+    fputs("sockmodel: error: out of memory\n", stderr);
+    exit(2);
+}
+
+void *scn_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
+void *scn_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        out_of_memory();
+    return q;
+}
+
+/* ---- arena ------------------------------------------------------------- */
+
+struct scn_chunk {
+    struct scn_chunk *next;
+    size_t used, size;
+    max_align_t data[]; /* aligned storage */
+};
+
+#define CHUNK_DEFAULT 16384u
+#define ALIGN_UP(n) (((n) + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1))
+
+void *scn_alloc(scn_arena *a, size_t n)
+{
+    n = ALIGN_UP(n ? n : 1);
+    struct scn_chunk *c = a->head;
+    if (!c || c->size - c->used < n) {
+        size_t size = n > CHUNK_DEFAULT ? n : CHUNK_DEFAULT;
+        if (size > SIZE_MAX - sizeof *c)
+            out_of_memory();
+        c = scn_xmalloc(sizeof *c + size);
+        c->used = 0;
+        c->size = size;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += n;
+    memset(p, 0, n);
+    return p;
+}
+
+char *scn_strndup(scn_arena *a, const char *s, size_t n)
+{
+    char *p = scn_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+void scn_arena_free(scn_arena *a)
+{
+    struct scn_chunk *c = a->head;
+    while (c) {
+        struct scn_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    a->head = NULL;
+}
+
+/* ---- growable string --------------------------------------------------- */
+
+static void buf_reserve(scn_buf *b, size_t extra)
+{
+    if (b->cap - b->len > extra)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap - b->len <= extra)
+        cap *= 2;
+    b->s = scn_xrealloc(b->s, cap);
+    b->cap = cap;
+}
+
+void scn_buf_add(scn_buf *b, const char *s, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void scn_buf_puts(scn_buf *b, const char *s)
+{
+    scn_buf_add(b, s, strlen(s));
+}
+
+void scn_buf_printf(scn_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void scn_buf_free(scn_buf *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+/* ---- glob -------------------------------------------------------------- */
+
+bool scn_has_glob(const char *pat)
+{
+    return strpbrk(pat, "*?[") != NULL;
+}
+
+/* Matches one bracket expression at *pp against c.  Advances *pp past the
+ * closing ']'.  An unclosed '[' is taken as a literal '['. */
+static void match_class(const char **pp, char c, bool *ok)
+{
+    const char *p = *pp + 1;
+    bool negate = (*p == '!' || *p == '^');
+    if (negate)
+        p++;
+    bool hit = false;
+    bool first = true;
+    while (*p && (first || *p != ']')) {
+        char lo = *p, hi = *p;
+        if (p[1] == '-' && p[2] && p[2] != ']') {
+            hi = p[2];
+            p += 3;
+        } else {
+            p++;
+        }
+        if (c >= lo && c <= hi)
+            hit = true;
+        first = false;
+    }
+    if (*p != ']') { /* unclosed: literal '[' */
+        *ok = (c == '[');
+        *pp += 1;
+        return;
+    }
+    *pp = p + 1;
+    *ok = (hit != negate);
+}
+
+/* Classic two-pointer matcher: remembers the last '*' and retries from
+ * there, so it needs no recursion and runs in O(len(pat) * len(s)). */
+bool scn_glob(const char *pat, const char *s)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*pat == '*') {
+            while (*pat == '*')
+                pat++;
+            if (!*pat)
+                return true;
+            star = pat;
+            resume = s;
+            continue;
+        }
+        bool ok = false;
+        const char *next = pat;
+        if (*pat == '?') {
+            ok = true;
+            next = pat + 1;
+        } else if (*pat == '[') {
+            match_class(&next, *s, &ok);
+        } else if (*pat) {
+            ok = (*pat == *s);
+            next = pat + 1;
+        }
+        if (ok) {
+            pat = next;
+            s++;
+        } else if (star) {
+            pat = star;
+            s = ++resume;
+        } else {
+            return false;
+        }
+    }
+    while (*pat == '*')
+        pat++;
+    return *pat == '\0';
+}
+
+/* ---- pattern lists ----------------------------------------------------- */
+
+static bool pat_matches(const scn_pat *p, const char *name)
+{
+    return strcmp(p->glob, "all") == 0 || scn_glob(p->glob, name);
+}
+
+bool scn_patlist_match(const scn_patlist *l, const char *name)
+{
+    bool any_positive = false, hit = false;
+    for (size_t i = 0; i < l->n; i++) {
+        bool m = pat_matches(&l->v[i], name);
+        if (l->v[i].neg) {
+            if (m)
+                return false;
+        } else {
+            any_positive = true;
+            hit = hit || m;
+        }
+    }
+    return any_positive ? hit : true;
+}
+
+/* ---- name map ---------------------------------------------------------- */
+
+static uint64_t name_hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+    return h;
+}
+
+long scn_map_find(const scn_map *m, const char *k, size_t n)
+{
+    if (!m->cap)
+        return -1;
+    size_t i = name_hash(k, n) & (m->cap - 1);
+    while (m->key[i]) {
+        if (strlen(m->key[i]) == n && memcmp(m->key[i], k, n) == 0)
+            return (long)m->val[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+static void map_insert(scn_map *m, char *k, size_t v)
+{
+    size_t i = name_hash(k, strlen(k)) & (m->cap - 1);
+    while (m->key[i])
+        i = (i + 1) & (m->cap - 1);
+    m->key[i] = k;
+    m->val[i] = v;
+    m->n++;
+}
+
+static void map_grow(scn_map *m)
+{
+    scn_map old = *m;
+    m->cap = old.cap ? old.cap * 2 : 64;
+    m->key = scn_xmalloc(m->cap * sizeof *m->key);
+    m->val = scn_xmalloc(m->cap * sizeof *m->val);
+    memset(m->key, 0, m->cap * sizeof *m->key);
+    m->n = 0;
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.key[i])
+            map_insert(m, old.key[i], old.val[i]);
+    free(old.key);
+    free(old.val);
+}
+
+void scn_map_put(scn_map *m, const char *k, size_t v)
+{
+    size_t n = strlen(k);
+    if (m->cap) {
+        size_t i = name_hash(k, n) & (m->cap - 1);
+        for (; m->key[i]; i = (i + 1) & (m->cap - 1)) {
+            if (strcmp(m->key[i], k) == 0) {
+                m->val[i] = v;
+                return;
+            }
+        }
+    }
+    if ((m->n + 1) * 2 > m->cap)
+        map_grow(m);
+    char *copy = scn_xmalloc(n + 1);
+    memcpy(copy, k, n + 1);
+    map_insert(m, copy, v);
+}
+
+void scn_map_free(scn_map *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->key[i]);
+    free(m->key);
+    free(m->val);
+    memset(m, 0, sizeof *m);
+}
