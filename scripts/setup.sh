@@ -1,0 +1,36 @@
+#!/bin/sh
+# scripts/setup.sh - install what the build needs (Debian, as root), then
+# generate, configure and build sockmodel in the source tree.
+# Used by run-demo.sh and run-tests.sh; safe to run again.
+set -eu
+cd "$(dirname "$0")/.."
+
+need_pkgs=""
+have() { command -v "$1" >/dev/null 2>&1; }
+have_hdr() { [ -f "/usr/include/$1" ]; }
+have autoreconf || need_pkgs="$need_pkgs autoconf"
+have automake   || need_pkgs="$need_pkgs automake"
+have libtoolize || need_pkgs="$need_pkgs libtool"
+have pkg-config || need_pkgs="$need_pkgs pkg-config"
+have make       || need_pkgs="$need_pkgs make"
+have cc         || need_pkgs="$need_pkgs gcc"
+have_hdr check.h || need_pkgs="$need_pkgs check"
+have_hdr pcap.h  || need_pkgs="$need_pkgs libpcap-dev"
+if [ -n "$need_pkgs" ]; then
+    if [ "$(id -u)" = 0 ] && have apt-get; then
+        echo "setup: installing:$need_pkgs"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need_pkgs >/dev/null
+    else
+        echo "setup: missing:$need_pkgs (run as root on Debian to install them)" >&2
+        exit 2
+    fi
+fi
+
+if [ ! -x configure ] || [ configure.ac -nt configure ] || [ Makefile.am -nt Makefile.in ]; then
+    ./autogen.sh
+fi
+if [ ! -f Makefile ] || [ configure -nt config.status ]; then
+    ./configure --quiet
+fi
+make -s -j"$(nproc 2>/dev/null || echo 2)"
