@@ -36,19 +36,19 @@ static sm_verdict lx_setsockopt(const sm_sock_view *s, sm_option o, int v1, int 
 
 static const sm_sysctl_def sysctls[] = {
     {"net.ipv4.ip_local_port_range", 2, {SM_TUN_PORT_LO, SM_TUN_PORT_HI}, 1, 65535, 1,
-     "ephemeral port range (default 32768 61000)"},
+     "ephemeral port range (default 32768 61000)", 0},
     {"net.ipv4.tcp_tw_reuse", 1, {SM_TUN_TW_REUSE}, 0, 1, 1,
-     "connect() may reuse a TIME_WAIT 4-tuple older than 1 s (default 0)"},
+     "connect() may reuse a TIME_WAIT 4-tuple older than 1 s (default 0)", 0},
     {"net.ipv4.tcp_rfc1337", 1, {SM_TUN_RFC1337}, 0, 1, 1,
-     "1: a RST does not end TIME_WAIT (default 0)"},
+     "1: a RST does not end TIME_WAIT (default 0)", 0},
     {"net.ipv4.tcp_max_tw_buckets", 1, {SM_TUN_MAX_TW}, 0, 1000000000, 1,
-     "TIME_WAIT entries before new ones are dropped"},
+     "TIME_WAIT entries before new ones are dropped", 0},
     {"net.ipv4.tcp_fin_timeout", 1, {SM_TUN_FIN_TIMEOUT_MS}, 1, 100000, 1000,
-     "seconds an orphaned FIN_WAIT_2 lasts (default 60)"},
+     "seconds an orphaned FIN_WAIT_2 lasts (default 60)", 0},
     {"net.ipv4.tcp_timestamps", 1, {SM_TUN_TIMESTAMPS}, 0, 1, 1,
-     "TCP timestamps (default 1)"},
+     "TCP timestamps (default 1)", 0},
     {"net.ipv6.bindv6only", 1, {SM_TUN_V6ONLY_DEFAULT}, 0, 1, 1,
-     "IPV6_V6ONLY of new AF_INET6 sockets (default 0)"},
+     "IPV6_V6ONLY of new AF_INET6 sockets (default 0)", 0},
 };
 
 const sm_profile sm_profile_linux_3_8 = {
