@@ -11,8 +11,9 @@
  *  - listen() re-runs get_port(): EADDRINUSE [inet_csk_listen_start(), 3.0]
  *  - privileged ports below PROT_SOCK (1024), no sysctl before 4.11
  *  - bind(0): random start then linear, any overlapping owner blocks
- *    (relax=false); the 3.8 "smallest_size" reuse of a fastreuse bucket when
- *    the range is exhausted is not modelled
+ *    (relax=false); when the range is exhausted, a SO_REUSEADDR socket falls
+ *    back to the port with the fewest all-SO_REUSEADDR, non-listening owners
+ *    ("smallest_size", re-checked with relax=true) [3.8.13 inet_csk_get_port()]
  *  - ephemeral range default 32768-61000 [3.0/3.8 source]
  *  - tcp_tw_reuse is a boolean, default 0
  */

@@ -13,6 +13,7 @@
  */
 #include "linux_common.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* ---- address overlap (§0.1, observed matrix on 6.18) ------------------- */
@@ -279,12 +280,54 @@ static bool scan_linear(const struct sm__linux_gen *g, sm_pick_ctx *pc,
     return false;
 }
 
+/* Linux 3.0-3.8 inet_csk_get_port(), port 0: while scanning, remember the
+ * port with the fewest owners whose bucket is "fastreuse" (every owner set
+ * SO_REUSEADDR and none listens) when the new socket has SO_REUSEADDR and
+ * is not listening; when the range is exhausted, fall back to that port,
+ * re-checked with the relaxed (explicit-port) rule.  Removed in 4.6
+ * (b9470c27607b, "inet: kill smallest_size and smallest_port"). */
+static bool scan_linear_smallest(const struct sm__linux_gen *g, sm_pick_ctx *pc,
+                                 uint32_t low, uint32_t high, uint16_t *out)
+{
+    const sm_sock_view *self = sm__pick_self(pc);
+    uint32_t remaining = high - low;
+    if (remaining == 0)
+        return false;
+    uint32_t start = (uint32_t)(sm__pick_rand(pc) % remaining);
+    bool can_share = self->now.reuseaddr && self->state != SM_LISTEN;
+    size_t smallest = SIZE_MAX;
+    uint16_t smallest_port = 0;
+    for (uint32_t i = 0; i < remaining; i++) {
+        uint16_t port = (uint16_t)(low + (start + i) % remaining);
+        sm_bind_ctx bc;
+        const char *why;
+        sm__pick_port_ctx(pc, port, &bc);
+        if (first_conflict(g, &bc, LX_AUTOBIND, &why) < 0) {
+            *out = port;
+            return true;
+        }
+        bool fastreuse = can_share;
+        for (size_t k = 0; k < bc.n_owners && fastreuse; k++)
+            fastreuse = bc.owners[k].at_bind.reuseaddr && bc.owners[k].state != SM_LISTEN;
+        if (fastreuse && bc.n_owners < smallest) {
+            smallest = bc.n_owners;
+            smallest_port = port;
+        }
+    }
+    if (smallest != SIZE_MAX && port_free(g, pc, smallest_port, LX_EXPLICIT)) {
+        *out = smallest_port;
+        return true;
+    }
+    return false;
+}
+
 static bool scan_tcp(const struct sm__linux_gen *g, sm_pick_ctx *pc,
                      uint32_t low, uint32_t high, enum lx_mode mode,
                      uint16_t *out)
 {
     if (!g->bind0_parity)
-        return scan_linear(g, pc, low, high, mode, out);
+        return mode == LX_AUTOBIND ? scan_linear_smallest(g, pc, low, high, out)
+                                   : scan_linear(g, pc, low, high, mode, out);
     if (sm__pick_self(pc)->now.reuseaddr && high - low > 1) {
         uint32_t half = low + (((high - low) >> 2) << 1);
         return scan_parity(g, pc, low, half, mode, out) ||
@@ -299,7 +342,9 @@ static const char r_pick_tcp[] =
     "[Linux inet_csk_find_open_port()]";
 static const char r_pick_tcp38[] =
     "bind(port 0): a random start in net.ipv4.ip_local_port_range, then the "
-    "next port no overlapping socket holds [Linux 3.8 inet_csk_get_port()]";
+    "next port no overlapping socket holds; when none is free, the port with "
+    "the fewest SO_REUSEADDR owners none of which listens [Linux 3.8 "
+    "inet_csk_get_port(), smallest_size]";
 static const char r_pick_reuse[] =
     "bind(port 0): every port is held; ip_autobind_reuse=1 shares one with "
     "SO_REUSEADDR sockets [Linux inet_csk_find_open_port(), second pass]";
