@@ -9,6 +9,7 @@
 #define CHECK_UTIL_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,18 @@ static inline sm_id tsock(sm_world *w, const char *name, sm_proto proto, int fam
     sm_id proc = sm_proc_get(w, h, "main", sm_user_get(w, "user"));
     sm_id s;
     ck_assert_int_eq(sm_socket(w, proc, proto, family, name, &s).err, SM_OK);
+    return s;
+}
+
+/* A socket created by USER's own process (one process per user). */
+static inline sm_id usock(sm_world *w, const char *user, sm_proto proto, int family,
+                          const char *name)
+{
+    char pname[40];
+    snprintf(pname, sizeof pname, "proc-%s", user);
+    sm_id p = sm_proc_get(w, sm_host_find(w, "local"), pname, sm_user_get(w, user));
+    sm_id s;
+    ck_assert_int_eq(sm_socket(w, p, proto, family, name, &s).err, SM_OK);
     return s;
 }
 
