@@ -119,8 +119,10 @@ size_t sm_endpoint_format(const sm_endpoint *ep, char *buf, size_t n)
 
 bool sm_addr_equal(const sm_addr *a, const sm_addr *b)
 {
-    size_t len = a->family == 6 ? 16 : 4;
-    return a->family == b->family && memcmp(a->b, b->b, len) == 0;
+    /* Constant lengths let the compiler inline the comparisons. */
+    if (a->family != b->family)
+        return false;
+    return a->family == 6 ? memcmp(a->b, b->b, 16) == 0 : memcmp(a->b, b->b, 4) == 0;
 }
 
 static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -133,7 +135,7 @@ bool sm_addr_is_v4mapped(const sm_addr *a)
 bool sm_addr_is_any(const sm_addr *a)
 {
     static const uint8_t zero[16];
-    return memcmp(a->b, zero, a->family == 6 ? 16 : 4) == 0;
+    return a->family == 6 ? memcmp(a->b, zero, 16) == 0 : memcmp(a->b, zero, 4) == 0;
 }
 
 bool sm_addr_v4(const sm_addr *a, uint32_t *out)

@@ -85,6 +85,8 @@ struct sm_world {
     sm__bucket *buckets;
     size_t nbuckets, bucketcap;
     sm_sock_view *scratch; /* owner views for one decision */
+    char **name_blocks;    /* socket names: blocks that never move */
+    size_t nname_blocks, name_block_cap, name_used, name_block_size;
     size_t scratchcap;
 };
 

@@ -107,8 +107,9 @@ void sm_world_free(sm_world *w)
         free(w->procs[i].name);
         free(w->procs[i].socks);
     }
-    for (size_t i = 0; i < w->nsocks; i++)
-        free(w->socks[i].name);
+    for (size_t i = 0; i < w->nname_blocks; i++)
+        free(w->name_blocks[i]);
+    free(w->name_blocks);
     for (size_t i = 0; i < w->nbuckets; i++)
         free(w->buckets[i].owners);
     free(w->hosts);
@@ -266,32 +267,31 @@ const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
 
 /* ---- views and the bind table ------------------------------------------ */
 
-static sm_sock_view view_of(const sm_world *w, sm_id id)
+/* Fills *v in place: every field is assigned, so no memset (the padding
+ * is never compared) and no 144-byte copy through a return value. */
+static void view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
 {
     const sm__sock *s = &w->socks[id];
-    sm_sock_view v;
-    memset(&v, 0, sizeof v);
-    v.id = id;
-    v.name = s->name;
-    v.proto = s->proto;
-    v.family = s->family;
-    v.bound_addr = s->bound_addr;
-    v.local_addr = s->local_addr;
-    v.port = s->port;
-    v.state = s->state;
-    v.bound = s->bound;
-    v.connected = s->connected;
-    v.remote = s->remote;
-    v.time_wait = s->state == SM_TIME_WAIT && !s->fd_open;
-    v.fd_open = s->fd_open;
-    v.now = s->opt;
-    v.at_bind = s->bound ? s->at_bind : s->opt;
-    v.uid = s->uid;
-    v.privileged = s->privileged;
-    v.how = s->how;
-    v.seq = s->seq;
-    v.listen_seq = s->listen_seq;
-    return v;
+    v->id = id;
+    v->name = s->name;
+    v->proto = s->proto;
+    v->family = s->family;
+    v->bound_addr = s->bound_addr;
+    v->local_addr = s->local_addr;
+    v->port = s->port;
+    v->state = s->state;
+    v->bound = s->bound;
+    v->connected = s->connected;
+    v->remote = s->remote;
+    v->time_wait = s->state == SM_TIME_WAIT && !s->fd_open;
+    v->fd_open = s->fd_open;
+    v->now = s->opt;
+    v->at_bind = s->bound ? s->at_bind : s->opt;
+    v->uid = s->uid;
+    v->privileged = s->privileged;
+    v->how = s->how;
+    v->seq = s->seq;
+    v->listen_seq = s->listen_seq;
 }
 
 static uint64_t bind_key(sm_id host, sm_proto proto, uint16_t port)
@@ -323,7 +323,7 @@ static size_t collect_owners(sm_world *w, sm_id host, sm_proto proto,
     }
     for (uint32_t i = 0; i < b->n; i++)
         if (b->owners[i] != except)
-            w->scratch[n++] = view_of(w, b->owners[i]);
+            view_fill(w, b->owners[i], &w->scratch[n++]);
     return n;
 }
 
@@ -428,6 +428,27 @@ static bool sock_ok(const sm_world *w, sm_id s)
     return s < w->nsocks && w->socks[s].fd_open;
 }
 
+/* Socket names are stored in blocks that never move (one allocation per
+ * NAME_BLOCK bytes of names, not one per socket): views and results hand
+ * out pointers to them for the life of the world.  A name longer than a
+ * block's remainder starts a new block of at least its own size. */
+#define NAME_BLOCK 65536
+static char *name_store(sm_world *w, const char *name)
+{
+    size_t n = strlen(name) + 1;
+    if (!w->nname_blocks || w->name_used + n > w->name_block_size) {
+        size_t size = n > NAME_BLOCK ? n : NAME_BLOCK;
+        GROW(w->name_blocks, w->nname_blocks, w->name_block_cap);
+        w->name_blocks[w->nname_blocks++] = sm__xrealloc(NULL, size);
+        w->name_block_size = size;
+        w->name_used = 0;
+    }
+    char *d = w->name_blocks[w->nname_blocks - 1] + w->name_used;
+    memcpy(d, name, n);
+    w->name_used += n;
+    return d;
+}
+
 sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
                     const char *name, sm_id *out)
 {
@@ -438,7 +459,7 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
     sm_id id = (sm_id)w->nsocks++;
     sm__sock *s = &w->socks[id];
     memset(s, 0, sizeof *s);
-    s->name = sm__xstrdup(name);
+    s->name = name_store(w, name);
     s->host = p->host;
     s->proc = proc;
     /* Credentials are those of the creator at socket() time (Linux
@@ -462,7 +483,8 @@ sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
 {
     if (!sock_ok(w, id))
         return fail(SM_EBADF, "the descriptor is closed");
-    sm_sock_view me = view_of(w, id);
+    sm_sock_view me;
+    view_fill(w, id, &me);
     sm_verdict v = w->profile->setsockopt(&me, opt, v1, v2);
     if (v.err != SM_OK)
         return result_of(&v, NULL);
@@ -504,7 +526,7 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     sm_pick_ctx c;
     c.w = w;
     c.host = w->socks[id].host;
-    c.self = view_of(w, id);
+    view_fill(w, id, &c.self);
     c.self.bound_addr = c.self.local_addr = *addr;
     c.self.state = as_state;
     uint16_t port = 0;
@@ -549,7 +571,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     memset(&c, 0, sizeof c);
     c.check = SM_CHECK_BIND;
     c.tun = w->hosts[s->host].tun;
-    c.self = view_of(w, id);
+    view_fill(w, id, &c.self);
     c.self.bound_addr = c.self.local_addr = ep->addr;
     c.self.port = ep->port;
     c.n_owners = collect_owners(w, s->host, s->proto, ep->port, id);
@@ -589,7 +611,7 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     memset(&c, 0, sizeof c);
     c.check = SM_CHECK_LISTEN;
     c.tun = w->hosts[s->host].tun;
-    c.self = view_of(w, id);
+    view_fill(w, id, &c.self);
     c.self.state = SM_LISTEN;
     c.n_owners = collect_owners(w, s->host, s->proto, s->port, id);
     c.owners = w->scratch;
