@@ -1,0 +1,441 @@
+/*
+ * bench_churn.c - benchmark 1, bind churn: the model against the real
+ * Linux kernel.
+ *
+ * One fixed pseudo-random sequence of N TCP sockets (tcp4, tcp6 dual-stack,
+ * tcp6 V6ONLY; none/SO_REUSEADDR/SO_REUSEPORT/both; wildcard, loopback,
+ * second loopback, documentation and v4-mapped addresses; 40 ports so that
+ * about a seventh of the binds conflict) is played twice: through the model's
+ * public API (stack/sm.h, "linux" profile) and as the same real system calls
+ * (socket, setsockopt, bind, listen on success, close).  At most W sockets
+ * are open at once: before each new socket the oldest is closed.
+ *
+ * The kernel side runs in a private network namespace that this process
+ * creates (unshare(CLONE_NEWNET)), with lo up and 192.0.2.1 and 2001:db8::1
+ * added to it (127.0.0.2 is local through 127.0.0.0/8 on lo).  Without root
+ * or without namespaces it is skipped, and the line says why.  Both sides
+ * record each bind/listen outcome, and the program reports how many agree:
+ * a cheap cross-check of the linux profile against the kernel it models.
+ */
+#define _GNU_SOURCE
+#include "bench.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CHURN_WINDOW 32
+#define CHURN_PORTS 40
+#define CHURN_PORT0 20000
+
+enum churn_kind { CK_TCP4, CK_TCP6_DUAL, CK_TCP6_ONLY };
+
+static const char *const churn_addr4[] = {"0.0.0.0", "127.0.0.1", "127.0.0.2", "192.0.2.1"};
+static const char *const churn_addr6[] = {"::", "::1", "2001:db8::1", "::ffff:127.0.0.1",
+                                          "::ffff:192.0.2.1"};
+static const char *const churn_kind_name[] = {"tcp4", "tcp6", "tcp6 V6ONLY"};
+
+typedef struct churn_op {
+    enum churn_kind kind;
+    bool ra, rp;
+    const char *addr_text;
+    sm_endpoint ep;                  /* model */
+    struct sockaddr_storage sa;      /* kernel */
+    socklen_t salen;
+    char name[16];
+} churn_op;
+
+typedef struct churn_out {
+    signed char bind_err;   /* sm_err, or SM_ERR_COUNT for an unmapped errno */
+    signed char listen_err; /* -1: listen not called (bind failed) */
+} churn_out;
+
+static churn_op *churn_make(size_t n)
+{
+    churn_op *ops = calloc(n, sizeof *ops);
+    uint64_t rng = 0x5eed0001;
+    if (!ops)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        churn_op *op = &ops[i];
+        uint64_t r = bench_rand(&rng);
+        unsigned k = (unsigned)(r % 4);
+        op->kind = k < 2 ? CK_TCP4 : (k == 2 ? CK_TCP6_DUAL : CK_TCP6_ONLY);
+        op->ra = (r >> 8) & 1;
+        op->rp = (r >> 9) & 1;
+        uint16_t port = (uint16_t)(CHURN_PORT0 + (r >> 16) % CHURN_PORTS);
+        if (op->kind == CK_TCP4)
+            op->addr_text = churn_addr4[(r >> 32) % 4];
+        else
+            op->addr_text = churn_addr6[(r >> 32) % 5];
+        op->ep.addr = bench_addr(op->addr_text);
+        op->ep.port = port;
+        memset(&op->sa, 0, sizeof op->sa);
+        if (op->kind == CK_TCP4) {
+            struct sockaddr_in *s4 = (struct sockaddr_in *)&op->sa;
+            s4->sin_family = AF_INET;
+            s4->sin_port = htons(port);
+            memcpy(&s4->sin_addr, op->ep.addr.b, 4);
+            op->salen = sizeof *s4;
+        } else {
+            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&op->sa;
+            s6->sin6_family = AF_INET6;
+            s6->sin6_port = htons(port);
+            memcpy(&s6->sin6_addr, op->ep.addr.b, 16);
+            op->salen = sizeof *s6;
+        }
+        snprintf(op->name, sizeof op->name, "s%zu", i);
+    }
+    return ops;
+}
+
+/* ---- the model --------------------------------------------------------- */
+
+static double churn_model(const churn_op *ops, size_t n, churn_out *out, double *cpu)
+{
+    static const char *const extra[] = {"127.0.0.2", NULL};
+    sm_world *w = bench_world(sm_profile_find("linux"), extra);
+    sm_id host = sm_host_find(w, "local");
+    sm_id proc = sm_proc_get(w, host, "bench", sm_user_get(w, "root"));
+    sm_id ring[CHURN_WINDOW];
+    size_t head = 0, live = 0;
+
+    double c0 = bench_cpu_now(), t0 = bench_now();
+    for (size_t i = 0; i < n; i++) {
+        const churn_op *op = &ops[i];
+        if (live == CHURN_WINDOW) {
+            sm_close(w, ring[head]);
+            head = (head + 1) % CHURN_WINDOW;
+            live--;
+        }
+        sm_id s;
+        sm_socket(w, proc, SM_TCP, op->kind == CK_TCP4 ? 4 : 6, op->name, &s);
+        if (op->kind != CK_TCP4)
+            sm_setsockopt(w, s, SM_IPV6_V6ONLY, op->kind == CK_TCP6_ONLY, 0);
+        if (op->ra)
+            sm_setsockopt(w, s, SM_SO_REUSEADDR, 1, 0);
+        if (op->rp)
+            sm_setsockopt(w, s, SM_SO_REUSEPORT, 1, 0);
+        sm_result r = sm_bind(w, s, &op->ep);
+        out[i].bind_err = (signed char)r.err;
+        out[i].listen_err = -1;
+        if (r.err == SM_OK)
+            out[i].listen_err = (signed char)sm_listen(w, s, 128).err;
+        ring[(head + live) % CHURN_WINDOW] = s;
+        live++;
+    }
+    while (live) {
+        sm_close(w, ring[head]);
+        head = (head + 1) % CHURN_WINDOW;
+        live--;
+    }
+    double t = bench_now() - t0;
+    *cpu = bench_cpu_now() - c0;
+    sm_world_free(w);
+    return t;
+}
+
+/* ---- the kernel -------------------------------------------------------- */
+
+static signed char err_of_errno(int e)
+{
+    switch (e) {
+    case 0: return SM_OK;
+    case EADDRINUSE: return SM_EADDRINUSE;
+    case EADDRNOTAVAIL: return SM_EADDRNOTAVAIL;
+    case EACCES: return SM_EACCES;
+    case EINVAL: return SM_EINVAL;
+    case EAFNOSUPPORT: return SM_EAFNOSUPPORT;
+    case ENOPROTOOPT: return SM_ENOPROTOOPT;
+    case EOPNOTSUPP: return SM_EOPNOTSUPP;
+    default: return SM_ERR_COUNT;
+    }
+}
+
+/* Returns -1 (and sets *failed) if socket() itself failed. */
+static double churn_kernel(const churn_op *ops, size_t n, churn_out *out,
+                           const char **failed, double *cpu)
+{
+    int ring[CHURN_WINDOW];
+    size_t head = 0, live = 0;
+    const int one = 1, zero = 0;
+
+    double c0 = bench_cpu_now(), t0 = bench_now();
+    for (size_t i = 0; i < n; i++) {
+        const churn_op *op = &ops[i];
+        if (live == CHURN_WINDOW) {
+            close(ring[head]);
+            head = (head + 1) % CHURN_WINDOW;
+            live--;
+        }
+        int fd = socket(op->kind == CK_TCP4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
+        if (fd < 0) {
+            *failed = strerror(errno);
+            while (live) {
+                close(ring[head]);
+                head = (head + 1) % CHURN_WINDOW;
+                live--;
+            }
+            return -1;
+        }
+        if (op->kind != CK_TCP4)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+                       op->kind == CK_TCP6_ONLY ? &one : &zero, sizeof one);
+        if (op->ra)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (op->rp)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+        int rc = bind(fd, (const struct sockaddr *)&op->sa, op->salen);
+        out[i].bind_err = err_of_errno(rc == 0 ? 0 : errno);
+        out[i].listen_err = -1;
+        if (rc == 0)
+            out[i].listen_err = err_of_errno(listen(fd, 128) == 0 ? 0 : errno);
+        ring[(head + live) % CHURN_WINDOW] = fd;
+        live++;
+    }
+    while (live) {
+        close(ring[head]);
+        head = (head + 1) % CHURN_WINDOW;
+        live--;
+    }
+    double t = bench_now() - t0;
+    *cpu = bench_cpu_now() - c0;
+    return t;
+}
+
+/* Enter a private network namespace set up for the sequence.  Returns NULL
+ * on success, else why the kernel baseline cannot run (in buf). */
+static const char *netns_enter(char *buf, size_t n)
+{
+    if (geteuid() != 0) {
+        snprintf(buf, n, "not root: the kernel baseline needs a private network "
+                         "namespace (run bench/run as root)");
+        return buf;
+    }
+    if (unshare(CLONE_NEWNET) != 0) {
+        snprintf(buf, n, "unshare(CLONE_NEWNET) failed: %s", strerror(errno));
+        return buf;
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
+        snprintf(buf, n, "cannot read the flags of lo: %s", strerror(errno));
+        return buf;
+    }
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
+        snprintf(buf, n, "cannot bring lo up: %s", strerror(errno));
+        return buf;
+    }
+    /* 192.0.2.1/32 as the alias lo:1. */
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo:1");
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+    sin->sin_family = AF_INET;
+    inet_pton(AF_INET, "192.0.2.1", &sin->sin_addr);
+    if (ioctl(fd, SIOCSIFADDR, &ifr) != 0) {
+        snprintf(buf, n, "cannot add 192.0.2.1 to lo: %s", strerror(errno));
+        return buf;
+    }
+    inet_pton(AF_INET, "255.255.255.255", &sin->sin_addr);
+    ioctl(fd, SIOCSIFNETMASK, &ifr);
+    close(fd);
+    /* 2001:db8::1/128 on lo (struct in6_ifreq of linux/ipv6.h). */
+    struct {
+        struct in6_addr addr;
+        uint32_t prefixlen;
+        int ifindex;
+    } ifr6;
+    memset(&ifr6, 0, sizeof ifr6);
+    inet_pton(AF_INET6, "2001:db8::1", &ifr6.addr);
+    ifr6.prefixlen = 128;
+    ifr6.ifindex = (int)if_nametoindex("lo");
+    fd = socket(AF_INET6, SOCK_DGRAM, 0);
+    if (fd < 0 || ioctl(fd, SIOCSIFADDR, &ifr6) != 0) {
+        snprintf(buf, n, "cannot add 2001:db8::1 to lo (IPv6 disabled?): %s",
+                 strerror(errno));
+        return buf;
+    }
+    close(fd);
+    return NULL;
+}
+
+/* Every address of the sequence must be bindable (an IPv6 address may stay
+ * tentative for a moment); v4-mapped ones are covered by their IPv4 part. */
+static const char *netns_check(char *buf, size_t bn)
+{
+    for (int attempt = 0;; attempt++) {
+        const char *bad = NULL;
+        int err = 0;
+        for (size_t i = 0; i < 4 + 3 && !bad; i++) {
+            const char *text = i < 4 ? churn_addr4[i] : churn_addr6[i - 4];
+            sm_addr a = bench_addr(text);
+            struct sockaddr_storage ss;
+            socklen_t len;
+            memset(&ss, 0, sizeof ss);
+            if (a.family == 4) {
+                struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+                s4->sin_family = AF_INET;
+                memcpy(&s4->sin_addr, a.b, 4);
+                len = sizeof *s4;
+            } else {
+                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+                s6->sin6_family = AF_INET6;
+                memcpy(&s6->sin6_addr, a.b, 16);
+                len = sizeof *s6;
+            }
+            int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+            if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) != 0) {
+                bad = text;
+                err = errno;
+            }
+            if (fd >= 0)
+                close(fd);
+        }
+        if (!bad)
+            return NULL;
+        if (attempt == 20) {
+            snprintf(buf, bn, "address %s is not usable in the namespace: %s", bad,
+                     strerror(err));
+            return buf;
+        }
+        usleep(100000);
+    }
+}
+
+static void describe(const churn_op *op, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s %s%s%s port %u", churn_kind_name[op->kind], op->addr_text,
+             op->ra ? " SO_REUSEADDR" : "", op->rp ? " SO_REUSEPORT" : "",
+             (unsigned)op->ep.port);
+}
+
+static const char *out_name(int e)
+{
+    if (e < 0)
+        return "(not called)";
+    if (e >= SM_ERR_COUNT)
+        return "other errno";
+    return sm_err_name((sm_err)e);
+}
+
+void bench_churn(const bench_opts *o)
+{
+    size_t n = o->quick ? 2000 : 20000;
+    int runs = o->runs;
+    churn_op *ops = churn_make(n);
+    churn_out *mout = calloc(n, sizeof *mout), *kout = calloc(n, sizeof *kout);
+    double *tm = calloc((size_t)runs * 4, sizeof *tm), *tk = tm + runs;
+    double *cm = tk + runs, *ck = cm + runs; /* CPU times */
+    char name[64], why[256];
+    if (!mout || !kout || !tm)
+        abort();
+    snprintf(name, sizeof name, "1 bind churn, %zu sockets", n);
+
+    /* Model and kernel runs alternate, so that whatever else the machine
+     * is doing weighs on both alike. */
+    const char *skip = NULL;
+    if (o->model_only)
+        skip = "--model-only";
+    if (!skip)
+        skip = netns_enter(why, sizeof why);
+    if (!skip)
+        skip = netns_check(why, sizeof why);
+    const char *failed = NULL;
+    churn_model(ops, n, mout, &cm[0]); /* warm-up */
+    if (!skip)
+        churn_kernel(ops, n, kout, &failed, &ck[0]);
+    for (int r = 0; r < runs; r++) {
+        tm[r] = churn_model(ops, n, mout, &cm[r]);
+        if (!skip && !failed)
+            tk[r] = churn_kernel(ops, n, kout, &failed, &ck[r]);
+    }
+    double model = bench_median(tm, (size_t)runs);
+    double kernel = -1;
+    if (!skip && failed) {
+        snprintf(why, sizeof why, "socket() failed in the namespace: %s", failed);
+        skip = why;
+    } else if (!skip) {
+        kernel = bench_median(tk, (size_t)runs);
+    }
+    if (skip) {
+        char m[32];
+        printf("%-34s %12s %12s kernel baseline skipped: %s\n", name,
+               bench_fmt_time(model, m, sizeof m), "-", skip);
+    } else {
+        double ratio = kernel / model;
+        bench_row(name, model, kernel, "Linux kernel", ratio, "x faster", ">= 20x",
+                  ratio >= 20);
+    }
+
+    char a[32], b[32];
+    size_t calls = 0, agree = 0, inuse = 0, listened = 0;
+    for (size_t i = 0; i < n; i++) {
+        inuse += mout[i].bind_err == SM_EADDRINUSE;
+        listened += mout[i].listen_err == SM_OK;
+    }
+    printf("    per socket (socket+setsockopt+bind+listen+close): model %s",
+           bench_fmt_time(model / (double)n, a, sizeof a));
+    if (!skip)
+        printf(", kernel %s", bench_fmt_time(kernel / (double)n, b, sizeof b));
+    double mcpu = bench_median(cm, (size_t)runs);
+    printf("\n    CPU time (median) per socket: model %s",
+           bench_fmt_time(mcpu / (double)n, a, sizeof a));
+    if (!skip) {
+        double kcpu = bench_median(ck, (size_t)runs);
+        printf(", kernel %s (user+system): ratio %.1fx", bench_fmt_time(kcpu / (double)n, b, sizeof b),
+               kcpu / mcpu);
+    }
+    printf("\n    sequence: %zu binds, %zu EADDRINUSE, %zu listening (model)\n", n, inuse,
+           listened);
+    if (!skip) {
+        size_t shown = 0;
+        for (size_t i = 0; i < n; i++) {
+            calls += 1 + (mout[i].listen_err >= 0 || kout[i].listen_err >= 0);
+            agree += mout[i].bind_err == kout[i].bind_err;
+            if (mout[i].listen_err >= 0 || kout[i].listen_err >= 0)
+                agree += mout[i].listen_err == kout[i].listen_err;
+        }
+        printf("    outcomes: model and kernel agree on %zu of %zu bind/listen calls\n",
+               agree, calls);
+        for (size_t i = 0; i < n && shown < 3; i++) {
+            if (mout[i].bind_err == kout[i].bind_err &&
+                mout[i].listen_err == kout[i].listen_err)
+                continue;
+            char d[128];
+            describe(&ops[i], d, sizeof d);
+            printf("      differs at #%zu (%s): model bind %s listen %s; kernel bind %s "
+                   "listen %s\n",
+                   i, d, out_name(mout[i].bind_err), out_name(mout[i].listen_err),
+                   out_name(kout[i].bind_err), out_name(kout[i].listen_err));
+            /* The sockets still open on that port when it bound. */
+            for (size_t j = i >= CHURN_WINDOW - 1 ? i - (CHURN_WINDOW - 1) : 0; j < i; j++) {
+                if (ops[j].ep.port != ops[i].ep.port ||
+                    (mout[j].bind_err != SM_OK && kout[j].bind_err != SM_OK))
+                    continue;
+                describe(&ops[j], d, sizeof d);
+                printf("        open then: #%zu (%s): model %s%s, kernel %s%s\n", j, d,
+                       out_name(mout[j].bind_err),
+                       mout[j].listen_err == SM_OK ? " listening" : "",
+                       out_name(kout[j].bind_err),
+                       kout[j].listen_err == SM_OK ? " listening" : "");
+            }
+            shown++;
+        }
+    }
+    fflush(stdout);
+    free(ops);
+    free(mout);
+    free(kout);
+    free(tm);
+}
