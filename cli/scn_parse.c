@@ -404,8 +404,11 @@ bool scn_patlist_parse_arg(scn_arena *a, const char *text, scn_patlist *out,
                            &t[i]);
         }
     }
-    if (ok && (nt == 0 || nt % 2 == 0))
+    if (ok && nt == 0)
         ok = arg_error(err, "a profile name or pattern", NULL);
+    else if (ok && nt % 2 == 0)
+        ok = arg_error(err, "a profile name or pattern after the last ','",
+                       NULL);
     if (ok && !patlist_selects_any(out)) {
         scn_buf_printf(err, "--profile: '%s' selects no profile", text);
         ok = false;
@@ -745,68 +748,93 @@ static bool p_exit(pctx *c, cursor *k, scn_stmt *st)
     return take_name(c, k, "a process name or end of line", &st->name);
 }
 
-/* Exact decimal: DIGITS[.DIGITS](ms|s|m) in nanoseconds, no rounding. */
+/* A decimal number read exactly: whole + frac / 10^fdigits. */
+typedef struct decimal {
+    uint64_t whole, frac;
+    unsigned fdigits;
+} decimal;
+
+static bool is_digit(char ch)
+{
+    return ch >= '0' && ch <= '9';
+}
+
+/* DIGITS[.DIGITS] at the start of S; the bytes used, or 0.  Trailing
+ * zeros of the fraction are dropped; other digits past 18 are refused. */
+static size_t parse_decimal(const char *s, size_t n, decimal *d)
+{
+    size_t i = 0;
+    memset(d, 0, sizeof *d);
+    for (; i < n && is_digit(s[i]); i++) {
+        if (d->whole > (UINT64_MAX - 9) / 10)
+            return 0;
+        d->whole = d->whole * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i == 0)
+        return 0;
+    if (i == n || s[i] != '.')
+        return i;
+    size_t f0 = ++i;
+    for (; i < n && is_digit(s[i]); i++) {
+        if (d->fdigits == 18 && s[i] != '0')
+            return 0;
+        if (d->fdigits < 18) {
+            d->frac = d->frac * 10 + (uint64_t)(s[i] - '0');
+            d->fdigits++;
+        }
+    }
+    if (i == f0)
+        return 0;
+    while (d->fdigits > 0 && d->frac % 10 == 0) {
+        d->frac /= 10;
+        d->fdigits--;
+    }
+    return i;
+}
+
+static uint64_t pow10u(unsigned e)
+{
+    uint64_t v = 1;
+    while (e--)
+        v *= 10;
+    return v;
+}
+
+/* D * base * 10^zeros, if that is a whole number that fits in 64 bits. */
+static bool scale_exact(const decimal *d, uint64_t base, unsigned zeros,
+                        uint64_t *out)
+{
+    uint64_t unit = base * pow10u(zeros), part;
+    if (d->fdigits <= zeros) {
+        part = d->frac * base * pow10u(zeros - d->fdigits); /* < unit */
+    } else {
+        uint64_t num = d->frac * base, div = pow10u(d->fdigits - zeros);
+        if (num % div != 0)
+            return false; /* finer than the smallest step */
+        part = num / div;
+    }
+    if (d->whole > (UINT64_MAX - part) / unit)
+        return false;
+    *out = d->whole * unit + part;
+    return true;
+}
+
+/* DIGITS[.DIGITS](ms|s|m) in nanoseconds, exactly: no floating point. */
 static bool parse_duration(const scn_tok *t, uint64_t *out)
 {
     static const struct {
         const char *unit;
-        uint64_t base;   /* ns per unit = base * 10^zeros */
+        uint64_t base; /* ns per unit = base * 10^zeros */
         unsigned zeros;
     } units[] = {{"ms", 1, 6}, {"s", 1, 9}, {"m", 6, 10}};
-    size_t i = 0, n = t->len;
-    const char *s = t->s;
-    uint64_t whole = 0, frac = 0;
-    unsigned fdigits = 0;
-    size_t idigits = 0;
-    for (; i < n && s[i] >= '0' && s[i] <= '9'; i++, idigits++) {
-        if (whole > (UINT64_MAX - 9) / 10)
-            return false;
-        whole = whole * 10 + (uint64_t)(s[i] - '0');
-    }
-    if (idigits == 0)
+    decimal d;
+    size_t used = parse_decimal(t->s, t->len, &d);
+    if (used == 0)
         return false;
-    if (i < n && s[i] == '.') {
-        size_t f0 = ++i;
-        for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
-            if (fdigits == 18) { /* only zeros may follow */
-                if (s[i] != '0')
-                    return false;
-                continue;
-            }
-            frac = frac * 10 + (uint64_t)(s[i] - '0');
-            fdigits++;
-        }
-        if (i == f0)
-            return false;
-    }
-    while (fdigits > 0 && frac % 10 == 0) {
-        frac /= 10;
-        fdigits--;
-    }
     for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
         size_t ul = strlen(units[u].unit);
-        if (n - i != ul || memcmp(s + i, units[u].unit, ul) != 0)
-            continue;
-        uint64_t unit_ns = units[u].base;
-        for (unsigned z = 0; z < units[u].zeros; z++)
-            unit_ns *= 10;
-        uint64_t part;
-        if (fdigits <= units[u].zeros) {
-            part = frac * units[u].base;
-            for (unsigned z = fdigits; z < units[u].zeros; z++)
-                part *= 10;
-        } else {
-            uint64_t num = frac * units[u].base, div = 1;
-            for (unsigned z = units[u].zeros; z < fdigits; z++)
-                div *= 10;
-            if (num % div != 0)
-                return false; /* finer than a nanosecond */
-            part = num / div;
-        }
-        if (whole > (UINT64_MAX - part) / unit_ns)
-            return false;
-        *out = whole * unit_ns + part;
-        return true;
+        if (t->len - used == ul && memcmp(t->s + used, units[u].unit, ul) == 0)
+            return scale_exact(&d, units[u].base, units[u].zeros, out);
     }
     return false;
 }

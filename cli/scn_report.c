@@ -357,7 +357,7 @@ static void json_met(FILE *out, const scn_cell *c)
 }
 
 static void json_cell(FILE *out, const scn_result *r, size_t j,
-                      const scn_cell *c, scn_buf *tmp)
+                      const scn_cell *c, scn_kind row_kind, scn_buf *tmp)
 {
     const sm_profile *p = r->profiles[j];
     fputc('{', out);
@@ -384,6 +384,13 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
         json_key(out, "port", false);
         fprintf(out, "%u", (unsigned)c->r.port);
     } else {
+        if (c->kind == SCN_CELL_CHECK) {
+            json_key(out, "check", false);
+            tmp->len = 0;
+            scn_buf_puts(tmp, check_word(row_kind));
+            tmp->s[tmp->len - 1] = '\0'; /* "state " -> "state" */
+            json_str(out, tmp->s);
+        }
         json_key(out, "message", false);
         json_str(out, c->message);
     }
@@ -400,7 +407,7 @@ static void json_step(FILE *out, const scn_result *r, const scn_row *row,
     fputs(",\"outcomes\":{", out);
     for (size_t j = 0; j < r->n_profiles; j++) {
         json_key(out, sm_profile_name(r->profiles[j]), j == 0);
-        json_cell(out, r, j, &row->cells[j], tmp);
+        json_cell(out, r, j, &row->cells[j], row->st->kind, tmp);
     }
     fputs("}}", out);
 }

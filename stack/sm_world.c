@@ -663,7 +663,8 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc)
      * of the process's descriptor list. */
     size_t n = p->nsocks;
     sm_id *ids = sm__xrealloc(NULL, n * sizeof *ids);
-    memcpy(ids, p->socks, n * sizeof *ids);
+    if (n)
+        memcpy(ids, p->socks, n * sizeof *ids);
     qsort(ids, n, sizeof *ids, cmp_id);
     for (size_t i = 0; i < n; i++)
         release(w, ids[i]);

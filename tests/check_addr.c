@@ -180,6 +180,11 @@ START_TEST(engine_common_rules)
         ck_assert_int_eq(sm_close(w, b).err, SM_EBADF);
         sm_id c = tsock(w, "c", SM_TCP, 4);
         ck_assert_int_eq(tbind(w, c, "192.0.2.1:7000"), SM_OK);
+        /* a process that holds nothing exits cleanly (found by fuzzing:
+         * tests/regress/exit-without-sockets.scn, UB under UBSan) */
+        sm_id idle = sm_proc_get(w, sm_host_find(w, "local"), "idle", sm_user_get(w, "user"));
+        ck_assert_int_eq(sm_proc_exit(w, idle).err, SM_OK);
+        ck_assert_int_eq(sm_proc_exit(w, idle).err, SM_EINVAL);
         sm_world_free(w);
     }
 }
