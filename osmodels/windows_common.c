@@ -185,7 +185,7 @@ static bool counts(const sm__win_rules *r, const sm_sock_view *e, int new_opt)
         return false;
     /* The MSDN case is an accepted connection of an EX listener; accepted
      * sockets inherit the listener's options (Wine server/sock.c
-     * accept_into_socket), so an accepted connection of a listener without
+     * accept_socket() copies reuseaddr and exclusiveaddruse), so an accepted connection of a listener without
      * EX does not count (windows.md 2.2). */
     if (e->how == SM_BOUND_ACCEPTED && !e->at_bind.exclusiveaddruse)
         return false;
@@ -453,7 +453,9 @@ sm_verdict sm__win_pick_port(const sm__win_rules *r, sm_pick_ctx *c,
  *    socket gives "Socket operation on nonsocket"; WSAEBADF (10009) exists
  *    on the page but Winsock calls do not return it for a closed socket.
  *  - EPIPE -> WSAESHUTDOWN (10058): sending after the socket was shut down
- *    for sending; Winsock has no EPIPE.
+ *    for sending; Winsock has no EPIPE.  (A send on a connection the peer
+ *    reset is WSAECONNRESET on Windows - Wine maps host EPIPE there - so
+ *    the connection model should report ECONNRESET, not EPIPE, for it.)
  *  - EPERM -> WSAEACCES (10013): "An attempt was made to access a socket in
  *    a way forbidden by its access permissions"; there is no WSAEPERM.
  *  - EPROTO, ENOSYS: no Winsock counterpart; the portable name is shown.
