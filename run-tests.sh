@@ -1,10 +1,11 @@
 #!/bin/sh
 # Build sockmodel and run every test: the unit tests and scenario suite
 # (make check), the same under AddressSanitizer + UndefinedBehaviorSanitizer,
+# outputs compared across gcc -O0/-O2 and clang builds, valgrind, cppcheck,
 # and a release-tarball build (make distcheck).
 set -u
 cd "$(dirname "$0")"
-./scripts/setup.sh || exit 2
+SETUP_TEST_TOOLS=1 ./scripts/setup.sh || exit 2
 export SM_LINUX_OBSERVED="${SM_LINUX_OBSERVED:-$(cd .. && pwd)/shared/reference/linux-observed/results_raw.txt}"
 jobs="$(nproc 2>/dev/null || echo 2)"
 status=0
@@ -31,9 +32,33 @@ make -s dist-gzip >/dev/null && tar -xzf sockmodel-*.tar.gz -C _build/asan --str
   make -s -j"$jobs" && make -s check -j"$jobs" ) || { status=1; cat _build/asan/test-suite.log 2>/dev/null; }
 count _build/asan/test-suite.log
 
+echo "== make check-determinism (gcc -O0, gcc -O2, clang -O2: same bytes out)"
+if make -s check-determinism >/tmp/sockmodel-determinism.log 2>&1; then
+    tail -1 /tmp/sockmodel-determinism.log; pass=$((pass + 1))
+else
+    cat /tmp/sockmodel-determinism.log; status=1; fail=$((fail + 1))
+fi
+
+echo "== make check-valgrind"
+if make -s check-valgrind >/tmp/sockmodel-valgrind.log 2>&1; then
+    tail -1 /tmp/sockmodel-valgrind.log; pass=$((pass + 1))
+else
+    grep -v '^ok ' /tmp/sockmodel-valgrind.log | tail -40; status=1; fail=$((fail + 1))
+fi
+
+echo "== make cppcheck"
+if make -s cppcheck >/tmp/sockmodel-cppcheck.log 2>&1; then
+    echo "cppcheck: clean"; pass=$((pass + 1))
+else
+    cat /tmp/sockmodel-cppcheck.log; status=1; fail=$((fail + 1))
+fi
+
 echo "== make distcheck"
-make -s distcheck >/tmp/sockmodel-distcheck.log 2>&1 || { status=1; tail -50 /tmp/sockmodel-distcheck.log; }
-grep -q "archives ready for distribution" /tmp/sockmodel-distcheck.log && echo "distcheck: ok"
+if make -s distcheck >/tmp/sockmodel-distcheck.log 2>&1; then
+    echo "distcheck: ok"; pass=$((pass + 1))
+else
+    tail -50 /tmp/sockmodel-distcheck.log; status=1; fail=$((fail + 1))
+fi
 
 echo "tests: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ] || status=1

@@ -149,7 +149,8 @@ static void match_class(const char **pp, char c, bool *ok)
     bool hit = false;
     bool first = true;
     while (*p && (first || *p != ']')) {
-        char lo = *p, hi = *p;
+        char lo = *p;
+        char hi = lo;
         if (p[1] == '-' && p[2] && p[2] != ']') {
             hi = p[2];
             p += 3;

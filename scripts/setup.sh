@@ -16,6 +16,12 @@ have make       || need_pkgs="$need_pkgs make"
 have cc         || need_pkgs="$need_pkgs gcc"
 have_hdr check.h || need_pkgs="$need_pkgs check"
 have_hdr pcap.h  || need_pkgs="$need_pkgs libpcap-dev"
+# The full test run (run-tests.sh) also uses these.
+if [ "${SETUP_TEST_TOOLS:-0}" = 1 ]; then
+    have clang    || need_pkgs="$need_pkgs clang"
+    have valgrind || need_pkgs="$need_pkgs valgrind"
+    have cppcheck || need_pkgs="$need_pkgs cppcheck"
+fi
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && have apt-get; then
         echo "setup: installing:$need_pkgs"

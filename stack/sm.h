@@ -175,7 +175,8 @@ uint32_t sm_user_uid(const sm_world *w, sm_id user);
 sm_id sm_proc_get(sm_world *w, sm_id host, const char *name, sm_id user);
 
 /* Set a tunable of a host.  Returns NULL on success, else a message
- * ("unknown key ...", "value out of range ..."). */
+ * ("unknown key ...", "value out of range ...") that stays valid until the
+ * next sm_sysctl() call on the same world. */
 const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
                       const char *const *values, size_t nvalues);
 

@@ -88,6 +88,7 @@ struct sm_world {
     char **name_blocks;    /* socket names: blocks that never move */
     size_t nname_blocks, name_block_cap, name_used, name_block_size;
     size_t scratchcap;
+    char errmsg[256];      /* the last sm_sysctl() message */
 };
 
 struct sm_pick_ctx {

@@ -237,25 +237,26 @@ static bool parse_i64(const char *s, int64_t *out)
 const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
                       const char *const *values, size_t nvalues)
 {
-    static char msg[256];
+    char *msg = w->errmsg;
+    const size_t msgsize = sizeof w->errmsg;
     const sm_profile *p = w->profile;
     const sm_sysctl_def *d = NULL;
     for (size_t i = 0; i < p->n_sysctls; i++)
         if (strcmp(p->sysctls[i].key, key) == 0)
             d = &p->sysctls[i];
     if (!d) {
-        snprintf(msg, sizeof msg, "%s has no tunable '%s'", p->name, key);
+        snprintf(msg, msgsize, "%s has no tunable '%s'", p->name, key);
         return msg;
     }
     if (nvalues != (size_t)d->nvalues) {
-        snprintf(msg, sizeof msg, "%s takes %d value%s", key, d->nvalues,
+        snprintf(msg, msgsize, "%s takes %d value%s", key, d->nvalues,
                  d->nvalues == 1 ? "" : "s");
         return msg;
     }
     int64_t v[2];
     for (size_t i = 0; i < nvalues; i++) {
         if (!parse_i64(values[i], &v[i]) || v[i] < d->min || v[i] > d->max) {
-            snprintf(msg, sizeof msg, "%s: '%s' is not an integer from %lld to %lld",
+            snprintf(msg, msgsize, "%s: '%s' is not an integer from %lld to %lld",
                      key, values[i], (long long)d->min, (long long)d->max);
             return msg;
         }
@@ -724,7 +725,12 @@ sm_result sm_shutdown(sm_world *w, sm_id s, bool rd, bool wr)
 
 uint64_t sm_now(const sm_world *w) { return w->now_ns; }
 
-void sm_advance(sm_world *w, uint64_t ns) { w->now_ns += ns; }
+void sm_advance(sm_world *w, uint64_t ns)
+{
+    /* Saturate rather than wrap: a clock that went backwards would fire
+     * timers out of order. */
+    w->now_ns = ns > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + ns;
+}
 
 sm_id sm_sock_find(const sm_world *w, const char *name)
 {
