@@ -44,6 +44,7 @@
  *     [S tcp_twstart()], so only WILDCARD lookups see it (rule 4).
  */
 #include "sm_profile.h"
+#include "tcp_common.h"
 
 #include <string.h>
 
@@ -534,6 +535,98 @@ static const sm_sysctl_def sysctls[] = {
      "IPV6_V6ONLY of new AF_INET6 sockets (default 1)", 0},
 };
 
+/* ---- connections (bsd-solaris.md §3, §4) --------------------------------- */
+
+static sm_verdict bsd_connect(const sm_bind_ctx *c)
+{
+    return sm__connect_unique(
+        c, SM_EADDRINUSE,
+        "another connection already uses this 4-tuple: EADDRINUSE "
+        "[FreeBSD in_pcbconnect(): exact in_pcblookup_hash() match]",
+        "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE, there is no TIME_WAIT "
+        "reuse on connect() [FreeBSD in_pcbconnect(); bsd-solaris.md 3.5, I]",
+        "the 4-tuple is unique [FreeBSD in_pcbconnect()]");
+}
+
+static const sm__conn_scan bsd_conn_scan = {
+    .random_start = true,
+    .share_destinations = true,
+    .tw_blocks_port = false,
+    .exhausted = SM_EADDRNOTAVAIL,
+    .rule = "connect(): random start in portrange.first..last, then the next "
+            "port whose 4-tuple is free and where no unconnected or listening "
+            "socket matches; ports are shared across destinations "
+            "[FreeBSD in_pcb_lport_dest() with INPLOOKUP_WILDCARD; tcp_connect_port_test]",
+    .exhausted_rule = "connect(): no port of the range can reach this destination: "
+                      "EADDRNOTAVAIL [FreeBSD in_pcb_lport_dest()]",
+};
+
+static sm_verdict bsd_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+{
+    return sm__conn_scan_pick(&bsd_conn_scan, pc, port);
+}
+
+static sm_tw_syn_verdict bsd_tw_syn(const sm_tw_syn_ctx *c)
+{
+    sm_tw_syn_verdict v;
+    if ((int32_t)(c->seg_seq - c->rcv_nxt) > 0) {
+        v.action = SM_TW_SYN_ACCEPT;
+        v.rule = "a SYN with a sequence number above the old rcv_nxt recycles the "
+                 "TIME_WAIT; the SYN is looked up again (listener, else RST) "
+                 "[FreeBSD tcp_twcheck(); bsd-solaris.md 3.3]";
+    } else {
+        v.action = SM_TW_SYN_DROP;
+        v.rule = "an old SYN into TIME_WAIT is silently dropped "
+                 "[FreeBSD tcp_twcheck(): no ACK flag, drop]";
+    }
+    return v;
+}
+
+static size_t bsd_select_listener(const sm_listen_ctx *c)
+{
+    /* SO_REUSEPORT_LB: the load-balancing group picks by a hash of the
+     * 4-tuple [FreeBSD in_pcblookup_lbgroup()].  Otherwise the lookup
+     * returns the first match of the hash chain, where new sockets are
+     * inserted at the head: the newest [FreeBSD in_pcbinshash(), I]. */
+    size_t lb[64], n = 0;
+    for (size_t i = 0; i < c->n && n < 64; i++)
+        if (c->cands[i].at_bind.reuseport_lb)
+            lb[n++] = i;
+    if (n > 0)
+        return lb[c->hash % n];
+    return sm__select_newest(c);
+}
+
+static const sm_tcp_rules bsd_tcp_rules = {
+    .unread_close_rst = false,
+    .unread_close_rule = "close() with unread data: the data is discarded and a "
+                         "FIN is sent as usual [FreeBSD tcp_disconnect(): sbflush()]",
+    .linger_timeout = SM_LINGER_TO_EWOULDBLOCK,
+    .linger_timeout_rule = "SO_LINGER timeout: close() returns EWOULDBLOCK and "
+                           "the connection goes on [FreeBSD soclose(): tsleep() "
+                           "timeout; bsd-solaris.md 4.1]",
+    .linger_nonblock = SM_LINGER_NB_NO_WAIT,
+    .linger_nonblock_rule = "non-blocking socket: close() does not linger, the "
+                            "FIN goes out [FreeBSD soclose(): SS_NBIO]",
+    .exit_lingers = true,
+    .exit_rule = "process exit closes each socket through soclose(), which "
+                 "lingers as close() does [FreeBSD; bsd-solaris.md 4.1, I]",
+    .tw_overflow_recycles = true,
+    .tw_overflow_rule = "TIME_WAIT cap reached: the oldest entry is recycled "
+                        "[FreeBSD 13 tcp_tw_2msl_scan(1)]",
+    .local_tw_purge_rule_is_loopback_only = false,
+    .no_local_tw_rule = "no TIME_WAIT for a connection to one of this host's own "
+                        "addresses (net.inet.tcp.nolocaltimewait=1) "
+                        "[FreeBSD tcp_twstart(); bsd-solaris.md 3.2]",
+    .connect_port_exhausted = SM_EADDRNOTAVAIL,
+    .connect_on_listener = SM_EOPNOTSUPP,
+    .connect_on_listener_rule = "connect() on a listening socket: EOPNOTSUPP "
+                                "[FreeBSD soconnectat(): SOLISTENING, I]",
+    .rst_in_tw_rule = "RSTs into TIME_WAIT are dropped (RFC 1337) "
+                      "[FreeBSD tcp_twcheck()]",
+    .rst_in_close_wait = SM_ECONNRESET,
+};
+
 const sm_profile sm_profile_bsd = {
     .name = "bsd",
     .summary = "FreeBSD (main/14.x): BSD socket layer as it is today",
@@ -554,10 +647,20 @@ const sm_profile sm_profile_bsd = {
         [SM_TUN_NOLOCALTIMEWAIT] = 1,    /* true on main, tcp_timewait.c */
         [SM_TUN_V6ONLY_DEFAULT] = 1,     /* ip6_v6only = 1, in6_proto.c */
         [SM_TUN_RANDOM_PORTS] = 1,       /* ipport_randomized = true */
+        [SM_TUN_SYN_RTO_MS] = 1000,      /* tcp_rexmit_initial (1 s) */
+        [SM_TUN_CONNECT_TIMEOUT_MS] = 75000, /* tcp_keepinit, TCPTV_KEEP_INIT 75 s */
     },
     .native_err_name = NULL,
     .setsockopt = bsd_setsockopt,
     .bind = bsd_bind,
     .listen = bsd_listen,
     .pick_port = bsd_pick_port,
+    .tcp = &bsd_tcp_rules,
+    .connect = bsd_connect,
+    .pick_connect_port = bsd_pick_connect,
+    .tw_syn = bsd_tw_syn,
+    .select_listener = bsd_select_listener,
+    .select_listener_rule = "listener choice: specific address over wildcard; "
+                            "a SO_REUSEPORT_LB group by 4-tuple hash; else the "
+                            "newest match [FreeBSD in_pcblookup_hash_locked()]",
 };

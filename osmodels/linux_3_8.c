@@ -35,6 +35,12 @@ static sm_verdict lx_setsockopt(const sm_sock_view *s, sm_option o, int v1, int 
     return sm__linux_setsockopt(&gen, s, o, v1, v2);
 }
 
+static sm_verdict lx_connect(const sm_bind_ctx *c) { return sm__linux_connect(&gen, c); }
+static sm_verdict lx_pick_connect(sm_pick_ctx *c, uint16_t *port)
+{
+    return sm__linux_pick_connect_port(&gen, c, port);
+}
+
 static const sm_sysctl_def sysctls[] = {
     {"net.ipv4.ip_local_port_range", 2, {SM_TUN_PORT_LO, SM_TUN_PORT_HI}, 1, 65535, 1,
      "ephemeral port range (default 32768 61000)", 0},
@@ -72,10 +78,18 @@ const sm_profile sm_profile_linux_3_8 = {
         [SM_TUN_NOLOCALTIMEWAIT] = 0,
         [SM_TUN_V6ONLY_DEFAULT] = 0,
         [SM_TUN_RANDOM_PORTS] = 1,
+        [SM_TUN_SYN_RTO_MS] = 1000,       /* TCP_TIMEOUT_INIT (1 s since 3.1) */
+        [SM_TUN_CONNECT_TIMEOUT_MS] = 127000, /* tcp_syn_retries 6: 1+2+...+64 s */
     },
     .native_err_name = NULL,
     .setsockopt = lx_setsockopt,
     .bind = lx_bind,
     .listen = lx_listen,
     .pick_port = lx_pick,
+    .tcp = &sm__linux_tcp_rules,
+    .connect = lx_connect,
+    .pick_connect_port = lx_pick_connect,
+    .tw_syn = sm__linux_tw_syn,
+    .select_listener = sm__linux_select_listener,
+    .select_listener_rule = sm__linux_select_rule,
 };

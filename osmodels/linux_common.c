@@ -414,3 +414,224 @@ sm_verdict sm__linux_setsockopt(const struct sm__linux_gen *g,
                         -1);
     }
 }
+
+/* ---- connections ------------------------------------------------------- */
+
+static const char r_conn_ok[] =
+    "the 4-tuple is unique: connect() proceeds [Linux __inet_check_established()]";
+static const char r_conn_clash[] =
+    "another connection already uses this 4-tuple: EADDRNOTAVAIL "
+    "[Linux __inet_check_established(); OBS C1]";
+static const char r_conn_tw_ts[] =
+    "the 4-tuple is held by a TIME_WAIT entry that saw timestamps: connect() "
+    "takes it over [Linux tcp_twsk_unique() with twp == NULL; OBS C2]";
+static const char r_conn_tw_nots[] =
+    "the 4-tuple is held by a TIME_WAIT entry without timestamps: EADDRNOTAVAIL "
+    "[Linux tcp_twsk_unique(); OBS C2 with tcp_timestamps=0]";
+static const char r_conn_udp[] =
+    "UDP connect() does not check 4-tuple uniqueness [Linux ip4_datagram_connect(); OBS C7]";
+
+sm_verdict sm__linux_connect(const struct sm__linux_gen *g, const sm_bind_ctx *c)
+{
+    (void)g;
+    if (c->self.proto == SM_UDP)
+        return sm__ok(r_conn_udp);
+    int k = sm__find_tuple(c);
+    if (k < 0)
+        return sm__ok(r_conn_ok);
+    const sm_sock_view *o = &c->owners[k];
+    if (!o->time_wait)
+        return sm__fail(SM_EADDRNOTAVAIL, r_conn_clash, k);
+    if (o->tw_ts)
+        return sm__fail(SM_OK, r_conn_tw_ts, k);
+    return sm__fail(SM_EADDRNOTAVAIL, r_conn_tw_nots, k);
+}
+
+/* May a connect() autobind use this port toward self.remote?  Returns the
+ * owner index of a TIME_WAIT entry to take over in *tw (or -1). */
+static bool lx_conn_port_ok(const struct sm__linux_gen *g, const sm_bind_ctx *c,
+                            int *tw)
+{
+    *tw = -1;
+    for (size_t i = 0; i < c->n_owners; i++) {
+        const sm_sock_view *o = &c->owners[i];
+        /* A port that bind() gave out (fastreuse >= 0) is never shared with
+         * connect() autobinds; accepted children belong to their listener's
+         * bucket [Linux __inet_hash_connect(); OBS C4]. */
+        if (o->how != SM_BOUND_CONNECT)
+            return false;
+        if (o->remote.port != c->self.remote.port ||
+            !sm__addr_same(&o->local_addr, &c->self.local_addr) ||
+            !sm__addr_same(&o->remote.addr, &c->self.remote.addr))
+            continue;
+        if (!o->time_wait)
+            return false;
+        /* tcp_twsk_unique() with twp != NULL: tcp_tw_reuse (2: loopback
+         * only), a timestamp seen, and the entry older than the delay
+         * (3.x: more than one second). */
+        int64_t reuse = c->tun[SM_TUN_TW_REUSE];
+        if (reuse == 0 || (reuse == 2 && !c->loopback) || !o->tw_ts)
+            return false;
+        uint64_t delay = g->has_reuseport ? (uint64_t)c->tun[SM_TUN_TW_REUSE_DELAY_MS] : 1000;
+        if (c->now_ms <= o->tw_since_ms + delay)
+            return false;
+        *tw = (int)i;
+    }
+    return true;
+}
+
+static const char r_cpick[] =
+    "connect(): an even port first (RFC 6056 double hash over the destination "
+    "with a seeded secret, then the other parity); a port may serve several "
+    "destinations unless bind() holds it [Linux __inet_hash_connect(); OBS C4, C6]";
+static const char r_cpick38[] =
+    "connect(): RFC 6056 algorithm 3 (hash of the destination plus a global "
+    "hint), any parity; a port may serve several destinations unless bind() "
+    "holds it [Linux 3.8 __inet_hash_connect()]";
+static const char r_cpick_tw[] =
+    "connect(): the only usable port meant taking over a TIME_WAIT entry "
+    "(tcp_tw_reuse, older than tcp_tw_reuse_delay) [Linux tcp_twsk_unique(); OBS C3]";
+static const char r_cexhausted[] =
+    "connect(): no ephemeral port can reach this destination: EADDRNOTAVAIL "
+    "[Linux __inet_hash_connect(); OBS C3, C4]";
+static const char r_cpick_udp[] =
+    "UDP connect() autobinds like bind(port 0) [Linux udp_lib_get_port()]";
+static const char r_cudp_exhausted[] =
+    "UDP connect() finds no free port: EAGAIN [Linux udp_lib_get_port(); OBS C4]";
+
+sm_verdict sm__linux_pick_connect_port(const struct sm__linux_gen *g,
+                                       sm_pick_ctx *pc, uint16_t *port)
+{
+    const int64_t *tun = sm__pick_tun(pc);
+    uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
+    uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1;
+    if (sm__pick_self(pc)->proto == SM_UDP) {
+        if (high > low && scan_linear(g, pc, low, high, LX_EXPLICIT, port))
+            return sm__ok(r_cpick_udp);
+        return sm__fail(SM_EWOULDBLOCK, r_cudp_exhausted, -1);
+    }
+    if (high <= low)
+        return sm__fail(SM_EADDRNOTAVAIL, r_cexhausted, -1);
+    uint32_t remaining = high - low;
+    uint64_t h = sm__pick_dest_hash(pc);
+    uint64_t *st = sm__pick_state(pc);
+    uint32_t step = 1, offset;
+    /* table_perturb[]: the kernel has 2^16 counters; the model keeps 8 in
+     * the host state words 8..15 (the choice of counter is the same idea). */
+    uint64_t *perturb = &st[8 + (h & 7)];
+    if (g->bind0_parity) {
+        remaining &= ~1u;
+        if (remaining == 0)
+            remaining = 1;
+        else
+            step = 2;
+        offset = (uint32_t)((*perturb + (h >> 32)) % remaining);
+        offset &= ~1u; /* start on low's parity */
+    } else {
+        offset = (uint32_t)((h + st[4]) % remaining);
+    }
+    uint32_t span = high - low;
+    for (int pass = 0; pass < (step == 2 ? 2 : 1); pass++) {
+        for (uint32_t i = 0; i < span; i += step) {
+            uint32_t p = low + (offset + i + (uint32_t)pass) % span;
+            if (step == 2 && ((p - low) & 1u) != (uint32_t)pass)
+                continue;
+            sm_bind_ctx bc;
+            sm__pick_port_ctx(pc, (uint16_t)p, &bc);
+            int tw;
+            if (!lx_conn_port_ok(g, &bc, &tw))
+                continue;
+            if (tw >= 0)
+                sm__pick_takeover(pc, &bc.owners[tw]);
+            *port = (uint16_t)p;
+            if (g->bind0_parity)
+                *perturb += (i > 2 ? i : 2) + 2 * (sm__pick_rand(pc) % 8 + 1);
+            else
+                st[4] += i + 1;
+            return sm__ok(tw >= 0 ? r_cpick_tw : g->bind0_parity ? r_cpick : r_cpick38);
+        }
+    }
+    return sm__fail(SM_EADDRNOTAVAIL, r_cexhausted, -1);
+}
+
+sm_tw_syn_verdict sm__linux_tw_syn(const sm_tw_syn_ctx *c)
+{
+    sm_tw_syn_verdict v;
+    bool ts = c->seg_ts && c->tw.tw_ts;
+    bool paws_reject = ts && (int32_t)(c->seg_tsval - c->ts_recent) < 0;
+    bool newer = (int32_t)(c->seg_seq - c->rcv_nxt) > 0 ||
+                 (ts && (int32_t)(c->ts_recent - c->seg_tsval) < 0);
+    if (!paws_reject && newer && c->listener) {
+        v.action = SM_TW_SYN_ACCEPT;
+        v.rule = "a SYN newer than the TIME_WAIT (sequence or timestamp) ends it "
+                 "and reaches the listener [Linux tcp_timewait_state_process(), "
+                 "TCP_TW_SYN; OBS T5]";
+    } else {
+        v.action = SM_TW_SYN_ACK;
+        v.rule = newer ? "a new SYN but no listener: the TIME_WAIT answers with an "
+                         "ACK [Linux tcp_v4_rcv() TCP_TW_SYN falls through to TCP_TW_ACK]"
+                       : "an old duplicate SYN: the TIME_WAIT answers with an ACK "
+                         "[Linux tcp_timewait_state_process()]";
+    }
+    return v;
+}
+
+size_t sm__linux_select_listener(const sm_listen_ctx *c)
+{
+    /* compute_score(): an AF_INET socket scores higher for IPv4 packets
+     * than a dual-stack AF_INET6 one [Linux inet_lhash2_lookup();
+     * selftest reuseport_dualstack]. */
+    size_t idx[64];
+    size_t n = 0;
+    for (size_t i = 0; i < c->n && n < 64; i++)
+        if (c->wire_family != 4 || c->cands[i].family == 4)
+            idx[n++] = i;
+    if (n == 0)
+        for (size_t i = 0; i < c->n && n < 64; i++)
+            idx[n++] = i;
+    bool group = true;
+    for (size_t i = 0; i < n; i++)
+        if (!c->cands[idx[i]].at_bind.reuseport)
+            group = false;
+    if (group)
+        return idx[c->hash % n]; /* reuseport_select_sock(): hash of the 4-tuple */
+    size_t best = idx[0];
+    for (size_t i = 1; i < n; i++)
+        if (c->cands[idx[i]].seq > c->cands[best].seq)
+            best = idx[i];
+    return best;
+}
+
+const char sm__linux_select_rule[] =
+    "listener choice: specific address over wildcard, AF_INET over dual-stack "
+    "AF_INET6 for IPv4, then a SO_REUSEPORT group picks by a hash of the "
+    "4-tuple [Linux compute_score(), reuseport_select_sock()]";
+
+const sm_tcp_rules sm__linux_tcp_rules = {
+    .unread_close_rst = true,
+    .unread_close_rule = "close() with unread data: RST at once, no TIME_WAIT "
+                         "[Linux __tcp_close(), TCPAbortOnClose; OBS L2]",
+    .linger_timeout = SM_LINGER_TO_RETURN_OK,
+    .linger_timeout_rule = "SO_LINGER timeout: close() returns 0 and the "
+                           "connection goes on in FIN_WAIT_1 [Linux "
+                           "sk_stream_wait_close(); OBS L3]",
+    .linger_nonblock = SM_LINGER_NB_WAITS,
+    .linger_nonblock_rule = "O_NONBLOCK does not shorten SO_LINGER [Linux "
+                            "__tcp_close() uses sk_lingertime; OBS L3]",
+    .exit_lingers = false,
+    .exit_rule = "process exit: no lingering, each socket closes as with "
+                 "SO_LINGER off [Linux inet_release(), PF_EXITING; OBS L5]",
+    .tw_overflow_recycles = false,
+    .tw_overflow_rule = "tcp_max_tw_buckets reached: the socket closes without "
+                        "TIME_WAIT, its port is free at once [Linux "
+                        "inet_twsk_alloc(); OBS T3]",
+    .local_tw_purge_rule_is_loopback_only = false,
+    .no_local_tw_rule = "no TIME_WAIT toward an own address",
+    .connect_port_exhausted = SM_EADDRNOTAVAIL,
+    .connect_on_listener = SM_EISCONN,
+    .connect_on_listener_rule = "connect() on a listening socket: EISCONN "
+                                "[Linux inet_stream_connect(): state is not CLOSE]",
+    .rst_in_tw_rule = "an in-window RST ends TIME_WAIT unless tcp_rfc1337=1 "
+                      "[Linux tcp_timewait_state_process(); OBS T6]",
+    .rst_in_close_wait = SM_EPIPE,
+};

@@ -11,6 +11,7 @@
 #define SM_LINUX_COMMON_H
 
 #include "sm_profile.h"
+#include "tcp_common.h"
 
 struct sm__linux_gen {
     bool has_reuseport;    /* SO_REUSEPORT exists (3.9+) */
@@ -24,5 +25,13 @@ sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *c,
 sm_verdict sm__linux_setsockopt(const struct sm__linux_gen *g,
                                 const sm_sock_view *s, sm_option opt, int v1,
                                 int v2);
+
+sm_verdict sm__linux_connect(const struct sm__linux_gen *g, const sm_bind_ctx *c);
+sm_verdict sm__linux_pick_connect_port(const struct sm__linux_gen *g,
+                                       sm_pick_ctx *pc, uint16_t *port);
+sm_tw_syn_verdict sm__linux_tw_syn(const sm_tw_syn_ctx *c);
+size_t sm__linux_select_listener(const sm_listen_ctx *c);
+extern const char sm__linux_select_rule[];
+extern const sm_tcp_rules sm__linux_tcp_rules;
 
 #endif

@@ -43,6 +43,7 @@
  *  8. TIME_WAIT lasts tcp_time_wait_interval, 60 s in all [S tcp_tunables.c].
  */
 #include "sm_profile.h"
+#include "tcp_common.h"
 
 #include <string.h>
 
@@ -462,6 +463,80 @@ static const sm_sysctl_def sysctls[] = {
      "privileged)", 0},
 };
 
+/* ---- connections (bsd-solaris.md §5.4-5.6) -------------------------------- */
+
+static sm_verdict sol_connect(const sm_bind_ctx *c)
+{
+    return sm__connect_unique(
+        c, SM_EADDRINUSE,
+        "another connection in the zone already uses this 4-tuple: EADDRINUSE "
+        "[illumos ipcl_conn_insert_v4()]",
+        "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE "
+        "[illumos ipcl_conn_insert_v4(), I]",
+        "the 4-tuple is unique [illumos ipcl_conn_insert_v4()]");
+}
+
+static const sm__conn_scan sol_conn_scan = {
+    .random_start = true,
+    .share_destinations = true,
+    .tw_blocks_port = false,
+    .exhausted = SM_EADDRNOTAVAIL,
+    .rule = "connect(): a random anonymous port, then the next one; a quick "
+            "connect may share a port with connections to other destinations "
+            "[illumos tcp_connect_ipv4(), tcp_bindi() quick_connect]",
+    .exhausted_rule = "connect(): no anonymous port left: EADDRNOTAVAIL "
+                      "[illumos tcp_bindi(), TNOADDR]",
+};
+
+static sm_verdict sol_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+{
+    return sm__conn_scan_pick(&sol_conn_scan, pc, port);
+}
+
+static sm_tw_syn_verdict sol_tw_syn(const sm_tw_syn_ctx *c)
+{
+    sm_tw_syn_verdict v;
+    int32_t gap = (int32_t)(c->seg_seq - c->rcv_nxt);
+    if (gap > 0 && (uint32_t)gap >= c->rcv_wnd) {
+        v.action = SM_TW_SYN_ACCEPT;
+        v.rule = "a SYN beyond the old receive window ends TIME_WAIT and goes to "
+                 "the listener [illumos tcp_time_wait_processing()]";
+    } else {
+        v.action = SM_TW_SYN_RST;
+        v.rule = "any other SYN into TIME_WAIT gets RST|ACK; the entry stays "
+                 "[illumos tcp_time_wait_processing()]";
+    }
+    return v;
+}
+
+static const sm_tcp_rules sol_tcp_rules = {
+    .unread_close_rst = true,
+    .unread_close_rule = "close() with unread data: RST "
+                         "[illumos tcp_close_output()]",
+    .linger_timeout = SM_LINGER_TO_RETURN_OK,
+    .linger_timeout_rule = "SO_LINGER timeout: the close stops waiting and the "
+                           "connection goes on detached; whether close(2) "
+                           "returns ETIMEDOUT is unverified, the model returns 0 "
+                           "[illumos tcp_close_linger_timeout(), U]",
+    .linger_nonblock = SM_LINGER_NB_EWOULDBLOCK,
+    .linger_nonblock_rule = "non-blocking socket with SO_LINGER: EWOULDBLOCK, "
+                            "no wait [illumos tcp_close_output(), U]",
+    .exit_lingers = true,
+    .exit_rule = "process exit closes each socket as close() does [I]",
+    .tw_overflow_recycles = false,
+    .tw_overflow_rule = "no TIME_WAIT cap known",
+    .local_tw_purge_rule_is_loopback_only = true,
+    .no_local_tw_rule = "loopback connections leave no TIME_WAIT: they are "
+                        "purged at once [illumos tcp_time_wait_append()]",
+    .connect_port_exhausted = SM_EADDRNOTAVAIL,
+    .connect_on_listener = SM_EINVAL,
+    .connect_on_listener_rule = "connect() on a listening socket: EINVAL "
+                                "[illumos tcp_connect(): state > TCPS_BOUND, U]",
+    .rst_in_tw_rule = "an in-window RST ends TIME_WAIT "
+                      "[illumos tcp_time_wait_processing()]",
+    .rst_in_close_wait = SM_ECONNRESET,
+};
+
 const sm_profile sm_profile_solaris = {
     .name = "solaris",
     .summary = "Solaris / illumos",
@@ -484,10 +559,19 @@ const sm_profile sm_profile_solaris = {
                                              once, tcp_time_wait_append() */
         [SM_TUN_V6ONLY_DEFAULT] = 0,      /* conn_ipv6_v6only starts 0 [I] */
         [SM_TUN_RANDOM_PORTS] = 1,        /* tcp_random_anon_port = 1 */
+        [SM_TUN_SYN_RTO_MS] = 1000,       /* tcp_rexmit_interval_initial */
+        [SM_TUN_CONNECT_TIMEOUT_MS] = 180000, /* tcp_ip_abort_cinterval */
     },
     .native_err_name = NULL,
     .setsockopt = sol_setsockopt,
     .bind = sol_bind,
     .listen = sol_listen,
     .pick_port = sol_pick_port,
+    .tcp = &sol_tcp_rules,
+    .connect = sol_connect,
+    .pick_connect_port = sol_pick_connect,
+    .tw_syn = sol_tw_syn,
+    .select_listener = sm__select_oldest_listener,
+    .select_listener_rule = "listener choice: specific address over wildcard; "
+                            "otherwise the first bound [illumos ipcl_classify, I]",
 };

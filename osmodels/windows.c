@@ -133,6 +133,25 @@ static const sm_sysctl_def modern_sysctls[] = {
      "[MS bind(); KB 929851]", 0},
 };
 
+/* ---- connections (windows.md §3, §4) ---------------------------------------- */
+
+static const sm__conn_scan modern_conn_scan = {
+    .random_start = false,
+    .share_destinations = true,
+    .tw_blocks_port = false,
+    .exhausted = SM_ENOBUFS,
+    .rule = "connect(): the next dynamic port; an implicit bind shares a port "
+            "across destinations (SO_REUSE_UNICASTPORT is on by default for "
+            "implicit binds) [MS SOL_SOCKET options; windows.md 3.3, I]",
+    .exhausted_rule = "connect(): no ephemeral port left: WSAENOBUFS "
+                      "[KB Q196271; windows.md 3.3, I]",
+};
+
+static sm_verdict modern_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+{
+    return sm__conn_scan_pick(&modern_conn_scan, pc, port);
+}
+
 const sm_profile sm_profile_windows = {
     .name = "windows",
     .summary = "Windows Server 2003 / Vista and later: enhanced socket security",
@@ -153,18 +172,27 @@ const sm_profile sm_profile_windows = {
         /* No cap modelled: Windows' MaxFreeTWTcbs trims the oldest TIME_WAIT
          * entries rather than refusing new ones, and is not in the notes. */
         [SM_TUN_MAX_TW] = 1000000000,
-        /* The orphaned FIN_WAIT_2 timeout (TcpFinWait2Delay) has no
-         * documented default in the notes: 0 = none given; to be settled
-         * with the connection model. */
-        [SM_TUN_FIN_TIMEOUT_MS] = 0,
+        /* Orphaned FIN_WAIT_2: TcpFinWait2Delay, default 240 s (30-300)
+         * [TechNet Tcpip parameters, MEM: not in the reference notes]. */
+        [SM_TUN_FIN_TIMEOUT_MS] = 240000,
         [SM_TUN_TIMESTAMPS] = 0,          /* RFC 1323 timestamps off by default [I] */
         [SM_TUN_NOLOCALTIMEWAIT] = 0,
         [SM_TUN_V6ONLY_DEFAULT] = 1,      /* Vista+ [MS "Dual-Stack Sockets"; Wine test_ipv6only] */
         [SM_TUN_RANDOM_PORTS] = 1,        /* random start, then sequential (model choice) */
+        [SM_TUN_SYN_RTO_MS] = 3000,       /* InitialRto 3 s [TechNet, MEM] */
+        [SM_TUN_CONNECT_TIMEOUT_MS] = 21000, /* TcpMaxConnectRetransmissions 2: 3+6+12 s */
     },
     .native_err_name = sm__win_err_name,
     .setsockopt = modern_setsockopt,
     .bind = modern_bind,
     .listen = modern_listen,
     .pick_port = modern_pick_port,
+    .tcp = &sm__win_tcp_rules,
+    .connect = sm__win_connect,
+    .pick_connect_port = modern_pick_connect,
+    .tw_syn = sm__win_tw_syn,
+    .select_listener = sm__select_oldest_listener,
+    .select_listener_rule = "listener choice: specific address over wildcard; "
+                            "among SO_REUSEADDR listeners the oldest "
+                            "[Wine test_reuseaddr on real Windows; windows.md 2.3, I]",
 };

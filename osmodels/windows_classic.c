@@ -95,6 +95,24 @@ static const sm_sysctl_def classic_sysctls[] = {
      "5000-65534, default 5000; the range starts at 1025 [MS bind(); KB Q196271]", 0},
 };
 
+/* ---- connections (windows.md §3, §4) ---------------------------------------- */
+
+static const sm__conn_scan classic_conn_scan = {
+    .random_start = false,
+    .share_destinations = false,
+    .tw_blocks_port = true,
+    .exhausted = SM_ENOBUFS,
+    .rule = "connect(): the next port of 1025..MaxUserPort, one socket per port, "
+            "sequential [KB Q196271; windows.md 3.3]",
+    .exhausted_rule = "connect(): no ephemeral port left: WSAENOBUFS "
+                      "[KB Q196271; windows.md 3.3, I]",
+};
+
+static sm_verdict classic_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+{
+    return sm__conn_scan_pick(&classic_conn_scan, pc, port);
+}
+
 const sm_profile sm_profile_windows_classic = {
     .name = "windows-classic",
     .summary = "Windows NT 4 SP4 to XP / 2000: before enhanced socket security",
@@ -114,18 +132,27 @@ const sm_profile sm_profile_windows_classic = {
         /* No cap modelled: Windows' MaxFreeTWTcbs trims the oldest TIME_WAIT
          * entries rather than refusing new ones, and is not in the notes. */
         [SM_TUN_MAX_TW] = 1000000000,
-        /* The orphaned FIN_WAIT_2 timeout (TcpFinWait2Delay) has no
-         * documented default in the notes: 0 = none given; to be settled
-         * with the connection model. */
-        [SM_TUN_FIN_TIMEOUT_MS] = 0,
+        /* Orphaned FIN_WAIT_2: TcpFinWait2Delay, default 240 s (30-300)
+         * [TechNet Tcpip parameters, MEM: not in the reference notes]. */
+        [SM_TUN_FIN_TIMEOUT_MS] = 240000,
         [SM_TUN_TIMESTAMPS] = 0,          /* RFC 1323 timestamps off by default [I] */
         [SM_TUN_NOLOCALTIMEWAIT] = 0,
         [SM_TUN_V6ONLY_DEFAULT] = 1,      /* the separate IPv6 stack: IPv6 only */
         [SM_TUN_RANDOM_PORTS] = 0,        /* sequential ephemeral ports */
+        [SM_TUN_SYN_RTO_MS] = 3000,       /* InitialRto 3 s [TechNet, MEM] */
+        [SM_TUN_CONNECT_TIMEOUT_MS] = 21000, /* TcpMaxConnectRetransmissions 2: 3+6+12 s */
     },
     .native_err_name = sm__win_err_name,
     .setsockopt = classic_setsockopt,
     .bind = classic_bind,
     .listen = classic_listen,
     .pick_port = classic_pick_port,
+    .tcp = &sm__win_tcp_rules,
+    .connect = sm__win_connect,
+    .pick_connect_port = classic_pick_connect,
+    .tw_syn = sm__win_tw_syn,
+    .select_listener = sm__select_oldest_listener,
+    .select_listener_rule = "listener choice: specific address over wildcard; "
+                            "among SO_REUSEADDR listeners the oldest "
+                            "[Wine test_reuseaddr on real Windows; windows.md 2.3, I]",
 };

@@ -493,3 +493,54 @@ const char *sm__win_err_name(sm_err e)
     }
     return NULL;
 }
+
+/* ---- connections (windows.md §3, §4) ------------------------------------- */
+
+sm_verdict sm__win_connect(const sm_bind_ctx *c)
+{
+    if (c->self.proto == SM_UDP)
+        return sm__ok("UDP connect() only records the peer [MS connect(), I]");
+    return sm__connect_unique(
+        c, SM_EADDRINUSE,
+        "another connection already uses this 4-tuple: WSAEADDRINUSE [MS connect()]",
+        "the 4-tuple is still in TIME_WAIT: WSAEADDRINUSE (event 4227) "
+        "[KB 2901197, KB Q173619; JDK-8286646]",
+        "the 4-tuple is unique [MS connect()]");
+}
+
+sm_tw_syn_verdict sm__win_tw_syn(const sm_tw_syn_ctx *c)
+{
+    (void)c;
+    sm_tw_syn_verdict v;
+    v.action = SM_TW_SYN_ACCEPT;
+    v.rule = "a SYN for a TIME_WAIT 4-tuple reopens the connection "
+             "[TechNet TcpTimedWaitDelay, KB 261218; windows.md 3.1, I]";
+    return v;
+}
+
+const sm_tcp_rules sm__win_tcp_rules = {
+    .unread_close_rst = true,
+    .unread_close_rule = "closesocket() with unread data resets the connection "
+                         "[common Winsock behaviour, I: not in the reference notes]",
+    .linger_timeout = SM_LINGER_TO_RESET,
+    .linger_timeout_rule = "SO_LINGER {1,N}: the data was not sent within N s, so "
+                           "the connection is reset (no TIME_WAIT) and "
+                           "closesocket() returns 0 [MS closesocket()]",
+    .linger_nonblock = SM_LINGER_NB_EWOULDBLOCK_KEEP,
+    .linger_nonblock_rule = "non-blocking socket with SO_LINGER {1,N>0} that cannot "
+                            "close at once: WSAEWOULDBLOCK, the handle stays valid "
+                            "and no disconnect starts [MS closesocket()]",
+    .exit_lingers = false,
+    .exit_rule = "process exit closes each handle without lingering [U]",
+    .tw_overflow_recycles = true,
+    .tw_overflow_rule = "TIME_WAIT TCBs are released early when they run out "
+                        "[TechNet MaxFreeTWTcbs]",
+    .local_tw_purge_rule_is_loopback_only = false,
+    .no_local_tw_rule = "no TIME_WAIT toward an own address",
+    .connect_port_exhausted = SM_ENOBUFS,
+    .connect_on_listener = SM_EINVAL,
+    .connect_on_listener_rule = "connect() on a listening socket: WSAEINVAL "
+                                "[MS connect(); Wine test_connect]",
+    .rst_in_tw_rule = "a RST ends TIME_WAIT [KB 261218]",
+    .rst_in_close_wait = SM_ECONNRESET,
+};

@@ -18,6 +18,7 @@
 #define SM_WINDOWS_COMMON_H
 
 #include "sm_profile.h"
+#include "tcp_common.h"
 
 /* The three results a table cell can hold. */
 enum sm__win_res {
@@ -141,5 +142,10 @@ sm_verdict sm__win_pick_port(const sm__win_rules *r, sm_pick_ctx *c,
                              uint16_t *port);
 /* profile->native_err_name: WSAE* names. */
 const char *sm__win_err_name(sm_err e);
+
+/* Connections: shared by both Windows profiles. */
+sm_verdict sm__win_connect(const sm_bind_ctx *c);
+sm_tw_syn_verdict sm__win_tw_syn(const sm_tw_syn_ctx *c);
+extern const sm_tcp_rules sm__win_tcp_rules;
 
 #endif /* SM_WINDOWS_COMMON_H */

@@ -124,6 +124,7 @@ typedef enum sm_option {
     SM_SO_EXCLBIND,
     SM_IPV6_V6ONLY,
     SM_SO_LINGER,
+    SM_O_NONBLOCK, /* not a socket option: fcntl(O_NONBLOCK); the engine's */
     SM_OPT_COUNT
 } sm_option;
 
@@ -187,6 +188,7 @@ typedef struct sm_result {
     sm_id culprit;    /* the socket it conflicted with, or SM_NONE */
     bool culprit_tw;  /* the culprit is a TIME_WAIT entry of that socket */
     uint16_t port;    /* port picked (bind to port 0, autobind), or 0 */
+    uint64_t bytes;   /* send/recv: bytes moved (recv: 0 at end of stream) */
 } sm_result;
 
 sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
@@ -197,16 +199,65 @@ sm_result sm_listen(sm_world *w, sm_id s, int backlog);
 sm_result sm_close(sm_world *w, sm_id s);
 sm_result sm_proc_exit(sm_world *w, sm_id proc);
 
-/* Connection calls: see sm_tcp.c (SM_ENOSYS until the model has them). */
+/* Connection calls (sm_tcp.c).  A blocking call runs the world's clock
+ * forward (delivering segments, firing timers) until it can return; when
+ * nothing that could unblock it is on its way it fails with EWOULDBLOCK
+ * and a rule saying it would block forever. */
 sm_result sm_connect(sm_world *w, sm_id s, const sm_endpoint *ep);
 sm_result sm_accept(sm_world *w, sm_id s, const char *name, sm_id *out);
 sm_result sm_send(sm_world *w, sm_id s, uint64_t bytes);
 sm_result sm_recv(sm_world *w, sm_id s, uint64_t bytes);
 sm_result sm_shutdown(sm_world *w, sm_id s, bool rd, bool wr);
 
-/* Virtual time, in nanoseconds since the world began. */
+/* Virtual time, in nanoseconds since the world began.  sm_advance moves
+ * the clock forward, delivering every segment and firing every timer that
+ * falls due on the way. */
 uint64_t sm_now(const sm_world *w);
 void sm_advance(sm_world *w, uint64_t ns);
+
+/* ---- the simulated network --------------------------------------------- */
+
+/* TCP header flags, as on the wire. */
+#define SM_TH_FIN 0x01u
+#define SM_TH_SYN 0x02u
+#define SM_TH_RST 0x04u
+#define SM_TH_PSH 0x08u
+#define SM_TH_ACK 0x10u
+
+/* One segment (TCP) or datagram (UDP) as it leaves its sender. */
+typedef struct sm_segment {
+    uint64_t time_ns;     /* virtual time it was sent */
+    sm_id src_host;
+    sm_id dst_host;       /* SM_NONE: no host has the destination address */
+    sm_proto proto;
+    sm_endpoint src, dst; /* both of one family (v4-mapped sent as IPv4) */
+    uint8_t flags;        /* SM_TH_*; 0 for UDP */
+    uint32_t seq, ack;
+    uint16_t window;
+    uint32_t len;         /* payload bytes (their content is not modelled) */
+    bool has_ts;          /* TCP timestamps option present */
+    uint32_t tsval, tsecr;
+} sm_segment;
+
+/* Called for every segment the network carries, in the order sent. */
+typedef void (*sm_tap_fn)(void *ctx, const sm_segment *seg);
+void sm_world_set_tap(sm_world *w, sm_tap_fn fn, void *ctx);
+
+/* One-way delay between two different hosts, and on a host's loopback
+ * (defaults: 1 ms and 50 us). */
+void sm_world_set_delay(sm_world *w, uint64_t between_hosts_ns,
+                        uint64_t loopback_ns);
+
+/* Counters for tools and benchmarks. */
+typedef struct sm_stats {
+    uint64_t segments;       /* segments sent */
+    uint64_t connections;    /* connections established */
+    uint64_t time_wait;      /* TIME_WAIT entries alive now */
+    uint64_t time_wait_peak; /* most TIME_WAIT entries alive at once */
+    uint64_t tw_overflow;    /* closes that found the TIME_WAIT table full */
+    uint64_t live_sockets;   /* sockets with an open descriptor or a connection */
+} sm_stats;
+void sm_world_stats(const sm_world *w, sm_stats *out);
 
 /* Observations. */
 sm_id sm_sock_find(const sm_world *w, const char *name);
@@ -214,6 +265,10 @@ const char *sm_sock_name(const sm_world *w, sm_id s);
 sm_tcp_state sm_sock_state(const sm_world *w, sm_id s);
 bool sm_sock_local(const sm_world *w, sm_id s, sm_endpoint *out);
 int sm_sock_pending(const sm_world *w, sm_id s);
+/* The peer of a connected socket (or of its TIME_WAIT entry). */
+bool sm_sock_remote(const sm_world *w, sm_id s, sm_endpoint *out);
+/* TIME_WAIT entries alive on a host now. */
+uint64_t sm_host_time_wait(const sm_world *w, sm_id host);
 sm_id sm_sock_host(const sm_world *w, sm_id s);
 
 #ifdef __cplusplus

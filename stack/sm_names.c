@@ -94,6 +94,7 @@ static const char *const option_names[SM_OPT_COUNT] = {
     [SM_SO_EXCLBIND] = "SO_EXCLBIND",
     [SM_IPV6_V6ONLY] = "IPV6_V6ONLY",
     [SM_SO_LINGER] = "SO_LINGER",
+    [SM_O_NONBLOCK] = "O_NONBLOCK",
 };
 
 const char *sm_option_name(sm_option o)

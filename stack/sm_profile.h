@@ -35,6 +35,8 @@ enum sm_tunable {
     SM_TUN_NOLOCALTIMEWAIT,  /* FreeBSD: no TIME_WAIT toward own address */
     SM_TUN_V6ONLY_DEFAULT,   /* IPV6_V6ONLY of a new AF_INET6 socket */
     SM_TUN_RANDOM_PORTS,     /* ephemeral ports randomised (1) or not */
+    SM_TUN_SYN_RTO_MS,       /* first SYN retransmission timeout */
+    SM_TUN_CONNECT_TIMEOUT_MS, /* connect() gives up: ETIMEDOUT */
     SM_TUN_COUNT
 };
 
@@ -94,13 +96,19 @@ typedef struct sm_sock_view {
     enum sm_how_bound how;  /* how it got its port */
     uint64_t seq;           /* binding order on the host: lower is older */
     uint64_t listen_seq;    /* listen() order: lower is older; 0 if never */
+    uint64_t tw_since_ms;   /* TIME_WAIT entry: when it began (virtual ms) */
+    bool tw_ts;             /* TIME_WAIT entry: the connection used timestamps */
+    bool accepted;          /* a connection accepted from a listener */
 } sm_sock_view;
 
 /* What the engine asks the profile to decide. */
 enum sm_check {
     SM_CHECK_BIND,       /* bind() to an explicit port */
     SM_CHECK_LISTEN,     /* the re-check some OSes make at listen() */
-    SM_CHECK_AUTOBIND    /* is this candidate port free for bind(0)/listen()? */
+    SM_CHECK_AUTOBIND,   /* is this candidate port free for bind(0)/listen()? */
+    SM_CHECK_CONNECT,    /* connect() of a bound socket: is the 4-tuple free? */
+    SM_CHECK_CONNECT_PORT /* connect() autobind: may this candidate port be used
+                           * toward self.remote? */
 };
 
 typedef struct sm_verdict {
@@ -117,6 +125,9 @@ typedef struct sm_bind_ctx {
     sm_sock_view self;            /* N, with the address and port it asks for */
     const sm_sock_view *owners;   /* every other owner of the port */
     size_t n_owners;
+    uint64_t now_ms;              /* virtual time, for TIME_WAIT ages */
+    bool loopback;                /* connect checks: the peer is on this host's
+                                   * loopback (127/8, ::1 or mapped) */
 } sm_bind_ctx;
 
 /* Context of an ephemeral port choice (bind to port 0, autobind at listen).
@@ -135,6 +146,90 @@ const int64_t *sm__pick_tun(const sm_pick_ctx *c);
 uint64_t *sm__pick_state(sm_pick_ctx *c);
 /* The socket asking (port 0). */
 const sm_sock_view *sm__pick_self(const sm_pick_ctx *c);
+/* connect() autobind: the chosen port may be taken only by ending this
+ * TIME_WAIT entry (an owner from the last sm__pick_port_ctx() call). */
+void sm__pick_takeover(sm_pick_ctx *c, const sm_sock_view *tw);
+/* connect() autobind: a seeded hash of (local address, remote endpoint),
+ * stable for the world (RFC 6056 F(), Linux secure_ipv4_port_ephemeral). */
+uint64_t sm__pick_dest_hash(const sm_pick_ctx *c);
+
+/* ---- connections ------------------------------------------------------- */
+
+/* What a SYN arriving for a 4-tuple in TIME_WAIT does. */
+enum sm_tw_syn_action {
+    SM_TW_SYN_ACCEPT, /* end the TIME_WAIT; the SYN opens a new connection */
+    SM_TW_SYN_ACK,    /* answer with an ACK of the old connection */
+    SM_TW_SYN_RST,    /* answer with RST|ACK; TIME_WAIT stays */
+    SM_TW_SYN_DROP    /* silently dropped; TIME_WAIT stays */
+};
+
+typedef struct sm_tw_syn_ctx {
+    const int64_t *tun;
+    sm_sock_view tw;        /* the TIME_WAIT entry */
+    uint32_t seg_seq;       /* the SYN's sequence number */
+    uint32_t rcv_nxt;       /* what the entry expects next from the peer */
+    uint32_t rcv_wnd;       /* the entry's last advertised window */
+    bool seg_ts;            /* the SYN carries a timestamp */
+    uint32_t seg_tsval;
+    uint32_t ts_recent;     /* the entry's last timestamp from the peer */
+    bool listener;          /* a listener would take the new connection */
+} sm_tw_syn_ctx;
+
+typedef struct sm_tw_syn_verdict {
+    enum sm_tw_syn_action action;
+    const char *rule;
+} sm_tw_syn_verdict;
+
+/* Which of several listeners (or bound UDP sockets) gets a new connection
+ * (datagram).  cands are the sockets that match the destination, all of the
+ * best address match (a specific address beats a wildcard). */
+typedef struct sm_listen_ctx {
+    const sm_sock_view *cands;
+    size_t n;
+    int wire_family;        /* 4 or 6: the packet's IP version */
+    uint64_t hash;          /* seeded hash of the 4-tuple */
+} sm_listen_ctx;
+
+/* What close() does after a linger timeout. */
+enum sm_linger_timeout {
+    SM_LINGER_TO_RETURN_OK,          /* returns 0; the close goes on (Linux) */
+    SM_LINGER_TO_EWOULDBLOCK,        /* returns EWOULDBLOCK; goes on (FreeBSD) */
+    SM_LINGER_TO_RESET               /* resets the connection; returns 0 (Windows) */
+};
+
+/* close() with SO_LINGER {1,N>0} on a non-blocking socket. */
+enum sm_linger_nonblock {
+    SM_LINGER_NB_WAITS,              /* O_NONBLOCK is ignored: it lingers (Linux) */
+    SM_LINGER_NB_NO_WAIT,            /* returns 0 at once; the close goes on */
+    SM_LINGER_NB_EWOULDBLOCK,        /* EWOULDBLOCK at once; the close goes on */
+    SM_LINGER_NB_EWOULDBLOCK_KEEP    /* EWOULDBLOCK, nothing done, the descriptor
+                                      * stays open (Windows closesocket) */
+};
+
+/* Connection rules that are values, one table per profile. */
+typedef struct sm_tcp_rules {
+    bool unread_close_rst;           /* close() with unread data sends RST */
+    const char *unread_close_rule;
+    enum sm_linger_timeout linger_timeout;
+    const char *linger_timeout_rule;
+    enum sm_linger_nonblock linger_nonblock;
+    const char *linger_nonblock_rule;
+    bool exit_lingers;               /* process exit waits like close() */
+    const char *exit_rule;
+    bool tw_overflow_recycles;       /* at the cap, the oldest TIME_WAIT ends
+                                      * (else the new one is not kept) */
+    const char *tw_overflow_rule;
+    bool local_tw_purge_rule_is_loopback_only; /* NOLOCALTIMEWAIT covers only
+                                      * 127/8 and ::1 peers (Solaris) rather
+                                      * than every own address (FreeBSD) */
+    const char *no_local_tw_rule;
+    sm_err connect_port_exhausted;   /* connect() finds no ephemeral port */
+    sm_err connect_on_listener;      /* connect() on a listening socket */
+    const char *connect_on_listener_rule;
+    const char *rst_in_tw_rule;      /* text for RST into TIME_WAIT */
+    sm_err rst_in_close_wait;        /* error a RST leaves on a socket in
+                                      * CLOSE_WAIT (Linux EPIPE) */
+} sm_tcp_rules;
 
 struct sm_profile {
     const char *name;       /* "linux", "bsd", ... */
@@ -164,6 +259,29 @@ struct sm_profile {
     /* Choose an ephemeral port for bind(port 0) or an autobind at listen().
      * On SM_OK *port is set; on exhaustion the OS's error. */
     sm_verdict (*pick_port)(sm_pick_ctx *c, uint16_t *port);
+
+    /* ---- connections ---- */
+    const sm_tcp_rules *tcp;
+
+    /* connect() of a socket that already has its port: may it take the
+     * 4-tuple self.local_addr:self.port -> self.remote?  check ==
+     * SM_CHECK_CONNECT; owners are every other owner of the port (bound,
+     * listening, connected sockets and TIME_WAIT entries).  SM_OK with
+     * culprit >= 0 means "yes, by ending that TIME_WAIT entry". */
+    sm_verdict (*connect)(const sm_bind_ctx *c);
+
+    /* connect() of an unbound socket: choose its ephemeral port toward
+     * self.remote (sm__pick_port_ctx gives SM_CHECK_CONNECT_PORT contexts;
+     * sm__pick_takeover marks a TIME_WAIT entry to end). */
+    sm_verdict (*pick_connect_port)(sm_pick_ctx *c, uint16_t *port);
+
+    /* A SYN for a 4-tuple held by a TIME_WAIT entry. */
+    sm_tw_syn_verdict (*tw_syn)(const sm_tw_syn_ctx *c);
+
+    /* Which of several matching listeners gets the connection: an index
+     * into c->cands. */
+    size_t (*select_listener)(const sm_listen_ctx *c);
+    const char *select_listener_rule;
 };
 
 /* The registry of profiles (osmodels/registry.c). */

@@ -40,7 +40,7 @@ char *sm__xstrdup(const char *s)
         }                                                                    \
     } while (0)
 
-static uint64_t splitmix64(uint64_t *state)
+uint64_t sm__splitmix64(uint64_t *state)
 {
     uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -112,12 +112,17 @@ void sm_world_free(sm_world *w)
     free(w->name_blocks);
     for (size_t i = 0; i < w->nbuckets; i++)
         free(w->buckets[i].owners);
+    for (size_t i = 0; i < w->nsocks; i++) {
+        free(w->socks[i].acceptq);
+        free(w->socks[i].synq);
+    }
     free(w->hosts);
     free(w->users);
     free(w->procs);
     free(w->socks);
     free(w->buckets);
     free(w->scratch);
+    sm__net_free(w);
     sm__map_free(&w->bind_index);
     free(w);
 }
@@ -139,6 +144,7 @@ sm_id sm_host_add(sm_world *w, const char *name)
     sm__host *h = &w->hosts[w->nhosts];
     memset(h, 0, sizeof *h);
     h->name = sm__xstrdup(name);
+    h->tw_oldest = h->tw_newest = SM__NONE32;
     memcpy(h->tun, w->profile->defaults, sizeof h->tun);
     /* Each host draws from its own stream, so adding a host does not change
      * the random choices of the others. */
@@ -270,7 +276,7 @@ const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
 
 /* Fills *v in place: every field is assigned, so no memset (the padding
  * is never compared) and no 144-byte copy through a return value. */
-static void view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
+void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
 {
     const sm__sock *s = &w->socks[id];
     v->id = id;
@@ -293,6 +299,9 @@ static void view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
     v->how = s->how;
     v->seq = s->seq;
     v->listen_seq = s->listen_seq;
+    v->tw_since_ms = 0;
+    v->tw_ts = false;
+    v->accepted = s->how == SM_BOUND_ACCEPTED;
 }
 
 static uint64_t bind_key(sm_id host, sm_proto proto, uint16_t port)
@@ -311,8 +320,8 @@ static sm__bucket *bucket_find(const sm_world *w, sm_id host, sm_proto proto,
 
 /* Views of every owner of (host, proto, port) other than `except`, in the
  * world's scratch buffer. */
-static size_t collect_owners(sm_world *w, sm_id host, sm_proto proto,
-                             uint16_t port, sm_id except)
+size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
+                          uint16_t port, sm_id except)
 {
     const sm__bucket *b = bucket_find(w, host, proto, port);
     size_t n = 0;
@@ -322,16 +331,30 @@ static size_t collect_owners(sm_world *w, sm_id host, sm_proto proto,
         w->scratchcap = b->n * 2;
         w->scratch = sm__xrealloc(w->scratch, w->scratchcap * sizeof *w->scratch);
     }
-    for (uint32_t i = 0; i < b->n; i++)
-        if (b->owners[i] != except)
-            view_fill(w, b->owners[i], &w->scratch[n++]);
+    for (uint32_t i = 0; i < b->n; i++) {
+        uint32_t h = b->owners[i];
+        if (h & SM__TW_BIT)
+            sm__tw_view_fill(w, h & ~SM__TW_BIT, &w->scratch[n++]);
+        else if (h != except)
+            sm__view_fill(w, h, &w->scratch[n++]);
+    }
     return n;
 }
 
-static void table_insert(sm_world *w, sm_id id)
+/* Enter an owner (socket id, or TIME_WAIT handle) in its port's bucket. */
+void sm__table_insert(sm_world *w, uint32_t handle)
 {
-    sm__sock *s = &w->socks[id];
-    uint64_t key = bind_key(s->host, s->proto, s->port);
+    sm_id host;
+    sm_proto proto;
+    uint16_t port;
+    if (handle & SM__TW_BIT) {
+        const sm__tw *t = &w->tws[handle & ~SM__TW_BIT];
+        host = t->host, proto = SM_TCP, port = t->lport;
+    } else {
+        const sm__sock *s = &w->socks[handle];
+        host = s->host, proto = s->proto, port = s->port;
+    }
+    uint64_t key = bind_key(host, proto, port);
     uint32_t bi;
     if (!sm__map_get(&w->bind_index, key, &bi)) {
         GROW(w->buckets, w->nbuckets, w->bucketcap);
@@ -344,21 +367,41 @@ static void table_insert(sm_world *w, sm_id id)
     }
     sm__bucket *b = &w->buckets[bi];
     GROW(b->owners, b->n, b->cap);
-    s->bucket = bi;
-    s->bslot = b->n;
-    b->owners[b->n++] = id;
+    if (handle & SM__TW_BIT) {
+        w->tws[handle & ~SM__TW_BIT].bucket = bi;
+        w->tws[handle & ~SM__TW_BIT].bslot = b->n;
+    } else {
+        w->socks[handle].bucket = bi;
+        w->socks[handle].bslot = b->n;
+    }
+    b->owners[b->n++] = handle;
 }
 
-static void table_remove(sm_world *w, sm_id id)
+static void set_bslot(sm_world *w, uint32_t handle, uint32_t slot)
 {
-    sm__sock *s = &w->socks[id];
-    sm__bucket *b = &w->buckets[s->bucket];
-    sm_id last = b->owners[--b->n];
-    b->owners[s->bslot] = last;
-    w->socks[last].bslot = s->bslot;
+    if (handle & SM__TW_BIT)
+        w->tws[handle & ~SM__TW_BIT].bslot = slot;
+    else
+        w->socks[handle].bslot = slot;
 }
 
-static void proc_forget(sm_world *w, sm_id id)
+void sm__table_remove(sm_world *w, uint32_t handle)
+{
+    uint32_t bi, slot;
+    if (handle & SM__TW_BIT) {
+        bi = w->tws[handle & ~SM__TW_BIT].bucket;
+        slot = w->tws[handle & ~SM__TW_BIT].bslot;
+    } else {
+        bi = w->socks[handle].bucket;
+        slot = w->socks[handle].bslot;
+    }
+    sm__bucket *b = &w->buckets[bi];
+    uint32_t last = b->owners[--b->n];
+    b->owners[slot] = last;
+    set_bslot(w, last, slot);
+}
+
+void sm__proc_forget(sm_world *w, sm_id id)
 {
     sm__sock *s = &w->socks[id];
     sm__proc *p = &w->procs[s->proc];
@@ -367,7 +410,7 @@ static void proc_forget(sm_world *w, sm_id id)
     w->socks[last].pslot = s->pslot;
 }
 
-static sm_result result_of(const sm_verdict *v, const sm_sock_view *owners)
+sm_result sm__result_of(const sm_verdict *v, const sm_sock_view *owners)
 {
     sm_result r;
     memset(&r, 0, sizeof r);
@@ -381,7 +424,7 @@ static sm_result result_of(const sm_verdict *v, const sm_sock_view *owners)
     return r;
 }
 
-static sm_result fail(sm_err e, const char *rule)
+sm_result sm__rfail(sm_err e, const char *rule)
 {
     sm_result r;
     memset(&r, 0, sizeof r);
@@ -395,7 +438,7 @@ static sm_result fail(sm_err e, const char *rule)
 
 void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out)
 {
-    size_t n = collect_owners(c->w, c->host, c->self.proto, port, c->self.id);
+    size_t n = sm__collect_owners(c->w, c->host, c->self.proto, port, c->self.id);
     memset(out, 0, sizeof *out);
     out->check = SM_CHECK_AUTOBIND;
     out->tun = c->w->hosts[c->host].tun;
@@ -403,11 +446,53 @@ void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out)
     out->self.port = port;
     out->owners = c->w->scratch;
     out->n_owners = n;
+    out->now_ms = c->w->now_ns / 1000000u;
+    if (c->connecting) {
+        out->check = SM_CHECK_CONNECT_PORT;
+        out->loopback = sm_addr_is_loopback(&c->self.remote.addr);
+    }
+}
+
+void sm__pick_takeover(sm_pick_ctx *c, const sm_sock_view *tw)
+{
+    /* tw points into the scratch owners of the last candidate; find its
+     * handle again by position. */
+    size_t i = (size_t)(tw - c->w->scratch);
+    (void)i;
+    c->takeover = SM__NONE32;
+    const sm__bucket *b = bucket_find(c->w, c->host, c->self.proto, tw->port);
+    if (!b)
+        return;
+    for (uint32_t k = 0; k < b->n; k++) {
+        uint32_t h = b->owners[k];
+        if ((h & SM__TW_BIT) && c->w->tws[h & ~SM__TW_BIT].seq == tw->seq &&
+            c->w->tws[h & ~SM__TW_BIT].rport == tw->remote.port) {
+            c->takeover = h;
+            return;
+        }
+    }
+}
+
+uint64_t sm__pick_dest_hash(const sm_pick_ctx *c)
+{
+    uint64_t st = c->w->seed ^ 0x243f6a8885a308d3ULL;
+    const sm_sock_view *v = &c->self;
+    uint64_t h = sm__splitmix64(&st);
+    for (int i = 0; i < 16; i++) {
+        h ^= (uint64_t)v->local_addr.b[i] << ((i % 8) * 8);
+        h ^= (uint64_t)v->remote.addr.b[i] << (((i + 3) % 8) * 8);
+        if (i % 8 == 7) {
+            st ^= h;
+            h = sm__splitmix64(&st);
+        }
+    }
+    st ^= h ^ v->remote.port;
+    return sm__splitmix64(&st);
 }
 
 uint64_t sm__pick_rand(sm_pick_ctx *c)
 {
-    return splitmix64(&c->w->hosts[c->host].rng);
+    return sm__splitmix64(&c->w->hosts[c->host].rng);
 }
 
 const int64_t *sm__pick_tun(const sm_pick_ctx *c)
@@ -434,7 +519,7 @@ static bool sock_ok(const sm_world *w, sm_id s)
  * out pointers to them for the life of the world.  A name longer than a
  * block's remainder starts a new block of at least its own size. */
 #define NAME_BLOCK 65536
-static char *name_store(sm_world *w, const char *name)
+char *sm__name_store(sm_world *w, const char *name)
 {
     size_t n = strlen(name) + 1;
     if (!w->nname_blocks || w->name_used + n > w->name_block_size) {
@@ -454,13 +539,13 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
                     const char *name, sm_id *out)
 {
     if (family != 4 && family != 6)
-        return fail(SM_EAFNOSUPPORT, "address family must be IPv4 or IPv6");
+        return sm__rfail(SM_EAFNOSUPPORT, "address family must be IPv4 or IPv6");
     sm__proc *p = &w->procs[proc];
     GROW(w->socks, w->nsocks, w->sockcap);
     sm_id id = (sm_id)w->nsocks++;
     sm__sock *s = &w->socks[id];
     memset(s, 0, sizeof *s);
-    s->name = name_store(w, name);
+    s->name = sm__name_store(w, name);
     s->host = p->host;
     s->proc = proc;
     /* Credentials are those of the creator at socket() time (Linux
@@ -472,23 +557,30 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
     s->fd_open = true;
     s->opt.v6only = family == 6 && w->hosts[p->host].tun[SM_TUN_V6ONLY_DEFAULT];
     s->bound_addr = s->local_addr = sm_addr_any(family);
+    s->tw = SM__NONE32;
+    s->listener = SM_NONE;
+    s->accepted = true;
     GROW(p->socks, p->nsocks, p->sockcap);
     s->pslot = (uint32_t)p->nsocks;
     p->socks[p->nsocks++] = id;
     *out = id;
-    sm_result r = fail(SM_OK, "a new socket holds no port yet");
+    sm_result r = sm__rfail(SM_OK, "a new socket holds no port yet");
     return r;
 }
 
 sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
 {
     if (!sock_ok(w, id))
-        return fail(SM_EBADF, "the descriptor is closed");
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
+    if (opt == SM_O_NONBLOCK) {
+        w->socks[id].nonblock = v1 != 0;
+        return sm__rfail(SM_OK, "O_NONBLOCK is a descriptor flag (fcntl), the same on every OS");
+    }
     sm_sock_view me;
-    view_fill(w, id, &me);
+    sm__view_fill(w, id, &me);
     sm_verdict v = w->profile->setsockopt(&me, opt, v1, v2);
     if (v.err != SM_OK)
-        return result_of(&v, NULL);
+        return sm__result_of(&v, NULL);
     sm_opts *o = &w->socks[id].opt;
     switch (opt) {
     case SM_SO_REUSEADDR: o->reuseaddr = v1 != 0; break;
@@ -503,12 +595,12 @@ sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
         break;
     default: break;
     }
-    return result_of(&v, NULL);
+    return sm__result_of(&v, NULL);
 }
 
 /* Take the port: latch options, enter the bind table. */
-static void take_port(sm_world *w, sm_id id, const sm_addr *addr,
-                      uint16_t port, enum sm_how_bound how)
+void sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
+                   enum sm_how_bound how)
 {
     sm__sock *s = &w->socks[id];
     s->bound = true;
@@ -517,7 +609,7 @@ static void take_port(sm_world *w, sm_id id, const sm_addr *addr,
     s->port = port;
     s->at_bind = s->opt;
     s->seq = ++w->hosts[s->host].bind_seq;
-    table_insert(w, id);
+    sm__table_insert(w, id);
 }
 
 /* Ask the profile for an ephemeral port for socket id at addr. */
@@ -525,17 +617,20 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
                           sm_tcp_state as_state)
 {
     sm_pick_ctx c;
+    memset(&c, 0, sizeof c);
+    c.takeover = SM__NONE32;
     c.w = w;
     c.host = w->socks[id].host;
-    view_fill(w, id, &c.self);
+    sm__view_fill(w, id, &c.self);
     c.self.bound_addr = c.self.local_addr = *addr;
     c.self.state = as_state;
     uint16_t port = 0;
     sm_verdict v = w->profile->pick_port(&c, &port);
     if (v.err != SM_OK)
-        return result_of(&v, NULL);
-    take_port(w, id, addr, port, SM_BOUND_AUTO);
-    sm_result r = result_of(&v, NULL);
+        return sm__result_of(&v, NULL);
+    sm__take_port(w, id, addr, port, SM_BOUND_AUTO);
+    sm__on_bound(w, id);
+    sm_result r = sm__result_of(&v, NULL);
     r.port = port;
     return r;
 }
@@ -543,15 +638,15 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
 sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
     if (!sock_ok(w, id))
-        return fail(SM_EBADF, "the descriptor is closed");
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
-    if (s->bound || s->state != SM_CLOSED)
-        return fail(SM_EINVAL, "the socket is already bound: bind() works once");
+    if (s->bound || s->state != SM_CLOSED || s->tw != SM__NONE32)
+        return sm__rfail(SM_EINVAL, "the socket is already bound: bind() works once");
     if (s->family == 4 && ep->addr.family == 6)
-        return fail(SM_EAFNOSUPPORT,
+        return sm__rfail(SM_EAFNOSUPPORT,
                     "an IPv6 address cannot be bound on an AF_INET socket");
     if (s->family == 6 && ep->addr.family == 4)
-        return fail(SM_EINVAL,
+        return sm__rfail(SM_EINVAL,
                     "an AF_INET6 socket takes an IPv6 address (use ::ffff:a.b.c.d)");
     if (!sm_addr_is_any(&ep->addr) &&
         !(s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr))) {
@@ -563,7 +658,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
         }
         if (!(sm_addr_is_v4mapped(&ep->addr) && sm_addr_is_any(&plain)) &&
             !sm_host_has_addr(w, s->host, &plain))
-            return fail(SM_EADDRNOTAVAIL, "the address does not belong to this host");
+            return sm__rfail(SM_EADDRNOTAVAIL, "the address does not belong to this host");
     }
     if (ep->port == 0)
         return autobind(w, id, &ep->addr, SM_CLOSED);
@@ -572,31 +667,34 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     memset(&c, 0, sizeof c);
     c.check = SM_CHECK_BIND;
     c.tun = w->hosts[s->host].tun;
-    view_fill(w, id, &c.self);
+    sm__view_fill(w, id, &c.self);
     c.self.bound_addr = c.self.local_addr = ep->addr;
     c.self.port = ep->port;
-    c.n_owners = collect_owners(w, s->host, s->proto, ep->port, id);
+    c.n_owners = sm__collect_owners(w, s->host, s->proto, ep->port, id);
     c.owners = w->scratch;
+    c.now_ms = w->now_ns / 1000000u;
     sm_verdict v = w->profile->bind(&c);
-    sm_result r = result_of(&v, c.owners);
-    if (v.err == SM_OK)
-        take_port(w, id, &ep->addr, ep->port, SM_BOUND_EXPLICIT);
+    sm_result r = sm__result_of(&v, c.owners);
+    if (v.err == SM_OK) {
+        sm__take_port(w, id, &ep->addr, ep->port, SM_BOUND_EXPLICIT);
+        sm__on_bound(w, id);
+    }
     return r;
 }
 
 sm_result sm_listen(sm_world *w, sm_id id, int backlog)
 {
     if (!sock_ok(w, id))
-        return fail(SM_EBADF, "the descriptor is closed");
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
     if (s->proto != SM_TCP)
-        return fail(SM_EOPNOTSUPP, "only stream (TCP) sockets listen");
+        return sm__rfail(SM_EOPNOTSUPP, "only stream (TCP) sockets listen");
     if (s->state == SM_LISTEN) {
         s->backlog = backlog;
-        return fail(SM_OK, "already listening: listen() again only changes the backlog");
+        return sm__rfail(SM_OK, "already listening: listen() again only changes the backlog");
     }
-    if (s->state != SM_CLOSED)
-        return fail(SM_EINVAL, "a connected socket cannot listen");
+    if (s->state != SM_CLOSED || s->tw != SM__NONE32)
+        return sm__rfail(SM_EINVAL, "a connected socket cannot listen");
     if (!s->bound) {
         sm_addr any = sm_addr_any(s->family);
         sm_result r = autobind(w, id, &any, SM_LISTEN);
@@ -606,47 +704,34 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
         s->state = SM_LISTEN;
         s->backlog = backlog;
         s->listen_seq = ++w->hosts[s->host].bind_seq;
+        sm__listen_start(w, id);
         return r;
     }
     sm_bind_ctx c;
     memset(&c, 0, sizeof c);
     c.check = SM_CHECK_LISTEN;
     c.tun = w->hosts[s->host].tun;
-    view_fill(w, id, &c.self);
+    sm__view_fill(w, id, &c.self);
     c.self.state = SM_LISTEN;
-    c.n_owners = collect_owners(w, s->host, s->proto, s->port, id);
+    c.n_owners = sm__collect_owners(w, s->host, s->proto, s->port, id);
     c.owners = w->scratch;
+    c.now_ms = w->now_ns / 1000000u;
     sm_verdict v = w->profile->listen(&c);
-    sm_result r = result_of(&v, c.owners);
+    sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
         s->state = SM_LISTEN;
         s->backlog = backlog;
         s->listen_seq = ++w->hosts[s->host].bind_seq;
+        sm__listen_start(w, id);
     }
     return r;
-}
-
-/* Release the descriptor.  Without connections (sm_tcp.c adds them) the
- * socket leaves every table at once. */
-static void release(sm_world *w, sm_id id)
-{
-    sm__sock *s = &w->socks[id];
-    if (s->bound)
-        table_remove(w, id);
-    proc_forget(w, id);
-    s->fd_open = false;
-    s->bound = false;
-    s->state = SM_CLOSED;
 }
 
 sm_result sm_close(sm_world *w, sm_id id)
 {
     if (!sock_ok(w, id))
-        return fail(SM_EBADF, "the descriptor is already closed");
-    bool held = w->socks[id].bound;
-    release(w, id);
-    return fail(SM_OK, held ? "closed: the port is released at once (no connection to wind down)"
-                            : "closed: it held no port");
+        return sm__rfail(SM_EBADF, "the descriptor is already closed");
+    return sm__tcp_close(w, id, false);
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -659,7 +744,7 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc)
 {
     sm__proc *p = &w->procs[proc];
     if (!p->alive)
-        return fail(SM_EINVAL, "the process has already exited");
+        return sm__rfail(SM_EINVAL, "the process has already exited");
     /* Close in creation order so the outcome does not depend on the order
      * of the process's descriptor list. */
     size_t n = p->nsocks;
@@ -668,69 +753,18 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc)
         memcpy(ids, p->socks, n * sizeof *ids);
     qsort(ids, n, sizeof *ids, cmp_id);
     for (size_t i = 0; i < n; i++)
-        release(w, ids[i]);
+        if (w->socks[ids[i]].fd_open)
+            sm__tcp_close(w, ids[i], true);
     free(ids);
     w->procs[proc].alive = false;
-    return fail(SM_OK, "the process exited: each of its descriptors was closed");
+    const sm_tcp_rules *t = w->profile->tcp;
+    return sm__rfail(SM_OK, t->exit_lingers ? t->exit_rule
+                    : "the process exited: each of its descriptors was closed");
 }
 
-/* ---- connection calls (the connection model is not there yet) ---------- */
-
-static const char no_conn_model[] =
-    "not modelled yet: connections arrive with the TCP connection model";
-
-sm_result sm_connect(sm_world *w, sm_id s, const sm_endpoint *ep)
-{
-    (void)ep;
-    if (!sock_ok(w, s))
-        return fail(SM_EBADF, "the descriptor is closed");
-    return fail(SM_ENOSYS, no_conn_model);
-}
-
-sm_result sm_accept(sm_world *w, sm_id s, const char *name, sm_id *out)
-{
-    (void)name;
-    *out = SM_NONE;
-    if (!sock_ok(w, s))
-        return fail(SM_EBADF, "the descriptor is closed");
-    return fail(SM_ENOSYS, no_conn_model);
-}
-
-sm_result sm_send(sm_world *w, sm_id s, uint64_t bytes)
-{
-    (void)bytes;
-    if (!sock_ok(w, s))
-        return fail(SM_EBADF, "the descriptor is closed");
-    return fail(SM_ENOSYS, no_conn_model);
-}
-
-sm_result sm_recv(sm_world *w, sm_id s, uint64_t bytes)
-{
-    (void)bytes;
-    if (!sock_ok(w, s))
-        return fail(SM_EBADF, "the descriptor is closed");
-    return fail(SM_ENOSYS, no_conn_model);
-}
-
-sm_result sm_shutdown(sm_world *w, sm_id s, bool rd, bool wr)
-{
-    (void)rd;
-    (void)wr;
-    if (!sock_ok(w, s))
-        return fail(SM_EBADF, "the descriptor is closed");
-    return fail(SM_ENOSYS, no_conn_model);
-}
-
-/* ---- time and observations --------------------------------------------- */
+/* ---- observations ------------------------------------------------------- */
 
 uint64_t sm_now(const sm_world *w) { return w->now_ns; }
-
-void sm_advance(sm_world *w, uint64_t ns)
-{
-    /* Saturate rather than wrap: a clock that went backwards would fire
-     * timers out of order. */
-    w->now_ns = ns > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + ns;
-}
 
 sm_id sm_sock_find(const sm_world *w, const char *name)
 {
@@ -748,26 +782,63 @@ const char *sm_sock_name(const sm_world *w, sm_id s)
 
 sm_tcp_state sm_sock_state(const sm_world *w, sm_id s)
 {
-    return s < w->nsocks ? w->socks[s].state : SM_CLOSED;
+    if (s >= w->nsocks)
+        return SM_CLOSED;
+    if (w->socks[s].tw != SM__NONE32)
+        return SM_TIME_WAIT;
+    return w->socks[s].state;
 }
 
 bool sm_sock_local(const sm_world *w, sm_id s, sm_endpoint *out)
 {
-    if (s >= w->nsocks || !w->socks[s].bound)
+    if (s >= w->nsocks)
         return false;
-    out->addr = w->socks[s].local_addr;
-    out->port = w->socks[s].port;
+    const sm__sock *k = &w->socks[s];
+    if (k->tw != SM__NONE32) {
+        const sm__tw *t = &w->tws[k->tw];
+        sm_sock_view v;
+        sm__tw_view_fill(w, k->tw, &v);
+        out->addr = v.local_addr;
+        out->port = t->lport;
+        return true;
+    }
+    if (!k->bound)
+        return false;
+    out->addr = k->local_addr;
+    out->port = k->port;
+    return true;
+}
+
+bool sm_sock_remote(const sm_world *w, sm_id s, sm_endpoint *out)
+{
+    if (s >= w->nsocks)
+        return false;
+    const sm__sock *k = &w->socks[s];
+    if (k->tw != SM__NONE32) {
+        sm_sock_view v;
+        sm__tw_view_fill(w, k->tw, &v);
+        *out = v.remote;
+        return true;
+    }
+    if (!k->connected)
+        return false;
+    *out = k->remote;
     return true;
 }
 
 int sm_sock_pending(const sm_world *w, sm_id s)
 {
-    (void)w;
-    (void)s;
-    return 0;
+    if (s >= w->nsocks || w->socks[s].state != SM_LISTEN)
+        return 0;
+    return (int)w->socks[s].aq_n;
 }
 
 sm_id sm_sock_host(const sm_world *w, sm_id s)
 {
     return s < w->nsocks ? w->socks[s].host : SM_NONE;
+}
+
+uint64_t sm_host_time_wait(const sm_world *w, sm_id host)
+{
+    return host < w->nhosts ? w->hosts[host].tw_count : 0;
 }
