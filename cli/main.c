@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "scn.h"
+#include "pcap_out.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "dev"
@@ -28,7 +29,7 @@
 #define DEFAULT_SEED 1
 
 static const char usage_main[] =
-    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] FILE...\n"
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] FILE...\n"
     "       sockmodel check FILE...\n"
     "       sockmodel profiles\n"
     "       sockmodel --help | --version\n"
@@ -45,7 +46,7 @@ static const char usage_main[] =
     "See 'sockmodel run --help' and the scenario-language manual.\n";
 
 static const char usage_run[] =
-    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] FILE...\n"
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] FILE...\n"
     "\n"
     "Runs each FILE (\"-\": standard input) under each selected profile and\n"
     "prints one row per step and one column per profile, then one\n"
@@ -59,6 +60,9 @@ static const char usage_run[] =
     "                          the socket it conflicted with, per profile\n"
     "      --json              one JSON document instead of the table\n"
     "      --seed N            seed of every random choice (default 1)\n"
+    "      --pcap FILE         write every simulated segment to FILE (pcap,\n"
+    "                          virtual time as timestamps); with several\n"
+    "                          profiles, one file each: FILE.PROFILE.pcap\n"
     "  -h, --help              this text\n"
     "\n"
     "exit status: 0 every expectation met, 1 at least one not met,\n"
@@ -66,6 +70,7 @@ static const char usage_run[] =
 
 typedef struct run_opts {
     const char *profile;
+    const char *pcap;
     bool explain, json, check_only;
     uint64_t seed;
     const char **files;
@@ -148,6 +153,13 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->profile = opt_value(argc, argv, &i, "--profile");
             if (!o->profile)
                 return cmdline_error("%s needs PATTERNS", a);
+        } else if (!o->check_only && is_opt(a, "--pcap")) {
+            o->pcap = opt_value(argc, argv, &i, "--pcap");
+            if (!o->pcap || !*o->pcap)
+                return cmdline_error("--pcap needs a file name");
+            if (strcmp(o->pcap, "-") == 0)
+                return cmdline_error("--pcap -: the report already goes to "
+                                     "standard output; name a file");
         } else if (!o->check_only && is_opt(a, "--seed")) {
             const char *v = opt_value(argc, argv, &i, "--seed");
             if (!v || !parse_seed(v, &o->seed))
@@ -162,6 +174,9 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
     if (o->n_files == 0)
         return cmdline_error("%s: no scenario file given (see 'sockmodel "
                              "run --help')", o->check_only ? "check" : "run");
+    if (o->pcap && o->n_files != 1)
+        return cmdline_error("--pcap takes exactly one scenario file (each "
+                             "run's clock starts at 0)");
     return -1;
 }
 
@@ -174,14 +189,87 @@ static bool parse_all(const run_opts *o, scn_file **files)
     return errors == 0;
 }
 
+/* --pcap: one capture per profile, opened before anything runs. */
+typedef struct pcap_set {
+    const sm_profile **profiles;
+    scn_pcap **files;
+    size_t n;
+} pcap_set;
+
+static void pcap_world_created(void *ctx, sm_world *w, const sm_profile *p)
+{
+    pcap_set *ps = ctx;
+    for (size_t i = 0; i < ps->n; i++)
+        if (ps->profiles[i] == p)
+            sm_world_set_tap(w, scn_pcap_segment, ps->files[i]);
+}
+
+static char *pcap_name(const char *path, const char *profile, bool several)
+{
+    size_t n = strlen(path) + strlen(profile) + 8;
+    char *s = scn_xmalloc(n);
+    if (!several) {
+        snprintf(s, n, "%s", path);
+        return s;
+    }
+    const char *dot = strrchr(path, '.');
+    const char *slash = strrchr(path, '/');
+    if (!dot || (slash && dot < slash))
+        snprintf(s, n, "%s.%s", path, profile);
+    else
+        snprintf(s, n, "%.*s.%s%s", (int)(dot - path), path, profile, dot);
+    return s;
+}
+
+static bool pcap_open_all(const run_opts *o, const scn_file *f,
+                          const scn_patlist *override, pcap_set *ps)
+{
+    ps->n = scn_select_profiles(f, override, &ps->profiles);
+    ps->files = scn_xmalloc((ps->n + 1) * sizeof *ps->files);
+    for (size_t i = 0; i < ps->n; i++) {
+        char err[512];
+        char *name = pcap_name(o->pcap, sm_profile_name(ps->profiles[i]), ps->n > 1);
+        ps->files[i] = scn_pcap_open(name, err, sizeof err);
+        free(name);
+        if (!ps->files[i]) {
+            fprintf(stderr, "sockmodel: error: %s\n", err);
+            for (size_t j = 0; j < i; j++)
+                scn_pcap_close(ps->files[j], err, sizeof err);
+            ps->n = 0;
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool pcap_close_all(pcap_set *ps)
+{
+    bool ok = true;
+    for (size_t i = 0; i < ps->n; i++) {
+        char err[512];
+        if (scn_pcap_close(ps->files[i], err, sizeof err) != 0) {
+            fprintf(stderr, "sockmodel: error: %s\n", err);
+            ok = false;
+        }
+    }
+    free(ps->files);
+    free(ps->profiles);
+    return ok;
+}
+
 static int run_all(const run_opts *o, scn_file **files,
                    const scn_patlist *override)
 {
     size_t passed = 0, failed = 0;
+    pcap_set ps = {0};
+    scn_hooks hooks = {pcap_world_created, NULL, &ps};
+    if (o->pcap && !pcap_open_all(o, files[0], override, &ps))
+        return 2;
     if (o->json)
         scn_report_json_begin(stdout, o->seed);
     for (size_t i = 0; i < o->n_files; i++) {
-        scn_result *r = scn_run_file(files[i], override, o->seed);
+        scn_result *r = scn_run_file_hooks(files[i], override, o->seed,
+                                           o->pcap ? &hooks : NULL);
         if (o->json)
             scn_report_json_file(stdout, r, i == 0);
         else
@@ -194,6 +282,8 @@ static int run_all(const run_opts *o, scn_file **files,
         scn_report_json_end(stdout, passed, failed);
     else
         scn_report_totals(stdout, passed, failed);
+    if (o->pcap && !pcap_close_all(&ps))
+        return 2;
     return failed ? 1 : 0;
 }
 

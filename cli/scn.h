@@ -124,6 +124,7 @@ typedef enum scn_kind {
     SCN_CLOSE,
     SCN_EXIT,
     SCN_WAIT,
+    SCN_DELAY,        /* extension: delay [loopback] DURATION */
     SCN_EXPECT_STATE,
     SCN_EXPECT_LOCAL,
     SCN_EXPECT_PENDING
@@ -163,7 +164,7 @@ typedef struct scn_stmt {
     sm_option opt;    /* setsockopt */
     int v1, v2;       /* setsockopt values; listen backlog in v1 */
     uint64_t n;       /* send/recv bytes, wait ns, expect pending */
-    bool rd, wr;      /* shutdown */
+    bool rd, wr;      /* shutdown; delay: rd = loopback */
     sm_tcp_state state; /* expect state */
 } scn_stmt;
 
@@ -240,6 +241,15 @@ size_t scn_select_profiles(const scn_file *f, const scn_patlist *override,
  * done is a FAILED cell). */
 scn_result *scn_run_file(const scn_file *f, const scn_patlist *override,
                          uint64_t seed);
+
+/* Callbacks around each profile's world (pcap output, drawings). */
+typedef struct scn_hooks {
+    void (*world_created)(void *ctx, sm_world *w, const sm_profile *p);
+    void (*world_done)(void *ctx, sm_world *w, const sm_profile *p);
+    void *ctx;
+} scn_hooks;
+scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
+                               uint64_t seed, const scn_hooks *hooks);
 void scn_result_free(scn_result *r);
 
 /* ---- reports ----------------------------------------------------------- */

@@ -49,7 +49,7 @@ typedef struct pctx {
 #define STATEMENTS                                                         \
     "host, on, as, proc, sysctl, profile, NAME = socket, setsockopt, "     \
     "bind, listen, connect, NAME = accept, send, recv, shutdown, close, "  \
-    "exit, wait, expect"
+    "exit, wait, delay, expect"
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -826,7 +826,7 @@ static bool parse_duration(const scn_tok *t, uint64_t *out)
         const char *unit;
         uint64_t base; /* ns per unit = base * 10^zeros */
         unsigned zeros;
-    } units[] = {{"ms", 1, 6}, {"s", 1, 9}, {"m", 6, 10}};
+    } units[] = {{"us", 1, 3}, {"ms", 1, 6}, {"s", 1, 9}, {"m", 6, 10}};
     decimal d;
     size_t used = parse_decimal(t->s, t->len, &d);
     if (used == 0)
@@ -845,6 +845,20 @@ static bool p_wait(pctx *c, cursor *k, scn_stmt *st)
     if (!t || !parse_duration(t, &st->n))
         return expected(c, k, t, "a duration such as 500ms, 1.5s or 2m "
                                  "(whole nanoseconds, at most 584 years)");
+    return true;
+}
+
+/* delay [loopback] DURATION: the network's one-way delay (extension). */
+static bool p_delay(pctx *c, cursor *k, scn_stmt *st)
+{
+    const scn_tok *t = cur_next(k);
+    if (t && scn_tok_is(t, "loopback")) {
+        st->rd = true;
+        t = cur_next(k);
+    }
+    if (!t || !parse_duration(t, &st->n))
+        return expected(c, k, t, "'loopback' or a duration such as 1ms or 50us"
+                                 " (whole nanoseconds)");
     return true;
 }
 
@@ -911,6 +925,7 @@ static const struct verb {
     {"close", SCN_CLOSE, p_close},
     {"exit", SCN_EXIT, p_exit},
     {"wait", SCN_WAIT, p_wait},
+    {"delay", SCN_DELAY, p_delay},
     {"expect", SCN_EXPECT_STATE, p_expect},
 };
 

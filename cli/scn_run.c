@@ -36,6 +36,8 @@ typedef struct runctx {
     scn_map user_ids;   /* user name -> index */
     size_t n_users, users_cap;
     scn_buf tmp;
+    uint64_t delay_ns, loop_delay_ns;
+    const scn_hooks *hooks;
 } runctx;
 
 static const char *const local_addrs[] = {
@@ -65,6 +67,10 @@ size_t scn_select_profiles(const scn_file *f, const scn_patlist *override,
 static void world_init(runctx *c)
 {
     c->w = sm_world_new(c->p, c->res->seed);
+    c->delay_ns = 1000000;
+    c->loop_delay_ns = 50000;
+    if (c->hooks && c->hooks->world_created)
+        c->hooks->world_created(c->hooks->ctx, c->w, c->p);
     c->host = sm_host_find(c->w, "local");
     if (c->host == SM_NONE)
         c->host = sm_host_add(c->w, "local");
@@ -268,6 +274,14 @@ static void run_call(runctx *c, const scn_stmt *st, scn_cell *cell)
         r = do_exit(c, st);
     else if (st->kind == SCN_WAIT)
         sm_advance(c->w, st->n);
+    else if (st->kind == SCN_DELAY) {
+        if (st->rd)
+            c->loop_delay_ns = st->n;
+        else
+            c->delay_ns = st->n;
+        sm_world_set_delay(c->w, c->delay_ns, c->loop_delay_ns);
+        r.rule = "the network's one-way delay changed";
+    }
     else
         r = sock_call(c, st);
     set_call(c, cell, r);
@@ -416,6 +430,8 @@ static void run_profile(runctx *c)
         if (on)
             run_step(c, st, cell);
     }
+    if (c->hooks && c->hooks->world_done)
+        c->hooks->world_done(c->hooks->ctx, c->w, c->p);
     sm_world_free(c->w);
     c->w = NULL;
     scn_map_free(&c->last_user);
@@ -463,6 +479,12 @@ static void count(scn_result *r)
 scn_result *scn_run_file(const scn_file *f, const scn_patlist *override,
                          uint64_t seed)
 {
+    return scn_run_file_hooks(f, override, seed, NULL);
+}
+
+scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
+                               uint64_t seed, const scn_hooks *hooks)
+{
     scn_result *r = scn_xmalloc(sizeof *r);
     memset(r, 0, sizeof *r);
     r->file = f;
@@ -473,6 +495,7 @@ scn_result *scn_run_file(const scn_file *f, const scn_patlist *override,
     memset(&c, 0, sizeof c);
     c.res = r;
     c.f = f;
+    c.hooks = hooks;
     c.socks = scn_xmalloc((f->n_socks + 1) * sizeof *c.socks);
     c.unmodelled = scn_xmalloc((f->n_socks + 1) * sizeof *c.unmodelled);
     for (size_t i = 0; i < r->n_profiles; i++) {
