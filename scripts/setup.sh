@@ -21,11 +21,16 @@ if [ "${SETUP_TEST_TOOLS:-0}" = 1 ]; then
     have clang    || need_pkgs="$need_pkgs clang"
     have valgrind || need_pkgs="$need_pkgs valgrind"
     have cppcheck || need_pkgs="$need_pkgs cppcheck"
+    have tshark   || need_pkgs="$need_pkgs tshark"
+    have tcpdump  || need_pkgs="$need_pkgs tcpdump"
 fi
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && have apt-get; then
         echo "setup: installing:$need_pkgs"
         apt-get update -qq
+        # tshark: do not ask about (or install) the setuid dumpcap.
+        echo "wireshark-common wireshark-common/install-setuid boolean false" |
+            debconf-set-selections 2>/dev/null || true
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need_pkgs >/dev/null
     else
         echo "setup: missing:$need_pkgs (run as root on Debian to install them)" >&2
