@@ -248,6 +248,12 @@ void sm_world_set_tap(sm_world *w, sm_tap_fn fn, void *ctx);
 void sm_world_set_delay(sm_world *w, uint64_t between_hosts_ns,
                         uint64_t loopback_ns);
 
+/* Reuse the records of sockets that are gone (descriptor closed and the
+ * connection over or handed to a TIME_WAIT entry) for new sockets.  Off by
+ * default: with it on, the id of a socket that is gone may name a new one,
+ * so only callers that forget ids at close (benchmarks, replays) use it. */
+void sm_world_set_recycle(sm_world *w, bool on);
+
 /* Counters for tools and benchmarks. */
 typedef struct sm_stats {
     uint64_t segments;       /* segments sent */

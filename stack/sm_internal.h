@@ -101,33 +101,53 @@ typedef struct sm__sock {
     uint32_t kslot;     /* a child: index in its listener's synq */
     uint32_t tw;        /* its TIME_WAIT entry, or SM__NONE32 */
     uint32_t lbucket, lslot;
-    uint32_t cslot;     /* unused: the demux table finds sockets by tuple */
+    bool dead;          /* on the free list (recycling) */
 } sm__sock;
 
 /* A TIME_WAIT entry: what is left of a connection after its socket is
  * gone.  Small on purpose: the table may hold millions. */
 typedef struct sm__tw {
     const char *name;     /* the socket it came from (for explanations) */
-    sm_addr laddr;        /* canonical (v4-mapped stored as IPv4) */
-    sm_addr raddr;
-    uint16_t lport, rport;
-    uint8_t family;       /* of the socket it came from */
-    uint8_t how;
-    bool privileged, ts_ok, live;
-    sm_opts opts;         /* as latched at bind */
+    uint8_t la[16], ra[16]; /* canonical addresses (v4-mapped stored as IPv4) */
+    uint64_t expire_ns, seq;
+    uint32_t since_ms;    /* when TIME_WAIT began */
     uint32_t uid;
     sm_id host, origin;   /* origin: the socket, or SM_NONE once it is reused */
     uint32_t snd_nxt, rcv_nxt, ts_recent;
-    uint32_t bucket, bslot;
-    uint32_t next;        /* host FIFO (or free list) */
-    uint32_t prev;
-    uint64_t since_ns, expire_ns, seq;
+    uint32_t bslot;
+    uint32_t next, prev;  /* host FIFO in expiry order (next: free list) */
+    uint16_t lport, rport;
+    uint8_t family;       /* of the socket it came from */
+    uint8_t wire;         /* 4 or 6: family of la/ra */
+    uint8_t how;
+    uint8_t flags;        /* SM__TWF_* */
 } sm__tw;
 
+#define SM__TWF_PRIV 0x01u
+#define SM__TWF_TS 0x02u
+#define SM__TWF_LIVE 0x04u
+#define SM__TWF_RA 0x08u   /* options latched at bind */
+#define SM__TWF_RP 0x10u
+#define SM__TWF_RPLB 0x20u
+#define SM__TWF_EXCL 0x40u /* SO_EXCLUSIVEADDRUSE or SO_EXCLBIND */
+#define SM__TWF_V6ONLY 0x80u
+
+/* The owners of one (host, protocol, port).  Most ports have one or two
+ * owners (a client port and its TIME_WAIT): those live inline, without an
+ * allocation of their own. */
+#define SM__BUCKET_INLINE 2
 typedef struct sm__bucket {
-    sm_id *owners;
-    uint32_t n, cap;
+    uint32_t n, cap; /* cap 0: inline storage */
+    union {
+        uint32_t inl[SM__BUCKET_INLINE];
+        uint32_t *heap;
+    } u;
 } sm__bucket;
+
+static inline uint32_t *sm__bucket_ids(sm__bucket *b)
+{
+    return b->cap ? b->u.heap : b->u.inl;
+}
 
 struct sm_world {
     const sm_profile *profile;
@@ -142,6 +162,7 @@ struct sm_world {
     sm__sock *socks;
     size_t nsocks, sockcap;
     sm__map bind_index; /* key: host<<17 | proto<<16 | port -> bucket */
+    sm__map addr_index; /* hash of a non-loopback address -> host that has it */
     sm__bucket *buckets;
     size_t nbuckets, bucketcap;
     sm_sock_view *scratch; /* owner views for one decision */
@@ -154,6 +175,9 @@ struct sm_world {
     sm__tw *tws;
     size_t ntws, twcap;
     uint32_t tw_free;      /* free list through sm__tw.next */
+    bool recycle;          /* reuse dead socket records */
+    sm_id *free_socks;
+    size_t nfree_socks, free_sock_cap;
     struct sm__net *net;
 };
 
@@ -178,7 +202,10 @@ sm_result sm__result_of(const sm_verdict *v, const sm_sock_view *owners);
 void sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
                    enum sm_how_bound how);
 uint64_t sm__splitmix64(uint64_t *state);
+uint64_t sm__addr_key(const sm_addr *a);
 char *sm__name_store(sm_world *w, const char *name);
+sm_id sm__sock_alloc(sm_world *w);   /* a zeroed record */
+void sm__sock_maybe_free(sm_world *w, sm_id id);
 
 /* sm_tcp.c */
 void sm__net_free(sm_world *w);

@@ -231,7 +231,12 @@ static sm_id host_of(const sm_world *w, sm_id from, const sm_addr *a)
         return from;
     if (sm_host_has_addr(w, from, a))
         return from;
-    for (size_t i = 0; i < w->nhosts; i++)
+    uint32_t h;
+    if (!sm__map_get(&w->addr_index, sm__addr_key(a), &h))
+        return SM_NONE; /* every non-loopback address of every host is indexed */
+    if (sm_host_has_addr(w, h, a))
+        return h;
+    for (size_t i = 0; i < w->nhosts; i++) /* a 64-bit key collision */
         if (sm_host_has_addr(w, (sm_id)i, a))
             return (sm_id)i;
     return SM_NONE;
@@ -297,12 +302,22 @@ typedef struct tuple {
     uint16_t lp, rp;
 } tuple;
 
+static sm_addr tw_addr(const sm__tw *x, const uint8_t *b)
+{
+    sm_addr a;
+    memset(&a, 0, sizeof a);
+    a.family = x->wire;
+    memcpy(a.b, b, x->wire == 4 ? 4 : 16);
+    return a;
+}
+
 static void tuple_of(const sm_world *w, uint32_t handle, tuple *t)
 {
     if (handle & SM__TW_BIT) {
         const sm__tw *x = &w->tws[handle & ~SM__TW_BIT];
         t->host = x->host, t->proto = SM_TCP;
-        t->la = x->laddr, t->ra = x->raddr, t->lp = x->lport, t->rp = x->rport;
+        t->la = tw_addr(x, x->la), t->ra = tw_addr(x, x->ra);
+        t->lp = x->lport, t->rp = x->rport;
     } else {
         const sm__sock *s = &w->socks[handle];
         t->host = s->host, t->proto = s->proto;
@@ -696,6 +711,26 @@ static void conn_destroy(sm_world *w, sm_id id)
             sm__table_remove(w, id);
         s->bound = false;
     }
+    sm__sock_maybe_free(w, id);
+}
+
+void sm__sock_maybe_free(sm_world *w, sm_id id)
+{
+    sm__sock *s = &w->socks[id];
+    if (!w->recycle || s->dead || s->fd_open || s->in_ctab || s->bound ||
+        s->in_listen || s->listener != SM_NONE ||
+        (s->state != SM_CLOSED && s->state != SM_TIME_WAIT))
+        return;
+    if (s->tw != SM__NONE32)
+        w->tws[s->tw].origin = SM_NONE; /* the entry outlives its socket */
+    s->tw = SM__NONE32;
+    s->dead = true;
+    s->state = SM_CLOSED;
+    if (w->nfree_socks == w->free_sock_cap) {
+        w->free_sock_cap = w->free_sock_cap ? w->free_sock_cap * 2 : 64;
+        w->free_socks = sm__xrealloc(w->free_socks, w->free_sock_cap * sizeof *w->free_socks);
+    }
+    w->free_socks[w->nfree_socks++] = id;
 }
 
 /* ---- TIME_WAIT entries ---------------------------------------------------------- */
@@ -750,7 +785,7 @@ static void tw_kill(sm_world *w, uint32_t t)
         s->tw = SM__NONE32;
         s->state = SM_CLOSED;
     }
-    x->live = false;
+    x->flags &= (uint8_t)~SM__TWF_LIVE;
     x->next = w->tw_free;
     w->tw_free = t;
 }
@@ -763,22 +798,28 @@ void sm__tw_view_fill(const sm_world *w, uint32_t t, sm_sock_view *v)
     v->name = x->name;
     v->proto = SM_TCP;
     v->family = x->family;
-    v->local_addr = v->bound_addr = in_family(&x->laddr, x->family);
+    sm_addr la = tw_addr(x, x->la), ra = tw_addr(x, x->ra);
+    v->local_addr = v->bound_addr = in_family(&la, x->family);
     v->port = x->lport;
     v->state = SM_TIME_WAIT;
     v->bound = true;
     v->connected = true;
-    v->remote.addr = in_family(&x->raddr, x->family);
+    v->remote.addr = in_family(&ra, x->family);
     v->remote.port = x->rport;
     v->time_wait = true;
     v->fd_open = false;
-    v->now = v->at_bind = x->opts;
+    v->at_bind.reuseaddr = (x->flags & SM__TWF_RA) != 0;
+    v->at_bind.reuseport = (x->flags & SM__TWF_RP) != 0;
+    v->at_bind.reuseport_lb = (x->flags & SM__TWF_RPLB) != 0;
+    v->at_bind.exclusiveaddruse = v->at_bind.exclbind = (x->flags & SM__TWF_EXCL) != 0;
+    v->at_bind.v6only = (x->flags & SM__TWF_V6ONLY) != 0;
+    v->now = v->at_bind;
     v->uid = x->uid;
-    v->privileged = x->privileged;
+    v->privileged = (x->flags & SM__TWF_PRIV) != 0;
     v->how = (enum sm_how_bound)x->how;
     v->seq = x->seq;
-    v->tw_since_ms = x->since_ns / NS_PER_MS;
-    v->tw_ts = x->ts_ok;
+    v->tw_since_ms = x->since_ms;
+    v->tw_ts = (x->flags & SM__TWF_TS) != 0;
     v->accepted = x->how == SM_BOUND_ACCEPTED;
 }
 
@@ -822,23 +863,28 @@ static void enter_time_wait(sm_world *w, sm_id id, const char **why)
     sm__tw *x = &w->tws[t];
     memset(x, 0, sizeof *x);
     x->name = s->name;
-    x->laddr = canon(&s->local_addr);
-    x->raddr = canon(&s->remote.addr);
+    sm_addr la = canon(&s->local_addr), ra = canon(&s->remote.addr);
+    x->wire = la.family;
+    memcpy(x->la, la.b, 16);
+    memcpy(x->ra, ra.b, 16);
     x->lport = s->port;
     x->rport = s->remote.port;
     x->family = s->family;
     x->how = (uint8_t)s->how;
-    x->privileged = s->privileged;
-    x->ts_ok = s->ts_ok;
-    x->live = true;
-    x->opts = s->at_bind;
+    const sm_opts *o = &s->at_bind;
+    x->flags = (uint8_t)(SM__TWF_LIVE | (s->privileged ? SM__TWF_PRIV : 0) |
+                         (s->ts_ok ? SM__TWF_TS : 0) | (o->reuseaddr ? SM__TWF_RA : 0) |
+                         (o->reuseport ? SM__TWF_RP : 0) |
+                         (o->reuseport_lb ? SM__TWF_RPLB : 0) |
+                         (o->exclusiveaddruse || o->exclbind ? SM__TWF_EXCL : 0) |
+                         (o->v6only ? SM__TWF_V6ONLY : 0));
     x->uid = s->uid;
     x->host = s->host;
     x->origin = id;
     x->snd_nxt = s->snd_nxt;
     x->rcv_nxt = s->rcv_nxt;
     x->ts_recent = s->ts_recent;
-    x->since_ns = w->now_ns;
+    x->since_ms = (uint32_t)(w->now_ns / NS_PER_MS);
     x->expire_ns = w->now_ns + (uint64_t)tun[SM_TUN_TIME_WAIT_MS] * NS_PER_MS;
     x->seq = s->seq;
     /* The socket leaves both tables; the entry takes its place. */
@@ -858,8 +904,9 @@ static void enter_time_wait(sm_world *w, sm_id id, const char **why)
     ctab_add(w, t | SM__TW_BIT);
     sm__table_insert(w, t | SM__TW_BIT);
     tw_fifo_insert(w, t);
-    h = &w->hosts[x->host];
+    h = &w->hosts[w->tws[t].host];
     h->tw_count++;
+    sm__sock_maybe_free(w, id);
     uint64_t total = 0;
     for (size_t i = 0; i < w->nhosts; i++)
         total += w->hosts[i].tw_count;
@@ -919,11 +966,9 @@ static void listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
     if (l->aq_n + l->sq_n > (uint32_t)(l->backlog < 0 ? 0 : l->backlog))
         return; /* queue full: the SYN is dropped, the client retries */
     struct sm__net *n = net(w);
-    GROW(w->socks, w->nsocks, w->sockcap);
-    sm_id cid = (sm_id)w->nsocks++;
+    sm_id cid = sm__sock_alloc(w);
     l = &w->socks[lid];
     sm__sock *c = &w->socks[cid];
-    memset(c, 0, sizeof *c);
     char nm[96];
     snprintf(nm, sizeof nm, "%s/%u", l->name, ++n->child_no);
     c->name = sm__name_store(w, nm);
@@ -1684,6 +1729,7 @@ static void drop_fd(sm_world *w, sm_id id)
     } else {
         s->orphan = true;
     }
+    sm__sock_maybe_free(w, id);
 }
 
 static void abort_conn(sm_world *w, sm_id id)

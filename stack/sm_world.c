@@ -111,11 +111,13 @@ void sm_world_free(sm_world *w)
         free(w->name_blocks[i]);
     free(w->name_blocks);
     for (size_t i = 0; i < w->nbuckets; i++)
-        free(w->buckets[i].owners);
+        if (w->buckets[i].cap)
+            free(w->buckets[i].u.heap);
     for (size_t i = 0; i < w->nsocks; i++) {
         free(w->socks[i].acceptq);
         free(w->socks[i].synq);
     }
+    free(w->free_socks);
     free(w->hosts);
     free(w->users);
     free(w->procs);
@@ -124,6 +126,7 @@ void sm_world_free(sm_world *w)
     free(w->scratch);
     sm__net_free(w);
     sm__map_free(&w->bind_index);
+    sm__map_free(&w->addr_index);
     free(w);
 }
 
@@ -174,11 +177,25 @@ bool sm_host_has_addr(const sm_world *w, sm_id host, const sm_addr *a)
     return false;
 }
 
+uint64_t sm__addr_key(const sm_addr *a)
+{
+    uint64_t h = a->family, x, y;
+    memcpy(&x, a->b, 8);
+    memcpy(&y, a->b + 8, 8);
+    h = sm__splitmix64(&h) ^ x;
+    h = sm__splitmix64(&h) ^ y;
+    return sm__splitmix64(&h);
+}
+
 bool sm_host_add_addr(sm_world *w, sm_id host, const sm_addr *a)
 {
     if (sm_host_has_addr(w, host, a))
         return false;
     host_push_addr(&w->hosts[host], a);
+    /* The first host to claim an address receives its packets. */
+    uint32_t prev;
+    if (!sm_addr_is_loopback(a) && !sm__map_get(&w->addr_index, sm__addr_key(a), &prev))
+        sm__map_put(&w->addr_index, sm__addr_key(a), host);
     return true;
 }
 
@@ -331,8 +348,9 @@ size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
         w->scratchcap = b->n * 2;
         w->scratch = sm__xrealloc(w->scratch, w->scratchcap * sizeof *w->scratch);
     }
+    uint32_t *ids = sm__bucket_ids((sm__bucket *)b);
     for (uint32_t i = 0; i < b->n; i++) {
-        uint32_t h = b->owners[i];
+        uint32_t h = ids[i];
         if (h & SM__TW_BIT)
             sm__tw_view_fill(w, h & ~SM__TW_BIT, &w->scratch[n++]);
         else if (h != except)
@@ -366,15 +384,21 @@ void sm__table_insert(sm_world *w, uint32_t handle)
         }
     }
     sm__bucket *b = &w->buckets[bi];
-    GROW(b->owners, b->n, b->cap);
+    if (b->n == (b->cap ? b->cap : SM__BUCKET_INLINE)) {
+        uint32_t ncap = b->cap ? b->cap * 2 : SM__BUCKET_INLINE * 4;
+        uint32_t *heap = sm__xrealloc(b->cap ? b->u.heap : NULL, ncap * sizeof *heap);
+        if (!b->cap)
+            memcpy(heap, b->u.inl, sizeof b->u.inl);
+        b->u.heap = heap;
+        b->cap = ncap;
+    }
     if (handle & SM__TW_BIT) {
-        w->tws[handle & ~SM__TW_BIT].bucket = bi;
-        w->tws[handle & ~SM__TW_BIT].bslot = b->n;
+        w->tws[handle & ~SM__TW_BIT].bslot = b->n; /* bucket: found by key */
     } else {
         w->socks[handle].bucket = bi;
         w->socks[handle].bslot = b->n;
     }
-    b->owners[b->n++] = handle;
+    sm__bucket_ids(b)[b->n++] = handle;
 }
 
 static void set_bslot(sm_world *w, uint32_t handle, uint32_t slot)
@@ -389,15 +413,18 @@ void sm__table_remove(sm_world *w, uint32_t handle)
 {
     uint32_t bi, slot;
     if (handle & SM__TW_BIT) {
-        bi = w->tws[handle & ~SM__TW_BIT].bucket;
+        const sm__tw *t = &w->tws[handle & ~SM__TW_BIT];
+        if (!sm__map_get(&w->bind_index, bind_key(t->host, SM_TCP, t->lport), &bi))
+            return;
         slot = w->tws[handle & ~SM__TW_BIT].bslot;
     } else {
         bi = w->socks[handle].bucket;
         slot = w->socks[handle].bslot;
     }
     sm__bucket *b = &w->buckets[bi];
-    uint32_t last = b->owners[--b->n];
-    b->owners[slot] = last;
+    uint32_t *ids = sm__bucket_ids(b);
+    uint32_t last = ids[--b->n];
+    ids[slot] = last;
     set_bslot(w, last, slot);
 }
 
@@ -463,8 +490,9 @@ void sm__pick_takeover(sm_pick_ctx *c, const sm_sock_view *tw)
     const sm__bucket *b = bucket_find(c->w, c->host, c->self.proto, tw->port);
     if (!b)
         return;
+    const uint32_t *ids = sm__bucket_ids((sm__bucket *)b);
     for (uint32_t k = 0; k < b->n; k++) {
-        uint32_t h = b->owners[k];
+        uint32_t h = ids[k];
         if ((h & SM__TW_BIT) && c->w->tws[h & ~SM__TW_BIT].seq == tw->seq &&
             c->w->tws[h & ~SM__TW_BIT].rport == tw->remote.port) {
             c->takeover = h;
@@ -535,16 +563,31 @@ char *sm__name_store(sm_world *w, const char *name)
     return d;
 }
 
+sm_id sm__sock_alloc(sm_world *w)
+{
+    sm_id id;
+    if (w->recycle && w->nfree_socks) {
+        id = w->free_socks[--w->nfree_socks];
+        free(w->socks[id].acceptq);
+        free(w->socks[id].synq);
+    } else {
+        GROW(w->socks, w->nsocks, w->sockcap);
+        id = (sm_id)w->nsocks++;
+    }
+    memset(&w->socks[id], 0, sizeof w->socks[id]);
+    return id;
+}
+
+void sm_world_set_recycle(sm_world *w, bool on) { w->recycle = on; }
+
 sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
                     const char *name, sm_id *out)
 {
     if (family != 4 && family != 6)
         return sm__rfail(SM_EAFNOSUPPORT, "address family must be IPv4 or IPv6");
+    sm_id id = sm__sock_alloc(w);
     sm__proc *p = &w->procs[proc];
-    GROW(w->socks, w->nsocks, w->sockcap);
-    sm_id id = (sm_id)w->nsocks++;
     sm__sock *s = &w->socks[id];
-    memset(s, 0, sizeof *s);
     s->name = sm__name_store(w, name);
     s->host = p->host;
     s->proc = proc;
