@@ -1,0 +1,95 @@
+/*
+ * sockmodel/plain.h - the plain socket call names, mapped onto sockmodel.
+ *
+ * After this header, socket(), setsockopt(), bind(), listen(), connect(),
+ * accept(), close(), shutdown(), send(), recv(), getsockname(),
+ * getpeername(), getsockopt(), fcntl() and Winsock's closesocket() /
+ * ioctlsocket() are calls on the sockmodel context SM_PLAIN_CTX, so that a
+ * portability layer's file compiles unchanged against the model:
+ *
+ *     #include <sys/socket.h>      ... the file's own includes ...
+ *     #include <sockmodel/plain.h> (LAST: e.g. with -include after them,
+ *                                   or at the end of the include block)
+ *
+ * SM_PLAIN_CTX defaults to sm_sys_current(), the context the thread chose
+ * with sm_sys_use(); define it before including this header to use
+ * anything else (an expression of type sm_sys *).
+ *
+ * Include it after every system header: the names are function-like
+ * macros, and a system header read after them would have its declarations
+ * rewritten.  To make that harder to get wrong, this header first includes
+ * the headers that declare these calls (sys/socket.h, unistd.h, fcntl.h,
+ * sys/ioctl.h, netinet/in.h, netinet/tcp.h); their include guards keep
+ * them from being read again later.  Include it only in the files that
+ * make socket calls: close() is mapped too, and closing anything else than
+ * a model descriptor through it fails with EBADF.
+ *
+ * Options the build OS lacks are defined under their real names when the
+ * system does not define them (SO_EXCLUSIVEADDRUSE as on Windows,
+ * SO_REUSEPORT_LB as on FreeBSD, SO_EXCLBIND as on Solaris), so the
+ * Windows or Solaris branch of a layer compiles here as well.
+ */
+#ifndef SOCKMODEL_PLAIN_H
+#define SOCKMODEL_PLAIN_H
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "socket.h"
+
+#ifndef SM_PLAIN_CTX
+#define SM_PLAIN_CTX sm_sys_current()
+#endif
+
+#ifndef SO_EXCLUSIVEADDRUSE
+#define SO_EXCLUSIVEADDRUSE SM_SYS_SO_EXCLUSIVEADDRUSE
+#endif
+#ifndef SO_REUSEPORT_LB
+#define SO_REUSEPORT_LB SM_SYS_SO_REUSEPORT_LB
+#endif
+#ifndef SO_EXCLBIND
+#define SO_EXCLBIND SM_SYS_SO_EXCLBIND
+#endif
+#ifndef SO_REUSEPORT
+#define SO_REUSEPORT SM_SYS_SO_REUSEPORT
+#endif
+
+#undef socket
+#undef setsockopt
+#undef getsockopt
+#undef bind
+#undef listen
+#undef connect
+#undef accept
+#undef close
+#undef shutdown
+#undef send
+#undef recv
+#undef getsockname
+#undef getpeername
+#undef fcntl
+#undef closesocket
+#undef ioctlsocket
+
+#define socket(d, t, p) sm_sys_socket(SM_PLAIN_CTX, (d), (t), (p))
+#define setsockopt(fd, l, o, v, n) sm_sys_setsockopt(SM_PLAIN_CTX, (fd), (l), (o), (v), (n))
+#define getsockopt(fd, l, o, v, n) sm_sys_getsockopt(SM_PLAIN_CTX, (fd), (l), (o), (v), (n))
+#define bind(fd, a, n) sm_sys_bind(SM_PLAIN_CTX, (fd), (a), (n))
+#define listen(fd, b) sm_sys_listen(SM_PLAIN_CTX, (fd), (b))
+#define connect(fd, a, n) sm_sys_connect(SM_PLAIN_CTX, (fd), (a), (n))
+#define accept(fd, a, n) sm_sys_accept(SM_PLAIN_CTX, (fd), (a), (n))
+#define close(fd) sm_sys_close(SM_PLAIN_CTX, (fd))
+#define closesocket(fd) sm_sys_close(SM_PLAIN_CTX, (fd))
+#define shutdown(fd, h) sm_sys_shutdown(SM_PLAIN_CTX, (fd), (h))
+#define send(fd, b, n, f) sm_sys_send(SM_PLAIN_CTX, (fd), (b), (n), (f))
+#define recv(fd, b, n, f) sm_sys_recv(SM_PLAIN_CTX, (fd), (b), (n), (f))
+#define getsockname(fd, a, n) sm_sys_getsockname(SM_PLAIN_CTX, (fd), (a), (n))
+#define getpeername(fd, a, n) sm_sys_getpeername(SM_PLAIN_CTX, (fd), (a), (n))
+#define fcntl(...) sm_sys_fcntl(SM_PLAIN_CTX, __VA_ARGS__)
+#define ioctlsocket(fd, cmd, argp) sm_sys_ioctlsocket(SM_PLAIN_CTX, (fd), (long)(cmd), (argp))
+
+#endif /* SOCKMODEL_PLAIN_H */

@@ -1,0 +1,911 @@
+/*
+ * sm_sockapi.c - the socket-API-shaped layer of libsockmodel
+ * (<sockmodel/socket.h>).
+ *
+ * Responsible for: translating the BSD socket calls' arguments (domains,
+ * types, option levels and the build OS's option constants, struct sockaddr,
+ * struct linger) into engine calls (stack/sm.h), and the engine's results
+ * back into -1 / errno; a per-process descriptor table mapping small ints to
+ * engine sockets; processes (contexts) sharing one world.
+ *
+ * It models nothing of an OS itself: every decision about ports, options and
+ * connections is the engine's and the profile's.  The layer only decides
+ * what the socket API decides before a kernel's protocol code runs: a
+ * descriptor that is not open (EBADF), a bad argument (EFAULT, EINVAL,
+ * EAFNOSUPPORT, EPROTONOSUPPORT), an option level/name it does not know
+ * (ENOPROTOOPT).  Those results carry a rule string of their own, so
+ * sm_sys_last() explains every failure.
+ *
+ * The one piece of mutable state outside a context is the per-thread
+ * "current context" used by <sockmodel/plain.h> (sm_sys_use); define
+ * SM_PLAIN_CTX to avoid it.
+ */
+#include "../include/sockmodel/socket.h"
+#include "sm_profile.h" /* profile defaults: IPV6_V6ONLY of a new socket */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define FD_BASE 3 /* 0, 1, 2 are the standard streams */
+
+/* The world, shared by the contexts (processes) that live in it. */
+typedef struct sys_world {
+    sm_world *w;
+    size_t refs;
+    bool owned; /* made by sm_sys_new: freed with the last context */
+} sys_world;
+
+/* One descriptor: the engine socket and what the socket API itself keeps
+ * (file flags, the option values getsockopt() reports). */
+typedef struct fdent {
+    bool used;
+    sm_id sock;
+    int family; /* 4 or 6 */
+    sm_proto proto;
+    bool nonblock, cloexec;
+    bool connecting; /* a non-blocking connect() is under way */
+    int so_error;
+    /* SOL_SOCKET / IPPROTO_* values as last set successfully */
+    int reuseaddr, reuseport, reuseport_lb, exclusive, exclbind;
+    int v6only; /* -1: never set (the profile's default) */
+    struct linger linger;
+    int keepalive, broadcast, sndbuf, rcvbuf, nodelay;
+} fdent;
+
+struct sm_sys {
+    sys_world *sw;
+    sm_id host, user, proc;
+    char pname[32];
+    bool exited;
+    fdent *fds;
+    size_t nfds; /* slots allocated; fd = FD_BASE + index */
+    sm_result last, last_err;
+    char next_name[64];
+    bool have_next_name;
+    char name_buf[80];
+    const char *call; /* the call under way, for the trace */
+    int call_fd;
+    sm_sys_trace_fn trace;
+    void *trace_arg;
+};
+
+static _Thread_local sm_sys *current_ctx;
+
+/* ---- errors ------------------------------------------------------------ */
+
+static const int errno_table[SM_ERR_COUNT] = {
+    [SM_OK] = 0,
+    [SM_EADDRINUSE] = EADDRINUSE,
+    [SM_EADDRNOTAVAIL] = EADDRNOTAVAIL,
+    [SM_EACCES] = EACCES,
+    [SM_EINVAL] = EINVAL,
+    [SM_EISCONN] = EISCONN,
+    [SM_ENOTCONN] = ENOTCONN,
+    [SM_ENOPROTOOPT] = ENOPROTOOPT,
+    [SM_EOPNOTSUPP] = EOPNOTSUPP,
+    [SM_ECONNREFUSED] = ECONNREFUSED,
+    [SM_ECONNRESET] = ECONNRESET,
+    [SM_ECONNABORTED] = ECONNABORTED,
+    [SM_EINPROGRESS] = EINPROGRESS,
+    [SM_EALREADY] = EALREADY,
+    [SM_EWOULDBLOCK] = EWOULDBLOCK,
+    [SM_ENOBUFS] = ENOBUFS,
+    [SM_EAFNOSUPPORT] = EAFNOSUPPORT,
+    [SM_ETIMEDOUT] = ETIMEDOUT,
+    [SM_EPIPE] = EPIPE,
+    [SM_EBADF] = EBADF,
+    [SM_EPERM] = EPERM,
+    [SM_ENETUNREACH] = ENETUNREACH,
+    [SM_EFAULT] = EFAULT,
+    [SM_EPROTO] = EPROTO,
+    [SM_ENOSYS] = ENOSYS,
+};
+
+int sm_sys_errno_of(sm_err e)
+{
+    return (unsigned)e < SM_ERR_COUNT ? errno_table[e] : EINVAL;
+}
+
+sm_err sm_sys_err_of_errno(int errnum)
+{
+    if (errnum == 0)
+        return SM_OK;
+    if (errnum == EAGAIN)
+        return SM_EWOULDBLOCK;
+    for (int e = 1; e < SM_ERR_COUNT; e++)
+        if (errno_table[e] == errnum)
+            return (sm_err)e;
+    return SM_ERR_COUNT;
+}
+
+/* Record a result and turn it into the call's return value. */
+static int finish(sm_sys *c, sm_result r)
+{
+    if (c->trace && c->call)
+        c->trace(c->trace_arg, c->call, c->call_fd, &r);
+    c->last = r;
+    if (r.err == SM_OK)
+        return 0;
+    c->last_err = r;
+    errno = sm_sys_errno_of(r.err);
+    return -1;
+}
+
+/* A failure decided by this layer (not by the engine). */
+static int layer_fail(sm_sys *c, sm_err e, const char *rule)
+{
+    sm_result r;
+    memset(&r, 0, sizeof r);
+    r.err = e;
+    r.rule = rule;
+    r.culprit = SM_NONE;
+    return finish(c, r);
+}
+
+/* The same with an errno the engine has no name for (EPROTONOSUPPORT...). */
+static int layer_fail_errno(sm_sys *c, int errnum, const char *rule)
+{
+    sm_result r;
+    memset(&r, 0, sizeof r);
+    r.err = SM_EINVAL;
+    r.rule = rule;
+    r.culprit = SM_NONE;
+    if (c->trace && c->call)
+        c->trace(c->trace_arg, c->call, c->call_fd, &r);
+    c->last = c->last_err = r;
+    errno = errnum;
+    return -1;
+}
+
+static int layer_ok(sm_sys *c, const char *rule)
+{
+    return layer_fail(c, SM_OK, rule);
+}
+
+const char *sm_sys_errname(const sm_sys *c, int errnum)
+{
+    sm_err e = sm_sys_err_of_errno(errnum);
+    if (e == SM_ERR_COUNT)
+        return "unknown-errno";
+    return sm_profile_err_name(sm_world_profile(c->sw->w), e);
+}
+
+/* ---- contexts ---------------------------------------------------------- */
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fputs("sockmodel: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+static sm_sys *ctx_make(sys_world *sw, sm_id host, sm_id user, sm_id proc,
+                        const char *pname)
+{
+    sm_sys *c = xcalloc(1, sizeof *c);
+    c->sw = sw;
+    sw->refs++;
+    c->host = host;
+    c->user = user;
+    c->proc = proc;
+    snprintf(c->pname, sizeof c->pname, "%s", pname);
+    c->last.culprit = SM_NONE;
+    c->last.rule = "no call yet";
+    c->last_err = c->last;
+    return c;
+}
+
+sm_sys *sm_sys_new(const char *profile, uint64_t seed)
+{
+    const sm_profile *p = profile ? sm_profile_find(profile) : NULL;
+    if (!p) {
+        errno = ENOENT;
+        return NULL;
+    }
+    sys_world *sw = xcalloc(1, sizeof *sw);
+    sw->w = sm_world_new(p, seed);
+    sw->owned = true;
+    /* The same starting world as a scenario's host "local". */
+    sm_id h = sm_host_add(sw->w, "local");
+    static const char *const addrs[] = {"192.0.2.1", "192.0.2.2", "2001:db8::1",
+                                        "2001:db8::2"};
+    for (size_t i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
+        sm_addr a;
+        if (sm_addr_parse(addrs[i], strlen(addrs[i]), &a))
+            sm_host_add_addr(sw->w, h, &a);
+    }
+    sm_id u = sm_user_get(sw->w, "user");
+    sm_id pr = sm_proc_get(sw->w, h, "main", u);
+    return ctx_make(sw, h, u, pr, "main");
+}
+
+sm_sys *sm_sys_spawn(sm_sys *parent, const char *host, const char *proc,
+                     const char *user)
+{
+    if (!parent || !proc) {
+        errno = EINVAL;
+        return NULL;
+    }
+    sm_world *w = parent->sw->w;
+    sm_id h = host ? sm_host_add(w, host) : parent->host;
+    sm_id u = user ? sm_user_get(w, user)
+               : parent->user != SM_NONE ? parent->user
+                                         : sm_user_get(w, "user");
+    sm_id p = sm_proc_get(w, h, proc, u);
+    return ctx_make(parent->sw, h, u, p, proc);
+}
+
+sm_sys *sm_sys_attach(sm_world *w, sm_id host, sm_id user, sm_id proc)
+{
+    if (!w) {
+        errno = EINVAL;
+        return NULL;
+    }
+    sys_world *sw = xcalloc(1, sizeof *sw);
+    sw->w = w;
+    sw->owned = false;
+    char pname[32];
+    snprintf(pname, sizeof pname, "proc%u", (unsigned)proc);
+    return ctx_make(sw, host, user, proc, pname);
+}
+
+void sm_sys_free(sm_sys *c)
+{
+    if (!c)
+        return;
+    if (current_ctx == c)
+        current_ctx = NULL;
+    sys_world *sw = c->sw;
+    if (--sw->refs == 0) {
+        if (sw->owned)
+            sm_world_free(sw->w);
+        free(sw);
+    }
+    free(c->fds);
+    free(c);
+}
+
+int sm_sys_exit(sm_sys *c)
+{
+    c->call = "exit";
+    c->call_fd = -1;
+    if (c->exited)
+        return layer_fail(c, SM_EINVAL, "the process has already exited [sockmodel socket layer]");
+    sm_result r = sm_proc_exit(c->sw->w, c->proc);
+    for (size_t i = 0; i < c->nfds; i++)
+        c->fds[i].used = false;
+    c->exited = true;
+    return finish(c, r);
+}
+
+sm_world *sm_sys_world(const sm_sys *c) { return c->sw->w; }
+sm_id sm_sys_host(const sm_sys *c) { return c->host; }
+sm_id sm_sys_proc(const sm_sys *c) { return c->proc; }
+const sm_result *sm_sys_last(const sm_sys *c) { return &c->last; }
+const sm_result *sm_sys_last_error(const sm_sys *c) { return &c->last_err; }
+
+const char *sm_sys_profile_name(const sm_sys *c)
+{
+    return sm_profile_name(sm_world_profile(c->sw->w));
+}
+
+void sm_sys_name_next(sm_sys *c, const char *name)
+{
+    c->have_next_name = name != NULL;
+    if (name)
+        snprintf(c->next_name, sizeof c->next_name, "%s", name);
+}
+
+sm_sys *sm_sys_use(sm_sys *c)
+{
+    sm_sys *prev = current_ctx;
+    current_ctx = c;
+    return prev;
+}
+
+sm_sys *sm_sys_current(void) { return current_ctx; }
+
+void sm_sys_set_trace(sm_sys *c, sm_sys_trace_fn fn, void *arg)
+{
+    c->trace = fn;
+    c->trace_arg = arg;
+}
+
+/* ---- descriptors ------------------------------------------------------- */
+
+static fdent *fd_get(sm_sys *c, int fd)
+{
+    if (fd < FD_BASE || (size_t)(fd - FD_BASE) >= c->nfds)
+        return NULL;
+    fdent *e = &c->fds[fd - FD_BASE];
+    return e->used ? e : NULL;
+}
+
+/* The lowest free descriptor (POSIX: "the lowest numbered unused"). */
+static int fd_alloc(sm_sys *c)
+{
+    size_t i;
+    for (i = 0; i < c->nfds; i++)
+        if (!c->fds[i].used)
+            break;
+    if (i == c->nfds) {
+        size_t n = c->nfds ? c->nfds * 2 : 8;
+        fdent *f = realloc(c->fds, n * sizeof *f);
+        if (!f) {
+            fputs("sockmodel: out of memory\n", stderr);
+            abort();
+        }
+        memset(f + c->nfds, 0, (n - c->nfds) * sizeof *f);
+        c->fds = f;
+        c->nfds = n;
+    }
+    memset(&c->fds[i], 0, sizeof c->fds[i]);
+    c->fds[i].v6only = -1;
+    c->fds[i].sock = SM_NONE;
+    return (int)i + FD_BASE;
+}
+
+static const char *sock_name(sm_sys *c, int fd)
+{
+    if (c->have_next_name) {
+        c->have_next_name = false;
+        return c->next_name;
+    }
+    snprintf(c->name_buf, sizeof c->name_buf, "%s:fd%d", c->pname, fd);
+    return c->name_buf;
+}
+
+sm_id sm_sys_sock(const sm_sys *c, int fd)
+{
+    if (fd < FD_BASE || (size_t)(fd - FD_BASE) >= c->nfds ||
+        !c->fds[fd - FD_BASE].used)
+        return SM_NONE;
+    return c->fds[fd - FD_BASE].sock;
+}
+
+static const char bad_fd[] =
+    "the descriptor is not open in this process [sockmodel socket layer]";
+
+#define GET_FD(c, fd, e, name)                                               \
+    do {                                                                     \
+        if (!(c)) {                                                          \
+            errno = EINVAL;                                                  \
+            return -1;                                                       \
+        }                                                                    \
+        (c)->call = (name);                                                  \
+        (c)->call_fd = (fd);                                                 \
+        (e) = fd_get((c), (fd));                                             \
+        if (!(e))                                                            \
+            return layer_fail((c), SM_EBADF, bad_fd);                        \
+    } while (0)
+
+/* ---- addresses --------------------------------------------------------- */
+
+int sm_sys_to_endpoint(const struct sockaddr *sa, socklen_t len,
+                       sm_endpoint *out)
+{
+    if (!sa) {
+        errno = EFAULT;
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    if (len < (socklen_t)sizeof(sa_family_t)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (sa->sa_family == AF_INET) {
+        struct sockaddr_in sin;
+        if (len < (socklen_t)sizeof sin) {
+            errno = EINVAL;
+            return -1;
+        }
+        memcpy(&sin, sa, sizeof sin);
+        out->addr.family = 4;
+        memcpy(out->addr.b, &sin.sin_addr, 4); /* network order = byte order */
+        out->port = ntohs(sin.sin_port);
+        return 0;
+    }
+    if (sa->sa_family == AF_INET6) {
+        struct sockaddr_in6 sin6;
+        /* RFC 2133's sockaddr_in6 had no sin6_scope_id; Linux still takes
+         * that shorter length (SIN6_LEN_RFC2133, 24 bytes). */
+        if (len < (socklen_t)offsetof(struct sockaddr_in6, sin6_scope_id)) {
+            errno = EINVAL;
+            return -1;
+        }
+        memset(&sin6, 0, sizeof sin6);
+        memcpy(&sin6, sa, len < (socklen_t)sizeof sin6 ? (size_t)len : sizeof sin6);
+        out->addr.family = 6;
+        memcpy(out->addr.b, &sin6.sin6_addr, 16);
+        out->port = ntohs(sin6.sin6_port);
+        return 0;
+    }
+    errno = EAFNOSUPPORT;
+    return -1;
+}
+
+void sm_sys_from_endpoint(const sm_endpoint *ep, struct sockaddr *sa,
+                          socklen_t *len)
+{
+    if (!len)
+        return;
+    if (ep->addr.family == 4) {
+        struct sockaddr_in sin;
+        memset(&sin, 0, sizeof sin);
+        sin.sin_family = AF_INET;
+        sin.sin_port = htons(ep->port);
+        memcpy(&sin.sin_addr, ep->addr.b, 4);
+        if (sa)
+            memcpy(sa, &sin, *len < (socklen_t)sizeof sin ? (size_t)*len : sizeof sin);
+        *len = (socklen_t)sizeof sin;
+    } else {
+        struct sockaddr_in6 sin6;
+        memset(&sin6, 0, sizeof sin6);
+        sin6.sin6_family = AF_INET6;
+        sin6.sin6_port = htons(ep->port);
+        memcpy(&sin6.sin6_addr, ep->addr.b, 16);
+        if (sa)
+            memcpy(sa, &sin6, *len < (socklen_t)sizeof sin6 ? (size_t)*len : sizeof sin6);
+        *len = (socklen_t)sizeof sin6;
+    }
+}
+
+/* ---- socket ------------------------------------------------------------ */
+
+int sm_sys_socket(sm_sys *c, int domain, int type, int protocol)
+{
+    if (!c) {
+        errno = EINVAL;
+        return -1;
+    }
+    c->call = "socket";
+    c->call_fd = -1;
+    if (c->exited)
+        return layer_fail_errno(c, ESRCH, "the process has exited [sockmodel socket layer]");
+    int family;
+    if (domain == AF_INET)
+        family = 4;
+    else if (domain == AF_INET6)
+        family = 6;
+    else
+        return layer_fail(c, SM_EAFNOSUPPORT,
+                          "only AF_INET and AF_INET6 sockets are modelled [sockmodel socket layer]");
+    bool nonblock = false, cloexec = false;
+#ifdef SOCK_NONBLOCK
+    if (type & SOCK_NONBLOCK) {
+        nonblock = true;
+        type &= ~SOCK_NONBLOCK;
+    }
+#endif
+#ifdef SOCK_CLOEXEC
+    if (type & SOCK_CLOEXEC) {
+        cloexec = true;
+        type &= ~SOCK_CLOEXEC;
+    }
+#endif
+    sm_proto proto;
+    if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
+        proto = SM_TCP;
+    else if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
+        proto = SM_UDP;
+    else if (type == SOCK_STREAM || type == SOCK_DGRAM)
+        return layer_fail_errno(c, EPROTONOSUPPORT,
+                                "the protocol does not go with the socket type [sockmodel socket layer]");
+    else
+        return layer_fail_errno(c, ESOCKTNOSUPPORT,
+                                "only SOCK_STREAM (TCP) and SOCK_DGRAM (UDP) are modelled [sockmodel socket layer]");
+
+    int fd = fd_alloc(c);
+    sm_id id = SM_NONE;
+    sm_result r = sm_socket(c->sw->w, c->proc, proto, family, sock_name(c, fd), &id);
+    if (r.err != SM_OK)
+        return finish(c, r);
+    c->call_fd = fd;
+    fdent *e = &c->fds[fd - FD_BASE];
+    e->used = true;
+    e->sock = id;
+    e->family = family;
+    e->proto = proto;
+    e->cloexec = cloexec;
+    e->linger.l_onoff = 0;
+    e->linger.l_linger = 0;
+    if (nonblock) {
+        sm_result nr = sm_setsockopt(c->sw->w, id, SM_O_NONBLOCK, 1, 0);
+        if (nr.err != SM_OK) {
+            sm_close(c->sw->w, id);
+            e->used = false;
+            return finish(c, nr);
+        }
+        e->nonblock = true;
+    }
+    finish(c, r);
+    return fd;
+}
+
+/* ---- options ----------------------------------------------------------- */
+
+static const char unknown_opt[] =
+    "the model does not know this option level/name [sockmodel socket layer]";
+
+/* Options that change nothing the model decides: accepted and remembered
+ * so that getsockopt() reports them. */
+static int *inert_option(fdent *e, int level, int optname)
+{
+    if (level == SOL_SOCKET) {
+        if (optname == SO_KEEPALIVE)
+            return &e->keepalive;
+        if (optname == SO_BROADCAST)
+            return &e->broadcast;
+        if (optname == SO_SNDBUF)
+            return &e->sndbuf;
+        if (optname == SO_RCVBUF)
+            return &e->rcvbuf;
+    }
+    if (level == IPPROTO_TCP && optname == TCP_NODELAY && e->proto == SM_TCP)
+        return &e->nodelay;
+    return NULL;
+}
+
+/* An int-valued option the engine decides: its sm_option and where the
+ * layer keeps its value.  NULL if (level, optname) is not one. */
+static int *engine_option(fdent *e, int level, int optname, sm_option *o)
+{
+    if (level == SOL_SOCKET) {
+        if (optname == SO_REUSEADDR) {
+            *o = SM_SO_REUSEADDR;
+            return &e->reuseaddr;
+        }
+        if (optname == SM_SYS_SO_REUSEPORT) {
+            *o = SM_SO_REUSEPORT;
+            return &e->reuseport;
+        }
+        if (optname == SM_SYS_SO_REUSEPORT_LB) {
+            *o = SM_SO_REUSEPORT_LB;
+            return &e->reuseport_lb;
+        }
+        if (optname == SM_SYS_SO_EXCLUSIVEADDRUSE) {
+            *o = SM_SO_EXCLUSIVEADDRUSE;
+            return &e->exclusive;
+        }
+        if (optname == SM_SYS_SO_EXCLBIND) {
+            *o = SM_SO_EXCLBIND;
+            return &e->exclbind;
+        }
+    }
+    if (level == IPPROTO_IPV6 && optname == IPV6_V6ONLY && e->family == 6) {
+        *o = SM_IPV6_V6ONLY;
+        return &e->v6only;
+    }
+    return NULL;
+}
+
+int sm_sys_setsockopt(sm_sys *c, int fd, int level, int optname,
+                      const void *optval, socklen_t optlen)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "setsockopt");
+    if (!optval)
+        return layer_fail(c, SM_EFAULT, "optval is NULL [sockmodel socket layer]");
+    sm_world *w = c->sw->w;
+    if (level == SOL_SOCKET && optname == SO_LINGER) {
+        struct linger l;
+        if (optlen < (socklen_t)sizeof l)
+            return layer_fail(c, SM_EINVAL,
+                              "SO_LINGER takes a struct linger [sockmodel socket layer]");
+        memcpy(&l, optval, sizeof l);
+        sm_result r = sm_setsockopt(w, e->sock, SM_SO_LINGER, l.l_onoff != 0, (int)l.l_linger);
+        if (r.err == SM_OK)
+            e->linger = l;
+        return finish(c, r);
+    }
+    int v;
+    sm_option o;
+    int *slot = engine_option(e, level, optname, &o);
+    int *inert = slot ? NULL : inert_option(e, level, optname);
+    if (!slot && !inert)
+        return layer_fail(c, SM_ENOPROTOOPT, unknown_opt);
+    if (optlen < (socklen_t)sizeof v)
+        return layer_fail(c, SM_EINVAL, "an int option needs optlen >= sizeof(int) [sockmodel socket layer]");
+    memcpy(&v, optval, sizeof v);
+    if (inert) {
+        *inert = v;
+        return layer_ok(c, "accepted; this option changes nothing the model decides [sockmodel socket layer]");
+    }
+    sm_result r = sm_setsockopt(w, e->sock, o, v != 0, 0);
+    if (r.err == SM_OK)
+        *slot = v != 0;
+    return finish(c, r);
+}
+
+static int put_int(sm_sys *c, void *optval, socklen_t *optlen, int v)
+{
+    if (!optval || !optlen)
+        return layer_fail(c, SM_EFAULT, "optval or optlen is NULL [sockmodel socket layer]");
+    if (*optlen < (socklen_t)sizeof v)
+        return layer_fail(c, SM_EINVAL, "optlen is shorter than an int [sockmodel socket layer]");
+    memcpy(optval, &v, sizeof v);
+    *optlen = (socklen_t)sizeof v;
+    return layer_ok(c, "option value as last set (or the default)");
+}
+
+int sm_sys_getsockopt(sm_sys *c, int fd, int level, int optname,
+                      void *optval, socklen_t *optlen)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "getsockopt");
+    sm_world *w = c->sw->w;
+    if (level == SOL_SOCKET && optname == SO_LINGER) {
+        if (!optval || !optlen)
+            return layer_fail(c, SM_EFAULT, "optval or optlen is NULL [sockmodel socket layer]");
+        if (*optlen < (socklen_t)sizeof e->linger)
+            return layer_fail(c, SM_EINVAL, "SO_LINGER takes a struct linger [sockmodel socket layer]");
+        memcpy(optval, &e->linger, sizeof e->linger);
+        *optlen = (socklen_t)sizeof e->linger;
+        return layer_ok(c, "option value as last set (or the default)");
+    }
+    if (level == SOL_SOCKET && optname == SO_TYPE)
+        return put_int(c, optval, optlen, e->proto == SM_TCP ? SOCK_STREAM : SOCK_DGRAM);
+    if (level == SOL_SOCKET && optname == SO_ACCEPTCONN)
+        return put_int(c, optval, optlen, sm_sock_state(w, e->sock) == SM_LISTEN);
+    if (level == SOL_SOCKET && optname == SO_ERROR) {
+        int err = e->so_error;
+        if (e->connecting) {
+            /* A non-blocking connect() finished.  The engine has no call
+             * that returns the pending error yet, so it is read from the
+             * state: ESTABLISHED (or later) = success, back to CLOSED =
+             * refused (the handshake of a lossless network can only fail
+             * by a RST) [sockmodel socket layer; inferred]. */
+            sm_tcp_state st = sm_sock_state(w, e->sock);
+            if (st == SM_SYN_SENT)
+                err = 0;
+            else {
+                e->connecting = false;
+                err = st == SM_CLOSED ? ECONNREFUSED : 0;
+            }
+        }
+        e->so_error = 0;
+        return put_int(c, optval, optlen, err);
+    }
+    sm_option o;
+    int *slot = engine_option(e, level, optname, &o);
+    int *inert = slot ? NULL : inert_option(e, level, optname);
+    if (!slot && !inert)
+        return layer_fail(c, SM_ENOPROTOOPT, unknown_opt);
+    int v = slot ? *slot : *inert;
+    if (slot == &e->v6only && v < 0) {
+        /* Never set: the default this profile gives a new AF_INET6 socket
+         * (a sysctl that changed the host's default is not seen here). */
+        const sm_profile *p = sm_world_profile(w);
+        v = p->defaults[SM_TUN_V6ONLY_DEFAULT] != 0;
+    }
+    return put_int(c, optval, optlen, v);
+}
+
+/* ---- bind, listen, connect, accept ------------------------------------- */
+
+static int addr_fail(sm_sys *c)
+{
+    int err = errno;
+    if (err == EFAULT)
+        return layer_fail(c, SM_EFAULT, "the address is NULL [sockmodel socket layer]");
+    if (err == EAFNOSUPPORT)
+        return layer_fail(c, SM_EAFNOSUPPORT,
+                          "only AF_INET and AF_INET6 addresses are modelled [sockmodel socket layer]");
+    return layer_fail(c, SM_EINVAL,
+                      "the address length is too short for its family [sockmodel socket layer]");
+}
+
+int sm_sys_bind(sm_sys *c, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "bind");
+    sm_endpoint ep;
+    if (sm_sys_to_endpoint(addr, len, &ep) != 0)
+        return addr_fail(c);
+    return finish(c, sm_bind(c->sw->w, e->sock, &ep));
+}
+
+int sm_sys_listen(sm_sys *c, int fd, int backlog)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "listen");
+    return finish(c, sm_listen(c->sw->w, e->sock, backlog));
+}
+
+int sm_sys_connect(sm_sys *c, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "connect");
+    sm_endpoint ep;
+    if (sm_sys_to_endpoint(addr, len, &ep) != 0)
+        return addr_fail(c);
+    sm_result r = sm_connect(c->sw->w, e->sock, &ep);
+    if (r.err == SM_EINPROGRESS)
+        e->connecting = true;
+    return finish(c, r);
+}
+
+int sm_sys_accept(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    fdent *l;
+    GET_FD(c, fd, l, "accept");
+    size_t li = (size_t)(fd - FD_BASE);
+    int nfd = fd_alloc(c); /* may move c->fds */
+    l = &c->fds[li];
+    sm_id id = SM_NONE;
+    sm_result r = sm_accept(c->sw->w, l->sock, sock_name(c, nfd), &id);
+    if (r.err != SM_OK || id == SM_NONE) {
+        c->have_next_name = false;
+        return finish(c, r);
+    }
+    fdent *e = &c->fds[nfd - FD_BASE];
+    /* The accepted socket is of the listener's kind and inherits its
+     * socket options (all OSes), so getsockopt() reports the listener's
+     * values.  O_NONBLOCK is a file flag that Linux does not pass on to
+     * the accepted socket; F_GETFL reports it clear (the layer cannot read
+     * the engine's flag, so an OS that inherits it - BSD, Windows - is not
+     * reflected here). */
+    *e = *l;
+    e->sock = id;
+    e->nonblock = false;
+    e->connecting = false;
+    e->so_error = 0;
+    e->cloexec = false;
+    if (addr || len) {
+        sm_endpoint peer;
+        if (!sm_sock_remote(c->sw->w, id, &peer)) {
+            memset(&peer, 0, sizeof peer);
+            peer.addr = sm_addr_any(e->family);
+        }
+        sm_sys_from_endpoint(&peer, addr, len);
+    }
+    finish(c, r);
+    return nfd;
+}
+
+/* ---- close, shutdown, data --------------------------------------------- */
+
+int sm_sys_close(sm_sys *c, int fd)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "close");
+    /* The descriptor is gone whatever the outcome (POSIX close(): even on
+     * EINTR Linux has released it). */
+    e->used = false;
+    return finish(c, sm_close(c->sw->w, e->sock));
+}
+
+int sm_sys_shutdown(sm_sys *c, int fd, int how)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "shutdown");
+    bool rd = how == SHUT_RD || how == SHUT_RDWR;
+    bool wr = how == SHUT_WR || how == SHUT_RDWR;
+    if (!rd && !wr)
+        return layer_fail(c, SM_EINVAL, "how must be SHUT_RD, SHUT_WR or SHUT_RDWR [sockmodel socket layer]");
+    return finish(c, sm_shutdown(c->sw->w, e->sock, rd, wr));
+}
+
+ssize_t sm_sys_send(sm_sys *c, int fd, const void *buf, size_t len, int flags)
+{
+    (void)buf;
+    (void)flags;
+    fdent *e;
+    GET_FD(c, fd, e, "send");
+    sm_result r = sm_send(c->sw->w, e->sock, (uint64_t)len);
+    if (finish(c, r) != 0)
+        return -1;
+    return (ssize_t)r.bytes;
+}
+
+ssize_t sm_sys_recv(sm_sys *c, int fd, void *buf, size_t len, int flags)
+{
+    (void)flags;
+    fdent *e;
+    GET_FD(c, fd, e, "recv");
+    sm_result r = sm_recv(c->sw->w, e->sock, (uint64_t)len);
+    if (finish(c, r) != 0)
+        return -1;
+    size_t n = r.bytes < len ? (size_t)r.bytes : len;
+    if (buf && n)
+        memset(buf, 0, n); /* content is not modelled */
+    return (ssize_t)n;
+}
+
+/* ---- names --------------------------------------------------------------- */
+
+int sm_sys_getsockname(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "getsockname");
+    if (!len)
+        return layer_fail(c, SM_EFAULT, "addrlen is NULL [sockmodel socket layer]");
+    sm_endpoint ep;
+    if (!sm_sock_local(c->sw->w, e->sock, &ep)) {
+        /* Not bound: the wildcard of its family and port 0 (as Linux and
+         * the BSDs answer; Windows answers WSAEINVAL - not modelled). */
+        memset(&ep, 0, sizeof ep);
+        ep.addr = sm_addr_any(e->family);
+    }
+    sm_sys_from_endpoint(&ep, addr, len);
+    return layer_ok(c, "the socket's local address");
+}
+
+int sm_sys_getpeername(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "getpeername");
+    if (!len)
+        return layer_fail(c, SM_EFAULT, "addrlen is NULL [sockmodel socket layer]");
+    sm_endpoint ep;
+    /* Linux inet_getname(): ENOTCONN for a socket without a peer and for
+     * TCP in CLOSE or SYN_SENT; every later state (the closing ones too)
+     * still has its peer. */
+    sm_tcp_state st = sm_sock_state(c->sw->w, e->sock);
+    if ((e->proto == SM_TCP &&
+         (st == SM_CLOSED || st == SM_SYN_SENT || st == SM_LISTEN)) ||
+        !sm_sock_remote(c->sw->w, e->sock, &ep))
+        return layer_fail(c, SM_ENOTCONN,
+                          "the socket is not connected [Linux inet_getname()]");
+    sm_sys_from_endpoint(&ep, addr, len);
+    return layer_ok(c, "the socket's peer");
+}
+
+/* ---- file flags ---------------------------------------------------------- */
+
+static int set_nonblock(sm_sys *c, fdent *e, bool on)
+{
+    sm_result r = sm_setsockopt(c->sw->w, e->sock, SM_O_NONBLOCK, on, 0);
+    if (r.err == SM_OK)
+        e->nonblock = on;
+    return finish(c, r);
+}
+
+int sm_sys_fcntl(sm_sys *c, int fd, int cmd, ...)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "fcntl");
+    va_list ap;
+    int arg = 0;
+    if (cmd == F_SETFL || cmd == F_SETFD) {
+        va_start(ap, cmd);
+        arg = va_arg(ap, int);
+        va_end(ap);
+    }
+    switch (cmd) {
+    case F_GETFL:
+        layer_ok(c, "file status flags");
+        return O_RDWR | (e->nonblock ? O_NONBLOCK : 0);
+    case F_SETFL:
+        return set_nonblock(c, e, (arg & O_NONBLOCK) != 0);
+    case F_GETFD:
+        layer_ok(c, "descriptor flags");
+        return e->cloexec ? FD_CLOEXEC : 0;
+    case F_SETFD:
+        e->cloexec = (arg & FD_CLOEXEC) != 0;
+        return layer_ok(c, "descriptor flags set (no effect in the model)");
+    default:
+        return layer_fail(c, SM_EINVAL,
+                          "only F_GETFL, F_SETFL, F_GETFD and F_SETFD are modelled [sockmodel socket layer]");
+    }
+}
+
+int sm_sys_ioctlsocket(sm_sys *c, int fd, long cmd, unsigned long *argp)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "ioctlsocket");
+    if (cmd != (long)FIONBIO)
+        return layer_fail(c, SM_EINVAL, "only FIONBIO is modelled [sockmodel socket layer]");
+    if (!argp)
+        return layer_fail(c, SM_EFAULT, "argp is NULL [sockmodel socket layer]");
+    return set_nonblock(c, e, *argp != 0);
+}
