@@ -262,7 +262,7 @@ static int run_all(const run_opts *o, scn_file **files,
 {
     size_t passed = 0, failed = 0;
     pcap_set ps = {0};
-    scn_hooks hooks = {pcap_world_created, NULL, &ps};
+    scn_hooks hooks = {pcap_world_created, NULL, NULL, &ps};
     if (o->pcap && !pcap_open_all(o, files[0], override, &ps))
         return 2;
     if (o->json)

@@ -246,6 +246,11 @@ scn_result *scn_run_file(const scn_file *f, const scn_patlist *override,
 typedef struct scn_hooks {
     void (*world_created)(void *ctx, sm_world *w, const sm_profile *p);
     void (*world_done)(void *ctx, sm_world *w, const sm_profile *p);
+    /* After each step that ran under p: the statement, its cell, and the
+     * engine id of every scenario socket (SM_NONE where none). */
+    void (*step_done)(void *ctx, sm_world *w, const sm_profile *p,
+                      const scn_stmt *st, const scn_cell *cell,
+                      const sm_id *socks, size_t n_socks);
     void *ctx;
 } scn_hooks;
 scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,

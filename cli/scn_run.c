@@ -427,8 +427,12 @@ static void run_profile(runctx *c)
             continue;
         }
         scn_cell *cell = &c->res->rows[row++].cells[c->pi];
-        if (on)
+        if (on) {
             run_step(c, st, cell);
+            if (c->hooks && c->hooks->step_done)
+                c->hooks->step_done(c->hooks->ctx, c->w, c->p, st, cell, c->socks,
+                                    c->f->n_socks);
+        }
     }
     if (c->hooks && c->hooks->world_done)
         c->hooks->world_done(c->hooks->ctx, c->w, c->p);
