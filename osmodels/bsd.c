@@ -641,7 +641,7 @@ const sm_profile sm_profile_bsd = {
         [SM_TUN_TW_REUSE] = 0,           /* Linux-only */
         [SM_TUN_TW_REUSE_DELAY_MS] = 0,  /* Linux-only */
         [SM_TUN_RFC1337] = 1,            /* tcp_twcheck() drops RSTs, §3.3 */
-        [SM_TUN_MAX_TW] = 0,             /* main has no TIME_WAIT cap [S/I] */
+        [SM_TUN_MAX_TW] = -1,           /* no cap modelled (negative: none) */
         [SM_TUN_FIN_TIMEOUT_MS] = 60000, /* TCPTV_FINWAIT2_TIMEOUT [U] */
         [SM_TUN_TIMESTAMPS] = 1,         /* net.inet.tcp.rfc1323 = 1 */
         [SM_TUN_NOLOCALTIMEWAIT] = 1,    /* true on main, tcp_timewait.c */

@@ -552,7 +552,7 @@ const sm_profile sm_profile_solaris = {
         [SM_TUN_TW_REUSE_DELAY_MS] = 0,   /* Linux-only */
         [SM_TUN_RFC1337] = 0,             /* an in-window RST ends TIME_WAIT,
                                              tcp_time_wait_processing() */
-        [SM_TUN_MAX_TW] = 0,              /* no cap known */
+        [SM_TUN_MAX_TW] = -1,           /* no cap modelled (negative: none) */
         [SM_TUN_FIN_TIMEOUT_MS] = 675000, /* _fin_wait_2_flush_interval [U] */
         [SM_TUN_TIMESTAMPS] = 1,          /* with window scaling [I] */
         [SM_TUN_NOLOCALTIMEWAIT] = 1,     /* loopback TIME_WAITs are purged at

@@ -171,7 +171,7 @@ const sm_profile sm_profile_windows = {
         [SM_TUN_RFC1337] = 0,             /* a RST ends TIME_WAIT [KB 261218] */
         /* No cap modelled: Windows' MaxFreeTWTcbs trims the oldest TIME_WAIT
          * entries rather than refusing new ones, and is not in the notes. */
-        [SM_TUN_MAX_TW] = 1000000000,
+        [SM_TUN_MAX_TW] = -1,           /* no cap modelled (negative: none) */
         /* Orphaned FIN_WAIT_2: TcpFinWait2Delay, default 240 s (30-300)
          * [TechNet Tcpip parameters, MEM: not in the reference notes]. */
         [SM_TUN_FIN_TIMEOUT_MS] = 240000,

@@ -542,5 +542,6 @@ const sm_tcp_rules sm__win_tcp_rules = {
     .connect_on_listener_rule = "connect() on a listening socket: WSAEINVAL "
                                 "[MS connect(); Wine test_connect]",
     .rst_in_tw_rule = "a RST ends TIME_WAIT [KB 261218]",
+    .reset_error_sticky = true, /* later WSARecv and send fail WSAECONNRESET [Wine test_tcp_reset on real Windows; windows.md 4] */
     .rst_in_close_wait = SM_ECONNRESET,
 };

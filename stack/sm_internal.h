@@ -102,6 +102,7 @@ typedef struct sm__sock {
     uint32_t tw;        /* its TIME_WAIT entry, or SM__NONE32 */
     uint32_t lbucket, lslot;
     bool dead;          /* on the free list (recycling) */
+    bool reset_sticky;  /* the reset error repeats on every call */
 } sm__sock;
 
 /* A TIME_WAIT entry: what is left of a connection after its socket is

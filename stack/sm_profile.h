@@ -227,6 +227,9 @@ typedef struct sm_tcp_rules {
     sm_err connect_on_listener;      /* connect() on a listening socket */
     const char *connect_on_listener_rule;
     const char *rst_in_tw_rule;      /* text for RST into TIME_WAIT */
+    bool reset_error_sticky;         /* after a RST every send/recv fails with
+                                      * ECONNRESET (else once, then EPIPE / end
+                                      * of stream) */
     sm_err rst_in_close_wait;        /* error a RST leaves on a socket in
                                       * CLOSE_WAIT (Linux EPIPE) */
 } sm_tcp_rules;

@@ -841,7 +841,8 @@ static void enter_time_wait(sm_world *w, sm_id id, const char **why)
         conn_destroy(w, id);
         return;
     }
-    if (tun[SM_TUN_MAX_TW] > 0 && h->tw_count >= (uint64_t)tun[SM_TUN_MAX_TW]) {
+    /* A negative cap means none; 0 keeps no TIME_WAIT at all (Linux). */
+    if (tun[SM_TUN_MAX_TW] >= 0 && h->tw_count >= (uint64_t)tun[SM_TUN_MAX_TW]) {
         w->net->stats.tw_overflow++;
         if (!r->tw_overflow_recycles || h->tw_oldest == SM__NONE32) {
             if (why)
@@ -1163,8 +1164,10 @@ static void child_established(sm_world *w, sm_id id)
 static void conn_reset(sm_world *w, sm_id id, sm_err e)
 {
     sm__sock *s = &w->socks[id];
-    if (s->fd_open)
+    if (s->fd_open) {
         s->soerr = e;
+        s->reset_sticky = e == SM_ECONNRESET && w->profile->tcp->reset_error_sticky;
+    }
     conn_destroy(w, id);
 }
 
@@ -1413,7 +1416,8 @@ static bool take_soerr(sm__sock *s, sm_result *r)
     if (s->soerr == SM_OK)
         return false;
     sm_err e = s->soerr;
-    s->soerr = SM_OK;
+    if (!s->reset_sticky)
+        s->soerr = SM_OK;
     s->epipe = true;
     *r = sm__rfail(e, e == SM_ECONNRESET ? "the peer reset the connection (RST)"
                      : e == SM_EPIPE ? "the peer reset the connection while we were in "
