@@ -2,7 +2,8 @@
  * main.c - the sockmodel program: reads its command line and hands the
  * work to libscn (parse, run, report).
  *
- *   sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] FILE...
+ *   sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N]
+ *                 [--pcap FILE] [--svg FILE] FILE...
  *   sockmodel check FILE...
  *   sockmodel profiles
  *   sockmodel --help | --version
@@ -21,6 +22,7 @@
 
 #include "scn.h"
 #include "pcap_out.h"
+#include "svg_out.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "dev"
@@ -29,7 +31,7 @@
 #define DEFAULT_SEED 1
 
 static const char usage_main[] =
-    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] FILE...\n"
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] FILE...\n"
     "       sockmodel check FILE...\n"
     "       sockmodel profiles\n"
     "       sockmodel --help | --version\n"
@@ -46,7 +48,7 @@ static const char usage_main[] =
     "See 'sockmodel run --help' and the scenario-language manual.\n";
 
 static const char usage_run[] =
-    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] FILE...\n"
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] FILE...\n"
     "\n"
     "Runs each FILE (\"-\": standard input) under each selected profile and\n"
     "prints one row per step and one column per profile, then one\n"
@@ -63,6 +65,10 @@ static const char usage_run[] =
     "      --pcap FILE         write every simulated segment to FILE (pcap,\n"
     "                          virtual time as timestamps); with several\n"
     "                          profiles, one file each: FILE.PROFILE.pcap\n"
+    "      --svg FILE          draw the run in FILE (SVG): a column per socket\n"
+    "                          with its TCP states over time, arrows for the\n"
+    "                          segments, each step's outcome; with several\n"
+    "                          profiles, one file each: FILE.PROFILE.svg\n"
     "  -h, --help              this text\n"
     "\n"
     "exit status: 0 every expectation met, 1 at least one not met,\n"
@@ -71,6 +77,7 @@ static const char usage_run[] =
 typedef struct run_opts {
     const char *profile;
     const char *pcap;
+    const char *svg;
     bool explain, json, check_only;
     uint64_t seed;
     const char **files;
@@ -160,6 +167,13 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             if (strcmp(o->pcap, "-") == 0)
                 return cmdline_error("--pcap -: the report already goes to "
                                      "standard output; name a file");
+        } else if (!o->check_only && is_opt(a, "--svg")) {
+            o->svg = opt_value(argc, argv, &i, "--svg");
+            if (!o->svg || !*o->svg)
+                return cmdline_error("--svg needs a file name");
+            if (strcmp(o->svg, "-") == 0)
+                return cmdline_error("--svg -: the report already goes to "
+                                     "standard output; name a file");
         } else if (!o->check_only && is_opt(a, "--seed")) {
             const char *v = opt_value(argc, argv, &i, "--seed");
             if (!v || !parse_seed(v, &o->seed))
@@ -177,6 +191,9 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
     if (o->pcap && o->n_files != 1)
         return cmdline_error("--pcap takes exactly one scenario file (each "
                              "run's clock starts at 0)");
+    if (o->svg && o->n_files != 1)
+        return cmdline_error("--svg takes exactly one scenario file (one "
+                             "drawing per profile)");
     return -1;
 }
 
@@ -196,12 +213,43 @@ typedef struct pcap_set {
     size_t n;
 } pcap_set;
 
-static void pcap_world_created(void *ctx, sm_world *w, const sm_profile *p)
+/* What the run's hooks feed: --pcap and --svg.  A world has one tap, so
+ * with both the drawing's tap passes each segment on to the capture. */
+typedef struct out_set {
+    pcap_set pcap;
+    scn_svg *svg;
+} out_set;
+
+static void out_world_created(void *ctx, sm_world *w, const sm_profile *p)
 {
-    pcap_set *ps = ctx;
-    for (size_t i = 0; i < ps->n; i++)
-        if (ps->profiles[i] == p)
-            sm_world_set_tap(w, scn_pcap_segment, ps->files[i]);
+    out_set *os = ctx;
+    sm_tap_fn fn = NULL;
+    void *fn_ctx = NULL;
+    for (size_t i = 0; i < os->pcap.n; i++)
+        if (os->pcap.profiles[i] == p) {
+            fn = scn_pcap_segment;
+            fn_ctx = os->pcap.files[i];
+        }
+    if (os->svg)
+        scn_svg_world_created(os->svg, w, p, fn, fn_ctx);
+    else if (fn)
+        sm_world_set_tap(w, fn, fn_ctx);
+}
+
+static void out_step_done(void *ctx, sm_world *w, const sm_profile *p,
+                          const scn_stmt *st, const scn_cell *cell,
+                          const sm_id *socks, size_t n_socks)
+{
+    out_set *os = ctx;
+    if (os->svg)
+        scn_svg_step_done(os->svg, w, p, st, cell, socks, n_socks);
+}
+
+static void out_world_done(void *ctx, sm_world *w, const sm_profile *p)
+{
+    out_set *os = ctx;
+    if (os->svg)
+        scn_svg_world_done(os->svg, w, p);
 }
 
 static char *pcap_name(const char *path, const char *profile, bool several)
@@ -257,19 +305,53 @@ static bool pcap_close_all(pcap_set *ps)
     return ok;
 }
 
+/* --svg: one drawing per profile, files opened before anything runs. */
+static scn_svg *svg_open_all(const run_opts *o, const scn_file *f,
+                             const scn_patlist *override)
+{
+    const sm_profile **profiles;
+    size_t n = scn_select_profiles(f, override, &profiles);
+    char **names = scn_xmalloc((n + 1) * sizeof *names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = pcap_name(o->svg, sm_profile_name(profiles[i]), n > 1);
+    char err[512];
+    scn_svg *s = scn_svg_new(f, profiles, (const char *const *)names, n,
+                             err, sizeof err);
+    if (!s)
+        fprintf(stderr, "sockmodel: error: %s\n", err);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(profiles);
+    return s;
+}
+
 static int run_all(const run_opts *o, scn_file **files,
                    const scn_patlist *override)
 {
     size_t passed = 0, failed = 0;
-    pcap_set ps = {0};
-    scn_hooks hooks = {pcap_world_created, NULL, NULL, &ps};
-    if (o->pcap && !pcap_open_all(o, files[0], override, &ps))
+    out_set os = {{0}, NULL};
+    scn_hooks hooks = {out_world_created, out_world_done, out_step_done, &os};
+    bool hooked = o->pcap || o->svg;
+    if (o->svg && !(os.svg = svg_open_all(o, files[0], override)))
         return 2;
+    if (o->pcap && !pcap_open_all(o, files[0], override, &os.pcap)) {
+        scn_svg_free(os.svg);
+        return 2;
+    }
+    int svg_status = 0;
     if (o->json)
         scn_report_json_begin(stdout, o->seed);
     for (size_t i = 0; i < o->n_files; i++) {
         scn_result *r = scn_run_file_hooks(files[i], override, o->seed,
-                                           o->pcap ? &hooks : NULL);
+                                           hooked ? &hooks : NULL);
+        if (o->svg) {
+            char err[512];
+            if (scn_svg_write(os.svg, r, err, sizeof err) != 0) {
+                fprintf(stderr, "sockmodel: error: %s\n", err);
+                svg_status = 2;
+            }
+        }
         if (o->json)
             scn_report_json_file(stdout, r, i == 0);
         else
@@ -282,8 +364,11 @@ static int run_all(const run_opts *o, scn_file **files,
         scn_report_json_end(stdout, passed, failed);
     else
         scn_report_totals(stdout, passed, failed);
-    if (o->pcap && !pcap_close_all(&ps))
+    scn_svg_free(os.svg);
+    if (o->pcap && !pcap_close_all(&os.pcap))
         return 2;
+    if (svg_status)
+        return svg_status;
     return failed ? 1 : 0;
 }
 

@@ -1,0 +1,69 @@
+/*
+ * svg_out.h - draw a scenario run as an SVG sequence diagram ("teaching
+ * view", `sockmodel run --svg FILE`).
+ *
+ * One drawing per profile.  Time runs down the page; each scenario socket
+ * is a column (grouped by host) showing its TCP state as coloured bands
+ * with the state's name; every segment the world's network carries is an
+ * arrow from the sending socket's column (at its send time) to the
+ * receiving socket's column (at its arrival time), labelled with its flags
+ * (SYN, SYN,ACK, FIN,ACK, RST, ...) and payload length.  On the left, each
+ * step of the scenario with this profile's outcome and, where other
+ * profiles of the run got something else, theirs.
+ *
+ * Time is not to scale: every step and every event gets a row, and the
+ * space between rows grows with the logarithm of the real gap, so a 60 s
+ * TIME_WAIT does not dwarf a 1 ms handshake; real times are written on the
+ * left.  The output is deterministic (same run, same bytes).
+ *
+ * What the drawing infers (the engine is only observed through sm.h):
+ * - States are read after every step and whenever a segment is sent; a
+ *   change seen then is drawn at the latest arrival of a segment at that
+ *   socket since the previous reading, or at the reading itself.  A change
+ *   made by a timer inside a long `wait` with no segment shows at the end
+ *   of that step.
+ * - Segments are matched to sockets by host and endpoints (a SYN to a
+ *   listener's port goes to the listener).  An accepted socket's column
+ *   starts at its first segment; until `accept` returns it is drawn as
+ *   "not accepted yet".  A segment no socket matches is drawn from/to the
+ *   host's "(stack)" column; one sent to an address no host has ends in
+ *   a "(nowhere)" column.
+ *
+ * Use: scn_svg_new() before the run (opens every file, so a bad path fails
+ * before anything runs), the three hook functions from scn_hooks, then
+ * scn_svg_write() with the run's result (needed to compare profiles).
+ */
+#ifndef SVG_OUT_H
+#define SVG_OUT_H
+
+#include <stddef.h>
+
+#include "scn.h"
+#include "sm.h"
+
+typedef struct scn_svg scn_svg;
+
+/* Opens (creates or truncates) paths[i] for profiles[i], i < n.  On failure
+ * returns NULL (nothing left open) with a message naming the path in err. */
+scn_svg *scn_svg_new(const scn_file *f, const sm_profile *const *profiles,
+                     const char *const *paths, size_t n, char *err,
+                     size_t errlen);
+
+/* Hook bodies.  world_created installs the drawing's tap on w; every
+ * segment is passed on to chain(chain_ctx, seg) first when chain is not
+ * NULL (a world has one tap: this is how --pcap and --svg share it). */
+void scn_svg_world_created(scn_svg *s, sm_world *w, const sm_profile *p,
+                           sm_tap_fn chain, void *chain_ctx);
+void scn_svg_step_done(scn_svg *s, sm_world *w, const sm_profile *p,
+                       const scn_stmt *st, const scn_cell *cell,
+                       const sm_id *socks, size_t n_socks);
+void scn_svg_world_done(scn_svg *s, sm_world *w, const sm_profile *p);
+
+/* Writes and closes every file.  r is the result of the run the hooks
+ * saw.  Returns 0, or -1 with a message in err if a write failed. */
+int scn_svg_write(scn_svg *s, const scn_result *r, char *err, size_t errlen);
+
+/* Frees s, closing any file still open (NULL is accepted). */
+void scn_svg_free(scn_svg *s);
+
+#endif /* SVG_OUT_H */
