@@ -581,7 +581,7 @@ size_t sm__linux_select_listener(const sm_listen_ctx *c)
     /* compute_score(): an AF_INET socket scores higher for IPv4 packets
      * than a dual-stack AF_INET6 one [Linux inet_lhash2_lookup();
      * selftest reuseport_dualstack]. */
-    size_t idx[64];
+    size_t idx[64] = {0};
     size_t n = 0;
     for (size_t i = 0; i < c->n && n < 64; i++)
         if (c->wire_family != 4 || c->cands[i].family == 4)
