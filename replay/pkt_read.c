@@ -1,0 +1,828 @@
+/*
+ * pkt_read.c - reads capture files for `sockmodel replay`: libpcap does the
+ * file formats (pcap, pcapng, nanosecond pcap); this file decodes each
+ * record's link layer (Ethernet with stacked 802.1Q/802.1ad tags, Linux
+ * cooked SLL and SLL2, raw IPv4/IPv6, BSD NULL and LOOP in either byte
+ * order), IPv4 (options, fragments), IPv6 (extension header chain) and the
+ * TCP or UDP header into an rp_pkt, and counts everything else by
+ * category.  Checksums (IPv4 header, TCP, UDP) are verified when the whole
+ * datagram was captured; a packet that fails is still delivered, flagged.
+ *
+ * Robustness contract: any byte sequence is a valid input.  Every read of
+ * the record is bounds-checked against caplen first; lengths from headers
+ * are only trusted after they were compared with what was captured.
+ * Cost: O(header bytes) per record, plus O(payload) for the checksum.
+ */
+/* pcap.h uses the BSD types u_char, u_int (<sys/types.h>), hidden by
+ * -std=c11 without this. */
+#define _DEFAULT_SOURCE
+
+#include "pkt.h"
+
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rp_reader {
+    pcap_t *pc;
+    int dlt;
+    rp_decode_state st;
+    rp_counts c;
+    char err[PCAP_ERRBUF_SIZE + 64];
+};
+
+/* ---- byte helpers -------------------------------------------------------- */
+
+static inline uint16_t be16(const uint8_t *p)
+{
+    return (uint16_t)((unsigned)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* One's-complement sum of n bytes, in the machine's byte order, unfolded.
+ * The Internet checksum is byte-order independent as long as every part is
+ * summed the same way, and a verified sum folds to 0xffff either way. */
+static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
+{
+    if (n >= 16) {
+        /* two 64-bit lanes with end-around carries: 2^64 and 2^32 are both
+         * 1 modulo 0xffff, so the halves and the carries just add up */
+        uint64_t s0 = 0, s1 = 0, carries = 0;
+        while (n >= 16) {
+            uint64_t w[2];
+            memcpy(w, p, 16);
+            carries += __builtin_add_overflow(s0, w[0], &s0);
+            carries += __builtin_add_overflow(s1, w[1], &s1);
+            p += 16;
+            n -= 16;
+        }
+        sum += (s0 & 0xffffffffu) + (s0 >> 32) + (s1 & 0xffffffffu) + (s1 >> 32) + carries;
+    }
+    while (n >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        sum += w;
+        p += 4;
+        n -= 4;
+    }
+    if (n >= 2) {
+        uint16_t w;
+        memcpy(&w, p, 2);
+        sum += w;
+        p += 2;
+        n -= 2;
+    }
+    if (n) {
+        uint8_t t[2] = {p[0], 0};
+        uint16_t w;
+        memcpy(&w, t, 2);
+        sum += w;
+    }
+    return sum;
+}
+
+static uint16_t csum_fold(uint64_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffffu) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
+/* ---- link types ---------------------------------------------------------- */
+
+/* DLT_RAW is 12 on most systems and 14 on OpenBSD; libpcap maps the file's
+ * LINKTYPE_RAW (101) to it, and older files may carry 12 or 14 directly. */
+#define RP_DLT_RAW_ALT1 12
+#define RP_DLT_RAW_ALT2 14
+#define RP_DLT_RAW_LT 101
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+static bool is_raw(int dlt)
+{
+    return dlt == DLT_RAW || dlt == RP_DLT_RAW_ALT1 || dlt == RP_DLT_RAW_ALT2 ||
+           dlt == RP_DLT_RAW_LT;
+}
+
+bool rp_linktype_supported(int dlt)
+{
+    return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 ||
+           dlt == DLT_NULL || dlt == DLT_LOOP || dlt == DLT_IPV4 || dlt == DLT_IPV6 ||
+           is_raw(dlt);
+}
+
+/* BSD address family values of IPv6: NetBSD/OpenBSD, FreeBSD, Darwin. */
+static bool bsd_af_inet6(uint32_t v)
+{
+    return v == 24 || v == 28 || v == 30;
+}
+
+/* ---- the decoder --------------------------------------------------------- */
+
+/* Outcome of one stage: where the network header starts and what it is. */
+enum net { NET_V4, NET_V6, NET_ANY, NET_SKIP };
+
+#define ET_IPV4 0x0800u
+#define ET_ARP 0x0806u
+#define ET_RARP 0x8035u
+#define ET_IPV6 0x86ddu
+#define ET_VLAN 0x8100u
+#define ET_QINQ 0x88a8u
+#define ET_QINQ_OLD1 0x9100u
+#define ET_QINQ_OLD2 0x9200u
+
+static bool is_vlan_type(unsigned t)
+{
+    return t == ET_VLAN || t == ET_QINQ || t == ET_QINQ_OLD1 || t == ET_QINQ_OLD2;
+}
+
+/* Classifies a link-layer protocol type (the one after any VLAN tags). */
+static enum net by_ethertype(unsigned t, rp_counts *c)
+{
+    if (t == ET_IPV4)
+        return NET_V4;
+    if (t == ET_IPV6)
+        return NET_V6;
+    if (t == ET_ARP || t == ET_RARP)
+        c->arp++;
+    else if (t < 0x0600u)
+        c->llc++;
+    else
+        c->other_ethertype++;
+    return NET_SKIP;
+}
+
+/* Walks VLAN tags starting with the type at p+*off (the 2 bytes before the
+ * tag body).  On return *off is the network header's offset. */
+static enum net walk_ethertype(const uint8_t *p, uint32_t cap, uint32_t *off,
+                               rp_pkt *o, rp_counts *c)
+{
+    /* *off points at the 2-byte type field. */
+    if (cap < *off + 2) {
+        c->trunc_link++;
+        return NET_SKIP;
+    }
+    unsigned t = be16(p + *off);
+    bool tagged = false;
+    while (is_vlan_type(t)) {
+        /* tag: TCI (2) + next type (2) */
+        if (cap < *off + 6) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        if (!tagged) {
+            o->vlan = (uint16_t)(be16(p + *off + 2) & 0x0fffu);
+            tagged = true;
+        }
+        *off += 4;
+        t = be16(p + *off);
+    }
+    *off += 2;
+    if (tagged)
+        o->anomalies |= RP_A_VLAN;
+    return by_ethertype(t, c);
+}
+
+static enum net link_decode(int dlt, const uint8_t *p, uint32_t cap, uint32_t *off,
+                            rp_pkt *o, rp_counts *c)
+{
+    if (dlt == DLT_EN10MB) {
+        *off = 12;
+        return walk_ethertype(p, cap, off, o, c);
+    }
+    if (dlt == DLT_LINUX_SLL) {
+        /* packet type(2) ARPHRD(2) addr len(2) addr(8) protocol(2) */
+        if (cap < 16) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        unsigned hatype = be16(p + 2);
+        if (hatype == 824 /* ARPHRD_NETLINK */) {
+            c->other_ethertype++;
+            return NET_SKIP;
+        }
+        *off = 14;
+        return walk_ethertype(p, cap, off, o, c);
+    }
+    if (dlt == DLT_LINUX_SLL2) {
+        /* protocol(2) reserved(2) ifindex(4) ARPHRD(2) pkttype(1) addrlen(1) addr(8) */
+        if (cap < 20) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        if (be16(p + 8) == 824) {
+            c->other_ethertype++;
+            return NET_SKIP;
+        }
+        unsigned t = be16(p);
+        if (is_vlan_type(t)) {
+            /* the protocol field is at 0, the tags (TCI, next type)
+             * follow the 20-byte header */
+            *off = 20;
+            o->vlan = 0;
+            bool first = true;
+            while (is_vlan_type(t)) {
+                if (cap < *off + 4) {
+                    c->trunc_link++;
+                    return NET_SKIP;
+                }
+                if (first)
+                    o->vlan = (uint16_t)(be16(p + *off) & 0x0fffu);
+                first = false;
+                t = be16(p + *off + 2);
+                *off += 4;
+            }
+            o->anomalies |= RP_A_VLAN;
+            return by_ethertype(t, c);
+        }
+        *off = 20;
+        return by_ethertype(t, c);
+    }
+    if (dlt == DLT_NULL || dlt == DLT_LOOP) {
+        /* 4-byte address family: host order of the capturing machine for
+         * NULL, network order for LOOP; files exist with either, so both
+         * readings are tried (the small values cannot be confused). */
+        if (cap < 4) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        uint32_t le = le32(p), be = be32(p);
+        *off = 4;
+        if (le == 2 || be == 2)
+            return NET_V4;
+        if (bsd_af_inet6(le) || bsd_af_inet6(be))
+            return NET_V6;
+        c->other_family++;
+        return NET_SKIP;
+    }
+    if (dlt == DLT_IPV4) {
+        *off = 0;
+        return NET_V4;
+    }
+    if (dlt == DLT_IPV6) {
+        *off = 0;
+        return NET_V6;
+    }
+    if (is_raw(dlt)) {
+        *off = 0;
+        return NET_ANY;
+    }
+    c->link_unsupported++;
+    return NET_SKIP;
+}
+
+/* TCP options (bytes p[0..n)): timestamps, MSS, window scale, SACK-permitted.
+ * Returns false on a malformed list.  cut: the capture ends at n, before
+ * the header does, so an option running past n is cut, not malformed. */
+static bool tcp_options(const uint8_t *p, uint32_t n, bool cut, rp_pkt *o)
+{
+    uint32_t i = 0;
+    while (i < n) {
+        uint8_t kind = p[i];
+        if (kind == 0)
+            return true;
+        if (kind == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= n)
+            return cut;
+        uint8_t len = p[i + 1];
+        if (len < 2)
+            return false;
+        if (len > n - i)
+            return cut;
+        const uint8_t *v = p + i + 2;
+        switch (kind) {
+        case 2:
+            if (len == 4) {
+                o->has_mss = true;
+                o->mss = be16(v);
+            }
+            break;
+        case 3:
+            if (len == 3) {
+                o->has_wscale = true;
+                o->wscale = v[0];
+            }
+            break;
+        case 4:
+            if (len == 2)
+                o->sack_ok = true;
+            break;
+        case 8:
+            if (len == 10) {
+                o->has_ts = true;
+                o->tsval = be32(v);
+                o->tsecr = be32(v + 4);
+            }
+            break;
+        default:
+            break;
+        }
+        i += len;
+    }
+    return true;
+}
+
+/* The transport layer.  l4 = start, l4len = datagram bytes from l4 per the
+ * IP header, l4cap = bytes captured from l4 (<= l4len unless the frame had
+ * trailing padding, which the caller cut off).  pseudo = the pseudo-header
+ * sum (0 if not to be verified).  Returns true if the packet is delivered. */
+static bool transport(unsigned proto, bool v6, const uint8_t *l4, uint32_t l4len,
+                      uint32_t l4cap, bool verify, uint64_t pseudo, rp_pkt *o,
+                      rp_counts *c)
+{
+    bool whole = l4cap >= l4len;
+    if (proto == 6) {
+        if (l4cap < 20) {
+            c->trunc_l4++;
+            return false;
+        }
+        uint32_t hl = (uint32_t)(l4[12] >> 4) * 4;
+        if (hl < 20 || hl > l4len) {
+            c->bad_tcp_hlen++;
+            return false;
+        }
+        o->proto = SM_TCP;
+        o->src.port = be16(l4);
+        o->dst.port = be16(l4 + 2);
+        o->seq = be32(l4 + 4);
+        o->ack = be32(l4 + 8);
+        o->flags = l4[13];
+        o->window = be16(l4 + 14);
+        o->len = l4len - hl;
+        uint32_t optcap = hl <= l4cap ? hl - 20 : l4cap - 20;
+        if (!tcp_options(l4 + 20, optcap, hl > l4cap, o))
+            o->anomalies |= RP_A_BAD_TCP_OPT;
+        if (hl > l4cap)
+            o->anomalies |= RP_A_PAYLOAD_CUT;
+        if (v6)
+            c->tcp6++;
+        else
+            c->tcp4++;
+    } else {
+        if (l4cap < 8) {
+            c->trunc_l4++;
+            return false;
+        }
+        uint32_t ul = be16(l4 + 4);
+        if (ul == 0 && v6 && l4len > 0xffffu) {
+            ul = l4len; /* jumbogram: length from IPv6 */
+        }
+        if (ul < 8) {
+            c->bad_udp_len++;
+            return false;
+        }
+        o->proto = SM_UDP;
+        o->src.port = be16(l4);
+        o->dst.port = be16(l4 + 2);
+        if (ul > l4len) {
+            o->anomalies |= RP_A_BAD_LEN;
+            ul = l4len;
+        }
+        o->len = ul - 8;
+        l4len = ul; /* the checksum covers the UDP length */
+        whole = l4cap >= l4len;
+        if (!v6 && be16(l4 + 6) == 0)
+            verify = false; /* IPv4 UDP: no checksum */
+        if (v6)
+            c->udp6++;
+        else
+            c->udp4++;
+    }
+    if (!whole)
+        o->anomalies |= RP_A_PAYLOAD_CUT;
+    if (verify) {
+        if (!whole || (o->anomalies & RP_A_BAD_LEN)) {
+            o->anomalies |= RP_A_CSUM_UNCHECKED;
+        } else {
+            uint8_t ph[4] = {0, 0, 0, (uint8_t)proto};
+            uint8_t lb[4] = {(uint8_t)(l4len >> 24), (uint8_t)(l4len >> 16),
+                             (uint8_t)(l4len >> 8), (uint8_t)l4len};
+            uint64_t s = pseudo;
+            s = csum_add(s, ph, 4);
+            s = csum_add(s, lb, 4);
+            s = csum_add(s, l4, l4len);
+            if (csum_fold(s) != 0xffffu)
+                o->anomalies |= RP_A_BAD_L4_CSUM;
+        }
+    }
+    return true;
+}
+
+static bool ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
+                 bool verify)
+{
+    if (cap < 20) {
+        c->trunc_ip++;
+        return false;
+    }
+    if ((p[0] >> 4) != 4) {
+        c->bad_ip_version++;
+        return false;
+    }
+    uint32_t hl = (uint32_t)(p[0] & 0x0fu) * 4;
+    if (hl < 20) {
+        c->bad_ip_hlen++;
+        return false;
+    }
+    if (cap < hl) {
+        c->trunc_ip++;
+        return false;
+    }
+    uint32_t tot = be16(p + 2);
+    if (tot == 0) {
+        /* TSO/GSO capture: the stack had not filled the length in yet */
+        tot = wire;
+        o->anomalies |= RP_A_LEN_FROM_FRAME;
+    } else if (tot < hl) {
+        c->bad_ip_len++;
+        return false;
+    } else if (tot > wire) {
+        tot = wire;
+        o->anomalies |= RP_A_BAD_LEN;
+    }
+    if (tot < hl) { /* wire shorter than the header: broken record */
+        c->bad_ip_len++;
+        return false;
+    }
+    unsigned fo = be16(p + 6);
+    if ((fo & 0x3fffu) != 0) { /* MF set or offset non-zero */
+        c->frag4++;
+        return false;
+    }
+    unsigned proto = p[9];
+    if (proto != 6 && proto != 17) {
+        if (proto == 1)
+            c->icmp4++;
+        else
+            c->ip_other++;
+        return false;
+    }
+    o->src.addr.family = 4;
+    o->dst.addr.family = 4;
+    memcpy(o->src.addr.b, p + 12, 4);
+    memcpy(o->dst.addr.b, p + 16, 4);
+    o->ttl = p[8];
+    bool bad_ip = verify && csum_fold(csum_add(0, p, hl)) != 0xffffu;
+    uint32_t l4cap = cap < tot ? cap - hl : tot - hl;
+    uint64_t pseudo = verify ? csum_add(0, p + 12, 8) : 0;
+    if (!transport(proto, false, p + hl, tot - hl, l4cap, verify, pseudo, o, c))
+        return false;
+    if (bad_ip)
+        o->anomalies |= RP_A_BAD_IP_CSUM;
+    return true;
+}
+
+static bool ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
+                 bool verify)
+{
+    if (cap < 40) {
+        c->trunc_ip++;
+        return false;
+    }
+    if ((p[0] >> 4) != 6) {
+        c->bad_ip_version++;
+        return false;
+    }
+    uint32_t tot = 40u + be16(p + 4);
+    if (tot == 40 && p[6] == 0) {
+        /* payload length 0 with hop-by-hop first: a jumbogram (or TSO);
+         * the frame gives the length */
+        tot = wire;
+        o->anomalies |= RP_A_LEN_FROM_FRAME;
+    } else if (tot > wire) {
+        tot = wire;
+        o->anomalies |= RP_A_BAD_LEN;
+    }
+    if (tot < 40) {
+        c->bad_ip_len++;
+        return false;
+    }
+    uint32_t lim = cap < tot ? cap : tot; /* readable bytes of the datagram */
+    const uint8_t *final_dst = p + 24;
+    unsigned nh = p[6];
+    uint32_t off = 40;
+    bool ext = false;
+    for (;;) {
+        if (nh == 6 || nh == 17)
+            break;
+        if (nh == 0 || nh == 43 || nh == 60 || nh == 51 || nh == 44 || nh == 135 ||
+            nh == 139 || nh == 140) {
+            if (off + 8 > tot) {
+                c->bad_ip_len++;
+                return false;
+            }
+            if (off + 8 > lim) {
+                c->trunc_ip++;
+                return false;
+            }
+            uint32_t hlen;
+            if (nh == 44) {
+                hlen = 8;
+                unsigned fo = be16(p + off + 2);
+                if ((fo & 0xfff9u) != 0) { /* offset or M set: a real fragment */
+                    c->frag6++;
+                    return false;
+                }
+                /* atomic fragment (RFC 6946): offset 0, M clear: go on */
+            } else if (nh == 51) {
+                hlen = ((uint32_t)p[off + 1] + 2) * 4;
+            } else {
+                hlen = ((uint32_t)p[off + 1] + 1) * 8;
+            }
+            if (off + hlen > tot) {
+                c->bad_ip_len++;
+                return false;
+            }
+            if (off + hlen > lim) {
+                c->trunc_ip++;
+                return false;
+            }
+            if (nh == 43 && p[off + 3] != 0) {
+                /* segments left: the pseudo-header uses the final
+                 * destination (RFC 8200 8.1) */
+                unsigned rtype = p[off + 2];
+                if ((rtype == 0 || rtype == 2) && hlen >= 24)
+                    final_dst = p + off + hlen - 16;
+                else if (rtype == 4 && hlen >= 24)
+                    final_dst = p + off + 8; /* SRH: Segment List[0] */
+                else
+                    final_dst = NULL;
+            }
+            ext = true;
+            nh = p[off];
+            off += hlen;
+            continue;
+        }
+        if (nh == 50)
+            c->ip6_esp++;
+        else if (nh == 59)
+            c->ip6_no_next++;
+        else if (nh == 58)
+            c->icmp6++;
+        else
+            c->ip_other++;
+        return false;
+    }
+    o->src.addr.family = 6;
+    o->dst.addr.family = 6;
+    memcpy(o->src.addr.b, p + 8, 16);
+    memcpy(o->dst.addr.b, p + 24, 16);
+    o->ttl = p[7];
+    uint32_t l4len = tot - off;
+    uint32_t l4cap = lim - off;
+    uint64_t pseudo = 0;
+    bool v = verify && final_dst != NULL;
+    if (v) {
+        pseudo = csum_add(0, p + 8, 16);
+        pseudo = csum_add(pseudo, final_dst, 16);
+    }
+    if (!transport(nh, true, p + off, l4len, l4cap, v, pseudo, o, c))
+        return false;
+    if (verify && !v)
+        o->anomalies |= RP_A_CSUM_UNCHECKED;
+    if (ext)
+        o->anomalies |= RP_A_IP6_EXT;
+    return true;
+}
+
+bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
+               uint32_t caplen, uint32_t wirelen, const uint8_t *data,
+               rp_pkt *o, rp_counts *c)
+{
+    memset(o, 0, sizeof *o);
+    c->records++;
+    c->bytes_captured += caplen;
+    c->bytes_wire += wirelen;
+    o->frame = ++st->frame;
+    o->caplen = caplen;
+    o->wirelen = wirelen;
+
+    /* Timestamp: negative seconds clamp to 0, huge ones saturate. */
+    uint64_t ts;
+    if (ts_sec < 0)
+        ts = 0;
+    else if ((uint64_t)ts_sec > (UINT64_MAX - 999999999u) / 1000000000u)
+        ts = UINT64_MAX - 999999999u;
+    else
+        ts = (uint64_t)ts_sec * 1000000000u;
+    ts += ts_nsec > 999999999u ? 999999999u : ts_nsec;
+    o->ts_ns = ts;
+    if (st->have_ts && ts < st->max_ts_ns) {
+        c->ts_backwards++;
+        o->anomalies |= RP_A_TS_BACKWARDS;
+    } else {
+        st->max_ts_ns = ts;
+        st->have_ts = true;
+    }
+    o->ts_mono_ns = st->max_ts_ns;
+
+    /* The wire length seen by the IP layer: at least what was captured. */
+    uint32_t wire = wirelen < caplen ? caplen : wirelen;
+    uint32_t off = 0;
+    enum net n = link_decode(dlt, data, caplen, &off, o, c);
+    if (n == NET_SKIP)
+        return false;
+    if (off > caplen) {
+        c->trunc_link++;
+        return false;
+    }
+    const uint8_t *ip = data + off;
+    uint32_t cap = caplen - off;
+    uint32_t w = wire - off;
+    if (n == NET_ANY) {
+        if (cap < 1) {
+            c->trunc_ip++;
+            return false;
+        }
+        unsigned ver = ip[0] >> 4;
+        if (ver == 4)
+            n = NET_V4;
+        else if (ver == 6)
+            n = NET_V6;
+        else {
+            c->bad_ip_version++;
+            return false;
+        }
+    }
+    bool verify = !(st->opts & RP_OPT_NO_CSUM);
+    bool ok = n == NET_V4 ? ipv4(ip, cap, w, o, c, verify) : ipv6(ip, cap, w, o, c, verify);
+    if (!ok)
+        return false;
+    /* Anomalies of delivered packets are counted here, once each. */
+    unsigned a = o->anomalies;
+    c->vlan_tagged += (a & RP_A_VLAN) != 0;
+    c->ip6_ext += (a & RP_A_IP6_EXT) != 0;
+    c->bad_ip_csum += (a & RP_A_BAD_IP_CSUM) != 0;
+    c->bad_l4_csum += (a & RP_A_BAD_L4_CSUM) != 0;
+    c->csum_unchecked += (a & RP_A_CSUM_UNCHECKED) != 0;
+    c->payload_cut += (a & RP_A_PAYLOAD_CUT) != 0;
+    c->len_clipped += (a & RP_A_BAD_LEN) != 0;
+    c->len_from_frame += (a & RP_A_LEN_FROM_FRAME) != 0;
+    c->bad_tcp_opt += (a & RP_A_BAD_TCP_OPT) != 0;
+    return true;
+}
+
+/* ---- the file reader ----------------------------------------------------- */
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    if (errlen == 0)
+        return;
+    snprintf(err, errlen, "%s", msg);
+}
+
+/* The reader is allocated before libpcap opens anything, so that a failed
+ * allocation never leaves a pcap_t owning the caller's stream. */
+static rp_reader *new_reader(unsigned opts, char *err, size_t errlen)
+{
+    rp_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        set_err(err, errlen, "out of memory");
+    else
+        r->st.opts = opts;
+    return r;
+}
+
+static rp_reader *opened(rp_reader *r, pcap_t *pc, const char *eb, char *err, size_t errlen)
+{
+    if (!pc) {
+        set_err(err, errlen, eb[0] ? eb : "cannot read capture");
+        free(r);
+        return NULL;
+    }
+    r->pc = pc;
+    r->dlt = pcap_datalink(pc);
+    return r;
+}
+
+rp_reader *rp_open(const char *path, unsigned opts, char *err, size_t errlen)
+{
+    rp_reader *r = new_reader(opts, err, errlen);
+    if (!r)
+        return NULL;
+    char eb[PCAP_ERRBUF_SIZE];
+    eb[0] = '\0';
+    pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, eb);
+    return opened(r, pc, eb, err, errlen);
+}
+
+rp_reader *rp_open_stream(FILE *fp, unsigned opts, char *err, size_t errlen)
+{
+    rp_reader *r = new_reader(opts, err, errlen);
+    if (!r)
+        return NULL;
+    char eb[PCAP_ERRBUF_SIZE];
+    eb[0] = '\0';
+    pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, eb);
+    return opened(r, pc, eb, err, errlen);
+}
+
+int rp_next(rp_reader *r, rp_pkt *out)
+{
+    for (;;) {
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int rc = pcap_next_ex(r->pc, &h, &data);
+        if (rc == PCAP_ERROR_BREAK)
+            return 0;
+        if (rc != 1) {
+            const char *m = pcap_geterr(r->pc);
+            if (m && strncmp(m, "truncated", 9) == 0) {
+                r->c.file_truncated = 1;
+                snprintf(r->err, sizeof r->err, "%s", m);
+                return 0;
+            }
+            snprintf(r->err, sizeof r->err, "%s", m && *m ? m : "read error");
+            return -1;
+        }
+        uint32_t cap = h->caplen;
+        if (rp_decode(&r->st, r->dlt, (int64_t)h->ts.tv_sec, (uint32_t)h->ts.tv_usec, cap,
+                      h->len, data, out, &r->c))
+            return 1;
+    }
+}
+
+const rp_counts *rp_get_counts(const rp_reader *r)
+{
+    return &r->c;
+}
+
+const char *rp_error(const rp_reader *r)
+{
+    return r->err;
+}
+
+int rp_linktype(const rp_reader *r)
+{
+    return r->dlt;
+}
+
+const char *rp_linktype_name(const rp_reader *r)
+{
+    const char *n = pcap_datalink_val_to_name(r->dlt);
+    return n ? n : "unknown";
+}
+
+void rp_close(rp_reader *r)
+{
+    if (!r)
+        return;
+    pcap_close(r->pc);
+    free(r);
+}
+
+/* ---- counters ------------------------------------------------------------ */
+
+uint64_t rp_counts_skipped(const rp_counts *c)
+{
+    return c->records - (c->tcp4 + c->tcp6 + c->udp4 + c->udp6);
+}
+
+void rp_counts_print(FILE *out, const rp_counts *c)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } f[] = {
+#define F(x) {#x, offsetof(rp_counts, x)}
+        F(tcp4), F(tcp6), F(udp4), F(udp6),
+        F(arp), F(llc), F(other_ethertype), F(other_family), F(link_unsupported),
+        F(icmp4), F(icmp6), F(ip_other), F(ip6_esp), F(ip6_no_next), F(frag4), F(frag6),
+        F(trunc_link), F(trunc_ip), F(trunc_l4), F(bad_ip_version), F(bad_ip_hlen),
+        F(bad_ip_len), F(bad_tcp_hlen), F(bad_udp_len),
+        F(vlan_tagged), F(ip6_ext), F(bad_ip_csum), F(bad_l4_csum), F(csum_unchecked),
+        F(payload_cut), F(len_clipped), F(len_from_frame), F(bad_tcp_opt),
+        F(ts_backwards), F(file_truncated),
+#undef F
+    };
+    fprintf(out, "records: %llu (%llu delivered, %llu skipped), %llu bytes captured\n",
+            (unsigned long long)c->records,
+            (unsigned long long)(c->records - rp_counts_skipped(c)),
+            (unsigned long long)rp_counts_skipped(c),
+            (unsigned long long)c->bytes_captured);
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)c + f[i].off, sizeof v);
+        if (v)
+            fprintf(out, "  %s: %llu\n", f[i].name, (unsigned long long)v);
+    }
+}
