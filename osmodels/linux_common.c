@@ -626,7 +626,10 @@ const sm_tcp_rules sm__linux_tcp_rules = {
                         "TIME_WAIT, its port is free at once [Linux "
                         "inet_twsk_alloc(); OBS T3]",
     .local_tw_purge_rule_is_loopback_only = false,
-    .no_local_tw_rule = "no TIME_WAIT toward an own address",
+    /* Linux has no nolocaltimewait: SM_TUN_NOLOCALTIMEWAIT stays 0 and
+     * this text is never shown. */
+    .no_local_tw_rule = "no TIME_WAIT toward an own address (Linux has no "
+                        "such shortcut) [Linux tcp_time_wait()]",
     .connect_port_exhausted = SM_EADDRNOTAVAIL,
     .connect_on_listener = SM_EISCONN,
     .connect_on_listener_rule = "connect() on a listening socket: EISCONN "

@@ -524,7 +524,8 @@ static const sm_tcp_rules sol_tcp_rules = {
     .exit_lingers = true,
     .exit_rule = "process exit closes each socket as close() does [I]",
     .tw_overflow_recycles = false,
-    .tw_overflow_rule = "no TIME_WAIT cap known",
+    .tw_overflow_rule = "no TIME_WAIT cap is known for illumos, so none is "
+                        "modelled [bsd-solaris.md 5.4]",
     .local_tw_purge_rule_is_loopback_only = true,
     .no_local_tw_rule = "loopback connections leave no TIME_WAIT: they are "
                         "purged at once [illumos tcp_time_wait_append()]",

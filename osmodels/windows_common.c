@@ -536,7 +536,10 @@ const sm_tcp_rules sm__win_tcp_rules = {
     .tw_overflow_rule = "TIME_WAIT TCBs are released early when they run out "
                         "[TechNet MaxFreeTWTcbs]",
     .local_tw_purge_rule_is_loopback_only = false,
-    .no_local_tw_rule = "no TIME_WAIT toward an own address",
+    /* Windows has no such shortcut in the notes: NOLOCALTIMEWAIT stays 0
+     * and this text is never shown. */
+    .no_local_tw_rule = "no TIME_WAIT toward an own address (not a Windows "
+                        "rule) [windows.md 3.1]",
     .connect_port_exhausted = SM_ENOBUFS,
     .connect_on_listener = SM_EINVAL,
     .connect_on_listener_rule = "connect() on a listening socket: WSAEINVAL "

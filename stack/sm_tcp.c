@@ -69,6 +69,7 @@ struct sm__net {
     sm_tap_fn tap;
     void *tap_ctx;
     sm_stats stats;
+    uint64_t tw_total;    /* TIME_WAIT entries alive, all hosts */
     uint64_t secret;
     uint32_t child_no;
 };
@@ -136,10 +137,7 @@ void sm_world_stats(const sm_world *w, sm_stats *out)
         if (w->socks[i].fd_open || w->socks[i].state != SM_CLOSED)
             live++;
     out->live_sockets = live;
-    uint64_t tw = 0;
-    for (size_t i = 0; i < w->nhosts; i++)
-        tw += w->hosts[i].tw_count;
-    out->time_wait = tw;
+    out->time_wait = w->net ? w->net->tw_total : 0;
 }
 
 /* ---- the event heap ------------------------------------------------------ */
@@ -780,6 +778,7 @@ static void tw_kill(sm_world *w, uint32_t t)
     sm__table_remove(w, t | SM__TW_BIT);
     tw_fifo_unlink(w, t);
     w->hosts[x->host].tw_count--;
+    w->net->tw_total--;
     if (x->origin != SM_NONE) {
         sm__sock *s = &w->socks[x->origin];
         s->tw = SM__NONE32;
@@ -908,11 +907,9 @@ static void enter_time_wait(sm_world *w, sm_id id, const char **why)
     h = &w->hosts[w->tws[t].host];
     h->tw_count++;
     sm__sock_maybe_free(w, id);
-    uint64_t total = 0;
-    for (size_t i = 0; i < w->nhosts; i++)
-        total += w->hosts[i].tw_count;
-    if (total > w->net->stats.time_wait_peak)
-        w->net->stats.time_wait_peak = total;
+    struct sm__net *n = w->net;
+    if (++n->tw_total > n->stats.time_wait_peak)
+        n->stats.time_wait_peak = n->tw_total;
 }
 
 static void tw_expire_due(sm_world *w, sm_id host)
@@ -943,12 +940,11 @@ static void reply_rst(sm_world *w, const sm_segment *g)
              0, 0, false, 0, 0);
 }
 
-static uint32_t isn_for(const sm_world *w, sm_id host, const sm_addr *la, uint16_t lp,
+static uint32_t isn_for(const sm_world *w, const sm_addr *la, uint16_t lp,
                         const sm_addr *ra, uint16_t rp)
 {
     /* RFC 6528: a clock (64 ns ticks, as Linux) plus a keyed hash of the
      * 4-tuple, so a later connection on the same 4-tuple starts higher. */
-    (void)host;
     uint32_t f = tuple_hash(w->net->secret ^ 0x6a09e667f3bcc908ULL, 0, SM_TCP, la, lp, ra, rp);
     return (uint32_t)(w->now_ns >> 6) + f;
 }
@@ -1002,7 +998,7 @@ static void listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
     c->ts_recent = g->tsval;
     c->ts_off = ts_offset(w, &g->dst.addr, &g->src.addr);
     c->iss = from_tw ? tw_snd_nxt + 65535u + 2u
-                     : isn_for(w, c->host, &g->dst.addr, g->dst.port, &g->src.addr, g->src.port);
+                     : isn_for(w, &g->dst.addr, g->dst.port, &g->src.addr, g->src.port);
     c->snd_una = c->iss;
     c->snd_nxt = c->iss + 1;
     ctab_add(w, cid);
@@ -1275,8 +1271,7 @@ static void tcp_input(sm_world *w, sm_id id, const sm_segment *g)
     }
     bool need_ack = false;
     if (g->len && g->seq == s->rcv_nxt) {
-        if (s->orphan || (s->rd_shut && s->state != SM_ESTABLISHED &&
-                          s->state != SM_CLOSE_WAIT && !s->fd_open)) {
+        if (s->orphan) {
             /* Data for a socket nobody will read: RST and gone
              * (Linux tcp_rcv_state_process, FreeBSD tcp_input). */
             send_rst_for(w, s);
@@ -1289,7 +1284,7 @@ static void tcp_input(sm_world *w, sm_id id, const sm_segment *g)
         s->rcv_nxt += take;
         need_ack = true;
     }
-    if ((g->flags & SM_TH_FIN) && g->seq + g->len == s->rcv_nxt - (need_ack ? 0 : 0) &&
+    if ((g->flags & SM_TH_FIN) && g->seq + g->len == s->rcv_nxt &&
         !s->peer_fin) {
         s->rcv_nxt++;
         s->peer_fin = true;
@@ -1536,7 +1531,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     ctab_add(w, id);
     s = &w->socks[id];
     s->in_ctab = true;
-    s->iss = isn_for(w, s->host, &src, s->port, &dst, ep->port);
+    s->iss = isn_for(w, &src, s->port, &dst, ep->port);
     s->snd_una = s->iss;
     s->snd_nxt = s->iss + 1;
     s->snd_wnd = RCVBUF;

@@ -482,10 +482,8 @@ void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out)
 
 void sm__pick_takeover(sm_pick_ctx *c, const sm_sock_view *tw)
 {
-    /* tw points into the scratch owners of the last candidate; find its
-     * handle again by position. */
-    size_t i = (size_t)(tw - c->w->scratch);
-    (void)i;
+    /* Find the entry's handle again in its port's bucket: its binding
+     * sequence number is unique on the host. */
     c->takeover = SM__NONE32;
     const sm__bucket *b = bucket_find(c->w, c->host, c->self.proto, tw->port);
     if (!b)
@@ -493,8 +491,7 @@ void sm__pick_takeover(sm_pick_ctx *c, const sm_sock_view *tw)
     const uint32_t *ids = sm__bucket_ids((sm__bucket *)b);
     for (uint32_t k = 0; k < b->n; k++) {
         uint32_t h = ids[k];
-        if ((h & SM__TW_BIT) && c->w->tws[h & ~SM__TW_BIT].seq == tw->seq &&
-            c->w->tws[h & ~SM__TW_BIT].rport == tw->remote.port) {
+        if ((h & SM__TW_BIT) && c->w->tws[h & ~SM__TW_BIT].seq == tw->seq) {
             c->takeover = h;
             return;
         }
