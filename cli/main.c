@@ -23,6 +23,7 @@
 #include "scn.h"
 #include "pcap_out.h"
 #include "svg_out.h"
+#include "cmds.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "dev"
@@ -446,6 +447,12 @@ int main(int argc, char **argv)
         status = cmd_run(argc - 2, argv + 2, true);
     else if (strcmp(cmd, "profiles") == 0 && argc == 2)
         status = cmd_profiles();
+    else if (strcmp(cmd, "replay") == 0)
+        status = scn_cmd_replay(argc - 2, argv + 2);
+    else if (strcmp(cmd, "gen") == 0)
+        status = scn_cmd_gen(argc - 2, argv + 2);
+    else if (strcmp(cmd, "probe") == 0)
+        status = scn_cmd_probe(argc - 2, argv + 2);
     else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
              strcmp(cmd, "help") == 0)
         status = (fputs(usage_main, stdout), 0);
