@@ -195,7 +195,9 @@ void scn_file_free(scn_file *f);
 /* ---- running ----------------------------------------------------------- */
 
 typedef enum scn_cell_kind {
-    SCN_CELL_SKIPPED = 0, /* a guard left the step out under this profile */
+    SCN_CELL_SKIPPED = 0, /* a guard left the step out under this profile;
+                           * with a message: the host profile could not
+                           * reproduce it quickly (docs/host-profile.md) */
     SCN_CELL_CALL,        /* a call: r holds the result */
     SCN_CELL_CHECK,       /* an expect statement: observed holds the value */
     SCN_CELL_FAILED       /* the step could not be done (message says why) */
@@ -229,6 +231,10 @@ typedef struct scn_result {
     size_t passed, failed;
     uint64_t seed;
     scn_arena arena;
+    int status; /* 2: a profile could not run at all; else 0.  (The host
+                 * profile without the privilege to create a network
+                 * namespace currently prints why and exits with status 2
+                 * itself, so callers see 0 here.) */
 } scn_result;
 
 /* Which profiles a file runs under: OVERRIDE (from --profile) when not
@@ -236,6 +242,10 @@ typedef struct scn_result {
  * the count; *out is malloc'ed (free()). */
 size_t scn_select_profiles(const scn_file *f, const scn_patlist *override,
                            const sm_profile ***out);
+
+/* The outcome the statement's expectation gives PROFILE: the first clause
+ * whose patterns select it, or NULL. */
+const char *scn_expected_outcome(const scn_stmt *st, const char *profile);
 
 /* Runs F under the selected profiles.  Never fails (a step that cannot be
  * done is a FAILED cell). */

@@ -20,8 +20,8 @@
 static void outcome_text(const sm_profile *p, const scn_cell *c, scn_buf *b)
 {
     switch (c->kind) {
-    case SCN_CELL_SKIPPED:
-        scn_buf_puts(b, "-");
+    case SCN_CELL_SKIPPED: /* with a message: the host profile's time rule */
+        scn_buf_puts(b, c->message ? "skip" : "-");
         break;
     case SCN_CELL_CHECK:
         scn_buf_puts(b, c->observed);
@@ -52,7 +52,8 @@ void scn_cell_text(const scn_result *r, size_t profile, const scn_cell *c,
 
 void scn_cell_why(const scn_cell *c, scn_buf *out)
 {
-    if (c->kind == SCN_CELL_FAILED || c->kind == SCN_CELL_CHECK) {
+    if (c->kind == SCN_CELL_FAILED || c->kind == SCN_CELL_CHECK ||
+        c->kind == SCN_CELL_SKIPPED) {
         if (c->message)
             scn_buf_puts(out, c->message);
         return;
@@ -265,6 +266,22 @@ static void print_failures(FILE *out, const scn_result *r, scn_buf *tmp)
                 print_failure(out, r, &r->rows[i], j, tmp);
 }
 
+/* The first step of each column that could not be reproduced quickly
+ * (host profile), with why: the steps after it are skipped too.  The
+ * message starts with the profile's name. */
+static void print_time_skips(FILE *out, const scn_result *r)
+{
+    for (size_t j = 0; j < r->n_profiles; j++)
+        for (size_t i = 0; i < r->n_rows; i++) {
+            const scn_cell *c = &r->rows[i].cells[j];
+            if (c->kind != SCN_CELL_SKIPPED || !c->message)
+                continue;
+            fprintf(out, "%s:%u: %s\n", r->file->path,
+                    r->rows[i].st->line, c->message);
+            break;
+        }
+}
+
 static void print_summary(FILE *out, const scn_result *r)
 {
     fprintf(out, "%s: %zu step%s x %zu profile%s: %zu outcome%s", r->file->path,
@@ -291,6 +308,7 @@ void scn_report_text(FILE *out, const scn_result *r, bool explain)
             print_explain(out, r, &r->rows[i], &l, &line);
     }
     print_failures(out, r, &tmp);
+    print_time_skips(out, r);
     print_summary(out, r);
     fputc('\n', out);
     free(l.w_prof);
@@ -362,7 +380,12 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
     const sm_profile *p = r->profiles[j];
     fputc('{', out);
     if (c->kind == SCN_CELL_SKIPPED) {
-        fputs("\"skipped\":true}", out);
+        fputs("\"skipped\":true", out);
+        if (c->message) { /* host: could not be reproduced quickly */
+            json_key(out, "message", false);
+            json_str(out, c->message);
+        }
+        fputc('}', out);
         return;
     }
     tmp->len = 0;

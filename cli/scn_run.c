@@ -14,10 +14,14 @@
  * made by the user the scenario names.  "exit NAME" exits the NAME process
  * of the user who last created a socket in a process of that name on the
  * current host (the current user if none did).
+ *
+ * The `host` pseudo profile (host_run.c) is selected only when the
+ * patterns name it literally; its column is run with real system calls.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "host_run.h"
 #include "scn.h"
 
 typedef struct runctx {
@@ -59,6 +63,8 @@ size_t scn_select_profiles(const scn_file *f, const scn_patlist *override,
         if (!sel || scn_patlist_match(sel, sm_profile_name(p)))
             (*out)[n++] = p;
     }
+    if (sel && scn_patlist_names_host(sel))
+        (*out)[n++] = &scn_host_profile;
     return n;
 }
 
@@ -167,8 +173,7 @@ static void set_failed(runctx *c, scn_cell *cell, const char *msg)
     cell->met = false;
 }
 
-/* The first clause whose patterns select the profile, or NULL. */
-static const char *expected_outcome(const scn_stmt *st, const char *profile)
+const char *scn_expected_outcome(const scn_stmt *st, const char *profile)
 {
     for (size_t i = 0; i < st->n_clauses; i++) {
         const scn_clause *cl = &st->clauses[i];
@@ -180,7 +185,7 @@ static const char *expected_outcome(const scn_stmt *st, const char *profile)
 
 static void judge_call(runctx *c, const scn_stmt *st, scn_cell *cell)
 {
-    const char *want = expected_outcome(st, sm_profile_name(c->p));
+    const char *want = scn_expected_outcome(st, sm_profile_name(c->p));
     if (!want)
         return;
     cell->has_expectation = true;
@@ -415,6 +420,10 @@ static void run_step(runctx *c, const scn_stmt *st, scn_cell *cell)
 
 static void run_profile(runctx *c)
 {
+    if (scn_is_host_profile(c->p)) {
+        scn_host_run(c->res, c->f, c->pi);
+        return;
+    }
     world_init(c);
     size_t row = 0;
     for (size_t i = 0; i < c->f->n_stmts; i++) {

@@ -1,0 +1,1569 @@
+/*
+ * host_run.c - the `host` profile: runs a scenario with real system calls
+ * on this machine's kernel and records the outcomes in the same form as
+ * the modelled profiles (docs/host-profile.md).
+ *
+ * What it models: nothing - it asks the kernel.  What it arranges:
+ *   - isolation: each run unshares a fresh network namespace, brings its
+ *     loopback up and puts every scenario host address on it (rtnetlink,
+ *     IPv6 without duplicate address detection); the process goes back to
+ *     its own namespace at the end.  Nothing leaves the namespace.
+ *   - users: "root" is uid/gid 0, every other user 10000 + its index
+ *     ("user" 0, then the others in order of first `as` line); each call
+ *     is made with those effective ids (saved ids stay 0 to switch back).
+ *   - processes: one real process; `exit P` closes every descriptor that P
+ *     holds, without lingering (as the kernel closes them at exit).
+ *   - blocking calls: descriptors are always non-blocking; a blocking call
+ *     is polled for a short real time and, when nothing can arrive on
+ *     loopback, reported as the model does (EWOULDBLOCK, "would block
+ *     forever").
+ *   - time: `wait` sleeps at most a few milliseconds.  When the wait would
+ *     let a kernel timer that matters expire (TIME_WAIT, orphaned
+ *     FIN_WAIT_2, retransmissions), or a call would really block for
+ *     seconds (lingering close, unanswered connect), that step and every
+ *     later one is marked skipped with the reason, never guessed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sockios.h>
+
+#include "host_run.h"
+#include "sm_profile.h"
+
+const sm_profile scn_host_profile = {
+    .name = "host",
+    .summary = "this machine's kernel, real system calls in a private "
+               "network namespace (needs root; only when named)",
+};
+
+bool scn_is_host_profile(const sm_profile *p)
+{
+    return p == &scn_host_profile;
+}
+
+bool scn_patlist_names_host(const scn_patlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->v[i].neg && strcmp(l->v[i].glob, "host") == 0)
+            return true;
+    return false;
+}
+
+/* Real time a blocking call may wait for something already in flight on
+ * loopback, and the longest real sleep of a `wait`. */
+#define BLOCK_POLL_MS 100
+#define WAIT_REAL_NS 10000000ull
+/* Timers of the Linux kernel the time rule knows. */
+#define TIME_WAIT_NS 60000000000ull /* TCP_TIMEWAIT_LEN */
+#define RTO_MIN_NS 200000000ull     /* TCP_RTO_MIN */
+#define BASE_UID 10000u
+
+/* /proc/net/tcp state numbers (include/net/tcp_states.h). */
+enum {
+    K_ESTABLISHED = 1, K_SYN_SENT, K_SYN_RECV, K_FIN_WAIT1, K_FIN_WAIT2,
+    K_TIME_WAIT, K_CLOSE, K_CLOSE_WAIT, K_LAST_ACK, K_LISTEN, K_CLOSING,
+    K_NEW_SYN_RECV
+};
+
+typedef struct hsock {
+    int fd;              /* -1: not open */
+    bool made;           /* created under host */
+    int family;
+    sm_proto proto;
+    bool nonblock;       /* the scenario set O_NONBLOCK */
+    int linger_on, linger_s;
+    size_t group;        /* namespace it was created in */
+    const char *proc;    /* "HOST/PROC@USER" that holds it */
+    bool has_tuple;      /* local/remote known (connected at some time) */
+    sm_endpoint local, remote;
+    bool has_local;
+} hsock;
+
+typedef struct hhost {
+    const char *name;
+    sm_addr v4, v6;
+    bool has_v4, has_v6;
+    size_t group;        /* the namespace it lives in (index in nsfd) */
+} hhost;
+
+typedef struct tentry {  /* a connection in a timed state, first seen at */
+    sm_endpoint l, r;
+    int st;
+    bool orphan;
+    uint64_t since;
+    size_t group;
+} tentry;
+
+typedef struct kconn {
+    sm_endpoint l, r;
+    int st;
+    unsigned rxq;
+    unsigned long inode;
+} kconn;
+
+typedef struct hctx {
+    scn_result *res;
+    const scn_file *f;
+    size_t pi;
+    hsock *socks;
+    hhost *hosts;
+    size_t n_hosts;
+    size_t cur_host;
+    int *nsfd;          /* one namespace per group of hosts that talk */
+    size_t n_groups, active;
+    const char *user, *proc;
+    const char **users; /* index -> name, in order of first appearance */
+    uint32_t *uids;     /* index -> uid (docs/host-profile.md) */
+    size_t n_users;
+    scn_map last_user;  /* "HOST/PROC" -> user index */
+    uint64_t vnow;      /* the scenario's clock (sum of waits) */
+    tentry *timed;
+    size_t n_timed, cap_timed;
+    const char *skip_msg; /* set: every later step is skipped */
+    scn_buf tmp;
+} hctx;
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static const char *astr(hctx *c, const char *s)
+{
+    return scn_strndup(&c->res->arena, s, strlen(s));
+}
+
+static const char *abuf(hctx *c, const scn_buf *b)
+{
+    return scn_strndup(&c->res->arena, b->s ? b->s : "", b->len);
+}
+
+static sm_result res_ok(const char *rule)
+{
+    sm_result r;
+    memset(&r, 0, sizeof r);
+    r.culprit = SM_NONE;
+    r.rule = rule;
+    return r;
+}
+
+static const struct {
+    int e;
+    sm_err s;
+    const char *name;
+} errmap[] = {
+    {EADDRINUSE, SM_EADDRINUSE, "EADDRINUSE"},
+    {EADDRNOTAVAIL, SM_EADDRNOTAVAIL, "EADDRNOTAVAIL"},
+    {EACCES, SM_EACCES, "EACCES"},
+    {EINVAL, SM_EINVAL, "EINVAL"},
+    {EISCONN, SM_EISCONN, "EISCONN"},
+    {ENOTCONN, SM_ENOTCONN, "ENOTCONN"},
+    {ENOPROTOOPT, SM_ENOPROTOOPT, "ENOPROTOOPT"},
+    {EOPNOTSUPP, SM_EOPNOTSUPP, "EOPNOTSUPP"},
+    {ECONNREFUSED, SM_ECONNREFUSED, "ECONNREFUSED"},
+    {ECONNRESET, SM_ECONNRESET, "ECONNRESET"},
+    {ECONNABORTED, SM_ECONNABORTED, "ECONNABORTED"},
+    {EINPROGRESS, SM_EINPROGRESS, "EINPROGRESS"},
+    {EALREADY, SM_EALREADY, "EALREADY"},
+    {EAGAIN, SM_EWOULDBLOCK, "EAGAIN"},
+    {ENOBUFS, SM_ENOBUFS, "ENOBUFS"},
+    {EAFNOSUPPORT, SM_EAFNOSUPPORT, "EAFNOSUPPORT"},
+    {ETIMEDOUT, SM_ETIMEDOUT, "ETIMEDOUT"},
+    {EPIPE, SM_EPIPE, "EPIPE"},
+    {EBADF, SM_EBADF, "EBADF"},
+    {EPERM, SM_EPERM, "EPERM"},
+    {ENETUNREACH, SM_ENETUNREACH, "ENETUNREACH"},
+    {EFAULT, SM_EFAULT, "EFAULT"},
+    {EPROTO, SM_EPROTO, "EPROTO"},
+};
+
+/* The result of a call that failed with errno E. */
+static sm_result res_errno(hctx *c, const char *call, int e)
+{
+    sm_result r = res_ok(NULL);
+    const char *name = NULL;
+    r.err = SM_EINVAL;
+    for (size_t i = 0; i < sizeof errmap / sizeof errmap[0]; i++)
+        if (errmap[i].e == e) {
+            r.err = errmap[i].s;
+            name = errmap[i].name;
+            break;
+        }
+    c->tmp.len = 0;
+    if (name)
+        scn_buf_printf(&c->tmp, "the kernel returned %s from %s() (host)",
+                       name, call);
+    else
+        scn_buf_printf(&c->tmp, "the kernel returned errno %d (%s) from %s(), "
+                       "shown as EINVAL (host)", e, strerror(e), call);
+    r.rule = abuf(c, &c->tmp);
+    return r;
+}
+
+static void ep_from_sa(const struct sockaddr_storage *ss, sm_endpoint *ep)
+{
+    memset(ep, 0, sizeof *ep);
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        ep->addr.family = 4;
+        memcpy(ep->addr.b, &a->sin_addr, 4);
+        ep->port = ntohs(a->sin_port);
+    } else if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        ep->addr.family = 6;
+        memcpy(ep->addr.b, &a->sin6_addr, 16);
+        ep->port = ntohs(a->sin6_port);
+    }
+}
+
+static socklen_t sa_from_ep(const sm_endpoint *ep, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (ep->addr.family == 4) {
+        struct sockaddr_in *a = (struct sockaddr_in *)ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(ep->port);
+        memcpy(&a->sin_addr, ep->addr.b, 4);
+        return sizeof *a;
+    }
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons(ep->port);
+    memcpy(&a->sin6_addr, ep->addr.b, 16);
+    return sizeof *a;
+}
+
+static bool get_local(int fd, sm_endpoint *ep)
+{
+    struct sockaddr_storage ss;
+    socklen_t n = sizeof ss;
+    if (getsockname(fd, (struct sockaddr *)&ss, &n) != 0)
+        return false;
+    ep_from_sa(&ss, ep);
+    return true;
+}
+
+static bool get_peer(int fd, sm_endpoint *ep)
+{
+    struct sockaddr_storage ss;
+    socklen_t n = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &n) != 0)
+        return false;
+    ep_from_sa(&ss, ep);
+    return true;
+}
+
+/* Compares endpoints with v4-mapped addresses taken as IPv4. */
+static bool ep_same(const sm_endpoint *a, const sm_endpoint *b)
+{
+    uint32_t x, y;
+    if (a->port != b->port)
+        return false;
+    if (sm_addr_v4(&a->addr, &x) && sm_addr_v4(&b->addr, &y))
+        return x == y;
+    return sm_addr_equal(&a->addr, &b->addr);
+}
+
+static void sleep_ns(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- the namespace ----------------------------------------------------- */
+
+static bool lo_up(void)
+{
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return false;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    memcpy(ifr.ifr_name, "lo", 3);
+    bool ok = ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+    ifr.ifr_flags |= IFF_UP;
+    ok = ok && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+    close(s);
+    return ok;
+}
+
+/* RTM_NEWADDR on lo; IPv6 with IFA_F_NODAD so it is usable at once. */
+static bool addr_add(int nl, const sm_addr *a)
+{
+    struct {
+        struct nlmsghdr nh;
+        struct ifaddrmsg ifa;
+        char attrs[64];
+    } req;
+    memset(&req, 0, sizeof req);
+    size_t alen = a->family == 4 ? 4 : 16;
+    req.nh.nlmsg_type = RTM_NEWADDR;
+    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+    req.nh.nlmsg_seq = 1;
+    req.ifa.ifa_family = a->family == 4 ? AF_INET : AF_INET6;
+    req.ifa.ifa_prefixlen = (unsigned char)(alen * 8);
+    req.ifa.ifa_flags = a->family == 6 ? IFA_F_NODAD : 0;
+    req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+    req.ifa.ifa_index = if_nametoindex("lo");
+    size_t off = NLMSG_ALIGN(NLMSG_LENGTH(sizeof req.ifa));
+    unsigned short types[2] = {IFA_LOCAL, IFA_ADDRESS};
+    for (int i = 0; i < 2; i++) {
+        struct rtattr *rta = (struct rtattr *)((char *)&req + off);
+        rta->rta_type = types[i];
+        rta->rta_len = (unsigned short)RTA_LENGTH(alen);
+        memcpy(RTA_DATA(rta), a->b, alen);
+        off += RTA_ALIGN(rta->rta_len);
+    }
+    req.nh.nlmsg_len = (unsigned)off;
+    if (send(nl, &req, off, 0) < 0)
+        return false;
+    char buf[512];
+    ssize_t n = recv(nl, buf, sizeof buf, 0);
+    if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)))
+        return false;
+    const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+    if (h->nlmsg_type != NLMSG_ERROR)
+        return false;
+    const struct nlmsgerr *e = NLMSG_DATA(h);
+    return e->error == 0 || e->error == -EEXIST;
+}
+
+static const char *const local_addrs[] = {
+    "192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2",
+};
+
+static bool write_proc(const char *path, const char *val)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    size_t n = strlen(val);
+    bool ok = write(fd, val, n) == (ssize_t)n;
+    return close(fd) == 0 && ok;
+}
+
+static bool read_proc_long(const char *path, long *out)
+{
+    char buf[64];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = 0;
+    *out = strtol(buf, NULL, 10);
+    return true;
+}
+
+static size_t host_get(hctx *c, const char *name);
+static void enter(hctx *c, size_t g);
+
+/* Fills the new namespace of group G: lo up, every address of the
+ * scenario hosts in it, the privileged-port rule made explicit.  Returns
+ * NULL or what failed. */
+static const char *ns_setup(hctx *c, size_t g)
+{
+    const scn_file *f = c->f;
+    if (!lo_up())
+        return "cannot bring lo up in the new network namespace";
+    int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    if (nl < 0)
+        return "cannot open an rtnetlink socket in the new network namespace";
+    bool ok = true;
+    bool has_local = c->hosts[host_get(c, "local")].group == g;
+    for (size_t i = 0; ok && has_local &&
+                       i < sizeof local_addrs / sizeof local_addrs[0]; i++) {
+        sm_addr a;
+        ok = sm_addr_parse(local_addrs[i], strlen(local_addrs[i]), &a) &&
+             addr_add(nl, &a);
+    }
+    for (size_t i = 0; ok && i < f->n_stmts; i++) {
+        const scn_stmt *st = &f->stmts[i];
+        if (st->kind != SCN_HOST || c->hosts[host_get(c, st->name)].group != g)
+            continue;
+        for (size_t j = 0; ok && j < st->n_addrs; j++) {
+            sm_addr a = st->addrs[j];
+            uint32_t v4;
+            if (sm_addr_is_loopback(&a) || sm_addr_is_any(&a) ||
+                sm_addr_is_multicast(&a))
+                continue;
+            if (sm_addr_is_v4mapped(&a) && sm_addr_v4(&a, &v4)) {
+                a.family = 4;
+                memmove(a.b, a.b + 12, 4);
+            }
+            ok = addr_add(nl, &a);
+        }
+    }
+    close(nl);
+    if (!ok)
+        return "cannot add the scenario's addresses to lo in the new "
+               "network namespace";
+    if (!write_proc("/proc/sys/net/ipv4/ip_unprivileged_port_start", "1024"))
+        return "cannot set net.ipv4.ip_unprivileged_port_start in the new "
+               "network namespace";
+    return NULL;
+}
+
+/* ---- the kernel's socket table ----------------------------------------- */
+
+static unsigned hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return (unsigned)(ch - '0');
+    if (ch >= 'a' && ch <= 'f')
+        return (unsigned)(ch - 'a' + 10);
+    if (ch >= 'A' && ch <= 'F')
+        return (unsigned)(ch - 'A' + 10);
+    return 0;
+}
+
+/* "0100007F:1F90" (v4) or 32 hex digits ":" port (v6); the address words
+ * are printed as the kernel holds them in memory (host byte order). */
+static const char *parse_hexep(const char *p, sm_endpoint *ep)
+{
+    memset(ep, 0, sizeof *ep);
+    size_t n = 0;
+    while (p[n] && p[n] != ':')
+        n++;
+    if (n != 8 && n != 32)
+        return NULL;
+    ep->addr.family = n == 8 ? 4 : 6;
+    for (size_t w = 0; w < n / 8; w++) {
+        uint32_t v = 0;
+        for (size_t k = 0; k < 8; k++)
+            v = (v << 4) | hexval(p[w * 8 + k]);
+        memcpy(ep->addr.b + w * 4, &v, 4);
+    }
+    p += n + 1;
+    unsigned port = 0;
+    for (int k = 0; k < 4 && p[k]; k++)
+        port = (port << 4) | hexval(p[k]);
+    ep->port = (uint16_t)port;
+    return p + 4;
+}
+
+/* Reads /proc/net/tcp and tcp6 of this namespace.  *out is malloc'ed. */
+static size_t read_table(kconn **out)
+{
+    static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
+    size_t n = 0, cap = 16;
+    *out = scn_xmalloc(cap * sizeof **out);
+    for (size_t fi = 0; fi < 2; fi++) {
+        FILE *fp = fopen(files[fi], "re");
+        if (!fp)
+            continue;
+        char line[512];
+        if (!fgets(line, sizeof line, fp)) { /* header */
+            fclose(fp);
+            continue;
+        }
+        while (fgets(line, sizeof line, fp)) {
+            kconn k;
+            memset(&k, 0, sizeof k);
+            char *p = strchr(line, ':');
+            if (!p)
+                continue;
+            p++;
+            while (*p == ' ')
+                p++;
+            if (!(p = (char *)parse_hexep(p, &k.l)))
+                continue;
+            while (*p == ' ')
+                p++;
+            if (!(p = (char *)parse_hexep(p, &k.r)))
+                continue;
+            char *end;
+            k.st = (int)strtol(p, &end, 16);
+            (void)strtoul(end, &end, 16); /* tx_queue */
+            if (*end == ':')
+                k.rxq = (unsigned)strtoul(end + 1, &end, 16);
+            /* tr:tm->when retrnsmt uid timeout inode */
+            (void)strtoul(end, &end, 16);
+            if (*end == ':')
+                (void)strtoul(end + 1, &end, 16);
+            (void)strtoul(end, &end, 16);
+            (void)strtoul(end, &end, 10);
+            (void)strtoul(end, &end, 10);
+            k.inode = strtoul(end, &end, 10);
+            if (n == cap) {
+                cap *= 2;
+                *out = scn_xrealloc(*out, cap * sizeof **out);
+            }
+            (*out)[n++] = k;
+        }
+        fclose(fp);
+    }
+    return n;
+}
+
+static sm_tcp_state map_state(int k)
+{
+    switch (k) {
+    case K_ESTABLISHED: return SM_ESTABLISHED;
+    case K_SYN_SENT: return SM_SYN_SENT;
+    case K_SYN_RECV: case K_NEW_SYN_RECV: return SM_SYN_RECEIVED;
+    case K_FIN_WAIT1: return SM_FIN_WAIT_1;
+    case K_FIN_WAIT2: return SM_FIN_WAIT_2;
+    case K_TIME_WAIT: return SM_TIME_WAIT;
+    case K_CLOSE_WAIT: return SM_CLOSE_WAIT;
+    case K_LAST_ACK: return SM_LAST_ACK;
+    case K_LISTEN: return SM_LISTEN;
+    case K_CLOSING: return SM_CLOSING;
+    default: return SM_CLOSED;
+    }
+}
+
+/* Kernel timers that end or change a connection in state ST: how long
+ * after it entered the state (0: none that the scenario can see). */
+static uint64_t timer_ns(const tentry *t, uint64_t fin_timeout_ns)
+{
+    switch (t->st) {
+    case K_TIME_WAIT:
+        return TIME_WAIT_NS;
+    case K_FIN_WAIT2:
+        return t->orphan ? fin_timeout_ns : 0;
+    case K_SYN_SENT: case K_SYN_RECV: case K_NEW_SYN_RECV:
+    case K_FIN_WAIT1: case K_CLOSING: case K_LAST_ACK:
+        return RTO_MIN_NS;
+    default:
+        return 0;
+    }
+}
+
+static const char *timer_what(int st)
+{
+    switch (st) {
+    case K_TIME_WAIT:
+        return "a connection is in TIME_WAIT; its 60 s timer would expire";
+    case K_FIN_WAIT2:
+        return "an orphaned connection is in FIN_WAIT_2; its "
+               "tcp_fin_timeout timer would expire";
+    default:
+        return "a connection waits for an acknowledgement; its "
+               "retransmission timer (200 ms or more) would fire";
+    }
+}
+
+/* Notes, on the scenario clock, when each connection in a timed state was
+ * first seen in it. */
+static void note_timed_group(hctx *c, size_t g)
+{
+    kconn *t;
+    enter(c, g);
+    size_t n = read_table(&t);
+    for (size_t i = 0; i < n; i++) {
+        tentry e = {t[i].l, t[i].r, t[i].st, t[i].inode == 0, c->vnow, g};
+        if (timer_ns(&e, 1) == 0)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < c->n_timed && !seen; j++)
+            seen = c->timed[j].st == e.st && c->timed[j].group == g &&
+                   ep_same(&c->timed[j].l, &e.l) &&
+                   ep_same(&c->timed[j].r, &e.r);
+        if (seen)
+            continue;
+        if (c->n_timed == c->cap_timed) {
+            c->cap_timed = c->cap_timed ? c->cap_timed * 2 : 16;
+            c->timed = scn_xrealloc(c->timed, c->cap_timed * sizeof *c->timed);
+        }
+        c->timed[c->n_timed++] = e;
+    }
+    free(t);
+}
+
+static void note_timed(hctx *c)
+{
+    for (size_t g = 0; g < c->n_groups; g++)
+        note_timed_group(c, g);
+}
+
+/* The state of the connection local -> remote in the table, or CLOSED. */
+static sm_tcp_state table_state(const sm_endpoint *l, const sm_endpoint *r)
+{
+    kconn *t;
+    size_t n = read_table(&t);
+    sm_tcp_state s = SM_CLOSED;
+    for (size_t i = 0; i < n; i++)
+        /* inode 0: no descriptor, so not a newer connection that took
+         * over the same 4-tuple (TIME_WAIT takeover, tcp_tw_reuse) */
+        if (ep_same(&t[i].l, l) && ep_same(&t[i].r, r) &&
+            t[i].st != K_LISTEN && t[i].inode == 0) {
+            s = map_state(t[i].st);
+            break;
+        }
+    free(t);
+    return s;
+}
+
+/* ---- users and processes ----------------------------------------------- */
+
+static size_t user_index(hctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_users; i++)
+        if (strcmp(c->users[i], name) == 0)
+            return i;
+    return 0; /* not reached: every name was collected */
+}
+
+/* root -> 0; "user" -> 10000; every other name 10000 + its rank among the
+ * non-root names of `as` lines, in order of first appearance. */
+static void collect_users(hctx *c)
+{
+    c->users = scn_xmalloc((c->f->n_stmts + 2) * sizeof *c->users);
+    c->uids = scn_xmalloc((c->f->n_stmts + 2) * sizeof *c->uids);
+    uint32_t next = BASE_UID;
+    c->users[c->n_users] = "user";
+    c->uids[c->n_users++] = next++;
+    for (size_t i = 0; i < c->f->n_stmts; i++) {
+        const scn_stmt *st = &c->f->stmts[i];
+        if (st->kind != SCN_AS)
+            continue;
+        bool have = false;
+        for (size_t j = 0; j < c->n_users && !have; j++)
+            have = strcmp(c->users[j], st->name) == 0;
+        if (have)
+            continue;
+        c->users[c->n_users] = st->name;
+        c->uids[c->n_users++] = strcmp(st->name, "root") == 0 ? 0 : next++;
+    }
+}
+
+/* Makes the next calls with the current user's effective ids. */
+static bool become(hctx *c)
+{
+    uid_t id = c->uids[user_index(c, c->user)];
+    if (id == 0)
+        return true;
+    return setresgid((gid_t)-1, id, (gid_t)-1) == 0 &&
+           setresuid((uid_t)-1, id, (uid_t)-1) == 0;
+}
+
+static void unbecome(void)
+{
+    if (setresuid((uid_t)-1, 0, (uid_t)-1) != 0 ||
+        setresgid((gid_t)-1, 0, (gid_t)-1) != 0) {
+        fputs("sockmodel: error: host profile: cannot switch back to "
+              "root\n", stderr);
+        exit(2);
+    }
+}
+
+static const char *proc_key(hctx *c, const char *proc, const char *user)
+{
+    c->tmp.len = 0;
+    scn_buf_printf(&c->tmp, "%s/%s@%s", c->hosts[c->cur_host].name, proc, user);
+    return abuf(c, &c->tmp);
+}
+
+static void note_proc_user(hctx *c)
+{
+    c->tmp.len = 0;
+    scn_buf_printf(&c->tmp, "%s/%s", c->hosts[c->cur_host].name, c->proc);
+    scn_map_put(&c->last_user, c->tmp.s, user_index(c, c->user));
+}
+
+/* ---- hosts ------------------------------------------------------------- */
+
+/* Makes namespace G the one new sockets, /proc/net and /proc/sys see. */
+static void enter(hctx *c, size_t g)
+{
+    if (g == c->active)
+        return;
+    if (setns(c->nsfd[g], CLONE_NEWNET) != 0) {
+        fprintf(stderr, "sockmodel: error: host profile: setns: %s\n",
+                strerror(errno));
+        exit(2);
+    }
+    c->active = g;
+}
+
+static size_t host_get(hctx *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_hosts; i++)
+        if (strcmp(c->hosts[i].name, name) == 0)
+            return i;
+    hhost *h = &c->hosts[c->n_hosts];
+    memset(h, 0, sizeof *h);
+    h->name = name;
+    return c->n_hosts++;
+}
+
+static void host_decl(hctx *c, const scn_stmt *st)
+{
+    size_t i = host_get(c, st->name);
+    hhost *h = &c->hosts[i];
+    for (size_t j = 0; j < st->n_addrs; j++) {
+        const sm_addr *a = &st->addrs[j];
+        if (sm_addr_is_loopback(a) || sm_addr_is_any(a) ||
+            sm_addr_is_multicast(a))
+            continue;
+        if (a->family == 4 && !h->has_v4) {
+            h->v4 = *a;
+            h->has_v4 = true;
+        } else if (a->family == 6 && !sm_addr_is_v4mapped(a) && !h->has_v6) {
+            h->v6 = *a;
+            h->has_v6 = true;
+        }
+    }
+    c->cur_host = i;
+}
+
+/* A scenario host other than "local" connects from its own address: an
+ * unbound socket is bound to it (port chosen at connect, as without the
+ * bind: IP_BIND_ADDRESS_NO_PORT).  Toward loopback nothing is done. */
+static void source_bind(hctx *c, hsock *s, const sm_endpoint *dst)
+{
+    const hhost *h = &c->hosts[c->cur_host];
+    sm_endpoint cur;
+    if (strcmp(h->name, "local") == 0 || sm_addr_is_loopback(&dst->addr) ||
+        (get_local(s->fd, &cur) && cur.port != 0))
+        return;
+    sm_endpoint src;
+    memset(&src, 0, sizeof src);
+    bool v4dst = dst->addr.family == 4 || sm_addr_is_v4mapped(&dst->addr);
+    if (v4dst && h->has_v4) {
+        src.addr = h->v4;
+        if (s->family == 6) { /* as ::ffff:a.b.c.d */
+            src.addr.family = 6;
+            memmove(src.addr.b + 12, h->v4.b, 4);
+            memset(src.addr.b, 0, 10);
+            src.addr.b[10] = src.addr.b[11] = 0xff;
+        }
+    } else if (!v4dst && h->has_v6 && s->family == 6) {
+        src.addr = h->v6;
+    } else {
+        return;
+    }
+    if ((src.addr.family == 4) != (s->family == 4))
+        return;
+    int one = 1;
+    (void)setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                     sizeof one);
+    struct sockaddr_storage ss;
+    socklen_t len = sa_from_ep(&src, &ss);
+    (void)bind(s->fd, (struct sockaddr *)&ss, len);
+}
+
+/* ---- calls ------------------------------------------------------------- */
+
+static bool wait_fd(int fd, short ev, int ms)
+{
+    struct pollfd p = {fd, ev, 0};
+    int r;
+    while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+        ;
+    return r > 0;
+}
+
+static sm_result would_block(void)
+{
+    sm_result r = res_ok("nothing that could complete the call is on its "
+                         "way: a blocking call would block forever (host: "
+                         "nothing arrived on loopback within 100 ms)");
+    r.err = SM_EWOULDBLOCK;
+    return r;
+}
+
+static void skip_from_here(hctx *c, const scn_stmt *st, const char *why)
+{
+    c->tmp.len = 0;
+    scn_buf_printf(&c->tmp, "host: cannot reproduce `%s` quickly (%s): this "
+                            "step and the ones after it are skipped",
+                   st->text, why);
+    c->skip_msg = abuf(c, &c->tmp);
+}
+
+static sm_result do_socket(hctx *c, const scn_stmt *st)
+{
+    hsock *s = &c->socks[st->new_sock];
+    int type = (st->proto == SM_TCP ? SOCK_STREAM : SOCK_DGRAM) |
+               SOCK_NONBLOCK | SOCK_CLOEXEC;
+    int fd = socket(st->family == 4 ? AF_INET : AF_INET6, type, 0);
+    if (fd < 0)
+        return res_errno(c, "socket", errno);
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->made = true;
+    s->family = st->family;
+    s->proto = st->proto;
+    s->proc = proc_key(c, c->proc, c->user);
+    s->group = c->active;
+    note_proc_user(c);
+    return res_ok("the kernel created the socket (host)");
+}
+
+static sm_result do_setsockopt(hctx *c, const scn_stmt *st, hsock *s)
+{
+    int level = SOL_SOCKET, name, v = st->v1;
+    const void *val = &v;
+    socklen_t len = sizeof v;
+    struct linger lg;
+    switch (st->opt) {
+    case SM_SO_REUSEADDR:
+        name = SO_REUSEADDR;
+        break;
+    case SM_SO_REUSEPORT:
+        name = SO_REUSEPORT;
+        break;
+    case SM_IPV6_V6ONLY:
+        level = IPPROTO_IPV6;
+        name = IPV6_V6ONLY;
+        break;
+    case SM_SO_LINGER:
+        name = SO_LINGER;
+        lg.l_onoff = st->v1;
+        lg.l_linger = st->v2;
+        val = &lg;
+        len = sizeof lg;
+        break;
+    case SM_O_NONBLOCK:
+        s->nonblock = st->v1 != 0;
+        return res_ok("fcntl(O_NONBLOCK): the call emulation follows it "
+                      "(host descriptors are always non-blocking)");
+    default: {
+        sm_result r = res_ok("Linux has no such option: a program gets "
+                             "ENOPROTOOPT (host: not asked, there is no "
+                             "option number to pass)");
+        r.err = SM_ENOPROTOOPT;
+        return r;
+    }
+    }
+    if (setsockopt(s->fd, level, name, val, len) != 0)
+        return res_errno(c, "setsockopt", errno);
+    if (st->opt == SM_SO_LINGER) {
+        s->linger_on = st->v1;
+        s->linger_s = st->v2;
+    }
+    return res_ok("the kernel accepted the option (host)");
+}
+
+static bool unbound(hsock *s)
+{
+    sm_endpoint ep;
+    return !get_local(s->fd, &ep) || ep.port == 0;
+}
+
+static sm_result do_bind(hctx *c, const scn_stmt *st, hsock *s)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sa_from_ep(&st->ep, &ss);
+    if (bind(s->fd, (struct sockaddr *)&ss, len) != 0)
+        return res_errno(c, "bind", errno);
+    sm_result r = res_ok("the kernel bound the socket (host)");
+    sm_endpoint ep;
+    if (st->ep.port == 0 && get_local(s->fd, &ep))
+        r.port = ep.port;
+    return r;
+}
+
+static sm_result do_listen(hctx *c, const scn_stmt *st, hsock *s)
+{
+    bool was_unbound = unbound(s);
+    if (listen(s->fd, st->v1) != 0)
+        return res_errno(c, "listen", errno);
+    sm_result r = res_ok("the kernel accepted listen() (host)");
+    sm_endpoint ep;
+    if (was_unbound && get_local(s->fd, &ep))
+        r.port = ep.port;
+    return r;
+}
+
+static void note_tuple(hsock *s)
+{
+    sm_endpoint l, r;
+    if (get_local(s->fd, &l) && get_peer(s->fd, &r)) {
+        s->local = l;
+        s->remote = r;
+        s->has_tuple = true;
+    }
+}
+
+static sm_result do_connect(hctx *c, const scn_stmt *st, hsock *s)
+{
+    bool was_unbound = unbound(s);
+    source_bind(c, s, &st->ep);
+    struct sockaddr_storage ss;
+    socklen_t len = sa_from_ep(&st->ep, &ss);
+    sm_result r = res_ok("the kernel connected the socket (host)");
+    sm_endpoint ep;
+    if (connect(s->fd, (struct sockaddr *)&ss, len) != 0) {
+        int e = errno;
+        if (get_local(s->fd, &ep) && ep.port) { /* for the table lookups */
+            s->local = ep;
+            s->remote = st->ep;
+            s->has_tuple = s->proto == SM_TCP;
+        }
+        if (e != EINPROGRESS || s->nonblock)
+            return res_errno(c, "connect", e);
+        if (!wait_fd(s->fd, POLLOUT, BLOCK_POLL_MS)) {
+            skip_from_here(c, st, "the kernel did not complete this blocking "
+                                  "connect within 100 ms: it would wait for "
+                                  "SYN retransmissions for minutes");
+            return res_ok(NULL);
+        }
+        int soe = 0;
+        socklen_t sl = sizeof soe;
+        if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soe, &sl) == 0 && soe)
+            return res_errno(c, "connect", soe);
+    }
+    if (s->proto == SM_TCP)
+        note_tuple(s);
+    if (was_unbound && get_local(s->fd, &ep))
+        r.port = ep.port;
+    return r;
+}
+
+static sm_result do_accept(hctx *c, const scn_stmt *st, hsock *s)
+{
+    int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0 && errno == EAGAIN && !s->nonblock) {
+        if (!wait_fd(s->fd, POLLIN, BLOCK_POLL_MS))
+            return would_block();
+        fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    }
+    if (fd < 0)
+        return res_errno(c, "accept", errno);
+    hsock *n = &c->socks[st->new_sock];
+    memset(n, 0, sizeof *n);
+    n->fd = fd;
+    n->made = true;
+    n->family = s->family;
+    n->proto = s->proto;
+    n->proc = proc_key(c, c->proc, c->user);
+    n->group = s->group;
+    note_proc_user(c);
+    note_tuple(n);
+    return res_ok("the kernel accepted a connection (host)");
+}
+
+static sm_result do_send(hctx *c, const scn_stmt *st, hsock *s)
+{
+    static const char zeros[65536];
+    uint64_t left = st->n, done = 0;
+    if (s->proto == SM_UDP) {
+        ssize_t k = send(s->fd, zeros, left < sizeof zeros ? left : sizeof zeros,
+                         MSG_NOSIGNAL);
+        if (k < 0)
+            return res_errno(c, "send", errno);
+        sm_result r = res_ok("the kernel sent the datagram (host)");
+        r.bytes = (uint64_t)k;
+        return r;
+    }
+    while (left > 0) {
+        size_t chunk = left < sizeof zeros ? (size_t)left : sizeof zeros;
+        ssize_t k = send(s->fd, zeros, chunk, MSG_NOSIGNAL);
+        if (k > 0) {
+            left -= (uint64_t)k;
+            done += (uint64_t)k;
+            continue;
+        }
+        int e = errno;
+        if (k < 0 && e == EAGAIN) {
+            if (s->nonblock) {
+                if (done)
+                    break;
+                return res_errno(c, "send", e);
+            }
+            if (!wait_fd(s->fd, POLLOUT, BLOCK_POLL_MS)) {
+                if (done)
+                    break;
+                return would_block();
+            }
+            continue;
+        }
+        if (done)
+            break;
+        return res_errno(c, "send", k < 0 ? e : EIO);
+    }
+    sm_result r = res_ok(left ? "the kernel took part of the data; a "
+                                "blocking send would block for the rest "
+                                "(host)"
+                              : "the kernel queued the data (host)");
+    r.bytes = done;
+    return r;
+}
+
+static sm_result do_recv(hctx *c, const scn_stmt *st, hsock *s)
+{
+    static char sink[65536];
+    size_t want = st->n < sizeof sink ? (size_t)st->n : sizeof sink;
+    ssize_t k = recv(s->fd, sink, want, 0);
+    if (k < 0 && errno == EAGAIN && !s->nonblock) {
+        if (!wait_fd(s->fd, POLLIN, BLOCK_POLL_MS))
+            return would_block();
+        k = recv(s->fd, sink, want, 0);
+    }
+    if (k < 0)
+        return res_errno(c, "recv", errno);
+    sm_result r = res_ok(k ? "the kernel returned data (host)"
+                           : "the kernel returned 0: end of stream (host)");
+    r.bytes = (uint64_t)k;
+    return r;
+}
+
+static sm_result do_shutdown(hctx *c, const scn_stmt *st, hsock *s)
+{
+    int how = st->rd && st->wr ? SHUT_RDWR : st->rd ? SHUT_RD : SHUT_WR;
+    if (shutdown(s->fd, how) != 0)
+        return res_errno(c, "shutdown", errno);
+    return res_ok("the kernel shut the connection down (host)");
+}
+
+/* close(); at exit a lingering {1,N>0} socket does not wait (PF_EXITING
+ * in __sock_release), so its linger is turned off first. */
+static sm_result close_sock(hctx *c, const scn_stmt *st, hsock *s, bool at_exit)
+{
+    sm_endpoint ep;
+    if (get_local(s->fd, &ep)) {
+        if (!s->has_tuple)
+            s->local = ep;
+        s->has_local = true;
+    }
+    if (s->proto == SM_TCP)
+        note_tuple(s);
+    if (s->linger_on && s->linger_s > 0) {
+        int q = 0;
+        if (at_exit) {
+            struct linger lg = {0, 0};
+            (void)setsockopt(s->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        } else if (ioctl(s->fd, SIOCOUTQ, &q) == 0 && q > 0) {
+            c->tmp.len = 0;
+            scn_buf_printf(&c->tmp, "SO_LINGER {1,%d} with %d bytes not yet "
+                                    "acknowledged: close() would block up to "
+                                    "%d s", s->linger_s, q, s->linger_s);
+            skip_from_here(c, st, abuf(c, &c->tmp));
+            return res_ok(NULL);
+        }
+    }
+    int rc = close(s->fd);
+    int e = errno;
+    s->fd = -1;
+    if (rc != 0)
+        return res_errno(c, "close", e);
+    return res_ok("the kernel closed the descriptor (host)");
+}
+
+static sm_result do_exit(hctx *c, const scn_stmt *st)
+{
+    const char *name = st->name ? st->name : c->proc;
+    const char *user = c->user;
+    if (st->name) {
+        c->tmp.len = 0;
+        scn_buf_printf(&c->tmp, "%s/%s", c->hosts[c->cur_host].name, name);
+        long u = scn_map_find(&c->last_user, c->tmp.s, c->tmp.len);
+        if (u >= 0)
+            user = c->users[u];
+    }
+    const char *key = proc_key(c, name, user);
+    for (size_t i = 0; i < c->f->n_socks; i++) {
+        hsock *s = &c->socks[i];
+        if (s->fd >= 0 && strcmp(s->proc, key) == 0)
+            (void)close_sock(c, st, s, true);
+    }
+    return res_ok("the process's descriptors were closed as at exit, without "
+                  "lingering (host: one real process stands for all)");
+}
+
+static sm_result do_wait(hctx *c, const scn_stmt *st)
+{
+    note_timed(c);
+    long fin = 60, reuse = 2, reuse_ms = 1000;
+    (void)read_proc_long("/proc/sys/net/ipv4/tcp_fin_timeout", &fin);
+    (void)read_proc_long("/proc/sys/net/ipv4/tcp_tw_reuse", &reuse);
+    (void)read_proc_long("/proc/sys/net/ipv4/tcp_tw_reuse_delay", &reuse_ms);
+    uint64_t fin_ns = (uint64_t)fin * 1000000000ull;
+    uint64_t reuse_ns = (uint64_t)reuse_ms * 1000000ull;
+    for (size_t g = 0; g < c->n_groups; g++) {
+        kconn *t;
+        enter(c, g);
+        size_t n = read_table(&t);
+        for (size_t i = 0; i < c->n_timed; i++) {
+            const tentry *e = &c->timed[i];
+            bool alive = false;
+            for (size_t j = 0; e->group == g && j < n && !alive; j++)
+                alive = t[j].st == e->st && ep_same(&t[j].l, &e->l) &&
+                        ep_same(&t[j].r, &e->r);
+            uint64_t len = timer_ns(e, fin_ns);
+            if (alive && len && c->vnow + st->n >= e->since + len) {
+                free(t);
+                skip_from_here(c, st, timer_what(e->st));
+                return res_ok(NULL);
+            }
+            /* tcp_tw_reuse: connect() may take a TIME_WAIT 4-tuple once
+             * the entry is tcp_tw_reuse_delay old (tcp_twsk_unique(); 2:
+             * only with a loopback address at either end). */
+            if (alive && e->st == K_TIME_WAIT &&
+                (reuse == 1 || (reuse == 2 &&
+                                (sm_addr_is_loopback(&e->l.addr) ||
+                                 sm_addr_is_loopback(&e->r.addr)))) &&
+                c->vnow < e->since + reuse_ns &&
+                c->vnow + st->n >= e->since + reuse_ns) {
+                free(t);
+                c->tmp.len = 0;
+                scn_buf_printf(&c->tmp, "a connection is in TIME_WAIT; it "
+                                        "would become %ld ms old, after which "
+                                        "tcp_tw_reuse lets connect() reuse "
+                                        "its 4-tuple", reuse_ms);
+                skip_from_here(c, st, abuf(c, &c->tmp));
+                return res_ok(NULL);
+            }
+        }
+        free(t);
+    }
+    sleep_ns(st->n < WAIT_REAL_NS ? st->n : WAIT_REAL_NS);
+    c->vnow += st->n;
+    return res_ok("the scenario's clock moved on; the kernel had a few real "
+                  "milliseconds to deliver what was in flight (host)");
+}
+
+static sm_result do_sysctl(hctx *c, const scn_stmt *st, const char **fail)
+{
+    /* Only the keys the linux profile knows, checked by it first. */
+    const sm_profile *lx = sm_profile_find("linux");
+    sm_world *w = sm_world_new(lx, 0);
+    sm_id h = sm_host_find(w, "local");
+    if (h == SM_NONE)
+        h = sm_host_add(w, "local");
+    const char *msg = sm_sysctl(w, h, st->name, st->vals, st->n_vals);
+    if (msg) {
+        *fail = astr(c, msg);
+        sm_world_free(w);
+        return res_ok(NULL);
+    }
+    sm_world_free(w);
+    c->tmp.len = 0;
+    scn_buf_puts(&c->tmp, "/proc/sys/");
+    for (const char *p = st->name; *p; p++)
+        scn_buf_add(&c->tmp, *p == '.' ? "/" : p, 1);
+    const char *path = abuf(c, &c->tmp);
+    c->tmp.len = 0;
+    for (size_t i = 0; i < st->n_vals; i++)
+        scn_buf_printf(&c->tmp, "%s%s", i ? "\t" : "", st->vals[i]);
+    scn_buf_puts(&c->tmp, "\n");
+    if (!write_proc(path, c->tmp.s)) {
+        c->tmp.len = 0;
+        scn_buf_printf(&c->tmp, "host: cannot write %s in the namespace: %s",
+                       path, strerror(errno));
+        *fail = abuf(c, &c->tmp);
+        return res_ok(NULL);
+    }
+    return res_ok("written to /proc/sys in the namespace (host)");
+}
+
+/* ---- checks ------------------------------------------------------------ */
+
+static sm_tcp_state sock_state(hctx *c, hsock *s)
+{
+    if (!s->made || s->proto != SM_TCP)
+        return SM_CLOSED;
+    if (s->fd >= 0) {
+        struct tcp_info ti;
+        socklen_t len = sizeof ti;
+        memset(&ti, 0, sizeof ti);
+        if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
+            ti.tcpi_state != K_CLOSE)
+            return map_state(ti.tcpi_state);
+        if (s->fd >= 0 && !s->has_tuple)
+            return SM_CLOSED;
+    }
+    if (!s->has_tuple)
+        return SM_CLOSED;
+    /* Closed, or its connection went on as a TIME_WAIT entry. */
+    enter(c, s->group);
+    return table_state(&s->local, &s->remote);
+}
+
+static int sock_pending(hsock *s)
+{
+    if (!s->made || s->fd < 0 || s->proto != SM_TCP)
+        return 0;
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(s->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
+        ti.tcpi_state != K_LISTEN)
+        return 0;
+    return (int)ti.tcpi_unacked; /* sk_ack_backlog for a listener */
+}
+
+static bool sock_local(hsock *s, sm_endpoint *ep)
+{
+    if (!s->made)
+        return false;
+    if (s->fd >= 0)
+        return get_local(s->fd, ep) && ep->port != 0;
+    if (s->has_tuple || s->has_local) {
+        *ep = s->local;
+        return ep->port != 0;
+    }
+    return false;
+}
+
+static void run_check(hctx *c, const scn_stmt *st, scn_cell *cell)
+{
+    hsock *s = &c->socks[st->sock];
+    char got[SM_EP_STRLEN + 16], want[SM_EP_STRLEN + 16];
+    sm_endpoint ep;
+    if (st->kind == SCN_EXPECT_STATE) {
+        snprintf(got, sizeof got, "%s", sm_state_name(sock_state(c, s)));
+        snprintf(want, sizeof want, "%s", sm_state_name(st->state));
+    } else if (st->kind == SCN_EXPECT_LOCAL) {
+        if (sock_local(s, &ep))
+            sm_endpoint_format(&ep, got, sizeof got);
+        else
+            snprintf(got, sizeof got, "unbound");
+        sm_endpoint_format(&st->ep, want, sizeof want);
+    } else {
+        snprintf(got, sizeof got, "%d", sock_pending(s));
+        snprintf(want, sizeof want, "%llu", (unsigned long long)st->n);
+    }
+    cell->kind = SCN_CELL_CHECK;
+    cell->r = res_ok(NULL);
+    cell->observed = astr(c, got);
+    cell->expected = astr(c, want);
+    cell->has_expectation = true;
+    cell->met = strcmp(got, want) == 0;
+    if (!cell->met) {
+        c->tmp.len = 0;
+        const char *name = c->f->socks[st->sock];
+        if (!s->made)
+            scn_buf_printf(&c->tmp, "socket %s was not created under this "
+                                    "profile (its socket or accept step "
+                                    "failed or was skipped)", name);
+        else
+            scn_buf_printf(&c->tmp, "socket %s: state %s (host: %s)", name,
+                           sm_state_name(sock_state(c, s)),
+                           s->fd >= 0 ? "TCP_INFO of the open descriptor"
+                                      : "the namespace's socket table");
+        cell->message = abuf(c, &c->tmp);
+    }
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static sm_result sock_call(hctx *c, const scn_stmt *st)
+{
+    hsock *s = &c->socks[st->sock];
+    if (s->fd < 0) {
+        sm_result r = res_ok(s->made ? "the descriptor was closed: a bad "
+                                       "descriptor (host)"
+                                     : "the socket was not created under this "
+                                       "profile (its socket or accept step "
+                                       "failed or was skipped): a bad "
+                                       "descriptor");
+        r.err = SM_EBADF;
+        return r;
+    }
+    sm_result r;
+    if (!become(c)) {
+        r = res_errno(c, "setresuid", errno);
+        unbecome();
+        return r;
+    }
+    switch (st->kind) {
+    case SCN_SETSOCKOPT: r = do_setsockopt(c, st, s); break;
+    case SCN_BIND: r = do_bind(c, st, s); break;
+    case SCN_LISTEN: r = do_listen(c, st, s); break;
+    case SCN_CONNECT: r = do_connect(c, st, s); break;
+    case SCN_ACCEPT: r = do_accept(c, st, s); break;
+    case SCN_SEND: r = do_send(c, st, s); break;
+    case SCN_RECV: r = do_recv(c, st, s); break;
+    case SCN_SHUTDOWN: r = do_shutdown(c, st, s); break;
+    case SCN_CLOSE: r = close_sock(c, st, s, false); break;
+    default: r = res_ok(NULL); break;
+    }
+    unbecome();
+    return r;
+}
+
+static void judge(const scn_stmt *st, scn_cell *cell)
+{
+    const char *want = scn_expected_outcome(st, "host");
+    if (!want)
+        return;
+    cell->has_expectation = true;
+    cell->expected = want;
+    if (strcmp(want, "ok") == 0)
+        cell->met = cell->r.err == SM_OK;
+    else
+        cell->met = cell->r.err != SM_OK &&
+                    sm_profile_err_matches(&scn_host_profile, cell->r.err,
+                                           want);
+}
+
+static void set_failed(hctx *c, scn_cell *cell, const char *msg)
+{
+    cell->kind = SCN_CELL_FAILED;
+    cell->message = astr(c, msg);
+    cell->has_expectation = true;
+    cell->expected = "ok";
+    cell->met = false;
+}
+
+static void run_step(hctx *c, const scn_stmt *st, scn_cell *cell)
+{
+    if (scn_kind_is_check(st->kind)) {
+        run_check(c, st, cell);
+        return;
+    }
+    sm_result r;
+    const char *fail = NULL;
+    switch (st->kind) {
+    case SCN_SYSCTL:
+        r = do_sysctl(c, st, &fail);
+        break;
+    case SCN_SOCKET:
+        if (!become(c))
+            r = res_errno(c, "setresuid", errno);
+        else
+            r = do_socket(c, st);
+        unbecome();
+        break;
+    case SCN_EXIT:
+        r = do_exit(c, st);
+        break;
+    case SCN_WAIT:
+        r = do_wait(c, st);
+        break;
+    case SCN_DELAY:
+        r = res_ok("the real network's delay is the kernel's (host: loopback)");
+        break;
+    default:
+        r = sock_call(c, st);
+        break;
+    }
+    if (c->skip_msg) {
+        cell->kind = SCN_CELL_SKIPPED;
+        cell->message = c->skip_msg;
+        return;
+    }
+    if (fail) {
+        set_failed(c, cell, fail);
+        return;
+    }
+    cell->kind = SCN_CELL_CALL;
+    cell->r = r;
+    judge(st, cell);
+    if (st->kind != SCN_WAIT)
+        note_timed(c);
+}
+
+static void run_decl(hctx *c, const scn_stmt *st)
+{
+    switch (st->kind) {
+    case SCN_HOST:
+        host_decl(c, st);
+        break;
+    case SCN_ON:
+        c->cur_host = host_get(c, st->name);
+        break;
+    case SCN_AS:
+        c->user = st->name;
+        break;
+    case SCN_PROC:
+        c->proc = st->name;
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- hosts into namespaces -------------------------------------------- */
+
+static size_t uf_find(size_t *par, size_t i)
+{
+    while (par[i] != i)
+        i = par[i] = par[par[i]];
+    return i;
+}
+
+static bool addr_is_local_default(const sm_addr *a)
+{
+    for (size_t i = 0; i < sizeof local_addrs / sizeof local_addrs[0]; i++) {
+        sm_addr d;
+        if (sm_addr_parse(local_addrs[i], strlen(local_addrs[i]), &d) &&
+            sm_addr_equal(&d, a))
+            return true;
+    }
+    return false;
+}
+
+/* The scenario host that has address A (v4-mapped taken as IPv4), or
+ * SIZE_MAX. */
+static size_t addr_owner(hctx *c, const sm_addr *a0)
+{
+    sm_addr a = *a0;
+    uint32_t v4;
+    if (sm_addr_is_v4mapped(&a) && sm_addr_v4(&a, &v4)) {
+        a.family = 4;
+        memmove(a.b, a.b + 12, 4);
+    }
+    if (addr_is_local_default(&a))
+        return host_get(c, "local");
+    for (size_t i = 0; i < c->f->n_stmts; i++) {
+        const scn_stmt *st = &c->f->stmts[i];
+        for (size_t j = 0; st->kind == SCN_HOST && j < st->n_addrs; j++)
+            if (sm_addr_equal(&st->addrs[j], &a))
+                return host_get(c, st->name);
+    }
+    return (size_t)-1;
+}
+
+/* Hosts that connect to one another share a namespace; every other host
+ * gets its own (own ports, own sysctls, as in the model).  Guards are
+ * ignored here: a host pair that might talk is kept together. */
+static void plan_groups(hctx *c)
+{
+    const scn_file *f = c->f;
+    for (size_t i = 0; i < f->n_stmts; i++) {
+        const scn_stmt *st = &f->stmts[i];
+        if (st->kind == SCN_HOST || st->kind == SCN_ON)
+            host_get(c, st->name);
+    }
+    size_t *par = scn_xmalloc((c->n_hosts + 1) * sizeof *par);
+    for (size_t i = 0; i < c->n_hosts; i++)
+        par[i] = i;
+    size_t cur = host_get(c, "local");
+    for (size_t i = 0; i < f->n_stmts; i++) {
+        const scn_stmt *st = &f->stmts[i];
+        if (st->kind == SCN_HOST || st->kind == SCN_ON)
+            cur = host_get(c, st->name);
+        if (st->kind != SCN_CONNECT || sm_addr_is_loopback(&st->ep.addr) ||
+            sm_addr_is_any(&st->ep.addr))
+            continue;
+        size_t o = addr_owner(c, &st->ep.addr);
+        if (o != (size_t)-1)
+            par[uf_find(par, o)] = uf_find(par, cur);
+    }
+    size_t *gid = scn_xmalloc((c->n_hosts + 1) * sizeof *gid);
+    for (size_t i = 0; i < c->n_hosts; i++)
+        gid[i] = (size_t)-1;
+    for (size_t i = 0; i < c->n_hosts; i++) {
+        size_t r = uf_find(par, i);
+        if (gid[r] == (size_t)-1)
+            gid[r] = c->n_groups++;
+        c->hosts[i].group = gid[r];
+    }
+    free(gid);
+    free(par);
+}
+
+/* One fresh namespace per group.  Returns NULL or what failed (*eperm:
+ * the namespace could not be created for lack of privilege). */
+static const char *make_namespaces(hctx *c, int *err)
+{
+    c->nsfd = scn_xmalloc((c->n_groups + 1) * sizeof *c->nsfd);
+    for (size_t g = 0; g < c->n_groups; g++)
+        c->nsfd[g] = -1;
+    for (size_t g = 0; g < c->n_groups; g++) {
+        if (unshare(CLONE_NEWNET) != 0) {
+            *err = errno;
+            return "unshare";
+        }
+        c->active = g;
+        c->nsfd[g] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (c->nsfd[g] < 0) {
+            *err = errno;
+            return "/proc/self/ns/net";
+        }
+        const char *why = ns_setup(c, g);
+        if (why)
+            return why;
+    }
+    return NULL;
+}
+
+void scn_host_run(scn_result *res, const scn_file *f, size_t pi)
+{
+    hctx c;
+    memset(&c, 0, sizeof c);
+    c.res = res;
+    c.f = f;
+    c.pi = pi;
+    c.user = "user";
+    c.proc = "main";
+    c.hosts = scn_xmalloc((f->n_stmts + 2) * sizeof *c.hosts);
+    c.cur_host = host_get(&c, "local");
+    plan_groups(&c);
+    int orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    int e = orig < 0 ? errno : 0;
+    const char *why = orig < 0 ? "/proc/self/ns/net" : make_namespaces(&c, &e);
+    if (why) {
+        c.tmp.len = 0;
+        if (e == EPERM)
+            scn_buf_printf(&c.tmp, "the host profile needs to create a "
+                                   "network namespace: run as root "
+                                   "(unshare(CLONE_NEWNET): %s)", strerror(e));
+        else if (e)
+            scn_buf_printf(&c.tmp, "the host profile cannot create a network "
+                                   "namespace (%s: %s)", why, strerror(e));
+        else
+            scn_buf_printf(&c.tmp, "the host profile: %s", why);
+        /* Like an allocation failure: nothing sensible can follow. */
+        fprintf(stderr, "sockmodel: error: %s\n", c.tmp.s);
+        exit(2);
+    }
+    {
+        c.socks = scn_xmalloc((f->n_socks + 1) * sizeof *c.socks);
+        memset(c.socks, 0, (f->n_socks + 1) * sizeof *c.socks);
+        for (size_t i = 0; i < f->n_socks; i++)
+            c.socks[i].fd = -1;
+        collect_users(&c);
+        size_t row = 0;
+        for (size_t i = 0; i < f->n_stmts; i++) {
+            const scn_stmt *st = &f->stmts[i];
+            bool on = !st->guarded || scn_patlist_match(&st->guard, "host");
+            if (!scn_kind_is_step(st->kind)) {
+                if (on)
+                    run_decl(&c, st);
+                continue;
+            }
+            scn_cell *cell = &res->rows[row++].cells[pi];
+            if (c.skip_msg) {
+                cell->kind = SCN_CELL_SKIPPED;
+                cell->message = c.skip_msg;
+            } else if (on) {
+                enter(&c, c.hosts[c.cur_host].group);
+                run_step(&c, st, cell);
+            }
+        }
+        for (size_t i = 0; i < f->n_socks; i++)
+            if (c.socks[i].fd >= 0)
+                close(c.socks[i].fd);
+        free(c.socks);
+        free(c.users);
+        free(c.uids);
+        free(c.timed);
+        scn_map_free(&c.last_user);
+    }
+    for (size_t g = 0; c.nsfd && g < c.n_groups; g++)
+        if (c.nsfd[g] >= 0)
+            close(c.nsfd[g]);
+    free(c.nsfd);
+    free(c.hosts);
+    if (orig >= 0) {
+        if (setns(orig, CLONE_NEWNET) != 0) {
+            fprintf(stderr, "sockmodel: error: host profile: cannot return to "
+                            "the original network namespace: %s\n",
+                    strerror(errno));
+            exit(2);
+        }
+        close(orig);
+    }
+    scn_buf_free(&c.tmp);
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# host-profile.sh - the host profile (cli/host_run.c): runs
+# tests/host/basics.scn and scenarios/teaching/server-cannot-rebind.scn
+# under `linux,host` as root in private network namespaces and checks that
+# every expectation is met, that the table has a host column and that the
+# TIME_WAIT wait is reported as skipped; then checks that a run without
+# the privilege to create a namespace exits 2 with the message that says
+# so.  Skips (77) when not root or when network namespaces are unavailable.
+set -u
+SM=${SOCKMODEL:-./cli/sockmodel}
+T=${TESTS_DIR:-tests}
+S=${SCENARIO_DIR:-scenarios}
+fail() { echo "FAIL: $*"; exit 1; }
+
+if [ "$(id -u)" != 0 ]; then
+    echo "SKIP: the host profile needs root (network namespaces)"; exit 77
+fi
+if ! command -v unshare >/dev/null 2>&1 || ! unshare -n true 2>/dev/null; then
+    echo "SKIP: cannot create a network namespace here (unshare -n failed)"
+    exit 77
+fi
+
+out=$("$SM" run --profile linux,host "$T/host/basics.scn" 2>&1)
+rc=$?
+echo "$out"
+[ $rc -eq 0 ] || fail "basics.scn: exit $rc, expected 0"
+echo "$out" | grep -q '^LINE  STEP .* linux  *host$' || fail "no host column"
+echo "$out" | grep -q 'host: cannot reproduce `wait 61s` quickly (a connection is in TIME_WAIT' \
+    || fail "the 61 s wait was not reported as skipped"
+echo "$out" | grep -q ' 0 not met' || fail "an expectation was not met"
+
+out=$("$SM" run --profile linux,host "$S/teaching/server-cannot-rebind.scn" 2>&1)
+rc=$?
+[ $rc -eq 0 ] || { echo "$out"; fail "server-cannot-rebind.scn: exit $rc"; }
+
+# JSON carries the skip message.
+"$SM" run --json --profile host "$T/host/basics.scn" 2>&1 |
+    grep -q '"skipped":true,"message":"host: cannot reproduce' ||
+    fail "JSON has no skip message"
+
+# Without the privilege: exit 2 and the message.
+if command -v setpriv >/dev/null 2>&1; then
+    err=$(setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all \
+          "$SM" run --profile host "$T/host/basics.scn" 2>&1 >/dev/null)
+    rc=$?
+    echo "$err" | grep -q 'the host profile needs to create a network namespace: run as root (unshare(CLONE_NEWNET): Operation not permitted)' ||
+        fail "unprivileged run: message missing, got: $err"
+    [ $rc -eq 2 ] || fail "unprivileged run: exit $rc, expected 2"
+else
+    echo "note: setpriv missing, the unprivileged run is not checked"
+fi
+echo "PASS"
