@@ -1,15 +1,978 @@
 /*
- * cmd_replay.c - placeholder while `sockmodel replay` is being written (session 3);
- * replaced by its implementation before it is committed.
+ * cmd_replay.c - `sockmodel replay`: reads a capture (replay/pkt_read.c),
+ * drives the replay model (replay/track.c) under one or more OS profiles,
+ * and reports what each OS's socket layer went through: per connection
+ * (endpoints, who opened and who closed first, each side's final state
+ * per profile, a Zeek conn_state summary), per host (TIME_WAIT entries
+ * over time, client ports in use per destination) and the events that
+ * differ between OSes (SYN or RST into TIME_WAIT, 4-tuple reuse, port
+ * exhaustion).  Output: text, --json, --timeline CSV, --svg plot.
+ *
+ * Connections are reported when their record closes (the order their
+ * records closed; each carries its first-seen number), so the output
+ * streams and memory stays bounded by what is live.  Everything is
+ * deterministic: the same capture and options give the same bytes.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmds.h"
+#include "pkt.h"
+#include "scn.h"
+#include "track.h"
+
+#define MAX_OVR 64
+
+typedef struct opts {
+    const char *profile;
+    const char *scenario;
+    const char *timeline;
+    const char *svg;
+    const char *file;
+    bool json;
+    bool no_conns;
+    bool verify_csum;
+    uint64_t interval_ns;
+    uint64_t max_events;
+    sm_addr ovr_addr[MAX_OVR];
+    const sm_profile *ovr_prof[MAX_OVR];
+    size_t novr;
+} opts;
+
+typedef struct out_ctx {
+    FILE *out;
+    const opts *o;
+    size_t nconn_out;
+    uint64_t first_ns;
+    bool first_ns_known;
+    const rp_tracker *t;
+} out_ctx;
+
+static int usage_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("sockmodel: error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs(" (see 'sockmodel replay --help')\n", stderr);
+    return 2;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: sockmodel replay [--profile PATTERNS] [--host ADDR=PROFILE]...\n"
+          "                        [--scenario FILE] [--json] [--timeline FILE.csv]\n"
+          "                        [--svg FILE.svg] [--interval DURATION]\n"
+          "                        [--verify-checksums] [--no-connections]\n"
+          "                        [--max-events N] CAPTURE\n"
+          "\n"
+          "Feeds a pcap/pcapng capture through the model and says what each OS's\n"
+          "socket layer would have done with it: per connection, the final state\n"
+          "of each side, who closed first and a Zeek conn_state summary; per host,\n"
+          "TIME_WAIT entries over time and client ports in use per destination;\n"
+          "and events (SYN or RST into TIME_WAIT, 4-tuple reuse, port exhaustion).\n"
+          "\n"
+          "  --profile PATTERNS   profiles to compare (default linux), e.g. linux,windows\n"
+          "  --host ADDR=PROFILE  this address is a host of that OS in every run\n"
+          "  --scenario FILE      declarations of the capture's hosts: listeners,\n"
+          "                       sysctls, socket options (see replay/README.md)\n"
+          "  --json               JSON instead of text\n"
+          "  --timeline FILE      CSV: time_s,profile,host,time_wait,time_wait_max\n"
+          "  --svg FILE           TIME_WAIT count per host over time, per profile\n"
+          "  --interval DURATION  timeline resolution (default 1s; e.g. 100ms)\n"
+          "  --verify-checksums   check IP/TCP/UDP checksums (slower; counted)\n"
+          "  --no-connections     leave out the per-connection list\n"
+          "  --max-events N       events listed per profile (default 100000;\n"
+          "                       counts stay exact)\n"
+          "Exit status: 0 done, 2 bad command line or unreadable capture.\n",
+          f);
+}
+
+static bool is_opt(const char *a, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
+}
+
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) == 0 && a[n] == '=')
+        return a + n + 1;
+    if (*i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+/* "1.5s", "100ms", "2m" -> ns */
+static bool parse_duration(const char *s, uint64_t *out)
+{
+    char *e;
+    errno = 0;
+    double v = strtod(s, &e);
+    if (e == s || errno || !(v > 0))
+        return false;
+    double mul;
+    if (strcmp(e, "ms") == 0)
+        mul = 1e6;
+    else if (strcmp(e, "s") == 0)
+        mul = 1e9;
+    else if (strcmp(e, "m") == 0)
+        mul = 60e9;
+    else if (strcmp(e, "us") == 0)
+        mul = 1e3;
+    else
+        return false;
+    double ns = v * mul;
+    if (ns < 1 || ns > 1e18)
+        return false;
+    *out = (uint64_t)ns;
+    return true;
+}
+
+/* ---- JSON and text helpers --------------------------------------------------- */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static void fmt_secs(char *buf, size_t n, uint64_t ns)
+{
+    snprintf(buf, n, "%llu.%06llu", (unsigned long long)(ns / 1000000000u),
+             (unsigned long long)(ns % 1000000000u / 1000u));
+}
+
+static const char *action_name(int a)
+{
+    switch (a) {
+    case SM_TW_SYN_ACCEPT:
+        return "accept";
+    case SM_TW_SYN_ACK:
+        return "ack";
+    case SM_TW_SYN_RST:
+        return "rst";
+    case SM_TW_SYN_DROP:
+        return "drop";
+    default:
+        return "?";
+    }
+}
+
+static const char *observed_name(int o)
+{
+    static const char *const n[] = {"unknown", "syn-ack", "rst", "no answer", "ack"};
+    return o >= 0 && o < 5 ? n[o] : "unknown";
+}
+
+/* ---- connections ------------------------------------------------------------- */
+
+static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
+{
+    out_ctx *x = ctx;
+    if (x->o->no_conns)
+        return;
+    FILE *f = x->out;
+    char cl[SM_EP_STRLEN], sv[SM_EP_STRLEN], st[32], en[32];
+    sm_endpoint_format(&c->client, cl, sizeof cl);
+    sm_endpoint_format(&c->server, sv, sizeof sv);
+    uint64_t base = rp_track_first_ns(t);
+    fmt_secs(st, sizeof st, c->first_ns - base);
+    fmt_secs(en, sizeof en, c->last_ns - base);
+    size_t nr = rp_track_nruns(t);
+    if (x->o->json) {
+        for (size_t r = 0; r < nr; r++) {
+            char pn[64];
+            rp_track_run_name(t, r, pn, sizeof pn);
+            fputs(x->nconn_out++ ? ",\n  " : "\n  ", f);
+            fprintf(f,
+                    "{\"id\": %llu, \"profile\": \"%s\", \"client\": \"%s\", \"server\": \"%s\", "
+                    "\"client_state\": \"%s\", \"server_state\": \"%s\", \"summary\": \"%s\", "
+                    "\"opened_by\": \"%s\", \"closed_first_by\": \"%s\", \"close\": \"%s\", "
+                    "\"client_time_wait_ms\": %llu, \"client_time_wait_end\": \"%s\", "
+                    "\"server_time_wait_ms\": %llu, \"server_time_wait_end\": \"%s\", "
+                    "\"observed_client_state\": \"%s\", \"observed_server_state\": \"%s\", "
+                    "\"first_frame\": %llu, \"start\": %s, \"end\": %s, "
+                    "\"packets\": [%llu, %llu], \"bytes\": [%llu, %llu], \"record\": \"%s\"}",
+                    (unsigned long long)c->id, pn, cl, sv, sm_state_name(c->run[r][0].state),
+                    sm_state_name(c->run[r][1].state), rp_zeek_name(c->summary), c->opened_by,
+                    c->closed_first_by, c->close_kind, (unsigned long long)c->run[r][0].tw_ms,
+                    rp_tw_end_name(c->run[r][0].tw_end), (unsigned long long)c->run[r][1].tw_ms,
+                    rp_tw_end_name(c->run[r][1].tw_end), sm_state_name(c->observed[0]),
+                    sm_state_name(c->observed[1]), (unsigned long long)c->first_frame, st, en,
+                    (unsigned long long)c->packets[0], (unsigned long long)c->packets[1],
+                    (unsigned long long)c->bytes[0], (unsigned long long)c->bytes[1], c->ended);
+        }
+        return;
+    }
+    if (x->nconn_out++ == 0)
+        fputs("\nconnections (listed as their records close; #N = order first seen):\n", f);
+    fprintf(f, "#%llu %s -> %s %s first-close=%s/%s +%s..+%s pkts=%llu/%llu",
+            (unsigned long long)c->id, cl, sv, rp_zeek_name(c->summary), c->closed_first_by,
+            c->close_kind, st, en, (unsigned long long)c->packets[0],
+            (unsigned long long)c->packets[1]);
+    if (c->opened_by[0] == 'u')
+        fputs(" (mid-stream)", f);
+    fputc('\n', f);
+    for (size_t r = 0; r < nr; r++) {
+        char pn[64];
+        rp_track_run_name(t, r, pn, sizeof pn);
+        fprintf(f, "    %-16s client %-11s server %-11s", pn, sm_state_name(c->run[r][0].state),
+                sm_state_name(c->run[r][1].state));
+        for (int s = 0; s < 2; s++) {
+            const rp_side_run *sr = &c->run[r][s];
+            if (sr->tw_end == RP_TW_NONE)
+                continue;
+            if (sr->tw_end == RP_TW_NOT_KEPT)
+                fprintf(f, " %s: no TIME_WAIT kept", s ? "server" : "client");
+            else
+                fprintf(f, " %s TIME_WAIT %llu.%03llus (%s)", s ? "server" : "client",
+                        (unsigned long long)(sr->tw_ms / 1000),
+                        (unsigned long long)(sr->tw_ms % 1000), rp_tw_end_name(sr->tw_end));
+        }
+        fputc('\n', f);
+    }
+}
+
+/* ---- hosts and events ----------------------------------------------------------- */
+
+static const char *event_text(const rp_event *e, char *buf, size_t n)
+{
+    char h[SM_EP_STRLEN], p[SM_EP_STRLEN];
+    sm_endpoint_format(&e->host, h, sizeof h);
+    sm_endpoint_format(&e->peer, p, sizeof p);
+    switch (e->kind) {
+    case RP_EV_TW_SYN:
+        snprintf(buf, n,
+                 "SYN from %s reached %s in TIME_WAIT (%llu ms left): this OS would %s%s; "
+                 "the capture shows %s",
+                 p, h, (unsigned long long)e->value, action_name(e->action),
+                 e->action == SM_TW_SYN_ACCEPT ? " it (new connection)"
+                 : e->action == SM_TW_SYN_ACK  ? " (answer with an ACK of the old connection)"
+                 : e->action == SM_TW_SYN_RST  ? " (answer RST, keep TIME_WAIT)"
+                                               : " it silently (keep TIME_WAIT)",
+                 observed_name(e->observed));
+        break;
+    case RP_EV_TW_OWN_REUSE:
+        snprintf(buf, n, "%s opened the 4-tuple to %s while it still held it in TIME_WAIT "
+                         "(%llu ms left under this OS)",
+                 h, p, (unsigned long long)e->value);
+        break;
+    case RP_EV_TW_RST_KILL:
+        snprintf(buf, n, "RST from %s ended the TIME_WAIT of %s (%llu ms early)", p, h,
+                 (unsigned long long)e->value);
+        break;
+    case RP_EV_TW_RST_IGNORED:
+        snprintf(buf, n, "RST from %s reached the TIME_WAIT of %s and was ignored (%s)", p, h,
+                 e->action == 1 ? "RFC 1337 protection" : "not the expected sequence number");
+        break;
+    case RP_EV_REUSE_ALIVE:
+        snprintf(buf, n, "%s opened the 4-tuple to %s again while the previous connection on it "
+                         "was still open",
+                 h, p);
+        break;
+    case RP_EV_PORTS_EXHAUSTED:
+        snprintf(buf, n, "%s needed %llu client ports toward %s; this OS's ephemeral range has %llu",
+                 h, (unsigned long long)e->value, p, (unsigned long long)e->limit);
+        break;
+    case RP_EV_TW_OVERFLOW:
+        snprintf(buf, n, "%s reached its TIME_WAIT cap (%llu): new TIME_WAITs are not kept", h,
+                 (unsigned long long)e->value);
+        break;
+    default:
+        snprintf(buf, n, "?");
+    }
+    return buf;
+}
+
+static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
+                            const char *path, const char *link)
+{
+    size_t nr = rp_track_nruns(t), nh = rp_track_nhosts(t);
+    uint64_t base = rp_track_first_ns(t);
+    char a[SM_EP_STRLEN], b[32], c[32];
+    rp_dest_info *dests = malloc(4096 * sizeof *dests);
+    if (!dests)
+        exit(2);
+    for (size_t r = 0; r < nr; r++) {
+        char pn[64];
+        rp_track_run_name(t, r, pn, sizeof pn);
+        fprintf(f, "\n== %s: hosts ==\n", pn);
+        for (size_t i = 0; i < nh; i++) {
+            uint32_t id;
+            const sm_addr *ad = rp_track_host_addr(t, i, &id);
+            const rp_host_run *h = rp_track_host_run(t, id, r);
+            sm_addr_format(ad, a, sizeof a);
+            fmt_secs(b, sizeof b, h->tw_peak_ns ? h->tw_peak_ns - base : 0);
+            fprintf(f, "%s (%s)\n", a, h->profile->name);
+            fprintf(f, "  TIME_WAIT: %llu entries, peak %llu at +%ss, %llu at the end, "
+                       "length %llu ms",
+                    (unsigned long long)h->tw_total, (unsigned long long)h->tw_peak, b,
+                    (unsigned long long)h->tw_now, (unsigned long long)h->tw_ms);
+            if (h->tw_not_kept)
+                fprintf(f, ", %llu not kept", (unsigned long long)h->tw_not_kept);
+            fputc('\n', f);
+            fmt_secs(b, sizeof b, h->ports_peak_ns ? h->ports_peak_ns - base : 0);
+            if (h->ports_peak)
+                fprintf(f, "  client ports in use: peak %llu at +%ss (ephemeral range %llu)\n",
+                        (unsigned long long)h->ports_peak, b,
+                        (unsigned long long)h->port_range);
+            size_t nd = rp_track_dests(t, id, dests, 4096);
+            for (size_t k = 0; k < nd; k++) {
+                char d[SM_EP_STRLEN];
+                sm_endpoint_format(&dests[k].dest, d, sizeof d);
+                fmt_secs(b, sizeof b, dests[k].peak_ns[r] ? dests[k].peak_ns[r] - base : 0);
+                fprintf(f, "    to %s: %llu connections, ports in use peak %llu at +%ss", d,
+                        (unsigned long long)dests[k].conns, (unsigned long long)dests[k].peak[r],
+                        b);
+                if (dests[k].exhausted_ns[r]) {
+                    fmt_secs(c, sizeof c, dests[k].exhausted_ns[r] - 1 - base);
+                    fprintf(f, ", RAN OUT at +%ss", c);
+                }
+                fputc('\n', f);
+            }
+            bool any = false;
+            for (int k = 0; k < RP_EV_KIND_COUNT; k++)
+                if (h->ev[k]) {
+                    fprintf(f, "%s%s %llu", any ? ", " : "  events: ",
+                            rp_ev_kind_name((rp_ev_kind)k), (unsigned long long)h->ev[k]);
+                    any = true;
+                }
+            if (any)
+                fputc('\n', f);
+        }
+        size_t ne;
+        uint64_t dropped;
+        const rp_event *ev = rp_track_events(t, r, &ne, &dropped);
+        fprintf(f, "\n== %s: events (%zu%s) ==\n", pn, ne, dropped ? " listed" : "");
+        for (size_t k = 0; k < ne; k++) {
+            char txt[600];
+            fmt_secs(b, sizeof b, ev[k].ns - base);
+            fprintf(f, "+%ss frame %llu #%llu %s: %s\n", b, (unsigned long long)ev[k].frame,
+                    (unsigned long long)ev[k].conn, rp_ev_kind_name(ev[k].kind),
+                    event_text(&ev[k], txt, sizeof txt));
+            if (ev[k].rule)
+                fprintf(f, "    rule: %s\n", ev[k].rule);
+        }
+        if (dropped)
+            fprintf(f, "(%llu more not listed; see --max-events)\n", (unsigned long long)dropped);
+    }
+    free(dests);
+    fmt_secs(b, sizeof b, rp_track_last_ns(t) - base);
+    fprintf(f, "\nsummary: %s (%s): %llu records, %llu TCP, %llu UDP, %llu skipped; "
+               "%llu connections over %ss (at most %llu records held at once)\n",
+            path, link, (unsigned long long)rc->records,
+            (unsigned long long)(rc->tcp4 + rc->tcp6), (unsigned long long)(rc->udp4 + rc->udp6),
+            (unsigned long long)rp_counts_skipped(rc),
+            (unsigned long long)rp_track_connections(t), b,
+            (unsigned long long)rp_track_peak_live(t));
+}
+
+static void json_counts(FILE *f, const rp_counts *c)
+{
+    /* the same names rp_counts_print uses, non-zero ones only */
+    fprintf(f, "{\"records\": %llu, \"tcp\": %llu, \"udp\": %llu, \"skipped\": %llu",
+            (unsigned long long)c->records, (unsigned long long)(c->tcp4 + c->tcp6),
+            (unsigned long long)(c->udp4 + c->udp6), (unsigned long long)rp_counts_skipped(c));
+#define JC(name)                                                                           \
+    if (c->name)                                                                           \
+        fprintf(f, ", \"" #name "\": %llu", (unsigned long long)c->name);
+    JC(arp) JC(llc) JC(other_ethertype) JC(other_family) JC(link_unsupported) JC(icmp4)
+    JC(icmp6) JC(ip_other) JC(ip6_esp) JC(ip6_no_next) JC(frag4) JC(frag6) JC(trunc_link)
+    JC(trunc_ip) JC(trunc_l4) JC(bad_ip_version) JC(bad_ip_hlen) JC(bad_ip_len)
+    JC(bad_tcp_hlen) JC(bad_udp_len) JC(vlan_tagged) JC(ip6_ext) JC(bad_ip_csum)
+    JC(bad_l4_csum) JC(csum_unchecked) JC(payload_cut) JC(len_clipped) JC(len_from_frame)
+    JC(bad_tcp_opt) JC(ts_backwards) JC(file_truncated)
+#undef JC
+    fputc('}', f);
+}
+
+static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
+{
+    size_t nr = rp_track_nruns(t), nh = rp_track_nhosts(t);
+    uint64_t base = rp_track_first_ns(t);
+    char a[SM_EP_STRLEN], b[32];
+    rp_dest_info *dests = malloc(4096 * sizeof *dests);
+    if (!dests)
+        exit(2);
+    fputs("\n],\n\"hosts\": [", f);
+    size_t nout = 0;
+    for (size_t r = 0; r < nr; r++) {
+        char pn[64];
+        rp_track_run_name(t, r, pn, sizeof pn);
+        for (size_t i = 0; i < nh; i++) {
+            uint32_t id;
+            const sm_addr *ad = rp_track_host_addr(t, i, &id);
+            const rp_host_run *h = rp_track_host_run(t, id, r);
+            sm_addr_format(ad, a, sizeof a);
+            fputs(nout++ ? ",\n  " : "\n  ", f);
+            fmt_secs(b, sizeof b, h->tw_peak_ns ? h->tw_peak_ns - base : 0);
+            fprintf(f, "{\"profile\": \"%s\", \"host\": \"%s\", \"host_profile\": \"%s\", "
+                       "\"time_wait_ms\": %llu, \"time_wait_total\": %llu, "
+                       "\"time_wait_peak\": %llu, \"time_wait_peak_at\": %s, "
+                       "\"time_wait_at_end\": %llu, \"time_wait_not_kept\": %llu, ",
+                    pn, a, h->profile->name, (unsigned long long)h->tw_ms,
+                    (unsigned long long)h->tw_total, (unsigned long long)h->tw_peak, b,
+                    (unsigned long long)h->tw_now, (unsigned long long)h->tw_not_kept);
+            fmt_secs(b, sizeof b, h->ports_peak_ns ? h->ports_peak_ns - base : 0);
+            fprintf(f, "\"client_ports_peak\": %llu, \"client_ports_peak_at\": %s, "
+                       "\"port_range\": %llu, \"events\": {",
+                    (unsigned long long)h->ports_peak, b, (unsigned long long)h->port_range);
+            for (int k = 0; k < RP_EV_KIND_COUNT; k++)
+                fprintf(f, "%s\"%s\": %llu", k ? ", " : "", rp_ev_kind_name((rp_ev_kind)k),
+                        (unsigned long long)h->ev[k]);
+            fputs("}, \"destinations\": [", f);
+            size_t nd = rp_track_dests(t, id, dests, 4096);
+            for (size_t k = 0; k < nd; k++) {
+                char d[SM_EP_STRLEN], e[32];
+                sm_endpoint_format(&dests[k].dest, d, sizeof d);
+                fmt_secs(b, sizeof b, dests[k].peak_ns[r] ? dests[k].peak_ns[r] - base : 0);
+                if (dests[k].exhausted_ns[r])
+                    fmt_secs(e, sizeof e, dests[k].exhausted_ns[r] - 1 - base);
+                else
+                    snprintf(e, sizeof e, "null");
+                fprintf(f, "%s{\"dest\": \"%s\", \"connections\": %llu, \"ports_peak\": %llu, "
+                           "\"ports_peak_at\": %s, \"exhausted_at\": %s}",
+                        k ? ", " : "", d, (unsigned long long)dests[k].conns,
+                        (unsigned long long)dests[k].peak[r], b, e);
+            }
+            fputs("]}", f);
+        }
+    }
+    fputs("\n],\n\"events\": [", f);
+    nout = 0;
+    for (size_t r = 0; r < nr; r++) {
+        char pn[64];
+        rp_track_run_name(t, r, pn, sizeof pn);
+        size_t ne;
+        uint64_t dropped;
+        const rp_event *ev = rp_track_events(t, r, &ne, &dropped);
+        for (size_t k = 0; k < ne; k++) {
+            char h[SM_EP_STRLEN], p[SM_EP_STRLEN], txt[600];
+            sm_endpoint_format(&ev[k].host, h, sizeof h);
+            sm_endpoint_format(&ev[k].peer, p, sizeof p);
+            fmt_secs(b, sizeof b, ev[k].ns - base);
+            fputs(nout++ ? ",\n  " : "\n  ", f);
+            fprintf(f, "{\"profile\": \"%s\", \"kind\": \"%s\", \"time\": %s, \"frame\": %llu, "
+                       "\"connection\": %llu, \"host\": \"%s\", \"peer\": \"%s\"",
+                    pn, rp_ev_kind_name(ev[k].kind), b, (unsigned long long)ev[k].frame,
+                    (unsigned long long)ev[k].conn, h, p);
+            if (ev[k].kind == RP_EV_TW_SYN)
+                fprintf(f, ", \"action\": \"%s\", \"observed\": \"%s\"",
+                        action_name(ev[k].action), observed_name(ev[k].observed));
+            if (ev[k].kind == RP_EV_PORTS_EXHAUSTED)
+                fprintf(f, ", \"ports_needed\": %llu, \"port_range\": %llu",
+                        (unsigned long long)ev[k].value, (unsigned long long)ev[k].limit);
+            else if (ev[k].kind != RP_EV_REUSE_ALIVE)
+                fprintf(f, ", \"value\": %llu", (unsigned long long)ev[k].value);
+            fputs(", \"text\": ", f);
+            json_str(f, event_text(&ev[k], txt, sizeof txt));
+            fputs(", \"rule\": ", f);
+            if (ev[k].rule)
+                json_str(f, ev[k].rule);
+            else
+                fputs("null", f);
+            fputc('}', f);
+        }
+    }
+    fputs("\n],\n\"events_not_listed\": {", f);
+    for (size_t r = 0; r < nr; r++) {
+        char pn[64];
+        size_t ne;
+        uint64_t dropped;
+        rp_track_events(t, r, &ne, &dropped);
+        fprintf(f, "%s\"%s\": %llu", r ? ", " : "", rp_track_run_name(t, r, pn, sizeof pn),
+                (unsigned long long)dropped);
+    }
+    fputs("},\n\"counts\": ", f);
+    json_counts(f, rc);
+    fmt_secs(b, sizeof b, rp_track_last_ns(t) - base);
+    fprintf(f, ",\n\"connection_count\": %llu, \"duration\": %s, \"records_held_peak\": %llu\n}\n",
+            (unsigned long long)rp_track_connections(t), b,
+            (unsigned long long)rp_track_peak_live(t));
+    free(dests);
+}
+
+/* ---- timeline and SVG ------------------------------------------------------------ */
+
+static bool write_timeline(const char *path, const rp_tracker *t)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    size_t n;
+    const rp_tl_point *pt = rp_track_timeline(t, &n);
+    fputs("time_s,profile,host,time_wait,time_wait_max\n", f);
+    for (size_t i = 0; i < n; i++) {
+        char a[SM_EP_STRLEN], b[32], pn[64];
+        sm_addr_format(rp_track_host_by_id(t, pt[i].host), a, sizeof a);
+        fmt_secs(b, sizeof b, pt[i].ns);
+        fprintf(f, "%s,%s,%s,%u,%u\n", b, rp_track_run_name(t, pt[i].run, pn, sizeof pn), a,
+                pt[i].count, pt[i].max);
+    }
+    return fclose(f) == 0;
+}
+
+#define SVG_W 900
+#define SVG_PH 260 /* panel height */
+#define SVG_ML 70
+#define SVG_MR 230
+#define SVG_MT 40
+#define SVG_TOP 8 /* hosts drawn per profile */
+
+static const char *const palette[SVG_TOP] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                             "#9467bd", "#8c564b", "#e377c2", "#17becf"};
+
+typedef struct hpeak {
+    uint32_t host;
+    uint32_t peak;
+} hpeak;
+
+static bool write_svg(const char *path, const rp_tracker *t)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    size_t n, nr = rp_track_nruns(t), nh = rp_track_nhosts(t);
+    const rp_tl_point *pt = rp_track_timeline(t, &n);
+    uint64_t dur = rp_track_last_ns(t) - rp_track_first_ns(t);
+    if (dur == 0)
+        dur = 1;
+    uint32_t ymax = 1;
+    for (size_t i = 0; i < n; i++)
+        if (pt[i].max > ymax)
+            ymax = pt[i].max;
+    int H = SVG_MT + (int)nr * (SVG_PH + 40) + 20;
+    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+               "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n"
+               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n"
+               "<text x=\"%d\" y=\"22\" font-size=\"15\">TIME_WAIT entries per host "
+               "(sockmodel replay)</text>\n",
+               SVG_W, H, SVG_W, H, SVG_ML);
+    int pw = SVG_W - SVG_ML - SVG_MR;
+    hpeak *hp = malloc((nh + 1) * sizeof *hp);
+    if (!hp) {
+        fclose(f);
+        return false;
+    }
+    for (size_t r = 0; r < nr; r++) {
+        char pn[64];
+        rp_track_run_name(t, r, pn, sizeof pn);
+        int y0 = SVG_MT + (int)r * (SVG_PH + 40) + 20; /* panel top */
+        /* the hosts with the highest peaks, ties by address order */
+        size_t m = 0;
+        for (size_t i = 0; i < nh; i++) {
+            uint32_t id;
+            rp_track_host_addr(t, i, &id);
+            const rp_host_run *h = rp_track_host_run(t, id, r);
+            if (h->tw_peak) {
+                hp[m].host = id;
+                hp[m++].peak = (uint32_t)h->tw_peak;
+            }
+        }
+        /* stable selection: a simple insertion sort by peak, descending */
+        for (size_t i = 1; i < m; i++) {
+            hpeak k = hp[i];
+            size_t j = i;
+            while (j > 0 && hp[j - 1].peak < k.peak) {
+                hp[j] = hp[j - 1];
+                j--;
+            }
+            hp[j] = k;
+        }
+        size_t shown = m < SVG_TOP ? m : SVG_TOP;
+        fprintf(f, "<g>\n<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s</text>\n", SVG_ML,
+                y0 - 6, pn);
+        fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
+                   "stroke=\"#888\"/>\n",
+                SVG_ML, y0, pw, SVG_PH);
+        for (int k = 0; k <= 4; k++) {
+            int y = y0 + SVG_PH - k * SVG_PH / 4;
+            fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>"
+                       "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%llu</text>\n",
+                    SVG_ML, y, SVG_ML + pw, y, SVG_ML - 6, y + 4,
+                    (unsigned long long)ymax * (unsigned)k / 4u);
+            char b[32];
+            uint64_t tx = dur / 4u * (unsigned)k;
+            fmt_secs(b, sizeof b, tx);
+            fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.*ss</text>\n",
+                    SVG_ML + k * pw / 4, y0 + SVG_PH + 16, (int)(strchr(b, '.') - b) + 3, b);
+        }
+        for (size_t s = 0; s < shown; s++) {
+            fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%d,%d",
+                    palette[s], SVG_ML, y0 + SVG_PH);
+            double prev = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (pt[i].run != r || pt[i].host != hp[s].host)
+                    continue;
+                double x = SVG_ML + (double)pw * (double)pt[i].ns / (double)dur;
+                double yv = y0 + SVG_PH - (double)SVG_PH * pt[i].max / ymax;
+                fprintf(f, " %.1f,%.1f %.1f,%.1f", x, prev, x, yv);
+                prev = y0 + SVG_PH - (double)SVG_PH * pt[i].count / ymax;
+                fprintf(f, " %.1f,%.1f", x, prev);
+            }
+            if (prev == 0)
+                prev = y0 + SVG_PH;
+            fprintf(f, " %d,%.1f\"/>\n", SVG_ML + pw, prev);
+            char a[SM_EP_STRLEN];
+            sm_addr_format(rp_track_host_by_id(t, hp[s].host), a, sizeof a);
+            fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"3\" fill=\"%s\"/>"
+                       "<text x=\"%d\" y=\"%d\">%s (peak %u)</text>\n",
+                    SVG_ML + pw + 12, y0 + 10 + (int)s * 18, palette[s], SVG_ML + pw + 30,
+                    y0 + 14 + (int)s * 18, a, hp[s].peak);
+        }
+        if (m > shown)
+            fprintf(f, "<text x=\"%d\" y=\"%d\">%zu more hosts not drawn</text>\n",
+                    SVG_ML + pw + 12, y0 + 14 + (int)shown * 18, m - shown);
+        if (m == 0)
+            fprintf(f, "<text x=\"%d\" y=\"%d\">no TIME_WAIT under this profile</text>\n",
+                    SVG_ML + 10, y0 + 20);
+        fputs("</g>\n", f);
+    }
+    free(hp);
+    fputs("</svg>\n", f);
+    return fclose(f) == 0;
+}
+
+/* ---- the scenario's declarations --------------------------------------------------- */
+
+typedef struct shost {
+    const char *name;
+    sm_addr addrs[32];
+    size_t n;
+} shost;
+
+typedef struct ssock {
+    int host;
+    bool bound;
+    sm_endpoint ep;
+    sm_opts o;
+} ssock;
+
+static int shost_find(shost *hs, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(hs[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void shost_add_addr(shost *h, const sm_addr *a)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if (sm_addr_equal(&h->addrs[i], a))
+            return;
+    if (h->n < 32)
+        h->addrs[h->n++] = *a;
+}
+
+static int load_scenario(const char *path, rp_tracker *t, const rp_config *cfg, bool quiet)
+{
+    scn_file *sf = NULL;
+    if (scn_parse_path(path, stderr, &sf) != 0 || !sf)
+        return 2;
+    shost *hs = calloc(sf->n_stmts + 1, sizeof *hs);
+    ssock *ss = calloc(sf->n_socks + 1, sizeof *ss);
+    if (!hs || !ss)
+        exit(2);
+    size_t nh = 1;
+    hs[0].name = "local";
+    static const char *const local_addrs[] = {"127.0.0.1", "::1", "192.0.2.1", "192.0.2.2",
+                                              "2001:db8::1", "2001:db8::2"};
+    for (size_t i = 0; i < 6; i++) {
+        sm_addr a;
+        if (sm_addr_parse(local_addrs[i], strlen(local_addrs[i]), &a))
+            shost_add_addr(&hs[0], &a);
+    }
+    int cur = 0;
+    for (size_t i = 0; i < sf->n_stmts; i++) {
+        const scn_stmt *st = &sf->stmts[i];
+        switch (st->kind) {
+        case SCN_HOST: {
+            int h = shost_find(hs, nh, st->name);
+            if (h < 0) {
+                h = (int)nh++;
+                hs[h].name = st->name;
+            }
+            for (size_t k = 0; k < st->n_addrs; k++)
+                shost_add_addr(&hs[h], &st->addrs[k]);
+            cur = h;
+            break;
+        }
+        case SCN_ON: {
+            int h = shost_find(hs, nh, st->name);
+            if (h >= 0)
+                cur = h;
+            break;
+        }
+        case SCN_SOCKET:
+            if (st->new_sock >= 0)
+                ss[st->new_sock].host = cur;
+            break;
+        case SCN_SETSOCKOPT:
+            if (st->sock >= 0) {
+                sm_opts *o = &ss[st->sock].o;
+                switch (st->opt) {
+                case SM_SO_REUSEADDR: o->reuseaddr = st->v1 != 0; break;
+                case SM_SO_REUSEPORT: o->reuseport = st->v1 != 0; break;
+                case SM_SO_REUSEPORT_LB: o->reuseport_lb = st->v1 != 0; break;
+                case SM_SO_EXCLUSIVEADDRUSE: o->exclusiveaddruse = st->v1 != 0; break;
+                case SM_SO_EXCLBIND: o->exclbind = st->v1 != 0; break;
+                case SM_IPV6_V6ONLY: o->v6only = st->v1 != 0; break;
+                case SM_SO_LINGER:
+                    o->linger_on = st->v1 != 0;
+                    o->linger_s = st->v2 > 0 ? (uint32_t)st->v2 : 0;
+                    break;
+                default: break;
+                }
+            }
+            break;
+        case SCN_BIND:
+            if (st->sock >= 0) {
+                ss[st->sock].bound = true;
+                ss[st->sock].ep = st->ep;
+            }
+            break;
+        case SCN_LISTEN:
+            if (st->sock >= 0 && ss[st->sock].bound && ss[st->sock].ep.port) {
+                const ssock *s = &ss[st->sock];
+                if (sm_addr_is_any(&s->ep.addr)) {
+                    for (size_t k = 0; k < hs[s->host].n; k++)
+                        rp_track_listener(t, &hs[s->host].addrs[k], s->ep.port);
+                } else {
+                    rp_track_listener(t, &s->ep.addr, s->ep.port);
+                }
+            }
+            break;
+        case SCN_SYSCTL: {
+            /* under the runs its guard selects */
+            unsigned mask = 0;
+            for (size_t r = 0; r < cfg->nruns; r++)
+                if (!st->guarded || scn_patlist_match(&st->guard, cfg->run[r]->name))
+                    mask |= 1u << r;
+            for (size_t k = 0; k < hs[cur].n; k++)
+                rp_track_sysctl(t, &hs[cur].addrs[k], st->name, st->vals, st->n_vals, mask,
+                                k == 0 && !quiet ? stderr : NULL);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    for (size_t i = 0; i < sf->n_socks; i++)
+        if (ss[i].bound)
+            rp_track_sockopts(t, &ss[i].ep, &ss[i].o);
+    free(hs);
+    free(ss);
+    scn_file_free(sf);
+    return 0;
+}
+
+/* ---- main ---------------------------------------------------------------------------- */
+
+static int parse_args(int argc, char **argv, opts *o)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "--no-connections") == 0) {
+            o->no_conns = true;
+        } else if (strcmp(a, "--verify-checksums") == 0) {
+            o->verify_csum = true;
+        } else if (is_opt(a, "--profile") || strcmp(a, "-p") == 0) {
+            if (!(o->profile = opt_value(argc, argv, &i, "--profile")) || !*o->profile)
+                return usage_error("--profile needs a list of profiles");
+        } else if (is_opt(a, "--scenario")) {
+            if (!(o->scenario = opt_value(argc, argv, &i, "--scenario")) || !*o->scenario)
+                return usage_error("--scenario needs a file name");
+        } else if (is_opt(a, "--timeline")) {
+            if (!(o->timeline = opt_value(argc, argv, &i, "--timeline")) || !*o->timeline)
+                return usage_error("--timeline needs a file name");
+        } else if (is_opt(a, "--svg")) {
+            if (!(o->svg = opt_value(argc, argv, &i, "--svg")) || !*o->svg)
+                return usage_error("--svg needs a file name");
+        } else if (is_opt(a, "--interval")) {
+            const char *v = opt_value(argc, argv, &i, "--interval");
+            if (!v || !parse_duration(v, &o->interval_ns))
+                return usage_error("--interval needs a duration such as 1s or 100ms");
+        } else if (is_opt(a, "--max-events")) {
+            const char *v = opt_value(argc, argv, &i, "--max-events");
+            char *e;
+            if (!v || !*v || (o->max_events = strtoull(v, &e, 10), *e) || o->max_events == 0)
+                return usage_error("--max-events needs a positive number");
+        } else if (is_opt(a, "--host")) {
+            const char *v = opt_value(argc, argv, &i, "--host");
+            const char *eq = v ? strchr(v, '=') : NULL;
+            if (!eq)
+                return usage_error("--host needs ADDR=PROFILE");
+            if (o->novr >= MAX_OVR)
+                return usage_error("too many --host options (at most %d)", MAX_OVR);
+            if (!sm_addr_parse(v, (size_t)(eq - v), &o->ovr_addr[o->novr]))
+                return usage_error("--host %s: not an IPv4 or IPv6 address", v);
+            if (!(o->ovr_prof[o->novr] = sm_profile_find(eq + 1)))
+                return usage_error("--host %s: unknown profile '%s' (see 'sockmodel profiles')",
+                                   v, eq + 1);
+            o->novr++;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("unknown option '%s'", a);
+        } else {
+            if (o->file)
+                return usage_error("one capture file at a time ('%s' and '%s')", o->file, a);
+            o->file = a;
+        }
+    }
+    if (!o->file)
+        return usage_error("no capture file given");
+    return -1;
+}
 
 int scn_cmd_replay(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fputs("sockmodel: error: 'replay' is not available in this build\n", stderr);
-    return 2;
+    opts o;
+    memset(&o, 0, sizeof o);
+    int st = parse_args(argc, argv, &o);
+    if (st >= 0)
+        return st;
+
+    /* profiles, in registry order */
+    rp_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    scn_arena arena = {0};
+    scn_patlist pats;
+    scn_buf err = {0};
+    if (!scn_patlist_parse_arg(&arena, o.profile ? o.profile : "linux", &pats, &err)) {
+        st = usage_error("%s", err.s ? err.s : "bad --profile");
+        scn_buf_free(&err);
+        scn_arena_free(&arena);
+        return st;
+    }
+    for (size_t i = 0; i < sm_profile_count(); i++) {
+        const sm_profile *p = sm_profile_at(i);
+        if (scn_patlist_match(&pats, sm_profile_name(p))) {
+            if (cfg.nruns >= RP_MAX_RUNS) {
+                scn_arena_free(&arena);
+                return usage_error("at most %d profiles at once", RP_MAX_RUNS);
+            }
+            cfg.run[cfg.nruns++] = p;
+        }
+    }
+    scn_arena_free(&arena);
+    if (cfg.nruns == 0)
+        return usage_error("--profile %s matches no profile (see 'sockmodel profiles')",
+                           o.profile);
+    cfg.ovr_addr = o.ovr_addr;
+    cfg.ovr_prof = o.ovr_prof;
+    cfg.novr = o.novr;
+    cfg.interval_ns = o.interval_ns;
+    cfg.max_events = o.max_events;
+
+    char errbuf[512];
+    rp_reader *rd = rp_open(o.file, o.verify_csum ? 0 : RP_OPT_NO_CSUM, errbuf, sizeof errbuf);
+    if (!rd) {
+        fprintf(stderr, "sockmodel: %s: error: not a readable pcap/pcapng capture: %s\n", o.file,
+                errbuf);
+        return 2;
+    }
+    if (!rp_linktype_supported(rp_linktype(rd)))
+        fprintf(stderr, "sockmodel: %s: warning: link type %s is not one the reader decodes; "
+                        "every record will be skipped\n",
+                o.file, rp_linktype_name(rd));
+
+    out_ctx x;
+    memset(&x, 0, sizeof x);
+    x.out = stdout;
+    x.o = &o;
+    cfg.on_conn = o.no_conns ? NULL : on_conn;
+    cfg.ctx = &x;
+    rp_tracker *t = rp_track_new(&cfg);
+    if (!t) {
+        rp_close(rd);
+        return usage_error("bad profile selection");
+    }
+    x.t = t;
+    if (o.scenario && load_scenario(o.scenario, t, &cfg, o.json) != 0) {
+        rp_track_free(t);
+        rp_close(rd);
+        return 2;
+    }
+
+    FILE *f = stdout;
+    if (o.json) {
+        fputs("{\"tool\": \"sockmodel replay\", \"file\": ", f);
+        json_str(f, o.file);
+        fprintf(f, ", \"link_type\": \"%s\", \"profiles\": [", rp_linktype_name(rd));
+        for (size_t r = 0; r < cfg.nruns; r++)
+            fprintf(f, "%s\"%s\"", r ? ", " : "", cfg.run[r]->name);
+        fprintf(f, "], \"checksums_verified\": %s,\n\"connections\": [",
+                o.verify_csum ? "true" : "false");
+    } else {
+        fprintf(f, "sockmodel replay: %s (%s), profiles:", o.file, rp_linktype_name(rd));
+        for (size_t r = 0; r < cfg.nruns; r++)
+            fprintf(f, " %s", cfg.run[r]->name);
+        fputc('\n', f);
+    }
+
+    rp_pkt p;
+    int rc;
+    while ((rc = rp_next(rd, &p)) == 1)
+        rp_track_packet(t, &p);
+    int status = 0;
+    if (rc < 0) {
+        fprintf(stderr, "sockmodel: %s: error: %s (the packets before it were replayed)\n",
+                o.file, rp_error(rd));
+        status = 2;
+    } else if (rp_error(rd)[0]) {
+        fprintf(stderr, "sockmodel: %s: warning: %s\n", o.file, rp_error(rd));
+    }
+    rp_track_finish(t);
+    const rp_counts *cnt = rp_get_counts(rd);
+    if (o.json) {
+        report_json_end(f, t, cnt);
+    } else {
+        report_text_end(f, t, cnt, o.file, rp_linktype_name(rd));
+        if (rp_counts_skipped(cnt) || cnt->ts_backwards || cnt->bad_l4_csum ||
+            cnt->bad_ip_csum || cnt->file_truncated) {
+            fputs("\nreader counts:\n", f);
+            rp_counts_print(f, cnt);
+        }
+        if (!o.verify_csum)
+            fputs("(checksums not verified; --verify-checksums counts bad ones)\n", f);
+    }
+    if (o.timeline && !write_timeline(o.timeline, t)) {
+        fprintf(stderr, "sockmodel: error: cannot write %s: %s\n", o.timeline, strerror(errno));
+        status = 2;
+    }
+    if (o.svg && !write_svg(o.svg, t)) {
+        fprintf(stderr, "sockmodel: error: cannot write %s: %s\n", o.svg, strerror(errno));
+        status = 2;
+    }
+    if (fflush(f) != 0)
+        status = 2;
+    rp_track_free(t);
+    rp_close(rd);
+    return status;
 }

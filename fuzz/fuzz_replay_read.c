@@ -29,6 +29,7 @@
 
 #include "conv.h"
 #include "pkt.h"
+#include "track.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,6 +64,29 @@ static void check_counts(const rp_counts *c, uint64_t delivered)
         abort();
 }
 
+static rp_tracker *tracker(void)
+{
+    /* the replay model too, under four profiles at once */
+    rp_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    static const char *const profs[] = {"linux", "windows", "bsd", "solaris"};
+    for (size_t i = 0; i < 4; i++)
+        if ((cfg.run[cfg.nruns] = sm_profile_find(profs[i])) != NULL)
+            cfg.nruns++;
+    cfg.max_events = 16;
+    return rp_track_new(&cfg);
+}
+
+static void tracker_end(rp_tracker *tr, uint64_t n)
+{
+    if (!tr)
+        return;
+    rp_track_finish(tr);
+    if (rp_track_connections(tr) > n)
+        abort(); /* at most one connection per packet */
+    rp_track_free(tr);
+}
+
 static void file_mode(const uint8_t *data, size_t size)
 {
     /* fmemopen wants a writable buffer of at least one byte */
@@ -85,6 +109,7 @@ static void file_mode(const uint8_t *data, size_t size)
         return;
     }
     rp_conv *t = rp_conv_new(NULL, NULL);
+    rp_tracker *tr = tracker();
     rp_pkt p;
     uint64_t n = 0;
     while (rp_next(r, &p) == 1) {
@@ -92,8 +117,11 @@ static void file_mode(const uint8_t *data, size_t size)
         n++;
         if (t)
             rp_conv_add(t, &p);
+        if (tr)
+            rp_track_packet(tr, &p);
     }
     check_counts(rp_get_counts(r), n);
+    tracker_end(tr, n);
     if (t && rp_conv_count(t) > n)
         abort();
     rp_conv_free(t);
@@ -116,6 +144,7 @@ static void decode_mode(const uint8_t *data, size_t size)
     rp_counts c;
     memset(&c, 0, sizeof c);
     rp_conv *t = rp_conv_new(NULL, NULL);
+    rp_tracker *tr = tracker();
     uint64_t n = 0;
     int64_t sec = 1000;
     while (size >= 3) {
@@ -139,12 +168,15 @@ static void decode_mode(const uint8_t *data, size_t size)
             n++;
             if (t)
                 rp_conv_add(t, &p);
+            if (tr)
+                rp_track_packet(tr, &p);
         }
         free(rec);
         data += len;
         size -= len;
     }
     check_counts(&c, n);
+    tracker_end(tr, n);
     rp_conv_free(t);
 }
 

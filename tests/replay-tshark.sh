@@ -16,6 +16,12 @@
 #              conversations must be seen.
 #   generated  bench/gen_capture --packets 20000 with heavy port reuse (20
 #              clients, 4 ports each): more conversations than 4-tuples.
+# On both captures `sockmodel replay --profile linux,windows --json` must
+# then list, per profile, exactly tshark's number of connections, each with
+# client, server, client_state, server_state and summary; on the kernel
+# capture also (linux): a client that closed first and holds TIME_WAIT, a
+# server that closed first and holds TIME_WAIT, and a SYN that reached a
+# TIME_WAIT (the reconnects from a fixed port) and was accepted.
 #
 #   SOCKMODEL=cli/sockmodel tests/replay-tshark.sh     (from the build dir;
 #   or REPLAY_READ=... GEN_CAPTURE=... to name the tools directly)
@@ -165,6 +171,40 @@ compare() {
     fi
 }
 
+# model NAME FILE KERNEL: the replay of FILE under linux and windows.
+sm=${SOCKMODEL:-$bindir/cli/sockmodel}
+model() {
+    _name=$1 _f=$2 _kernel=$3
+    if ! "$sm" replay --profile linux,windows --json "$_f" >"$tmp/rp.json" 2>"$tmp/rp.err"; then
+        echo "FAIL $_name replay: exit status $?: $(head -3 "$tmp/rp.err")"
+        status=1
+        return
+    fi
+    for _p in linux windows; do
+        _n=$(grep -c "^  {\"id\": [0-9]*, \"profile\": \"$_p\", \"client\": \"[^\"]*:[0-9]*\", \"server\": \"[^\"]*:[0-9]*\", \"client_state\": \"[A-Z_0-9]*\", \"server_state\": \"[A-Z_0-9]*\", \"summary\": \"[A-Z0-9]*\"" "$tmp/rp.json")
+        if [ "$_n" != "$theirs" ]; then
+            echo "FAIL $_name replay: $_n well-formed $_p connections, tshark -z conv,tcp: $theirs"
+            status=1
+            return
+        fi
+    done
+    echo "ok   $_name replay: $theirs connections under linux and windows, as tshark"
+    [ "$_kernel" = 1 ] || return
+    _lin=$(grep '"profile": "linux"' "$tmp/rp.json")
+    if ! echo "$_lin" | grep '"closed_first_by": "client"' | grep -q '"client_state": "TIME_WAIT"'; then
+        echo "FAIL $_name replay: no client that closed first holds TIME_WAIT under linux"
+        status=1
+    elif ! echo "$_lin" | grep '"closed_first_by": "server"' | grep -q '"server_state": "TIME_WAIT"'; then
+        echo "FAIL $_name replay: no server that closed first holds TIME_WAIT under linux"
+        status=1
+    elif ! grep '"profile": "linux", "kind": "syn_into_time_wait"' "$tmp/rp.json" | grep -q '"action": "accept"'; then
+        echo "FAIL $_name replay: no accepted SYN into TIME_WAIT under linux"
+        status=1
+    else
+        echo "ok   $_name replay: active closers in TIME_WAIT, SYN into TIME_WAIT accepted (linux)"
+    fi
+}
+
 # ---- kernel traffic --------------------------------------------------------
 why=
 for t in unshare tcpdump python3; do
@@ -176,6 +216,7 @@ fi
 if [ -z "$why" ]; then
     if RP_IN_NETNS=1 unshare -n sh "$0" "$tmp/kernel.pcap" >"$tmp/netns.log" 2>&1; then
         compare kernel "$tmp/kernel.pcap" 14
+        model kernel "$tmp/kernel.pcap" 1
     else
         why="capture in the namespace failed: $(tail -3 "$tmp/netns.log" "$tmp/kernel.pcap.log" 2>/dev/null | tr '\n' ' ')"
     fi
@@ -189,6 +230,7 @@ fi
 # ---- generated capture -----------------------------------------------------
 if "$gen" --packets 20000 --seed 7 --clients 20 --ports 4 --out "$tmp/gen.pcap" 2>"$tmp/gen.err"; then
     compare generated "$tmp/gen.pcap" 500
+    model generated "$tmp/gen.pcap" 0
     tuples=$(sed -n 's/.*tuples=\([0-9]*\).*/\1/p' "$tmp/mine.out")
     if [ "${mine:-0}" -le "${tuples:-0}" ]; then
         echo "FAIL generated: no 4-tuple reuse ($mine conversations, $tuples 4-tuples)"

@@ -1,0 +1,1725 @@
+/*
+ * track.c - drives the replay model from a capture: per-host 4-tuple
+ * tables, the RFC 9293 state machine of each side of each connection as
+ * the segments it sends and receives move it, and, per run (profile), the
+ * TIME_WAIT entries, SYN/RST-into-TIME_WAIT decisions, TIME_WAIT caps and
+ * ephemeral ports in use per destination, with the OS-specific decisions
+ * taken from the profile interface (sm_profile.h), never from the OS name.
+ *
+ * What it models:
+ *   - Demux: a connection is a 4-tuple until a SYN without ACK carrying a
+ *     new sequence number starts a new one on it (the rule tshark's
+ *     tcp.stream uses, see conv.c), so connection counts agree with
+ *     `tshark -z conv,tcp`.
+ *   - Each side's state from what it sends and receives: SYN -> SYN_SENT,
+ *     SYN+ACK -> SYN_RECEIVED, the handshake's ACK -> ESTABLISHED, FIN ->
+ *     FIN_WAIT_1 / CLOSE_WAIT / LAST_ACK / CLOSING, the ACK of a FIN ->
+ *     FIN_WAIT_2 / TIME_WAIT / CLOSED, RST -> CLOSED (RFC 9293 3.3.2).
+ *     The capture is taken as what both sides saw (no loss modelled).
+ *   - Per run: a side that reaches TIME_WAIT holds it for that OS's
+ *     SM_TUN_TIME_WAIT_MS from the capture's timestamps (a retransmitted
+ *     FIN restarts it, as in the engine's tw_input()); none is kept toward
+ *     an own address where SM_TUN_NOLOCALTIMEWAIT says so, or beyond
+ *     SM_TUN_MAX_TW; an in-window RST ends it unless SM_TUN_RFC1337
+ *     (the engine's rule); a new SYN on its 4-tuple is judged by
+ *     profile->tw_syn() with the entry's rcv_nxt, window and timestamps.
+ *   - Ports: client ports in use (live connections + TIME_WAIT entries
+ *     the client holds) per (client, destination) and per client host,
+ *     against the size of the profile's ephemeral range.
+ * Not modelled: retransmission timers, SYN_SENT/FIN_WAIT_2 timeouts (a
+ * side stays in the state the capture leaves it in), segments the capture
+ * missed, UDP (counted only).
+ */
+#include "track.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NS_PER_MS 1000000ull
+#define NONE32 0xffffffffu
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fputs("sockmodel: error: out of memory\n", stderr);
+        exit(2);
+    }
+    return q;
+}
+
+#define GROW(arr, n, cap)                                                          \
+    do {                                                                           \
+        if ((n) >= (cap)) {                                                        \
+            (cap) = (cap) ? (cap) * 2 : 64;                                        \
+            (arr) = xrealloc((arr), (cap) * sizeof *(arr));                        \
+        }                                                                          \
+    } while (0)
+
+static inline uint64_t mulfold(uint64_t a, uint64_t b)
+{
+#ifdef __SIZEOF_INT128__
+    __uint128_t r = (__uint128_t)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+#else
+    uint64_t r = (a ^ (b >> 29)) * (b | 1);
+    return r ^ (r >> 32);
+#endif
+}
+
+static inline bool eq16(const uint8_t *a, const uint8_t *b)
+{
+    uint64_t x[2], y[2];
+    memcpy(x, a, 16);
+    memcpy(y, b, 16);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+static uint64_t hash_addr(const sm_addr *a)
+{
+    uint64_t w[2];
+    memcpy(w, a->b, 16);
+    return mulfold(w[0] ^ 0xa0761d6478bd642full ^ a->family,
+                   w[1] ^ 0xe7037ed1a0b428dbull);
+}
+
+static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+
+/* ---- records ---------------------------------------------------------------- */
+
+enum { Z_INACTIVE, Z_SYN_SENT, Z_SYN_ACK_SENT, Z_PARTIAL, Z_ESTABLISHED, Z_CLOSED, Z_RESET };
+
+/* side flags */
+#define S_FIN 0x01u      /* sent a FIN */
+#define S_FIN_ACKED 0x02u
+#define S_RST 0x04u      /* sent a RST */
+#define S_TS 0x08u       /* sent TCP timestamps */
+#define S_WS 0x10u       /* window scale on its SYN */
+#define S_SNDMAX 0x20u   /* snd_max valid */
+#define S_SYN 0x40u      /* sent a SYN (either kind) */
+
+/* connection flags */
+#define C_USED 0x0001u
+#define C_LO_CLIENT 0x0002u  /* the lo endpoint (canonical order) is the client */
+#define C_BASE_LO 0x0004u    /* tshark base seq of the lo->hi direction set */
+#define C_BASE_HI 0x0008u
+#define C_SAW_SYN 0x0010u
+#define C_DONE 0x0020u       /* both sides CLOSED or TIME_WAIT: in the retire queue */
+#define C_MIDSTREAM 0x0040u
+#define C_OS0 0x0080u        /* Zeek history so far matches ^S[^HAFGIQ]* for orig */
+#define C_RSTOS0 0x0100u
+#define C_LIVEPORT 0x0200u   /* counted as a live client port */
+#define C_SYNACK_FIRST 0x0400u
+
+typedef struct conn {
+    uint8_t lo[16], hi[16];
+    uint16_t plo, phi;
+    uint16_t flags;
+    uint8_t fam;
+    uint8_t st[2];          /* observed sm_tcp_state, [0] client [1] server */
+    uint8_t z[2];           /* Zeek endpoint state */
+    uint8_t sf[2];          /* S_* */
+    uint8_t ws[2];
+    uint8_t closer;         /* 1 client, 2 server, 3 both */
+    uint8_t close_kind;     /* 0 none, 1 fin, 2 rst */
+    uint32_t gen;
+    uint32_t host[2];
+    uint32_t dest;
+    uint32_t base[2];       /* tshark base seq per canonical direction */
+    uint32_t snd_max[2], fin_seq[2], tsval[2], win[2];
+    uint64_t id, first_frame, first_ns, last_ns;
+    uint64_t pk[2], by[2];
+    uint64_t tw_start[2];
+    uint32_t next_free;
+} conn;
+
+/* What differs per run, kept apart so that one profile costs only its own
+ * share: t->cr[ci * nruns + run]. */
+typedef struct crun {
+    uint64_t tw_exp[2], tw_stop[2];
+    uint32_t tw_next[2], tw_prev[2]; /* FIFO links: (ci << 1 | side) + 1, 0 = none */
+    uint8_t tw_end[2];
+    int32_t pend_ev;                 /* TW_SYN event waiting for the answer */
+} crun;
+
+/* TIME_WAIT entries of one run with one tunable set: all last as long,
+ * so the order they began in is the order they end in (FIFO, O(1)). */
+typedef struct twfifo {
+    uint32_t head, tail; /* node + 1, 0 = empty */
+} twfifo;
+
+typedef struct tunset {
+    const sm_profile *p;
+    int64_t tun[SM_TUN_COUNT];
+} tunset;
+
+typedef struct hrun {
+    rp_host_run pub;
+    uint64_t ports_now;
+    uint32_t bmax;
+    uint16_t ts;      /* tunset */
+    uint8_t dirty;
+} hrun;
+
+typedef struct host {
+    sm_addr addr;
+} host;
+
+/* per (host, run): t->hr[host * nruns + run] */
+#define HR(t, h, r) (&(t)->hr[(size_t)(h) * (t)->nruns + (r)])
+
+typedef struct dest {
+    uint32_t client, server;
+    uint16_t port;
+    uint64_t live, conns;
+    uint64_t tw[RP_MAX_RUNS], peak[RP_MAX_RUNS], peak_ns[RP_MAX_RUNS],
+        exh_ns[RP_MAX_RUNS];
+} dest;
+
+typedef struct retq {
+    uint64_t at;
+    uint32_t conn, gen;
+} retq;
+
+typedef struct declopt {
+    sm_endpoint ep;
+    sm_opts o;
+} declopt;
+
+typedef struct evvec {
+    rp_event *v;
+    size_t n, cap;
+    uint64_t dropped;
+} evvec;
+
+struct rp_tracker {
+    rp_config cfg;
+    size_t nruns;
+    /* connections */
+    conn *conns;
+    size_t nconns, conncap;
+    uint32_t conn_free;
+    uint64_t *slot;     /* open addressing: hash << 32 | (conn index + 1), 0 empty */
+    size_t slotcap, slotused;
+    uint64_t next_id, live, peak_live;
+    /* hosts */
+    host *hosts;
+    hrun *hr;
+    size_t nhosts, hostcap;
+    uint32_t *hslot;
+    size_t hslotcap;
+    tunset *ts;
+    size_t nts, tscap;
+    uint16_t ts_default[RP_MAX_RUNS];
+    uint64_t hold_ns;   /* longest TIME_WAIT: how long a closed record stays */
+    /* listeners: (host << 16 | port) + 1 */
+    uint64_t *lset;
+    size_t lcap, lused;
+    /* destinations */
+    dest *dests;
+    size_t ndests, destcap;
+    uint32_t *dslot;
+    size_t dslotcap;
+    uint32_t *dsorted;
+    uint32_t *hsorted;
+    /* timers */
+    crun *cr;
+    twfifo *fifo[RP_MAX_RUNS]; /* indexed by tunset */
+    size_t nfifo[RP_MAX_RUNS];
+    retq *rq;
+    size_t rq_head, rq_n, rq_cap; /* ring */
+    /* timeline */
+    uint64_t first_ns, last_ns, next_bucket;
+    bool started;
+    uint32_t *dirty;    /* host << 4 | run */
+    size_t ndirty, dirtycap;
+    rp_tl_point *tl;
+    size_t ntl, tlcap;
+    /* declarations */
+    declopt *opts;
+    size_t nopts, optcap;
+    /* events */
+    evvec ev[RP_MAX_RUNS];
+    uint64_t udp;
+    uint64_t now;
+};
+
+/* ---- names ---------------------------------------------------------------- */
+
+const char *rp_zeek_name(rp_zeek z)
+{
+    static const char *const n[] = {"S0",   "S1",   "SF",     "REJ",   "S2", "S3", "RSTO",
+                                    "RSTR", "RSTOS0", "RSTRH", "SH",  "SHR", "OTH"};
+    return (unsigned)z < sizeof n / sizeof n[0] ? n[z] : "OTH";
+}
+
+const char *rp_tw_end_name(rp_tw_end e)
+{
+    static const char *const n[] = {"none", "live", "expired", "rst",
+                                    "syn", "reused", "not_kept", "superseded"};
+    return (unsigned)e < sizeof n / sizeof n[0] ? n[e] : "none";
+}
+
+const char *rp_ev_kind_name(rp_ev_kind k)
+{
+    static const char *const n[] = {"syn_into_time_wait", "own_time_wait_reused",
+                                    "rst_killed_time_wait", "rst_ignored_in_time_wait",
+                                    "tuple_reused_while_alive", "ports_exhausted",
+                                    "time_wait_overflow"};
+    return (unsigned)k < RP_EV_KIND_COUNT ? n[k] : "?";
+}
+
+/* ---- tunables --------------------------------------------------------------- */
+
+static uint16_t ts_new(rp_tracker *t, const sm_profile *p, const int64_t *from)
+{
+    GROW(t->ts, t->nts, t->tscap);
+    tunset *s = &t->ts[t->nts];
+    s->p = p;
+    memcpy(s->tun, from ? from : p->defaults, sizeof s->tun);
+    uint64_t tw = s->tun[SM_TUN_TIME_WAIT_MS] > 0 ? (uint64_t)s->tun[SM_TUN_TIME_WAIT_MS] : 0;
+    if (tw * NS_PER_MS > t->hold_ns)
+        t->hold_ns = tw * NS_PER_MS;
+    return (uint16_t)t->nts++;
+}
+
+static const sm_profile *ovr_profile(const rp_tracker *t, const sm_addr *a)
+{
+    for (size_t i = 0; i < t->cfg.novr; i++)
+        if (sm_addr_equal(&t->cfg.ovr_addr[i], a))
+            return t->cfg.ovr_prof[i];
+    return NULL;
+}
+
+/* ---- hosts ------------------------------------------------------------------ */
+
+static void hslot_insert(rp_tracker *t, uint32_t id)
+{
+    size_t mask = t->hslotcap - 1;
+    size_t i = (size_t)hash_addr(&t->hosts[id].addr) & mask;
+    while (t->hslot[i])
+        i = (i + 1) & mask;
+    t->hslot[i] = id + 1;
+}
+
+static uint32_t host_get(rp_tracker *t, const sm_addr *a)
+{
+    if ((t->nhosts + 1) * 2 > t->hslotcap) {
+        free(t->hslot);
+        t->hslotcap = t->hslotcap ? t->hslotcap * 2 : 256;
+        t->hslot = xrealloc(NULL, t->hslotcap * sizeof *t->hslot);
+        memset(t->hslot, 0, t->hslotcap * sizeof *t->hslot);
+        for (size_t k = 0; k < t->nhosts; k++)
+            hslot_insert(t, (uint32_t)k);
+    }
+    size_t mask = t->hslotcap - 1;
+    size_t i = (size_t)hash_addr(a) & mask;
+    while (t->hslot[i]) {
+        uint32_t id = t->hslot[i] - 1;
+        if (t->hosts[id].addr.family == a->family && eq16(t->hosts[id].addr.b, a->b))
+            return id;
+        i = (i + 1) & mask;
+    }
+    if (t->nhosts >= t->hostcap) {
+        GROW(t->hosts, t->nhosts, t->hostcap);
+        t->hr = xrealloc(t->hr, t->hostcap * t->nruns * sizeof *t->hr);
+    }
+    uint32_t id = (uint32_t)t->nhosts++;
+    host *h = &t->hosts[id];
+    memset(h, 0, sizeof *h);
+    h->addr = *a;
+    memset(HR(t, id, 0), 0, t->nruns * sizeof(hrun));
+    const sm_profile *ov = ovr_profile(t, a);
+    for (size_t r = 0; r < t->nruns; r++) {
+        hrun *hr = HR(t, id, r);
+        if (ov) {
+            /* an override: its own tunable set (cheap; few such hosts) */
+            hr->ts = ts_new(t, ov, NULL);
+        } else {
+            hr->ts = t->ts_default[r];
+        }
+        const tunset *s = &t->ts[hr->ts];
+        hr->pub.profile = s->p;
+    }
+    t->hslot[i] = id + 1;
+    return id;
+}
+
+/* ---- listeners -------------------------------------------------------------- */
+
+static size_t lhash(uint64_t k, size_t mask)
+{
+    return (size_t)mulfold(k, 0x9e3779b97f4a7c15ull) & mask;
+}
+
+static void lset_add(rp_tracker *t, uint32_t h, uint16_t port)
+{
+    uint64_t k = ((uint64_t)h << 16 | port) + 1;
+    if ((t->lused + 1) * 2 > t->lcap) {
+        size_t oc = t->lcap;
+        uint64_t *old = t->lset;
+        t->lcap = oc ? oc * 2 : 256;
+        t->lset = xrealloc(NULL, t->lcap * sizeof *t->lset);
+        memset(t->lset, 0, t->lcap * sizeof *t->lset);
+        for (size_t i = 0; i < oc; i++)
+            if (old[i]) {
+                size_t j = lhash(old[i], t->lcap - 1);
+                while (t->lset[j])
+                    j = (j + 1) & (t->lcap - 1);
+                t->lset[j] = old[i];
+            }
+        free(old);
+    }
+    size_t j = lhash(k, t->lcap - 1);
+    while (t->lset[j]) {
+        if (t->lset[j] == k)
+            return;
+        j = (j + 1) & (t->lcap - 1);
+    }
+    t->lset[j] = k;
+    t->lused++;
+}
+
+static bool lset_has(const rp_tracker *t, uint32_t h, uint16_t port)
+{
+    if (!t->lcap)
+        return false;
+    uint64_t k = ((uint64_t)h << 16 | port) + 1;
+    size_t j = lhash(k, t->lcap - 1);
+    while (t->lset[j]) {
+        if (t->lset[j] == k)
+            return true;
+        j = (j + 1) & (t->lcap - 1);
+    }
+    return false;
+}
+
+/* ---- destinations ------------------------------------------------------------ */
+
+static uint64_t dhash(uint32_t c, uint32_t s, uint16_t p)
+{
+    return mulfold(((uint64_t)c << 32 | s) ^ 0x589965cc75374cc3ull,
+                   (uint64_t)p ^ 0x1d8e4e27c47d124full);
+}
+
+static uint32_t dest_get(rp_tracker *t, uint32_t c, uint32_t s, uint16_t p)
+{
+    if ((t->ndests + 1) * 2 > t->dslotcap) {
+        free(t->dslot);
+        t->dslotcap = t->dslotcap ? t->dslotcap * 2 : 256;
+        t->dslot = xrealloc(NULL, t->dslotcap * sizeof *t->dslot);
+        memset(t->dslot, 0, t->dslotcap * sizeof *t->dslot);
+        for (size_t k = 0; k < t->ndests; k++) {
+            const dest *d = &t->dests[k];
+            size_t j = (size_t)dhash(d->client, d->server, d->port) & (t->dslotcap - 1);
+            while (t->dslot[j])
+                j = (j + 1) & (t->dslotcap - 1);
+            t->dslot[j] = (uint32_t)k + 1;
+        }
+    }
+    size_t mask = t->dslotcap - 1;
+    size_t j = (size_t)dhash(c, s, p) & mask;
+    while (t->dslot[j]) {
+        dest *d = &t->dests[t->dslot[j] - 1];
+        if (d->client == c && d->server == s && d->port == p)
+            return t->dslot[j] - 1;
+        j = (j + 1) & mask;
+    }
+    GROW(t->dests, t->ndests, t->destcap);
+    uint32_t id = (uint32_t)t->ndests++;
+    dest *d = &t->dests[id];
+    memset(d, 0, sizeof *d);
+    d->client = c;
+    d->server = s;
+    d->port = p;
+    t->dslot[j] = id + 1;
+    return id;
+}
+
+/* ---- events ----------------------------------------------------------------- */
+
+static void ep_of(const conn *c, int side, sm_endpoint *out)
+{
+    memset(out, 0, sizeof *out);
+    bool lo = ((c->flags & C_LO_CLIENT) != 0) == (side == 0);
+    out->addr.family = c->fam;
+    memcpy(out->addr.b, lo ? c->lo : c->hi, 16);
+    out->port = lo ? c->plo : c->phi;
+}
+
+static int32_t event_add(rp_tracker *t, size_t run, rp_ev_kind k, const conn *c, int side,
+                         uint64_t frame, int action, uint64_t value, uint64_t limit,
+                         const char *rule)
+{
+    hrun *hr = HR(t, c->host[side], run);
+    hr->pub.ev[k]++;
+    evvec *v = &t->ev[run];
+    if (v->n >= t->cfg.max_events) {
+        v->dropped++;
+        return -1;
+    }
+    GROW(v->v, v->n, v->cap);
+    rp_event *e = &v->v[v->n];
+    memset(e, 0, sizeof *e);
+    e->ns = t->now;
+    e->frame = frame;
+    e->conn = c->id;
+    e->kind = k;
+    e->action = action;
+    ep_of(c, side, &e->host);
+    ep_of(c, !side, &e->peer);
+    e->value = value;
+    e->limit = limit;
+    e->rule = rule;
+    return (int32_t)v->n++;
+}
+
+/* ---- TIME_WAIT FIFOs ------------------------------------------------------- */
+
+#define CR(t, ci, r) (&(t)->cr[(size_t)(ci) * (t)->nruns + (r)])
+
+static twfifo *fifo_of(rp_tracker *t, size_t r, uint16_t ts)
+{
+    if (ts >= t->nfifo[r]) {
+        size_t n = t->nts > (size_t)ts + 1 ? t->nts : (size_t)ts + 1;
+        t->fifo[r] = xrealloc(t->fifo[r], n * sizeof *t->fifo[r]);
+        memset(t->fifo[r] + t->nfifo[r], 0, (n - t->nfifo[r]) * sizeof *t->fifo[r]);
+        t->nfifo[r] = n;
+    }
+    return &t->fifo[r][ts];
+}
+
+static crun *node_cr(rp_tracker *t, uint32_t node, size_t r, int *side)
+{
+    *side = (int)((node - 1) & 1u);
+    return CR(t, (node - 1) >> 1, r);
+}
+
+static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t exp)
+{
+    (void)exp;
+    twfifo *q = fifo_of(t, r, HR(t, t->conns[ci].host[side], r)->ts);
+    uint32_t node = (ci << 1 | (uint32_t)side) + 1;
+    crun *c = CR(t, ci, r);
+    c->tw_next[side] = 0;
+    c->tw_prev[side] = q->tail;
+    if (q->tail) {
+        int ps;
+        crun *p = node_cr(t, q->tail, r, &ps);
+        p->tw_next[ps] = node;
+    } else {
+        q->head = node;
+    }
+    q->tail = node;
+}
+
+static void heap_remove(rp_tracker *t, size_t r, uint32_t ci, int side)
+{
+    twfifo *q = fifo_of(t, r, HR(t, t->conns[ci].host[side], r)->ts);
+    crun *c = CR(t, ci, r);
+    uint32_t nx = c->tw_next[side], pv = c->tw_prev[side];
+    int s2;
+    if (pv)
+        node_cr(t, pv, r, &s2)->tw_next[s2] = nx;
+    else
+        q->head = nx;
+    if (nx)
+        node_cr(t, nx, r, &s2)->tw_prev[s2] = pv;
+    else
+        q->tail = pv;
+    c->tw_next[side] = c->tw_prev[side] = 0;
+}
+
+/* The next TIME_WAIT to end under run r: false if none. */
+static bool tw_first(rp_tracker *t, size_t r, uint64_t *exp, uint32_t *ci, int *side)
+{
+    bool any = false;
+    for (size_t k = 0; k < t->nfifo[r]; k++) {
+        uint32_t node = t->fifo[r][k].head;
+        if (!node)
+            continue;
+        int s;
+        crun *c = node_cr(t, node, r, &s);
+        if (!any || c->tw_exp[s] < *exp) {
+            *exp = c->tw_exp[s];
+            *ci = (node - 1) >> 1;
+            *side = s;
+            any = true;
+        }
+    }
+    return any;
+}
+
+/* ---- counters ------------------------------------------------------------------ */
+
+static void mark_dirty(rp_tracker *t, uint32_t h, size_t r)
+{
+    hrun *hr = HR(t, h, r);
+    if (hr->pub.tw_now > hr->bmax)
+        hr->bmax = (uint32_t)hr->pub.tw_now;
+    if (!hr->dirty) {
+        hr->dirty = 1;
+        GROW(t->dirty, t->ndirty, t->dirtycap);
+        t->dirty[t->ndirty++] = h << 4 | (uint32_t)r;
+    }
+}
+
+static uint64_t port_range(const rp_tracker *t, uint32_t h, size_t r)
+{
+    const tunset *s = &t->ts[HR(t, h, r)->ts];
+    int64_t n = s->tun[SM_TUN_PORT_HI] - s->tun[SM_TUN_PORT_LO] + 1;
+    return n > 0 ? (uint64_t)n : 0;
+}
+
+/* A client port came into use (live or TIME_WAIT) under run r. */
+static void ports_up(rp_tracker *t, conn *c, size_t r, uint64_t frame)
+{
+    hrun *hr = HR(t, c->host[0], r);
+    hr->ports_now++;
+    if (hr->ports_now > hr->pub.ports_peak) {
+        hr->pub.ports_peak = hr->ports_now;
+        hr->pub.ports_peak_ns = t->now;
+    }
+    dest *d = &t->dests[c->dest];
+    uint64_t use = d->live + d->tw[r];
+    if (use > d->peak[r]) {
+        d->peak[r] = use;
+        d->peak_ns[r] = t->now;
+    }
+    uint64_t range = port_range(t, c->host[0], r);
+    if (use > range && !d->exh_ns[r]) {
+        d->exh_ns[r] = t->now + 1;
+        event_add(t, r, RP_EV_PORTS_EXHAUSTED, c, 0, frame, 0, use, range, NULL);
+    }
+}
+
+static void ports_down(rp_tracker *t, conn *c, size_t r)
+{
+    hrun *hr = HR(t, c->host[0], r);
+    if (hr->ports_now)
+        hr->ports_now--;
+}
+
+/* ---- TIME_WAIT per run -------------------------------------------------------- */
+
+static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
+{
+    conn *c = &t->conns[ci];
+    c->tw_start[side] = t->now;
+    /* the client's live port becomes a TIME_WAIT port (or is freed) */
+    bool transfer = side == 0 && (c->flags & C_LIVEPORT) && c->dest != NONE32;
+    if (transfer) {
+        c->flags &= (uint16_t)~C_LIVEPORT;
+        t->dests[c->dest].live--;
+    }
+    for (size_t r = 0; r < t->nruns; r++) {
+        hrun *hr = HR(t, c->host[side], r);
+        const tunset *s = &t->ts[hr->ts];
+        const sm_tcp_rules *rules = s->p->tcp;
+        CR(t, ci, r)->tw_stop[side] = t->now;
+        if (s->tun[SM_TUN_NOLOCALTIMEWAIT]) {
+            sm_endpoint peer;
+            ep_of(c, !side, &peer);
+            bool local = rules && rules->local_tw_purge_rule_is_loopback_only
+                             ? sm_addr_is_loopback(&peer.addr)
+                             : c->host[0] == c->host[1];
+            if (local) {
+                CR(t, ci, r)->tw_end[side] = RP_TW_NOT_KEPT;
+                hr->pub.tw_not_kept++;
+                if (transfer)
+                    ports_down(t, c, r);
+                continue;
+            }
+        }
+        int64_t cap = s->tun[SM_TUN_MAX_TW];
+        if (cap >= 0 && hr->pub.tw_now >= (uint64_t)cap) {
+            if (hr->pub.ev[RP_EV_TW_OVERFLOW] == 0)
+                event_add(t, r, RP_EV_TW_OVERFLOW, c, side, frame, 0, (uint64_t)cap, 0,
+                          rules ? rules->tw_overflow_rule : NULL);
+            else
+                hr->pub.ev[RP_EV_TW_OVERFLOW]++;
+            /* An OS that recycles the oldest entry keeps the count at the
+             * cap; either way this connection's entry is not counted
+             * (the oldest is not tracked per host here). */
+            CR(t, ci, r)->tw_end[side] = RP_TW_NOT_KEPT;
+            hr->pub.tw_not_kept++;
+            if (transfer)
+                ports_down(t, c, r);
+            continue;
+        }
+        int64_t ms = s->tun[SM_TUN_TIME_WAIT_MS];
+        uint64_t exp = t->now + (ms > 0 ? (uint64_t)ms : 0) * NS_PER_MS;
+        CR(t, ci, r)->tw_exp[side] = exp;
+        CR(t, ci, r)->tw_end[side] = RP_TW_LIVE;
+        heap_push(t, r, ci, side, exp);
+        c = &t->conns[ci];
+        hr->pub.tw_now++;
+        hr->pub.tw_total++;
+        if (hr->pub.tw_now > hr->pub.tw_peak) {
+            hr->pub.tw_peak = hr->pub.tw_now;
+            hr->pub.tw_peak_ns = t->now;
+        }
+        mark_dirty(t, c->host[side], r);
+        if (side == 0 && c->dest != NONE32) {
+            t->dests[c->dest].tw[r]++;
+            if (!transfer)
+                ports_up(t, c, r, frame);
+        }
+    }
+}
+
+static void tw_end(rp_tracker *t, uint32_t ci, int side, size_t r, rp_tw_end why, uint64_t at)
+{
+    conn *c = &t->conns[ci];
+    if (CR(t, ci, r)->tw_end[side] != RP_TW_LIVE)
+        return;
+    heap_remove(t, r, ci, side);
+    CR(t, ci, r)->tw_end[side] = (uint8_t)why;
+    CR(t, ci, r)->tw_stop[side] = at;
+    hrun *hr = HR(t, c->host[side], r);
+    hr->pub.tw_now--;
+    hr->pub.tw_ms_sum += (at - c->tw_start[side]) / NS_PER_MS;
+    mark_dirty(t, c->host[side], r);
+    if (side == 0 && c->dest != NONE32) {
+        if (t->dests[c->dest].tw[r])
+            t->dests[c->dest].tw[r]--;
+        ports_down(t, c, r);
+    }
+}
+
+/* ---- connection records -------------------------------------------------------- */
+
+static uint64_t key_hash(const uint8_t *lo, const uint8_t *hi, uint16_t plo, uint16_t phi,
+                         uint8_t fam)
+{
+    uint64_t w[4];
+    memcpy(w, lo, 16);
+    memcpy(w + 2, hi, 16);
+    uint64_t p = (uint64_t)plo << 32 | (uint64_t)phi << 16 | fam;
+    uint64_t h = mulfold(w[0] ^ 0xa0761d6478bd642full, w[1] ^ 0xe7037ed1a0b428dbull);
+    h ^= mulfold(w[2] ^ 0x8ebc6af09c88c6e3ull, w[3] ^ p ^ 0x589965cc75374cc3ull);
+    return mulfold(h, 0x1d8e4e27c47d124full);
+}
+
+static uint64_t conn_hash(const conn *c)
+{
+    return key_hash(c->lo, c->hi, c->plo, c->phi, c->fam);
+}
+
+#define SLOT_CI(v) ((uint32_t)(v) - 1u)
+#define SLOT_H(v) ((uint32_t)((v) >> 32))
+
+static void slots_grow(rp_tracker *t)
+{
+    size_t oc = t->slotcap;
+    uint64_t *old = t->slot;
+    t->slotcap = oc ? oc * 2 : 1024;
+    t->slot = xrealloc(NULL, t->slotcap * sizeof *t->slot);
+    memset(t->slot, 0, t->slotcap * sizeof *t->slot);
+    size_t mask = t->slotcap - 1;
+    for (size_t i = 0; i < oc; i++)
+        if (old[i]) {
+            size_t j = SLOT_H(old[i]) & mask;
+            while (t->slot[j])
+                j = (j + 1) & mask;
+            t->slot[j] = old[i];
+        }
+    free(old);
+}
+
+/* Removes the slot holding conn ci (backward-shift deletion). */
+static void slot_remove(rp_tracker *t, uint32_t ci)
+{
+    size_t mask = t->slotcap - 1;
+    size_t i = (size_t)(uint32_t)conn_hash(&t->conns[ci]) & mask;
+    while (!t->slot[i] || SLOT_CI(t->slot[i]) != ci)
+        i = (i + 1) & mask;
+    t->slot[i] = 0;
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!t->slot[j])
+            break;
+        size_t k = SLOT_H(t->slot[j]) & mask;
+        /* can the entry at j move to i? (k cyclically outside (i, j]) */
+        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+            t->slot[i] = t->slot[j];
+            t->slot[j] = 0;
+            i = j;
+        }
+    }
+    t->slotused--;
+}
+
+static sm_tcp_state run_state(const rp_tracker *t, uint32_t ci, size_t r, int side)
+{
+    const conn *c = &t->conns[ci];
+    sm_tcp_state s = (sm_tcp_state)c->st[side];
+    if (s == SM_TIME_WAIT && CR(t, ci, r)->tw_end[side] != RP_TW_LIVE)
+        return SM_CLOSED;
+    return s;
+}
+
+static rp_zeek zeek_state(const conn *c)
+{
+    int os = c->z[0], rs = c->z[1];
+    bool o_inactive = os == Z_INACTIVE || os == Z_PARTIAL;
+    bool r_inactive = rs == Z_INACTIVE || rs == Z_PARTIAL;
+    if (rs == Z_RESET) {
+        if (os == Z_SYN_SENT || os == Z_SYN_ACK_SENT ||
+            (os == Z_RESET && c->by[0] == 0 && c->by[1] == 0))
+            return RP_Z_REJ;
+        return o_inactive ? RP_Z_RSTRH : RP_Z_RSTR;
+    }
+    if (os == Z_RESET) {
+        if (r_inactive)
+            return (c->flags & C_RSTOS0) ? RP_Z_RSTOS0 : RP_Z_OTH;
+        return RP_Z_RSTO;
+    }
+    if (rs == Z_CLOSED && os == Z_CLOSED)
+        return RP_Z_SF;
+    if (os == Z_CLOSED)
+        return r_inactive ? RP_Z_SH : RP_Z_S2;
+    if (rs == Z_CLOSED)
+        return o_inactive ? RP_Z_SHR : RP_Z_S3;
+    if (os == Z_SYN_SENT && rs == Z_INACTIVE)
+        return RP_Z_S0;
+    if (os == Z_ESTABLISHED && rs == Z_ESTABLISHED)
+        return RP_Z_S1;
+    return RP_Z_OTH;
+}
+
+/* Hands the connection to the report and frees its record. */
+static void conn_close(rp_tracker *t, uint32_t ci, const char *why, bool at_end, bool keep_slot)
+{
+    conn *c = &t->conns[ci];
+    for (size_t r = 0; r < t->nruns; r++) {
+        for (int s = 0; s < 2; s++)
+            if (CR(t, ci, r)->tw_end[s] == RP_TW_LIVE && !at_end)
+                tw_end(t, ci, s, r, RP_TW_EXPIRED, t->now);
+        if (CR(t, ci, r)->pend_ev >= 0 && (size_t)CR(t, ci, r)->pend_ev < t->ev[r].n &&
+            t->ev[r].v[CR(t, ci, r)->pend_ev].observed == 0)
+            t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 3;
+    }
+    if ((c->flags & C_LIVEPORT) && c->dest != NONE32) {
+        dest *d = &t->dests[c->dest];
+        d->live--;
+        for (size_t r = 0; r < t->nruns; r++)
+            ports_down(t, c, r);
+        c->flags &= (uint16_t)~C_LIVEPORT;
+    }
+    if (t->cfg.on_conn) {
+        rp_conn_info in;
+        memset(&in, 0, offsetof(rp_conn_info, run));
+        in.id = c->id;
+        in.first_frame = c->first_frame;
+        in.first_ns = c->first_ns;
+        in.last_ns = c->last_ns;
+        ep_of(c, 0, &in.client);
+        ep_of(c, 1, &in.server);
+        in.saw_syn = (c->flags & C_SAW_SYN) != 0;
+        in.opened_by = (c->flags & C_MIDSTREAM) ? "unknown" : "client";
+        static const char *const cl[] = {"none", "client", "server", "both"};
+        static const char *const ck[] = {"none", "fin", "rst"};
+        in.closed_first_by = cl[c->closer & 3];
+        in.close_kind = ck[c->close_kind % 3];
+        for (int s = 0; s < 2; s++) {
+            in.packets[s] = c->pk[s];
+            in.bytes[s] = c->by[s];
+            in.observed[s] = (sm_tcp_state)c->st[s];
+        }
+        in.summary = zeek_state(c);
+        for (size_t r = 0; r < t->nruns; r++)
+            for (int s = 0; s < 2; s++) {
+                rp_side_run *sr = &in.run[r][s];
+                sr->state = run_state(t, ci, r, s);
+                sr->tw_end = (rp_tw_end)CR(t, ci, r)->tw_end[s];
+                sr->tw_ms = 0;
+                if (CR(t, ci, r)->tw_end[s] == RP_TW_LIVE)
+                    sr->tw_ms = (t->now - c->tw_start[s]) / NS_PER_MS;
+                else if (CR(t, ci, r)->tw_end[s] != RP_TW_NONE && CR(t, ci, r)->tw_end[s] != RP_TW_NOT_KEPT)
+                    sr->tw_ms = (CR(t, ci, r)->tw_stop[s] - c->tw_start[s]) / NS_PER_MS;
+            }
+        in.ended = why;
+        t->cfg.on_conn(t->cfg.ctx, t, &in);
+    }
+    /* end of capture: TIME_WAITs still live are counted as live; remove
+     * them from the heaps without touching the counters */
+    c = &t->conns[ci];
+    for (size_t r = 0; r < t->nruns; r++)
+        for (int s = 0; s < 2; s++)
+            if (CR(t, ci, r)->tw_end[s] == RP_TW_LIVE) {
+                heap_remove(t, r, ci, s);
+                c = &t->conns[ci];
+                CR(t, ci, r)->tw_end[s] = RP_TW_NONE;
+            }
+    if (!keep_slot)
+        slot_remove(t, ci);
+    c = &t->conns[ci];
+    c->flags = 0;
+    c->gen++;
+    c->next_free = t->conn_free;
+    t->conn_free = ci;
+    t->live--;
+}
+
+static uint32_t conn_alloc(rp_tracker *t)
+{
+    uint32_t ci;
+    if (t->conn_free != NONE32) {
+        ci = t->conn_free;
+        t->conn_free = t->conns[ci].next_free;
+    } else {
+        if (t->nconns >= t->conncap) {
+            GROW(t->conns, t->nconns, t->conncap);
+            t->cr = xrealloc(t->cr, t->conncap * t->nruns * sizeof *t->cr);
+        }
+        ci = (uint32_t)t->nconns++;
+        t->conns[ci].gen = 0;
+    }
+    conn *c = &t->conns[ci];
+    uint32_t gen = c->gen;
+    memset(c, 0, sizeof *c);
+    c->gen = gen;
+    memset(CR(t, ci, 0), 0, t->nruns * sizeof(crun));
+    for (size_t r = 0; r < t->nruns; r++)
+        CR(t, ci, r)->pend_ev = -1;
+    t->live++;
+    if (t->live > t->peak_live)
+        t->peak_live = t->live;
+    return ci;
+}
+
+/* Fills a new record for packet p (sent by the canonical side dir). */
+static void conn_init(rp_tracker *t, uint32_t ci, const uint8_t *lo, const uint8_t *hi,
+                      uint16_t plo, uint16_t phi, uint8_t fam, unsigned dir, const rp_pkt *p)
+{
+    conn *c = &t->conns[ci];
+    memcpy(c->lo, lo, 16);
+    memcpy(c->hi, hi, 16);
+    c->plo = plo;
+    c->phi = phi;
+    c->fam = fam;
+    c->flags = C_USED;
+    c->id = ++t->next_id;
+    c->first_frame = p->frame;
+    c->first_ns = t->now;
+    c->dest = NONE32;
+    /* The client: the sender of a SYN or of a mid-stream first packet,
+     * the receiver of a SYN+ACK (Zeek flips that case too). */
+    bool synack = (p->flags & (SM_TH_SYN | SM_TH_ACK)) == (SM_TH_SYN | SM_TH_ACK);
+    bool sender_lo = dir == 0;
+    bool client_lo = synack ? !sender_lo : sender_lo;
+    if (client_lo)
+        c->flags |= C_LO_CLIENT;
+    if ((p->flags & (SM_TH_SYN | SM_TH_ACK)) == SM_TH_SYN)
+        c->flags |= C_SAW_SYN | C_OS0;
+    else if (synack)
+        c->flags |= C_SYNACK_FIRST;
+    else
+        c->flags |= C_MIDSTREAM;
+    sm_addr a;
+    memset(&a, 0, sizeof a);
+    a.family = fam;
+    memcpy(a.b, client_lo ? lo : hi, 16);
+    c->host[0] = host_get(t, &a);
+    memcpy(a.b, client_lo ? hi : lo, 16);
+    c->host[1] = host_get(t, &a);
+    uint16_t sport = client_lo ? phi : plo;
+    c = &t->conns[ci];
+    c->dest = dest_get(t, c->host[0], c->host[1], sport);
+    t->dests[c->dest].conns++;
+    if (c->flags & C_MIDSTREAM) {
+        c->st[0] = c->st[1] = SM_ESTABLISHED;
+    } else if (synack) {
+        c->st[0] = SM_SYN_SENT; /* its SYN is not in the capture */
+        c->st[1] = SM_CLOSED;
+    }
+    /* the client port is in use from now on */
+    c->flags |= C_LIVEPORT;
+    t->dests[c->dest].live++;
+    for (size_t r = 0; r < t->nruns; r++)
+        ports_up(t, c, r, p->frame);
+}
+
+static bool side_done(const conn *c, int s)
+{
+    return c->st[s] == SM_CLOSED || c->st[s] == SM_TIME_WAIT;
+}
+
+static void retire_push(rp_tracker *t, uint32_t ci, uint64_t at)
+{
+    if (t->rq_n == t->rq_cap) {
+        size_t nc = t->rq_cap ? t->rq_cap * 2 : 256;
+        retq *n = xrealloc(NULL, nc * sizeof *n);
+        for (size_t i = 0; i < t->rq_n; i++)
+            n[i] = t->rq[(t->rq_head + i) % t->rq_cap];
+        free(t->rq);
+        t->rq = n;
+        t->rq_cap = nc;
+        t->rq_head = 0;
+    }
+    retq *e = &t->rq[(t->rq_head + t->rq_n++) % t->rq_cap];
+    e->at = at;
+    e->conn = ci;
+    e->gen = t->conns[ci].gen;
+}
+
+static void check_done(rp_tracker *t, uint32_t ci)
+{
+    conn *c = &t->conns[ci];
+    if ((c->flags & C_LIVEPORT) && side_done(c, 0)) {
+        c->flags &= (uint16_t)~C_LIVEPORT;
+        t->dests[c->dest].live--;
+        for (size_t r = 0; r < t->nruns; r++)
+            ports_down(t, c, r);
+    }
+    if (!(c->flags & C_DONE) && side_done(c, 0) && side_done(c, 1)) {
+        c->flags |= C_DONE;
+        retire_push(t, ci, t->now + t->hold_ns);
+    }
+}
+
+/* ---- time ------------------------------------------------------------------------ */
+
+static void flush_bucket(rp_tracker *t, uint64_t at)
+{
+    for (size_t i = 0; i < t->ndirty; i++) {
+        uint32_t h = t->dirty[i] >> 4, r = t->dirty[i] & 15u;
+        hrun *hr = HR(t, h, r);
+        GROW(t->tl, t->ntl, t->tlcap);
+        rp_tl_point *pt = &t->tl[t->ntl++];
+        pt->ns = at - t->first_ns;
+        pt->host = h;
+        pt->run = (uint16_t)r;
+        pt->count = (uint32_t)hr->pub.tw_now;
+        pt->max = hr->bmax;
+        hr->bmax = (uint32_t)hr->pub.tw_now;
+        hr->dirty = 0;
+    }
+    t->ndirty = 0;
+}
+
+static void advance(rp_tracker *t, uint64_t now)
+{
+    for (;;) {
+        uint64_t when = t->next_bucket;
+        int which = -1;
+        uint32_t wci = 0;
+        int wside = 0;
+        for (size_t r = 0; r < t->nruns; r++) {
+            uint64_t exp;
+            uint32_t ci;
+            int side;
+            if (tw_first(t, r, &exp, &ci, &side) && exp <= when) {
+                when = exp;
+                which = (int)r;
+                wci = ci;
+                wside = side;
+            }
+        }
+        if (when > now)
+            break;
+        if (which >= 0) {
+            uint64_t save = t->now;
+            t->now = when;
+            tw_end(t, wci, wside, (size_t)which, RP_TW_EXPIRED, when);
+            t->now = save;
+        } else {
+            bool any = t->ndirty > 0;
+            flush_bucket(t, when);
+            if (!any) {
+                /* nothing changed: jump to the interval of the next event */
+                uint64_t next = now;
+                for (size_t r = 0; r < t->nruns; r++) {
+                    uint64_t exp;
+                    uint32_t ci;
+                    int side;
+                    if (tw_first(t, r, &exp, &ci, &side) && exp < next)
+                        next = exp;
+                }
+                uint64_t k = (next - t->first_ns) / t->cfg.interval_ns;
+                t->next_bucket = t->first_ns + (k + 1) * t->cfg.interval_ns;
+                if (t->next_bucket <= when)
+                    t->next_bucket = when + t->cfg.interval_ns;
+            } else {
+                t->next_bucket = when + t->cfg.interval_ns;
+            }
+        }
+    }
+    t->now = now;
+    while (t->rq_n && t->rq[t->rq_head].at <= now) {
+        retq e = t->rq[t->rq_head];
+        t->rq_head = (t->rq_head + 1) % t->rq_cap;
+        t->rq_n--;
+        conn *c = &t->conns[e.conn];
+        if (c->gen != e.gen || !(c->flags & C_USED))
+            continue;
+        uint64_t later = 0;
+        uint32_t ci = e.conn;
+        for (size_t r = 0; r < t->nruns; r++)
+            for (int s = 0; s < 2; s++)
+                if (CR(t, ci, r)->tw_end[s] == RP_TW_LIVE && CR(t, ci, r)->tw_exp[s] > later)
+                    later = CR(t, ci, r)->tw_exp[s];
+        if (later > now) {
+            retire_push(t, e.conn, later);
+            continue;
+        }
+        conn_close(t, e.conn, "idle", false, false);
+    }
+}
+
+/* ---- the state machines ----------------------------------------------------------- */
+
+static void zeek_send(conn *c, int s, const rp_pkt *p)
+{
+    uint8_t f = p->flags;
+    int o = !s;
+    if (f & SM_TH_RST) {
+        if (s == 0 && (c->flags & C_OS0))
+            c->flags |= C_RSTOS0;
+        c->z[s] = Z_RESET;
+        return;
+    }
+    if (s == 0 && (c->flags & C_OS0)) {
+        bool pure_ack = (f & SM_TH_ACK) && !(f & (SM_TH_SYN | SM_TH_FIN)) && p->len == 0;
+        if (pure_ack || (f & SM_TH_FIN) || (f & (SM_TH_SYN | SM_TH_ACK)) == (SM_TH_SYN | SM_TH_ACK))
+            c->flags &= (uint16_t)~C_OS0;
+    }
+    if (f & SM_TH_SYN) {
+        if (c->z[s] == Z_INACTIVE || c->z[s] == Z_SYN_SENT || c->z[s] == Z_PARTIAL)
+            c->z[s] = (f & SM_TH_ACK) ? Z_SYN_ACK_SENT : Z_SYN_SENT;
+    } else if (c->z[s] == Z_INACTIVE) {
+        c->z[s] = Z_PARTIAL;
+    } else if (c->z[s] == Z_SYN_SENT && c->z[o] == Z_SYN_ACK_SENT && (f & SM_TH_ACK)) {
+        c->z[s] = c->z[o] = Z_ESTABLISHED;
+    } else if (c->z[s] == Z_SYN_ACK_SENT && c->z[o] == Z_ESTABLISHED) {
+        c->z[s] = Z_ESTABLISHED;
+    }
+    if (f & SM_TH_FIN)
+        c->z[s] = Z_CLOSED;
+}
+
+static void note_closer(conn *c, int s, int kind)
+{
+    if (c->closer == 0) {
+        c->closer = (uint8_t)(s + 1);
+        c->close_kind = (uint8_t)kind;
+    }
+}
+
+/* RST from side s reaching o's TIME_WAIT. */
+static void rst_into_tw(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
+{
+    conn *c = &t->conns[ci];
+    int o = !s;
+    bool in_window = !(c->sf[s] & S_SNDMAX) || p->seq == c->snd_max[s];
+    for (size_t r = 0; r < t->nruns; r++) {
+        c = &t->conns[ci];
+        if (CR(t, ci, r)->tw_end[o] != RP_TW_LIVE)
+            continue;
+        const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
+        const char *rule = ts->p->tcp ? ts->p->tcp->rst_in_tw_rule : NULL;
+        if (!ts->tun[SM_TUN_RFC1337] && in_window) {
+            event_add(t, r, RP_EV_TW_RST_KILL, c, o, p->frame, 0,
+                      (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, rule);
+            tw_end(t, ci, o, r, RP_TW_RST, t->now);
+        } else {
+            event_add(t, r, RP_EV_TW_RST_IGNORED, c, o, p->frame, in_window ? 1 : 2,
+                      (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, rule);
+        }
+    }
+}
+
+static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
+{
+    conn *c = &t->conns[ci];
+    int o = !s;
+    uint8_t f = p->flags;
+    c->pk[s]++;
+    c->by[s] += p->len;
+    c->last_ns = t->now;
+    if (p->has_ts) {
+        c->sf[s] |= S_TS;
+        c->tsval[s] = p->tsval;
+    }
+    zeek_send(c, s, p);
+    if (s == 1 && !(f & (SM_TH_SYN | SM_TH_RST)))
+        for (size_t r = 0; r < t->nruns; r++)
+            if (CR(t, ci, r)->pend_ev >= 0 && t->ev[r].v[CR(t, ci, r)->pend_ev].observed == 0)
+                t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 4;
+
+    if (f & SM_TH_RST) {
+        note_closer(c, s, 2);
+        c->sf[s] |= S_RST;
+        for (size_t r = 0; r < t->nruns; r++)
+            if (CR(t, ci, r)->pend_ev >= 0 && s == 1 && t->ev[r].v[CR(t, ci, r)->pend_ev].observed == 0)
+                t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 2;
+        if (c->st[o] == SM_TIME_WAIT)
+            rst_into_tw(t, ci, s, p);
+        c = &t->conns[ci];
+        if (c->st[s] != SM_TIME_WAIT)
+            c->st[s] = SM_CLOSED;
+        if (c->st[o] != SM_TIME_WAIT)
+            c->st[o] = SM_CLOSED;
+        check_done(t, ci);
+        return;
+    }
+
+    /* sequence space sent */
+    uint32_t end = p->seq + p->len + ((f & SM_TH_SYN) ? 1u : 0u) + ((f & SM_TH_FIN) ? 1u : 0u);
+    if (!(c->sf[s] & S_SNDMAX) || seq_ge(end, c->snd_max[s])) {
+        c->snd_max[s] = end;
+        c->sf[s] |= S_SNDMAX;
+    }
+    c->win[s] = p->window;
+
+    if (f & SM_TH_SYN) {
+        c->sf[s] |= S_SYN;
+        if (p->has_wscale) {
+            c->sf[s] |= S_WS;
+            c->ws[s] = p->wscale;
+        }
+        if (f & SM_TH_ACK) {
+            if (c->st[s] == SM_CLOSED || c->st[s] == SM_SYN_SENT || c->st[s] == SM_LISTEN)
+                c->st[s] = SM_SYN_RECEIVED;
+            lset_add(t, c->host[s], s == 0 ? (c->flags & C_LO_CLIENT ? c->plo : c->phi)
+                                           : (c->flags & C_LO_CLIENT ? c->phi : c->plo));
+            c = &t->conns[ci];
+            for (size_t r = 0; r < t->nruns; r++)
+                if (CR(t, ci, r)->pend_ev >= 0 && s == 1 && t->ev[r].v[CR(t, ci, r)->pend_ev].observed == 0)
+                    t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 1;
+            if (c->st[o] == SM_SYN_SENT)
+                c->st[o] = SM_ESTABLISHED;
+        } else if (c->st[s] == SM_CLOSED) {
+            c->st[s] = SM_SYN_SENT;
+        }
+    }
+    /* the ACK: what it acknowledges of the other side */
+    if (f & SM_TH_ACK) {
+        if (!(f & SM_TH_SYN) && c->st[o] == SM_SYN_RECEIVED)
+            c->st[o] = SM_ESTABLISHED;
+        if ((c->sf[o] & S_FIN) && !(c->sf[o] & S_FIN_ACKED) &&
+            seq_ge(p->ack, c->fin_seq[o] + 1)) {
+            c->sf[o] |= S_FIN_ACKED;
+            switch (c->st[o]) {
+            case SM_FIN_WAIT_1:
+                c->st[o] = SM_FIN_WAIT_2;
+                break;
+            case SM_CLOSING:
+                c->st[o] = SM_TIME_WAIT;
+                tw_begin(t, ci, o, p->frame);
+                c = &t->conns[ci];
+                break;
+            case SM_LAST_ACK:
+                c->st[o] = SM_CLOSED;
+                break;
+            default:
+                break;
+            }
+        }
+    }
+    if (f & SM_TH_FIN) {
+        bool first_fin = !(c->sf[s] & S_FIN);
+        if (first_fin) {
+            c->sf[s] |= S_FIN;
+            c->fin_seq[s] = p->seq + p->len + ((f & SM_TH_SYN) ? 1u : 0u);
+            note_closer(c, s, 1);
+            switch (c->st[s]) {
+            case SM_ESTABLISHED:
+            case SM_SYN_RECEIVED:
+                c->st[s] = SM_FIN_WAIT_1;
+                break;
+            case SM_CLOSE_WAIT:
+                c->st[s] = SM_LAST_ACK;
+                break;
+            case SM_SYN_SENT:
+                c->st[s] = SM_CLOSED;
+                break;
+            default:
+                break;
+            }
+        }
+        switch (c->st[o]) {
+        case SM_ESTABLISHED:
+        case SM_SYN_RECEIVED:
+            c->st[o] = SM_CLOSE_WAIT;
+            break;
+        case SM_FIN_WAIT_1:
+            if (c->sf[o] & S_FIN_ACKED) {
+                c->st[o] = SM_TIME_WAIT;
+                tw_begin(t, ci, o, p->frame);
+            } else {
+                c->st[o] = SM_CLOSING;
+                if (c->closer == (uint8_t)(o + 1))
+                    c->closer = 3; /* simultaneous close */
+            }
+            break;
+        case SM_FIN_WAIT_2:
+            c->st[o] = SM_TIME_WAIT;
+            tw_begin(t, ci, o, p->frame);
+            break;
+        case SM_TIME_WAIT:
+            if (!first_fin) {
+                /* a retransmitted FIN restarts the 2MSL timer */
+                for (size_t r = 0; r < t->nruns; r++) {
+                    c = &t->conns[ci];
+                    if (CR(t, ci, r)->tw_end[o] != RP_TW_LIVE)
+                        continue;
+                    const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
+                    int64_t ms = ts->tun[SM_TUN_TIME_WAIT_MS];
+                    heap_remove(t, r, ci, o);
+                    c = &t->conns[ci];
+                    CR(t, ci, r)->tw_exp[o] = t->now + (ms > 0 ? (uint64_t)ms : 0) * NS_PER_MS;
+                    heap_push(t, r, ci, o, CR(t, ci, r)->tw_exp[o]);
+                }
+            }
+            break;
+        default:
+            break;
+        }
+        c = &t->conns[ci];
+    }
+    check_done(t, ci);
+}
+
+/* A SYN without ACK from side s_new (the sender, as an endpoint) on a
+ * 4-tuple whose record ci is still held: decisions of each run, then the
+ * old record is closed. */
+static void reuse(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p, int32_t *pend)
+{
+    conn *c = &t->conns[ci];
+    int o = !s;
+    bool alive = !side_done(c, 0) || !side_done(c, 1);
+    for (size_t r = 0; r < t->nruns; r++) {
+        pend[r] = -1;
+        c = &t->conns[ci];
+        if (alive) {
+            event_add(t, r, RP_EV_REUSE_ALIVE, c, s, p->frame, 0, 0, 0, NULL);
+            c = &t->conns[ci];
+        }
+        if (CR(t, ci, r)->tw_end[s] == RP_TW_LIVE) {
+            event_add(t, r, RP_EV_TW_OWN_REUSE, c, s, p->frame, 0,
+                      (CR(t, ci, r)->tw_exp[s] - t->now) / NS_PER_MS, 0, NULL);
+            tw_end(t, ci, s, r, RP_TW_REUSED, t->now);
+            c = &t->conns[ci];
+        }
+        if (CR(t, ci, r)->tw_end[o] == RP_TW_LIVE) {
+            const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
+            sm_tw_syn_ctx x;
+            memset(&x, 0, sizeof x);
+            x.tun = ts->tun;
+            sm_sock_view *v = &x.tw;
+            sm_endpoint me, peer;
+            ep_of(c, o, &me);
+            ep_of(c, s, &peer);
+            v->id = SM_NONE;
+            v->name = "capture";
+            v->proto = SM_TCP;
+            v->family = c->fam;
+            v->bound_addr = v->local_addr = me.addr;
+            v->port = me.port;
+            v->state = SM_TIME_WAIT;
+            v->bound = v->connected = true;
+            v->remote = peer;
+            v->time_wait = true;
+            for (size_t k = 0; k < t->nopts; k++)
+                if (t->opts[k].ep.port == me.port &&
+                    (sm_addr_is_any(&t->opts[k].ep.addr) ||
+                     sm_addr_equal(&t->opts[k].ep.addr, &me.addr)))
+                    v->now = v->at_bind = t->opts[k].o;
+            v->how = o == 0 ? SM_BOUND_CONNECT : SM_BOUND_ACCEPTED;
+            v->accepted = o == 1;
+            v->tw_since_ms = (c->tw_start[o] - t->first_ns) / NS_PER_MS;
+            v->tw_ts = (c->sf[0] & S_TS) && (c->sf[1] & S_TS);
+            x.seg_seq = p->seq;
+            x.rcv_nxt = c->snd_max[s];
+            uint32_t wnd = c->win[o];
+            if ((c->sf[0] & S_WS) && (c->sf[1] & S_WS))
+                wnd <<= (c->ws[o] > 14 ? 14 : c->ws[o]);
+            x.rcv_wnd = wnd;
+            x.seg_ts = p->has_ts;
+            x.seg_tsval = p->tsval;
+            x.ts_recent = c->tsval[s];
+            x.listener = lset_has(t, c->host[o], me.port);
+            sm_tw_syn_verdict vd = ts->p->tw_syn(&x);
+            pend[r] = event_add(t, r, RP_EV_TW_SYN, c, o, p->frame, (int)vd.action,
+                                (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, vd.rule);
+            c = &t->conns[ci];
+            tw_end(t, ci, o, r, vd.action == SM_TW_SYN_ACCEPT ? RP_TW_SYN : RP_TW_SUPERSEDED,
+                   t->now);
+        }
+    }
+    conn_close(t, ci, "reused", false, true);
+}
+
+/* ---- the public interface ------------------------------------------------------- */
+
+rp_tracker *rp_track_new(const rp_config *cfg)
+{
+    if (cfg->nruns == 0 || cfg->nruns > RP_MAX_RUNS)
+        return NULL;
+    rp_tracker *t = xrealloc(NULL, sizeof *t);
+    memset(t, 0, sizeof *t);
+    t->cfg = *cfg;
+    if (!t->cfg.interval_ns)
+        t->cfg.interval_ns = 1000000000ull;
+    if (!t->cfg.max_events)
+        t->cfg.max_events = 100000;
+    t->nruns = cfg->nruns;
+    t->conn_free = NONE32;
+    for (size_t r = 0; r < t->nruns; r++)
+        t->ts_default[r] = ts_new(t, cfg->run[r], NULL);
+    for (size_t i = 0; i < cfg->novr; i++)
+        ts_new(t, cfg->ovr_prof[i], NULL); /* for hold_ns */
+    slots_grow(t);
+    return t;
+}
+
+void rp_track_free(rp_tracker *t)
+{
+    if (!t)
+        return;
+    free(t->conns);
+    free(t->cr);
+    free(t->slot);
+    free(t->hosts);
+    free(t->hr);
+    free(t->hslot);
+    free(t->ts);
+    free(t->lset);
+    free(t->dests);
+    free(t->dslot);
+    free(t->dsorted);
+    free(t->hsorted);
+    for (size_t r = 0; r < RP_MAX_RUNS; r++) {
+        free(t->fifo[r]);
+        free(t->ev[r].v);
+    }
+    free(t->rq);
+    free(t->dirty);
+    free(t->tl);
+    free(t->opts);
+    free(t);
+}
+
+void rp_track_listener(rp_tracker *t, const sm_addr *a, uint16_t port)
+{
+    lset_add(t, host_get(t, a), port);
+}
+
+void rp_track_sockopts(rp_tracker *t, const sm_endpoint *local, const sm_opts *o)
+{
+    GROW(t->opts, t->nopts, t->optcap);
+    t->opts[t->nopts].ep = *local;
+    t->opts[t->nopts].o = *o;
+    t->nopts++;
+}
+
+size_t rp_track_sysctl(rp_tracker *t, const sm_addr *a, const char *key,
+                       const char *const *vals, size_t nvals, unsigned run_mask, FILE *warn)
+{
+    uint32_t h = host_get(t, a);
+    size_t missing = 0;
+    for (size_t r = 0; r < t->nruns; r++) {
+        if (!(run_mask & (1u << r)))
+            continue;
+        hrun *hr = HR(t, h, r);
+        const sm_profile *p = t->ts[hr->ts].p;
+        const sm_sysctl_def *d = NULL;
+        for (size_t i = 0; i < p->n_sysctls; i++)
+            if (strcmp(p->sysctls[i].key, key) == 0)
+                d = &p->sysctls[i];
+        if (!d || (size_t)d->nvalues != nvals) {
+            if (warn)
+                fprintf(warn, "sockmodel: warning: %s: sysctl %s is not a key of this "
+                              "profile (ignored under it)\n", p->name, key);
+            missing++;
+            continue;
+        }
+        int64_t v[2] = {0, 0};
+        bool ok = true;
+        for (size_t i = 0; i < nvals && i < 2; i++) {
+            char *e;
+            long long x = strtoll(vals[i], &e, 10);
+            if (*e || x < d->min || x > d->max)
+                ok = false;
+            v[i] = x;
+        }
+        if (!ok) {
+            if (warn)
+                fprintf(warn, "sockmodel: warning: %s: sysctl %s: value out of range "
+                              "(ignored)\n", p->name, key);
+            missing++;
+            continue;
+        }
+        /* a host-specific tunable set, made once per host and run */
+        if (hr->ts == t->ts_default[r]) {
+            uint16_t n = ts_new(t, p, t->ts[hr->ts].tun);
+            hr = HR(t, h, r);
+            hr->ts = n;
+        }
+        tunset *s = &t->ts[hr->ts];
+        for (int i = 0; i < d->nvalues; i++)
+            s->tun[d->slot[i]] = v[i] * d->scale + d->offset;
+        int64_t ms = s->tun[SM_TUN_TIME_WAIT_MS];
+        if (ms > 0 && (uint64_t)ms * NS_PER_MS > t->hold_ns)
+            t->hold_ns = (uint64_t)ms * NS_PER_MS;
+    }
+    return missing;
+}
+
+void rp_track_packet(rp_tracker *t, const rp_pkt *p)
+{
+    if (p->proto != SM_TCP) {
+        t->udp++;
+        return;
+    }
+    uint64_t now = p->ts_mono_ns;
+    if (!t->started) {
+        t->started = true;
+        t->first_ns = now;
+        t->next_bucket = now + t->cfg.interval_ns;
+    }
+    t->last_ns = now;
+    advance(t, now);
+
+    const uint8_t *sa = p->src.addr.b, *da = p->dst.addr.b;
+    int cmp = eq16(sa, da) ? 0 : memcmp(sa, da, 16);
+    unsigned dir = cmp > 0 || (cmp == 0 && p->src.port > p->dst.port); /* 1: src is hi */
+    const uint8_t *lo = dir ? da : sa, *hi = dir ? sa : da;
+    uint16_t plo = dir ? p->dst.port : p->src.port, phi = dir ? p->src.port : p->dst.port;
+    uint8_t fam = p->src.addr.family;
+
+    if ((t->slotused + 1) * 2 > t->slotcap)
+        slots_grow(t);
+    size_t mask = t->slotcap - 1;
+    uint32_t h = (uint32_t)key_hash(lo, hi, plo, phi, fam);
+    size_t i = h & mask;
+    uint32_t ci = NONE32;
+    while (t->slot[i]) {
+        if (SLOT_H(t->slot[i]) == h) {
+            conn *c = &t->conns[SLOT_CI(t->slot[i])];
+            if (c->plo == plo && c->phi == phi && c->fam == fam && eq16(c->lo, lo) &&
+                eq16(c->hi, hi)) {
+                ci = SLOT_CI(t->slot[i]);
+                break;
+            }
+        }
+        i = (i + 1) & mask;
+    }
+    if (ci == NONE32) {
+        ci = conn_alloc(t);
+        t->slot[i] = (uint64_t)h << 32 | (ci + 1);
+        t->slotused++;
+        conn_init(t, ci, lo, hi, plo, phi, fam, dir, p);
+    } else {
+        conn *c = &t->conns[ci];
+        uint16_t fbit = dir ? C_BASE_HI : C_BASE_LO;
+        if ((p->flags & (SM_TH_SYN | SM_TH_ACK)) == SM_TH_SYN && (c->flags & fbit) &&
+            p->seq != c->base[dir]) {
+            int s = (((c->flags & C_LO_CLIENT) != 0) == (dir == 0)) ? 0 : 1;
+            int32_t pend[RP_MAX_RUNS];
+            reuse(t, ci, s, p, pend);
+            uint32_t nci = conn_alloc(t);
+            t->slot[i] = (uint64_t)h << 32 | (nci + 1);
+            conn_init(t, nci, lo, hi, plo, phi, fam, dir, p);
+            for (size_t r = 0; r < t->nruns; r++)
+                CR(t, nci, r)->pend_ev = pend[r];
+            ci = nci;
+        }
+    }
+    conn *c = &t->conns[ci];
+    /* tshark's base sequence numbers (conv.c) */
+    uint16_t fbit = dir ? C_BASE_HI : C_BASE_LO, rbit = dir ? C_BASE_LO : C_BASE_HI;
+    if (!(c->flags & fbit)) {
+        c->base[dir] = (p->flags & SM_TH_SYN) ? p->seq : p->seq - 1;
+        c->flags |= fbit;
+    }
+    if (!(c->flags & rbit) && (p->flags & SM_TH_ACK)) {
+        c->base[!dir] = p->ack - 1;
+        c->flags |= rbit;
+    }
+    int s = (((c->flags & C_LO_CLIENT) != 0) == (dir == 0)) ? 0 : 1;
+    handle(t, ci, s, p);
+}
+
+static int cmp_addr(const sm_addr *a, const sm_addr *b)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return memcmp(a->b, b->b, 16);
+}
+
+/* Sort keys carry what they are compared by (qsort has no context). */
+typedef struct idkey {
+    uint64_t id;
+    uint32_t ci;
+} idkey;
+
+static int cmp_idkey(const void *x, const void *y)
+{
+    uint64_t a = ((const idkey *)x)->id, b = ((const idkey *)y)->id;
+    return a < b ? -1 : a > b;
+}
+
+typedef struct dkey {
+    uint32_t client;
+    uint16_t port;
+    sm_addr server;
+    uint32_t idx;
+} dkey;
+
+static int cmp_dkey(const void *x, const void *y)
+{
+    const dkey *a = x, *b = y;
+    if (a->client != b->client)
+        return a->client < b->client ? -1 : 1;
+    int c = cmp_addr(&a->server, &b->server);
+    if (c)
+        return c;
+    return a->port < b->port ? -1 : a->port > b->port;
+}
+
+typedef struct hkey {
+    sm_addr a;
+    uint32_t id;
+} hkey;
+
+static int cmp_hkey(const void *x, const void *y)
+{
+    return cmp_addr(&((const hkey *)x)->a, &((const hkey *)y)->a);
+}
+
+void rp_track_finish(rp_tracker *t)
+{
+    if (t->started) {
+        advance(t, t->last_ns);
+        flush_bucket(t, t->last_ns);
+    }
+    /* every record left, in first-seen order */
+    idkey *ids = xrealloc(NULL, (t->nconns + 1) * sizeof *ids);
+    size_t n = 0;
+    for (size_t k = 0; k < t->nconns; k++)
+        if (t->conns[k].flags & C_USED) {
+            ids[n].id = t->conns[k].id;
+            ids[n++].ci = (uint32_t)k;
+        }
+    qsort(ids, n, sizeof *ids, cmp_idkey);
+    for (size_t k = 0; k < n; k++)
+        conn_close(t, ids[k].ci, "end of capture", true, false);
+    free(ids);
+    free(t->dsorted);
+    dkey *dk = xrealloc(NULL, (t->ndests + 1) * sizeof *dk);
+    for (size_t k = 0; k < t->ndests; k++) {
+        dk[k].client = t->dests[k].client;
+        dk[k].port = t->dests[k].port;
+        dk[k].server = t->hosts[t->dests[k].server].addr;
+        dk[k].idx = (uint32_t)k;
+    }
+    qsort(dk, t->ndests, sizeof *dk, cmp_dkey);
+    t->dsorted = xrealloc(NULL, (t->ndests + 1) * sizeof *t->dsorted);
+    for (size_t k = 0; k < t->ndests; k++)
+        t->dsorted[k] = dk[k].idx;
+    free(dk);
+    hkey *hk = xrealloc(NULL, (t->nhosts + 1) * sizeof *hk);
+    for (size_t k = 0; k < t->nhosts; k++) {
+        hk[k].a = t->hosts[k].addr;
+        hk[k].id = (uint32_t)k;
+    }
+    qsort(hk, t->nhosts, sizeof *hk, cmp_hkey);
+    free(t->hsorted);
+    t->hsorted = xrealloc(NULL, (t->nhosts + 1) * sizeof *t->hsorted);
+    for (size_t k = 0; k < t->nhosts; k++)
+        t->hsorted[k] = hk[k].id;
+    free(hk);
+    for (size_t k = 0; k < t->nhosts; k++)
+        for (size_t r = 0; r < t->nruns; r++) {
+            hrun *hr = HR(t, k, r);
+            hr->pub.port_range = port_range(t, (uint32_t)k, r);
+            int64_t ms = t->ts[hr->ts].tun[SM_TUN_TIME_WAIT_MS];
+            hr->pub.tw_ms = ms > 0 ? (uint64_t)ms : 0;
+            hr->pub.profile = t->ts[hr->ts].p;
+        }
+}
+
+size_t rp_track_nruns(const rp_tracker *t) { return t->nruns; }
+
+const char *rp_track_run_name(const rp_tracker *t, size_t run, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", t->cfg.run[run]->name);
+    return buf;
+}
+
+uint64_t rp_track_connections(const rp_tracker *t) { return t->next_id; }
+uint64_t rp_track_first_ns(const rp_tracker *t) { return t->first_ns; }
+uint64_t rp_track_last_ns(const rp_tracker *t) { return t->last_ns; }
+uint64_t rp_track_udp(const rp_tracker *t) { return t->udp; }
+size_t rp_track_nhosts(const rp_tracker *t) { return t->nhosts; }
+uint64_t rp_track_interval(const rp_tracker *t) { return t->cfg.interval_ns; }
+uint64_t rp_track_peak_live(const rp_tracker *t) { return t->peak_live; }
+
+const sm_addr *rp_track_host_by_id(const rp_tracker *t, uint32_t host_id)
+{
+    return &t->hosts[host_id].addr;
+}
+
+const sm_addr *rp_track_host_addr(const rp_tracker *t, size_t sorted_i, uint32_t *host_id)
+{
+    *host_id = t->hsorted ? t->hsorted[sorted_i] : (uint32_t)sorted_i;
+    return &t->hosts[*host_id].addr;
+}
+
+const rp_host_run *rp_track_host_run(const rp_tracker *t, uint32_t host_id, size_t run)
+{
+    return &HR(t, host_id, run)->pub;
+}
+
+size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, rp_dest_info *out, size_t max)
+{
+    if (!t->dsorted)
+        return 0;
+    /* binary search the first destination of host_id */
+    size_t lo = 0, hi = t->ndests;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->dests[t->dsorted[mid]].client < host_id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    for (size_t k = lo; k < t->ndests && n < max; k++) {
+        const dest *d = &t->dests[t->dsorted[k]];
+        if (d->client != host_id)
+            break;
+        rp_dest_info *o = &out[n++];
+        memset(o, 0, sizeof *o);
+        o->dest.addr = t->hosts[d->server].addr;
+        o->dest.port = d->port;
+        o->conns = d->conns;
+        for (size_t r = 0; r < t->nruns; r++) {
+            o->peak[r] = d->peak[r];
+            o->peak_ns[r] = d->peak_ns[r];
+            o->exhausted_ns[r] = d->exh_ns[r];
+            o->range[r] = port_range(t, host_id, r);
+        }
+    }
+    return n;
+}
+
+const rp_event *rp_track_events(const rp_tracker *t, size_t run, size_t *n, uint64_t *dropped)
+{
+    *n = t->ev[run].n;
+    *dropped = t->ev[run].dropped;
+    return t->ev[run].v;
+}
+
+const rp_tl_point *rp_track_timeline(const rp_tracker *t, size_t *n)
+{
+    *n = t->ntl;
+    return t->tl;
+}

@@ -1,0 +1,283 @@
+/*
+ * check_replay_track.c - tests of the replay model (replay/track.c), fed
+ * with hand-made segments (no capture file): the per-side state machine
+ * and Zeek summaries, TIME_WAIT lengths taken from each profile's
+ * tunables, a RST into TIME_WAIT (killed under linux, ignored where the
+ * profile sets RFC 1337), a SYN into TIME_WAIT judged by profile->tw_syn,
+ * a 4-tuple reused while alive, port exhaustion against a sysctl'd range,
+ * and the timeline.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "track.h"
+
+#define MS 1000000ull
+#define SEC 1000000000ull
+
+typedef struct got {
+    rp_conn_info c[16];
+    size_t n;
+} got;
+
+static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
+{
+    (void)t;
+    got *g = ctx;
+    if (g->n < 16)
+        g->c[g->n++] = *c;
+}
+
+static rp_tracker *mk(got *g, const char *p1, const char *p2)
+{
+    rp_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.run[cfg.nruns++] = sm_profile_find(p1);
+    if (p2)
+        cfg.run[cfg.nruns++] = sm_profile_find(p2);
+    ck_assert_ptr_nonnull(cfg.run[0]);
+    cfg.on_conn = on_conn;
+    cfg.ctx = g;
+    memset(g, 0, sizeof *g);
+    return rp_track_new(&cfg);
+}
+
+static uint64_t frame;
+
+/* One segment from a:ap to b:bp at time ms (milliseconds from 1000 s). */
+static void seg(rp_tracker *t, uint64_t ms, int a, uint16_t ap, int b, uint16_t bp, uint8_t flags,
+                uint32_t seq, uint32_t ack, uint32_t len)
+{
+    rp_pkt p;
+    memset(&p, 0, sizeof p);
+    p.frame = ++frame;
+    p.ts_ns = p.ts_mono_ns = 1000 * SEC + ms * MS;
+    p.proto = SM_TCP;
+    p.src.addr.family = p.dst.addr.family = 4;
+    p.src.addr.b[0] = p.dst.addr.b[0] = 10;
+    p.src.addr.b[3] = (uint8_t)a;
+    p.dst.addr.b[3] = (uint8_t)b;
+    p.src.port = ap;
+    p.dst.port = bp;
+    p.flags = flags;
+    p.seq = seq;
+    p.ack = ack;
+    p.len = len;
+    p.window = 65535;
+    rp_track_packet(t, &p);
+}
+
+#define SYN SM_TH_SYN
+#define ACK SM_TH_ACK
+#define FIN SM_TH_FIN
+#define RST SM_TH_RST
+
+/* client 10.0.0.1:5000 <-> server 10.0.0.2:80; handshake at ms, data,
+ * client closes first (client ISN cs, server ISN ss). */
+static void conn_client_closes(rp_tracker *t, uint64_t ms, uint16_t cp, uint32_t cs, uint32_t ss)
+{
+    seg(t, ms, 1, cp, 2, 80, SYN, cs, 0, 0);
+    seg(t, ms + 1, 2, 80, 1, cp, SYN | ACK, ss, cs + 1, 0);
+    seg(t, ms + 2, 1, cp, 2, 80, ACK, cs + 1, ss + 1, 0);
+    seg(t, ms + 3, 1, cp, 2, 80, ACK, cs + 1, ss + 1, 100);
+    seg(t, ms + 4, 1, cp, 2, 80, FIN | ACK, cs + 101, ss + 1, 0);
+    seg(t, ms + 5, 2, 80, 1, cp, ACK, ss + 1, cs + 102, 0);
+    seg(t, ms + 6, 2, 80, 1, cp, FIN | ACK, ss + 1, cs + 102, 0);
+    seg(t, ms + 7, 1, cp, 2, 80, ACK, cs + 102, ss + 2, 0);
+}
+
+START_TEST(states_and_summaries)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", NULL);
+    conn_client_closes(t, 0, 5000, 1000, 9000);
+    /* S0: a SYN, no answer */
+    seg(t, 100, 1, 5001, 2, 81, SYN, 7, 0, 0);
+    /* REJ: SYN, RST|ACK */
+    seg(t, 110, 1, 5002, 2, 82, SYN, 7, 0, 0);
+    seg(t, 111, 2, 82, 1, 5002, RST | ACK, 0, 8, 0);
+    /* RSTO: established, the client resets */
+    seg(t, 120, 1, 5003, 2, 80, SYN, 50, 0, 0);
+    seg(t, 121, 2, 80, 1, 5003, SYN | ACK, 90, 51, 0);
+    seg(t, 122, 1, 5003, 2, 80, ACK, 51, 91, 0);
+    seg(t, 123, 1, 5003, 2, 80, RST | ACK, 51, 91, 0);
+    /* mid-stream: OTH, both ESTABLISHED */
+    seg(t, 130, 1, 5004, 2, 80, ACK, 500, 600, 10);
+    rp_track_finish(t);
+    ck_assert_uint_eq(g.n, 5);
+    ck_assert_uint_eq(rp_track_connections(t), 5);
+    /* at the end, in first-seen order */
+    ck_assert_str_eq(rp_zeek_name(g.c[0].summary), "SF");
+    ck_assert_int_eq(g.c[0].run[0][0].state, SM_TIME_WAIT);
+    ck_assert_int_eq(g.c[0].run[0][1].state, SM_CLOSED);
+    ck_assert_str_eq(g.c[0].closed_first_by, "client");
+    ck_assert_str_eq(rp_zeek_name(g.c[1].summary), "S0");
+    ck_assert_int_eq(g.c[1].run[0][0].state, SM_SYN_SENT);
+    ck_assert_str_eq(rp_zeek_name(g.c[2].summary), "REJ");
+    ck_assert_int_eq(g.c[2].run[0][0].state, SM_CLOSED);
+    ck_assert_str_eq(rp_zeek_name(g.c[3].summary), "RSTO");
+    ck_assert_str_eq(g.c[3].close_kind, "rst");
+    ck_assert_str_eq(rp_zeek_name(g.c[4].summary), "OTH");
+    ck_assert_str_eq(g.c[4].opened_by, "unknown");
+    ck_assert_int_eq(g.c[4].run[0][1].state, SM_ESTABLISHED);
+    rp_track_free(t);
+}
+END_TEST
+
+/* The same close under linux (60 s) and windows (120 s): 90 s later the
+ * linux TIME_WAIT is over, the windows one is not. */
+START_TEST(time_wait_length_per_profile)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", "windows");
+    conn_client_closes(t, 0, 5000, 1000, 9000);
+    seg(t, 90000, 1, 6000, 2, 80, ACK, 1, 1, 0); /* time moves on */
+    rp_track_finish(t);
+    ck_assert_uint_eq(g.n, 2);
+    const rp_conn_info *c = &g.c[0];
+    ck_assert_int_eq(c->run[0][0].state, SM_CLOSED); /* linux */
+    ck_assert_int_eq(c->run[0][0].tw_end, RP_TW_EXPIRED);
+    ck_assert_uint_eq(c->run[0][0].tw_ms, 60000);
+    ck_assert_int_eq(c->run[1][0].state, SM_TIME_WAIT); /* windows */
+    ck_assert_int_eq(c->run[1][0].tw_end, RP_TW_LIVE);
+    uint32_t id;
+    rp_track_host_addr(t, 0, &id); /* 10.0.0.1 sorts first */
+    ck_assert_uint_eq(rp_track_host_run(t, id, 0)->tw_now, 0);
+    ck_assert_uint_eq(rp_track_host_run(t, id, 1)->tw_now, 1);
+    ck_assert_uint_eq(rp_track_host_run(t, id, 1)->tw_peak, 1);
+    size_t n;
+    const rp_tl_point *tl = rp_track_timeline(t, &n);
+    ck_assert_uint_ge(n, 2);
+    ck_assert_uint_eq(tl[0].count, 1);
+    rp_track_free(t);
+}
+END_TEST
+
+/* A RST with the expected sequence number into the client's TIME_WAIT:
+ * linux (tcp_rfc1337=0) ends it, bsd (RFC 1337) keeps it. */
+START_TEST(rst_into_time_wait)
+{
+    got g;
+    rp_tracker *t = mk(&g, "bsd", "linux");
+    conn_client_closes(t, 0, 5000, 1000, 9000);
+    seg(t, 1000, 2, 80, 1, 5000, RST, 9002, 0, 0);
+    rp_track_finish(t);
+    size_t n;
+    uint64_t dropped;
+    const rp_event *e = rp_track_events(t, 0, &n, &dropped);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(e[0].kind, RP_EV_TW_RST_IGNORED);
+    e = rp_track_events(t, 1, &n, &dropped);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(e[0].kind, RP_EV_TW_RST_KILL);
+    ck_assert_int_eq(g.c[0].run[0][0].state, SM_TIME_WAIT);
+    ck_assert_int_eq(g.c[0].run[1][0].state, SM_CLOSED);
+    ck_assert_int_eq(g.c[0].run[1][0].tw_end, RP_TW_RST);
+    rp_track_free(t);
+}
+END_TEST
+
+/* The server closes first and holds TIME_WAIT; the client reconnects
+ * from the same port with a higher ISN: linux (a listener: it answered
+ * before) accepts, solaris (within the old window) answers RST. */
+START_TEST(syn_into_time_wait)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", "solaris");
+    uint32_t cs = 1000, ss = 9000;
+    seg(t, 0, 1, 5000, 2, 80, SYN, cs, 0, 0);
+    seg(t, 1, 2, 80, 1, 5000, SYN | ACK, ss, cs + 1, 0);
+    seg(t, 2, 1, 5000, 2, 80, ACK, cs + 1, ss + 1, 0);
+    seg(t, 3, 2, 80, 1, 5000, FIN | ACK, ss + 1, cs + 1, 0);
+    seg(t, 4, 1, 5000, 2, 80, ACK, cs + 1, ss + 2, 0);
+    seg(t, 5, 1, 5000, 2, 80, FIN | ACK, cs + 1, ss + 2, 0);
+    seg(t, 6, 2, 80, 1, 5000, ACK, ss + 2, cs + 2, 0);
+    seg(t, 1000, 1, 5000, 2, 80, SYN, cs + 100, 0, 0);
+    seg(t, 1001, 2, 80, 1, 5000, SYN | ACK, 77, cs + 101, 0);
+    rp_track_finish(t);
+    ck_assert_uint_eq(rp_track_connections(t), 2);
+    size_t n;
+    uint64_t dropped;
+    const rp_event *e = rp_track_events(t, 0, &n, &dropped);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(e[0].kind, RP_EV_TW_SYN);
+    ck_assert_int_eq(e[0].action, SM_TW_SYN_ACCEPT);
+    ck_assert_int_eq(e[0].observed, 1); /* the capture shows a SYN-ACK */
+    ck_assert_ptr_nonnull(e[0].rule);
+    e = rp_track_events(t, 1, &n, &dropped);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(e[0].action, SM_TW_SYN_RST);
+    ck_assert_int_eq(g.c[0].run[0][1].tw_end, RP_TW_SYN);
+    ck_assert_int_eq(g.c[0].run[1][1].tw_end, RP_TW_SUPERSEDED);
+    rp_track_free(t);
+}
+END_TEST
+
+START_TEST(reuse_while_alive)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", NULL);
+    seg(t, 0, 1, 5000, 2, 80, SYN, 10, 0, 0);
+    seg(t, 1, 2, 80, 1, 5000, SYN | ACK, 20, 11, 0);
+    seg(t, 2, 1, 5000, 2, 80, ACK, 11, 21, 0);
+    seg(t, 3, 1, 5000, 2, 80, SYN, 5000, 0, 0); /* new ISN: a new connection */
+    rp_track_finish(t);
+    size_t n;
+    uint64_t dropped;
+    const rp_event *e = rp_track_events(t, 0, &n, &dropped);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(e[0].kind, RP_EV_REUSE_ALIVE);
+    ck_assert_uint_eq(rp_track_connections(t), 2);
+    ck_assert_str_eq(g.c[0].ended, "reused");
+    rp_track_free(t);
+}
+END_TEST
+
+/* A range of 3 ports (sysctl on the client); 4 connections to one
+ * destination at once: exhausted at the 4th. */
+START_TEST(ports_exhausted)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", NULL);
+    sm_addr a;
+    ck_assert(sm_addr_parse("10.0.0.1", 8, &a));
+    const char *v[2] = {"40000", "40002"};
+    ck_assert_uint_eq(rp_track_sysctl(t, &a, "net.ipv4.ip_local_port_range", v, 2, 1u, NULL), 0);
+    for (uint16_t i = 0; i < 4; i++)
+        seg(t, i, 1, (uint16_t)(40000 + i), 2, 80, SYN, 100u * i, 0, 0);
+    rp_track_finish(t);
+    size_t n;
+    uint64_t dropped;
+    const rp_event *e = rp_track_events(t, 0, &n, &dropped);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(e[0].kind, RP_EV_PORTS_EXHAUSTED);
+    ck_assert_uint_eq(e[0].value, 4);
+    ck_assert_uint_eq(e[0].limit, 3);
+    ck_assert_uint_eq(e[0].frame, frame); /* the 4th SYN */
+    rp_track_free(t);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("replay_track");
+    TCase *tc = tcase_create("track");
+    tcase_add_test(tc, states_and_summaries);
+    tcase_add_test(tc, time_wait_length_per_profile);
+    tcase_add_test(tc, rst_into_time_wait);
+    tcase_add_test(tc, syn_into_time_wait);
+    tcase_add_test(tc, reuse_while_alive);
+    tcase_add_test(tc, ports_exhausted);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,103 @@
+#!/bin/sh
+# replay-cli.sh - the command line of `sockmodel replay` (issue 5):
+#   - bad input: a file that is not a capture, a missing file, an unknown
+#     option, an unknown profile, no file: a message and exit status 2;
+#   - on the capture of scenarios/tcp/syn-into-time-wait.scn (run with
+#     --pcap under linux): the text report names each profile's hosts and
+#     events; --json is valid JSON (checked with python3 or jq when one is
+#     installed) with a connections array; --timeline writes the CSV header
+#     and rows; --svg writes well-formed XML (xmllint, when installed);
+#   - the same command twice gives the same bytes (determinism);
+#   - --scenario takes the scenario's declarations without complaint.
+#
+#   SOCKMODEL=cli/sockmodel tests/replay-cli.sh
+# Exit: 0 pass, 1 fail, 99 broken setup.
+set -u
+
+sm=${SOCKMODEL:-cli/sockmodel}
+[ -x "$sm" ] || { echo "replay-cli: no $sm (set SOCKMODEL)"; exit 99; }
+scn=${SCENARIO_DIR:-${srcdir:-.}/scenarios}/tcp/syn-into-time-wait.scn
+[ -f "$scn" ] || { echo "replay-cli: no $scn"; exit 99; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sm-replay-cli.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 99' HUP INT TERM
+status=0
+fail() { echo "FAIL $*"; status=1; }
+
+# expect2 NAME CMD...: exit status 2 and a message on stderr
+expect2() {
+    _n=$1
+    shift
+    "$@" >"$tmp/o" 2>"$tmp/e"
+    _rc=$?
+    if [ $_rc -ne 2 ]; then
+        fail "$_n: exit status $_rc, expected 2"
+    elif ! grep -q 'error' "$tmp/e"; then
+        fail "$_n: no error message: $(cat "$tmp/e")"
+    else
+        echo "ok   $_n: $(head -1 "$tmp/e")"
+    fi
+}
+
+printf 'this is not a capture file, just text\n' >"$tmp/text.pcap"
+expect2 "not a capture" "$sm" replay "$tmp/text.pcap"
+expect2 "missing file" "$sm" replay "$tmp/no-such-file.pcap"
+: >"$tmp/empty.pcap"
+expect2 "empty file" "$sm" replay "$tmp/empty.pcap"
+expect2 "unknown option" "$sm" replay --frobnicate "$tmp/text.pcap"
+expect2 "unknown profile" "$sm" replay --profile nosuchos "$tmp/text.pcap"
+expect2 "no file" "$sm" replay --json
+expect2 "bad interval" "$sm" replay --interval 5 "$tmp/text.pcap"
+expect2 "bad --host" "$sm" replay --host 10.0.0.1=nosuchos "$tmp/text.pcap"
+expect2 "two files" "$sm" replay a.pcap b.pcap
+
+if ! "$sm" run --profile linux --pcap "$tmp/siw.pcap" "$scn" >/dev/null 2>&1; then
+    echo "replay-cli: sockmodel run --pcap failed on $scn"
+    exit 99
+fi
+
+# text
+if "$sm" replay --profile linux,bsd "$tmp/siw.pcap" >"$tmp/t1" 2>"$tmp/e"; then
+    for want in '== linux: hosts ==' '== bsd: hosts ==' 'syn_into_time_wait' \
+        '192.0.2.10:5000 -> 192.0.2.20:8080 SF' 'would accept it' 'would ack'; do
+        grep -q -- "$want" "$tmp/t1" || fail "text: '$want' missing"
+    done
+    "$sm" replay --profile linux,bsd "$tmp/siw.pcap" >"$tmp/t2" 2>&1
+    cmp -s "$tmp/t1" "$tmp/t2" || fail "text: two runs differ"
+    echo "ok   text report"
+else
+    fail "text: exit status $?: $(cat "$tmp/e")"
+fi
+
+# JSON, timeline, SVG
+if "$sm" replay --profile linux,windows --json --timeline "$tmp/tl.csv" --svg "$tmp/tw.svg" \
+    --interval 100ms "$tmp/siw.pcap" >"$tmp/j1" 2>"$tmp/e"; then
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["connections"]) == 16, len(d["connections"]); assert all(k in c for c in d["connections"] for k in ("client","server","client_state","server_state","summary"))' "$tmp/j1" ||
+            fail "json: not valid, or not 16 connection objects with the required fields"
+    elif command -v jq >/dev/null 2>&1; then
+        [ "$(jq '.connections | length' "$tmp/j1")" = 16 ] || fail "json: not 16 connections"
+    fi
+    grep -q '"kind": "syn_into_time_wait"' "$tmp/j1" || fail "json: no syn_into_time_wait event"
+    head -1 "$tmp/tl.csv" | grep -qx 'time_s,profile,host,time_wait,time_wait_max' ||
+        fail "timeline: bad header"
+    grep -q ',linux,192.0.2.20,1,1$' "$tmp/tl.csv" || fail "timeline: no TIME_WAIT row for 192.0.2.20"
+    if command -v xmllint >/dev/null 2>&1; then
+        xmllint --noout "$tmp/tw.svg" 2>"$tmp/x" || fail "svg: not well-formed: $(head -3 "$tmp/x")"
+    fi
+    grep -q '<polyline' "$tmp/tw.svg" || fail "svg: no line drawn"
+    "$sm" replay --profile linux,windows --json --interval 100ms "$tmp/siw.pcap" >"$tmp/j2" 2>&1
+    cmp -s "$tmp/j1" "$tmp/j2" || fail "json: two runs differ"
+    echo "ok   json, timeline, svg"
+else
+    fail "json: exit status $?: $(cat "$tmp/e")"
+fi
+
+# --scenario: the file's listeners and sysctls
+if "$sm" replay --profile linux --scenario "$scn" "$tmp/siw.pcap" >"$tmp/s1" 2>"$tmp/e"; then
+    echo "ok   --scenario"
+else
+    fail "--scenario: exit status $?: $(cat "$tmp/e")"
+fi
+exit $status
