@@ -7,8 +7,15 @@
  *    both and same uid, or the existing one in TIME_WAIT)  [inet_bind_conflict,
  *    §1c; observed matrix §1d]
  *  - the uid is the creator's at socket() time [sock_i_uid(); OBS 3.3]
- *  - options of an existing socket are read as latched at its bind (bucket
- *    fastreuse caches; OBS 3.5)
+ *  - options of an existing socket are read as they are now; what makes a
+ *    change after bind() seem ignored is the port's bind bucket: its
+ *    fastreuse / fastreuseport (ANY, STRICT) caches let a new bind skip the
+ *    conflict walk, and they remember sockets that have left until the
+ *    port is empty [inet_csk_get_port(), inet_csk_update_fastreuse(),
+ *    sk_reuseport_match(); OBS 3.5; found by the host profile: bench churn,
+ *    bsd/multibind.scn]
+ *  - 6.18: a bucket left only to connect()'s sockets is connect-shareable
+ *    again [SOCK_CONNECT_BIND, inet_bind2_bucket_destroy(); OBS C4]
  *  - listen() re-runs get_port() with the socket listening; a conflict is
  *    EADDRINUSE [inet_csk_listen_start(); OBS 3.1, 3.1b]
  *  - ports below ip_unprivileged_port_start (1024) need privilege: EACCES
@@ -23,6 +30,8 @@
 static const struct sm__linux_gen gen = {
     .has_reuseport = true, /* SO_REUSEPORT since 3.9 */
     .bind0_parity = true,  /* odd-first bind(0) scan since ~4.6 */
+    .connect_bind_reset = true, /* 6.18, "tcp: Update bind bucket state on
+                                 * port release" (SOCK_CONNECT_BIND) */
 };
 
 static sm_verdict lx_bind(const sm_bind_ctx *c) { return sm__linux_bind(&gen, c); }

@@ -106,19 +106,22 @@ static const char r_auto_busy[] =
 /* Does E stop N?  Sets *why to the deciding rule either way. */
 static bool conflicts(const struct sm__linux_gen *g, const sm_sock_view *n,
                       const sm_addr *n_addr, const sm_sock_view *e,
-                      enum lx_mode mode, const char **why)
+                      enum lx_mode mode, bool latched, const char **why)
 {
     if (!overlap(n, n_addr, e)) {
         *why = r_no_overlap;
         return false;
     }
-    /* N's options are read now; E's as latched when it bound (the bucket's
-     * fastreuse/fastreuseport caches make later changes unreliable: §1c,
-     * OBS 3.5); a TIME_WAIT entry carries the options of the closing socket
-     * (inet_twsk_alloc()). */
-    bool n_ra = n->now.reuseaddr, e_ra = e->at_bind.reuseaddr;
+    /* Both sockets' options are read as they are now (inet_bind_conflict()
+     * reads sk2->sk_reuse and sk2->sk_reuseport; a TIME_WAIT entry carries
+     * the closing socket's, inet_twsk_alloc()).  What makes a change after
+     * bind() look "latched" is the bucket's fast path, decided before this
+     * (bucket_fast_path()).  Without bucket state from the engine the model
+     * falls back to the options as latched at bind(). */
+    const sm_opts *eo = latched ? &e->at_bind : &e->now;
+    bool n_ra = n->now.reuseaddr, e_ra = eo->reuseaddr;
     bool n_rp = g->has_reuseport && n->now.reuseport;
-    bool e_rp = g->has_reuseport && e->at_bind.reuseport;
+    bool e_rp = g->has_reuseport && eo->reuseport;
     bool same_user = n->uid == e->uid;
 
     if (n->proto == SM_UDP) {
@@ -173,7 +176,8 @@ static int first_conflict(const struct sm__linux_gen *g, const sm_bind_ctx *c,
     const char *ok_why = NULL, *bad_why = NULL;
     for (size_t i = 0; i < c->n_owners; i++) {
         const char *w;
-        if (conflicts(g, &c->self, &c->self.bound_addr, &c->owners[i], mode, &w)) {
+        if (conflicts(g, &c->self, &c->self.bound_addr, &c->owners[i], mode,
+                      c->port == NULL, &w)) {
             if (found < 0 || c->owners[i].seq < c->owners[found].seq) {
                 found = (int)i;
                 bad_why = w;
@@ -186,6 +190,177 @@ static int first_conflict(const struct sm__linux_gen *g, const sm_bind_ctx *c,
     return found;
 }
 
+/* ---- the bind bucket's fast path (tb->fastreuse, tb->fastreuseport) ----
+ *
+ * inet_csk_get_port() skips the conflict walk when the port's bucket says
+ * every owner so far shares it: fastreuse > 0 and N has SO_REUSEADDR and is
+ * not listening, or sk_reuseport_match(): fastreuseport ANY/STRICT, N has
+ * SO_REUSEPORT and the uid the bucket remembers (STRICT: and an address
+ * that matches the remembered one).  After a successful get_port(),
+ * inet_csk_update_fastreuse() updates the caches; they are never recomputed
+ * when owners leave, only dropped with the bucket when the port has no
+ * owner (sockets or TIME_WAIT) left.  So a bucket remembers sockets that are
+ * gone, and options changed after bind() do not clear it.  A bucket made by
+ * connect() (__inet_hash_connect()) has fastreuse = fastreuseport = -1; the
+ * engine stores nothing for it, which reads here as "no state, owners
+ * present". */
+enum { LX_FRP_ANY = 1, LX_FRP_STRICT = 2 };
+
+typedef struct lx_bucket {
+    int8_t made;          /* 1: bind()/listen() wrote this state */
+    int8_t fastreuse;     /* -1 (made by connect), 0, 1 */
+    int8_t fastreuseport; /* -1, 0, LX_FRP_ANY, LX_FRP_STRICT */
+    uint8_t fast_v6only;
+    uint8_t fast_family;  /* 4 or 6 */
+    uint32_t fastuid;
+    sm_addr fast_addr;    /* as bound */
+} lx_bucket;
+
+_Static_assert(sizeof(lx_bucket) <= sizeof(sm_port_state),
+               "the Linux bind bucket fits the engine's per-port state");
+
+/* 6.18: when a socket leaves a port whose remaining owners were all
+ * auto-bound by connect() (SOCK_CONNECT_BIND, tw_connect_bind), the bucket
+ * goes back to fastreuse = fastreuseport = -1 (inet_bind2_bucket_destroy(),
+ * inet_bind_bucket_destroy(); OBS C4 "after closing the bind() owner").
+ * Since a bucket only leaves -1 through a socket that is not connect()'s,
+ * "every owner is connect()'s" is exactly when that reset has happened. */
+static bool only_connect_owners(const sm_bind_ctx *c)
+{
+    for (size_t i = 0; i < c->n_owners; i++)
+        if (c->owners[i].how != SM_BOUND_CONNECT)
+            return false;
+    return c->n_owners > 0;
+}
+
+static lx_bucket bucket_load(const struct sm__linux_gen *g, const sm_bind_ctx *c)
+{
+    lx_bucket tb;
+    memcpy(&tb, c->port, sizeof tb);
+    if (!tb.made || (g->connect_bind_reset && only_connect_owners(c))) {
+        /* Owners but no state: the bucket was made by connect(). */
+        tb.fastreuse = -1;
+        tb.fastreuseport = -1;
+    }
+    return tb;
+}
+
+static void bucket_store(const sm_bind_ctx *c, const lx_bucket *tb)
+{
+    memset(c->port, 0, sizeof *c->port);
+    memcpy(c->port, tb, sizeof *tb);
+}
+
+/* sk_rcv_saddr of a socket bound to a: v6 sockets keep the v4 part of a
+ * mapped address, 0 for ::, and LOOPBACK4_IPV6 (127.0.0.6) for any other v6
+ * address (__inet6_bind()). */
+static uint32_t rcv_saddr4(int family, const sm_addr *a)
+{
+    uint32_t v = 0;
+    if (family == 4 || sm_addr_is_v4mapped(a)) {
+        sm_addr_v4(a, &v);
+        return v;
+    }
+    return sm_addr_is_any(a) ? 0 : 0x7f000006u;
+}
+
+/* ipv6_only_sock(): IPV6_V6ONLY, which __inet6_bind() also forces on for a
+ * specific (not v4-mapped) IPv6 address. */
+static bool eff_v6only(int family, const sm_addr *a, bool v6only)
+{
+    return family == 6 &&
+           (v6only || !(sm_addr_is_any(a) || sm_addr_is_v4mapped(a)));
+}
+
+/* ipv4_rcv_saddr_equal() / ipv6_rcv_saddr_equal() with sk1 = the bucket's
+ * remembered socket (its wildcard matches: match_sk1_wildcard = true) and
+ * sk2 = N (match_sk2_wildcard = false), as sk_reuseport_match() calls them. */
+static bool strict_addr_match(const lx_bucket *tb, int n_family,
+                              const sm_addr *n_addr, bool n_v6only)
+{
+    uint32_t a4 = rcv_saddr4(tb->fast_family, &tb->fast_addr);
+    uint32_t b4 = rcv_saddr4(n_family, n_addr);
+    if (tb->fast_family == 4)
+        return !n_v6only && (a4 == b4 || a4 == 0);
+    bool a_mapped = sm_addr_is_v4mapped(&tb->fast_addr);
+    bool b_mapped = n_family == 4 || sm_addr_is_v4mapped(n_addr);
+    if (a_mapped && b_mapped)
+        return !n_v6only && (a4 == b4 || a4 == 0);
+    bool a_any = sm_addr_is_any(&tb->fast_addr);
+    bool b_any = n_family == 6 && sm_addr_is_any(n_addr);
+    if (a_any && b_any)
+        return true;
+    if (a_any && !(tb->fast_v6only && b_mapped))
+        return true;
+    return n_family == 6 && sm_addr_equal(&tb->fast_addr, n_addr);
+}
+
+static bool reuseport_match(const struct sm__linux_gen *g, const lx_bucket *tb,
+                            const sm_sock_view *n, const sm_addr *n_addr)
+{
+    if (!g->has_reuseport || tb->fastreuseport <= 0 || !n->now.reuseport ||
+        tb->fastuid != n->uid)
+        return false;
+    if (tb->fastreuseport == LX_FRP_ANY)
+        return true;
+    return strict_addr_match(tb, n->family, n_addr,
+                             eff_v6only(n->family, n_addr, n->now.v6only));
+}
+
+/* inet_csk_update_fastreuse(): after N took the port. */
+static void bucket_update(const struct sm__linux_gen *g, const sm_bind_ctx *c,
+                          bool fresh, bool listening)
+{
+    const sm_sock_view *n = &c->self;
+    bool reuse = n->now.reuseaddr && !listening;
+    bool rp = g->has_reuseport && n->now.reuseport;
+    lx_bucket tb;
+    if (fresh) {
+        memset(&tb, 0, sizeof tb);
+        tb.fastreuse = reuse;
+        tb.fastreuseport = 0;
+    } else {
+        tb = bucket_load(g, c);
+        if (!reuse)
+            tb.fastreuse = 0;
+    }
+    tb.made = 1;
+    if (rp && (fresh || !reuseport_match(g, &tb, n, &n->bound_addr))) {
+        tb.fastreuseport = fresh ? LX_FRP_ANY : LX_FRP_STRICT;
+        tb.fastuid = n->uid;
+        tb.fast_addr = n->bound_addr;
+        tb.fast_family = (uint8_t)n->family;
+        tb.fast_v6only = eff_v6only(n->family, &n->bound_addr, n->now.v6only);
+    } else if (!rp) {
+        tb.fastreuseport = 0;
+    }
+    bucket_store(c, &tb);
+}
+
+static const char r_fast_reuse[] =
+    "the port's bind bucket is marked fastreuse (every socket that joined it "
+    "had SO_REUSEADDR and was not listening) and this one has SO_REUSEADDR: "
+    "no conflict walk [Linux inet_csk_get_port(), tb->fastreuse]";
+static const char r_fast_reuseport[] =
+    "the port's bind bucket remembers an SO_REUSEPORT socket of this user "
+    "(fastreuseport) that this one matches: no conflict walk, whoever holds "
+    "the port now [Linux inet_csk_get_port(), sk_reuseport_match()]";
+
+/* The fast path of inet_csk_get_port() for an explicit port (TCP only;
+ * udp_lib_get_port() has none).  Returns the rule when it applies. */
+static const char *bucket_fast_path(const struct sm__linux_gen *g,
+                                    const sm_bind_ctx *c, bool listening)
+{
+    if (!c->port || c->self.proto != SM_TCP || c->n_owners == 0)
+        return NULL;
+    lx_bucket tb = bucket_load(g, c);
+    if (tb.fastreuse > 0 && c->self.now.reuseaddr && !listening)
+        return r_fast_reuse;
+    if (reuseport_match(g, &tb, &c->self, &c->self.bound_addr))
+        return r_fast_reuseport;
+    return NULL;
+}
+
 static const char r_priv[] =
     "ports below net.ipv4.ip_unprivileged_port_start (1024) need "
     "CAP_NET_BIND_SERVICE [Linux __inet_bind(), af_inet.c]";
@@ -195,15 +370,21 @@ static const char r_mapped_v6only[] =
 sm_verdict sm__linux_bind(const struct sm__linux_gen *g, const sm_bind_ctx *c)
 {
     const sm_sock_view *n = &c->self;
-    if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
-        return sm__fail(SM_EINVAL, r_mapped_v6only, -1);
-    /* inet_port_requires_bind_service(): checked before the bind table. */
+    /* inet_port_requires_bind_service(): __inet6_bind() checks it first,
+     * before the address and the bind table (found by gen --check: udp6
+     * V6ONLY binding [::ffff:a.b.c.d]:80 unprivileged is EACCES). */
     if (n->port < c->tun[SM_TUN_UNPRIV_PORT] && !n->privileged)
         return sm__fail(SM_EACCES, r_priv, -1);
-    const char *why;
-    int k = first_conflict(g, c, LX_EXPLICIT, &why);
-    if (k >= 0)
-        return sm__fail(SM_EADDRINUSE, why, k);
+    if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
+        return sm__fail(SM_EINVAL, r_mapped_v6only, -1);
+    const char *why = bucket_fast_path(g, c, false);
+    if (!why) {
+        int k = first_conflict(g, c, LX_EXPLICIT, &why);
+        if (k >= 0)
+            return sm__fail(SM_EADDRINUSE, why, k);
+    }
+    if (c->port && c->self.proto == SM_TCP)
+        bucket_update(g, c, c->n_owners == 0, false);
     return sm__ok(why);
 }
 
@@ -212,10 +393,14 @@ sm_verdict sm__linux_listen(const struct sm__linux_gen *g, const sm_bind_ctx *c)
     /* inet_csk_listen_start() sets LISTEN and calls get_port() again; the
      * rule is the explicit-port one, with N now listening (which matters
      * only when another socket re-checks against it later). */
-    const char *why;
-    int k = first_conflict(g, c, LX_EXPLICIT, &why);
-    if (k >= 0)
-        return sm__fail(SM_EADDRINUSE, r_listen_conflict, k);
+    const char *why = bucket_fast_path(g, c, true);
+    if (!why) {
+        int k = first_conflict(g, c, LX_EXPLICIT, &why);
+        if (k >= 0)
+            return sm__fail(SM_EADDRINUSE, r_listen_conflict, k);
+    }
+    if (c->port && c->self.proto == SM_TCP)
+        bucket_update(g, c, false, true);
     return sm__ok(c->n_owners ? why
                               : "listen() re-checks the port: no other socket holds it "
                                 "[Linux inet_csk_listen_start()]");
@@ -355,12 +540,29 @@ static const char r_exhausted[] =
     "no ephemeral port is free: TCP and UDP bind(0)/listen() fail with "
     "EADDRINUSE [Linux inet_csk_get_port(), udp_lib_get_port(); OBS C4]";
 
+/* inet_csk_get_port(port 0) ends like an explicit bind: the chosen port's
+ * bucket caches are updated (the engine keeps the copy of the last
+ * sm__pick_port_ctx() call, on this port). */
+static void pick_commit(const struct sm__linux_gen *g, sm_pick_ctx *pc,
+                        uint16_t port)
+{
+    sm_bind_ctx bc;
+    sm__pick_port_ctx(pc, port, &bc);
+    if (bc.port)
+        bucket_update(g, &bc, bc.n_owners == 0, bc.self.state == SM_LISTEN);
+}
+
 sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *pc,
                                uint16_t *port)
 {
     const int64_t *tun = sm__pick_tun(pc);
     uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
     uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1; /* exclusive */
+    const sm_sock_view *n = sm__pick_self(pc);
+    /* __inet6_bind() refuses the address before any port is chosen (found
+     * by gen --check: V6ONLY bind [::ffff:127.0.0.1]:0 is EINVAL). */
+    if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
+        return sm__fail(SM_EINVAL, r_mapped_v6only, -1);
     if (high <= low)
         return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
     if (sm__pick_self(pc)->proto == SM_UDP) {
@@ -368,11 +570,15 @@ sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *pc,
             return sm__ok(r_pick_udp);
         return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
     }
-    if (scan_tcp(g, pc, low, high, LX_AUTOBIND, port))
+    if (scan_tcp(g, pc, low, high, LX_AUTOBIND, port)) {
+        pick_commit(g, pc, *port);
         return sm__ok(g->bind0_parity ? r_pick_tcp : r_pick_tcp38);
+    }
     if (g->has_reuseport && tun[SM_TUN_AUTOBIND_REUSE] &&
-        scan_tcp(g, pc, low, high, LX_AUTOREUSE, port))
+        scan_tcp(g, pc, low, high, LX_AUTOREUSE, port)) {
+        pick_commit(g, pc, *port);
         return sm__ok(r_pick_reuse);
+    }
     return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
 }
 
@@ -431,9 +637,40 @@ static const char r_conn_tw_nots[] =
 static const char r_conn_udp[] =
     "UDP connect() does not check 4-tuple uniqueness [Linux ip4_datagram_connect(); OBS C7]";
 
+static const char r_conn_v6only_mapped[] =
+    "an IPv6-only socket cannot reach a v4-mapped address: ENETUNREACH "
+    "[Linux tcp_v6_connect(), __ip6_datagram_connect(): ipv6_only_sock(); "
+    "found by gen --check]";
+static const char r_conn_mapped_to_v6[] =
+    "a UDP socket bound to a v4-mapped address cannot connect to a native "
+    "IPv6 address: EAFNOSUPPORT [Linux __ip6_datagram_connect(); found by "
+    "gen --check]";
+
+/* Address-family checks connect() makes before any port or 4-tuple work. */
+static bool family_refuses(const sm_sock_view *n, sm_verdict *out)
+{
+    if (n->family != 6)
+        return false;
+    const sm_addr *src = n->bound ? &n->bound_addr : NULL;
+    bool dst_mapped = sm_addr_is_v4mapped(&n->remote.addr);
+    bool v6only = src ? eff_v6only(6, src, n->now.v6only) : n->now.v6only;
+    if (dst_mapped && v6only) {
+        *out = sm__fail(SM_ENETUNREACH, r_conn_v6only_mapped, -1);
+        return true;
+    }
+    if (n->proto == SM_UDP && !dst_mapped && src && sm_addr_is_v4mapped(src)) {
+        *out = sm__fail(SM_EAFNOSUPPORT, r_conn_mapped_to_v6, -1);
+        return true;
+    }
+    return false;
+}
+
 sm_verdict sm__linux_connect(const struct sm__linux_gen *g, const sm_bind_ctx *c)
 {
     (void)g;
+    sm_verdict refused;
+    if (family_refuses(&c->self, &refused))
+        return refused;
     if (c->self.proto == SM_UDP)
         return sm__ok(r_conn_udp);
     int k = sm__find_tuple(c);
@@ -453,12 +690,20 @@ static bool lx_conn_port_ok(const struct sm__linux_gen *g, const sm_bind_ctx *c,
                             int *tw)
 {
     *tw = -1;
+    /* A port whose bucket bind() made or joined (fastreuse >= 0 or
+     * fastreuseport >= 0) is never shared with connect() autobinds, even
+     * after those sockets are gone; accepted children are in their
+     * listener's bucket [Linux __inet_hash_connect(); OBS C4]. */
+    if (c->port && c->n_owners > 0) {
+        lx_bucket tb = bucket_load(g, c);
+        if (tb.fastreuse >= 0 || tb.fastreuseport >= 0)
+            return false;
+    }
     for (size_t i = 0; i < c->n_owners; i++) {
         const sm_sock_view *o = &c->owners[i];
-        /* A port that bind() gave out (fastreuse >= 0) is never shared with
-         * connect() autobinds; accepted children belong to their listener's
-         * bucket [Linux __inet_hash_connect(); OBS C4]. */
-        if (o->how != SM_BOUND_CONNECT)
+        /* Without bucket state from the engine: an owner that bind() or
+         * accept() placed means the bucket is not connect()'s. */
+        if (!c->port && o->how != SM_BOUND_CONNECT)
             return false;
         if (o->remote.port != c->self.remote.port ||
             !sm__addr_same(&o->local_addr, &c->self.local_addr) ||
@@ -505,6 +750,9 @@ sm_verdict sm__linux_pick_connect_port(const struct sm__linux_gen *g,
     const int64_t *tun = sm__pick_tun(pc);
     uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
     uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1;
+    sm_verdict refused;
+    if (family_refuses(sm__pick_self(pc), &refused))
+        return refused;
     if (sm__pick_self(pc)->proto == SM_UDP) {
         if (high > low && scan_linear(g, pc, low, high, LX_EXPLICIT, port))
             return sm__ok(r_cpick_udp);

@@ -16,6 +16,8 @@
 struct sm__linux_gen {
     bool has_reuseport;    /* SO_REUSEPORT exists (3.9+) */
     bool bind0_parity;     /* bind(0) scans odd ports first, halves by RA (4.6+) */
+    bool connect_bind_reset; /* a bucket left only to connect()'s sockets is
+                              * connect-shareable again (6.18 SOCK_CONNECT_BIND) */
 };
 
 sm_verdict sm__linux_bind(const struct sm__linux_gen *g, const sm_bind_ctx *c);

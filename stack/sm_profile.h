@@ -119,6 +119,21 @@ typedef struct sm_verdict {
 
 /* Context of a bind-table decision: N (self) against every other owner of
  * (host, protocol, port).  Building it costs O(owners of that port). */
+/* State a profile keeps per (host, protocol, port) while the port has
+ * owners: Linux's bind-bucket caches (tb->fastreuse, tb->fastreuseport...).
+ * The engine hands the profile a scratch copy in sm_bind_ctx.port: what is
+ * stored for the port, or zeros when nothing is (the port had no owner, or
+ * no call stored anything).  After a call that returns SM_OK and makes the
+ * engine give the port to the socket - bind(), the listen() re-check, the
+ * pick of bind(0)/listen() autobind (the copy from the last
+ * sm__pick_port_ctx() call, which must be on the chosen port) - the engine
+ * stores what the profile left in the copy (all zeros: nothing stored).
+ * The state goes when the port's last owner (socket or TIME_WAIT entry)
+ * goes, as the kernel frees an empty bucket. */
+typedef struct sm_port_state {
+    uint64_t w[4];
+} sm_port_state;
+
 typedef struct sm_bind_ctx {
     enum sm_check check;
     const int64_t *tun;           /* the host's tunables */
@@ -128,6 +143,8 @@ typedef struct sm_bind_ctx {
     uint64_t now_ms;              /* virtual time, for TIME_WAIT ages */
     bool loopback;                /* connect checks: the peer is on this host's
                                    * loopback (127/8, ::1 or mapped) */
+    sm_port_state *port;          /* the port's state (see above); NULL when
+                                   * the engine keeps none */
 } sm_bind_ctx;
 
 /* Context of an ephemeral port choice (bind to port 0, autobind at listen).
