@@ -30,11 +30,17 @@
  * side stays in the state the capture leaves it in), segments the capture
  * missed, UDP (counted only).
  */
+/* madvise() (sys/mman.h) is hidden by -std=c11 alone. */
+#define _DEFAULT_SOURCE
+
 #include "track.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #define NS_PER_MS 1000000ull
 #define NONE32 0xffffffffu
@@ -49,6 +55,32 @@ static void *xrealloc(void *p, size_t n)
         exit(2);
     }
     return q;
+}
+
+/* A large table that every segment reads at a random place (the 4-tuple
+ * slots, the connection records): 64-byte aligned, and on Linux in
+ * transparent huge pages when it is at least 2 MB, so that a lookup costs
+ * a cache miss but rarely a TLB miss as well.  Zeroed if zero is set. */
+static void *big_alloc(size_t n, bool zero)
+{
+    size_t align = 64;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (n >= ((size_t)2 << 20))
+        align = (size_t)2 << 20;
+#endif
+    n = (n + align - 1) & ~(align - 1);
+    void *p = aligned_alloc(align, n);
+    if (!p) {
+        fputs("sockmodel: error: out of memory\n", stderr);
+        exit(2);
+    }
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (align > 64)
+        (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#endif
+    if (zero)
+        memset(p, 0, n);
+    return p;
 }
 
 #define GROW(arr, n, cap)                                                          \
@@ -76,6 +108,24 @@ static inline bool eq16(const uint8_t *a, const uint8_t *b)
     memcpy(x, a, 16);
     memcpy(y, b, 16);
     return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+static inline uint64_t be64(const uint8_t *p)
+{
+    return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+           (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+           (uint64_t)p[6] << 8 | (uint64_t)p[7];
+}
+
+/* memcmp(a, b, 16)'s sign, inline (every segment compares its addresses). */
+static inline int cmp16(const uint8_t *a, const uint8_t *b)
+{
+    uint64_t x = be64(a), y = be64(b);
+    if (x == y) {
+        x = be64(a + 8);
+        y = be64(b + 8);
+    }
+    return x < y ? -1 : x > y;
 }
 
 static uint64_t hash_addr(const sm_addr *a)
@@ -113,8 +163,15 @@ enum { Z_INACTIVE, Z_SYN_SENT, Z_SYN_ACK_SENT, Z_PARTIAL, Z_ESTABLISHED, Z_CLOSE
 #define C_RSTOS0 0x0100u
 #define C_LIVEPORT 0x0200u   /* counted as a live client port */
 #define C_SYNACK_FIRST 0x0400u
+#define C_PEND 0x0800u       /* some run has a pend_ev (a TW_SYN event waiting for the answer) */
 
+/* One connection record: 192 bytes, three cache lines when the array is
+ * 64-byte aligned (conns_grow).  The first two hold everything a plain
+ * data/ACK segment reads or writes (the key, states, sequence space,
+ * counters), so such a segment touches one slot and these two lines; the
+ * third is read when the connection opens, closes or changes state. */
 typedef struct conn {
+    /* hot: every segment */
     uint8_t lo[16], hi[16];
     uint16_t plo, phi;
     uint16_t flags;
@@ -124,17 +181,22 @@ typedef struct conn {
     uint8_t sf[2];          /* S_* */
     uint8_t ws[2];
     uint8_t closer;         /* 1 client, 2 server, 3 both */
-    uint8_t close_kind;     /* 0 none, 1 fin, 2 rst */
+    uint32_t snd_max[2], win[2], tsval[2], fin_seq[2];
+    uint32_t base[2];       /* tshark base seq per canonical direction */
+    uint64_t last_ns;
+    uint64_t pk[2], by[2];
+    /* cold: opening, closing, state changes */
     uint32_t gen;
     uint32_t host[2];
     uint32_t dest;
-    uint32_t base[2];       /* tshark base seq per canonical direction */
-    uint32_t snd_max[2], fin_seq[2], tsval[2], win[2];
-    uint64_t id, first_frame, first_ns, last_ns;
-    uint64_t pk[2], by[2];
-    uint64_t tw_start[2];
     uint32_t next_free;
+    uint8_t close_kind;     /* 0 none, 1 fin, 2 rst */
+    uint64_t id, first_frame, first_ns;
+    uint64_t tw_start[2];
 } conn;
+
+_Static_assert(sizeof(conn) == 192, "conn: three cache lines");
+_Static_assert(offsetof(conn, by) + sizeof(uint64_t[2]) <= 128, "conn: hot part in two lines");
 
 /* What differs per run, kept apart so that one profile costs only its own
  * share: t->cr[ci * nruns + run]. */
@@ -221,7 +283,7 @@ struct rp_tracker {
     /* destinations */
     dest *dests;
     size_t ndests, destcap;
-    uint32_t *dslot;
+    uint64_t *dslot;    /* hash << 32 | (dest index + 1), 0 empty */
     size_t dslotcap;
     uint32_t *dsorted;
     uint32_t *hsorted;
@@ -233,6 +295,9 @@ struct rp_tracker {
     size_t rq_head, rq_n, rq_cap; /* ring */
     /* timeline */
     uint64_t first_ns, last_ns, next_bucket;
+    uint64_t due;       /* advance() has nothing to do before this time: at most
+                         * the next bucket, the first TIME_WAIT to end, the head
+                         * of the retire queue (timers lower it as they start) */
     bool started;
     uint32_t *dirty;    /* host << 4 | run */
     size_t ndirty, dirtycap;
@@ -408,24 +473,31 @@ static uint64_t dhash(uint32_t c, uint32_t s, uint16_t p)
 static uint32_t dest_get(rp_tracker *t, uint32_t c, uint32_t s, uint16_t p)
 {
     if ((t->ndests + 1) * 2 > t->dslotcap) {
-        free(t->dslot);
-        t->dslotcap = t->dslotcap ? t->dslotcap * 2 : 256;
+        size_t oc = t->dslotcap;
+        uint64_t *old = t->dslot;
+        t->dslotcap = oc ? oc * 2 : 256;
         t->dslot = xrealloc(NULL, t->dslotcap * sizeof *t->dslot);
         memset(t->dslot, 0, t->dslotcap * sizeof *t->dslot);
-        for (size_t k = 0; k < t->ndests; k++) {
-            const dest *d = &t->dests[k];
-            size_t j = (size_t)dhash(d->client, d->server, d->port) & (t->dslotcap - 1);
-            while (t->dslot[j])
-                j = (j + 1) & (t->dslotcap - 1);
-            t->dslot[j] = (uint32_t)k + 1;
-        }
+        for (size_t k = 0; k < oc; k++)
+            if (old[k]) {
+                size_t j = (size_t)(old[k] >> 32) & (t->dslotcap - 1);
+                while (t->dslot[j])
+                    j = (j + 1) & (t->dslotcap - 1);
+                t->dslot[j] = old[k];
+            }
+        free(old);
     }
     size_t mask = t->dslotcap - 1;
-    size_t j = (size_t)dhash(c, s, p) & mask;
+    uint32_t h = (uint32_t)dhash(c, s, p);
+    size_t j = h & mask;
+    /* the hash in the slot: a probe reads a record only when it matches */
     while (t->dslot[j]) {
-        dest *d = &t->dests[t->dslot[j] - 1];
-        if (d->client == c && d->server == s && d->port == p)
-            return t->dslot[j] - 1;
+        if ((uint32_t)(t->dslot[j] >> 32) == h) {
+            uint32_t id = (uint32_t)t->dslot[j] - 1u;
+            const dest *d = &t->dests[id];
+            if (d->client == c && d->server == s && d->port == p)
+                return id;
+        }
         j = (j + 1) & mask;
     }
     GROW(t->dests, t->ndests, t->destcap);
@@ -435,7 +507,7 @@ static uint32_t dest_get(rp_tracker *t, uint32_t c, uint32_t s, uint16_t p)
     d->client = c;
     d->server = s;
     d->port = p;
-    t->dslot[j] = id + 1;
+    t->dslot[j] = (uint64_t)h << 32 | (id + 1);
     return id;
 }
 
@@ -500,7 +572,8 @@ static crun *node_cr(rp_tracker *t, uint32_t node, size_t r, int *side)
 
 static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t exp)
 {
-    (void)exp;
+    if (exp < t->due)
+        t->due = exp;
     twfifo *q = fifo_of(t, r, HR(t, t->conns[ci].host[side], r)->ts);
     uint32_t node = (ci << 1 | (uint32_t)side) + 1;
     crun *c = CR(t, ci, r);
@@ -717,8 +790,7 @@ static void slots_grow(rp_tracker *t)
     size_t oc = t->slotcap;
     uint64_t *old = t->slot;
     t->slotcap = oc ? oc * 2 : 1024;
-    t->slot = xrealloc(NULL, t->slotcap * sizeof *t->slot);
-    memset(t->slot, 0, t->slotcap * sizeof *t->slot);
+    t->slot = big_alloc(t->slotcap * sizeof *t->slot, true);
     size_t mask = t->slotcap - 1;
     for (size_t i = 0; i < oc; i++)
         if (old[i]) {
@@ -866,6 +938,19 @@ static void conn_close(rp_tracker *t, uint32_t ci, const char *why, bool at_end,
     t->live--;
 }
 
+/* Doubles the record array, 64-byte aligned so that each record's hot
+ * part is exactly two cache lines. */
+static void conns_grow(rp_tracker *t)
+{
+    size_t nc = t->conncap ? t->conncap * 2 : 1024;
+    conn *n = big_alloc(nc * sizeof *n, false);
+    if (t->nconns)
+        memcpy(n, t->conns, t->nconns * sizeof *n);
+    free(t->conns);
+    t->conns = n;
+    t->conncap = nc;
+}
+
 static uint32_t conn_alloc(rp_tracker *t)
 {
     uint32_t ci;
@@ -874,7 +959,7 @@ static uint32_t conn_alloc(rp_tracker *t)
         t->conn_free = t->conns[ci].next_free;
     } else {
         if (t->nconns >= t->conncap) {
-            GROW(t->conns, t->nconns, t->conncap);
+            conns_grow(t);
             t->cr = xrealloc(t->cr, t->conncap * t->nruns * sizeof *t->cr);
         }
         ci = (uint32_t)t->nconns++;
@@ -963,6 +1048,8 @@ static void retire_push(rp_tracker *t, uint32_t ci, uint64_t at)
         t->rq_head = 0;
     }
     retq *e = &t->rq[(t->rq_head + t->rq_n++) % t->rq_cap];
+    if (at < t->due)
+        t->due = at;
     e->at = at;
     e->conn = ci;
     e->gen = t->conns[ci].gen;
@@ -1005,6 +1092,10 @@ static void flush_bucket(rp_tracker *t, uint64_t at)
 
 static void advance(rp_tracker *t, uint64_t now)
 {
+    if (now < t->due) { /* the common case: no timer and no bucket ends yet */
+        t->now = now;
+        return;
+    }
     for (;;) {
         uint64_t when = t->next_bucket;
         int which = -1;
@@ -1070,6 +1161,18 @@ static void advance(rp_tracker *t, uint64_t now)
         }
         conn_close(t, e.conn, "idle", false, false);
     }
+    /* the next time anything is due */
+    uint64_t due = t->next_bucket;
+    for (size_t r = 0; r < t->nruns; r++) {
+        uint64_t exp;
+        uint32_t ci;
+        int side;
+        if (tw_first(t, r, &exp, &ci, &side) && exp < due)
+            due = exp;
+    }
+    if (t->rq_n && t->rq[t->rq_head].at < due)
+        due = t->rq[t->rq_head].at;
+    t->due = due;
 }
 
 /* ---- the state machines ----------------------------------------------------------- */
@@ -1147,7 +1250,7 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
         c->tsval[s] = p->tsval;
     }
     zeek_send(c, s, p);
-    if (s == 1 && !(f & (SM_TH_SYN | SM_TH_RST)))
+    if (s == 1 && (c->flags & C_PEND) && !(f & (SM_TH_SYN | SM_TH_RST)))
         for (size_t r = 0; r < t->nruns; r++)
             if (CR(t, ci, r)->pend_ev >= 0 && t->ev[r].v[CR(t, ci, r)->pend_ev].observed == 0)
                 t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 4;
@@ -1155,7 +1258,7 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
     if (f & SM_TH_RST) {
         note_closer(c, s, 2);
         c->sf[s] |= S_RST;
-        for (size_t r = 0; r < t->nruns; r++)
+        for (size_t r = 0; (c->flags & C_PEND) && r < t->nruns; r++)
             if (CR(t, ci, r)->pend_ev >= 0 && s == 1 && t->ev[r].v[CR(t, ci, r)->pend_ev].observed == 0)
                 t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 2;
         if (c->st[o] == SM_TIME_WAIT)
@@ -1189,7 +1292,7 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
             lset_add(t, c->host[s], s == 0 ? (c->flags & C_LO_CLIENT ? c->plo : c->phi)
                                            : (c->flags & C_LO_CLIENT ? c->phi : c->plo));
             c = &t->conns[ci];
-            for (size_t r = 0; r < t->nruns; r++)
+            for (size_t r = 0; (c->flags & C_PEND) && r < t->nruns; r++)
                 if (CR(t, ci, r)->pend_ev >= 0 && s == 1 && t->ev[r].v[CR(t, ci, r)->pend_ev].observed == 0)
                     t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 1;
             if (c->st[o] == SM_SYN_SENT)
@@ -1472,6 +1575,21 @@ size_t rp_track_sysctl(rp_tracker *t, const sm_addr *a, const char *key,
     return missing;
 }
 
+/* The canonical 4-tuple of a segment: the lower (address, port) first;
+ * returns 1 if the sender is the higher one. */
+static inline unsigned pkt_key(const rp_pkt *p, const uint8_t **lo, const uint8_t **hi,
+                               uint16_t *plo, uint16_t *phi)
+{
+    const uint8_t *sa = p->src.addr.b, *da = p->dst.addr.b;
+    int cmp = cmp16(sa, da);
+    unsigned dir = cmp > 0 || (cmp == 0 && p->src.port > p->dst.port); /* 1: src is hi */
+    *lo = dir ? da : sa;
+    *hi = dir ? sa : da;
+    *plo = dir ? p->dst.port : p->src.port;
+    *phi = dir ? p->src.port : p->dst.port;
+    return dir;
+}
+
 void rp_track_packet(rp_tracker *t, const rp_pkt *p)
 {
     if (p->proto != SM_TCP) {
@@ -1487,11 +1605,9 @@ void rp_track_packet(rp_tracker *t, const rp_pkt *p)
     t->last_ns = now;
     advance(t, now);
 
-    const uint8_t *sa = p->src.addr.b, *da = p->dst.addr.b;
-    int cmp = eq16(sa, da) ? 0 : memcmp(sa, da, 16);
-    unsigned dir = cmp > 0 || (cmp == 0 && p->src.port > p->dst.port); /* 1: src is hi */
-    const uint8_t *lo = dir ? da : sa, *hi = dir ? sa : da;
-    uint16_t plo = dir ? p->dst.port : p->src.port, phi = dir ? p->src.port : p->dst.port;
+    const uint8_t *lo, *hi;
+    uint16_t plo, phi;
+    unsigned dir = pkt_key(p, &lo, &hi, &plo, &phi);
     uint8_t fam = p->src.addr.family;
 
     if ((t->slotused + 1) * 2 > t->slotcap)
@@ -1527,8 +1643,11 @@ void rp_track_packet(rp_tracker *t, const rp_pkt *p)
             uint32_t nci = conn_alloc(t);
             t->slot[i] = (uint64_t)h << 32 | (nci + 1);
             conn_init(t, nci, lo, hi, plo, phi, fam, dir, p);
-            for (size_t r = 0; r < t->nruns; r++)
+            for (size_t r = 0; r < t->nruns; r++) {
                 CR(t, nci, r)->pend_ev = pend[r];
+                if (pend[r] >= 0)
+                    t->conns[nci].flags |= C_PEND;
+            }
             ci = nci;
         }
     }

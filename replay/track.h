@@ -14,8 +14,9 @@
  * (SM_TUN_PORT_LO..HI).
  *
  * Cost: O(1) expected per packet (one hash lookup, a few state updates);
- * timers (TIME_WAIT expiry) cost O(log n) when one starts or ends, not per
- * packet.  No allocation per packet: pools grow by doubling.  Memory: live
+ * timers (TIME_WAIT expiry) cost O(1) when one starts or ends (a FIFO per
+ * run and tunable set), and a packet before the next timer or timeline
+ * bucket is due does not look at them.  No allocation per packet: pools grow by doubling.  Memory: live
  * connections, connections closed less than the longest TIME_WAIT ago,
  * hosts, (client, destination) pairs, and the timeline (one point per
  * interval in which a host's TIME_WAIT count changed).
