@@ -6,6 +6,7 @@
  *                 [--pcap FILE] [--svg FILE] FILE...
  *   sockmodel check FILE...
  *   sockmodel profiles
+ *   sockmodel gen|probe|replay ...   (cli/cmd_gen.c, cmd_probe.c, cmd_replay.c)
  *   sockmodel --help | --version
  *
  * Exit status: 0 every expectation met, 1 at least one not met, 2 a file
@@ -35,6 +36,9 @@ static const char usage_main[] =
     "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] FILE...\n"
     "       sockmodel check FILE...\n"
     "       sockmodel profiles\n"
+    "       sockmodel gen [--check --profile A,B] [--seed N] [--count K] [--out DIR]\n"
+    "       sockmodel probe [--markdown] [--full] [--profile PATTERNS]\n"
+    "       sockmodel replay [--profile PATTERNS] [--json] [--timeline F] [--svg F] CAPTURE\n"
     "       sockmodel --help | --version\n"
     "\n"
     "sockmodel runs socket scenarios (.scn files) under models of how\n"
@@ -45,6 +49,12 @@ static const char usage_main[] =
     "  run       run scenario files and check their expectations\n"
     "  check     only parse scenario files\n"
     "  profiles  list the OS profiles\n"
+    "  gen       random scenarios; --check compares two profiles (e.g. linux,host)\n"
+    "  probe     the bind matrix of reuse options, every profile side by side\n"
+    "  replay    a pcap/pcapng capture through each profile's TCP and TIME_WAIT rules\n"
+    "\n"
+    "The profile 'host' (root only, never part of 'all') runs a scenario with real\n"
+    "system calls on this machine's kernel, in private network namespaces.\n"
     "\n"
     "See 'sockmodel run --help' and the scenario-language manual.\n";
 
