@@ -21,6 +21,7 @@ typedef struct bench_opts {
     bool quick;          /* smaller sizes, for a smoke test of the script */
     const char *only;    /* run only the benchmark of that name, or NULL */
     bool model_only;     /* skip the kernel baseline (for profiling the model) */
+    uint64_t tw_size;    /* benchmark 2: only this size, in this process (0: all) */
 } bench_opts;
 
 /* Seconds on CLOCK_MONOTONIC. */

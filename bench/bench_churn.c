@@ -103,6 +103,9 @@ static double churn_model(const churn_op *ops, size_t n, churn_out *out, double 
 {
     static const char *const extra[] = {"127.0.0.2", NULL};
     sm_world *w = bench_world(sm_profile_find("linux"), extra);
+    /* Like the kernel, the model reuses what a closed socket held: the
+     * sequence forgets each id at its close. */
+    sm_world_set_recycle(w, true);
     sm_id host = sm_host_find(w, "local");
     sm_id proc = sm_proc_get(w, host, "bench", sm_user_get(w, "root"));
     sm_id ring[CHURN_WINDOW];
@@ -117,7 +120,7 @@ static double churn_model(const churn_op *ops, size_t n, churn_out *out, double 
             live--;
         }
         sm_id s;
-        sm_socket(w, proc, SM_TCP, op->kind == CK_TCP4 ? 4 : 6, op->name, &s);
+        sm_socket(w, proc, SM_TCP, op->kind == CK_TCP4 ? 4 : 6, "s", &s);
         if (op->kind != CK_TCP4)
             sm_setsockopt(w, s, SM_IPV6_V6ONLY, op->kind == CK_TCP6_ONLY, 0);
         if (op->ra)
@@ -335,11 +338,11 @@ void bench_churn(const bench_opts *o)
     int runs = o->runs;
     churn_op *ops = churn_make(n);
     churn_out *mout = calloc(n, sizeof *mout), *kout = calloc(n, sizeof *kout);
-    double *tm = calloc((size_t)runs * 4, sizeof *tm), *tk = tm + runs;
-    double *cm = tk + runs, *ck = cm + runs; /* CPU times */
-    char name[64], why[256];
+    double *tm = calloc((size_t)runs * 4, sizeof *tm);
     if (!mout || !kout || !tm)
         abort();
+    double *tk = tm + runs, *cm = tk + runs, *ck = cm + runs; /* CPU times */
+    char name[64], why[256];
     snprintf(name, sizeof name, "1 bind churn, %zu sockets", n);
 
     /* Model and kernel runs alternate, so that whatever else the machine

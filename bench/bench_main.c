@@ -72,7 +72,7 @@ void bench_row(const char *name, double model_s, double base_s,
                const char *target, bool met)
 {
     char m[32], b[32], r[48];
-    snprintf(r, sizeof r, "%.1f%s", ratio, ratio_what);
+    snprintf(r, sizeof r, ratio < 10 ? "%.2f%s" : "%.1f%s", ratio, ratio_what);
     printf("%-34s %12s %12s %-16s %-14s %-12s %s\n", name,
            bench_fmt_time(model_s, m, sizeof m), bench_fmt_time(base_s, b, sizeof b),
            base_what, r, target, met ? "MET" : "MISSED");
@@ -175,14 +175,14 @@ static void banner(const bench_opts *o)
 static void usage(void)
 {
     fputs("usage: sockmodel-bench [--runs N] [--quick] [--model-only] "
-          "[--only churn|timewait|matrix|replay|scale]\n",
+          "[--only churn|timewait|matrix|replay|scale] [--tw-size N]\n",
           stderr);
     exit(2);
 }
 
 int main(int argc, char **argv)
 {
-    bench_opts o = {5, false, NULL, false};
+    bench_opts o = {5, false, NULL, false, 0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             o.runs = atoi(argv[++i]);
@@ -196,6 +196,10 @@ int main(int argc, char **argv)
             o.quick = true;
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             o.only = argv[++i];
+        } else if (strcmp(argv[i], "--tw-size") == 0 && i + 1 < argc) {
+            o.tw_size = strtoull(argv[++i], NULL, 10);
+            if (o.tw_size == 0)
+                usage();
         } else {
             usage();
         }

@@ -16,12 +16,16 @@
  *                 SO_REUSEPORT_LB, SO_EXCLUSIVEADDRUSE, SO_EXCLBIND, and
  *                 every pair of them (16 sets each; options an OS lacks are
  *                 refused by setsockopt there, as a real program would see)
- *   state of A    bound, listening (TCP only)
+ *   state of A    bound, listening, and (TCP) connected to a peer host
+ *                 and in TIME_WAIT after it closed first
  *   user of B     same as A, other
  *   profile       every registered profile
+ * For the last two states A is set up once (connect, the peer accepts,
+ * and for TIME_WAIT both close, A first) and every B is tried against it;
+ * then the clock moves past any TIME_WAIT before the next A.
  * The time covers everything: worlds (a fresh one every 4096 cases, so
- * memory stays small), sockets, options, decisions, closes.  There is no
- * external baseline: the ratio is against the 1 s target.
+ * memory stays small), sockets, options, connections, decisions, closes.
+ * There is no external baseline: the ratio is against the 1 s target.
  *
  * Each run also hashes every outcome (A's bind, A's listen, B's bind), so
  * the benchmark doubles as a determinism check across runs.
@@ -63,6 +67,7 @@ static void mx_sets(unsigned sets[MX_NSETS])
 typedef struct mx_world {
     sm_world *w;
     sm_id alice, bob; /* processes */
+    sm_id l4, l6;     /* listeners on the peer host (port 80) */
     size_t cases;     /* cases run in this world */
 } mx_world;
 
@@ -73,6 +78,20 @@ static void mx_world_new(mx_world *mw, const sm_profile *p)
     mw->alice = sm_proc_get(mw->w, h, "a", sm_user_get(mw->w, "alice"));
     mw->bob = sm_proc_get(mw->w, h, "b", sm_user_get(mw->w, "bob"));
     mw->cases = 0;
+    /* The peer that A connects to, on a host of its own. */
+    sm_id ph = sm_host_add(mw->w, "peer");
+    sm_addr p4 = bench_addr("198.51.100.1"), p6 = bench_addr("2001:db8:1::1");
+    sm_host_add_addr(mw->w, ph, &p4);
+    sm_host_add_addr(mw->w, ph, &p6);
+    sm_id srv = sm_proc_get(mw->w, ph, "srv", sm_user_get(mw->w, "root"));
+    sm_endpoint e4 = {p4, 80}, e6 = {p6, 80};
+    sm_socket(mw->w, srv, SM_TCP, 4, "l4", &mw->l4);
+    sm_bind(mw->w, mw->l4, &e4);
+    sm_listen(mw->w, mw->l4, 64);
+    sm_socket(mw->w, srv, SM_TCP, 6, "l6", &mw->l6);
+    sm_setsockopt(mw->w, mw->l6, SM_IPV6_V6ONLY, 1, 0);
+    sm_bind(mw->w, mw->l6, &e6);
+    sm_listen(mw->w, mw->l6, 64);
 }
 
 static sm_id mx_sock(sm_world *w, sm_id proc, sm_proto proto, int kind, unsigned set,
@@ -92,6 +111,7 @@ typedef struct mx_stats {
     uint64_t hash;      /* FNV-1a over every outcome */
     size_t cases;
     size_t b_ok, b_inuse, b_other, a_failed;
+    size_t tw_cases, tw_ok, tw_inuse; /* B against A in TIME_WAIT */
 } mx_stats;
 
 static void mx_hash(uint64_t *h, unsigned v)
@@ -129,6 +149,74 @@ static void mx_case(mx_world *mw, const sm_profile *p, mx_stats *st, sm_proto pr
     st->b_other += eb != SM_OK && eb != SM_EADDRINUSE;
 }
 
+enum { MX_BOUND, MX_LISTEN, MX_CONNECTED, MX_TIME_WAIT };
+
+/* A (alice) binds, connects to the peer and, for MX_TIME_WAIT, closes
+ * first; then every B (family, address, options, user) binds the same port
+ * against it.  Then both ends close and the clock runs past TIME_WAIT. */
+static void mx_conn_cases(mx_world *mw, const sm_profile *p, mx_stats *st, int ka,
+                          unsigned set_a, const sm_endpoint *ep_a, int state,
+                          const unsigned *sets, sm_endpoint ep[MX_NKIND][5])
+{
+    size_t nb = 0;
+    for (int kb = 0; kb < MX_NKIND; kb++)
+        nb += mx_naddr[kb] * MX_NSETS * 2;
+    if (mw->cases + nb > MX_CHUNK) {
+        sm_world_free(mw->w);
+        mx_world_new(mw, p);
+    }
+    mw->cases += nb;
+    sm_world *w = mw->w;
+    sm_id a = mx_sock(w, mw->alice, SM_TCP, ka, set_a, "a"), child = SM_NONE;
+    sm_err ea = sm_bind(w, a, ep_a).err, ec = SM_OK;
+    if (ea == SM_OK) {
+        /* IPv4 peer for an AF_INET socket or one bound to a mapped address. */
+        uint32_t v4;
+        bool to4 = ka == MX_V4 || (sm_addr_is_v4mapped(&ep_a->addr) && sm_addr_v4(&ep_a->addr, &v4));
+        sm_endpoint dst = {bench_addr(ka == MX_V4 ? "198.51.100.1"
+                                      : to4 ? "::ffff:198.51.100.1" : "2001:db8:1::1"), 80};
+        ec = sm_connect(w, a, &dst).err;
+        if (ec == SM_OK)
+            sm_accept(w, to4 ? mw->l4 : mw->l6, "c", &child);
+        if (ec == SM_OK && state == MX_TIME_WAIT) {
+            sm_close(w, a);
+            sm_advance(w, 10000000);
+            sm_close(w, child);
+            sm_advance(w, 10000000);
+            ec = sm_sock_state(w, a) == SM_TIME_WAIT ? SM_OK : SM_EINVAL;
+        }
+    }
+    for (int kb = 0; kb < MX_NKIND; kb++)
+        for (size_t ab = 0; ab < mx_naddr[kb]; ab++)
+            for (int ob = 0; ob < MX_NSETS; ob++)
+                for (int u = 0; u <= 1; u++) {
+                    sm_id b = mx_sock(w, u ? mw->bob : mw->alice, SM_TCP, kb, sets[ob], "b");
+                    sm_err eb = sm_bind(w, b, &ep[kb][ab]).err;
+                    sm_close(w, b);
+                    mx_hash(&st->hash, ea);
+                    mx_hash(&st->hash, ec);
+                    mx_hash(&st->hash, eb);
+                    st->cases++;
+                    st->a_failed += ea != SM_OK || ec != SM_OK;
+                    st->b_ok += eb == SM_OK;
+                    st->b_inuse += eb == SM_EADDRINUSE;
+                    st->b_other += eb != SM_OK && eb != SM_EADDRINUSE;
+                    if (state == MX_TIME_WAIT && ea == SM_OK && ec == SM_OK) {
+                        st->tw_cases++;
+                        st->tw_ok += eb == SM_OK;
+                        st->tw_inuse += eb == SM_EADDRINUSE;
+                    }
+                }
+    if (state == MX_CONNECTED) {
+        sm_close(w, a);
+        if (child != SM_NONE)
+            sm_close(w, child);
+    } else if (ea != SM_OK || ec != SM_OK) {
+        sm_close(w, a);
+    }
+    sm_advance(w, 600ull * 1000000000ull); /* past every TIME_WAIT */
+}
+
 /* Every case under one profile. */
 static void mx_profile(const sm_profile *p, mx_stats *st)
 {
@@ -149,11 +237,16 @@ static void mx_profile(const sm_profile *p, mx_stats *st)
                     for (size_t ab = 0; ab < mx_naddr[kb]; ab++)
                         for (int oa = 0; oa < MX_NSETS; oa++)
                             for (int ob = 0; ob < MX_NSETS; ob++)
-                                for (int l = 0; l <= (proto == SM_TCP); l++)
+                                for (int l = 0; l <= (proto == SM_TCP ? 1 : 0); l++)
                                     for (int u = 0; u <= 1; u++)
                                         mx_case(&mw, p, st, (sm_proto)proto, ka, sets[oa],
                                                 &ep[ka][aa], l, kb, sets[ob], &ep[kb][ab],
                                                 u);
+    for (int ka = 0; ka < MX_NKIND; ka++)
+        for (size_t aa = 0; aa < mx_naddr[ka]; aa++)
+            for (int oa = 0; oa < MX_NSETS; oa++)
+                for (int state = MX_CONNECTED; state <= MX_TIME_WAIT; state++)
+                    mx_conn_cases(&mw, p, st, ka, sets[oa], &ep[ka][aa], state, sets, ep);
     sm_world_free(mw.w);
 }
 
@@ -175,9 +268,10 @@ void bench_matrix(const bench_opts *o)
 {
     size_t nprof = sm_profile_count();
     mx_stats *st = calloc(nprof, sizeof *st), *first = calloc(nprof, sizeof *first);
-    double *t = calloc((size_t)o->runs * 2, sizeof *t), *cpu = t + o->runs;
+    double *t = calloc((size_t)o->runs * 2, sizeof *t);
     if (!st || !t || !first)
         abort();
+    double *cpu = t + o->runs;
     bool same = true;
     mx_run(first, nprof, &cpu[0]); /* warm-up, and the reference outcomes */
     for (int r = 0; r < o->runs; r++) {
@@ -200,9 +294,11 @@ void bench_matrix(const bench_opts *o)
            bench_fmt_time(med_cpu, c, sizeof c), same ? "yes" : "NO (nondeterminism!)");
     for (size_t i = 0; i < nprof; i++)
         printf("    %-16s second bind: ok %6zu  EADDRINUSE %6zu  other %6zu   "
-               "(first socket refused %zu)  hash %016llx\n",
+               "(first socket refused %zu)  hash %016llx\n"
+               "    %-16s   of which against A in TIME_WAIT: %zu, ok %zu, EADDRINUSE %zu\n",
                sm_profile_name(sm_profile_at(i)), st[i].b_ok, st[i].b_inuse, st[i].b_other,
-               st[i].a_failed, (unsigned long long)st[i].hash);
+               st[i].a_failed, (unsigned long long)st[i].hash, "", st[i].tw_cases,
+               st[i].tw_ok, st[i].tw_inuse);
     fflush(stdout);
     free(st);
     free(first);

@@ -230,10 +230,8 @@ static void write_bind(gen *g, int i, int a, unsigned port)
 {
     gsock *s = &g->s[i];
     char ep[80];
-    /* open difference O2: V6ONLY + v4-mapped with port 0 or a privileged
-     * port (the kernel's order of checks) */
-    if (g->avoid && s->v6only == 1 && addrs[a].v4 >= 0 && (port == 0 || port < 1024))
-        port = 5000;
+    /* V6ONLY + v4-mapped with port 0 or a privileged port (the kernel's
+     * order of checks) was open difference O2, fixed in osmodels/linux. */
     ep_text(a, port, ep, sizeof ep);
     line(g, "bind %s %s", s->name, ep);
     s->bound = true;
@@ -307,8 +305,8 @@ static void act_late_bind(gen *g)
 /* SO_REUSEADDR / SO_REUSEPORT set (or cleared) after bind (1 line). */
 static void act_late_option(gen *g)
 {
-    if (g->avoid)
-        return; /* open difference O1: options changed after bind */
+    /* Options changed after bind were open difference O1 (the bind
+     * bucket's caches), fixed in osmodels/linux. */
     int c[G_MAXS], n = 0;
     for (int i = 0; i < g->n; i++)
         if (g->s[i].bound && !g->s[i].closed)
@@ -646,9 +644,10 @@ static void act_udp_connect(gen *g)
     int c[G_MAXS], n = 0;
     for (int i = 0; i < g->n; i++) {
         const gsock *s = &g->s[i];
-        if (!s->tcp && !s->closed && !s->connected &&
-            (!g->avoid || !s->bound || s->addr < 0 || addrs[s->addr].wild))
-            c[n++] = i; /* open difference O5: v6 <-> v4-mapped UDP connect */
+        /* Any of them, v6 <-> v4-mapped included (open difference O5 until
+         * osmodels/linux checked the families). */
+        if (!s->tcp && !s->closed && !s->connected)
+            c[n++] = i;
     }
     int i;
     if (n == 0 || pct(g, 30)) {

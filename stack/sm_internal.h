@@ -14,9 +14,11 @@
 
 #define SM__PSTATE_WORDS 16
 
-/* Owner handles in bind-table buckets: a socket id, or a TIME_WAIT entry
- * index with the top bit set. */
+/* Owner handles in the bind table: a socket id, a TIME_WAIT entry index
+ * with the top bit set, or (inside the table only) a bucket of several
+ * owners with bit 30 set.  Socket ids stay below 2^30. */
 #define SM__TW_BIT 0x80000000u
+#define SM__BUCKET_BIT 0x40000000u
 #define SM__NONE32 0xffffffffu
 
 typedef struct sm__host {
@@ -47,7 +49,10 @@ typedef struct sm__proc {
 } sm__proc;
 
 typedef struct sm__sock {
-    char *name;
+    const char *name;   /* NULL: a child named on demand (sm__sock_name) */
+    uint32_t name_id;   /* its interned name, or SM__NONE32 (not interned) */
+    uint32_t child_no;  /* a child: named "<parent_name>/<child_no>" */
+    const char *parent_name;
     sm_id host, proc;
     uint32_t uid;
     bool privileged;
@@ -66,8 +71,7 @@ typedef struct sm__sock {
     sm_endpoint remote;
     uint64_t seq, listen_seq;
     int backlog;
-    uint32_t bucket;    /* bind-table bucket, when bound */
-    uint32_t bslot;     /* index inside that bucket */
+    uint32_t bslot;     /* index inside its port's bucket (several owners) */
     uint32_t pslot;     /* index inside its process's socks[] */
 
     /* ---- the connection (sm_tcp.c) ---- */
@@ -100,29 +104,42 @@ typedef struct sm__sock {
     uint32_t sq_n, sq_cap;
     uint32_t kslot;     /* a child: index in its listener's synq */
     uint32_t tw;        /* its TIME_WAIT entry, or SM__NONE32 */
+    uint32_t tpos;      /* position in the timer heap, or SM__NONE32 */
     uint32_t lbucket, lslot;
     bool dead;          /* on the free list (recycling) */
     bool reset_sticky;  /* the reset error repeats on every call */
 } sm__sock;
 
 /* A TIME_WAIT entry: what is left of a connection after its socket is
- * gone.  Small on purpose: the table may hold millions. */
+ * gone.  64 bytes on purpose: the table may hold tens of millions.
+ * Addresses are canonical (v4-mapped stored as IPv4): an IPv4 address is
+ * held inline, an IPv6 one as an index into the world's interned bytes.
+ * `who` is the socket it came from while that socket exists (SM__TWM_ATT
+ * set), else the interned id of that socket's name.  The binding sequence
+ * number keeps its low 32 bits; the host's counter supplies the rest. */
 typedef struct sm__tw {
-    const char *name;     /* the socket it came from (for explanations) */
-    uint8_t la[16], ra[16]; /* canonical addresses (v4-mapped stored as IPv4) */
-    uint64_t expire_ns, seq;
+    uint64_t expire_ns;
+    uint32_t seq_lo;
+    uint32_t who;
+    uint32_t la, ra;      /* IPv4 bytes, or interned IPv6 bytes (wire 6) */
+    sm_id host;
     uint32_t since_ms;    /* when TIME_WAIT began */
-    uint32_t uid;
-    sm_id host, origin;   /* origin: the socket, or SM_NONE once it is reused */
     uint32_t snd_nxt, rcv_nxt, ts_recent;
     uint32_t bslot;
     uint32_t next, prev;  /* host FIFO in expiry order (next: free list) */
     uint16_t lport, rport;
-    uint8_t family;       /* of the socket it came from */
-    uint8_t wire;         /* 4 or 6: family of la/ra */
-    uint8_t how;
-    uint8_t flags;        /* SM__TWF_* */
+    uint32_t meta;        /* SM__TWF_* flags | SM__TWM_* fields */
 } sm__tw;
+
+/* meta: bits 0-7 flags, 8 family is 6, 9 wire is 6, 10-12 how, 13 who
+ * is the socket, 14-31 the user (index in the world's users). */
+#define SM__TWM_FAM6 0x100u
+#define SM__TWM_WIRE6 0x200u
+#define SM__TWM_HOW_SHIFT 10
+#define SM__TWM_ATT 0x2000u
+#define SM__TWM_USER_SHIFT 14
+#define SM__TWM_USER_MAX 0x3ffffu
+#define SM__TW_CHUNK_BITS 16 /* entries live in chunks that never move */
 
 #define SM__TWF_PRIV 0x01u
 #define SM__TWF_TS 0x02u
@@ -133,12 +150,12 @@ typedef struct sm__tw {
 #define SM__TWF_EXCL 0x40u /* SO_EXCLUSIVEADDRUSE or SO_EXCLBIND */
 #define SM__TWF_V6ONLY 0x80u
 
-/* The owners of one (host, protocol, port).  Most ports have one or two
- * owners (a client port and its TIME_WAIT): those live inline, without an
- * allocation of their own. */
+/* The owners of one (host, protocol, port) when it has more than one (a
+ * port with one owner holds it directly in the table slot).  Small buckets
+ * keep their owners inline, without an allocation of their own. */
 #define SM__BUCKET_INLINE 2
 typedef struct sm__bucket {
-    uint32_t n, cap; /* cap 0: inline storage */
+    uint32_t n, cap; /* cap 0: inline storage; n 0: free (inl[0]: next) */
     union {
         uint32_t inl[SM__BUCKET_INLINE];
         uint32_t *heap;
@@ -149,6 +166,15 @@ static inline uint32_t *sm__bucket_ids(sm__bucket *b)
 {
     return b->cap ? b->u.heap : b->u.inl;
 }
+
+/* A hash slot of the bind table, the 4-tuple table and the intern table:
+ * 32 bits of the key's hash and a handle; the full key is checked against
+ * the record the handle names.  h1 is the handle plus one: 0 is empty, so
+ * a new table is memory as the system hands it out, untouched until used. */
+typedef struct sm__slot {
+    uint32_t hash;
+    uint32_t h1;
+} sm__slot;
 
 struct sm_world {
     const sm_profile *profile;
@@ -162,19 +188,38 @@ struct sm_world {
     size_t nprocs, proccap;
     sm__sock *socks;
     size_t nsocks, sockcap;
-    sm__map bind_index; /* key: host<<17 | proto<<16 | port -> bucket */
+    sm__slot *btab;     /* bind table: (host, proto, port) -> owner or bucket */
+    size_t bcap, bcount;
+    uint64_t bkey_last; /* the last key looked up and its slot (SIZE_MAX: */
+    size_t bslot_last;  /* none), until the table next changes */
     sm__map addr_index; /* hash of a non-loopback address -> host that has it */
+    /* Per-port profile state (sm_port_state), only for ports whose state is
+     * not all zeros: bind key -> index in pstates; free slots chained
+     * through w[0]. */
+    sm__map pstate_index;
+    sm_port_state *pstates;
+    size_t npstates, pstatecap;
+    uint32_t pstate_free;
+    sm_port_state port_scratch; /* the copy a profile call sees */
+    uint64_t port_scratch_key;
     sm__bucket *buckets;
     size_t nbuckets, bucketcap;
+    uint32_t bucket_free;  /* free list through sm__bucket.u.inl[0] */
     sm_sock_view *scratch; /* owner views for one decision */
-    char **name_blocks;    /* socket names: blocks that never move */
+    char **name_blocks;    /* interned bytes: blocks that never move */
     size_t nname_blocks, name_block_cap, name_used, name_block_size;
+    const char **interned; /* id -> bytes (socket names, IPv6 addresses) */
+    uint32_t *interned_len;
+    size_t ninterned, interncap;
+    sm__slot *itab;        /* intern table: hash of the bytes -> id */
+    size_t icap;
+    uint32_t last_name;    /* the last name interned for a socket (or NONE) */
     size_t scratchcap;
     char errmsg[256];      /* the last sm_sysctl() message */
 
     /* ---- the network and the connections (sm_tcp.c) ---- */
-    sm__tw *tws;
-    size_t ntws, twcap;
+    sm__tw **tw_chunks;    /* TIME_WAIT entries, 2^16 per chunk */
+    size_t ntws, nchunks, chunkcap;
     uint32_t tw_free;      /* free list through sm__tw.next */
     bool recycle;          /* reuse dead socket records */
     sm_id *free_socks;
@@ -191,12 +236,23 @@ struct sm_pick_ctx {
 };
 
 /* ---- shared between sm_world.c and sm_tcp.c ---- */
+static inline sm__tw *sm__tw_at(const sm_world *w, uint32_t t)
+{
+    return &w->tw_chunks[t >> SM__TW_CHUNK_BITS][t & ((1u << SM__TW_CHUNK_BITS) - 1)];
+}
+
 void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v);
 void sm__tw_view_fill(const sm_world *w, uint32_t tw, sm_sock_view *v);
 size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
                           uint16_t port, sm_id except);
 void sm__table_insert(sm_world *w, uint32_t handle);
 void sm__table_remove(sm_world *w, uint32_t handle);
+/* Per-port profile state: load the copy for (host, proto, port) into the
+ * world's scratch (returned, for sm_bind_ctx.port); store the scratch back
+ * after the port was given to a socket (only if it is still that port's). */
+sm_port_state *sm__port_state_load(sm_world *w, sm_id host, sm_proto proto,
+                                   uint16_t port);
+void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t port);
 void sm__proc_forget(sm_world *w, sm_id id);
 sm_result sm__rfail(sm_err e, const char *rule);
 sm_result sm__result_of(const sm_verdict *v, const sm_sock_view *owners);
@@ -204,7 +260,18 @@ void sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
                    enum sm_how_bound how);
 uint64_t sm__splitmix64(uint64_t *state);
 uint64_t sm__addr_key(const sm_addr *a);
-char *sm__name_store(sm_world *w, const char *name);
+/* Interned bytes (names with their NUL, IPv6 addresses): one copy each,
+ * never moved or freed before the world. */
+uint32_t sm__intern(sm_world *w, const void *bytes, size_t len);
+uint32_t sm__name_id(sm_world *w, const char *name);
+/* A new socket's name: interned when records are recycled (a long run
+ * then keeps one copy of each distinct name), else stored as given. */
+const char *sm__name_for_socket(sm_world *w, const char *name, uint32_t *id);
+const char *sm__sock_name(const sm_world *w, sm_id id);
+uint64_t sm__tw_seq(const sm_world *w, const sm__tw *x);
+/* Big tables: zeroed, on huge pages where the system offers them. */
+void *sm__big_calloc(size_t n);
+void sm__big_free(void *p, size_t n);
 sm_id sm__sock_alloc(sm_world *w);   /* a zeroed record */
 void sm__sock_maybe_free(sm_world *w, sm_id id);
 

@@ -1,9 +1,158 @@
 /*
- * sm_map.c - open-addressing hash map (see sm_map.h).
+ * sm_map.c - the engine's hash tables (see sm_map.h): a general map from
+ * 64-bit keys to 32-bit values, and the slot tables behind the bind table,
+ * the 4-tuple table and the intern table, with their big allocations.
  */
-#include "sm_map.h"
+#define _DEFAULT_SOURCE /* madvise() */
+#include "sm_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* On Linux a big table gets a mapping of its own, aligned to a huge page
+ * and advised to use huge pages: freeing it gives the memory back at once
+ * (a table freed inside the malloc heap would stay resident), and a probe
+ * into it costs a cache miss but rarely a TLB miss as well. */
+static size_t big_size(size_t n)
+{
+    return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+void *sm__big_alloc(size_t n)
+{
+    void *p;
+#if defined(__linux__) && defined(MAP_ANONYMOUS)
+    if (n >= HUGE_PAGE) {
+        size_t size = big_size(n);
+        char *m = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m != MAP_FAILED) {
+            uintptr_t a = ((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+            char *al = (char *)a;
+            if (al > m)
+                munmap(m, (size_t)(al - m));
+            if (al + size < m + size + HUGE_PAGE)
+                munmap(al + size, (size_t)(m + size + HUGE_PAGE - (al + size)));
+#ifdef MADV_HUGEPAGE
+            (void)madvise(al, size, MADV_HUGEPAGE); /* only advice */
+#endif
+            return al;
+        }
+    }
+#endif
+    p = malloc(n ? n : 1);
+    if (!p) {
+        fputs("sockmodel: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+void *sm__big_calloc(size_t n)
+{
+#if defined(__linux__) && defined(MAP_ANONYMOUS)
+    if (n >= HUGE_PAGE)
+        return sm__big_alloc(n); /* a fresh mapping reads as zeros */
+#endif
+    void *p = calloc(1, n ? n : 1);
+    if (!p) {
+        fputs("sockmodel: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+void sm__big_free(void *p, size_t n)
+{
+    if (!p)
+        return;
+#if defined(__linux__) && defined(MAP_ANONYMOUS)
+    if (n >= HUGE_PAGE) {
+        munmap(p, big_size(n));
+        return;
+    }
+#endif
+    free(p);
+}
+
+void sm__slots_put(sm__slot *t, size_t cap, uint32_t hash, uint32_t handle)
+{
+    size_t mask = cap - 1, i = hash & mask;
+    while (t[i].h1)
+        i = (i + 1) & mask;
+    t[i].hash = hash;
+    t[i].h1 = handle + 1;
+}
+
+/* Gives back the memory of [p, p + len) of a big table that is no longer
+ * read (p and len multiples of a huge page). */
+static void big_discard(void *p, size_t len)
+{
+#if defined(__linux__) && defined(MAP_ANONYMOUS) && defined(MADV_DONTNEED)
+    (void)madvise(p, len, MADV_DONTNEED);
+#else
+    (void)p;
+    (void)len;
+#endif
+}
+
+void sm__slots_grow(sm__slot **t, size_t *cap)
+{
+    size_t old = *cap, ncap = old ? old * 2 : 64;
+    sm__slot *o = *t;
+    sm__slot *n = sm__big_calloc(ncap * sizeof *n);
+    /* The old table is read once, in order: where it has a mapping of its
+     * own, each huge page read is given back at once, so that growing
+     * needs the new table and not both. */
+    size_t per_page = HUGE_PAGE / sizeof *o;
+    bool discard = old * sizeof *o >= HUGE_PAGE;
+    for (size_t i = 0; i < old; i++) {
+        if (o[i].h1)
+            sm__slots_put(n, ncap, o[i].hash, o[i].h1 - 1);
+        if (discard && (i + 1) % per_page == 0)
+            big_discard(&o[i + 1 - per_page], HUGE_PAGE);
+    }
+    sm__big_free(o, old * sizeof *o);
+    *t = n;
+    *cap = ncap;
+}
+
+void sm__slots_reserve(sm__slot **t, size_t *cap, size_t count)
+{
+    if ((count + 1) * 4 > *cap * 3)
+        sm__slots_grow(t, cap);
+}
+
+void sm__slots_del_at(sm__slot *t, size_t cap, size_t i)
+{
+    size_t mask = cap - 1, j = i;
+    for (;;) {
+        t[i].h1 = 0;
+        for (;;) {
+            j = (j + 1) & mask;
+            if (!t[j].h1)
+                return;
+            size_t k = t[j].hash & mask;
+            /* Move j to i unless its home k lies cyclically in (i, j]. */
+            if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+                continue;
+            break;
+        }
+        t[i] = t[j];
+        i = j;
+    }
+}
+
+void sm__slots_free(sm__slot *t, size_t cap)
+{
+    sm__big_free(t, cap * sizeof *t);
+}
 
 static size_t slot_of(uint64_t key, size_t cap)
 {

@@ -29,4 +29,27 @@ bool sm__map_put(sm__map *m, uint64_t key, uint32_t val);
 /* Removes key if present; returns whether it was. */
 bool sm__map_del(sm__map *m, uint64_t key);
 
+/* Tables of sm__slot (sm_internal.h: 32 bits of hash and a handle; the
+ * caller checks the full key against the record a handle names).  Linear
+ * probing from hash & (cap - 1), backward-shift deletion, at most 3/4 full.
+ * Big tables are allocated on huge pages where the system offers them:
+ * every probe of a big table is a cache miss, it need not be a TLB miss. */
+struct sm__slot;
+/* Doubles the table (64 slots at first), re-inserting in slot order: the
+ * writes go to two ascending runs, not all over the new table. */
+void sm__slots_grow(struct sm__slot **t, size_t *cap);
+/* Grows first when one more would make the table more than 3/4 full. */
+void sm__slots_reserve(struct sm__slot **t, size_t *cap, size_t count);
+/* Puts (hash, handle) in the first empty slot of its probe run. */
+void sm__slots_put(struct sm__slot *t, size_t cap, uint32_t hash, uint32_t handle);
+/* Empties slot i, shifting later members of its run back. */
+void sm__slots_del_at(struct sm__slot *t, size_t cap, size_t i);
+void sm__slots_free(struct sm__slot *t, size_t cap);
+
+/* Uninitialised memory for a big table (huge pages when n is large and
+ * the system has them); sm__big_free takes the same n. */
+void *sm__big_alloc(size_t n);
+void *sm__big_calloc(size_t n); /* zeroed */
+void sm__big_free(void *p, size_t n);
+
 #endif

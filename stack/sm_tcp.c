@@ -31,7 +31,7 @@
 #define RCVBUF 65535u
 #define NS_PER_MS 1000000ull
 
-enum { EV_DELIVER = 1, EV_SOCK_TIMER = 2, EV_TW_HEAD = 3 };
+enum { EV_DELIVER = 1, EV_TW_HEAD = 3 };
 enum { T_NONE = 0, T_SYN = 1, T_FIN_WAIT_2 = 2 };
 
 typedef struct ev {
@@ -40,10 +40,19 @@ typedef struct ev {
     uint32_t what; /* kind << 28 | index */
 } ev;
 
-typedef struct ctab_slot {
-    uint32_t hash;
-    uint32_t handle; /* socket id, or TIME_WAIT handle; SM__NONE32 = empty */
-} ctab_slot;
+/* A socket timer: the timer heap holds each socket's one pending timer,
+ * and a cancelled timer leaves it at once (a stale event kept in the heap
+ * until its time would make the heap grow with every connection). */
+typedef struct tev {
+    uint64_t at;
+    uint32_t seq;
+    sm_id id;
+} tev;
+
+typedef struct evheap {
+    ev *a;
+    size_t n, cap;
+} evheap;
 
 typedef struct lbucket {
     sm_id *ids;
@@ -51,14 +60,17 @@ typedef struct lbucket {
 } lbucket;
 
 struct sm__net {
-    ev *heap;
-    size_t nheap, heapcap;
+    evheap dq;            /* segment deliveries */
+    evheap twq;           /* TIME_WAIT FIFO heads, one or so per host: apart from
+                           * the deliveries so that those stay a tiny heap */
     uint32_t evseq;
     sm_segment *segs; /* in flight */
     uint32_t *seg_free;
     size_t nsegs, segcap, nfree, freecap;
     uint64_t productive;  /* deliveries + SYN timers pending */
-    ctab_slot *ctab;
+    tev *tq;              /* socket timers: a binary heap, positions in sm__sock.tpos */
+    size_t ntq, tqcap;
+    sm__slot *ctab;       /* the 4-tuple table: socket ids and TIME_WAIT handles */
     size_t ccap, ccount;
     sm__map lindex;       /* (host, proto, port) -> listener bucket */
     lbucket *lbs;
@@ -99,13 +111,17 @@ static struct sm__net *net(sm_world *w)
 void sm__net_free(sm_world *w)
 {
     struct sm__net *n = w->net;
-    free(w->tws);
+    for (size_t i = 0; i < w->nchunks; i++)
+        sm__big_free(w->tw_chunks[i], sizeof(sm__tw) << SM__TW_CHUNK_BITS);
+    free(w->tw_chunks);
     if (!n)
         return;
-    free(n->heap);
+    free(n->dq.a);
+    free(n->twq.a);
+    free(n->tq);
     free(n->segs);
     free(n->seg_free);
-    free(n->ctab);
+    sm__slots_free(n->ctab, n->ccap);
     for (size_t i = 0; i < n->nlbs; i++)
         free(n->lbs[i].ids);
     free(n->lbs);
@@ -149,42 +165,118 @@ static bool ev_before(const ev *a, const ev *b)
     return (int32_t)(a->seq - b->seq) < 0;
 }
 
+/* Every event draws its sequence number from one counter, whichever heap
+ * it goes to: step() takes the earliest of the heads, so events run in the
+ * one order of (time, sequence) they would have in a single heap. */
 static void ev_push(sm_world *w, uint64_t at, unsigned kind, uint32_t idx)
 {
     struct sm__net *n = net(w);
-    GROW(n->heap, n->nheap, n->heapcap);
+    evheap *h = kind == EV_TW_HEAD ? &n->twq : &n->dq;
+    GROW(h->a, h->n, h->cap);
     ev e = {at, n->evseq++, (uint32_t)kind << 28 | idx};
-    size_t i = n->nheap++;
+    size_t i = h->n++;
     while (i > 0) {
         size_t p = (i - 1) / 2;
-        if (!ev_before(&e, &n->heap[p]))
+        if (!ev_before(&e, &h->a[p]))
             break;
-        n->heap[i] = n->heap[p];
+        h->a[i] = h->a[p];
         i = p;
     }
-    n->heap[i] = e;
+    h->a[i] = e;
 }
 
-static ev ev_pop(struct sm__net *n)
+static ev ev_pop(evheap *h)
 {
-    ev top = n->heap[0];
-    ev last = n->heap[--n->nheap];
-    size_t i = 0, len = n->nheap;
+    ev top = h->a[0];
+    ev last = h->a[--h->n];
+    size_t i = 0, len = h->n;
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
         const ev *best = &last;
-        if (l < len && ev_before(&n->heap[l], best))
-            m = l, best = &n->heap[l];
-        if (r < len && ev_before(&n->heap[r], best))
+        if (l < len && ev_before(&h->a[l], best))
+            m = l, best = &h->a[l];
+        if (r < len && ev_before(&h->a[r], best))
             m = r;
         if (m == i)
             break;
-        n->heap[i] = n->heap[m];
+        h->a[i] = h->a[m];
         i = m;
     }
     if (len)
-        n->heap[i] = last;
+        h->a[i] = last;
     return top;
+}
+
+static bool tev_before(const tev *a, const tev *b)
+{
+    if (a->at != b->at)
+        return a->at < b->at;
+    return (int32_t)(a->seq - b->seq) < 0;
+}
+
+static void tq_place(sm_world *w, size_t i, tev e)
+{
+    w->net->tq[i] = e;
+    w->socks[e.id].tpos = (uint32_t)i;
+}
+
+static void tq_up(sm_world *w, size_t i, tev e)
+{
+    struct sm__net *n = w->net;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!tev_before(&e, &n->tq[p]))
+            break;
+        tq_place(w, i, n->tq[p]);
+        i = p;
+    }
+    tq_place(w, i, e);
+}
+
+static void tq_down(sm_world *w, size_t i, tev e)
+{
+    struct sm__net *n = w->net;
+    size_t len = n->ntq;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        const tev *best = &e;
+        if (l < len && tev_before(&n->tq[l], best))
+            m = l, best = &n->tq[l];
+        if (r < len && tev_before(&n->tq[r], best))
+            m = r;
+        if (m == i)
+            break;
+        tq_place(w, i, n->tq[m]);
+        i = m;
+    }
+    tq_place(w, i, e);
+}
+
+/* Take socket id's timer out of the heap (if it is there). */
+static void tq_remove(sm_world *w, sm_id id)
+{
+    struct sm__net *n = w->net;
+    uint32_t pos = w->socks[id].tpos;
+    if (pos == SM__NONE32)
+        return;
+    w->socks[id].tpos = SM__NONE32;
+    tev last = n->tq[--n->ntq];
+    if (pos == n->ntq)
+        return;
+    if (pos > 0 && tev_before(&last, &n->tq[(pos - 1) / 2]))
+        tq_up(w, pos, last);
+    else
+        tq_down(w, pos, last);
+}
+
+static void tq_push(sm_world *w, uint64_t at, sm_id id)
+{
+    struct sm__net *n = net(w);
+    tq_remove(w, id);
+    GROW(n->tq, n->ntq, n->tqcap);
+    tev e = {at, n->evseq++, id};
+    n->ntq++;
+    tq_up(w, n->ntq - 1, e);
 }
 
 /* ---- addresses ------------------------------------------------------------ */
@@ -300,21 +392,45 @@ typedef struct tuple {
     uint16_t lp, rp;
 } tuple;
 
-static sm_addr tw_addr(const sm__tw *x, const uint8_t *b)
+/* An address of a TIME_WAIT entry (canonical: IPv4 inline, IPv6 interned). */
+static sm_addr tw_addr(const sm_world *w, const sm__tw *x, uint32_t v)
 {
     sm_addr a;
     memset(&a, 0, sizeof a);
-    a.family = x->wire;
-    memcpy(a.b, b, x->wire == 4 ? 4 : 16);
+    if (x->meta & SM__TWM_WIRE6) {
+        a.family = 6;
+        memcpy(a.b, w->interned[v], 16);
+    } else {
+        a.family = 4;
+        memcpy(a.b, &v, 4);
+    }
     return a;
+}
+
+static uint32_t tw_addr_store(sm_world *w, const sm_addr *a)
+{
+    uint32_t v;
+    if (a->family == 4)
+        memcpy(&v, a->b, 4);
+    else
+        v = sm__intern(w, a->b, 16);
+    return v;
+}
+
+uint64_t sm__tw_seq(const sm_world *w, const sm__tw *x)
+{
+    /* The low 32 bits are kept; the entry is older than the host's count,
+     * and by fewer than 2^32 bindings. */
+    uint64_t now = w->hosts[x->host].bind_seq;
+    return now - (uint32_t)((uint32_t)now - x->seq_lo);
 }
 
 static void tuple_of(const sm_world *w, uint32_t handle, tuple *t)
 {
     if (handle & SM__TW_BIT) {
-        const sm__tw *x = &w->tws[handle & ~SM__TW_BIT];
+        const sm__tw *x = sm__tw_at(w, handle & ~SM__TW_BIT);
         t->host = x->host, t->proto = SM_TCP;
-        t->la = tw_addr(x, x->la), t->ra = tw_addr(x, x->ra);
+        t->la = tw_addr(w, x, x->la), t->ra = tw_addr(w, x, x->ra);
         t->lp = x->lport, t->rp = x->rport;
     } else {
         const sm__sock *s = &w->socks[handle];
@@ -330,42 +446,46 @@ static bool tuple_eq(const tuple *a, const tuple *b)
            a->rp == b->rp && addr_eq(&a->la, &b->la) && addr_eq(&a->ra, &b->ra);
 }
 
+static uint64_t fold(uint64_t x)
+{
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ULL;
+    x ^= x >> 32;
+    return x;
+}
+
+/* Where a 4-tuple sits in the table (never seen outside it).  Locality:
+ * the hash keeps 8 neighbouring port pairs of one address pair in one
+ * cache line (the low 3 bits come from the ports, the rest from a mix of
+ * everything but those bits), so a host's connections fill a limited set
+ * of lines instead of one line each anywhere in the table; a line takes at
+ * most 64 pairs, so no run grows long. */
 static uint32_t tuple_hash_of(const sm_world *w, const tuple *t)
 {
-    return tuple_hash(w->net->secret, t->host, t->proto, &t->la, t->lp, &t->ra, t->rp);
-}
-
-static void ctab_insert_raw(struct sm__net *n, uint32_t hash, uint32_t handle)
-{
-    size_t mask = n->ccap - 1, i = hash & mask;
-    while (n->ctab[i].handle != SM__NONE32)
-        i = (i + 1) & mask;
-    n->ctab[i].hash = hash;
-    n->ctab[i].handle = handle;
-}
-
-static void ctab_grow(struct sm__net *n)
-{
-    size_t old = n->ccap;
-    ctab_slot *o = n->ctab;
-    n->ccap = old ? old * 2 : 64;
-    n->ctab = sm__xrealloc(NULL, n->ccap * sizeof *n->ctab);
-    for (size_t i = 0; i < n->ccap; i++)
-        n->ctab[i].handle = SM__NONE32;
-    for (size_t i = 0; i < old; i++)
-        if (o[i].handle != SM__NONE32)
-            ctab_insert_raw(n, o[i].hash, o[i].handle);
-    free(o);
+    (void)w;
+    uint64_t la0, la1, ra0, ra1;
+    memcpy(&la0, t->la.b, 8);
+    memcpy(&la1, t->la.b + 8, 8);
+    memcpy(&ra0, t->ra.b, 8);
+    memcpy(&ra1, t->ra.b + 8, 8);
+    uint64_t x = (uint64_t)t->host << 32 ^ (uint64_t)t->proto << 24 ^
+                 (uint64_t)t->la.family << 16 ^ (uint64_t)(t->lp >> 3) << 3 ^
+                 (uint64_t)(t->rp >> 3) << 19;
+    x = fold(x ^ fold(la0 ^ fold(la1 ^ fold(ra0 ^ fold(ra1)))));
+    /* The top 6 bits (a slot index only in tables over 2^26 slots) tell
+     * the 64 port pairs of a line apart: equal hashes mean equal tuples
+     * but for chance, and the records are read only then. */
+    uint32_t pair = (uint32_t)(t->lp & 7u) << 3 | (t->rp & 7u);
+    return pair << 26 | ((uint32_t)x & 0x03fffff8u) | ((t->lp ^ t->rp) & 7u);
 }
 
 static void ctab_add(sm_world *w, uint32_t handle)
 {
     struct sm__net *n = net(w);
-    if ((n->ccount + 1) * 2 > n->ccap)
-        ctab_grow(n);
+    sm__slots_reserve(&n->ctab, &n->ccap, n->ccount);
     tuple t;
     tuple_of(w, handle, &t);
-    ctab_insert_raw(n, tuple_hash_of(w, &t), handle);
+    sm__slots_put(n->ctab, n->ccap, tuple_hash_of(w, &t), handle);
     n->ccount++;
 }
 
@@ -377,14 +497,14 @@ static uint32_t ctab_find(const sm_world *w, const tuple *t)
     uint32_t h = tuple_hash_of(w, t);
     size_t mask = n->ccap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
-        const ctab_slot *s = &n->ctab[i];
-        if (s->handle == SM__NONE32)
+        const sm__slot *s = &n->ctab[i];
+        if (!s->h1)
             return SM__NONE32;
         if (s->hash == h) {
             tuple u;
-            tuple_of(w, s->handle, &u);
+            tuple_of(w, s->h1 - 1, &u);
             if (tuple_eq(t, &u))
-                return s->handle;
+                return s->h1 - 1;
         }
     }
 }
@@ -396,30 +516,13 @@ static void ctab_del(sm_world *w, uint32_t handle)
     tuple_of(w, handle, &t);
     uint32_t h = tuple_hash_of(w, &t);
     size_t mask = n->ccap - 1, i = h & mask;
-    while (n->ctab[i].handle != handle) {
-        if (n->ctab[i].handle == SM__NONE32)
+    while (n->ctab[i].h1 != handle + 1) {
+        if (!n->ctab[i].h1)
             return; /* not there */
         i = (i + 1) & mask;
     }
-    /* Backward-shift deletion: no tombstones. */
-    size_t j = i;
-    for (;;) {
-        n->ctab[i].handle = SM__NONE32;
-        for (;;) {
-            j = (j + 1) & mask;
-            if (n->ctab[j].handle == SM__NONE32) {
-                n->ccount--;
-                return;
-            }
-            size_t k = n->ctab[j].hash & mask;
-            /* Move j to i unless its home k lies cyclically in (i, j]. */
-            if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-                continue;
-            break;
-        }
-        n->ctab[i] = n->ctab[j];
-        i = j;
-    }
+    sm__slots_del_at(n->ctab, n->ccap, i);
+    n->ccount--;
 }
 
 /* ---- the listener index (TCP listeners, bound UDP sockets) ------------------ */
@@ -618,11 +721,14 @@ static void set_timer(sm_world *w, sm_id id, uint8_t kind, uint64_t at)
         w->net->productive--;
     s->timer_kind = kind;
     s->timer_at = at;
-    if (kind == T_NONE)
+    if (kind == T_NONE) {
+        if (w->net)
+            tq_remove(w, id);
         return;
+    }
     if (kind == T_SYN)
         net(w)->productive++;
-    ev_push(w, at, EV_SOCK_TIMER, id);
+    tq_push(w, at, id);
 }
 
 /* Send what the window allows, then a FIN once the queue is empty. */
@@ -719,8 +825,14 @@ void sm__sock_maybe_free(sm_world *w, sm_id id)
         s->in_listen || s->listener != SM_NONE ||
         (s->state != SM_CLOSED && s->state != SM_TIME_WAIT))
         return;
-    if (s->tw != SM__NONE32)
-        w->tws[s->tw].origin = SM_NONE; /* the entry outlives its socket */
+    if (s->tw != SM__NONE32) {
+        /* The entry outlives its socket: it keeps the socket's name. */
+        if (s->name_id == SM__NONE32)
+            s->name_id = sm__name_id(w, sm__sock_name(w, id));
+        sm__tw *x = sm__tw_at(w, s->tw);
+        x->who = s->name_id;
+        x->meta &= ~SM__TWM_ATT;
+    }
     s->tw = SM__NONE32;
     s->dead = true;
     s->state = SM_CLOSED;
@@ -735,14 +847,14 @@ void sm__sock_maybe_free(sm_world *w, sm_id id)
 
 static void tw_fifo_unlink(sm_world *w, uint32_t t)
 {
-    sm__tw *x = &w->tws[t];
+    sm__tw *x = sm__tw_at(w, t);
     sm__host *h = &w->hosts[x->host];
     if (x->prev != SM__NONE32)
-        w->tws[x->prev].next = x->next;
+        sm__tw_at(w, x->prev)->next = x->next;
     else
         h->tw_oldest = x->next;
     if (x->next != SM__NONE32)
-        w->tws[x->next].prev = x->prev;
+        sm__tw_at(w, x->next)->prev = x->prev;
     else
         h->tw_newest = x->prev;
 }
@@ -750,21 +862,21 @@ static void tw_fifo_unlink(sm_world *w, uint32_t t)
 /* Append in expiry order (from the tail: O(1) unless the length changed). */
 static void tw_fifo_insert(sm_world *w, uint32_t t)
 {
-    sm__tw *x = &w->tws[t];
+    sm__tw *x = sm__tw_at(w, t);
     sm__host *h = &w->hosts[x->host];
     uint32_t after = h->tw_newest;
-    while (after != SM__NONE32 && w->tws[after].expire_ns > x->expire_ns)
-        after = w->tws[after].prev;
+    while (after != SM__NONE32 && sm__tw_at(w, after)->expire_ns > x->expire_ns)
+        after = sm__tw_at(w, after)->prev;
     x->prev = after;
     if (after == SM__NONE32) {
         x->next = h->tw_oldest;
         h->tw_oldest = t;
     } else {
-        x->next = w->tws[after].next;
-        w->tws[after].next = t;
+        x->next = sm__tw_at(w, after)->next;
+        sm__tw_at(w, after)->next = t;
     }
     if (x->next != SM__NONE32)
-        w->tws[x->next].prev = t;
+        sm__tw_at(w, x->next)->prev = t;
     else
         h->tw_newest = t;
     if (h->tw_oldest == t)
@@ -773,53 +885,55 @@ static void tw_fifo_insert(sm_world *w, uint32_t t)
 
 static void tw_kill(sm_world *w, uint32_t t)
 {
-    sm__tw *x = &w->tws[t];
+    sm__tw *x = sm__tw_at(w, t);
     ctab_del(w, t | SM__TW_BIT);
     sm__table_remove(w, t | SM__TW_BIT);
     tw_fifo_unlink(w, t);
     w->hosts[x->host].tw_count--;
     w->net->tw_total--;
-    if (x->origin != SM_NONE) {
-        sm__sock *s = &w->socks[x->origin];
+    if (x->meta & SM__TWM_ATT) {
+        sm__sock *s = &w->socks[x->who];
         s->tw = SM__NONE32;
         s->state = SM_CLOSED;
     }
-    x->flags &= (uint8_t)~SM__TWF_LIVE;
+    x->meta &= ~(uint32_t)SM__TWF_LIVE;
     x->next = w->tw_free;
     w->tw_free = t;
 }
 
 void sm__tw_view_fill(const sm_world *w, uint32_t t, sm_sock_view *v)
 {
-    const sm__tw *x = &w->tws[t];
+    const sm__tw *x = sm__tw_at(w, t);
+    uint32_t f = x->meta & 0xffu;
     memset(v, 0, sizeof *v);
-    v->id = x->origin;
-    v->name = x->name;
+    bool att = (x->meta & SM__TWM_ATT) != 0;
+    v->id = att ? x->who : SM_NONE;
+    v->name = att ? sm__sock_name(w, x->who) : w->interned[x->who];
     v->proto = SM_TCP;
-    v->family = x->family;
-    sm_addr la = tw_addr(x, x->la), ra = tw_addr(x, x->ra);
-    v->local_addr = v->bound_addr = in_family(&la, x->family);
+    v->family = (x->meta & SM__TWM_FAM6) ? 6 : 4;
+    sm_addr la = tw_addr(w, x, x->la), ra = tw_addr(w, x, x->ra);
+    v->local_addr = v->bound_addr = in_family(&la, v->family);
     v->port = x->lport;
     v->state = SM_TIME_WAIT;
     v->bound = true;
     v->connected = true;
-    v->remote.addr = in_family(&ra, x->family);
+    v->remote.addr = in_family(&ra, v->family);
     v->remote.port = x->rport;
     v->time_wait = true;
     v->fd_open = false;
-    v->at_bind.reuseaddr = (x->flags & SM__TWF_RA) != 0;
-    v->at_bind.reuseport = (x->flags & SM__TWF_RP) != 0;
-    v->at_bind.reuseport_lb = (x->flags & SM__TWF_RPLB) != 0;
-    v->at_bind.exclusiveaddruse = v->at_bind.exclbind = (x->flags & SM__TWF_EXCL) != 0;
-    v->at_bind.v6only = (x->flags & SM__TWF_V6ONLY) != 0;
+    v->at_bind.reuseaddr = (f & SM__TWF_RA) != 0;
+    v->at_bind.reuseport = (f & SM__TWF_RP) != 0;
+    v->at_bind.reuseport_lb = (f & SM__TWF_RPLB) != 0;
+    v->at_bind.exclusiveaddruse = v->at_bind.exclbind = (f & SM__TWF_EXCL) != 0;
+    v->at_bind.v6only = (f & SM__TWF_V6ONLY) != 0;
     v->now = v->at_bind;
-    v->uid = x->uid;
-    v->privileged = (x->flags & SM__TWF_PRIV) != 0;
-    v->how = (enum sm_how_bound)x->how;
-    v->seq = x->seq;
+    v->uid = w->users[x->meta >> SM__TWM_USER_SHIFT].uid;
+    v->privileged = (f & SM__TWF_PRIV) != 0;
+    v->how = (enum sm_how_bound)((x->meta >> SM__TWM_HOW_SHIFT) & 7u);
+    v->seq = sm__tw_seq(w, x);
     v->tw_since_ms = x->since_ms;
-    v->tw_ts = (x->flags & SM__TWF_TS) != 0;
-    v->accepted = x->how == SM_BOUND_ACCEPTED;
+    v->tw_ts = (f & SM__TWF_TS) != 0;
+    v->accepted = v->how == SM_BOUND_ACCEPTED;
 }
 
 /* Socket s reached TIME_WAIT: replace it by a small entry, or by nothing
@@ -854,39 +968,52 @@ static void enter_time_wait(sm_world *w, sm_id id, const char **why)
     uint32_t t;
     if (w->tw_free != SM__NONE32) {
         t = w->tw_free;
-        w->tw_free = w->tws[t].next;
+        w->tw_free = sm__tw_at(w, t)->next;
     } else {
-        GROW(w->tws, w->ntws, w->twcap);
+        /* Entries live in chunks that never move: no copy of the whole
+         * table as it grows, no transient double of it. */
+        if (w->ntws >> SM__TW_CHUNK_BITS == w->nchunks) {
+            if (w->ntws >= (size_t)SM__TW_BIT) {
+                fputs("sockmodel: too many TIME_WAIT entries (2^31)\n", stderr);
+                abort();
+            }
+            GROW(w->tw_chunks, w->nchunks, w->chunkcap);
+            w->tw_chunks[w->nchunks++] = sm__big_alloc(sizeof(sm__tw) << SM__TW_CHUNK_BITS);
+        }
         t = (uint32_t)w->ntws++;
     }
     s = &w->socks[id];
-    sm__tw *x = &w->tws[t];
-    memset(x, 0, sizeof *x);
-    x->name = s->name;
+    uint32_t user = w->procs[s->proc].user;
+    if (user > SM__TWM_USER_MAX) {
+        fputs("sockmodel: too many users for a TIME_WAIT entry (2^18)\n", stderr);
+        abort();
+    }
     sm_addr la = canon(&s->local_addr), ra = canon(&s->remote.addr);
-    x->wire = la.family;
-    memcpy(x->la, la.b, 16);
-    memcpy(x->ra, ra.b, 16);
+    uint32_t las = tw_addr_store(w, &la), ras = tw_addr_store(w, &ra);
+    s = &w->socks[id];
+    sm__tw *x = sm__tw_at(w, t);
+    memset(x, 0, sizeof *x);
+    x->who = id;
+    x->la = las;
+    x->ra = ras;
     x->lport = s->port;
     x->rport = s->remote.port;
-    x->family = s->family;
-    x->how = (uint8_t)s->how;
     const sm_opts *o = &s->at_bind;
-    x->flags = (uint8_t)(SM__TWF_LIVE | (s->privileged ? SM__TWF_PRIV : 0) |
-                         (s->ts_ok ? SM__TWF_TS : 0) | (o->reuseaddr ? SM__TWF_RA : 0) |
-                         (o->reuseport ? SM__TWF_RP : 0) |
-                         (o->reuseport_lb ? SM__TWF_RPLB : 0) |
-                         (o->exclusiveaddruse || o->exclbind ? SM__TWF_EXCL : 0) |
-                         (o->v6only ? SM__TWF_V6ONLY : 0));
-    x->uid = s->uid;
+    x->meta = SM__TWF_LIVE | (s->privileged ? SM__TWF_PRIV : 0u) |
+              (s->ts_ok ? SM__TWF_TS : 0u) | (o->reuseaddr ? SM__TWF_RA : 0u) |
+              (o->reuseport ? SM__TWF_RP : 0u) | (o->reuseport_lb ? SM__TWF_RPLB : 0u) |
+              (o->exclusiveaddruse || o->exclbind ? SM__TWF_EXCL : 0u) |
+              (o->v6only ? SM__TWF_V6ONLY : 0u) | (s->family == 6 ? SM__TWM_FAM6 : 0u) |
+              (la.family == 6 ? SM__TWM_WIRE6 : 0u) |
+              (uint32_t)s->how << SM__TWM_HOW_SHIFT | SM__TWM_ATT |
+              user << SM__TWM_USER_SHIFT;
     x->host = s->host;
-    x->origin = id;
     x->snd_nxt = s->snd_nxt;
     x->rcv_nxt = s->rcv_nxt;
     x->ts_recent = s->ts_recent;
     x->since_ms = (uint32_t)(w->now_ns / NS_PER_MS);
     x->expire_ns = w->now_ns + (uint64_t)tun[SM_TUN_TIME_WAIT_MS] * NS_PER_MS;
-    x->seq = s->seq;
+    x->seq_lo = (uint32_t)s->seq;
     /* The socket leaves both tables; the entry takes its place. */
     if (s->in_ctab) {
         ctab_del(w, id);
@@ -904,7 +1031,7 @@ static void enter_time_wait(sm_world *w, sm_id id, const char **why)
     ctab_add(w, t | SM__TW_BIT);
     sm__table_insert(w, t | SM__TW_BIT);
     tw_fifo_insert(w, t);
-    h = &w->hosts[w->tws[t].host];
+    h = &w->hosts[sm__tw_at(w, t)->host];
     h->tw_count++;
     sm__sock_maybe_free(w, id);
     struct sm__net *n = w->net;
@@ -915,10 +1042,10 @@ static void enter_time_wait(sm_world *w, sm_id id, const char **why)
 static void tw_expire_due(sm_world *w, sm_id host)
 {
     sm__host *h = &w->hosts[host];
-    while (h->tw_oldest != SM__NONE32 && w->tws[h->tw_oldest].expire_ns <= w->now_ns)
+    while (h->tw_oldest != SM__NONE32 && sm__tw_at(w, h->tw_oldest)->expire_ns <= w->now_ns)
         tw_kill(w, h->tw_oldest);
     if (h->tw_oldest != SM__NONE32)
-        ev_push(w, w->tws[h->tw_oldest].expire_ns, EV_TW_HEAD, host);
+        ev_push(w, sm__tw_at(w, h->tw_oldest)->expire_ns, EV_TW_HEAD, host);
 }
 
 /* ---- arrival ----------------------------------------------------------------------- */
@@ -966,9 +1093,10 @@ static void listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
     sm_id cid = sm__sock_alloc(w);
     l = &w->socks[lid];
     sm__sock *c = &w->socks[cid];
-    char nm[96];
-    snprintf(nm, sizeof nm, "%s/%u", l->name, ++n->child_no);
-    c->name = sm__name_store(w, nm);
+    /* Named "<listener>/<n>" when someone first asks (sm__sock_name). */
+    c->name = NULL;
+    c->parent_name = sm__sock_name(w, lid);
+    c->child_no = ++n->child_no;
     l = &w->socks[lid];
     c->host = l->host;
     c->proc = l->proc;
@@ -1012,7 +1140,7 @@ static void listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
 
 static void tw_input(sm_world *w, uint32_t t, const sm_segment *g)
 {
-    sm__tw *x = &w->tws[t];
+    sm__tw *x = sm__tw_at(w, t);
     const int64_t *tun = w->hosts[x->host].tun;
     if (g->flags & SM_TH_RST) {
         /* RFC 1337: an OS that protects TIME_WAIT ignores the RST. */
@@ -1336,9 +1464,32 @@ static void sock_timer(sm_world *w, sm_id id)
 static bool step(sm_world *w, uint64_t limit)
 {
     struct sm__net *n = w->net;
-    if (!n || !n->nheap || n->heap[0].at > limit)
+    if (!n)
         return false;
-    ev e = ev_pop(n);
+    /* The earliest of the three heads. */
+    const ev *best = NULL;
+    evheap *from = NULL;
+    if (n->dq.n)
+        best = &n->dq.a[0], from = &n->dq;
+    if (n->twq.n && (!best || ev_before(&n->twq.a[0], best)))
+        best = &n->twq.a[0], from = &n->twq;
+    bool timer = false;
+    if (n->ntq) {
+        ev t = {n->tq[0].at, n->tq[0].seq, 0};
+        timer = !best || ev_before(&t, best);
+    }
+    if (timer) {
+        tev t = n->tq[0];
+        if (t.at > limit)
+            return false;
+        if (t.at > w->now_ns)
+            w->now_ns = t.at;
+        sock_timer(w, t.id); /* takes the timer out of the heap first */
+        return true;
+    }
+    if (!best || best->at > limit)
+        return false;
+    ev e = ev_pop(from);
     if (e.at > w->now_ns)
         w->now_ns = e.at;
     uint32_t idx = e.what & 0x0fffffffu;
@@ -1351,10 +1502,6 @@ static bool step(sm_world *w, uint64_t limit)
         deliver(w, &g);
         break;
     }
-    case EV_SOCK_TIMER:
-        if (w->socks[idx].timer_kind != T_NONE && w->socks[idx].timer_at == e.at)
-            sock_timer(w, idx);
-        break;
     case EV_TW_HEAD:
         tw_expire_due(w, idx);
         break;
@@ -1603,7 +1750,7 @@ sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
     c->accepted = true;
     c->fd_open = true;
     if (name)
-        w->socks[cid].name = sm__name_store(w, name);
+        c->name = sm__name_for_socket(w, name, &c->name_id);
     c = &w->socks[cid];
     sm__proc *p = &w->procs[c->proc];
     GROW(p->socks, p->nsocks, p->sockcap);

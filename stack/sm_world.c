@@ -90,6 +90,12 @@ sm_world *sm_world_new(const sm_profile *p, uint64_t seed)
     memset(w, 0, sizeof *w);
     w->profile = p;
     w->seed = seed;
+    w->bucket_free = SM__NONE32;
+    w->pstate_free = SM__NONE32;
+    w->port_scratch_key = UINT64_MAX;
+    w->tw_free = SM__NONE32;
+    w->bslot_last = SIZE_MAX;
+    w->last_name = SM__NONE32;
     return w;
 }
 
@@ -110,8 +116,11 @@ void sm_world_free(sm_world *w)
     for (size_t i = 0; i < w->nname_blocks; i++)
         free(w->name_blocks[i]);
     free(w->name_blocks);
+    free(w->interned);
+    free(w->interned_len);
+    sm__slots_free(w->itab, w->icap);
     for (size_t i = 0; i < w->nbuckets; i++)
-        if (w->buckets[i].cap)
+        if (w->buckets[i].n && w->buckets[i].cap)
             free(w->buckets[i].u.heap);
     for (size_t i = 0; i < w->nsocks; i++) {
         free(w->socks[i].acceptq);
@@ -125,8 +134,10 @@ void sm_world_free(sm_world *w)
     free(w->buckets);
     free(w->scratch);
     sm__net_free(w);
-    sm__map_free(&w->bind_index);
+    sm__slots_free(w->btab, w->bcap);
     sm__map_free(&w->addr_index);
+    sm__map_free(&w->pstate_index);
+    free(w->pstates);
     free(w);
 }
 
@@ -319,6 +330,8 @@ void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
     v->tw_since_ms = 0;
     v->tw_ts = false;
     v->accepted = s->how == SM_BOUND_ACCEPTED;
+    if (!v->name) /* last, so that the usual path calls nothing */
+        v->name = sm__sock_name(w, id);
 }
 
 static uint64_t bind_key(sm_id host, sm_proto proto, uint16_t port)
@@ -326,13 +339,83 @@ static uint64_t bind_key(sm_id host, sm_proto proto, uint16_t port)
     return (uint64_t)host << 17 | (uint64_t)proto << 16 | port;
 }
 
-static sm__bucket *bucket_find(const sm_world *w, sm_id host, sm_proto proto,
-                               uint16_t port)
+/* Where a port sits in the bind table (never seen outside it).  While
+ * host ids fit in 15 bits the key fits in 32 bits, and the hash is a
+ * bijection of it (odd multiplications and xor-shifts modulo 2^32): equal
+ * hashes are equal keys, and a lookup reads no record to check them.
+ * (Ports of one host are not kept together: hosts that hold whole ranges
+ * of ports would make long runs of full slots.) */
+#define BIND_EXACT_HOSTS 32768u
+static uint32_t bind_hash(uint64_t key)
 {
-    uint32_t b;
-    if (!sm__map_get(&w->bind_index, bind_key(host, proto, port), &b))
+    uint32_t x = (uint32_t)key;
+    x ^= (uint32_t)(key >> 32) * 0x9e3779b1u; /* 0 while host < 2^15 */
+    x *= 0x1d8e4e27u;
+    x ^= x >> 15;
+    x *= 0x2c1b3c6du;
+    x ^= x >> 13;
+    x *= 0x297a2d39u;
+    x ^= x >> 16;
+    return x;
+}
+
+/* The key of what a bind-table slot holds (a bucket: of its first owner;
+ * all its owners have the same). */
+static uint64_t slot_key(const sm_world *w, uint32_t v)
+{
+    if (!(v & SM__TW_BIT) && (v & SM__BUCKET_BIT))
+        v = sm__bucket_ids(&w->buckets[v & ~SM__BUCKET_BIT])[0];
+    if (v & SM__TW_BIT) {
+        const sm__tw *t = sm__tw_at(w, v & ~SM__TW_BIT);
+        return bind_key(t->host, SM_TCP, t->lport);
+    }
+    const sm__sock *s = &w->socks[v];
+    return bind_key(s->host, s->proto, s->port);
+}
+
+/* The slot of key in the bind table, or SIZE_MAX.  A bind, its listen and
+ * the checks before them ask for one port again and again: the last answer
+ * is kept until the table changes. */
+static size_t bind_slot(const sm_world *cw, uint64_t key)
+{
+    sm_world *w = (sm_world *)cw; /* the cache is not a change anyone sees */
+    if (w->bcap == 0)
+        return SIZE_MAX;
+    if (w->bslot_last != SIZE_MAX && w->bkey_last == key)
+        return w->bslot_last;
+    uint32_t h = bind_hash(key);
+    size_t mask = w->bcap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const sm__slot *s = &w->btab[i];
+        if (!s->h1)
+            return SIZE_MAX;
+        if (s->hash == h &&
+            (w->nhosts <= BIND_EXACT_HOSTS || slot_key(w, s->h1 - 1) == key)) {
+            w->bkey_last = key;
+            w->bslot_last = i;
+            return i;
+        }
+    }
+}
+
+/* The owners of (host, proto, port): a pointer to n handles (one is kept
+ * in *one), or NULL. */
+static const uint32_t *owners_of(const sm_world *w, sm_id host, sm_proto proto,
+                                 uint16_t port, uint32_t *one, uint32_t *n)
+{
+    size_t i = bind_slot(w, bind_key(host, proto, port));
+    *n = 0;
+    if (i == SIZE_MAX)
         return NULL;
-    return &w->buckets[b];
+    uint32_t v = w->btab[i].h1 - 1;
+    if (!(v & SM__TW_BIT) && (v & SM__BUCKET_BIT)) {
+        sm__bucket *b = &w->buckets[v & ~SM__BUCKET_BIT];
+        *n = b->n;
+        return sm__bucket_ids(b);
+    }
+    *one = v;
+    *n = 1;
+    return one;
 }
 
 /* Views of every owner of (host, proto, port) other than `except`, in the
@@ -340,16 +423,16 @@ static sm__bucket *bucket_find(const sm_world *w, sm_id host, sm_proto proto,
 size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
                           uint16_t port, sm_id except)
 {
-    const sm__bucket *b = bucket_find(w, host, proto, port);
+    uint32_t one, cnt;
+    const uint32_t *ids = owners_of(w, host, proto, port, &one, &cnt);
     size_t n = 0;
-    if (!b)
+    if (!ids)
         return 0;
-    if (b->n > w->scratchcap) {
-        w->scratchcap = b->n * 2;
+    if (cnt > w->scratchcap) {
+        w->scratchcap = cnt * 2;
         w->scratch = sm__xrealloc(w->scratch, w->scratchcap * sizeof *w->scratch);
     }
-    uint32_t *ids = sm__bucket_ids((sm__bucket *)b);
-    for (uint32_t i = 0; i < b->n; i++) {
+    for (uint32_t i = 0; i < cnt; i++) {
         uint32_t h = ids[i];
         if (h & SM__TW_BIT)
             sm__tw_view_fill(w, h & ~SM__TW_BIT, &w->scratch[n++]);
@@ -359,31 +442,109 @@ size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
     return n;
 }
 
-/* Enter an owner (socket id, or TIME_WAIT handle) in its port's bucket. */
-void sm__table_insert(sm_world *w, uint32_t handle)
+static void set_bslot(sm_world *w, uint32_t handle, uint32_t slot)
 {
-    sm_id host;
-    sm_proto proto;
-    uint16_t port;
-    if (handle & SM__TW_BIT) {
-        const sm__tw *t = &w->tws[handle & ~SM__TW_BIT];
-        host = t->host, proto = SM_TCP, port = t->lport;
-    } else {
-        const sm__sock *s = &w->socks[handle];
-        host = s->host, proto = s->proto, port = s->port;
-    }
+    if (handle & SM__TW_BIT)
+        sm__tw_at(w, handle & ~SM__TW_BIT)->bslot = slot;
+    else
+        w->socks[handle].bslot = slot;
+}
+
+static uint64_t handle_key(const sm_world *w, uint32_t handle)
+{
+    return slot_key(w, handle);
+}
+
+/* Enter an owner (socket id, or TIME_WAIT handle) in its port's entry: a
+ * port's first owner sits in the table slot itself; a second one turns the
+ * slot into a bucket, in the order the owners came. */
+/* ---- per-port profile state (sm_port_state) ---------------------------- */
+
+sm_port_state *sm__port_state_load(sm_world *w, sm_id host, sm_proto proto,
+                                   uint16_t port)
+{
     uint64_t key = bind_key(host, proto, port);
-    uint32_t bi;
-    if (!sm__map_get(&w->bind_index, key, &bi)) {
-        GROW(w->buckets, w->nbuckets, w->bucketcap);
-        bi = (uint32_t)w->nbuckets++;
-        memset(&w->buckets[bi], 0, sizeof w->buckets[bi]);
-        if (!sm__map_put(&w->bind_index, key, bi)) {
+    uint32_t i;
+    w->port_scratch_key = key;
+    if (w->pstate_index.count && sm__map_get(&w->pstate_index, key, &i))
+        w->port_scratch = w->pstates[i];
+    else
+        memset(&w->port_scratch, 0, sizeof w->port_scratch);
+    return &w->port_scratch;
+}
+
+static void port_state_drop(sm_world *w, uint64_t key)
+{
+    uint32_t i;
+    if (!w->pstate_index.count || !sm__map_get(&w->pstate_index, key, &i))
+        return;
+    sm__map_del(&w->pstate_index, key);
+    w->pstates[i].w[0] = w->pstate_free;
+    w->pstate_free = i;
+}
+
+void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t port)
+{
+    uint64_t key = bind_key(host, proto, port);
+    if (key != w->port_scratch_key)
+        return;
+    const sm_port_state *ps = &w->port_scratch;
+    bool zero = true;
+    for (size_t k = 0; k < sizeof ps->w / sizeof ps->w[0]; k++)
+        zero = zero && ps->w[k] == 0;
+    if (zero) {
+        port_state_drop(w, key);
+        return;
+    }
+    uint32_t i;
+    if (!w->pstate_index.count || !sm__map_get(&w->pstate_index, key, &i)) {
+        if (w->pstate_free != SM__NONE32) {
+            i = w->pstate_free;
+            w->pstate_free = (uint32_t)w->pstates[i].w[0];
+        } else {
+            GROW(w->pstates, w->npstates, w->pstatecap);
+            i = (uint32_t)w->npstates++;
+        }
+        if (!sm__map_put(&w->pstate_index, key, i)) {
             fputs("sockmodel: out of memory\n", stderr);
             abort();
         }
     }
-    sm__bucket *b = &w->buckets[bi];
+    w->pstates[i] = *ps;
+}
+
+void sm__table_insert(sm_world *w, uint32_t handle)
+{
+    uint64_t key = handle_key(w, handle);
+    size_t i = bind_slot(w, key);
+    if (i == SIZE_MAX) {
+        w->bslot_last = SIZE_MAX;
+        sm__slots_reserve(&w->btab, &w->bcap, w->bcount);
+        sm__slots_put(w->btab, w->bcap, bind_hash(key), handle);
+        w->bcount++;
+        set_bslot(w, handle, 0);
+        return;
+    }
+    uint32_t v = w->btab[i].h1 - 1;
+    sm__bucket *b;
+    if ((v & SM__TW_BIT) || !(v & SM__BUCKET_BIT)) {
+        uint32_t bi;
+        if (w->bucket_free != SM__NONE32) {
+            bi = w->bucket_free;
+            w->bucket_free = w->buckets[bi].u.inl[0];
+        } else {
+            GROW(w->buckets, w->nbuckets, w->bucketcap);
+            bi = (uint32_t)w->nbuckets++;
+        }
+        b = &w->buckets[bi];
+        memset(b, 0, sizeof *b);
+        b->n = 1;
+        b->u.inl[0] = v;
+        set_bslot(w, v, 0);
+        w->btab[i].h1 = (bi | SM__BUCKET_BIT) + 1;
+    } else {
+        b = &w->buckets[v & ~SM__BUCKET_BIT];
+    }
     if (b->n == (b->cap ? b->cap : SM__BUCKET_INLINE)) {
         uint32_t ncap = b->cap ? b->cap * 2 : SM__BUCKET_INLINE * 4;
         uint32_t *heap = sm__xrealloc(b->cap ? b->u.heap : NULL, ncap * sizeof *heap);
@@ -392,40 +553,44 @@ void sm__table_insert(sm_world *w, uint32_t handle)
         b->u.heap = heap;
         b->cap = ncap;
     }
-    if (handle & SM__TW_BIT) {
-        w->tws[handle & ~SM__TW_BIT].bslot = b->n; /* bucket: found by key */
-    } else {
-        w->socks[handle].bucket = bi;
-        w->socks[handle].bslot = b->n;
-    }
+    set_bslot(w, handle, b->n);
     sm__bucket_ids(b)[b->n++] = handle;
-}
-
-static void set_bslot(sm_world *w, uint32_t handle, uint32_t slot)
-{
-    if (handle & SM__TW_BIT)
-        w->tws[handle & ~SM__TW_BIT].bslot = slot;
-    else
-        w->socks[handle].bslot = slot;
 }
 
 void sm__table_remove(sm_world *w, uint32_t handle)
 {
-    uint32_t bi, slot;
-    if (handle & SM__TW_BIT) {
-        const sm__tw *t = &w->tws[handle & ~SM__TW_BIT];
-        if (!sm__map_get(&w->bind_index, bind_key(t->host, SM_TCP, t->lport), &bi))
-            return;
-        slot = w->tws[handle & ~SM__TW_BIT].bslot;
-    } else {
-        bi = w->socks[handle].bucket;
-        slot = w->socks[handle].bslot;
+    size_t i = bind_slot(w, handle_key(w, handle));
+    if (i == SIZE_MAX)
+        return;
+    uint32_t v = w->btab[i].h1 - 1;
+    if (v == handle) {
+        /* The port has no owner left: its profile state goes with it. */
+        port_state_drop(w, handle_key(w, handle));
+        w->bslot_last = SIZE_MAX;
+        sm__slots_del_at(w->btab, w->bcap, i);
+        w->bcount--;
+        return;
     }
+    if ((v & SM__TW_BIT) || !(v & SM__BUCKET_BIT))
+        return; /* not an owner of its port */
+    uint32_t bi = v & ~SM__BUCKET_BIT;
     sm__bucket *b = &w->buckets[bi];
     uint32_t *ids = sm__bucket_ids(b);
+    uint32_t slot = handle & SM__TW_BIT ? sm__tw_at(w, handle & ~SM__TW_BIT)->bslot
+                                        : w->socks[handle].bslot;
     uint32_t last = ids[--b->n];
     ids[slot] = last;
     set_bslot(w, last, slot);
+    if (b->n == 1) {
+        /* Back to a single owner, held in the slot itself. */
+        w->btab[i].h1 = ids[0] + 1;
+        set_bslot(w, ids[0], 0);
+        if (b->cap)
+            free(b->u.heap);
+        b->n = b->cap = 0;
+        b->u.inl[0] = w->bucket_free;
+        w->bucket_free = bi;
+    }
 }
 
 void sm__proc_forget(sm_world *w, sm_id id)
@@ -474,6 +639,7 @@ void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out)
     out->owners = c->w->scratch;
     out->n_owners = n;
     out->now_ms = c->w->now_ns / 1000000u;
+    out->port = sm__port_state_load(c->w, c->host, c->self.proto, port);
     if (c->connecting) {
         out->check = SM_CHECK_CONNECT_PORT;
         out->loopback = sm_addr_is_loopback(&c->self.remote.addr);
@@ -482,16 +648,14 @@ void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out)
 
 void sm__pick_takeover(sm_pick_ctx *c, const sm_sock_view *tw)
 {
-    /* Find the entry's handle again in its port's bucket: its binding
+    /* Find the entry's handle again among its port's owners: its binding
      * sequence number is unique on the host. */
     c->takeover = SM__NONE32;
-    const sm__bucket *b = bucket_find(c->w, c->host, c->self.proto, tw->port);
-    if (!b)
-        return;
-    const uint32_t *ids = sm__bucket_ids((sm__bucket *)b);
-    for (uint32_t k = 0; k < b->n; k++) {
+    uint32_t one, n;
+    const uint32_t *ids = owners_of(c->w, c->host, c->self.proto, tw->port, &one, &n);
+    for (uint32_t k = 0; k < n; k++) {
         uint32_t h = ids[k];
-        if ((h & SM__TW_BIT) && c->w->tws[h & ~SM__TW_BIT].seq == tw->seq) {
+        if ((h & SM__TW_BIT) && sm__tw_seq(c->w, sm__tw_at(c->w, h & ~SM__TW_BIT)) == tw->seq) {
             c->takeover = h;
             return;
         }
@@ -539,14 +703,14 @@ static bool sock_ok(const sm_world *w, sm_id s)
     return s < w->nsocks && w->socks[s].fd_open;
 }
 
-/* Socket names are stored in blocks that never move (one allocation per
- * NAME_BLOCK bytes of names, not one per socket): views and results hand
- * out pointers to them for the life of the world.  A name longer than a
- * block's remainder starts a new block of at least its own size. */
+/* Interned bytes live in blocks that never move (one allocation per
+ * NAME_BLOCK bytes, not one per name): views and results hand out pointers
+ * to names for the life of the world.  Bytes longer than a block's
+ * remainder start a new block of at least their own size.  Each distinct
+ * string is stored once, so a million sockets named "c" cost one copy. */
 #define NAME_BLOCK 65536
-char *sm__name_store(sm_world *w, const char *name)
+static const char *bytes_store(sm_world *w, const void *bytes, size_t n)
 {
-    size_t n = strlen(name) + 1;
     if (!w->nname_blocks || w->name_used + n > w->name_block_size) {
         size_t size = n > NAME_BLOCK ? n : NAME_BLOCK;
         GROW(w->name_blocks, w->nname_blocks, w->name_block_cap);
@@ -555,9 +719,88 @@ char *sm__name_store(sm_world *w, const char *name)
         w->name_used = 0;
     }
     char *d = w->name_blocks[w->nname_blocks - 1] + w->name_used;
-    memcpy(d, name, n);
+    memcpy(d, bytes, n);
     w->name_used += n;
     return d;
+}
+
+static uint32_t bytes_hash(const void *bytes, size_t n)
+{
+    const unsigned char *p = bytes;
+    uint64_t h = 0xcbf29ce484222325ULL ^ n; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    h ^= h >> 29;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+uint32_t sm__intern(sm_world *w, const void *bytes, size_t n)
+{
+    uint32_t h = bytes_hash(bytes, n);
+    if (w->icap) {
+        size_t mask = w->icap - 1;
+        for (size_t i = h & mask; w->itab[i].h1; i = (i + 1) & mask) {
+            uint32_t id = w->itab[i].h1 - 1;
+            if (w->itab[i].hash == h && w->interned_len[id] == n &&
+                memcmp(w->interned[id], bytes, n) == 0)
+                return id;
+        }
+    }
+    if (w->ninterned == w->interncap) {
+        w->interncap = w->interncap ? w->interncap * 2 : 16;
+        w->interned = sm__xrealloc(w->interned, w->interncap * sizeof *w->interned);
+        w->interned_len = sm__xrealloc(w->interned_len, w->interncap * sizeof *w->interned_len);
+    }
+    uint32_t id = (uint32_t)w->ninterned++;
+    w->interned[id] = bytes_store(w, bytes, n);
+    w->interned_len[id] = (uint32_t)n;
+    sm__slots_reserve(&w->itab, &w->icap, id);
+    sm__slots_put(w->itab, w->icap, h, id);
+    return id;
+}
+
+uint32_t sm__name_id(sm_world *w, const char *name)
+{
+    return sm__intern(w, name, strlen(name) + 1);
+}
+
+/* A child of a listener is named "<listener>/<n>" only when someone asks:
+ * most are accepted under a name of their own, and a million connections
+ * need not leave a million names behind.  The world is not const (every
+ * world comes from sm_world_new); naming it is not a change anyone sees. */
+const char *sm__sock_name(const sm_world *cw, sm_id id)
+{
+    const sm__sock *cs = &cw->socks[id];
+    if (cs->name)
+        return cs->name;
+    sm_world *w = (sm_world *)cw;
+    sm__sock *s = &w->socks[id];
+    char nm[96];
+    snprintf(nm, sizeof nm, "%s/%u", s->parent_name, s->child_no);
+    s->name_id = sm__name_id(w, nm);
+    s->name = w->interned[s->name_id];
+    return s->name;
+}
+
+const char *sm__name_for_socket(sm_world *w, const char *name, uint32_t *id)
+{
+    if (w->recycle) {
+        /* Programs that recycle name their sockets alike, again and again. */
+        if (w->last_name != SM__NONE32) {
+            const char *l = w->interned[w->last_name];
+            size_t i = 0;
+            while (l[i] && l[i] == name[i])
+                i++;
+            if (l[i] == name[i]) {
+                *id = w->last_name;
+                return l;
+            }
+        }
+        *id = w->last_name = sm__name_id(w, name);
+        return w->interned[*id];
+    }
+    *id = SM__NONE32;
+    return bytes_store(w, name, strlen(name) + 1);
 }
 
 sm_id sm__sock_alloc(sm_world *w)
@@ -565,13 +808,21 @@ sm_id sm__sock_alloc(sm_world *w)
     sm_id id;
     if (w->recycle && w->nfree_socks) {
         id = w->free_socks[--w->nfree_socks];
-        free(w->socks[id].acceptq);
-        free(w->socks[id].synq);
+        if (w->socks[id].acceptq)
+            free(w->socks[id].acceptq);
+        if (w->socks[id].synq)
+            free(w->socks[id].synq);
     } else {
+        if (w->nsocks >= SM__BUCKET_BIT) {
+            fputs("sockmodel: too many sockets (2^30)\n", stderr);
+            abort();
+        }
         GROW(w->socks, w->nsocks, w->sockcap);
         id = (sm_id)w->nsocks++;
     }
     memset(&w->socks[id], 0, sizeof w->socks[id]);
+    w->socks[id].tpos = SM__NONE32;
+    w->socks[id].name_id = SM__NONE32;
     return id;
 }
 
@@ -585,7 +836,7 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
     sm_id id = sm__sock_alloc(w);
     sm__proc *p = &w->procs[proc];
     sm__sock *s = &w->socks[id];
-    s->name = sm__name_store(w, name);
+    s->name = sm__name_for_socket(w, name, &s->name_id);
     s->host = p->host;
     s->proc = proc;
     /* Credentials are those of the creator at socket() time (Linux
@@ -669,6 +920,7 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
     sm__take_port(w, id, addr, port, SM_BOUND_AUTO);
+    sm__port_state_commit(w, c.host, c.self.proto, port);
     sm__on_bound(w, id);
     sm_result r = sm__result_of(&v, NULL);
     r.port = port;
@@ -713,10 +965,12 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     c.n_owners = sm__collect_owners(w, s->host, s->proto, ep->port, id);
     c.owners = w->scratch;
     c.now_ms = w->now_ns / 1000000u;
+    c.port = sm__port_state_load(w, s->host, s->proto, ep->port);
     sm_verdict v = w->profile->bind(&c);
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
         sm__take_port(w, id, &ep->addr, ep->port, SM_BOUND_EXPLICIT);
+        sm__port_state_commit(w, s->host, s->proto, ep->port);
         sm__on_bound(w, id);
     }
     return r;
@@ -756,9 +1010,11 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     c.n_owners = sm__collect_owners(w, s->host, s->proto, s->port, id);
     c.owners = w->scratch;
     c.now_ms = w->now_ns / 1000000u;
+    c.port = sm__port_state_load(w, s->host, s->proto, s->port);
     sm_verdict v = w->profile->listen(&c);
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
+        sm__port_state_commit(w, s->host, s->proto, s->port);
         s->state = SM_LISTEN;
         s->backlog = backlog;
         s->listen_seq = ++w->hosts[s->host].bind_seq;
@@ -810,14 +1066,14 @@ sm_id sm_sock_find(const sm_world *w, const char *name)
 {
     /* For tools and tests; the runner resolves names once at parse time. */
     for (size_t i = 0; i < w->nsocks; i++)
-        if (strcmp(w->socks[i].name, name) == 0)
+        if (strcmp(sm__sock_name(w, (sm_id)i), name) == 0)
             return (sm_id)i;
     return SM_NONE;
 }
 
 const char *sm_sock_name(const sm_world *w, sm_id s)
 {
-    return s < w->nsocks ? w->socks[s].name : "?";
+    return s < w->nsocks ? sm__sock_name(w, s) : "?";
 }
 
 sm_tcp_state sm_sock_state(const sm_world *w, sm_id s)
@@ -835,7 +1091,7 @@ bool sm_sock_local(const sm_world *w, sm_id s, sm_endpoint *out)
         return false;
     const sm__sock *k = &w->socks[s];
     if (k->tw != SM__NONE32) {
-        const sm__tw *t = &w->tws[k->tw];
+        const sm__tw *t = sm__tw_at(w, k->tw);
         sm_sock_view v;
         sm__tw_view_fill(w, k->tw, &v);
         out->addr = v.local_addr;
