@@ -14,7 +14,7 @@
 #   tests/determinism.sh --builds SRCDIR [CC_LIBS]
 #
 # With --builds the script also compiles the sources of SRCDIR (stack/*.c
-# osmodels/*.c cli/*.c) with gcc -O0, gcc -O2 and clang -O2 into three
+# osmodels/*.c cli/*.c replay/*.c) with gcc -O0, gcc -O2 and clang -O2 into three
 # programs in a temporary directory and checks that they and $SOCKMODEL
 # print the same bytes for every scenario and mode (compilers and
 # optimisation must not change a result: no undefined or unspecified
@@ -92,8 +92,9 @@ echo "determinism: $compared pairs of outputs compared"
 
 # ---- 2. three compilers and optimisation levels ----------------------------
 if [ "$builds" = yes ]; then
-    srcs=$(ls "$srcdir"/stack/*.c "$srcdir"/osmodels/*.c "$srcdir"/cli/*.c)
-    incs="-I$srcdir/stack -I$srcdir/osmodels -I$srcdir/cli"
+    srcs=$(ls "$srcdir"/stack/*.c "$srcdir"/osmodels/*.c "$srcdir"/cli/*.c \
+        "$srcdir"/replay/*.c)
+    incs="-I$srcdir/stack -I$srcdir/osmodels -I$srcdir/cli -I$srcdir/replay"
     progs=
     for build in "gcc -O0" "gcc -O2" "clang -O2"; do
         set -- $build
