@@ -35,7 +35,9 @@ if [ "${RP_IN_NETNS:-}" = 1 ]; then
     # ---- inside the namespace: capture loopback traffic into $1 ---------
     out=$1
     ip link set lo up 2>/dev/null || ifconfig lo up 2>/dev/null || exit 3
-    tcpdump -i lo -U -s 0 -w "$out" >"$out.log" 2>&1 &
+    # -Z root: no privilege drop, so the file can be written in a 0700
+    # temporary directory whoever tcpdump would become.
+    tcpdump -Z root -i lo -U -s 0 -w "$out" >"$out.log" 2>&1 &
     tdpid=$!
     n=0
     while ! grep -q "listening on" "$out.log" 2>/dev/null; do
@@ -43,6 +45,7 @@ if [ "${RP_IN_NETNS:-}" = 1 ]; then
         [ $n -gt 100 ] && { kill "$tdpid" 2>/dev/null; exit 4; }
         sleep 0.05
     done
+    sleep 0.2 # "listening on" comes just before the capture is live
     python3 - <<'EOF'
 import socket, struct, time
 
@@ -214,7 +217,17 @@ if [ -z "$why" ] && ! unshare -n true 2>/dev/null; then
     why="cannot create a network namespace (unshare -n needs root or CAP_SYS_ADMIN)"
 fi
 if [ -z "$why" ]; then
-    if RP_IN_NETNS=1 unshare -n sh "$0" "$tmp/kernel.pcap" >"$tmp/netns.log" 2>&1; then
+    # Under heavy load tcpdump has been seen to write an empty capture;
+    # capture again (at most 3 times) before judging it.
+    tries=0 captured=no
+    while [ $tries -lt 3 ] && [ $captured = no ]; do
+        tries=$((tries + 1))
+        rm -f "$tmp/kernel.pcap"
+        RP_IN_NETNS=1 unshare -n sh "$0" "$tmp/kernel.pcap" >"$tmp/netns.log" 2>&1 || break
+        [ "$(wc -c <"$tmp/kernel.pcap" 2>/dev/null || echo 0)" -gt 4096 ] && captured=yes
+    done
+    [ $tries -gt 1 ] && echo "note: kernel capture taken $tries times (an empty one before)"
+    if [ $captured = yes ] || [ -s "$tmp/kernel.pcap" ]; then
         compare kernel "$tmp/kernel.pcap" 14
         model kernel "$tmp/kernel.pcap" 1
     else
