@@ -10,7 +10,9 @@
  *    picks one of the link types the reader knows (and one it does not),
  *    the rest is a sequence of records, each a 2-byte length, a 1-byte
  *    extra wire length and that many bytes (the last one takes what is
- *    left); timestamps go up and down.
+ *    left); timestamps go up and down.  Each record is decoded twice, by
+ *    the reader's fast path where it applies and by the general path
+ *    alone (RP_OPT_GENERAL): packets, counts and state must be identical.
  * Besides the sanitizers' findings the target aborts when the reader's
  * accounting breaks: every record must land in exactly one category, and
  * a delivered packet must be TCP or UDP with ports, an IPv4/IPv6 address
@@ -143,6 +145,8 @@ static void decode_mode(const uint8_t *data, size_t size)
     memset(&st, 0, sizeof st);
     rp_counts c;
     memset(&c, 0, sizeof c);
+    rp_decode_state gst = st; /* the general path's twin */
+    rp_counts gc = c;
     rp_conv *t = rp_conv_new(NULL, NULL);
     rp_tracker *tr = tracker();
     uint64_t n = 0;
@@ -161,9 +165,16 @@ static void decode_mode(const uint8_t *data, size_t size)
         if (!rec)
             break;
         memcpy(rec, data, len);
-        rp_pkt p;
-        if (rp_decode(&st, dlt, sec, extra * 1000u, (uint32_t)len, (uint32_t)len + (extra & 0x7f),
-                      rec, &p, &c)) {
+        gst.opts = st.opts | RP_OPT_GENERAL;
+        rp_pkt p, g;
+        bool got = rp_decode(&st, dlt, sec, extra * 1000u, (uint32_t)len,
+                             (uint32_t)len + (extra & 0x7f), rec, &p, &c);
+        bool ggot = rp_decode(&gst, dlt, sec, extra * 1000u, (uint32_t)len,
+                              (uint32_t)len + (extra & 0x7f), rec, &g, &gc);
+        if (got != ggot || (got && !rp_pkt_equal(&p, &g)) || memcmp(&c, &gc, sizeof c) != 0 ||
+            st.frame != gst.frame || st.max_ts_ns != gst.max_ts_ns || st.have_ts != gst.have_ts)
+            abort(); /* the fast path decoded differently */
+        if (got) {
             check_pkt(&p);
             n++;
             if (t)

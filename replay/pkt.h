@@ -108,6 +108,12 @@ typedef struct rp_counts {
 
 /* Reader options (rp_open's opts). */
 #define RP_OPT_NO_CSUM 0x1u /* do not verify checksums (faster; no csum anomalies) */
+#define RP_OPT_GENERAL 0x2u /* never the fast path (tests: both paths must agree) */
+/* Read ahead: a second thread reads and decodes the file while the caller
+ * works on the packets already delivered (same packets, same order; only
+ * faster on a machine with a core to spare).  Until rp_next has returned
+ * 0 or -1, rp_get_counts gives zeros and rp_error "". */
+#define RP_OPT_THREAD 0x4u
 
 typedef struct rp_reader rp_reader;
 
@@ -148,6 +154,10 @@ typedef struct rp_decode_state {
 bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
                uint32_t caplen, uint32_t wirelen, const uint8_t *data,
                rp_pkt *out, rp_counts *c);
+
+/* Whether two decoded packets are the same, field by field (padding
+ * ignored). */
+bool rp_pkt_equal(const rp_pkt *a, const rp_pkt *b);
 
 /* Prints every non-zero counter, one "  name: value" line each, after a
  * summary line.  Deterministic order (that of the struct). */

@@ -936,6 +936,97 @@ END_TEST
 
 /* ---- files ------------------------------------------------------------------------- */
 
+/* The reader's fast path (untagged Ethernet, IPv4 without options or IPv6
+ * without extension headers, TCP, no checksum verification) must decode
+ * exactly as the general path: every field, every counter.  Valid frames
+ * of each kind the fast path takes, then 20000 seeded mutations of them
+ * (header bytes, capture and wire lengths, timestamps) that push records
+ * over every one of its acceptance checks. */
+START_TEST(fast_path_same_as_general)
+{
+    static const uint8_t TS_OPTS[12] = {1, 1, 8, 10, 0, 0, 0x11, 0x22, 0, 0, 0x33, 0x44};
+    static const uint8_t ODD_OPTS[12] = {1, 8, 10, 0, 0, 0x11, 0x22, 0, 0, 0x33, 0x44, 0};
+    uint8_t base[6][256];
+    size_t blen[6];
+    for (int k = 0; k < 6; k++) {
+        uint8_t l4[160], *f = base[k];
+        bool v6 = k % 2 == 1;
+        size_t n;
+        if (k < 2)
+            n = tcp_seg(l4, 40000, 443, 7, 9, SM_TH_ACK | SM_TH_PSH, TS_OPTS, 12, 30);
+        else if (k < 4)
+            n = tcp_seg(l4, 40000, 443, 7, 9, SM_TH_SYN, SYN_OPTS, sizeof SYN_OPTS, 0);
+        else
+            n = tcp_seg(l4, 40000, 443, 7, 9, SM_TH_ACK | SM_TH_FIN, k == 4 ? NULL : ODD_OPTS,
+                        k == 4 ? 0 : 12, 0);
+        size_t e = eth_hdr(f, v6 ? 0x86dd : 0x0800);
+        blen[k] = e + (v6 ? ip6(f + e, 6, NULL, 0, l4, n) : ip4(f + e, 6, l4, n, 0, 0));
+    }
+    rp_decode_state fs, gs;
+    memset(&fs, 0, sizeof fs);
+    fs.opts = RP_OPT_NO_CSUM;
+    gs = fs;
+    gs.opts |= RP_OPT_GENERAL;
+    rp_counts fc, gc;
+    memset(&fc, 0, sizeof fc);
+    memset(&gc, 0, sizeof gc);
+    uint64_t rng = 0x9e3779b97f4a7c15ull, delivered = 0;
+    for (int i = 0; i < 20000 + 6; i++) {
+        int k = i % 6;
+        uint8_t f[256];
+        memcpy(f, base[k], blen[k]);
+        uint32_t caplen = (uint32_t)blen[k], wire = caplen;
+        int64_t sec = 1000 + i / 7;
+        uint32_t nsec = (uint32_t)(i * 977) % 1000000000u;
+        if (i >= 6) { /* a mutation */
+            for (int m = 0; m < 1 + i % 3; m++) {
+                rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+                unsigned r = (unsigned)(rng >> 33);
+                switch (r % 6) {
+                case 0: /* a header byte */
+                    f[12 + (r >> 8) % 60] = (uint8_t)(r >> 20);
+                    break;
+                case 1: /* capture cut */
+                    caplen = (uint32_t)((r >> 8) % (blen[k] + 1));
+                    break;
+                case 2: /* wire length other than captured */
+                    wire = caplen + (r >> 8) % 40 - 20;
+                    break;
+                case 3: /* timestamp back, or out of range */
+                    sec = (r >> 8) % 3 == 0 ? -1 : sec - (int64_t)((r >> 10) % 5);
+                    nsec = (r >> 8) % 4 == 0 ? 1000000000u + r % 7 : nsec;
+                    break;
+                case 4: /* an IP length or TCP data offset */
+                    if (k % 2)
+                        put16(f + 18, (unsigned)(r >> 8) % 200);
+                    else
+                        put16(f + 16, (unsigned)(r >> 8) % 200);
+                    break;
+                default:
+                    f[(k % 2 ? 14 + 40 : 14 + 20) + 12] = (uint8_t)(r >> 8);
+                    break;
+                }
+            }
+        }
+        rp_pkt fp, gp;
+        bool fgot = rp_decode(&fs, DLT_EN10MB, sec, nsec, caplen, wire, f, &fp, &fc);
+        bool ggot = rp_decode(&gs, DLT_EN10MB, sec, nsec, caplen, wire, f, &gp, &gc);
+        ck_assert_msg(fgot == ggot, "record %d: delivered %d by the fast path, %d by the general", i,
+                      fgot, ggot);
+        if (fgot) {
+            ck_assert_msg(rp_pkt_equal(&fp, &gp), "record %d decoded differently", i);
+            delivered++;
+        }
+        ck_assert_msg(memcmp(&fc, &gc, sizeof fc) == 0, "record %d: counts differ", i);
+        ck_assert_uint_eq(fs.max_ts_ns, gs.max_ts_ns);
+        ck_assert_uint_eq(fs.frame, gs.frame);
+    }
+    /* the unmutated frames and a good share of the mutations were delivered */
+    ck_assert_uint_ge(delivered, 5000);
+    ck_assert_uint_lt(delivered, 20000);
+}
+END_TEST
+
 static size_t pad4(size_t n)
 {
     return (n + 3) & ~(size_t)3;
@@ -1238,6 +1329,7 @@ static Suite *suite(void)
     tcase_add_test(tc, bad_lengths);
     tcase_add_test(tc, bad_tcp_options);
     tcase_add_test(tc, timestamps_out_of_order);
+    tcase_add_test(tc, fast_path_same_as_general);
     tcase_add_test(tc, pcapng_file);
     tcase_add_test(tc, not_a_capture);
     tcase_add_test(tc, file_cut_in_a_record);
