@@ -3,12 +3,15 @@
  * the bare libpcap loop (bench/pcap_floor.c) and for checking its
  * conversation count against tshark (tests/replay-tshark.sh).
  *
- *   replay_read [--no-csum] [--no-conv] [--rows] [--counts] [--runs N] FILE
+ *   replay_read [--no-csum] [--no-conv] [--thread] [--stop-after K] [--rows] [--counts]
+ *               [--runs N] FILE
  *
  * Reads FILE with the replay reader (replay/pkt_read.c: every record
  * decoded, checksums verified unless --no-csum) and feeds every packet to
  * the tshark-compatible conversation table (replay/conv.c) unless
- * --no-conv.  Prints one line "packets=D records=R conversations=C
+ * --no-conv.  --thread reads through the read-ahead thread (RP_OPT_THREAD);
+ * --stop-after K closes the reader after K packets (a thread still
+ * reading must stop cleanly).  Prints one line "packets=D records=R conversations=C
  * tuples=T seconds=S cpu=C" per run (S = wall time of the whole loop, open
  * to close, CLOCK_MONOTONIC; C = process CPU time over the same span), then with --counts the reader's counters and
  * with --rows one line per conversation.  Exit 0, or 2 if FILE cannot be
@@ -48,12 +51,17 @@ int main(int argc, char **argv)
 {
     unsigned opts = 0;
     int conv = 1, rows = 0, counts = 0, runs = 1;
+    uint64_t stop_after = UINT64_MAX;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--no-csum") == 0)
             opts |= RP_OPT_NO_CSUM;
         else if (strcmp(argv[i], "--no-conv") == 0)
             conv = 0;
+        else if (strcmp(argv[i], "--thread") == 0)
+            opts |= RP_OPT_THREAD;
+        else if (strcmp(argv[i], "--stop-after") == 0 && i + 1 < argc)
+            stop_after = strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--rows") == 0)
             rows = 1;
         else if (strcmp(argv[i], "--counts") == 0)
@@ -62,8 +70,8 @@ int main(int argc, char **argv)
             runs = atoi(argv[++i]);
         else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr,
-                    "usage: replay_read [--no-csum] [--no-conv] [--rows] [--counts] "
-                    "[--runs N] FILE\n");
+                    "usage: replay_read [--no-csum] [--no-conv] [--thread] [--stop-after K] "
+                    "[--rows] [--counts] [--runs N] FILE\n");
             return 2;
         } else
             path = argv[i];
@@ -89,9 +97,9 @@ int main(int argc, char **argv)
             }
         }
         rp_pkt p;
-        int rc;
+        int rc = 0;
         uint64_t n = 0;
-        while ((rc = rp_next(r, &p)) == 1) {
+        while (n < stop_after && (rc = rp_next(r, &p)) == 1) {
             n++;
             if (t && !rp_conv_add(t, &p)) {
                 fprintf(stderr, "replay_read: out of memory\n");
