@@ -96,12 +96,12 @@ int main(int argc, char **argv)
                 return 2;
             }
         }
-        rp_pkt p;
+        const rp_pkt *p;
         int rc = 0;
         uint64_t n = 0;
-        while (n < stop_after && (rc = rp_next(r, &p)) == 1) {
+        while (n < stop_after && (rc = rp_next_ref(r, &p)) == 1) {
             n++;
-            if (t && !rp_conv_add(t, &p)) {
+            if (t && !rp_conv_add(t, p)) {
                 fprintf(stderr, "replay_read: out of memory\n");
                 return 2;
             }

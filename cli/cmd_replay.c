@@ -951,10 +951,10 @@ int scn_cmd_replay(int argc, char **argv)
         fputc('\n', f);
     }
 
-    rp_pkt p;
+    const rp_pkt *p;
     int rc;
-    while ((rc = rp_next(rd, &p)) == 1)
-        rp_track_packet(t, &p);
+    while ((rc = rp_next_ref(rd, &p)) == 1)
+        rp_track_packet(t, p);
     int status = 0;
     if (rc < 0) {
         fprintf(stderr, "sockmodel: %s: error: %s (the packets before it were replayed)\n",

@@ -131,6 +131,9 @@ rp_reader *rp_open_stream(FILE *fp, unsigned opts, char *err, size_t errlen);
  * A file that ends inside a record is the end (0), with
  * counts.file_truncated = 1 and rp_error() saying so. */
 int rp_next(rp_reader *r, rp_pkt *out);
+/* The same without the copy: *out points at the packet, valid until the
+ * next call on r. */
+int rp_next_ref(rp_reader *r, const rp_pkt **out);
 
 const rp_counts *rp_get_counts(const rp_reader *r);
 /* The last error or warning message, "" if none. */

@@ -21,21 +21,29 @@
 
 #include <pcap/pcap.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Read-ahead (RP_OPT_THREAD): a second thread reads and decodes records
  * into a ring of batches while the caller models the previous ones.  The
  * caller still receives every packet in file order, so what it computes
- * does not depend on the thread: only the wall-clock time does. */
+ * does not depend on the thread: only the wall-clock time does.
+ * Hand-over: two counters of batches (published by the thread, released
+ * by the caller); a side that finds nothing to do spins a little (a batch
+ * takes tens of microseconds) and then sleeps on the condition variable,
+ * saying so in `sleepers` so that the other side wakes it. */
 #define RP_BATCH 256u /* packets per batch */
-#define RP_NBATCH 4u  /* batches in the ring */
+#define RP_NBATCH 8u  /* batches in the ring */
+#define RP_SPIN 4000  /* polls before sleeping (~50 us) */
 
 typedef struct rp_batch {
     rp_pkt pkt[RP_BATCH];
     uint32_t n;
     bool last; /* the final batch: after its packets, rp_next returns end_rc */
 } rp_batch;
+
+enum { SLEEP_CALLER = 1, SLEEP_THREAD = 2 };
 
 struct rp_reader {
     pcap_t *pc;
@@ -45,18 +53,22 @@ struct rp_reader {
     rp_decode_state st;
     rp_counts c;
     char err[PCAP_ERRBUF_SIZE + 64];
+    rp_pkt cur; /* rp_next_ref's packet when reading directly */
     /* read-ahead */
     bool threaded, joined;
     pthread_t th;
     pthread_mutex_t mu;
-    pthread_cond_t cv;  /* a batch was filled, or one was freed, or stop */
+    pthread_cond_t cv;
     rp_batch *ring;
-    unsigned head;      /* the batch the caller reads */
-    unsigned filled;    /* batches ready for the caller */
-    bool stop;          /* rp_close before the end: the thread quits */
-    int end_rc;         /* the thread's last rp_next result (0 or -1) */
-    uint32_t pos;       /* the caller's position in ring[head], when held */
-    bool holding;       /* the caller holds ring[head] */
+    int end_rc;            /* the thread's last result (0 or -1), set before the last batch */
+    /* each side's counter on a cache line of its own: the other side
+     * polls it while waiting */
+    _Alignas(64) atomic_uint published; /* batches filled by the thread (mod 2^32) */
+    _Alignas(64) atomic_uint released;  /* batches the caller is done with */
+    _Alignas(64) atomic_int sleepers;   /* SLEEP_* of the sides waiting on cv */
+    atomic_bool stop;      /* rp_close before the end: the thread quits */
+    _Alignas(64) uint32_t pos; /* the caller's position in its batch */
+    bool holding;          /* the caller holds batch released % RP_NBATCH */
 };
 
 /* ---- byte helpers -------------------------------------------------------- */
@@ -863,7 +875,9 @@ static void set_err(char *err, size_t errlen, const char *msg)
  * allocation never leaves a pcap_t owning the caller's stream. */
 static rp_reader *new_reader(unsigned opts, char *err, size_t errlen)
 {
-    rp_reader *r = calloc(1, sizeof *r);
+    rp_reader *r = aligned_alloc(64, (sizeof(rp_reader) + 63) & ~(size_t)63);
+    if (r)
+        memset(r, 0, sizeof *r);
     if (!r)
         set_err(err, errlen, "out of memory");
     else
@@ -884,6 +898,10 @@ static rp_reader *opened(rp_reader *r, pcap_t *pc, const char *eb, char *err, si
     r->dlt = pcap_datalink(pc);
     if (r->st.opts & RP_OPT_THREAD) {
         /* read-ahead if the thread can be had; reading directly otherwise */
+        atomic_init(&r->published, 0u);
+        atomic_init(&r->released, 0u);
+        atomic_init(&r->sleepers, 0);
+        atomic_init(&r->stop, false);
         r->ring = malloc(RP_NBATCH * sizeof *r->ring);
         if (r->ring && pthread_mutex_init(&r->mu, NULL) == 0) {
             if (pthread_cond_init(&r->cv, NULL) == 0) {
@@ -948,33 +966,70 @@ static int next_direct(rp_reader *r, rp_pkt *out)
     }
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Waits until ready(r): polls, then sleeps as `who`. */
+static void wait_until(rp_reader *r, bool (*ready)(rp_reader *), int who)
+{
+    for (int i = 0; i < RP_SPIN; i++) {
+        if (ready(r))
+            return;
+        cpu_relax();
+    }
+    pthread_mutex_lock(&r->mu);
+    atomic_fetch_or(&r->sleepers, who);
+    while (!ready(r))
+        pthread_cond_wait(&r->cv, &r->mu);
+    atomic_fetch_and(&r->sleepers, ~who);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* After a change the other side may be waiting for: wakes it if it sleeps. */
+static void wake(rp_reader *r, int who)
+{
+    if (atomic_load(&r->sleepers) & who) {
+        pthread_mutex_lock(&r->mu);
+        pthread_cond_broadcast(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+static bool room_or_stop(rp_reader *r)
+{
+    return atomic_load(&r->published) - atomic_load(&r->released) < RP_NBATCH ||
+           atomic_load(&r->stop);
+}
+
+static bool batch_ready(rp_reader *r)
+{
+    return atomic_load(&r->published) != atomic_load(&r->released);
+}
+
 /* The read-ahead thread: fills batches until the file ends or fails, or
  * the caller stops it. */
 static void *read_ahead(void *arg)
 {
     rp_reader *r = arg;
-    for (;;) {
-        pthread_mutex_lock(&r->mu);
-        while (r->filled == RP_NBATCH && !r->stop)
-            pthread_cond_wait(&r->cv, &r->mu);
-        bool stop = r->stop;
-        unsigned slot = (r->head + r->filled) % RP_NBATCH;
-        pthread_mutex_unlock(&r->mu);
-        if (stop)
+    for (unsigned k = 0;; k++) { /* k: batches published so far */
+        wait_until(r, room_or_stop, SLEEP_THREAD);
+        if (atomic_load(&r->stop))
             return NULL;
-        /* the caller never touches a batch between head + filled and head */
-        rp_batch *b = &r->ring[slot];
+        /* the caller does not touch this batch until it is published */
+        rp_batch *b = &r->ring[k % RP_NBATCH];
         int rc = 1;
         b->n = 0;
         while (b->n < RP_BATCH && (rc = next_direct(r, &b->pkt[b->n])) == 1)
             b->n++;
         b->last = rc != 1;
-        pthread_mutex_lock(&r->mu);
         if (b->last)
             r->end_rc = rc;
-        r->filled++;
-        pthread_cond_broadcast(&r->cv);
-        pthread_mutex_unlock(&r->mu);
+        atomic_store(&r->published, k + 1);
+        wake(r, SLEEP_CALLER);
         if (b->last)
             return NULL;
     }
@@ -984,23 +1039,23 @@ static void stop_thread(rp_reader *r)
 {
     if (!r->threaded || r->joined)
         return;
+    atomic_store(&r->stop, true);
     pthread_mutex_lock(&r->mu);
-    r->stop = true;
     pthread_cond_broadcast(&r->cv);
     pthread_mutex_unlock(&r->mu);
     pthread_join(r->th, NULL);
     r->joined = true;
 }
 
-static int next_threaded(rp_reader *r, rp_pkt *out)
+static int next_threaded(rp_reader *r, const rp_pkt **out)
 {
     for (;;) {
         if (r->joined)
             return r->end_rc;
         if (r->holding) {
-            rp_batch *b = &r->ring[r->head];
+            rp_batch *b = &r->ring[atomic_load(&r->released) % RP_NBATCH];
             if (r->pos < b->n) {
-                *out = b->pkt[r->pos++];
+                *out = &b->pkt[r->pos++];
                 return 1;
             }
             if (b->last) {
@@ -1010,25 +1065,34 @@ static int next_threaded(rp_reader *r, rp_pkt *out)
                 r->joined = true;
                 continue;
             }
-            pthread_mutex_lock(&r->mu);
-            r->head = (r->head + 1) % RP_NBATCH;
-            r->filled--;
+            atomic_fetch_add(&r->released, 1);
             r->holding = false;
-            pthread_cond_broadcast(&r->cv);
-            pthread_mutex_unlock(&r->mu);
+            wake(r, SLEEP_THREAD);
         }
-        pthread_mutex_lock(&r->mu);
-        while (r->filled == 0)
-            pthread_cond_wait(&r->cv, &r->mu);
-        pthread_mutex_unlock(&r->mu);
+        wait_until(r, batch_ready, SLEEP_CALLER);
         r->holding = true;
         r->pos = 0;
     }
 }
 
+int rp_next_ref(rp_reader *r, const rp_pkt **out)
+{
+    if (r->threaded)
+        return next_threaded(r, out);
+    int rc = next_direct(r, &r->cur);
+    *out = &r->cur;
+    return rc;
+}
+
 int rp_next(rp_reader *r, rp_pkt *out)
 {
-    return r->threaded ? next_threaded(r, out) : next_direct(r, out);
+    if (!r->threaded)
+        return next_direct(r, out);
+    const rp_pkt *p;
+    int rc = next_threaded(r, &p);
+    if (rc == 1)
+        *out = *p;
+    return rc;
 }
 
 /* With read-ahead, the counts and the message belong to the thread until
