@@ -30,12 +30,14 @@
  * side stays in the state the capture leaves it in), segments the capture
  * missed, UDP (counted only).
  */
-/* madvise() (sys/mman.h) is hidden by -std=c11 alone. */
-#define _DEFAULT_SOURCE
+/* mmap/madvise (sys/mman.h) are hidden by -std=c11 alone; mremap is a
+ * GNU extension. */
+#define _GNU_SOURCE
 
 #include "track.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #if defined(__linux__)
@@ -57,30 +59,61 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-/* A large table that every segment reads at a random place (the 4-tuple
- * slots, the connection records): 64-byte aligned, and on Linux in
- * transparent huge pages when it is at least 2 MB, so that a lookup costs
- * a cache miss but rarely a TLB miss as well.  Zeroed if zero is set. */
-static void *big_alloc(size_t n, bool zero)
+/* The large tables that every segment reads at a random place (the
+ * 4-tuple slots, the connection records): 64-byte aligned (page aligned),
+ * zero-filled.  On Linux they come straight from mmap: fresh pages are
+ * already zero (no memset touching them twice), a growing table keeps its
+ * pages (mremap moves page tables instead of copying the records), and
+ * transparent huge pages are asked for, so that a lookup costs a cache
+ * miss but rarely a TLB miss as well.  Elsewhere: aligned_alloc, copy,
+ * memset.  big_resize(NULL, 0, n) allocates; the part past old_n is zero. */
+#define BIG_PAGE ((size_t)4096)
+
+static size_t big_round(size_t n)
 {
-    size_t align = 64;
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (n >= ((size_t)2 << 20))
-        align = (size_t)2 << 20;
+    return (n + BIG_PAGE - 1) & ~(BIG_PAGE - 1);
+}
+
+static void big_oom(void)
+{
+    fputs("sockmodel: error: out of memory\n", stderr);
+    exit(2);
+}
+
+static void *big_resize(void *p, size_t old_n, size_t n)
+{
+    old_n = p ? big_round(old_n) : 0;
+    n = big_round(n);
+#if defined(__linux__)
+    void *q = p ? mremap(p, old_n, n, MREMAP_MAYMOVE)
+                : mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED)
+        big_oom();
+#if defined(MADV_HUGEPAGE)
+    (void)madvise(q, n, MADV_HUGEPAGE); /* a hint: failure changes nothing */
 #endif
-    n = (n + align - 1) & ~(align - 1);
-    void *p = aligned_alloc(align, n);
-    if (!p) {
-        fputs("sockmodel: error: out of memory\n", stderr);
-        exit(2);
-    }
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align > 64)
-        (void)madvise(p, n, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#else
+    void *q = aligned_alloc(BIG_PAGE, n);
+    if (!q)
+        big_oom();
+    if (old_n)
+        memcpy(q, p, old_n);
+    memset((char *)q + old_n, 0, n - old_n);
+    free(p);
 #endif
-    if (zero)
-        memset(p, 0, n);
-    return p;
+    return q;
+}
+
+static void big_free(void *p, size_t n)
+{
+    if (!p)
+        return;
+#if defined(__linux__)
+    munmap(p, big_round(n));
+#else
+    (void)n;
+    free(p);
+#endif
 }
 
 #define GROW(arr, n, cap)                                                          \
@@ -233,13 +266,20 @@ typedef struct host {
 /* per (host, run): t->hr[host * nruns + run] */
 #define HR(t, h, r) (&(t)->hr[(size_t)(h) * (t)->nruns + (r)])
 
+/* A (client, server, port) destination: 32 bytes, so that the table
+ * stays cache-friendly at 10^5 destinations; what differs per run is in
+ * t->dstat[dest * nruns + run]. */
 typedef struct dest {
     uint32_t client, server;
     uint16_t port;
     uint64_t live, conns;
-    uint64_t tw[RP_MAX_RUNS], peak[RP_MAX_RUNS], peak_ns[RP_MAX_RUNS],
-        exh_ns[RP_MAX_RUNS];
 } dest;
+
+typedef struct dstat {
+    uint64_t tw, peak, peak_ns, exh_ns;
+} dstat;
+
+#define DS(t, d, r) (&(t)->dstat[(size_t)(d) * (t)->nruns + (r)])
 
 typedef struct retq {
     uint64_t at;
@@ -282,6 +322,7 @@ struct rp_tracker {
     size_t lcap, lused;
     /* destinations */
     dest *dests;
+    dstat *dstat;       /* destcap * nruns */
     size_t ndests, destcap;
     uint64_t *dslot;    /* hash << 32 | (dest index + 1), 0 empty */
     size_t dslotcap;
@@ -299,6 +340,7 @@ struct rp_tracker {
                          * the next bucket, the first TIME_WAIT to end, the head
                          * of the retire queue (timers lower it as they start) */
     bool started;
+    bool finishing;     /* rp_track_finish: records close, nothing more comes */
     uint32_t *dirty;    /* host << 4 | run */
     size_t ndirty, dirtycap;
     rp_tl_point *tl;
@@ -500,10 +542,16 @@ static uint32_t dest_get(rp_tracker *t, uint32_t c, uint32_t s, uint16_t p)
         }
         j = (j + 1) & mask;
     }
-    GROW(t->dests, t->ndests, t->destcap);
+    if (t->ndests == t->destcap) {
+        t->destcap = t->destcap ? t->destcap * 2 : 64;
+        t->dests = xrealloc(t->dests, t->destcap * sizeof *t->dests);
+        t->dstat = xrealloc(t->dstat, t->destcap * t->nruns * sizeof *t->dstat);
+    }
     uint32_t id = (uint32_t)t->ndests++;
     dest *d = &t->dests[id];
-    memset(d, 0, sizeof *d);
+    d->live = d->conns = 0;
+    for (size_t r = 0; r < t->nruns; r++)
+        *DS(t, id, r) = (dstat){0, 0, 0, 0};
     d->client = c;
     d->server = s;
     d->port = p;
@@ -656,15 +704,15 @@ static void ports_up(rp_tracker *t, conn *c, size_t r, uint64_t frame)
         hr->pub.ports_peak = hr->ports_now;
         hr->pub.ports_peak_ns = t->now;
     }
-    dest *d = &t->dests[c->dest];
-    uint64_t use = d->live + d->tw[r];
-    if (use > d->peak[r]) {
-        d->peak[r] = use;
-        d->peak_ns[r] = t->now;
+    dstat *d = DS(t, c->dest, r);
+    uint64_t use = t->dests[c->dest].live + d->tw;
+    if (use > d->peak) {
+        d->peak = use;
+        d->peak_ns = t->now;
     }
     uint64_t range = port_range(t, c->host[0], r);
-    if (use > range && !d->exh_ns[r]) {
-        d->exh_ns[r] = t->now + 1;
+    if (use > range && !d->exh_ns) {
+        d->exh_ns = t->now + 1;
         event_add(t, r, RP_EV_PORTS_EXHAUSTED, c, 0, frame, 0, use, range, NULL);
     }
 }
@@ -737,7 +785,7 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
         }
         mark_dirty(t, c->host[side], r);
         if (side == 0 && c->dest != NONE32) {
-            t->dests[c->dest].tw[r]++;
+            DS(t, c->dest, r)->tw++;
             if (!transfer)
                 ports_up(t, c, r, frame);
         }
@@ -757,8 +805,8 @@ static void tw_end(rp_tracker *t, uint32_t ci, int side, size_t r, rp_tw_end why
     hr->pub.tw_ms_sum += (at - c->tw_start[side]) / NS_PER_MS;
     mark_dirty(t, c->host[side], r);
     if (side == 0 && c->dest != NONE32) {
-        if (t->dests[c->dest].tw[r])
-            t->dests[c->dest].tw[r]--;
+        if (DS(t, c->dest, r)->tw)
+            DS(t, c->dest, r)->tw--;
         ports_down(t, c, r);
     }
 }
@@ -790,7 +838,7 @@ static void slots_grow(rp_tracker *t)
     size_t oc = t->slotcap;
     uint64_t *old = t->slot;
     t->slotcap = oc ? oc * 2 : 1024;
-    t->slot = big_alloc(t->slotcap * sizeof *t->slot, true);
+    t->slot = big_resize(NULL, 0, t->slotcap * sizeof *t->slot);
     size_t mask = t->slotcap - 1;
     for (size_t i = 0; i < oc; i++)
         if (old[i]) {
@@ -799,7 +847,7 @@ static void slots_grow(rp_tracker *t)
                 j = (j + 1) & mask;
             t->slot[j] = old[i];
         }
-    free(old);
+    big_free(old, oc * sizeof *old);
 }
 
 /* Removes the slot holding conn ci (backward-shift deletion). */
@@ -919,16 +967,19 @@ static void conn_close(rp_tracker *t, uint32_t ci, const char *why, bool at_end,
         t->cfg.on_conn(t->cfg.ctx, t, &in);
     }
     /* end of capture: TIME_WAITs still live are counted as live; remove
-     * them from the heaps without touching the counters */
+     * them from the FIFOs without touching the counters (once
+     * rp_track_finish has begun, the FIFOs and slots are never used
+     * again: nothing to unlink) */
     c = &t->conns[ci];
     for (size_t r = 0; r < t->nruns; r++)
         for (int s = 0; s < 2; s++)
             if (CR(t, ci, r)->tw_end[s] == RP_TW_LIVE) {
-                heap_remove(t, r, ci, s);
+                if (!t->finishing)
+                    heap_remove(t, r, ci, s);
                 c = &t->conns[ci];
                 CR(t, ci, r)->tw_end[s] = RP_TW_NONE;
             }
-    if (!keep_slot)
+    if (!keep_slot && !t->finishing)
         slot_remove(t, ci);
     c = &t->conns[ci];
     c->flags = 0;
@@ -943,11 +994,7 @@ static void conn_close(rp_tracker *t, uint32_t ci, const char *why, bool at_end,
 static void conns_grow(rp_tracker *t)
 {
     size_t nc = t->conncap ? t->conncap * 2 : 1024;
-    conn *n = big_alloc(nc * sizeof *n, false);
-    if (t->nconns)
-        memcpy(n, t->conns, t->nconns * sizeof *n);
-    free(t->conns);
-    t->conns = n;
+    t->conns = big_resize(t->conns, t->conncap * sizeof *t->conns, nc * sizeof *t->conns);
     t->conncap = nc;
 }
 
@@ -1486,15 +1533,16 @@ void rp_track_free(rp_tracker *t)
 {
     if (!t)
         return;
-    free(t->conns);
+    big_free(t->conns, t->conncap * sizeof *t->conns);
     free(t->cr);
-    free(t->slot);
+    big_free(t->slot, t->slotcap * sizeof *t->slot);
     free(t->hosts);
     free(t->hr);
     free(t->hslot);
     free(t->ts);
     free(t->lset);
     free(t->dests);
+    free(t->dstat);
     free(t->dslot);
     free(t->dsorted);
     free(t->hsorted);
@@ -1719,18 +1767,26 @@ void rp_track_finish(rp_tracker *t)
         advance(t, t->last_ns);
         flush_bucket(t, t->last_ns);
     }
-    /* every record left, in first-seen order */
-    idkey *ids = xrealloc(NULL, (t->nconns + 1) * sizeof *ids);
-    size_t n = 0;
-    for (size_t k = 0; k < t->nconns; k++)
-        if (t->conns[k].flags & C_USED) {
-            ids[n].id = t->conns[k].id;
-            ids[n++].ci = (uint32_t)k;
-        }
-    qsort(ids, n, sizeof *ids, cmp_idkey);
-    for (size_t k = 0; k < n; k++)
-        conn_close(t, ids[k].ci, "end of capture", true, false);
-    free(ids);
+    /* every record left, in first-seen order when they are reported
+     * (closing them is order-independent otherwise: counters only) */
+    t->finishing = true;
+    if (t->cfg.on_conn) {
+        idkey *ids = xrealloc(NULL, (t->nconns + 1) * sizeof *ids);
+        size_t n = 0;
+        for (size_t k = 0; k < t->nconns; k++)
+            if (t->conns[k].flags & C_USED) {
+                ids[n].id = t->conns[k].id;
+                ids[n++].ci = (uint32_t)k;
+            }
+        qsort(ids, n, sizeof *ids, cmp_idkey);
+        for (size_t k = 0; k < n; k++)
+            conn_close(t, ids[k].ci, "end of capture", true, false);
+        free(ids);
+    } else {
+        for (size_t k = 0; k < t->nconns; k++)
+            if (t->conns[k].flags & C_USED)
+                conn_close(t, (uint32_t)k, "end of capture", true, false);
+    }
     free(t->dsorted);
     dkey *dk = xrealloc(NULL, (t->ndests + 1) * sizeof *dk);
     for (size_t k = 0; k < t->ndests; k++) {
@@ -1821,9 +1877,10 @@ size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, rp_dest_info *out, 
         o->dest.port = d->port;
         o->conns = d->conns;
         for (size_t r = 0; r < t->nruns; r++) {
-            o->peak[r] = d->peak[r];
-            o->peak_ns[r] = d->peak_ns[r];
-            o->exhausted_ns[r] = d->exh_ns[r];
+            const dstat *ds = DS(t, t->dsorted[k], r);
+            o->peak[r] = ds->peak;
+            o->peak_ns[r] = ds->peak_ns;
+            o->exhausted_ns[r] = ds->exh_ns;
             o->range[r] = port_range(t, host_id, r);
         }
     }
