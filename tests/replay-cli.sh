@@ -114,6 +114,23 @@ grep -q 'file_truncated: 1' "$tmp/th2" || { fail "cut capture: no file_truncated
 grep -q 'warning' "$tmp/the2" || { fail "cut capture: no warning"; same=0; }
 [ $same = 1 ] && echo "ok   --threads 1 and 2 give the same output"
 
+# the host lines, written without printf: their exact text
+cat >"$tmp/cap.scn" <<'EOF2'
+host b addr 192.0.2.20
+on b
+sysctl net.ipv4.tcp_max_tw_buckets 0
+EOF2
+if "$sm" replay --profile linux --no-connections --scenario "$tmp/cap.scn" "$tmp/siw.pcap" >"$tmp/h1" 2>"$tmp/e"; then
+    grep -qx '192.0.2.20 (linux)' "$tmp/h1" || fail "host line: no '192.0.2.20 (linux)'"
+    grep -qx '  TIME_WAIT: 0 entries, peak 0 at +0.000000s, 0 at the end, length 60000 ms, 1 not kept' "$tmp/h1" ||
+        fail "host line: no TIME_WAIT line with '1 not kept'"
+    grep -Eq '^    to 192\.0\.2\.20:8080: [0-9]+ connections, ports in use peak [0-9]+ at \+[0-9]+\.[0-9]{6}s$' "$tmp/h1" ||
+        fail "host line: no destination line for 192.0.2.20:8080"
+    echo "ok   host and destination lines"
+else
+    fail "cap scenario: exit status $?: $(cat "$tmp/e")"
+fi
+
 # --scenario: the file's listeners and sysctls
 if "$sm" replay --profile linux --scenario "$scn" "$tmp/siw.pcap" >"$tmp/s1" 2>"$tmp/e"; then
     echo "ok   --scenario"
