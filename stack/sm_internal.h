@@ -254,8 +254,19 @@ sm_port_state *sm__port_state_load(sm_world *w, sm_id host, sm_proto proto,
                                    uint16_t port);
 void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t port);
 void sm__proc_forget(sm_world *w, sm_id id);
-sm_result sm__rfail(sm_err e, const char *rule);
-sm_result sm__result_of(const sm_verdict *v, const sm_sock_view *owners);
+/* Results are built in one initialiser (unnamed members zero), inline:
+ * every call returns one, and a call costs a few hundred instructions. */
+static inline sm_result sm__rfail(sm_err e, const char *rule)
+{
+    return (sm_result){.err = e, .rule = rule, .culprit = SM_NONE};
+}
+static inline sm_result sm__result_of(const sm_verdict *v, const sm_sock_view *owners)
+{
+    if (v->culprit < 0)
+        return sm__rfail(v->err, v->rule);
+    return (sm_result){.err = v->err, .rule = v->rule, .culprit = owners[v->culprit].id,
+                       .culprit_tw = owners[v->culprit].time_wait};
+}
 void sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
                    enum sm_how_bound how);
 uint64_t sm__splitmix64(uint64_t *state);

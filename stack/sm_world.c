@@ -602,30 +602,6 @@ void sm__proc_forget(sm_world *w, sm_id id)
     w->socks[last].pslot = s->pslot;
 }
 
-sm_result sm__result_of(const sm_verdict *v, const sm_sock_view *owners)
-{
-    sm_result r;
-    memset(&r, 0, sizeof r);
-    r.err = v->err;
-    r.rule = v->rule;
-    r.culprit = SM_NONE;
-    if (v->culprit >= 0) {
-        r.culprit = owners[v->culprit].id;
-        r.culprit_tw = owners[v->culprit].time_wait;
-    }
-    return r;
-}
-
-sm_result sm__rfail(sm_err e, const char *rule)
-{
-    sm_result r;
-    memset(&r, 0, sizeof r);
-    r.err = e;
-    r.rule = rule;
-    r.culprit = SM_NONE;
-    return r;
-}
-
 /* ---- ephemeral port choice (engine side of sm_pick_ctx) ---------------- */
 
 void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out)
