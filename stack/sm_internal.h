@@ -202,6 +202,7 @@ struct sm_world {
     uint32_t pstate_free;
     sm_port_state port_scratch; /* the copy a profile call sees */
     uint64_t port_scratch_key;
+    uint32_t port_scratch_idx;  /* where that key's state is (SM__NONE32: none) */
     sm__bucket *buckets;
     size_t nbuckets, bucketcap;
     uint32_t bucket_free;  /* free list through sm__bucket.u.inl[0] */

@@ -93,6 +93,7 @@ sm_world *sm_world_new(const sm_profile *p, uint64_t seed)
     w->bucket_free = SM__NONE32;
     w->pstate_free = SM__NONE32;
     w->port_scratch_key = UINT64_MAX;
+    w->port_scratch_idx = SM__NONE32;
     w->tw_free = SM__NONE32;
     w->bslot_last = SIZE_MAX;
     w->last_name = SM__NONE32;
@@ -455,19 +456,25 @@ static uint64_t handle_key(const sm_world *w, uint32_t handle)
     return slot_key(w, handle);
 }
 
-/* Enter an owner (socket id, or TIME_WAIT handle) in its port's entry: a
- * port's first owner sits in the table slot itself; a second one turns the
- * slot into a bucket, in the order the owners came. */
 /* ---- per-port profile state (sm_port_state) ---------------------------- */
 
+/* The scratch copy remembers where its port's state is stored
+ * (port_scratch_idx), so that the commit after a decision, and the listen()
+ * right after a bind(), need no lookup.  The index changes only here: the
+ * commit and the drop keep it current. */
 sm_port_state *sm__port_state_load(sm_world *w, sm_id host, sm_proto proto,
                                    uint16_t port)
 {
     uint64_t key = bind_key(host, proto, port);
-    uint32_t i;
-    w->port_scratch_key = key;
-    if (w->pstate_index.count && sm__map_get(&w->pstate_index, key, &i))
-        w->port_scratch = w->pstates[i];
+    if (key != w->port_scratch_key) {
+        uint32_t i;
+        w->port_scratch_key = key;
+        w->port_scratch_idx = SM__NONE32;
+        if (w->pstate_index.count && sm__map_get(&w->pstate_index, key, &i))
+            w->port_scratch_idx = i;
+    }
+    if (w->port_scratch_idx != SM__NONE32)
+        w->port_scratch = w->pstates[w->port_scratch_idx];
     else
         memset(&w->port_scratch, 0, sizeof w->port_scratch);
     return &w->port_scratch;
@@ -476,9 +483,15 @@ sm_port_state *sm__port_state_load(sm_world *w, sm_id host, sm_proto proto,
 static void port_state_drop(sm_world *w, uint64_t key)
 {
     uint32_t i;
-    if (!w->pstate_index.count || !sm__map_get(&w->pstate_index, key, &i))
+    if (key == w->port_scratch_key) {
+        i = w->port_scratch_idx;
+        if (i == SM__NONE32)
+            return;
+        sm__map_del(&w->pstate_index, key);
+        w->port_scratch_idx = SM__NONE32;
+    } else if (!w->pstate_index.count || !sm__map_take(&w->pstate_index, key, &i)) {
         return;
-    sm__map_del(&w->pstate_index, key);
+    }
     w->pstates[i].w[0] = w->pstate_free;
     w->pstate_free = i;
 }
@@ -496,8 +509,8 @@ void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t por
         port_state_drop(w, key);
         return;
     }
-    uint32_t i;
-    if (!w->pstate_index.count || !sm__map_get(&w->pstate_index, key, &i)) {
+    uint32_t i = w->port_scratch_idx;
+    if (i == SM__NONE32) {
         if (w->pstate_free != SM__NONE32) {
             i = w->pstate_free;
             w->pstate_free = (uint32_t)w->pstates[i].w[0];
@@ -509,10 +522,14 @@ void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t por
             fputs("sockmodel: out of memory\n", stderr);
             abort();
         }
+        w->port_scratch_idx = i;
     }
     w->pstates[i] = *ps;
 }
 
+/* Enter an owner (socket id, or TIME_WAIT handle) in its port's entry: a
+ * port's first owner sits in the table slot itself; a second one turns the
+ * slot into a bucket, in the order the owners came. */
 void sm__table_insert(sm_world *w, uint32_t handle)
 {
     uint64_t key = handle_key(w, handle);
