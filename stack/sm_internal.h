@@ -191,7 +191,8 @@ struct sm_world {
     sm__slot *btab;     /* bind table: (host, proto, port) -> owner or bucket */
     size_t bcap, bcount;
     uint64_t bkey_last; /* the last key looked up and its slot (SIZE_MAX: */
-    size_t bslot_last;  /* none), until the table next changes */
+    size_t bslot_last;  /* no slot), while bslot_known */
+    bool bslot_known;
     sm__map addr_index; /* hash of a non-loopback address -> host that has it */
     /* Per-port profile state (sm_port_state), only for ports whose state is
      * not all zeros: bind key -> index in pstates; free slots chained

@@ -81,13 +81,14 @@ void sm__big_free(void *p, size_t n)
     free(p);
 }
 
-void sm__slots_put(sm__slot *t, size_t cap, uint32_t hash, uint32_t handle)
+size_t sm__slots_put(sm__slot *t, size_t cap, uint32_t hash, uint32_t handle)
 {
     size_t mask = cap - 1, i = hash & mask;
     while (t[i].h1)
         i = (i + 1) & mask;
     t[i].hash = hash;
     t[i].h1 = handle + 1;
+    return i;
 }
 
 /* Gives back the memory of [p, p + len) of a big table that is no longer

@@ -42,8 +42,9 @@ struct sm__slot;
 void sm__slots_grow(struct sm__slot **t, size_t *cap);
 /* Grows first when one more would make the table more than 3/4 full. */
 void sm__slots_reserve(struct sm__slot **t, size_t *cap, size_t count);
-/* Puts (hash, handle) in the first empty slot of its probe run. */
-void sm__slots_put(struct sm__slot *t, size_t cap, uint32_t hash, uint32_t handle);
+/* Puts (hash, handle) in the first empty slot of its probe run; returns
+ * that slot. */
+size_t sm__slots_put(struct sm__slot *t, size_t cap, uint32_t hash, uint32_t handle);
 /* Empties slot i, shifting later members of its run back. */
 void sm__slots_del_at(struct sm__slot *t, size_t cap, size_t i);
 void sm__slots_free(struct sm__slot *t, size_t cap);

@@ -95,7 +95,6 @@ sm_world *sm_world_new(const sm_profile *p, uint64_t seed)
     w->port_scratch_key = UINT64_MAX;
     w->port_scratch_idx = SM__NONE32;
     w->tw_free = SM__NONE32;
-    w->bslot_last = SIZE_MAX;
     w->last_name = SM__NONE32;
     return w;
 }
@@ -374,26 +373,36 @@ static uint64_t slot_key(const sm_world *w, uint32_t v)
     return bind_key(s->host, s->proto, s->port);
 }
 
-/* The slot of key in the bind table, or SIZE_MAX.  A bind, its listen and
- * the checks before them ask for one port again and again: the last answer
- * is kept until the table changes. */
-static size_t bind_slot(const sm_world *cw, uint64_t key)
+/* Remember that key sits in slot i (SIZE_MAX: it has no slot). */
+static void bind_slot_remember(const sm_world *cw, uint64_t key, size_t i)
 {
     sm_world *w = (sm_world *)cw; /* the cache is not a change anyone sees */
+    w->bkey_last = key;
+    w->bslot_last = i;
+    w->bslot_known = true;
+}
+
+/* The slot of key in the bind table, or SIZE_MAX.  A bind, its listen and
+ * the checks before them ask for one port again and again: the last answer
+ * (also "no slot") is kept until the table changes; the changes that move
+ * slots keep it current. */
+static size_t bind_slot(const sm_world *w, uint64_t key)
+{
     if (w->bcap == 0)
         return SIZE_MAX;
-    if (w->bslot_last != SIZE_MAX && w->bkey_last == key)
+    if (w->bslot_known && w->bkey_last == key)
         return w->bslot_last;
     uint32_t h = bind_hash(key);
     size_t mask = w->bcap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const sm__slot *s = &w->btab[i];
-        if (!s->h1)
+        if (!s->h1) {
+            bind_slot_remember(w, key, SIZE_MAX);
             return SIZE_MAX;
+        }
         if (s->hash == h &&
             (w->nhosts <= BIND_EXACT_HOSTS || slot_key(w, s->h1 - 1) == key)) {
-            w->bkey_last = key;
-            w->bslot_last = i;
+            bind_slot_remember(w, key, i);
             return i;
         }
     }
@@ -502,10 +511,8 @@ void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t por
     if (key != w->port_scratch_key)
         return;
     const sm_port_state *ps = &w->port_scratch;
-    bool zero = true;
-    for (size_t k = 0; k < sizeof ps->w / sizeof ps->w[0]; k++)
-        zero = zero && ps->w[k] == 0;
-    if (zero) {
+    _Static_assert(sizeof ps->w / sizeof ps->w[0] == 4, "four words of port state");
+    if ((ps->w[0] | ps->w[1] | ps->w[2] | ps->w[3]) == 0) {
         port_state_drop(w, key);
         return;
     }
@@ -535,9 +542,8 @@ void sm__table_insert(sm_world *w, uint32_t handle)
     uint64_t key = handle_key(w, handle);
     size_t i = bind_slot(w, key);
     if (i == SIZE_MAX) {
-        w->bslot_last = SIZE_MAX;
         sm__slots_reserve(&w->btab, &w->bcap, w->bcount);
-        sm__slots_put(w->btab, w->bcap, bind_hash(key), handle);
+        bind_slot_remember(w, key, sm__slots_put(w->btab, w->bcap, bind_hash(key), handle));
         w->bcount++;
         set_bslot(w, handle, 0);
         return;
@@ -582,9 +588,10 @@ void sm__table_remove(sm_world *w, uint32_t handle)
     uint32_t v = w->btab[i].h1 - 1;
     if (v == handle) {
         /* The port has no owner left: its profile state goes with it. */
-        port_state_drop(w, handle_key(w, handle));
-        w->bslot_last = SIZE_MAX;
-        sm__slots_del_at(w->btab, w->bcap, i);
+        uint64_t key = handle_key(w, handle);
+        port_state_drop(w, key);
+        sm__slots_del_at(w->btab, w->bcap, i); /* may move other ports' slots */
+        bind_slot_remember(w, key, SIZE_MAX);
         w->bcount--;
         return;
     }
