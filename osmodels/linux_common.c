@@ -307,11 +307,28 @@ static bool reuseport_match(const struct sm__linux_gen *g, const lx_bucket *tb,
                              eff_v6only(n->family, n_addr, n->now.v6only));
 }
 
-/* inet_csk_update_fastreuse(): after N took the port. */
+/* The bucket of a port that N joins or holds, as one decision reads it:
+ * loaded once, with the answer of sk_reuseport_match() for N, which both
+ * the fast path and the update after it ask. */
+typedef struct lx_seen {
+    lx_bucket tb;
+    bool rp_match;
+} lx_seen;
+
+static void bucket_read(const struct sm__linux_gen *g, const sm_bind_ctx *c, lx_seen *s)
+{
+    s->tb = bucket_load(g, c);
+    s->rp_match = reuseport_match(g, &s->tb, &c->self, &c->self.bound_addr);
+}
+
+/* inet_csk_update_fastreuse(): after N took the port.  old: the bucket as
+ * the decision read it; NULL when N is the port's first owner (a fresh
+ * bucket). */
 static void bucket_update(const struct sm__linux_gen *g, const sm_bind_ctx *c,
-                          bool fresh, bool listening)
+                          const lx_seen *old, bool listening)
 {
     const sm_sock_view *n = &c->self;
+    bool fresh = old == NULL;
     bool reuse = n->now.reuseaddr && !listening;
     bool rp = g->has_reuseport && n->now.reuseport;
     lx_bucket tb;
@@ -320,12 +337,12 @@ static void bucket_update(const struct sm__linux_gen *g, const sm_bind_ctx *c,
         tb.fastreuse = reuse;
         tb.fastreuseport = 0;
     } else {
-        tb = bucket_load(g, c);
+        tb = old->tb;
         if (!reuse)
             tb.fastreuse = 0;
     }
     tb.made = 1;
-    if (rp && (fresh || !reuseport_match(g, &tb, n, &n->bound_addr))) {
+    if (rp && (fresh || !old->rp_match)) {
         tb.fastreuseport = fresh ? LX_FRP_ANY : LX_FRP_STRICT;
         tb.fastuid = n->uid;
         tb.fast_addr = n->bound_addr;
@@ -347,18 +364,23 @@ static const char r_fast_reuseport[] =
     "the port now [Linux inet_csk_get_port(), sk_reuseport_match()]";
 
 /* The fast path of inet_csk_get_port() for an explicit port (TCP only;
- * udp_lib_get_port() has none).  Returns the rule when it applies. */
-static const char *bucket_fast_path(const struct sm__linux_gen *g,
-                                    const sm_bind_ctx *c, bool listening)
+ * udp_lib_get_port() has none), for a port that has owners.  Returns the
+ * rule when it applies. */
+static const char *bucket_fast_path(const lx_seen *s, const sm_bind_ctx *c,
+                                    bool listening)
 {
-    if (!c->port || c->self.proto != SM_TCP || c->n_owners == 0)
-        return NULL;
-    lx_bucket tb = bucket_load(g, c);
-    if (tb.fastreuse > 0 && c->self.now.reuseaddr && !listening)
+    if (s->tb.fastreuse > 0 && c->self.now.reuseaddr && !listening)
         return r_fast_reuse;
-    if (reuseport_match(g, &tb, &c->self, &c->self.bound_addr))
+    if (s->rp_match)
         return r_fast_reuseport;
     return NULL;
+}
+
+/* The engine keeps the bucket's caches for TCP ports (udp_lib_get_port()
+ * has no fast path). */
+static bool has_bucket(const sm_bind_ctx *c)
+{
+    return c->port && c->self.proto == SM_TCP;
 }
 
 static const char r_priv[] =
@@ -377,14 +399,20 @@ sm_verdict sm__linux_bind(const struct sm__linux_gen *g, const sm_bind_ctx *c)
         return sm__fail(SM_EACCES, r_priv, -1);
     if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
         return sm__fail(SM_EINVAL, r_mapped_v6only, -1);
-    const char *why = bucket_fast_path(g, c, false);
+    lx_seen seen;
+    const lx_seen *old = NULL; /* no owner: N makes a fresh bucket */
+    if (has_bucket(c) && c->n_owners > 0) {
+        bucket_read(g, c, &seen);
+        old = &seen;
+    }
+    const char *why = old ? bucket_fast_path(old, c, false) : NULL;
     if (!why) {
         int k = first_conflict(g, c, LX_EXPLICIT, &why);
         if (k >= 0)
             return sm__fail(SM_EADDRINUSE, why, k);
     }
-    if (c->port && c->self.proto == SM_TCP)
-        bucket_update(g, c, c->n_owners == 0, false);
+    if (has_bucket(c))
+        bucket_update(g, c, old, false);
     return sm__ok(why);
 }
 
@@ -393,14 +421,18 @@ sm_verdict sm__linux_listen(const struct sm__linux_gen *g, const sm_bind_ctx *c)
     /* inet_csk_listen_start() sets LISTEN and calls get_port() again; the
      * rule is the explicit-port one, with N now listening (which matters
      * only when another socket re-checks against it later). */
-    const char *why = bucket_fast_path(g, c, true);
+    lx_seen seen; /* N holds the port: its bucket exists */
+    if (has_bucket(c))
+        bucket_read(g, c, &seen);
+    const char *why = has_bucket(c) && c->n_owners > 0 ? bucket_fast_path(&seen, c, true)
+                                                       : NULL;
     if (!why) {
         int k = first_conflict(g, c, LX_EXPLICIT, &why);
         if (k >= 0)
             return sm__fail(SM_EADDRINUSE, r_listen_conflict, k);
     }
-    if (c->port && c->self.proto == SM_TCP)
-        bucket_update(g, c, false, true);
+    if (has_bucket(c))
+        bucket_update(g, c, &seen, true);
     return sm__ok(c->n_owners ? why
                               : "listen() re-checks the port: no other socket holds it "
                                 "[Linux inet_csk_listen_start()]");
@@ -548,8 +580,12 @@ static void pick_commit(const struct sm__linux_gen *g, sm_pick_ctx *pc,
 {
     sm_bind_ctx bc;
     sm__pick_port_ctx(pc, port, &bc);
-    if (bc.port)
-        bucket_update(g, &bc, bc.n_owners == 0, bc.self.state == SM_LISTEN);
+    if (!bc.port)
+        return;
+    lx_seen seen;
+    if (bc.n_owners > 0)
+        bucket_read(g, &bc, &seen);
+    bucket_update(g, &bc, bc.n_owners > 0 ? &seen : NULL, bc.self.state == SM_LISTEN);
 }
 
 sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *pc,
