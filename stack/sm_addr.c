@@ -6,7 +6,7 @@
  * multicast.  Which classes overlap for a bind is an OS rule and lives in
  * the profiles.
  */
-#include "sm.h"
+#include "sm_internal.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -117,26 +117,11 @@ size_t sm_endpoint_format(const sm_endpoint *ep, char *buf, size_t n)
     return k < 0 ? 0 : (size_t)k;
 }
 
-bool sm_addr_equal(const sm_addr *a, const sm_addr *b)
-{
-    /* Constant lengths let the compiler inline the comparisons. */
-    if (a->family != b->family)
-        return false;
-    return a->family == 6 ? memcmp(a->b, b->b, 16) == 0 : memcmp(a->b, b->b, 4) == 0;
-}
+bool sm_addr_equal(const sm_addr *a, const sm_addr *b) { return sm__addr_eq(a, b); }
 
-static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+bool sm_addr_is_v4mapped(const sm_addr *a) { return sm__addr_is_v4mapped(a); }
 
-bool sm_addr_is_v4mapped(const sm_addr *a)
-{
-    return a->family == 6 && memcmp(a->b, mapped_prefix, 12) == 0;
-}
-
-bool sm_addr_is_any(const sm_addr *a)
-{
-    static const uint8_t zero[16];
-    return a->family == 6 ? memcmp(a->b, zero, 16) == 0 : memcmp(a->b, zero, 4) == 0;
-}
+bool sm_addr_is_any(const sm_addr *a) { return sm__addr_is_any(a); }
 
 bool sm_addr_v4(const sm_addr *a, uint32_t *out)
 {
@@ -169,10 +154,4 @@ bool sm_addr_is_multicast(const sm_addr *a)
     return a->b[0] == 0xff;
 }
 
-sm_addr sm_addr_any(int family)
-{
-    sm_addr a;
-    memset(&a, 0, sizeof a);
-    a.family = (uint8_t)(family == 6 ? 6 : 4);
-    return a;
-}
+sm_addr sm_addr_any(int family) { return sm__addr_any(family); }

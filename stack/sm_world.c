@@ -183,7 +183,7 @@ bool sm_host_has_addr(const sm_world *w, sm_id host, const sm_addr *a)
 {
     const sm__host *h = &w->hosts[host];
     for (size_t i = 0; i < h->naddrs; i++)
-        if (sm_addr_equal(&h->addrs[i], a))
+        if (sm__addr_eq(&h->addrs[i], a))
             return true;
     return false;
 }
@@ -847,7 +847,7 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
     s->family = (uint8_t)family;
     s->fd_open = true;
     s->opt.v6only = family == 6 && w->hosts[p->host].tun[SM_TUN_V6ONLY_DEFAULT];
-    s->bound_addr = s->local_addr = sm_addr_any(family);
+    s->bound_addr = s->local_addr = sm__addr_any(family);
     s->tw = SM__NONE32;
     s->listener = SM_NONE;
     s->accepted = true;
@@ -940,16 +940,16 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     if (s->family == 6 && ep->addr.family == 4)
         return sm__rfail(SM_EINVAL,
                     "an AF_INET6 socket takes an IPv6 address (use ::ffff:a.b.c.d)");
-    if (!sm_addr_is_any(&ep->addr) &&
+    if (!sm__addr_is_any(&ep->addr) &&
         !(s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr))) {
+        /* A v4-mapped address is checked by its IPv4 part. */
+        bool mapped = sm__addr_is_v4mapped(&ep->addr);
         sm_addr plain = ep->addr;
-        uint32_t v4;
-        if (sm_addr_is_v4mapped(&ep->addr) && sm_addr_v4(&ep->addr, &v4)) {
-            plain = sm_addr_any(4);
+        if (mapped) {
+            plain = sm__addr_any(4);
             memcpy(plain.b, ep->addr.b + 12, 4);
         }
-        if (!(sm_addr_is_v4mapped(&ep->addr) && sm_addr_is_any(&plain)) &&
-            !sm_host_has_addr(w, s->host, &plain))
+        if (!(mapped && sm__addr_is_any(&plain)) && !sm_host_has_addr(w, s->host, &plain))
             return sm__rfail(SM_EADDRNOTAVAIL, "the address does not belong to this host");
     }
     if (ep->port == 0)
@@ -990,7 +990,7 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     if (s->state != SM_CLOSED || s->tw != SM__NONE32)
         return sm__rfail(SM_EINVAL, "a connected socket cannot listen");
     if (!s->bound) {
-        sm_addr any = sm_addr_any(s->family);
+        sm_addr any = sm__addr_any(s->family);
         sm_result r = autobind(w, id, &any, SM_LISTEN);
         if (r.err != SM_OK)
             return r;
