@@ -152,12 +152,14 @@ typedef struct sm__tw {
 #define SM__TWF_EXCL 0x40u /* SO_EXCLUSIVEADDRUSE or SO_EXCLBIND */
 #define SM__TWF_V6ONLY 0x80u
 
-/* The owners of one (host, protocol, port) when it has more than one (a
- * port with one owner holds it directly in the table slot).  Small buckets
- * keep their owners inline, without an allocation of their own. */
+/* The owners of one (host, protocol, port) when it has more than one, or
+ * when the profile keeps state for the port (a port with one owner and no
+ * state holds the owner directly in the table slot).  Small buckets keep
+ * their owners inline, without an allocation of their own. */
 #define SM__BUCKET_INLINE 2
 typedef struct sm__bucket {
     uint32_t n, cap; /* cap 0: inline storage; n 0: free (inl[0]: next) */
+    uint32_t pstate; /* the port's sm_port_state: index in pstates, or SM__NONE32 */
     union {
         uint32_t inl[SM__BUCKET_INLINE];
         uint32_t *heap;
@@ -197,15 +199,13 @@ struct sm_world {
     bool bslot_known;
     sm__map addr_index; /* hash of a non-loopback address -> host that has it */
     /* Per-port profile state (sm_port_state), only for ports whose state is
-     * not all zeros: bind key -> index in pstates; free slots chained
+     * not all zeros (their bucket holds the index); free entries chained
      * through w[0]. */
-    sm__map pstate_index;
     sm_port_state *pstates;
     size_t npstates, pstatecap;
     uint32_t pstate_free;
     sm_port_state port_scratch; /* the copy a profile call sees */
     uint64_t port_scratch_key;
-    uint32_t port_scratch_idx;  /* where that key's state is (SM__NONE32: none) */
     sm__bucket *buckets;
     size_t nbuckets, bucketcap;
     uint32_t bucket_free;  /* free list through sm__bucket.u.inl[0] */

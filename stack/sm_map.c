@@ -227,12 +227,6 @@ bool sm__map_put(sm__map *m, uint64_t key, uint32_t val)
 
 bool sm__map_del(sm__map *m, uint64_t key)
 {
-    uint32_t val;
-    return sm__map_take(m, key, &val);
-}
-
-bool sm__map_take(sm__map *m, uint64_t key, uint32_t *val)
-{
     if (m->cap == 0)
         return false;
     size_t mask = m->cap - 1;
@@ -241,7 +235,6 @@ bool sm__map_take(sm__map *m, uint64_t key, uint32_t *val)
         i = (i + 1) & mask;
     if (!m->used[i])
         return false;
-    *val = m->vals[i];
     /* Backward-shift deletion: move later members of the probe run into the
      * hole when their home slot does not lie cyclically in (hole, j]. */
     size_t hole = i;

@@ -28,8 +28,6 @@ bool sm__map_get(const sm__map *m, uint64_t key, uint32_t *val);
 bool sm__map_put(sm__map *m, uint64_t key, uint32_t val);
 /* Removes key if present; returns whether it was. */
 bool sm__map_del(sm__map *m, uint64_t key);
-/* Removes key if present and sets *val to its value; returns whether it was. */
-bool sm__map_take(sm__map *m, uint64_t key, uint32_t *val);
 
 /* Tables of sm__slot (sm_internal.h: 32 bits of hash and a handle; the
  * caller checks the full key against the record a handle names).  Linear

@@ -93,7 +93,6 @@ sm_world *sm_world_new(const sm_profile *p, uint64_t seed)
     w->bucket_free = SM__NONE32;
     w->pstate_free = SM__NONE32;
     w->port_scratch_key = UINT64_MAX;
-    w->port_scratch_idx = SM__NONE32;
     w->tw_free = SM__NONE32;
     w->last_name = SM__NONE32;
     return w;
@@ -136,7 +135,6 @@ void sm_world_free(sm_world *w)
     sm__net_free(w);
     sm__slots_free(w->btab, w->bcap);
     sm__map_free(&w->addr_index);
-    sm__map_free(&w->pstate_index);
     free(w->pstates);
     free(w);
 }
@@ -465,44 +463,87 @@ static uint64_t handle_key(const sm_world *w, uint32_t handle)
     return slot_key(w, handle);
 }
 
+/* ---- the entries of the bind table ------------------------------------ */
+
+static bool is_bucket(uint32_t v)
+{
+    return !(v & SM__TW_BIT) && (v & SM__BUCKET_BIT);
+}
+
+static uint32_t bucket_new(sm_world *w)
+{
+    uint32_t bi;
+    if (w->bucket_free != SM__NONE32) {
+        bi = w->bucket_free;
+        w->bucket_free = w->buckets[bi].u.inl[0];
+    } else {
+        GROW(w->buckets, w->nbuckets, w->bucketcap);
+        bi = (uint32_t)w->nbuckets++;
+    }
+    memset(&w->buckets[bi], 0, sizeof w->buckets[bi]);
+    w->buckets[bi].pstate = SM__NONE32;
+    return bi;
+}
+
+static void bucket_free(sm_world *w, uint32_t bi)
+{
+    sm__bucket *b = &w->buckets[bi];
+    if (b->cap)
+        free(b->u.heap);
+    b->n = b->cap = 0;
+    b->u.inl[0] = w->bucket_free;
+    w->bucket_free = bi;
+}
+
+/* The bucket of the port in slot i; a single owner held in the slot
+ * itself first becomes a bucket of one. */
+static sm__bucket *slot_bucket(sm_world *w, size_t i)
+{
+    uint32_t v = w->btab[i].h1 - 1;
+    if (is_bucket(v))
+        return &w->buckets[v & ~SM__BUCKET_BIT];
+    uint32_t bi = bucket_new(w);
+    sm__bucket *b = &w->buckets[bi];
+    b->n = 1;
+    b->u.inl[0] = v;
+    set_bslot(w, v, 0);
+    w->btab[i].h1 = (bi | SM__BUCKET_BIT) + 1;
+    return b;
+}
+
+/* Back to a single owner, held in the slot itself. */
+static void slot_unbucket(sm_world *w, size_t i, uint32_t bi)
+{
+    uint32_t owner = sm__bucket_ids(&w->buckets[bi])[0];
+    w->btab[i].h1 = owner + 1;
+    set_bslot(w, owner, 0);
+    bucket_free(w, bi);
+}
+
 /* ---- per-port profile state (sm_port_state) ---------------------------- */
 
-/* The scratch copy remembers where its port's state is stored
- * (port_scratch_idx), so that the commit after a decision, and the listen()
- * right after a bind(), need no lookup.  The index changes only here: the
- * commit and the drop keep it current. */
+/* A port's state lives with its owners: its bucket holds the index of the
+ * state (a port with state and one owner keeps a bucket of one), so that
+ * the lookup of the owners finds it, and it goes with the last owner. */
+static void pstate_release(sm_world *w, uint32_t i)
+{
+    w->pstates[i].w[0] = w->pstate_free;
+    w->pstate_free = i;
+}
+
 sm_port_state *sm__port_state_load(sm_world *w, sm_id host, sm_proto proto,
                                    uint16_t port)
 {
     uint64_t key = bind_key(host, proto, port);
-    if (key != w->port_scratch_key) {
-        uint32_t i;
-        w->port_scratch_key = key;
-        w->port_scratch_idx = SM__NONE32;
-        if (w->pstate_index.count && sm__map_get(&w->pstate_index, key, &i))
-            w->port_scratch_idx = i;
-    }
-    if (w->port_scratch_idx != SM__NONE32)
-        w->port_scratch = w->pstates[w->port_scratch_idx];
+    size_t i = bind_slot(w, key);
+    w->port_scratch_key = key;
+    uint32_t v = i == SIZE_MAX ? SM__NONE32 : w->btab[i].h1 - 1;
+    uint32_t ps = is_bucket(v) ? w->buckets[v & ~SM__BUCKET_BIT].pstate : SM__NONE32;
+    if (ps != SM__NONE32)
+        w->port_scratch = w->pstates[ps];
     else
         memset(&w->port_scratch, 0, sizeof w->port_scratch);
     return &w->port_scratch;
-}
-
-static void port_state_drop(sm_world *w, uint64_t key)
-{
-    uint32_t i;
-    if (key == w->port_scratch_key) {
-        i = w->port_scratch_idx;
-        if (i == SM__NONE32)
-            return;
-        sm__map_del(&w->pstate_index, key);
-        w->port_scratch_idx = SM__NONE32;
-    } else if (!w->pstate_index.count || !sm__map_take(&w->pstate_index, key, &i)) {
-        return;
-    }
-    w->pstates[i].w[0] = w->pstate_free;
-    w->pstate_free = i;
 }
 
 void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t port)
@@ -510,28 +551,36 @@ void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t por
     uint64_t key = bind_key(host, proto, port);
     if (key != w->port_scratch_key)
         return;
+    size_t i = bind_slot(w, key);
+    if (i == SIZE_MAX)
+        return; /* no owner: nothing to keep it for */
     const sm_port_state *ps = &w->port_scratch;
     _Static_assert(sizeof ps->w / sizeof ps->w[0] == 4, "four words of port state");
     if ((ps->w[0] | ps->w[1] | ps->w[2] | ps->w[3]) == 0) {
-        port_state_drop(w, key);
+        uint32_t v = w->btab[i].h1 - 1;
+        if (!is_bucket(v))
+            return;
+        uint32_t bi = v & ~SM__BUCKET_BIT;
+        sm__bucket *b = &w->buckets[bi];
+        if (b->pstate == SM__NONE32)
+            return;
+        pstate_release(w, b->pstate);
+        b->pstate = SM__NONE32;
+        if (b->n == 1)
+            slot_unbucket(w, i, bi);
         return;
     }
-    uint32_t i = w->port_scratch_idx;
-    if (i == SM__NONE32) {
+    sm__bucket *b = slot_bucket(w, i);
+    if (b->pstate == SM__NONE32) {
         if (w->pstate_free != SM__NONE32) {
-            i = w->pstate_free;
-            w->pstate_free = (uint32_t)w->pstates[i].w[0];
+            b->pstate = w->pstate_free;
+            w->pstate_free = (uint32_t)w->pstates[b->pstate].w[0];
         } else {
             GROW(w->pstates, w->npstates, w->pstatecap);
-            i = (uint32_t)w->npstates++;
+            b->pstate = (uint32_t)w->npstates++;
         }
-        if (!sm__map_put(&w->pstate_index, key, i)) {
-            fputs("sockmodel: out of memory\n", stderr);
-            abort();
-        }
-        w->port_scratch_idx = i;
     }
-    w->pstates[i] = *ps;
+    w->pstates[b->pstate] = *ps;
 }
 
 /* Enter an owner (socket id, or TIME_WAIT handle) in its port's entry: a
@@ -548,26 +597,7 @@ void sm__table_insert(sm_world *w, uint32_t handle)
         set_bslot(w, handle, 0);
         return;
     }
-    uint32_t v = w->btab[i].h1 - 1;
-    sm__bucket *b;
-    if ((v & SM__TW_BIT) || !(v & SM__BUCKET_BIT)) {
-        uint32_t bi;
-        if (w->bucket_free != SM__NONE32) {
-            bi = w->bucket_free;
-            w->bucket_free = w->buckets[bi].u.inl[0];
-        } else {
-            GROW(w->buckets, w->nbuckets, w->bucketcap);
-            bi = (uint32_t)w->nbuckets++;
-        }
-        b = &w->buckets[bi];
-        memset(b, 0, sizeof *b);
-        b->n = 1;
-        b->u.inl[0] = v;
-        set_bslot(w, v, 0);
-        w->btab[i].h1 = (bi | SM__BUCKET_BIT) + 1;
-    } else {
-        b = &w->buckets[v & ~SM__BUCKET_BIT];
-    }
+    sm__bucket *b = slot_bucket(w, i);
     if (b->n == (b->cap ? b->cap : SM__BUCKET_INLINE)) {
         uint32_t ncap = b->cap ? b->cap * 2 : SM__BUCKET_INLINE * 4;
         uint32_t *heap = sm__xrealloc(b->cap ? b->u.heap : NULL, ncap * sizeof *heap);
@@ -582,39 +612,35 @@ void sm__table_insert(sm_world *w, uint32_t handle)
 
 void sm__table_remove(sm_world *w, uint32_t handle)
 {
-    size_t i = bind_slot(w, handle_key(w, handle));
+    uint64_t key = handle_key(w, handle);
+    size_t i = bind_slot(w, key);
     if (i == SIZE_MAX)
         return;
     uint32_t v = w->btab[i].h1 - 1;
-    if (v == handle) {
+    if (v != handle) {
+        if (!is_bucket(v))
+            return; /* not an owner of its port */
+        uint32_t bi = v & ~SM__BUCKET_BIT;
+        sm__bucket *b = &w->buckets[bi];
+        uint32_t *ids = sm__bucket_ids(b);
+        uint32_t slot = handle & SM__TW_BIT ? sm__tw_at(w, handle & ~SM__TW_BIT)->bslot
+                                            : w->socks[handle].bslot;
+        uint32_t last = ids[--b->n];
+        ids[slot] = last;
+        set_bslot(w, last, slot);
+        if (b->n > 0) {
+            if (b->n == 1 && b->pstate == SM__NONE32)
+                slot_unbucket(w, i, bi);
+            return;
+        }
         /* The port has no owner left: its profile state goes with it. */
-        uint64_t key = handle_key(w, handle);
-        port_state_drop(w, key);
-        sm__slots_del_at(w->btab, w->bcap, i); /* may move other ports' slots */
-        bind_slot_remember(w, key, SIZE_MAX);
-        w->bcount--;
-        return;
+        if (b->pstate != SM__NONE32)
+            pstate_release(w, b->pstate);
+        bucket_free(w, bi);
     }
-    if ((v & SM__TW_BIT) || !(v & SM__BUCKET_BIT))
-        return; /* not an owner of its port */
-    uint32_t bi = v & ~SM__BUCKET_BIT;
-    sm__bucket *b = &w->buckets[bi];
-    uint32_t *ids = sm__bucket_ids(b);
-    uint32_t slot = handle & SM__TW_BIT ? sm__tw_at(w, handle & ~SM__TW_BIT)->bslot
-                                        : w->socks[handle].bslot;
-    uint32_t last = ids[--b->n];
-    ids[slot] = last;
-    set_bslot(w, last, slot);
-    if (b->n == 1) {
-        /* Back to a single owner, held in the slot itself. */
-        w->btab[i].h1 = ids[0] + 1;
-        set_bslot(w, ids[0], 0);
-        if (b->cap)
-            free(b->u.heap);
-        b->n = b->cap = 0;
-        b->u.inl[0] = w->bucket_free;
-        w->bucket_free = bi;
-    }
+    sm__slots_del_at(w->btab, w->bcap, i); /* may move other ports' slots */
+    bind_slot_remember(w, key, SIZE_MAX);
+    w->bcount--;
 }
 
 void sm__proc_forget(sm_world *w, sm_id id)
