@@ -1890,15 +1890,18 @@ static void abort_conn(sm_world *w, sm_id id)
 
 sm_result sm__tcp_close(sm_world *w, sm_id id, bool at_exit)
 {
-    net(w);
     sm__sock *s = &w->socks[id];
-    const sm_tcp_rules *r = w->profile->tcp;
     if (s->proto == SM_UDP || (s->state == SM_CLOSED && s->tw == SM__NONE32)) {
+        /* No connection: nothing here needs the network (a socket in its
+         * indexes implies it exists). */
         bool held = s->bound;
         drop_fd(w, id);
         return sm__rfail(SM_OK, held ? "closed: the port is released at once (no connection to wind down)"
                                     : "closed: it held no port");
     }
+    net(w);
+    s = &w->socks[id];
+    const sm_tcp_rules *r = w->profile->tcp;
     if (s->tw != SM__NONE32) {
         drop_fd(w, id);
         return sm__rfail(SM_OK, "closed: the connection is already in TIME_WAIT");

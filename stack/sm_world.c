@@ -357,18 +357,29 @@ static uint32_t bind_hash(uint64_t key)
     return x;
 }
 
+static bool is_bucket(uint32_t v)
+{
+    return !(v & SM__TW_BIT) && (v & SM__BUCKET_BIT);
+}
+
+/* The key of an owner (socket id, or TIME_WAIT handle). */
+static uint64_t handle_key(const sm_world *w, uint32_t handle)
+{
+    if (handle & SM__TW_BIT) {
+        const sm__tw *t = sm__tw_at(w, handle & ~SM__TW_BIT);
+        return bind_key(t->host, SM_TCP, t->lport);
+    }
+    const sm__sock *s = &w->socks[handle];
+    return bind_key(s->host, s->proto, s->port);
+}
+
 /* The key of what a bind-table slot holds (a bucket: of its first owner;
  * all its owners have the same). */
 static uint64_t slot_key(const sm_world *w, uint32_t v)
 {
-    if (!(v & SM__TW_BIT) && (v & SM__BUCKET_BIT))
+    if (is_bucket(v))
         v = sm__bucket_ids(&w->buckets[v & ~SM__BUCKET_BIT])[0];
-    if (v & SM__TW_BIT) {
-        const sm__tw *t = sm__tw_at(w, v & ~SM__TW_BIT);
-        return bind_key(t->host, SM_TCP, t->lport);
-    }
-    const sm__sock *s = &w->socks[v];
-    return bind_key(s->host, s->proto, s->port);
+    return handle_key(w, v);
 }
 
 /* Remember that key sits in slot i (SIZE_MAX: it has no slot). */
@@ -416,7 +427,7 @@ static const uint32_t *owners_of(const sm_world *w, sm_id host, sm_proto proto,
     if (i == SIZE_MAX)
         return NULL;
     uint32_t v = w->btab[i].h1 - 1;
-    if (!(v & SM__TW_BIT) && (v & SM__BUCKET_BIT)) {
+    if (is_bucket(v)) {
         sm__bucket *b = &w->buckets[v & ~SM__BUCKET_BIT];
         *n = b->n;
         return sm__bucket_ids(b);
@@ -458,17 +469,7 @@ static void set_bslot(sm_world *w, uint32_t handle, uint32_t slot)
         w->socks[handle].bslot = slot;
 }
 
-static uint64_t handle_key(const sm_world *w, uint32_t handle)
-{
-    return slot_key(w, handle);
-}
-
 /* ---- the entries of the bind table ------------------------------------ */
-
-static bool is_bucket(uint32_t v)
-{
-    return !(v & SM__TW_BIT) && (v & SM__BUCKET_BIT);
-}
 
 static uint32_t bucket_new(sm_world *w)
 {
