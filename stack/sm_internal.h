@@ -284,18 +284,29 @@ sm_port_state *sm__port_state_load(sm_world *w, sm_id host, sm_proto proto,
                                    uint16_t port);
 void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t port);
 void sm__proc_forget(sm_world *w, sm_id id);
-/* Results are built in one initialiser (unnamed members zero), inline:
- * every call returns one, and a call costs a few hundred instructions. */
+/* Results are built inline, member by member: every call returns one, and
+ * a whole-struct initialiser makes compilers assemble it on the stack with
+ * overlapping stores and copy it out with wide loads (a stalled store
+ * forward on every call). */
 static inline sm_result sm__rfail(sm_err e, const char *rule)
 {
-    return (sm_result){.err = e, .rule = rule, .culprit = SM_NONE};
+    sm_result r;
+    r.err = e;
+    r.rule = rule;
+    r.culprit = SM_NONE;
+    r.culprit_tw = false;
+    r.port = 0;
+    r.bytes = 0;
+    return r;
 }
 static inline sm_result sm__result_of(const sm_verdict *v, const sm_sock_view *owners)
 {
-    if (v->culprit < 0)
-        return sm__rfail(v->err, v->rule);
-    return (sm_result){.err = v->err, .rule = v->rule, .culprit = owners[v->culprit].id,
-                       .culprit_tw = owners[v->culprit].time_wait};
+    sm_result r = sm__rfail(v->err, v->rule);
+    if (v->culprit >= 0) {
+        r.culprit = owners[v->culprit].id;
+        r.culprit_tw = owners[v->culprit].time_wait;
+    }
+    return r;
 }
 void sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
                    enum sm_how_bound how);
