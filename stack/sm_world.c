@@ -874,7 +874,8 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
     s->family = (uint8_t)family;
     s->fd_open = true;
     s->opt.v6only = family == 6 && w->hosts[p->host].tun[SM_TUN_V6ONLY_DEFAULT];
-    s->bound_addr = s->local_addr = sm__addr_any(family);
+    /* The record is zeroed: the wildcard address needs only its family. */
+    s->bound_addr.family = s->local_addr.family = (uint8_t)family;
     s->tw = SM__NONE32;
     s->listener = SM_NONE;
     s->accepted = true;
