@@ -27,9 +27,9 @@ enum lx_kind {
 
 static enum lx_kind kind_of(int family, const sm_addr *a, bool v6only)
 {
-    if (family == 4 || sm_addr_is_v4mapped(a))
+    if (family == 4 || sm__addr_is_v4mapped(a))
         return LX_V4;
-    if (sm_addr_is_any(a))
+    if (sm__addr_is_any(a))
         return v6only ? LX_V6_ANY6 : LX_V6_DUAL;
     return LX_V6_ADDR;
 }
@@ -37,8 +37,8 @@ static enum lx_kind kind_of(int family, const sm_addr *a, bool v6only)
 static bool v4_overlap(const sm_addr *a, const sm_addr *b)
 {
     uint32_t x = 0, y = 0;
-    sm_addr_v4(a, &x);
-    sm_addr_v4(b, &y);
+    sm__addr_v4(a, &x);
+    sm__addr_v4(b, &y);
     return x == 0 || y == 0 || x == y;
 }
 
@@ -58,7 +58,7 @@ static bool overlap(const sm_sock_view *n, const sm_addr *n_addr,
         return false; /* v4 never meets a v6-only socket */
     if (kn == LX_V6_ANY6 || ke == LX_V6_ANY6)
         return true; /* :: V6ONLY overlaps every non-mapped v6 address */
-    return sm_addr_equal(n_addr, &e->local_addr);
+    return sm__addr_eq(n_addr, &e->local_addr);
 }
 
 /* ---- conflict decisions ----------------------------------------------- */
@@ -257,11 +257,11 @@ static void bucket_store(const sm_bind_ctx *c, const lx_bucket *tb)
 static uint32_t rcv_saddr4(int family, const sm_addr *a)
 {
     uint32_t v = 0;
-    if (family == 4 || sm_addr_is_v4mapped(a)) {
-        sm_addr_v4(a, &v);
+    if (family == 4 || sm__addr_is_v4mapped(a)) {
+        sm__addr_v4(a, &v);
         return v;
     }
-    return sm_addr_is_any(a) ? 0 : 0x7f000006u;
+    return sm__addr_is_any(a) ? 0 : 0x7f000006u;
 }
 
 /* ipv6_only_sock(): IPV6_V6ONLY, which __inet6_bind() also forces on for a
@@ -269,7 +269,7 @@ static uint32_t rcv_saddr4(int family, const sm_addr *a)
 static bool eff_v6only(int family, const sm_addr *a, bool v6only)
 {
     return family == 6 &&
-           (v6only || !(sm_addr_is_any(a) || sm_addr_is_v4mapped(a)));
+           (v6only || !(sm__addr_is_any(a) || sm__addr_is_v4mapped(a)));
 }
 
 /* ipv4_rcv_saddr_equal() / ipv6_rcv_saddr_equal() with sk1 = the bucket's
@@ -282,17 +282,17 @@ static bool strict_addr_match(const lx_bucket *tb, int n_family,
     uint32_t b4 = rcv_saddr4(n_family, n_addr);
     if (tb->fast_family == 4)
         return !n_v6only && (a4 == b4 || a4 == 0);
-    bool a_mapped = sm_addr_is_v4mapped(&tb->fast_addr);
-    bool b_mapped = n_family == 4 || sm_addr_is_v4mapped(n_addr);
+    bool a_mapped = sm__addr_is_v4mapped(&tb->fast_addr);
+    bool b_mapped = n_family == 4 || sm__addr_is_v4mapped(n_addr);
     if (a_mapped && b_mapped)
         return !n_v6only && (a4 == b4 || a4 == 0);
-    bool a_any = sm_addr_is_any(&tb->fast_addr);
-    bool b_any = n_family == 6 && sm_addr_is_any(n_addr);
+    bool a_any = sm__addr_is_any(&tb->fast_addr);
+    bool b_any = n_family == 6 && sm__addr_is_any(n_addr);
     if (a_any && b_any)
         return true;
     if (a_any && !(tb->fast_v6only && b_mapped))
         return true;
-    return n_family == 6 && sm_addr_equal(&tb->fast_addr, n_addr);
+    return n_family == 6 && sm__addr_eq(&tb->fast_addr, n_addr);
 }
 
 static bool reuseport_match(const struct sm__linux_gen *g, const lx_bucket *tb,
@@ -397,7 +397,7 @@ sm_verdict sm__linux_bind(const struct sm__linux_gen *g, const sm_bind_ctx *c)
      * V6ONLY binding [::ffff:a.b.c.d]:80 unprivileged is EACCES). */
     if (n->port < c->tun[SM_TUN_UNPRIV_PORT] && !n->privileged)
         return sm__fail(SM_EACCES, r_priv, -1);
-    if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
+    if (n->family == 6 && n->now.v6only && sm__addr_is_v4mapped(&n->bound_addr))
         return sm__fail(SM_EINVAL, r_mapped_v6only, -1);
     lx_seen seen;
     const lx_seen *old = NULL; /* no owner: N makes a fresh bucket */
@@ -597,7 +597,7 @@ sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *pc,
     const sm_sock_view *n = sm__pick_self(pc);
     /* __inet6_bind() refuses the address before any port is chosen (found
      * by gen --check: V6ONLY bind [::ffff:127.0.0.1]:0 is EINVAL). */
-    if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
+    if (n->family == 6 && n->now.v6only && sm__addr_is_v4mapped(&n->bound_addr))
         return sm__fail(SM_EINVAL, r_mapped_v6only, -1);
     if (high <= low)
         return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
@@ -688,13 +688,13 @@ static bool family_refuses(const sm_sock_view *n, sm_verdict *out)
     if (n->family != 6)
         return false;
     const sm_addr *src = n->bound ? &n->bound_addr : NULL;
-    bool dst_mapped = sm_addr_is_v4mapped(&n->remote.addr);
+    bool dst_mapped = sm__addr_is_v4mapped(&n->remote.addr);
     bool v6only = src ? eff_v6only(6, src, n->now.v6only) : n->now.v6only;
     if (dst_mapped && v6only) {
         *out = sm__fail(SM_ENETUNREACH, r_conn_v6only_mapped, -1);
         return true;
     }
-    if (n->proto == SM_UDP && !dst_mapped && src && sm_addr_is_v4mapped(src)) {
+    if (n->proto == SM_UDP && !dst_mapped && src && sm__addr_is_v4mapped(src)) {
         *out = sm__fail(SM_EAFNOSUPPORT, r_conn_mapped_to_v6, -1);
         return true;
     }

@@ -123,19 +123,7 @@ bool sm_addr_is_v4mapped(const sm_addr *a) { return sm__addr_is_v4mapped(a); }
 
 bool sm_addr_is_any(const sm_addr *a) { return sm__addr_is_any(a); }
 
-bool sm_addr_v4(const sm_addr *a, uint32_t *out)
-{
-    const uint8_t *p;
-    if (a->family == 4)
-        p = a->b;
-    else if (sm_addr_is_v4mapped(a))
-        p = a->b + 12;
-    else
-        return false;
-    *out = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           (uint32_t)p[3];
-    return true;
-}
+bool sm_addr_v4(const sm_addr *a, uint32_t *out) { return sm__addr_v4(a, out); }
 
 bool sm_addr_is_loopback(const sm_addr *a)
 {

@@ -12,8 +12,6 @@
 #include "sm_map.h"
 #include "sm_profile.h"
 
-#include <string.h>
-
 #define SM__PSTATE_WORDS 16
 
 /* Owner handles in the bind table: a socket id, a TIME_WAIT entry index
@@ -238,32 +236,6 @@ struct sm_pick_ctx {
     bool connecting;       /* a connect() autobind (self.remote is set) */
     uint32_t takeover;     /* TIME_WAIT handle to end, or SM__NONE32 */
 };
-
-/* ---- address classes (sm_addr.c's public functions are these) ---- */
-static inline bool sm__addr_eq(const sm_addr *a, const sm_addr *b)
-{
-    /* Constant lengths let the compiler inline the comparisons. */
-    if (a->family != b->family)
-        return false;
-    return a->family == 6 ? memcmp(a->b, b->b, 16) == 0 : memcmp(a->b, b->b, 4) == 0;
-}
-
-static inline bool sm__addr_is_any(const sm_addr *a)
-{
-    static const uint8_t zero[16];
-    return a->family == 6 ? memcmp(a->b, zero, 16) == 0 : memcmp(a->b, zero, 4) == 0;
-}
-
-static inline bool sm__addr_is_v4mapped(const sm_addr *a)
-{
-    static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    return a->family == 6 && memcmp(a->b, mapped_prefix, 12) == 0;
-}
-
-static inline sm_addr sm__addr_any(int family)
-{
-    return (sm_addr){.family = (uint8_t)(family == 6 ? 6 : 4)};
-}
 
 /* ---- shared between sm_world.c and sm_tcp.c ---- */
 static inline sm__tw *sm__tw_at(const sm_world *w, uint32_t t)

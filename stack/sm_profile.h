@@ -17,6 +17,8 @@
 
 #include "sm.h"
 
+#include <string.h>
+
 /* Generic tunable slots.  Each profile maps its own sysctl names onto them
  * (net.ipv4.ip_local_port_range -> PORT_LO/PORT_HI, net.inet.tcp.msl ->
  * TIME_WAIT_MS with scale 2, ...) and gives their defaults. */
@@ -318,6 +320,48 @@ static inline sm_verdict sm__fail(sm_err e, const char *rule, int culprit)
 {
     sm_verdict v = {e, rule, culprit};
     return v;
+}
+
+/* Address classes, inline for the decisions that ask them again and again
+ * (sm_addr.c's public sm_addr_equal(), sm_addr_is_any(), ... are these). */
+static inline bool sm__addr_eq(const sm_addr *a, const sm_addr *b)
+{
+    /* Constant lengths let the compiler inline the comparisons. */
+    if (a->family != b->family)
+        return false;
+    return a->family == 6 ? memcmp(a->b, b->b, 16) == 0 : memcmp(a->b, b->b, 4) == 0;
+}
+
+static inline bool sm__addr_is_any(const sm_addr *a)
+{
+    static const uint8_t zero[16];
+    return a->family == 6 ? memcmp(a->b, zero, 16) == 0 : memcmp(a->b, zero, 4) == 0;
+}
+
+static inline bool sm__addr_is_v4mapped(const sm_addr *a)
+{
+    static const uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    return a->family == 6 && memcmp(a->b, mapped_prefix, 12) == 0;
+}
+
+/* The IPv4 address of a v4 or v4-mapped address (host byte order). */
+static inline bool sm__addr_v4(const sm_addr *a, uint32_t *out)
+{
+    const uint8_t *p;
+    if (a->family == 4)
+        p = a->b;
+    else if (sm__addr_is_v4mapped(a))
+        p = a->b + 12;
+    else
+        return false;
+    *out = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           (uint32_t)p[3];
+    return true;
+}
+
+static inline sm_addr sm__addr_any(int family)
+{
+    return (sm_addr){.family = (uint8_t)(family == 6 ? 6 : 4)};
 }
 
 #endif /* SM_PROFILE_H */
