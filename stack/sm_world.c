@@ -391,16 +391,23 @@ static void bind_slot_remember(const sm_world *cw, uint64_t key, size_t i)
     w->bslot_known = true;
 }
 
+static size_t bind_probe(const sm_world *w, uint64_t key);
+
 /* The slot of key in the bind table, or SIZE_MAX.  A bind, its listen and
  * the checks before them ask for one port again and again: the last answer
  * (also "no slot") is kept until the table changes; the changes that move
  * slots keep it current. */
-static size_t bind_slot(const sm_world *w, uint64_t key)
+static inline size_t bind_slot(const sm_world *w, uint64_t key)
+{
+    if (w->bslot_known && w->bkey_last == key)
+        return w->bslot_last;
+    return bind_probe(w, key);
+}
+
+static size_t bind_probe(const sm_world *w, uint64_t key)
 {
     if (w->bcap == 0)
         return SIZE_MAX;
-    if (w->bslot_known && w->bkey_last == key)
-        return w->bslot_last;
     uint32_t h = bind_hash(key);
     size_t mask = w->bcap - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
