@@ -73,6 +73,8 @@ struct sm__net {
     sm__slot *ctab;       /* the 4-tuple table: socket ids and TIME_WAIT handles */
     size_t ccap, ccount;
     sm__map lindex;       /* (host, proto, port) -> listener bucket */
+    uint64_t lcache_key[64]; /* a direct-mapped cache of lindex: key + 1 (0: */
+    uint32_t lcache_bi[64];  /* empty) -> bucket; entries never change */
     lbucket *lbs;
     size_t nlbs, lbcap;
     sm_sock_view *cands;
@@ -94,17 +96,23 @@ struct sm__net {
         }                                                                    \
     } while (0)
 
-static struct sm__net *net(sm_world *w)
+static struct sm__net *net_create(sm_world *w);
+
+static inline struct sm__net *net(sm_world *w)
 {
-    if (!w->net) {
-        w->net = sm__xrealloc(NULL, sizeof *w->net);
-        memset(w->net, 0, sizeof *w->net);
-        w->net->delay_ns = 1000000;     /* 1 ms between hosts */
-        w->net->loop_delay_ns = 50000;  /* 50 us on loopback */
-        uint64_t st = w->seed ^ 0x9b05688c2b3e6c1fULL;
-        w->net->secret = sm__splitmix64(&st);
-        w->tw_free = SM__NONE32;
-    }
+    return w->net ? w->net : net_create(w);
+}
+
+/* The network state, made on first use. */
+static struct sm__net *net_create(sm_world *w)
+{
+    w->net = sm__xrealloc(NULL, sizeof *w->net);
+    memset(w->net, 0, sizeof *w->net);
+    w->net->delay_ns = 1000000;     /* 1 ms between hosts */
+    w->net->loop_delay_ns = 50000;  /* 50 us on loopback */
+    uint64_t st = w->seed ^ 0x9b05688c2b3e6c1fULL;
+    w->net->secret = sm__splitmix64(&st);
+    w->tw_free = SM__NONE32;
     return w->net;
 }
 
@@ -532,13 +540,31 @@ static uint64_t lkey(sm_id host, sm_proto proto, uint16_t port)
     return (uint64_t)host << 17 | (uint64_t)proto << 16 | port;
 }
 
+/* The listener bucket of key.  A port's bucket stays for the life of the
+ * world (emptied, never removed), so the answers of the map can be kept in
+ * a small cache in front of it without ever going stale: listeners come
+ * back to the same few ports. */
+static bool lindex_find(struct sm__net *n, uint64_t key, uint32_t *bi)
+{
+    unsigned c = (unsigned)((key * 0x9e3779b97f4a7c15ULL) >> 58);
+    if (n->lcache_key[c] == key + 1) {
+        *bi = n->lcache_bi[c];
+        return true;
+    }
+    if (!sm__map_get(&n->lindex, key, bi))
+        return false;
+    n->lcache_key[c] = key + 1;
+    n->lcache_bi[c] = *bi;
+    return true;
+}
+
 static void lindex_add(sm_world *w, sm_id id)
 {
     struct sm__net *n = net(w);
     sm__sock *s = &w->socks[id];
     uint64_t key = lkey(s->host, s->proto, s->port);
     uint32_t bi;
-    if (!sm__map_get(&n->lindex, key, &bi)) {
+    if (!lindex_find(n, key, &bi)) {
         GROW(n->lbs, n->nlbs, n->lbcap);
         bi = (uint32_t)n->nlbs++;
         memset(&n->lbs[bi], 0, sizeof n->lbs[bi]);
@@ -607,7 +633,7 @@ static sm_id find_listener(sm_world *w, sm_id host, sm_proto proto,
     struct sm__net *n = net(w);
     uint32_t bi;
     *rule = NULL;
-    if (!sm__map_get(&n->lindex, lkey(host, proto, dport), &bi))
+    if (!lindex_find(n, lkey(host, proto, dport), &bi))
         return SM_NONE;
     const lbucket *b = &n->lbs[bi];
     int best = 0;
@@ -1219,7 +1245,7 @@ static void deliver(sm_world *w, const sm_segment *g)
              * on every host. */
             for (size_t h = 0; h < w->nhosts; h++) {
                 uint32_t bi;
-                if (!sm__map_get(&w->net->lindex, lkey((sm_id)h, SM_UDP, g->dst.port), &bi))
+                if (!lindex_find(w->net, lkey((sm_id)h, SM_UDP, g->dst.port), &bi))
                     continue;
                 const lbucket *b = &w->net->lbs[bi];
                 for (uint32_t i = 0; i < b->n; i++)
