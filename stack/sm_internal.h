@@ -54,28 +54,31 @@ typedef struct sm__sock {
     uint32_t child_no;  /* a child: named "<parent_name>/<child_no>" */
     const char *parent_name;
     sm_id host, proc;
-    uint32_t uid;
-    bool privileged;
+    /* From proto to listen_seq the record is laid out as sm_sock_view is,
+     * member for member (checked in sm_world.c), so that a view of it is
+     * one block copy and a few fixes. */
     sm_proto proto;
-    uint8_t family;
-    sm_opts opt;      /* as set now */
-    sm_opts at_bind;  /* latched when it bound */
-    sm_tcp_state state;
-    bool fd_open;
-    bool bound;
-    enum sm_how_bound how;
+    int family;
     sm_addr bound_addr;
     sm_addr local_addr;
     uint16_t port;
+    sm_tcp_state state;
+    bool bound;
     bool connected;
     sm_endpoint remote;
+    bool nonblock;    /* (where a view has time_wait) */
+    bool fd_open;
+    sm_opts opt;      /* as set now */
+    sm_opts at_bind;  /* latched when it bound */
+    uint32_t uid;
+    bool privileged;
+    enum sm_how_bound how;
     uint64_t seq, listen_seq;
     int backlog;
     uint32_t bslot;     /* index inside its port's bucket (several owners) */
     uint32_t pslot;     /* index inside its process's socks[] */
 
     /* ---- the connection (sm_tcp.c) ---- */
-    bool nonblock;
     bool orphan;        /* descriptor closed, the connection lives on */
     bool in_ctab;       /* in the 4-tuple demux table */
     bool in_listen;     /* in the listener index */

@@ -10,6 +10,7 @@
  */
 #include "sm_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,31 +301,44 @@ const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
 
 /* ---- views and the bind table ------------------------------------------ */
 
-/* Fills *v in place: every field is assigned, so no memset (the padding
- * is never compared) and no 144-byte copy through a return value. */
+/* A socket record holds the members of its view from proto to listen_seq
+ * in the view's own layout (sm_internal.h); these keep it so. */
+#define VIEW_AT(sm, vm)                                                             \
+    _Static_assert(offsetof(sm__sock, sm) - offsetof(sm__sock, proto) ==             \
+                           offsetof(sm_sock_view, vm) - offsetof(sm_sock_view, proto) && \
+                       sizeof(((sm__sock *)0)->sm) == sizeof(((sm_sock_view *)0)->vm),  \
+                   "sm__sock." #sm " lies where sm_sock_view." #vm " does")
+VIEW_AT(family, family);
+VIEW_AT(bound_addr, bound_addr);
+VIEW_AT(local_addr, local_addr);
+VIEW_AT(port, port);
+VIEW_AT(state, state);
+VIEW_AT(bound, bound);
+VIEW_AT(connected, connected);
+VIEW_AT(remote, remote);
+VIEW_AT(nonblock, time_wait);
+VIEW_AT(fd_open, fd_open);
+VIEW_AT(opt, now);
+VIEW_AT(at_bind, at_bind);
+VIEW_AT(uid, uid);
+VIEW_AT(privileged, privileged);
+VIEW_AT(how, how);
+VIEW_AT(seq, seq);
+VIEW_AT(listen_seq, listen_seq);
+#define VIEW_BLOCK (offsetof(sm_sock_view, listen_seq) + sizeof(uint64_t) - \
+                    offsetof(sm_sock_view, proto))
+
+/* Fills *v in place: one block copy from proto to listen_seq, then the
+ * members the record does not hold as they are. */
 void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
 {
     const sm__sock *s = &w->socks[id];
     v->id = id;
     v->name = s->name;
-    v->proto = s->proto;
-    v->family = s->family;
-    v->bound_addr = s->bound_addr;
-    v->local_addr = s->local_addr;
-    v->port = s->port;
-    v->state = s->state;
-    v->bound = s->bound;
-    v->connected = s->connected;
-    v->remote = s->remote;
+    memcpy(&v->proto, &s->proto, VIEW_BLOCK);
     v->time_wait = s->state == SM_TIME_WAIT && !s->fd_open;
-    v->fd_open = s->fd_open;
-    v->now = s->opt;
-    v->at_bind = s->bound ? s->at_bind : s->opt;
-    v->uid = s->uid;
-    v->privileged = s->privileged;
-    v->how = s->how;
-    v->seq = s->seq;
-    v->listen_seq = s->listen_seq;
+    if (!s->bound)
+        v->at_bind = s->opt;
     v->tw_since_ms = 0;
     v->tw_ts = false;
     v->accepted = s->how == SM_BOUND_ACCEPTED;
@@ -878,7 +892,7 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
     s->uid = w->users[p->user].uid;
     s->privileged = w->users[p->user].privileged;
     s->proto = proto;
-    s->family = (uint8_t)family;
+    s->family = family;
     s->fd_open = true;
     s->opt.v6only = family == 6 && w->hosts[p->host].tun[SM_TUN_V6ONLY_DEFAULT];
     /* The record is zeroed: the wildcard address needs only its family. */
