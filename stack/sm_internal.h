@@ -252,11 +252,13 @@ size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
                           uint16_t port, sm_id except);
 void sm__table_insert(sm_world *w, uint32_t handle);
 void sm__table_remove(sm_world *w, uint32_t handle);
-/* Per-port profile state: load the copy for (host, proto, port) into the
- * world's scratch (returned, for sm_bind_ctx.port); store the scratch back
- * after the port was given to a socket (only if it is still that port's). */
-sm_port_state *sm__port_state_load(sm_world *w, sm_id host, sm_proto proto,
-                                   uint16_t port);
+/* What a decision on (host, proto, port) sees, in one lookup: c->owners
+ * and c->n_owners (views of every owner but `except`, in the world's
+ * scratch) and c->port (a scratch copy of the port's profile state).
+ * sm__port_state_commit() stores that copy back after the port was given
+ * to a socket (only if it is still that port's). */
+void sm__decision_port(sm_world *w, sm_id host, sm_proto proto, uint16_t port,
+                       sm_id except, sm_bind_ctx *c);
 void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t port);
 void sm__proc_forget(sm_world *w, sm_id id);
 /* Results are built inline, member by member: every call returns one, and

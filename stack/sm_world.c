@@ -458,16 +458,11 @@ static const uint32_t *owners_of(const sm_world *w, sm_id host, sm_proto proto,
     return one;
 }
 
-/* Views of every owner of (host, proto, port) other than `except`, in the
- * world's scratch buffer. */
-size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
-                          uint16_t port, sm_id except)
+/* Views of the owners ids[0..cnt) other than `except`, in the world's
+ * scratch buffer. */
+static size_t collect_views(sm_world *w, const uint32_t *ids, uint32_t cnt, sm_id except)
 {
-    uint32_t one, cnt;
-    const uint32_t *ids = owners_of(w, host, proto, port, &one, &cnt);
     size_t n = 0;
-    if (!ids)
-        return 0;
     if (cnt > w->scratchcap) {
         w->scratchcap = cnt * 2;
         w->scratch = sm__xrealloc(w->scratch, w->scratchcap * sizeof *w->scratch);
@@ -480,6 +475,14 @@ size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
             sm__view_fill(w, h, &w->scratch[n++]);
     }
     return n;
+}
+
+size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
+                          uint16_t port, sm_id except)
+{
+    uint32_t one, cnt;
+    const uint32_t *ids = owners_of(w, host, proto, port, &one, &cnt);
+    return ids ? collect_views(w, ids, cnt, except) : 0;
 }
 
 static void set_bslot(sm_world *w, uint32_t handle, uint32_t slot)
@@ -553,19 +556,31 @@ static void pstate_release(sm_world *w, uint32_t i)
     w->pstate_free = i;
 }
 
-sm_port_state *sm__port_state_load(sm_world *w, sm_id host, sm_proto proto,
-                                   uint16_t port)
+void sm__decision_port(sm_world *w, sm_id host, sm_proto proto, uint16_t port,
+                       sm_id except, sm_bind_ctx *c)
 {
     uint64_t key = bind_key(host, proto, port);
     size_t i = bind_slot(w, key);
+    uint32_t one = SM__NONE32, cnt = 0, ps = SM__NONE32;
+    const uint32_t *ids = &one;
+    if (i != SIZE_MAX) {
+        one = w->btab[i].h1 - 1;
+        cnt = 1;
+        if (is_bucket(one)) {
+            sm__bucket *b = &w->buckets[one & ~SM__BUCKET_BIT];
+            ids = sm__bucket_ids(b);
+            cnt = b->n;
+            ps = b->pstate;
+        }
+    }
+    c->n_owners = cnt ? collect_views(w, ids, cnt, except) : 0;
+    c->owners = w->scratch;
     w->port_scratch_key = key;
-    uint32_t v = i == SIZE_MAX ? SM__NONE32 : w->btab[i].h1 - 1;
-    uint32_t ps = is_bucket(v) ? w->buckets[v & ~SM__BUCKET_BIT].pstate : SM__NONE32;
     if (ps != SM__NONE32)
         w->port_scratch = w->pstates[ps];
     else
         memset(&w->port_scratch, 0, sizeof w->port_scratch);
-    return &w->port_scratch;
+    c->port = &w->port_scratch;
 }
 
 void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t port)
@@ -678,16 +693,13 @@ void sm__proc_forget(sm_world *w, sm_id id)
 
 void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out)
 {
-    size_t n = sm__collect_owners(c->w, c->host, c->self.proto, port, c->self.id);
     memset(out, 0, sizeof *out);
+    sm__decision_port(c->w, c->host, c->self.proto, port, c->self.id, out);
     out->check = SM_CHECK_AUTOBIND;
     out->tun = c->w->hosts[c->host].tun;
     out->self = c->self;
     out->self.port = port;
-    out->owners = c->w->scratch;
-    out->n_owners = n;
     out->now_ms = c->w->now_ns / 1000000u;
-    out->port = sm__port_state_load(c->w, c->host, c->self.proto, port);
     if (c->connecting) {
         out->check = SM_CHECK_CONNECT_PORT;
         out->loopback = sm_addr_is_loopback(&c->self.remote.addr);
@@ -1021,10 +1033,8 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     sm__view_fill(w, id, &c.self);
     c.self.bound_addr = c.self.local_addr = ep->addr;
     c.self.port = ep->port;
-    c.n_owners = sm__collect_owners(w, s->host, s->proto, ep->port, id);
-    c.owners = w->scratch;
+    sm__decision_port(w, s->host, s->proto, ep->port, id, &c);
     c.now_ms = w->now_ns / 1000000u;
-    c.port = sm__port_state_load(w, s->host, s->proto, ep->port);
     sm_verdict v = w->profile->bind(&c);
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
@@ -1066,10 +1076,8 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     c.tun = w->hosts[s->host].tun;
     sm__view_fill(w, id, &c.self);
     c.self.state = SM_LISTEN;
-    c.n_owners = sm__collect_owners(w, s->host, s->proto, s->port, id);
-    c.owners = w->scratch;
+    sm__decision_port(w, s->host, s->proto, s->port, id, &c);
     c.now_ms = w->now_ns / 1000000u;
-    c.port = sm__port_state_load(w, s->host, s->proto, s->port);
     sm_verdict v = w->profile->listen(&c);
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
