@@ -172,6 +172,10 @@ static bool conflicts(const struct sm__linux_gen *g, const sm_sock_view *n,
 static int first_conflict(const struct sm__linux_gen *g, const sm_bind_ctx *c,
                           enum lx_mode mode, const char **why)
 {
+    if (c->n_owners == 0) {
+        *why = r_free;
+        return -1;
+    }
     int found = -1;
     const char *ok_why = NULL, *bad_why = NULL;
     for (size_t i = 0; i < c->n_owners; i++) {

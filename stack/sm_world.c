@@ -377,7 +377,7 @@ static bool is_bucket(uint32_t v)
 }
 
 /* The key of an owner (socket id, or TIME_WAIT handle). */
-static uint64_t handle_key(const sm_world *w, uint32_t handle)
+static inline uint64_t handle_key(const sm_world *w, uint32_t handle)
 {
     if (handle & SM__TW_BIT) {
         const sm__tw *t = sm__tw_at(w, handle & ~SM__TW_BIT);
