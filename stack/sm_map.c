@@ -105,7 +105,7 @@ static void big_discard(void *p, size_t len)
 
 void sm__slots_grow(sm__slot **t, size_t *cap)
 {
-    size_t old = *cap, ncap = old ? old * 2 : 64;
+    size_t old = *cap, ncap = old ? old * 2 : 256;
     sm__slot *o = *t;
     sm__slot *n = sm__big_calloc(ncap * sizeof *n);
     /* The old table is read once, in order: where it has a mapping of its

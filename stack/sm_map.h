@@ -35,8 +35,9 @@ bool sm__map_del(sm__map *m, uint64_t key);
  * Big tables are allocated on huge pages where the system offers them:
  * every probe of a big table is a cache miss, it need not be a TLB miss. */
 struct sm__slot;
-/* Doubles the table (64 slots at first), re-inserting in slot order: the
- * writes go to two ascending runs, not all over the new table. */
+/* Doubles the table (256 slots at first: a small table stays sparse, so
+ * its probes stay short), re-inserting in slot order: the writes go to two
+ * ascending runs, not all over the new table. */
 void sm__slots_grow(struct sm__slot **t, size_t *cap);
 /* Grows first when one more would make the table more than 3/4 full. */
 void sm__slots_reserve(struct sm__slot **t, size_t *cap, size_t count);
