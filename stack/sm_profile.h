@@ -114,10 +114,10 @@ enum sm_check {
 };
 
 typedef struct sm_verdict {
-    sm_err err;
     const char *rule;    /* static text naming the rule and its source */
+    sm_err err;
     int culprit;         /* index in owners[] of the conflicting owner, or -1 */
-} sm_verdict;
+} sm_verdict;            /* (16 bytes, members in this order: returned in registers) */
 
 /* Context of a bind-table decision: N (self) against every other owner of
  * (host, protocol, port).  Building it costs O(owners of that port). */
@@ -313,12 +313,12 @@ extern const size_t sm__n_profiles;
 /* Small helpers shared by profiles. */
 static inline sm_verdict sm__ok(const char *rule)
 {
-    sm_verdict v = {SM_OK, rule, -1};
+    sm_verdict v = {.err = SM_OK, .rule = rule, .culprit = -1};
     return v;
 }
 static inline sm_verdict sm__fail(sm_err e, const char *rule, int culprit)
 {
-    sm_verdict v = {e, rule, culprit};
+    sm_verdict v = {.err = e, .rule = rule, .culprit = culprit};
     return v;
 }
 
