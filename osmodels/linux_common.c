@@ -13,6 +13,7 @@
  */
 #include "linux_common.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -211,17 +212,20 @@ static int first_conflict(const struct sm__linux_gen *g, const sm_bind_ctx *c,
 enum { LX_FRP_ANY = 1, LX_FRP_STRICT = 2 };
 
 typedef struct lx_bucket {
+    sm_addr fast_addr;    /* as bound (first: its 16 bytes are not split
+                           * between the halves of a 32-byte copy) */
     int8_t made;          /* 1: bind()/listen() wrote this state */
     int8_t fastreuse;     /* -1 (made by connect), 0, 1 */
     int8_t fastreuseport; /* -1, 0, LX_FRP_ANY, LX_FRP_STRICT */
     uint8_t fast_v6only;
     uint8_t fast_family;  /* 4 or 6 */
     uint32_t fastuid;
-    sm_addr fast_addr;    /* as bound */
+    uint32_t unused;      /* always 0: 32 bytes, so that a whole copy moves
+                           * two aligned halves, not two overlapping ones */
 } lx_bucket;
 
-_Static_assert(sizeof(lx_bucket) <= sizeof(sm_port_state),
-               "the Linux bind bucket fits the engine's per-port state");
+_Static_assert(sizeof(lx_bucket) == sizeof(sm_port_state),
+               "the Linux bind bucket is the engine's per-port state");
 
 /* 6.18: when a socket leaves a port whose remaining owners were all
  * auto-bound by connect() (SOCK_CONNECT_BIND, tw_connect_bind), the bucket
@@ -251,8 +255,19 @@ static lx_bucket bucket_load(const struct sm__linux_gen *g, const sm_bind_ctx *c
 
 static void bucket_store(const sm_bind_ctx *c, const lx_bucket *tb)
 {
-    memset(c->port, 0, sizeof *c->port);
-    memcpy(c->port, tb, sizeof *tb);
+    /* Member by member: a bucket just built with narrow stores and copied
+     * whole would be read back with wide loads (a stalled store forward). */
+    unsigned char *p = (unsigned char *)c->port;
+    memset(p, 0, sizeof *c->port);
+#define LX_PUT(m) memcpy(p + offsetof(lx_bucket, m), &tb->m, sizeof tb->m)
+    LX_PUT(made);
+    LX_PUT(fastreuse);
+    LX_PUT(fastreuseport);
+    LX_PUT(fast_v6only);
+    LX_PUT(fast_family);
+    LX_PUT(fastuid);
+    LX_PUT(fast_addr);
+#undef LX_PUT
 }
 
 /* sk_rcv_saddr of a socket bound to a: v6 sockets keep the v4 part of a
