@@ -329,8 +329,9 @@ VIEW_AT(listen_seq, listen_seq);
                     offsetof(sm_sock_view, proto))
 
 /* Fills *v in place: one block copy from proto to listen_seq, then the
- * members the record does not hold as they are. */
-void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
+ * members the record does not hold as they are.  Inline in this file's
+ * decisions (several per socket); sm__view_fill() for the others. */
+static inline void view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
 {
     const sm__sock *s = &w->socks[id];
     v->id = id;
@@ -344,6 +345,11 @@ void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
     v->accepted = s->how == SM_BOUND_ACCEPTED;
     if (!v->name) /* last, so that the usual path calls nothing */
         v->name = sm__sock_name(w, id);
+}
+
+void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
+{
+    view_fill(w, id, v);
 }
 
 static uint64_t bind_key(sm_id host, sm_proto proto, uint16_t port)
@@ -472,7 +478,7 @@ static size_t collect_views(sm_world *w, const uint32_t *ids, uint32_t cnt, sm_i
         if (h & SM__TW_BIT)
             sm__tw_view_fill(w, h & ~SM__TW_BIT, &w->scratch[n++]);
         else if (h != except)
-            sm__view_fill(w, h, &w->scratch[n++]);
+            view_fill(w, h, &w->scratch[n++]);
     }
     return n;
 }
@@ -939,7 +945,7 @@ sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
         return sm__rfail(SM_OK, "O_NONBLOCK is a descriptor flag (fcntl), the same on every OS");
     }
     sm_sock_view me;
-    sm__view_fill(w, id, &me);
+    view_fill(w, id, &me);
     sm_verdict v = w->profile->setsockopt(&me, opt, v1, v2);
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
@@ -983,7 +989,7 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     c.takeover = SM__NONE32;
     c.w = w;
     c.host = w->socks[id].host;
-    sm__view_fill(w, id, &c.self);
+    view_fill(w, id, &c.self);
     c.self.bound_addr = c.self.local_addr = *addr;
     c.self.state = as_state;
     uint16_t port = 0;
@@ -1030,7 +1036,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     c.check = SM_CHECK_BIND;
     c.loopback = false;
     c.tun = w->hosts[s->host].tun;
-    sm__view_fill(w, id, &c.self);
+    view_fill(w, id, &c.self);
     c.self.bound_addr = c.self.local_addr = ep->addr;
     c.self.port = ep->port;
     sm__decision_port(w, s->host, s->proto, ep->port, id, &c);
@@ -1074,7 +1080,7 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     c.check = SM_CHECK_LISTEN;
     c.loopback = false;
     c.tun = w->hosts[s->host].tun;
-    sm__view_fill(w, id, &c.self);
+    view_fill(w, id, &c.self);
     c.self.state = SM_LISTEN;
     sm__decision_port(w, s->host, s->proto, s->port, id, &c);
     c.now_ms = w->now_ns / 1000000u;
