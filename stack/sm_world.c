@@ -466,7 +466,8 @@ static const uint32_t *owners_of(const sm_world *w, sm_id host, sm_proto proto,
 
 /* Views of the owners ids[0..cnt) other than `except`, in the world's
  * scratch buffer. */
-static size_t collect_views(sm_world *w, const uint32_t *ids, uint32_t cnt, sm_id except)
+static inline size_t collect_views(sm_world *w, const uint32_t *ids, uint32_t cnt,
+                                   sm_id except)
 {
     size_t n = 0;
     if (cnt > w->scratchcap) {
