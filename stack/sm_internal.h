@@ -260,7 +260,15 @@ void sm__table_remove(sm_world *w, uint32_t handle);
 void sm__decision_port(sm_world *w, sm_id host, sm_proto proto, uint16_t port,
                        sm_id except, sm_bind_ctx *c);
 void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t port);
-void sm__proc_forget(sm_world *w, sm_id id);
+/* The process forgets descriptor id (its list is in no particular order). */
+static inline void sm__proc_forget(sm_world *w, sm_id id)
+{
+    sm__sock *s = &w->socks[id];
+    sm__proc *p = &w->procs[s->proc];
+    sm_id last = p->socks[--p->nsocks];
+    p->socks[s->pslot] = last;
+    w->socks[last].pslot = s->pslot;
+}
 /* Results are built inline, member by member: every call returns one, and
  * a whole-struct initialiser makes compilers assemble it on the stack with
  * overlapping stores and copy it out with wide loads (a stalled store

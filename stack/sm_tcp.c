@@ -1914,39 +1914,78 @@ static void abort_conn(sm_world *w, sm_id id)
     conn_destroy(w, id);
 }
 
+/* A UDP socket, or a TCP one with no connection that is not listening. */
+static bool unconnected(const sm__sock *s)
+{
+    return s->proto == SM_UDP || (s->state == SM_CLOSED && s->tw == SM__NONE32);
+}
+
+/* close() of an unconnected socket: nothing here needs the network (a
+ * socket in its indexes implies it exists). */
+static sm_result close_unconnected(sm_world *w, sm_id id)
+{
+    bool held = w->socks[id].bound;
+    drop_fd(w, id);
+    return sm__rfail(SM_OK, held ? "closed: the port is released at once (no connection to wind down)"
+                                : "closed: it held no port");
+}
+
+/* close() of a listener: unaccepted connections are reset, half-open ones
+ * dropped. */
+static sm_result close_listener(sm_world *w, sm_id id)
+{
+    net(w);
+    sm__sock *s = &w->socks[id];
+    while (s->aq_n) {
+        sm_id c = s->acceptq[s->aq_head];
+        abort_conn(w, c);
+        s = &w->socks[id];
+    }
+    while (s->sq_n) {
+        sm_id c = s->synq[0];
+        conn_destroy(w, c);
+        s = &w->socks[id];
+    }
+    s->state = SM_CLOSED;
+    drop_fd(w, id);
+    return sm__rfail(SM_OK, "closed the listener: connections not yet accepted were reset");
+}
+
+static sm_result close_connection(sm_world *w, sm_id id, bool at_exit);
+
+/* The kinds of close(), the common ones first and inline; a connection's
+ * close stays out of line. */
+static inline sm_result close_socket(sm_world *w, sm_id id, bool at_exit)
+{
+    const sm__sock *s = &w->socks[id];
+    if (unconnected(s))
+        return close_unconnected(w, id);
+    if (s->state == SM_LISTEN && s->tw == SM__NONE32)
+        return close_listener(w, id);
+    return close_connection(w, id, at_exit);
+}
+
+sm_result sm_close(sm_world *w, sm_id id)
+{
+    if (!sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is already closed");
+    return close_socket(w, id, false);
+}
+
 sm_result sm__tcp_close(sm_world *w, sm_id id, bool at_exit)
 {
-    sm__sock *s = &w->socks[id];
-    if (s->proto == SM_UDP || (s->state == SM_CLOSED && s->tw == SM__NONE32)) {
-        /* No connection: nothing here needs the network (a socket in its
-         * indexes implies it exists). */
-        bool held = s->bound;
-        drop_fd(w, id);
-        return sm__rfail(SM_OK, held ? "closed: the port is released at once (no connection to wind down)"
-                                    : "closed: it held no port");
-    }
+    return close_socket(w, id, at_exit);
+}
+
+/* close() of a socket with a connection (or in TIME_WAIT). */
+static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
+{
     net(w);
-    s = &w->socks[id];
+    sm__sock *s = &w->socks[id];
     const sm_tcp_rules *r = w->profile->tcp;
     if (s->tw != SM__NONE32) {
         drop_fd(w, id);
         return sm__rfail(SM_OK, "closed: the connection is already in TIME_WAIT");
-    }
-    if (s->state == SM_LISTEN) {
-        /* Unaccepted connections are reset; half-open ones dropped. */
-        while (s->aq_n) {
-            sm_id c = s->acceptq[s->aq_head];
-            abort_conn(w, c);
-            s = &w->socks[id];
-        }
-        while (s->sq_n) {
-            sm_id c = s->synq[0];
-            conn_destroy(w, c);
-            s = &w->socks[id];
-        }
-        s->state = SM_CLOSED;
-        drop_fd(w, id);
-        return sm__rfail(SM_OK, "closed the listener: connections not yet accepted were reset");
     }
     if (s->state == SM_SYN_SENT) {
         conn_destroy(w, id);

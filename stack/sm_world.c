@@ -1,7 +1,7 @@
 /*
  * sm_world.c - the world: hosts, users, processes, sockets, the bind table,
  * and the calls that do not need a connection (socket, setsockopt, bind,
- * listen, close, process exit).
+ * listen, process exit; close() is with the connection teardown, sm_tcp.c).
  *
  * The engine keeps state and asks the profile for every decision that
  * differs between operating systems.  What is common to all of them stays
@@ -687,15 +687,6 @@ void sm__table_remove(sm_world *w, uint32_t handle)
     w->bcount--;
 }
 
-void sm__proc_forget(sm_world *w, sm_id id)
-{
-    sm__sock *s = &w->socks[id];
-    sm__proc *p = &w->procs[s->proc];
-    sm_id last = p->socks[--p->nsocks];
-    p->socks[s->pslot] = last;
-    w->socks[last].pslot = s->pslot;
-}
-
 /* ---- ephemeral port choice (engine side of sm_pick_ctx) ---------------- */
 
 void sm__pick_port_ctx(sm_pick_ctx *c, uint16_t port, sm_bind_ctx *out)
@@ -1095,13 +1086,6 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
         sm__listen_start(w, id);
     }
     return r;
-}
-
-sm_result sm_close(sm_world *w, sm_id id)
-{
-    if (!sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is already closed");
-    return sm__tcp_close(w, id, false);
 }
 
 static int cmp_id(const void *a, const void *b)
