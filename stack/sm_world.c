@@ -529,7 +529,7 @@ static void bucket_free(sm_world *w, uint32_t bi)
 
 /* The bucket of the port in slot i; a single owner held in the slot
  * itself first becomes a bucket of one. */
-static sm__bucket *slot_bucket(sm_world *w, size_t i)
+static inline sm__bucket *slot_bucket(sm_world *w, size_t i)
 {
     uint32_t v = w->btab[i].h1 - 1;
     if (is_bucket(v))
