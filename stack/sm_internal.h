@@ -155,11 +155,13 @@ typedef struct sm__tw {
 
 /* The owners of one (host, protocol, port) when it has more than one, or
  * when the profile keeps state for the port (a port with one owner and no
- * state holds the owner directly in the table slot).  Small buckets keep
- * their owners inline, without an allocation of their own. */
+ * state holds the owner directly in the table slot).  16 bytes: TIME_WAIT
+ * tables hold millions.  Up to SM__BUCKET_INLINE owners are kept inline;
+ * beyond, on the heap, in room for sm__bucket_room(n) (the room follows
+ * from the count, so the bucket need not store it). */
 #define SM__BUCKET_INLINE 2
 typedef struct sm__bucket {
-    uint32_t n, cap; /* cap 0: inline storage; n 0: free (inl[0]: next) */
+    uint32_t n;      /* owners; 0: free (inl[0]: the next free bucket) */
     uint32_t pstate; /* the port's sm_port_state: index in pstates, or SM__NONE32 */
     union {
         uint32_t inl[SM__BUCKET_INLINE];
@@ -169,7 +171,16 @@ typedef struct sm__bucket {
 
 static inline uint32_t *sm__bucket_ids(sm__bucket *b)
 {
-    return b->cap ? b->u.heap : b->u.inl;
+    return b->n > SM__BUCKET_INLINE ? b->u.heap : b->u.inl;
+}
+
+/* Heap room for n > SM__BUCKET_INLINE owners: 8, then doubled. */
+static inline uint32_t sm__bucket_room(uint32_t n)
+{
+    uint32_t room = 8;
+    while (room < n)
+        room *= 2;
+    return room;
 }
 
 /* A hash slot of the bind table, the 4-tuple table and the intern table:

@@ -120,7 +120,7 @@ void sm_world_free(sm_world *w)
     free(w->interned_len);
     sm__slots_free(w->itab, w->icap);
     for (size_t i = 0; i < w->nbuckets; i++)
-        if (w->buckets[i].n && w->buckets[i].cap)
+        if (w->buckets[i].n > SM__BUCKET_INLINE)
             free(w->buckets[i].u.heap);
     for (size_t i = 0; i < w->nsocks; i++) {
         free(w->socks[i].acceptq);
@@ -520,9 +520,9 @@ static uint32_t bucket_new(sm_world *w)
 static void bucket_free(sm_world *w, uint32_t bi)
 {
     sm__bucket *b = &w->buckets[bi];
-    if (b->cap)
+    if (b->n > SM__BUCKET_INLINE)
         free(b->u.heap);
-    b->n = b->cap = 0;
+    b->n = 0;
     b->u.inl[0] = w->bucket_free;
     w->bucket_free = bi;
 }
@@ -642,16 +642,17 @@ void sm__table_insert(sm_world *w, uint32_t handle)
         return;
     }
     sm__bucket *b = slot_bucket(w, i);
-    if (b->n == (b->cap ? b->cap : SM__BUCKET_INLINE)) {
-        uint32_t ncap = b->cap ? b->cap * 2 : SM__BUCKET_INLINE * 4;
-        uint32_t *heap = sm__xrealloc(b->cap ? b->u.heap : NULL, ncap * sizeof *heap);
-        if (!b->cap)
-            memcpy(heap, b->u.inl, sizeof b->u.inl);
+    if (b->n == SM__BUCKET_INLINE) {
+        /* Inline storage full: the owners move to the heap. */
+        uint32_t *heap = sm__xrealloc(NULL, sm__bucket_room(b->n + 1) * sizeof *heap);
+        memcpy(heap, b->u.inl, sizeof b->u.inl);
         b->u.heap = heap;
-        b->cap = ncap;
+    } else if (b->n > SM__BUCKET_INLINE && b->n == sm__bucket_room(b->n)) {
+        b->u.heap = sm__xrealloc(b->u.heap, sm__bucket_room(b->n + 1) * sizeof *b->u.heap);
     }
     set_bslot(w, handle, b->n);
-    sm__bucket_ids(b)[b->n++] = handle;
+    b->n++;
+    sm__bucket_ids(b)[b->n - 1] = handle;
 }
 
 void sm__table_remove(sm_world *w, uint32_t handle)
@@ -672,6 +673,12 @@ void sm__table_remove(sm_world *w, uint32_t handle)
         uint32_t last = ids[--b->n];
         ids[slot] = last;
         set_bslot(w, last, slot);
+        if (b->n == SM__BUCKET_INLINE) {
+            /* Few enough to be kept inline again. */
+            uint32_t *heap = b->u.heap;
+            memcpy(b->u.inl, heap, sizeof b->u.inl);
+            free(heap);
+        }
         if (b->n > 0) {
             if (b->n == 1 && b->pstate == SM__NONE32)
                 slot_unbucket(w, i, bi);
