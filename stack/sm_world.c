@@ -847,7 +847,9 @@ const char *sm__sock_name(const sm_world *cw, sm_id id)
     return s->name;
 }
 
-const char *sm__name_for_socket(sm_world *w, const char *name, uint32_t *id)
+/* A new socket's name and a zeroed record for it: inline in socket(),
+ * sm__name_for_socket() and sm__sock_alloc() for accept(). */
+static inline const char *name_for_socket(sm_world *w, const char *name, uint32_t *id)
 {
     if (w->recycle) {
         /* Programs that recycle name their sockets alike, again and again. */
@@ -868,6 +870,11 @@ const char *sm__name_for_socket(sm_world *w, const char *name, uint32_t *id)
     return bytes_store(w, name, strlen(name) + 1);
 }
 
+const char *sm__name_for_socket(sm_world *w, const char *name, uint32_t *id)
+{
+    return name_for_socket(w, name, id);
+}
+
 /* Zeroes a record in 64-byte steps: compilers turn one memset of a few
  * hundred bytes into `rep stos`, which costs dozens of cycles to start. */
 static void zero_record(void *p, size_t n)
@@ -878,7 +885,7 @@ static void zero_record(void *p, size_t n)
     memset(c, 0, n);
 }
 
-sm_id sm__sock_alloc(sm_world *w)
+static inline sm_id sock_alloc(sm_world *w)
 {
     sm_id id;
     if (w->recycle && w->nfree_socks) {
@@ -901,6 +908,8 @@ sm_id sm__sock_alloc(sm_world *w)
     return id;
 }
 
+sm_id sm__sock_alloc(sm_world *w) { return sock_alloc(w); }
+
 void sm_world_set_recycle(sm_world *w, bool on) { w->recycle = on; }
 
 sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
@@ -908,10 +917,10 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
 {
     if (family != 4 && family != 6)
         return sm__rfail(SM_EAFNOSUPPORT, "address family must be IPv4 or IPv6");
-    sm_id id = sm__sock_alloc(w);
+    sm_id id = sock_alloc(w);
     sm__proc *p = &w->procs[proc];
     sm__sock *s = &w->socks[id];
-    s->name = sm__name_for_socket(w, name, &s->name_id);
+    s->name = name_for_socket(w, name, &s->name_id);
     s->host = p->host;
     s->proc = proc;
     /* Credentials are those of the creator at socket() time (Linux
