@@ -40,9 +40,14 @@ rc=$?
 
 # Without the privilege: exit 2 and the message.
 if command -v setpriv >/dev/null 2>&1; then
+    # the scenario goes to a directory that user can read: the checkout may
+    # sit under a directory only root may enter (mktemp -d makes them 0700)
+    pub=$(mktemp -d "${TMPDIR:-/tmp}/sm-host-unpriv.XXXXXX") || exit 99
+    chmod 755 "$pub" && cp "$T/host/basics.scn" "$pub/" && chmod 644 "$pub/basics.scn" || exit 99
     err=$(setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all \
-          "$SM" run --profile host "$T/host/basics.scn" 2>&1 >/dev/null)
+          "$SM" run --profile host "$pub/basics.scn" 2>&1 >/dev/null)
     rc=$?
+    rm -rf "$pub"
     echo "$err" | grep -q 'the host profile needs to create a network namespace: run as root (unshare(CLONE_NEWNET): Operation not permitted)' ||
         fail "unprivileged run: message missing, got: $err"
     [ $rc -eq 2 ] || fail "unprivileged run: exit $rc, expected 2"
