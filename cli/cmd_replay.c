@@ -163,12 +163,6 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static void fmt_secs(char *buf, size_t n, uint64_t ns)
-{
-    snprintf(buf, n, "%llu.%06llu", (unsigned long long)(ns / 1000000000u),
-             (unsigned long long)(ns % 1000000000u / 1000u));
-}
-
 /* Direct formatting for the lines the report writes once per host and
  * per (client, destination): a large capture has 10^5 of them, and
  * printf's parsing dominated the report's time.  Each appends at p and
@@ -194,7 +188,7 @@ static char *put_u64(char *p, uint64_t v)
     return p;
 }
 
-/* fmt_secs's "%llu.%06llu" */
+/* seconds with microseconds: "%llu.%06llu" of ns / 1e9 and ns % 1e9 / 1e3 */
 static char *put_secs(char *p, uint64_t ns)
 {
     p = put_u64(p, ns / 1000000000u);
@@ -231,6 +225,14 @@ static char *put_endpoint(char *p, const sm_endpoint *e)
         *p++ = ']';
     *p++ = ':';
     return put_u64(p, e->port);
+}
+
+/* put_secs into buf (n >= 1), NUL-terminated */
+static void fmt_secs(char *buf, size_t n, uint64_t ns)
+{
+    char t[32];
+    *put_secs(t, ns) = '\0';
+    snprintf(buf, n, "%s", t);
 }
 
 static const char *action_name(int a)

@@ -35,7 +35,7 @@
  * saying so in `sleepers` so that the other side wakes it. */
 #define RP_BATCH 256u /* packets per batch */
 #define RP_NBATCH 8u  /* batches in the ring */
-#define RP_SPIN 4000  /* polls before sleeping (~50 us) */
+#define RP_SPIN 4000  /* polls before sleeping (tens to ~150 us, by the CPU's pause) */
 
 typedef struct rp_batch {
     rp_pkt pkt[RP_BATCH];
