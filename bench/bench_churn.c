@@ -6,7 +6,7 @@
  * tcp6 V6ONLY; none/SO_REUSEADDR/SO_REUSEPORT/both; wildcard, loopback,
  * second loopback, documentation and v4-mapped addresses; 40 ports so that
  * about a seventh of the binds conflict) is played twice: through the model's
- * public API (stack/sm.h, "linux" profile) and as the same real system calls
+ * public API (engine/sm.h, "linux" profile) and as the same real system calls
  * (socket, setsockopt, bind, listen on success, close).  At most W sockets
  * are open at once: before each new socket the oldest is closed.
  *

@@ -1,7 +1,7 @@
 /*
  * track.h - the model side of `sockmodel replay`: drives per-host 4-tuple
  * tables and TCP state machines from the segments of a capture, and asks
- * the OS profiles (stack/sm_profile.h) what each OS would have decided.
+ * the OS profiles (engine/sm_profile.h) what each OS would have decided.
  *
  * One connection table is shared by every run (a run = one profile, maybe
  * with per-address overrides): what the capture shows happened once.  What

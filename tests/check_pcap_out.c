@@ -1,5 +1,5 @@
 /*
- * check_pcap_out.c - the pcap writer (cli/pcap_out.c): every segment it is
+ * check_pcap_out.c - the pcap writer (render/pcap_out.c): every segment it is
  * given must come back from libpcap as a well-formed frame that says what
  * the segment said.
  *

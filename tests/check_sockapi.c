@@ -1,6 +1,6 @@
 /*
  * check_sockapi.c - the socket-API layer of libsockmodel
- * (include/sockmodel/socket.h, plain.h; lib/sm_sockapi.c).
+ * (include/sockmodel/socket.h, plain.h; sockapi/sm_sockapi.c).
  *
  * What is checked: the sm_err <-> errno mapping; sockaddr_in / sockaddr_in6
  * <-> sm_endpoint; the option constants (the build OS's own where it has

@@ -13,8 +13,8 @@
 #   SOCKMODEL=cli/sockmodel SCENARIO_DIR=scenarios tests/determinism.sh
 #   tests/determinism.sh --builds SRCDIR [CC_LIBS]
 #
-# With --builds the script also compiles the sources of SRCDIR (stack/*.c
-# osmodels/*.c cli/*.c replay/*.c) with gcc -O0, gcc -O2 and clang -O2 into three
+# With --builds the script also compiles the sources of SRCDIR (every
+# library folder and cli/) with gcc -O0, gcc -O2 and clang -O2 into three
 # programs in a temporary directory and checks that they and $SOCKMODEL
 # print the same bytes for every scenario and mode (compilers and
 # optimisation must not change a result: no undefined or unspecified
@@ -92,9 +92,12 @@ echo "determinism: $compared pairs of outputs compared"
 
 # ---- 2. three compilers and optimisation levels ----------------------------
 if [ "$builds" = yes ]; then
-    srcs=$(ls "$srcdir"/stack/*.c "$srcdir"/osmodels/*.c "$srcdir"/cli/*.c \
-        "$srcdir"/replay/*.c)
-    incs="-I$srcdir/stack -I$srcdir/osmodels -I$srcdir/cli -I$srcdir/replay"
+    layers="engine profiles sockapi scenario hostkernel gen render replay cli"
+    srcs= incs="-I$srcdir/include"
+    for d in $layers; do
+        srcs="$srcs $(ls "$srcdir"/$d/*.c)"
+        incs="$incs -I$srcdir/$d"
+    done
     progs=
     for build in "gcc -O0" "gcc -O2" "clang -O2"; do
         set -- $build

@@ -1,5 +1,5 @@
 #!/bin/sh
-# host-profile.sh - the host profile (cli/host_run.c): runs
+# host-profile.sh - the host profile (hostkernel/host_run.c): runs
 # tests/host/basics.scn and scenarios/teaching/server-cannot-rebind.scn
 # under `linux,host` as root in private network namespaces and checks that
 # every expectation is met, that the table has a host column and that the

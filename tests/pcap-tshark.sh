@@ -1,5 +1,5 @@
 #!/bin/sh
-# pcap-tshark.sh - captures written by the pcap writer (cli/pcap_out.c)
+# pcap-tshark.sh - captures written by the pcap writer (render/pcap_out.c)
 # must read cleanly in tshark, the reference dissector.
 #
 # Captures checked:

@@ -1,5 +1,5 @@
 #!/bin/sh
-# svg.sh - `sockmodel run --svg` (cli/svg_out.c) draws a well-formed SVG
+# svg.sh - `sockmodel run --svg` (render/svg_out.c) draws a well-formed SVG
 # that shows what the run did.
 #
 # Draws $SCENARIO_DIR/tcp/close-orders.scn under linux and checks:

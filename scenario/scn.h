@@ -6,7 +6,7 @@
  * sockets and what each call should return (the language is fixed by
  * shared/spec/scenario-language.md).  scn_parse_buffer() turns a file into
  * an scn_file; scn_run_file() runs it under each selected OS profile in a
- * fresh engine world (stack/sm.h) and records one outcome per (step,
+ * fresh engine world (engine/sm.h) and records one outcome per (step,
  * profile); scn_report_*() print the outcomes as a table, as explanations
  * or as JSON.  Everything here is deterministic: the same input gives the
  * same bytes out.

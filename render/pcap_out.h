@@ -2,7 +2,7 @@
  * pcap_out.h - write the segments of a simulated network to a pcap file.
  *
  * `sockmodel run --pcap FILE` hands every segment the engine's network
- * carries (sm_world_set_tap, stack/sm.h) to scn_pcap_segment(), which turns
+ * carries (sm_world_set_tap, engine/sm.h) to scn_pcap_segment(), which turns
  * it into a complete Ethernet + IPv4/IPv6 + TCP/UDP frame and writes it
  * through libpcap, stamped with the segment's virtual send time.  The file
  * opens in tshark/Wireshark/tcpdump like a real capture.

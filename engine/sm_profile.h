@@ -1,7 +1,7 @@
 /*
  * sm_profile.h - the interface between the engine and an OS profile.
  *
- * The engine (stack/) keeps the tables: hosts, sockets, the bind table keyed
+ * The engine (engine/) keeps the tables: hosts, sockets, the bind table keyed
  * by (host, protocol, port), the virtual clock.  It never asks which OS it
  * models.  Everything that differs between operating systems is a value or a
  * function of struct sm_profile, the way SQLite's VFS isolates the OS layer.
@@ -306,7 +306,7 @@ struct sm_profile {
     const char *select_listener_rule;
 };
 
-/* The registry of profiles (osmodels/registry.c). */
+/* The registry of profiles (profiles/registry.c). */
 extern const sm_profile *const sm__profiles[];
 extern const size_t sm__n_profiles;
 

@@ -4,7 +4,7 @@
  *
  * Responsible for: translating the BSD socket calls' arguments (domains,
  * types, option levels and the build OS's option constants, struct sockaddr,
- * struct linger) into engine calls (stack/sm.h), and the engine's results
+ * struct linger) into engine calls (engine/sm.h), and the engine's results
  * back into -1 / errno; a per-process descriptor table mapping small ints to
  * engine sockets; processes (contexts) sharing one world.
  *

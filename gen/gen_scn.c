@@ -231,7 +231,7 @@ static void write_bind(gen *g, int i, int a, unsigned port)
     gsock *s = &g->s[i];
     char ep[80];
     /* V6ONLY + v4-mapped with port 0 or a privileged port (the kernel's
-     * order of checks) was open difference O2, fixed in osmodels/linux. */
+     * order of checks) was open difference O2, fixed in profiles/linux. */
     ep_text(a, port, ep, sizeof ep);
     line(g, "bind %s %s", s->name, ep);
     s->bound = true;
@@ -306,7 +306,7 @@ static void act_late_bind(gen *g)
 static void act_late_option(gen *g)
 {
     /* Options changed after bind were open difference O1 (the bind
-     * bucket's caches), fixed in osmodels/linux. */
+     * bucket's caches), fixed in profiles/linux. */
     int c[G_MAXS], n = 0;
     for (int i = 0; i < g->n; i++)
         if (g->s[i].bound && !g->s[i].closed)
@@ -645,7 +645,7 @@ static void act_udp_connect(gen *g)
     for (int i = 0; i < g->n; i++) {
         const gsock *s = &g->s[i];
         /* Any of them, v6 <-> v4-mapped included (open difference O5 until
-         * osmodels/linux checked the families). */
+         * profiles/linux checked the families). */
         if (!s->tcp && !s->closed && !s->connected)
             c[n++] = i;
     }

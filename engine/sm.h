@@ -5,7 +5,7 @@
  * decide socket calls: a world of hosts (each with its own addresses and
  * its own port tables), users, processes and sockets, driven by a virtual
  * clock.  Every rule that differs between operating systems lives in an OS
- * profile (see sm_profile.h and osmodels/); this header is what callers
+ * profile (see sm_profile.h and profiles/); this header is what callers
  * (the scenario runner, tests, benchmarks) use.
  *
  * Conventions: functions return an sm_result by value; err == SM_OK means

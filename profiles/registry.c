@@ -1,8 +1,10 @@
 /*
  * registry.c - the list of OS profiles, in the order tables show them.
  *
- * Adding an OS means adding its file under osmodels/ and one line here.
+ * Adding an OS means adding its file under profiles/ and one line here.
  */
+#include <string.h>
+
 #include "sm_profile.h"
 
 extern const sm_profile sm_profile_bsd;
@@ -22,3 +24,19 @@ const sm_profile *const sm__profiles[] = {
 };
 
 const size_t sm__n_profiles = sizeof sm__profiles / sizeof sm__profiles[0];
+
+/* The registry as the public API sees it (engine/sm.h). */
+size_t sm_profile_count(void) { return sm__n_profiles; }
+
+const sm_profile *sm_profile_at(size_t i)
+{
+    return i < sm__n_profiles ? sm__profiles[i] : NULL;
+}
+
+const sm_profile *sm_profile_find(const char *name)
+{
+    for (size_t i = 0; i < sm__n_profiles; i++)
+        if (strcmp(sm__profiles[i]->name, name) == 0)
+            return sm__profiles[i];
+    return NULL;
+}

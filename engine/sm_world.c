@@ -51,21 +51,6 @@ uint64_t sm__splitmix64(uint64_t *state)
 
 /* ---- profiles ---------------------------------------------------------- */
 
-size_t sm_profile_count(void) { return sm__n_profiles; }
-
-const sm_profile *sm_profile_at(size_t i)
-{
-    return i < sm__n_profiles ? sm__profiles[i] : NULL;
-}
-
-const sm_profile *sm_profile_find(const char *name)
-{
-    for (size_t i = 0; i < sm__n_profiles; i++)
-        if (strcmp(sm__profiles[i]->name, name) == 0)
-            return sm__profiles[i];
-    return NULL;
-}
-
 const char *sm_profile_name(const sm_profile *p) { return p->name; }
 const char *sm_profile_summary(const sm_profile *p) { return p->summary; }
 

@@ -1,7 +1,7 @@
 /*
  * scn_run.c - runs a parsed scenario under each selected OS profile.
  *
- * Each profile gets a fresh engine world (stack/sm.h) with the host
+ * Each profile gets a fresh engine world (engine/sm.h) with the host
  * "local" (127.0.0.1, ::1, 192.0.2.1, 192.0.2.2, 2001:db8::1,
  * 2001:db8::2), the user "user" and the process "main".  The statements
  * run in order; each step records one cell per profile: the call's result
