@@ -358,7 +358,7 @@ int scn_cmd_probe(int argc, char **argv)
     scn_buf err = {0};
     int status = 0;
     if (!scn_patlist_parse_arg(&arena, profiles, &pats, &err)) {
-        fprintf(stderr, "sockmodel: error: --profile: %s\n", err.s ? err.s : "bad patterns");
+        fprintf(stderr, "sockmodel: error: %s\n", err.s ? err.s : "--profile: bad patterns");
         status = 2;
         goto done;
     }

@@ -58,6 +58,24 @@ static const char usage_main[] =
     "\n"
     "See 'sockmodel run --help' and the scenario-language manual.\n";
 
+static const char usage_check[] =
+    "usage: sockmodel check FILE...\n"
+    "\n"
+    "Parses each FILE (\"-\": standard input) and runs nothing: every parse\n"
+    "error is reported as 'FILE:LINE:COL: error: WHAT'.\n"
+    "\n"
+    "options:\n"
+    "  -h, --help              this text\n"
+    "\n"
+    "exit status: 0 every file parses, 2 a file could not be read or parsed,\n"
+    "or a wrong command line.\n";
+
+static const char usage_profiles[] =
+    "usage: sockmodel profiles\n"
+    "\n"
+    "Lists the OS profiles, one per line: the name, then what it stands for.\n"
+    "'all' in --profile means every profile listed here.\n";
+
 static const char usage_run[] =
     "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] FILE...\n"
     "\n"
@@ -158,7 +176,7 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         } else if (strcmp(a, "--") == 0) {
             files_only = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(usage_run, stdout);
+            fputs(o->check_only ? usage_check : usage_run, stdout);
             return 0;
         } else if (!o->check_only && strcmp(a, "-e") == 0) {
             o->explain = true;
@@ -192,13 +210,14 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
                                      "18446744073709551615, got '%s'",
                                      v ? v : "");
         } else {
-            return cmdline_error("unknown option '%s' (see 'sockmodel run "
-                                 "--help')", a);
+            return cmdline_error("unknown option '%s' (see 'sockmodel %s "
+                                 "--help')", a, o->check_only ? "check" : "run");
         }
     }
     if (o->n_files == 0)
         return cmdline_error("%s: no scenario file given (see 'sockmodel "
-                             "run --help')", o->check_only ? "check" : "run");
+                             "%s --help')", o->check_only ? "check" : "run",
+                             o->check_only ? "check" : "run");
     if (o->pcap && o->n_files != 1)
         return cmdline_error("--pcap takes exactly one scenario file (each "
                              "run's clock starts at 0)");
@@ -468,6 +487,9 @@ int main(int argc, char **argv)
         status = (fputs(usage_main, stdout), 0);
     else if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0)
         status = (printf("sockmodel %s\n", PACKAGE_VERSION), 0);
+    else if (strcmp(cmd, "profiles") == 0 && argc == 3 &&
+             (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))
+        status = (fputs(usage_profiles, stdout), 0);
     else if (strcmp(cmd, "profiles") == 0)
         status = cmdline_error("profiles takes no arguments, got '%s'",
                                argv[2]);
