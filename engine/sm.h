@@ -125,6 +125,7 @@ typedef enum sm_option {
     SM_IPV6_V6ONLY,
     SM_SO_LINGER,
     SM_O_NONBLOCK, /* not a socket option: fcntl(O_NONBLOCK); the engine's */
+    SM_SO_LINGER_SEC, /* macOS: SO_LINGER with the time in seconds */
     SM_OPT_COUNT
 } sm_option;
 

@@ -95,6 +95,7 @@ static const char *const option_names[SM_OPT_COUNT] = {
     [SM_IPV6_V6ONLY] = "IPV6_V6ONLY",
     [SM_SO_LINGER] = "SO_LINGER",
     [SM_O_NONBLOCK] = "O_NONBLOCK",
+    [SM_SO_LINGER_SEC] = "SO_LINGER_SEC",
 };
 
 const char *sm_option_name(sm_option o)
@@ -117,5 +118,5 @@ bool sm_option_parse(const char *name, sm_option *out)
 
 int sm_option_arity(sm_option o)
 {
-    return o == SM_SO_LINGER ? 2 : 1;
+    return o == SM_SO_LINGER || o == SM_SO_LINGER_SEC ? 2 : 1;
 }

@@ -39,6 +39,13 @@ enum sm_tunable {
     SM_TUN_RANDOM_PORTS,     /* ephemeral ports randomised (1) or not */
     SM_TUN_SYN_RTO_MS,       /* first SYN retransmission timeout */
     SM_TUN_CONNECT_TIMEOUT_MS, /* connect() gives up: ETIMEDOUT */
+    SM_TUN_TW_REAP_MS,       /* > 0: TIME_WAIT entries are freed only by a
+                              * collector that runs at multiples of this
+                              * period, so an entry ends at the first run at or
+                              * after its 2MSL (XNU tcp_gc()); 0: at 2MSL */
+    SM_TUN_PRIV_WILDCARD,    /* macOS: 1 = a privileged port needs root on the
+                              * wildcard address too (10.13 and earlier);
+                              * 0 = only on specific addresses (10.14 on) */
     SM_TUN_COUNT
 };
 
@@ -251,7 +258,25 @@ typedef struct sm_tcp_rules {
                                       * of stream) */
     sm_err rst_in_close_wait;        /* error a RST leaves on a socket in
                                       * CLOSE_WAIT (Linux EPIPE) */
+    uint32_t linger_hz;              /* units of the stored linger time per
+                                      * second: 0 (or 1) seconds; XNU 100
+                                      * (SO_LINGER counts 1/100 s ticks,
+                                      * SO_LINGER_SEC seconds times hz) */
+    bool finwait2_timeout_rst;       /* an orphaned FIN_WAIT_2 that times out
+                                      * is dropped with a RST (XNU tcp_drop())
+                                      * rather than freed silently */
+    const char *finwait2_timeout_rule;
 } sm_tcp_rules;
+
+/* Context of the TIME_WAIT length of one connection, for profiles whose OS
+ * chooses it by where the peer is (NetBSD's MSL classes). */
+typedef struct sm_tw_len_ctx {
+    const int64_t *tun;     /* the host's tunables */
+    sm_addr local;          /* the connection's local address (as on the wire) */
+    sm_addr remote;         /* its peer */
+    const sm_addr *host_addrs; /* every address of the host */
+    size_t n_host_addrs;
+} sm_tw_len_ctx;
 
 struct sm_profile {
     const char *name;       /* "linux", "bsd", ... */
@@ -304,6 +329,10 @@ struct sm_profile {
      * into c->cands. */
     size_t (*select_listener)(const sm_listen_ctx *c);
     const char *select_listener_rule;
+
+    /* Optional: the TIME_WAIT length (ms) of one connection; NULL means
+     * tun[SM_TUN_TIME_WAIT_MS] for every connection. */
+    uint64_t (*time_wait_ms)(const sm_tw_len_ctx *c);
 };
 
 /* The registry of profiles (profiles/registry.c). */

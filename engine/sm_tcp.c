@@ -962,6 +962,29 @@ void sm__tw_view_fill(const sm_world *w, uint32_t t, sm_sock_view *v)
     v->accepted = v->how == SM_BOUND_ACCEPTED;
 }
 
+/* When a TIME_WAIT entry that (re)starts its 2MSL now ends: the profile's
+ * length for this connection (or the host's TIME_WAIT tunable), rounded up
+ * to the next run of a collector where the OS frees entries only there. */
+static void abort_conn(sm_world *w, sm_id id);
+
+static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
+                             const sm_addr *ra)
+{
+    const sm__host *h = &w->hosts[host];
+    uint64_t ms = (uint64_t)h->tun[SM_TUN_TIME_WAIT_MS];
+    if (w->profile->time_wait_ms) {
+        sm_tw_len_ctx c = {.tun = h->tun, .local = *la, .remote = *ra,
+                           .host_addrs = h->addrs, .n_host_addrs = h->naddrs};
+        ms = w->profile->time_wait_ms(&c);
+    }
+    uint64_t at = w->now_ns + ms * NS_PER_MS;
+    if (h->tun[SM_TUN_TW_REAP_MS] > 0) {
+        uint64_t period = (uint64_t)h->tun[SM_TUN_TW_REAP_MS] * NS_PER_MS;
+        at = (at + period - 1) / period * period;
+    }
+    return at;
+}
+
 /* Socket s reached TIME_WAIT: replace it by a small entry, or by nothing
  * where this OS keeps none. */
 static void enter_time_wait(sm_world *w, sm_id id, const char **why)
@@ -1038,7 +1061,7 @@ static void enter_time_wait(sm_world *w, sm_id id, const char **why)
     x->rcv_nxt = s->rcv_nxt;
     x->ts_recent = s->ts_recent;
     x->since_ms = (uint32_t)(w->now_ns / NS_PER_MS);
-    x->expire_ns = w->now_ns + (uint64_t)tun[SM_TUN_TIME_WAIT_MS] * NS_PER_MS;
+    x->expire_ns = tw_expire_at(w, x->host, &la, &ra);
     x->seq_lo = (uint32_t)s->seq;
     /* The socket leaves both tables; the entry takes its place. */
     if (s->in_ctab) {
@@ -1215,7 +1238,9 @@ static void tw_input(sm_world *w, uint32_t t, const sm_segment *g)
     if (g->flags & SM_TH_FIN) {
         /* A retransmitted FIN: ACK it again and restart the 2MSL timer. */
         tw_fifo_unlink(w, t);
-        x->expire_ns = w->now_ns + (uint64_t)tun[SM_TUN_TIME_WAIT_MS] * NS_PER_MS;
+        sm_addr la = tw_addr(w, x, x->la), ra = tw_addr(w, x, x->ra);
+        x = sm__tw_at(w, t);
+        x->expire_ns = tw_expire_at(w, x->host, &la, &ra);
         tw_fifo_insert(w, t);
     }
     if ((g->flags & SM_TH_FIN) || g->len)
@@ -1482,7 +1507,12 @@ static void sock_timer(sm_world *w, sm_id id)
             at = s->connect_deadline;
         set_timer(w, id, T_SYN, at);
     } else if (kind == T_FIN_WAIT_2 && s->state == SM_FIN_WAIT_2 && s->orphan) {
-        conn_destroy(w, id); /* orphaned FIN_WAIT_2 times out silently */
+        /* An orphaned FIN_WAIT_2 times out: freed silently, or dropped with
+         * a RST where the profile says so. */
+        if (w->profile->tcp->finwait2_timeout_rst)
+            abort_conn(w, id);
+        else
+            conn_destroy(w, id);
     }
 }
 
@@ -2038,7 +2068,8 @@ static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
             break;
         }
     }
-    uint64_t deadline = w->now_ns + (uint64_t)s->opt.linger_s * 1000000000ull;
+    uint32_t hz = r->linger_hz ? r->linger_hz : 1; /* units of linger_s per second */
+    uint64_t deadline = w->now_ns + (uint64_t)s->opt.linger_s * 1000000000ull / hz;
     if (block_until(w, id, linger_done, deadline))
         return sm__rfail(SM_OK, "SO_LINGER: the FIN was acknowledged before the timeout");
     switch (r->linger_timeout) {

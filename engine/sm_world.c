@@ -954,6 +954,13 @@ sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
         o->linger_on = v1 != 0;
         o->linger_s = v2 < 0 ? 0 : (uint32_t)v2;
         break;
+    case SM_SO_LINGER_SEC: {
+        /* Seconds, stored in the profile's linger unit (XNU: v2 * hz). */
+        uint32_t hz = w->profile->tcp->linger_hz ? w->profile->tcp->linger_hz : 1;
+        o->linger_on = v1 != 0;
+        o->linger_s = v2 < 0 ? 0 : (uint32_t)v2 * hz;
+        break;
+    }
     default: break;
     }
     return sm__result_of(&v, NULL);

@@ -13,6 +13,12 @@ extern const sm_profile sm_profile_linux;
 extern const sm_profile sm_profile_windows_classic;
 extern const sm_profile sm_profile_windows;
 extern const sm_profile sm_profile_solaris;
+extern const sm_profile sm_profile_macos;
+extern const sm_profile sm_profile_ios;
+extern const sm_profile sm_profile_openbsd;
+extern const sm_profile sm_profile_netbsd;
+extern const sm_profile sm_profile_freebsd_13;
+extern const sm_profile sm_profile_solaris_11_4;
 
 const sm_profile *const sm__profiles[] = {
     &sm_profile_bsd,
@@ -21,6 +27,12 @@ const sm_profile *const sm__profiles[] = {
     &sm_profile_windows_classic,
     &sm_profile_windows,
     &sm_profile_solaris,
+    &sm_profile_macos,
+    &sm_profile_ios,
+    &sm_profile_openbsd,
+    &sm_profile_netbsd,
+    &sm_profile_freebsd_13,
+    &sm_profile_solaris_11_4,
 };
 
 const size_t sm__n_profiles = sizeof sm__profiles / sizeof sm__profiles[0];

@@ -39,10 +39,11 @@
  *     and IPv6; none free: EADDRNOTAVAIL (TNOADDR) [S tcp_bindi(),
  *     tcp_update_next_port()].
  *  7. No SO_REUSEPORT in illumos-gate [D illumos SO_REUSEPORT blog: "was not
- *     integrated"]; Solaris 11.4's is unverified [U] and not modelled.
+ *     integrated"]; Solaris 11.4's is the "solaris-11.4" profile
+ *     (solaris_11_4.c), which shares this file's code.
  *  8. TIME_WAIT lasts tcp_time_wait_interval, 60 s in all [S tcp_tunables.c].
  */
-#include "sm_profile.h"
+#include "solaris_common.h"
 #include "tcp_common.h"
 
 #include <string.h>
@@ -178,6 +179,10 @@ static const char r_priv[] =
     "ports below tcp_smallest_nonpriv_port (1024) and the extra privileged "
     "ports 2049 and 4045 need the net_privaddr privilege "
     "[illumos tcp_bind_select_lport(), secpolicy_net_privaddr()]";
+static const char r_rp_ok[] =
+    "both sockets have SO_REUSEPORT: Solaris 11.4 lets them share the port "
+    "(whether the user, SO_EXCLBIND or the TIME_WAIT state matter is not "
+    "known) [Oracle setsockopt(3C) as cited by libuv PR #4407; D-3P, U]";
 static const char r_mapped_v6only[] =
     "an IPV6_V6ONLY socket cannot bind a v4-mapped address "
     "[illumos tcp_bind_check()]";
@@ -189,6 +194,7 @@ enum sol_why {
     SOL_SPLIT,    /* skipped: other family, explicit port */
     SOL_EXCL_OK,  /* skipped: EXCLBIND, different specific addresses */
     SOL_RA_OK,    /* skipped thanks to the new socket's SO_REUSEADDR */
+    SOL_RP_OK,    /* skipped: both have SO_REUSEPORT (Solaris 11.4) */
     SOL_BUSY_EXCL,
     SOL_BUSY_NORA,
     SOL_BUSY_RA
@@ -196,7 +202,7 @@ enum sol_why {
 
 /* One round of tcp_bindi()'s inner loop for existing endpoint e. */
 static enum sol_why tcp_check(const sm_sock_view *n, const sm_sock_view *e,
-                              bool explicit_port)
+                              bool explicit_port, bool rp)
 {
     const sm_addr *na = &n->bound_addr, *ea = &e->bound_addr;
     bool nany = any_addr(na), eany = any_addr(ea);
@@ -207,6 +213,8 @@ static enum sol_why tcp_check(const sm_sock_view *n, const sm_sock_view *e,
     }
     if (explicit_port && ipversion(n) != ipversion(e))
         return SOL_SPLIT;
+    if (rp && n->now.reuseport && e->now.reuseport)
+        return SOL_RP_OK;
     if (!n->now.reuseaddr) {
         if (!nany && !eany && !same_addr(na, ea))
             return SOL_NONE;
@@ -219,7 +227,7 @@ static enum sol_why tcp_check(const sm_sock_view *n, const sm_sock_view *e,
 
 /* One round of udp_bind()'s loop: SOL_BUSY_* means the loop breaks there. */
 static enum sol_why udp_check(const sm_sock_view *n, const sm_sock_view *e,
-                              bool explicit_port)
+                              bool explicit_port, bool rp)
 {
     const sm_addr *na = &n->bound_addr, *ea = &e->bound_addr;
     bool nany = any_addr(na), eany = any_addr(ea);
@@ -230,6 +238,8 @@ static enum sol_why udp_check(const sm_sock_view *n, const sm_sock_view *e,
     }
     if (explicit_port && ipversion(n) != ipversion(e))
         return SOL_SPLIT;
+    if (rp && n->now.reuseport && e->now.reuseport)
+        return SOL_RP_OK;
     if (!nany && !eany && !same_addr(na, ea))
         return SOL_NONE;
     return SOL_BUSY_NORA; /* "No difference depending on SO_REUSEADDR" [S] */
@@ -237,7 +247,7 @@ static enum sol_why udp_check(const sm_sock_view *n, const sm_sock_view *e,
 
 /* Walks the owners in bind-hash order; returns the first busy one (index)
  * or -1, and in *why what decided. */
-static int walk(const sm_bind_ctx *c, bool explicit_port, enum sol_why *why)
+static int walk(const sm_bind_ctx *c, bool explicit_port, enum sol_why *why, bool rp)
 {
     int first = -1;
     enum sol_why best_ok = SOL_NONE;
@@ -245,8 +255,8 @@ static int walk(const sm_bind_ctx *c, bool explicit_port, enum sol_why *why)
     for (size_t i = 0; i < c->n_owners; i++) {
         const sm_sock_view *e = &c->owners[i];
         enum sol_why w = c->self.proto == SM_UDP
-                             ? udp_check(&c->self, e, explicit_port)
-                             : tcp_check(&c->self, e, explicit_port);
+                             ? udp_check(&c->self, e, explicit_port, rp)
+                             : tcp_check(&c->self, e, explicit_port, rp);
         if (w >= SOL_BUSY_EXCL) {
             if (first < 0 || walks_before(e, &c->owners[first])) {
                 first = (int)i;
@@ -275,13 +285,14 @@ static const char *ok_text(const sm_bind_ctx *c, enum sol_why w)
 {
     switch (w) {
     case SOL_RA_OK: return r_ra_ok;
+    case SOL_RP_OK: return r_rp_ok;
     case SOL_EXCL_OK: return r_excl_ok;
     case SOL_SPLIT: return r_split;
     default: return c->n_owners ? r_no_overlap : r_free;
     }
 }
 
-static sm_verdict sol_bind(const sm_bind_ctx *c)
+sm_verdict sm__sol_bind(const sm_bind_ctx *c, bool rp)
 {
     const sm_sock_view *n = &c->self;
     if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
@@ -289,7 +300,7 @@ static sm_verdict sol_bind(const sm_bind_ctx *c)
     if (privileged_port(c, n->port) && !n->privileged)
         return sm__fail(SM_EACCES, r_priv, -1);
     enum sol_why why;
-    int k = walk(c, true, &why);
+    int k = walk(c, true, &why, rp);
     if (n->proto == SM_UDP) {
         /* The loop stops at its first hit; only an EXCLBIND hit there keeps
          * SO_REUSEADDR from allowing the bind [S udp_bind()]. */
@@ -310,7 +321,7 @@ static sm_verdict sol_bind(const sm_bind_ctx *c)
     return sm__ok(ok_text(c, why));
 }
 
-static sm_verdict sol_listen(const sm_bind_ctx *c)
+sm_verdict sm__sol_listen(const sm_bind_ctx *c)
 {
     (void)c;
     return sm__ok("listen() on a bound socket does not look at the port again: "
@@ -368,10 +379,10 @@ static bool port_free(sm_pick_ctx *pc, uint16_t port)
     sm_bind_ctx bc;
     sm__pick_port_ctx(pc, port, &bc);
     enum sol_why why;
-    return walk(&bc, false, &why) < 0;
+    return walk(&bc, false, &why, false) < 0;
 }
 
-static sm_verdict sol_pick_port(sm_pick_ctx *pc, uint16_t *port)
+sm_verdict sm__sol_pick_port(sm_pick_ctx *pc, uint16_t *port)
 {
     const int64_t *tun = sm__pick_tun(pc);
     uint32_t small = (uint32_t)tun[SM_TUN_PORT_LO];
@@ -403,8 +414,8 @@ static sm_verdict sol_pick_port(sm_pick_ctx *pc, uint16_t *port)
 
 /* ---- setsockopt() ------------------------------------------------------- */
 
-static sm_verdict sol_setsockopt(const sm_sock_view *s, sm_option opt, int v1,
-                                 int v2)
+sm_verdict sm__sol_setsockopt(const sm_sock_view *s, sm_option opt, int v1,
+                              int v2)
 {
     (void)v1;
     (void)v2;
@@ -429,10 +440,11 @@ static sm_verdict sol_setsockopt(const sm_sock_view *s, sm_option opt, int v1,
         return sm__ok("SO_LINGER stores conn_lingertime, in seconds "
                       "[illumos conn_opt_set(), tcp_close_output()]");
     case SM_SO_REUSEPORT:
-        return sm__fail(SM_ENOPROTOOPT,
-                        "illumos has no SO_REUSEPORT (a patch exists outside "
-                        "illumos-gate; Solaris 11.4's is not modelled) "
-                        "[illumos sys/socket.h]", -1);
+        /* Reached only under solaris-11.4 (illumos refuses it above). */
+        return sm__ok("Solaris 11.4 has SO_REUSEPORT: sockets that all set it "
+                      "share a port, with connections spread across them "
+                      "[Oracle setsockopt(3C) as cited by libuv PR #4407 and "
+                      "libevent PR #1624; D-3P]");
     case SM_SO_REUSEPORT_LB:
     case SM_SO_EXCLUSIVEADDRUSE:
     default:
@@ -446,12 +458,29 @@ static sm_verdict sol_setsockopt(const sm_sock_view *s, sm_option opt, int v1,
 
 /* ---- the profile --------------------------------------------------------- */
 
+static sm_verdict sol_bind(const sm_bind_ctx *c)
+{
+    return sm__sol_bind(c, false);
+}
+
+static sm_verdict sol_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int v2)
+{
+    /* (The text predates the solaris-11.4 profile, which models 11.4's
+     * SO_REUSEPORT; it is kept as released.) */
+    if (opt == SM_SO_REUSEPORT)
+        return sm__fail(SM_ENOPROTOOPT,
+                        "illumos has no SO_REUSEPORT (a patch exists outside "
+                        "illumos-gate; Solaris 11.4's is not modelled) "
+                        "[illumos sys/socket.h]", -1);
+    return sm__sol_setsockopt(s, opt, v1, v2);
+}
+
 /* The keys are the ndd(8) names (ndd -set /dev/tcp tcp_smallest_anon_port
  * ...); ipadm(8) calls the same properties smallest_anon_port,
  * largest_anon_port, _time_wait_interval and smallest_nonpriv_port of the
  * tcp protocol.  UDP has its own udp_* copies of the port settings; the
  * model shares one range between TCP and UDP. */
-static const sm_sysctl_def sysctls[] = {
+const sm_sysctl_def sm__sol_sysctls[] = {
     {"tcp_smallest_anon_port", 1, {SM_TUN_PORT_LO}, 1024, 65535, 1,
      "first anonymous (ephemeral) port (default 32768)", 0},
     {"tcp_largest_anon_port", 1, {SM_TUN_PORT_HI}, 1024, 65535, 1,
@@ -465,7 +494,7 @@ static const sm_sysctl_def sysctls[] = {
 
 /* ---- connections (bsd-solaris.md §5.4-5.6) -------------------------------- */
 
-static sm_verdict sol_connect(const sm_bind_ctx *c)
+sm_verdict sm__sol_connect(const sm_bind_ctx *c)
 {
     return sm__connect_unique(
         c, SM_EADDRINUSE,
@@ -488,12 +517,12 @@ static const sm__conn_scan sol_conn_scan = {
                       "[illumos tcp_bindi(), TNOADDR]",
 };
 
-static sm_verdict sol_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+sm_verdict sm__sol_pick_connect(sm_pick_ctx *pc, uint16_t *port)
 {
     return sm__conn_scan_pick(&sol_conn_scan, pc, port);
 }
 
-static sm_tw_syn_verdict sol_tw_syn(const sm_tw_syn_ctx *c)
+sm_tw_syn_verdict sm__sol_tw_syn(const sm_tw_syn_ctx *c)
 {
     sm_tw_syn_verdict v;
     int32_t gap = (int32_t)(c->seg_seq - c->rcv_nxt);
@@ -509,7 +538,7 @@ static sm_tw_syn_verdict sol_tw_syn(const sm_tw_syn_ctx *c)
     return v;
 }
 
-static const sm_tcp_rules sol_tcp_rules = {
+const sm_tcp_rules sm__sol_tcp_rules = {
     .unread_close_rst = true,
     .unread_close_rule = "close() with unread data: RST "
                          "[illumos tcp_close_output()]",
@@ -541,8 +570,8 @@ static const sm_tcp_rules sol_tcp_rules = {
 const sm_profile sm_profile_solaris = {
     .name = "solaris",
     .summary = "Solaris / illumos",
-    .sysctls = sysctls,
-    .n_sysctls = sizeof sysctls / sizeof sysctls[0],
+    .sysctls = sm__sol_sysctls,
+    .n_sysctls = 4,
     .defaults = {
         [SM_TUN_PORT_LO] = 32768,         /* smallest_anon_port, tcp_tunables.c */
         [SM_TUN_PORT_HI] = 65535,         /* largest_anon_port */
@@ -566,12 +595,12 @@ const sm_profile sm_profile_solaris = {
     .native_err_name = NULL,
     .setsockopt = sol_setsockopt,
     .bind = sol_bind,
-    .listen = sol_listen,
-    .pick_port = sol_pick_port,
-    .tcp = &sol_tcp_rules,
-    .connect = sol_connect,
-    .pick_connect_port = sol_pick_connect,
-    .tw_syn = sol_tw_syn,
+    .listen = sm__sol_listen,
+    .pick_port = sm__sol_pick_port,
+    .tcp = &sm__sol_tcp_rules,
+    .connect = sm__sol_connect,
+    .pick_connect_port = sm__sol_pick_connect,
+    .tw_syn = sm__sol_tw_syn,
     .select_listener = sm__select_oldest_listener,
     .select_listener_rule = "listener choice: specific address over wildcard; "
                             "otherwise the first bound [illumos ipcl_classify, I]",

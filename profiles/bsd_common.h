@@ -1,0 +1,51 @@
+/*
+ * bsd_common.h - helpers the BSD-derived profiles share.
+ *
+ * Every BSD (FreeBSD, XNU, OpenBSD, NetBSD) decides bind() from one lookup,
+ * in_pcblookup_local(), that returns a single PCB for an address and port:
+ * without INPLOOKUP_WILDCARD only an unconnected PCB on exactly that address,
+ * with it the cheapest overlapping PCB (connected ones included).  The
+ * lookups here model it once; FreeBSD's in_pcbbind_avail() on top of it is
+ * shared by the "bsd" and "freebsd-13" profiles.  Sources:
+ * ../shared/reference/bsd-solaris.md §1.2 (FreeBSD, XNU "the same
+ * algorithm"), more-profiles.md §2.1 (OpenBSD's cost rules).
+ */
+#ifndef SM_BSD_COMMON_H
+#define SM_BSD_COMMON_H
+
+#include "sm_profile.h"
+
+/* so_options bits that take part in the reuse test (rule 5). */
+enum { BSD_RA = 1, BSD_RP = 2, BSD_LB = 4 };
+
+typedef struct bsd_pcb {
+    bool v4;          /* INP_IPV4 in inp_vflag: seen by IPv4 lookups */
+    bool v6;          /* INP_IPV6: seen by IPv6 lookups */
+    bool v6proto;     /* INP_IPV6PROTO: an AF_INET6 socket */
+    uint32_t laddr4;  /* inp_laddr */
+    sm_addr laddr6;   /* in6p_laddr (only read when v6) */
+    bool connected;   /* faddr != ANY: connected, closing or TIME_WAIT */
+    bool mapped_wild; /* AF_INET6 on ::ffff:0.0.0.0: kept last in the wild hash */
+} bsd_pcb;
+
+/* SO_REUSEADDR / SO_REUSEPORT / SO_REUSEPORT_LB of a socket as BSD_* bits. */
+unsigned sm__bsd_opt_bits(const sm_opts *o);
+/* The IPv4 part of an address (0 for :: and other IPv6 addresses). */
+uint32_t sm__bsd_v4_part(const sm_addr *a);
+/* inp_vflag and addresses of an existing owner. */
+bsd_pcb sm__bsd_pcb_of(const sm_sock_view *e);
+/* in_pcblookup_local() / in6_pcblookup_local(): an index in c->owners or -1. */
+int sm__bsd_lookup4(const sm_bind_ctx *c, uint32_t laddr, bool wild);
+int sm__bsd_lookup6(const sm_bind_ctx *c, const sm_addr *laddr, bool wild);
+
+/* FreeBSD in_pcbbind_avail() (with the FreeBSD 13 uid-rule exemption when
+ * fbsd13), the listen() that does not re-check, and in_pcb_lport_dest(). */
+sm_verdict sm__fbsd_bind(const sm_bind_ctx *c, bool fbsd13);
+sm_verdict sm__fbsd_listen(const sm_bind_ctx *c);
+sm_verdict sm__fbsd_pick_port(sm_pick_ctx *pc, uint16_t *port);
+
+/* The "bsd" profile's tables, shared with "freebsd-13" (bsd.c). */
+extern const sm_tcp_rules sm__bsd_tcp_rules;
+extern const sm_sysctl_def sm__bsd_sysctls[]; /* 7 keys */
+
+#endif

@@ -1,0 +1,58 @@
+/*
+ * ios.c - the "ios" profile: iOS (and tvOS, watchOS), XNU built as an
+ * embedded target.
+ *
+ * The rules are macOS's (macos.c's table, xnu_common.c), except:
+ *  1. No privileged ports at all: the check is compiled only for
+ *     XNU_TARGET_OS_OSX (earlier !CONFIG_EMBEDDED), since xnu-6153
+ *     [S in_pcbbind() at xnu-6153 and HEAD].
+ *  2. More restricted ports: TCP 55555, TCP and UDP 62742, UDP 62743
+ *     [S restricted_in_port.c]; 61314/61315 are listed for embedded builds
+ *     too, modelled here for TCP and UDP [U: the protocol was not read].
+ * Sources: ../shared/reference/more-profiles.md §1.1.  The sysctl keys are
+ * macOS's; the xnu.privileged_wildcard switch has no effect here.
+ */
+#include "xnu_common.h"
+
+static const sm__xnu_restricted ios_restricted[] = {
+    {55555, true, false},
+    {61314, true, true},
+    {61315, true, true},
+    {62742, true, true},
+    {62743, false, true},
+};
+
+static const sm__xnu_target ios = {
+    .privileged_ports = false,
+    .restricted = ios_restricted,
+    .n_restricted = sizeof ios_restricted / sizeof ios_restricted[0],
+};
+
+static sm_verdict ios_bind(const sm_bind_ctx *c) { return sm__xnu_bind(c, &ios); }
+static sm_verdict ios_pick_port(sm_pick_ctx *pc, uint16_t *port)
+{
+    return sm__xnu_pick_port(pc, port, &ios);
+}
+static sm_verdict ios_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+{
+    return sm__xnu_pick_connect(pc, port, &ios);
+}
+
+const sm_profile sm_profile_ios = {
+    .name = "ios",
+    .summary = "iOS (XNU, embedded): macOS's rules without privileged ports",
+    .sysctls = sm__xnu_sysctls,
+    .n_sysctls = 6, /* without the macOS-only xnu.privileged_wildcard */
+    .defaults = SM__XNU_DEFAULTS(0),
+    .native_err_name = NULL,
+    .setsockopt = sm__xnu_setsockopt,
+    .bind = ios_bind,
+    .listen = sm__xnu_listen,
+    .pick_port = ios_pick_port,
+    .tcp = &sm__xnu_tcp_rules,
+    .connect = sm__xnu_connect,
+    .pick_connect_port = ios_pick_connect,
+    .tw_syn = sm__xnu_tw_syn,
+    .select_listener = sm__xnu_select_listener,
+    .select_listener_rule = sm__xnu_select_listener_rule,
+};

@@ -1,0 +1,362 @@
+/*
+ * openbsd.c - the "openbsd" profile: OpenBSD (7.x).
+ *
+ * OpenBSD decides bind() in in_pcbbind_locked() with in_pcbaddrisavail_lock()
+ * (in6_pcbaddrisavail() for IPv6) over in_pcblookup_local_lock(), the BSD
+ * single-PCB lookup (bsd_common.c).  It keeps IPv4 and IPv6 PCBs in separate
+ * tables and has no v4-mapped addresses at all.  Sources:
+ * ../shared/reference/more-profiles.md §2 and bsd-solaris.md §2.2, read in
+ * openbsd/src sys/netinet/in_pcb.c 1.320, tcp_input.c 1.464, tcp_timer.h,
+ * tcp_usrreq.c 1.252, sys/netinet6/in6_pcb.c, ip6_output.c,
+ * sys/kern/uipc_socket.c 1.385, and the regress tests
+ * regress/sys/netinet/{in_pcbbind,broadcast_bind,autoport}.  Tags: [S] read
+ * in source, [T] regress test, [I] inferred, [U] unverified.
+ *
+ * The rule table:
+ *  1. A v4-mapped local address on an AF_INET6 socket: EADDRNOTAVAIL ("no
+ *     support for it") [S in6_pcbaddrisavail()].
+ *  2. Separate IPv4 and IPv6 tables: an AF_INET and an AF_INET6 socket never
+ *     conflict (0.0.0.0:P and [::]:P coexist without options) [S in_pcb.c,
+ *     in_pcb.h KASSERTs; I].
+ *  3. IPV6_V6ONLY is always 1: setting 0 fails with EINVAL [S ip6_output.c:
+ *     ip6_ctloutput()].
+ *  4. Uid rule (non-root, not multicast): any PCB of another user that a
+ *     WILDCARD lookup finds: EADDRINUSE, with no exemption at all (not for
+ *     two wildcards, SO_REUSEPORT, or connected sockets) [S in_pcbaddrisavail_lock()].
+ *  5. Conflict: the lookup is WILDCARD unless the new socket has
+ *     SO_REUSEADDR or SO_REUSEPORT; the PCB found conflicts unless it has the
+ *     new socket's SO_REUSEPORT (for multicast SO_REUSEADDR counts as both).
+ *     SO_REUSEADDR only changes the lookup, so two SO_REUSEADDR sockets on
+ *     one exact address conflict [S; T in_pcbbind T5].
+ *  6. Privileged ports (below 1024, and 2049 for TCP and UDP) are checked
+ *     after the conflicts: a busy one gives EADDRINUSE, a free one EACCES
+ *     [S in_pcbbind_locked(), in_rootonly()].
+ *  7. listen() does not re-check [S tcp_usrreq.c].
+ *  8. Automatic ports: a random start in net.inet.ip.portfirst..portlast
+ *     (1024..49151), then +1 with wraparound, skipping the in_baddynamic
+ *     ports; free by the socket's own lookup; none free: EADDRNOTAVAIL
+ *     [S in_pcbpickport(); T autoport].
+ *  9. connect(): the source address first, then a port free on that address
+ *     (not shared between destinations); a 4-tuple in use, TIME_WAIT
+ *     included: EADDRINUSE [S in_pcbconnect(); I].
+ * 10. TIME_WAIT: 2 * TCPTV_MSL = 60 s, compiled in [S tcp_timer.h]; no local
+ *     shortcut [S].  A SYN with seq > rcv_nxt or a newer timestamp opens a
+ *     new connection; others get an ACK [S tcp_input()].  A RST at rcv_nxt
+ *     ends TIME_WAIT: no RFC 1337 protection [S tcp_input()].
+ * 11. Orphaned FIN_WAIT_2: re-armed while idle up to tcp_maxidle
+ *     (8 * 75 s = 600 s), then closed silently [S tcp_timer_2msl(); I for the
+ *     600 s: the first arming in tcp_usrclosed() was not squared, U].
+ * 12. SO_LINGER: l_linger outside 0..32767: EINVAL; seconds; close() with
+ *     unread data sends a FIN (the data is flushed); a linger timeout
+ *     returns EWOULDBLOCK [S sosetopt(), soclose(), tcp_disconnect(); I].
+ * 13. No SO_REUSEPORT load balancing: hash chains are move-to-front, so the
+ *     last listener found keeps the connections (modelled: the newest) [S/I].
+ */
+#include "bsd_common.h"
+#include "tcp_common.h"
+
+#include <string.h>
+
+/* in_baddynamic(): ports automatic allocation never hands out [S in.c / in.h
+ * DEFBADDYNAMICPORTS_TCP/UDP]. */
+static const uint16_t bad_tcp[] = {587, 749, 750, 751, 853, 871, 2049,
+                                   6000, 6001, 6002, 6003, 6004, 6005,
+                                   6006, 6007, 6008, 6009, 6010};
+static const uint16_t bad_udp[] = {623, 664, 749, 750, 751, 2049, 3784, 3785, 7784};
+
+static bool baddynamic(sm_proto p, uint16_t port)
+{
+    const uint16_t *t = p == SM_TCP ? bad_tcp : bad_udp;
+    size_t n = p == SM_TCP ? sizeof bad_tcp / sizeof bad_tcp[0]
+                           : sizeof bad_udp / sizeof bad_udp[0];
+    for (size_t i = 0; i < n; i++)
+        if (t[i] == port)
+            return true;
+    return false;
+}
+
+/* in_rootonly(): below IPPORT_RESERVED, and the rootonlyports list (2049 for
+ * TCP and UDP) [S]. */
+static bool rootonly(const sm_bind_ctx *c, uint16_t port)
+{
+    return port < c->tun[SM_TUN_UNPRIV_PORT] || port == 2049;
+}
+
+static const char r_free[] =
+    "no other socket holds this port [OpenBSD in_pcbaddrisavail_lock(); S]";
+static const char r_no_overlap[] =
+    "no socket of this address family on this port overlaps the address (IPv4 "
+    "and IPv6 sockets live in separate tables) [OpenBSD in_pcblookup_local_lock(); S]";
+static const char r_reuse_no_exact[] =
+    "with SO_REUSEADDR or SO_REUSEPORT set, the lookup only meets an "
+    "unconnected socket on exactly this address; there is none "
+    "[OpenBSD in_pcbaddrisavail_lock(); S]";
+static const char r_shared[] =
+    "the socket on exactly this address has SO_REUSEPORT, as the new one does: "
+    "they share the port [OpenBSD in_pcbaddrisavail_lock(); S]";
+static const char r_wild_conflict[] =
+    "the new socket has neither SO_REUSEADDR nor SO_REUSEPORT: every socket of "
+    "its family whose address overlaps conflicts, in any state "
+    "[OpenBSD in_pcbaddrisavail_lock(), INPLOOKUP_WILDCARD; S]";
+static const char r_exact_ra[] =
+    "SO_REUSEADDR only makes the lookup exact: an unconnected socket holds this "
+    "very address and port, and the new socket has no SO_REUSEPORT "
+    "[OpenBSD in_pcbaddrisavail_lock(); S, T in_pcbbind T5]";
+static const char r_exact_rp[] =
+    "the unconnected socket on exactly this address has no SO_REUSEPORT "
+    "[OpenBSD in_pcbaddrisavail_lock(); S]";
+static const char r_uid[] =
+    "another user's socket holds this port on an overlapping address: OpenBSD "
+    "allows no sharing between users at all (no exemption for wildcards, "
+    "SO_REUSEPORT or connected sockets) [OpenBSD in_pcbaddrisavail_lock(); S]";
+static const char r_priv[] =
+    "ports below 1024, and 2049, need root; checked after the conflicts, so a "
+    "free port gives EACCES [OpenBSD in_pcbbind_locked(), in_rootonly(); S]";
+static const char r_mapped[] =
+    "OpenBSD has no v4-mapped addresses: binding one fails "
+    "[OpenBSD in6_pcbaddrisavail(); S]";
+
+static bool blocks(const sm_bind_ctx *c, int t, unsigned reuse)
+{
+    return t >= 0 && (reuse & sm__bsd_opt_bits(&c->owners[t].now)) == 0;
+}
+
+/* The lookup for the new socket's table: IPv4 for AF_INET, IPv6 for
+ * AF_INET6 (always IPV6_V6ONLY, so the shared lookups keep them apart). */
+static int lookup(const sm_bind_ctx *c, const sm_addr *a, bool wild)
+{
+    if (c->self.family == 4)
+        return sm__bsd_lookup4(c, sm__bsd_v4_part(a), wild);
+    return sm__bsd_lookup6(c, a, wild);
+}
+
+static sm_verdict obsd_bind(const sm_bind_ctx *c)
+{
+    const sm_sock_view *n = &c->self;
+    const sm_addr *a = &n->bound_addr;
+    if (n->family == 6 && sm_addr_is_v4mapped(a))
+        return sm__fail(SM_EADDRNOTAVAIL, r_mapped, -1);
+    unsigned opts = sm__bsd_opt_bits(&n->now);
+    bool wild = (opts & (BSD_RA | BSD_RP)) == 0;
+    bool mcast = sm_addr_is_multicast(a);
+    unsigned reuse = opts & BSD_RP;
+    if (mcast && (opts & (BSD_RA | BSD_RP)))
+        reuse = BSD_RA | BSD_RP;
+    if (!mcast && !n->privileged) {
+        int t = lookup(c, a, true);
+        if (t >= 0 && c->owners[t].uid != n->uid)
+            return sm__fail(SM_EADDRINUSE, r_uid, t);
+    }
+    int t = lookup(c, a, wild);
+    if (blocks(c, t, reuse))
+        return sm__fail(SM_EADDRINUSE,
+                        wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
+    if (rootonly(c, n->port) && !n->privileged)
+        return sm__fail(SM_EACCES, r_priv, -1);
+    if (t >= 0)
+        return sm__ok(r_shared);
+    return sm__ok(c->n_owners == 0 ? r_free : wild ? r_no_overlap : r_reuse_no_exact);
+}
+
+static sm_verdict obsd_listen(const sm_bind_ctx *c)
+{
+    (void)c;
+    return sm__ok("listen() does not re-check the port: it binds only an "
+                  "unbound socket [OpenBSD tcp_usrreq.c; S]");
+}
+
+/* ---- automatic ports -------------------------------------------------------- */
+
+static const char r_pick[] =
+    "automatic port: a random start in net.inet.ip.portfirst..portlast "
+    "(1024..49151), then the following ports, skipping in_baddynamic() ports "
+    "and ports the socket's own lookup finds held [OpenBSD in_pcbpickport(); S, "
+    "T autoport]";
+static const char r_exhausted[] =
+    "no port of net.inet.ip.portfirst..portlast is free: EADDRNOTAVAIL "
+    "[OpenBSD in_pcbpickport(); S, T autoport]";
+
+static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm_addr *laddr)
+{
+    const sm_sock_view *self = sm__pick_self(pc);
+    const int64_t *tun = sm__pick_tun(pc);
+    uint32_t lower = (uint32_t)tun[SM_TUN_PORT_LO];
+    uint32_t higher = (uint32_t)tun[SM_TUN_PORT_HI];
+    if (lower > higher) { /* swapped [S] */
+        uint32_t x = lower;
+        lower = higher;
+        higher = x;
+    }
+    uint32_t count = higher - lower;
+    uint32_t cand = lower + (count ? (uint32_t)(sm__pick_rand(pc) % count) : 0);
+    for (uint32_t i = 0; i <= count; i++) {
+        if (!baddynamic(self->proto, (uint16_t)cand)) {
+            sm_bind_ctx bc;
+            sm__pick_port_ctx(pc, (uint16_t)cand, &bc);
+            bool wild = (sm__bsd_opt_bits(&bc.self.now) & (BSD_RA | BSD_RP)) == 0;
+            if (lookup(&bc, laddr, wild) < 0) {
+                *port = (uint16_t)cand;
+                return sm__ok(r_pick);
+            }
+        }
+        cand = cand >= higher ? lower : cand + 1;
+    }
+    return sm__fail(SM_EADDRNOTAVAIL, r_exhausted, -1);
+}
+
+static sm_verdict obsd_pick_port(sm_pick_ctx *pc, uint16_t *port)
+{
+    return pick(pc, port, &sm__pick_self(pc)->bound_addr);
+}
+
+/* connect(): in_pcbselsrc() picks the source address first, and the port
+ * only has to be free on it [S in_pcbconnect()]. */
+static sm_verdict obsd_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+{
+    sm_addr src = sm__pick_self(pc)->local_addr;
+    return pick(pc, port, &src);
+}
+
+static sm_verdict obsd_connect(const sm_bind_ctx *c)
+{
+    return sm__connect_unique(
+        c, SM_EADDRINUSE,
+        "another connection already uses this 4-tuple: EADDRINUSE "
+        "[OpenBSD in_pcbconnect(); S]",
+        "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE (connect() does not "
+        "recycle TIME_WAIT) [OpenBSD in_pcbconnect(); I]",
+        "the 4-tuple is unique [OpenBSD in_pcbconnect(); S]");
+}
+
+static sm_tw_syn_verdict obsd_tw_syn(const sm_tw_syn_ctx *c)
+{
+    sm_tw_syn_verdict v;
+    bool newer_ts = c->seg_ts && (int32_t)(c->seg_tsval - c->ts_recent) > 0;
+    if (newer_ts || (int32_t)(c->seg_seq - c->rcv_nxt) > 0) {
+        v.action = SM_TW_SYN_ACCEPT;
+        v.rule = "a SYN with a newer timestamp or a sequence number above "
+                 "rcv_nxt closes the TIME_WAIT and opens a new connection "
+                 "[OpenBSD tcp_input(): TCPS_TIME_WAIT, SYN without ACK; S]";
+    } else {
+        v.action = SM_TW_SYN_ACK;
+        v.rule = "an older SYN into TIME_WAIT is answered with an ACK and the "
+                 "TIME_WAIT stays [OpenBSD tcp_input(); S]";
+    }
+    return v;
+}
+
+/* ---- setsockopt() ------------------------------------------------------------ */
+
+static sm_verdict obsd_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int v2)
+{
+    switch (opt) {
+    case SM_SO_REUSEADDR:
+    case SM_SO_REUSEPORT:
+        return sm__ok("sets the so_options bit [OpenBSD sosetopt(); S]");
+    case SM_IPV6_V6ONLY:
+        if (s->family != 6)
+            return sm__fail(SM_EINVAL,
+                            "an AF_INET socket refuses IPPROTO_IPV6 options "
+                            "[OpenBSD ip_ctloutput(); I]", -1);
+        if (v1 == 0)
+            return sm__fail(SM_EINVAL,
+                            "IPV6_V6ONLY is always 1 on OpenBSD: clearing it "
+                            "fails [OpenBSD ip6_ctloutput(); S]", -1);
+        if (s->bound)
+            return sm__fail(SM_EINVAL,
+                            "IPV6_V6ONLY cannot be set once the socket is bound "
+                            "[OpenBSD ip6_ctloutput(); S]", -1);
+        return sm__ok("IPV6_V6ONLY 1 is what it already is [OpenBSD "
+                      "ip6_ctloutput(); S]");
+    case SM_SO_LINGER:
+        if (v2 < 0 || v2 > 32767)
+            return sm__fail(SM_EINVAL,
+                            "SO_LINGER takes 0..32767 s (SHRT_MAX) on OpenBSD "
+                            "[OpenBSD sosetopt(); S]", -1);
+        return sm__ok("SO_LINGER stores so_linger, in seconds "
+                      "[OpenBSD sosetopt(), soclose(); S]");
+    case SM_SO_REUSEPORT_LB:
+    case SM_SO_EXCLUSIVEADDRUSE:
+    case SM_SO_EXCLBIND:
+    default:
+        return sm__fail(SM_ENOPROTOOPT,
+                        "OpenBSD has no such option [OpenBSD sosetopt(): "
+                        "ENOPROTOOPT; S]", -1);
+    }
+}
+
+static const sm_tcp_rules obsd_tcp_rules = {
+    .unread_close_rst = false,
+    .unread_close_rule = "close() with unread data: the receive buffer is "
+                         "flushed and a FIN is sent [OpenBSD tcp_disconnect(); S]",
+    .linger_timeout = SM_LINGER_TO_EWOULDBLOCK,
+    .linger_timeout_rule = "SO_LINGER timeout: close() returns EWOULDBLOCK (the "
+                           "sleep's error) and the connection goes on "
+                           "[OpenBSD soclose(); I]",
+    .linger_nonblock = SM_LINGER_NB_NO_WAIT,
+    .linger_nonblock_rule = "non-blocking socket: close() does not linger "
+                            "[OpenBSD soclose(): MSG_DONTWAIT; S]",
+    .exit_lingers = true,
+    .exit_rule = "process exit closes each descriptor through soclose(), which "
+                 "lingers as close() does [OpenBSD closef(); I/U]",
+    .tw_overflow_recycles = false,
+    .tw_overflow_rule = "OpenBSD has no TIME_WAIT cap [S]",
+    .local_tw_purge_rule_is_loopback_only = false,
+    .no_local_tw_rule = "OpenBSD has no local-TIME_WAIT shortcut [S]",
+    .connect_port_exhausted = SM_EADDRNOTAVAIL,
+    .connect_on_listener = SM_EOPNOTSUPP,
+    .connect_on_listener_rule = "connect() on a listening socket: EOPNOTSUPP "
+                                "[OpenBSD soconnect(): SO_ACCEPTCONN; I]",
+    .rst_in_tw_rule = "a RST at rcv_nxt ends TIME_WAIT: no RFC 1337 protection "
+                      "[OpenBSD tcp_input(); S]",
+    .reset_error_sticky = false,
+    .rst_in_close_wait = SM_ECONNRESET,
+    .linger_hz = 1,
+    .finwait2_timeout_rst = false,
+    .finwait2_timeout_rule = "an orphaned FIN_WAIT_2 is closed silently once "
+                             "idle for tcp_maxidle (600 s) [OpenBSD "
+                             "tcp_timer_2msl(); S, I]",
+};
+
+static const sm_sysctl_def sysctls[] = {
+    {"net.inet.ip.portfirst", 1, {SM_TUN_PORT_LO}, 1024, 65535, 1,
+     "first automatic port (default 1024)", 0},
+    {"net.inet.ip.portlast", 1, {SM_TUN_PORT_HI}, 1024, 65535, 1,
+     "last automatic port (default 49151)", 0},
+};
+
+const sm_profile sm_profile_openbsd = {
+    .name = "openbsd",
+    .summary = "OpenBSD: separate IPv4/IPv6 ports, IPV6_V6ONLY fixed, strict uid rule",
+    .sysctls = sysctls,
+    .n_sysctls = sizeof sysctls / sizeof sysctls[0],
+    .defaults = {
+        [SM_TUN_PORT_LO] = 1024,         /* ipport_firstauto = IPPORT_RESERVED */
+        [SM_TUN_PORT_HI] = 49151,        /* ipport_lastauto = IPPORT_USERRESERVED */
+        [SM_TUN_UNPRIV_PORT] = 1024,     /* IPPORT_RESERVED */
+        [SM_TUN_TIME_WAIT_MS] = 60000,   /* 2 * TCPTV_MSL (30 s), tcp_timer.h */
+        [SM_TUN_RFC1337] = 0,            /* a RST ends TIME_WAIT */
+        [SM_TUN_MAX_TW] = -1,            /* no cap */
+        [SM_TUN_FIN_TIMEOUT_MS] = 600000, /* tcp_maxidle = 8 * 75 s [I] */
+        [SM_TUN_TIMESTAMPS] = 1,         /* tcp_do_rfc1323 = 1 */
+        [SM_TUN_NOLOCALTIMEWAIT] = 0,    /* none */
+        [SM_TUN_V6ONLY_DEFAULT] = 1,     /* always 1 */
+        [SM_TUN_RANDOM_PORTS] = 1,       /* arc4random_uniform() start */
+        [SM_TUN_SYN_RTO_MS] = 1000,      /* TCPTV_SRTTDFLT [I] */
+        [SM_TUN_CONNECT_TIMEOUT_MS] = 75000, /* TCPTV_KEEP_INIT 75 s */
+    },
+    .native_err_name = NULL,
+    .setsockopt = obsd_setsockopt,
+    .bind = obsd_bind,
+    .listen = obsd_listen,
+    .pick_port = obsd_pick_port,
+    .tcp = &obsd_tcp_rules,
+    .connect = obsd_connect,
+    .pick_connect_port = obsd_pick_connect,
+    .tw_syn = obsd_tw_syn,
+    .select_listener = sm__select_newest,
+    .select_listener_rule = "listener choice: specific address over wildcard; "
+                            "no load balancing, the move-to-front hash chain "
+                            "keeps the last one found (modelled: the newest) "
+                            "[OpenBSD in_pcblookup_listen(); S/I]",
+};

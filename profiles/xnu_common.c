@@ -1,0 +1,471 @@
+/*
+ * xnu_common.c - the socket rules of XNU, the kernel of macOS and iOS, for
+ * the "macos" and "ios" profiles (the rule table is in macos.c's opening
+ * comment; ios.c lists where iOS differs).
+ *
+ * XNU's network stack is FreeBSD's of about 2001, grown apart: bind() is
+ * in_pcbbind() (IPv4) and in6_pcbbind() (IPv6) over in_pcblookup_local(),
+ * the same single-PCB lookup as FreeBSD's (bsd_common.c), but with its own
+ * user rule, no SO_REUSEPORT_LB, a dual-stack default, sequential TCP
+ * ephemeral ports, a 15 s MSL and SO_LINGER counted in 1/100 s.  Sources:
+ * ../shared/reference/more-profiles.md §1 and bsd-solaris.md §2.1, §4.2,
+ * read in apple-oss-distributions/xnu tag xnu-11417.101.15 (macOS 15);
+ * tags in each rule: [S] source, [T] upstream test (xnu tests/), [I]
+ * inferred, [U] unverified.
+ */
+#include "xnu_common.h"
+
+#include "bsd_common.h"
+#include "tcp_common.h"
+
+#include <string.h>
+
+/* ---- rule texts ---------------------------------------------------------- */
+
+static const char r_free[] =
+    "no other socket holds this port [XNU in_pcbbind(), in_pcb.c; S]";
+static const char r_no_overlap[] =
+    "no socket on this port overlaps the address [XNU in_pcbbind(): "
+    "in_pcblookup_local_and_cleanup(); S]";
+static const char r_reuse_no_exact[] =
+    "with SO_REUSEADDR or SO_REUSEPORT set, the lookup only meets an "
+    "unconnected socket on exactly this address; there is none "
+    "[XNU in_pcbbind(): wild = 0; S]";
+static const char r_shared[] =
+    "the socket on exactly this address has SO_REUSEPORT set now, as the new "
+    "one does: they share the port [XNU in_pcbbind(): reuseport & so_options; S]";
+static const char r_inet6_wild[] =
+    "two AF_INET6 sockets both on the wildcard do not conflict "
+    "[XNU in_pcbbind(): both PF_INET6 exception; S]";
+static const char r_wild_conflict[] =
+    "the new socket has neither SO_REUSEADDR nor SO_REUSEPORT, so any socket "
+    "whose address overlaps conflicts, in any state (bound, listening, "
+    "connected, TIME_WAIT) [XNU in_pcbbind(), in_pcblookup_local(wild); S]";
+static const char r_exact_ra[] =
+    "SO_REUSEADDR does not let a socket share exactly the same address with an "
+    "unconnected socket already bound there [XNU in_pcbbind(): reuseport & "
+    "so_options == 0; S]";
+static const char r_exact_rp[] =
+    "the unconnected socket bound to exactly this address does not have "
+    "SO_REUSEPORT set [XNU in_pcbbind(); S]";
+static const char r_dual_conflict[] =
+    "a dual-stack [::] bind also claims 0.0.0.0:port and an IPv4 socket holds "
+    "it (only two AF_INET6 sockets are exempt; unlike FreeBSD, an AF_INET "
+    "socket on 0.0.0.0 is not passed over) [XNU in6_pcbbind(); I]";
+static const char r_uid[] =
+    "another user's socket holds this port on an overlapping address; only two "
+    "wildcard binds are exempt (SO_REUSESHAREUID, a private option, is not "
+    "modelled) [XNU in_pcbbind(): uid check; S]";
+static const char r_uid6[] =
+    "another user's socket holds this port on an overlapping address; two "
+    "wildcard binds are exempt only if the existing one has SO_REUSEPORT "
+    "[XNU in6_pcbbind(): uid check; S per more-profiles.md 1.1]";
+static const char r_priv[] =
+    "ports below 1024 need root, but only on a specific address: the wildcard "
+    "is free for everyone since macOS 10.14 [XNU in_pcbbind(), "
+    "XNU_TARGET_OS_OSX, xnu-4903 and later; S]";
+static const char r_priv_old[] =
+    "ports below 1024 need root, on the wildcard address too "
+    "(xnu.privileged_wildcard=1: macOS 10.13 and earlier) "
+    "[XNU in_pcbbind()@xnu-4570.71.2; S]";
+static const char r_restricted[] =
+    "a restricted port: only an entitled process may bind it, others get "
+    "EADDRINUSE (root is not enough) [XNU in_pcbbind(): "
+    "current_task_can_use_restricted_in_port(), restricted_in_port.c; S]";
+static const char r_mapped_v6only[] =
+    "an IPV6_V6ONLY socket takes a v4-mapped address as an IPv6 address no "
+    "interface has [XNU in6_pcbbind(); I]";
+
+/* ---- bind() -------------------------------------------------------------- */
+
+static bool restricted(const sm__xnu_target *t, sm_proto proto, uint16_t port)
+{
+    for (size_t i = 0; i < t->n_restricted; i++)
+        if (t->restricted[i].port == port &&
+            (proto == SM_TCP ? t->restricted[i].tcp : t->restricted[i].udp))
+            return true;
+    return false;
+}
+
+/* The reuse bits that count for the new socket: SO_REUSEPORT; on a
+ * multicast address SO_REUSEADDR is upgraded to both (SO_REUSEPORT alone is
+ * not, unlike FreeBSD) [S in_pcbbind()]. */
+static unsigned reuse_bits(const sm_sock_view *n, bool mcast)
+{
+    unsigned opts = sm__bsd_opt_bits(&n->now);
+    unsigned reuse = opts & BSD_RP;
+    if (mcast && (opts & BSD_RA))
+        reuse |= BSD_RA | BSD_RP;
+    return reuse;
+}
+
+static bool blocks(const sm_bind_ctx *c, int t, unsigned reuse)
+{
+    return t >= 0 && (reuse & sm__bsd_opt_bits(&c->owners[t].now)) == 0;
+}
+
+/* The uid rule [S in_pcbbind()/in6_pcbbind()]: a non-root socket meets
+ * another user's PCB found by a WILDCARD lookup.  v4: exempt when both
+ * addresses are the wildcard; v6: exempt then only if that PCB has
+ * SO_REUSEPORT.  No exemption for connected sockets (FreeBSD has one). */
+static bool uid_blocks(const sm_bind_ctx *c, int t, bool nany, bool v6)
+{
+    if (t < 0 || c->self.privileged)
+        return false;
+    const sm_sock_view *e = &c->owners[t];
+    if (e->uid == c->self.uid)
+        return false;
+    bool eany = sm_addr_is_any(&e->local_addr) ||
+                (sm__bsd_v4_part(&e->local_addr) == 0 && sm_addr_is_v4mapped(&e->local_addr));
+    if (nany && eany)
+        return v6 && !e->now.reuseport;
+    return true;
+}
+
+static sm_verdict avail4(const sm_bind_ctx *c, uint32_t laddr, bool v6proto)
+{
+    const sm_sock_view *n = &c->self;
+    bool wild = (sm__bsd_opt_bits(&n->now) & (BSD_RA | BSD_RP)) == 0;
+    bool mcast = (laddr >> 28) == 0xe;
+    unsigned reuse = reuse_bits(n, mcast);
+    int t = sm__bsd_lookup4(c, laddr, true);
+    if (uid_blocks(c, t, laddr == 0, false))
+        return sm__fail(SM_EADDRINUSE, r_uid, t);
+    t = sm__bsd_lookup4(c, laddr, wild);
+    if (blocks(c, t, reuse)) {
+        bsd_pcb p = sm__bsd_pcb_of(&c->owners[t]);
+        if (laddr == 0 && p.laddr4 == 0 && v6proto && p.v6proto)
+            return sm__ok(r_inet6_wild);
+        return sm__fail(SM_EADDRINUSE,
+                        wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
+    }
+    if (t >= 0)
+        return sm__ok(r_shared);
+    return sm__ok(c->n_owners == 0 ? r_free : wild ? r_no_overlap : r_reuse_no_exact);
+}
+
+static sm_verdict avail6(const sm_bind_ctx *c, const sm_addr *laddr)
+{
+    const sm_sock_view *n = &c->self;
+    bool wild = (sm__bsd_opt_bits(&n->now) & (BSD_RA | BSD_RP)) == 0;
+    bool mcast = sm_addr_is_multicast(laddr);
+    bool any = sm_addr_is_any(laddr);
+    bool dual = !n->now.v6only && any;
+    unsigned reuse = reuse_bits(n, mcast);
+    int t = sm__bsd_lookup6(c, laddr, true);
+    if (uid_blocks(c, t, any, true))
+        return sm__fail(SM_EADDRINUSE, r_uid6, t);
+    t = sm__bsd_lookup6(c, laddr, wild);
+    if (blocks(c, t, reuse))
+        return sm__fail(SM_EADDRINUSE,
+                        wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
+    const char *why = t >= 0 ? r_shared
+                      : c->n_owners == 0 ? r_free
+                      : wild             ? r_no_overlap
+                                         : r_reuse_no_exact;
+    if (dual) {
+        /* The IPv4 half of a dual-stack [::] bind [I: FreeBSD's heritage,
+         * without FreeBSD's later pass over AF_INET on exactly 0.0.0.0]. */
+        int t4 = sm__bsd_lookup4(c, 0, wild);
+        if (blocks(c, t4, reuse)) {
+            bsd_pcb p = sm__bsd_pcb_of(&c->owners[t4]);
+            if (!p.v6proto)
+                return sm__fail(SM_EADDRINUSE, r_dual_conflict, t4);
+        } else if (t4 >= 0) {
+            why = r_shared;
+        }
+    }
+    return sm__ok(why);
+}
+
+sm_verdict sm__xnu_bind(const sm_bind_ctx *c, const sm__xnu_target *tg)
+{
+    const sm_sock_view *n = &c->self;
+    const sm_addr *a = &n->bound_addr;
+    bool mapped = n->family == 6 && sm_addr_is_v4mapped(a);
+    if (mapped && n->now.v6only)
+        return sm__fail(SM_EADDRNOTAVAIL, r_mapped_v6only, -1);
+    bool any = sm_addr_is_any(a) || (mapped && sm__bsd_v4_part(a) == 0);
+    /* Privileged ports (macOS only), before the restricted ports and the
+     * conflicts [S in_pcbbind() order]. */
+    if (tg->privileged_ports && n->port < c->tun[SM_TUN_UNPRIV_PORT] && !n->privileged) {
+        if (c->tun[SM_TUN_PRIV_WILDCARD])
+            return sm__fail(SM_EACCES, r_priv_old, -1);
+        if (!any)
+            return sm__fail(SM_EACCES, r_priv, -1);
+    }
+    if (restricted(tg, n->proto, n->port))
+        return sm__fail(SM_EADDRINUSE, r_restricted, -1);
+    if (n->family == 4 || mapped)
+        return avail4(c, sm__bsd_v4_part(a), n->family == 6);
+    return avail6(c, a);
+}
+
+sm_verdict sm__xnu_listen(const sm_bind_ctx *c)
+{
+    (void)c;
+    return sm__ok("listen() does not re-check the port: tcp_usr_listen() only "
+                  "binds an unbound socket [XNU tcp_usrreq.c; S]");
+}
+
+/* ---- ephemeral ports ----------------------------------------------------- */
+
+/* Is port free for an automatic bind?  An IPv4 autobind forces wild = 1
+ * ("REUSEADDR|REUSEPORT don't apply"), so any overlapping PCB, connected or
+ * TIME_WAIT ones included, makes the port busy [S in_pcbbind() lport == 0];
+ * an IPv6 autobind keeps the socket's own wild flag and looks at IPv6 PCBs
+ * only [S in6_src.c:in6_pcbsetport(); I]. */
+static bool port_free(sm_pick_ctx *pc, uint16_t port, const sm_addr *laddr)
+{
+    sm_bind_ctx bc;
+    sm__pick_port_ctx(pc, port, &bc);
+    const sm_sock_view *n = &bc.self;
+    if (n->family == 4 || sm_addr_is_v4mapped(laddr))
+        return sm__bsd_lookup4(&bc, sm__bsd_v4_part(laddr), true) < 0;
+    bool wild = (sm__bsd_opt_bits(&n->now) & (BSD_RA | BSD_RP)) == 0;
+    return sm__bsd_lookup6(&bc, laddr, wild) < 0;
+}
+
+static const char r_pick_seq[] =
+    "automatic port: net.inet.tcp.randomize_ports=0, so the port after the "
+    "last one handed out (one counter per protocol, from 49152 after boot), "
+    "skipping restricted ports and ports any overlapping socket holds "
+    "[XNU in_pcbbind() lport == 0, ipi_lastport; S]";
+static const char r_pick_rand[] =
+    "automatic port: a random start in net.inet.ip.portrange.first..last "
+    "(49152..65535; UDP always, net.inet.udp.randomize_ports=1), then the "
+    "following ports, skipping restricted ones and ports any overlapping "
+    "socket holds [XNU in_pcbbind() lport == 0; S]";
+static const char r_exhausted4[] =
+    "no port of net.inet.ip.portrange.first..last is free: EADDRNOTAVAIL "
+    "[XNU in_pcbbind(); S]";
+static const char r_exhausted6[] =
+    "no port of net.inet.ip.portrange.first..last is free: an IPv6 automatic "
+    "bind fails with EAGAIN [XNU in6_pcbsetport(); S]";
+
+static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *tg,
+                       const sm_addr *laddr)
+{
+    const sm_sock_view *self = sm__pick_self(pc);
+    const int64_t *tun = sm__pick_tun(pc);
+    uint32_t first = (uint32_t)tun[SM_TUN_PORT_LO];
+    uint32_t last = (uint32_t)tun[SM_TUN_PORT_HI];
+    /* first > last: the search counts down [S]; the model walks the same
+     * set upwards. */
+    if (first > last) {
+        uint32_t x = first;
+        first = last;
+        last = x;
+    }
+    /* ipi_lastport: one per pcbinfo (TCP, UDP), shared by bind(0), listen()
+     * and connect() [S]. */
+    uint64_t *lastport = &sm__pick_state(pc)[self->proto == SM_UDP ? 1 : 0];
+    bool random = self->proto == SM_UDP || tun[SM_TUN_RANDOM_PORTS] != 0;
+    if (random && last > first)
+        *lastport = first + sm__pick_rand(pc) % (last - first);
+    for (uint32_t i = 0; i <= last - first; i++) {
+        uint64_t p = *lastport + 1;
+        if (p < first || p > last)
+            p = first;
+        *lastport = p;
+        if (restricted(tg, self->proto, (uint16_t)p))
+            continue;
+        if (port_free(pc, (uint16_t)p, laddr)) {
+            *port = (uint16_t)p;
+            return sm__ok(random ? r_pick_rand : r_pick_seq);
+        }
+    }
+    bool v6 = self->family == 6 && !sm_addr_is_v4mapped(laddr);
+    return sm__fail(v6 ? SM_EWOULDBLOCK : SM_EADDRNOTAVAIL,
+                    v6 ? r_exhausted6 : r_exhausted4, -1);
+}
+
+sm_verdict sm__xnu_pick_port(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *tg)
+{
+    return pick(pc, port, tg, &sm__pick_self(pc)->bound_addr);
+}
+
+/* connect() on an unbound socket: tcp_connect() binds before it sets the
+ * source address, so the port is chosen for the wildcard address: unused on
+ * every local address, never shared between destinations [S tcp_usrreq.c:
+ * tcp_connect(); I]. */
+sm_verdict sm__xnu_pick_connect(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *tg)
+{
+    sm_addr any = sm_addr_any(sm__pick_self(pc)->family);
+    return pick(pc, port, tg, &any);
+}
+
+/* ---- setsockopt() --------------------------------------------------------- */
+
+sm_verdict sm__xnu_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int v2)
+{
+    (void)v1;
+    (void)v2;
+    switch (opt) {
+    case SM_SO_REUSEADDR:
+    case SM_SO_REUSEPORT:
+        return sm__ok("sets the so_options bit, at any time; bind() reads the "
+                      "other sockets' bits as they are then [XNU sosetoptlock(), "
+                      "uipc_socket.c; S]");
+    case SM_IPV6_V6ONLY:
+        if (s->family != 6)
+            return sm__fail(SM_EINVAL,
+                            "an AF_INET socket refuses IPPROTO_IPV6 options "
+                            "[XNU ip_ctloutput(); I]", -1);
+        if (s->bound)
+            return sm__fail(SM_EINVAL,
+                            "IPV6_V6ONLY cannot change once the socket has a "
+                            "port or address [XNU ip6_ctloutput(); I]", -1);
+        return sm__ok("IPV6_V6ONLY sets IN6P_IPV6_V6ONLY (the default is "
+                      "net.inet6.ip6.v6only=0: dual-stack) [XNU ip6_ctloutput(), "
+                      "in6_proto.c; S]");
+    case SM_SO_LINGER:
+        return sm__ok("SO_LINGER stores l_linger as it is, in 1/100 s ticks "
+                      "(hz = 100): {1,5} lingers 50 ms; values past 32767 "
+                      "overflow the short so_linger (not modelled) "
+                      "[XNU sosetoptlock(), soclose_locked(); S, T so_linger.c]");
+    case SM_SO_LINGER_SEC:
+        return sm__ok("SO_LINGER_SEC stores l_linger * hz, so the time is in "
+                      "seconds (what SO_LINGER means to a program built with "
+                      "_POSIX_C_SOURCE); past 327 s the short overflows (not "
+                      "modelled) [XNU sosetoptlock(), sys/socket.h; S, "
+                      "T posix_so_linger.c]");
+    case SM_SO_REUSEPORT_LB:
+    case SM_SO_EXCLUSIVEADDRUSE:
+    case SM_SO_EXCLBIND:
+    default:
+        return sm__fail(SM_ENOPROTOOPT,
+                        "XNU has no such option (no SO_REUSEPORT_LB, "
+                        "SO_EXCLUSIVEADDRUSE or SO_EXCLBIND) [XNU sosetoptlock(): "
+                        "ENOPROTOOPT; S]", -1);
+    }
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+sm_verdict sm__xnu_connect(const sm_bind_ctx *c)
+{
+    return sm__connect_unique(
+        c, SM_EADDRINUSE,
+        "another connection already uses this 4-tuple: EADDRINUSE "
+        "[XNU in_pcbconnect(): in_pcblookup_hash(); S]",
+        "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE (the T/TCP recycle "
+        "path needs TF_RCVD_CC, never set) [XNU tcp_connect(); I]",
+        "the 4-tuple is unique [XNU tcp_connect(); S]");
+}
+
+sm_tw_syn_verdict sm__xnu_tw_syn(const sm_tw_syn_ctx *c)
+{
+    sm_tw_syn_verdict v;
+    int32_t d = (int32_t)(c->seg_seq - c->rcv_nxt);
+    if (d > 0 && (uint32_t)d > c->rcv_wnd) {
+        v.action = SM_TW_SYN_ACCEPT;
+        v.rule = "a SYN beyond the receive window closes the TIME_WAIT and is "
+                 "looked up again (a listener takes it) [XNU tcp_input(): "
+                 "TIME_WAIT, thflags & TH_SYN beyond rcv_wnd; S]";
+    } else if (d < 0) {
+        v.action = SM_TW_SYN_ACK;
+        v.rule = "an old SYN into TIME_WAIT is trimmed as a duplicate and "
+                 "answered with an ACK [XNU tcp_input(); S]";
+    } else {
+        v.action = SM_TW_SYN_ACK;
+        v.rule = "a SYN inside the receive window gets a challenge ACK (RFC 5961 "
+                 "4.2) and the TIME_WAIT stays: only a SYN beyond the window "
+                 "opens a new connection [XNU tcp_input(); S]";
+    }
+    return v;
+}
+
+/* The lookup returns the first PCB of the exact-address bucket (inserted at
+ * the head: the newest) or, for the wildcard, keeps the last one it walks
+ * (the oldest), preferring a native AF_INET PCB over a dual-stack one
+ * [S in_pcblookup_hash_locked(); I]. */
+size_t sm__xnu_select_listener(const sm_listen_ctx *c)
+{
+    if (!sm_addr_is_any(&c->cands[0].local_addr) &&
+        !(sm_addr_is_v4mapped(&c->cands[0].local_addr) &&
+          sm__bsd_v4_part(&c->cands[0].local_addr) == 0))
+        return sm__select_newest(c);
+    size_t best = c->n;
+    for (size_t i = 0; i < c->n; i++) {
+        const sm_sock_view *s = &c->cands[i];
+        if (best == c->n) {
+            best = i;
+            continue;
+        }
+        const sm_sock_view *b = &c->cands[best];
+        bool snat = c->wire_family == 4 && s->family == 4;
+        bool bnat = c->wire_family == 4 && b->family == 4;
+        if (snat != bnat) {
+            if (snat)
+                best = i;
+            continue;
+        }
+        if (s->seq < b->seq)
+            best = i;
+    }
+    return best;
+}
+
+const char sm__xnu_select_listener_rule[] =
+    "listener choice: no load balancing across SO_REUSEPORT listeners: the "
+    "newest on the exact address, else the oldest on the wildcard (a native "
+    "AF_INET socket before a dual-stack one) [XNU in_pcblookup_hash_locked(); S/I]";
+
+const sm_tcp_rules sm__xnu_tcp_rules = {
+    .unread_close_rst = true,
+    .unread_close_rule = "close() with unread data (or data in the reassembly "
+                         "queue): tcp_drop(), a RST, whatever SO_LINGER says "
+                         "[XNU tcp_usrreq.c:tcp_disconnect(); S]",
+    .linger_timeout = SM_LINGER_TO_RETURN_OK,
+    .linger_timeout_rule = "SO_LINGER timeout: close() returns 0 (\"It's OK when "
+                           "the time fires\") and the connection goes on "
+                           "[XNU soclose_locked(); S]",
+    .linger_nonblock = SM_LINGER_NB_NO_WAIT,
+    .linger_nonblock_rule = "non-blocking socket: close() does not linger "
+                            "[XNU soclose_locked(): SS_NBIO && SS_ISDISCONNECTING; S]",
+    .exit_lingers = true,
+    .exit_rule = "process exit closes each socket through soclose(), which "
+                 "lingers as close() does (no exiting-process case found) [I]",
+    .tw_overflow_recycles = false,
+    .tw_overflow_rule = "XNU has no TIME_WAIT cap [S: none in tcp_*.c]",
+    .local_tw_purge_rule_is_loopback_only = false,
+    .no_local_tw_rule = "XNU has no local-TIME_WAIT shortcut (only the private "
+                        "per-socket TCP_NOTIMEWAIT) [S]",
+    .connect_port_exhausted = SM_EADDRNOTAVAIL,
+    .connect_on_listener = SM_EOPNOTSUPP,
+    .connect_on_listener_rule = "connect() on a listening socket: EOPNOTSUPP "
+                                "[XNU soconnectlock(): SO_ACCEPTCONN; I]",
+    .rst_in_tw_rule = "RSTs into TIME_WAIT are ignored (RFC 1337) "
+                      "[XNU tcp_input(): case TCPS_TIME_WAIT: break; S]",
+    .reset_error_sticky = false,
+    .rst_in_close_wait = SM_ECONNRESET,
+    .linger_hz = 100,
+    .finwait2_timeout_rst = true,
+    .finwait2_timeout_rule = "an orphaned FIN_WAIT_2 is dropped after "
+                             "net.inet.tcp.fin_timeout (60 s) with tcp_drop(): "
+                             "a RST [XNU tcp_timers() TCPT_2MSL, "
+                             "tcp_set_finwait_timeout(); S]",
+};
+
+const sm_sysctl_def sm__xnu_sysctls[] = {
+    {"net.inet.ip.portrange.first", 1, {SM_TUN_PORT_LO}, 1024, 65535, 1,
+     "first ephemeral port (default 49152)", 0},
+    {"net.inet.ip.portrange.last", 1, {SM_TUN_PORT_HI}, 1024, 65535, 1,
+     "last ephemeral port (default 65535)", 0},
+    {"net.inet.tcp.randomize_ports", 1, {SM_TUN_RANDOM_PORTS}, 0, 1, 1,
+     "1: TCP automatic ports start at a random port; 0: sequential (default; "
+     "UDP ports are always random here)", 0},
+    {"net.inet.tcp.msl", 1, {SM_TUN_TIME_WAIT_MS}, 1, 1073741823, 2,
+     "maximum segment lifetime in ms (default 15000); TIME_WAIT lasts 2*MSL, "
+     "then up to 10 s more until the collector runs", 0},
+    {"net.inet.tcp.fin_timeout", 1, {SM_TUN_FIN_TIMEOUT_MS}, 1, 600000, 1,
+     "orphaned FIN_WAIT_2 timeout in ms (default 60000), then a RST", 0},
+    {"net.inet6.ip6.v6only", 1, {SM_TUN_V6ONLY_DEFAULT}, 0, 1, 1,
+     "IPV6_V6ONLY of new AF_INET6 sockets (default 0: dual-stack)", 0},
+    {"xnu.privileged_wildcard", 1, {SM_TUN_PRIV_WILDCARD}, 0, 1, 1,
+     "a model switch, not a kernel sysctl: 1 = macOS 10.13 and earlier, where "
+     "ports below 1024 need root on the wildcard address too (default 0: "
+     "10.14 and later)", 0},
+};
+const size_t sm__xnu_n_sysctls = sizeof sm__xnu_sysctls / sizeof sm__xnu_sysctls[0];
