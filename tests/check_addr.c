@@ -139,9 +139,11 @@ END_TEST
 START_TEST(profiles_registered)
 {
     static const char *const names[] = {"bsd", "linux-3.8", "linux", "windows-classic",
-                                        "windows", "solaris"};
-    ck_assert_uint_eq(sm_profile_count(), 6);
-    for (size_t i = 0; i < 6; i++) {
+                                        "windows", "solaris", "macos", "ios",
+                                        "openbsd", "netbsd", "freebsd-13",
+                                        "solaris-11.4"};
+    ck_assert_uint_eq(sm_profile_count(), 12);
+    for (size_t i = 0; i < 12; i++) {
         const sm_profile *p = sm_profile_at(i);
         ck_assert_str_eq(sm_profile_name(p), names[i]);
         ck_assert_ptr_eq(sm_profile_find(names[i]), p);
