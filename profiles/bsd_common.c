@@ -76,7 +76,7 @@ static bool walks_before(const sm_sock_view *a, const bsd_pcb *pa,
 }
 
 /* in_pcblookup_local(): returns an index in owners[] or -1. */
-int sm__bsd_lookup4(const sm_bind_ctx *c, uint32_t laddr, bool wild)
+static int lookup4(const sm_bind_ctx *c, uint32_t laddr, bool wild, bool inet_only)
 {
     int best = -1, best_cost = 0;
     bsd_pcb bp;
@@ -84,7 +84,7 @@ int sm__bsd_lookup4(const sm_bind_ctx *c, uint32_t laddr, bool wild)
     for (size_t i = 0; i < c->n_owners; i++) {
         const sm_sock_view *e = &c->owners[i];
         bsd_pcb p = sm__bsd_pcb_of(e);
-        if (!p.v4)
+        if (!p.v4 || (inet_only && e->family != 4))
             continue;
         int cost;
         if (!wild) {
@@ -117,6 +117,16 @@ int sm__bsd_lookup4(const sm_bind_ctx *c, uint32_t laddr, bool wild)
         }
     }
     return best;
+}
+
+int sm__bsd_lookup4(const sm_bind_ctx *c, uint32_t laddr, bool wild)
+{
+    return lookup4(c, laddr, wild, false);
+}
+
+int sm__bsd_lookup4_inet(const sm_bind_ctx *c, uint32_t laddr, bool wild)
+{
+    return lookup4(c, laddr, wild, true);
 }
 
 /* in6_pcblookup_local(): the same for IPv6, without the mapped cost [S]. */

@@ -37,6 +37,8 @@ bsd_pcb sm__bsd_pcb_of(const sm_sock_view *e);
 /* in_pcblookup_local() / in6_pcblookup_local(): an index in c->owners or -1. */
 int sm__bsd_lookup4(const sm_bind_ctx *c, uint32_t laddr, bool wild);
 int sm__bsd_lookup6(const sm_bind_ctx *c, const sm_addr *laddr, bool wild);
+/* The IPv4 lookup over AF_INET sockets only (NetBSD's separate tables). */
+int sm__bsd_lookup4_inet(const sm_bind_ctx *c, uint32_t laddr, bool wild);
 
 /* FreeBSD in_pcbbind_avail() (with the FreeBSD 13 uid-rule exemption when
  * fbsd13), the listen() that does not re-check, and in_pcb_lport_dest(). */

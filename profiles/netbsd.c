@@ -21,7 +21,8 @@
  *  3. Conflict: WILDCARD lookup unless SO_REUSEADDR or SO_REUSEPORT is set;
  *     the PCB found conflicts unless it has the new socket's SO_REUSEPORT
  *     (multicast: SO_REUSEADDR counts as both) [S inpcb_bind_port()].
- *  4. An IPv4 bind also looks for a dual-stack AF_INET6 socket on [::] or on
+ *  4. AF_INET and AF_INET6 sockets are looked up apart (inpcb_lookup_local()
+ *     skips the other family [I]), but an IPv4 bind also looks for a dual-stack AF_INET6 socket on [::] or on
  *     the v4-mapped form of its address: EADDRINUSE unless the new socket has
  *     SO_REUSEPORT [S inpcb_bind_port(): in6pcb_lookup_port(); I for which
  *     of those sockets count, as v6only=1 is the default].
@@ -133,7 +134,7 @@ static sm_verdict nbsd_bind(const sm_bind_ctx *c)
         reuse = BSD_RA | BSD_RP;
     bool nany = v4 ? laddr == 0 : sm_addr_is_any(a);
     if (!n->privileged && !mcast) {
-        int t = v4 ? sm__bsd_lookup4(c, laddr, true) : sm__bsd_lookup6(c, a, true);
+        int t = v4 ? sm__bsd_lookup4_inet(c, laddr, true) : sm__bsd_lookup6(c, a, true);
         if (t >= 0 && c->owners[t].uid != n->uid) {
             const sm_sock_view *e = &c->owners[t];
             bool eany = sm__bsd_v4_part(&e->local_addr) == 0 &&
@@ -143,7 +144,7 @@ static sm_verdict nbsd_bind(const sm_bind_ctx *c)
                 return sm__fail(SM_EADDRINUSE, r_uid, t);
         }
     }
-    int t = v4 ? sm__bsd_lookup4(c, laddr, wild) : sm__bsd_lookup6(c, a, wild);
+    int t = v4 ? sm__bsd_lookup4_inet(c, laddr, wild) : sm__bsd_lookup6(c, a, wild);
     if (blocks(c, t, reuse))
         return sm__fail(SM_EADDRINUSE,
                         wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
@@ -200,7 +201,7 @@ static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm_addr *laddr, bo
         sm__pick_port_ctx(pc, (uint16_t)p, &bc);
         bool wild = force_wild ||
                     (sm__bsd_opt_bits(&bc.self.now) & (BSD_RA | BSD_RP)) == 0;
-        int t = v4 ? sm__bsd_lookup4(&bc, sm__bsd_v4_part(laddr), wild)
+        int t = v4 ? sm__bsd_lookup4_inet(&bc, sm__bsd_v4_part(laddr), wild)
                    : sm__bsd_lookup6(&bc, laddr, wild);
         if (t < 0) {
             *port = (uint16_t)p;
