@@ -7,6 +7,7 @@
  *   sockmodel check FILE...
  *   sockmodel profiles
  *   sockmodel gen|probe|replay ...   (cli/cmd_gen.c, cmd_probe.c, cmd_replay.c)
+ *   sockmodel exec|trace ...         (cli/cmd_exec.c)
  *   sockmodel --help | --version
  *
  * Exit status: 0 every expectation met, 1 at least one not met, 2 a file
@@ -39,6 +40,8 @@ static const char usage_main[] =
     "       sockmodel gen [--check --profile A,B] [--seed N] [--count K] [--out DIR]\n"
     "       sockmodel probe [--markdown] [--full] [--profile PATTERNS]\n"
     "       sockmodel replay [--profile PATTERNS] [--json] [--timeline F] [--svg F] CAPTURE\n"
+    "       sockmodel exec [--profile PATTERNS] [--json] [--scenario-out FILE] -- COMMAND [ARG...]\n"
+    "       sockmodel trace [--profile PATTERNS] [--json] [--scenario-out FILE] LOG\n"
     "       sockmodel --help | --version\n"
     "\n"
     "sockmodel runs socket scenarios (.scn files) under models of how\n"
@@ -52,6 +55,8 @@ static const char usage_main[] =
     "  gen       random scenarios; --check compares two profiles (e.g. linux,host)\n"
     "  probe     the bind matrix of reuse options, every profile side by side\n"
     "  replay    a pcap/pcapng capture through each profile's TCP and TIME_WAIT rules\n"
+    "  exec      run a program as it is; say where each OS would answer its socket calls differently\n"
+    "  trace     the same from an strace -f log\n"
     "\n"
     "The profile 'host' (root only, never part of 'all') runs a scenario with real\n"
     "system calls on this machine's kernel, in private network namespaces.\n"
@@ -113,13 +118,7 @@ typedef struct run_opts {
     size_t n_files;
 } run_opts;
 
-static int cmdline_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-
-static int cmdline_error(const char *fmt, ...)
+int cmdline_error(const char *fmt, ...)
 {
     va_list ap;
     fputs("sockmodel: error: ", stderr);
@@ -482,6 +481,10 @@ int main(int argc, char **argv)
         status = scn_cmd_gen(argc - 2, argv + 2);
     else if (strcmp(cmd, "probe") == 0)
         status = scn_cmd_probe(argc - 2, argv + 2);
+    else if (strcmp(cmd, "exec") == 0)
+        status = scn_cmd_exec(argc - 2, argv + 2);
+    else if (strcmp(cmd, "trace") == 0)
+        status = scn_cmd_trace(argc - 2, argv + 2);
     else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
              strcmp(cmd, "help") == 0)
         status = (fputs(usage_main, stdout), 0);

@@ -1,0 +1,1210 @@
+/*
+ * obs_mirror.c - replays an observed program on the model, one world per
+ * profile, and compares each call's result with what this machine gave.
+ *
+ * The world: one host "local" (the machine the program ran on: loopback
+ * plus every non-loopback address the program was seen to own), one model
+ * process per observed process, one model socket per open file
+ * description (dup, fork and exec share it; the model socket is closed
+ * when the last descriptor is).  Peers the program talked to but that were
+ * not observed are modelled from what the program saw: a connect that
+ * succeeded means a listener was there (a "peer" process on the local
+ * host for loopback, a host "remoteN" otherwise); an accepted connection
+ * from an unobserved client gets a "peer" socket bound to the client's
+ * port that connects; bytes the program read were sent by that peer; a
+ * read of 0 means the peer closed first; a peer that has not closed when
+ * the program shuts down or closes closes right after it.  Loopback
+ * connections between observed processes are modelled on both ends (an
+ * accept pulls forward the connect it answers when the log has it later).
+ *
+ * The virtual clock follows the observed time between calls.  Everything
+ * done on the model is also written, when asked, as a scenario with the
+ * observed outcomes as `linux:` expectations.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "obs.h"
+#include "sockmodel/socket.h"
+
+#define MAXP 32
+
+typedef struct msock {
+    char name[64];
+    int refs;
+    sm_proto proto;
+    int fam; /* 4 or 6 */
+    sm_id id[MAXP];
+    bool listening, closed;
+    obs_wire_addr bound;   /* the real local address, once known */
+    bool has_peer, peer_closed;
+    char peer_name[64];
+    sm_id peer[MAXP];
+    struct msock *next_all;
+} msock;
+
+typedef struct mfd {
+    int fd;
+    bool cloexec;
+    msock *s;
+} mfd;
+
+typedef struct mproc {
+    uint32_t pid;
+    char name[48];
+    sm_id id[MAXP];
+    mfd *fds;
+    size_t nfd, capfd;
+    bool diverged[MAXP];
+    bool gone;
+} mproc;
+
+typedef struct rhost {
+    obs_wire_addr addr;
+    char name[32];
+    sm_id host[MAXP], proc[MAXP];
+} rhost;
+
+typedef struct mirror {
+    sm_world *w[MAXP];
+    size_t np;
+    FILE *scn;
+    const char *scn_host, *scn_proc; /* what the scenario has current */
+    mproc *procs;
+    size_t nprocs, capprocs;
+    msock *all;
+    char **names;
+    size_t nnames, capnames;
+    rhost *rh;
+    size_t nrh;
+    sm_id local[MAXP], user[MAXP], peerproc[MAXP];
+    bool have_peerproc;
+    uint64_t t_last;
+    uint64_t ahead;   /* ns the model's clock ran ahead of the observed one */
+    bool *done;       /* per event: already mirrored (pulled forward) */
+    obs_log *log;
+    obs_result *res;
+    uint32_t *tids;
+    size_t ntids;
+    bool oom;
+} mirror;
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static void *xcalloc(mirror *m, size_t n, size_t sz)
+{
+    void *p = calloc(n ? n : 1, sz);
+    if (!p)
+        m->oom = true;
+    return p;
+}
+
+static void scn(mirror *m, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void scn(mirror *m, const char *fmt, ...)
+{
+    if (!m->scn)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(m->scn, fmt, ap);
+    va_end(ap);
+}
+
+static bool name_used(mirror *m, const char *n)
+{
+    for (size_t i = 0; i < m->nnames; i++)
+        if (strcmp(m->names[i], n) == 0)
+            return true;
+    return false;
+}
+
+/* A fresh scenario name from base ([A-Za-z_][A-Za-z0-9_.-]*). */
+static void unique_name(mirror *m, const char *base, char *out, size_t n)
+{
+    char b[48];
+    size_t k = 0;
+    for (const char *s = base; *s && k + 1 < sizeof b; s++) {
+        char c = *s;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+        b[k++] = ok ? c : '_';
+    }
+    b[k] = 0;
+    if (!k || !((b[0] >= 'a' && b[0] <= 'z') || (b[0] >= 'A' && b[0] <= 'Z') ||
+                b[0] == '_')) {
+        memmove(b + 1, b, k + 1 < sizeof b - 1 ? k + 1 : sizeof b - 2);
+        b[0] = 'p';
+        b[sizeof b - 1] = 0;
+    }
+    snprintf(out, n, "%s", b);
+    for (int i = 2; name_used(m, out); i++)
+        snprintf(out, n, "%s_%d", b, i);
+    if (m->nnames == m->capnames) {
+        size_t c = m->capnames ? 2 * m->capnames : 64;
+        char **p = realloc(m->names, c * sizeof *p);
+        if (!p) {
+            m->oom = true;
+            return;
+        }
+        m->names = p;
+        m->capnames = c;
+    }
+    m->names[m->nnames] = strdup(out);
+    if (!m->names[m->nnames])
+        m->oom = true;
+    else
+        m->nnames++;
+}
+
+static sm_endpoint to_ep(const obs_wire_addr *a)
+{
+    sm_endpoint ep;
+    memset(&ep, 0, sizeof ep);
+    ep.addr.family = a->family;
+    memcpy(ep.addr.b, a->b, a->family == 4 ? 4 : 16);
+    ep.port = a->port;
+    return ep;
+}
+
+static void ep_text(const obs_wire_addr *a, char *buf, size_t n)
+{
+    sm_endpoint ep = to_ep(a);
+    char t[SM_EP_STRLEN];
+    sm_endpoint_format(&ep, t, sizeof t);
+    snprintf(buf, n, "%s", t);
+}
+
+static bool addr_eq(const obs_wire_addr *a, const obs_wire_addr *b)
+{
+    sm_endpoint x = to_ep(a), y = to_ep(b);
+    return a->port == b->port && sm_addr_equal(&x.addr, &y.addr);
+}
+
+/* ---- the scenario's current host and process ---------------------------- */
+
+static void scn_at(mirror *m, const char *host, const char *proc)
+{
+    if (!m->scn)
+        return;
+    if (!m->scn_host || strcmp(m->scn_host, host) != 0) {
+        scn(m, "on %s\n", host);
+        m->scn_host = host;
+        m->scn_proc = NULL;
+    }
+    if (!m->scn_proc || strcmp(m->scn_proc, proc) != 0) {
+        scn(m, "proc %s\n", proc);
+        m->scn_proc = proc;
+    }
+}
+
+static void advance(mirror *m, uint64_t ns);
+
+/* The observed time moved on by ns: the model's clock follows, less what
+ * it already ran ahead (settle). */
+static void follow(mirror *m, uint64_t ns)
+{
+    if (m->ahead >= ns) {
+        m->ahead -= ns;
+        return;
+    }
+    ns -= m->ahead;
+    m->ahead = 0;
+    advance(m, ns);
+}
+
+/* Before a call that observes a peer (recv, accept): what it got was on
+ * its way, so let the model deliver it (real loopback is faster than the
+ * model's).  The observed clock catches up later (follow). */
+static void settle(mirror *m, uint64_t ns)
+{
+    advance(m, ns);
+    m->ahead += ns;
+}
+
+/* Moves every world's clock (and the scenario's) forward by ns. */
+static void advance(mirror *m, uint64_t ns)
+{
+    if (ns < 1000)
+        return;
+    ns -= ns % 1000;
+    for (size_t k = 0; k < m->np; k++)
+        sm_advance(m->w[k], ns);
+    scn(m, "wait %" PRIu64 ".%03" PRIu64 "ms\n", ns / 1000000,
+        (ns / 1000) % 1000);
+}
+
+/* ---- processes and descriptors ----------------------------------------- */
+
+static mproc *proc_find(mirror *m, uint32_t pid)
+{
+    for (size_t i = m->nprocs; i-- > 0;)
+        if (m->procs[i].pid == pid && !m->procs[i].gone)
+            return &m->procs[i];
+    return NULL;
+}
+
+static mproc *proc_new(mirror *m, uint32_t pid, const char *name)
+{
+    if (m->nprocs == m->capprocs) {
+        size_t c = m->capprocs ? 2 * m->capprocs : 16;
+        mproc *p = realloc(m->procs, c * sizeof *p);
+        if (!p) {
+            m->oom = true;
+            return NULL;
+        }
+        m->procs = p;
+        m->capprocs = c;
+    }
+    mproc *p = &m->procs[m->nprocs++];
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    unique_name(m, name && *name ? name : "proc", p->name, sizeof p->name);
+    for (size_t k = 0; k < m->np; k++)
+        p->id[k] = sm_proc_get(m->w[k], m->local[k], p->name, m->user[k]);
+    m->res->n_procs++;
+    return p;
+}
+
+static mfd *fd_find(mproc *p, int fd)
+{
+    for (size_t i = 0; p && i < p->nfd; i++)
+        if (p->fds[i].fd == fd)
+            return &p->fds[i];
+    return NULL;
+}
+
+static void fd_put(mirror *m, mproc *p, int fd, msock *s, bool cloexec)
+{
+    if (p->nfd == p->capfd) {
+        size_t c = p->capfd ? 2 * p->capfd : 8;
+        mfd *f = realloc(p->fds, c * sizeof *f);
+        if (!f) {
+            m->oom = true;
+            return;
+        }
+        p->fds = f;
+        p->capfd = c;
+    }
+    p->fds[p->nfd++] = (mfd){fd, cloexec, s};
+    s->refs++;
+}
+
+static void peer_close(mirror *m, msock *s)
+{
+    if (!s->has_peer || s->peer_closed)
+        return;
+    s->peer_closed = true;
+    for (size_t k = 0; k < m->np; k++)
+        if (s->peer[k] != SM_NONE)
+            sm_close(m->w[k], s->peer[k]);
+    scn(m, "close %s\n", s->peer_name);
+}
+
+static void sock_release(mirror *m, mproc *p, msock *s)
+{
+    if (--s->refs > 0 || s->closed)
+        return;
+    s->closed = true;
+    s->listening = false;
+    scn_at(m, "local", p->name);
+    for (size_t k = 0; k < m->np; k++)
+        if (s->id[k] != SM_NONE)
+            sm_close(m->w[k], s->id[k]);
+    scn(m, "close %s\n", s->name);
+    if (s->has_peer && !s->peer_closed) {
+        settle(m, 1000000);
+        peer_close(m, s);
+    }
+}
+
+static void fd_drop(mirror *m, mproc *p, int fd)
+{
+    for (size_t i = 0; i < p->nfd; i++)
+        if (p->fds[i].fd == fd) {
+            msock *s = p->fds[i].s;
+            p->fds[i] = p->fds[--p->nfd];
+            sock_release(m, p, s);
+            return;
+        }
+}
+
+static msock *sock_new(mirror *m, mproc *p, int fd, sm_proto proto, int fam)
+{
+    msock *s = xcalloc(m, 1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->next_all = m->all;
+    m->all = s;
+    s->proto = proto;
+    s->fam = fam;
+    char base[96];
+    snprintf(base, sizeof base, "%s_fd%d", p->name, fd);
+    unique_name(m, base, s->name, sizeof s->name);
+    for (size_t k = 0; k < m->np; k++)
+        s->id[k] = s->peer[k] = SM_NONE;
+    return s;
+}
+
+/* An address the program owns that is not loopback: the local host has it. */
+static void own_addr(mirror *m, const obs_wire_addr *a)
+{
+    if (!a->family)
+        return;
+    sm_endpoint ep = to_ep(a);
+    if (sm_addr_is_any(&ep.addr) || sm_addr_is_loopback(&ep.addr) ||
+        sm_addr_is_v4mapped(&ep.addr) || sm_addr_is_multicast(&ep.addr))
+        return;
+    if (sm_host_has_addr(m->w[0], m->local[0], &ep.addr))
+        return;
+    for (size_t k = 0; k < m->np; k++)
+        sm_host_add_addr(m->w[k], m->local[k], &ep.addr);
+    char t[SM_EP_STRLEN];
+    sm_addr_format(&ep.addr, t, sizeof t);
+    scn(m, "host local addr %s\n", t);
+    m->scn_host = "local";
+    m->scn_proc = NULL;
+}
+
+static bool is_local_addr(mirror *m, const obs_wire_addr *a)
+{
+    sm_endpoint ep = to_ep(a);
+    return sm_addr_is_loopback(&ep.addr) || sm_addr_is_any(&ep.addr) ||
+           sm_host_has_addr(m->w[0], m->local[0], &ep.addr);
+}
+
+/* ---- outcomes ----------------------------------------------------------- */
+
+static sm_err observed_err(const obs_event *e)
+{
+    if (e->w.ret >= 0)
+        return SM_OK;
+    return sm_sys_err_of_errno(e->w.err);
+}
+
+static void compare(mirror *m, size_t ei, mproc *p, const sm_result *r,
+                    bool data_call)
+{
+    const obs_event *e = &m->log->ev[ei];
+    sm_err obs = observed_err(e);
+    m->res->n_calls++;
+    for (size_t k = 0; k < m->np; k++) {
+        sm_err pe = r[k].err;
+        if (pe == SM_ENOSYS)
+            continue; /* the model does not do this call */
+        if (e->w.call == OBS_CONNECT &&
+            (pe == SM_EINPROGRESS || pe == SM_OK) &&
+            (obs == SM_EINPROGRESS || obs == SM_OK))
+            continue;
+        if (data_call && obs == SM_OK && pe == SM_EWOULDBLOCK)
+            continue; /* data timing is not modelled */
+        if (pe == obs)
+            continue;
+        obs_profile_result *pr = &m->res->prof[k];
+        obs_div *d = realloc(pr->divs, (pr->n_divs + 1) * sizeof *d);
+        if (!d) {
+            m->oom = true;
+            return;
+        }
+        pr->divs = d;
+        d[pr->n_divs].ev = ei;
+        d[pr->n_divs].pred = r[k];
+        d[pr->n_divs].after = p->diverged[k];
+        if (!p->diverged[k])
+            pr->n_first++;
+        pr->n_divs++;
+        p->diverged[k] = true;
+    }
+}
+
+/* The `=> linux: OUTCOME` of a program call in the scenario. */
+static void scn_expect(mirror *m, const obs_event *e, bool data)
+{
+    if (!m->scn)
+        return;
+    sm_err o = observed_err(e);
+    if (o == SM_OK && data && e->w.call == OBS_RECV && e->w.ret == 0)
+        scn(m, " => linux: eof\n");
+    else
+        scn(m, " => linux: %s\n", o == SM_OK ? "ok" : sm_err_name(o));
+}
+
+/* ---- peers outside the program ------------------------------------------ */
+
+static sm_id host_for(mirror *m, const obs_wire_addr *a, size_t k,
+                      const char **hname, sm_id *proc)
+{
+    if (is_local_addr(m, a)) {
+        if (!m->have_peerproc) {
+            m->have_peerproc = true;
+            char nm[48];
+            unique_name(m, "peer", nm, sizeof nm);
+            for (size_t j = 0; j < m->np; j++)
+                m->peerproc[j] =
+                    sm_proc_get(m->w[j], m->local[j], "peer", m->user[j]);
+        }
+        *hname = "local";
+        *proc = m->peerproc[k];
+        return m->local[k];
+    }
+    for (size_t i = 0; i < m->nrh; i++) {
+        sm_endpoint x = to_ep(&m->rh[i].addr), y = to_ep(a);
+        if (sm_addr_equal(&x.addr, &y.addr)) {
+            *hname = m->rh[i].name;
+            *proc = m->rh[i].proc[k];
+            return m->rh[i].host[k];
+        }
+    }
+    return SM_NONE;
+}
+
+/* Declares a remote host with address a (once). */
+static void remote_host(mirror *m, const obs_wire_addr *a)
+{
+    const char *hn;
+    sm_id pr;
+    if (host_for(m, a, 0, &hn, &pr) != SM_NONE)
+        return;
+    rhost *r = realloc(m->rh, (m->nrh + 1) * sizeof *r);
+    if (!r) {
+        m->oom = true;
+        return;
+    }
+    m->rh = r;
+    rhost *h = &m->rh[m->nrh++];
+    memset(h, 0, sizeof *h);
+    h->addr = *a;
+    snprintf(h->name, sizeof h->name, "remote%zu", m->nrh);
+    sm_endpoint ep = to_ep(a);
+    for (size_t k = 0; k < m->np; k++) {
+        h->host[k] = sm_host_add(m->w[k], h->name);
+        sm_host_add_addr(m->w[k], h->host[k], &ep.addr);
+        h->proc[k] = sm_proc_get(m->w[k], h->host[k], "peer",
+                                 sm_user_get(m->w[k], "user"));
+    }
+    char t[SM_EP_STRLEN];
+    sm_addr_format(&ep.addr, t, sizeof t);
+    scn(m, "host %s addr %s\n", h->name, t);
+    m->scn_host = h->name;
+    m->scn_proc = NULL;
+}
+
+/* A listener at dst, on the remote host or the local "peer" process. */
+static msock *phantom_listener(mirror *m, const obs_wire_addr *dst, int fam)
+{
+    if (!is_local_addr(m, dst))
+        remote_host(m, dst);
+    msock *s = xcalloc(m, 1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->next_all = m->all;
+    m->all = s;
+    char base[96];
+    snprintf(base, sizeof base, "peer_listen_%u", dst->port);
+    unique_name(m, base, s->name, sizeof s->name);
+    s->proto = SM_TCP;
+    s->fam = fam;
+    s->bound = *dst;
+    s->listening = true;
+    s->refs = 1;
+    sm_endpoint ep = to_ep(dst);
+    const char *hn = "local";
+    for (size_t k = 0; k < m->np; k++) {
+        sm_id pr;
+        host_for(m, dst, k, &hn, &pr);
+        sm_socket(m->w[k], pr, SM_TCP, dst->family, s->name, &s->id[k]);
+        sm_bind(m->w[k], s->id[k], &ep);
+        sm_listen(m->w[k], s->id[k], 128);
+    }
+    char t[SM_EP_STRLEN];
+    sm_endpoint_format(&ep, t, sizeof t);
+    scn_at(m, hn, "peer");
+    scn(m, "%s = socket tcp%d\nbind %s %s\nlisten %s 128\n", s->name,
+        dst->family, s->name, t, s->name);
+    return s;
+}
+
+static msock *find_listener(mirror *m, const obs_wire_addr *dst)
+{
+    msock *best = NULL;
+    for (msock *s = m->all; s; s = s->next_all) {
+        if (!s->listening || s->closed || s->bound.port != dst->port)
+            continue;
+        sm_endpoint b = to_ep(&s->bound), d = to_ep(dst);
+        if (sm_addr_equal(&b.addr, &d.addr))
+            return s;
+        if (sm_addr_is_any(&b.addr) && is_local_addr(m, dst))
+            best = s;
+    }
+    return best;
+}
+
+/* ---- the calls ------------------------------------------------------------ */
+
+static void do_socket(mirror *m, size_t ei, mproc *p)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    if (w->ret < 0)
+        return;
+    int base = (int)(w->a2 & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
+    sm_proto proto = base == SOCK_DGRAM ? SM_UDP : SM_TCP;
+    int fam = w->a1 == AF_INET6 ? 6 : 4;
+    fd_drop(m, p, (int)w->ret);
+    msock *s = sock_new(m, p, (int)w->ret, proto, fam);
+    if (!s)
+        return;
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++)
+        r[k] = sm_socket(m->w[k], p->id[k], proto, fam, s->name, &s->id[k]);
+    scn_at(m, "local", p->name);
+    scn(m, "%s = socket %s%d", s->name, proto == SM_UDP ? "udp" : "tcp", fam);
+    scn_expect(m, &m->log->ev[ei], false);
+    compare(m, ei, p, r, false);
+    fd_put(m, p, (int)w->ret, s, (w->a2 & SOCK_CLOEXEC) != 0);
+    if (w->a2 & SOCK_NONBLOCK) {
+        for (size_t k = 0; k < m->np; k++)
+            if (s->id[k] != SM_NONE)
+                sm_setsockopt(m->w[k], s->id[k], SM_O_NONBLOCK, 1, 0);
+        scn(m, "setsockopt %s O_NONBLOCK 1\n", s->name);
+    }
+}
+
+static bool map_option(const obs_wire *w, sm_option *o)
+{
+    if (w->a1 == SOL_SOCKET && w->a2 == SO_REUSEADDR)
+        *o = SM_SO_REUSEADDR;
+    else if (w->a1 == SOL_SOCKET && w->a2 == SO_REUSEPORT)
+        *o = SM_SO_REUSEPORT;
+    else if (w->a1 == SOL_SOCKET && w->a2 == SO_LINGER)
+        *o = SM_SO_LINGER;
+    else if (w->a1 == IPPROTO_IPV6 && w->a2 == IPV6_V6ONLY)
+        *o = SM_IPV6_V6ONLY;
+    else
+        return false;
+    return true;
+}
+
+static void do_setsockopt(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    sm_option o;
+    if (!map_option(w, &o))
+        return; /* an option the model has no rule for */
+    int v1 = o == SM_SO_LINGER ? (int)w->a3 : w->a3 != 0;
+    int v2 = (int)w->a4;
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++)
+        r[k] = sm_setsockopt(m->w[k], s->id[k], o, v1, v2);
+    scn_at(m, "local", p->name);
+    if (o == SM_SO_LINGER)
+        scn(m, "setsockopt %s SO_LINGER %d %d", s->name, v1, v2);
+    else
+        scn(m, "setsockopt %s %s %d", s->name, sm_option_name(o), v1);
+    scn_expect(m, &m->log->ev[ei], false);
+    compare(m, ei, p, r, false);
+}
+
+static void do_bind(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    if (!w->addr_a.family)
+        return;
+    own_addr(m, &w->addr_a);
+    sm_endpoint ep = to_ep(&w->addr_a);
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++)
+        r[k] = sm_bind(m->w[k], s->id[k], &ep);
+    char t[SM_EP_STRLEN];
+    ep_text(&w->addr_a, t, sizeof t);
+    scn_at(m, "local", p->name);
+    scn(m, "bind %s %s", s->name, t);
+    scn_expect(m, &m->log->ev[ei], false);
+    compare(m, ei, p, r, false);
+    if (w->ret == 0)
+        s->bound = w->addr_a;
+}
+
+static void do_listen(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    int backlog = w->a1 < 0 || w->a1 > 4096 ? 128 : (int)w->a1;
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++)
+        r[k] = sm_listen(m->w[k], s->id[k], backlog);
+    scn_at(m, "local", p->name);
+    scn(m, "listen %s %d", s->name, backlog);
+    scn_expect(m, &m->log->ev[ei], false);
+    compare(m, ei, p, r, false);
+    if (w->ret == 0) {
+        s->listening = true;
+        if (!s->bound.family || !s->bound.port) {
+            /* listen without bind: the kernel picked; the model did too */
+            sm_endpoint ep;
+            if (sm_sock_local(m->w[0], s->id[0], &ep)) {
+                s->bound.family = ep.addr.family;
+                memcpy(s->bound.b, ep.addr.b, 16);
+                s->bound.port = ep.port;
+            }
+        }
+    }
+}
+
+/* The phantom side of a connection the program made to an unobserved
+ * listener: accept it there. */
+static void phantom_accept(mirror *m, msock *s, msock *pl)
+{
+    char base[96];
+    snprintf(base, sizeof base, "%s_peer", s->name);
+    unique_name(m, base, s->peer_name, sizeof s->peer_name);
+    s->has_peer = true;
+    for (size_t k = 0; k < m->np; k++)
+        if (pl->id[k] != SM_NONE)
+            sm_accept(m->w[k], pl->id[k], s->peer_name, &s->peer[k]);
+    scn(m, "%s = accept %s\n", s->peer_name, pl->name);
+}
+
+/* Did a connect that returned EINPROGRESS get its connection?  The
+ * program learns it later: getsockopt(SO_ERROR), or data moving. */
+static bool inprogress_ok(const mirror *m, size_t ei)
+{
+    const obs_wire *c = &m->log->ev[ei].w;
+    for (size_t i = ei + 1; i < m->log->n; i++) {
+        const obs_wire *w = &m->log->ev[i].w;
+        if (w->pid != c->pid || w->fd != c->fd)
+            continue;
+        switch (w->call) {
+        case OBS_GETSOCKOPT:
+            if (w->a2 == SO_ERROR && w->ret == 0)
+                return w->a3 == 0;
+            break;
+        case OBS_SEND:
+        case OBS_RECV:
+            return w->ret >= 0 || (w->err != ECONNREFUSED && w->err != ENOTCONN);
+        case OBS_CLOSE:
+        case OBS_CONNECT:
+        case OBS_SOCKET:
+        case OBS_EXIT:
+            return false;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
+static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    if (!w->addr_b.family)
+        return;
+    if (w->addr_a.family)
+        own_addr(m, &w->addr_a);
+    sm_err obs = observed_err(&m->log->ev[ei]);
+    bool ok = obs == SM_OK || (obs == SM_EINPROGRESS && inprogress_ok(m, ei));
+    msock *pl = NULL;
+    if (s->proto == SM_TCP) {
+        msock *l = find_listener(m, &w->addr_b);
+        if (!l && ok)
+            pl = phantom_listener(m, &w->addr_b, s->fam);
+    }
+    sm_endpoint ep = to_ep(&w->addr_b);
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++)
+        r[k] = sm_connect(m->w[k], s->id[k], &ep);
+    char t[SM_EP_STRLEN];
+    ep_text(&w->addr_b, t, sizeof t);
+    scn_at(m, "local", p->name);
+    scn(m, "connect %s %s", s->name, t);
+    scn_expect(m, &m->log->ev[ei], false);
+    compare(m, ei, p, r, false);
+    if (pl) {
+        const char *hn;
+        sm_id pr;
+        host_for(m, &w->addr_b, 0, &hn, &pr);
+        settle(m, 5000000); /* a non-blocking connect's handshake */
+        scn_at(m, hn, "peer");
+        phantom_accept(m, s, pl);
+    }
+}
+
+/* The connect whose local address is the peer of the connection accepted
+ * at event ai: the client is observed too.  Ports are reused, so of the
+ * connects that got a connection, the one not mirrored yet nearest to the
+ * accept wins (it is pulled forward), else the last one before it. */
+static size_t find_connect(mirror *m, const obs_wire_addr *peer, size_t ai)
+{
+    size_t pending = SIZE_MAX, done = SIZE_MAX;
+    for (size_t i = 0; i < m->log->n; i++) {
+        const obs_wire *w = &m->log->ev[i].w;
+        if (w->call != OBS_CONNECT || !w->addr_a.family ||
+            !addr_eq(&w->addr_a, peer))
+            continue;
+        if (!(w->ret == 0 || (w->err == EINPROGRESS && inprogress_ok(m, i))))
+            continue;
+        if (!m->done[i]) {
+            if (pending == SIZE_MAX || (i > ai ? i - ai : ai - i) <
+                                           (pending > ai ? pending - ai : ai - pending))
+                pending = i;
+        } else if (i < ai) {
+            done = i;
+        }
+    }
+    return pending != SIZE_MAX ? pending : done;
+}
+
+static void mirror_event(mirror *m, size_t ei);
+
+static void do_accept(mirror *m, size_t ei, mproc *p, msock *l)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    if (w->ret < 0 && (w->err == EAGAIN || w->err == EINTR))
+        return;
+    if (w->ret >= 0)
+        settle(m, 200000);
+    if (w->ret >= 0 && w->addr_b.family) {
+        own_addr(m, &w->addr_a);
+        size_t ci = find_connect(m, &w->addr_b, ei);
+        if (ci != SIZE_MAX) {
+            if (!m->done[ci])
+                mirror_event(m, ci);
+        } else if (l->proto == SM_TCP) {
+            /* an unobserved client: a peer socket bound to its port */
+            const char *hn;
+            sm_id pr;
+            if (!is_local_addr(m, &w->addr_b))
+                remote_host(m, &w->addr_b);
+            msock tmp;
+            char pn[64];
+            snprintf(tmp.name, sizeof tmp.name, "peer_%u", w->addr_b.port);
+            unique_name(m, tmp.name, pn, sizeof pn);
+            sm_endpoint src = to_ep(&w->addr_b);
+            sm_endpoint dst = to_ep(w->addr_a.family ? &w->addr_a : &l->bound);
+            for (size_t k = 0; k < m->np; k++) {
+                host_for(m, &w->addr_b, k, &hn, &pr);
+                sm_id ps;
+                if (sm_socket(m->w[k], pr, SM_TCP, src.addr.family, pn, &ps).err)
+                    continue;
+                sm_bind(m->w[k], ps, &src);
+                sm_connect(m->w[k], ps, &dst);
+            }
+            host_for(m, &w->addr_b, 0, &hn, &pr);
+            char ts[SM_EP_STRLEN], td[SM_EP_STRLEN];
+            sm_endpoint_format(&src, ts, sizeof ts);
+            sm_endpoint_format(&dst, td, sizeof td);
+            scn_at(m, hn, "peer");
+            scn(m, "%s = socket tcp%d\nbind %s %s\nconnect %s %s\n", pn,
+                src.addr.family, pn, ts, pn, td);
+            /* the accepted socket's peer is pn: remembered below */
+            fd_drop(m, p, (int)w->ret);
+            msock *a = sock_new(m, p, (int)w->ret, l->proto, l->fam);
+            if (!a)
+                return;
+            snprintf(a->peer_name, sizeof a->peer_name, "%s", pn);
+            a->has_peer = true;
+            for (size_t k = 0; k < m->np; k++)
+                a->peer[k] = sm_sock_find(m->w[k], pn);
+            sm_result r[MAXP];
+            for (size_t k = 0; k < m->np; k++)
+                r[k] = sm_accept(m->w[k], l->id[k], a->name, &a->id[k]);
+            scn_at(m, "local", p->name);
+            scn(m, "%s = accept %s", a->name, l->name);
+            scn_expect(m, &m->log->ev[ei], false);
+            compare(m, ei, p, r, false);
+            a->bound = w->addr_a;
+            fd_put(m, p, (int)w->ret, a, (w->a1 & SOCK_CLOEXEC) != 0);
+            return;
+        }
+    }
+    msock *a = NULL;
+    if (w->ret >= 0) {
+        fd_drop(m, p, (int)w->ret);
+        a = sock_new(m, p, (int)w->ret, l->proto, l->fam);
+        if (!a)
+            return;
+    }
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++) {
+        sm_id out = SM_NONE;
+        r[k] = sm_accept(m->w[k], l->id[k], a ? a->name : "failed_accept", &out);
+        if (a)
+            a->id[k] = out;
+    }
+    scn_at(m, "local", p->name);
+    if (a)
+        scn(m, "%s = accept %s", a->name, l->name);
+    else
+        scn(m, "# accept %s failed", l->name);
+    if (a)
+        scn_expect(m, &m->log->ev[ei], false);
+    else
+        scn(m, "\n");
+    compare(m, ei, p, r, false);
+    if (a) {
+        a->bound = w->addr_a;
+        fd_put(m, p, (int)w->ret, a, (w->a1 & SOCK_CLOEXEC) != 0);
+    }
+}
+
+static void do_data(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    if (s->proto != SM_TCP)
+        return; /* datagrams: only their sockets' calls are modelled */
+    bool recv = w->call == OBS_RECV;
+    if (w->ret < 0 && (w->err == EAGAIN || w->err == EINTR))
+        return;
+    uint64_t n = w->ret > 0 ? (uint64_t)w->ret : 0;
+    if (recv && s->has_peer && !s->peer_closed && w->ret >= 0) {
+        const char *hn = "local";
+        if (n > 0) {
+            for (size_t k = 0; k < m->np; k++)
+                if (s->peer[k] != SM_NONE)
+                    sm_send(m->w[k], s->peer[k], n);
+            scn(m, "send %s %" PRIu64 "\n", s->peer_name, n);
+        } else {
+            peer_close(m, s);
+        }
+        (void)hn;
+    }
+    if (recv && w->ret >= 0)
+        settle(m, 200000);
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++)
+        r[k] = recv ? sm_recv(m->w[k], s->id[k], n ? n : 1)
+                    : sm_send(m->w[k], s->id[k], n ? n : (uint64_t)w->a1);
+    scn_at(m, "local", p->name);
+    scn(m, "%s %s %" PRIu64, recv ? "recv" : "send", s->name,
+        n ? n : (recv ? 1 : (uint64_t)w->a1));
+    scn_expect(m, &m->log->ev[ei], true);
+    compare(m, ei, p, r, true);
+    if (!recv && s->has_peer && !s->peer_closed) {
+        /* the peer reads what it was sent (it is not modelled further) */
+        settle(m, 1000000);
+        for (size_t k = 0; k < m->np; k++)
+            if (s->peer[k] != SM_NONE)
+                sm_recv(m->w[k], s->peer[k], n ? n : 1);
+        scn(m, "recv %s %" PRIu64 "\n", s->peer_name, n ? n : 1);
+    }
+}
+
+static void do_shutdown(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    bool rd = w->a1 == SHUT_RD || w->a1 == SHUT_RDWR;
+    bool wr = w->a1 == SHUT_WR || w->a1 == SHUT_RDWR;
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++)
+        r[k] = sm_shutdown(m->w[k], s->id[k], rd, wr);
+    scn_at(m, "local", p->name);
+    scn(m, "shutdown %s %s", s->name, rd && wr ? "rdwr" : rd ? "rd" : "wr");
+    scn_expect(m, &m->log->ev[ei], false);
+    compare(m, ei, p, r, false);
+    if (wr && s->has_peer && !s->peer_closed) {
+        settle(m, 1000000);
+        peer_close(m, s);
+    }
+}
+
+static void do_nonblock(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    for (size_t k = 0; k < m->np; k++)
+        if (s->id[k] != SM_NONE)
+            sm_setsockopt(m->w[k], s->id[k], SM_O_NONBLOCK, w->a1 != 0, 0);
+    scn_at(m, "local", p->name);
+    scn(m, "setsockopt %s O_NONBLOCK %d\n", s->name, w->a1 != 0);
+}
+
+static void proc_exit(mirror *m, mproc *p)
+{
+    while (p->nfd)
+        fd_drop(m, p, p->fds[p->nfd - 1].fd);
+    p->gone = true;
+}
+
+static void exec_image(mirror *m, mproc *p)
+{
+    for (size_t i = p->nfd; i-- > 0;)
+        if (p->fds[i].cloexec)
+            fd_drop(m, p, p->fds[i].fd);
+}
+
+static mproc *fork_of(mirror *m, size_t pi, uint32_t pid, const char *nm)
+{
+    char pname[48];
+    snprintf(pname, sizeof pname, "%s",
+             nm && *nm ? nm : pi != SIZE_MAX ? m->procs[pi].name : "proc");
+    mproc *c = proc_new(m, pid, pname);
+    if (!c || pi == SIZE_MAX)
+        return c;
+    mproc *parent = &m->procs[pi]; /* proc_new may have moved the table */
+    for (size_t i = 0; i < parent->nfd; i++)
+        fd_put(m, c, parent->fds[i].fd, parent->fds[i].s, parent->fds[i].cloexec);
+    memcpy(c->diverged, parent->diverged, sizeof c->diverged);
+    return c;
+}
+
+static void note_tid(mirror *m, uint32_t tid)
+{
+    for (size_t i = 0; i < m->ntids; i++)
+        if (m->tids[i] == tid)
+            return;
+    uint32_t *t = realloc(m->tids, (m->ntids + 1) * sizeof *t);
+    if (!t) {
+        m->oom = true;
+        return;
+    }
+    m->tids = t;
+    m->tids[m->ntids++] = tid;
+}
+
+static void mirror_event(mirror *m, size_t ei)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    m->done[ei] = true;
+    if (w->t_ns > m->t_last) {
+        if (m->t_last)
+            follow(m, w->t_ns - m->t_last);
+        m->t_last = w->t_ns;
+    }
+    mproc *p = proc_find(m, w->pid);
+    if (w->call == OBS_START || w->call == OBS_FORK) {
+        if (p && w->call == OBS_START) {
+            /* a new image: a process of its own name, same descriptors */
+            size_t pi = (size_t)(p - m->procs);
+            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL);
+            if (p) {
+                mproc *old = &m->procs[pi]; /* its descriptors live on in p */
+                for (size_t i = 0; i < old->nfd; i++)
+                    old->fds[i].s->refs--;
+                old->nfd = 0;
+                old->gone = true;
+                exec_image(m, p);
+            }
+        } else if (!p) {
+            mproc *parent = proc_find(m, (uint32_t)w->a1);
+            size_t pi = parent ? (size_t)(parent - m->procs) : SIZE_MAX;
+            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL);
+            if (p && w->call == OBS_START)
+                exec_image(m, p);
+        }
+        goto out;
+    }
+    if (!p) {
+        p = proc_new(m, w->pid, w->name[0] ? w->name : "proc");
+        if (!p)
+            return;
+    }
+    if (w->tid)
+        note_tid(m, w->tid);
+    if (w->call == OBS_EXIT) {
+        proc_exit(m, p);
+        goto out;
+    }
+    if (w->call == OBS_EXEC) {
+        exec_image(m, p);
+        goto out;
+    }
+    if (w->call == OBS_SOCKET) {
+        do_socket(m, ei, p);
+        goto out;
+    }
+    mfd *f = fd_find(p, w->fd);
+    if (!f)
+        goto out; /* not a socket we know (inherited from outside) */
+    msock *s = f->s;
+    switch ((enum obs_call)w->call) {
+    case OBS_SETSOCKOPT: do_setsockopt(m, ei, p, s); break;
+    case OBS_BIND: do_bind(m, ei, p, s); break;
+    case OBS_LISTEN: do_listen(m, ei, p, s); break;
+    case OBS_CONNECT: do_connect(m, ei, p, s); break;
+    case OBS_ACCEPT: do_accept(m, ei, p, s); break;
+    case OBS_SEND:
+    case OBS_RECV: do_data(m, ei, p, s); break;
+    case OBS_SHUTDOWN: do_shutdown(m, ei, p, s); break;
+    case OBS_NONBLOCK: do_nonblock(m, ei, p, s); break;
+    case OBS_CLOEXEC: f->cloexec = w->a1 != 0; break;
+    case OBS_CLOSE:
+        if (w->ret == 0 || w->err != EBADF)
+            fd_drop(m, p, w->fd);
+        break;
+    case OBS_DUP:
+        if (w->ret >= 0 && w->ret != w->fd) {
+            fd_drop(m, p, (int)w->ret);
+            fd_put(m, p, (int)w->ret, s, w->a1 != 0);
+        }
+        break;
+    default: break;
+    }
+out:
+    if (p && !m->res->ev_proc[ei]) {
+        m->res->ev_proc[ei] = strdup(p->name);
+        if (!m->res->ev_proc[ei])
+            m->oom = true;
+    }
+}
+
+/* ---- entry points ---------------------------------------------------------- */
+
+static int ev_cmp(const void *a, const void *b)
+{
+    const obs_event *x = a, *y = b;
+    if (x->w.t_ns != y->w.t_ns)
+        return x->w.t_ns < y->w.t_ns ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+obs_result *obs_analyse(obs_log *log, const sm_profile *const *profiles,
+                        size_t n_profiles, uint64_t seed, FILE *scnf,
+                        const char **why)
+{
+    *why = NULL;
+    if (n_profiles > MAXP) {
+        *why = "too many profiles";
+        return NULL;
+    }
+    if (log->n)
+        qsort(log->ev, log->n, sizeof *log->ev, ev_cmp);
+    mirror m;
+    memset(&m, 0, sizeof m);
+    m.np = n_profiles;
+    m.scn = scnf;
+    m.log = log;
+    obs_result *res = calloc(1, sizeof *res);
+    m.res = res;
+    m.done = calloc(log->n ? log->n : 1, sizeof *m.done);
+    if (!res || !m.done) {
+        free(res);
+        free(m.done);
+        *why = "out of memory";
+        return NULL;
+    }
+    res->log = log;
+    res->n_prof = n_profiles;
+    res->prof = calloc(n_profiles ? n_profiles : 1, sizeof *res->prof);
+    res->ev_proc = calloc(log->n ? log->n : 1, sizeof *res->ev_proc);
+    if (!res->prof || !res->ev_proc)
+        m.oom = true;
+    for (size_t k = 0; !m.oom && k < n_profiles; k++) {
+        res->prof[k].profile = profiles[k];
+        m.w[k] = sm_world_new(profiles[k], seed);
+        if (!m.w[k]) {
+            m.oom = true;
+            break;
+        }
+        m.local[k] = sm_host_add(m.w[k], "local");
+        m.user[k] = sm_user_get(m.w[k], "user");
+    }
+    if (scnf && !m.oom) {
+        scn(&m, "# What %s did with sockets, as observed",
+            log->command ? log->command : "the program");
+        scn(&m, "%s%s.\n", log->source ? " in " : "",
+            log->source ? log->source : "");
+        scn(&m, "# Written by sockmodel; the expectations are this machine's "
+                "results (linux).\n"
+                "# Peers outside the program are the processes called 'peer' "
+                "and the remote hosts.\n\nprofile all\nhost local\n");
+        m.scn_host = "local";
+    }
+    for (size_t i = 0; !m.oom && i < log->n; i++)
+        if (!m.done[i])
+            mirror_event(&m, i);
+    res->n_threads = m.ntids;
+    for (size_t k = 0; k < n_profiles; k++)
+        if (m.w[k])
+            sm_world_free(m.w[k]);
+    for (msock *s = m.all, *n; s; s = n) {
+        n = s->next_all;
+        free(s);
+    }
+    for (size_t i = 0; i < m.nprocs; i++)
+        free(m.procs[i].fds);
+    free(m.procs);
+    for (size_t i = 0; i < m.nnames; i++)
+        free(m.names[i]);
+    free(m.names);
+    free(m.rh);
+    free(m.tids);
+    free(m.done);
+    if (m.oom) {
+        obs_result_free(res);
+        *why = "out of memory";
+        return NULL;
+    }
+    return res;
+}
+
+void obs_result_free(obs_result *r)
+{
+    if (!r)
+        return;
+    for (size_t k = 0; r->prof && k < r->n_prof; k++)
+        free(r->prof[k].divs);
+    free(r->prof);
+    if (r->ev_proc)
+        for (size_t i = 0; i < r->log->n; i++)
+            free(r->ev_proc[i]);
+    free(r->ev_proc);
+    free(r);
+}
+
+bool obs_result_diverges(const obs_result *r)
+{
+    for (size_t k = 0; k < r->n_prof; k++)
+        if (r->prof[k].n_divs)
+            return true;
+    return false;
+}
+
+/* ---- the log ---------------------------------------------------------------- */
+
+bool obs_log_add(obs_log *log, const obs_wire *w, uint32_t line)
+{
+    if (log->n == log->cap) {
+        size_t c = log->cap ? 2 * log->cap : 256;
+        obs_event *e = realloc(log->ev, c * sizeof *e);
+        if (!e)
+            return false;
+        log->ev = e;
+        log->cap = c;
+    }
+    log->ev[log->n].w = *w;
+    log->ev[log->n].line = line;
+    log->n++;
+    return true;
+}
+
+void obs_log_set_command(obs_log *log, int argc, char *const *argv)
+{
+    size_t len = 1;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    free(log->command);
+    log->command = malloc(len);
+    if (!log->command)
+        return;
+    log->command[0] = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            strcat(log->command, " ");
+        strcat(log->command, argv[i]);
+    }
+}
+
+void obs_log_free(obs_log *log)
+{
+    free(log->ev);
+    free(log->command);
+    free(log->source);
+    memset(log, 0, sizeof *log);
+}

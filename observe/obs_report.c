@@ -1,0 +1,346 @@
+/*
+ * obs_report.c - the report of `sockmodel exec` and `sockmodel trace`:
+ * per profile, each call whose result that OS gives differently, with the
+ * call as the program wrote it, the process and time, what this machine
+ * returned (observed), what the profile returns (predicted), and the rule
+ * with its source and confidence; calls made after the process had
+ * diverged are marked "after divergence".  Text for people, JSON
+ * ("format": "sockmodel-exec/1") for tools.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "obs.h"
+#include "sockmodel/socket.h"
+
+static const char *const call_names[OBS_CALL_COUNT] = {
+    [OBS_START] = "start", [OBS_FORK] = "fork", [OBS_EXIT] = "exit",
+    [OBS_SOCKET] = "socket", [OBS_SETSOCKOPT] = "setsockopt",
+    [OBS_GETSOCKOPT] = "getsockopt", [OBS_BIND] = "bind",
+    [OBS_LISTEN] = "listen", [OBS_CONNECT] = "connect",
+    [OBS_ACCEPT] = "accept", [OBS_CLOSE] = "close",
+    [OBS_SHUTDOWN] = "shutdown", [OBS_SEND] = "sendto", [OBS_RECV] = "recvfrom",
+    [OBS_NONBLOCK] = "fcntl", [OBS_CLOEXEC] = "fcntl", [OBS_DUP] = "dup",
+    [OBS_EXEC] = "execve",
+};
+
+/* The name of the system call (as strace shows it: glibc's recv() and
+ * send() are recvfrom and sendto, read and write stay themselves). */
+static const char *call_name(const obs_wire *w)
+{
+    switch (w->variant) {
+    case OBSV_ACCEPT4: return "accept4";
+    case OBSV_READ: return "read";
+    case OBSV_WRITE: return "write";
+    case OBSV_RECVMSG: return "recvmsg";
+    case OBSV_SENDMSG: return "sendmsg";
+    case OBSV_IOCTL: return "ioctl";
+    case OBSV_DUP2: return "dup2";
+    case OBSV_DUP3: return "dup3";
+    case OBSV_FDUPFD: return "fcntl";
+    default: break;
+    }
+    return w->call < OBS_CALL_COUNT && call_names[w->call] ? call_names[w->call]
+                                                            : "?";
+}
+
+static void addr_text(const obs_wire_addr *a, char *buf, size_t n)
+{
+    sm_endpoint ep;
+    memset(&ep, 0, sizeof ep);
+    ep.addr.family = a->family;
+    memcpy(ep.addr.b, a->b, 16);
+    ep.port = a->port;
+    char t[SM_EP_STRLEN];
+    sm_endpoint_format(&ep, t, sizeof t);
+    snprintf(buf, n, "%s", t);
+}
+
+static const char *opt_text(int64_t level, int64_t name, char *buf, size_t n)
+{
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_REUSEADDR: return "SOL_SOCKET, SO_REUSEADDR";
+        case SO_REUSEPORT: return "SOL_SOCKET, SO_REUSEPORT";
+        case SO_LINGER: return "SOL_SOCKET, SO_LINGER";
+        case SO_KEEPALIVE: return "SOL_SOCKET, SO_KEEPALIVE";
+        case SO_ERROR: return "SOL_SOCKET, SO_ERROR";
+        case SO_SNDBUF: return "SOL_SOCKET, SO_SNDBUF";
+        case SO_RCVBUF: return "SOL_SOCKET, SO_RCVBUF";
+        default: break;
+        }
+    }
+    if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY)
+        return "SOL_IPV6, IPV6_V6ONLY";
+    if (level == IPPROTO_TCP && name == 1)
+        return "SOL_TCP, TCP_NODELAY";
+    snprintf(buf, n, "%" PRId64 ", %" PRId64, level, name);
+    return buf;
+}
+
+void obs_format_call(const obs_event *e, char *buf, size_t n)
+{
+    const obs_wire *w = &e->w;
+    char a[SM_EP_STRLEN], o[64];
+    const char *nm = call_name(w);
+    switch ((enum obs_call)w->call) {
+    case OBS_SOCKET: {
+        int base = (int)(w->a2 & ~(SOCK_NONBLOCK | SOCK_CLOEXEC));
+        snprintf(buf, n, "socket(%s, %s%s%s, %" PRId64 ")",
+                 w->a1 == AF_INET6 ? "AF_INET6" : "AF_INET",
+                 base == SOCK_DGRAM ? "SOCK_DGRAM" : "SOCK_STREAM",
+                 (w->a2 & SOCK_CLOEXEC) ? "|SOCK_CLOEXEC" : "",
+                 (w->a2 & SOCK_NONBLOCK) ? "|SOCK_NONBLOCK" : "", w->a3);
+        return;
+    }
+    case OBS_SETSOCKOPT:
+        if (w->a1 == SOL_SOCKET && w->a2 == SO_LINGER)
+            snprintf(buf, n, "setsockopt(%d, SOL_SOCKET, SO_LINGER, {%" PRId64
+                     ", %" PRId64 "})", w->fd, w->a3, w->a4);
+        else
+            snprintf(buf, n, "setsockopt(%d, %s, %" PRId64 ")", w->fd,
+                     opt_text(w->a1, w->a2, o, sizeof o), w->a3);
+        return;
+    case OBS_GETSOCKOPT:
+        snprintf(buf, n, "getsockopt(%d, %s)", w->fd,
+                 opt_text(w->a1, w->a2, o, sizeof o));
+        return;
+    case OBS_BIND:
+        addr_text(&w->addr_a, a, sizeof a);
+        snprintf(buf, n, "bind(%d, %s)", w->fd, a);
+        return;
+    case OBS_CONNECT:
+        addr_text(&w->addr_b, a, sizeof a);
+        snprintf(buf, n, "connect(%d, %s)", w->fd, a);
+        return;
+    case OBS_LISTEN:
+        snprintf(buf, n, "listen(%d, %" PRId64 ")", w->fd, w->a1);
+        return;
+    case OBS_ACCEPT:
+        snprintf(buf, n, "%s(%d)", nm, w->fd);
+        return;
+    case OBS_SHUTDOWN:
+        snprintf(buf, n, "shutdown(%d, %s)", w->fd,
+                 w->a1 == SHUT_RD ? "SHUT_RD" : w->a1 == SHUT_WR ? "SHUT_WR"
+                                                                 : "SHUT_RDWR");
+        return;
+    case OBS_SEND:
+    case OBS_RECV:
+        snprintf(buf, n, "%s(%d, %" PRId64 ")", nm, w->fd, w->a1);
+        return;
+    default:
+        snprintf(buf, n, "%s(%d)", nm, w->fd);
+        return;
+    }
+}
+
+void obs_format_observed(const obs_event *e, char *buf, size_t n)
+{
+    const obs_wire *w = &e->w;
+    if (w->ret < 0) {
+        sm_err er = sm_sys_err_of_errno(w->err);
+        snprintf(buf, n, "%s", sm_err_name(er));
+    } else if (w->call == OBS_RECV && w->ret == 0) {
+        snprintf(buf, n, "eof");
+    } else if (w->call == OBS_RECV || w->call == OBS_SEND) {
+        snprintf(buf, n, "ok %" PRId64, w->ret);
+    } else if (w->call == OBS_ACCEPT || w->call == OBS_SOCKET) {
+        snprintf(buf, n, "ok (fd %" PRId64 ")", w->ret);
+    } else {
+        snprintf(buf, n, "ok");
+    }
+}
+
+/* Splits a rule's text "WHY [SOURCE] [X]" into its reason, its source and
+ * a confidence (the reference notes' tags: [S] source, [T] test, [O]
+ * observed, [D] documented, [I] inferred, [U] unverified). */
+typedef struct rule_parts {
+    char why[512];
+    char source[256];
+    const char *confidence;
+} rule_parts;
+
+static void rule_split(const char *rule, rule_parts *p)
+{
+    memset(p, 0, sizeof *p);
+    p->confidence = NULL;
+    if (!rule)
+        rule = "";
+    size_t wn = 0, sn = 0;
+    for (const char *s = rule; *s;) {
+        if (*s == '[') {
+            const char *e = strchr(s, ']');
+            if (!e)
+                break;
+            size_t len = (size_t)(e - s - 1);
+            if (len == 1 && strchr("STODIU", s[1])) {
+                static const char *const conf[] = {"source", "test", "observed",
+                                                   "documented", "inferred",
+                                                   "unverified"};
+                p->confidence = conf[strchr("STODIU", s[1]) - "STODIU"];
+            } else if (len == 2 && s[1] == '3' && s[2] == 'P') {
+                if (!p->confidence)
+                    p->confidence = "documented";
+            } else {
+                if (sn && sn + 2 < sizeof p->source) {
+                    p->source[sn++] = ';';
+                    p->source[sn++] = ' ';
+                }
+                for (size_t i = 0; i < len && sn + 1 < sizeof p->source; i++)
+                    p->source[sn++] = s[1 + i];
+            }
+            s = e + 1;
+            continue;
+        }
+        if (wn + 1 < sizeof p->why)
+            p->why[wn++] = *s;
+        s++;
+    }
+    while (wn && (p->why[wn - 1] == ' ' || p->why[wn - 1] == ','))
+        wn--;
+    p->why[wn] = 0;
+    p->source[sn] = 0;
+    if (!p->confidence)
+        p->confidence = sn && (strstr(p->source, "()") || strstr(p->source, ".c"))
+                            ? "source"
+                        : sn ? "documented"
+                             : "unverified";
+    if (!sn)
+        snprintf(p->source, sizeof p->source, "not given");
+}
+
+static void predicted_text(const sm_profile *pf, const obs_event *e,
+                           const sm_result *r, char *buf, size_t n)
+{
+    if (r->err != SM_OK)
+        snprintf(buf, n, "%s", sm_profile_err_name(pf, r->err));
+    else if (e->w.call == OBS_RECV && r->bytes == 0)
+        snprintf(buf, n, "eof");
+    else
+        snprintf(buf, n, "ok");
+}
+
+/* What the report says of one divergence. */
+typedef struct div_texts {
+    char call[160], obs[48], pred[48];
+    rule_parts rp;
+} div_texts;
+
+static void div_describe(const sm_profile *pf, const obs_event *e,
+                         const obs_div *d, div_texts *t)
+{
+    obs_format_call(e, t->call, sizeof t->call);
+    obs_format_observed(e, t->obs, sizeof t->obs);
+    predicted_text(pf, e, &d->pred, t->pred, sizeof t->pred);
+    rule_split(d->pred.rule, &t->rp);
+}
+
+static double rel_secs(const obs_result *r, const obs_event *e)
+{
+    uint64_t t0 = r->log->n ? r->log->ev[0].w.t_ns : 0;
+    return (double)(e->w.t_ns - t0) / 1e9;
+}
+
+void obs_report_text(FILE *out, const obs_result *r)
+{
+    const obs_log *log = r->log;
+    fprintf(out, "%s: %zu socket calls compared, %zu processes, %zu threads; "
+                 "%zu profiles\n",
+            log->command ? log->command : log->source ? log->source : "program",
+            r->n_calls, r->n_procs, r->n_threads, r->n_prof);
+    for (size_t k = 0; k < r->n_prof; k++) {
+        const obs_profile_result *pr = &r->prof[k];
+        const char *pn = sm_profile_name(pr->profile);
+        if (!pr->n_divs) {
+            fprintf(out, "\n%s: same results as observed\n", pn);
+            continue;
+        }
+        fprintf(out, "\n%s: %zu call%s would differ (%zu after divergence)\n",
+                pn, pr->n_divs, pr->n_divs == 1 ? "" : "s",
+                pr->n_divs - pr->n_first);
+        for (size_t i = 0; i < pr->n_divs; i++) {
+            const obs_div *d = &pr->divs[i];
+            const obs_event *e = &log->ev[d->ev];
+            div_texts t;
+            div_describe(pr->profile, e, d, &t);
+            fprintf(out, "  %8.3fs  %s[%u]", rel_secs(r, e),
+                    r->ev_proc[d->ev] ? r->ev_proc[d->ev] : "?", e->w.pid);
+            if (log->source)
+                fprintf(out, " %s:%u", log->source, e->line);
+            fprintf(out, "  %s%s\n", t.call, d->after ? "  (after divergence)" : "");
+            fprintf(out, "      observed:   %s\n      predicted:  %s\n", t.obs, t.pred);
+            fprintf(out, "      rule:       %s\n", t.rp.why[0] ? t.rp.why : "(none)");
+            fprintf(out, "      source:     %s (confidence: %s)\n", t.rp.source,
+                    t.rp.confidence);
+        }
+    }
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(out, "\\u%04x", c);
+        else
+            fputc(c, out);
+    }
+    fputc('"', out);
+}
+
+void obs_report_json(FILE *out, const obs_result *r)
+{
+    const obs_log *log = r->log;
+    fprintf(out, "{\"format\": \"sockmodel-exec/1\", \"command\": ");
+    json_str(out, log->command ? log->command : "");
+    fprintf(out, ", \"log\": ");
+    if (log->source)
+        json_str(out, log->source);
+    else
+        fputs("null", out);
+    fprintf(out, ", \"calls\": %zu, \"processes\": %zu, \"threads\": %zu, "
+                 "\"diverges\": %s,\n \"profiles\": [",
+            r->n_calls, r->n_procs, r->n_threads,
+            obs_result_diverges(r) ? "true" : "false");
+    for (size_t k = 0; k < r->n_prof; k++) {
+        const obs_profile_result *pr = &r->prof[k];
+        fprintf(out, "%s\n  {\"profile\": ", k ? "," : "");
+        json_str(out, sm_profile_name(pr->profile));
+        fprintf(out, ", \"divergences\": [");
+        for (size_t i = 0; i < pr->n_divs; i++) {
+            const obs_div *d = &pr->divs[i];
+            const obs_event *e = &log->ev[d->ev];
+            div_texts t;
+            div_describe(pr->profile, e, d, &t);
+            fprintf(out, "%s\n    {\"time\": %.6f, \"process\": ", i ? "," : "",
+                    rel_secs(r, e));
+            json_str(out, r->ev_proc[d->ev] ? r->ev_proc[d->ev] : "");
+            fprintf(out, ", \"pid\": %u, \"tid\": %u, ", e->w.pid, e->w.tid);
+            if (log->source)
+                fprintf(out, "\"line\": %u, ", e->line);
+            fprintf(out, "\"call\": ");
+            json_str(out, t.call);
+            fprintf(out, ", \"observed\": ");
+            json_str(out, t.obs);
+            fprintf(out, ", \"predicted\": ");
+            json_str(out, t.pred);
+            fprintf(out, ", \"after_divergence\": %s, \"rule\": ",
+                    d->after ? "true" : "false");
+            json_str(out, d->pred.rule ? d->pred.rule : "");
+            fprintf(out, ", \"source\": ");
+            json_str(out, t.rp.source);
+            fprintf(out, ", \"confidence\": ");
+            json_str(out, t.rp.confidence);
+            fputc('}', out);
+        }
+        fprintf(out, "%s]}", pr->n_divs ? "\n  " : "");
+    }
+    fprintf(out, "\n]}\n");
+}
