@@ -193,6 +193,15 @@ static void open_out(void)
     out_fd = fd;
 }
 
+/* The fork is stamped when the parent called it: the parent's calls after
+ * fork() (closing its copy of a connection) come after it. */
+static uint64_t fork_t0;
+
+static void at_fork_prepare(void)
+{
+    fork_t0 = now_ns();
+}
+
 static void at_fork_child(void)
 {
     pid_t parent = my_pid;
@@ -200,6 +209,7 @@ static void at_fork_child(void)
     my_tid = 0;
     obs_wire r;
     rec_init(&r, OBS_FORK, -1);
+    r.t_ns = fork_t0;
     r.a1 = parent;
     emit(&r, 0, 0);
 }
@@ -227,7 +237,7 @@ __attribute__((constructor)) static void shim_init(void)
         return;
     }
     scan_fds();
-    pthread_atfork(NULL, NULL, at_fork_child);
+    pthread_atfork(at_fork_prepare, NULL, at_fork_child);
     obs_wire r;
     rec_init(&r, OBS_START, -1);
     r.a1 = getppid();

@@ -23,6 +23,11 @@ if [ "${SETUP_TEST_TOOLS:-0}" = 1 ]; then
     have cppcheck || need_pkgs="$need_pkgs cppcheck"
     have tshark   || need_pkgs="$need_pkgs tshark"
     have tcpdump  || need_pkgs="$need_pkgs tcpdump"
+    # real programs for `sockmodel exec` / `trace` (tests/exec-programs.sh)
+    have curl     || need_pkgs="$need_pkgs curl"
+    have socat    || need_pkgs="$need_pkgs socat"
+    have strace   || need_pkgs="$need_pkgs strace"
+    have python3  || need_pkgs="$need_pkgs python3"
 fi
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && have apt-get; then

@@ -463,21 +463,20 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
                 set_fd(p, fd, 0, false);
         w.call = OBS_START;
         w.a1 = 0;
-        if (na >= 2) {
-            const char *q = strchr(a[1], '"');
-            if (q) {
-                q++;
-                const char *e = strchr(q, '"');
-                size_t len = e ? (size_t)(e - q) : strlen(q);
-                const char *slash = memrchr(q, '/', len);
-                if (slash) {
-                    len -= (size_t)(slash + 1 - q);
-                    q = slash + 1;
-                }
-                if (len >= sizeof w.name)
-                    len = sizeof w.name - 1;
-                memcpy(w.name, q, len);
+        /* the image's file name (argv strings may be cut by strace) */
+        const char *q = na >= 1 ? strchr(a[0], '"') : NULL;
+        if (q) {
+            q++;
+            const char *e = strchr(q, '"');
+            size_t len = e ? (size_t)(e - q) : strlen(q);
+            const char *slash = memrchr(q, '/', len);
+            if (slash) {
+                len -= (size_t)(slash + 1 - q);
+                q = slash + 1;
             }
+            if (len >= sizeof w.name)
+                len = sizeof w.name - 1;
+            memcpy(w.name, q, len);
         }
         emit(r, &w);
     } else if (!strcmp(name, "exit_group")) {
@@ -501,10 +500,16 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
         } else {
             while (*v == '[' || *v == ' ')
                 v++;
-            if (!strncmp(v, "SO_ERROR", 8) || isalpha((unsigned char)*v))
-                w.a3 = 0;
-            else
+            if (isalpha((unsigned char)*v)) { /* [ECONNREFUSED] */
+                char en[32];
+                size_t k = 0;
+                for (; isalnum((unsigned char)v[k]) && k + 1 < sizeof en; k++)
+                    en[k] = v[k];
+                en[k] = 0;
+                w.a3 = errno_of(en);
+            } else {
                 w.a3 = strtol(v, NULL, 0);
+            }
         }
         emit(r, &w);
     } else if (!strcmp(name, "bind") || !strcmp(name, "connect")) {
