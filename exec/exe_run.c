@@ -18,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -169,6 +171,38 @@ static void reap(reader *r, size_t i)
     take(r, &x);
 }
 
+/* Every process's ring file: its complete records into the log; then the
+ * files and the directory go. */
+static void read_rings(reader *r, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "ring.", 5) != 0)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        void *p = mmap(NULL, OBS_RING_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+        close(fd);
+        if (p != MAP_FAILED) {
+            const obs_ring_head *h = p;
+            const obs_wire *rec = (const obs_wire *)((const char *)p + sizeof(obs_wire));
+            uint64_t n = h->count < OBS_RING_RECORDS ? h->count : OBS_RING_RECORDS;
+            for (uint64_t i = 0; i < n; i++)
+                if (rec[i].magic == OBS_WIRE_MAGIC)
+                    take(r, &rec[i]);
+            munmap(p, OBS_RING_BYTES);
+        }
+        unlink(path);
+    }
+    closedir(d);
+}
+
 int exe_run(const char *preload, char *const argv[], obs_log *log,
             int *status, char *why, size_t why_len)
 {
@@ -285,6 +319,7 @@ int exe_run(const char *preload, char *const argv[], obs_log *log,
     if (keep >= 0)
         close(keep);
     close(rfd);
+    read_rings(&r, dir);
     unlink(fifo);
     rmdir(dir);
     free(r.w);

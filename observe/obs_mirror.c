@@ -72,6 +72,11 @@ typedef struct rhost {
     sm_id host[MAXP], proc[MAXP];
 } rhost;
 
+typedef struct conn_key {
+    obs_wire_addr local;
+    size_t ev;
+} conn_key;
+
 typedef struct mirror {
     sm_world *w[MAXP];
     size_t np;
@@ -80,7 +85,8 @@ typedef struct mirror {
     mproc *procs;
     size_t nprocs, capprocs;
     msock *all;
-    char **names;
+    char **names;      /* a set (name_slot), capnames a power of two */
+    int *next_suffix;
     size_t nnames, capnames;
     rhost *rh;
     size_t nrh;
@@ -89,6 +95,8 @@ typedef struct mirror {
     uint64_t t_last;
     uint64_t ahead;   /* ns the model's clock ran ahead of the observed one */
     bool *done;       /* per event: already mirrored (pulled forward) */
+    conn_key *conns;  /* connects by local address */
+    size_t nconns;
     obs_log *log;
     obs_result *res;
     uint32_t *tids;
@@ -121,12 +129,68 @@ static void scn(mirror *m, const char *fmt, ...)
     va_end(ap);
 }
 
-static bool name_used(mirror *m, const char *n)
+/* The names given so far: an open-addressing set of strings, each with
+ * the next suffix to try when it is asked for again as a base. */
+static size_t name_hash(const char *n)
 {
-    for (size_t i = 0; i < m->nnames; i++)
+    size_t h = 1469598103934665603u;
+    for (; *n; n++)
+        h = (h ^ (unsigned char)*n) * 1099511628211u;
+    return h;
+}
+
+static long name_slot(const mirror *m, const char *n)
+{
+    if (!m->capnames)
+        return -1;
+    for (size_t i = name_hash(n) & (m->capnames - 1);;
+         i = (i + 1) & (m->capnames - 1)) {
+        if (!m->names[i])
+            return -(long)i - 2;
         if (strcmp(m->names[i], n) == 0)
-            return true;
-    return false;
+            return (long)i;
+    }
+}
+
+static bool name_add(mirror *m, const char *n)
+{
+    if (2 * (m->nnames + 1) > m->capnames) {
+        size_t c = m->capnames ? 2 * m->capnames : 256;
+        char **old = m->names;
+        int *oldn = m->next_suffix;
+        size_t oc = m->capnames;
+        m->names = calloc(c, sizeof *m->names);
+        m->next_suffix = calloc(c, sizeof *m->next_suffix);
+        if (!m->names || !m->next_suffix) {
+            free(m->names);
+            free(m->next_suffix);
+            m->names = old;
+            m->next_suffix = oldn;
+            m->oom = true;
+            return false;
+        }
+        m->capnames = c;
+        for (size_t i = 0; i < oc; i++)
+            if (old[i]) {
+                size_t j = (size_t)(-name_slot(m, old[i]) - 2);
+                m->names[j] = old[i];
+                m->next_suffix[j] = oldn[i];
+            }
+        free(old);
+        free(oldn);
+    }
+    long sl = name_slot(m, n);
+    if (sl >= 0)
+        return true;
+    size_t j = (size_t)(-sl - 2);
+    m->names[j] = strdup(n);
+    if (!m->names[j]) {
+        m->oom = true;
+        return false;
+    }
+    m->next_suffix[j] = 2;
+    m->nnames++;
+    return true;
 }
 
 /* A fresh scenario name from base ([A-Za-z_][A-Za-z0-9_.-]*). */
@@ -148,23 +212,16 @@ static void unique_name(mirror *m, const char *base, char *out, size_t n)
         b[sizeof b - 1] = 0;
     }
     snprintf(out, n, "%s", b);
-    for (int i = 2; name_used(m, out); i++)
-        snprintf(out, n, "%s_%d", b, i);
-    if (m->nnames == m->capnames) {
-        size_t c = m->capnames ? 2 * m->capnames : 64;
-        char **p = realloc(m->names, c * sizeof *p);
-        if (!p) {
-            m->oom = true;
-            return;
-        }
-        m->names = p;
-        m->capnames = c;
+    long sl = name_slot(m, out);
+    if (sl >= 0) {
+        int i = m->next_suffix[sl];
+        do
+            snprintf(out, n, "%s_%d", b, i++);
+        while (name_slot(m, out) >= 0);
+        sl = name_slot(m, b); /* still there: slots move only on growth */
+        m->next_suffix[sl] = i;
     }
-    m->names[m->nnames] = strdup(out);
-    if (!m->names[m->nnames])
-        m->oom = true;
-    else
-        m->nnames++;
+    name_add(m, out);
 }
 
 static sm_endpoint to_ep(const obs_wire_addr *a)
@@ -183,12 +240,6 @@ static void ep_text(const obs_wire_addr *a, char *buf, size_t n)
     char t[SM_EP_STRLEN];
     sm_endpoint_format(&ep, t, sizeof t);
     snprintf(buf, n, "%s", t);
-}
-
-static bool addr_eq(const obs_wire_addr *a, const obs_wire_addr *b)
-{
-    sm_endpoint x = to_ep(a), y = to_ep(b);
-    return a->port == b->port && sm_addr_equal(&x.addr, &y.addr);
 }
 
 /* ---- the scenario's current host and process ---------------------------- */
@@ -768,14 +819,63 @@ static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
  * at event ai: the client is observed too.  Ports are reused, so of the
  * connects that got a connection, the one not mirrored yet nearest to the
  * accept wins (it is pulled forward), else the last one before it. */
-static size_t find_connect(mirror *m, const obs_wire_addr *peer, size_t ai)
+static int key_cmp(const obs_wire_addr *x, const obs_wire_addr *y)
 {
-    size_t pending = SIZE_MAX, done = SIZE_MAX;
+    if (x->family != y->family)
+        return x->family < y->family ? -1 : 1;
+    if (x->port != y->port)
+        return x->port < y->port ? -1 : 1;
+    return memcmp(x->b, y->b, sizeof x->b);
+}
+
+static int conn_cmp(const void *a, const void *b)
+{
+    const conn_key *x = a, *y = b;
+    int c = key_cmp(&x->local, &y->local);
+    return c ? c : (x->ev < y->ev ? -1 : x->ev > y->ev);
+}
+
+/* The connects that got a local address, sorted by it (find_connect). */
+static void index_connects(mirror *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->log->n; i++)
+        if (m->log->ev[i].w.call == OBS_CONNECT && m->log->ev[i].w.addr_a.family)
+            n++;
+    m->conns = xcalloc(m, n, sizeof *m->conns);
+    if (!m->conns)
+        return;
     for (size_t i = 0; i < m->log->n; i++) {
         const obs_wire *w = &m->log->ev[i].w;
-        if (w->call != OBS_CONNECT || !w->addr_a.family ||
-            !addr_eq(&w->addr_a, peer))
-            continue;
+        if (w->call == OBS_CONNECT && w->addr_a.family) {
+            m->conns[m->nconns].local = w->addr_a;
+            memset(m->conns[m->nconns].local.b + (w->addr_a.family == 4 ? 4 : 16), 0,
+                   w->addr_a.family == 4 ? 12 : 0);
+            m->conns[m->nconns].local.pad = 0;
+            m->conns[m->nconns++].ev = i;
+        }
+    }
+    qsort(m->conns, m->nconns, sizeof *m->conns, conn_cmp);
+}
+
+static size_t find_connect(mirror *m, const obs_wire_addr *peer, size_t ai)
+{
+    obs_wire_addr key = *peer;
+    key.pad = 0;
+    if (key.family == 4)
+        memset(key.b + 4, 0, 12);
+    size_t lo = 0, hi = m->nconns;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_cmp(&m->conns[mid].local, &key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t pending = SIZE_MAX, done = SIZE_MAX;
+    for (size_t j = lo; j < m->nconns && key_cmp(&m->conns[j].local, &key) == 0; j++) {
+        size_t i = m->conns[j].ev;
+        const obs_wire *w = &m->log->ev[i].w;
         if (!(w->ret == 0 || (w->err == EINPROGRESS && inprogress_ok(m, i))))
             continue;
         if (!m->done[i]) {
@@ -905,6 +1005,8 @@ static void do_data(mirror *m, size_t ei, mproc *p, msock *s)
     }
     if (recv && w->ret >= 0)
         settle(m, 200000);
+    if (w->ret < 0)
+        settle(m, 1000000); /* the error shows what the peer did had arrived */
     if (!recv && w->ret >= 0) {
         /* the program could send: its handshake was over (real loopback
          * answers faster than the model's) */
@@ -939,6 +1041,8 @@ static void do_shutdown(mirror *m, size_t ei, mproc *p, msock *s)
     const obs_wire *w = &m->log->ev[ei].w;
     bool rd = w->a1 == SHUT_RD || w->a1 == SHUT_RDWR;
     bool wr = w->a1 == SHUT_WR || w->a1 == SHUT_RDWR;
+    if (w->ret < 0)
+        settle(m, 1000000); /* what the peer did had arrived */
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_shutdown(m->w[k], s->id[k], rd, wr);
@@ -1155,6 +1259,7 @@ obs_result *obs_analyse(obs_log *log, const sm_profile *const *profiles,
                 "and the remote hosts.\n\nprofile all\nhost local\n");
         m.scn_host = "local";
     }
+    index_connects(&m);
     for (size_t i = 0; !m.oom && i < log->n; i++)
         if (!m.done[i])
             mirror_event(&m, i);
@@ -1169,12 +1274,14 @@ obs_result *obs_analyse(obs_log *log, const sm_profile *const *profiles,
     for (size_t i = 0; i < m.nprocs; i++)
         free(m.procs[i].fds);
     free(m.procs);
-    for (size_t i = 0; i < m.nnames; i++)
+    for (size_t i = 0; i < m.capnames; i++)
         free(m.names[i]);
     free(m.names);
+    free(m.next_suffix);
     free(m.rh);
     free(m.tids);
     free(m.done);
+    free(m.conns);
     if (m.oom) {
         obs_result_free(res);
         *why = "out of memory";

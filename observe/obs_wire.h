@@ -70,6 +70,18 @@ typedef struct obs_wire {
 
 #define OBS_WIRE_MAGIC 0x736d6f62u /* "bosm" */
 
+/* Each process's records (but start, fork and exit, which go through the
+ * FIFO) go to a file of its own next to the FIFO, "ring.PID.N", mapped
+ * shared: an obs_ring_head in the first record's place, then up to
+ * OBS_RING_RECORDS records.  A record is complete once its magic is set. */
+typedef struct obs_ring_head {
+    uint64_t count; /* records claimed (may exceed the capacity) */
+    uint8_t pad[sizeof(obs_wire) - sizeof(uint64_t)];
+} obs_ring_head;
+
+#define OBS_RING_BYTES ((uint64_t)64 << 20)
+#define OBS_RING_RECORDS (OBS_RING_BYTES / sizeof(obs_wire) - 1)
+
 /* The environment the launcher gives the program. */
 #define OBS_ENV_FIFO "SOCKMODEL_EXEC_FIFO"
 #define OBS_ENV_PRELOAD "SOCKMODEL_EXEC_PRELOAD"

@@ -12,6 +12,9 @@
  *   prog_net client PORT
  *       connect to 127.0.0.1:PORT (retrying while refused, for up to 5 s),
  *       send a line, read to end of stream, close.
+ *   prog_net loop PORT N
+ *       N such requests one after the other in one process, then print
+ *       the seconds they took (bench/exec-overhead.sh).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -100,9 +103,28 @@ static int server(int port, int reuse, int count, const char *mode)
     return 0;
 }
 
+static int request(int port, int tries_max);
+
 static int client(int port)
 {
-    for (int tries = 0; tries < 250; tries++) {
+    return request(port, 250);
+}
+
+static int loop(int port, int n)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < n; i++)
+        if (request(port, i == 0 ? 250 : 1) != 0)
+            return 1;
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    printf("%.3f\n", (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+    return 0;
+}
+
+static int request(int port, int tries_max)
+{
+    for (int tries = 0; tries < tries_max; tries++) {
         int s = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in a = loopback(port);
         if (connect(s, (struct sockaddr *)&a, sizeof a) != 0) {
@@ -133,7 +155,10 @@ int main(int argc, char **argv)
         return server(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[5]);
     if (argc == 3 && strcmp(argv[1], "client") == 0)
         return client(atoi(argv[2]));
+    if (argc == 4 && strcmp(argv[1], "loop") == 0)
+        return loop(atoi(argv[2]), atoi(argv[3]));
     fprintf(stderr, "usage: prog_net server PORT REUSE COUNT plain|fork|thread\n"
-                    "       prog_net client PORT\n");
+                    "       prog_net client PORT\n"
+                    "       prog_net loop PORT N\n");
     return 2;
 }

@@ -1,0 +1,49 @@
+#!/bin/sh
+# exec-overhead.sh - what `sockmodel exec` costs the program it observes.
+#
+# A loopback request loop (tests/programs/prog_net: N sequential TCP
+# requests against a server that serves N, each connection a socket,
+# connect, write, read to end of stream, close on both sides: about 14
+# observed calls per request) run bare and under `sockmodel exec` with
+# every profile mirrored, in a private network namespace (three rounds,
+# the fastest of each kept: ROUNDS=N to change).  Prints the
+# loop's own time both ways and their ratio (the slowdown the program
+# sees), and the whole `sockmodel exec` wall time (the program plus the
+# mirroring into the models after it ended).
+#
+# usage: bench/exec-overhead.sh [N]   (default 10000; run from the build tree)
+set -eu
+N=${1:-10000}
+top=$(cd "$(dirname "$0")/.." && pwd)
+SM=${SOCKMODEL:-$top/cli/sockmodel}
+PROG=${PROG_NET:-$top/tests/programs/prog_net}
+if [ -z "${SM_IN_NETNS:-}" ]; then
+    [ "$(id -u)" = 0 ] || { echo "needs root (a private network namespace)"; exit 77; }
+    SM_IN_NETNS=1 exec unshare -n sh "$0" "$@"
+fi
+ip link set lo up
+run() { # PORT: prints the loop's seconds
+    "$PROG" server "$1" 1 "$N" plain >/dev/null & s=$!
+    "$PROG" loop "$1" "$N"
+    wait $s
+}
+# Three rounds each, alternating, the fastest kept (the machine is shared).
+ROUNDS=${ROUNDS:-3}
+bare= under= wall=
+i=0
+while [ $i -lt "$ROUNDS" ]; do
+    b=$(run $((7101 + 2 * i)))
+    t0=$(date +%s.%N)
+    u=$("$SM" exec --profile all -- sh -c "$PROG server $((7102 + 2 * i)) 1 $N plain >/dev/null & $PROG loop $((7102 + 2 * i)) $N; wait" | sed -n 1p)
+    t1=$(date +%s.%N)
+    w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+    bare=$(awk -v a="$bare" -v b="$b" 'BEGIN { print (a == "" || b < a) ? b : a }')
+    under=$(awk -v a="$under" -v b="$u" 'BEGIN { print (a == "" || b < a) ? b : a }')
+    wall=$(awk -v a="$wall" -v b="$w" 'BEGIN { print (a == "" || b < a) ? b : a }')
+    i=$((i + 1))
+done
+echo "requests:            $N"
+echo "bare loop:           ${bare} s"
+echo "loop under exec:     ${under} s"
+awk -v a="$bare" -v b="$under" 'BEGIN { printf "ratio (program):     %.2fx\n", b / a }'
+awk -v w="$wall" 'BEGIN { printf "sockmodel exec wall: %.2f s (program + mirroring under 6 profiles)\n", w }'
