@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <threads.h>
 
 #define FD_BASE 3 /* 0, 1, 2 are the standard streams */
 
@@ -312,7 +313,30 @@ sm_sys *sm_sys_use(sm_sys *c)
     return prev;
 }
 
-sm_sys *sm_sys_current(void) { return current_ctx; }
+/* The context of a program that never chose one: made on first use from
+ * SOCKMODEL_PROFILE (default linux) and SOCKMODEL_SEED (default 1), shared
+ * by every thread that has not chosen its own. */
+static sm_sys *default_ctx;
+static once_flag default_once = ONCE_FLAG_INIT;
+
+static void default_make(void)
+{
+    const char *prof = getenv("SOCKMODEL_PROFILE");
+    const char *seed = getenv("SOCKMODEL_SEED");
+    char *end = NULL;
+    unsigned long long sd = seed && *seed ? strtoull(seed, &end, 10) : 1;
+    if (end && *end)
+        sd = 1;
+    default_ctx = sm_sys_new(prof && *prof ? prof : "linux", sd);
+}
+
+sm_sys *sm_sys_current(void)
+{
+    if (current_ctx)
+        return current_ctx;
+    call_once(&default_once, default_make);
+    return default_ctx;
+}
 
 void sm_sys_set_trace(sm_sys *c, sm_sys_trace_fn fn, void *arg)
 {

@@ -14,6 +14,7 @@
  * form the connection model gives them once it exists (they answer ENOSYS
  * before; the test accepts that and checks nothing more then).
  */
+#define _POSIX_C_SOURCE 200809L
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -619,6 +620,23 @@ START_TEST(nonblocking_connect_refused)
 }
 END_TEST
 
+/* A program that never made a context gets the default one, made from
+ * the environment (SOCKMODEL_PROFILE, SOCKMODEL_SEED): socket() works. */
+START_TEST(default_context_from_env)
+{
+    setenv("SOCKMODEL_PROFILE", "windows", 1);
+    sm_sys *prev = sm_sys_use(NULL);
+    sm_sys *c = sm_sys_current();
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(sm_sys_profile_name(c), "windows");
+    ck_assert_ptr_eq(sm_sys_current(), c); /* made once */
+    int fd = sm_sys_socket(c, AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(sm_sys_close(c, fd), 0);
+    sm_sys_use(prev);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sockapi");
@@ -639,6 +657,7 @@ int main(void)
     tcase_add_test(t, trace_calls);
     tcase_add_test(t, connect_accept);
     tcase_add_test(t, nonblocking_connect_refused);
+    tcase_add_test(t, default_context_from_env);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

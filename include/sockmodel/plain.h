@@ -12,8 +12,11 @@
  *                                   or at the end of the include block)
  *
  * SM_PLAIN_CTX defaults to sm_sys_current(), the context the thread chose
- * with sm_sys_use(); define it before including this header to use
- * anything else (an expression of type sm_sys *).
+ * with sm_sys_use(), or else a default context made on first use from
+ * SOCKMODEL_PROFILE and SOCKMODEL_SEED (linux and 1 when unset), so an
+ * unchanged program works without a setup call; define SM_PLAIN_CTX
+ * before including this header to use anything else (an expression of
+ * type sm_sys *).
  *
  * Include it after every system header: the names are function-like
  * macros, and a system header read after them would have its declarations

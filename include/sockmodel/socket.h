@@ -155,6 +155,10 @@ void sm_sys_name_next(sm_sys *c, const char *name);
 /* Make c the current context of this thread for <sockmodel/plain.h>
  * (NULL: none).  Returns the previous one. */
 sm_sys *sm_sys_use(sm_sys *c);
+/* This thread's context; for a thread that chose none, the process's
+ * default context, made on first use from the environment:
+ * SOCKMODEL_PROFILE (a profile name, default linux) and SOCKMODEL_SEED
+ * (default 1).  NULL only if that profile does not exist. */
 sm_sys *sm_sys_current(void);
 
 /* ---- the socket calls -------------------------------------------------- */
