@@ -27,23 +27,25 @@ run() { # PORT: prints the loop's seconds
     "$PROG" loop "$1" "$N"
     wait $s
 }
-# Three rounds each, alternating, the fastest kept (the machine is shared).
+# ROUNDS rounds (default 3), alternating, the fastest of each kept (the
+# machine may be shared: wall times are noisy, CPU times less so).
 ROUNDS=${ROUNDS:-3}
-bare= under= wall=
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+bw= bc= uw= uc= wall=
 i=0
 while [ $i -lt "$ROUNDS" ]; do
-    b=$(run $((7101 + 2 * i)))
+    set -- $(run $((7101 + 2 * i)))
+    bw=$(best "$bw" "$1"); bc=$(best "$bc" "$2")
     t0=$(date +%s.%N)
-    u=$("$SM" exec --profile all -- sh -c "$PROG server $((7102 + 2 * i)) 1 $N plain >/dev/null & $PROG loop $((7102 + 2 * i)) $N; wait" | sed -n 1p)
+    set -- $("$SM" exec --profile all -- sh -c "$PROG server $((7102 + 2 * i)) 1 $N plain >/dev/null & $PROG loop $((7102 + 2 * i)) $N; wait" | sed -n 1p)
     t1=$(date +%s.%N)
-    w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-    bare=$(awk -v a="$bare" -v b="$b" 'BEGIN { print (a == "" || b < a) ? b : a }')
-    under=$(awk -v a="$under" -v b="$u" 'BEGIN { print (a == "" || b < a) ? b : a }')
-    wall=$(awk -v a="$wall" -v b="$w" 'BEGIN { print (a == "" || b < a) ? b : a }')
+    uw=$(best "$uw" "$1"); uc=$(best "$uc" "$2")
+    wall=$(best "$wall" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
     i=$((i + 1))
 done
-echo "requests:            $N"
-echo "bare loop:           ${bare} s"
-echo "loop under exec:     ${under} s"
-awk -v a="$bare" -v b="$under" 'BEGIN { printf "ratio (program):     %.2fx\n", b / a }'
-awk -v w="$wall" 'BEGIN { printf "sockmodel exec wall: %.2f s (program + mirroring under 6 profiles)\n", w }'
+echo "requests:              $N (best of $ROUNDS rounds)"
+echo "bare loop:             ${bw} s wall, ${bc} s CPU"
+echo "loop under exec:       ${uw} s wall, ${uc} s CPU"
+awk -v a="$bw" -v b="$uw" 'BEGIN { printf "ratio (program, wall): %.2fx\n", b / a }'
+awk -v a="$bc" -v b="$uc" 'BEGIN { printf "ratio (program, CPU):  %.2fx\n", b / a }'
+awk -v w="$wall" 'BEGIN { printf "sockmodel exec wall:   %.2f s (program + mirroring under 6 profiles)\n", w }'

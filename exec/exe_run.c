@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,8 +213,15 @@ int exe_run(const char *preload, char *const argv[], obs_log *log,
                  preload && *preload ? " " : "", preload ? preload : "");
         return -1;
     }
-    char dir[] = "/tmp/sockmodel-exec-XXXXXX";
-    if (!mkdtemp(dir)) {
+    /* tmpfs when there is one: the records' pages cost no disk blocks */
+    char dir[64];
+    snprintf(dir, sizeof dir, "/dev/shm/sockmodel-exec-XXXXXX");
+    bool made = mkdtemp(dir) != NULL;
+    if (!made) {
+        snprintf(dir, sizeof dir, "/tmp/sockmodel-exec-XXXXXX");
+        made = mkdtemp(dir) != NULL;
+    }
+    if (!made) {
         snprintf(why, why_len, "mkdtemp: %s", strerror(errno));
         return -1;
     }

@@ -1197,6 +1197,12 @@ out:
 
 /* ---- entry points ---------------------------------------------------------- */
 
+static int pid_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static int ev_cmp(const void *a, const void *b)
 {
     const obs_event *x = a, *y = b;
@@ -1264,6 +1270,18 @@ obs_result *obs_analyse(obs_log *log, const sm_profile *const *profiles,
         if (!m.done[i])
             mirror_event(&m, i);
     res->n_threads = m.ntids;
+    /* processes: distinct pids (an exec is the same process) */
+    uint32_t *pids = m.nprocs ? malloc(m.nprocs * sizeof *pids) : NULL;
+    if (pids) {
+        for (size_t i = 0; i < m.nprocs; i++)
+            pids[i] = m.procs[i].pid;
+        qsort(pids, m.nprocs, sizeof *pids, pid_cmp);
+        res->n_procs = 0;
+        for (size_t i = 0; i < m.nprocs; i++)
+            if (i == 0 || pids[i] != pids[i - 1])
+                res->n_procs++;
+        free(pids);
+    }
     for (size_t k = 0; k < n_profiles; k++)
         if (m.w[k])
             sm_world_free(m.w[k]);

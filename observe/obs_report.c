@@ -186,6 +186,15 @@ static void rule_split(const char *rule, rule_parts *p)
                 if (!p->confidence)
                     p->confidence = "documented";
             } else {
+                /* "[where; X]": a source with its tag */
+                if (len > 3 && s[len - 1] == ';' && s[len] == ' ' &&
+                    strchr("STODIU", s[len + 1]) && s[len + 1]) {
+                    static const char *const conf2[] = {"source", "test", "observed",
+                                                        "documented", "inferred",
+                                                        "unverified"};
+                    p->confidence = conf2[strchr("STODIU", s[len + 1]) - "STODIU"];
+                    len -= 3;
+                }
                 if (sn && sn + 2 < sizeof p->source) {
                     p->source[sn++] = ';';
                     p->source[sn++] = ' ';

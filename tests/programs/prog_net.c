@@ -14,7 +14,8 @@
  *       send a line, read to end of stream, close.
  *   prog_net loop PORT N
  *       N such requests one after the other in one process, then print
- *       the seconds they took (bench/exec-overhead.sh).
+ *       the seconds they took and the CPU seconds the process used
+ *       (bench/exec-overhead.sh).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -118,7 +120,12 @@ static int loop(int port, int n)
         if (request(port, i == 0 ? 250 : 1) != 0)
             return 1;
     clock_gettime(CLOCK_MONOTONIC, &b);
-    printf("%.3f\n", (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+    printf("%.3f %.3f\n",
+           (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9, cpu);
     return 0;
 }
 
