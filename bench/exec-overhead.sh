@@ -5,7 +5,7 @@
 # requests against a server that serves N, each connection a socket,
 # connect, write, read to end of stream, close on both sides: about 14
 # observed calls per request) run bare and under `sockmodel exec` with
-# every profile mirrored, in a private network namespace (three rounds,
+# every profile (all) mirrored, in a private network namespace (three rounds,
 # the fastest of each kept: ROUNDS=N to change).  Prints the
 # loop's own time both ways and their ratio (the slowdown the program
 # sees), and the whole `sockmodel exec` wall time (the program plus the
@@ -48,4 +48,4 @@ echo "bare loop:             ${bw} s wall, ${bc} s CPU"
 echo "loop under exec:       ${uw} s wall, ${uc} s CPU"
 awk -v a="$bw" -v b="$uw" 'BEGIN { printf "ratio (program, wall): %.2fx\n", b / a }'
 awk -v a="$bc" -v b="$uc" 'BEGIN { printf "ratio (program, CPU):  %.2fx\n", b / a }'
-awk -v w="$wall" 'BEGIN { printf "sockmodel exec wall:   %.2f s (program + mirroring under 6 profiles)\n", w }'
+awk -v w="$wall" 'BEGIN { printf "sockmodel exec wall:   %.2f s (program + mirroring under every profile)\n", w }'
