@@ -200,7 +200,7 @@ sm_result sm_listen(sm_world *w, sm_id s, int backlog);
 sm_result sm_close(sm_world *w, sm_id s);
 sm_result sm_proc_exit(sm_world *w, sm_id proc);
 
-/* Connection calls (sm_tcp.c).  A blocking call runs the world's clock
+/* Connection calls (sm_usrreq.c).  A blocking call runs the world's clock
  * forward (delivering segments, firing timers) until it can return; when
  * nothing that could unblock it is on its way it fails with EWOULDBLOCK
  * and a rule saying it would block forever. */

@@ -6,7 +6,7 @@
  * multicast.  Which classes overlap for a bind is an OS rule and lives in
  * the profiles.
  */
-#include "sm_internal.h"
+#include "sm_profile.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

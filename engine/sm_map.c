@@ -4,7 +4,7 @@
  * the 4-tuple table and the intern table, with their big allocations.
  */
 #define _DEFAULT_SOURCE /* madvise() */
-#include "sm_internal.h"
+#include "sm_map.h"
 
 #include <stdio.h>
 #include <stdlib.h>

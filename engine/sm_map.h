@@ -29,12 +29,18 @@ bool sm__map_put(sm__map *m, uint64_t key, uint32_t val);
 /* Removes key if present; returns whether it was. */
 bool sm__map_del(sm__map *m, uint64_t key);
 
-/* Tables of sm__slot (sm_internal.h: 32 bits of hash and a handle; the
- * caller checks the full key against the record a handle names).  Linear
- * probing from hash & (cap - 1), backward-shift deletion, at most 3/4 full.
- * Big tables are allocated on huge pages where the system offers them:
- * every probe of a big table is a cache miss, it need not be a TLB miss. */
-struct sm__slot;
+/* A hash slot of the bind table, the 4-tuple table and the intern table:
+ * 32 bits of the key's hash and a handle; the full key is checked against
+ * the record the handle names.  h1 is the handle plus one: 0 is empty, so
+ * a new table is memory as the system hands it out, untouched until used.
+ * Linear probing from hash & (cap - 1), backward-shift deletion, at most
+ * 3/4 full.  Big tables are allocated on huge pages where the system
+ * offers them: every probe of a big table is a cache miss, it need not be
+ * a TLB miss. */
+typedef struct sm__slot {
+    uint32_t hash;
+    uint32_t h1;
+} sm__slot;
 /* Doubles the table (256 slots at first: a small table stays sparse, so
  * its probes stay short), re-inserting in slot order: the writes go to two
  * ascending runs, not all over the new table. */

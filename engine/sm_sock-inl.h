@@ -1,0 +1,95 @@
+/*
+ * sm_sock-inl.h - the hot parts of the socket record, inline wherever they
+ * are used: the view a profile gets of a socket (several per decision), a
+ * new record and its name (every socket() and accept()).
+ */
+#ifndef SM_SOCK_INL_H
+#define SM_SOCK_INL_H
+
+#include "sm_sock.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The members of a view that the record holds in the view's own layout
+ * (from proto to listen_seq; sm_sock.c checks each). */
+#define SM__VIEW_BLOCK (offsetof(sm_sock_view, listen_seq) + sizeof(uint64_t) - \
+                        offsetof(sm_sock_view, proto))
+
+/* Fills *v in place: one block copy from proto to listen_seq, then the
+ * members the record does not hold as they are. */
+static inline void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
+{
+    const sm__sock *s = &w->socks[id];
+    v->id = id;
+    v->name = s->name;
+    memcpy(&v->proto, &s->proto, SM__VIEW_BLOCK);
+    v->time_wait = s->state == SM_TIME_WAIT && !s->fd_open;
+    if (!s->bound)
+        v->at_bind = s->opt;
+    v->tw_since_ms = 0;
+    v->tw_ts = false;
+    v->accepted = s->how == SM_BOUND_ACCEPTED;
+    if (!v->name) /* last, so that the usual path calls nothing */
+        v->name = sm__sock_name(w, id);
+}
+
+/* A new socket's name: interned when records are recycled (a long run
+ * then keeps one copy of each distinct name), else stored as given. */
+static inline const char *sm__name_for_socket(sm_world *w, const char *name, uint32_t *id)
+{
+    if (w->recycle) {
+        /* Programs that recycle name their sockets alike, again and again. */
+        if (w->last_name != SM__NONE32) {
+            const char *l = w->interned[w->last_name];
+            size_t i = 0;
+            while (l[i] && l[i] == name[i])
+                i++;
+            if (l[i] == name[i]) {
+                *id = w->last_name;
+                return l;
+            }
+        }
+        *id = w->last_name = sm__name_id(w, name);
+        return w->interned[*id];
+    }
+    *id = SM__NONE32;
+    return sm__bytes_store(w, name, strlen(name) + 1);
+}
+
+/* Zeroes a record in 64-byte steps: compilers turn one memset of a few
+ * hundred bytes into `rep stos`, which costs dozens of cycles to start. */
+static inline void sm__zero_record(void *p, size_t n)
+{
+    unsigned char *c = p;
+    for (; n >= 64; n -= 64, c += 64)
+        memset(c, 0, 64);
+    memset(c, 0, n);
+}
+
+/* A zeroed record: a dead one when records are recycled, else a new one. */
+static inline sm_id sm__sock_alloc(sm_world *w)
+{
+    sm_id id;
+    if (w->recycle && w->nfree_socks) {
+        id = w->free_socks[--w->nfree_socks];
+        if (w->socks[id].acceptq)
+            free(w->socks[id].acceptq);
+        if (w->socks[id].synq)
+            free(w->socks[id].synq);
+    } else {
+        if (w->nsocks >= SM__BUCKET_BIT) {
+            fputs("sockmodel: too many sockets (2^30)\n", stderr);
+            abort();
+        }
+        SM__GROW(w->socks, w->nsocks, w->sockcap);
+        id = (sm_id)w->nsocks++;
+    }
+    sm__zero_record(&w->socks[id], sizeof w->socks[id]);
+    w->socks[id].tpos = SM__NONE32;
+    w->socks[id].name_id = SM__NONE32;
+    return id;
+}
+
+#endif

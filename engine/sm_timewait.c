@@ -1,0 +1,329 @@
+/*
+ * sm_timewait.c - TIME_WAIT: what is left of a connection after its
+ * socket is gone.  An entry is a 64-byte record in chunks that never
+ * move; it holds its port in the bind table and its 4-tuple in the demux
+ * like a socket, answers segments for that 4-tuple (a retransmitted FIN,
+ * a RST, a SYN that the profile may let through), and expires in a FIFO
+ * per host (every entry of a host lasts as long, so the order is the
+ * expiry order) with one heap event for the FIFO's head.
+ */
+#include "sm_demux.h"
+#include "sm_port.h"
+#include "sm_tcp.h"
+#include "sm_timewait.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t tw_addr_store(sm_world *w, const sm_addr *a)
+{
+    uint32_t v;
+    if (a->family == 4)
+        memcpy(&v, a->b, 4);
+    else
+        v = sm__intern(w, a->b, 16);
+    return v;
+}
+
+uint64_t sm__tw_seq(const sm_world *w, const sm__tw *x)
+{
+    /* The low 32 bits are kept; the entry is older than the host's count,
+     * and by fewer than 2^32 bindings. */
+    uint64_t now = w->hosts[x->host].bind_seq;
+    return now - (uint32_t)((uint32_t)now - x->seq_lo);
+}
+
+/* ---- TIME_WAIT entries ---------------------------------------------------------- */
+
+static void tw_fifo_unlink(sm_world *w, uint32_t t)
+{
+    sm__tw *x = sm__tw_at(w, t);
+    sm__host *h = &w->hosts[x->host];
+    if (x->prev != SM__NONE32)
+        sm__tw_at(w, x->prev)->next = x->next;
+    else
+        h->tw_oldest = x->next;
+    if (x->next != SM__NONE32)
+        sm__tw_at(w, x->next)->prev = x->prev;
+    else
+        h->tw_newest = x->prev;
+}
+
+/* Append in expiry order (from the tail: O(1) unless the length changed). */
+static void tw_fifo_insert(sm_world *w, uint32_t t)
+{
+    sm__tw *x = sm__tw_at(w, t);
+    sm__host *h = &w->hosts[x->host];
+    uint32_t after = h->tw_newest;
+    while (after != SM__NONE32 && sm__tw_at(w, after)->expire_ns > x->expire_ns)
+        after = sm__tw_at(w, after)->prev;
+    x->prev = after;
+    if (after == SM__NONE32) {
+        x->next = h->tw_oldest;
+        h->tw_oldest = t;
+    } else {
+        x->next = sm__tw_at(w, after)->next;
+        sm__tw_at(w, after)->next = t;
+    }
+    if (x->next != SM__NONE32)
+        sm__tw_at(w, x->next)->prev = t;
+    else
+        h->tw_newest = t;
+    if (h->tw_oldest == t)
+        sm__ev_push(w, x->expire_ns, SM__EV_TW_HEAD, x->host);
+}
+
+void sm__tw_kill(sm_world *w, uint32_t t)
+{
+    sm__tw *x = sm__tw_at(w, t);
+    sm__ctab_del(w, t | SM__TW_BIT);
+    sm__table_remove(w, t | SM__TW_BIT);
+    tw_fifo_unlink(w, t);
+    w->hosts[x->host].tw_count--;
+    w->net->tw_total--;
+    if (x->meta & SM__TWM_ATT) {
+        sm__sock *s = &w->socks[x->who];
+        s->tw = SM__NONE32;
+        s->state = SM_CLOSED;
+    }
+    x->meta &= ~(uint32_t)SM__TWF_LIVE;
+    x->next = w->tw_free;
+    w->tw_free = t;
+}
+
+void sm__tw_view_fill(const sm_world *w, uint32_t t, sm_sock_view *v)
+{
+    const sm__tw *x = sm__tw_at(w, t);
+    uint32_t f = x->meta & 0xffu;
+    memset(v, 0, sizeof *v);
+    bool att = (x->meta & SM__TWM_ATT) != 0;
+    v->id = att ? x->who : SM_NONE;
+    v->name = att ? sm__sock_name(w, x->who) : w->interned[x->who];
+    v->proto = SM_TCP;
+    v->family = (x->meta & SM__TWM_FAM6) ? 6 : 4;
+    sm_addr la = sm__tw_addr(w, x, x->la), ra = sm__tw_addr(w, x, x->ra);
+    v->local_addr = v->bound_addr = sm__in_family(&la, v->family);
+    v->port = x->lport;
+    v->state = SM_TIME_WAIT;
+    v->bound = true;
+    v->connected = true;
+    v->remote.addr = sm__in_family(&ra, v->family);
+    v->remote.port = x->rport;
+    v->time_wait = true;
+    v->fd_open = false;
+    v->at_bind.reuseaddr = (f & SM__TWF_RA) != 0;
+    v->at_bind.reuseport = (f & SM__TWF_RP) != 0;
+    v->at_bind.reuseport_lb = (f & SM__TWF_RPLB) != 0;
+    v->at_bind.exclusiveaddruse = v->at_bind.exclbind = (f & SM__TWF_EXCL) != 0;
+    v->at_bind.v6only = (f & SM__TWF_V6ONLY) != 0;
+    v->now = v->at_bind;
+    v->uid = w->users[x->meta >> SM__TWM_USER_SHIFT].uid;
+    v->privileged = (f & SM__TWF_PRIV) != 0;
+    v->how = (enum sm_how_bound)((x->meta >> SM__TWM_HOW_SHIFT) & 7u);
+    v->seq = sm__tw_seq(w, x);
+    v->tw_since_ms = x->since_ms;
+    v->tw_ts = (f & SM__TWF_TS) != 0;
+    v->accepted = v->how == SM_BOUND_ACCEPTED;
+}
+
+/* When a TIME_WAIT entry that (re)starts its 2MSL now ends: the profile's
+ * length for this connection (or the host's TIME_WAIT tunable), rounded up
+ * to the next run of a collector where the OS frees entries only there. */
+static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
+                             const sm_addr *ra)
+{
+    const sm__host *h = &w->hosts[host];
+    uint64_t ms = (uint64_t)h->tun[SM_TUN_TIME_WAIT_MS];
+    if (w->profile->time_wait_ms) {
+        sm_tw_len_ctx c = {.tun = h->tun, .local = *la, .remote = *ra,
+                           .host_addrs = h->addrs, .n_host_addrs = h->naddrs};
+        ms = w->profile->time_wait_ms(&c);
+    }
+    uint64_t at = w->now_ns + ms * SM__NS_PER_MS;
+    if (h->tun[SM_TUN_TW_REAP_MS] > 0) {
+        uint64_t period = (uint64_t)h->tun[SM_TUN_TW_REAP_MS] * SM__NS_PER_MS;
+        at = (at + period - 1) / period * period;
+    }
+    return at;
+}
+
+/* Socket s reached TIME_WAIT: replace it by a small entry, or by nothing
+ * where this OS keeps none. */
+void sm__tw_enter(sm_world *w, sm_id id, const char **why)
+{
+    sm__sock *s = &w->socks[id];
+    sm__host *h = &w->hosts[s->host];
+    const sm_tcp_rules *r = w->profile->tcp;
+    const int64_t *tun = h->tun;
+    sm_addr peer = sm__canon(&s->remote.addr);
+    if (tun[SM_TUN_NOLOCALTIMEWAIT] &&
+        (r->local_tw_purge_rule_is_loopback_only
+             ? sm_addr_is_loopback(&peer)
+             : sm__host_of(w, s->host, &peer) == s->host)) {
+        if (why)
+            *why = r->no_local_tw_rule;
+        sm__conn_destroy(w, id);
+        return;
+    }
+    /* A negative cap means none; 0 keeps no TIME_WAIT at all (Linux). */
+    if (tun[SM_TUN_MAX_TW] >= 0 && h->tw_count >= (uint64_t)tun[SM_TUN_MAX_TW]) {
+        w->net->stats.tw_overflow++;
+        if (!r->tw_overflow_recycles || h->tw_oldest == SM__NONE32) {
+            if (why)
+                *why = r->tw_overflow_rule;
+            sm__conn_destroy(w, id);
+            return;
+        }
+        sm__tw_kill(w, h->tw_oldest);
+    }
+    uint32_t t;
+    if (w->tw_free != SM__NONE32) {
+        t = w->tw_free;
+        w->tw_free = sm__tw_at(w, t)->next;
+    } else {
+        /* Entries live in chunks that never move: no copy of the whole
+         * table as it grows, no transient double of it. */
+        if (w->ntws >> SM__TW_CHUNK_BITS == w->nchunks) {
+            if (w->ntws >= (size_t)SM__TW_BIT) {
+                fputs("sockmodel: too many TIME_WAIT entries (2^31)\n", stderr);
+                abort();
+            }
+            SM__GROW(w->tw_chunks, w->nchunks, w->chunkcap);
+            w->tw_chunks[w->nchunks++] = sm__big_alloc(sizeof(sm__tw) << SM__TW_CHUNK_BITS);
+        }
+        t = (uint32_t)w->ntws++;
+    }
+    s = &w->socks[id];
+    uint32_t user = w->procs[s->proc].user;
+    if (user > SM__TWM_USER_MAX) {
+        fputs("sockmodel: too many users for a TIME_WAIT entry (2^18)\n", stderr);
+        abort();
+    }
+    sm_addr la = sm__canon(&s->local_addr), ra = sm__canon(&s->remote.addr);
+    uint32_t las = tw_addr_store(w, &la), ras = tw_addr_store(w, &ra);
+    s = &w->socks[id];
+    sm__tw *x = sm__tw_at(w, t);
+    memset(x, 0, sizeof *x);
+    x->who = id;
+    x->la = las;
+    x->ra = ras;
+    x->lport = s->port;
+    x->rport = s->remote.port;
+    const sm_opts *o = &s->at_bind;
+    x->meta = SM__TWF_LIVE | (s->privileged ? SM__TWF_PRIV : 0u) |
+              (s->ts_ok ? SM__TWF_TS : 0u) | (o->reuseaddr ? SM__TWF_RA : 0u) |
+              (o->reuseport ? SM__TWF_RP : 0u) | (o->reuseport_lb ? SM__TWF_RPLB : 0u) |
+              (o->exclusiveaddruse || o->exclbind ? SM__TWF_EXCL : 0u) |
+              (o->v6only ? SM__TWF_V6ONLY : 0u) | (s->family == 6 ? SM__TWM_FAM6 : 0u) |
+              (la.family == 6 ? SM__TWM_WIRE6 : 0u) |
+              (uint32_t)s->how << SM__TWM_HOW_SHIFT | SM__TWM_ATT |
+              user << SM__TWM_USER_SHIFT;
+    x->host = s->host;
+    x->snd_nxt = s->snd_nxt;
+    x->rcv_nxt = s->rcv_nxt;
+    x->ts_recent = s->ts_recent;
+    x->since_ms = (uint32_t)(w->now_ns / SM__NS_PER_MS);
+    x->expire_ns = tw_expire_at(w, x->host, &la, &ra);
+    x->seq_lo = (uint32_t)s->seq;
+    /* The socket leaves both tables; the entry takes its place. */
+    if (s->in_ctab) {
+        sm__ctab_del(w, id);
+        s->in_ctab = false;
+    }
+    if (s->bound)
+        sm__table_remove(w, id);
+    if (s->timer_kind != SM__T_NONE)
+        sm__set_timer(w, id, SM__T_NONE, 0);
+    s = &w->socks[id];
+    s->bound = false;
+    s->connected = false;
+    s->state = SM_TIME_WAIT;
+    s->tw = t;
+    sm__ctab_add(w, t | SM__TW_BIT);
+    sm__table_insert(w, t | SM__TW_BIT);
+    tw_fifo_insert(w, t);
+    h = &w->hosts[sm__tw_at(w, t)->host];
+    h->tw_count++;
+    sm__sock_maybe_free(w, id);
+    struct sm__net *n = w->net;
+    if (++n->tw_total > n->stats.time_wait_peak)
+        n->stats.time_wait_peak = n->tw_total;
+}
+
+void sm__tw_expire_due(sm_world *w, sm_id host)
+{
+    sm__host *h = &w->hosts[host];
+    while (h->tw_oldest != SM__NONE32 && sm__tw_at(w, h->tw_oldest)->expire_ns <= w->now_ns)
+        sm__tw_kill(w, h->tw_oldest);
+    if (h->tw_oldest != SM__NONE32)
+        sm__ev_push(w, sm__tw_at(w, h->tw_oldest)->expire_ns, SM__EV_TW_HEAD, host);
+}
+
+void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
+{
+    sm__tw *x = sm__tw_at(w, t);
+    const int64_t *tun = w->hosts[x->host].tun;
+    if (g->flags & SM_TH_RST) {
+        /* RFC 1337: an OS that protects TIME_WAIT ignores the RST. */
+        if (!tun[SM_TUN_RFC1337] && g->seq == x->rcv_nxt)
+            sm__tw_kill(w, t);
+        return;
+    }
+    if ((g->flags & SM_TH_SYN) && !(g->flags & SM_TH_ACK)) {
+        const char *rule;
+        sm_id l = sm__find_listener(w, x->host, SM_TCP, &g->dst.addr, g->dst.port,
+                                &g->src.addr, g->src.port, &rule);
+        sm_tw_syn_ctx c;
+        memset(&c, 0, sizeof c);
+        c.tun = tun;
+        sm__tw_view_fill(w, t, &c.tw);
+        c.seg_seq = g->seq;
+        c.rcv_nxt = x->rcv_nxt;
+        c.rcv_wnd = SM__RCVBUF;
+        c.seg_ts = g->has_ts;
+        c.seg_tsval = g->tsval;
+        c.ts_recent = x->ts_recent;
+        c.listener = l != SM_NONE;
+        sm_tw_syn_verdict v = w->profile->tw_syn(&c);
+        uint32_t snd = x->snd_nxt, rcv = x->rcv_nxt;
+        switch (v.action) {
+        case SM_TW_SYN_ACCEPT:
+            sm__tw_kill(w, t);
+            if (l != SM_NONE)
+                sm__listener_syn(w, l, g, true, snd);
+            else
+                sm__reply_rst(w, g);
+            break;
+        case SM_TW_SYN_ACK:
+            sm__emit(w, g->dst_host, &g->dst.addr, g->dst.port, &g->src.addr, g->src.port,
+                 SM_TCP, SM_TH_ACK, snd, rcv, (uint16_t)SM__RCVBUF, 0, false, 0, 0);
+            break;
+        case SM_TW_SYN_RST:
+            sm__emit(w, g->dst_host, &g->dst.addr, g->dst.port, &g->src.addr, g->src.port,
+                 SM_TCP, SM_TH_RST | SM_TH_ACK, snd, g->seq + 1, 0, 0, false, 0, 0);
+            break;
+        case SM_TW_SYN_DROP:
+            break;
+        }
+        return;
+    }
+    if (g->flags & SM_TH_FIN) {
+        /* A retransmitted FIN: ACK it again and restart the 2MSL timer. */
+        tw_fifo_unlink(w, t);
+        sm_addr la = sm__tw_addr(w, x, x->la), ra = sm__tw_addr(w, x, x->ra);
+        x = sm__tw_at(w, t);
+        x->expire_ns = tw_expire_at(w, x->host, &la, &ra);
+        tw_fifo_insert(w, t);
+    }
+    if ((g->flags & SM_TH_FIN) || g->len)
+        sm__emit(w, g->dst_host, &g->dst.addr, g->dst.port, &g->src.addr, g->src.port,
+             SM_TCP, SM_TH_ACK, x->snd_nxt, x->rcv_nxt, (uint16_t)SM__RCVBUF, 0, false, 0, 0);
+}
+
+void sm__tws_free(sm_world *w)
+{
+    for (size_t i = 0; i < w->nchunks; i++)
+        sm__big_free(w->tw_chunks[i], sizeof(sm__tw) << SM__TW_CHUNK_BITS);
+    free(w->tw_chunks);
+}

@@ -1,0 +1,727 @@
+/*
+ * sm_usrreq.c - the calls a program makes, as FreeBSD's tcp_usrreq and
+ * the socket layer above it: socket, setsockopt, bind, listen, connect,
+ * accept, send, recv, shutdown, close, and process exit.
+ *
+ * What is common to every OS stays here: a closed descriptor is EBADF, a
+ * bound socket cannot bind again, an address must belong to the host, a
+ * UDP socket cannot listen.  Every rule that differs between operating
+ * systems is asked of the profile (sm_profile.h): bind and listen
+ * conflicts, the ephemeral port, the connect() 4-tuple check,
+ * close()/SO_LINGER outcomes.
+ */
+#include "sm_demux.h"
+#include "sm_port.h"
+#include "sm_sock-inl.h"
+#include "sm_tcp.h"
+#include "sm_timewait.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool pick_source(const sm_world *w, sm_id host, const sm_addr *dst,
+                        sm_addr *out)
+{
+    if (sm_addr_is_loopback(dst)) {
+        if (dst->family == 4)
+            sm_addr_parse("127.0.0.1", 9, out);
+        else
+            sm_addr_parse("::1", 3, out);
+        return true;
+    }
+    if (sm_host_has_addr(w, host, dst)) {
+        *out = *dst;
+        return true;
+    }
+    const sm__host *h = &w->hosts[host];
+    for (size_t i = 0; i < h->naddrs; i++)
+        if (h->addrs[i].family == dst->family && !sm_addr_is_loopback(&h->addrs[i]) &&
+            !sm_addr_is_multicast(&h->addrs[i])) {
+            *out = h->addrs[i];
+            return true;
+        }
+    return false;
+}
+
+
+sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
+                    const char *name, sm_id *out)
+{
+    if (family != 4 && family != 6)
+        return sm__rfail(SM_EAFNOSUPPORT, "address family must be IPv4 or IPv6");
+    sm_id id = sm__sock_alloc(w);
+    sm__proc *p = &w->procs[proc];
+    sm__sock *s = &w->socks[id];
+    s->name = sm__name_for_socket(w, name, &s->name_id);
+    s->host = p->host;
+    s->proc = proc;
+    /* Credentials are those of the creator at socket() time (Linux
+     * sock_i_uid(); BSD so_cred), not of whoever binds later. */
+    s->uid = w->users[p->user].uid;
+    s->privileged = w->users[p->user].privileged;
+    s->proto = proto;
+    s->family = family;
+    s->fd_open = true;
+    s->opt.v6only = family == 6 && w->hosts[p->host].tun[SM_TUN_V6ONLY_DEFAULT];
+    /* The record is zeroed: the wildcard address needs only its family. */
+    s->bound_addr.family = s->local_addr.family = (uint8_t)family;
+    s->tw = SM__NONE32;
+    s->listener = SM_NONE;
+    s->accepted = true;
+    SM__GROW(p->socks, p->nsocks, p->sockcap);
+    s->pslot = (uint32_t)p->nsocks;
+    p->socks[p->nsocks++] = id;
+    *out = id;
+    sm_result r = sm__rfail(SM_OK, "a new socket holds no port yet");
+    return r;
+}
+
+sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
+    if (opt == SM_O_NONBLOCK) {
+        w->socks[id].nonblock = v1 != 0;
+        return sm__rfail(SM_OK, "O_NONBLOCK is a descriptor flag (fcntl), the same on every OS");
+    }
+    sm_sock_view me;
+    sm__view_fill(w, id, &me);
+    sm_verdict v = w->profile->setsockopt(&me, opt, v1, v2);
+    if (v.err != SM_OK)
+        return sm__result_of(&v, NULL);
+    sm_opts *o = &w->socks[id].opt;
+    switch (opt) {
+    case SM_SO_REUSEADDR: o->reuseaddr = v1 != 0; break;
+    case SM_SO_REUSEPORT: o->reuseport = v1 != 0; break;
+    case SM_SO_REUSEPORT_LB: o->reuseport_lb = v1 != 0; break;
+    case SM_SO_EXCLUSIVEADDRUSE: o->exclusiveaddruse = v1 != 0; break;
+    case SM_SO_EXCLBIND: o->exclbind = v1 != 0; break;
+    case SM_IPV6_V6ONLY: o->v6only = v1 != 0; break;
+    case SM_SO_LINGER:
+        o->linger_on = v1 != 0;
+        o->linger_s = v2 < 0 ? 0 : (uint32_t)v2;
+        break;
+    case SM_SO_LINGER_SEC: {
+        /* Seconds, stored in the profile's linger unit (XNU: v2 * hz). */
+        uint32_t hz = w->profile->tcp->linger_hz ? w->profile->tcp->linger_hz : 1;
+        o->linger_on = v1 != 0;
+        o->linger_s = v2 < 0 ? 0 : (uint32_t)v2 * hz;
+        break;
+    }
+    default: break;
+    }
+    return sm__result_of(&v, NULL);
+}
+
+/* Take the port: latch options, enter the bind table. */
+/* Ask the profile for an ephemeral port for socket id at addr. */
+static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
+                          sm_tcp_state as_state)
+{
+    sm_pick_ctx c;
+    memset(&c, 0, sizeof c);
+    c.takeover = SM__NONE32;
+    c.w = w;
+    c.host = w->socks[id].host;
+    sm__view_fill(w, id, &c.self);
+    c.self.bound_addr = c.self.local_addr = *addr;
+    c.self.state = as_state;
+    uint16_t port = 0;
+    sm_verdict v = w->profile->pick_port(&c, &port);
+    if (v.err != SM_OK)
+        return sm__result_of(&v, NULL);
+    sm__take_port(w, id, addr, port, SM_BOUND_AUTO);
+    sm__port_state_commit(w, c.host, c.self.proto, port);
+    sm__on_bound(w, id);
+    sm_result r = sm__result_of(&v, NULL);
+    r.port = port;
+    return r;
+}
+
+sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
+    sm__sock *s = &w->socks[id];
+    if (s->bound || s->state != SM_CLOSED || s->tw != SM__NONE32)
+        return sm__rfail(SM_EINVAL, "the socket is already bound: bind() works once");
+    if (s->family == 4 && ep->addr.family == 6)
+        return sm__rfail(SM_EAFNOSUPPORT,
+                    "an IPv6 address cannot be bound on an AF_INET socket");
+    if (s->family == 6 && ep->addr.family == 4)
+        return sm__rfail(SM_EINVAL,
+                    "an AF_INET6 socket takes an IPv6 address (use ::ffff:a.b.c.d)");
+    if (!sm__addr_is_any(&ep->addr) &&
+        !(s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr))) {
+        /* A v4-mapped address is checked by its IPv4 part. */
+        bool mapped = sm__addr_is_v4mapped(&ep->addr);
+        sm_addr plain = ep->addr;
+        if (mapped) {
+            plain = sm__addr_any(4);
+            memcpy(plain.b, ep->addr.b + 12, 4);
+        }
+        if (!(mapped && sm__addr_is_any(&plain)) && !sm_host_has_addr(w, s->host, &plain))
+            return sm__rfail(SM_EADDRNOTAVAIL, "the address does not belong to this host");
+    }
+    if (ep->port == 0)
+        return autobind(w, id, &ep->addr, SM_CLOSED);
+
+    sm_bind_ctx c; /* every field is assigned: no memset of 200 bytes */
+    c.check = SM_CHECK_BIND;
+    c.loopback = false;
+    c.tun = w->hosts[s->host].tun;
+    sm__view_fill(w, id, &c.self);
+    c.self.bound_addr = c.self.local_addr = ep->addr;
+    c.self.port = ep->port;
+    sm__decision_port(w, s->host, s->proto, ep->port, id, &c);
+    c.now_ms = w->now_ns / 1000000u;
+    sm_verdict v = w->profile->bind(&c);
+    sm_result r = sm__result_of(&v, c.owners);
+    if (v.err == SM_OK) {
+        sm__take_port(w, id, &ep->addr, ep->port, SM_BOUND_EXPLICIT);
+        sm__port_state_commit(w, s->host, s->proto, ep->port);
+        sm__on_bound(w, id);
+    }
+    return r;
+}
+
+sm_result sm_listen(sm_world *w, sm_id id, int backlog)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
+    sm__sock *s = &w->socks[id];
+    if (s->proto != SM_TCP)
+        return sm__rfail(SM_EOPNOTSUPP, "only stream (TCP) sockets listen");
+    if (s->state == SM_LISTEN) {
+        s->backlog = backlog;
+        return sm__rfail(SM_OK, "already listening: listen() again only changes the backlog");
+    }
+    if (s->state != SM_CLOSED || s->tw != SM__NONE32)
+        return sm__rfail(SM_EINVAL, "a connected socket cannot listen");
+    if (!s->bound) {
+        sm_addr any = sm__addr_any(s->family);
+        sm_result r = autobind(w, id, &any, SM_LISTEN);
+        if (r.err != SM_OK)
+            return r;
+        s = &w->socks[id];
+        s->state = SM_LISTEN;
+        s->backlog = backlog;
+        s->listen_seq = ++w->hosts[s->host].bind_seq;
+        sm__lindex_add(w, id);
+        return r;
+    }
+    sm_bind_ctx c; /* every field is assigned */
+    c.check = SM_CHECK_LISTEN;
+    c.loopback = false;
+    c.tun = w->hosts[s->host].tun;
+    sm__view_fill(w, id, &c.self);
+    c.self.state = SM_LISTEN;
+    sm__decision_port(w, s->host, s->proto, s->port, id, &c);
+    c.now_ms = w->now_ns / 1000000u;
+    sm_verdict v = w->profile->listen(&c);
+    sm_result r = sm__result_of(&v, c.owners);
+    if (v.err == SM_OK) {
+        sm__port_state_commit(w, s->host, s->proto, s->port);
+        s->state = SM_LISTEN;
+        s->backlog = backlog;
+        s->listen_seq = ++w->hosts[s->host].bind_seq;
+        sm__lindex_add(w, id);
+    }
+    return r;
+}
+
+static sm_result ok_bytes(const char *rule, uint64_t bytes)
+{
+    sm_result r = sm__rfail(SM_OK, rule);
+    r.bytes = bytes;
+    return r;
+}
+
+/* Report a pending error once (then EPIPE for writes). */
+static bool take_soerr(sm__sock *s, sm_result *r)
+{
+    if (s->soerr == SM_OK)
+        return false;
+    sm_err e = s->soerr;
+    if (!s->reset_sticky)
+        s->soerr = SM_OK;
+    s->epipe = true;
+    *r = sm__rfail(e, e == SM_ECONNRESET ? "the peer reset the connection (RST)"
+                     : e == SM_EPIPE ? "the peer reset the connection while we were in "
+                                       "CLOSE_WAIT: EPIPE [Linux tcp_reset()]"
+                     : e == SM_ECONNREFUSED ? "the peer answered the SYN with RST: no listener"
+                     : e == SM_ETIMEDOUT ? "no answer before the connect timeout"
+                                         : "a pending error on the socket");
+    return true;
+}
+
+static bool connect_done(const sm_world *w, sm_id id)
+{
+    return w->socks[id].state != SM_SYN_SENT;
+}
+
+static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
+                                  const sm_endpoint *dst)
+{
+    sm_pick_ctx c;
+    memset(&c, 0, sizeof c);
+    c.w = w;
+    c.host = w->socks[id].host;
+    c.connecting = true;
+    c.takeover = SM__NONE32;
+    sm__view_fill(w, id, &c.self);
+    c.self.bound_addr = c.self.local_addr = *src;
+    c.self.remote = *dst;
+    c.self.connected = true;
+    c.self.state = SM_SYN_SENT;
+    c.self.how = SM_BOUND_CONNECT;
+    uint16_t port = 0;
+    sm_verdict v = w->profile->pick_connect_port(&c, &port);
+    if (v.err != SM_OK)
+        return sm__result_of(&v, NULL);
+    if (c.takeover != SM__NONE32)
+        sm__tw_kill(w, c.takeover & ~SM__TW_BIT);
+    sm__take_port(w, id, src, port, SM_BOUND_CONNECT);
+    sm_result r = sm__result_of(&v, NULL);
+    r.port = port;
+    return r;
+}
+
+sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
+    sm__net(w);
+    sm__sock *s = &w->socks[id];
+    if (s->family == 4 && ep->addr.family == 6)
+        return sm__rfail(SM_EAFNOSUPPORT, "an AF_INET socket cannot connect to an IPv6 address");
+    if (s->family == 6 && ep->addr.family == 4)
+        return sm__rfail(SM_EAFNOSUPPORT,
+                        "an AF_INET6 socket connects to IPv6 addresses (use ::ffff:a.b.c.d)");
+    if (s->state == SM_LISTEN)
+        return sm__rfail(s->proto == SM_TCP ? w->profile->tcp->connect_on_listener : SM_EISCONN,
+                        w->profile->tcp->connect_on_listener_rule);
+    if (s->state == SM_SYN_SENT)
+        return sm__rfail(SM_EALREADY, "a connect() is already in progress");
+    if (s->proto == SM_TCP && (s->state != SM_CLOSED || s->tw != SM__NONE32 || s->epipe))
+        return sm__rfail(SM_EISCONN, "the socket is already connected");
+    sm_addr dst = sm__canon(&ep->addr);
+    if (s->family == 6 && dst.family == 4 && s->opt.v6only)
+        return sm__rfail(SM_ENETUNREACH, "an IPV6_V6ONLY socket cannot reach an IPv4 address");
+    if (sm_addr_is_any(&dst))
+        return sm__rfail(SM_ENETUNREACH, "the destination is the wildcard address");
+    sm_addr src;
+    sm_addr bound = sm__canon(&s->bound_addr);
+    if (s->bound && !sm_addr_is_any(&bound))
+        src = bound;
+    else if (!pick_source(w, s->host, &dst, &src))
+        return sm__rfail(SM_ENETUNREACH, "this host has no address of that family to send from");
+    sm_addr src_f = sm__in_family(&src, s->family);
+    sm_endpoint dst_f = {sm__in_family(&dst, s->family), ep->port};
+    sm_result r = sm__rfail(SM_OK, "connected");
+    if (!s->bound) {
+        r = connect_autobind(w, id, &src_f, &dst_f);
+        if (r.err != SM_OK)
+            return r;
+    } else {
+        sm_bind_ctx c;
+        memset(&c, 0, sizeof c);
+        c.check = SM_CHECK_CONNECT;
+        c.tun = w->hosts[s->host].tun;
+        sm__view_fill(w, id, &c.self);
+        c.self.local_addr = src_f;
+        c.self.remote = dst_f;
+        c.self.connected = true;
+        c.self.state = SM_SYN_SENT;
+        c.n_owners = sm__collect_owners(w, s->host, s->proto, s->port, id);
+        c.owners = w->scratch;
+        c.now_ms = w->now_ns / SM__NS_PER_MS;
+        c.loopback = sm_addr_is_loopback(&dst);
+        sm_verdict v = w->profile->connect(&c);
+        r = sm__result_of(&v, c.owners);
+        if (v.err != SM_OK)
+            return r;
+        if (v.culprit >= 0 && c.owners[v.culprit].time_wait) {
+            /* End that TIME_WAIT entry: find it by tuple. */
+            sm__tuple t = {s->host, s->proto, src, dst, s->port, ep->port};
+            uint32_t h = sm__ctab_find(w, &t);
+            if (h != SM__NONE32 && (h & SM__TW_BIT))
+                sm__tw_kill(w, h & ~SM__TW_BIT);
+        }
+    }
+    s = &w->socks[id];
+    s->local_addr = src_f;
+    s->remote = dst_f;
+    s->connected = true;
+    if (s->proto == SM_UDP) {
+        if (!s->in_ctab) {
+            sm__ctab_add(w, id);
+            w->socks[id].in_ctab = true;
+        }
+        return r;
+    }
+    sm__ctab_add(w, id);
+    s = &w->socks[id];
+    s->in_ctab = true;
+    s->iss = sm__isn_for(w, &src, s->port, &dst, ep->port);
+    s->snd_una = s->iss;
+    s->snd_nxt = s->iss + 1;
+    s->snd_wnd = SM__RCVBUF;
+    s->ts_ok = w->hosts[s->host].tun[SM_TUN_TIMESTAMPS] != 0;
+    s->ts_off = sm__ts_offset(w, &src, &dst);
+    s->state = SM_SYN_SENT;
+    s->syn_tries = 0;
+    s->peer_fin = s->fin_pending = s->fin_sent = s->rd_shut = s->wr_shut = false;
+    s->connect_deadline =
+        w->now_ns + (uint64_t)w->hosts[s->host].tun[SM_TUN_CONNECT_TIMEOUT_MS] * SM__NS_PER_MS;
+    sm__send_flags(w, s, SM_TH_SYN, s->iss, 0);
+    sm__set_timer(w, id, SM__T_SYN,
+              w->now_ns + (uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS] * SM__NS_PER_MS);
+    if (w->socks[id].nonblock) {
+        sm_result p = sm__rfail(SM_EINPROGRESS, "non-blocking connect: the handshake goes on");
+        p.port = r.port;
+        return p;
+    }
+    sm__block_until(w, id, connect_done, UINT64_MAX);
+    s = &w->socks[id];
+    if (s->state != SM_CLOSED) {
+        /* The handshake is over when our ACK has reached the peer: let it
+         * arrive (the connection is then in the peer's accept queue). */
+        sm_id peer = sm__host_of(w, s->host, &dst);
+        struct sm__net *n = w->net;
+        uint64_t until = w->now_ns + (peer == s->host ? n->loop_delay_ns : n->delay_ns);
+        while (sm__step(w, until))
+            ;
+        if (w->now_ns < until)
+            w->now_ns = until;
+        s = &w->socks[id];
+    }
+    if (s->state == SM_CLOSED) {
+        sm_result e;
+        if (!take_soerr(s, &e))
+            e = sm__rfail(SM_ECONNREFUSED, "the connection failed");
+        s->epipe = false;
+        return e;
+    }
+    r.rule = r.rule ? r.rule : "connected";
+    return r;
+}
+
+static bool accept_done(const sm_world *w, sm_id id)
+{
+    return w->socks[id].aq_n > 0 || w->socks[id].state != SM_LISTEN;
+}
+
+sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
+{
+    *out = SM_NONE;
+    if (!sm__sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
+    if (w->socks[id].state != SM_LISTEN)
+        return sm__rfail(SM_EINVAL, "accept() needs a listening socket");
+    if (w->socks[id].aq_n == 0) {
+        if (w->socks[id].nonblock)
+            return sm__rfail(SM_EWOULDBLOCK, "no connection is waiting (non-blocking)");
+        if (!sm__block_until(w, id, accept_done, UINT64_MAX))
+            return sm__rfail(SM_EWOULDBLOCK,
+                            "would block forever: no connection is on its way");
+    }
+    sm__sock *l = &w->socks[id];
+    sm_id cid = l->acceptq[l->aq_head];
+    l->aq_head = (l->aq_head + 1) % l->aq_cap;
+    l->aq_n--;
+    sm__sock *c = &w->socks[cid];
+    c->listener = SM_NONE;
+    c->accepted = true;
+    c->fd_open = true;
+    if (name)
+        c->name = sm__name_for_socket(w, name, &c->name_id);
+    c = &w->socks[cid];
+    sm__proc *p = &w->procs[c->proc];
+    SM__GROW(p->socks, p->nsocks, p->sockcap);
+    c->pslot = (uint32_t)p->nsocks;
+    p->socks[p->nsocks++] = cid;
+    *out = cid;
+    return sm__rfail(SM_OK, "accepted the oldest established connection");
+}
+
+sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
+    sm__sock *s = &w->socks[id];
+    sm_result r;
+    if (take_soerr(s, &r))
+        return r;
+    if (s->proto == SM_UDP) {
+        if (!s->connected)
+            return sm__rfail(SM_ENOTCONN, "a UDP socket sends with send() only once connected");
+        sm__emit(w, s->host, &s->local_addr, s->port, &s->remote.addr, s->remote.port,
+             SM_UDP, 0, 0, 0, 0, (uint32_t)(bytes > 65507 ? 65507 : bytes), false, 0, 0);
+        return ok_bytes("datagram sent", bytes);
+    }
+    if (s->epipe || s->wr_shut ||
+        (s->state != SM_ESTABLISHED && s->state != SM_CLOSE_WAIT &&
+         s->state != SM_SYN_SENT && s->state != SM_SYN_RECEIVED))
+        return sm__rfail(s->epipe || s->wr_shut || s->tw != SM__NONE32 ||
+                                s->state != SM_CLOSED
+                            ? SM_EPIPE
+                            : SM_ENOTCONN,
+                        "the connection can no longer send");
+    s->sndq += bytes;
+    sm__tcp_output(w, s);
+    return ok_bytes("queued for sending", bytes);
+}
+
+static bool recv_done(const sm_world *w, sm_id id)
+{
+    const sm__sock *s = &w->socks[id];
+    return s->rcvq > 0 || s->peer_fin || s->soerr != SM_OK || !s->connected;
+}
+
+sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
+    sm__sock *s = &w->socks[id];
+    sm_result r;
+    if (s->proto == SM_TCP && !s->connected && s->soerr == SM_OK && !s->peer_fin &&
+        s->rcvq == 0)
+        return sm__rfail(s->epipe ? SM_OK : SM_ENOTCONN,
+                        s->epipe ? "end of stream after the reset" : "the socket is not connected");
+    if (s->rcvq == 0 && !s->peer_fin && s->soerr == SM_OK) {
+        if (s->nonblock)
+            return sm__rfail(SM_EWOULDBLOCK, "no data has arrived (non-blocking)");
+        if (!sm__block_until(w, id, recv_done, UINT64_MAX))
+            return sm__rfail(SM_EWOULDBLOCK, "would block forever: no data is on its way");
+        s = &w->socks[id];
+    }
+    if (s->rcvq > 0) {
+        uint64_t take = s->rcvq < bytes ? s->rcvq : bytes;
+        bool was_closed = sm__adv_window(s) < SM__MSS;
+        s->rcvq -= take;
+        if (s->proto == SM_TCP && was_closed && sm__adv_window(s) >= SM__MSS && s->connected)
+            sm__send_flags(w, s, SM_TH_ACK, s->snd_nxt, 0); /* window update */
+        return ok_bytes("data read", take);
+    }
+    if (take_soerr(s, &r))
+        return r;
+    return ok_bytes("end of stream: the peer closed its side", 0);
+}
+
+sm_result sm_shutdown(sm_world *w, sm_id id, bool rd, bool wr)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is closed");
+    sm__sock *s = &w->socks[id];
+    if (!s->connected)
+        return sm__rfail(SM_ENOTCONN, "shutdown() needs a connection");
+    if (rd)
+        s->rd_shut = true;
+    if (wr && s->proto == SM_TCP && !s->wr_shut) {
+        s->wr_shut = true;
+        if (s->state == SM_ESTABLISHED || s->state == SM_SYN_RECEIVED)
+            s->state = SM_FIN_WAIT_1;
+        else if (s->state == SM_CLOSE_WAIT)
+            s->state = SM_LAST_ACK;
+        if (s->state == SM_FIN_WAIT_1 || s->state == SM_LAST_ACK) {
+            s->fin_pending = true;
+            sm__tcp_output(w, s);
+        }
+    }
+    return sm__rfail(SM_OK, wr ? "our side is shut: a FIN follows the queued data"
+                              : "reading is shut");
+}
+
+static bool linger_done(const sm_world *w, sm_id id)
+{
+    sm_tcp_state st = w->socks[id].state;
+    return st != SM_FIN_WAIT_1 && st != SM_CLOSING && st != SM_LAST_ACK;
+}
+
+/* Drop the descriptor (the connection, if any, lives on as an orphan). */
+static void drop_fd(sm_world *w, sm_id id)
+{
+    sm__sock *s = &w->socks[id];
+    if (s->fd_open) {
+        sm__proc_forget(w, id);
+        s->fd_open = false;
+    }
+    if (s->state == SM_CLOSED && s->tw == SM__NONE32) {
+        sm__lindex_del(w, id);
+        if (s->in_ctab) {
+            sm__ctab_del(w, id);
+            s->in_ctab = false;
+        }
+        if (s->bound)
+            sm__table_remove(w, id);
+        s->bound = false;
+        s->connected = false;
+    } else {
+        s->orphan = true;
+    }
+    sm__sock_maybe_free(w, id);
+}
+
+/* A UDP socket, or a TCP one with no connection that is not listening. */
+static bool unconnected(const sm__sock *s)
+{
+    return s->proto == SM_UDP || (s->state == SM_CLOSED && s->tw == SM__NONE32);
+}
+
+/* close() of an unconnected socket: nothing here needs the network (a
+ * socket in its indexes implies it exists). */
+static sm_result close_unconnected(sm_world *w, sm_id id)
+{
+    bool held = w->socks[id].bound;
+    drop_fd(w, id);
+    return sm__rfail(SM_OK, held ? "closed: the port is released at once (no connection to wind down)"
+                                : "closed: it held no port");
+}
+
+/* close() of a listener: unaccepted connections are reset, half-open ones
+ * dropped. */
+static sm_result close_listener(sm_world *w, sm_id id)
+{
+    sm__net(w);
+    sm__sock *s = &w->socks[id];
+    while (s->aq_n) {
+        sm_id c = s->acceptq[s->aq_head];
+        sm__conn_abort(w, c);
+        s = &w->socks[id];
+    }
+    while (s->sq_n) {
+        sm_id c = s->synq[0];
+        sm__conn_destroy(w, c);
+        s = &w->socks[id];
+    }
+    s->state = SM_CLOSED;
+    drop_fd(w, id);
+    return sm__rfail(SM_OK, "closed the listener: connections not yet accepted were reset");
+}
+
+static sm_result close_connection(sm_world *w, sm_id id, bool at_exit);
+
+/* The kinds of close(), the common ones first and inline; a connection's
+ * close stays out of line. */
+static inline sm_result close_socket(sm_world *w, sm_id id, bool at_exit)
+{
+    const sm__sock *s = &w->socks[id];
+    if (unconnected(s))
+        return close_unconnected(w, id);
+    if (s->state == SM_LISTEN && s->tw == SM__NONE32)
+        return close_listener(w, id);
+    return close_connection(w, id, at_exit);
+}
+
+sm_result sm_close(sm_world *w, sm_id id)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__rfail(SM_EBADF, "the descriptor is already closed");
+    return close_socket(w, id, false);
+}
+
+/* close() of a socket with a connection (or in TIME_WAIT). */
+static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
+{
+    sm__net(w);
+    sm__sock *s = &w->socks[id];
+    const sm_tcp_rules *r = w->profile->tcp;
+    if (s->tw != SM__NONE32) {
+        drop_fd(w, id);
+        return sm__rfail(SM_OK, "closed: the connection is already in TIME_WAIT");
+    }
+    if (s->state == SM_SYN_SENT) {
+        sm__conn_destroy(w, id);
+        drop_fd(w, id);
+        return sm__rfail(SM_OK, "closed while connecting: no RST, the attempt is abandoned");
+    }
+    bool linger_n = s->opt.linger_on && s->opt.linger_s > 0 && !(at_exit && !r->exit_lingers);
+    if (linger_n && s->nonblock && r->linger_nonblock == SM_LINGER_NB_EWOULDBLOCK_KEEP &&
+        (s->sndq > 0 || s->state == SM_ESTABLISHED || s->state == SM_CLOSE_WAIT))
+        return sm__rfail(SM_EWOULDBLOCK, r->linger_nonblock_rule);
+    if (s->rcvq > 0) {
+        if (r->unread_close_rst) {
+            sm__conn_abort(w, id);
+            drop_fd(w, id);
+            return sm__rfail(SM_OK, r->unread_close_rule);
+        }
+        s->rcvq = 0; /* discarded; a FIN still goes out */
+    }
+    if (s->opt.linger_on && s->opt.linger_s == 0) {
+        sm__conn_abort(w, id);
+        drop_fd(w, id);
+        return sm__rfail(SM_OK, "SO_LINGER {1,0}: abortive close, RST, no TIME_WAIT");
+    }
+    if (s->state == SM_ESTABLISHED || s->state == SM_SYN_RECEIVED)
+        s->state = SM_FIN_WAIT_1;
+    else if (s->state == SM_CLOSE_WAIT)
+        s->state = SM_LAST_ACK;
+    s->wr_shut = s->rd_shut = true;
+    if (s->state == SM_FIN_WAIT_1 || s->state == SM_LAST_ACK) {
+        s->fin_pending = true;
+        sm__tcp_output(w, s);
+    }
+    s = &w->socks[id];
+    drop_fd(w, id);
+    s = &w->socks[id];
+    if (s->state == SM_FIN_WAIT_2 && s->timer_kind == SM__T_NONE)
+        sm__set_timer(w, id, SM__T_FIN_WAIT_2,
+                  w->now_ns + (uint64_t)w->hosts[s->host].tun[SM_TUN_FIN_TIMEOUT_MS] * SM__NS_PER_MS);
+    const char *graceful = "closed: a FIN follows any queued data; the connection winds down";
+    if (!linger_n || linger_done(w, id))
+        return sm__rfail(SM_OK, graceful);
+    if (s->nonblock) {
+        switch (r->linger_nonblock) {
+        case SM_LINGER_NB_NO_WAIT:
+            return sm__rfail(SM_OK, r->linger_nonblock_rule);
+        case SM_LINGER_NB_EWOULDBLOCK:
+        case SM_LINGER_NB_EWOULDBLOCK_KEEP:
+            return sm__rfail(SM_EWOULDBLOCK, r->linger_nonblock_rule);
+        case SM_LINGER_NB_WAITS:
+            break;
+        }
+    }
+    uint32_t hz = r->linger_hz ? r->linger_hz : 1; /* units of linger_s per second */
+    uint64_t deadline = w->now_ns + (uint64_t)s->opt.linger_s * 1000000000ull / hz;
+    if (sm__block_until(w, id, linger_done, deadline))
+        return sm__rfail(SM_OK, "SO_LINGER: the FIN was acknowledged before the timeout");
+    switch (r->linger_timeout) {
+    case SM_LINGER_TO_RESET:
+        sm__conn_abort(w, id);
+        return sm__rfail(SM_OK, r->linger_timeout_rule);
+    case SM_LINGER_TO_EWOULDBLOCK:
+        return sm__rfail(SM_EWOULDBLOCK, r->linger_timeout_rule);
+    case SM_LINGER_TO_RETURN_OK:
+        break;
+    }
+    return sm__rfail(SM_OK, r->linger_timeout_rule);
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    sm_id x = *(const sm_id *)a, y = *(const sm_id *)b;
+    return x < y ? -1 : x > y;
+}
+
+sm_result sm_proc_exit(sm_world *w, sm_id proc)
+{
+    sm__proc *p = &w->procs[proc];
+    if (!p->alive)
+        return sm__rfail(SM_EINVAL, "the process has already exited");
+    /* Close in creation order so the outcome does not depend on the order
+     * of the process's descriptor list. */
+    size_t n = p->nsocks;
+    sm_id *ids = sm__xrealloc(NULL, n * sizeof *ids);
+    if (n)
+        memcpy(ids, p->socks, n * sizeof *ids);
+    qsort(ids, n, sizeof *ids, cmp_id);
+    for (size_t i = 0; i < n; i++)
+        if (w->socks[ids[i]].fd_open)
+            close_socket(w, ids[i], true);
+    free(ids);
+    w->procs[proc].alive = false;
+    const sm_tcp_rules *t = w->profile->tcp;
+    return sm__rfail(SM_OK, t->exit_lingers ? t->exit_rule
+                    : "the process exited: each of its descriptors was closed");
+}
