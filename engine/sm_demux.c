@@ -6,6 +6,7 @@
  * address leads to, and the seeded 4-tuple hash.
  */
 #include "sm_demux.h"
+#include "sm_prof.h"
 #include "sm_sock-inl.h"
 #include "sm_timewait.h"
 
@@ -291,8 +292,15 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
     c.n = nc;
     c.wire_family = dst->family;
     c.hash = sm__tuple_hash(n->secret ^ 0x5bd1e995u, host, proto, dst, dport, src, sport);
-    size_t k = w->profile->select_listener(&c);
+    const char *breach;
+    size_t k = sm__prof_select_listener(w->profile, &c, &breach);
+    if (breach) {
+        /* Taken as no listener; every later call reports the breach. */
+        if (!w->broken)
+            w->broken = breach;
+        return SM_NONE;
+    }
     *rule = w->profile->select_listener_rule;
-    return n->cands[k < nc ? k : 0].id;
+    return n->cands[k].id;
 }
 

@@ -11,6 +11,16 @@
  * holds a port.  Decisions come back as an sm_verdict: an error (or SM_OK),
  * the rule that decided (a static string naming the kernel function, page
  * or test it comes from) and, for a conflict, which owner caused it.
+ *
+ * As in sqlite3_vfs, every method takes the profile itself as its first
+ * argument (`self`): profiles that share their methods (linux and
+ * linux-3.8, the two Windows) read their differences from self->data.
+ * `version` says which revision of this interface the profile was written
+ * for.  The engine calls methods only through the wrappers of
+ * engine/sm_prof.h, which check the contract: a verdict names its rule,
+ * a culprit is one of the owners the profile was shown, a pick sets a
+ * port.  A profile that breaks it makes the call fail with SM_EPROTO and
+ * a rule text "profile contract violated: ..." (never an abort).
  */
 #ifndef SM_PROFILE_H
 #define SM_PROFILE_H
@@ -124,7 +134,7 @@ typedef struct sm_verdict {
     const char *rule;    /* static text naming the rule and its source */
     sm_err err;
     int culprit;         /* index in owners[] of the conflicting owner, or -1 */
-} sm_verdict;            /* (16 bytes, members in this order: returned in registers) */
+} sm_verdict;
 
 /* Context of a bind-table decision: N (self) against every other owner of
  * (host, protocol, port).  Building it costs O(owners of that port). */
@@ -278,7 +288,12 @@ typedef struct sm_tw_len_ctx {
     size_t n_host_addrs;
 } sm_tw_len_ctx;
 
+/* The revision of this interface (sm_profile.version): 2, methods take
+ * the profile as their first argument.  (1: methods without self.) */
+#define SM_PROFILE_VERSION 2
+
 struct sm_profile {
+    int version;            /* SM_PROFILE_VERSION it was written for */
     const char *name;       /* "linux", "bsd", ... */
     const char *summary;    /* one line: what it stands for */
 
@@ -287,25 +302,29 @@ struct sm_profile {
     size_t n_sysctls;
     int64_t defaults[SM_TUN_COUNT];
 
+    /* The profile's own tables, for its methods to read through self
+     * (SQLite's pAppData); the engine never looks at them. */
+    const void *data;
+
     /* Native error names (Windows: WSAE*); NULL for POSIX names only. */
-    const char *(*native_err_name)(sm_err e);
+    const char *(*native_err_name)(const sm_profile *self, sm_err e);
 
     /* setsockopt(): may refuse (ENOPROTOOPT for an option the OS lacks,
      * EINVAL for a forbidden combination or a too-late change).  On SM_OK
      * the engine stores the value in the socket's options. */
-    sm_verdict (*setsockopt)(const sm_sock_view *s, sm_option opt, int v1,
-                             int v2);
+    sm_verdict (*setsockopt)(const sm_profile *self, const sm_sock_view *s,
+                             sm_option opt, int v1, int v2);
 
     /* bind() to an explicit port (privileged ports, then conflicts). */
-    sm_verdict (*bind)(const sm_bind_ctx *c);
+    sm_verdict (*bind)(const sm_profile *self, const sm_bind_ctx *c);
 
     /* The listen() re-check, with self.state == SM_LISTEN.  Profiles whose
      * OS does not re-check return SM_OK. */
-    sm_verdict (*listen)(const sm_bind_ctx *c);
+    sm_verdict (*listen)(const sm_profile *self, const sm_bind_ctx *c);
 
     /* Choose an ephemeral port for bind(port 0) or an autobind at listen().
-     * On SM_OK *port is set; on exhaustion the OS's error. */
-    sm_verdict (*pick_port)(sm_pick_ctx *c, uint16_t *port);
+     * On SM_OK *port is set (not 0); on exhaustion the OS's error. */
+    sm_verdict (*pick_port)(const sm_profile *self, sm_pick_ctx *c, uint16_t *port);
 
     /* ---- connections ---- */
     const sm_tcp_rules *tcp;
@@ -315,24 +334,25 @@ struct sm_profile {
      * SM_CHECK_CONNECT; owners are every other owner of the port (bound,
      * listening, connected sockets and TIME_WAIT entries).  SM_OK with
      * culprit >= 0 means "yes, by ending that TIME_WAIT entry". */
-    sm_verdict (*connect)(const sm_bind_ctx *c);
+    sm_verdict (*connect)(const sm_profile *self, const sm_bind_ctx *c);
 
     /* connect() of an unbound socket: choose its ephemeral port toward
      * self.remote (sm__pick_port_ctx gives SM_CHECK_CONNECT_PORT contexts;
      * sm__pick_takeover marks a TIME_WAIT entry to end). */
-    sm_verdict (*pick_connect_port)(sm_pick_ctx *c, uint16_t *port);
+    sm_verdict (*pick_connect_port)(const sm_profile *self, sm_pick_ctx *c,
+                                    uint16_t *port);
 
     /* A SYN for a 4-tuple held by a TIME_WAIT entry. */
-    sm_tw_syn_verdict (*tw_syn)(const sm_tw_syn_ctx *c);
+    sm_tw_syn_verdict (*tw_syn)(const sm_profile *self, const sm_tw_syn_ctx *c);
 
     /* Which of several matching listeners gets the connection: an index
-     * into c->cands. */
-    size_t (*select_listener)(const sm_listen_ctx *c);
+     * into c->cands (below c->n). */
+    size_t (*select_listener)(const sm_profile *self, const sm_listen_ctx *c);
     const char *select_listener_rule;
 
     /* Optional: the TIME_WAIT length (ms) of one connection; NULL means
      * tun[SM_TUN_TIME_WAIT_MS] for every connection. */
-    uint64_t (*time_wait_ms)(const sm_tw_len_ctx *c);
+    uint64_t (*time_wait_ms)(const sm_profile *self, const sm_tw_len_ctx *c);
 };
 
 /* The registry of profiles (profiles/registry.c). */
@@ -351,11 +371,10 @@ static inline sm_verdict sm__fail(sm_err e, const char *rule, int culprit)
     return v;
 }
 
-/* Address classes, inline for the decisions that ask them again and again
+/* Address classes for the decisions that ask them again and again
  * (sm_addr.c's public sm_addr_equal(), sm_addr_is_any(), ... are these). */
 static inline bool sm__addr_eq(const sm_addr *a, const sm_addr *b)
 {
-    /* Constant lengths let the compiler inline the comparisons. */
     if (a->family != b->family)
         return false;
     return a->family == 6 ? memcmp(a->b, b->b, 16) == 0 : memcmp(a->b, b->b, 4) == 0;

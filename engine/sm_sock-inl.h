@@ -31,7 +31,7 @@ static inline void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
     v->tw_since_ms = 0;
     v->tw_ts = false;
     v->accepted = s->how == SM_BOUND_ACCEPTED;
-    if (!v->name) /* last, so that the usual path calls nothing */
+    if (!v->name) /* a child not named yet */
         v->name = sm__sock_name(w, id);
 }
 
@@ -58,8 +58,7 @@ static inline const char *sm__name_for_socket(sm_world *w, const char *name, uin
     return sm__bytes_store(w, name, strlen(name) + 1);
 }
 
-/* Zeroes a record in 64-byte steps: compilers turn one memset of a few
- * hundred bytes into `rep stos`, which costs dozens of cycles to start. */
+/* Zeroes a record in 64-byte steps (bench/NOTES.md). */
 static inline void sm__zero_record(void *p, size_t n)
 {
     unsigned char *c = p;

@@ -9,6 +9,7 @@
  */
 #include "sm_demux.h"
 #include "sm_port.h"
+#include "sm_prof.h"
 #include "sm_tcp.h"
 #include "sm_timewait.h"
 
@@ -138,7 +139,7 @@ static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
     if (w->profile->time_wait_ms) {
         sm_tw_len_ctx c = {.tun = h->tun, .local = *la, .remote = *ra,
                            .host_addrs = h->addrs, .n_host_addrs = h->naddrs};
-        ms = w->profile->time_wait_ms(&c);
+        ms = sm__prof_time_wait_ms(w->profile, &c, ms);
     }
     uint64_t at = w->now_ns + ms * SM__NS_PER_MS;
     if (h->tun[SM_TUN_TW_REAP_MS] > 0) {
@@ -285,7 +286,14 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
         c.seg_tsval = g->tsval;
         c.ts_recent = x->ts_recent;
         c.listener = l != SM_NONE;
-        sm_tw_syn_verdict v = w->profile->tw_syn(&c);
+        const char *breach;
+        sm_tw_syn_verdict v = sm__prof_tw_syn(w->profile, &c, &breach);
+        if (breach) {
+            /* The SYN is dropped; every later call reports the breach. */
+            if (!w->broken)
+                w->broken = breach;
+            return;
+        }
         uint32_t snd = x->snd_nxt, rcv = x->rcv_nxt;
         switch (v.action) {
         case SM_TW_SYN_ACCEPT:

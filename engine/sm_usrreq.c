@@ -12,6 +12,7 @@
  */
 #include "sm_demux.h"
 #include "sm_port.h"
+#include "sm_prof.h"
 #include "sm_sock-inl.h"
 #include "sm_tcp.h"
 #include "sm_timewait.h"
@@ -47,6 +48,7 @@ static bool pick_source(const sm_world *w, sm_id host, const sm_addr *dst,
 sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
                     const char *name, sm_id *out)
 {
+    SM__BROKEN_RESULT(w);
     if (family != 4 && family != 6)
         return sm__rfail(SM_EAFNOSUPPORT, "address family must be IPv4 or IPv6");
     sm_id id = sm__sock_alloc(w);
@@ -78,6 +80,7 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
 
 sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
 {
+    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
         return sm__rfail(SM_EBADF, "the descriptor is closed");
     if (opt == SM_O_NONBLOCK) {
@@ -86,7 +89,7 @@ sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
     }
     sm_sock_view me;
     sm__view_fill(w, id, &me);
-    sm_verdict v = w->profile->setsockopt(&me, opt, v1, v2);
+    sm_verdict v = sm__prof_setsockopt(w->profile, &me, opt, v1, v2);
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
     sm_opts *o = &w->socks[id].opt;
@@ -127,7 +130,7 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     c.self.bound_addr = c.self.local_addr = *addr;
     c.self.state = as_state;
     uint16_t port = 0;
-    sm_verdict v = w->profile->pick_port(&c, &port);
+    sm_verdict v = sm__prof_pick_port(w->profile, &c, &port);
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
     sm__take_port(w, id, addr, port, SM_BOUND_AUTO);
@@ -140,6 +143,7 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
 
 sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
+    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
         return sm__rfail(SM_EBADF, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
@@ -166,7 +170,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     if (ep->port == 0)
         return autobind(w, id, &ep->addr, SM_CLOSED);
 
-    sm_bind_ctx c; /* every field is assigned: no memset of 200 bytes */
+    sm_bind_ctx c; /* every field is assigned */
     c.check = SM_CHECK_BIND;
     c.loopback = false;
     c.tun = w->hosts[s->host].tun;
@@ -175,7 +179,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     c.self.port = ep->port;
     sm__decision_port(w, s->host, s->proto, ep->port, id, &c);
     c.now_ms = w->now_ns / 1000000u;
-    sm_verdict v = w->profile->bind(&c);
+    sm_verdict v = sm__prof_bind(w->profile, &c);
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
         sm__take_port(w, id, &ep->addr, ep->port, SM_BOUND_EXPLICIT);
@@ -187,6 +191,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
 
 sm_result sm_listen(sm_world *w, sm_id id, int backlog)
 {
+    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
         return sm__rfail(SM_EBADF, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
@@ -218,7 +223,7 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     c.self.state = SM_LISTEN;
     sm__decision_port(w, s->host, s->proto, s->port, id, &c);
     c.now_ms = w->now_ns / 1000000u;
-    sm_verdict v = w->profile->listen(&c);
+    sm_verdict v = sm__prof_listen(w->profile, &c);
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
         sm__port_state_commit(w, s->host, s->proto, s->port);
@@ -276,7 +281,7 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
     c.self.state = SM_SYN_SENT;
     c.self.how = SM_BOUND_CONNECT;
     uint16_t port = 0;
-    sm_verdict v = w->profile->pick_connect_port(&c, &port);
+    sm_verdict v = sm__prof_pick_connect_port(w->profile, &c, &port);
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
     if (c.takeover != SM__NONE32)
@@ -289,6 +294,7 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
 
 sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
+    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
         return sm__rfail(SM_EBADF, "the descriptor is closed");
     sm__net(w);
@@ -337,7 +343,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
         c.owners = w->scratch;
         c.now_ms = w->now_ns / SM__NS_PER_MS;
         c.loopback = sm_addr_is_loopback(&dst);
-        sm_verdict v = w->profile->connect(&c);
+        sm_verdict v = sm__prof_connect(w->profile, &c);
         r = sm__result_of(&v, c.owners);
         if (v.err != SM_OK)
             return r;
@@ -396,6 +402,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
             w->now_ns = until;
         s = &w->socks[id];
     }
+    SM__BROKEN_RESULT(w); /* the profile broke its contract on the way */
     if (s->state == SM_CLOSED) {
         sm_result e;
         if (!take_soerr(s, &e))
@@ -415,6 +422,7 @@ static bool accept_done(const sm_world *w, sm_id id)
 sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
 {
     *out = SM_NONE;
+    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
         return sm__rfail(SM_EBADF, "the descriptor is closed");
     if (w->socks[id].state != SM_LISTEN)
@@ -422,7 +430,9 @@ sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
     if (w->socks[id].aq_n == 0) {
         if (w->socks[id].nonblock)
             return sm__rfail(SM_EWOULDBLOCK, "no connection is waiting (non-blocking)");
-        if (!sm__block_until(w, id, accept_done, UINT64_MAX))
+        bool came = sm__block_until(w, id, accept_done, UINT64_MAX);
+        SM__BROKEN_RESULT(w);
+        if (!came)
             return sm__rfail(SM_EWOULDBLOCK,
                             "would block forever: no connection is on its way");
     }
@@ -447,6 +457,7 @@ sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
 
 sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
 {
+    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
         return sm__rfail(SM_EBADF, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
@@ -481,6 +492,7 @@ static bool recv_done(const sm_world *w, sm_id id)
 
 sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
 {
+    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
         return sm__rfail(SM_EBADF, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
@@ -492,7 +504,9 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
     if (s->rcvq == 0 && !s->peer_fin && s->soerr == SM_OK) {
         if (s->nonblock)
             return sm__rfail(SM_EWOULDBLOCK, "no data has arrived (non-blocking)");
-        if (!sm__block_until(w, id, recv_done, UINT64_MAX))
+        bool came = sm__block_until(w, id, recv_done, UINT64_MAX);
+        SM__BROKEN_RESULT(w);
+        if (!came)
             return sm__rfail(SM_EWOULDBLOCK, "would block forever: no data is on its way");
         s = &w->socks[id];
     }
@@ -511,6 +525,7 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
 
 sm_result sm_shutdown(sm_world *w, sm_id id, bool rd, bool wr)
 {
+    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
         return sm__rfail(SM_EBADF, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
@@ -602,8 +617,7 @@ static sm_result close_listener(sm_world *w, sm_id id)
 
 static sm_result close_connection(sm_world *w, sm_id id, bool at_exit);
 
-/* The kinds of close(), the common ones first and inline; a connection's
- * close stays out of line. */
+/* The kinds of close(): an unconnected socket, a listener, a connection. */
 static inline sm_result close_socket(sm_world *w, sm_id id, bool at_exit)
 {
     const sm__sock *s = &w->socks[id];
@@ -616,6 +630,7 @@ static inline sm_result close_socket(sm_world *w, sm_id id, bool at_exit)
 
 sm_result sm_close(sm_world *w, sm_id id)
 {
+    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
         return sm__rfail(SM_EBADF, "the descriptor is already closed");
     return close_socket(w, id, false);
@@ -684,7 +699,9 @@ static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
     }
     uint32_t hz = r->linger_hz ? r->linger_hz : 1; /* units of linger_s per second */
     uint64_t deadline = w->now_ns + (uint64_t)s->opt.linger_s * 1000000000ull / hz;
-    if (sm__block_until(w, id, linger_done, deadline))
+    bool acked = sm__block_until(w, id, linger_done, deadline);
+    SM__BROKEN_RESULT(w);
+    if (acked)
         return sm__rfail(SM_OK, "SO_LINGER: the FIN was acknowledged before the timeout");
     switch (r->linger_timeout) {
     case SM_LINGER_TO_RESET:
@@ -706,6 +723,7 @@ static int cmp_id(const void *a, const void *b)
 
 sm_result sm_proc_exit(sm_world *w, sm_id proc)
 {
+    SM__BROKEN_RESULT(w);
     sm__proc *p = &w->procs[proc];
     if (!p->alive)
         return sm__rfail(SM_EINVAL, "the process has already exited");

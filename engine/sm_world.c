@@ -5,6 +5,7 @@
  */
 #include "sm_net.h"
 #include "sm_port.h"
+#include "sm_prof.h"
 #include "sm_sock.h"
 #include "sm_timewait.h"
 
@@ -46,7 +47,7 @@ const char *sm_profile_summary(const sm_profile *p) { return p->summary; }
 
 const char *sm_profile_err_name(const sm_profile *p, sm_err e)
 {
-    const char *n = (e != SM_OK && p->native_err_name) ? p->native_err_name(e) : NULL;
+    const char *n = e != SM_OK ? sm__prof_native_err_name(p, e) : NULL;
     return n ? n : sm_err_name(e);
 }
 
@@ -71,6 +72,7 @@ sm_world *sm_world_new(const sm_profile *p, uint64_t seed)
     w->port_scratch_key = UINT64_MAX;
     w->tw_free = SM__NONE32;
     w->last_name = SM__NONE32;
+    w->broken = sm__prof_unusable(p);
     return w;
 }
 

@@ -117,7 +117,14 @@ struct sm_world {
 
     /* ---- the network (sm_net.h), made on first use ---- */
     struct sm__net *net;
+
+    /* The profile broke its contract (sm_prof.h): every call fails with
+     * SM_EPROTO and this rule.  NULL while it keeps it. */
+    const char *broken;
 };
+
+/* The result of every call on a world whose profile broke its contract. */
+#define SM__BROKEN_RESULT(w)                                                     do {                                                                             if ((w)->broken)                                                                 return sm__rfail(SM_EPROTO, (w)->broken);                            } while (0)
 
 /* Fatal allocation failure: the model cannot continue meaningfully. */
 void *sm__xrealloc(void *p, size_t n);
@@ -135,10 +142,8 @@ char *sm__xstrdup(const char *s);
 uint64_t sm__splitmix64(uint64_t *state);
 uint64_t sm__addr_key(const sm_addr *a);
 
-/* Results are built inline, member by member: every call returns one, and
- * a whole-struct initialiser makes compilers assemble it on the stack with
- * overlapping stores and copy it out with wide loads (a stalled store
- * forward on every call). */
+/* A result with no culprit, port or bytes (bench/NOTES.md says why it is
+ * built member by member). */
 static inline sm_result sm__rfail(sm_err e, const char *rule)
 {
     sm_result r;

@@ -48,16 +48,12 @@
 
 #include <string.h>
 
-static sm_verdict bsd_bind(const sm_bind_ctx *c)
-{
-    return sm__fbsd_bind(c, false);
-}
-
 /* ---- setsockopt() ------------------------------------------------------- */
 
-static sm_verdict bsd_setsockopt(const sm_sock_view *s, sm_option opt, int v1,
-                                 int v2)
+sm_verdict sm__bsd_setsockopt(const sm_profile *self, const sm_sock_view *s,
+                              sm_option opt, int v1, int v2)
 {
+    (void)self;
     (void)v1;
     switch (opt) {
     case SM_SO_REUSEADDR:
@@ -121,8 +117,9 @@ const sm_sysctl_def sm__bsd_sysctls[] = {
 
 /* ---- connections (bsd-solaris.md §3, §4) --------------------------------- */
 
-static sm_verdict bsd_connect(const sm_bind_ctx *c)
+sm_verdict sm__bsd_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
         "another connection already uses this 4-tuple: EADDRINUSE "
@@ -145,13 +142,15 @@ static const sm__conn_scan bsd_conn_scan = {
                       "EADDRNOTAVAIL [FreeBSD in_pcb_lport_dest()]",
 };
 
-static sm_verdict bsd_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+sm_verdict sm__bsd_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    (void)self;
     return sm__conn_scan_pick(&bsd_conn_scan, pc, port);
 }
 
-static sm_tw_syn_verdict bsd_tw_syn(const sm_tw_syn_ctx *c)
+sm_tw_syn_verdict sm__bsd_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
 {
+    (void)self;
     sm_tw_syn_verdict v;
     if ((int32_t)(c->seg_seq - c->rcv_nxt) > 0) {
         v.action = SM_TW_SYN_ACCEPT;
@@ -166,8 +165,9 @@ static sm_tw_syn_verdict bsd_tw_syn(const sm_tw_syn_ctx *c)
     return v;
 }
 
-static size_t bsd_select_listener(const sm_listen_ctx *c)
+size_t sm__bsd_select_listener(const sm_profile *self, const sm_listen_ctx *c)
 {
+    (void)self;
     /* SO_REUSEPORT_LB: the load-balancing group picks by a hash of the
      * 4-tuple [FreeBSD in_pcblookup_lbgroup()].  Otherwise the lookup
      * returns the first match of the hash chain, where new sockets are
@@ -178,7 +178,7 @@ static size_t bsd_select_listener(const sm_listen_ctx *c)
             lb[n++] = i;
     if (n > 0)
         return lb[c->hash % n];
-    return sm__select_newest(c);
+    return sm__select_newest(self, c);
 }
 
 const sm_tcp_rules sm__bsd_tcp_rules = {
@@ -211,7 +211,10 @@ const sm_tcp_rules sm__bsd_tcp_rules = {
     .rst_in_close_wait = SM_ECONNRESET,
 };
 
+static const sm__bsd_gen gen = {.fbsd13 = false};
+
 const sm_profile sm_profile_bsd = {
+    .version = SM_PROFILE_VERSION,
     .name = "bsd",
     .summary = "FreeBSD (main/14.x): BSD socket layer as it is today",
     .sysctls = sm__bsd_sysctls,
@@ -234,16 +237,17 @@ const sm_profile sm_profile_bsd = {
         [SM_TUN_SYN_RTO_MS] = 1000,      /* tcp_rexmit_initial (1 s) */
         [SM_TUN_CONNECT_TIMEOUT_MS] = 75000, /* tcp_keepinit, TCPTV_KEEP_INIT 75 s */
     },
+    .data = &gen,
     .native_err_name = NULL,
-    .setsockopt = bsd_setsockopt,
-    .bind = bsd_bind,
+    .setsockopt = sm__bsd_setsockopt,
+    .bind = sm__fbsd_bind,
     .listen = sm__fbsd_listen,
     .pick_port = sm__fbsd_pick_port,
     .tcp = &sm__bsd_tcp_rules,
-    .connect = bsd_connect,
-    .pick_connect_port = bsd_pick_connect,
-    .tw_syn = bsd_tw_syn,
-    .select_listener = bsd_select_listener,
+    .connect = sm__bsd_connect,
+    .pick_connect_port = sm__bsd_pick_connect,
+    .tw_syn = sm__bsd_tw_syn,
+    .select_listener = sm__bsd_select_listener,
     .select_listener_rule = "listener choice: specific address over wildcard; "
                             "a SO_REUSEPORT_LB group by 4-tuple hash; else the "
                             "newest match [FreeBSD in_pcblookup_hash_locked()]",

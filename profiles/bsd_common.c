@@ -346,8 +346,9 @@ static bool reserved(const sm_bind_ctx *c, uint16_t port)
     return port < c->tun[SM_TUN_UNPRIV_PORT];
 }
 
-sm_verdict sm__fbsd_bind(const sm_bind_ctx *c, bool fbsd13)
+sm_verdict sm__fbsd_bind(const sm_profile *self, const sm_bind_ctx *c)
 {
+    bool fbsd13 = ((const sm__bsd_gen *)self->data)->fbsd13;
     const sm_sock_view *n = &c->self;
     const sm_addr *a = &n->bound_addr;
     bool mapped = n->family == 6 && sm_addr_is_v4mapped(a);
@@ -362,8 +363,9 @@ sm_verdict sm__fbsd_bind(const sm_bind_ctx *c, bool fbsd13)
 
 /* ---- listen() ------------------------------------------------------------ */
 
-sm_verdict sm__fbsd_listen(const sm_bind_ctx *c)
+sm_verdict sm__fbsd_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     (void)c;
     return sm__ok("listen() does not re-check the port: FreeBSD binds only an "
                   "unbound socket there (tcp_usr_listen() calls in_pcbbind() "
@@ -404,8 +406,9 @@ static const char r_exhausted[] =
     "no port of net.inet.ip.portrange.first..last is free: EADDRNOTAVAIL "
     "[FreeBSD in_pcb_lport_dest()]";
 
-sm_verdict sm__fbsd_pick_port(sm_pick_ctx *pc, uint16_t *port)
+sm_verdict sm__fbsd_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    (void)self;
     const int64_t *tun = sm__pick_tun(pc);
     uint32_t first = (uint32_t)tun[SM_TUN_PORT_LO];
     uint32_t last = (uint32_t)tun[SM_TUN_PORT_HI];

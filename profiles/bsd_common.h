@@ -40,11 +40,24 @@ int sm__bsd_lookup6(const sm_bind_ctx *c, const sm_addr *laddr, bool wild);
 /* The IPv4 lookup over AF_INET sockets only (NetBSD's separate tables). */
 int sm__bsd_lookup4_inet(const sm_bind_ctx *c, uint32_t laddr, bool wild);
 
-/* FreeBSD in_pcbbind_avail() (with the FreeBSD 13 uid-rule exemption when
- * fbsd13), the listen() that does not re-check, and in_pcb_lport_dest(). */
-sm_verdict sm__fbsd_bind(const sm_bind_ctx *c, bool fbsd13);
-sm_verdict sm__fbsd_listen(const sm_bind_ctx *c);
-sm_verdict sm__fbsd_pick_port(sm_pick_ctx *pc, uint16_t *port);
+/* What differs between "bsd" and "freebsd-13" (the profile's data). */
+typedef struct sm__bsd_gen {
+    bool fbsd13; /* FreeBSD 13's uid-rule exemption in in_pcbbind_avail() */
+} sm__bsd_gen;
+
+/* The methods both profiles share.  FreeBSD in_pcbbind_avail() (reading
+ * the generation from self->data), the listen() that does not re-check,
+ * and in_pcb_lport_dest() (bsd_common.c); setsockopt, connect, the
+ * connect() port, SYN into TIME_WAIT and the listener choice (bsd.c). */
+sm_verdict sm__fbsd_bind(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__fbsd_listen(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__fbsd_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port);
+sm_verdict sm__bsd_setsockopt(const sm_profile *self, const sm_sock_view *s,
+                              sm_option opt, int v1, int v2);
+sm_verdict sm__bsd_connect(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__bsd_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port);
+sm_tw_syn_verdict sm__bsd_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c);
+size_t sm__bsd_select_listener(const sm_profile *self, const sm_listen_ctx *c);
 
 /* The "bsd" profile's tables, shared with "freebsd-13" (bsd.c). */
 extern const sm_tcp_rules sm__bsd_tcp_rules;

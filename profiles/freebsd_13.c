@@ -33,35 +33,10 @@
  */
 #include "bsd_common.h"
 
-extern const sm_profile sm_profile_bsd;
-
-static sm_verdict fbsd13_bind(const sm_bind_ctx *c)
-{
-    return sm__fbsd_bind(c, true);
-}
-
-static sm_verdict fbsd13_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int v2)
-{
-    return sm_profile_bsd.setsockopt(s, opt, v1, v2);
-}
-static sm_verdict fbsd13_connect(const sm_bind_ctx *c)
-{
-    return sm_profile_bsd.connect(c);
-}
-static sm_verdict fbsd13_pick_connect(sm_pick_ctx *pc, uint16_t *port)
-{
-    return sm_profile_bsd.pick_connect_port(pc, port);
-}
-static sm_tw_syn_verdict fbsd13_tw_syn(const sm_tw_syn_ctx *c)
-{
-    return sm_profile_bsd.tw_syn(c);
-}
-static size_t fbsd13_select_listener(const sm_listen_ctx *c)
-{
-    return sm_profile_bsd.select_listener(c);
-}
+static const sm__bsd_gen gen = {.fbsd13 = true};
 
 const sm_profile sm_profile_freebsd_13 = {
+    .version = SM_PROFILE_VERSION,
     .name = "freebsd-13",
     .summary = "FreeBSD 13.x: TIME_WAIT toward own addresses, capped TIME_WAIT table",
     .sysctls = sm__bsd_sysctls,
@@ -81,16 +56,17 @@ const sm_profile sm_profile_freebsd_13 = {
         [SM_TUN_SYN_RTO_MS] = 1000,      /* tcp_rexmit_initial */
         [SM_TUN_CONNECT_TIMEOUT_MS] = 75000, /* TCPTV_KEEP_INIT */
     },
+    .data = &gen,
     .native_err_name = NULL,
-    .setsockopt = fbsd13_setsockopt,
-    .bind = fbsd13_bind,
+    .setsockopt = sm__bsd_setsockopt,
+    .bind = sm__fbsd_bind,
     .listen = sm__fbsd_listen,
     .pick_port = sm__fbsd_pick_port,
     .tcp = &sm__bsd_tcp_rules,
-    .connect = fbsd13_connect,
-    .pick_connect_port = fbsd13_pick_connect,
-    .tw_syn = fbsd13_tw_syn,
-    .select_listener = fbsd13_select_listener,
+    .connect = sm__bsd_connect,
+    .pick_connect_port = sm__bsd_pick_connect,
+    .tw_syn = sm__bsd_tw_syn,
+    .select_listener = sm__bsd_select_listener,
     .select_listener_rule = "listener choice: specific address over wildcard; "
                             "a SO_REUSEPORT_LB group by 4-tuple hash; else the "
                             "newest match [FreeBSD 13 in_pcblookup_hash_locked(); S/I]",

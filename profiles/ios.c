@@ -28,30 +28,22 @@ static const sm__xnu_target ios = {
     .n_restricted = sizeof ios_restricted / sizeof ios_restricted[0],
 };
 
-static sm_verdict ios_bind(const sm_bind_ctx *c) { return sm__xnu_bind(c, &ios); }
-static sm_verdict ios_pick_port(sm_pick_ctx *pc, uint16_t *port)
-{
-    return sm__xnu_pick_port(pc, port, &ios);
-}
-static sm_verdict ios_pick_connect(sm_pick_ctx *pc, uint16_t *port)
-{
-    return sm__xnu_pick_connect(pc, port, &ios);
-}
-
 const sm_profile sm_profile_ios = {
+    .version = SM_PROFILE_VERSION,
     .name = "ios",
     .summary = "iOS (XNU, embedded): macOS's rules without privileged ports",
     .sysctls = sm__xnu_sysctls,
     .n_sysctls = 6, /* without the macOS-only xnu.privileged_wildcard */
     .defaults = SM__XNU_DEFAULTS(0),
     .native_err_name = NULL,
+    .data = &ios, /* the XNU target: privileged and restricted ports */
     .setsockopt = sm__xnu_setsockopt,
-    .bind = ios_bind,
+    .bind = sm__xnu_bind,
     .listen = sm__xnu_listen,
-    .pick_port = ios_pick_port,
+    .pick_port = sm__xnu_pick_port,
     .tcp = &sm__xnu_tcp_rules,
     .connect = sm__xnu_connect,
-    .pick_connect_port = ios_pick_connect,
+    .pick_connect_port = sm__xnu_pick_connect,
     .tw_syn = sm__xnu_tw_syn,
     .select_listener = sm__xnu_select_listener,
     .select_listener_rule = sm__xnu_select_listener_rule,

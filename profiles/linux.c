@@ -1,29 +1,35 @@
 /*
  * linux.c - the "linux" profile: Linux 3.9 and later, as on 6.x kernels.
  *
- * The rule table, with sources (../shared/reference/linux.md):
+ * The rule table, with sources (../shared/reference/linux.md) and how sure
+ * each is: [S] read in the kernel source, [O] observed on a 6.18 kernel
+ * (OBS: ../shared/reference/linux-observed), [D] documented, [I] inferred.
+ * The methods are linux_common.c's, shared with linux-3.8; this file's
+ * generation (`gen`, the profile's data) says which terms apply.
  *  - bind conflict: overlap (inet_rcv_saddr_equal) and not (SO_REUSEADDR on
  *    both and the existing socket not listening) and not (SO_REUSEPORT on
- *    both and same uid, or the existing one in TIME_WAIT)  [inet_bind_conflict,
- *    §1c; observed matrix §1d]
- *  - the uid is the creator's at socket() time [sock_i_uid(); OBS 3.3]
+ *    both and same uid, or the existing one in TIME_WAIT)  [S inet_bind_conflict,
+ *    §1c; O observed matrix §1d]
+ *  - the uid is the creator's at socket() time [S sock_i_uid(); O OBS 3.3]
  *  - options of an existing socket are read as they are now; what makes a
  *    change after bind() seem ignored is the port's bind bucket: its
  *    fastreuse / fastreuseport (ANY, STRICT) caches let a new bind skip the
  *    conflict walk, and they remember sockets that have left until the
- *    port is empty [inet_csk_get_port(), inet_csk_update_fastreuse(),
- *    sk_reuseport_match(); OBS 3.5; found by the host profile: bench churn,
+ *    port is empty [S inet_csk_get_port(), inet_csk_update_fastreuse(),
+ *    sk_reuseport_match(); O OBS 3.5; found by the host profile: bench churn,
  *    bsd/multibind.scn]
  *  - 6.18: a bucket left only to connect()'s sockets is connect-shareable
- *    again [SOCK_CONNECT_BIND, inet_bind2_bucket_destroy(); OBS C4]
+ *    again [S SOCK_CONNECT_BIND, inet_bind2_bucket_destroy(); O OBS C4]
  *  - listen() re-runs get_port() with the socket listening; a conflict is
- *    EADDRINUSE [inet_csk_listen_start(); OBS 3.1, 3.1b]
+ *    EADDRINUSE [S inet_csk_listen_start(); O OBS 3.1, 3.1b]
  *  - ports below ip_unprivileged_port_start (1024) need privilege: EACCES
+ *    [S __inet_bind(), inet_port_requires_bind_service()]
  *  - IPV6_V6ONLY defaults to net.ipv6.bindv6only = 0; a specific IPv6 bind
- *    forces it [__inet6_bind()]
+ *    forces it [S __inet6_bind()]
  *  - bind(0): random odd port, RA lower half first, relax=false; optional
- *    ip_autobind_reuse second pass; exhausted -> EADDRINUSE [§1e, OBS C6, 3.6]
- *  - TIME_WAIT lasts TCP_TIMEWAIT_LEN = 60 s, compile-time: no sysctl [§3]
+ *    ip_autobind_reuse second pass; exhausted -> EADDRINUSE [S §1e; O OBS C6,
+ *    3.6]
+ *  - TIME_WAIT lasts TCP_TIMEWAIT_LEN = 60 s, compile-time: no sysctl [S §3]
  */
 #include "linux_common.h"
 
@@ -33,23 +39,6 @@ static const struct sm__linux_gen gen = {
     .connect_bind_reset = true, /* 6.18, "tcp: Update bind bucket state on
                                  * port release" (SOCK_CONNECT_BIND) */
 };
-
-static sm_verdict lx_bind(const sm_bind_ctx *c) { return sm__linux_bind(&gen, c); }
-static sm_verdict lx_listen(const sm_bind_ctx *c) { return sm__linux_listen(&gen, c); }
-static sm_verdict lx_pick(sm_pick_ctx *c, uint16_t *port)
-{
-    return sm__linux_pick_port(&gen, c, port);
-}
-static sm_verdict lx_setsockopt(const sm_sock_view *s, sm_option o, int v1, int v2)
-{
-    return sm__linux_setsockopt(&gen, s, o, v1, v2);
-}
-
-static sm_verdict lx_connect(const sm_bind_ctx *c) { return sm__linux_connect(&gen, c); }
-static sm_verdict lx_pick_connect(sm_pick_ctx *c, uint16_t *port)
-{
-    return sm__linux_pick_connect_port(&gen, c, port);
-}
 
 static const sm_sysctl_def sysctls[] = {
     {"net.ipv4.ip_local_port_range", 2, {SM_TUN_PORT_LO, SM_TUN_PORT_HI}, 1, 65535, 1,
@@ -75,6 +64,7 @@ static const sm_sysctl_def sysctls[] = {
 };
 
 const sm_profile sm_profile_linux = {
+    .version = SM_PROFILE_VERSION,
     .name = "linux",
     .summary = "Linux 3.9 and later (SO_REUSEPORT; rules as on 6.x kernels)",
     .sysctls = sysctls,
@@ -97,14 +87,15 @@ const sm_profile sm_profile_linux = {
         [SM_TUN_SYN_RTO_MS] = 1000,       /* TCP_TIMEOUT_INIT (1 s since 3.1) */
         [SM_TUN_CONNECT_TIMEOUT_MS] = 127000, /* tcp_syn_retries 6: 1+2+...+64 s */
     },
+    .data = &gen,
     .native_err_name = NULL,
-    .setsockopt = lx_setsockopt,
-    .bind = lx_bind,
-    .listen = lx_listen,
-    .pick_port = lx_pick,
+    .setsockopt = sm__linux_setsockopt,
+    .bind = sm__linux_bind,
+    .listen = sm__linux_listen,
+    .pick_port = sm__linux_pick_port,
     .tcp = &sm__linux_tcp_rules,
-    .connect = lx_connect,
-    .pick_connect_port = lx_pick_connect,
+    .connect = sm__linux_connect,
+    .pick_connect_port = sm__linux_pick_connect_port,
     .tw_syn = sm__linux_tw_syn,
     .select_listener = sm__linux_select_listener,
     .select_listener_rule = sm__linux_select_rule,

@@ -2,20 +2,23 @@
  * linux_3_8.c - the "linux-3.8" profile: Linux before 3.9 (3.0 - 3.8).
  *
  * The rule table, with sources (../shared/reference/linux.md §1a, read in
- * 3.0.27 and 3.8.13):
- *  - no SO_REUSEPORT: setsockopt fails with ENOPROTOOPT
+ * 3.0.27 and 3.8.13) and how sure each is: [S] read in the source, [I]
+ * inferred (nothing here was observed on a running 3.x kernel).  The
+ * methods are linux_common.c's, shared with linux; this file's generation
+ * (`gen`, the profile's data) says which terms apply.
+ *  - no SO_REUSEPORT: setsockopt fails with ENOPROTOOPT [S sock_setsockopt()]
  *  - TCP conflict: overlap and not (SO_REUSEADDR on both and the existing
- *    socket not listening) [inet_csk_bind_conflict(), inet6_csk_bind_conflict()]
+ *    socket not listening) [S inet_csk_bind_conflict(), inet6_csk_bind_conflict()]
  *  - UDP conflict: overlap and not SO_REUSEADDR on both: UDP's stand-in for
- *    BSD SO_REUSEPORT [udp_lib_lport_inuse()]
- *  - listen() re-runs get_port(): EADDRINUSE [inet_csk_listen_start(), 3.0]
- *  - privileged ports below PROT_SOCK (1024), no sysctl before 4.11
+ *    BSD SO_REUSEPORT [S udp_lib_lport_inuse()]
+ *  - listen() re-runs get_port(): EADDRINUSE [S inet_csk_listen_start(), 3.0]
+ *  - privileged ports below PROT_SOCK (1024), no sysctl before 4.11 [S]
  *  - bind(0): random start then linear, any overlapping owner blocks
  *    (relax=false); when the range is exhausted, a SO_REUSEADDR socket falls
  *    back to the port with the fewest all-SO_REUSEADDR, non-listening owners
- *    ("smallest_size", re-checked with relax=true) [3.8.13 inet_csk_get_port()]
- *  - ephemeral range default 32768-61000 [3.0/3.8 source]
- *  - tcp_tw_reuse is a boolean, default 0
+ *    ("smallest_size", re-checked with relax=true) [S 3.8.13 inet_csk_get_port()]
+ *  - ephemeral range default 32768-61000 [S 3.0/3.8 source]
+ *  - tcp_tw_reuse is a boolean, default 0 [S]
  */
 #include "linux_common.h"
 
@@ -23,23 +26,6 @@ static const struct sm__linux_gen gen = {
     .has_reuseport = false,
     .bind0_parity = false,
 };
-
-static sm_verdict lx_bind(const sm_bind_ctx *c) { return sm__linux_bind(&gen, c); }
-static sm_verdict lx_listen(const sm_bind_ctx *c) { return sm__linux_listen(&gen, c); }
-static sm_verdict lx_pick(sm_pick_ctx *c, uint16_t *port)
-{
-    return sm__linux_pick_port(&gen, c, port);
-}
-static sm_verdict lx_setsockopt(const sm_sock_view *s, sm_option o, int v1, int v2)
-{
-    return sm__linux_setsockopt(&gen, s, o, v1, v2);
-}
-
-static sm_verdict lx_connect(const sm_bind_ctx *c) { return sm__linux_connect(&gen, c); }
-static sm_verdict lx_pick_connect(sm_pick_ctx *c, uint16_t *port)
-{
-    return sm__linux_pick_connect_port(&gen, c, port);
-}
 
 static const sm_sysctl_def sysctls[] = {
     {"net.ipv4.ip_local_port_range", 2, {SM_TUN_PORT_LO, SM_TUN_PORT_HI}, 1, 65535, 1,
@@ -59,6 +45,7 @@ static const sm_sysctl_def sysctls[] = {
 };
 
 const sm_profile sm_profile_linux_3_8 = {
+    .version = SM_PROFILE_VERSION,
     .name = "linux-3.8",
     .summary = "Linux before 3.9: SO_REUSEADDR only, no SO_REUSEPORT",
     .sysctls = sysctls,
@@ -81,14 +68,15 @@ const sm_profile sm_profile_linux_3_8 = {
         [SM_TUN_SYN_RTO_MS] = 1000,       /* TCP_TIMEOUT_INIT (1 s since 3.1) */
         [SM_TUN_CONNECT_TIMEOUT_MS] = 127000, /* tcp_syn_retries 6: 1+2+...+64 s */
     },
+    .data = &gen,
     .native_err_name = NULL,
-    .setsockopt = lx_setsockopt,
-    .bind = lx_bind,
-    .listen = lx_listen,
-    .pick_port = lx_pick,
+    .setsockopt = sm__linux_setsockopt,
+    .bind = sm__linux_bind,
+    .listen = sm__linux_listen,
+    .pick_port = sm__linux_pick_port,
     .tcp = &sm__linux_tcp_rules,
-    .connect = lx_connect,
-    .pick_connect_port = lx_pick_connect,
+    .connect = sm__linux_connect,
+    .pick_connect_port = sm__linux_pick_connect_port,
     .tw_syn = sm__linux_tw_syn,
     .select_listener = sm__linux_select_listener,
     .select_listener_rule = sm__linux_select_rule,

@@ -212,16 +212,14 @@ static int first_conflict(const struct sm__linux_gen *g, const sm_bind_ctx *c,
 enum { LX_FRP_ANY = 1, LX_FRP_STRICT = 2 };
 
 typedef struct lx_bucket {
-    sm_addr fast_addr;    /* as bound (first: its 16 bytes are not split
-                           * between the halves of a 32-byte copy) */
+    sm_addr fast_addr;    /* as bound */
     int8_t made;          /* 1: bind()/listen() wrote this state */
     int8_t fastreuse;     /* -1 (made by connect), 0, 1 */
     int8_t fastreuseport; /* -1, 0, LX_FRP_ANY, LX_FRP_STRICT */
     uint8_t fast_v6only;
     uint8_t fast_family;  /* 4 or 6 */
     uint32_t fastuid;
-    uint32_t unused;      /* always 0: 32 bytes, so that a whole copy moves
-                           * two aligned halves, not two overlapping ones */
+    uint32_t unused;      /* always 0 (layout: bench/NOTES.md) */
 } lx_bucket;
 
 _Static_assert(sizeof(lx_bucket) == sizeof(sm_port_state),
@@ -255,8 +253,7 @@ static lx_bucket bucket_load(const struct sm__linux_gen *g, const sm_bind_ctx *c
 
 static void bucket_store(const sm_bind_ctx *c, const lx_bucket *tb)
 {
-    /* Member by member: a bucket just built with narrow stores and copied
-     * whole would be read back with wide loads (a stalled store forward). */
+    /* Member by member (bench/NOTES.md). */
     unsigned char *p = (unsigned char *)c->port;
     memset(p, 0, sizeof *c->port);
 #define LX_PUT(m) memcpy(p + offsetof(lx_bucket, m), &tb->m, sizeof tb->m)
@@ -408,8 +405,9 @@ static const char r_priv[] =
 static const char r_mapped_v6only[] =
     "a V6ONLY socket cannot bind a v4-mapped address [Linux __inet6_bind()]";
 
-sm_verdict sm__linux_bind(const struct sm__linux_gen *g, const sm_bind_ctx *c)
+sm_verdict sm__linux_bind(const sm_profile *self, const sm_bind_ctx *c)
 {
+    const struct sm__linux_gen *g = self->data;
     const sm_sock_view *n = &c->self;
     /* inet_port_requires_bind_service(): __inet6_bind() checks it first,
      * before the address and the bind table (found by gen --check: udp6
@@ -435,8 +433,9 @@ sm_verdict sm__linux_bind(const struct sm__linux_gen *g, const sm_bind_ctx *c)
     return sm__ok(why);
 }
 
-sm_verdict sm__linux_listen(const struct sm__linux_gen *g, const sm_bind_ctx *c)
+sm_verdict sm__linux_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
+    const struct sm__linux_gen *g = self->data;
     /* inet_csk_listen_start() sets LISTEN and calls get_port() again; the
      * rule is the explicit-port one, with N now listening (which matters
      * only when another socket re-checks against it later). */
@@ -607,9 +606,9 @@ static void pick_commit(const struct sm__linux_gen *g, sm_pick_ctx *pc,
     bucket_update(g, &bc, bc.n_owners > 0 ? &seen : NULL, bc.self.state == SM_LISTEN);
 }
 
-sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *pc,
-                               uint16_t *port)
+sm_verdict sm__linux_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    const struct sm__linux_gen *g = self->data;
     const int64_t *tun = sm__pick_tun(pc);
     uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
     uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1; /* exclusive */
@@ -639,10 +638,10 @@ sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *pc,
 
 /* ---- socket options ---------------------------------------------------- */
 
-sm_verdict sm__linux_setsockopt(const struct sm__linux_gen *g,
-                                const sm_sock_view *s, sm_option opt, int v1,
-                                int v2)
+sm_verdict sm__linux_setsockopt(const sm_profile *self, const sm_sock_view *s,
+                                sm_option opt, int v1, int v2)
 {
+    const struct sm__linux_gen *g = self->data;
     (void)v1;
     (void)v2;
     switch (opt) {
@@ -720,9 +719,9 @@ static bool family_refuses(const sm_sock_view *n, sm_verdict *out)
     return false;
 }
 
-sm_verdict sm__linux_connect(const struct sm__linux_gen *g, const sm_bind_ctx *c)
+sm_verdict sm__linux_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
-    (void)g;
+    (void)self;
     sm_verdict refused;
     if (family_refuses(&c->self, &refused))
         return refused;
@@ -799,9 +798,10 @@ static const char r_cpick_udp[] =
 static const char r_cudp_exhausted[] =
     "UDP connect() finds no free port: EAGAIN [Linux udp_lib_get_port(); OBS C4]";
 
-sm_verdict sm__linux_pick_connect_port(const struct sm__linux_gen *g,
-                                       sm_pick_ctx *pc, uint16_t *port)
+sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
+                                       uint16_t *port)
 {
+    const struct sm__linux_gen *g = self->data;
     const int64_t *tun = sm__pick_tun(pc);
     uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
     uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1;
@@ -857,8 +857,9 @@ sm_verdict sm__linux_pick_connect_port(const struct sm__linux_gen *g,
     return sm__fail(SM_EADDRNOTAVAIL, r_cexhausted, -1);
 }
 
-sm_tw_syn_verdict sm__linux_tw_syn(const sm_tw_syn_ctx *c)
+sm_tw_syn_verdict sm__linux_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
 {
+    (void)self;
     sm_tw_syn_verdict v;
     bool ts = c->seg_ts && c->tw.tw_ts;
     bool paws_reject = ts && (int32_t)(c->seg_tsval - c->ts_recent) < 0;
@@ -879,8 +880,9 @@ sm_tw_syn_verdict sm__linux_tw_syn(const sm_tw_syn_ctx *c)
     return v;
 }
 
-size_t sm__linux_select_listener(const sm_listen_ctx *c)
+size_t sm__linux_select_listener(const sm_profile *self, const sm_listen_ctx *c)
 {
+    (void)self;
     /* compute_score(): an AF_INET socket scores higher for IPv4 packets
      * than a dual-stack AF_INET6 one [Linux inet_lhash2_lookup();
      * selftest reuseport_dualstack]. */

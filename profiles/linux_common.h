@@ -5,7 +5,7 @@
  * net/ipv4/inet_connection_sock.c) and udp_lib_lport_inuse() (UDP,
  * net/ipv4/udp.c).  The two generations differ in one term: SO_REUSEPORT
  * (3.9+).  Each profile file says which generation it is through this
- * struct; the rule text lives in linux_common.c.
+ * struct (the profile's data); the rule text lives in linux_common.c.
  */
 #ifndef SM_LINUX_COMMON_H
 #define SM_LINUX_COMMON_H
@@ -20,19 +20,18 @@ struct sm__linux_gen {
                               * connect-shareable again (6.18 SOCK_CONNECT_BIND) */
 };
 
-sm_verdict sm__linux_bind(const struct sm__linux_gen *g, const sm_bind_ctx *c);
-sm_verdict sm__linux_listen(const struct sm__linux_gen *g, const sm_bind_ctx *c);
-sm_verdict sm__linux_pick_port(const struct sm__linux_gen *g, sm_pick_ctx *c,
-                               uint16_t *port);
-sm_verdict sm__linux_setsockopt(const struct sm__linux_gen *g,
-                                const sm_sock_view *s, sm_option opt, int v1,
-                                int v2);
-
-sm_verdict sm__linux_connect(const struct sm__linux_gen *g, const sm_bind_ctx *c);
-sm_verdict sm__linux_pick_connect_port(const struct sm__linux_gen *g,
-                                       sm_pick_ctx *pc, uint16_t *port);
-sm_tw_syn_verdict sm__linux_tw_syn(const sm_tw_syn_ctx *c);
-size_t sm__linux_select_listener(const sm_listen_ctx *c);
+/* The methods of both profiles; each reads its generation from
+ * self->data (a struct sm__linux_gen). */
+sm_verdict sm__linux_bind(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__linux_listen(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__linux_pick_port(const sm_profile *self, sm_pick_ctx *c, uint16_t *port);
+sm_verdict sm__linux_setsockopt(const sm_profile *self, const sm_sock_view *s,
+                                sm_option opt, int v1, int v2);
+sm_verdict sm__linux_connect(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
+                                       uint16_t *port);
+sm_tw_syn_verdict sm__linux_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c);
+size_t sm__linux_select_listener(const sm_profile *self, const sm_listen_ctx *c);
 extern const char sm__linux_select_rule[];
 extern const sm_tcp_rules sm__linux_tcp_rules;
 

@@ -69,30 +69,22 @@ static const sm__xnu_target macos = {
     .n_restricted = sizeof macos_restricted / sizeof macos_restricted[0],
 };
 
-static sm_verdict macos_bind(const sm_bind_ctx *c) { return sm__xnu_bind(c, &macos); }
-static sm_verdict macos_pick_port(sm_pick_ctx *pc, uint16_t *port)
-{
-    return sm__xnu_pick_port(pc, port, &macos);
-}
-static sm_verdict macos_pick_connect(sm_pick_ctx *pc, uint16_t *port)
-{
-    return sm__xnu_pick_connect(pc, port, &macos);
-}
-
 const sm_profile sm_profile_macos = {
+    .version = SM_PROFILE_VERSION,
     .name = "macos",
     .summary = "macOS 10.14 and later (XNU): dual-stack, 30 s TIME_WAIT, SO_LINGER in 1/100 s",
     .sysctls = sm__xnu_sysctls,
     .n_sysctls = 7,
     .defaults = SM__XNU_DEFAULTS(0),
     .native_err_name = NULL,
+    .data = &macos, /* the XNU target: privileged and restricted ports */
     .setsockopt = sm__xnu_setsockopt,
-    .bind = macos_bind,
+    .bind = sm__xnu_bind,
     .listen = sm__xnu_listen,
-    .pick_port = macos_pick_port,
+    .pick_port = sm__xnu_pick_port,
     .tcp = &sm__xnu_tcp_rules,
     .connect = sm__xnu_connect,
-    .pick_connect_port = macos_pick_connect,
+    .pick_connect_port = sm__xnu_pick_connect,
     .tw_syn = sm__xnu_tw_syn,
     .select_listener = sm__xnu_select_listener,
     .select_listener_rule = sm__xnu_select_listener_rule,

@@ -115,8 +115,9 @@ static int v6_owner(const sm_bind_ctx *c, uint32_t laddr)
     return -1;
 }
 
-static sm_verdict nbsd_bind(const sm_bind_ctx *c)
+static sm_verdict nbsd_bind(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     const sm_sock_view *n = &c->self;
     const sm_addr *a = &n->bound_addr;
     bool mapped = n->family == 6 && sm_addr_is_v4mapped(a);
@@ -158,8 +159,9 @@ static sm_verdict nbsd_bind(const sm_bind_ctx *c)
     return sm__ok(c->n_owners == 0 ? r_free : wild ? r_no_overlap : r_reuse_no_exact);
 }
 
-static sm_verdict nbsd_listen(const sm_bind_ctx *c)
+static sm_verdict nbsd_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     (void)c;
     return sm__ok("listen() does not re-check the port: it binds only an "
                   "unbound socket [NetBSD tcp_usrreq.c; I]");
@@ -211,19 +213,22 @@ static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm_addr *laddr, bo
     return sm__fail(SM_EWOULDBLOCK, r_exhausted, -1);
 }
 
-static sm_verdict nbsd_pick_port(sm_pick_ctx *pc, uint16_t *port)
+static sm_verdict nbsd_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    (void)self;
     return pick(pc, port, &sm__pick_self(pc)->bound_addr, false);
 }
 
-static sm_verdict nbsd_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+static sm_verdict nbsd_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    (void)self;
     sm_addr any = sm_addr_any(sm__pick_self(pc)->family);
     return pick(pc, port, &any, true);
 }
 
-static sm_verdict nbsd_connect(const sm_bind_ctx *c)
+static sm_verdict nbsd_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
         "another connection already uses this 4-tuple: EADDRINUSE "
@@ -233,8 +238,9 @@ static sm_verdict nbsd_connect(const sm_bind_ctx *c)
         "the 4-tuple is unique [NetBSD inpcb_connect(); S]");
 }
 
-static sm_tw_syn_verdict nbsd_tw_syn(const sm_tw_syn_ctx *c)
+static sm_tw_syn_verdict nbsd_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
 {
+    (void)self;
     sm_tw_syn_verdict v;
     if ((int32_t)(c->seg_seq - c->rcv_nxt) > 0) {
         v.action = SM_TW_SYN_ACCEPT;
@@ -259,8 +265,9 @@ static bool same_prefix(const sm_addr *a, const sm_addr *b)
     return false;
 }
 
-static uint64_t nbsd_time_wait_ms(const sm_tw_len_ctx *c)
+static uint64_t nbsd_time_wait_ms(const sm_profile *self, const sm_tw_len_ctx *c)
 {
+    (void)self;
     uint32_t v4;
     static const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
     if ((sm_addr_v4(&c->local, &v4) && v4 == 0x7f000001u) ||
@@ -273,8 +280,9 @@ static uint64_t nbsd_time_wait_ms(const sm_tw_len_ctx *c)
     return (uint64_t)c->tun[SM_TUN_TIME_WAIT_MS]; /* 2 * tcp_msl_remote */
 }
 
-static sm_verdict nbsd_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int v2)
+static sm_verdict nbsd_setsockopt(const sm_profile *self, const sm_sock_view *s, sm_option opt, int v1, int v2)
 {
+    (void)self;
     (void)v1;
     (void)v2;
     switch (opt) {
@@ -342,6 +350,7 @@ static const sm_sysctl_def sysctls[] = {
 };
 
 const sm_profile sm_profile_netbsd = {
+    .version = SM_PROFILE_VERSION,
     .name = "netbsd",
     .summary = "NetBSD: ports counting down, TIME_WAIT by distance to the peer",
     .sysctls = sysctls,

@@ -130,8 +130,9 @@ static int lookup(const sm_bind_ctx *c, const sm_addr *a, bool wild)
     return sm__bsd_lookup6(c, a, wild);
 }
 
-static sm_verdict obsd_bind(const sm_bind_ctx *c)
+static sm_verdict obsd_bind(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     const sm_sock_view *n = &c->self;
     const sm_addr *a = &n->bound_addr;
     if (n->family == 6 && sm_addr_is_v4mapped(a))
@@ -158,8 +159,9 @@ static sm_verdict obsd_bind(const sm_bind_ctx *c)
     return sm__ok(c->n_owners == 0 ? r_free : wild ? r_no_overlap : r_reuse_no_exact);
 }
 
-static sm_verdict obsd_listen(const sm_bind_ctx *c)
+static sm_verdict obsd_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     (void)c;
     return sm__ok("listen() does not re-check the port: it binds only an "
                   "unbound socket [OpenBSD tcp_usrreq.c; S]");
@@ -204,21 +206,24 @@ static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm_addr *laddr)
     return sm__fail(SM_EADDRNOTAVAIL, r_exhausted, -1);
 }
 
-static sm_verdict obsd_pick_port(sm_pick_ctx *pc, uint16_t *port)
+static sm_verdict obsd_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    (void)self;
     return pick(pc, port, &sm__pick_self(pc)->bound_addr);
 }
 
 /* connect(): in_pcbselsrc() picks the source address first, and the port
  * only has to be free on it [S in_pcbconnect()]. */
-static sm_verdict obsd_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+static sm_verdict obsd_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    (void)self;
     sm_addr src = sm__pick_self(pc)->local_addr;
     return pick(pc, port, &src);
 }
 
-static sm_verdict obsd_connect(const sm_bind_ctx *c)
+static sm_verdict obsd_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
         "another connection already uses this 4-tuple: EADDRINUSE "
@@ -228,8 +233,9 @@ static sm_verdict obsd_connect(const sm_bind_ctx *c)
         "the 4-tuple is unique [OpenBSD in_pcbconnect(); S]");
 }
 
-static sm_tw_syn_verdict obsd_tw_syn(const sm_tw_syn_ctx *c)
+static sm_tw_syn_verdict obsd_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
 {
+    (void)self;
     sm_tw_syn_verdict v;
     bool newer_ts = c->seg_ts && (int32_t)(c->seg_tsval - c->ts_recent) > 0;
     if (newer_ts || (int32_t)(c->seg_seq - c->rcv_nxt) > 0) {
@@ -247,8 +253,9 @@ static sm_tw_syn_verdict obsd_tw_syn(const sm_tw_syn_ctx *c)
 
 /* ---- setsockopt() ------------------------------------------------------------ */
 
-static sm_verdict obsd_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int v2)
+static sm_verdict obsd_setsockopt(const sm_profile *self, const sm_sock_view *s, sm_option opt, int v1, int v2)
 {
+    (void)self;
     switch (opt) {
     case SM_SO_REUSEADDR:
     case SM_SO_REUSEPORT:
@@ -326,6 +333,7 @@ static const sm_sysctl_def sysctls[] = {
 };
 
 const sm_profile sm_profile_openbsd = {
+    .version = SM_PROFILE_VERSION,
     .name = "openbsd",
     .summary = "OpenBSD: separate IPv4/IPv6 ports, IPV6_V6ONLY fixed, strict uid rule",
     .sysctls = sysctls,

@@ -292,8 +292,9 @@ static const char *ok_text(const sm_bind_ctx *c, enum sol_why w)
     }
 }
 
-sm_verdict sm__sol_bind(const sm_bind_ctx *c, bool rp)
+sm_verdict sm__sol_bind(const sm_profile *self, const sm_bind_ctx *c)
 {
+    bool rp = ((const sm__sol_gen *)self->data)->reuseport;
     const sm_sock_view *n = &c->self;
     if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
         return sm__fail(SM_EADDRNOTAVAIL, r_mapped_v6only, -1);
@@ -321,8 +322,9 @@ sm_verdict sm__sol_bind(const sm_bind_ctx *c, bool rp)
     return sm__ok(ok_text(c, why));
 }
 
-sm_verdict sm__sol_listen(const sm_bind_ctx *c)
+sm_verdict sm__sol_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     (void)c;
     return sm__ok("listen() on a bound socket does not look at the port again: "
                   "tcp_do_listen() goes straight to inserting the listener "
@@ -382,8 +384,9 @@ static bool port_free(sm_pick_ctx *pc, uint16_t port)
     return walk(&bc, false, &why, false) < 0;
 }
 
-sm_verdict sm__sol_pick_port(sm_pick_ctx *pc, uint16_t *port)
+sm_verdict sm__sol_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    (void)self;
     const int64_t *tun = sm__pick_tun(pc);
     uint32_t small = (uint32_t)tun[SM_TUN_PORT_LO];
     uint32_t large = (uint32_t)tun[SM_TUN_PORT_HI];
@@ -414,9 +417,16 @@ sm_verdict sm__sol_pick_port(sm_pick_ctx *pc, uint16_t *port)
 
 /* ---- setsockopt() ------------------------------------------------------- */
 
-sm_verdict sm__sol_setsockopt(const sm_sock_view *s, sm_option opt, int v1,
-                              int v2)
+sm_verdict sm__sol_setsockopt(const sm_profile *self, const sm_sock_view *s,
+                              sm_option opt, int v1, int v2)
 {
+    /* (The text predates the solaris-11.4 profile, which models 11.4's
+     * SO_REUSEPORT; it is kept as released.) */
+    if (opt == SM_SO_REUSEPORT && !((const sm__sol_gen *)self->data)->reuseport)
+        return sm__fail(SM_ENOPROTOOPT,
+                        "illumos has no SO_REUSEPORT (a patch exists outside "
+                        "illumos-gate; Solaris 11.4's is not modelled) "
+                        "[illumos sys/socket.h]", -1);
     (void)v1;
     (void)v2;
     switch (opt) {
@@ -458,23 +468,6 @@ sm_verdict sm__sol_setsockopt(const sm_sock_view *s, sm_option opt, int v1,
 
 /* ---- the profile --------------------------------------------------------- */
 
-static sm_verdict sol_bind(const sm_bind_ctx *c)
-{
-    return sm__sol_bind(c, false);
-}
-
-static sm_verdict sol_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int v2)
-{
-    /* (The text predates the solaris-11.4 profile, which models 11.4's
-     * SO_REUSEPORT; it is kept as released.) */
-    if (opt == SM_SO_REUSEPORT)
-        return sm__fail(SM_ENOPROTOOPT,
-                        "illumos has no SO_REUSEPORT (a patch exists outside "
-                        "illumos-gate; Solaris 11.4's is not modelled) "
-                        "[illumos sys/socket.h]", -1);
-    return sm__sol_setsockopt(s, opt, v1, v2);
-}
-
 /* The keys are the ndd(8) names (ndd -set /dev/tcp tcp_smallest_anon_port
  * ...); ipadm(8) calls the same properties smallest_anon_port,
  * largest_anon_port, _time_wait_interval and smallest_nonpriv_port of the
@@ -494,8 +487,9 @@ const sm_sysctl_def sm__sol_sysctls[] = {
 
 /* ---- connections (bsd-solaris.md §5.4-5.6) -------------------------------- */
 
-sm_verdict sm__sol_connect(const sm_bind_ctx *c)
+sm_verdict sm__sol_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
         "another connection in the zone already uses this 4-tuple: EADDRINUSE "
@@ -517,13 +511,15 @@ static const sm__conn_scan sol_conn_scan = {
                       "[illumos tcp_bindi(), TNOADDR]",
 };
 
-sm_verdict sm__sol_pick_connect(sm_pick_ctx *pc, uint16_t *port)
+sm_verdict sm__sol_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    (void)self;
     return sm__conn_scan_pick(&sol_conn_scan, pc, port);
 }
 
-sm_tw_syn_verdict sm__sol_tw_syn(const sm_tw_syn_ctx *c)
+sm_tw_syn_verdict sm__sol_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
 {
+    (void)self;
     sm_tw_syn_verdict v;
     int32_t gap = (int32_t)(c->seg_seq - c->rcv_nxt);
     if (gap > 0 && (uint32_t)gap >= c->rcv_wnd) {
@@ -567,7 +563,10 @@ const sm_tcp_rules sm__sol_tcp_rules = {
     .rst_in_close_wait = SM_ECONNRESET,
 };
 
+static const sm__sol_gen gen = {.reuseport = false};
+
 const sm_profile sm_profile_solaris = {
+    .version = SM_PROFILE_VERSION,
     .name = "solaris",
     .summary = "Solaris / illumos",
     .sysctls = sm__sol_sysctls,
@@ -593,8 +592,9 @@ const sm_profile sm_profile_solaris = {
         [SM_TUN_CONNECT_TIMEOUT_MS] = 180000, /* tcp_ip_abort_cinterval */
     },
     .native_err_name = NULL,
-    .setsockopt = sol_setsockopt,
-    .bind = sol_bind,
+    .data = &gen,
+    .setsockopt = sm__sol_setsockopt,
+    .bind = sm__sol_bind,
     .listen = sm__sol_listen,
     .pick_port = sm__sol_pick_port,
     .tcp = &sm__sol_tcp_rules,

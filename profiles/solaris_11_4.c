@@ -25,26 +25,25 @@
 #include "solaris_common.h"
 #include "tcp_common.h"
 
-static sm_verdict s114_bind(const sm_bind_ctx *c)
-{
-    return sm__sol_bind(c, true);
-}
+static const sm__sol_gen gen = {.reuseport = true};
 
-static size_t s114_select_listener(const sm_listen_ctx *c)
+static size_t s114_select_listener(const sm_profile *self, const sm_listen_ctx *c)
 {
+    (void)self;
     size_t grp[64], n = 0;
     for (size_t i = 0; i < c->n && n < 64; i++) {
         if (c->cands[i].now.reuseaddr)
-            return sm__select_oldest_listener(c); /* balancing off [D-3P] */
+            return sm__select_oldest_listener(self, c); /* balancing off [D-3P] */
         if (c->cands[i].now.reuseport)
             grp[n++] = i;
     }
     if (n > 0)
         return grp[c->hash % n];
-    return sm__select_oldest_listener(c);
+    return sm__select_oldest_listener(self, c);
 }
 
 const sm_profile sm_profile_solaris_11_4 = {
+    .version = SM_PROFILE_VERSION,
     .name = "solaris-11.4",
     .summary = "Oracle Solaris 11.4: Solaris with SO_REUSEPORT load balancing",
     .sysctls = sm__sol_sysctls,
@@ -65,8 +64,9 @@ const sm_profile sm_profile_solaris_11_4 = {
         [SM_TUN_CONNECT_TIMEOUT_MS] = 180000,
     },
     .native_err_name = NULL,
+    .data = &gen,
     .setsockopt = sm__sol_setsockopt,
-    .bind = s114_bind,
+    .bind = sm__sol_bind,
     .listen = sm__sol_listen,
     .pick_port = sm__sol_pick_port,
     .tcp = &sm__sol_tcp_rules,

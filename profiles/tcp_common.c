@@ -112,8 +112,9 @@ sm_verdict sm__conn_scan_pick(const sm__conn_scan *s, sm_pick_ctx *pc,
     return sm__fail(s->exhausted, s->exhausted_rule, -1);
 }
 
-size_t sm__select_oldest_listener(const sm_listen_ctx *c)
+size_t sm__select_oldest_listener(const sm_profile *self, const sm_listen_ctx *c)
 {
+    (void)self;
     size_t best = 0;
     for (size_t i = 1; i < c->n; i++) {
         uint64_t a = c->cands[i].listen_seq ? c->cands[i].listen_seq : c->cands[i].seq;
@@ -124,8 +125,9 @@ size_t sm__select_oldest_listener(const sm_listen_ctx *c)
     return best;
 }
 
-size_t sm__select_newest(const sm_listen_ctx *c)
+size_t sm__select_newest(const sm_profile *self, const sm_listen_ctx *c)
 {
+    (void)self;
     size_t best = 0;
     for (size_t i = 1; i < c->n; i++)
         if (c->cands[i].seq > c->cands[best].seq)

@@ -43,7 +43,7 @@ sm_verdict sm__conn_scan_pick(const sm__conn_scan *s, sm_pick_ctx *pc,
                               uint16_t *port);
 
 /* Listener choices among equally good candidates (sorted oldest first). */
-size_t sm__select_oldest_listener(const sm_listen_ctx *c);
-size_t sm__select_newest(const sm_listen_ctx *c);
+size_t sm__select_oldest_listener(const sm_profile *self, const sm_listen_ctx *c);
+size_t sm__select_newest(const sm_profile *self, const sm_listen_ctx *c);
 
 #endif

@@ -64,6 +64,20 @@ static const sm__win_table table_c = SM__WIN_TABLE(
     /* EX-W  */          IU,   AC,     AC,  AC,    IU,  AC,
     /* EX-S  */          OK,   IU,     OK,  AC,    IU,  IU);
 
+/* ---- connections (windows.md §3, §4) ---------------------------------------- */
+
+static const sm__conn_scan modern_conn_scan = {
+    .random_start = false,
+    .share_destinations = true,
+    .tw_blocks_port = false,
+    .exhausted = SM_ENOBUFS,
+    .rule = "connect(): the next dynamic port; an implicit bind shares a port "
+            "across destinations (SO_REUSE_UNICASTPORT is on by default for "
+            "implicit binds) [MS SOL_SOCKET options; windows.md 3.3, I]",
+    .exhausted_rule = "connect(): no ephemeral port left: WSAENOBUFS "
+                      "[KB Q196271; windows.md 3.3, I]",
+};
+
 static const sm__win_rules modern_rules = {
     .same_user = &table_b,
     .other_user = &table_c,
@@ -85,6 +99,7 @@ static const sm__win_rules modern_rules = {
     .exhausted_rule =
         "no port of the dynamic range is free: WSAENOBUFS [inferred: KB "
         "Q196271 documents WSAENOBUFS for NT 4; Vista+ only logs event 4231]",
+    .conn_scan = &modern_conn_scan,
     .other_stack_rule =
         "the other sockets on this port are in the other IP stack (an "
         "IPv6-only socket, or a dual-stack [::] without SO_EXCLUSIVEADDRUSE, "
@@ -92,27 +107,6 @@ static const sm__win_rules modern_rules = {
         "ws2_32 tests, real Windows results; Wine server/sock.c "
         "ipv4addr_from_v6()]",
 };
-
-static sm_verdict modern_bind(const sm_bind_ctx *c)
-{
-    return sm__win_bind(&modern_rules, c);
-}
-
-static sm_verdict modern_listen(const sm_bind_ctx *c)
-{
-    return sm__win_listen(&modern_rules, c);
-}
-
-static sm_verdict modern_setsockopt(const sm_sock_view *s, sm_option opt,
-                                    int v1, int v2)
-{
-    return sm__win_setsockopt(&modern_rules, s, opt, v1, v2);
-}
-
-static sm_verdict modern_pick_port(sm_pick_ctx *c, uint16_t *port)
-{
-    return sm__win_pick_port(&modern_rules, c, port);
-}
 
 /*
  * Tunables.  The dynamic port range is set on Windows with
@@ -133,26 +127,8 @@ static const sm_sysctl_def modern_sysctls[] = {
      "[MS bind(); KB 929851]", 0},
 };
 
-/* ---- connections (windows.md §3, §4) ---------------------------------------- */
-
-static const sm__conn_scan modern_conn_scan = {
-    .random_start = false,
-    .share_destinations = true,
-    .tw_blocks_port = false,
-    .exhausted = SM_ENOBUFS,
-    .rule = "connect(): the next dynamic port; an implicit bind shares a port "
-            "across destinations (SO_REUSE_UNICASTPORT is on by default for "
-            "implicit binds) [MS SOL_SOCKET options; windows.md 3.3, I]",
-    .exhausted_rule = "connect(): no ephemeral port left: WSAENOBUFS "
-                      "[KB Q196271; windows.md 3.3, I]",
-};
-
-static sm_verdict modern_pick_connect(sm_pick_ctx *pc, uint16_t *port)
-{
-    return sm__conn_scan_pick(&modern_conn_scan, pc, port);
-}
-
 const sm_profile sm_profile_windows = {
+    .version = SM_PROFILE_VERSION,
     .name = "windows",
     .summary = "Windows Server 2003 / Vista and later: enhanced socket security",
     .sysctls = modern_sysctls,
@@ -182,14 +158,15 @@ const sm_profile sm_profile_windows = {
         [SM_TUN_SYN_RTO_MS] = 3000,       /* InitialRto 3 s [TechNet, MEM] */
         [SM_TUN_CONNECT_TIMEOUT_MS] = 21000, /* TcpMaxConnectRetransmissions 2: 3+6+12 s */
     },
+    .data = &modern_rules,
     .native_err_name = sm__win_err_name,
-    .setsockopt = modern_setsockopt,
-    .bind = modern_bind,
-    .listen = modern_listen,
-    .pick_port = modern_pick_port,
+    .setsockopt = sm__win_setsockopt,
+    .bind = sm__win_bind,
+    .listen = sm__win_listen,
+    .pick_port = sm__win_pick_port,
     .tcp = &sm__win_tcp_rules,
     .connect = sm__win_connect,
-    .pick_connect_port = modern_pick_connect,
+    .pick_connect_port = sm__win_pick_connect_port,
     .tw_syn = sm__win_tw_syn,
     .select_listener = sm__select_oldest_listener,
     .select_listener_rule = "listener choice: specific address over wildcard; "

@@ -36,6 +36,23 @@ static const sm__win_table table_a = SM__WIN_TABLE(
     /* EX-W  */          IU,   IU,     AC,  AC,    IU,  IU,
     /* EX-S  */          IU,   IU,     AC,  AC,    IU,  IU);
 
+/* ---- connections (windows.md §3, §4) ---------------------------------------- */
+
+static const sm__conn_scan classic_conn_scan = {
+    .random_start = false,
+    .share_destinations = false,
+    .tw_blocks_port = true,
+    .exhausted = SM_ENOBUFS,
+    .rule = "connect(): the next port of 1025..MaxUserPort, one socket per port, "
+            "sequential [KB Q196271; windows.md 3.3]",
+    .exhausted_rule = "connect(): no ephemeral port left: WSAENOBUFS "
+                      "[KB Q196271; windows.md 3.3, I]",
+};
+
+/* setsockopt(): SO_EXCLUSIVEADDRUSE needs no privilege here although the
+ * USE page says it was limited to Administrators on XP and earlier: the
+ * setsockopt page says "Does not require administrative privilege" and no
+ * error code is documented for the other case (windows.md 7.1). */
 static const sm__win_rules classic_rules = {
     .same_user = &table_a,
     /* No user dimension before enhanced socket security [MS USE page]. */
@@ -55,36 +72,12 @@ static const sm__win_rules classic_rules = {
     .exhausted_rule =
         "no ephemeral port below MaxUserPort is free: WSAENOBUFS [KB Q196271 "
         "(NT 4 connect() beyond MaxUserPort); assumed for bind(port 0)]",
+    .conn_scan = &classic_conn_scan,
     .other_stack_rule =
         "the other sockets on this port are in the other IP stack: before "
         "Vista IPv4 and IPv6 sockets are separate and never conflict [MS "
         "\"Dual-Stack Sockets\", \"IPv6 Support\"]",
 };
-
-static sm_verdict classic_bind(const sm_bind_ctx *c)
-{
-    return sm__win_bind(&classic_rules, c);
-}
-
-static sm_verdict classic_listen(const sm_bind_ctx *c)
-{
-    return sm__win_listen(&classic_rules, c);
-}
-
-static sm_verdict classic_setsockopt(const sm_sock_view *s, sm_option opt,
-                                     int v1, int v2)
-{
-    /* SO_EXCLUSIVEADDRUSE needs no privilege here although the USE page
-     * says it was limited to Administrators on XP and earlier: the
-     * setsockopt page says "Does not require administrative privilege" and
-     * no error code is documented for the other case (windows.md 7.1). */
-    return sm__win_setsockopt(&classic_rules, s, opt, v1, v2);
-}
-
-static sm_verdict classic_pick_port(sm_pick_ctx *c, uint16_t *port)
-{
-    return sm__win_pick_port(&classic_rules, c, port);
-}
 
 static const sm_sysctl_def classic_sysctls[] = {
     {"TcpTimedWaitDelay", 1, {SM_TUN_TIME_WAIT_MS}, 30, 300, 1000,
@@ -95,25 +88,8 @@ static const sm_sysctl_def classic_sysctls[] = {
      "5000-65534, default 5000; the range starts at 1025 [MS bind(); KB Q196271]", 0},
 };
 
-/* ---- connections (windows.md §3, §4) ---------------------------------------- */
-
-static const sm__conn_scan classic_conn_scan = {
-    .random_start = false,
-    .share_destinations = false,
-    .tw_blocks_port = true,
-    .exhausted = SM_ENOBUFS,
-    .rule = "connect(): the next port of 1025..MaxUserPort, one socket per port, "
-            "sequential [KB Q196271; windows.md 3.3]",
-    .exhausted_rule = "connect(): no ephemeral port left: WSAENOBUFS "
-                      "[KB Q196271; windows.md 3.3, I]",
-};
-
-static sm_verdict classic_pick_connect(sm_pick_ctx *pc, uint16_t *port)
-{
-    return sm__conn_scan_pick(&classic_conn_scan, pc, port);
-}
-
 const sm_profile sm_profile_windows_classic = {
+    .version = SM_PROFILE_VERSION,
     .name = "windows-classic",
     .summary = "Windows NT 4 SP4 to XP / 2000: before enhanced socket security",
     .sysctls = classic_sysctls,
@@ -142,14 +118,15 @@ const sm_profile sm_profile_windows_classic = {
         [SM_TUN_SYN_RTO_MS] = 3000,       /* InitialRto 3 s [TechNet, MEM] */
         [SM_TUN_CONNECT_TIMEOUT_MS] = 21000, /* TcpMaxConnectRetransmissions 2: 3+6+12 s */
     },
+    .data = &classic_rules,
     .native_err_name = sm__win_err_name,
-    .setsockopt = classic_setsockopt,
-    .bind = classic_bind,
-    .listen = classic_listen,
-    .pick_port = classic_pick_port,
+    .setsockopt = sm__win_setsockopt,
+    .bind = sm__win_bind,
+    .listen = sm__win_listen,
+    .pick_port = sm__win_pick_port,
     .tcp = &sm__win_tcp_rules,
     .connect = sm__win_connect,
-    .pick_connect_port = classic_pick_connect,
+    .pick_connect_port = sm__win_pick_connect_port,
     .tw_syn = sm__win_tw_syn,
     .select_listener = sm__select_oldest_listener,
     .select_listener_rule = "listener choice: specific address over wildcard; "

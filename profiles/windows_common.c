@@ -197,8 +197,9 @@ static bool counts(const sm__win_rules *r, const sm_sock_view *e, int new_opt)
 /* Why an OK came out, most informative first. */
 enum ok_reason { OK_FREE = 0, OK_OTHER_STACK, OK_NO_OVERLAP, OK_INACTIVE, OK_CELL };
 
-sm_verdict sm__win_bind(const sm__win_rules *r, const sm_bind_ctx *c)
+sm_verdict sm__win_bind(const sm_profile *self, const sm_bind_ctx *c)
 {
+    const sm__win_rules *r = self->data;
     const sm_sock_view *n = &c->self;
     win_place np[2];
 
@@ -305,18 +306,19 @@ sm_verdict sm__win_bind(const sm__win_rules *r, const sm_bind_ctx *c)
     return sm__ok(rule_free);
 }
 
-sm_verdict sm__win_listen(const sm__win_rules *r, const sm_bind_ctx *c)
+sm_verdict sm__win_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
-    (void)r;
+    (void)self;
     (void)c;
     return sm__ok(rule_listen);
 }
 
 /* ---- setsockopt -------------------------------------------------------- */
 
-sm_verdict sm__win_setsockopt(const sm__win_rules *r, const sm_sock_view *s,
+sm_verdict sm__win_setsockopt(const sm_profile *self, const sm_sock_view *s,
                               sm_option opt, int v1, int v2)
 {
+    const sm__win_rules *r = self->data;
     (void)v2;
     switch (opt) {
     case SM_SO_REUSEADDR:
@@ -407,9 +409,9 @@ sm_verdict sm__win_setsockopt(const sm__win_rules *r, const sm_sock_view *s,
  * yet), shared by TCP and UDP as on NT [3P hsc.fr]; with
  * SM__WIN_WALK_RANDOM_START the first pick starts at a seeded random port.
  */
-sm_verdict sm__win_pick_port(const sm__win_rules *r, sm_pick_ctx *c,
-                             uint16_t *port)
+sm_verdict sm__win_pick_port(const sm_profile *self, sm_pick_ctx *c, uint16_t *port)
 {
+    const sm__win_rules *r = self->data;
     if (sm__pick_self(c)->state == SM_LISTEN)
         return sm__fail(SM_EINVAL, rule_listen_unbound, -1);
 
@@ -460,8 +462,9 @@ sm_verdict sm__win_pick_port(const sm__win_rules *r, sm_pick_ctx *c,
  *    a way forbidden by its access permissions"; there is no WSAEPERM.
  *  - EPROTO, ENOSYS: no Winsock counterpart; the portable name is shown.
  */
-const char *sm__win_err_name(sm_err e)
+const char *sm__win_err_name(const sm_profile *self, sm_err e)
 {
+    (void)self;
     switch (e) {
     case SM_EADDRINUSE: return "WSAEADDRINUSE";       /* 10048 */
     case SM_EADDRNOTAVAIL: return "WSAEADDRNOTAVAIL"; /* 10049 */
@@ -496,8 +499,9 @@ const char *sm__win_err_name(sm_err e)
 
 /* ---- connections (windows.md §3, §4) ------------------------------------- */
 
-sm_verdict sm__win_connect(const sm_bind_ctx *c)
+sm_verdict sm__win_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     if (c->self.proto == SM_UDP)
         return sm__ok("UDP connect() only records the peer [MS connect(), I]");
     return sm__connect_unique(
@@ -508,8 +512,16 @@ sm_verdict sm__win_connect(const sm_bind_ctx *c)
         "the 4-tuple is unique [MS connect()]");
 }
 
-sm_tw_syn_verdict sm__win_tw_syn(const sm_tw_syn_ctx *c)
+sm_verdict sm__win_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
+                                     uint16_t *port)
 {
+    const sm__win_rules *r = self->data;
+    return sm__conn_scan_pick(r->conn_scan, pc, port);
+}
+
+sm_tw_syn_verdict sm__win_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
+{
+    (void)self;
     (void)c;
     sm_tw_syn_verdict v;
     v.action = SM_TW_SYN_ACCEPT;

@@ -128,24 +128,25 @@ typedef struct sm__win_rules {
     /* Rule string for "the only owners of the port are in the other IP
      * stack" (IPv4 vs IPv6-only), which differs between the versions. */
     const char *other_stack_rule;
+
+    /* connect() of an unbound socket: how the ephemeral port is chosen. */
+    const sm__conn_scan *conn_scan;
 } sm__win_rules;
 
-/* profile->bind for a Windows profile. */
-sm_verdict sm__win_bind(const sm__win_rules *r, const sm_bind_ctx *c);
-/* profile->listen: Windows does not re-check at listen() in this model. */
-sm_verdict sm__win_listen(const sm__win_rules *r, const sm_bind_ctx *c);
-/* profile->setsockopt. */
-sm_verdict sm__win_setsockopt(const sm__win_rules *r, const sm_sock_view *s,
+/* The methods of both Windows profiles; each reads its rules from
+ * self->data (an sm__win_rules). */
+sm_verdict sm__win_bind(const sm_profile *self, const sm_bind_ctx *c);
+/* Windows does not re-check at listen() in this model. */
+sm_verdict sm__win_listen(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__win_setsockopt(const sm_profile *self, const sm_sock_view *s,
                               sm_option opt, int v1, int v2);
-/* profile->pick_port. */
-sm_verdict sm__win_pick_port(const sm__win_rules *r, sm_pick_ctx *c,
-                             uint16_t *port);
-/* profile->native_err_name: WSAE* names. */
-const char *sm__win_err_name(sm_err e);
-
-/* Connections: shared by both Windows profiles. */
-sm_verdict sm__win_connect(const sm_bind_ctx *c);
-sm_tw_syn_verdict sm__win_tw_syn(const sm_tw_syn_ctx *c);
+sm_verdict sm__win_pick_port(const sm_profile *self, sm_pick_ctx *c, uint16_t *port);
+/* WSAE* names. */
+const char *sm__win_err_name(const sm_profile *self, sm_err e);
+sm_verdict sm__win_connect(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__win_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
+                                     uint16_t *port);
+sm_tw_syn_verdict sm__win_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c);
 extern const sm_tcp_rules sm__win_tcp_rules;
 
 #endif /* SM_WINDOWS_COMMON_H */

@@ -178,8 +178,9 @@ static sm_verdict avail6(const sm_bind_ctx *c, const sm_addr *laddr)
     return sm__ok(why);
 }
 
-sm_verdict sm__xnu_bind(const sm_bind_ctx *c, const sm__xnu_target *tg)
+sm_verdict sm__xnu_bind(const sm_profile *self, const sm_bind_ctx *c)
 {
+    const sm__xnu_target *tg = self->data;
     const sm_sock_view *n = &c->self;
     const sm_addr *a = &n->bound_addr;
     bool mapped = n->family == 6 && sm_addr_is_v4mapped(a);
@@ -201,8 +202,9 @@ sm_verdict sm__xnu_bind(const sm_bind_ctx *c, const sm__xnu_target *tg)
     return avail6(c, a);
 }
 
-sm_verdict sm__xnu_listen(const sm_bind_ctx *c)
+sm_verdict sm__xnu_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     (void)c;
     return sm__ok("listen() does not re-check the port: tcp_usr_listen() only "
                   "binds an unbound socket [XNU tcp_usrreq.c; S]");
@@ -280,8 +282,9 @@ static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *tg
                     v6 ? r_exhausted6 : r_exhausted4, -1);
 }
 
-sm_verdict sm__xnu_pick_port(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *tg)
+sm_verdict sm__xnu_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    const sm__xnu_target *tg = self->data;
     return pick(pc, port, tg, &sm__pick_self(pc)->bound_addr);
 }
 
@@ -289,16 +292,18 @@ sm_verdict sm__xnu_pick_port(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_targ
  * source address, so the port is chosen for the wildcard address: unused on
  * every local address, never shared between destinations [S tcp_usrreq.c:
  * tcp_connect(); I]. */
-sm_verdict sm__xnu_pick_connect(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *tg)
+sm_verdict sm__xnu_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
+    const sm__xnu_target *tg = self->data;
     sm_addr any = sm_addr_any(sm__pick_self(pc)->family);
     return pick(pc, port, tg, &any);
 }
 
 /* ---- setsockopt() --------------------------------------------------------- */
 
-sm_verdict sm__xnu_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int v2)
+sm_verdict sm__xnu_setsockopt(const sm_profile *self, const sm_sock_view *s, sm_option opt, int v1, int v2)
 {
+    (void)self;
     (void)v1;
     (void)v2;
     switch (opt) {
@@ -343,8 +348,9 @@ sm_verdict sm__xnu_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int 
 
 /* ---- connections ---------------------------------------------------------- */
 
-sm_verdict sm__xnu_connect(const sm_bind_ctx *c)
+sm_verdict sm__xnu_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
+    (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
         "another connection already uses this 4-tuple: EADDRINUSE "
@@ -354,8 +360,9 @@ sm_verdict sm__xnu_connect(const sm_bind_ctx *c)
         "the 4-tuple is unique [XNU tcp_connect(); S]");
 }
 
-sm_tw_syn_verdict sm__xnu_tw_syn(const sm_tw_syn_ctx *c)
+sm_tw_syn_verdict sm__xnu_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
 {
+    (void)self;
     sm_tw_syn_verdict v;
     int32_t d = (int32_t)(c->seg_seq - c->rcv_nxt);
     if (d > 0 && (uint32_t)d > c->rcv_wnd) {
@@ -380,12 +387,13 @@ sm_tw_syn_verdict sm__xnu_tw_syn(const sm_tw_syn_ctx *c)
  * the head: the newest) or, for the wildcard, keeps the last one it walks
  * (the oldest), preferring a native AF_INET PCB over a dual-stack one
  * [S in_pcblookup_hash_locked(); I]. */
-size_t sm__xnu_select_listener(const sm_listen_ctx *c)
+size_t sm__xnu_select_listener(const sm_profile *self, const sm_listen_ctx *c)
 {
+    (void)self;
     if (!sm_addr_is_any(&c->cands[0].local_addr) &&
         !(sm_addr_is_v4mapped(&c->cands[0].local_addr) &&
           sm__bsd_v4_part(&c->cands[0].local_addr) == 0))
-        return sm__select_newest(c);
+        return sm__select_newest(self, c);
     size_t best = c->n;
     for (size_t i = 0; i < c->n; i++) {
         const sm_sock_view *s = &c->cands[i];

@@ -21,14 +21,14 @@ typedef struct sm__xnu_target {
     size_t n_restricted;
 } sm__xnu_target;
 
-sm_verdict sm__xnu_bind(const sm_bind_ctx *c, const sm__xnu_target *t);
-sm_verdict sm__xnu_listen(const sm_bind_ctx *c);
-sm_verdict sm__xnu_pick_port(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *t);
-sm_verdict sm__xnu_pick_connect(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *t);
-sm_verdict sm__xnu_setsockopt(const sm_sock_view *s, sm_option opt, int v1, int v2);
-sm_verdict sm__xnu_connect(const sm_bind_ctx *c);
-sm_tw_syn_verdict sm__xnu_tw_syn(const sm_tw_syn_ctx *c);
-size_t sm__xnu_select_listener(const sm_listen_ctx *c);
+sm_verdict sm__xnu_bind(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__xnu_listen(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__xnu_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port);
+sm_verdict sm__xnu_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port);
+sm_verdict sm__xnu_setsockopt(const sm_profile *self, const sm_sock_view *s, sm_option opt, int v1, int v2);
+sm_verdict sm__xnu_connect(const sm_profile *self, const sm_bind_ctx *c);
+sm_tw_syn_verdict sm__xnu_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c);
+size_t sm__xnu_select_listener(const sm_profile *self, const sm_listen_ctx *c);
 
 extern const sm_tcp_rules sm__xnu_tcp_rules;
 extern const sm_sysctl_def sm__xnu_sysctls[];

@@ -1495,7 +1495,7 @@ static void reuse(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p, int32_t *p
             x.seg_tsval = p->tsval;
             x.ts_recent = c->tsval[s];
             x.listener = lset_has(t, c->host[o], me.port);
-            sm_tw_syn_verdict vd = ts->p->tw_syn(&x);
+            sm_tw_syn_verdict vd = ts->p->tw_syn(ts->p, &x);
             pend[r] = event_add(t, r, RP_EV_TW_SYN, c, o, p->frame, (int)vd.action,
                                 (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, vd.rule);
             c = &t->conns[ci];
