@@ -11,6 +11,13 @@
  * Conventions: functions return an sm_result by value; err == SM_OK means
  * success.  Identifiers of hosts, users, processes and sockets are small
  * integers (sm_id) valid for the life of the world.
+ *
+ * The library never aborts.  When the model itself cannot go on - memory
+ * ran out (SM_ENOMEM), or a profile broke the profile interface's contract
+ * (SM_EPROTO, "profile contract violated: ...") - the world is broken: the
+ * call that met it and every later call fail with that error and rule,
+ * the clock stands still, set-up calls return SM_NONE / false, and the
+ * world can still be freed.  Nothing leaks.
  */
 #ifndef SM_H
 #define SM_H
@@ -53,6 +60,7 @@ typedef enum sm_err {
     SM_EFAULT,
     SM_EPROTO,
     SM_ENOSYS, /* the model cannot do this call yet */
+    SM_ENOMEM, /* the model itself ran out of memory: the world is broken */
     SM_ERR_COUNT
 } sm_err;
 
@@ -156,7 +164,7 @@ typedef uint32_t sm_id;
 typedef struct sm_world sm_world;
 
 /* A fresh world under profile p; seed drives every random choice. */
-sm_world *sm_world_new(const sm_profile *p, uint64_t seed);
+sm_world *sm_world_new(const sm_profile *p, uint64_t seed); /* NULL: out of memory */
 void sm_world_free(sm_world *w);
 const sm_profile *sm_world_profile(const sm_world *w);
 

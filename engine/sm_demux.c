@@ -10,7 +10,6 @@
 #include "sm_sock-inl.h"
 #include "sm_timewait.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,14 +114,18 @@ static uint32_t tuple_hash_of(const sm_world *w, const sm__tuple *t)
     return pair << 26 | ((uint32_t)x & 0x03fffff8u) | ((t->lp ^ t->rp) & 7u);
 }
 
-void sm__ctab_add(sm_world *w, uint32_t handle)
+bool sm__ctab_add(sm_world *w, uint32_t handle)
 {
     struct sm__net *n = sm__net(w);
-    sm__slots_reserve(&n->ctab, &n->ccap, n->ccount);
+    if (!sm__slots_reserve(&n->ctab, &n->ccap, n->ccount)) {
+        sm__oom(w);
+        return false;
+    }
     sm__tuple t;
     tuple_of(w, handle, &t);
     sm__slots_put(n->ctab, n->ccap, tuple_hash_of(w, &t), handle);
     n->ccount++;
+    return true;
 }
 
 uint32_t sm__ctab_find(const sm_world *w, const sm__tuple *t)
@@ -181,27 +184,29 @@ bool sm__lindex_find(struct sm__net *n, uint64_t key, uint32_t *bi)
     return true;
 }
 
-void sm__lindex_add(sm_world *w, sm_id id)
+bool sm__lindex_add(sm_world *w, sm_id id)
 {
     struct sm__net *n = sm__net(w);
     sm__sock *s = &w->socks[id];
     uint64_t key = sm__lkey(s->host, s->proto, s->port);
     uint32_t bi;
     if (!sm__lindex_find(n, key, &bi)) {
-        SM__GROW(n->lbs, n->nlbs, n->lbcap);
-        bi = (uint32_t)n->nlbs++;
+        SM__GROW(w, n->lbs, n->nlbs, n->lbcap, return false);
+        bi = (uint32_t)n->nlbs;
         memset(&n->lbs[bi], 0, sizeof n->lbs[bi]);
         if (!sm__map_put(&n->lindex, key, bi)) {
-            fputs("sockmodel: out of memory\n", stderr);
-            abort();
+            sm__oom(w);
+            return false;
         }
+        n->nlbs++;
     }
     sm__lbucket *b = &n->lbs[bi];
-    SM__GROW(b->ids, b->n, b->cap);
+    SM__GROW(w, b->ids, b->n, b->cap, return false);
     s->lbucket = bi;
     s->lslot = b->n;
     b->ids[b->n++] = id;
     s->in_listen = true;
+    return true;
 }
 
 void sm__lindex_del(sm_world *w, sm_id id)
@@ -216,10 +221,9 @@ void sm__lindex_del(sm_world *w, sm_id id)
     s->in_listen = false;
 }
 
-void sm__on_bound(sm_world *w, sm_id id)
+bool sm__on_bound(sm_world *w, sm_id id)
 {
-    if (w->socks[id].proto == SM_UDP)
-        sm__lindex_add(w, id);
+    return w->socks[id].proto != SM_UDP || sm__lindex_add(w, id);
 }
 
 /* How well listener s matches a packet to dst (wire family wf): 0 none,
@@ -256,8 +260,11 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
     int best = 0;
     size_t nc = 0;
     if (b->n > n->candcap) {
+        sm_sock_view *c = sm__realloc(w, n->cands, b->n * 2 * sizeof *n->cands);
+        if (!c)
+            return SM_NONE; /* the world breaks */
+        n->cands = c;
         n->candcap = b->n * 2;
-        n->cands = sm__xrealloc(n->cands, n->candcap * sizeof *n->cands);
     }
     for (uint32_t i = 0; i < b->n; i++) {
         const sm__sock *s = &w->socks[b->ids[i]];
@@ -296,8 +303,7 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
     size_t k = sm__prof_select_listener(w->profile, &c, &breach);
     if (breach) {
         /* Taken as no listener; every later call reports the breach. */
-        if (!w->broken)
-            w->broken = breach;
+        sm__break(w, SM_EPROTO, breach);
         return SM_NONE;
     }
     *rule = w->profile->select_listener_rule;

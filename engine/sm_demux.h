@@ -55,7 +55,8 @@ uint32_t sm__tuple_hash(uint64_t secret, sm_id host, sm_proto proto,
                         uint16_t rp);
 
 /* The 4-tuple table: socket ids and TIME_WAIT handles. */
-void sm__ctab_add(sm_world *w, uint32_t handle);
+/* false: out of memory (the world breaks). */
+bool sm__ctab_add(sm_world *w, uint32_t handle);
 uint32_t sm__ctab_find(const sm_world *w, const sm__tuple *t); /* or SM__NONE32 */
 void sm__ctab_del(sm_world *w, uint32_t handle);
 
@@ -65,7 +66,7 @@ static inline uint64_t sm__lkey(sm_id host, sm_proto proto, uint16_t port)
     return (uint64_t)host << 17 | (uint64_t)proto << 16 | port;
 }
 bool sm__lindex_find(struct sm__net *n, uint64_t key, uint32_t *bi);
-void sm__lindex_add(sm_world *w, sm_id id);
+bool sm__lindex_add(sm_world *w, sm_id id); /* false: out of memory */
 void sm__lindex_del(sm_world *w, sm_id id);
 /* How well listener s matches a packet to dst (wire family wf): 0 none,
  * 1 wildcard, 2 specific. */
@@ -76,6 +77,6 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
                         const sm_addr *dst, uint16_t dport,
                         const sm_addr *src, uint16_t sport, const char **rule);
 /* A UDP socket that got its port enters the listener index. */
-void sm__on_bound(sm_world *w, sm_id id);
+bool sm__on_bound(sm_world *w, sm_id id); /* false: out of memory */
 
 #endif

@@ -24,7 +24,10 @@ void sm__listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
     if (l->aq_n + l->sq_n > (uint32_t)(l->backlog < 0 ? 0 : l->backlog))
         return; /* queue full: the SYN is dropped, the client retries */
     struct sm__net *n = sm__net(w);
+    /* Out of memory on the way: the SYN is dropped (and the world breaks). */
     sm_id cid = sm__sock_alloc(w);
+    if (cid == SM_NONE)
+        return;
     l = &w->socks[lid];
     sm__sock *c = &w->socks[cid];
     /* Named "<listener>/<n>" when someone first asks (sm__sock_name). */
@@ -48,7 +51,8 @@ void sm__listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
     c->remote.port = g->src.port;
     c->connected = true;
     sm_addr local = sm__in_family(&g->dst.addr, c->family);
-    sm__take_port(w, cid, &local, l->port, SM_BOUND_ACCEPTED);
+    if (!sm__take_port(w, cid, &local, l->port, SM_BOUND_ACCEPTED))
+        return;
     c = &w->socks[cid];
     l = &w->socks[lid];
     c->at_bind = l->at_bind;
@@ -63,10 +67,11 @@ void sm__listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
                      : sm__isn_for(w, &g->dst.addr, g->dst.port, &g->src.addr, g->src.port);
     c->snd_una = c->iss;
     c->snd_nxt = c->iss + 1;
-    sm__ctab_add(w, cid);
+    if (!sm__ctab_add(w, cid))
+        return;
     c = &w->socks[cid];
     c->in_ctab = true;
-    SM__GROW(l->synq, l->sq_n, l->sq_cap);
+    SM__GROW(w, l->synq, l->sq_n, l->sq_cap, return);
     c->kslot = l->sq_n;
     l->synq[l->sq_n++] = cid;
     sm__send_flags(w, c, SM_TH_SYN | SM_TH_ACK, c->iss, 0);
@@ -148,7 +153,9 @@ static void child_established(sm_world *w, sm_id id)
     c->kslot = SM__NONE32;
     if (l->aq_n == l->aq_cap) {
         uint32_t nc = l->aq_cap ? l->aq_cap * 2 : 8;
-        sm_id *q = sm__xrealloc(NULL, nc * sizeof *q);
+        sm_id *q = sm__realloc(w, NULL, nc * sizeof *q);
+        if (!q)
+            return; /* not queued; the world breaks */
         for (uint32_t i = 0; i < l->aq_n; i++)
             q[i] = l->acceptq[(l->aq_head + i) % l->aq_cap];
         free(l->acceptq);

@@ -21,8 +21,11 @@ const char *sm__bytes_store(sm_world *w, const void *bytes, size_t n)
 {
     if (!w->nname_blocks || w->name_used + n > w->name_block_size) {
         size_t size = n > NAME_BLOCK ? n : NAME_BLOCK;
-        SM__GROW(w->name_blocks, w->nname_blocks, w->name_block_cap);
-        w->name_blocks[w->nname_blocks++] = sm__xrealloc(NULL, size);
+        SM__GROW(w, w->name_blocks, w->nname_blocks, w->name_block_cap, return NULL);
+        char *block = sm__realloc(w, NULL, size);
+        if (!block)
+            return NULL;
+        w->name_blocks[w->nname_blocks++] = block;
         w->name_block_size = size;
         w->name_used = 0;
     }
@@ -55,14 +58,28 @@ uint32_t sm__intern(sm_world *w, const void *bytes, size_t n)
         }
     }
     if (w->ninterned == w->interncap) {
-        w->interncap = w->interncap ? w->interncap * 2 : 16;
-        w->interned = sm__xrealloc(w->interned, w->interncap * sizeof *w->interned);
-        w->interned_len = sm__xrealloc(w->interned_len, w->interncap * sizeof *w->interned_len);
+        size_t cap = w->interncap ? w->interncap * 2 : 16;
+        const char **a = sm__realloc(w, w->interned, cap * sizeof *w->interned);
+        if (!a)
+            return SM__NONE32;
+        w->interned = a;
+        uint32_t *l = sm__realloc(w, w->interned_len, cap * sizeof *w->interned_len);
+        if (!l)
+            return SM__NONE32;
+        w->interned_len = l;
+        w->interncap = cap;
     }
-    uint32_t id = (uint32_t)w->ninterned++;
-    w->interned[id] = sm__bytes_store(w, bytes, n);
+    uint32_t id = (uint32_t)w->ninterned;
+    const char *stored = sm__bytes_store(w, bytes, n);
+    if (!stored)
+        return SM__NONE32;
+    if (!sm__slots_reserve(&w->itab, &w->icap, id)) {
+        sm__oom(w);
+        return SM__NONE32;
+    }
+    w->ninterned++;
+    w->interned[id] = stored;
     w->interned_len[id] = (uint32_t)n;
-    sm__slots_reserve(&w->itab, &w->icap, id);
     sm__slots_put(w->itab, w->icap, h, id);
     return id;
 }
@@ -85,8 +102,11 @@ const char *sm__sock_name(const sm_world *cw, sm_id id)
     sm__sock *s = &w->socks[id];
     char nm[96];
     snprintf(nm, sizeof nm, "%s/%u", s->parent_name, s->child_no);
-    s->name_id = sm__name_id(w, nm);
-    s->name = w->interned[s->name_id];
+    uint32_t nid = sm__name_id(w, nm);
+    if (nid == SM__NONE32)
+        return "?"; /* out of memory: the world breaks */
+    s->name_id = nid;
+    s->name = w->interned[nid];
     return s->name;
 }
 

@@ -15,6 +15,18 @@
 
 #define HUGE_PAGE ((size_t)2 << 20)
 
+long sm__alloc_fail_after = -1;
+
+bool sm__alloc_refused(void)
+{
+    if (sm__alloc_fail_after < 0)
+        return false;
+    if (sm__alloc_fail_after == 0)
+        return true;
+    sm__alloc_fail_after--;
+    return false;
+}
+
 /* On Linux a big table gets a mapping of its own, aligned to a huge page
  * and advised to use huge pages: freeing it gives the memory back at once
  * (a table freed inside the malloc heap would stay resident), and a probe
@@ -26,7 +38,8 @@ static size_t big_size(size_t n)
 
 void *sm__big_alloc(size_t n)
 {
-    void *p;
+    if (sm__alloc_refused())
+        return NULL;
 #if defined(__linux__) && defined(MAP_ANONYMOUS)
     if (n >= HUGE_PAGE) {
         size_t size = big_size(n);
@@ -46,12 +59,7 @@ void *sm__big_alloc(size_t n)
         }
     }
 #endif
-    p = malloc(n ? n : 1);
-    if (!p) {
-        fputs("sockmodel: out of memory\n", stderr);
-        abort();
-    }
-    return p;
+    return malloc(n ? n : 1);
 }
 
 void *sm__big_calloc(size_t n)
@@ -60,12 +68,9 @@ void *sm__big_calloc(size_t n)
     if (n >= HUGE_PAGE)
         return sm__big_alloc(n); /* a fresh mapping reads as zeros */
 #endif
-    void *p = calloc(1, n ? n : 1);
-    if (!p) {
-        fputs("sockmodel: out of memory\n", stderr);
-        abort();
-    }
-    return p;
+    if (sm__alloc_refused())
+        return NULL;
+    return calloc(1, n ? n : 1);
 }
 
 void sm__big_free(void *p, size_t n)
@@ -103,11 +108,13 @@ static void big_discard(void *p, size_t len)
 #endif
 }
 
-void sm__slots_grow(sm__slot **t, size_t *cap)
+bool sm__slots_grow(sm__slot **t, size_t *cap)
 {
     size_t old = *cap, ncap = old ? old * 2 : 256;
     sm__slot *o = *t;
     sm__slot *n = sm__big_calloc(ncap * sizeof *n);
+    if (!n)
+        return false; /* the old table stays as it was */
     /* The old table is read once, in order: where it has a mapping of its
      * own, each huge page read is given back at once, so that growing
      * needs the new table and not both. */
@@ -122,12 +129,14 @@ void sm__slots_grow(sm__slot **t, size_t *cap)
     sm__big_free(o, old * sizeof *o);
     *t = n;
     *cap = ncap;
+    return true;
 }
 
-void sm__slots_reserve(sm__slot **t, size_t *cap, size_t count)
+bool sm__slots_reserve(sm__slot **t, size_t *cap, size_t count)
 {
     if ((count + 1) * 4 > *cap * 3)
-        sm__slots_grow(t, cap);
+        return sm__slots_grow(t, cap);
+    return true;
 }
 
 void sm__slots_del_at(sm__slot *t, size_t cap, size_t i)
@@ -195,6 +204,8 @@ bool sm__map_get(const sm__map *m, uint64_t key, uint32_t *val)
 static bool grow(sm__map *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : 64;
+    if (sm__alloc_refused())
+        return false;
     sm__map n = {calloc(ncap, sizeof *n.keys), calloc(ncap, sizeof *n.vals),
                  calloc(ncap, 1), ncap, 0};
     if (!n.keys || !n.vals || !n.used) {

@@ -44,9 +44,10 @@ typedef struct sm__slot {
 /* Doubles the table (256 slots at first: a small table stays sparse, so
  * its probes stay short), re-inserting in slot order: the writes go to two
  * ascending runs, not all over the new table. */
-void sm__slots_grow(struct sm__slot **t, size_t *cap);
-/* Grows first when one more would make the table more than 3/4 full. */
-void sm__slots_reserve(struct sm__slot **t, size_t *cap, size_t count);
+bool sm__slots_grow(struct sm__slot **t, size_t *cap);
+/* Grows first when one more would make the table more than 3/4 full.
+ * false: out of memory (the table is as it was). */
+bool sm__slots_reserve(struct sm__slot **t, size_t *cap, size_t count);
 /* Puts (hash, handle) in the first empty slot of its probe run; returns
  * that slot. */
 size_t sm__slots_put(struct sm__slot *t, size_t cap, uint32_t hash, uint32_t handle);
@@ -55,9 +56,15 @@ void sm__slots_del_at(struct sm__slot *t, size_t cap, size_t i);
 void sm__slots_free(struct sm__slot *t, size_t cap);
 
 /* Uninitialised memory for a big table (huge pages when n is large and
- * the system has them); sm__big_free takes the same n. */
+ * the system has them), or NULL; sm__big_free takes the same n. */
 void *sm__big_alloc(size_t n);
 void *sm__big_calloc(size_t n); /* zeroed */
 void sm__big_free(void *p, size_t n);
+
+/* A test hook on every engine allocation: while it is >= 0, that many more
+ * allocations succeed, then every one fails (as when memory runs out)
+ * until it is set again.  -1 (the default): off. */
+extern long sm__alloc_fail_after;
+bool sm__alloc_refused(void);
 
 #endif

@@ -35,6 +35,7 @@ static const char *const err_names[SM_ERR_COUNT] = {
     [SM_EFAULT] = "EFAULT",
     [SM_EPROTO] = "EPROTO",
     [SM_ENOSYS] = "ENOSYS",
+    [SM_ENOMEM] = "ENOMEM",
 };
 
 const char *sm_err_name(sm_err e)

@@ -2,7 +2,7 @@
  * sm_net.h - the simulated network's state and its clock: segments in
  * flight, the event heaps (deliveries, TIME_WAIT heads) and the socket
  * timer heap (sm_timer.c), the demux tables (sm_demux.c), the tap
- * (sm_output.c).  Made on a world's first use of the network.
+ * (sm_output.c).  Made with the world.
  */
 #ifndef SM_NET_H
 #define SM_NET_H
@@ -72,13 +72,14 @@ struct sm__net {
     uint32_t child_no;
 };
 
-/* sm_output.c: the network state, made on first use. */
+/* sm_output.c: the network state, made with the world (NULL: out of
+ * memory). */
 struct sm__net *sm__net_create(sm_world *w);
 void sm__net_free(sm_world *w);
 
 static inline struct sm__net *sm__net(sm_world *w)
 {
-    return w->net ? w->net : sm__net_create(w);
+    return w->net;
 }
 
 /* sm_timer.c: the clock. */

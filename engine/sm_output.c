@@ -12,11 +12,12 @@
 #include <string.h>
 
 
-/* The network state, made on first use. */
+/* The network state, made with the world (NULL: out of memory). */
 struct sm__net *sm__net_create(sm_world *w)
 {
-    w->net = sm__xrealloc(NULL, sizeof *w->net);
-    memset(w->net, 0, sizeof *w->net);
+    w->net = sm__alloc_refused() ? NULL : calloc(1, sizeof *w->net);
+    if (!w->net)
+        return NULL;
     w->net->delay_ns = 1000000;     /* 1 ms between hosts */
     w->net->loop_delay_ns = 50000;  /* 50 us on loopback */
     uint64_t st = w->seed ^ 0x9b05688c2b3e6c1fULL;
@@ -94,7 +95,7 @@ void sm__emit(sm_world *w, sm_id from_host, const sm_addr *sa, uint16_t sp,
     if (n->nfree)
         slot = n->seg_free[--n->nfree];
     else {
-        SM__GROW(n->segs, n->nsegs, n->segcap);
+        SM__GROW(w, n->segs, n->nsegs, n->segcap, return); /* lost */
         slot = (uint32_t)n->nsegs++;
     }
     n->segs[slot] = g;

@@ -126,14 +126,18 @@ static const uint32_t *owners_of(const sm_world *w, sm_id host, sm_proto proto,
 }
 
 /* Views of the owners ids[0..cnt) other than `except`, in the world's
- * scratch buffer. */
+ * scratch buffer.  Out of memory: none (the world breaks; the caller's
+ * decision is not used). */
 static inline size_t collect_views(sm_world *w, const uint32_t *ids, uint32_t cnt,
                                    sm_id except)
 {
     size_t n = 0;
     if (cnt > w->scratchcap) {
+        sm_sock_view *v = sm__realloc(w, w->scratch, cnt * 2 * sizeof *w->scratch);
+        if (!v)
+            return 0;
+        w->scratch = v;
         w->scratchcap = cnt * 2;
-        w->scratch = sm__xrealloc(w->scratch, w->scratchcap * sizeof *w->scratch);
     }
     for (uint32_t i = 0; i < cnt; i++) {
         uint32_t h = ids[i];
@@ -163,6 +167,7 @@ static void set_bslot(sm_world *w, uint32_t handle, uint32_t slot)
 
 /* ---- the entries of the bind table ------------------------------------ */
 
+/* A free bucket, or SM__NONE32 (out of memory). */
 static uint32_t bucket_new(sm_world *w)
 {
     uint32_t bi;
@@ -170,7 +175,7 @@ static uint32_t bucket_new(sm_world *w)
         bi = w->bucket_free;
         w->bucket_free = w->buckets[bi].u.inl[0];
     } else {
-        SM__GROW(w->buckets, w->nbuckets, w->bucketcap);
+        SM__GROW(w, w->buckets, w->nbuckets, w->bucketcap, return SM__NONE32);
         bi = (uint32_t)w->nbuckets++;
     }
     memset(&w->buckets[bi], 0, sizeof w->buckets[bi]);
@@ -189,13 +194,15 @@ static void bucket_free(sm_world *w, uint32_t bi)
 }
 
 /* The bucket of the port in slot i; a single owner held in the slot
- * itself first becomes a bucket of one. */
+ * itself first becomes a bucket of one.  NULL: out of memory. */
 static inline sm__bucket *slot_bucket(sm_world *w, size_t i)
 {
     uint32_t v = w->btab[i].h1 - 1;
     if (is_bucket(v))
         return &w->buckets[v & ~SM__BUCKET_BIT];
     uint32_t bi = bucket_new(w);
+    if (bi == SM__NONE32)
+        return NULL;
     sm__bucket *b = &w->buckets[bi];
     b->n = 1;
     b->u.inl[0] = v;
@@ -276,12 +283,14 @@ void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t por
         return;
     }
     sm__bucket *b = slot_bucket(w, i);
+    if (!b)
+        return; /* out of memory: the world breaks */
     if (b->pstate == SM__NONE32) {
         if (w->pstate_free != SM__NONE32) {
             b->pstate = w->pstate_free;
             w->pstate_free = (uint32_t)w->pstates[b->pstate].w[0];
         } else {
-            SM__GROW(w->pstates, w->npstates, w->pstatecap);
+            SM__GROW(w, w->pstates, w->npstates, w->pstatecap, return);
             b->pstate = (uint32_t)w->npstates++;
         }
     }
@@ -291,29 +300,40 @@ void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t por
 /* Enter an owner (socket id, or TIME_WAIT handle) in its port's entry: a
  * port's first owner sits in the table slot itself; a second one turns the
  * slot into a bucket, in the order the owners came. */
-void sm__table_insert(sm_world *w, uint32_t handle)
+bool sm__table_insert(sm_world *w, uint32_t handle)
 {
     uint64_t key = handle_key(w, handle);
     size_t i = bind_slot(w, key);
     if (i == SIZE_MAX) {
-        sm__slots_reserve(&w->btab, &w->bcap, w->bcount);
+        if (!sm__slots_reserve(&w->btab, &w->bcap, w->bcount)) {
+            sm__oom(w);
+            return false;
+        }
         bind_slot_remember(w, key, sm__slots_put(w->btab, w->bcap, bind_hash(key), handle));
         w->bcount++;
         set_bslot(w, handle, 0);
-        return;
+        return true;
     }
     sm__bucket *b = slot_bucket(w, i);
+    if (!b)
+        return false;
     if (b->n == SM__BUCKET_INLINE) {
         /* Inline storage full: the owners move to the heap. */
-        uint32_t *heap = sm__xrealloc(NULL, sm__bucket_room(b->n + 1) * sizeof *heap);
+        uint32_t *heap = sm__realloc(w, NULL, sm__bucket_room(b->n + 1) * sizeof *heap);
+        if (!heap)
+            return false;
         memcpy(heap, b->u.inl, sizeof b->u.inl);
         b->u.heap = heap;
     } else if (b->n > SM__BUCKET_INLINE && b->n == sm__bucket_room(b->n)) {
-        b->u.heap = sm__xrealloc(b->u.heap, sm__bucket_room(b->n + 1) * sizeof *b->u.heap);
+        uint32_t *heap = sm__realloc(w, b->u.heap, sm__bucket_room(b->n + 1) * sizeof *heap);
+        if (!heap)
+            return false;
+        b->u.heap = heap;
     }
     set_bslot(w, handle, b->n);
     b->n++;
     sm__bucket_ids(b)[b->n - 1] = handle;
+    return true;
 }
 
 void sm__table_remove(sm_world *w, uint32_t handle)
@@ -423,8 +443,7 @@ uint64_t *sm__pick_state(sm_pick_ctx *c)
 const sm_sock_view *sm__pick_self(const sm_pick_ctx *c) { return &c->self; }
 
 
-/* Take the port: latch options, enter the bind table. */
-void sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
+bool sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
                    enum sm_how_bound how)
 {
     sm__sock *s = &w->socks[id];
@@ -434,7 +453,12 @@ void sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
     s->port = port;
     s->at_bind = s->opt;
     s->seq = ++w->hosts[s->host].bind_seq;
-    sm__table_insert(w, id);
+    if (sm__table_insert(w, id))
+        return true;
+    s->bound = false; /* out of memory: it holds no port */
+    s->how = SM_UNBOUND;
+    s->port = 0;
+    return false;
 }
 
 void sm__ports_free(sm_world *w)

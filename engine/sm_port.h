@@ -48,11 +48,13 @@ struct sm_pick_ctx {
     uint32_t takeover;     /* TIME_WAIT handle to end, or SM__NONE32 */
 };
 
-/* Enter or remove an owner (socket id, or TIME_WAIT handle). */
-void sm__table_insert(sm_world *w, uint32_t handle);
+/* Enter or remove an owner (socket id, or TIME_WAIT handle).  Insert:
+ * false when memory runs out (the table is as it was; the world breaks). */
+bool sm__table_insert(sm_world *w, uint32_t handle);
 void sm__table_remove(sm_world *w, uint32_t handle);
-/* Take the port: latch options, enter the bind table. */
-void sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
+/* Take the port: latch options, enter the bind table (false: out of
+ * memory; the socket holds no port). */
+bool sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
                    enum sm_how_bound how);
 /* Views of every owner of (host, proto, port) but `except`, in the
  * world's scratch; returns how many. */
@@ -62,7 +64,8 @@ size_t sm__collect_owners(sm_world *w, sm_id host, sm_proto proto,
  * and c->n_owners (views of every owner but `except`, in the world's
  * scratch) and c->port (a scratch copy of the port's profile state).
  * sm__port_state_commit() stores that copy back after the port was given
- * to a socket (only if it is still that port's). */
+ * to a socket (only if it is still that port's; out of memory: it is not
+ * stored and the world breaks). */
 void sm__decision_port(sm_world *w, sm_id host, sm_proto proto, uint16_t port,
                        sm_id except, sm_bind_ctx *c);
 void sm__port_state_commit(sm_world *w, sm_id host, sm_proto proto, uint16_t port);

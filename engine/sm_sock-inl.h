@@ -9,7 +9,6 @@
 #include "sm_sock.h"
 
 #include <stddef.h>
-#include <stdio.h>
 #include <string.h>
 
 /* The members of a view that the record holds in the view's own layout
@@ -36,7 +35,8 @@ static inline void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
 }
 
 /* A new socket's name: interned when records are recycled (a long run
- * then keeps one copy of each distinct name), else stored as given. */
+ * then keeps one copy of each distinct name), else stored as given.
+ * NULL: out of memory (the world breaks). */
 static inline const char *sm__name_for_socket(sm_world *w, const char *name, uint32_t *id)
 {
     if (w->recycle) {
@@ -51,8 +51,11 @@ static inline const char *sm__name_for_socket(sm_world *w, const char *name, uin
                 return l;
             }
         }
-        *id = w->last_name = sm__name_id(w, name);
-        return w->interned[*id];
+        uint32_t nid = sm__name_id(w, name);
+        if (nid == SM__NONE32)
+            return NULL; /* out of memory */
+        *id = w->last_name = nid;
+        return w->interned[nid];
     }
     *id = SM__NONE32;
     return sm__bytes_store(w, name, strlen(name) + 1);
@@ -67,7 +70,8 @@ static inline void sm__zero_record(void *p, size_t n)
     memset(c, 0, n);
 }
 
-/* A zeroed record: a dead one when records are recycled, else a new one. */
+/* A zeroed record: a dead one when records are recycled, else a new one.
+ * SM_NONE: out of memory, or 2^30 records (the world breaks). */
 static inline sm_id sm__sock_alloc(sm_world *w)
 {
     sm_id id;
@@ -79,10 +83,10 @@ static inline sm_id sm__sock_alloc(sm_world *w)
             free(w->socks[id].synq);
     } else {
         if (w->nsocks >= SM__BUCKET_BIT) {
-            fputs("sockmodel: too many sockets (2^30)\n", stderr);
-            abort();
+            sm__break(w, SM_ENOMEM, "the model holds at most 2^30 socket records");
+            return SM_NONE;
         }
-        SM__GROW(w->socks, w->nsocks, w->sockcap);
+        SM__GROW(w, w->socks, w->nsocks, w->sockcap, return SM_NONE);
         id = (sm_id)w->nsocks++;
     }
     sm__zero_record(&w->socks[id], sizeof w->socks[id]);

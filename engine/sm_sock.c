@@ -114,10 +114,24 @@ void sm__sock_maybe_free(sm_world *w, sm_id id)
         s->in_listen || s->listener != SM_NONE ||
         (s->state != SM_CLOSED && s->state != SM_TIME_WAIT))
         return;
+    /* Room on the free list and the entry's name first: out of memory,
+     * the record is not recycled (and the world breaks). */
+    if (w->nfree_socks == w->free_sock_cap) {
+        size_t cap = w->free_sock_cap ? w->free_sock_cap * 2 : 64;
+        sm_id *f = sm__realloc(w, w->free_socks, cap * sizeof *w->free_socks);
+        if (!f)
+            return;
+        w->free_socks = f;
+        w->free_sock_cap = cap;
+    }
     if (s->tw != SM__NONE32) {
         /* The entry outlives its socket: it keeps the socket's name. */
-        if (s->name_id == SM__NONE32)
-            s->name_id = sm__name_id(w, sm__sock_name(w, id));
+        if (s->name_id == SM__NONE32) {
+            uint32_t nid = sm__name_id(w, sm__sock_name(w, id));
+            if (nid == SM__NONE32)
+                return;
+            s->name_id = nid;
+        }
         sm__tw *x = sm__tw_at(w, s->tw);
         x->who = s->name_id;
         x->meta &= ~SM__TWM_ATT;
@@ -125,10 +139,6 @@ void sm__sock_maybe_free(sm_world *w, sm_id id)
     s->tw = SM__NONE32;
     s->dead = true;
     s->state = SM_CLOSED;
-    if (w->nfree_socks == w->free_sock_cap) {
-        w->free_sock_cap = w->free_sock_cap ? w->free_sock_cap * 2 : 64;
-        w->free_socks = sm__xrealloc(w->free_socks, w->free_sock_cap * sizeof *w->free_socks);
-    }
     w->free_socks[w->nfree_socks++] = id;
 }
 

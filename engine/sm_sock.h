@@ -100,7 +100,8 @@ void sm__conn_reset(sm_world *w, sm_id id, sm_err e);
 void sm__conn_abort(sm_world *w, sm_id id);
 
 /* sm_intern.c: interned bytes (names with their NUL, IPv6 addresses): one
- * copy each, never moved or freed before the world. */
+ * copy each, never moved or freed before the world.  Out of memory:
+ * SM__NONE32 (or NULL), and the world breaks. */
 uint32_t sm__intern(sm_world *w, const void *bytes, size_t len);
 uint32_t sm__name_id(sm_world *w, const char *name);
 /* Bytes stored once, not interned (a socket's own name). */

@@ -30,7 +30,7 @@ void sm__ev_push(sm_world *w, uint64_t at, unsigned kind, uint32_t idx)
 {
     struct sm__net *n = sm__net(w);
     sm__evheap *h = kind == SM__EV_TW_HEAD ? &n->twq : &n->dq;
-    SM__GROW(h->a, h->n, h->cap);
+    SM__GROW(w, h->a, h->n, h->cap, return); /* the world breaks */
     sm__ev e = {at, n->evseq++, (uint32_t)kind << 28 | idx};
     size_t i = h->n++;
     while (i > 0) {
@@ -131,7 +131,7 @@ static void tq_push(sm_world *w, uint64_t at, sm_id id)
 {
     struct sm__net *n = sm__net(w);
     tq_remove(w, id);
-    SM__GROW(n->tq, n->ntq, n->tqcap);
+    SM__GROW(w, n->tq, n->ntq, n->tqcap, return); /* the world breaks */
     sm__tev e = {at, n->evseq++, id};
     n->ntq++;
     tq_up(w, n->ntq - 1, e);
@@ -188,8 +188,8 @@ static void sock_timer(sm_world *w, sm_id id)
 bool sm__step(sm_world *w, uint64_t limit)
 {
     struct sm__net *n = w->net;
-    if (!n)
-        return false;
+    if (w->broken)
+        return false; /* the clock stands still */
     /* The earliest of the three heads. */
     const sm__ev *best = NULL;
     sm__evheap *from = NULL;
@@ -220,7 +220,7 @@ bool sm__step(sm_world *w, uint64_t limit)
     switch (e.what >> 28) {
     case SM__EV_DELIVER: {
         sm_segment g = n->segs[idx];
-        SM__GROW(n->seg_free, n->nfree, n->freecap);
+        SM__GROW(w, n->seg_free, n->nfree, n->freecap, return false);
         n->seg_free[n->nfree++] = idx;
         n->productive--;
         sm__deliver(w, &g);

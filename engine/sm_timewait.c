@@ -13,7 +13,6 @@
 #include "sm_tcp.h"
 #include "sm_timewait.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +177,19 @@ void sm__tw_enter(sm_world *w, sm_id id, const char **why)
         }
         sm__tw_kill(w, h->tw_oldest);
     }
+    /* Whatever can fail comes before any change: the addresses, then the
+     * entry's record.  A failure leaves the connection as it was (and the
+     * world broken). */
+    s = &w->socks[id];
+    uint32_t user = w->procs[s->proc].user;
+    if (user > SM__TWM_USER_MAX) {
+        sm__break(w, SM_ENOMEM, "a TIME_WAIT entry holds at most 2^18 users");
+        return;
+    }
+    sm_addr la = sm__canon(&s->local_addr), ra = sm__canon(&s->remote.addr);
+    uint32_t las = tw_addr_store(w, &la), ras = tw_addr_store(w, &ra);
+    if (w->broken)
+        return;
     uint32_t t;
     if (w->tw_free != SM__NONE32) {
         t = w->tw_free;
@@ -187,22 +199,19 @@ void sm__tw_enter(sm_world *w, sm_id id, const char **why)
          * table as it grows, no transient double of it. */
         if (w->ntws >> SM__TW_CHUNK_BITS == w->nchunks) {
             if (w->ntws >= (size_t)SM__TW_BIT) {
-                fputs("sockmodel: too many TIME_WAIT entries (2^31)\n", stderr);
-                abort();
+                sm__break(w, SM_ENOMEM, "the model holds at most 2^31 TIME_WAIT entries");
+                return;
             }
-            SM__GROW(w->tw_chunks, w->nchunks, w->chunkcap);
-            w->tw_chunks[w->nchunks++] = sm__big_alloc(sizeof(sm__tw) << SM__TW_CHUNK_BITS);
+            SM__GROW(w, w->tw_chunks, w->nchunks, w->chunkcap, return);
+            sm__tw *chunk = sm__big_alloc(sizeof(sm__tw) << SM__TW_CHUNK_BITS);
+            if (!chunk) {
+                sm__oom(w);
+                return;
+            }
+            w->tw_chunks[w->nchunks++] = chunk;
         }
         t = (uint32_t)w->ntws++;
     }
-    s = &w->socks[id];
-    uint32_t user = w->procs[s->proc].user;
-    if (user > SM__TWM_USER_MAX) {
-        fputs("sockmodel: too many users for a TIME_WAIT entry (2^18)\n", stderr);
-        abort();
-    }
-    sm_addr la = sm__canon(&s->local_addr), ra = sm__canon(&s->remote.addr);
-    uint32_t las = tw_addr_store(w, &la), ras = tw_addr_store(w, &ra);
     s = &w->socks[id];
     sm__tw *x = sm__tw_at(w, t);
     memset(x, 0, sizeof *x);
@@ -241,6 +250,8 @@ void sm__tw_enter(sm_world *w, sm_id id, const char **why)
     s->connected = false;
     s->state = SM_TIME_WAIT;
     s->tw = t;
+    /* (Out of memory here breaks the world; the entry stays half-entered
+     * until the world is freed.) */
     sm__ctab_add(w, t | SM__TW_BIT);
     sm__table_insert(w, t | SM__TW_BIT);
     tw_fifo_insert(w, t);
@@ -290,8 +301,7 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
         sm_tw_syn_verdict v = sm__prof_tw_syn(w->profile, &c, &breach);
         if (breach) {
             /* The SYN is dropped; every later call reports the breach. */
-            if (!w->broken)
-                w->broken = breach;
+            sm__break(w, SM_EPROTO, breach);
             return;
         }
         uint32_t snd = x->snd_nxt, rcv = x->rcv_nxt;

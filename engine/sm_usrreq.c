@@ -52,9 +52,14 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
     if (family != 4 && family != 6)
         return sm__rfail(SM_EAFNOSUPPORT, "address family must be IPv4 or IPv6");
     sm_id id = sm__sock_alloc(w);
+    if (id == SM_NONE)
+        return sm__broken_result(w);
     sm__proc *p = &w->procs[proc];
+    SM__GROW(w, p->socks, p->nsocks, p->sockcap, return sm__broken_result(w));
     sm__sock *s = &w->socks[id];
     s->name = sm__name_for_socket(w, name, &s->name_id);
+    if (!s->name)
+        return sm__broken_result(w); /* the record stays unused */
     s->host = p->host;
     s->proc = proc;
     /* Credentials are those of the creator at socket() time (Linux
@@ -70,7 +75,6 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
     s->tw = SM__NONE32;
     s->listener = SM_NONE;
     s->accepted = true;
-    SM__GROW(p->socks, p->nsocks, p->sockcap);
     s->pslot = (uint32_t)p->nsocks;
     p->socks[p->nsocks++] = id;
     *out = id;
@@ -131,11 +135,14 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     c.self.state = as_state;
     uint16_t port = 0;
     sm_verdict v = sm__prof_pick_port(w->profile, &c, &port);
+    SM__BROKEN_RESULT(w); /* memory ran out while the profile looked */
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
-    sm__take_port(w, id, addr, port, SM_BOUND_AUTO);
+    if (!sm__take_port(w, id, addr, port, SM_BOUND_AUTO))
+        return sm__broken_result(w);
     sm__port_state_commit(w, c.host, c.self.proto, port);
     sm__on_bound(w, id);
+    SM__BROKEN_RESULT(w);
     sm_result r = sm__result_of(&v, NULL);
     r.port = port;
     return r;
@@ -180,11 +187,14 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     sm__decision_port(w, s->host, s->proto, ep->port, id, &c);
     c.now_ms = w->now_ns / 1000000u;
     sm_verdict v = sm__prof_bind(w->profile, &c);
+    SM__BROKEN_RESULT(w); /* memory ran out while the owners were collected */
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
-        sm__take_port(w, id, &ep->addr, ep->port, SM_BOUND_EXPLICIT);
+        if (!sm__take_port(w, id, &ep->addr, ep->port, SM_BOUND_EXPLICIT))
+            return sm__broken_result(w);
         sm__port_state_commit(w, s->host, s->proto, ep->port);
         sm__on_bound(w, id);
+        SM__BROKEN_RESULT(w);
     }
     return r;
 }
@@ -212,7 +222,8 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
         s->state = SM_LISTEN;
         s->backlog = backlog;
         s->listen_seq = ++w->hosts[s->host].bind_seq;
-        sm__lindex_add(w, id);
+        if (!sm__lindex_add(w, id))
+            return sm__broken_result(w);
         return r;
     }
     sm_bind_ctx c; /* every field is assigned */
@@ -224,13 +235,15 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     sm__decision_port(w, s->host, s->proto, s->port, id, &c);
     c.now_ms = w->now_ns / 1000000u;
     sm_verdict v = sm__prof_listen(w->profile, &c);
+    SM__BROKEN_RESULT(w);
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
         sm__port_state_commit(w, s->host, s->proto, s->port);
         s->state = SM_LISTEN;
         s->backlog = backlog;
         s->listen_seq = ++w->hosts[s->host].bind_seq;
-        sm__lindex_add(w, id);
+        if (!sm__lindex_add(w, id))
+            return sm__broken_result(w);
     }
     return r;
 }
@@ -282,11 +295,13 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
     c.self.how = SM_BOUND_CONNECT;
     uint16_t port = 0;
     sm_verdict v = sm__prof_pick_connect_port(w->profile, &c, &port);
+    SM__BROKEN_RESULT(w);
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
     if (c.takeover != SM__NONE32)
         sm__tw_kill(w, c.takeover & ~SM__TW_BIT);
-    sm__take_port(w, id, src, port, SM_BOUND_CONNECT);
+    if (!sm__take_port(w, id, src, port, SM_BOUND_CONNECT))
+        return sm__broken_result(w);
     sm_result r = sm__result_of(&v, NULL);
     r.port = port;
     return r;
@@ -344,6 +359,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
         c.now_ms = w->now_ns / SM__NS_PER_MS;
         c.loopback = sm_addr_is_loopback(&dst);
         sm_verdict v = sm__prof_connect(w->profile, &c);
+        SM__BROKEN_RESULT(w);
         r = sm__result_of(&v, c.owners);
         if (v.err != SM_OK)
             return r;
@@ -361,12 +377,14 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     s->connected = true;
     if (s->proto == SM_UDP) {
         if (!s->in_ctab) {
-            sm__ctab_add(w, id);
+            if (!sm__ctab_add(w, id))
+                return sm__broken_result(w);
             w->socks[id].in_ctab = true;
         }
         return r;
     }
-    sm__ctab_add(w, id);
+    if (!sm__ctab_add(w, id))
+        return sm__broken_result(w);
     s = &w->socks[id];
     s->in_ctab = true;
     s->iss = sm__isn_for(w, &src, s->port, &dst, ep->port);
@@ -438,17 +456,27 @@ sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
     }
     sm__sock *l = &w->socks[id];
     sm_id cid = l->acceptq[l->aq_head];
+    /* What can fail comes first: the connection stays queued. */
+    sm__proc *p = &w->procs[w->socks[cid].proc];
+    SM__GROW(w, p->socks, p->nsocks, p->sockcap, return sm__broken_result(w));
+    const char *cname = NULL;
+    uint32_t cname_id = SM__NONE32;
+    if (name) {
+        cname = sm__name_for_socket(w, name, &cname_id);
+        if (!cname)
+            return sm__broken_result(w);
+    }
+    l = &w->socks[id];
     l->aq_head = (l->aq_head + 1) % l->aq_cap;
     l->aq_n--;
     sm__sock *c = &w->socks[cid];
     c->listener = SM_NONE;
     c->accepted = true;
     c->fd_open = true;
-    if (name)
-        c->name = sm__name_for_socket(w, name, &c->name_id);
-    c = &w->socks[cid];
-    sm__proc *p = &w->procs[c->proc];
-    SM__GROW(p->socks, p->nsocks, p->sockcap);
+    if (name) {
+        c->name = cname;
+        c->name_id = cname_id;
+    }
     c->pslot = (uint32_t)p->nsocks;
     p->socks[p->nsocks++] = cid;
     *out = cid;
@@ -730,7 +758,9 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc)
     /* Close in creation order so the outcome does not depend on the order
      * of the process's descriptor list. */
     size_t n = p->nsocks;
-    sm_id *ids = sm__xrealloc(NULL, n * sizeof *ids);
+    sm_id *ids = sm__realloc(w, NULL, n * sizeof *ids);
+    if (!ids)
+        return sm__broken_result(w);
     if (n)
         memcpy(ids, p->socks, n * sizeof *ids);
     qsort(ids, n, sizeof *ids, cmp_id);

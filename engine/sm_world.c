@@ -14,21 +14,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *sm__xrealloc(void *p, size_t n)
+static const char enomem_rule[] =
+    "out of memory: the model could not allocate what this call needed; the "
+    "world is left as it was before the allocation and refuses every later "
+    "call (free it)";
+
+void sm__break(sm_world *w, sm_err e, const char *rule)
 {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("sockmodel: out of memory\n", stderr);
-        abort();
+    if (!w->broken) {
+        w->broken = rule;
+        w->broken_err = e;
     }
+}
+
+void sm__oom(sm_world *w)
+{
+    sm__break(w, SM_ENOMEM, enomem_rule);
+}
+
+void *sm__realloc(sm_world *w, void *p, size_t n)
+{
+    void *q = sm__alloc_refused() ? NULL : realloc(p, n ? n : 1);
+    if (!q)
+        sm__oom(w);
     return q;
 }
 
-char *sm__xstrdup(const char *s)
+char *sm__strdup(sm_world *w, const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *d = sm__xrealloc(NULL, n);
-    memcpy(d, s, n);
+    char *d = sm__realloc(w, NULL, n);
+    if (d)
+        memcpy(d, s, n);
     return d;
 }
 
@@ -63,7 +80,9 @@ bool sm_profile_err_matches(const sm_profile *p, sm_err e, const char *name)
 
 sm_world *sm_world_new(const sm_profile *p, uint64_t seed)
 {
-    sm_world *w = sm__xrealloc(NULL, sizeof *w);
+    sm_world *w = sm__alloc_refused() ? NULL : malloc(sizeof *w);
+    if (!w)
+        return NULL;
     memset(w, 0, sizeof *w);
     w->profile = p;
     w->seed = seed;
@@ -72,7 +91,13 @@ sm_world *sm_world_new(const sm_profile *p, uint64_t seed)
     w->port_scratch_key = UINT64_MAX;
     w->tw_free = SM__NONE32;
     w->last_name = SM__NONE32;
-    w->broken = sm__prof_unusable(p);
+    if (!sm__net_create(w)) {
+        free(w);
+        return NULL;
+    }
+    const char *unusable = sm__prof_unusable(p);
+    if (unusable)
+        sm__break(w, SM_EPROTO, unusable);
     return w;
 }
 
@@ -104,21 +129,24 @@ void sm_world_free(sm_world *w)
 
 const sm_profile *sm_world_profile(const sm_world *w) { return w->profile; }
 
-static void host_push_addr(sm__host *h, const sm_addr *a)
+static bool host_push_addr(sm_world *w, sm__host *h, const sm_addr *a)
 {
-    SM__GROW(h->addrs, h->naddrs, h->addrcap);
+    SM__GROW(w, h->addrs, h->naddrs, h->addrcap, return false);
     h->addrs[h->naddrs++] = *a;
+    return true;
 }
 
 sm_id sm_host_add(sm_world *w, const char *name)
 {
     sm_id id = sm_host_find(w, name);
-    if (id != SM_NONE)
+    if (id != SM_NONE || w->broken)
         return id;
-    SM__GROW(w->hosts, w->nhosts, w->hostcap);
+    SM__GROW(w, w->hosts, w->nhosts, w->hostcap, return SM_NONE);
     sm__host *h = &w->hosts[w->nhosts];
     memset(h, 0, sizeof *h);
-    h->name = sm__xstrdup(name);
+    h->name = sm__strdup(w, name);
+    if (!h->name)
+        return SM_NONE;
     h->tw_oldest = h->tw_newest = SM__NONE32;
     memcpy(h->tun, w->profile->defaults, sizeof h->tun);
     /* Each host draws from its own stream, so adding a host does not change
@@ -127,8 +155,11 @@ sm_id sm_host_add(sm_world *w, const char *name)
     sm_addr lo4, lo6;
     sm_addr_parse("127.0.0.1", 9, &lo4);
     sm_addr_parse("::1", 3, &lo6);
-    host_push_addr(h, &lo4);
-    host_push_addr(h, &lo6);
+    if (!host_push_addr(w, h, &lo4) || !host_push_addr(w, h, &lo6)) {
+        free(h->addrs);
+        free(h->name);
+        return SM_NONE;
+    }
     return (sm_id)w->nhosts++;
 }
 
@@ -161,14 +192,16 @@ uint64_t sm__addr_key(const sm_addr *a)
 
 bool sm_host_add_addr(sm_world *w, sm_id host, const sm_addr *a)
 {
-    if (sm_host_has_addr(w, host, a))
+    if (w->broken || host >= w->nhosts || sm_host_has_addr(w, host, a))
         return false;
-    host_push_addr(&w->hosts[host], a);
     /* The first host to claim an address receives its packets. */
     uint32_t prev;
-    if (!sm_addr_is_loopback(a) && !sm__map_get(&w->addr_index, sm__addr_key(a), &prev))
-        sm__map_put(&w->addr_index, sm__addr_key(a), host);
-    return true;
+    if (!sm_addr_is_loopback(a) && !sm__map_get(&w->addr_index, sm__addr_key(a), &prev) &&
+        !sm__map_put(&w->addr_index, sm__addr_key(a), host)) {
+        sm__oom(w);
+        return false;
+    }
+    return host_push_addr(w, &w->hosts[host], a);
 }
 
 const char *sm_host_name(const sm_world *w, sm_id host)
@@ -185,9 +218,13 @@ sm_id sm_user_get(sm_world *w, const char *name)
         if (!w->users[i].privileged)
             next_uid++;
     }
-    SM__GROW(w->users, w->nusers, w->usercap);
+    if (w->broken)
+        return SM_NONE;
+    SM__GROW(w, w->users, w->nusers, w->usercap, return SM_NONE);
     sm__user *u = &w->users[w->nusers];
-    u->name = sm__xstrdup(name);
+    u->name = sm__strdup(w, name);
+    if (!u->name)
+        return SM_NONE;
     u->privileged = strcmp(name, "root") == 0;
     u->uid = u->privileged ? 0 : next_uid;
     return (sm_id)w->nusers++;
@@ -205,10 +242,14 @@ sm_id sm_proc_get(sm_world *w, sm_id host, const char *name, sm_id user)
         if (p->alive && p->host == host && strcmp(p->name, name) == 0)
             return (sm_id)(i - 1);
     }
-    SM__GROW(w->procs, w->nprocs, w->proccap);
+    if (w->broken)
+        return SM_NONE;
+    SM__GROW(w, w->procs, w->nprocs, w->proccap, return SM_NONE);
     sm__proc *p = &w->procs[w->nprocs];
     memset(p, 0, sizeof *p);
-    p->name = sm__xstrdup(name);
+    p->name = sm__strdup(w, name);
+    if (!p->name)
+        return SM_NONE;
     p->host = host;
     p->user = user;
     p->alive = true;
@@ -234,6 +275,8 @@ const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
 {
     char *msg = w->errmsg;
     const size_t msgsize = sizeof w->errmsg;
+    if (w->broken)
+        return w->broken;
     const sm_profile *p = w->profile;
     const sm_sysctl_def *d = NULL;
     for (size_t i = 0; i < p->n_sysctls; i++)

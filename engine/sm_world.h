@@ -118,24 +118,46 @@ struct sm_world {
     /* ---- the network (sm_net.h), made on first use ---- */
     struct sm__net *net;
 
-    /* The profile broke its contract (sm_prof.h): every call fails with
-     * SM_EPROTO and this rule.  NULL while it keeps it. */
+    /* The world cannot go on: its profile broke its contract (sm_prof.h,
+     * SM_EPROTO) or memory ran out (SM_ENOMEM).  Every call then fails
+     * with broken_err and this rule, and the clock stands still; the world
+     * can still be freed.  NULL while all is well. */
     const char *broken;
+    sm_err broken_err;
 };
 
-/* The result of every call on a world whose profile broke its contract. */
-#define SM__BROKEN_RESULT(w)                                                     do {                                                                             if ((w)->broken)                                                                 return sm__rfail(SM_EPROTO, (w)->broken);                            } while (0)
+/* The result of every call on a broken world. */
+#define SM__BROKEN_RESULT(w)                                                 \
+    do {                                                                     \
+        if ((w)->broken)                                                     \
+            return sm__rfail((w)->broken_err, (w)->broken);                  \
+    } while (0)
 
-/* Fatal allocation failure: the model cannot continue meaningfully. */
-void *sm__xrealloc(void *p, size_t n);
-char *sm__xstrdup(const char *s);
+static inline sm_result sm__broken_result(const sm_world *w);
 
-/* Room for one more element of arr[n] (capacity cap): doubles, 8 at first. */
-#define SM__GROW(arr, n, cap)                                                \
+/* The world breaks with error e and rule (the first cause is kept). */
+void sm__break(sm_world *w, sm_err e, const char *rule);
+
+/* Allocation: NULL when memory runs out, and the world breaks with
+ * SM_ENOMEM (the caller gives up what it was doing, leaving every table as
+ * it was). */
+void *sm__realloc(sm_world *w, void *p, size_t n);
+char *sm__strdup(sm_world *w, const char *s);
+/* The world breaks because memory ran out. */
+void sm__oom(sm_world *w);
+
+/* Room for one more element of arr[n] (capacity cap): doubles, 8 at first.
+ * Out of memory: arr and cap stay as they were, and `onfail` runs (a
+ * return or a goto). */
+#define SM__GROW(w, arr, n, cap, onfail)                                     \
     do {                                                                     \
         if ((n) == (cap)) {                                                  \
-            (cap) = (cap) ? (cap) * 2 : 8;                                   \
-            (arr) = sm__xrealloc((arr), (cap) * sizeof *(arr));              \
+            size_t grow_cap_ = (cap) ? (cap) * 2 : 8;                        \
+            void *grow_p_ = sm__realloc((w), (arr), grow_cap_ * sizeof *(arr)); \
+            if (!grow_p_)                                                    \
+                onfail;                                                      \
+            (arr) = grow_p_;                                                 \
+            (cap) = grow_cap_;                                               \
         }                                                                    \
     } while (0)
 
@@ -164,6 +186,12 @@ static inline sm_result sm__result_of(const sm_verdict *v, const sm_sock_view *o
         r.culprit_tw = owners[v->culprit].time_wait;
     }
     return r;
+}
+
+/* The result of a call on a broken world (sm_world.broken). */
+static inline sm_result sm__broken_result(const sm_world *w)
+{
+    return sm__rfail(w->broken_err, w->broken);
 }
 
 #endif

@@ -460,7 +460,8 @@ sm_verdict sm__win_pick_port(const sm_profile *self, sm_pick_ctx *c, uint16_t *p
  *    the connection model should report ECONNRESET, not EPIPE, for it.)
  *  - EPERM -> WSAEACCES (10013): "An attempt was made to access a socket in
  *    a way forbidden by its access permissions"; there is no WSAEPERM.
- *  - EPROTO, ENOSYS: no Winsock counterpart; the portable name is shown.
+ *  - EPROTO, ENOSYS, ENOMEM (the model's own failures): no Winsock
+ *    counterpart; the portable name is shown.
  */
 const char *sm__win_err_name(const sm_profile *self, sm_err e)
 {
@@ -491,6 +492,7 @@ const char *sm__win_err_name(const sm_profile *self, sm_err e)
     case SM_OK:
     case SM_EPROTO:
     case SM_ENOSYS:
+    case SM_ENOMEM:
     case SM_ERR_COUNT:
         break;
     }

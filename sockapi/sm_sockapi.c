@@ -106,6 +106,7 @@ static const int errno_table[SM_ERR_COUNT] = {
     [SM_EFAULT] = EFAULT,
     [SM_EPROTO] = EPROTO,
     [SM_ENOSYS] = ENOSYS,
+    [SM_ENOMEM] = ENOMEM,
 };
 
 int sm_sys_errno_of(sm_err e)
@@ -179,20 +180,22 @@ const char *sm_sys_errname(const sm_sys *c, int errnum)
 
 /* ---- contexts ---------------------------------------------------------- */
 
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fputs("sockmodel: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
+/* A context on sw, or NULL with errno ENOMEM (sw is then freed if no
+ * context holds it). */
 static sm_sys *ctx_make(sys_world *sw, sm_id host, sm_id user, sm_id proc,
                         const char *pname)
 {
-    sm_sys *c = xcalloc(1, sizeof *c);
+    sm_sys *c = calloc(1, sizeof *c);
+    if (!c || proc == SM_NONE) {
+        free(c);
+        if (sw->refs == 0) {
+            if (sw->owned)
+                sm_world_free(sw->w);
+            free(sw);
+        }
+        errno = ENOMEM;
+        return NULL;
+    }
     c->sw = sw;
     sw->refs++;
     c->host = host;
@@ -212,8 +215,12 @@ sm_sys *sm_sys_new(const char *profile, uint64_t seed)
         errno = ENOENT;
         return NULL;
     }
-    sys_world *sw = xcalloc(1, sizeof *sw);
-    sw->w = sm_world_new(p, seed);
+    sys_world *sw = calloc(1, sizeof *sw);
+    if (!sw || !(sw->w = sm_world_new(p, seed))) {
+        free(sw);
+        errno = ENOMEM;
+        return NULL;
+    }
     sw->owned = true;
     /* The same starting world as a scenario's host "local". */
     sm_id h = sm_host_add(sw->w, "local");
@@ -251,7 +258,11 @@ sm_sys *sm_sys_attach(sm_world *w, sm_id host, sm_id user, sm_id proc)
         errno = EINVAL;
         return NULL;
     }
-    sys_world *sw = xcalloc(1, sizeof *sw);
+    sys_world *sw = calloc(1, sizeof *sw);
+    if (!sw) {
+        errno = ENOMEM;
+        return NULL;
+    }
     sw->w = w;
     sw->owned = false;
     char pname[32];
@@ -354,7 +365,8 @@ static fdent *fd_get(sm_sys *c, int fd)
     return e->used ? e : NULL;
 }
 
-/* The lowest free descriptor (POSIX: "the lowest numbered unused"). */
+/* The lowest free descriptor (POSIX: "the lowest numbered unused"), or -1
+ * when the table cannot grow. */
 static int fd_alloc(sm_sys *c)
 {
     size_t i;
@@ -364,10 +376,8 @@ static int fd_alloc(sm_sys *c)
     if (i == c->nfds) {
         size_t n = c->nfds ? c->nfds * 2 : 8;
         fdent *f = realloc(c->fds, n * sizeof *f);
-        if (!f) {
-            fputs("sockmodel: out of memory\n", stderr);
-            abort();
-        }
+        if (!f)
+            return -1;
         memset(f + c->nfds, 0, (n - c->nfds) * sizeof *f);
         c->fds = f;
         c->nfds = n;
@@ -529,6 +539,9 @@ int sm_sys_socket(sm_sys *c, int domain, int type, int protocol)
                                 "only SOCK_STREAM (TCP) and SOCK_DGRAM (UDP) are modelled [sockmodel socket layer]");
 
     int fd = fd_alloc(c);
+    if (fd < 0)
+        return layer_fail(c, SM_ENOMEM, "out of memory: no room for another descriptor "
+                                        "[sockmodel socket layer]");
     sm_id id = SM_NONE;
     sm_result r = sm_socket(c->sw->w, c->proc, proto, family, sock_name(c, fd), &id);
     if (r.err != SM_OK)
@@ -764,6 +777,9 @@ int sm_sys_accept(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
     GET_FD(c, fd, l, "accept");
     size_t li = (size_t)(fd - FD_BASE);
     int nfd = fd_alloc(c); /* may move c->fds */
+    if (nfd < 0)
+        return layer_fail(c, SM_ENOMEM, "out of memory: no room for another descriptor "
+                                        "[sockmodel socket layer]");
     l = &c->fds[li];
     sm_id id = SM_NONE;
     sm_result r = sm_accept(c->sw->w, l->sock, sock_name(c, nfd), &id);

@@ -1,14 +1,17 @@
 /*
  * check_engine.c - the engine's own contracts, apart from any OS's rules:
  * a profile that breaks the profile interface's contract (sm_profile.h)
- * makes calls fail with SM_EPROTO and a "profile contract violated" rule,
- * never an abort.
+ * makes calls fail with SM_EPROTO and a "profile contract violated" rule;
+ * memory that runs out at any allocation of a scenario run makes that call
+ * and every later one fail with SM_ENOMEM, never an abort, and the world
+ * is freed without a leak (the ASan build checks that).
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check_util.h"
+#include "sm_map.h" /* the allocation test hook */
 #include "sm_profile.h"
 
 #define CONTRACT "profile contract violated"
@@ -170,6 +173,142 @@ START_TEST(test_listener_beyond)
 }
 END_TEST
 
+
+/* ---- out of memory ------------------------------------------------------ */
+
+#define MAX_STEPS 128
+
+/* The outcome of each step of one run (set-up calls that return SM_NONE
+ * or false count as SM_ENOMEM). */
+typedef struct run_log {
+    sm_err err[MAX_STEPS];
+    size_t n;
+    bool world; /* sm_world_new() gave a world */
+} run_log;
+
+static void note(run_log *l, sm_err e)
+{
+    ck_assert(l->n < MAX_STEPS);
+    l->err[l->n++] = e;
+}
+
+static sm_id note_id(run_log *l, sm_id id)
+{
+    note(l, id == SM_NONE ? SM_ENOMEM : SM_OK);
+    return id;
+}
+
+/* One scenario: two hosts, a listener, connections that carry data and
+ * close in both orders (TIME_WAIT on either side), UDP, time passing
+ * beyond TIME_WAIT, a process exit. */
+static void run_scenario(const char *profile, bool recycle, run_log *l)
+{
+    memset(l, 0, sizeof *l);
+    sm_world *w = sm_world_new(sm_profile_find(profile), 7);
+    if (!w)
+        return;
+    l->world = true;
+    sm_world_set_recycle(w, recycle);
+    sm_id ha = note_id(l, sm_host_add(w, "a"));
+    sm_id hb = note_id(l, sm_host_add(w, "b"));
+    sm_addr a4, b4, b6;
+    sm_addr_parse("192.0.2.1", 9, &a4);
+    sm_addr_parse("192.0.2.2", 9, &b4);
+    sm_addr_parse("2001:db8::2", 11, &b6);
+    note(l, sm_host_add_addr(w, ha, &a4) ? SM_OK : SM_ENOMEM);
+    note(l, sm_host_add_addr(w, hb, &b4) ? SM_OK : SM_ENOMEM);
+    note(l, sm_host_add_addr(w, hb, &b6) ? SM_OK : SM_ENOMEM);
+    sm_id alice = note_id(l, sm_user_get(w, "alice"));
+    sm_id pc = note_id(l, sm_proc_get(w, ha, "client", alice));
+    sm_id ps = note_id(l, sm_proc_get(w, hb, "server", alice));
+    sm_id srv = SM_NONE, srv6 = SM_NONE, u = SM_NONE;
+    sm_endpoint e4 = ep("192.0.2.2:80"), e6 = ep("[2001:db8::2]:80");
+    note(l, sm_socket(w, ps, SM_TCP, 4, "srv", &srv).err);
+    note(l, sm_setsockopt(w, srv, SM_SO_REUSEADDR, 1, 0).err);
+    note(l, sm_bind(w, srv, &e4).err);
+    note(l, sm_listen(w, srv, 8).err);
+    note(l, sm_socket(w, ps, SM_TCP, 6, "srv6", &srv6).err);
+    note(l, sm_listen(w, srv6, 8).err); /* autobind */
+    for (int i = 0; i < 6; i++) {
+        sm_id c = SM_NONE, acc = SM_NONE;
+        note(l, sm_socket(w, pc, SM_TCP, 4, i % 2 ? "c" : "d", &c).err);
+        note(l, sm_connect(w, c, &e4).err);
+        note(l, sm_accept(w, srv, "acc", &acc).err);
+        note(l, sm_send(w, c, 3000).err);
+        note(l, sm_recv(w, acc, 3000).err);
+        if (i % 2) { /* the client closes first: TIME_WAIT on a */
+            note(l, sm_close(w, c).err);
+            note(l, sm_close(w, acc).err);
+        } else {
+            note(l, sm_close(w, acc).err);
+            note(l, sm_close(w, c).err);
+        }
+        sm_advance(w, 5000000);
+    }
+    (void)e6;
+    note(l, sm_socket(w, pc, SM_UDP, 4, "u", &u).err);
+    sm_endpoint any = ep("0.0.0.0:0");
+    note(l, sm_bind(w, u, &any).err);
+    note(l, sm_connect(w, u, &e4).err);
+    note(l, sm_send(w, u, 100).err);
+    sm_advance(w, 130ull * 1000000000ull); /* every TIME_WAIT ends */
+    note(l, sm_proc_exit(w, pc).err);
+    note(l, sm_proc_exit(w, ps).err);
+    sm_world_free(w);
+}
+
+/* Fail the k-th allocation of the run, for every k until the run needs
+ * fewer: each run must end with every call after the failure answering
+ * SM_ENOMEM, the calls before it answering as in a run with memory to
+ * spare, and no crash or leak. */
+static void oom_sweep(const char *profile, bool recycle)
+{
+    run_log ref, got;
+    sm__alloc_fail_after = -1;
+    run_scenario(profile, recycle, &ref);
+    ck_assert(ref.world);
+    for (size_t i = 0; i < ref.n; i++)
+        ck_assert_msg(ref.err[i] != SM_ENOMEM, "step %zu fails with memory to spare", i);
+    long k;
+    for (k = 0;; k++) {
+        sm__alloc_fail_after = k;
+        run_scenario(profile, recycle, &got);
+        bool hit = sm__alloc_fail_after == 0; /* some allocation was refused */
+        sm__alloc_fail_after = -1;
+        if (!hit) {
+            ck_assert_int_eq(got.n, ref.n);
+            ck_assert(memcmp(got.err, ref.err, ref.n * sizeof ref.err[0]) == 0);
+            break;
+        }
+        if (!got.world)
+            continue; /* sm_world_new() said NULL */
+        ck_assert_int_eq(got.n, ref.n);
+        size_t first = got.n;
+        for (size_t i = 0; i < got.n && first == got.n; i++)
+            if (got.err[i] == SM_ENOMEM)
+                first = i;
+        for (size_t i = 0; i < first; i++)
+            ck_assert_msg(got.err[i] == ref.err[i], "k=%ld step %zu: %s, not %s", k, i,
+                          sm_err_name(got.err[i]), sm_err_name(ref.err[i]));
+        for (size_t i = first; i < got.n; i++)
+            ck_assert_msg(got.err[i] == SM_ENOMEM, "k=%ld step %zu after the failure: %s", k,
+                          i, sm_err_name(got.err[i]));
+    }
+    ck_assert_msg(k > 20, "only %ld allocations in the run", k);
+}
+
+START_TEST(test_oom_linux)
+{
+    oom_sweep("linux", false);
+}
+END_TEST
+
+START_TEST(test_oom_bsd_recycling)
+{
+    oom_sweep("bsd", true);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine");
@@ -180,6 +319,11 @@ int main(void)
     tcase_add_test(tc, test_other_version);
     tcase_add_test(tc, test_listener_beyond);
     suite_add_tcase(s, tc);
+    TCase *tm = tcase_create("out of memory");
+    tcase_set_timeout(tm, 120);
+    tcase_add_test(tm, test_oom_linux);
+    tcase_add_test(tm, test_oom_bsd_recycling);
+    suite_add_tcase(s, tm);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
