@@ -355,6 +355,34 @@ struct sm_profile {
     uint64_t (*time_wait_ms)(const sm_profile *self, const sm_tw_len_ctx *c);
 };
 
+/* ---- rules the engine derives from a profile's values --------------------
+ * One home for each, used by the engine (engine/sm_timewait.c) and by
+ * replay (replay/track.c), so that the two cannot disagree. */
+
+/* What becomes of a connection that reaches TIME_WAIT on a host. */
+typedef enum sm_tw_admit {
+    SM_TW_KEPT,            /* an entry is kept */
+    SM_TW_KEPT_RECYCLE,    /* the cap is reached: the host's oldest entry ends
+                            * and a new one is kept (tw_overflow_recycles) */
+    SM_TW_NOT_KEPT_LOCAL,  /* none: the peer is this host (NOLOCALTIMEWAIT) */
+    SM_TW_NOT_KEPT_CAP     /* none: the cap is reached */
+} sm_tw_admit;
+
+/* TIME_WAIT admission under profile p with the host's tunables tun, when
+ * the host holds `alive` entries.  peer_loopback: the peer's address is
+ * 127/8, ::1 or mapped loopback; peer_own: it is one of this host's own
+ * addresses.  Both matter only when tun[SM_TUN_NOLOCALTIMEWAIT] is set (a
+ * caller may skip working them out otherwise).  *rule: the profile's rule
+ * text for a case other than SM_TW_KEPT (else NULL). */
+sm_tw_admit sm_tw_admission(const sm_profile *p, const int64_t *tun, uint64_t alive,
+                            bool peer_loopback, bool peer_own, const char **rule);
+
+/* An RST reaching a TIME_WAIT entry: does it end the entry?  in_window:
+ * its sequence number is the one the entry expects.  *rule: the profile's
+ * text for RSTs into TIME_WAIT. */
+bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
+                    const char **rule);
+
 /* The registry of profiles (profiles/registry.c). */
 extern const sm_profile *const sm__profiles[];
 extern const size_t sm__n_profiles;

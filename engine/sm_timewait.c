@@ -26,6 +26,37 @@ static uint32_t tw_addr_store(sm_world *w, const sm_addr *a)
     return v;
 }
 
+/* ---- the admission rule (sm_profile.h; replay asks it too) ---------------- */
+
+sm_tw_admit sm_tw_admission(const sm_profile *p, const int64_t *tun, uint64_t alive,
+                            bool peer_loopback, bool peer_own, const char **rule)
+{
+    static const sm_tcp_rules none; /* a profile without connection rules */
+    const sm_tcp_rules *r = p->tcp ? p->tcp : &none;
+    *rule = NULL;
+    /* FreeBSD net.inet.tcp.nolocaltimewait: every own address; Solaris:
+     * loopback peers only. */
+    if (tun[SM_TUN_NOLOCALTIMEWAIT] &&
+        (r->local_tw_purge_rule_is_loopback_only ? peer_loopback : peer_own)) {
+        *rule = r->no_local_tw_rule;
+        return SM_TW_NOT_KEPT_LOCAL;
+    }
+    /* A negative cap means none; 0 keeps no TIME_WAIT at all (Linux). */
+    int64_t cap = tun[SM_TUN_MAX_TW];
+    if (cap < 0 || alive < (uint64_t)cap)
+        return SM_TW_KEPT;
+    *rule = r->tw_overflow_rule;
+    return r->tw_overflow_recycles && alive > 0 ? SM_TW_KEPT_RECYCLE : SM_TW_NOT_KEPT_CAP;
+}
+
+bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
+                    const char **rule)
+{
+    /* RFC 1337: an OS that protects TIME_WAIT ignores the RST. */
+    *rule = p->tcp ? p->tcp->rst_in_tw_rule : NULL;
+    return !tun[SM_TUN_RFC1337] && in_window;
+}
+
 uint64_t sm__tw_seq(const sm_world *w, const sm__tw *x)
 {
     /* The low 32 bits are kept; the entry is older than the host's count,
@@ -154,28 +185,29 @@ void sm__tw_enter(sm_world *w, sm_id id, const char **why)
 {
     sm__sock *s = &w->socks[id];
     sm__host *h = &w->hosts[s->host];
-    const sm_tcp_rules *r = w->profile->tcp;
     const int64_t *tun = h->tun;
-    sm_addr peer = sm__canon(&s->remote.addr);
-    if (tun[SM_TUN_NOLOCALTIMEWAIT] &&
-        (r->local_tw_purge_rule_is_loopback_only
-             ? sm_addr_is_loopback(&peer)
-             : sm__host_of(w, s->host, &peer) == s->host)) {
+    bool loopback = false, own = false; /* read only under NOLOCALTIMEWAIT */
+    if (tun[SM_TUN_NOLOCALTIMEWAIT]) {
+        sm_addr peer = sm__canon(&s->remote.addr);
+        loopback = sm_addr_is_loopback(&peer);
+        own = sm__host_of(w, s->host, &peer) == s->host;
+    }
+    const char *rule;
+    switch (sm_tw_admission(w->profile, tun, h->tw_count, loopback, own, &rule)) {
+    case SM_TW_KEPT:
+        break;
+    case SM_TW_KEPT_RECYCLE:
+        w->net->stats.tw_overflow++;
+        sm__tw_kill(w, h->tw_oldest);
+        break;
+    case SM_TW_NOT_KEPT_CAP:
+        w->net->stats.tw_overflow++;
+        /* fall through */
+    case SM_TW_NOT_KEPT_LOCAL:
         if (why)
-            *why = r->no_local_tw_rule;
+            *why = rule;
         sm__conn_destroy(w, id);
         return;
-    }
-    /* A negative cap means none; 0 keeps no TIME_WAIT at all (Linux). */
-    if (tun[SM_TUN_MAX_TW] >= 0 && h->tw_count >= (uint64_t)tun[SM_TUN_MAX_TW]) {
-        w->net->stats.tw_overflow++;
-        if (!r->tw_overflow_recycles || h->tw_oldest == SM__NONE32) {
-            if (why)
-                *why = r->tw_overflow_rule;
-            sm__conn_destroy(w, id);
-            return;
-        }
-        sm__tw_kill(w, h->tw_oldest);
     }
     /* Whatever can fail comes before any change: the addresses, then the
      * entry's record.  A failure leaves the connection as it was (and the
@@ -277,8 +309,8 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
     sm__tw *x = sm__tw_at(w, t);
     const int64_t *tun = w->hosts[x->host].tun;
     if (g->flags & SM_TH_RST) {
-        /* RFC 1337: an OS that protects TIME_WAIT ignores the RST. */
-        if (!tun[SM_TUN_RFC1337] && g->seq == x->rcv_nxt)
+        const char *rule;
+        if (sm_tw_rst_ends(w->profile, tun, g->seq == x->rcv_nxt, &rule))
             sm__tw_kill(w, t);
         return;
     }

@@ -365,8 +365,8 @@ const char *rp_zeek_name(rp_zeek z)
 
 const char *rp_tw_end_name(rp_tw_end e)
 {
-    static const char *const n[] = {"none", "live", "expired", "rst",
-                                    "syn", "reused", "not_kept", "superseded"};
+    static const char *const n[] = {"none",     "live",       "expired", "rst",     "syn",
+                                    "reused",   "not_kept",   "superseded", "recycled"};
     return (unsigned)e < sizeof n / sizeof n[0] ? n[e] : "none";
 }
 
@@ -726,6 +726,25 @@ static void ports_down(rp_tracker *t, conn *c, size_t r)
 
 /* ---- TIME_WAIT per run -------------------------------------------------------- */
 
+static void tw_end(rp_tracker *t, uint32_t ci, int side, size_t r, rp_tw_end why, uint64_t at);
+
+/* End host h's oldest TIME_WAIT entry under run r (the cap is reached and
+ * the OS recycles it). */
+static void tw_recycle_oldest(rp_tracker *t, uint32_t h, size_t r)
+{
+    twfifo *q = fifo_of(t, r, HR(t, h, r)->ts);
+    for (uint32_t node = q->head; node;) {
+        int s;
+        crun *cr = node_cr(t, node, r, &s);
+        uint32_t ci = (node - 1) >> 1;
+        if (t->conns[ci].host[s] == h) {
+            tw_end(t, ci, s, r, RP_TW_RECYCLED, t->now);
+            return;
+        }
+        node = cr->tw_next[s];
+    }
+}
+
 static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
 {
     conn *c = &t->conns[ci];
@@ -739,32 +758,33 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
     for (size_t r = 0; r < t->nruns; r++) {
         hrun *hr = HR(t, c->host[side], r);
         const tunset *s = &t->ts[hr->ts];
-        const sm_tcp_rules *rules = s->p->tcp;
         CR(t, ci, r)->tw_stop[side] = t->now;
+        /* The engine's admission rule (sm_tw_admission()): the peer is
+         * "own" when both ends are this capture host. */
+        bool loopback = false;
         if (s->tun[SM_TUN_NOLOCALTIMEWAIT]) {
             sm_endpoint peer;
             ep_of(c, !side, &peer);
-            bool local = rules && rules->local_tw_purge_rule_is_loopback_only
-                             ? sm_addr_is_loopback(&peer.addr)
-                             : c->host[0] == c->host[1];
-            if (local) {
-                CR(t, ci, r)->tw_end[side] = RP_TW_NOT_KEPT;
-                hr->pub.tw_not_kept++;
-                if (transfer)
-                    ports_down(t, c, r);
-                continue;
-            }
+            loopback = sm_addr_is_loopback(&peer.addr);
         }
-        int64_t cap = s->tun[SM_TUN_MAX_TW];
-        if (cap >= 0 && hr->pub.tw_now >= (uint64_t)cap) {
+        const char *rule;
+        sm_tw_admit adm = sm_tw_admission(s->p, s->tun, hr->pub.tw_now, loopback,
+                                          c->host[0] == c->host[1], &rule);
+        if (adm == SM_TW_KEPT_RECYCLE || adm == SM_TW_NOT_KEPT_CAP) {
             if (hr->pub.ev[RP_EV_TW_OVERFLOW] == 0)
-                event_add(t, r, RP_EV_TW_OVERFLOW, c, side, frame, 0, (uint64_t)cap, 0,
-                          rules ? rules->tw_overflow_rule : NULL);
+                event_add(t, r, RP_EV_TW_OVERFLOW, c, side, frame, 0,
+                          (uint64_t)s->tun[SM_TUN_MAX_TW], 0, rule);
             else
                 hr->pub.ev[RP_EV_TW_OVERFLOW]++;
-            /* An OS that recycles the oldest entry keeps the count at the
-             * cap; either way this connection's entry is not counted
-             * (the oldest is not tracked per host here). */
+            c = &t->conns[ci];
+        }
+        if (adm == SM_TW_KEPT_RECYCLE) {
+            /* The host's oldest entry ends to make room (its run's FIFO
+             * holds the entries of every host with this tunable set, in
+             * expiry order: the first of this host is its oldest). */
+            tw_recycle_oldest(t, c->host[side], r);
+            c = &t->conns[ci];
+        } else if (adm != SM_TW_KEPT) {
             CR(t, ci, r)->tw_end[side] = RP_TW_NOT_KEPT;
             hr->pub.tw_not_kept++;
             if (transfer)
@@ -1272,8 +1292,8 @@ static void rst_into_tw(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
         if (CR(t, ci, r)->tw_end[o] != RP_TW_LIVE)
             continue;
         const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
-        const char *rule = ts->p->tcp ? ts->p->tcp->rst_in_tw_rule : NULL;
-        if (!ts->tun[SM_TUN_RFC1337] && in_window) {
+        const char *rule;
+        if (sm_tw_rst_ends(ts->p, ts->tun, in_window, &rule)) {
             event_add(t, r, RP_EV_TW_RST_KILL, c, o, p->frame, 0,
                       (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, rule);
             tw_end(t, ci, o, r, RP_TW_RST, t->now);

@@ -53,8 +53,10 @@ typedef enum rp_tw_end {
     RP_TW_SYN,         /* a new SYN on the 4-tuple ended it (accepted) */
     RP_TW_REUSED,      /* the 4-tuple was taken by a new connection anyway */
     RP_TW_NOT_KEPT,    /* this OS keeps none here (own address, cap) */
-    RP_TW_SUPERSEDED   /* the capture moved on to a new connection that
+    RP_TW_SUPERSEDED,  /* the capture moved on to a new connection that
                         * this OS would have refused */
+    RP_TW_RECYCLED     /* the TIME_WAIT cap was reached and this OS ended
+                        * the host's oldest entry for a new one */
 } rp_tw_end;
 const char *rp_tw_end_name(rp_tw_end e);
 

@@ -5,13 +5,15 @@
  * tunables, a RST into TIME_WAIT (killed under linux, ignored where the
  * profile sets RFC 1337), a SYN into TIME_WAIT judged by profile->tw_syn,
  * a 4-tuple reused while alive, port exhaustion against a sysctl'd range,
- * and the timeline.
+ * the timeline, and the TIME_WAIT cap, where replay and the engine must
+ * give the same answer (one rule, sm_tw_admission()).
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "track.h"
+#include "sm_profile.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -259,6 +261,99 @@ START_TEST(ports_exhausted)
 }
 END_TEST
 
+/* ---- the TIME_WAIT cap: replay and the engine agree ------------------------ */
+
+#define CAP_CONNS 4
+
+/* Which of CAP_CONNS client-closed connections from one host keep their
+ * TIME_WAIT under profile p, in the engine: a world with a client host
+ * (10.0.0.1) and a server host (10.0.0.2). */
+static void engine_kept(const sm_profile *p, bool kept[CAP_CONNS], uint64_t *alive)
+{
+    sm_world *w = sm_world_new(p, 3);
+    ck_assert_ptr_nonnull(w);
+    sm_id hc = sm_host_add(w, "c"), hs = sm_host_add(w, "s");
+    sm_addr ca, sa;
+    sm_addr_parse("10.0.0.1", 8, &ca);
+    sm_addr_parse("10.0.0.2", 8, &sa);
+    sm_host_add_addr(w, hc, &ca);
+    sm_host_add_addr(w, hs, &sa);
+    sm_id u = sm_user_get(w, "root");
+    sm_id pc = sm_proc_get(w, hc, "client", u), ps = sm_proc_get(w, hs, "server", u);
+    sm_endpoint srv = {sa, 80};
+    sm_id l, c[CAP_CONNS];
+    ck_assert_int_eq(sm_socket(w, ps, SM_TCP, 4, "l", &l).err, SM_OK);
+    ck_assert_int_eq(sm_bind(w, l, &srv).err, SM_OK);
+    ck_assert_int_eq(sm_listen(w, l, 16).err, SM_OK);
+    for (int i = 0; i < CAP_CONNS; i++) {
+        sm_id a;
+        ck_assert_int_eq(sm_socket(w, pc, SM_TCP, 4, "c", &c[i]).err, SM_OK);
+        ck_assert_int_eq(sm_connect(w, c[i], &srv).err, SM_OK);
+        ck_assert_int_eq(sm_accept(w, l, "a", &a).err, SM_OK);
+        ck_assert_int_eq(sm_close(w, c[i]).err, SM_OK); /* the client first */
+        ck_assert_int_eq(sm_close(w, a).err, SM_OK);
+        sm_advance(w, 100 * MS);
+    }
+    for (int i = 0; i < CAP_CONNS; i++)
+        kept[i] = sm_sock_state(w, c[i]) == SM_TIME_WAIT;
+    *alive = sm_host_time_wait(w, hc);
+    sm_world_free(w);
+}
+
+/* The same connections seen by replay. */
+static void replay_kept(const sm_profile *p, bool kept[CAP_CONNS], rp_tw_end end[CAP_CONNS])
+{
+    got g;
+    rp_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.run[cfg.nruns++] = p;
+    cfg.on_conn = on_conn;
+    cfg.ctx = &g;
+    memset(&g, 0, sizeof g);
+    rp_tracker *t = rp_track_new(&cfg);
+    for (int i = 0; i < CAP_CONNS; i++)
+        conn_client_closes(t, 100 * (uint64_t)i, (uint16_t)(5000 + i), 1000u * (uint32_t)i + 7,
+                           9000u * (uint32_t)i + 11);
+    rp_track_finish(t);
+    ck_assert_uint_eq(g.n, CAP_CONNS);
+    for (int i = 0; i < CAP_CONNS; i++) {
+        end[i] = g.c[i].run[0][0].tw_end;
+        kept[i] = end[i] == RP_TW_LIVE;
+    }
+    rp_track_free(t);
+}
+
+static void cap_case(const char *name, bool recycles)
+{
+    sm_profile p = *sm_profile_find(name);
+    p.defaults[SM_TUN_MAX_TW] = 2; /* a cap of two entries per host */
+    ck_assert(p.tcp->tw_overflow_recycles == recycles);
+    bool ek[CAP_CONNS], rk[CAP_CONNS];
+    rp_tw_end end[CAP_CONNS];
+    uint64_t alive;
+    engine_kept(&p, ek, &alive);
+    replay_kept(&p, rk, end);
+    ck_assert_uint_eq(alive, 2);
+    for (int i = 0; i < CAP_CONNS; i++)
+        ck_assert_msg(ek[i] == rk[i], "%s, connection %d: engine %s, replay %s", name, i,
+                      ek[i] ? "keeps TIME_WAIT" : "keeps none", rp_tw_end_name(end[i]));
+    /* Recycling keeps the two newest; refusing keeps the two oldest. */
+    for (int i = 0; i < CAP_CONNS; i++)
+        ck_assert(ek[i] == (recycles ? i >= CAP_CONNS - 2 : i < 2));
+    for (int i = 0; i < CAP_CONNS; i++)
+        if (!rk[i])
+            ck_assert_int_eq(end[i], recycles ? RP_TW_RECYCLED : RP_TW_NOT_KEPT);
+}
+
+START_TEST(time_wait_cap_engine_and_replay_agree)
+{
+    cap_case("bsd", true);     /* recycles the oldest (tcp_tw_2msl_scan) */
+    cap_case("windows", true);
+    cap_case("linux", false);  /* tcp_max_tw_buckets: the new one is not kept */
+    cap_case("solaris", false);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("replay_track");
@@ -269,6 +364,7 @@ static Suite *suite(void)
     tcase_add_test(tc, syn_into_time_wait);
     tcase_add_test(tc, reuse_while_alive);
     tcase_add_test(tc, ports_exhausted);
+    tcase_add_test(tc, time_wait_cap_engine_and_replay_agree);
     suite_add_tcase(s, tc);
     return s;
 }
