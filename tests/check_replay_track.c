@@ -349,6 +349,7 @@ START_TEST(time_wait_cap_engine_and_replay_agree)
 {
     cap_case("bsd", true);     /* recycles the oldest (tcp_tw_2msl_scan) */
     cap_case("windows", true);
+    cap_case("freebsd-13", true); /* recycles, and has a real cap (maxtcptw) */
     cap_case("linux", false);  /* tcp_max_tw_buckets: the new one is not kept */
     cap_case("solaris", false);
 }
