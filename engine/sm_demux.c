@@ -209,23 +209,6 @@ bool sm__lindex_add(sm_world *w, sm_id id)
     return true;
 }
 
-void sm__lindex_del(sm_world *w, sm_id id)
-{
-    sm__sock *s = &w->socks[id];
-    if (!s->in_listen)
-        return;
-    sm__lbucket *b = &w->net->lbs[s->lbucket];
-    sm_id last = b->ids[--b->n];
-    b->ids[s->lslot] = last;
-    w->socks[last].lslot = s->lslot;
-    s->in_listen = false;
-}
-
-bool sm__on_bound(sm_world *w, sm_id id)
-{
-    return w->socks[id].proto != SM_UDP || sm__lindex_add(w, id);
-}
-
 /* How well listener s matches a packet to dst (wire family wf): 0 none,
  * 1 wildcard, 2 specific. */
 int sm__listener_match(const sm__sock *s, const sm_addr *dst, int wf)

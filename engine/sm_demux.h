@@ -67,7 +67,19 @@ static inline uint64_t sm__lkey(sm_id host, sm_proto proto, uint16_t port)
 }
 bool sm__lindex_find(struct sm__net *n, uint64_t key, uint32_t *bi);
 bool sm__lindex_add(sm_world *w, sm_id id); /* false: out of memory */
-void sm__lindex_del(sm_world *w, sm_id id);
+
+/* (Inline: every close() asks.) */
+static inline void sm__lindex_del(sm_world *w, sm_id id)
+{
+    sm__sock *s = &w->socks[id];
+    if (!s->in_listen)
+        return;
+    sm__lbucket *b = &w->net->lbs[s->lbucket];
+    sm_id last = b->ids[--b->n];
+    b->ids[s->lslot] = last;
+    w->socks[last].lslot = s->lslot;
+    s->in_listen = false;
+}
 /* How well listener s matches a packet to dst (wire family wf): 0 none,
  * 1 wildcard, 2 specific. */
 int sm__listener_match(const sm__sock *s, const sm_addr *dst, int wf);
@@ -77,6 +89,9 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
                         const sm_addr *dst, uint16_t dport,
                         const sm_addr *src, uint16_t sport, const char **rule);
 /* A UDP socket that got its port enters the listener index. */
-bool sm__on_bound(sm_world *w, sm_id id); /* false: out of memory */
+static inline bool sm__on_bound(sm_world *w, sm_id id) /* false: out of memory */
+{
+    return w->socks[id].proto != SM_UDP || sm__lindex_add(w, id);
+}
 
 #endif

@@ -88,6 +88,8 @@ static inline sm_id sm__sock_alloc(sm_world *w)
         }
         SM__GROW(w, w->socks, w->nsocks, w->sockcap, return SM_NONE);
         id = (sm_id)w->nsocks++;
+        if (!w->broken)
+            w->nsocks_usable = w->nsocks;
     }
     sm__zero_record(&w->socks[id], sizeof w->socks[id]);
     w->socks[id].tpos = SM__NONE32;

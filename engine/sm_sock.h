@@ -73,10 +73,18 @@ typedef struct sm__sock {
     bool reset_sticky;  /* the reset error repeats on every call */
 } sm__sock;
 
-/* A descriptor the caller may use. */
+/* A descriptor the caller may use.  A broken world has none (its
+ * nsocks_usable is 0), so that calls find out on their cold path. */
 static inline bool sm__sock_ok(const sm_world *w, sm_id s)
 {
-    return s < w->nsocks && w->socks[s].fd_open;
+    return s < w->nsocks_usable && w->socks[s].fd_open;
+}
+
+/* The result of a call on descriptor that is not usable: EBADF, or the
+ * world's error when it is broken. */
+static inline sm_result sm__badf(const sm_world *w, const char *rule)
+{
+    return w->broken ? sm__broken_result(w) : sm__rfail(SM_EBADF, rule);
 }
 
 /* The process forgets descriptor id (its list is in no particular order). */

@@ -84,9 +84,8 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
 
 sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
 {
-    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is closed");
+        return sm__badf(w, "the descriptor is closed");
     if (opt == SM_O_NONBLOCK) {
         w->socks[id].nonblock = v1 != 0;
         return sm__rfail(SM_OK, "O_NONBLOCK is a descriptor flag (fcntl), the same on every OS");
@@ -150,9 +149,8 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
 
 sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
-    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is closed");
+        return sm__badf(w, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
     if (s->bound || s->state != SM_CLOSED || s->tw != SM__NONE32)
         return sm__rfail(SM_EINVAL, "the socket is already bound: bind() works once");
@@ -201,9 +199,8 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
 
 sm_result sm_listen(sm_world *w, sm_id id, int backlog)
 {
-    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is closed");
+        return sm__badf(w, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
     if (s->proto != SM_TCP)
         return sm__rfail(SM_EOPNOTSUPP, "only stream (TCP) sockets listen");
@@ -309,9 +306,8 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
 
 sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
-    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is closed");
+        return sm__badf(w, "the descriptor is closed");
     sm__net(w);
     sm__sock *s = &w->socks[id];
     if (s->family == 4 && ep->addr.family == 6)
@@ -440,9 +436,8 @@ static bool accept_done(const sm_world *w, sm_id id)
 sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
 {
     *out = SM_NONE;
-    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is closed");
+        return sm__badf(w, "the descriptor is closed");
     if (w->socks[id].state != SM_LISTEN)
         return sm__rfail(SM_EINVAL, "accept() needs a listening socket");
     if (w->socks[id].aq_n == 0) {
@@ -485,9 +480,8 @@ sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
 
 sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
 {
-    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is closed");
+        return sm__badf(w, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
     sm_result r;
     if (take_soerr(s, &r))
@@ -520,9 +514,8 @@ static bool recv_done(const sm_world *w, sm_id id)
 
 sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
 {
-    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is closed");
+        return sm__badf(w, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
     sm_result r;
     if (s->proto == SM_TCP && !s->connected && s->soerr == SM_OK && !s->peer_fin &&
@@ -553,9 +546,8 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
 
 sm_result sm_shutdown(sm_world *w, sm_id id, bool rd, bool wr)
 {
-    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is closed");
+        return sm__badf(w, "the descriptor is closed");
     sm__sock *s = &w->socks[id];
     if (!s->connected)
         return sm__rfail(SM_ENOTCONN, "shutdown() needs a connection");
@@ -658,9 +650,8 @@ static inline sm_result close_socket(sm_world *w, sm_id id, bool at_exit)
 
 sm_result sm_close(sm_world *w, sm_id id)
 {
-    SM__BROKEN_RESULT(w);
     if (!sm__sock_ok(w, id))
-        return sm__rfail(SM_EBADF, "the descriptor is already closed");
+        return sm__badf(w, "the descriptor is already closed");
     return close_socket(w, id, false);
 }
 

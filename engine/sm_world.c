@@ -24,6 +24,7 @@ void sm__break(sm_world *w, sm_err e, const char *rule)
     if (!w->broken) {
         w->broken = rule;
         w->broken_err = e;
+        w->nsocks_usable = 0; /* calls on descriptors find out (sm__sock_ok) */
     }
 }
 

@@ -72,6 +72,7 @@ struct sm_world {
     size_t nprocs, proccap;
     struct sm__sock *socks;
     size_t nsocks, sockcap;
+    size_t nsocks_usable;  /* nsocks, or 0 once the world is broken */
 
     /* ---- the bind table (sm_port.c) ---- */
     sm__slot *btab;     /* (host, proto, port) -> owner or bucket */
