@@ -246,11 +246,22 @@ typedef struct sm_segment {
     uint32_t len;         /* payload bytes (their content is not modelled) */
     bool has_ts;          /* TCP timestamps option present */
     uint32_t tsval, tsecr;
+    uint32_t no;          /* the world's count of segments sent, this one
+                           * included: numbers the sends from 1 */
 } sm_segment;
 
 /* Called for every segment the network carries, in the order sent. */
 typedef void (*sm_tap_fn)(void *ctx, const sm_segment *seg);
 void sm_world_set_tap(sm_world *w, sm_tap_fn fn, void *ctx);
+
+/* Called when a segment reaches its destination host, with the socket the
+ * engine handed it to: the connection's socket (the one that entered
+ * TIME_WAIT, for its TIME_WAIT entry), the listener a new connection's SYN
+ * went to, the datagram's receiver (once per receiver of a multicast); or
+ * SM_NONE when no socket took it (the stack answered or dropped it).  seg
+ * is the record the tap saw at send time; sm_now() is the arrival. */
+typedef void (*sm_delivery_fn)(void *ctx, const sm_segment *seg, sm_id sock);
+void sm_world_set_delivery_tap(sm_world *w, sm_delivery_fn fn, void *ctx);
 
 /* One-way delay between two different hosts, and on a host's loopback
  * (defaults: 1 ms and 50 us). */

@@ -81,6 +81,7 @@ static void udp_deliver(sm_world *w, sm_id id, const sm_segment *g)
 {
     sm__sock *s = &w->socks[id];
     s->rcvq += g->len ? g->len : 1;
+    sm__delivered(w, g, id);
 }
 
 void sm__deliver(sm_world *w, const sm_segment *g)
@@ -117,24 +118,30 @@ void sm__deliver(sm_world *w, const sm_segment *g)
                                 &g->src.addr, g->src.port, &rule);
         if (l != SM_NONE)
             udp_deliver(w, l, g);
+        else
+            sm__delivered(w, g, SM_NONE);
         return;
     }
     uint32_t c = sm__ctab_find(w, &t);
     if (c != SM__NONE32) {
         if (c & SM__TW_BIT)
             sm__tw_input(w, c & ~SM__TW_BIT, g);
-        else
+        else {
+            sm__delivered(w, g, c);
             tcp_input(w, c, g);
+        }
         return;
     }
     if ((g->flags & (SM_TH_SYN | SM_TH_ACK | SM_TH_RST)) == SM_TH_SYN) {
         sm_id l = sm__find_listener(w, g->dst_host, SM_TCP, &g->dst.addr, g->dst.port,
                                 &g->src.addr, g->src.port, &rule);
         if (l != SM_NONE) {
+            sm__delivered(w, g, l);
             sm__listener_syn(w, l, g, false, 0);
             return;
         }
     }
+    sm__delivered(w, g, SM_NONE);
     sm__reply_rst(w, g); /* no socket: RST (ECONNREFUSED at a connecting peer) */
 }
 

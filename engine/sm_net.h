@@ -66,11 +66,20 @@ struct sm__net {
     uint64_t delay_ns, loop_delay_ns;
     sm_tap_fn tap;
     void *tap_ctx;
+    sm_delivery_fn dtap;
+    void *dtap_ctx;
     sm_stats stats;
     uint64_t tw_total;    /* TIME_WAIT entries alive, all hosts */
     uint64_t secret;
     uint32_t child_no;
 };
+
+/* Tells the delivery tap who took g. */
+static inline void sm__delivered(sm_world *w, const sm_segment *g, sm_id to)
+{
+    if (w->net->dtap)
+        w->net->dtap(w->net->dtap_ctx, g, to);
+}
 
 /* sm_output.c: the network state, made with the world (NULL: out of
  * memory). */

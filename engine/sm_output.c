@@ -45,6 +45,12 @@ void sm__net_free(sm_world *w)
     free(n);
 }
 
+void sm_world_set_delivery_tap(sm_world *w, sm_delivery_fn fn, void *ctx)
+{
+    sm__net(w)->dtap = fn;
+    sm__net(w)->dtap_ctx = ctx;
+}
+
 void sm_world_set_tap(sm_world *w, sm_tap_fn fn, void *ctx)
 {
     sm__net(w)->tap = fn;
@@ -86,7 +92,7 @@ void sm__emit(sm_world *w, sm_id from_host, const sm_addr *sa, uint16_t sp,
     g.has_ts = ts;
     g.tsval = tsval;
     g.tsecr = tsecr;
-    n->stats.segments++;
+    g.no = (uint32_t)++n->stats.segments;
     if (n->tap)
         n->tap(n->tap_ctx, &g);
     if (g.dst_host == SM_NONE)

@@ -308,7 +308,9 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
 {
     sm__tw *x = sm__tw_at(w, t);
     const int64_t *tun = w->hosts[x->host].tun;
+    sm_id owner = (x->meta & SM__TWM_ATT) ? x->who : SM_NONE;
     if (g->flags & SM_TH_RST) {
+        sm__delivered(w, g, owner);
         const char *rule;
         if (sm_tw_rst_ends(w->profile, tun, g->seq == x->rcv_nxt, &rule))
             sm__tw_kill(w, t);
@@ -336,6 +338,8 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
             sm__break(w, SM_EPROTO, breach);
             return;
         }
+        /* An accepted SYN ends the entry and goes on to the listener. */
+        sm__delivered(w, g, v.action == SM_TW_SYN_ACCEPT ? l : owner);
         uint32_t snd = x->snd_nxt, rcv = x->rcv_nxt;
         switch (v.action) {
         case SM_TW_SYN_ACCEPT:
@@ -358,6 +362,7 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
         }
         return;
     }
+    sm__delivered(w, g, owner);
     if (g->flags & SM_TH_FIN) {
         /* A retransmitted FIN: ACK it again and restart the 2MSL timer. */
         tw_fifo_unlink(w, t);
