@@ -48,6 +48,7 @@ typedef struct samp {
 
 typedef struct lane {
     bool seen;
+    char *name;        /* a socket no scenario name holds: the engine's */
     sm_id id, host;
     size_t first_row, last_row;
     samp *s;
@@ -62,6 +63,10 @@ typedef struct seg_rec {
     size_t send_row, arr_row; /* arr_row NOROW: lost */
     uint64_t arr_t;
     long src_lane, dst_lane; /* lane index; -1: none */
+    bool delivered;          /* the engine said who took it: */
+    sm_id to;                /* that socket, SM_NONE the host's stack */
+    size_t dseq;             /* deliveries before this one */
+    size_t sent_after;       /* deliveries before it was sent */
 } seg_rec;
 
 typedef struct step_rec {
@@ -80,6 +85,8 @@ typedef struct run {
     sm_world *w;
     sm_tap_fn chain;
     void *chain_ctx;
+    sm_delivery_fn dchain;
+    void *dchain_ctx;
     bool started, done;
     uint64_t *rows;
     size_t nrows, crows, cur;
@@ -91,7 +98,15 @@ typedef struct run {
     size_t nsteps, csteps;
     lane *lanes;
     sm_id *ids;
-    size_t n_ids;
+    size_t n_ids;        /* lanes: the scenario's sockets, then (after the
+                          * run) the sockets segments were delivered to
+                          * that no scenario name held at the end */
+    size_t n_scn;
+    lane *xl;            /* those, watched from their first delivery */
+    size_t nxl, cxl;
+    size_t ndeliv;       /* deliveries so far */
+    struct { size_t seg; sm_id to; } *more; /* multicast: other receivers */
+    size_t nmore, cmore;
     bool step_open;
     size_t step_row0;
     uint64_t prev_end, delay, loop_delay;
@@ -106,6 +121,8 @@ struct scn_svg {
     char **paths;
     FILE **fp;
     run *runs;
+    sm_delivery_fn dchain;
+    void *dchain_ctx;
 };
 
 static run *run_of(scn_svg *s, const sm_profile *p)
@@ -191,14 +208,10 @@ static void begin_event(run *r)
     }
 }
 
-/* Reads every known socket's state and endpoints. */
-static void sample(run *r, size_t row)
+/* Reads socket id's state and endpoints into L. */
+static void sample_lane(run *r, lane *L, sm_id id, size_t row)
 {
-    for (size_t i = 0; i < r->n_ids; i++) {
-        sm_id id = r->ids[i];
-        if (id == SM_NONE)
-            continue;
-        lane *L = &r->lanes[i];
+    {
         sm_tcp_state st = sm_sock_state(r->w, id);
         if (!L->seen || L->id != id) {
             L->seen = true;
@@ -225,12 +238,22 @@ static void sample(run *r, size_t row)
         if (t.has_r)
             t.r = canon(t.r);
         if (!t.has_l && !t.has_r)
-            continue;
+            return;
         if (L->ntp && tuple_eq(&L->tp[L->ntp - 1].t, &t))
-            continue;
+            return;
         GROW(L->tp, L->ntp, L->ctp);
         L->tp[L->ntp++] = (tup_rec){row, t};
     }
+}
+
+/* Reads every known socket's state and endpoints. */
+static void sample(run *r, size_t row)
+{
+    for (size_t i = 0; i < r->n_scn; i++)
+        if (r->ids[i] != SM_NONE)
+            sample_lane(r, &r->lanes[i], r->ids[i], row);
+    for (size_t i = 0; i < r->nxl; i++)
+        sample_lane(r, &r->xl[i], r->xl[i].id, row);
 }
 
 static void tap(void *ctx, const sm_segment *seg)
@@ -247,6 +270,7 @@ static void tap(void *ctx, const sm_segment *seg)
     g->g.src = canon(seg->src);
     g->g.dst = canon(seg->dst);
     g->send_row = r->cur;
+    g->sent_after = r->ndeliv;
     g->arr_row = NOROW;
     g->src_lane = g->dst_lane = -1;
     if (seg->dst_host != SM_NONE) {
@@ -262,6 +286,61 @@ static void tap(void *ctx, const sm_segment *seg)
     }
     r->nsegs++;
     sample(r, r->cur);
+}
+
+static bool delivered_to(const run *r, sm_id id)
+{
+    for (size_t k = 0; k < r->nsegs; k++)
+        if (r->segs[k].delivered && r->segs[k].to == id)
+            return true;
+    for (size_t m = 0; m < r->nmore; m++)
+        if (r->more[m].to == id)
+            return true;
+    return false;
+}
+
+/* The engine's word on who took a segment: recorded on the segment (found
+ * by its number: the records are in the order sent); a socket no scenario
+ * name holds now is watched from here on. */
+static void delivery(void *ctx, const sm_segment *seg, sm_id to)
+{
+    run *r = ctx;
+    if (r->dchain)
+        r->dchain(r->dchain_ctx, seg, to);
+    size_t lo = 0, hi = r->nsegs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->segs[mid].g.no < seg->no)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == r->nsegs || r->segs[lo].g.no != seg->no)
+        return;
+    r->ndeliv++;
+    seg_rec *g = &r->segs[lo];
+    if (g->delivered) {
+        GROW(r->more, r->nmore, r->cmore);
+        r->more[r->nmore].seg = lo;
+        r->more[r->nmore++].to = to;
+    } else {
+        g->delivered = true;
+        g->to = to;
+        g->dseq = r->ndeliv - 1;
+    }
+    if (to == SM_NONE)
+        return;
+    for (size_t i = 0; i < r->n_scn; i++)
+        if (r->ids[i] == to)
+            return;
+    for (size_t i = 0; i < r->nxl; i++)
+        if (r->xl[i].id == to)
+            return;
+    GROW(r->xl, r->nxl, r->cxl);
+    lane *L = &r->xl[r->nxl++];
+    memset(L, 0, sizeof *L);
+    L->id = to;
+    L->closed_row = NOROW;
 }
 
 /* ---- hooks ---------------------------------------------------------------- */
@@ -290,7 +369,17 @@ void scn_svg_world_created(scn_svg *s, sm_world *w, const sm_profile *p,
         r->ids[i] = SM_NONE;
         r->lanes[i].closed_row = NOROW;
     }
+    r->n_scn = r->n_ids;
+    r->dchain = s->dchain;
+    r->dchain_ctx = s->dchain_ctx;
     sm_world_set_tap(w, tap, r);
+    sm_world_set_delivery_tap(w, delivery, r);
+}
+
+void scn_svg_chain_delivery(scn_svg *s, sm_delivery_fn fn, void *ctx)
+{
+    s->dchain = fn;
+    s->dchain_ctx = ctx;
 }
 
 void scn_svg_step_done(scn_svg *s, sm_world *w, const sm_profile *p,
@@ -300,8 +389,32 @@ void scn_svg_step_done(scn_svg *s, sm_world *w, const sm_profile *p,
     run *r = run_of(s, p);
     if (!r || r->w != w)
         return;
-    for (size_t i = 0; i < r->n_ids; i++)
-        r->ids[i] = i < n_socks ? socks[i] : SM_NONE;
+    for (size_t i = 0; i < r->n_scn; i++) {
+        sm_id nid = i < n_socks ? socks[i] : SM_NONE;
+        /* A name now given to another socket: the old one keeps its own
+         * lane if segments were delivered to it. */
+        if (r->ids[i] != SM_NONE && nid != r->ids[i] && r->lanes[i].seen &&
+            r->lanes[i].id == r->ids[i] && delivered_to(r, r->ids[i])) {
+            GROW(r->xl, r->nxl, r->cxl);
+            r->xl[r->nxl++] = r->lanes[i];
+            memset(&r->lanes[i], 0, sizeof r->lanes[i]);
+            r->lanes[i].closed_row = NOROW;
+        }
+        r->ids[i] = nid;
+    }
+    /* A watched socket that a scenario name now holds is that name's. */
+    size_t keep = 0;
+    for (size_t j = 0; j < r->nxl; j++) {
+        bool named = false;
+        for (size_t i = 0; i < r->n_scn; i++)
+            named = named || r->ids[i] == r->xl[j].id;
+        if (named) {
+            free(r->xl[j].s);
+            free(r->xl[j].tp);
+        } else
+            r->xl[keep++] = r->xl[j];
+    }
+    r->nxl = keep;
     begin_event(r);
     uint64_t now = sm_now(w);
     goto_time(r, now, false);
@@ -403,14 +516,84 @@ static long find_lane(const run *r, sm_id host, size_t row,
     return pick;
 }
 
+/* The lane drawing engine socket id at the end of the run; -1 none. */
+static long lane_of(const run *r, sm_id id)
+{
+    for (size_t i = 0; id != SM_NONE && i < r->n_ids; i++)
+        if (r->lanes[i].seen && r->lanes[i].id == id)
+            return (long)i;
+    return -1;
+}
+
+/* Senders are found by their endpoints; receivers are the engine's word
+ * (segments sent before the delivery tap existed: by endpoints too). */
+static bool reverse_of(const seg_rec *a, const seg_rec *g)
+{
+    return a->delivered && a->g.proto == SM_TCP && a->g.dst_host == g->g.src_host &&
+           ep_eq(&a->g.dst, &g->g.src) && ep_eq(&a->g.src, &g->g.dst);
+}
+
+/* The TCP segment k's sender, from the engine's deliveries on its
+ * connection the other way: the receiver of the last one before it was sent
+ * (the stack if no socket took that one), unless that was a listener (the
+ * sender is then the new connection's socket: the receiver of the next one
+ * that is no listener).  -2: no delivery tells. */
+static long sender_lane(const run *r, size_t k)
+{
+    const seg_rec *g = &r->segs[k];
+    long best = -2;
+    size_t best_seq = 0;
+    bool via_listener = false;
+    for (size_t j = 0; j < r->nsegs; j++) {
+        const seg_rec *a = &r->segs[j];
+        if (!reverse_of(a, g) || a->dseq >= g->sent_after)
+            continue;
+        if (best != -2 && a->dseq < best_seq)
+            continue;
+        best_seq = a->dseq;
+        best = a->dst_lane;
+        via_listener = a->dst_lane >= 0 &&
+                       state_at(&r->lanes[a->dst_lane], a->arr_row) == SM_LISTEN;
+    }
+    if (best != -2 && !via_listener)
+        return best;
+    /* Nothing came back before, or it went to a listener: the first later
+     * delivery to a socket that is not listening. */
+    long next = -2;
+    size_t next_seq = 0;
+    for (size_t j = 0; j < r->nsegs; j++) {
+        const seg_rec *a = &r->segs[j];
+        if (!reverse_of(a, g) || a->dseq < g->sent_after || a->dst_lane < 0 ||
+            state_at(&r->lanes[a->dst_lane], a->arr_row) == SM_LISTEN)
+            continue;
+        if (next == -2 || a->dseq < next_seq) {
+            next = a->dst_lane;
+            next_seq = a->dseq;
+        }
+    }
+    return next;
+}
+
 static void match_segments(run *r)
 {
     for (size_t k = 0; k < r->nsegs; k++) {
         seg_rec *g = &r->segs[k];
-        g->src_lane = find_lane(r, g->g.src_host, g->send_row, &g->g.src,
-                                &g->g.dst, false, false);
+        if (g->g.dst_host == SM_NONE || !g->delivered)
+            continue;
+        g->dst_lane = lane_of(r, g->to);
+    }
+    for (size_t k = 0; k < r->nsegs; k++) {
+        seg_rec *g = &r->segs[k];
+        long s = g->g.proto == SM_TCP ? sender_lane(r, k) : -2;
+        g->src_lane = s != -2 ? s
+                              : find_lane(r, g->g.src_host, g->send_row, &g->g.src,
+                                          &g->g.dst, false, false);
         if (g->g.dst_host == SM_NONE)
             continue;
+        if (g->delivered) {
+            g->dst_lane = lane_of(r, g->to);
+            continue;
+        }
         size_t row = g->arr_row;
         /* A SYN goes to the listener (the socket accept() returns later
          * only exists from here on); a datagram to a bound UDP socket. */
@@ -453,6 +636,30 @@ void scn_svg_world_done(scn_svg *s, sm_world *w, const sm_profile *p)
     if (r->step_open)
         goto_time(r, sm_now(w), false);
     flush_arrivals(r, 0, true);
+    /* The watched sockets become lanes after the scenario's, named as the
+     * engine names them now. */
+    if (r->nxl) {
+        r->lanes = scn_xrealloc(r->lanes, (r->n_ids + r->nxl + 1) * sizeof *r->lanes);
+        for (size_t j = 0; j < r->nxl; j++) {
+            lane *L = &r->lanes[r->n_ids++];
+            *L = r->xl[j];
+            L->host = sm_sock_host(w, L->id);
+            const char *nm = sm_sock_name(w, L->id);
+            size_t n = strlen(nm);
+            L->name = scn_xmalloc(n + 1);
+            memcpy(L->name, nm, n + 1);
+            if (!L->seen) { /* never read: a lane from its segments only */
+                L->seen = true;
+                L->first_row = L->last_row = r->nrows ? r->nrows - 1 : 0;
+            }
+        }
+        r->nxl = 0;
+    }
+    for (size_t m = 0; m < r->nmore; m++) {
+        GROW(r->segs, r->nsegs, r->csegs);
+        r->segs[r->nsegs] = r->segs[r->more[m].seg];
+        r->segs[r->nsegs++].to = r->more[m].to;
+    }
     match_segments(r);
     /* Hosts in order of their first socket in the scenario, then the
      * hosts only segments name. */
@@ -824,7 +1031,7 @@ static void draw(const run *r, size_t pi, const scn_result *res,
         scn_buf_printf(o, "<text x=\"%ld\" y=\"%d\" font-weight=\"bold\" "
                           "text-anchor=\"middle\" class=\"mono\">",
                        L.lane_x[i], TOP - 12);
-        esc(o, res->file->socks[i]);
+        esc(o, r->lanes[i].name ? r->lanes[i].name : res->file->socks[i]);
         scn_buf_puts(o, "</text>\n");
     }
 
@@ -1111,7 +1318,14 @@ void scn_svg_free(scn_svg *s)
         for (size_t j = 0; r->lanes && j < r->n_ids; j++) {
             free(r->lanes[j].s);
             free(r->lanes[j].tp);
+            free(r->lanes[j].name);
         }
+        for (size_t j = 0; j < r->nxl; j++) {
+            free(r->xl[j].s);
+            free(r->xl[j].tp);
+        }
+        free(r->xl);
+        free(r->more);
         for (size_t j = 0; j < r->nhosts; j++)
             free(r->hosts[j].name);
         free(r->hosts);

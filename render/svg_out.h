@@ -22,12 +22,16 @@
  *   socket since the previous reading, or at the reading itself.  A change
  *   made by a timer inside a long `wait` with no segment shows at the end
  *   of that step.
- * - Segments are matched to sockets by host and endpoints (a SYN to a
- *   listener's port goes to the listener).  An accepted socket's column
- *   starts at its first segment; until `accept` returns it is drawn as
- *   "not accepted yet".  A segment no socket matches is drawn from/to the
- *   host's "(stack)" column; one sent to an address no host has ends in
- *   a "(nowhere)" column.
+ * - Every arrow ends at the socket the engine delivered the segment to
+ *   (its delivery tap: a SYN at the listener the profile chose, a segment
+ *   for a TIME_WAIT entry at the socket that entered it); a segment no
+ *   socket took ends in the host's "(stack)" column, one sent to an address
+ *   no host has in a "(nowhere)" column.  A socket that segments reached
+ *   but no scenario name holds at the end (a connection never accepted, a
+ *   socket whose name was given to another) gets a column of its own, named
+ *   as the engine names it ("g1/2").  Senders are matched by host and
+ *   endpoints.  An accepted socket's column starts at its first segment;
+ *   until `accept` returns it is drawn as "not accepted yet".
  *
  * Use: scn_svg_new() before the run (opens every file, so a bad path fails
  * before anything runs), the three hook functions from scn_hooks, then
@@ -57,6 +61,9 @@ void scn_svg_world_created(scn_svg *s, sm_world *w, const sm_profile *p,
 void scn_svg_step_done(scn_svg *s, sm_world *w, const sm_profile *p,
                        const scn_stmt *st, const scn_cell *cell,
                        const sm_id *socks, size_t n_socks);
+/* Every delivery the engine reports is passed on to fn(ctx, ...) first
+ * (before the next world_created; a world has one delivery tap). */
+void scn_svg_chain_delivery(scn_svg *s, sm_delivery_fn fn, void *ctx);
 void scn_svg_world_done(scn_svg *s, sm_world *w, const sm_profile *p);
 
 /* Writes and closes every file.  r is the result of the run the hooks
