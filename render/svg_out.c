@@ -75,6 +75,18 @@ typedef struct step_rec {
     size_t row0, row1;
 } step_rec;
 
+/* What a bind lesson shows on a socket's column: a note (the address it
+ * bound, an option it set) or a refused bind's conflict. */
+typedef struct note {
+    size_t lane, row;
+    char *text;
+    bool conflict;
+    sm_id culprit;     /* conflict: the engine's culprit */
+    long culprit_lane; /* resolved at the end; -1 none drawn */
+    char *culprit_name;
+    char *rule;        /* conflict: the rule that decided */
+} note;
+
 typedef struct host_rec {
     sm_id id;
     char *name;
@@ -112,6 +124,8 @@ typedef struct run {
     uint64_t prev_end, delay, loop_delay;
     host_rec *hosts;
     size_t nhosts, chosts;
+    note *notes;
+    size_t nnotes, cnotes;
 } run;
 
 struct scn_svg {
@@ -382,6 +396,54 @@ void scn_svg_chain_delivery(scn_svg *s, sm_delivery_fn fn, void *ctx)
     s->dchain_ctx = ctx;
 }
 
+static char *dup_str(const char *t)
+{
+    size_t n = strlen(t);
+    char *c = scn_xmalloc(n + 1);
+    memcpy(c, t, n + 1);
+    return c;
+}
+
+/* A bind's address, an option set, a bind refused because of another
+ * socket (the engine's culprit and rule). */
+static void add_note(run *r, const scn_stmt *st, const scn_cell *cell)
+{
+    scn_buf b = {0};
+    bool conflict = false;
+    if (st->kind == SCN_BIND && cell->r.err == SM_OK) {
+        sm_endpoint ep;
+        if (!sm_sock_local(r->w, r->ids[st->sock], &ep))
+            return;
+        char a[64];
+        sm_addr_format(&ep.addr, a, sizeof a);
+        scn_buf_printf(&b, ep.addr.family == 6 ? "[%s]:%u" : "%s:%u", a, ep.port);
+    } else if (st->kind == SCN_SETSOCKOPT && cell->r.err == SM_OK) {
+        /* As written: "SO_LINGER 1 5" (the text after the socket). */
+        const char *t = st->text ? st->text : "";
+        for (int words = 0; words < 2 && *t; words++) {
+            t += strcspn(t, " ");
+            t += strspn(t, " ");
+        }
+        scn_buf_puts(&b, *t ? t : sm_option_name(st->opt));
+    } else if (st->kind == SCN_BIND && cell->r.culprit != SM_NONE) {
+        conflict = true;
+        scn_buf_printf(&b, "%s%s", sm_profile_err_name(r->p, cell->r.err),
+                       cell->r.culprit_tw ? " (its TIME_WAIT)" : "");
+    } else
+        return;
+    GROW(r->notes, r->nnotes, r->cnotes);
+    note *n = &r->notes[r->nnotes++];
+    memset(n, 0, sizeof *n);
+    n->lane = (size_t)st->sock;
+    n->row = r->cur;
+    n->text = dup_str(b.s ? b.s : "");
+    n->conflict = conflict;
+    n->culprit = cell->r.culprit;
+    n->culprit_lane = -1;
+    n->rule = dup_str(cell->r.rule ? cell->r.rule : "");
+    scn_buf_free(&b);
+}
+
 void scn_svg_step_done(scn_svg *s, sm_world *w, const sm_profile *p,
                        const scn_stmt *st, const scn_cell *cell,
                        const sm_id *socks, size_t n_socks)
@@ -429,6 +491,8 @@ void scn_svg_step_done(scn_svg *s, sm_world *w, const sm_profile *p,
         else
             r->delay = st->n;
     }
+    if (st->sock >= 0 && (size_t)st->sock < r->n_scn && cell->kind == SCN_CELL_CALL)
+        add_note(r, st, cell);
     if (st->kind == SCN_CLOSE && st->sock >= 0 &&
         (size_t)st->sock < r->n_ids && cell->kind == SCN_CELL_CALL &&
         cell->r.err == SM_OK)
@@ -661,6 +725,12 @@ void scn_svg_world_done(scn_svg *s, sm_world *w, const sm_profile *p)
         r->segs[r->nsegs++].to = r->more[m].to;
     }
     match_segments(r);
+    for (size_t k = 0; k < r->nnotes; k++)
+        if (r->notes[k].conflict) {
+            note *n = &r->notes[k];
+            n->culprit_lane = lane_of(r, n->culprit);
+            n->culprit_name = dup_str(sm_sock_name(w, n->culprit));
+        }
     /* Hosts in order of their first socket in the scenario, then the
      * hosts only segments name. */
     for (size_t i = 0; i < r->n_ids; i++)
@@ -802,6 +872,8 @@ static size_t result_row(const scn_result *res, const scn_stmt *st,
 }
 
 typedef struct layout {
+    bool grid;        /* many sockets, no segments: columns are reused */
+    size_t *span_end; /* grid: the last row a socket takes part in */
     long *y;          /* per row */
     long bottom;
     long *lane_x;     /* centre of each lane; -1 none */
@@ -886,6 +958,53 @@ static size_t change_row(const run *r, size_t i, size_t k)
     return best == NOROW ? sp->row : best;
 }
 
+#define GRID_MIN 8 /* sockets from which a run without segments is a grid */
+
+/* A run without segments (a bind lesson) and many sockets: each socket
+ * is drawn only over the rows where it takes part (created, operated on,
+ * named as a culprit), and a column is reused once its socket is done:
+ * the MS tables' 72 sockets fit in a few columns instead of 9,000 px. */
+static void grid_spans(const run *r, layout *L)
+{
+    size_t seen = 0;
+    for (size_t i = 0; i < r->n_ids; i++)
+        seen += r->lanes[i].seen;
+    L->grid = r->nsegs == 0 && seen > GRID_MIN;
+    if (!L->grid)
+        return;
+    L->span_end = scn_xmalloc((r->n_ids + 1) * sizeof *L->span_end);
+    for (size_t i = 0; i < r->n_ids; i++)
+        L->span_end[i] = r->lanes[i].first_row;
+    for (size_t k = 0; k < r->nsteps; k++) {
+        const scn_stmt *st = r->steps[k].st;
+        for (int j = 0; j < 2; j++) {
+            int i = j ? st->new_sock : st->sock;
+            if (i >= 0 && (size_t)i < r->n_ids && r->steps[k].row1 > L->span_end[i])
+                L->span_end[i] = r->steps[k].row1;
+        }
+    }
+    for (size_t k = 0; k < r->nnotes; k++) {
+        long c = r->notes[k].culprit_lane;
+        if (c >= 0 && r->notes[k].row > L->span_end[c])
+            L->span_end[c] = r->notes[k].row;
+    }
+}
+
+/* The first column (from x0) free over lane i's rows, a row apart. */
+static long grid_slot(const run *r, const layout *L, size_t i, long x0)
+{
+    for (long slot = 0;; slot++) {
+        bool free_ = true;
+        for (size_t j = 0; j < i && free_; j++)
+            if (L->lane_x[j] == x0 + slot * LANE_W + LANE_W / 2 &&
+                !(L->span_end[j] + 1 < r->lanes[i].first_row ||
+                  L->span_end[i] + 1 < r->lanes[j].first_row))
+                free_ = false;
+        if (free_)
+            return slot;
+    }
+}
+
 static void draw(const run *r, size_t pi, const scn_result *res,
                  const char *title, scn_buf *o)
 {
@@ -933,13 +1052,19 @@ static void draw(const run *r, size_t pi, const scn_result *res,
         L.lane_x[i] = -1;
     long x = L.steps_x + L.steps_w + 12;
     bool need_nowhere = false;
+    grid_spans(r, &L);
     for (size_t h = 0; h < r->nhosts; h++) {
         L.host_x0[h] = x;
-        for (size_t i = 0; i < r->n_ids; i++)
-            if (r->lanes[i].seen && r->lanes[i].host == r->hosts[h].id) {
-                L.lane_x[i] = x + LANE_W / 2;
-                x += LANE_W;
-            }
+        long slots = 0;
+        for (size_t i = 0; i < r->n_ids; i++) {
+            if (!r->lanes[i].seen || r->lanes[i].host != r->hosts[h].id)
+                continue;
+            long slot = L.grid ? grid_slot(r, &L, i, x) : slots;
+            L.lane_x[i] = x + slot * LANE_W + LANE_W / 2;
+            if (slot == slots)
+                slots++;
+        }
+        x += slots * LANE_W;
         bool need_stack = false;
         for (size_t k = 0; k < r->nsegs; k++) {
             const seg_rec *g = &r->segs[k];
@@ -1028,9 +1153,9 @@ static void draw(const run *r, size_t pi, const scn_result *res,
     for (size_t i = 0; i < r->n_ids; i++) {
         if (L.lane_x[i] < 0)
             continue;
-        scn_buf_printf(o, "<text x=\"%ld\" y=\"%d\" font-weight=\"bold\" "
+        scn_buf_printf(o, "<text x=\"%ld\" y=\"%ld\" font-weight=\"bold\" "
                           "text-anchor=\"middle\" class=\"mono\">",
-                       L.lane_x[i], TOP - 12);
+                       L.lane_x[i], L.grid ? L.y[r->lanes[i].first_row] - 4 : TOP - 12);
         esc(o, r->lanes[i].name ? r->lanes[i].name : res->file->socks[i]);
         scn_buf_puts(o, "</text>\n");
     }
@@ -1102,6 +1227,13 @@ static void draw(const run *r, size_t pi, const scn_result *res,
             long y0 = L.y[from];
             long y1 = k + 1 < ln->ns ? L.y[change_row(r, i, k + 1)]
                                      : L.bottom - 10;
+            if (L.grid) {
+                if (from > L.span_end[i])
+                    continue;
+                long ye = L.y[L.span_end[i]] + ROW_H / 2;
+                if (y1 > ye)
+                    y1 = ye;
+            }
             sm_tcp_state st = ln->s[k].st;
             bool last = k + 1 == ln->ns;
             /* A closed descriptor with nothing left: the column ends. */
@@ -1185,6 +1317,69 @@ static void draw(const run *r, size_t pi, const scn_result *res,
         scn_buf_free(&lb);
     }
 
+    /* Bind lessons: what each socket bound and set, and each refused bind
+     * as a red dashed arrow to the socket it conflicted with, with the
+     * rule (in full in the arrow's title). */
+    for (size_t k = 0; k < r->nnotes; k++) {
+        const note *n = &r->notes[k];
+        if (n->lane >= r->n_ids || L.lane_x[n->lane] < 0)
+            continue;
+        long nx = L.lane_x[n->lane], yy = L.y[n->row];
+        if (!n->conflict) {
+            scn_buf_printf(o, "<text x=\"%ld\" y=\"%ld\" class=\"lbl mono\" "
+                              "font-size=\"9\" fill=\"#0b4f8a\" "
+                              "text-anchor=\"middle\">", nx, yy + 4);
+            esc(o, n->text);
+            scn_buf_puts(o, "</text>\n");
+            continue;
+        }
+        long cx = n->culprit_lane >= 0 ? L.lane_x[n->culprit_lane] : -1;
+        scn_buf_puts(o, "<g class=\"conflict\"><title>");
+        esc(o, n->text);
+        scn_buf_puts(o, " because of ");
+        esc(o, n->culprit_name ? n->culprit_name : "?");
+        scn_buf_puts(o, ": ");
+        esc(o, n->rule);
+        scn_buf_puts(o, "</title>\n");
+        long lx = nx - BAND_W / 2;
+        if (cx >= 0 && cx != nx) {
+            long dir = cx > nx ? 1 : -1;
+            scn_buf_printf(o, "<line class=\"conflict\" x1=\"%ld\" y1=\"%ld\" "
+                              "x2=\"%ld\" y2=\"%ld\" "
+                              "stroke=\"#c00000\" stroke-width=\"1.5\" "
+                              "stroke-dasharray=\"5,3\" marker-end=\"url(#ahr)\"/>\n",
+                           nx + dir * (BAND_W / 2), yy, cx - dir * (BAND_W / 2), yy);
+            if (cx < nx)
+                lx = cx - BAND_W / 2;
+        }
+        /* Under the arrow, from its left end, cut to the drawing's width
+         * (about 5 px a character); the title has all of it. */
+        scn_buf lb = {0};
+        scn_buf_printf(&lb, "%s: %s", n->text, n->rule);
+        if (cx < 0)
+            scn_buf_printf(&lb, " (with %s)", n->culprit_name ? n->culprit_name : "?");
+        size_t room = (size_t)((L.width - 20 - lx) / 5);
+        if (room < 20)
+            room = 20;
+        if (utf8_len(lb.s) > room) {
+            size_t cut = 0, chars = 0;
+            while (lb.s[cut] && chars < room - 1) {
+                cut++;
+                while (((unsigned char)lb.s[cut] & 0xc0) == 0x80)
+                    cut++;
+                chars++;
+            }
+            lb.len = cut;
+            lb.s[cut] = '\0';
+            scn_buf_puts(&lb, "\xe2\x80\xa6");
+        }
+        scn_buf_printf(o, "<text x=\"%ld\" y=\"%ld\" class=\"lbl\" font-size=\"9\" "
+                          "fill=\"#c00000\">", lx, yy + 11);
+        esc(o, lb.s);
+        scn_buf_puts(o, "</text></g>\n");
+        scn_buf_free(&lb);
+    }
+
     /* Steps, last so that nothing covers them. */
     for (size_t k = 0; k < r->nsteps; k++) {
         const step_rec *sr = &r->steps[k];
@@ -1230,6 +1425,7 @@ static void draw(const run *r, size_t pi, const scn_result *res,
     free(ot);
     free(bad);
     free(L.y);
+    free(L.span_end);
     free(L.lane_x);
     free(L.stack_x);
     free(L.host_x0);
@@ -1326,6 +1522,12 @@ void scn_svg_free(scn_svg *s)
         }
         free(r->xl);
         free(r->more);
+        for (size_t j = 0; j < r->nnotes; j++) {
+            free(r->notes[j].text);
+            free(r->notes[j].rule);
+            free(r->notes[j].culprit_name);
+        }
+        free(r->notes);
         for (size_t j = 0; j < r->nhosts; j++)
             free(r->hosts[j].name);
         free(r->hosts);

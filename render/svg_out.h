@@ -32,6 +32,15 @@
  *   as the engine names it ("g1/2").  Senders are matched by host and
  *   endpoints.  An accepted socket's column starts at its first segment;
  *   until `accept` returns it is drawn as "not accepted yet".
+ * - Bind lessons: a successful bind writes the address and port bound on
+ *   the socket's column, a setsockopt that succeeded the option as written;
+ *   a bind refused because of another socket is a red dashed arrow to that
+ *   socket (the engine's culprit), labelled with the error and the rule
+ *   (all of it in the arrow's <title>).
+ * - A run without segments and more than 8 sockets is drawn as a grid: a
+ *   socket's column covers only the rows where it takes part (created,
+ *   operated on, named as a culprit) and is reused afterwards, its name
+ *   written at its top.
  *
  * Use: scn_svg_new() before the run (opens every file, so a bad path fails
  * before anything runs), the three hook functions from scn_hooks, then

@@ -144,8 +144,8 @@ static void read_drawing(const char *path, drawing *d)
             snprintf(c->name, sizeof c->name, "%.*s", (int)(end - (line + off)), line + off);
             continue;
         }
-        if (!strstr(line, "marker-end"))
-            continue;
+        if (!strstr(line, "marker-end") || strstr(line, "class=\"conflict\""))
+            continue; /* not a segment (a refused bind's arrow) */
         bool loop = false;
         if (sscanf(line, "<line x1=\"%ld\" y1=\"%ld\" x2=\"%ld\" y2=\"%ld\"", &x1, &y1, &x2, &y2) != 4) {
             long c1, c2, c3, c4;

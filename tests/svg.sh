@@ -9,7 +9,11 @@
 #   close) and the segments (SYN, SYN,ACK, ACK, FIN,ACK, a data segment
 #   of 1000 B from the half-close part);
 # - the same run drawn twice gives the same bytes;
-# - with two profiles it writes one file each (FILE.PROFILE.svg).
+# - with two profiles it writes one file each (FILE.PROFILE.svg);
+# - teaching/port-hijack.scn under windows draws the refused bind as an
+#   arrow to srv titled with WSAEACCES and its rule, and the binds' addresses;
+#   windows/ms-table-classic.scn (72 sockets, no segments) is at most
+#   1600 px wide and draws its refused binds.
 # Self-check: a copy with a tag cut off must be rejected by xmllint.
 #
 #   SOCKMODEL=cli/sockmodel SCENARIO_DIR=scenarios tests/svg.sh
@@ -58,6 +62,25 @@ cmp -s "$tmp/x.svg" "$tmp/y.svg" || bad "two runs drew different bytes"
 for p in linux bsd; do
     [ -s "$tmp/two.$p.svg" ] || bad "no two.$p.svg with two profiles"
 done
+
+# Bind lessons: a refused bind is an arrow to the socket it conflicted
+# with, titled with the error and the rule; binds show their address.
+hj=$SCENARIO_DIR/teaching/port-hijack.scn
+"$SOCKMODEL" run --profile windows --svg "$tmp/hj.svg" "$hj" >/dev/null 2>&1
+xmllint --noout "$tmp/hj.svg" 2>/dev/null || bad "port-hijack drawing not well-formed"
+grep -q '<line class="conflict"' "$tmp/hj.svg" || bad "no conflict arrow for the refused bind"
+grep -q '<title>WSAEACCES because of srv: .*Windows' "$tmp/hj.svg" ||
+    bad "the conflict does not name the culprit srv and the rule"
+grep -q '>198.51.100.1:8080</text>' "$tmp/hj.svg" && bad "the refused bind drawn as bound"
+grep -q '>0.0.0.0:8080</text>' "$tmp/hj.svg" || bad "srv's address not drawn"
+# A large bind table stays readable: the 72 sockets of the MS table share
+# columns (it was 9494 px wide).
+ms=$SCENARIO_DIR/windows/ms-table-classic.scn
+"$SOCKMODEL" run --profile windows-classic --svg "$tmp/ms.svg" "$ms" >/dev/null 2>&1
+w=$(sed -n 's/^<svg [^>]*width="\([0-9]*\)".*/\1/p' "$tmp/ms.svg")
+[ -n "$w" ] && [ "$w" -le 1600 ] || bad "ms-table drawing is ${w:-?} px wide"
+n=$(grep -c '<line class="conflict"' "$tmp/ms.svg")
+[ "$n" -ge 10 ] || bad "ms-table: only $n conflict arrows"
 
 # Self-check: xmllint must reject a broken file.
 head -c 300 "$tmp/x.svg" >"$tmp/broken.svg"
