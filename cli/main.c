@@ -3,7 +3,7 @@
  * work to libscn (parse, run, report).
  *
  *   sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N]
- *                 [--pcap FILE] [--svg FILE] FILE...
+ *                 [--pcap FILE] [--svg FILE] [--html FILE] FILE...
  *   sockmodel check FILE...
  *   sockmodel profiles
  *   sockmodel gen|probe|replay ...   (cli/cmd_gen.c, cmd_probe.c, cmd_replay.c)
@@ -25,6 +25,7 @@
 #include "scn.h"
 #include "pcap_out.h"
 #include "svg_out.h"
+#include "html_out.h"
 #include "cmds.h"
 
 #ifndef PACKAGE_VERSION
@@ -34,7 +35,7 @@
 #define DEFAULT_SEED 1
 
 static const char usage_main[] =
-    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] FILE...\n"
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] [--html FILE] FILE...\n"
     "       sockmodel check FILE...\n"
     "       sockmodel profiles\n"
     "       sockmodel gen [--check --profile A,B] [--seed N] [--count K] [--out DIR]\n"
@@ -82,7 +83,7 @@ static const char usage_profiles[] =
     "'all' in --profile means every profile listed here.\n";
 
 static const char usage_run[] =
-    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] FILE...\n"
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] [--html FILE] FILE...\n"
     "\n"
     "Runs each FILE (\"-\": standard input) under each selected profile and\n"
     "prints one row per step and one column per profile, then one\n"
@@ -103,6 +104,9 @@ static const char usage_run[] =
     "                          with its TCP states over time, arrows for the\n"
     "                          segments, each step's outcome; with several\n"
     "                          profiles, one file each: FILE.PROFILE.svg\n"
+    "      --html FILE         one self-contained page for teaching: the table\n"
+    "                          with the differences highlighted, each cell's\n"
+    "                          rule, and every profile's drawing side by side\n"
     "  -h, --help              this text\n"
     "\n"
     "exit status: 0 every expectation met, 1 at least one not met,\n"
@@ -112,6 +116,7 @@ typedef struct run_opts {
     const char *profile;
     const char *pcap;
     const char *svg;
+    const char *html;
     bool explain, json, check_only;
     uint64_t seed;
     const char **files;
@@ -202,6 +207,13 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             if (strcmp(o->svg, "-") == 0)
                 return cmdline_error("--svg -: the report already goes to "
                                      "standard output; name a file");
+        } else if (!o->check_only && is_opt(a, "--html")) {
+            o->html = opt_value(argc, argv, &i, "--html");
+            if (!o->html || !*o->html)
+                return cmdline_error("--html needs a file name");
+            if (strcmp(o->html, "-") == 0)
+                return cmdline_error("--html -: the report already goes to "
+                                     "standard output; name a file");
         } else if (!o->check_only && is_opt(a, "--seed")) {
             const char *v = opt_value(argc, argv, &i, "--seed");
             if (!v || !parse_seed(v, &o->seed))
@@ -223,6 +235,8 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
     if (o->svg && o->n_files != 1)
         return cmdline_error("--svg takes exactly one scenario file (one "
                              "drawing per profile)");
+    if (o->html && o->n_files != 1)
+        return cmdline_error("--html takes exactly one scenario file");
     return -1;
 }
 
@@ -342,12 +356,25 @@ static scn_svg *svg_open_all(const run_opts *o, const scn_file *f,
     size_t n = scn_select_profiles(f, override, &profiles);
     char **names = scn_xmalloc((n + 1) * sizeof *names);
     for (size_t i = 0; i < n; i++)
-        names[i] = pcap_name(o->svg, sm_profile_name(profiles[i]), n > 1);
+        names[i] = o->svg ? pcap_name(o->svg, sm_profile_name(profiles[i]), n > 1)
+                          : NULL;
     char err[512];
-    scn_svg *s = scn_svg_new(f, profiles, (const char *const *)names, n,
-                             err, sizeof err);
+    /* --html alone: the drawings are recorded, no file written. */
+    scn_svg *s = scn_svg_new(f, profiles, o->svg ? (const char *const *)names : NULL,
+                             n, err, sizeof err);
     if (!s)
         fprintf(stderr, "sockmodel: error: %s\n", err);
+    /* --html: the page is written after the run; fail before it if the
+     * file cannot be made. */
+    FILE *hf = s && o->html ? fopen(o->html, "wb") : NULL;
+    if (s && o->html && !hf) {
+        fprintf(stderr, "sockmodel: error: cannot write %s: %s\n", o->html,
+                strerror(errno));
+        scn_svg_free(s);
+        s = NULL;
+    }
+    if (hf)
+        fclose(hf);
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -361,8 +388,8 @@ static int run_all(const run_opts *o, scn_file **files,
     size_t passed = 0, failed = 0;
     out_set os = {{0}, NULL};
     scn_hooks hooks = {out_world_created, out_world_done, out_step_done, &os};
-    bool hooked = o->pcap || o->svg;
-    if (o->svg && !(os.svg = svg_open_all(o, files[0], override)))
+    bool hooked = o->pcap || o->svg || o->html;
+    if ((o->svg || o->html) && !(os.svg = svg_open_all(o, files[0], override)))
         return 2;
     if (o->pcap && !pcap_open_all(o, files[0], override, &os.pcap)) {
         scn_svg_free(os.svg);
@@ -374,9 +401,10 @@ static int run_all(const run_opts *o, scn_file **files,
     for (size_t i = 0; i < o->n_files; i++) {
         scn_result *r = scn_run_file_hooks(files[i], override, o->seed,
                                            hooked ? &hooks : NULL);
-        if (o->svg) {
+        if (o->svg || o->html) {
             char err[512];
-            if (scn_svg_write(os.svg, r, err, sizeof err) != 0) {
+            if (scn_svg_write(os.svg, r, err, sizeof err) != 0 ||
+                (o->html && scn_html_write(o->html, r, os.svg, err, sizeof err) != 0)) {
                 fprintf(stderr, "sockmodel: error: %s\n", err);
                 svg_status = 2;
             }

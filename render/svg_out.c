@@ -1457,14 +1457,12 @@ scn_svg *scn_svg_new(const scn_file *f, const sm_profile *const *profiles,
     s->runs = scn_xmalloc((n + 1) * sizeof *s->runs);
     memset(s->runs, 0, (n + 1) * sizeof *s->runs);
     for (size_t i = 0; i < n; i++) {
-        size_t len = strlen(paths[i]);
         s->profiles[i] = profiles[i];
-        s->paths[i] = scn_xmalloc(len + 1);
-        memcpy(s->paths[i], paths[i], len + 1);
+        s->paths[i] = paths ? dup_str(paths[i]) : NULL;
         s->fp[i] = NULL;
         s->runs[i].p = profiles[i];
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; paths && i < n; i++) {
         s->fp[i] = fopen(paths[i], "wb");
         if (!s->fp[i]) {
             if (errlen)
@@ -1477,10 +1475,31 @@ scn_svg *scn_svg_new(const scn_file *f, const sm_profile *const *profiles,
     return s;
 }
 
+bool scn_svg_draw(scn_svg *s, const scn_result *r, const sm_profile *p,
+                  scn_buf *out)
+{
+    size_t i = 0;
+    while (i < s->n && s->profiles[i] != p)
+        i++;
+    if (i == s->n || !s->runs[i].done)
+        return false;
+    size_t pi = 0;
+    while (pi < r->n_profiles && r->profiles[pi] != p)
+        pi++;
+    scn_buf title = {0};
+    scn_buf_printf(&title, "%s \xe2\x80\x94 profile %s",
+                   s->f->path ? s->f->path : "-", sm_profile_name(p));
+    draw(&s->runs[i], pi, r, title.s, out);
+    scn_buf_free(&title);
+    return true;
+}
+
 int scn_svg_write(scn_svg *s, const scn_result *r, char *err, size_t errlen)
 {
     int rc = 0;
     for (size_t i = 0; i < s->n; i++) {
+        if (!s->fp[i])
+            continue;
         size_t pi = 0;
         while (pi < r->n_profiles && r->profiles[pi] != s->profiles[i])
             pi++;

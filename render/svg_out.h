@@ -57,7 +57,8 @@
 typedef struct scn_svg scn_svg;
 
 /* Opens (creates or truncates) paths[i] for profiles[i], i < n.  On failure
- * returns NULL (nothing left open) with a message naming the path in err. */
+ * returns NULL (nothing left open) with a message naming the path in err.
+ * paths NULL: no files; the drawings are had with scn_svg_draw. */
 scn_svg *scn_svg_new(const scn_file *f, const sm_profile *const *profiles,
                      const char *const *paths, size_t n, char *err,
                      size_t errlen);
@@ -75,9 +76,14 @@ void scn_svg_step_done(scn_svg *s, sm_world *w, const sm_profile *p,
 void scn_svg_chain_delivery(scn_svg *s, sm_delivery_fn fn, void *ctx);
 void scn_svg_world_done(scn_svg *s, sm_world *w, const sm_profile *p);
 
-/* Writes and closes every file.  r is the result of the run the hooks
+/* Writes and closes every file (none if made without paths).  r is the result of the run the hooks
  * saw.  Returns 0, or -1 with a message in err if a write failed. */
 int scn_svg_write(scn_svg *s, const scn_result *r, char *err, size_t errlen);
+
+/* Draws profile p's run (r: the result of the run the hooks saw) into out;
+ * false if s did not record p. */
+bool scn_svg_draw(scn_svg *s, const scn_result *r, const sm_profile *p,
+                  scn_buf *out);
 
 /* Frees s, closing any file still open (NULL is accepted). */
 void scn_svg_free(scn_svg *s);

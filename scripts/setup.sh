@@ -28,6 +28,9 @@ if [ "${SETUP_TEST_TOOLS:-0}" = 1 ]; then
     have socat    || need_pkgs="$need_pkgs socat"
     have strace   || need_pkgs="$need_pkgs strace"
     have python3  || need_pkgs="$need_pkgs python3"
+    have xmllint  || need_pkgs="$need_pkgs libxml2-utils"
+    # tests/html-chromium.sh: the HTML report in a real (headless) browser.
+    have chromium || need_pkgs="$need_pkgs chromium"
 fi
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && have apt-get; then
