@@ -1,0 +1,23 @@
+#!/bin/sh
+# scripts/teaching-drawings.sh - redraws the pictures of docs/teaching.md
+# (docs/teaching/*.svg) from the scenarios they show.  Run it after a change
+# to the drawing or to one of these scenarios, and commit the result.
+#
+#   scripts/teaching-drawings.sh [SOCKMODEL]     (default: cli/sockmodel)
+set -eu
+cd "$(dirname "$0")/.."
+sm=${1:-cli/sockmodel}
+out=docs/teaching
+mkdir -p "$out"
+draw() { # scenario profile name
+    "$sm" run --profile "$2" --svg "$out/$3.svg" "scenarios/$1" >/dev/null || [ $? -eq 1 ]
+}
+draw teaching/wildcard-vs-specific.scn linux wildcard-vs-specific.linux
+draw teaching/wildcard-vs-specific.scn bsd wildcard-vs-specific.bsd
+draw teaching/server-cannot-rebind.scn windows server-cannot-rebind.windows
+draw teaching/port-hijack.scn windows-classic port-hijack.windows-classic
+draw teaching/port-hijack.scn windows port-hijack.windows
+draw teaching/reuseport-spread.scn linux reuseport-spread.linux
+draw tcp/server-restart.scn linux server-restart.linux
+draw tcp/linger.scn linux linger.linux
+ls -la "$out"
