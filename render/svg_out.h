@@ -29,8 +29,11 @@
  *   no host has in a "(nowhere)" column.  A socket that segments reached
  *   but no scenario name holds at the end (a connection never accepted, a
  *   socket whose name was given to another) gets a column of its own, named
- *   as the engine names it ("g1/2").  Senders are matched by host and
- *   endpoints.  An accepted socket's column starts at its first segment;
+ *   as the engine names it ("g1/2").  A TCP segment's sender is the
+ *   socket that took the last segment of its connection the other way (the
+ *   next one, when that went to a listener: the new connection's socket);
+ *   without such a delivery, the sender is matched by host and endpoints.
+ *   An accepted socket's column starts at its first segment;
  *   until `accept` returns it is drawn as "not accepted yet".
  * - Bind lessons: a successful bind writes the address and port bound on
  *   the socket's column, a setsockopt that succeeded the option as written;
