@@ -57,7 +57,7 @@ browse --dump-dom "file://$tmp/r.html" >"$tmp/dom.html"
 n=$(grep -o '<th>[a-z0-9.-]*</th>' "$tmp/dom.html" | wc -l)
 [ "$n" -ge 12 ] || bad "table heads: $n profile columns"
 # The thief's bind: its row, the cells in profile order.
-row=$(tr '\n' ' ' <"$tmp/dom.html" | grep -o '<tr class="diff"><td class="line">43</td>[^<]*<td class="step">bind evil 198.51.100.1:8080</td>.*' | sed 's|</tr>.*||')
+row=$(tr '\n' ' ' <"$tmp/dom.html" | grep -o '<tr class="diff"><td class="line">[0-9]*</td>[^<]*<td class="step">bind evil 198.51.100.1:8080</td>.*' | sed 's|</tr>.*||')
 [ -n "$row" ] || bad "the thief's bind is not a highlighted row"
 cells=$(echo "$row" | sed 's|<span class="why">[^<]*</span>||g; s|<td[^>]*>|\n|g; s|</td>||g' | tail -n +4)
 wc_cell=$(echo "$cells" | sed -n 4p)
