@@ -2,8 +2,8 @@
  * main.c - the sockmodel program: reads its command line and hands the
  * work to libscn (parse, run, report).
  *
- *   sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N]
- *                 [--pcap FILE] [--svg FILE] [--html FILE] FILE...
+ *   sockmodel run [--profile PATTERNS] [--explain] [--json | --tap | --quiet]
+ *                 [--junit FILE] [--seed N] [--pcap FILE] [--svg FILE] [--html FILE] FILE...
  *   sockmodel check FILE...
  *   sockmodel profiles
  *   sockmodel gen|probe|replay ...   (cli/cmd_gen.c, cmd_probe.c, cmd_replay.c)
@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "scn.h"
+#include "scn_report_ci.h"
 #include "pcap_out.h"
 #include "svg_out.h"
 #include "html_out.h"
@@ -35,7 +36,7 @@
 #define DEFAULT_SEED 1
 
 static const char usage_main[] =
-    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] [--html FILE] FILE...\n"
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json | --tap | --quiet] [--junit FILE] [--seed N] [--pcap FILE] [--svg FILE] [--html FILE] FILE...\n"
     "       sockmodel check FILE...\n"
     "       sockmodel profiles\n"
     "       sockmodel gen [--check --profile A,B] [--seed N] [--count K] [--out DIR]\n"
@@ -83,7 +84,7 @@ static const char usage_profiles[] =
     "'all' in --profile means every profile listed here.\n";
 
 static const char usage_run[] =
-    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json] [--seed N] [--pcap FILE] [--svg FILE] [--html FILE] FILE...\n"
+    "usage: sockmodel run [--profile PATTERNS] [--explain] [--json | --tap | --quiet] [--junit FILE] [--seed N] [--pcap FILE] [--svg FILE] [--html FILE] FILE...\n"
     "\n"
     "Runs each FILE (\"-\": standard input) under each selected profile and\n"
     "prints one row per step and one column per profile, then one\n"
@@ -96,6 +97,12 @@ static const char usage_run[] =
     "  -e, --explain           after each step, the rule that decided it and\n"
     "                          the socket it conflicted with, per profile\n"
     "      --json              one JSON document instead of the table\n"
+    "      --tap               TAP version 13 instead of the table: a test\n"
+    "                          point per file and profile\n"
+    "  -q, --quiet             only the failure blocks and the last line\n"
+    "      --junit FILE        also write JUnit XML to FILE: a testsuite per\n"
+    "                          file, a testcase per file and profile, a\n"
+    "                          failure per expectation not met\n"
     "      --seed N            seed of every random choice (default 1)\n"
     "      --pcap FILE         write every simulated segment to FILE (pcap,\n"
     "                          virtual time as timestamps); with several\n"
@@ -117,7 +124,8 @@ typedef struct run_opts {
     const char *pcap;
     const char *svg;
     const char *html;
-    bool explain, json, check_only;
+    const char *junit;
+    bool explain, json, check_only, tap, quiet;
     uint64_t seed;
     const char **files;
     size_t n_files;
@@ -188,6 +196,15 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->explain = true;
         } else if (!o->check_only && strcmp(a, "--json") == 0) {
             o->json = true;
+        } else if (!o->check_only && strcmp(a, "--tap") == 0) {
+            o->tap = true;
+        } else if (!o->check_only &&
+                   (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)) {
+            o->quiet = true;
+        } else if (!o->check_only && is_opt(a, "--junit")) {
+            o->junit = opt_value(argc, argv, &i, "--junit");
+            if (!o->junit || !*o->junit || strcmp(o->junit, "-") == 0)
+                return cmdline_error("--junit needs a file name");
         } else if (!o->check_only &&
                    (is_opt(a, "--profile") || strcmp(a, "-p") == 0)) {
             o->profile = opt_value(argc, argv, &i, "--profile");
@@ -229,6 +246,9 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         return cmdline_error("%s: no scenario file given (see 'sockmodel "
                              "%s --help')", o->check_only ? "check" : "run",
                              o->check_only ? "check" : "run");
+    if (o->json + o->tap + o->quiet > 1)
+        return cmdline_error("--json, --tap and --quiet are alternatives: "
+                             "give one");
     if (o->pcap && o->n_files != 1)
         return cmdline_error("--pcap takes exactly one scenario file (each "
                              "run's clock starts at 0)");
@@ -389,15 +409,31 @@ static int run_all(const run_opts *o, scn_file **files,
     out_set os = {{0}, NULL};
     scn_hooks hooks = {out_world_created, out_world_done, out_step_done, &os};
     bool hooked = o->pcap || o->svg || o->html;
-    if ((o->svg || o->html) && !(os.svg = svg_open_all(o, files[0], override)))
+    FILE *junit = o->junit ? fopen(o->junit, "w") : NULL;
+    if (o->junit && !junit) {
+        fprintf(stderr, "sockmodel: error: cannot write %s: %s\n", o->junit,
+                strerror(errno));
         return 2;
+    }
+    if ((o->svg || o->html) && !(os.svg = svg_open_all(o, files[0], override))) {
+        if (junit)
+            fclose(junit);
+        return 2;
+    }
     if (o->pcap && !pcap_open_all(o, files[0], override, &os.pcap)) {
         scn_svg_free(os.svg);
+        if (junit)
+            fclose(junit);
         return 2;
     }
     int svg_status = 0;
+    size_t tap_points = 0;
+    if (junit)
+        scn_report_junit_begin(junit);
     if (o->json)
         scn_report_json_begin(stdout, o->seed);
+    else if (o->tap)
+        scn_report_tap_begin(stdout);
     for (size_t i = 0; i < o->n_files; i++) {
         scn_result *r = scn_run_file_hooks(files[i], override, o->seed,
                                            hooked ? &hooks : NULL);
@@ -409,8 +445,14 @@ static int run_all(const run_opts *o, scn_file **files,
                 svg_status = 2;
             }
         }
+        if (junit)
+            scn_report_junit_file(junit, r);
         if (o->json)
             scn_report_json_file(stdout, r, i == 0);
+        else if (o->tap)
+            scn_report_tap_file(stdout, r, &tap_points);
+        else if (o->quiet)
+            scn_report_failures(stdout, r);
         else
             scn_report_text(stdout, r, o->explain);
         passed += r->passed;
@@ -419,8 +461,17 @@ static int run_all(const run_opts *o, scn_file **files,
     }
     if (o->json)
         scn_report_json_end(stdout, passed, failed);
+    else if (o->tap)
+        scn_report_tap_end(stdout, tap_points, passed, failed);
     else
         scn_report_totals(stdout, passed, failed);
+    if (junit) {
+        scn_report_junit_end(junit);
+        if (fclose(junit) != 0) {
+            fprintf(stderr, "sockmodel: error: cannot write %s\n", o->junit);
+            svg_status = 2;
+        }
+    }
     scn_svg_free(os.svg);
     if (o->pcap && !pcap_close_all(&os.pcap))
         return 2;

@@ -11,6 +11,7 @@
 
 #include "scn.h"
 #include "scn_lex.h"
+#include "scn_report_ci.h"
 
 #define WHY_INDENT "    "
 
@@ -238,26 +239,37 @@ static const char *check_word(scn_kind k)
     }
 }
 
-static void print_failure(FILE *out, const scn_result *r, const scn_row *row,
-                          size_t j, scn_buf *tmp)
+void scn_failure_text(const scn_result *r, const scn_row *row, size_t j,
+                      scn_buf *head, scn_buf *why)
 {
     const scn_cell *c = &row->cells[j];
     const char *word = c->kind == SCN_CELL_CHECK ? check_word(row->st->kind)
                                                  : "";
-    tmp->len = 0;
-    outcome_text(r->profiles[j], c, tmp);
-    fprintf(out, "%s:%u: %s: expected %s%s, got %s\n", r->file->path,
-            row->st->line, sm_profile_name(r->profiles[j]), word,
-            c->expected, tmp->s);
-    tmp->len = 0;
-    scn_cell_why(c, tmp);
-    if (tmp->len)
-        fprintf(out, WHY_INDENT "%s\n", tmp->s);
+    scn_buf got = {0};
+    outcome_text(r->profiles[j], c, &got);
+    head->len = why->len = 0;
+    scn_buf_printf(head, "%s:%u: %s: expected %s%s, got %s", r->file->path,
+                   row->st->line, sm_profile_name(r->profiles[j]), word,
+                   c->expected, got.s);
+    scn_buf_free(&got);
+    scn_cell_why(c, why);
 }
 
-static void print_failures(FILE *out, const scn_result *r, scn_buf *tmp)
+static void print_failure(FILE *out, const scn_result *r, const scn_row *row,
+                          size_t j, scn_buf *tmp)
 {
-    if (r->failed)
+    scn_buf why = {0};
+    scn_failure_text(r, row, j, tmp, &why);
+    fprintf(out, "%s\n", tmp->s);
+    if (why.len)
+        fprintf(out, WHY_INDENT "%s\n", why.s);
+    scn_buf_free(&why);
+}
+
+static void print_failures(FILE *out, const scn_result *r, scn_buf *tmp,
+                           bool quiet)
+{
+    if (r->failed && !quiet)
         fputc('\n', out);
     for (size_t i = 0; i < r->n_rows; i++)
         for (size_t j = 0; j < r->n_profiles; j++)
@@ -294,6 +306,13 @@ static void print_summary(FILE *out, const scn_result *r)
             r->passed == 1 ? "" : "s", r->failed);
 }
 
+void scn_report_failures(FILE *out, const scn_result *r)
+{
+    scn_buf tmp = {0};
+    print_failures(out, r, &tmp, true);
+    scn_buf_free(&tmp);
+}
+
 void scn_report_text(FILE *out, const scn_result *r, bool explain)
 {
     scn_buf line = {0}, tmp = {0};
@@ -307,7 +326,7 @@ void scn_report_text(FILE *out, const scn_result *r, bool explain)
         if (explain)
             print_explain(out, r, &r->rows[i], &l, &line);
     }
-    print_failures(out, r, &tmp);
+    print_failures(out, r, &tmp, false);
     print_time_skips(out, r);
     print_summary(out, r);
     fputc('\n', out);

@@ -31,6 +31,12 @@ if [ "${SETUP_TEST_TOOLS:-0}" = 1 ]; then
     have xmllint  || need_pkgs="$need_pkgs libxml2-utils"
     # tests/html-chromium.sh: the HTML report in a real (headless) browser.
     have chromium || need_pkgs="$need_pkgs chromium"
+    # the Python package's test (tests/python.sh)
+    /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need_pkgs="$need_pkgs python3-venv"
+    /usr/bin/python3 -c 'import pytest' 2>/dev/null || need_pkgs="$need_pkgs python3-pytest"
+    /usr/bin/python3 -c 'import wheel' 2>/dev/null || need_pkgs="$need_pkgs python3-wheel"
+    # consumers of run --tap and --junit (tests/ci-reports.sh)
+    have prove    || need_pkgs="$need_pkgs perl"
 fi
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && have apt-get; then
