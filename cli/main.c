@@ -18,6 +18,7 @@
 #endif
 
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -531,8 +532,16 @@ static int finish(int status)
     return status;
 }
 
+static jmp_buf oom;
+
 int main(int argc, char **argv)
 {
+    /* The libraries come back here when memory runs out. */
+    if (setjmp(oom)) {
+        fputs("sockmodel: error: out of memory\n", stderr);
+        return 2;
+    }
+    scn_oom_point(&oom);
 #ifdef HAVE_HOSTKERNEL
     /* `--profile host`: the real kernel (without it, a clear error). */
     if (!hk_register()) {

@@ -12,11 +12,13 @@
  * same bytes out.
  *
  * Memory: every object hangs off its scn_file or scn_result and is freed
- * with it.  Allocation failure prints a message and exits (status 2).
+ * with it.  Allocation failure returns control to the program's recovery
+ * point (scn_oom_point), which reports it; the library never exits.
  */
 #ifndef SCN_H
 #define SCN_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +41,14 @@
 typedef struct scn_arena {
     struct scn_chunk *head;
 } scn_arena;
+
+/* Out of memory: every allocation of the scenario libraries (scn_xmalloc,
+ * scn_xrealloc, the arena, scn_buf, scn_map) that fails longjmp()s to
+ * POINT, set by the program with setjmp() before it calls them; the
+ * program then reports the error (sockmodel: exit 2).  What was being
+ * built is abandoned.  Returns the previous point; NULL clears it.  A
+ * program that sets none gets abort() on exhaustion. */
+jmp_buf *scn_oom_point(jmp_buf *point);
 
 void *scn_xmalloc(size_t n);
 void *scn_xrealloc(void *p, size_t n);
