@@ -11,7 +11,7 @@
  * are open at once: before each new socket the oldest is closed.
  *
  * The kernel side runs in a private network namespace that this process
- * creates (unshare(CLONE_NEWNET)), with lo up and 192.0.2.1 and 2001:db8::1
+ * creates (hostkernel/hk_netns.c), with lo up and 192.0.2.1 and 2001:db8::1
  * added to it (127.0.0.2 is local through 127.0.0.0/8 on lo).  Without root
  * or without namespaces it is skipped, and the line says why.  Both sides
  * record each bind/listen outcome, and the program reports how many agree:
@@ -19,16 +19,14 @@
  */
 #define _GNU_SOURCE
 #include "bench.h"
+#include "hk_netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
 #include <netinet/in.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -214,8 +212,9 @@ static double churn_kernel(const churn_op *ops, size_t n, churn_out *out,
     return t;
 }
 
-/* Enter a private network namespace set up for the sequence.  Returns NULL
- * on success, else why the kernel baseline cannot run (in buf). */
+/* Enter a private network namespace set up for the sequence (the
+ * project's one set-up, hostkernel/hk_netns.c).  Returns NULL on success,
+ * else why the kernel baseline cannot run (in buf). */
 static const char *netns_enter(char *buf, size_t n)
 {
     if (geteuid() != 0) {
@@ -223,50 +222,14 @@ static const char *netns_enter(char *buf, size_t n)
                          "namespace (run bench/run as root)");
         return buf;
     }
-    if (unshare(CLONE_NEWNET) != 0) {
-        snprintf(buf, n, "unshare(CLONE_NEWNET) failed: %s", strerror(errno));
-        return buf;
-    }
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0) {
-        snprintf(buf, n, "cannot read the flags of lo: %s", strerror(errno));
-        return buf;
-    }
-    ifr.ifr_flags |= IFF_UP;
-    if (ioctl(fd, SIOCSIFFLAGS, &ifr) != 0) {
-        snprintf(buf, n, "cannot bring lo up: %s", strerror(errno));
-        return buf;
-    }
-    /* 192.0.2.1/32 as the alias lo:1. */
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo:1");
-    struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-    sin->sin_family = AF_INET;
-    inet_pton(AF_INET, "192.0.2.1", &sin->sin_addr);
-    if (ioctl(fd, SIOCSIFADDR, &ifr) != 0) {
-        snprintf(buf, n, "cannot add 192.0.2.1 to lo: %s", strerror(errno));
-        return buf;
-    }
-    inet_pton(AF_INET, "255.255.255.255", &sin->sin_addr);
-    ioctl(fd, SIOCSIFNETMASK, &ifr);
-    close(fd);
-    /* 2001:db8::1/128 on lo (struct in6_ifreq of linux/ipv6.h). */
-    struct {
-        struct in6_addr addr;
-        uint32_t prefixlen;
-        int ifindex;
-    } ifr6;
-    memset(&ifr6, 0, sizeof ifr6);
-    inet_pton(AF_INET6, "2001:db8::1", &ifr6.addr);
-    ifr6.prefixlen = 128;
-    ifr6.ifindex = (int)if_nametoindex("lo");
-    fd = socket(AF_INET6, SOCK_DGRAM, 0);
-    if (fd < 0 || ioctl(fd, SIOCSIFADDR, &ifr6) != 0) {
-        snprintf(buf, n, "cannot add 2001:db8::1 to lo (IPv6 disabled?): %s",
-                 strerror(errno));
+    sm_addr addrs[2] = {bench_addr("192.0.2.1"), bench_addr("2001:db8::1")};
+    int fd, err;
+    const char *why = hk_netns_new(addrs, 2, &fd, &err);
+    if (why) {
+        if (err)
+            snprintf(buf, n, "%s failed: %s", why, strerror(err));
+        else
+            snprintf(buf, n, "%s", why);
         return buf;
     }
     close(fd);

@@ -217,7 +217,7 @@ static void cell_text(const scn_result *r, const pcell *c, size_t j, scn_buf *b)
 static long profile_index(const scn_result *r, const char *name)
 {
     for (size_t j = 0; j < r->n_profiles; j++)
-        if (strcmp(sm_profile_name(r->profiles[j]), name) == 0)
+        if (strcmp(r->cols[j].name, name) == 0)
             return (long)j;
     return -1;
 }
@@ -235,7 +235,7 @@ static void print(const probe *p, const scn_result *r, bool md, bool other_user,
     memset(w, 0, ncol * sizeof *w);
     scn_buf b = {0}, e = {0};
     for (size_t k = 0; k < ncol; k++) {
-        const char *h = k < nh ? head[k] : k < nh + np ? sm_profile_name(r->profiles[k - nh])
+        const char *h = k < nh ? head[k] : k < nh + np ? r->cols[k - nh].name
                                                      : "note";
         t[k] = strdup(h);
     }
@@ -368,6 +368,8 @@ int scn_cmd_probe(int argc, char **argv)
         goto done;
     }
     scn_result *r = scn_run_file(f, &pats, 1);
+    if (r->status == 2)
+        fprintf(stderr, "sockmodel: error: %s\n", r->error);
     if (r->status == 2 && default_host) {
         /* No namespace: the models alone (the reason is on stderr). */
         scn_result_free(r);

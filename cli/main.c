@@ -18,12 +18,17 @@
 #endif
 
 #include <errno.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scn.h"
 #include "scn_report_ci.h"
+#include "scn_backend.h"
+#ifdef HAVE_HOSTKERNEL
+#include "hk.h"
+#endif
 #include "pcap_out.h"
 #include "svg_out.h"
 #include "html_out.h"
@@ -269,6 +274,29 @@ static bool parse_all(const run_opts *o, scn_file **files)
     return errors == 0;
 }
 
+/* The columns --pcap and --svg can serve: those with a model world.  The
+ * others are named on stderr with the reason, never left out silently. */
+static size_t drawable_columns(const scn_file *f, const scn_patlist *override,
+                               const char *opt, const sm_profile ***out,
+                               bool *several)
+{
+    scn_column *cols;
+    size_t n = scn_select_columns(f, override, &cols), k = 0;
+    *several = n > 1; /* file names as if every column had one */
+    *out = scn_xmalloc((n + 1) * sizeof **out);
+    for (size_t i = 0; i < n; i++) {
+        if (cols[i].backend->no_world)
+            fprintf(stderr, "sockmodel: note: %s: the %s column is not %s: "
+                            "%s\n", opt, cols[i].name,
+                    strcmp(opt, "--pcap") == 0 ? "captured" : "drawn",
+                    cols[i].backend->no_world);
+        else
+            (*out)[k++] = cols[i].profile;
+    }
+    free(cols);
+    return k;
+}
+
 /* --pcap: one capture per profile, opened before anything runs. */
 typedef struct pcap_set {
     const sm_profile **profiles;
@@ -335,11 +363,13 @@ static char *pcap_name(const char *path, const char *profile, bool several)
 static bool pcap_open_all(const run_opts *o, const scn_file *f,
                           const scn_patlist *override, pcap_set *ps)
 {
-    ps->n = scn_select_profiles(f, override, &ps->profiles);
+    bool several;
+    ps->n = drawable_columns(f, override, "--pcap", &ps->profiles, &several);
     ps->files = scn_xmalloc((ps->n + 1) * sizeof *ps->files);
     for (size_t i = 0; i < ps->n; i++) {
         char err[512];
-        char *name = pcap_name(o->pcap, sm_profile_name(ps->profiles[i]), ps->n > 1);
+        char *name = pcap_name(o->pcap, sm_profile_name(ps->profiles[i]),
+                               several);
         ps->files[i] = scn_pcap_open(name, err, sizeof err);
         free(name);
         if (!ps->files[i]) {
@@ -373,10 +403,13 @@ static scn_svg *svg_open_all(const run_opts *o, const scn_file *f,
                              const scn_patlist *override)
 {
     const sm_profile **profiles;
-    size_t n = scn_select_profiles(f, override, &profiles);
+    bool several;
+    size_t n = drawable_columns(f, override, o->svg ? "--svg" : "--html",
+                                &profiles, &several);
     char **names = scn_xmalloc((n + 1) * sizeof *names);
     for (size_t i = 0; i < n; i++)
-        names[i] = o->svg ? pcap_name(o->svg, sm_profile_name(profiles[i]), n > 1)
+        names[i] = o->svg ? pcap_name(o->svg, sm_profile_name(profiles[i]),
+                                      several)
                           : NULL;
     char err[512];
     /* --html alone: the drawings are recorded, no file written. */
@@ -437,6 +470,16 @@ static int run_all(const run_opts *o, scn_file **files,
     for (size_t i = 0; i < o->n_files; i++) {
         scn_result *r = scn_run_file_hooks(files[i], override, o->seed,
                                            hooked ? &hooks : NULL);
+        if (r->status == 2) {
+            /* A column could not run (the kernel's namespaces, a backend
+             * not built): nothing of this file is reported. */
+            fprintf(stderr, "sockmodel: error: %s\n", r->error);
+            scn_result_free(r);
+            scn_svg_free(os.svg);
+            if (o->pcap)
+                pcap_close_all(&os.pcap);
+            return 2;
+        }
         if (o->svg || o->html) {
             char err[512];
             if (scn_svg_write(os.svg, r, err, sizeof err) != 0 ||
@@ -540,8 +583,24 @@ static int finish(int status)
     return status;
 }
 
+static jmp_buf oom;
+
 int main(int argc, char **argv)
 {
+    /* The libraries come back here when memory runs out. */
+    if (setjmp(oom)) {
+        fputs("sockmodel: error: out of memory\n", stderr);
+        return 2;
+    }
+    scn_oom_point(&oom);
+#ifdef HAVE_HOSTKERNEL
+    /* `--profile host`: the real kernel (without it, a clear error). */
+    if (!hk_register()) {
+        fputs("sockmodel: error: cannot register the kernel backend\n",
+              stderr);
+        return 2;
+    }
+#endif
     if (argc < 2) {
         fputs(usage_main, stderr);
         return 2;

@@ -137,8 +137,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_roundtrips(f);
 
     /* The file's own profile selection (what `sockmodel run` does)... */
-    const sm_profile **sel = NULL;
-    size_t nsel = scn_select_profiles(f, NULL, &sel);
+    scn_column *sel = NULL;
+    size_t nsel = scn_select_columns(f, NULL, &sel);
     free(sel);
     if (nsel == 0)
         abort(); /* the parser rejects profile lines that select none */

@@ -35,6 +35,7 @@ typedef struct dctx {
     unsigned runs; /* runs in the current shrink */
     bool fatal;    /* a profile could not run at all (host without a
                       network namespace): stop */
+    char *fatal_msg; /* why (malloc'ed) */
 } dctx;
 
 /* The outcome of comparing one candidate. */
@@ -114,14 +115,14 @@ static void describe(const scn_result *r, const scn_row *row, cmp *c)
     cell_value(&row->cells[0], &ta);
     cell_value(&row->cells[1], &tb);
     scn_buf_printf(&c->desc, "line %u: %s says %s, %s says %s\n", row->st->line,
-                   sm_profile_name(r->profiles[0]), ta.s ? ta.s : "",
-                   sm_profile_name(r->profiles[1]), tb.s ? tb.s : "");
+                   r->cols[0].name, ta.s ? ta.s : "",
+                   r->cols[1].name, tb.s ? tb.s : "");
     for (size_t j = 0; j < 2; j++) {
         why.len = 0;
         scn_cell_why(&row->cells[j], &why);
         if (why.len)
             scn_buf_printf(&c->desc, "    %s: %s\n",
-                           sm_profile_name(r->profiles[j]), why.s);
+                           r->cols[j].name, why.s);
     }
     scn_buf_free(&ta);
     scn_buf_free(&tb);
@@ -147,9 +148,14 @@ static void run_cmp(dctx *d, const lines *l, long target, cmp *c)
     }
     c->parsed = true;
     scn_result *r = scn_run_file(f, &d->pats, d->o->run_seed);
-    if (r->status == 2)
+    if (r->status == 2 && !d->fatal) {
         d->fatal = true;
-    for (size_t i = 0; i < r->n_rows && r->n_profiles == 2; i++) {
+        size_t n = strlen(r->error) + 1;
+        d->fatal_msg = scn_xmalloc(n);
+        memcpy(d->fatal_msg, r->error, n);
+    }
+    for (size_t i = 0; i < r->n_rows && r->n_profiles == 2 && r->status == 0;
+         i++) {
         const scn_row *row = &r->rows[i];
         bool comparable;
         bool differ = cells_differ(&row->cells[0], &row->cells[1], &comparable,
@@ -342,8 +348,8 @@ static bool check_profiles(dctx *d, FILE *err)
     scn_file *f = NULL;
     if (scn_parse_buffer("probe.scn", probe, sizeof probe - 1, err, &f) != 0)
         return false;
-    const sm_profile **ps = NULL;
-    size_t n = scn_select_profiles(f, &d->pats, &ps);
+    scn_column *ps = NULL;
+    size_t n = scn_select_columns(f, &d->pats, &ps);
     free(ps);
     scn_file_free(f);
     if (n != 2) {
@@ -383,7 +389,7 @@ int scn_diff_check(const scn_diff_opts *o, FILE *out, FILE *err)
         split_lines(copy, &l);
         run_cmp(&d, &l, -1, &c);
         if (d.fatal) {
-            fprintf(err, "sockmodel: error: a profile could not run (see above)\n");
+            fprintf(err, "sockmodel: error: %s\n", d.fatal_msg);
             free(l.v);
             free(l.orig);
             free(copy);
@@ -437,5 +443,6 @@ int scn_diff_check(const scn_diff_opts *o, FILE *out, FILE *err)
     scn_buf_free(&c.desc);
     scn_buf_free(&text);
     scn_arena_free(&d.arena);
+    free(d.fatal_msg);
     return status;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "html_out.h"
+#include "scn_backend.h"
 
 static void esc(scn_buf *b, const char *s)
 {
@@ -143,7 +144,7 @@ static void table(scn_buf *o, const scn_result *r)
                     "<th>step</th>");
     for (size_t j = 0; j < r->n_profiles; j++) {
         scn_buf_puts(o, "<th>");
-        esc(o, sm_profile_name(r->profiles[j]));
+        esc(o, r->cols[j].name);
         scn_buf_puts(o, "</th>");
     }
     scn_buf_puts(o, "</tr></thead>\n<tbody>\n");
@@ -225,9 +226,11 @@ int scn_html_write(const char *path, const scn_result *r, scn_svg *s,
                      "with.</p>\n<div class=\"drawings\">\n");
     for (size_t j = 0; j < r->n_profiles; j++) {
         scn_buf svg = {0};
-        if (scn_svg_draw(s, r, r->profiles[j], &svg)) {
+        /* a column with no model world (host) has no drawing */
+        if (!r->cols[j].backend->no_world &&
+            scn_svg_draw(s, r, r->cols[j].profile, &svg)) {
             scn_buf_puts(&o, "<figure><figcaption>");
-            esc(&o, sm_profile_name(r->profiles[j]));
+            esc(&o, r->cols[j].name);
             scn_buf_puts(&o, "</figcaption>\n");
             inline_svg(&o, svg.s ? svg.s : "", j);
             scn_buf_puts(&o, "</figure>\n");

@@ -925,7 +925,7 @@ static void step_texts(const run *r, size_t pi, const scn_result *res,
             theirs.s[na] = '\0';
         if (na != nb || strncmp(a, b, na) != 0)
             scn_buf_printf(other_txt, "%s%s: %s", other_txt->len ? "; " : "",
-                           sm_profile_name(res->profiles[j]),
+                           res->cols[j].name,
                            theirs.s ? theirs.s : "");
         scn_buf_free(&theirs);
     }
@@ -1484,7 +1484,7 @@ bool scn_svg_draw(scn_svg *s, const scn_result *r, const sm_profile *p,
     if (i == s->n || !s->runs[i].done)
         return false;
     size_t pi = 0;
-    while (pi < r->n_profiles && r->profiles[pi] != p)
+    while (pi < r->n_profiles && r->cols[pi].profile != p)
         pi++;
     scn_buf title = {0};
     scn_buf_printf(&title, "%s \xe2\x80\x94 profile %s",
@@ -1501,7 +1501,7 @@ int scn_svg_write(scn_svg *s, const scn_result *r, char *err, size_t errlen)
         if (!s->fp[i])
             continue;
         size_t pi = 0;
-        while (pi < r->n_profiles && r->profiles[pi] != s->profiles[i])
+        while (pi < r->n_profiles && r->cols[pi].profile != s->profiles[i])
             pi++;
         scn_buf title = {0}, out = {0};
         scn_buf_printf(&title, "%s \xe2\x80\x94 profile %s",

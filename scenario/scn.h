@@ -12,11 +12,13 @@
  * same bytes out.
  *
  * Memory: every object hangs off its scn_file or scn_result and is freed
- * with it.  Allocation failure prints a message and exits (status 2).
+ * with it.  Allocation failure returns control to the program's recovery
+ * point (scn_oom_point), which reports it; the library never exits.
  */
 #ifndef SCN_H
 #define SCN_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,6 +41,14 @@
 typedef struct scn_arena {
     struct scn_chunk *head;
 } scn_arena;
+
+/* Out of memory: every allocation of the scenario libraries (scn_xmalloc,
+ * scn_xrealloc, the arena, scn_buf, scn_map) that fails longjmp()s to
+ * POINT, set by the program with setjmp() before it calls them; the
+ * program then reports the error (sockmodel: exit 2).  What was being
+ * built is abandoned.  Returns the previous point; NULL clears it.  A
+ * program that sets none gets abort() on exhaustion. */
+jmp_buf *scn_oom_point(jmp_buf *point);
 
 void *scn_xmalloc(size_t n);
 void *scn_xrealloc(void *p, size_t n);
@@ -95,6 +105,10 @@ typedef struct scn_patlist {
 /* Does the list select profile NAME?  A name is selected when it matches
  * one of the positive patterns (or there are none) and no negated one. */
 bool scn_patlist_match(const scn_patlist *l, const char *name);
+
+/* Does the list name NAME literally (a positive, glob-free NAME)?  Named
+ * backends (`host`) are selected only this way, never by "all" or a glob. */
+bool scn_patlist_names(const scn_patlist *l, const char *name);
 
 /* Parses a --profile argument.  On error returns false and writes a message
  * to *err (caller frees with scn_buf_free). */
@@ -219,10 +233,22 @@ typedef struct scn_row {
     scn_cell *cells; /* one per selected profile */
 } scn_row;
 
+/* One column of a run: a name, the OS profile whose rules and error names
+ * it uses, and the backend that executes it (scn_backend.h).  The modelled
+ * profiles run on the model backend; a name a backend registered (`host`:
+ * the real kernel) runs on that backend, with the profile of the OS it is
+ * (error names, sysctl keys). */
+struct scn_backend;
+typedef struct scn_column {
+    const char *name;
+    const sm_profile *profile;
+    const struct scn_backend *backend;
+} scn_column;
+
 typedef struct scn_result {
     const scn_file *file;
-    const sm_profile **profiles; /* in registry order */
-    size_t n_profiles;
+    const scn_column *cols; /* registry order, then named backends */
+    size_t n_profiles;      /* number of columns */
     scn_row *rows;
     size_t n_rows;
     scn_cell *cells; /* every row's cells, row after row */
@@ -231,28 +257,31 @@ typedef struct scn_result {
     size_t passed, failed;
     uint64_t seed;
     scn_arena arena;
-    int status; /* 2: a profile could not run at all; else 0.  (The host
-                 * profile without the privilege to create a network
-                 * namespace currently prints why and exits with status 2
-                 * itself, so callers see 0 here.) */
+    int status;        /* 2: a column could not run at all; else 0 */
+    const char *error; /* status 2: why (one line, for "sockmodel: error: ") */
 } scn_result;
 
-/* Which profiles a file runs under: OVERRIDE (from --profile) when not
- * NULL, else the file's profile line, else all.  Registry order.  Returns
- * the count; *out is malloc'ed (free()). */
-size_t scn_select_profiles(const scn_file *f, const scn_patlist *override,
-                           const sm_profile ***out);
+/* Which columns a file runs under: OVERRIDE (from --profile) when not
+ * NULL, else the file's profile line, else all models.  Registry order,
+ * then the named backends the patterns name literally.  Returns the count;
+ * *out is malloc'ed (free()). */
+size_t scn_select_columns(const scn_file *f, const scn_patlist *override,
+                          scn_column **out);
 
 /* The outcome the statement's expectation gives PROFILE: the first clause
  * whose patterns select it, or NULL. */
 const char *scn_expected_outcome(const scn_stmt *st, const char *profile);
 
-/* Runs F under the selected profiles.  Never fails (a step that cannot be
- * done is a FAILED cell). */
+/* Runs F under the selected columns.  A step that cannot be done is a
+ * FAILED cell; a column whose backend cannot start (no privilege for the
+ * kernel's namespaces, a backend not built) sets status 2 and error, and
+ * nothing of the run is reported. */
 scn_result *scn_run_file(const scn_file *f, const scn_patlist *override,
                          uint64_t seed);
 
-/* Callbacks around each profile's world (pcap output, drawings). */
+/* Callbacks around each model world (pcap output, drawings).  Columns
+ * whose backend has no model world (scn_backend.no_world) never call
+ * them.  P is the column's profile. */
 typedef struct scn_hooks {
     void (*world_created)(void *ctx, sm_world *w, const sm_profile *p);
     void (*world_done)(void *ctx, sm_world *w, const sm_profile *p);

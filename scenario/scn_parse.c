@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "scn.h"
+#include "scn_backend.h"
 #include "scn_lex.h"
 #include "sm_profile.h"
 
@@ -298,8 +299,8 @@ static bool pat_shape_ok(const char *s, size_t n)
 
 static bool pat_matches_some_profile(const char *glob)
 {
-    /* "host": the real-kernel pseudo profile (host_run.c), named only. */
-    if (strcmp(glob, "all") == 0 || strcmp(glob, "host") == 0)
+    /* "host": the real kernel (a named backend, scn_backend.c). */
+    if (strcmp(glob, "all") == 0 || scn_backend_reserved(glob))
         return true;
     for (size_t i = 0; i < sm_profile_count(); i++)
         if (scn_glob(glob, sm_profile_name(sm_profile_at(i))))
@@ -365,7 +366,7 @@ static bool parse_patlist(pctx *c, cursor *k, scn_patlist *out)
 static bool patlist_selects_any(const scn_patlist *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (!l->v[i].neg && strcmp(l->v[i].glob, "host") == 0)
+        if (!l->v[i].neg && scn_backend_reserved(l->v[i].glob))
             return true;
     for (size_t i = 0; i < sm_profile_count(); i++)
         if (scn_patlist_match(l, sm_profile_name(sm_profile_at(i))))

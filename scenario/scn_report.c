@@ -44,7 +44,7 @@ static void outcome_text(const sm_profile *p, const scn_cell *c, scn_buf *b)
 void scn_cell_text(const scn_result *r, size_t profile, const scn_cell *c,
                    scn_buf *out)
 {
-    outcome_text(r->profiles[profile], c, out);
+    outcome_text(r->cols[profile].profile, c, out);
     if (c->kind == SCN_CELL_CALL && c->r.err == SM_OK && c->r.port)
         scn_buf_printf(out, " :%u", (unsigned)c->r.port);
     if (c->has_expectation && !c->met)
@@ -110,7 +110,7 @@ static void measure(const scn_result *r, layout *l, scn_buf *tmp)
     l->w_line = strlen("LINE");
     l->w_step = strlen("STEP");
     for (size_t j = 0; j < r->n_profiles; j++)
-        l->w_prof[j] = strlen(sm_profile_name(r->profiles[j]));
+        l->w_prof[j] = strlen(r->cols[j].name);
     for (size_t i = 0; i < r->n_rows; i++) {
         const scn_row *row = &r->rows[i];
         if (digits(row->st->line) > l->w_line)
@@ -158,7 +158,7 @@ static void print_header(FILE *out, const scn_result *r, const layout *l,
     column(line, "LINE", 4, 0);
     column(line, "STEP", 4, l->w_step);
     for (size_t j = 0; j < r->n_profiles; j++) {
-        const char *name = sm_profile_name(r->profiles[j]);
+        const char *name = r->cols[j].name;
         column(line, name, strlen(name), l->w_prof[j]);
     }
     emit_line(out, line);
@@ -189,7 +189,7 @@ static void group_label(const scn_result *r, const scn_buf *why, size_t j,
             continue;
         done[k] = true;
         scn_buf_puts(line, members ? ", " : "");
-        scn_buf_puts(line, sm_profile_name(r->profiles[k]));
+        scn_buf_puts(line, r->cols[k].name);
         members++;
     }
     if (members == n) {
@@ -246,10 +246,10 @@ void scn_failure_text(const scn_result *r, const scn_row *row, size_t j,
     const char *word = c->kind == SCN_CELL_CHECK ? check_word(row->st->kind)
                                                  : "";
     scn_buf got = {0};
-    outcome_text(r->profiles[j], c, &got);
+    outcome_text(r->cols[j].profile, c, &got);
     head->len = why->len = 0;
     scn_buf_printf(head, "%s:%u: %s: expected %s%s, got %s", r->file->path,
-                   row->st->line, sm_profile_name(r->profiles[j]), word,
+                   row->st->line, r->cols[j].name, word,
                    c->expected, got.s);
     scn_buf_free(&got);
     scn_cell_why(c, why);
@@ -396,7 +396,7 @@ static void json_met(FILE *out, const scn_cell *c)
 static void json_cell(FILE *out, const scn_result *r, size_t j,
                       const scn_cell *c, scn_kind row_kind, scn_buf *tmp)
 {
-    const sm_profile *p = r->profiles[j];
+    const sm_profile *p = r->cols[j].profile;
     fputc('{', out);
     if (c->kind == SCN_CELL_SKIPPED) {
         fputs("\"skipped\":true", out);
@@ -448,7 +448,7 @@ static void json_step(FILE *out, const scn_result *r, const scn_row *row,
     json_str(out, row->st->text);
     fputs(",\"outcomes\":{", out);
     for (size_t j = 0; j < r->n_profiles; j++) {
-        json_key(out, sm_profile_name(r->profiles[j]), j == 0);
+        json_key(out, r->cols[j].name, j == 0);
         json_cell(out, r, j, &row->cells[j], row->st->kind, tmp);
     }
     fputs("}}", out);
@@ -469,7 +469,7 @@ void scn_report_json_file(FILE *out, const scn_result *r, bool first)
     for (size_t j = 0; j < r->n_profiles; j++) {
         if (j)
             fputc(',', out);
-        json_str(out, sm_profile_name(r->profiles[j]));
+        json_str(out, r->cols[j].name);
     }
     fputs("],\"steps\":[", out);
     for (size_t i = 0; i < r->n_rows; i++)

@@ -86,7 +86,7 @@ void scn_report_tap_file(FILE *out, const scn_result *r, size_t *n)
         fprintf(out, "%sok %zu - ", bad ? "not " : "", ++*n);
         tap_desc(out, r->file->path);
         fprintf(out, " %s (%zu expectation%s)\n",
-                sm_profile_name(r->profiles[j]), expectations_of(r, j),
+                r->cols[j].name, expectations_of(r, j),
                 expectations_of(r, j) == 1 ? "" : "s");
         if (!bad)
             continue;
@@ -155,7 +155,7 @@ void scn_report_junit_file(FILE *out, const scn_result *r)
         fputs("    <testcase classname=\"", out);
         xml_str(out, r->file->path);
         fprintf(out, "\" name=\"%s\" assertions=\"%zu\"",
-                sm_profile_name(r->profiles[j]), expectations_of(r, j));
+                r->cols[j].name, expectations_of(r, j));
         if (!failures_of(r, j)) {
             fputs("/>\n", out);
             continue;

@@ -1,10 +1,10 @@
 /*
- * scn_run.c - runs a parsed scenario under each selected OS profile.
+ * scn_run.c - runs a parsed scenario: the one interpreter of its
+ * statements, once per selected column.
  *
- * Each profile gets a fresh engine world (engine/sm.h) with the host
- * "local" (127.0.0.1, ::1, 192.0.2.1, 192.0.2.2, 2001:db8::1,
- * 2001:db8::2), the user "user" and the process "main".  The statements
- * run in order; each step records one cell per profile: the call's result
+ * Each column opens a fresh world on its backend (scn_backend.h: the model
+ * for every OS profile, or the real kernel for `host`), and the statements
+ * run in order; each step records one cell per column: the call's result
  * (error, rule, culprit, port), the value an expect statement observed, or
  * why the step could not be done.  Expectations are checked here, so the
  * reports only print.
@@ -14,84 +14,34 @@
  * made by the user the scenario names.  "exit NAME" exits the NAME process
  * of the user who last created a socket in a process of that name on the
  * current host (the current user if none did).
- *
- * The `host` pseudo profile (host_run.c) is selected only when the
- * patterns name it literally; its column is run with real system calls.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "host_run.h"
-#include "scn.h"
+#include "scn_backend.h"
 
 typedef struct runctx {
     scn_result *res;
     const scn_file *f;
-    const sm_profile *p;
-    size_t pi;          /* column of p */
-    sm_world *w;
-    sm_id *socks;       /* engine id of each scenario socket, or SM_NONE */
+    const scn_column *col;
+    size_t pi;          /* column index */
+    const scn_backend *b;
+    scn_exec *x;
+    bool *made;         /* the socket was created under this column */
     bool *unmodelled;   /* the step that makes it is not modelled yet */
-    sm_id host;
+    const char *host;   /* current host's name */
     const char *user;
     const char *proc;
+    const char *skip;   /* set: every later step is skipped with it */
     scn_map last_user;  /* "HOST/PROC" -> index in users[] */
     const char **users; /* user names by index */
     scn_map user_ids;   /* user name -> index */
     size_t n_users, users_cap;
     scn_buf tmp;
-    uint64_t delay_ns, loop_delay_ns;
     const scn_hooks *hooks;
 } runctx;
 
-static const char *const local_addrs[] = {
-    "192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2",
-};
-
-/* ---- profiles ---------------------------------------------------------- */
-
-size_t scn_select_profiles(const scn_file *f, const scn_patlist *override,
-                           const sm_profile ***out)
-{
-    const scn_patlist *sel = override;
-    if (!sel && f && f->has_profile)
-        sel = &f->profile;
-    size_t n = 0, total = sm_profile_count();
-    *out = scn_xmalloc((total + 1) * sizeof **out);
-    for (size_t i = 0; i < total; i++) {
-        const sm_profile *p = sm_profile_at(i);
-        if (!sel || scn_patlist_match(sel, sm_profile_name(p)))
-            (*out)[n++] = p;
-    }
-    if (sel && scn_patlist_names_host(sel))
-        (*out)[n++] = &scn_host_profile;
-    return n;
-}
-
-/* ---- world setup ------------------------------------------------------- */
-
-static void world_init(runctx *c)
-{
-    c->w = sm_world_new(c->p, c->res->seed);
-    c->delay_ns = 1000000;
-    c->loop_delay_ns = 50000;
-    if (c->hooks && c->hooks->world_created)
-        c->hooks->world_created(c->hooks->ctx, c->w, c->p);
-    c->host = sm_host_find(c->w, "local");
-    if (c->host == SM_NONE)
-        c->host = sm_host_add(c->w, "local");
-    for (size_t i = 0; i < sizeof local_addrs / sizeof local_addrs[0]; i++) {
-        sm_addr a;
-        if (sm_addr_parse(local_addrs[i], strlen(local_addrs[i]), &a))
-            sm_host_add_addr(c->w, c->host, &a);
-    }
-    c->user = "user";
-    c->proc = "main";
-    for (size_t i = 0; i < c->f->n_socks; i++) {
-        c->socks[i] = SM_NONE;
-        c->unmodelled[i] = false;
-    }
-}
+/* ---- processes --------------------------------------------------------- */
 
 static size_t user_index(runctx *c, const char *name)
 {
@@ -110,38 +60,32 @@ static size_t user_index(runctx *c, const char *name)
 static const char *proc_key(runctx *c, const char *proc)
 {
     c->tmp.len = 0;
-    scn_buf_printf(&c->tmp, "%u/%s", (unsigned)c->host, proc);
+    scn_buf_printf(&c->tmp, "%s/%s", c->host, proc);
     return c->tmp.s;
 }
 
-/* The engine keys processes by (host, name); the runner adds the user. */
-static sm_id proc_of(runctx *c, const char *proc, const char *user)
+/* USER made a socket in (current host, PROC), or PROC exits as USER's. */
+static void note_user(runctx *c, const char *proc, const char *user)
 {
     scn_map_put(&c->last_user, proc_key(c, proc), user_index(c, user));
-    c->tmp.len = 0;
-    scn_buf_printf(&c->tmp, "%s@%s", proc, user);
-    return sm_proc_get(c->w, c->host, c->tmp.s, sm_user_get(c->w, user));
+}
+
+/* The user whose process NAME an `exit NAME` means. */
+static const char *exit_user(runctx *c, const char *name)
+{
+    const char *key = proc_key(c, name);
+    long u = scn_map_find(&c->last_user, key, strlen(key));
+    return u >= 0 ? c->users[u] : c->user;
 }
 
 /* ---- results ----------------------------------------------------------- */
 
-static sm_result ok_result(void)
-{
-    sm_result r;
-    memset(&r, 0, sizeof r);
-    r.culprit = SM_NONE;
-    return r;
-}
-
-
-/* A call on a socket that does not exist under this profile: what a
+/* A call on a socket that does not exist under this column: what a
  * program would see with the -1 its socket() or accept() returned; or,
  * when that step is not modelled yet, "not modelled" again. */
 static sm_result no_socket(const runctx *c, int sock)
 {
-    sm_result r;
-    memset(&r, 0, sizeof r);
-    r.culprit = SM_NONE;
+    sm_result r = scn_result_ok(NULL);
     if (sock >= 0 && c->unmodelled[sock]) {
         r.err = SM_ENOSYS;
         r.rule = "not modelled yet: the step that creates this socket "
@@ -152,16 +96,6 @@ static sm_result no_socket(const runctx *c, int sock)
     r.rule = "the socket was not created under this profile (its socket "
              "or accept step failed or was skipped): a bad descriptor";
     return r;
-}
-
-static void set_call(runctx *c, scn_cell *cell, sm_result r)
-{
-    cell->kind = SCN_CELL_CALL;
-    cell->r = r;
-    if (r.culprit != SM_NONE) {
-        const char *name = sm_sock_name(c->w, r.culprit);
-        cell->culprit = scn_strndup(&c->res->arena, name, strlen(name));
-    }
 }
 
 static void set_failed(runctx *c, scn_cell *cell, const char *msg)
@@ -185,7 +119,7 @@ const char *scn_expected_outcome(const scn_stmt *st, const char *profile)
 
 static void judge_call(runctx *c, const scn_stmt *st, scn_cell *cell)
 {
-    const char *want = scn_expected_outcome(st, sm_profile_name(c->p));
+    const char *want = scn_expected_outcome(st, c->col->name);
     if (!want)
         return;
     cell->has_expectation = true;
@@ -196,204 +130,170 @@ static void judge_call(runctx *c, const scn_stmt *st, scn_cell *cell)
         cell->met = cell->r.err == SM_OK;
     else
         cell->met = cell->r.err != SM_OK &&
-                    sm_profile_err_matches(c->p, cell->r.err, want);
+                    sm_profile_err_matches(c->col->profile, cell->r.err, want);
 }
 
 /* ---- steps ------------------------------------------------------------- */
 
-static sm_id sock_id(runctx *c, int sock)
+typedef sm_result (*sock_op)(scn_exec *x, scn_call *call);
+
+static sock_op op_of(const scn_backend *b, scn_kind k)
 {
-    return sock >= 0 ? c->socks[sock] : SM_NONE;
+    switch (k) {
+    case SCN_SETSOCKOPT: return b->setsockopt;
+    case SCN_BIND: return b->bind;
+    case SCN_LISTEN: return b->listen;
+    case SCN_CONNECT: return b->connect;
+    case SCN_ACCEPT: return b->accept;
+    case SCN_SEND: return b->send;
+    case SCN_RECV: return b->recv;
+    case SCN_SHUTDOWN: return b->shutdown;
+    case SCN_CLOSE: return b->close_sock;
+    default: return NULL;
+    }
 }
 
-/* A call on one socket (setsockopt, bind, listen, connect, accept, ...). */
-static sm_result sock_call(runctx *c, const scn_stmt *st)
+/* A new scenario socket (socket, accept): created or not, and whether the
+ * step that makes it is modelled. */
+static void note_new(runctx *c, int sock, sm_result r)
 {
-    sm_id s = sock_id(c, st->sock), out = SM_NONE;
+    c->made[sock] = r.err == SM_OK;
+    c->unmodelled[sock] = r.err == SM_ENOSYS;
+}
+
+static sm_result do_call(runctx *c, const scn_stmt *st, scn_call *call)
+{
+    const scn_backend *b = c->b;
     sm_result r;
-    if (s == SM_NONE) {
+    switch (st->kind) {
+    case SCN_SYSCTL:
+        return b->sysctl(c->x, call);
+    case SCN_SOCKET:
+        note_user(c, c->proc, c->user);
+        r = b->socket(c->x, call);
+        note_new(c, st->new_sock, r);
+        return r;
+    case SCN_EXIT:
+        if (st->name) {
+            call->proc = st->name;
+            call->user = exit_user(c, st->name);
+        }
+        note_user(c, call->proc, call->user);
+        return b->exit(c->x, call);
+    case SCN_WAIT:
+        return b->advance(c->x, call);
+    case SCN_DELAY:
+        return b->delay(c->x, call);
+    default:
+        break;
+    }
+    sock_op op = op_of(b, st->kind);
+    if (!op)
+        return scn_result_ok(NULL);
+    if (st->sock < 0 || !c->made[st->sock]) {
         r = no_socket(c, st->sock);
         if (st->kind == SCN_ACCEPT)
             c->unmodelled[st->new_sock] = r.err == SM_ENOSYS;
         return r;
     }
-    switch (st->kind) {
-    case SCN_SETSOCKOPT:
-        return sm_setsockopt(c->w, s, st->opt, st->v1, st->v2);
-    case SCN_BIND:
-        return sm_bind(c->w, s, &st->ep);
-    case SCN_LISTEN:
-        return sm_listen(c->w, s, st->v1);
-    case SCN_CONNECT:
-        return sm_connect(c->w, s, &st->ep);
-    case SCN_SEND:
-        return sm_send(c->w, s, st->n);
-    case SCN_RECV:
-        return sm_recv(c->w, s, st->n);
-    case SCN_SHUTDOWN:
-        return sm_shutdown(c->w, s, st->rd, st->wr);
-    case SCN_CLOSE:
-        return sm_close(c->w, s);
-    case SCN_ACCEPT:
-        r = sm_accept(c->w, s, c->f->socks[st->new_sock], &out);
-        if (r.err == SM_OK)
-            c->socks[st->new_sock] = out;
-        c->unmodelled[st->new_sock] = r.err == SM_ENOSYS;
-        return r;
-    default:
-        return ok_result();
+    r = op(c->x, call);
+    if (st->kind == SCN_ACCEPT) {
+        note_new(c, st->new_sock, r);
+        if (r.err == SM_OK && call->caller_owns)
+            note_user(c, c->proc, c->user);
     }
-}
-
-static sm_result do_socket(runctx *c, const scn_stmt *st)
-{
-    sm_id id = SM_NONE;
-    sm_id proc = proc_of(c, c->proc, c->user);
-    sm_result r = sm_socket(c->w, proc, st->proto, st->family,
-                            c->f->socks[st->new_sock], &id);
-    if (r.err == SM_OK)
-        c->socks[st->new_sock] = id;
-    c->unmodelled[st->new_sock] = r.err == SM_ENOSYS;
     return r;
-}
-
-static sm_result do_exit(runctx *c, const scn_stmt *st)
-{
-    const char *name = st->name ? st->name : c->proc;
-    const char *user = c->user;
-    if (st->name) {
-        const char *key = proc_key(c, name);
-        long u = scn_map_find(&c->last_user, key, strlen(key));
-        if (u >= 0)
-            user = c->users[u];
-    }
-    return sm_proc_exit(c->w, proc_of(c, name, user));
 }
 
 static void run_call(runctx *c, const scn_stmt *st, scn_cell *cell)
 {
-    sm_result r = ok_result();
-    if (st->kind == SCN_SOCKET)
-        r = do_socket(c, st);
-    else if (st->kind == SCN_EXIT)
-        r = do_exit(c, st);
-    else if (st->kind == SCN_WAIT)
-        sm_advance(c->w, st->n);
-    else if (st->kind == SCN_DELAY) {
-        if (st->rd)
-            c->loop_delay_ns = st->n;
-        else
-            c->delay_ns = st->n;
-        sm_world_set_delay(c->w, c->delay_ns, c->loop_delay_ns);
-        r.rule = "the network's one-way delay changed";
-    }
-    else
-        r = sock_call(c, st);
-    set_call(c, cell, r);
-    judge_call(c, st, cell);
-}
-
-static void run_sysctl(runctx *c, const scn_stmt *st, scn_cell *cell)
-{
-    const char *msg = sm_sysctl(c->w, c->host, st->name, st->vals, st->n_vals);
-    if (msg) {
-        set_failed(c, cell, msg);
+    scn_call call;
+    memset(&call, 0, sizeof call);
+    call.st = st;
+    call.user = c->user;
+    call.proc = c->proc;
+    sm_result r = do_call(c, st, &call);
+    if (call.skip) {
+        c->skip = call.skip;
+        cell->kind = SCN_CELL_SKIPPED;
+        cell->message = call.skip;
         return;
     }
-    set_call(c, cell, ok_result());
+    if (call.fail) {
+        set_failed(c, cell, call.fail);
+        return;
+    }
+    cell->kind = SCN_CELL_CALL;
+    cell->r = r;
+    cell->culprit = call.culprit;
+    judge_call(c, st, cell);
 }
 
 /* ---- expect statements ------------------------------------------------- */
 
-static const char *arena_buf(runctx *c)
-{
-    return scn_strndup(&c->res->arena, c->tmp.s ? c->tmp.s : "", c->tmp.len);
-}
-
-/* "socket c: state LISTEN, local 0.0.0.0:80" - context for a failed check. */
-static void describe_sock(runctx *c, const scn_stmt *st, sm_id s)
+/* Context for a failed check. */
+static void describe_sock(runctx *c, const scn_stmt *st)
 {
     const char *name = c->f->socks[st->sock];
     c->tmp.len = 0;
-    if (s == SM_NONE && c->unmodelled[st->sock]) {
+    if (c->made[st->sock])
+        c->b->describe(c->x, st->sock, name, &c->tmp);
+    else if (c->unmodelled[st->sock])
         scn_buf_printf(&c->tmp, "not modelled yet: the step that creates "
                                 "socket %s is not modelled yet", name);
-        return;
-    }
-    if (s == SM_NONE) {
+    else
         scn_buf_printf(&c->tmp, "socket %s was not created under this profile "
                                 "(its socket or accept step failed or was "
                                 "skipped)", name);
-        return;
-    }
-    sm_endpoint ep;
-    char buf[SM_EP_STRLEN];
-    scn_buf_printf(&c->tmp, "socket %s: state %s, ", name,
-                   sm_state_name(sm_sock_state(c->w, s)));
-    if (sm_sock_local(c->w, s, &ep)) {
-        sm_endpoint_format(&ep, buf, sizeof buf);
-        scn_buf_printf(&c->tmp, "bound to %s", buf);
-    } else {
-        scn_buf_puts(&c->tmp, "not bound");
-    }
 }
 
 static void run_check(runctx *c, const scn_stmt *st, scn_cell *cell)
 {
-    sm_id s = sock_id(c, st->sock);
+    bool made = st->sock >= 0 && c->made[st->sock];
     char got[SM_EP_STRLEN + 16], want[SM_EP_STRLEN + 16];
     sm_endpoint ep;
     if (st->kind == SCN_EXPECT_STATE) {
-        sm_tcp_state now = s == SM_NONE ? SM_CLOSED : sm_sock_state(c->w, s);
+        sm_tcp_state now = made ? c->b->state(c->x, st->sock) : SM_CLOSED;
         snprintf(got, sizeof got, "%s", sm_state_name(now));
         snprintf(want, sizeof want, "%s", sm_state_name(st->state));
     } else if (st->kind == SCN_EXPECT_LOCAL) {
-        if (s != SM_NONE && sm_sock_local(c->w, s, &ep))
+        if (made && c->b->local(c->x, st->sock, &ep))
             sm_endpoint_format(&ep, got, sizeof got);
         else
             snprintf(got, sizeof got, "unbound");
         sm_endpoint_format(&st->ep, want, sizeof want);
     } else {
-        int n = s == SM_NONE ? 0 : sm_sock_pending(c->w, s);
+        int n = made ? c->b->pending(c->x, st->sock) : 0;
         snprintf(got, sizeof got, "%d", n);
         snprintf(want, sizeof want, "%llu", (unsigned long long)st->n);
     }
-    if (s == SM_NONE && c->unmodelled[st->sock])
+    if (!made && c->unmodelled[st->sock])
         snprintf(got, sizeof got, "n/a");
     cell->kind = SCN_CELL_CHECK;
-    cell->r = ok_result();
+    cell->r = scn_result_ok(NULL);
     cell->observed = scn_strndup(&c->res->arena, got, strlen(got));
     cell->expected = scn_strndup(&c->res->arena, want, strlen(want));
     cell->has_expectation = true;
     cell->met = strcmp(got, want) == 0;
     if (!cell->met) {
-        describe_sock(c, st, s);
-        cell->message = arena_buf(c);
+        describe_sock(c, st);
+        cell->message = scn_strndup(&c->res->arena, c->tmp.s ? c->tmp.s : "",
+                                    c->tmp.len);
     }
 }
 
 /* ---- declarations ------------------------------------------------------ */
 
-static void run_host(runctx *c, const scn_stmt *st)
-{
-    sm_id h = sm_host_find(c->w, st->name);
-    if (h == SM_NONE)
-        h = sm_host_add(c->w, st->name);
-    for (size_t i = 0; i < st->n_addrs; i++)
-        sm_host_add_addr(c->w, h, &st->addrs[i]);
-    c->host = h;
-}
-
 static void run_decl(runctx *c, const scn_stmt *st)
 {
     switch (st->kind) {
     case SCN_HOST:
-        run_host(c, st);
+        c->b->host(c->x, st);
+        c->host = st->name;
         break;
     case SCN_ON:
-        /* The host may have been declared under a guard that left this
-         * profile out: then it appears now, with its loopback addresses. */
-        c->host = sm_host_add(c->w, st->name);
+        c->b->on(c->x, st->name);
+        c->host = st->name;
         break;
     case SCN_AS:
         c->user = st->name;
@@ -410,43 +310,62 @@ static void run_decl(runctx *c, const scn_stmt *st)
 
 static void run_step(runctx *c, const scn_stmt *st, scn_cell *cell)
 {
-    if (st->kind == SCN_SYSCTL)
-        run_sysctl(c, st, cell);
-    else if (scn_kind_is_check(st->kind))
+    if (scn_kind_is_check(st->kind))
         run_check(c, st, cell);
     else
         run_call(c, st, cell);
 }
 
-static void run_profile(runctx *c)
+/* Records why column c->pi could not run (the first such reason). */
+static void column_error(runctx *c, const char *why)
 {
-    if (scn_is_host_profile(c->p)) {
-        scn_host_run(c->res, c->f, c->pi);
+    c->res->status = 2;
+    if (!c->res->error)
+        c->res->error = scn_strndup(&c->res->arena, why, strlen(why));
+}
+
+static void run_column(runctx *c)
+{
+    scn_buf why = {0};
+    scn_open_args a = {c->f, c->col, c->res->seed, &c->res->arena, c->hooks};
+    c->x = c->b->open(&a, &why);
+    if (!c->x) {
+        column_error(c, why.s ? why.s : "the column could not start");
+        scn_buf_free(&why);
         return;
     }
-    world_init(c);
+    scn_buf_free(&why);
+    c->host = "local";
+    c->user = "user";
+    c->proc = "main";
+    c->skip = NULL;
+    for (size_t i = 0; i < c->f->n_socks; i++) {
+        c->made[i] = false;
+        c->unmodelled[i] = false;
+    }
     size_t row = 0;
     for (size_t i = 0; i < c->f->n_stmts; i++) {
         const scn_stmt *st = &c->f->stmts[i];
-        bool on = !st->guarded ||
-                  scn_patlist_match(&st->guard, sm_profile_name(c->p));
+        bool on = !st->guarded || scn_patlist_match(&st->guard, c->col->name);
         if (!scn_kind_is_step(st->kind)) {
             if (on)
                 run_decl(c, st);
             continue;
         }
         scn_cell *cell = &c->res->rows[row++].cells[c->pi];
-        if (on) {
+        if (c->skip) {
+            cell->kind = SCN_CELL_SKIPPED;
+            cell->message = c->skip;
+        } else if (on) {
             run_step(c, st, cell);
-            if (c->hooks && c->hooks->step_done)
-                c->hooks->step_done(c->hooks->ctx, c->w, c->p, st, cell, c->socks,
-                                    c->f->n_socks);
+            if (c->b->step_done)
+                c->b->step_done(c->x, st, cell);
         }
     }
-    if (c->hooks && c->hooks->world_done)
-        c->hooks->world_done(c->hooks->ctx, c->w, c->p);
-    sm_world_free(c->w);
-    c->w = NULL;
+    const char *fatal = c->b->close(c->x);
+    c->x = NULL;
+    if (fatal)
+        column_error(c, fatal);
     scn_map_free(&c->last_user);
     scn_map_free(&c->user_ids);
     c->n_users = 0;
@@ -502,21 +421,24 @@ scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
     memset(r, 0, sizeof *r);
     r->file = f;
     r->seed = seed;
-    r->n_profiles = scn_select_profiles(f, override, &r->profiles);
+    scn_column *cols;
+    r->n_profiles = scn_select_columns(f, override, &cols);
+    r->cols = cols;
     alloc_rows(r);
     runctx c;
     memset(&c, 0, sizeof c);
     c.res = r;
     c.f = f;
     c.hooks = hooks;
-    c.socks = scn_xmalloc((f->n_socks + 1) * sizeof *c.socks);
+    c.made = scn_xmalloc((f->n_socks + 1) * sizeof *c.made);
     c.unmodelled = scn_xmalloc((f->n_socks + 1) * sizeof *c.unmodelled);
-    for (size_t i = 0; i < r->n_profiles; i++) {
-        c.p = r->profiles[i];
+    for (size_t i = 0; i < r->n_profiles && r->status == 0; i++) {
+        c.col = &r->cols[i];
+        c.b = c.col->backend;
         c.pi = i;
-        run_profile(&c);
+        run_column(&c);
     }
-    free(c.socks);
+    free(c.made);
     free(c.unmodelled);
     free(c.users);
     scn_buf_free(&c.tmp);
@@ -530,7 +452,7 @@ void scn_result_free(scn_result *r)
         return;
     free(r->cells);
     free(r->rows);
-    free(r->profiles);
+    free((void *)r->cols);
     scn_arena_free(&r->arena);
     free(r);
 }

@@ -2,7 +2,12 @@
  * scn_util.c - small helpers of the scenario tools: checked allocation, a
  * bump arena, a growable string and a shell-style glob matcher (used for
  * profile patterns such as "linux*" or "windows-[a-z]*").
+ *
+ * Allocation failure never ends the process here: control goes back to
+ * the recovery point the program set (scn_oom_point), and the program
+ * reports the error and decides the exit status.
  */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +16,21 @@
 
 /* ---- allocation -------------------------------------------------------- */
 
+static jmp_buf *oom_point;
+
+jmp_buf *scn_oom_point(jmp_buf *point)
+{
+    jmp_buf *old = oom_point;
+    oom_point = point;
+    return old;
+}
+
 static void out_of_memory(void)
 {
-    fputs("sockmodel: error: out of memory\n", stderr);
-    exit(2);
+    if (oom_point)
+        longjmp(*oom_point, 1);
+    /* No recovery point: the program broke the contract of scn.h. */
+    abort();
 }
 
 void *scn_xmalloc(size_t n)

@@ -92,10 +92,14 @@ echo "determinism: $compared pairs of outputs compared"
 
 # ---- 2. three compilers and optimisation levels ----------------------------
 if [ "$builds" = yes ]; then
-    layers="engine profiles sockapi scenario hostkernel gen render replay cli"
+    layers="engine profiles sockapi scenario hostkernel gen render replay trace observe exec cli"
     srcs= incs="-I$srcdir/include"
     for d in $layers; do
-        srcs="$srcs $(ls "$srcdir"/$d/*.c)"
+        for f in "$srcdir"/$d/*.c; do
+            # exec/sm_preload.c is the preload library, not the program
+            case $f in */exec/sm_preload.c) continue ;; esac
+            srcs="$srcs $f"
+        done
         incs="$incs -I$srcdir/$d"
     done
     progs=

@@ -1,9 +1,10 @@
 #!/bin/sh
-# host-profile.sh - the host profile (hostkernel/host_run.c): runs
+# host-profile.sh - the host profile (hostkernel/hk_kernel.c): runs
 # tests/host/basics.scn and scenarios/teaching/server-cannot-rebind.scn
 # under `linux,host` as root in private network namespaces and checks that
 # every expectation is met, that the table has a host column and that the
-# TIME_WAIT wait is reported as skipped; then checks that a run without
+# TIME_WAIT wait is reported as skipped, that --pcap/--svg say the host
+# column is not captured/drawn; then checks that a run without
 # the privilege to create a namespace exits 2 with the message that says
 # so.  Skips (77) when not root or when network namespaces are unavailable.
 set -u
@@ -37,6 +38,20 @@ rc=$?
 "$SM" run --json --profile host "$T/host/basics.scn" 2>&1 |
     grep -q '"skipped":true,"message":"host: cannot reproduce' ||
     fail "JSON has no skip message"
+
+# --pcap and --svg: the host column has no model world; it is named on
+# stderr as not captured / not drawn, the linux column's files are written
+# under their two-column names, and no file is made for host.
+pd=$(mktemp -d "${TMPDIR:-/tmp}/sm-host-out.XXXXXX") || exit 99
+"$SM" run --profile linux,host --pcap "$pd/c.pcap" --svg "$pd/d.svg" \
+    "$S/teaching/server-cannot-rebind.scn" >/dev/null 2>"$pd/err"
+rc=$?
+grep -q '^sockmodel: note: --pcap: the host column is not captured: ' "$pd/err" &&
+grep -q '^sockmodel: note: --svg: the host column is not drawn: ' "$pd/err" &&
+[ -s "$pd/c.linux.pcap" ] && [ -s "$pd/d.linux.svg" ] &&
+[ ! -e "$pd/c.host.pcap" ] && [ ! -e "$pd/d.host.svg" ] && [ $rc -eq 0 ] ||
+    { cat "$pd/err"; ls "$pd"; rm -rf "$pd"; fail "--pcap/--svg with host (exit $rc)"; }
+rm -rf "$pd"
 
 # Without the privilege: exit 2 and the message.
 if command -v setpriv >/dev/null 2>&1; then

@@ -1,13 +1,14 @@
 /*
- * host_run.c - the `host` profile: runs a scenario with real system calls
- * on this machine's kernel and records the outcomes in the same form as
- * the modelled profiles (docs/host-profile.md).
+ * hk_kernel.c - the kernel backend (scenario/scn_backend.h): performs a
+ * scenario's calls as real system calls on this machine's kernel, for the
+ * `host` column; the runner (scenario/scn_run.c) records the outcomes in
+ * the same form as the modelled profiles (docs/host-profile.md).
  *
  * What it models: nothing - it asks the kernel.  What it arranges:
- *   - isolation: each run unshares a fresh network namespace, brings its
- *     loopback up and puts every scenario host address on it (rtnetlink,
- *     IPv6 without duplicate address detection); the process goes back to
- *     its own namespace at the end.  Nothing leaves the namespace.
+ *   - isolation: each run unshares fresh network namespaces (hk_netns.c),
+ *     brings their loopback up and puts every scenario host address on it;
+ *     the process goes back to its own namespace at the end.  Nothing
+ *     leaves the namespace.
  *   - users: "root" is uid/gid 0, every other user 10000 + its index
  *     ("user" 0, then the others in order of first `as` line); each call
  *     is made with those effective ids (saved ids stay 0 to switch back).
@@ -26,11 +27,9 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -38,31 +37,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 
-#include "host_run.h"
-#include "sm_profile.h"
-
-const sm_profile scn_host_profile = {
-    .name = "host",
-    .summary = "this machine's kernel, real system calls in a private "
-               "network namespace (needs root; only when named)",
-};
-
-bool scn_is_host_profile(const sm_profile *p)
-{
-    return p == &scn_host_profile;
-}
-
-bool scn_patlist_names_host(const scn_patlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (!l->v[i].neg && strcmp(l->v[i].glob, "host") == 0)
-            return true;
-    return false;
-}
+#include "hk.h"
+#include "hk_netns.h"
+#include "scn_backend.h"
 
 /* Real time a blocking call may wait for something already in flight on
  * loopback, and the longest real sleep of a `wait`. */
@@ -116,47 +95,39 @@ typedef struct kconn {
     unsigned long inode;
 } kconn;
 
-typedef struct hctx {
-    scn_result *res;
+struct scn_exec {
+    scn_arena *arena;   /* the result's: strings that reach cells */
+    const sm_profile *os; /* the OS this kernel is (sysctl keys) */
     const scn_file *f;
-    size_t pi;
+    scn_call *call;     /* the call being made */
+    const char *fatal;  /* set: the process is not where it should be;
+                         * nothing more is done, close() reports it */
     hsock *socks;
     hhost *hosts;
     size_t n_hosts;
     size_t cur_host;
     int *nsfd;          /* one namespace per group of hosts that talk */
     size_t n_groups, active;
-    const char *user, *proc;
+    int orig;           /* the namespace to return to, or -1 */
     const char **users; /* index -> name, in order of first appearance */
     uint32_t *uids;     /* index -> uid (docs/host-profile.md) */
     size_t n_users;
-    scn_map last_user;  /* "HOST/PROC" -> user index */
     uint64_t vnow;      /* the scenario's clock (sum of waits) */
     tentry *timed;
     size_t n_timed, cap_timed;
-    const char *skip_msg; /* set: every later step is skipped */
     scn_buf tmp;
-} hctx;
+};
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static const char *astr(hctx *c, const char *s)
+static const char *astr(scn_exec *c, const char *s)
 {
-    return scn_strndup(&c->res->arena, s, strlen(s));
+    return scn_strndup(c->arena, s, strlen(s));
 }
 
-static const char *abuf(hctx *c, const scn_buf *b)
+static const char *abuf(scn_exec *c, const scn_buf *b)
 {
-    return scn_strndup(&c->res->arena, b->s ? b->s : "", b->len);
-}
-
-static sm_result res_ok(const char *rule)
-{
-    sm_result r;
-    memset(&r, 0, sizeof r);
-    r.culprit = SM_NONE;
-    r.rule = rule;
-    return r;
+    return scn_strndup(c->arena, b->s ? b->s : "", b->len);
 }
 
 static const struct {
@@ -190,9 +161,9 @@ static const struct {
 };
 
 /* The result of a call that failed with errno E. */
-static sm_result res_errno(hctx *c, const char *call, int e)
+static sm_result res_errno(scn_exec *c, const char *call, int e)
 {
-    sm_result r = res_ok(NULL);
+    sm_result r = scn_result_ok(NULL);
     const char *name = NULL;
     r.err = SM_EINVAL;
     for (size_t i = 0; i < sizeof errmap / sizeof errmap[0]; i++)
@@ -285,62 +256,6 @@ static void sleep_ns(uint64_t ns)
 
 /* ---- the namespace ----------------------------------------------------- */
 
-static bool lo_up(void)
-{
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return false;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    memcpy(ifr.ifr_name, "lo", 3);
-    bool ok = ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
-    ifr.ifr_flags |= IFF_UP;
-    ok = ok && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
-    close(s);
-    return ok;
-}
-
-/* RTM_NEWADDR on lo; IPv6 with IFA_F_NODAD so it is usable at once. */
-static bool addr_add(int nl, const sm_addr *a)
-{
-    struct {
-        struct nlmsghdr nh;
-        struct ifaddrmsg ifa;
-        char attrs[64];
-    } req;
-    memset(&req, 0, sizeof req);
-    size_t alen = a->family == 4 ? 4 : 16;
-    req.nh.nlmsg_type = RTM_NEWADDR;
-    req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
-    req.nh.nlmsg_seq = 1;
-    req.ifa.ifa_family = a->family == 4 ? AF_INET : AF_INET6;
-    req.ifa.ifa_prefixlen = (unsigned char)(alen * 8);
-    req.ifa.ifa_flags = a->family == 6 ? IFA_F_NODAD : 0;
-    req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
-    req.ifa.ifa_index = if_nametoindex("lo");
-    size_t off = NLMSG_ALIGN(NLMSG_LENGTH(sizeof req.ifa));
-    unsigned short types[2] = {IFA_LOCAL, IFA_ADDRESS};
-    for (int i = 0; i < 2; i++) {
-        struct rtattr *rta = (struct rtattr *)((char *)&req + off);
-        rta->rta_type = types[i];
-        rta->rta_len = (unsigned short)RTA_LENGTH(alen);
-        memcpy(RTA_DATA(rta), a->b, alen);
-        off += RTA_ALIGN(rta->rta_len);
-    }
-    req.nh.nlmsg_len = (unsigned)off;
-    if (send(nl, &req, off, 0) < 0)
-        return false;
-    char buf[512];
-    ssize_t n = recv(nl, buf, sizeof buf, 0);
-    if (n < (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)))
-        return false;
-    const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
-    if (h->nlmsg_type != NLMSG_ERROR)
-        return false;
-    const struct nlmsgerr *e = NLMSG_DATA(h);
-    return e->error == 0 || e->error == -EEXIST;
-}
-
 static const char *const local_addrs[] = {
     "192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2",
 };
@@ -370,33 +285,28 @@ static bool read_proc_long(const char *path, long *out)
     return true;
 }
 
-static size_t host_get(hctx *c, const char *name);
-static void enter(hctx *c, size_t g);
+static size_t host_get(scn_exec *c, const char *name);
+static bool enter(scn_exec *c, size_t g);
 
-/* Fills the new namespace of group G: lo up, every address of the
- * scenario hosts in it, the privileged-port rule made explicit.  Returns
- * NULL or what failed. */
-static const char *ns_setup(hctx *c, size_t g)
+/* The addresses of group G's hosts (loopback, wildcard and multicast
+ * addresses left out, v4-mapped ones as IPv4); *out is malloc'ed. */
+static size_t group_addrs(scn_exec *c, size_t g, sm_addr **out)
 {
     const scn_file *f = c->f;
-    if (!lo_up())
-        return "cannot bring lo up in the new network namespace";
-    int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    if (nl < 0)
-        return "cannot open an rtnetlink socket in the new network namespace";
-    bool ok = true;
-    bool has_local = c->hosts[host_get(c, "local")].group == g;
-    for (size_t i = 0; ok && has_local &&
-                       i < sizeof local_addrs / sizeof local_addrs[0]; i++) {
-        sm_addr a;
-        ok = sm_addr_parse(local_addrs[i], strlen(local_addrs[i]), &a) &&
-             addr_add(nl, &a);
-    }
-    for (size_t i = 0; ok && i < f->n_stmts; i++) {
+    size_t n = 0, cap = sizeof local_addrs / sizeof local_addrs[0];
+    for (size_t i = 0; i < f->n_stmts; i++)
+        cap += f->stmts[i].kind == SCN_HOST ? f->stmts[i].n_addrs : 0;
+    *out = scn_xmalloc((cap + 1) * sizeof **out);
+    if (c->hosts[host_get(c, "local")].group == g)
+        for (size_t i = 0; i < sizeof local_addrs / sizeof local_addrs[0]; i++)
+            if (sm_addr_parse(local_addrs[i], strlen(local_addrs[i]),
+                              &(*out)[n]))
+                n++;
+    for (size_t i = 0; i < f->n_stmts; i++) {
         const scn_stmt *st = &f->stmts[i];
         if (st->kind != SCN_HOST || c->hosts[host_get(c, st->name)].group != g)
             continue;
-        for (size_t j = 0; ok && j < st->n_addrs; j++) {
+        for (size_t j = 0; j < st->n_addrs; j++) {
             sm_addr a = st->addrs[j];
             uint32_t v4;
             if (sm_addr_is_loopback(&a) || sm_addr_is_any(&a) ||
@@ -406,17 +316,10 @@ static const char *ns_setup(hctx *c, size_t g)
                 a.family = 4;
                 memmove(a.b, a.b + 12, 4);
             }
-            ok = addr_add(nl, &a);
+            (*out)[n++] = a;
         }
     }
-    close(nl);
-    if (!ok)
-        return "cannot add the scenario's addresses to lo in the new "
-               "network namespace";
-    if (!write_proc("/proc/sys/net/ipv4/ip_unprivileged_port_start", "1024"))
-        return "cannot set net.ipv4.ip_unprivileged_port_start in the new "
-               "network namespace";
-    return NULL;
+    return n;
 }
 
 /* ---- the kernel's socket table ----------------------------------------- */
@@ -561,7 +464,7 @@ static const char *timer_what(int st)
 
 /* Notes, on the scenario clock, when each connection in a timed state was
  * first seen in it. */
-static void note_timed_group(hctx *c, size_t g)
+static void note_timed_group(scn_exec *c, size_t g)
 {
     kconn *t;
     enter(c, g);
@@ -586,7 +489,7 @@ static void note_timed_group(hctx *c, size_t g)
     free(t);
 }
 
-static void note_timed(hctx *c)
+static void note_timed(scn_exec *c)
 {
     for (size_t g = 0; g < c->n_groups; g++)
         note_timed_group(c, g);
@@ -612,7 +515,7 @@ static sm_tcp_state table_state(const sm_endpoint *l, const sm_endpoint *r)
 
 /* ---- users and processes ----------------------------------------------- */
 
-static size_t user_index(hctx *c, const char *name)
+static size_t user_index(scn_exec *c, const char *name)
 {
     for (size_t i = 0; i < c->n_users; i++)
         if (strcmp(c->users[i], name) == 0)
@@ -622,7 +525,7 @@ static size_t user_index(hctx *c, const char *name)
 
 /* root -> 0; "user" -> 10000; every other name 10000 + its rank among the
  * non-root names of `as` lines, in order of first appearance. */
-static void collect_users(hctx *c)
+static void collect_users(scn_exec *c)
 {
     c->users = scn_xmalloc((c->f->n_stmts + 2) * sizeof *c->users);
     c->uids = scn_xmalloc((c->f->n_stmts + 2) * sizeof *c->uids);
@@ -643,56 +546,64 @@ static void collect_users(hctx *c)
     }
 }
 
-/* Makes the next calls with the current user's effective ids. */
-static bool become(hctx *c)
+/* Makes the next calls with USER's effective ids. */
+static bool become(scn_exec *c, const char *user)
 {
-    uid_t id = c->uids[user_index(c, c->user)];
+    uid_t id = c->uids[user_index(c, user)];
     if (id == 0)
         return true;
     return setresgid((gid_t)-1, id, (gid_t)-1) == 0 &&
            setresuid((uid_t)-1, id, (uid_t)-1) == 0;
 }
 
-static void unbecome(void)
+static void unbecome(scn_exec *c)
 {
     if (setresuid((uid_t)-1, 0, (uid_t)-1) != 0 ||
-        setresgid((gid_t)-1, 0, (gid_t)-1) != 0) {
-        fputs("sockmodel: error: host profile: cannot switch back to "
-              "root\n", stderr);
-        exit(2);
-    }
+        setresgid((gid_t)-1, 0, (gid_t)-1) != 0)
+        c->fatal = "host profile: cannot switch back to root";
 }
 
-static const char *proc_key(hctx *c, const char *proc, const char *user)
+static const char *proc_key(scn_exec *c, const char *proc, const char *user)
 {
     c->tmp.len = 0;
     scn_buf_printf(&c->tmp, "%s/%s@%s", c->hosts[c->cur_host].name, proc, user);
     return abuf(c, &c->tmp);
 }
 
-static void note_proc_user(hctx *c)
-{
-    c->tmp.len = 0;
-    scn_buf_printf(&c->tmp, "%s/%s", c->hosts[c->cur_host].name, c->proc);
-    scn_map_put(&c->last_user, c->tmp.s, user_index(c, c->user));
-}
-
 /* ---- hosts ------------------------------------------------------------- */
 
-/* Makes namespace G the one new sockets, /proc/net and /proc/sys see. */
-static void enter(hctx *c, size_t g)
+/* Makes namespace G the one new sockets, /proc/net and /proc/sys see.
+ * On failure nothing more is done (c->fatal). */
+static bool enter(scn_exec *c, size_t g)
 {
+    if (c->fatal)
+        return false;
     if (g == c->active)
-        return;
-    if (setns(c->nsfd[g], CLONE_NEWNET) != 0) {
-        fprintf(stderr, "sockmodel: error: host profile: setns: %s\n",
-                strerror(errno));
-        exit(2);
+        return true;
+    int e = hk_netns_enter(c->nsfd[g]);
+    if (e) {
+        c->tmp.len = 0;
+        scn_buf_printf(&c->tmp, "host profile: setns: %s", strerror(e));
+        c->fatal = abuf(c, &c->tmp);
+        return false;
     }
     c->active = g;
+    return true;
 }
 
-static size_t host_get(hctx *c, const char *name)
+/* Every call starts here: in the current host's namespace, unless the
+ * process could not be kept where it should be (then the step and every
+ * later one are skipped, and the run ends in an error). */
+static bool ready(scn_exec *c, scn_call *call)
+{
+    c->call = call;
+    if (enter(c, c->hosts[c->cur_host].group))
+        return true;
+    call->skip = c->fatal;
+    return false;
+}
+
+static size_t host_get(scn_exec *c, const char *name)
 {
     for (size_t i = 0; i < c->n_hosts; i++)
         if (strcmp(c->hosts[i].name, name) == 0)
@@ -703,7 +614,7 @@ static size_t host_get(hctx *c, const char *name)
     return c->n_hosts++;
 }
 
-static void host_decl(hctx *c, const scn_stmt *st)
+static void host_decl(scn_exec *c, const scn_stmt *st)
 {
     size_t i = host_get(c, st->name);
     hhost *h = &c->hosts[i];
@@ -726,7 +637,7 @@ static void host_decl(hctx *c, const scn_stmt *st)
 /* A scenario host other than "local" connects from its own address: an
  * unbound socket is bound to it (port chosen at connect, as without the
  * bind: IP_BIND_ADDRESS_NO_PORT).  Toward loopback nothing is done. */
-static void source_bind(hctx *c, hsock *s, const sm_endpoint *dst)
+static void source_bind(scn_exec *c, hsock *s, const sm_endpoint *dst)
 {
     const hhost *h = &c->hosts[c->cur_host];
     sm_endpoint cur;
@@ -772,23 +683,24 @@ static bool wait_fd(int fd, short ev, int ms)
 
 static sm_result would_block(void)
 {
-    sm_result r = res_ok("nothing that could complete the call is on its "
-                         "way: a blocking call would block forever (host: "
-                         "nothing arrived on loopback within 100 ms)");
+    sm_result r = scn_result_ok("nothing that could complete the call is on "
+                                "its way: a blocking call would block "
+                                "forever (host: nothing arrived on loopback "
+                                "within 100 ms)");
     r.err = SM_EWOULDBLOCK;
     return r;
 }
 
-static void skip_from_here(hctx *c, const scn_stmt *st, const char *why)
+static void skip_from_here(scn_exec *c, const scn_stmt *st, const char *why)
 {
     c->tmp.len = 0;
     scn_buf_printf(&c->tmp, "host: cannot reproduce `%s` quickly (%s): this "
                             "step and the ones after it are skipped",
                    st->text, why);
-    c->skip_msg = abuf(c, &c->tmp);
+    c->call->skip = abuf(c, &c->tmp);
 }
 
-static sm_result do_socket(hctx *c, const scn_stmt *st)
+static sm_result do_socket(scn_exec *c, const scn_stmt *st)
 {
     hsock *s = &c->socks[st->new_sock];
     int type = (st->proto == SM_TCP ? SOCK_STREAM : SOCK_DGRAM) |
@@ -801,13 +713,12 @@ static sm_result do_socket(hctx *c, const scn_stmt *st)
     s->made = true;
     s->family = st->family;
     s->proto = st->proto;
-    s->proc = proc_key(c, c->proc, c->user);
+    s->proc = proc_key(c, c->call->proc, c->call->user);
     s->group = c->active;
-    note_proc_user(c);
-    return res_ok("the kernel created the socket (host)");
+    return scn_result_ok("the kernel created the socket (host)");
 }
 
-static sm_result do_setsockopt(hctx *c, const scn_stmt *st, hsock *s)
+static sm_result do_setsockopt(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     int level = SOL_SOCKET, name, v = st->v1;
     const void *val = &v;
@@ -833,12 +744,12 @@ static sm_result do_setsockopt(hctx *c, const scn_stmt *st, hsock *s)
         break;
     case SM_O_NONBLOCK:
         s->nonblock = st->v1 != 0;
-        return res_ok("fcntl(O_NONBLOCK): the call emulation follows it "
-                      "(host descriptors are always non-blocking)");
+        return scn_result_ok("fcntl(O_NONBLOCK): the call emulation follows "
+                             "it (host descriptors are always non-blocking)");
     default: {
-        sm_result r = res_ok("Linux has no such option: a program gets "
-                             "ENOPROTOOPT (host: not asked, there is no "
-                             "option number to pass)");
+        sm_result r = scn_result_ok("Linux has no such option: a program "
+                                    "gets ENOPROTOOPT (host: not asked, there "
+                                    "is no option number to pass)");
         r.err = SM_ENOPROTOOPT;
         return r;
     }
@@ -849,7 +760,7 @@ static sm_result do_setsockopt(hctx *c, const scn_stmt *st, hsock *s)
         s->linger_on = st->v1;
         s->linger_s = st->v2;
     }
-    return res_ok("the kernel accepted the option (host)");
+    return scn_result_ok("the kernel accepted the option (host)");
 }
 
 static bool unbound(hsock *s)
@@ -858,25 +769,25 @@ static bool unbound(hsock *s)
     return !get_local(s->fd, &ep) || ep.port == 0;
 }
 
-static sm_result do_bind(hctx *c, const scn_stmt *st, hsock *s)
+static sm_result do_bind(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     struct sockaddr_storage ss;
     socklen_t len = sa_from_ep(&st->ep, &ss);
     if (bind(s->fd, (struct sockaddr *)&ss, len) != 0)
         return res_errno(c, "bind", errno);
-    sm_result r = res_ok("the kernel bound the socket (host)");
+    sm_result r = scn_result_ok("the kernel bound the socket (host)");
     sm_endpoint ep;
     if (st->ep.port == 0 && get_local(s->fd, &ep))
         r.port = ep.port;
     return r;
 }
 
-static sm_result do_listen(hctx *c, const scn_stmt *st, hsock *s)
+static sm_result do_listen(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     bool was_unbound = unbound(s);
     if (listen(s->fd, st->v1) != 0)
         return res_errno(c, "listen", errno);
-    sm_result r = res_ok("the kernel accepted listen() (host)");
+    sm_result r = scn_result_ok("the kernel accepted listen() (host)");
     sm_endpoint ep;
     if (was_unbound && get_local(s->fd, &ep))
         r.port = ep.port;
@@ -893,13 +804,13 @@ static void note_tuple(hsock *s)
     }
 }
 
-static sm_result do_connect(hctx *c, const scn_stmt *st, hsock *s)
+static sm_result do_connect(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     bool was_unbound = unbound(s);
     source_bind(c, s, &st->ep);
     struct sockaddr_storage ss;
     socklen_t len = sa_from_ep(&st->ep, &ss);
-    sm_result r = res_ok("the kernel connected the socket (host)");
+    sm_result r = scn_result_ok("the kernel connected the socket (host)");
     sm_endpoint ep;
     if (connect(s->fd, (struct sockaddr *)&ss, len) != 0) {
         int e = errno;
@@ -914,7 +825,7 @@ static sm_result do_connect(hctx *c, const scn_stmt *st, hsock *s)
             skip_from_here(c, st, "the kernel did not complete this blocking "
                                   "connect within 100 ms: it would wait for "
                                   "SYN retransmissions for minutes");
-            return res_ok(NULL);
+            return scn_result_ok(NULL);
         }
         int soe = 0;
         socklen_t sl = sizeof soe;
@@ -928,7 +839,7 @@ static sm_result do_connect(hctx *c, const scn_stmt *st, hsock *s)
     return r;
 }
 
-static sm_result do_accept(hctx *c, const scn_stmt *st, hsock *s)
+static sm_result do_accept(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0 && errno == EAGAIN && !s->nonblock) {
@@ -944,14 +855,14 @@ static sm_result do_accept(hctx *c, const scn_stmt *st, hsock *s)
     n->made = true;
     n->family = s->family;
     n->proto = s->proto;
-    n->proc = proc_key(c, c->proc, c->user);
+    n->proc = proc_key(c, c->call->proc, c->call->user);
     n->group = s->group;
-    note_proc_user(c);
+    c->call->caller_owns = true;
     note_tuple(n);
-    return res_ok("the kernel accepted a connection (host)");
+    return scn_result_ok("the kernel accepted a connection (host)");
 }
 
-static sm_result do_send(hctx *c, const scn_stmt *st, hsock *s)
+static sm_result do_send(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     static const char zeros[65536];
     uint64_t left = st->n, done = 0;
@@ -960,7 +871,7 @@ static sm_result do_send(hctx *c, const scn_stmt *st, hsock *s)
                          MSG_NOSIGNAL);
         if (k < 0)
             return res_errno(c, "send", errno);
-        sm_result r = res_ok("the kernel sent the datagram (host)");
+        sm_result r = scn_result_ok("the kernel sent the datagram (host)");
         r.bytes = (uint64_t)k;
         return r;
     }
@@ -990,15 +901,15 @@ static sm_result do_send(hctx *c, const scn_stmt *st, hsock *s)
             break;
         return res_errno(c, "send", k < 0 ? e : EIO);
     }
-    sm_result r = res_ok(left ? "the kernel took part of the data; a "
-                                "blocking send would block for the rest "
-                                "(host)"
-                              : "the kernel queued the data (host)");
+    sm_result r = scn_result_ok(left ? "the kernel took part of the data; "
+                                       "a blocking send would block for the "
+                                       "rest (host)"
+                                     : "the kernel queued the data (host)");
     r.bytes = done;
     return r;
 }
 
-static sm_result do_recv(hctx *c, const scn_stmt *st, hsock *s)
+static sm_result do_recv(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     static char sink[65536];
     size_t want = st->n < sizeof sink ? (size_t)st->n : sizeof sink;
@@ -1010,23 +921,24 @@ static sm_result do_recv(hctx *c, const scn_stmt *st, hsock *s)
     }
     if (k < 0)
         return res_errno(c, "recv", errno);
-    sm_result r = res_ok(k ? "the kernel returned data (host)"
-                           : "the kernel returned 0: end of stream (host)");
+    sm_result r =
+        scn_result_ok(k ? "the kernel returned data (host)"
+                        : "the kernel returned 0: end of stream (host)");
     r.bytes = (uint64_t)k;
     return r;
 }
 
-static sm_result do_shutdown(hctx *c, const scn_stmt *st, hsock *s)
+static sm_result do_shutdown(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     int how = st->rd && st->wr ? SHUT_RDWR : st->rd ? SHUT_RD : SHUT_WR;
     if (shutdown(s->fd, how) != 0)
         return res_errno(c, "shutdown", errno);
-    return res_ok("the kernel shut the connection down (host)");
+    return scn_result_ok("the kernel shut the connection down (host)");
 }
 
 /* close(); at exit a lingering {1,N>0} socket does not wait (PF_EXITING
  * in __sock_release), so its linger is turned off first. */
-static sm_result close_sock(hctx *c, const scn_stmt *st, hsock *s, bool at_exit)
+static sm_result close_sock(scn_exec *c, const scn_stmt *st, hsock *s, bool at_exit)
 {
     sm_endpoint ep;
     if (get_local(s->fd, &ep)) {
@@ -1047,7 +959,7 @@ static sm_result close_sock(hctx *c, const scn_stmt *st, hsock *s, bool at_exit)
                                     "acknowledged: close() would block up to "
                                     "%d s", s->linger_s, q, s->linger_s);
             skip_from_here(c, st, abuf(c, &c->tmp));
-            return res_ok(NULL);
+            return scn_result_ok(NULL);
         }
     }
     int rc = close(s->fd);
@@ -1055,31 +967,23 @@ static sm_result close_sock(hctx *c, const scn_stmt *st, hsock *s, bool at_exit)
     s->fd = -1;
     if (rc != 0)
         return res_errno(c, "close", e);
-    return res_ok("the kernel closed the descriptor (host)");
+    return scn_result_ok("the kernel closed the descriptor (host)");
 }
 
-static sm_result do_exit(hctx *c, const scn_stmt *st)
+static sm_result do_exit(scn_exec *c, const scn_stmt *st)
 {
-    const char *name = st->name ? st->name : c->proc;
-    const char *user = c->user;
-    if (st->name) {
-        c->tmp.len = 0;
-        scn_buf_printf(&c->tmp, "%s/%s", c->hosts[c->cur_host].name, name);
-        long u = scn_map_find(&c->last_user, c->tmp.s, c->tmp.len);
-        if (u >= 0)
-            user = c->users[u];
-    }
-    const char *key = proc_key(c, name, user);
+    const char *key = proc_key(c, c->call->proc, c->call->user);
     for (size_t i = 0; i < c->f->n_socks; i++) {
         hsock *s = &c->socks[i];
         if (s->fd >= 0 && strcmp(s->proc, key) == 0)
             (void)close_sock(c, st, s, true);
     }
-    return res_ok("the process's descriptors were closed as at exit, without "
-                  "lingering (host: one real process stands for all)");
+    return scn_result_ok("the process's descriptors were closed as at exit, "
+                         "without lingering (host: one real process stands "
+                         "for all)");
 }
 
-static sm_result do_wait(hctx *c, const scn_stmt *st)
+static sm_result do_wait(scn_exec *c, const scn_stmt *st)
 {
     note_timed(c);
     long fin = 60, reuse = 2, reuse_ms = 1000;
@@ -1102,7 +1006,7 @@ static sm_result do_wait(hctx *c, const scn_stmt *st)
             if (alive && len && c->vnow + st->n >= e->since + len) {
                 free(t);
                 skip_from_here(c, st, timer_what(e->st));
-                return res_ok(NULL);
+                return scn_result_ok(NULL);
             }
             /* tcp_tw_reuse: connect() may take a TIME_WAIT 4-tuple once
              * the entry is tcp_tw_reuse_delay old (tcp_twsk_unique(); 2:
@@ -1120,22 +1024,22 @@ static sm_result do_wait(hctx *c, const scn_stmt *st)
                                         "tcp_tw_reuse lets connect() reuse "
                                         "its 4-tuple", reuse_ms);
                 skip_from_here(c, st, abuf(c, &c->tmp));
-                return res_ok(NULL);
+                return scn_result_ok(NULL);
             }
         }
         free(t);
     }
     sleep_ns(st->n < WAIT_REAL_NS ? st->n : WAIT_REAL_NS);
     c->vnow += st->n;
-    return res_ok("the scenario's clock moved on; the kernel had a few real "
-                  "milliseconds to deliver what was in flight (host)");
+    return scn_result_ok("the scenario's clock moved on; the kernel had a few "
+                         "real milliseconds to deliver what was in flight "
+                         "(host)");
 }
 
-static sm_result do_sysctl(hctx *c, const scn_stmt *st, const char **fail)
+static sm_result do_sysctl(scn_exec *c, const scn_stmt *st, const char **fail)
 {
-    /* Only the keys the linux profile knows, checked by it first. */
-    const sm_profile *lx = sm_profile_find("linux");
-    sm_world *w = sm_world_new(lx, 0);
+    /* Only the keys the profile of this OS knows, checked by it first. */
+    sm_world *w = sm_world_new(c->os, 0);
     sm_id h = sm_host_find(w, "local");
     if (h == SM_NONE)
         h = sm_host_add(w, "local");
@@ -1143,7 +1047,7 @@ static sm_result do_sysctl(hctx *c, const scn_stmt *st, const char **fail)
     if (msg) {
         *fail = astr(c, msg);
         sm_world_free(w);
-        return res_ok(NULL);
+        return scn_result_ok(NULL);
     }
     sm_world_free(w);
     c->tmp.len = 0;
@@ -1160,14 +1064,14 @@ static sm_result do_sysctl(hctx *c, const scn_stmt *st, const char **fail)
         scn_buf_printf(&c->tmp, "host: cannot write %s in the namespace: %s",
                        path, strerror(errno));
         *fail = abuf(c, &c->tmp);
-        return res_ok(NULL);
+        return scn_result_ok(NULL);
     }
-    return res_ok("written to /proc/sys in the namespace (host)");
+    return scn_result_ok("written to /proc/sys in the namespace (host)");
 }
 
 /* ---- checks ------------------------------------------------------------ */
 
-static sm_tcp_state sock_state(hctx *c, hsock *s)
+static sm_tcp_state sock_state(scn_exec *c, hsock *s)
 {
     if (!s->made || s->proto != SM_TCP)
         return SM_CLOSED;
@@ -1214,173 +1118,135 @@ static bool sock_local(hsock *s, sm_endpoint *ep)
     return false;
 }
 
-static void run_check(hctx *c, const scn_stmt *st, scn_cell *cell)
+/* "socket c: state LISTEN (host: TCP_INFO of the open descriptor)" */
+static void kernel_describe(scn_exec *c, int sock, const char *name,
+                            scn_buf *out)
 {
-    hsock *s = &c->socks[st->sock];
-    char got[SM_EP_STRLEN + 16], want[SM_EP_STRLEN + 16];
-    sm_endpoint ep;
-    if (st->kind == SCN_EXPECT_STATE) {
-        snprintf(got, sizeof got, "%s", sm_state_name(sock_state(c, s)));
-        snprintf(want, sizeof want, "%s", sm_state_name(st->state));
-    } else if (st->kind == SCN_EXPECT_LOCAL) {
-        if (sock_local(s, &ep))
-            sm_endpoint_format(&ep, got, sizeof got);
-        else
-            snprintf(got, sizeof got, "unbound");
-        sm_endpoint_format(&st->ep, want, sizeof want);
-    } else {
-        snprintf(got, sizeof got, "%d", sock_pending(s));
-        snprintf(want, sizeof want, "%llu", (unsigned long long)st->n);
-    }
-    cell->kind = SCN_CELL_CHECK;
-    cell->r = res_ok(NULL);
-    cell->observed = astr(c, got);
-    cell->expected = astr(c, want);
-    cell->has_expectation = true;
-    cell->met = strcmp(got, want) == 0;
-    if (!cell->met) {
-        c->tmp.len = 0;
-        const char *name = c->f->socks[st->sock];
-        if (!s->made)
-            scn_buf_printf(&c->tmp, "socket %s was not created under this "
-                                    "profile (its socket or accept step "
-                                    "failed or was skipped)", name);
-        else
-            scn_buf_printf(&c->tmp, "socket %s: state %s (host: %s)", name,
-                           sm_state_name(sock_state(c, s)),
-                           s->fd >= 0 ? "TCP_INFO of the open descriptor"
-                                      : "the namespace's socket table");
-        cell->message = abuf(c, &c->tmp);
-    }
+    hsock *s = &c->socks[sock];
+    scn_buf_printf(out, "socket %s: state %s (host: %s)", name,
+                   sm_state_name(sock_state(c, s)),
+                   s->fd >= 0 ? "TCP_INFO of the open descriptor"
+                              : "the namespace's socket table");
 }
 
-/* ---- the loop ---------------------------------------------------------- */
-
-static sm_result sock_call(hctx *c, const scn_stmt *st)
+static sm_tcp_state kernel_state(scn_exec *c, int sock)
 {
-    hsock *s = &c->socks[st->sock];
+    return sock_state(c, &c->socks[sock]);
+}
+
+static bool kernel_local(scn_exec *c, int sock, sm_endpoint *out)
+{
+    return sock_local(&c->socks[sock], out);
+}
+
+static int kernel_pending(scn_exec *c, int sock)
+{
+    return sock_pending(&c->socks[sock]);
+}
+
+/* ---- the calls ---------------------------------------------------------- */
+
+typedef sm_result (*sock_fn)(scn_exec *c, const scn_stmt *st, hsock *s);
+
+/* A call on an open scenario socket, made as the calling user. */
+static sm_result sock_call(scn_exec *c, scn_call *call, sock_fn fn)
+{
+    if (!ready(c, call))
+        return scn_result_ok(NULL);
+    hsock *s = &c->socks[call->st->sock];
     if (s->fd < 0) {
-        sm_result r = res_ok(s->made ? "the descriptor was closed: a bad "
-                                       "descriptor (host)"
-                                     : "the socket was not created under this "
-                                       "profile (its socket or accept step "
-                                       "failed or was skipped): a bad "
-                                       "descriptor");
+        sm_result r = scn_result_ok("the descriptor was closed: a bad "
+                                    "descriptor (host)");
         r.err = SM_EBADF;
         return r;
     }
     sm_result r;
-    if (!become(c)) {
+    if (!become(c, call->user))
         r = res_errno(c, "setresuid", errno);
-        unbecome();
-        return r;
-    }
-    switch (st->kind) {
-    case SCN_SETSOCKOPT: r = do_setsockopt(c, st, s); break;
-    case SCN_BIND: r = do_bind(c, st, s); break;
-    case SCN_LISTEN: r = do_listen(c, st, s); break;
-    case SCN_CONNECT: r = do_connect(c, st, s); break;
-    case SCN_ACCEPT: r = do_accept(c, st, s); break;
-    case SCN_SEND: r = do_send(c, st, s); break;
-    case SCN_RECV: r = do_recv(c, st, s); break;
-    case SCN_SHUTDOWN: r = do_shutdown(c, st, s); break;
-    case SCN_CLOSE: r = close_sock(c, st, s, false); break;
-    default: r = res_ok(NULL); break;
-    }
-    unbecome();
+    else
+        r = fn(c, call->st, s);
+    unbecome(c);
     return r;
 }
 
-static void judge(const scn_stmt *st, scn_cell *cell)
+static sm_result close_call(scn_exec *c, const scn_stmt *st, hsock *s)
 {
-    const char *want = scn_expected_outcome(st, "host");
-    if (!want)
-        return;
-    cell->has_expectation = true;
-    cell->expected = want;
-    if (strcmp(want, "ok") == 0)
-        cell->met = cell->r.err == SM_OK;
-    else
-        cell->met = cell->r.err != SM_OK &&
-                    sm_profile_err_matches(&scn_host_profile, cell->r.err,
-                                           want);
+    return close_sock(c, st, s, false);
 }
 
-static void set_failed(hctx *c, scn_cell *cell, const char *msg)
-{
-    cell->kind = SCN_CELL_FAILED;
-    cell->message = astr(c, msg);
-    cell->has_expectation = true;
-    cell->expected = "ok";
-    cell->met = false;
-}
-
-static void run_step(hctx *c, const scn_stmt *st, scn_cell *cell)
-{
-    if (scn_kind_is_check(st->kind)) {
-        run_check(c, st, cell);
-        return;
+#define SOCK_OP(name, fn)                                                    \
+    static sm_result kernel_##name(scn_exec *c, scn_call *call)              \
+    {                                                                        \
+        return sock_call(c, call, fn);                                       \
     }
+SOCK_OP(setsockopt, do_setsockopt)
+SOCK_OP(bind, do_bind)
+SOCK_OP(listen, do_listen)
+SOCK_OP(connect, do_connect)
+SOCK_OP(accept, do_accept)
+SOCK_OP(send, do_send)
+SOCK_OP(recv, do_recv)
+SOCK_OP(shutdown, do_shutdown)
+SOCK_OP(close_sock, close_call)
+
+static sm_result kernel_socket(scn_exec *c, scn_call *call)
+{
+    if (!ready(c, call))
+        return scn_result_ok(NULL);
     sm_result r;
-    const char *fail = NULL;
-    switch (st->kind) {
-    case SCN_SYSCTL:
-        r = do_sysctl(c, st, &fail);
-        break;
-    case SCN_SOCKET:
-        if (!become(c))
-            r = res_errno(c, "setresuid", errno);
-        else
-            r = do_socket(c, st);
-        unbecome();
-        break;
-    case SCN_EXIT:
-        r = do_exit(c, st);
-        break;
-    case SCN_WAIT:
-        r = do_wait(c, st);
-        break;
-    case SCN_DELAY:
-        r = res_ok("the real network's delay is the kernel's (host: loopback)");
-        break;
-    default:
-        r = sock_call(c, st);
-        break;
-    }
-    if (c->skip_msg) {
-        cell->kind = SCN_CELL_SKIPPED;
-        cell->message = c->skip_msg;
-        return;
-    }
-    if (fail) {
-        set_failed(c, cell, fail);
-        return;
-    }
-    cell->kind = SCN_CELL_CALL;
-    cell->r = r;
-    judge(st, cell);
-    if (st->kind != SCN_WAIT)
+    if (!become(c, call->user))
+        r = res_errno(c, "setresuid", errno);
+    else
+        r = do_socket(c, call->st);
+    unbecome(c);
+    return r;
+}
+
+static sm_result kernel_sysctl(scn_exec *c, scn_call *call)
+{
+    if (!ready(c, call))
+        return scn_result_ok(NULL);
+    return do_sysctl(c, call->st, &call->fail);
+}
+
+static sm_result kernel_exit(scn_exec *c, scn_call *call)
+{
+    if (!ready(c, call))
+        return scn_result_ok(NULL);
+    return do_exit(c, call->st);
+}
+
+static sm_result kernel_advance(scn_exec *c, scn_call *call)
+{
+    if (!ready(c, call))
+        return scn_result_ok(NULL);
+    return do_wait(c, call->st);
+}
+
+static sm_result kernel_delay(scn_exec *c, scn_call *call)
+{
+    if (!ready(c, call))
+        return scn_result_ok(NULL);
+    return scn_result_ok("the real network's delay is the kernel's (host: "
+                         "loopback)");
+}
+
+/* After each call that ran: when connections entered timed states. */
+static void kernel_step_done(scn_exec *c, const scn_stmt *st,
+                             const scn_cell *cell)
+{
+    if (cell->kind == SCN_CELL_CALL && st->kind != SCN_WAIT)
         note_timed(c);
 }
 
-static void run_decl(hctx *c, const scn_stmt *st)
+static void kernel_host(scn_exec *c, const scn_stmt *st)
 {
-    switch (st->kind) {
-    case SCN_HOST:
-        host_decl(c, st);
-        break;
-    case SCN_ON:
-        c->cur_host = host_get(c, st->name);
-        break;
-    case SCN_AS:
-        c->user = st->name;
-        break;
-    case SCN_PROC:
-        c->proc = st->name;
-        break;
-    default:
-        break;
-    }
+    host_decl(c, st);
+}
+
+static void kernel_on(scn_exec *c, const char *name)
+{
+    c->cur_host = host_get(c, name);
 }
 
 /* ---- hosts into namespaces -------------------------------------------- */
@@ -1405,7 +1271,7 @@ static bool addr_is_local_default(const sm_addr *a)
 
 /* The scenario host that has address A (v4-mapped taken as IPv4), or
  * SIZE_MAX. */
-static size_t addr_owner(hctx *c, const sm_addr *a0)
+static size_t addr_owner(scn_exec *c, const sm_addr *a0)
 {
     sm_addr a = *a0;
     uint32_t v4;
@@ -1427,7 +1293,7 @@ static size_t addr_owner(hctx *c, const sm_addr *a0)
 /* Hosts that connect to one another share a namespace; every other host
  * gets its own (own ports, own sysctls, as in the model).  Guards are
  * ignored here: a host pair that might talk is kept together. */
-static void plan_groups(hctx *c)
+static void plan_groups(scn_exec *c)
 {
     const scn_file *f = c->f;
     for (size_t i = 0; i < f->n_stmts; i++) {
@@ -1463,107 +1329,131 @@ static void plan_groups(hctx *c)
     free(par);
 }
 
-/* One fresh namespace per group.  Returns NULL or what failed (*eperm:
- * the namespace could not be created for lack of privilege). */
-static const char *make_namespaces(hctx *c, int *err)
+/* One fresh namespace per group.  Returns NULL or what failed (*err: the
+ * errno of a failed call). */
+static const char *make_namespaces(scn_exec *c, int *err)
 {
     c->nsfd = scn_xmalloc((c->n_groups + 1) * sizeof *c->nsfd);
     for (size_t g = 0; g < c->n_groups; g++)
         c->nsfd[g] = -1;
     for (size_t g = 0; g < c->n_groups; g++) {
-        if (unshare(CLONE_NEWNET) != 0) {
-            *err = errno;
-            return "unshare";
-        }
+        sm_addr *addrs;
+        size_t n = group_addrs(c, g, &addrs);
+        const char *why = hk_netns_new(addrs, n, &c->nsfd[g], err);
+        free(addrs);
         c->active = g;
-        c->nsfd[g] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-        if (c->nsfd[g] < 0) {
-            *err = errno;
-            return "/proc/self/ns/net";
-        }
-        const char *why = ns_setup(c, g);
         if (why)
             return why;
+        if (!write_proc("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+                        "1024"))
+            return "cannot set net.ipv4.ip_unprivileged_port_start in the "
+                   "new network namespace";
     }
     return NULL;
 }
 
-void scn_host_run(scn_result *res, const scn_file *f, size_t pi)
+/* Frees C and returns to the original namespace; NULL or why not. */
+static const char *finish(scn_exec *c)
 {
-    hctx c;
-    memset(&c, 0, sizeof c);
-    c.res = res;
-    c.f = f;
-    c.pi = pi;
-    c.user = "user";
-    c.proc = "main";
-    c.hosts = scn_xmalloc((f->n_stmts + 2) * sizeof *c.hosts);
-    c.cur_host = host_get(&c, "local");
-    plan_groups(&c);
-    int orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-    int e = orig < 0 ? errno : 0;
-    const char *why = orig < 0 ? "/proc/self/ns/net" : make_namespaces(&c, &e);
+    const char *fatal = c->fatal;
+    for (size_t i = 0; c->socks && i < c->f->n_socks; i++)
+        if (c->socks[i].fd >= 0)
+            close(c->socks[i].fd);
+    for (size_t g = 0; c->nsfd && g < c->n_groups; g++)
+        if (c->nsfd[g] >= 0)
+            close(c->nsfd[g]);
+    if (c->orig >= 0) {
+        int e = hk_netns_enter(c->orig);
+        if (e && !fatal) {
+            c->tmp.len = 0;
+            scn_buf_printf(&c->tmp, "host profile: cannot return to the "
+                                    "original network namespace: %s",
+                           strerror(e));
+            fatal = abuf(c, &c->tmp);
+        }
+        close(c->orig);
+    }
+    free(c->socks);
+    free(c->users);
+    free(c->uids);
+    free(c->timed);
+    free(c->nsfd);
+    free(c->hosts);
+    scn_buf_free(&c->tmp);
+    free(c);
+    return fatal;
+}
+
+static scn_exec *kernel_open(const scn_open_args *a, scn_buf *why_out)
+{
+    const scn_file *f = a->file;
+    scn_exec *c = scn_xmalloc(sizeof *c);
+    memset(c, 0, sizeof *c);
+    c->arena = a->arena;
+    c->os = a->col->profile;
+    c->f = f;
+    c->hosts = scn_xmalloc((f->n_stmts + 2) * sizeof *c->hosts);
+    c->cur_host = host_get(c, "local");
+    plan_groups(c);
+    c->orig = hk_netns_current();
+    int e = c->orig < 0 ? errno : 0;
+    const char *why = c->orig < 0 ? "/proc/self/ns/net"
+                                  : make_namespaces(c, &e);
     if (why) {
-        c.tmp.len = 0;
         if (e == EPERM)
-            scn_buf_printf(&c.tmp, "the host profile needs to create a "
-                                   "network namespace: run as root "
-                                   "(unshare(CLONE_NEWNET): %s)", strerror(e));
+            scn_buf_printf(why_out, "the host profile needs to create a "
+                                    "network namespace: run as root "
+                                    "(unshare(CLONE_NEWNET): %s)", strerror(e));
         else if (e)
-            scn_buf_printf(&c.tmp, "the host profile cannot create a network "
-                                   "namespace (%s: %s)", why, strerror(e));
+            scn_buf_printf(why_out, "the host profile cannot create a network "
+                                    "namespace (%s: %s)", why, strerror(e));
         else
-            scn_buf_printf(&c.tmp, "the host profile: %s", why);
-        /* Like an allocation failure: nothing sensible can follow. */
-        fprintf(stderr, "sockmodel: error: %s\n", c.tmp.s);
-        exit(2);
+            scn_buf_printf(why_out, "the host profile: %s", why);
+        const char *back = finish(c);
+        if (back)
+            scn_buf_printf(why_out, "; %s", back);
+        return NULL;
     }
-    {
-        c.socks = scn_xmalloc((f->n_socks + 1) * sizeof *c.socks);
-        memset(c.socks, 0, (f->n_socks + 1) * sizeof *c.socks);
-        for (size_t i = 0; i < f->n_socks; i++)
-            c.socks[i].fd = -1;
-        collect_users(&c);
-        size_t row = 0;
-        for (size_t i = 0; i < f->n_stmts; i++) {
-            const scn_stmt *st = &f->stmts[i];
-            bool on = !st->guarded || scn_patlist_match(&st->guard, "host");
-            if (!scn_kind_is_step(st->kind)) {
-                if (on)
-                    run_decl(&c, st);
-                continue;
-            }
-            scn_cell *cell = &res->rows[row++].cells[pi];
-            if (c.skip_msg) {
-                cell->kind = SCN_CELL_SKIPPED;
-                cell->message = c.skip_msg;
-            } else if (on) {
-                enter(&c, c.hosts[c.cur_host].group);
-                run_step(&c, st, cell);
-            }
-        }
-        for (size_t i = 0; i < f->n_socks; i++)
-            if (c.socks[i].fd >= 0)
-                close(c.socks[i].fd);
-        free(c.socks);
-        free(c.users);
-        free(c.uids);
-        free(c.timed);
-        scn_map_free(&c.last_user);
-    }
-    for (size_t g = 0; c.nsfd && g < c.n_groups; g++)
-        if (c.nsfd[g] >= 0)
-            close(c.nsfd[g]);
-    free(c.nsfd);
-    free(c.hosts);
-    if (orig >= 0) {
-        if (setns(orig, CLONE_NEWNET) != 0) {
-            fprintf(stderr, "sockmodel: error: host profile: cannot return to "
-                            "the original network namespace: %s\n",
-                    strerror(errno));
-            exit(2);
-        }
-        close(orig);
-    }
-    scn_buf_free(&c.tmp);
+    c->socks = scn_xmalloc((f->n_socks + 1) * sizeof *c->socks);
+    memset(c->socks, 0, (f->n_socks + 1) * sizeof *c->socks);
+    for (size_t i = 0; i < f->n_socks; i++)
+        c->socks[i].fd = -1;
+    collect_users(c);
+    return c;
+}
+
+static const scn_backend kernel_backend = {
+    .no_world = "it runs on the real kernel, which has no model world to "
+                "draw or tap",
+    .open = kernel_open,
+    .close = finish,
+    .host = kernel_host,
+    .on = kernel_on,
+    .sysctl = kernel_sysctl,
+    .socket = kernel_socket,
+    .setsockopt = kernel_setsockopt,
+    .bind = kernel_bind,
+    .listen = kernel_listen,
+    .connect = kernel_connect,
+    .accept = kernel_accept,
+    .send = kernel_send,
+    .recv = kernel_recv,
+    .shutdown = kernel_shutdown,
+    .close_sock = kernel_close_sock,
+    .exit = kernel_exit,
+    .advance = kernel_advance,
+    .delay = kernel_delay,
+    .state = kernel_state,
+    .local = kernel_local,
+    .pending = kernel_pending,
+    .describe = kernel_describe,
+    .step_done = kernel_step_done,
+};
+
+bool hk_register(void)
+{
+    const sm_profile *linux_profile = sm_profile_find("linux");
+    return linux_profile &&
+           scn_backend_register(SCN_KERNEL_NAME, &kernel_backend,
+                                linux_profile);
 }

@@ -1,0 +1,269 @@
+/*
+ * scn_model.c - the model backend: a scenario column run in a fresh engine
+ * world (engine/sm.h) under the column's OS profile.
+ *
+ * The world has the host "local" (127.0.0.1, ::1, 192.0.2.1, 192.0.2.2,
+ * 2001:db8::1, 2001:db8::2), and each call goes to the engine as the
+ * process (host, "PROC@USER") of the user the runner names: the engine
+ * keys processes by (host, name), the runner adds the user.  The hooks
+ * (--pcap, --svg) watch this world.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "scn_backend.h"
+
+struct scn_exec {
+    const scn_file *f;
+    const sm_profile *p;
+    sm_world *w;
+    sm_id host;
+    sm_id *socks;        /* engine id of each scenario socket, or SM_NONE */
+    uint64_t delay_ns, loop_delay_ns;
+    scn_arena *arena;
+    const scn_hooks *hooks;
+    scn_buf tmp;
+};
+
+static const char *const local_addrs[] = {
+    "192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2",
+};
+
+static scn_exec *model_open(const scn_open_args *a, scn_buf *why)
+{
+    (void)why;
+    scn_exec *x = scn_xmalloc(sizeof *x);
+    memset(x, 0, sizeof *x);
+    x->f = a->file;
+    x->p = a->col->profile;
+    x->arena = a->arena;
+    x->hooks = a->hooks;
+    x->socks = scn_xmalloc((x->f->n_socks + 1) * sizeof *x->socks);
+    for (size_t i = 0; i < x->f->n_socks; i++)
+        x->socks[i] = SM_NONE;
+    x->w = sm_world_new(x->p, a->seed);
+    x->delay_ns = 1000000;
+    x->loop_delay_ns = 50000;
+    if (x->hooks && x->hooks->world_created)
+        x->hooks->world_created(x->hooks->ctx, x->w, x->p);
+    x->host = sm_host_add(x->w, "local");
+    for (size_t i = 0; i < sizeof local_addrs / sizeof local_addrs[0]; i++) {
+        sm_addr ad;
+        if (sm_addr_parse(local_addrs[i], strlen(local_addrs[i]), &ad))
+            sm_host_add_addr(x->w, x->host, &ad);
+    }
+    return x;
+}
+
+static const char *model_close(scn_exec *x)
+{
+    if (x->hooks && x->hooks->world_done)
+        x->hooks->world_done(x->hooks->ctx, x->w, x->p);
+    sm_world_free(x->w);
+    free(x->socks);
+    scn_buf_free(&x->tmp);
+    free(x);
+    return NULL;
+}
+
+/* ---- declarations ------------------------------------------------------ */
+
+static void model_host(scn_exec *x, const scn_stmt *st)
+{
+    sm_id h = sm_host_add(x->w, st->name);
+    for (size_t i = 0; i < st->n_addrs; i++)
+        sm_host_add_addr(x->w, h, &st->addrs[i]);
+    x->host = h;
+}
+
+/* The host may have been declared under a guard that left this profile
+ * out: then it appears now, with its loopback addresses. */
+static void model_on(scn_exec *x, const char *name)
+{
+    x->host = sm_host_add(x->w, name);
+}
+
+/* ---- calls ------------------------------------------------------------- */
+
+static sm_id proc_of(scn_exec *x, const char *proc, const char *user)
+{
+    x->tmp.len = 0;
+    scn_buf_printf(&x->tmp, "%s@%s", proc, user);
+    return sm_proc_get(x->w, x->host, x->tmp.s, sm_user_get(x->w, user));
+}
+
+/* The result, with the name of the socket it conflicted with. */
+static sm_result done(scn_exec *x, scn_call *c, sm_result r)
+{
+    if (r.culprit != SM_NONE) {
+        const char *name = sm_sock_name(x->w, r.culprit);
+        c->culprit = scn_strndup(x->arena, name, strlen(name));
+    }
+    return r;
+}
+
+static sm_result model_sysctl(scn_exec *x, scn_call *c)
+{
+    const scn_stmt *st = c->st;
+    const char *msg = sm_sysctl(x->w, x->host, st->name, st->vals, st->n_vals);
+    if (msg)
+        c->fail = msg;
+    return scn_result_ok(NULL);
+}
+
+static sm_result model_socket(scn_exec *x, scn_call *c)
+{
+    const scn_stmt *st = c->st;
+    sm_id id = SM_NONE;
+    sm_result r = sm_socket(x->w, proc_of(x, c->proc, c->user), st->proto,
+                            st->family, x->f->socks[st->new_sock], &id);
+    if (r.err == SM_OK)
+        x->socks[st->new_sock] = id;
+    return done(x, c, r);
+}
+
+#define SOCK(x, c) ((x)->socks[(c)->st->sock])
+
+static sm_result model_setsockopt(scn_exec *x, scn_call *c)
+{
+    const scn_stmt *st = c->st;
+    return done(x, c, sm_setsockopt(x->w, SOCK(x, c), st->opt, st->v1, st->v2));
+}
+
+static sm_result model_bind(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_bind(x->w, SOCK(x, c), &c->st->ep));
+}
+
+static sm_result model_listen(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_listen(x->w, SOCK(x, c), c->st->v1));
+}
+
+static sm_result model_connect(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_connect(x->w, SOCK(x, c), &c->st->ep));
+}
+
+/* The accepted socket belongs to the listener's process. */
+static sm_result model_accept(scn_exec *x, scn_call *c)
+{
+    const scn_stmt *st = c->st;
+    sm_id out = SM_NONE;
+    sm_result r = sm_accept(x->w, SOCK(x, c), x->f->socks[st->new_sock], &out);
+    if (r.err == SM_OK)
+        x->socks[st->new_sock] = out;
+    return done(x, c, r);
+}
+
+static sm_result model_send(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_send(x->w, SOCK(x, c), c->st->n));
+}
+
+static sm_result model_recv(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_recv(x->w, SOCK(x, c), c->st->n));
+}
+
+static sm_result model_shutdown(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_shutdown(x->w, SOCK(x, c), c->st->rd, c->st->wr));
+}
+
+static sm_result model_close_sock(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_close(x->w, SOCK(x, c)));
+}
+
+static sm_result model_exit(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_proc_exit(x->w, proc_of(x, c->proc, c->user)));
+}
+
+static sm_result model_advance(scn_exec *x, scn_call *c)
+{
+    sm_advance(x->w, c->st->n);
+    return scn_result_ok(NULL);
+}
+
+static sm_result model_delay(scn_exec *x, scn_call *c)
+{
+    if (c->st->rd)
+        x->loop_delay_ns = c->st->n;
+    else
+        x->delay_ns = c->st->n;
+    sm_world_set_delay(x->w, x->delay_ns, x->loop_delay_ns);
+    sm_result r = scn_result_ok(NULL);
+    r.rule = "the network's one-way delay changed";
+    return r;
+}
+
+/* ---- state ------------------------------------------------------------- */
+
+static sm_tcp_state model_state(scn_exec *x, int sock)
+{
+    return sm_sock_state(x->w, x->socks[sock]);
+}
+
+static bool model_local(scn_exec *x, int sock, sm_endpoint *out)
+{
+    return sm_sock_local(x->w, x->socks[sock], out);
+}
+
+static int model_pending(scn_exec *x, int sock)
+{
+    return sm_sock_pending(x->w, x->socks[sock]);
+}
+
+/* "socket c: state LISTEN, bound to 0.0.0.0:80" */
+static void model_describe(scn_exec *x, int sock, const char *name,
+                           scn_buf *out)
+{
+    sm_endpoint ep;
+    char buf[SM_EP_STRLEN];
+    sm_id s = x->socks[sock];
+    scn_buf_printf(out, "socket %s: state %s, ", name,
+                   sm_state_name(sm_sock_state(x->w, s)));
+    if (sm_sock_local(x->w, s, &ep)) {
+        sm_endpoint_format(&ep, buf, sizeof buf);
+        scn_buf_printf(out, "bound to %s", buf);
+    } else {
+        scn_buf_puts(out, "not bound");
+    }
+}
+
+static void model_step_done(scn_exec *x, const scn_stmt *st,
+                            const scn_cell *cell)
+{
+    if (x->hooks && x->hooks->step_done)
+        x->hooks->step_done(x->hooks->ctx, x->w, x->p, st, cell, x->socks,
+                            x->f->n_socks);
+}
+
+const scn_backend scn_model_backend = {
+    .no_world = NULL,
+    .open = model_open,
+    .close = model_close,
+    .host = model_host,
+    .on = model_on,
+    .sysctl = model_sysctl,
+    .socket = model_socket,
+    .setsockopt = model_setsockopt,
+    .bind = model_bind,
+    .listen = model_listen,
+    .connect = model_connect,
+    .accept = model_accept,
+    .send = model_send,
+    .recv = model_recv,
+    .shutdown = model_shutdown,
+    .close_sock = model_close_sock,
+    .exit = model_exit,
+    .advance = model_advance,
+    .delay = model_delay,
+    .state = model_state,
+    .local = model_local,
+    .pending = model_pending,
+    .describe = model_describe,
+    .step_done = model_step_done,
+};
