@@ -125,6 +125,10 @@ bool sm_addr_is_any(const sm_addr *a) { return sm__addr_is_any(a); }
 
 bool sm_addr_v4(const sm_addr *a, uint32_t *out) { return sm__addr_v4(a, out); }
 
+sm_addr sm_addr_unmapped(const sm_addr *a) { return sm__addr_unmapped(a); }
+
+sm_addr sm_addr_mapped(const sm_addr *a) { return sm__addr_mapped(a); }
+
 bool sm_addr_is_loopback(const sm_addr *a)
 {
     static const uint8_t v6lo[16] = {[15] = 1};

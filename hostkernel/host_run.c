@@ -43,6 +43,7 @@
 #include <linux/sockios.h>
 
 #include "host_run.h"
+#include "sockmodel/socket.h"
 #include "sm_profile.h"
 
 const sm_profile scn_host_profile = {
@@ -159,48 +160,16 @@ static sm_result res_ok(const char *rule)
     return r;
 }
 
-static const struct {
-    int e;
-    sm_err s;
-    const char *name;
-} errmap[] = {
-    {EADDRINUSE, SM_EADDRINUSE, "EADDRINUSE"},
-    {EADDRNOTAVAIL, SM_EADDRNOTAVAIL, "EADDRNOTAVAIL"},
-    {EACCES, SM_EACCES, "EACCES"},
-    {EINVAL, SM_EINVAL, "EINVAL"},
-    {EISCONN, SM_EISCONN, "EISCONN"},
-    {ENOTCONN, SM_ENOTCONN, "ENOTCONN"},
-    {ENOPROTOOPT, SM_ENOPROTOOPT, "ENOPROTOOPT"},
-    {EOPNOTSUPP, SM_EOPNOTSUPP, "EOPNOTSUPP"},
-    {ECONNREFUSED, SM_ECONNREFUSED, "ECONNREFUSED"},
-    {ECONNRESET, SM_ECONNRESET, "ECONNRESET"},
-    {ECONNABORTED, SM_ECONNABORTED, "ECONNABORTED"},
-    {EINPROGRESS, SM_EINPROGRESS, "EINPROGRESS"},
-    {EALREADY, SM_EALREADY, "EALREADY"},
-    {EAGAIN, SM_EWOULDBLOCK, "EAGAIN"},
-    {ENOBUFS, SM_ENOBUFS, "ENOBUFS"},
-    {EAFNOSUPPORT, SM_EAFNOSUPPORT, "EAFNOSUPPORT"},
-    {ETIMEDOUT, SM_ETIMEDOUT, "ETIMEDOUT"},
-    {EPIPE, SM_EPIPE, "EPIPE"},
-    {EBADF, SM_EBADF, "EBADF"},
-    {EPERM, SM_EPERM, "EPERM"},
-    {ENETUNREACH, SM_ENETUNREACH, "ENETUNREACH"},
-    {EFAULT, SM_EFAULT, "EFAULT"},
-    {EPROTO, SM_EPROTO, "EPROTO"},
-};
-
 /* The result of a call that failed with errno E. */
 static sm_result res_errno(hctx *c, const char *call, int e)
 {
     sm_result r = res_ok(NULL);
-    const char *name = NULL;
-    r.err = SM_EINVAL;
-    for (size_t i = 0; i < sizeof errmap / sizeof errmap[0]; i++)
-        if (errmap[i].e == e) {
-            r.err = errmap[i].s;
-            name = errmap[i].name;
-            break;
-        }
+    /* the socket layer's errno map; EAGAIN under the name the kernel uses */
+    sm_err known = e == 0 ? SM_ERR_COUNT : sm_sys_err_of_errno(e);
+    const char *name = known == SM_ERR_COUNT ? NULL
+                       : e == EAGAIN         ? "EAGAIN"
+                                             : sm_err_name(known);
+    r.err = name ? known : SM_EINVAL;
     c->tmp.len = 0;
     if (name)
         scn_buf_printf(&c->tmp, "the kernel returned %s from %s() (host)",
@@ -398,14 +367,10 @@ static const char *ns_setup(hctx *c, size_t g)
             continue;
         for (size_t j = 0; ok && j < st->n_addrs; j++) {
             sm_addr a = st->addrs[j];
-            uint32_t v4;
             if (sm_addr_is_loopback(&a) || sm_addr_is_any(&a) ||
                 sm_addr_is_multicast(&a))
                 continue;
-            if (sm_addr_is_v4mapped(&a) && sm_addr_v4(&a, &v4)) {
-                a.family = 4;
-                memmove(a.b, a.b + 12, 4);
-            }
+            a = sm_addr_unmapped(&a);
             ok = addr_add(nl, &a);
         }
     }
@@ -1407,12 +1372,7 @@ static bool addr_is_local_default(const sm_addr *a)
  * SIZE_MAX. */
 static size_t addr_owner(hctx *c, const sm_addr *a0)
 {
-    sm_addr a = *a0;
-    uint32_t v4;
-    if (sm_addr_is_v4mapped(&a) && sm_addr_v4(&a, &v4)) {
-        a.family = 4;
-        memmove(a.b, a.b + 12, 4);
-    }
+    sm_addr a = sm_addr_unmapped(a0);
     if (addr_is_local_default(&a))
         return host_get(c, "local");
     for (size_t i = 0; i < c->f->n_stmts; i++) {

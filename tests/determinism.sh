@@ -92,7 +92,7 @@ echo "determinism: $compared pairs of outputs compared"
 
 # ---- 2. three compilers and optimisation levels ----------------------------
 if [ "$builds" = yes ]; then
-    layers="engine profiles sockapi scenario hostkernel gen render replay cli"
+    layers="util engine profiles sockapi scenario hostkernel gen render replay cli"
     srcs= incs="-I$srcdir/include"
     for d in $layers; do
         srcs="$srcs $(ls "$srcdir"/$d/*.c)"
