@@ -156,21 +156,12 @@ static char *put_secs(char *p, uint64_t ns)
     return p;
 }
 
-/* sm_addr_format / sm_endpoint_format: dotted quad written here, IPv6
- * through inet_ntop */
+/* sm_addr_format / sm_endpoint_format's text */
 static char *put_addr(char *p, const sm_addr *a)
 {
-    if (a->family != 4) {
-        char t[SM_EP_STRLEN];
-        sm_addr_format(a, t, sizeof t);
-        return put_str(p, t);
-    }
-    for (int i = 0; i < 4; i++) {
-        if (i)
-            *p++ = '.';
-        p = put_u64(p, a->b[i]);
-    }
-    return p;
+    char t[SM_EP_STRLEN];
+    sm_addr_format(a, t, sizeof t);
+    return put_str(p, t);
 }
 
 static char *put_endpoint(char *p, const sm_endpoint *e)
