@@ -20,6 +20,11 @@ set -u
 
 sm=${SOCKMODEL:-cli/sockmodel}
 [ -x "$sm" ] || { echo "replay-roundtrip: no $sm (set SOCKMODEL)"; exit 99; }
+# A build without libpcap has neither `run --pcap` nor `replay`.
+if ! "$sm" replay --help >/dev/null 2>&1; then
+    echo "SKIP: this sockmodel was built without libpcap (no run --pcap, no replay)"
+    exit 77
+fi
 dir=${SCENARIO_DIR:-${srcdir:-.}/scenarios}/replay
 [ -d "$dir" ] || { echo "replay-roundtrip: no $dir"; exit 99; }
 

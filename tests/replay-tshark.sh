@@ -122,6 +122,11 @@ EOF
     exit 0
 fi
 
+# A build without libpcap has no capture reader (nor its tools).
+if [ -n "${SOCKMODEL:-}" ] && ! "$SOCKMODEL" replay --help >/dev/null 2>&1; then
+    echo "SKIP: this sockmodel was built without libpcap (no replay, no capture tools)"
+    exit 77
+fi
 if ! command -v tshark >/dev/null 2>&1; then
     echo "SKIP: tshark is not installed (Debian: apt-get install tshark)"
     exit 77
