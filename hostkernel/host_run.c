@@ -702,13 +702,7 @@ static void source_bind(hctx *c, hsock *s, const sm_endpoint *dst)
     memset(&src, 0, sizeof src);
     bool v4dst = dst->addr.family == 4 || sm_addr_is_v4mapped(&dst->addr);
     if (v4dst && h->has_v4) {
-        src.addr = h->v4;
-        if (s->family == 6) { /* as ::ffff:a.b.c.d */
-            src.addr.family = 6;
-            memmove(src.addr.b + 12, h->v4.b, 4);
-            memset(src.addr.b, 0, 10);
-            src.addr.b[10] = src.addr.b[11] = 0xff;
-        }
+        src.addr = s->family == 6 ? sm_addr_mapped(&h->v4) : h->v4; /* ::ffff:a.b.c.d */
     } else if (!v4dst && h->has_v6 && s->family == 6) {
         src.addr = h->v6;
     } else {
