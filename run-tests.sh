@@ -7,7 +7,6 @@
 set -u
 cd "$(dirname "$0")"
 SETUP_TEST_TOOLS=1 ./scripts/setup.sh || exit 2
-export SM_LINUX_OBSERVED="${SM_LINUX_OBSERVED:-$(cd .. && pwd)/shared/reference/linux-observed/results_raw.txt}"
 jobs="$(nproc 2>/dev/null || echo 2)"
 status=0
 pass=0 fail=0 skip=0
