@@ -7,11 +7,9 @@
  */
 #define _POSIX_C_SOURCE 200809L /* inet_ntop, inet_pton (the glibc oracle) */
 
-#include <check.h>
+#include "check_util.h"
+
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "smu_alloc.h"
 #include "smu_csum.h"
@@ -397,11 +395,4 @@ static Suite *suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *r = srunner_create(suite());
-    srunner_run_all(r, CK_NORMAL);
-    int failed = srunner_ntests_failed(r);
-    srunner_free(r);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+CHECK_MAIN(suite)
