@@ -126,7 +126,7 @@ static int hexval(char c)
 
 bool smu_ip6_parse(const char *s, size_t len, uint8_t out[16])
 {
-    uint8_t b[16];
+    uint8_t b[16] = {0};
     size_t n = 0;   /* bytes written to b */
     int gap = -1;   /* where "::" stands, as a byte offset */
     size_t i = 0;
