@@ -218,7 +218,7 @@ START_TEST(ip_same_as_glibc)
     /* the parser accepts what inet_pton accepts: strings over a small
      * alphabet, every one up to 5 characters and random longer ones */
     static const char alpha[] = "0f:.1F9";
-    char s[24];
+    char s[48];
     for (unsigned len = 1; len <= 5; len++) {
         unsigned total = 1;
         for (unsigned i = 0; i < len; i++)
