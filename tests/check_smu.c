@@ -380,7 +380,6 @@ static Suite *suite(void)
 {
     Suite *s = suite_create("util");
     TCase *t = tcase_create("all");
-    tcase_set_timeout(t, 60);
     tcase_add_test(t, ip6_rfc5952_vectors);
     tcase_add_test(t, ip6_parse_table);
     tcase_add_test(t, ip4_table);
