@@ -30,11 +30,7 @@
 set -u
 : "${SOCKMODEL:?set SOCKMODEL to the sockmodel program}"
 : "${SCENARIO_DIR:?set SCENARIO_DIR to the scenario directory}"
-# A build without libpcap has neither `run --pcap` nor `replay`.
-if "$SOCKMODEL" replay --help 2>&1 | grep -q "built without libpcap"; then
-    echo "SKIP: this sockmodel was built without libpcap (no run --pcap, no replay)"
-    exit 77
-fi
+. "$(dirname "$0")/need-pcap.sh" # skipped (77) in a build without libpcap
 
 if ! command -v tshark >/dev/null 2>&1; then
     echo "SKIP: tshark is not installed (Debian: apt-get install tshark)"

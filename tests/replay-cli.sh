@@ -18,11 +18,7 @@ set -u
 
 sm=${SOCKMODEL:-cli/sockmodel}
 [ -x "$sm" ] || { echo "replay-cli: no $sm (set SOCKMODEL)"; exit 99; }
-# A build without libpcap has neither `run --pcap` nor `replay`.
-if "$sm" replay --help 2>&1 | grep -q "built without libpcap"; then
-    echo "SKIP: this sockmodel was built without libpcap (no run --pcap, no replay)"
-    exit 77
-fi
+. "$(dirname "$0")/need-pcap.sh" # skipped (77) in a build without libpcap
 scn=${SCENARIO_DIR:-${srcdir:-.}/scenarios}/tcp/syn-into-time-wait.scn
 [ -f "$scn" ] || { echo "replay-cli: no $scn"; exit 99; }
 

@@ -122,11 +122,7 @@ EOF
     exit 0
 fi
 
-# A build without libpcap has no capture reader (nor its tools).
-if [ -n "${SOCKMODEL:-}" ] && "$SOCKMODEL" replay --help 2>&1 | grep -q "built without libpcap"; then
-    echo "SKIP: this sockmodel was built without libpcap (no replay, no capture tools)"
-    exit 77
-fi
+. "$(dirname "$0")/need-pcap.sh" # skipped (77) in a build without libpcap
 if ! command -v tshark >/dev/null 2>&1; then
     echo "SKIP: tshark is not installed (Debian: apt-get install tshark)"
     exit 77
