@@ -2,8 +2,9 @@
 # tests/musl-core.sh - the portable core built with musl (musl-gcc, Debian
 # musl-tools) gives the same bytes as the glibc build.
 #
-# Builds util/, engine/, profiles/, sockapi/, scenario/, gen/, render's SVG
-# writer and the sockmodel program without libpcap (render/pcap_none.c,
+# Builds util/, engine/, profiles/, sockapi/, scenario/, gen/, observe/,
+# trace/, exec/ (not its preload shim), render's SVG writer and the
+# sockmodel program without libpcap (render/pcap_none.c,
 # cli/cmd_replay_none.c) straight from the sources with musl-gcc, then runs
 # every scenario under SCENARIO_DIR with both programs in each output mode
 # (the table, --explain, --json, --profile all) and compares stdout, stderr
@@ -38,11 +39,14 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 status=0
 
 # ---- the sources -----------------------------------------------------------
-core_dirs="util engine profiles sockapi scenario gen"
+core_dirs="util engine profiles sockapi scenario gen observe trace exec"
 srcs= incs="-I$srcdir/include -I$srcdir/render -I$srcdir/cli"
 for d in $core_dirs; do
     [ -d "$srcdir/$d" ] || continue
-    srcs="$srcs $(ls "$srcdir"/$d/*.c)"
+    for f in "$srcdir"/$d/*.c; do
+        case $f in */sm_preload.c) continue ;; esac # exec's preload shim: a library of its own
+        srcs="$srcs $f"
+    done
     incs="$incs -I$srcdir/$d"
 done
 srcs="$srcs $srcdir/render/svg_out.c $srcdir/render/pcap_none.c"
