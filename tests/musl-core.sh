@@ -3,7 +3,7 @@
 # musl-tools) gives the same bytes as the glibc build.
 #
 # Builds util/, engine/, profiles/, sockapi/, scenario/, gen/, observe/,
-# trace/, exec/ (not its preload shim), render's SVG writer and the
+# trace/, exec/ (not its preload shim), render's SVG and HTML writers and the
 # sockmodel program without libpcap (render/pcap_none.c,
 # cli/cmd_replay_none.c) straight from the sources with musl-gcc, then runs
 # every scenario under SCENARIO_DIR with both programs in each output mode
@@ -50,6 +50,7 @@ for d in $core_dirs; do
     incs="$incs -I$srcdir/$d"
 done
 srcs="$srcs $srcdir/render/svg_out.c $srcdir/render/pcap_none.c"
+[ -f "$srcdir/render/html_out.c" ] && srcs="$srcs $srcdir/render/html_out.c"
 # hostkernel's headers (no Linux header among them) may still be named by
 # the runner; its sources are not part of the core.
 [ -d "$srcdir/hostkernel" ] && incs="$incs -I$srcdir/hostkernel"
