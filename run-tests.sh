@@ -1,12 +1,12 @@
 #!/bin/sh
 # Build sockmodel and run every test: the unit tests and scenario suite
 # (make check), the same under AddressSanitizer + UndefinedBehaviorSanitizer,
-# outputs compared across gcc -O0/-O2 and clang builds, valgrind, cppcheck,
+# outputs compared across gcc -O0/-O2 and clang builds and with a musl build
+# of the core, valgrind, cppcheck,
 # and a release-tarball build (make distcheck).
 set -u
 cd "$(dirname "$0")"
 SETUP_TEST_TOOLS=1 ./scripts/setup.sh || exit 2
-export SM_LINUX_OBSERVED="${SM_LINUX_OBSERVED:-$(cd .. && pwd)/shared/reference/linux-observed/results_raw.txt}"
 jobs="$(nproc 2>/dev/null || echo 2)"
 status=0
 pass=0 fail=0 skip=0
@@ -37,6 +37,16 @@ if make -s check-determinism >/tmp/sockmodel-determinism.log 2>&1; then
     tail -1 /tmp/sockmodel-determinism.log; pass=$((pass + 1))
 else
     cat /tmp/sockmodel-determinism.log; status=1; fail=$((fail + 1))
+fi
+
+echo "== make check-musl (the core built with musl-gcc: same bytes as glibc)"
+make -s check-musl >/tmp/sockmodel-musl.log 2>&1; rc=$?
+if [ $rc -eq 0 ]; then
+    tail -1 /tmp/sockmodel-musl.log; pass=$((pass + 1))
+elif [ $rc -eq 77 ] || grep -q '^SKIP' /tmp/sockmodel-musl.log; then
+    cat /tmp/sockmodel-musl.log; skip=$((skip + 1))
+else
+    tail -40 /tmp/sockmodel-musl.log; status=1; fail=$((fail + 1))
 fi
 
 echo "== make check-valgrind"

@@ -44,6 +44,8 @@ typedef int gen_capture_not_in_bench_run; /* see the comment above */
 #include <stdlib.h>
 #include <string.h>
 
+#include "smu_csum.h"
+
 /* ---- deterministic randomness (splitmix64) -------------------------------- */
 
 static uint64_t rng_state;
@@ -184,22 +186,6 @@ static void put32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        s += (uint32_t)p[i] << 8 | p[i + 1];
-    if (n & 1)
-        s += (uint32_t)p[n - 1] << 8;
-    return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-    while (s >> 16)
-        s = (s & 0xffffu) + (s >> 16);
-    return (uint16_t)~s;
-}
-
 static void addr_of(bool v6, bool server, uint32_t id, uint8_t *out)
 {
     if (!v6) {
@@ -255,7 +241,7 @@ static uint32_t ip_frame(gen *g, uint8_t *f, uint32_t l2, bool v6, const uint8_t
     uint32_t hl = v6 ? 40 : 20;
     uint8_t *t = ip + hl;
     memcpy(t, l4, l4len);
-    uint32_t s = 0;
+    uint64_t s = 0;
     if (v6) {
         put32(ip, 0x60000000u);
         put16(ip + 4, l4len);
@@ -263,8 +249,8 @@ static uint32_t ip_frame(gen *g, uint8_t *f, uint32_t l2, bool v6, const uint8_t
         ip[7] = 64;
         memcpy(ip + 8, src, 16);
         memcpy(ip + 24, dst, 16);
-        s = sum16(s, src, 16);
-        s = sum16(s, dst, 16);
+        s = smu_csum_add(s, src, 16);
+        s = smu_csum_add(s, dst, 16);
     } else {
         ip[0] = 0x45;
         ip[1] = 0;
@@ -276,15 +262,14 @@ static uint32_t ip_frame(gen *g, uint8_t *f, uint32_t l2, bool v6, const uint8_t
         put16(ip + 10, 0);
         memcpy(ip + 12, src, 4);
         memcpy(ip + 16, dst, 4);
-        put16(ip + 10, fold(sum16(0, ip, 20)));
-        s = sum16(s, src, 4);
-        s = sum16(s, dst, 4);
+        put16(ip + 10, smu_csum_field(smu_csum_add(0, ip, 20)));
+        s = smu_csum_add(s, src, 4);
+        s = smu_csum_add(s, dst, 4);
     }
-    s += proto + l4len;
+    s = smu_csum_add_word(smu_csum_add_word(s, (uint16_t)proto), (uint16_t)l4len);
     unsigned ck = proto == 6 ? 16 : 6;
     put16(t + ck, 0);
-    s = sum16(s, t, l4len);
-    uint16_t v = fold(s);
+    uint16_t v = smu_csum_field(smu_csum_add(s, t, l4len));
     if (proto == 17 && v == 0)
         v = 0xffff;
     put16(t + ck, v);

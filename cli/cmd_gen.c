@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_opt.h"
 #include "cmds.h"
 #include "gen_scn.h"
 
@@ -52,19 +53,6 @@ static int bad_opt(const char *opt, const char *what)
     fprintf(stderr, "sockmodel: error: %s %s\n(sockmodel gen --help for usage)\n",
             opt, what);
     return 2;
-}
-
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return false;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return false;
-    *out = (uint64_t)v;
-    return true;
 }
 
 static void header(FILE *f, uint64_t seed, uint64_t index, const char *profile_line)
@@ -165,7 +153,7 @@ int scn_cmd_gen(int argc, char **argv)
         } else if (strcmp(a, "--seed") == 0 || strcmp(a, "--first") == 0 ||
                    strcmp(a, "--count") == 0 || strcmp(a, "--run-seed") == 0 ||
                    strcmp(a, "--max-runs") == 0) {
-            if (!parse_u64(v, &n))
+            if (!cli_parse_u64(v, &n))
                 return bad_opt(a, "needs a number from 0 to 2^64-1");
             i++;
             if (strcmp(a, "--seed") == 0)

@@ -22,7 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_opt.h"
 #include "cmds.h"
+#include "smu_text.h"
 #include "pkt.h"
 #include "scn.h"
 #include "track.h"
@@ -55,21 +57,7 @@ typedef struct out_ctx {
     const rp_tracker *t;
 } out_ctx;
 
-static int usage_error(const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 1, 2)))
-#endif
-    ;
-static int usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("sockmodel: error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs(" (see 'sockmodel replay --help')\n", stderr);
-    return 2;
-}
+#define usage_error(...) cli_error(" (see 'sockmodel replay --help')", __VA_ARGS__)
 
 static void usage(FILE *f)
 {
@@ -104,23 +92,6 @@ static void usage(FILE *f)
           f);
 }
 
-static bool is_opt(const char *a, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
-}
-
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) == 0 && a[n] == '=')
-        return a + n + 1;
-    if (*i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
 /* "1.5s", "100ms", "2m" -> ns */
 static bool parse_duration(const char *s, uint64_t *out)
 {
@@ -148,20 +119,6 @@ static bool parse_duration(const char *s, uint64_t *out)
 }
 
 /* ---- JSON and text helpers --------------------------------------------------- */
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p < 0x20)
-            fprintf(f, "\\u%04x", *p);
-        else
-            fputc(*p, f);
-    }
-    fputc('"', f);
-}
 
 /* Direct formatting for the lines the report writes once per host and
  * per (client, destination): a large capture has 10^5 of them, and
@@ -199,21 +156,12 @@ static char *put_secs(char *p, uint64_t ns)
     return p;
 }
 
-/* sm_addr_format / sm_endpoint_format: dotted quad written here, IPv6
- * through inet_ntop */
+/* sm_addr_format / sm_endpoint_format's text */
 static char *put_addr(char *p, const sm_addr *a)
 {
-    if (a->family != 4) {
-        char t[SM_EP_STRLEN];
-        sm_addr_format(a, t, sizeof t);
-        return put_str(p, t);
-    }
-    for (int i = 0; i < 4; i++) {
-        if (i)
-            *p++ = '.';
-        p = put_u64(p, a->b[i]);
-    }
-    return p;
+    char t[SM_EP_STRLEN];
+    sm_addr_format(a, t, sizeof t);
+    return put_str(p, t);
 }
 
 static char *put_endpoint(char *p, const sm_endpoint *e)
@@ -581,12 +529,9 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
             else if (ev[k].kind != RP_EV_REUSE_ALIVE)
                 fprintf(f, ", \"value\": %llu", (unsigned long long)ev[k].value);
             fputs(", \"text\": ", f);
-            json_str(f, event_text(&ev[k], txt, sizeof txt));
+            smu_json_str(f, event_text(&ev[k], txt, sizeof txt));
             fputs(", \"rule\": ", f);
-            if (ev[k].rule)
-                json_str(f, ev[k].rule);
-            else
-                fputs("null", f);
+            smu_json_str(f, ev[k].rule);
             fputc('}', f);
         }
     }
@@ -899,34 +844,34 @@ static int parse_args(int argc, char **argv, opts *o)
             o->no_conns = true;
         } else if (strcmp(a, "--verify-checksums") == 0) {
             o->verify_csum = true;
-        } else if (is_opt(a, "--profile") || strcmp(a, "-p") == 0) {
-            if (!(o->profile = opt_value(argc, argv, &i, "--profile")) || !*o->profile)
+        } else if (cli_is_opt(a, "--profile") || strcmp(a, "-p") == 0) {
+            if (!(o->profile = cli_opt_value(argc, argv, &i, "--profile")) || !*o->profile)
                 return usage_error("--profile needs a list of profiles");
-        } else if (is_opt(a, "--scenario")) {
-            if (!(o->scenario = opt_value(argc, argv, &i, "--scenario")) || !*o->scenario)
+        } else if (cli_is_opt(a, "--scenario")) {
+            if (!(o->scenario = cli_opt_value(argc, argv, &i, "--scenario")) || !*o->scenario)
                 return usage_error("--scenario needs a file name");
-        } else if (is_opt(a, "--timeline")) {
-            if (!(o->timeline = opt_value(argc, argv, &i, "--timeline")) || !*o->timeline)
+        } else if (cli_is_opt(a, "--timeline")) {
+            if (!(o->timeline = cli_opt_value(argc, argv, &i, "--timeline")) || !*o->timeline)
                 return usage_error("--timeline needs a file name");
-        } else if (is_opt(a, "--svg")) {
-            if (!(o->svg = opt_value(argc, argv, &i, "--svg")) || !*o->svg)
+        } else if (cli_is_opt(a, "--svg")) {
+            if (!(o->svg = cli_opt_value(argc, argv, &i, "--svg")) || !*o->svg)
                 return usage_error("--svg needs a file name");
-        } else if (is_opt(a, "--interval")) {
-            const char *v = opt_value(argc, argv, &i, "--interval");
+        } else if (cli_is_opt(a, "--interval")) {
+            const char *v = cli_opt_value(argc, argv, &i, "--interval");
             if (!v || !parse_duration(v, &o->interval_ns))
                 return usage_error("--interval needs a duration such as 1s or 100ms");
-        } else if (is_opt(a, "--max-events")) {
-            const char *v = opt_value(argc, argv, &i, "--max-events");
+        } else if (cli_is_opt(a, "--max-events")) {
+            const char *v = cli_opt_value(argc, argv, &i, "--max-events");
             char *e;
             if (!v || !*v || (o->max_events = strtoull(v, &e, 10), *e) || o->max_events == 0)
                 return usage_error("--max-events needs a positive number");
-        } else if (is_opt(a, "--threads")) {
-            const char *v = opt_value(argc, argv, &i, "--threads");
+        } else if (cli_is_opt(a, "--threads")) {
+            const char *v = cli_opt_value(argc, argv, &i, "--threads");
             if (!v || (strcmp(v, "1") != 0 && strcmp(v, "2") != 0))
                 return usage_error("--threads needs 1 or 2");
             o->threads = v[0] - '0';
-        } else if (is_opt(a, "--host")) {
-            const char *v = opt_value(argc, argv, &i, "--host");
+        } else if (cli_is_opt(a, "--host")) {
+            const char *v = cli_opt_value(argc, argv, &i, "--host");
             const char *eq = v ? strchr(v, '=') : NULL;
             if (!eq)
                 return usage_error("--host needs ADDR=PROFILE");
@@ -1027,7 +972,7 @@ int scn_cmd_replay(int argc, char **argv)
     FILE *f = stdout;
     if (o.json) {
         fputs("{\"tool\": \"sockmodel replay\", \"file\": ", f);
-        json_str(f, o.file);
+        smu_json_str(f, o.file);
         fprintf(f, ", \"link_type\": \"%s\", \"profiles\": [", rp_linktype_name(rd));
         for (size_t r = 0; r < cfg.nruns; r++)
             fprintf(f, "%s\"%s\"", r ? ", " : "", cfg.run[r]->name);

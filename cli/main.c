@@ -32,6 +32,7 @@
 #include "pcap_out.h"
 #include "svg_out.h"
 #include "html_out.h"
+#include "cli_opt.h"
 #include "cmds.h"
 
 #ifndef PACKAGE_VERSION
@@ -136,51 +137,7 @@ typedef struct run_opts {
     size_t n_files;
 } run_opts;
 
-int cmdline_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("sockmodel: error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\n", stderr);
-    return 2;
-}
-
-static bool parse_seed(const char *s, uint64_t *out)
-{
-    if (!*s)
-        return false;
-    uint64_t v = 0;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        unsigned d = (unsigned)(*s - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
-/* The value of an option given as "--opt VALUE" or "--opt=VALUE". */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) == 0 && a[n] == '=')
-        return a + n + 1;
-    if (*i + 1 < argc)
-        return argv[++*i];
-    return NULL;
-}
-
-static bool is_opt(const char *a, const char *name)
-{
-    size_t n = strlen(name);
-    return strncmp(a, name, n) == 0 && (a[n] == '\0' || a[n] == '=');
-}
+/* cmdline_error (cmds.h) is in cli_opt.c with the other option helpers. */
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_run_args(int argc, char **argv, run_opts *o)
@@ -206,39 +163,39 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         } else if (!o->check_only &&
                    (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)) {
             o->quiet = true;
-        } else if (!o->check_only && is_opt(a, "--junit")) {
-            o->junit = opt_value(argc, argv, &i, "--junit");
+        } else if (!o->check_only && cli_is_opt(a, "--junit")) {
+            o->junit = cli_opt_value(argc, argv, &i, "--junit");
             if (!o->junit || !*o->junit || strcmp(o->junit, "-") == 0)
                 return cmdline_error("--junit needs a file name");
         } else if (!o->check_only &&
-                   (is_opt(a, "--profile") || strcmp(a, "-p") == 0)) {
-            o->profile = opt_value(argc, argv, &i, "--profile");
+                   (cli_is_opt(a, "--profile") || strcmp(a, "-p") == 0)) {
+            o->profile = cli_opt_value(argc, argv, &i, "--profile");
             if (!o->profile)
                 return cmdline_error("%s needs PATTERNS", a);
-        } else if (!o->check_only && is_opt(a, "--pcap")) {
-            o->pcap = opt_value(argc, argv, &i, "--pcap");
+        } else if (!o->check_only && cli_is_opt(a, "--pcap")) {
+            o->pcap = cli_opt_value(argc, argv, &i, "--pcap");
             if (!o->pcap || !*o->pcap)
                 return cmdline_error("--pcap needs a file name");
             if (strcmp(o->pcap, "-") == 0)
                 return cmdline_error("--pcap -: the report already goes to "
                                      "standard output; name a file");
-        } else if (!o->check_only && is_opt(a, "--svg")) {
-            o->svg = opt_value(argc, argv, &i, "--svg");
+        } else if (!o->check_only && cli_is_opt(a, "--svg")) {
+            o->svg = cli_opt_value(argc, argv, &i, "--svg");
             if (!o->svg || !*o->svg)
                 return cmdline_error("--svg needs a file name");
             if (strcmp(o->svg, "-") == 0)
                 return cmdline_error("--svg -: the report already goes to "
                                      "standard output; name a file");
-        } else if (!o->check_only && is_opt(a, "--html")) {
-            o->html = opt_value(argc, argv, &i, "--html");
+        } else if (!o->check_only && cli_is_opt(a, "--html")) {
+            o->html = cli_opt_value(argc, argv, &i, "--html");
             if (!o->html || !*o->html)
                 return cmdline_error("--html needs a file name");
             if (strcmp(o->html, "-") == 0)
                 return cmdline_error("--html -: the report already goes to "
                                      "standard output; name a file");
-        } else if (!o->check_only && is_opt(a, "--seed")) {
-            const char *v = opt_value(argc, argv, &i, "--seed");
-            if (!v || !parse_seed(v, &o->seed))
+        } else if (!o->check_only && cli_is_opt(a, "--seed")) {
+            const char *v = cli_opt_value(argc, argv, &i, "--seed");
+            if (!v || !cli_parse_u64(v, &o->seed))
                 return cmdline_error("--seed needs a number from 0 to "
                                      "18446744073709551615, got '%s'",
                                      v ? v : "");

@@ -100,6 +100,12 @@ bool sm_addr_is_multicast(const sm_addr *a);
 /* The IPv4 address of a v4 or v4-mapped address (host byte order). */
 bool sm_addr_v4(const sm_addr *a, uint32_t *out);
 sm_addr sm_addr_any(int family);
+/* The address as it is on the wire: a v4-mapped address becomes IPv4,
+ * any other is returned as it is. */
+sm_addr sm_addr_unmapped(const sm_addr *a);
+/* The address as an AF_INET6 socket holds it: IPv4 becomes v4-mapped
+ * (::ffff:a.b.c.d), IPv6 is returned as it is. */
+sm_addr sm_addr_mapped(const sm_addr *a);
 
 /* ---- sockets ----------------------------------------------------------- */
 

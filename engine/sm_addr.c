@@ -1,32 +1,31 @@
 /*
  * sm_addr.c - IPv4/IPv6 addresses and endpoints.
  *
- * Parsing and printing of the scenario forms (a.b.c.d:P, [v6]:P) and the
- * address classes every OS rule needs: wildcard, v4-mapped, loopback,
+ * Parsing and printing of the scenario forms (a.b.c.d:P, [v6]:P), through
+ * util's own address text (RFC 5952 for IPv6; never the C library's, so
+ * the bytes are the same on every system), and the address classes every OS rule needs: wildcard, v4-mapped, loopback,
  * multicast.  Which classes overlap for a bind is an OS rule and lives in
  * the profiles.
  */
 #include "sm_profile.h"
 
-#include <arpa/inet.h>
+#include "smu_ip.h"
+
 #include <stdio.h>
 #include <string.h>
 
 bool sm_addr_parse(const char *s, size_t len, sm_addr *out)
 {
-    char buf[64];
-    if (len == 0 || len >= sizeof buf)
-        return false;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
     memset(out, 0, sizeof *out);
-    if (memchr(buf, ':', len)) {
-        if (inet_pton(AF_INET6, buf, out->b) != 1)
+    if (len == 0 || memchr(s, '\0', len))
+        return false;
+    if (memchr(s, ':', len)) {
+        if (!smu_ip6_parse(s, len, out->b))
             return false;
         out->family = 6;
         return true;
     }
-    if (inet_pton(AF_INET, buf, out->b) != 1)
+    if (!smu_ip4_parse(s, len, out->b))
         return false;
     out->family = 4;
     return true;
@@ -101,16 +100,19 @@ bool sm_endpoint_parse(const char *s, size_t len, sm_endpoint *out,
 
 size_t sm_addr_format(const sm_addr *a, char *buf, size_t n)
 {
-    char tmp[INET6_ADDRSTRLEN];
-    if (!inet_ntop(a->family == 6 ? AF_INET6 : AF_INET, a->b, tmp, sizeof tmp))
-        snprintf(tmp, sizeof tmp, "?");
-    int k = snprintf(buf, n, "%s", tmp);
-    return k < 0 ? 0 : (size_t)k;
+    char tmp[SMU_IP_STRLEN];
+    size_t k = a->family == 6 ? smu_ip6_format(a->b, tmp) : smu_ip4_format(a->b, tmp);
+    if (n) { /* snprintf's contract: truncated, NUL-terminated, full length returned */
+        size_t c = k < n ? k : n - 1;
+        memcpy(buf, tmp, c);
+        buf[c] = '\0';
+    }
+    return k;
 }
 
 size_t sm_endpoint_format(const sm_endpoint *ep, char *buf, size_t n)
 {
-    char tmp[INET6_ADDRSTRLEN];
+    char tmp[SMU_IP_STRLEN];
     sm_addr_format(&ep->addr, tmp, sizeof tmp);
     int k = ep->addr.family == 6 ? snprintf(buf, n, "[%s]:%u", tmp, ep->port)
                                  : snprintf(buf, n, "%s:%u", tmp, ep->port);
@@ -124,6 +126,10 @@ bool sm_addr_is_v4mapped(const sm_addr *a) { return sm__addr_is_v4mapped(a); }
 bool sm_addr_is_any(const sm_addr *a) { return sm__addr_is_any(a); }
 
 bool sm_addr_v4(const sm_addr *a, uint32_t *out) { return sm__addr_v4(a, out); }
+
+sm_addr sm_addr_unmapped(const sm_addr *a) { return sm__addr_unmapped(a); }
+
+sm_addr sm_addr_mapped(const sm_addr *a) { return sm__addr_mapped(a); }
 
 bool sm_addr_is_loopback(const sm_addr *a)
 {

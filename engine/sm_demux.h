@@ -23,28 +23,13 @@ typedef struct sm__tuple {
 /* The address as it is on the wire: v4-mapped becomes IPv4. */
 static inline sm_addr sm__canon(const sm_addr *a)
 {
-    if (a->family == 6 && sm_addr_is_v4mapped(a)) {
-        sm_addr r;
-        memset(&r, 0, sizeof r);
-        r.family = 4;
-        memcpy(r.b, a->b + 12, 4);
-        return r;
-    }
-    return *a;
+    return sm__addr_unmapped(a);
 }
 
 /* The address in a socket's family (IPv4 on an AF_INET6 socket: mapped). */
 static inline sm_addr sm__in_family(const sm_addr *a, int family)
 {
-    if (family == 6 && a->family == 4) {
-        sm_addr r;
-        memset(&r, 0, sizeof r);
-        r.family = 6;
-        r.b[10] = r.b[11] = 0xff;
-        memcpy(r.b + 12, a->b, 4);
-        return r;
-    }
-    return *a;
+    return family == 6 ? sm__addr_mapped(a) : *a;
 }
 
 /* Which host receives packets for address a sent from host `from`. */

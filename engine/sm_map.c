@@ -3,17 +3,12 @@
  * 64-bit keys to 32-bit values, and the slot tables behind the bind table,
  * the 4-tuple table and the intern table, with their big allocations.
  */
-#define _DEFAULT_SOURCE /* madvise() */
 #include "sm_map.h"
+#include "smu_alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
-#define HUGE_PAGE ((size_t)2 << 20)
 
 long sm__alloc_fail_after = -1;
 
@@ -27,63 +22,21 @@ bool sm__alloc_refused(void)
     return false;
 }
 
-/* On Linux a big table gets a mapping of its own, aligned to a huge page
- * and advised to use huge pages: freeing it gives the memory back at once
- * (a table freed inside the malloc heap would stay resident), and a probe
- * into it costs a cache miss but rarely a TLB miss as well. */
-static size_t big_size(size_t n)
-{
-    return (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
-}
-
+/* Big tables come from util's allocator (huge-page mappings where the
+ * system has them); a refusal (sm__alloc_fail_after) or exhaustion is NULL. */
 void *sm__big_alloc(size_t n)
 {
-    if (sm__alloc_refused())
-        return NULL;
-#if defined(__linux__) && defined(MAP_ANONYMOUS)
-    if (n >= HUGE_PAGE) {
-        size_t size = big_size(n);
-        char *m = mmap(NULL, size + HUGE_PAGE, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m != MAP_FAILED) {
-            uintptr_t a = ((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-            char *al = (char *)a;
-            if (al > m)
-                munmap(m, (size_t)(al - m));
-            if (al + size < m + size + HUGE_PAGE)
-                munmap(al + size, (size_t)(m + size + HUGE_PAGE - (al + size)));
-#ifdef MADV_HUGEPAGE
-            (void)madvise(al, size, MADV_HUGEPAGE); /* only advice */
-#endif
-            return al;
-        }
-    }
-#endif
-    return malloc(n ? n : 1);
+    return sm__alloc_refused() ? NULL : smu_big_alloc(n);
 }
 
 void *sm__big_calloc(size_t n)
 {
-#if defined(__linux__) && defined(MAP_ANONYMOUS)
-    if (n >= HUGE_PAGE)
-        return sm__big_alloc(n); /* a fresh mapping reads as zeros */
-#endif
-    if (sm__alloc_refused())
-        return NULL;
-    return calloc(1, n ? n : 1);
+    return sm__big_alloc(n); /* util's blocks are always zeroed */
 }
 
 void sm__big_free(void *p, size_t n)
 {
-    if (!p)
-        return;
-#if defined(__linux__) && defined(MAP_ANONYMOUS)
-    if (n >= HUGE_PAGE) {
-        munmap(p, big_size(n));
-        return;
-    }
-#endif
-    free(p);
+    smu_big_free(p, n);
 }
 
 size_t sm__slots_put(sm__slot *t, size_t cap, uint32_t hash, uint32_t handle)
@@ -96,18 +49,6 @@ size_t sm__slots_put(sm__slot *t, size_t cap, uint32_t hash, uint32_t handle)
     return i;
 }
 
-/* Gives back the memory of [p, p + len) of a big table that is no longer
- * read (p and len multiples of a huge page). */
-static void big_discard(void *p, size_t len)
-{
-#if defined(__linux__) && defined(MAP_ANONYMOUS) && defined(MADV_DONTNEED)
-    (void)madvise(p, len, MADV_DONTNEED);
-#else
-    (void)p;
-    (void)len;
-#endif
-}
-
 bool sm__slots_grow(sm__slot **t, size_t *cap)
 {
     size_t old = *cap, ncap = old ? old * 2 : 256;
@@ -118,13 +59,13 @@ bool sm__slots_grow(sm__slot **t, size_t *cap)
     /* The old table is read once, in order: where it has a mapping of its
      * own, each huge page read is given back at once, so that growing
      * needs the new table and not both. */
-    size_t per_page = HUGE_PAGE / sizeof *o;
-    bool discard = old * sizeof *o >= HUGE_PAGE;
+    size_t per_page = SMU_BIG_PAGE / sizeof *o;
+    bool discard = old * sizeof *o >= SMU_BIG_PAGE;
     for (size_t i = 0; i < old; i++) {
         if (o[i].h1)
             sm__slots_put(n, ncap, o[i].hash, o[i].h1 - 1);
         if (discard && (i + 1) % per_page == 0)
-            big_discard(&o[i + 1 - per_page], HUGE_PAGE);
+            smu_big_discard(&o[i + 1 - per_page], SMU_BIG_PAGE);
     }
     sm__big_free(o, old * sizeof *o);
     *t = n;

@@ -440,4 +440,25 @@ static inline sm_addr sm__addr_any(int family)
     return (sm_addr){.family = (uint8_t)(family == 6 ? 6 : 4)};
 }
 
+/* sm_addr_unmapped and sm_addr_mapped (sm.h), inline for the engine's
+ * and the profiles' hot paths. */
+static inline sm_addr sm__addr_unmapped(const sm_addr *a)
+{
+    if (!sm__addr_is_v4mapped(a))
+        return *a;
+    sm_addr r = sm__addr_any(4);
+    memcpy(r.b, a->b + 12, 4);
+    return r;
+}
+
+static inline sm_addr sm__addr_mapped(const sm_addr *a)
+{
+    if (a->family == 6)
+        return *a;
+    sm_addr r = sm__addr_any(6);
+    r.b[10] = r.b[11] = 0xff;
+    memcpy(r.b + 12, a->b, 4);
+    return r;
+}
+
 #endif /* SM_PROFILE_H */

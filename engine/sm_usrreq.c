@@ -164,11 +164,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
         !(s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr))) {
         /* A v4-mapped address is checked by its IPv4 part. */
         bool mapped = sm__addr_is_v4mapped(&ep->addr);
-        sm_addr plain = ep->addr;
-        if (mapped) {
-            plain = sm__addr_any(4);
-            memcpy(plain.b, ep->addr.b + 12, 4);
-        }
+        sm_addr plain = sm__addr_unmapped(&ep->addr);
         if (!(mapped && sm__addr_is_any(&plain)) && !sm_host_has_addr(w, s->host, &plain))
             return sm__rfail(SM_EADDRNOTAVAIL, "the address does not belong to this host");
     }

@@ -42,6 +42,7 @@
 #include "hk.h"
 #include "hk_netns.h"
 #include "scn_backend.h"
+#include "sockmodel/socket.h"
 
 /* Real time a blocking call may wait for something already in flight on
  * loopback, and the longest real sleep of a `wait`. */
@@ -130,48 +131,16 @@ static const char *abuf(scn_exec *c, const scn_buf *b)
     return scn_strndup(c->arena, b->s ? b->s : "", b->len);
 }
 
-static const struct {
-    int e;
-    sm_err s;
-    const char *name;
-} errmap[] = {
-    {EADDRINUSE, SM_EADDRINUSE, "EADDRINUSE"},
-    {EADDRNOTAVAIL, SM_EADDRNOTAVAIL, "EADDRNOTAVAIL"},
-    {EACCES, SM_EACCES, "EACCES"},
-    {EINVAL, SM_EINVAL, "EINVAL"},
-    {EISCONN, SM_EISCONN, "EISCONN"},
-    {ENOTCONN, SM_ENOTCONN, "ENOTCONN"},
-    {ENOPROTOOPT, SM_ENOPROTOOPT, "ENOPROTOOPT"},
-    {EOPNOTSUPP, SM_EOPNOTSUPP, "EOPNOTSUPP"},
-    {ECONNREFUSED, SM_ECONNREFUSED, "ECONNREFUSED"},
-    {ECONNRESET, SM_ECONNRESET, "ECONNRESET"},
-    {ECONNABORTED, SM_ECONNABORTED, "ECONNABORTED"},
-    {EINPROGRESS, SM_EINPROGRESS, "EINPROGRESS"},
-    {EALREADY, SM_EALREADY, "EALREADY"},
-    {EAGAIN, SM_EWOULDBLOCK, "EAGAIN"},
-    {ENOBUFS, SM_ENOBUFS, "ENOBUFS"},
-    {EAFNOSUPPORT, SM_EAFNOSUPPORT, "EAFNOSUPPORT"},
-    {ETIMEDOUT, SM_ETIMEDOUT, "ETIMEDOUT"},
-    {EPIPE, SM_EPIPE, "EPIPE"},
-    {EBADF, SM_EBADF, "EBADF"},
-    {EPERM, SM_EPERM, "EPERM"},
-    {ENETUNREACH, SM_ENETUNREACH, "ENETUNREACH"},
-    {EFAULT, SM_EFAULT, "EFAULT"},
-    {EPROTO, SM_EPROTO, "EPROTO"},
-};
-
 /* The result of a call that failed with errno E. */
 static sm_result res_errno(scn_exec *c, const char *call, int e)
 {
     sm_result r = scn_result_ok(NULL);
-    const char *name = NULL;
-    r.err = SM_EINVAL;
-    for (size_t i = 0; i < sizeof errmap / sizeof errmap[0]; i++)
-        if (errmap[i].e == e) {
-            r.err = errmap[i].s;
-            name = errmap[i].name;
-            break;
-        }
+    /* the socket layer's errno map; EAGAIN under the name the kernel uses */
+    sm_err known = e == 0 ? SM_ERR_COUNT : sm_sys_err_of_errno(e);
+    const char *name = known == SM_ERR_COUNT ? NULL
+                       : e == EAGAIN         ? "EAGAIN"
+                                             : sm_err_name(known);
+    r.err = name ? known : SM_EINVAL;
     c->tmp.len = 0;
     if (name)
         scn_buf_printf(&c->tmp, "the kernel returned %s from %s() (host)",
@@ -308,15 +277,10 @@ static size_t group_addrs(scn_exec *c, size_t g, sm_addr **out)
             continue;
         for (size_t j = 0; j < st->n_addrs; j++) {
             sm_addr a = st->addrs[j];
-            uint32_t v4;
             if (sm_addr_is_loopback(&a) || sm_addr_is_any(&a) ||
                 sm_addr_is_multicast(&a))
                 continue;
-            if (sm_addr_is_v4mapped(&a) && sm_addr_v4(&a, &v4)) {
-                a.family = 4;
-                memmove(a.b, a.b + 12, 4);
-            }
-            (*out)[n++] = a;
+            (*out)[n++] = sm_addr_unmapped(&a);
         }
     }
     return n;
@@ -648,13 +612,7 @@ static void source_bind(scn_exec *c, hsock *s, const sm_endpoint *dst)
     memset(&src, 0, sizeof src);
     bool v4dst = dst->addr.family == 4 || sm_addr_is_v4mapped(&dst->addr);
     if (v4dst && h->has_v4) {
-        src.addr = h->v4;
-        if (s->family == 6) { /* as ::ffff:a.b.c.d */
-            src.addr.family = 6;
-            memmove(src.addr.b + 12, h->v4.b, 4);
-            memset(src.addr.b, 0, 10);
-            src.addr.b[10] = src.addr.b[11] = 0xff;
-        }
+        src.addr = s->family == 6 ? sm_addr_mapped(&h->v4) : h->v4; /* ::ffff:a.b.c.d */
     } else if (!v4dst && h->has_v6 && s->family == 6) {
         src.addr = h->v6;
     } else {
@@ -1273,12 +1231,7 @@ static bool addr_is_local_default(const sm_addr *a)
  * SIZE_MAX. */
 static size_t addr_owner(scn_exec *c, const sm_addr *a0)
 {
-    sm_addr a = *a0;
-    uint32_t v4;
-    if (sm_addr_is_v4mapped(&a) && sm_addr_v4(&a, &v4)) {
-        a.family = 4;
-        memmove(a.b, a.b + 12, 4);
-    }
+    sm_addr a = sm_addr_unmapped(a0);
     if (addr_is_local_default(&a))
         return host_get(c, "local");
     for (size_t i = 0; i < c->f->n_stmts; i++) {

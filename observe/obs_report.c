@@ -16,6 +16,7 @@
 
 #include "obs.h"
 #include "sockmodel/socket.h"
+#include "smu_text.h"
 
 static const char *const call_names[OBS_CALL_COUNT] = {
     [OBS_START] = "start", [OBS_FORK] = "fork", [OBS_EXIT] = "exit",
@@ -289,31 +290,13 @@ void obs_report_text(FILE *out, const obs_result *r)
     }
 }
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 void obs_report_json(FILE *out, const obs_result *r)
 {
     const obs_log *log = r->log;
     fprintf(out, "{\"format\": \"sockmodel-exec/1\", \"command\": ");
-    json_str(out, log->command ? log->command : "");
+    smu_json_str(out, log->command ? log->command : "");
     fprintf(out, ", \"log\": ");
-    if (log->source)
-        json_str(out, log->source);
-    else
-        fputs("null", out);
+    smu_json_str(out, log->source);
     fprintf(out, ", \"calls\": %zu, \"processes\": %zu, \"threads\": %zu, "
                  "\"diverges\": %s,\n \"profiles\": [",
             r->n_calls, r->n_procs, r->n_threads,
@@ -321,7 +304,7 @@ void obs_report_json(FILE *out, const obs_result *r)
     for (size_t k = 0; k < r->n_prof; k++) {
         const obs_profile_result *pr = &r->prof[k];
         fprintf(out, "%s\n  {\"profile\": ", k ? "," : "");
-        json_str(out, sm_profile_name(pr->profile));
+        smu_json_str(out, sm_profile_name(pr->profile));
         fprintf(out, ", \"divergences\": [");
         for (size_t i = 0; i < pr->n_divs; i++) {
             const obs_div *d = &pr->divs[i];
@@ -330,23 +313,23 @@ void obs_report_json(FILE *out, const obs_result *r)
             div_describe(pr->profile, e, d, &t);
             fprintf(out, "%s\n    {\"time\": %.6f, \"process\": ", i ? "," : "",
                     rel_secs(r, e));
-            json_str(out, r->ev_proc[d->ev] ? r->ev_proc[d->ev] : "");
+            smu_json_str(out, r->ev_proc[d->ev] ? r->ev_proc[d->ev] : "");
             fprintf(out, ", \"pid\": %u, \"tid\": %u, ", e->w.pid, e->w.tid);
             if (log->source)
                 fprintf(out, "\"line\": %u, ", e->line);
             fprintf(out, "\"call\": ");
-            json_str(out, t.call);
+            smu_json_str(out, t.call);
             fprintf(out, ", \"observed\": ");
-            json_str(out, t.obs);
+            smu_json_str(out, t.obs);
             fprintf(out, ", \"predicted\": ");
-            json_str(out, t.pred);
+            smu_json_str(out, t.pred);
             fprintf(out, ", \"after_divergence\": %s, \"rule\": ",
                     d->after ? "true" : "false");
-            json_str(out, d->pred.rule ? d->pred.rule : "");
+            smu_json_str(out, d->pred.rule ? d->pred.rule : "");
             fprintf(out, ", \"source\": ");
-            json_str(out, t.rp.source);
+            smu_json_str(out, t.rp.source);
             fprintf(out, ", \"confidence\": ");
-            json_str(out, t.rp.confidence);
+            smu_json_str(out, t.rp.confidence);
             fputc('}', out);
         }
         fprintf(out, "%s]}", pr->n_divs ? "\n  " : "");

@@ -54,18 +54,6 @@ static const uint16_t sol_epriv_ports[] = {2049, 4045};
 
 /* ---- endpoints as tcp_bindi() sees them -------------------------------- */
 
-/* conn_bound_addr_v6: every address is kept as IPv6, IPv4 as v4-mapped. */
-static sm_addr as_v6(const sm_addr *a)
-{
-    if (a->family == 6)
-        return *a;
-    sm_addr m;
-    memset(&m, 0, sizeof m);
-    m.family = 6;
-    m.b[10] = m.b[11] = 0xff;
-    memcpy(m.b + 12, a->b, 4);
-    return m;
-}
 
 /* V6_OR_V4_INADDR_ANY(): :: or ::ffff:0.0.0.0. */
 static bool any_addr(const sm_addr *a)
@@ -79,7 +67,8 @@ static bool any_addr(const sm_addr *a)
 /* IN6_ARE_ADDR_EQUAL() on the v6 forms (so :: differs from ::ffff:0.0.0.0). */
 static bool same_addr(const sm_addr *a, const sm_addr *b)
 {
-    sm_addr x = as_v6(a), y = as_v6(b);
+    /* conn_bound_addr_v6: every address is kept as IPv6, IPv4 as v4-mapped. */
+    sm_addr x = sm__addr_mapped(a), y = sm__addr_mapped(b);
     return sm_addr_equal(&x, &y);
 }
 

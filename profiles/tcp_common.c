@@ -6,27 +6,15 @@
 
 #include <string.h>
 
-static sm_addr plain(const sm_addr *a)
-{
-    if (a->family == 6 && sm_addr_is_v4mapped(a)) {
-        sm_addr r;
-        memset(&r, 0, sizeof r);
-        r.family = 4;
-        memcpy(r.b, a->b + 12, 4);
-        return r;
-    }
-    return *a;
-}
-
 bool sm__addr_same(const sm_addr *a, const sm_addr *b)
 {
-    sm_addr x = plain(a), y = plain(b);
+    sm_addr x = sm__addr_unmapped(a), y = sm__addr_unmapped(b);
     return sm_addr_equal(&x, &y);
 }
 
 bool sm__addr_overlaps(const sm_addr *a, const sm_addr *b)
 {
-    sm_addr x = plain(a), y = plain(b);
+    sm_addr x = sm__addr_unmapped(a), y = sm__addr_unmapped(b);
     if (sm_addr_is_any(&x) || sm_addr_is_any(&y))
         return true;
     return sm_addr_equal(&x, &y);

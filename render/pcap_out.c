@@ -22,6 +22,7 @@
 #include <pcap/pcap.h>
 
 #include "pcap_out.h"
+#include "smu_csum.h"
 
 #define ETH_HLEN 14
 #define IP4_HLEN 20
@@ -63,27 +64,6 @@ static void put32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
-/* One's-complement sum of 16-bit big-endian words (RFC 1071), not yet
- * folded; an odd trailing byte is padded with a zero byte. */
-static uint64_t sum16(uint64_t sum, const unsigned char *p, size_t n)
-{
-    while (n > 1) {
-        sum += (uint32_t)p[0] << 8 | p[1];
-        p += 2;
-        n -= 2;
-    }
-    if (n)
-        sum += (uint32_t)p[0] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint64_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffffu) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
 /* ---- addresses -------------------------------------------------------------- */
 
 /* The 4 bytes of an IPv4 or v4-mapped address; false for other IPv6. */
@@ -99,13 +79,8 @@ static int v4_bytes(const sm_addr *a, unsigned char out[4])
 /* The 16 bytes of an address as IPv6 (IPv4 becomes ::ffff:a.b.c.d). */
 static void v6_bytes(const sm_addr *a, unsigned char out[16])
 {
-    if (a->family == 6) {
-        memcpy(out, a->b, 16);
-    } else {
-        memset(out, 0, 10);
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, a->b, 4);
-    }
+    sm_addr m = sm_addr_mapped(a);
+    memcpy(out, m.b, 16);
 }
 
 static void mac(unsigned char *p, sm_id host)
@@ -240,8 +215,8 @@ void scn_pcap_segment(void *ctx, const sm_segment *seg)
         ip[9] = proto;
         memcpy(ip + 12, s4, 4);
         memcpy(ip + 16, d4, 4);
-        put16(ip + 10, fold(sum16(0, ip, IP4_HLEN)));
-        pseudo = sum16(0, ip + 12, 8) + proto + l4len;
+        put16(ip + 10, smu_csum_field(smu_csum_add(0, ip, IP4_HLEN)));
+        pseudo = smu_csum_add(0, ip + 12, 8);
     } else {
         v6_bytes(&seg->src.addr, s6);
         v6_bytes(&seg->dst.addr, d6);
@@ -251,9 +226,10 @@ void scn_pcap_segment(void *ctx, const sm_segment *seg)
         ip[7] = 64;
         memcpy(ip + 8, s6, 16);
         memcpy(ip + 24, d6, 16);
-        pseudo = sum16(0, ip + 8, 32) + proto + l4len;
+        pseudo = smu_csum_add(0, ip + 8, 32);
     }
 
+    pseudo = smu_csum_add_word(smu_csum_add_word(pseudo, proto), (uint16_t)l4len);
     put16(l4, seg->src.port);
     put16(l4 + 2, seg->dst.port);
     if (tcp) {
@@ -263,10 +239,10 @@ void scn_pcap_segment(void *ctx, const sm_segment *seg)
         l4[13] = seg->flags;
         put16(l4 + 14, seg->window);
         memcpy(l4 + TCP_HLEN, opts, optlen);
-        put16(l4 + 16, fold(sum16(pseudo, l4, l4len)));
+        put16(l4 + 16, smu_csum_field(smu_csum_add(pseudo, l4, l4len)));
     } else {
         put16(l4 + 4, (uint32_t)l4len);
-        uint16_t c = fold(sum16(pseudo, l4, l4len));
+        uint16_t c = smu_csum_field(smu_csum_add(pseudo, l4, l4len));
         put16(l4 + 6, c ? c : 0xffffu); /* 0 means "no checksum" */
     }
 

@@ -151,13 +151,7 @@ static run *run_of(scn_svg *s, const sm_profile *p)
 
 static sm_endpoint canon(sm_endpoint e)
 {
-    if (e.addr.family == 6 && sm_addr_is_v4mapped(&e.addr)) {
-        sm_addr a;
-        memset(&a, 0, sizeof a);
-        a.family = 4;
-        memcpy(a.b, e.addr.b + 12, 4);
-        e.addr = a;
-    }
+    e.addr = sm_addr_unmapped(&e.addr);
     return e;
 }
 

@@ -23,6 +23,7 @@
  * conversation carried only by such packets is missing here.
  */
 #include "conv.h"
+#include "smu_hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,43 +90,10 @@ uint64_t rp_conv_tuples(const rp_conv *t)
     return t->used;
 }
 
-/* Two 64x64->128 multiply-folds and a final avalanche (wyhash-style):
- * cheap, and every key bit reaches the low bits used as the index. */
-static inline uint64_t mulfold(uint64_t a, uint64_t b)
-{
-#ifdef __SIZEOF_INT128__
-    __uint128_t r = (__uint128_t)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-#else /* no 128-bit type: a 64-bit multiply and shift-xor, a little weaker */
-    uint64_t r = (a ^ (b >> 29)) * (b | 1);
-    return r ^ (r >> 32);
-#endif
-}
-
-static uint64_t hash_key(const uint8_t *lo, const uint8_t *hi, uint16_t plo, uint16_t phi,
-                         uint8_t fam)
-{
-    uint64_t w[4];
-    memcpy(w, lo, 16);
-    memcpy(w + 2, hi, 16);
-    uint64_t p = (uint64_t)plo << 32 | (uint64_t)phi << 16 | fam;
-    uint64_t h = mulfold(w[0] ^ 0xa0761d6478bd642full, w[1] ^ 0xe7037ed1a0b428dbull);
-    h ^= mulfold(w[2] ^ 0x8ebc6af09c88c6e3ull, w[3] ^ p ^ 0x589965cc75374cc3ull);
-    return mulfold(h, 0x1d8e4e27c47d124full);
-}
-
-static inline bool eq16(const uint8_t *a, const uint8_t *b)
-{
-    uint64_t x[2], y[2];
-    memcpy(x, a, 16);
-    memcpy(y, b, 16);
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-}
-
 /* memcmp order of two 16-byte addresses: <0, 0, >0. */
 static inline int cmp16(const uint8_t *a, const uint8_t *b)
 {
-    if (eq16(a, b))
+    if (smu_eq16(a, b))
         return 0;
     return memcmp(a, b, 16);
 }
@@ -140,7 +108,7 @@ static bool grow(rp_conv *t)
         const ent *e = &t->tab[i];
         if (!(e->st & E_USED))
             continue;
-        size_t j = (size_t)hash_key(e->lo, e->hi, e->plo, e->phi, e->fam) & (ncap - 1);
+        size_t j = (size_t)smu_tuple_hash(e->lo, e->hi, e->plo, e->phi, e->fam) & (ncap - 1);
         while (n[j].st & E_USED)
             j = (j + 1) & (ncap - 1);
         n[j] = *e;
@@ -197,7 +165,7 @@ bool rp_conv_add(rp_conv *t, const rp_pkt *p)
     if ((t->used + 1) * 2 > t->cap && !grow(t))
         return false;
     size_t mask = t->cap - 1;
-    size_t i = (size_t)hash_key(lo, hi, plo, phi, fam) & mask;
+    size_t i = (size_t)smu_tuple_hash(lo, hi, plo, phi, fam) & mask;
     ent *e;
     for (;;) {
         e = &t->tab[i];
@@ -211,8 +179,8 @@ bool rp_conv_add(rp_conv *t, const rp_pkt *p)
             start(t, e, p, dir);
             break;
         }
-        if (e->plo == plo && e->phi == phi && e->fam == fam && eq16(e->lo, lo) &&
-            eq16(e->hi, hi))
+        if (e->plo == plo && e->phi == phi && e->fam == fam && smu_eq16(e->lo, lo) &&
+            smu_eq16(e->hi, hi))
             break;
         i = (i + 1) & mask;
     }

@@ -18,6 +18,7 @@
 #define _DEFAULT_SOURCE
 
 #include "pkt.h"
+#include "smu_csum.h"
 
 #include <pcap/pcap.h>
 #include <pthread.h>
@@ -86,55 +87,6 @@ static inline uint32_t be32(const uint8_t *p)
 static inline uint32_t le32(const uint8_t *p)
 {
     return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
-
-/* One's-complement sum of n bytes, in the machine's byte order, unfolded.
- * The Internet checksum is byte-order independent as long as every part is
- * summed the same way, and a verified sum folds to 0xffff either way. */
-static uint64_t csum_add(uint64_t sum, const uint8_t *p, size_t n)
-{
-    if (n >= 16) {
-        /* two 64-bit lanes with end-around carries: 2^64 and 2^32 are both
-         * 1 modulo 0xffff, so the halves and the carries just add up */
-        uint64_t s0 = 0, s1 = 0, carries = 0;
-        while (n >= 16) {
-            uint64_t w[2];
-            memcpy(w, p, 16);
-            carries += __builtin_add_overflow(s0, w[0], &s0);
-            carries += __builtin_add_overflow(s1, w[1], &s1);
-            p += 16;
-            n -= 16;
-        }
-        sum += (s0 & 0xffffffffu) + (s0 >> 32) + (s1 & 0xffffffffu) + (s1 >> 32) + carries;
-    }
-    while (n >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        sum += w;
-        p += 4;
-        n -= 4;
-    }
-    if (n >= 2) {
-        uint16_t w;
-        memcpy(&w, p, 2);
-        sum += w;
-        p += 2;
-        n -= 2;
-    }
-    if (n) {
-        uint8_t t[2] = {p[0], 0};
-        uint16_t w;
-        memcpy(&w, t, 2);
-        sum += w;
-    }
-    return sum;
-}
-
-static uint16_t csum_fold(uint64_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffffu) + (sum >> 16);
-    return (uint16_t)sum;
 }
 
 /* ---- link types ---------------------------------------------------------- */
@@ -457,10 +409,10 @@ static bool transport(unsigned proto, bool v6, const uint8_t *l4, uint32_t l4len
             uint8_t lb[4] = {(uint8_t)(l4len >> 24), (uint8_t)(l4len >> 16),
                              (uint8_t)(l4len >> 8), (uint8_t)l4len};
             uint64_t s = pseudo;
-            s = csum_add(s, ph, 4);
-            s = csum_add(s, lb, 4);
-            s = csum_add(s, l4, l4len);
-            if (csum_fold(s) != 0xffffu)
+            s = smu_csum_add(s, ph, 4);
+            s = smu_csum_add(s, lb, 4);
+            s = smu_csum_add(s, l4, l4len);
+            if (smu_csum_fold(s) != 0xffffu)
                 o->anomalies |= RP_A_BAD_L4_CSUM;
         }
     }
@@ -521,9 +473,9 @@ static bool ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_co
     memcpy(o->src.addr.b, p + 12, 4);
     memcpy(o->dst.addr.b, p + 16, 4);
     o->ttl = p[8];
-    bool bad_ip = verify && csum_fold(csum_add(0, p, hl)) != 0xffffu;
+    bool bad_ip = verify && smu_csum_fold(smu_csum_add(0, p, hl)) != 0xffffu;
     uint32_t l4cap = cap < tot ? cap - hl : tot - hl;
-    uint64_t pseudo = verify ? csum_add(0, p + 12, 8) : 0;
+    uint64_t pseudo = verify ? smu_csum_add(0, p + 12, 8) : 0;
     if (!transport(proto, false, p + hl, tot - hl, l4cap, verify, pseudo, o, c))
         return false;
     if (bad_ip)
@@ -632,8 +584,8 @@ static bool ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_co
     uint64_t pseudo = 0;
     bool v = verify && final_dst != NULL;
     if (v) {
-        pseudo = csum_add(0, p + 8, 16);
-        pseudo = csum_add(pseudo, final_dst, 16);
+        pseudo = smu_csum_add(0, p + 8, 16);
+        pseudo = smu_csum_add(pseudo, final_dst, 16);
     }
     if (!transport(nh, true, p + off, l4len, l4cap, v, pseudo, o, c))
         return false;

@@ -30,19 +30,14 @@
  * side stays in the state the capture leaves it in), segments the capture
  * missed, UDP (counted only).
  */
-/* mmap/madvise (sys/mman.h) are hidden by -std=c11 alone; mremap is a
- * GNU extension. */
-#define _GNU_SOURCE
-
 #include "track.h"
+#include "smu_alloc.h"
+#include "smu_hash.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #define NS_PER_MS 1000000ull
 #define NONE32 0xffffffffu
@@ -60,20 +55,10 @@ static void *xrealloc(void *p, size_t n)
 }
 
 /* The large tables that every segment reads at a random place (the
- * 4-tuple slots, the connection records): 64-byte aligned (page aligned),
- * zero-filled.  On Linux they come straight from mmap: fresh pages are
- * already zero (no memset touching them twice), a growing table keeps its
- * pages (mremap moves page tables instead of copying the records), and
- * transparent huge pages are asked for, so that a lookup costs a cache
- * miss but rarely a TLB miss as well.  Elsewhere: aligned_alloc, copy,
- * memset.  big_resize(NULL, 0, n) allocates; the part past old_n is zero. */
-#define BIG_PAGE ((size_t)4096)
-
-static size_t big_round(size_t n)
-{
-    return (n + BIG_PAGE - 1) & ~(BIG_PAGE - 1);
-}
-
+ * 4-tuple slots, the connection records) come from util's big-table
+ * allocator: 64-byte aligned, zero-filled, huge pages and mremap growth
+ * where the system has them.  big_resize(NULL, 0, n) allocates; the part
+ * past old_n is zero. */
 static void big_oom(void)
 {
     fputs("sockmodel: error: out of memory\n", stderr);
@@ -82,38 +67,15 @@ static void big_oom(void)
 
 static void *big_resize(void *p, size_t old_n, size_t n)
 {
-    old_n = p ? big_round(old_n) : 0;
-    n = big_round(n);
-#if defined(__linux__)
-    void *q = p ? mremap(p, old_n, n, MREMAP_MAYMOVE)
-                : mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (q == MAP_FAILED)
-        big_oom();
-#if defined(MADV_HUGEPAGE)
-    (void)madvise(q, n, MADV_HUGEPAGE); /* a hint: failure changes nothing */
-#endif
-#else
-    void *q = aligned_alloc(BIG_PAGE, n);
+    void *q = smu_big_resize(p, old_n, n);
     if (!q)
         big_oom();
-    if (old_n)
-        memcpy(q, p, old_n);
-    memset((char *)q + old_n, 0, n - old_n);
-    free(p);
-#endif
     return q;
 }
 
 static void big_free(void *p, size_t n)
 {
-    if (!p)
-        return;
-#if defined(__linux__)
-    munmap(p, big_round(n));
-#else
-    (void)n;
-    free(p);
-#endif
+    smu_big_free(p, n);
 }
 
 #define GROW(arr, n, cap)                                                          \
@@ -123,25 +85,6 @@ static void big_free(void *p, size_t n)
             (arr) = xrealloc((arr), (cap) * sizeof *(arr));                        \
         }                                                                          \
     } while (0)
-
-static inline uint64_t mulfold(uint64_t a, uint64_t b)
-{
-#ifdef __SIZEOF_INT128__
-    __uint128_t r = (__uint128_t)a * b;
-    return (uint64_t)r ^ (uint64_t)(r >> 64);
-#else
-    uint64_t r = (a ^ (b >> 29)) * (b | 1);
-    return r ^ (r >> 32);
-#endif
-}
-
-static inline bool eq16(const uint8_t *a, const uint8_t *b)
-{
-    uint64_t x[2], y[2];
-    memcpy(x, a, 16);
-    memcpy(y, b, 16);
-    return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-}
 
 static inline uint64_t be64(const uint8_t *p)
 {
@@ -165,7 +108,7 @@ static uint64_t hash_addr(const sm_addr *a)
 {
     uint64_t w[2];
     memcpy(w, a->b, 16);
-    return mulfold(w[0] ^ 0xa0761d6478bd642full ^ a->family,
+    return smu_mulfold(w[0] ^ 0xa0761d6478bd642full ^ a->family,
                    w[1] ^ 0xe7037ed1a0b428dbull);
 }
 
@@ -426,7 +369,7 @@ static uint32_t host_get(rp_tracker *t, const sm_addr *a)
     size_t i = (size_t)hash_addr(a) & mask;
     while (t->hslot[i]) {
         uint32_t id = t->hslot[i] - 1;
-        if (t->hosts[id].addr.family == a->family && eq16(t->hosts[id].addr.b, a->b))
+        if (t->hosts[id].addr.family == a->family && smu_eq16(t->hosts[id].addr.b, a->b))
             return id;
         i = (i + 1) & mask;
     }
@@ -459,7 +402,7 @@ static uint32_t host_get(rp_tracker *t, const sm_addr *a)
 
 static size_t lhash(uint64_t k, size_t mask)
 {
-    return (size_t)mulfold(k, 0x9e3779b97f4a7c15ull) & mask;
+    return (size_t)smu_mulfold(k, 0x9e3779b97f4a7c15ull) & mask;
 }
 
 static void lset_add(rp_tracker *t, uint32_t h, uint16_t port)
@@ -508,7 +451,7 @@ static bool lset_has(const rp_tracker *t, uint32_t h, uint16_t port)
 
 static uint64_t dhash(uint32_t c, uint32_t s, uint16_t p)
 {
-    return mulfold(((uint64_t)c << 32 | s) ^ 0x589965cc75374cc3ull,
+    return smu_mulfold(((uint64_t)c << 32 | s) ^ 0x589965cc75374cc3ull,
                    (uint64_t)p ^ 0x1d8e4e27c47d124full);
 }
 
@@ -833,21 +776,9 @@ static void tw_end(rp_tracker *t, uint32_t ci, int side, size_t r, rp_tw_end why
 
 /* ---- connection records -------------------------------------------------------- */
 
-static uint64_t key_hash(const uint8_t *lo, const uint8_t *hi, uint16_t plo, uint16_t phi,
-                         uint8_t fam)
-{
-    uint64_t w[4];
-    memcpy(w, lo, 16);
-    memcpy(w + 2, hi, 16);
-    uint64_t p = (uint64_t)plo << 32 | (uint64_t)phi << 16 | fam;
-    uint64_t h = mulfold(w[0] ^ 0xa0761d6478bd642full, w[1] ^ 0xe7037ed1a0b428dbull);
-    h ^= mulfold(w[2] ^ 0x8ebc6af09c88c6e3ull, w[3] ^ p ^ 0x589965cc75374cc3ull);
-    return mulfold(h, 0x1d8e4e27c47d124full);
-}
-
 static uint64_t conn_hash(const conn *c)
 {
-    return key_hash(c->lo, c->hi, c->plo, c->phi, c->fam);
+    return smu_tuple_hash(c->lo, c->hi, c->plo, c->phi, c->fam);
 }
 
 #define SLOT_CI(v) ((uint32_t)(v) - 1u)
@@ -1681,14 +1612,14 @@ void rp_track_packet(rp_tracker *t, const rp_pkt *p)
     if ((t->slotused + 1) * 2 > t->slotcap)
         slots_grow(t);
     size_t mask = t->slotcap - 1;
-    uint32_t h = (uint32_t)key_hash(lo, hi, plo, phi, fam);
+    uint32_t h = (uint32_t)smu_tuple_hash(lo, hi, plo, phi, fam);
     size_t i = h & mask;
     uint32_t ci = NONE32;
     while (t->slot[i]) {
         if (SLOT_H(t->slot[i]) == h) {
             conn *c = &t->conns[SLOT_CI(t->slot[i])];
-            if (c->plo == plo && c->phi == phi && c->fam == fam && eq16(c->lo, lo) &&
-                eq16(c->hi, hi)) {
+            if (c->plo == plo && c->phi == phi && c->fam == fam && smu_eq16(c->lo, lo) &&
+                smu_eq16(c->hi, hi)) {
                 ci = SLOT_CI(t->slot[i]);
                 break;
             }

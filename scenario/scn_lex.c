@@ -8,6 +8,7 @@
 
 #include "scn.h"
 #include "scn_lex.h"
+#include "smu_text.h"
 
 void scn_reader_init(scn_reader *r, const char *text, size_t len)
 {
@@ -35,41 +36,6 @@ bool scn_reader_next(scn_reader *r, const char **line, size_t *len)
     return true;
 }
 
-/* Length of the UTF-8 sequence at s (at most n bytes), or 0 if invalid:
- * overlong forms, surrogates and code points above U+10FFFF are invalid. */
-size_t scn_utf8_seq(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    unsigned c = s[0];
-    size_t need;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 2;
-        min = 0x80;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 3;
-        min = 0x800;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 4;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < need)
-        return 0;
-    unsigned cp = c & (0x7Fu >> need);
-    for (size_t i = 1; i < need; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return need;
-}
-
 bool scn_line_check(const char *line, size_t len, size_t *off,
                     const char **what)
 {
@@ -86,7 +52,7 @@ bool scn_line_check(const char *line, size_t len, size_t *off,
             *what = "NUL byte in the text";
             return false;
         }
-        size_t n = scn_utf8_seq(line + i, len - i);
+        size_t n = smu_utf8_seq(line + i, len - i);
         if (n == 0) {
             *off = i;
             *what = "invalid UTF-8";

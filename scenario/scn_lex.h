@@ -32,9 +32,6 @@ bool scn_reader_next(scn_reader *r, const char **line, size_t *len);
 bool scn_line_check(const char *line, size_t len, size_t *off,
                     const char **what);
 
-/* Length of the valid UTF-8 sequence at s (n bytes available), or 0. */
-size_t scn_utf8_seq(const char *s, size_t n);
-
 /* Length of the line without its comment and trailing blanks. */
 size_t scn_line_code_len(const char *line, size_t len);
 

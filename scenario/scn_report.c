@@ -12,6 +12,7 @@
 #include "scn.h"
 #include "scn_lex.h"
 #include "scn_report_ci.h"
+#include "smu_text.h"
 
 #define WHY_INDENT "    "
 
@@ -342,53 +343,18 @@ void scn_report_totals(FILE *out, size_t passed, size_t failed)
 
 /* ---- JSON -------------------------------------------------------------- */
 
-/* A JSON string: quotes, backslashes and control characters escaped;
- * bytes that are not valid UTF-8 (a file name can hold any) become
- * U+FFFD. */
-static void json_str(FILE *out, const char *s)
-{
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == '"' || ch == '\\') {
-            fprintf(out, "\\%c", ch);
-        } else if (ch < 0x20 || ch == 0x7F) {
-            fprintf(out, "\\u%04x", ch);
-        } else if (ch >= 0x80) {
-            size_t len = scn_utf8_seq(s + i, n - i);
-            if (len == 0) {
-                fputs("\\ufffd", out);
-                len = 1;
-            } else {
-                fwrite(s + i, 1, len, out);
-            }
-            i += len;
-            continue;
-        } else {
-            fputc(ch, out);
-        }
-        i++;
-    }
-    fputc('"', out);
-}
-
 static void json_key(FILE *out, const char *key, bool first)
 {
     if (!first)
         fputc(',', out);
-    json_str(out, key);
+    smu_json_str(out, key);
     fputc(':', out);
 }
 
 static void json_met(FILE *out, const scn_cell *c)
 {
     json_key(out, "expected", false);
-    json_str(out, c->has_expectation ? c->expected : NULL);
+    smu_json_str(out, c->has_expectation ? c->expected : NULL);
     json_key(out, "met", false);
     fputs(!c->has_expectation ? "null" : c->met ? "true" : "false", out);
 }
@@ -402,7 +368,7 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
         fputs("\"skipped\":true", out);
         if (c->message) { /* host: could not be reproduced quickly */
             json_key(out, "message", false);
-            json_str(out, c->message);
+            smu_json_str(out, c->message);
         }
         fputc('}', out);
         return;
@@ -411,16 +377,16 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
     outcome_text(p, c, tmp);
     json_key(out, "result", true);
     if (c->kind == SCN_CELL_CALL && c->r.err != SM_ENOSYS)
-        json_str(out, sm_err_name(c->r.err));
+        smu_json_str(out, sm_err_name(c->r.err));
     else
-        json_str(out, tmp->s);
+        smu_json_str(out, tmp->s);
     if (c->kind == SCN_CELL_CALL) {
         json_key(out, "native", false);
-        json_str(out, tmp->s);
+        smu_json_str(out, tmp->s);
         json_key(out, "rule", false);
-        json_str(out, c->r.rule);
+        smu_json_str(out, c->r.rule);
         json_key(out, "culprit", false);
-        json_str(out, c->culprit);
+        smu_json_str(out, c->culprit);
         json_key(out, "culprit_time_wait", false);
         fputs(c->culprit && c->r.culprit_tw ? "true" : "false", out);
         json_key(out, "port", false);
@@ -431,10 +397,10 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
             tmp->len = 0;
             scn_buf_puts(tmp, check_word(row_kind));
             tmp->s[tmp->len - 1] = '\0'; /* "state " -> "state" */
-            json_str(out, tmp->s);
+            smu_json_str(out, tmp->s);
         }
         json_key(out, "message", false);
-        json_str(out, c->message);
+        smu_json_str(out, c->message);
     }
     json_met(out, c);
     fputc('}', out);
@@ -445,7 +411,7 @@ static void json_step(FILE *out, const scn_result *r, const scn_row *row,
 {
     fputs(first ? "\n" : ",\n", out);
     fprintf(out, "{\"line\":%u,\"text\":", row->st->line);
-    json_str(out, row->st->text);
+    smu_json_str(out, row->st->text);
     fputs(",\"outcomes\":{", out);
     for (size_t j = 0; j < r->n_profiles; j++) {
         json_key(out, r->cols[j].name, j == 0);
@@ -464,12 +430,12 @@ void scn_report_json_file(FILE *out, const scn_result *r, bool first)
     scn_buf tmp = {0};
     fputs(first ? "\n" : ",\n", out);
     fputs("{\"file\":", out);
-    json_str(out, r->file->path);
+    smu_json_str(out, r->file->path);
     fputs(",\"profiles\":[", out);
     for (size_t j = 0; j < r->n_profiles; j++) {
         if (j)
             fputc(',', out);
-        json_str(out, r->cols[j].name);
+        smu_json_str(out, r->cols[j].name);
     }
     fputs("],\"steps\":[", out);
     for (size_t i = 0; i < r->n_rows; i++)

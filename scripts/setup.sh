@@ -37,6 +37,7 @@ if [ "${SETUP_TEST_TOOLS:-0}" = 1 ]; then
     /usr/bin/python3 -c 'import wheel' 2>/dev/null || need_pkgs="$need_pkgs python3-wheel"
     # consumers of run --tap and --junit (tests/ci-reports.sh)
     have prove    || need_pkgs="$need_pkgs perl"
+    have musl-gcc || need_pkgs="$need_pkgs musl-tools"   # tests/musl-core.sh
 fi
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && have apt-get; then

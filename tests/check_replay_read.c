@@ -25,6 +25,7 @@
 
 #include "conv.h"
 #include "pkt.h"
+#include "smu_csum.h"
 
 #ifndef DLT_IPV4
 #define DLT_IPV4 228
@@ -50,22 +51,6 @@ static void put32(uint8_t *p, uint32_t v)
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
-}
-
-static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i + 1 < n; i += 2)
-        s += (uint32_t)p[i] << 8 | p[i + 1];
-    if (n & 1)
-        s += (uint32_t)p[n - 1] << 8;
-    return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-    while (s >> 16)
-        s = (s & 0xffffu) + (s >> 16);
-    return (uint16_t)~s;
 }
 
 static const uint8_t A4[4] = {192, 0, 2, 1}, B4[4] = {198, 51, 100, 7};
@@ -111,11 +96,10 @@ static void l4_csum(uint8_t *l4, size_t len, unsigned proto, const uint8_t *src,
 {
     size_t ck = proto == 6 ? 16 : 6;
     put16(l4 + ck, 0);
-    uint32_t s = sum16(0, src, alen);
-    s = sum16(s, dst, alen);
-    s += proto + (uint32_t)len;
-    s = sum16(s, l4, len);
-    uint16_t v = fold(s);
+    uint64_t s = smu_csum_add(0, src, alen);
+    s = smu_csum_add(s, dst, alen);
+    s = smu_csum_add_word(smu_csum_add_word(s, (uint16_t)proto), (uint16_t)len);
+    uint16_t v = smu_csum_field(smu_csum_add(s, l4, len));
     if (proto == 17 && v == 0)
         v = 0xffff;
     put16(l4 + ck, v);
@@ -137,7 +121,7 @@ static size_t ip4(uint8_t *o, unsigned proto, const uint8_t *l4, size_t l4len, i
     memcpy(o + 12, A4, 4);
     memcpy(o + 16, B4, 4);
     memset(o + 20, 1, hl - 20);
-    put16(o + 10, fold(sum16(0, o, hl)));
+    put16(o + 10, smu_csum_field(smu_csum_add(0, o, hl)));
     memcpy(o + hl, l4, l4len);
     return hl + l4len;
 }
@@ -841,11 +825,11 @@ START_TEST(bad_lengths)
     ip = f[4] + 14;
     put16(ip + 2, 1000); /* total length beyond the frame: clipped, delivered */
     put16(ip + 10, 0);
-    put16(ip + 10, fold(sum16(0, ip, 20)));
+    put16(ip + 10, smu_csum_field(smu_csum_add(0, ip, 20)));
     ip = f[5] + 14;
     put16(ip + 2, 0); /* TSO capture: length from the frame */
     put16(ip + 10, 0);
-    put16(ip + 10, fold(sum16(0, ip, 20)));
+    put16(ip + 10, smu_csum_field(smu_csum_add(0, ip, 20)));
     /* UDP length 4 */
     size_t nu = udp_dgram(l4, 1, 2, 0);
     put16(l4 + 4, 4);

@@ -30,6 +30,7 @@
 set -u
 : "${SOCKMODEL:?set SOCKMODEL to the sockmodel program}"
 : "${SCENARIO_DIR:?set SCENARIO_DIR to the scenario directory}"
+. "$(dirname "$0")/need-pcap.sh" # skipped (77) in a build without libpcap
 
 if ! command -v tshark >/dev/null 2>&1; then
     echo "SKIP: tshark is not installed (Debian: apt-get install tshark)"
@@ -176,6 +177,8 @@ if command -v editcap >/dev/null 2>&1; then
         echo "ok   self-check: a missing segment is reported:"
         grep '^FAIL' "$tmp/selfcheck" | sed 's/^/  /'
     fi
+else
+    echo "note: self-check not run (editcap is not installed)"
 fi
 
 # ---- the scenario capture -------------------------------------------------------

@@ -20,6 +20,7 @@ set -u
 
 sm=${SOCKMODEL:-cli/sockmodel}
 [ -x "$sm" ] || { echo "replay-roundtrip: no $sm (set SOCKMODEL)"; exit 99; }
+. "$(dirname "$0")/need-pcap.sh" # skipped (77) in a build without libpcap
 dir=${SCENARIO_DIR:-${srcdir:-.}/scenarios}/replay
 [ -d "$dir" ] || { echo "replay-roundtrip: no $dir"; exit 99; }
 

@@ -122,6 +122,7 @@ EOF
     exit 0
 fi
 
+. "$(dirname "$0")/need-pcap.sh" # skipped (77) in a build without libpcap
 if ! command -v tshark >/dev/null 2>&1; then
     echo "SKIP: tshark is not installed (Debian: apt-get install tshark)"
     exit 77
