@@ -497,7 +497,7 @@ static void json_counts(FILE *f, const rp_counts *c)
     JC(trunc_ip) JC(trunc_l4) JC(bad_ip_version) JC(bad_ip_hlen) JC(bad_ip_len)
     JC(bad_tcp_hlen) JC(bad_udp_len) JC(vlan_tagged) JC(ip6_ext) JC(bad_ip_csum)
     JC(bad_l4_csum) JC(csum_unchecked) JC(payload_cut) JC(len_clipped) JC(len_from_frame)
-    JC(bad_tcp_opt) JC(ts_backwards) JC(file_truncated)
+    JC(bad_tcp_opt) JC(ts_backwards) JC(ts_jumps) JC(file_truncated)
 #undef JC
     fputc('}', f);
 }
@@ -886,6 +886,23 @@ static int load_scenario(const char *path, rp_tracker *t, const rp_config *cfg, 
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* The reader's first clock jump (pkt.h RP_A_TS_JUMP), named by record. */
+static void warn_ts_jump(const char *file, const rp_reader *rd, uint64_t n)
+{
+    uint64_t from, to;
+    uint64_t frame = rp_ts_jump(rd, &from, &to);
+    char how[64];
+    if (to >= UINT64_MAX - 999999999u)
+        snprintf(how, sizeof how, "lies beyond 2^64 ns (after the year 2554)");
+    else
+        snprintf(how, sizeof how, "jumps %s by %.1f years", to >= from ? "ahead" : "back",
+                 (double)(to >= from ? to - from : from - to) / 1e9 / 86400 / 365.25);
+    fprintf(stderr,
+            "sockmodel: %s: warning: record %llu: the timestamp %s; the replay's clock "
+            "does not follow it (%llu record%s like this)\n",
+            file, (unsigned long long)frame, how, (unsigned long long)n, n == 1 ? "" : "s");
+}
+
 static int parse_args(int argc, char **argv, opts *o)
 {
     for (int i = 0; i < argc; i++) {
@@ -1054,11 +1071,13 @@ int scn_cmd_replay(int argc, char **argv)
     }
     rp_track_finish(t);
     const rp_counts *cnt = rp_get_counts(rd);
+    if (cnt->ts_jumps)
+        warn_ts_jump(o.file, rd, cnt->ts_jumps);
     if (o.json) {
         report_json_end(f, t, cnt);
     } else {
         report_text_end(f, t, cnt, o.file, rp_linktype_name(rd));
-        if (rp_counts_skipped(cnt) || cnt->ts_backwards || cnt->bad_l4_csum ||
+        if (rp_counts_skipped(cnt) || cnt->ts_backwards || cnt->ts_jumps || cnt->bad_l4_csum ||
             cnt->bad_ip_csum || cnt->file_truncated) {
             fputs("\nreader counts:\n", f);
             rp_counts_print(f, cnt);

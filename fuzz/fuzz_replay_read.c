@@ -54,7 +54,12 @@ static void check_pkt(const rp_pkt *p)
     uint32_t wire = p->wirelen > p->caplen ? p->wirelen : p->caplen;
     if (p->len > wire)
         abort();
-    if (p->ts_mono_ns < p->ts_ns && !(p->anomalies & RP_A_TS_BACKWARDS))
+    /* the model's clock: behind the file's only when reported (or when the
+     * file's time is beyond where the clock starts), never past its cap */
+    if (p->ts_mono_ns < p->ts_ns && !(p->anomalies & (RP_A_TS_BACKWARDS | RP_A_TS_JUMP)) &&
+        p->ts_ns <= RP_TS_MONO_MAX / 2)
+        abort();
+    if (p->ts_mono_ns > RP_TS_MONO_MAX)
         abort();
 }
 

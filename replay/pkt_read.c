@@ -644,6 +644,58 @@ static bool ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_co
     return true;
 }
 
+/* The record's time: ts_ns as in the file, ts_mono_ns the model's clock.
+ * The clock follows the file's time forward; a step back is reported
+ * (RP_A_TS_BACKWARDS) and the clock waits until the file's time passes it
+ * again.  A step of more than RP_TS_JUMP_NS either way, a time beyond
+ * 2^64 ns (beyond), or a step past RP_TS_MONO_MAX is a broken clock
+ * (RP_A_TS_JUMP): the clock stays where it is and follows the file's time
+ * from there on (off_ns absorbs the jump), so one flipped byte costs two
+ * reports, not a model that skips centuries or stops.  The first record
+ * sets the clock (at most RP_TS_MONO_MAX / 2, 2^62 ns).  Differences are taken
+ * modulo 2^64 and read as signed: they are only trusted below
+ * RP_TS_JUMP_NS, far from the wrap.  Returns the anomaly bits. */
+static inline uint16_t stamp(rp_decode_state *st, uint64_t ts, bool beyond, rp_pkt *o,
+                             rp_counts *c)
+{
+    o->ts_ns = ts;
+    uint16_t a = 0;
+    if (__builtin_expect(!st->have_ts, 0)) {
+        uint64_t start = ts < RP_TS_MONO_MAX / 2 ? ts : RP_TS_MONO_MAX / 2;
+        st->off_ns = start - ts;
+        st->max_ts_ns = start;
+        st->have_ts = true;
+        if (beyond) {
+            a = RP_A_TS_JUMP;
+            c->ts_jumps++;
+            st->jump_frame = o->frame;
+            st->jump_from_ns = st->jump_to_ns = ts;
+        }
+    } else {
+        uint64_t adj = ts + st->off_ns;
+        int64_t d = (int64_t)(adj - st->max_ts_ns);
+        if (beyond || d > (int64_t)RP_TS_JUMP_NS || d < -(int64_t)RP_TS_JUMP_NS ||
+            (d > 0 && (uint64_t)d > RP_TS_MONO_MAX - st->max_ts_ns)) {
+            a = RP_A_TS_JUMP;
+            c->ts_jumps++;
+            if (!st->jump_frame) {
+                st->jump_frame = o->frame;
+                st->jump_from_ns = st->prev_ts_ns;
+                st->jump_to_ns = ts;
+            }
+            st->off_ns = st->max_ts_ns - ts;
+        } else if (d < 0) {
+            a = RP_A_TS_BACKWARDS;
+            c->ts_backwards++;
+        } else {
+            st->max_ts_ns = adj;
+        }
+    }
+    st->prev_ts_ns = ts;
+    o->ts_mono_ns = st->max_ts_ns;
+    return a;
+}
+
 /* The fast path of rp_decode: an untagged Ethernet frame carrying IPv4
  * without options or IPv6 without extension headers, then TCP whose whole
  * header was captured, lengths consistent, checksums not to be verified:
@@ -697,21 +749,11 @@ static bool decode_fast(rp_decode_state *st, int64_t ts_sec, uint32_t ts_nsec,
     bool ts_only = hl == 32 && opt[0] == 1 && opt[1] == 1 && opt[2] == 8 && opt[3] == 10;
 
     /* accepted: from here on the record is this path's */
-    uint64_t ts = (uint64_t)ts_sec * 1000000000u + ts_nsec;
     c->records++;
     c->bytes_captured += caplen;
     c->bytes_wire += wirelen;
     o->frame = ++st->frame;
-    o->ts_ns = ts;
-    uint16_t anomalies = 0;
-    if (st->have_ts && ts < st->max_ts_ns) {
-        c->ts_backwards++;
-        anomalies |= RP_A_TS_BACKWARDS;
-    } else {
-        st->max_ts_ns = ts;
-        st->have_ts = true;
-    }
-    o->ts_mono_ns = st->max_ts_ns;
+    uint16_t anomalies = stamp(st, (uint64_t)ts_sec * 1000000000u + ts_nsec, false, o, c);
     o->proto = SM_TCP;
     /* addresses through 16-byte locals: plain stores (a memset of the
      * 20-byte endpoints compiled to a slow `rep stos`) */
@@ -779,24 +821,20 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
     o->caplen = caplen;
     o->wirelen = wirelen;
 
-    /* Timestamp: negative seconds clamp to 0, huge ones saturate. */
+    /* Timestamp: negative seconds clamp to 0; beyond 2^64 ns (a pcapng
+     * record in year 2554, a flipped byte) saturates and is a jump. */
     uint64_t ts;
-    if (ts_sec < 0)
+    bool beyond = false;
+    if (ts_sec < 0) {
         ts = 0;
-    else if ((uint64_t)ts_sec > (UINT64_MAX - 999999999u) / 1000000000u)
+    } else if ((uint64_t)ts_sec > (UINT64_MAX - 999999999u) / 1000000000u) {
         ts = UINT64_MAX - 999999999u;
-    else
-        ts = (uint64_t)ts_sec * 1000000000u;
-    ts += ts_nsec > 999999999u ? 999999999u : ts_nsec;
-    o->ts_ns = ts;
-    if (st->have_ts && ts < st->max_ts_ns) {
-        c->ts_backwards++;
-        o->anomalies |= RP_A_TS_BACKWARDS;
+        beyond = true;
     } else {
-        st->max_ts_ns = ts;
-        st->have_ts = true;
+        ts = (uint64_t)ts_sec * 1000000000u;
     }
-    o->ts_mono_ns = st->max_ts_ns;
+    ts += ts_nsec > 999999999u ? 999999999u : ts_nsec;
+    o->anomalies = stamp(st, ts, beyond, o, c);
 
     /* The wire length seen by the IP layer: at least what was captured. */
     uint32_t wire = wirelen < caplen ? caplen : wirelen;
@@ -1114,6 +1152,16 @@ int rp_linktype(const rp_reader *r)
     return r->dlt;
 }
 
+uint64_t rp_ts_jump(const rp_reader *r, uint64_t *from_ns, uint64_t *to_ns)
+{
+    bool known = !r->threaded || r->joined;
+    if (from_ns)
+        *from_ns = known ? r->st.jump_from_ns : 0;
+    if (to_ns)
+        *to_ns = known ? r->st.jump_to_ns : 0;
+    return known ? r->st.jump_frame : 0;
+}
+
 const char *rp_linktype_name(const rp_reader *r)
 {
     const char *n = pcap_datalink_val_to_name(r->dlt);
@@ -1155,7 +1203,7 @@ void rp_counts_print(FILE *out, const rp_counts *c)
         F(bad_ip_len), F(bad_tcp_hlen), F(bad_udp_len),
         F(vlan_tagged), F(ip6_ext), F(bad_ip_csum), F(bad_l4_csum), F(csum_unchecked),
         F(payload_cut), F(len_clipped), F(len_from_frame), F(bad_tcp_opt),
-        F(ts_backwards), F(file_truncated),
+        F(ts_backwards), F(ts_jumps), F(file_truncated),
 #undef F
     };
     fprintf(out, "records: %llu (%llu delivered, %llu skipped), %llu bytes captured\n",

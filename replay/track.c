@@ -171,6 +171,22 @@ static uint64_t hash_addr(const sm_addr *a)
 
 static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
 
+/* Time sums saturate: a time that would pass 2^64 ns is "never".  The
+ * clock itself stays at most RP_TS_MONO_MAX (rp_track_packet), so a
+ * saturated time is always later than now and loops over due times end. */
+static inline uint64_t ns_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* A tunable length in ms as ns (negative = 0, saturating). */
+static inline uint64_t ms_ns(int64_t ms)
+{
+    if (ms <= 0)
+        return 0;
+    return (uint64_t)ms > UINT64_MAX / NS_PER_MS ? UINT64_MAX : (uint64_t)ms * NS_PER_MS;
+}
+
 /* ---- records ---------------------------------------------------------------- */
 
 enum { Z_INACTIVE, Z_SYN_SENT, Z_SYN_ACK_SENT, Z_PARTIAL, Z_ESTABLISHED, Z_CLOSED, Z_RESET };
@@ -387,9 +403,9 @@ static uint16_t ts_new(rp_tracker *t, const sm_profile *p, const int64_t *from)
     tunset *s = &t->ts[t->nts];
     s->p = p;
     memcpy(s->tun, from ? from : p->defaults, sizeof s->tun);
-    uint64_t tw = s->tun[SM_TUN_TIME_WAIT_MS] > 0 ? (uint64_t)s->tun[SM_TUN_TIME_WAIT_MS] : 0;
-    if (tw * NS_PER_MS > t->hold_ns)
-        t->hold_ns = tw * NS_PER_MS;
+    uint64_t tw = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
+    if (tw > t->hold_ns)
+        t->hold_ns = tw;
     return (uint16_t)t->nts++;
 }
 
@@ -792,7 +808,7 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
             continue;
         }
         int64_t ms = s->tun[SM_TUN_TIME_WAIT_MS];
-        uint64_t exp = t->now + (ms > 0 ? (uint64_t)ms : 0) * NS_PER_MS;
+        uint64_t exp = ns_add(t->now, ms_ns(ms));
         CR(t, ci, r)->tw_exp[side] = exp;
         CR(t, ci, r)->tw_end[side] = RP_TW_LIVE;
         heap_push(t, r, ci, side, exp);
@@ -1133,7 +1149,7 @@ static void check_done(rp_tracker *t, uint32_t ci)
     }
     if (!(c->flags & C_DONE) && side_done(c, 0) && side_done(c, 1)) {
         c->flags |= C_DONE;
-        retire_push(t, ci, t->now + t->hold_ns);
+        retire_push(t, ci, ns_add(t->now, t->hold_ns));
     }
 }
 
@@ -1199,12 +1215,12 @@ static void advance(rp_tracker *t, uint64_t now)
                     if (tw_first(t, r, &exp, &ci, &side) && exp < next)
                         next = exp;
                 }
-                uint64_t k = (next - t->first_ns) / t->cfg.interval_ns;
-                t->next_bucket = t->first_ns + (k + 1) * t->cfg.interval_ns;
+                uint64_t iv = t->cfg.interval_ns;
+                t->next_bucket = ns_add(next - (next - t->first_ns) % iv, iv);
                 if (t->next_bucket <= when)
-                    t->next_bucket = when + t->cfg.interval_ns;
+                    t->next_bucket = ns_add(when, iv);
             } else {
-                t->next_bucket = when + t->cfg.interval_ns;
+                t->next_bucket = ns_add(when, t->cfg.interval_ns);
             }
         }
     }
@@ -1443,7 +1459,7 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
                     int64_t ms = ts->tun[SM_TUN_TIME_WAIT_MS];
                     heap_remove(t, r, ci, o);
                     c = &t->conns[ci];
-                    CR(t, ci, r)->tw_exp[o] = t->now + (ms > 0 ? (uint64_t)ms : 0) * NS_PER_MS;
+                    CR(t, ci, r)->tw_exp[o] = ns_add(t->now, ms_ns(ms));
                     heap_push(t, r, ci, o, CR(t, ci, r)->tw_exp[o]);
                 }
             }
@@ -1636,9 +1652,8 @@ size_t rp_track_sysctl(rp_tracker *t, const sm_addr *a, const char *key,
         tunset *s = &t->ts[hr->ts];
         for (int i = 0; i < d->nvalues; i++)
             s->tun[d->slot[i]] = v[i] * d->scale + d->offset;
-        int64_t ms = s->tun[SM_TUN_TIME_WAIT_MS];
-        if (ms > 0 && (uint64_t)ms * NS_PER_MS > t->hold_ns)
-            t->hold_ns = (uint64_t)ms * NS_PER_MS;
+        if (ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]) > t->hold_ns)
+            t->hold_ns = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
     }
     return missing;
 }
@@ -1664,11 +1679,14 @@ void rp_track_packet(rp_tracker *t, const rp_pkt *p)
         t->udp++;
         return;
     }
-    uint64_t now = p->ts_mono_ns;
+    /* the reader's clock already holds these; a caller's might not */
+    uint64_t now = p->ts_mono_ns > RP_TS_MONO_MAX ? RP_TS_MONO_MAX : p->ts_mono_ns;
     if (!t->started) {
         t->started = true;
         t->first_ns = now;
-        t->next_bucket = now + t->cfg.interval_ns;
+        t->next_bucket = ns_add(now, t->cfg.interval_ns);
+    } else if (now < t->last_ns) {
+        now = t->last_ns;
     }
     t->last_ns = now;
     advance(t, now);
