@@ -886,6 +886,28 @@ static int load_scenario(const char *path, rp_tracker *t, const rp_config *cfg, 
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* A read error or warning, named by file and record, saying what was
+ * replayed before it. */
+static void read_problem(const char *file, const rp_reader *rd, const char *kind,
+                         const char *what)
+{
+    uint64_t rec = rp_error_record(rd), before = rec ? rec - 1 : 0;
+    char done[96];
+    if (before == 0)
+        snprintf(done, sizeof done, "no record came before it");
+    else if (before == 1)
+        snprintf(done, sizeof done, "the record before it was replayed");
+    else
+        snprintf(done, sizeof done, "the %llu records before it were replayed",
+                 (unsigned long long)before);
+    /* libpcap 1.10 stops at a pcapng interface of a second link type */
+    const char *hint = strstr(rp_error(rd), "different from the type of the first interface")
+                           ? "; sockmodel reads pcapng files whose interfaces share one link type"
+                           : "";
+    fprintf(stderr, "sockmodel: %s: %s: record %llu: %s%s (%s%s)\n", file, kind,
+            (unsigned long long)rec, what, rp_error(rd), done, hint);
+}
+
 /* The reader's first clock jump (pkt.h RP_A_TS_JUMP), named by record. */
 static void warn_ts_jump(const char *file, const rp_reader *rd, uint64_t n)
 {
@@ -1019,9 +1041,9 @@ int scn_cmd_replay(int argc, char **argv)
         return 2;
     }
     if (!rp_linktype_supported(rp_linktype(rd)))
-        fprintf(stderr, "sockmodel: %s: warning: link type %s is not one the reader decodes; "
-                        "every record will be skipped\n",
-                o.file, rp_linktype_name(rd));
+        fprintf(stderr, "sockmodel: %s: warning: link type %d (%s) is not one the reader "
+                        "decodes; every record will be skipped\n",
+                o.file, rp_linktype(rd), rp_linktype_name(rd));
 
     out_ctx x;
     memset(&x, 0, sizeof x);
@@ -1063,11 +1085,10 @@ int scn_cmd_replay(int argc, char **argv)
         rp_track_packet(t, p);
     int status = 0;
     if (rc < 0) {
-        fprintf(stderr, "sockmodel: %s: error: %s (the packets before it were replayed)\n",
-                o.file, rp_error(rd));
+        read_problem(o.file, rd, "error", "");
         status = 2;
     } else if (rp_error(rd)[0]) {
-        fprintf(stderr, "sockmodel: %s: warning: %s\n", o.file, rp_error(rd));
+        read_problem(o.file, rd, "warning", "the file ends inside it: ");
     }
     rp_track_finish(t);
     const rp_counts *cnt = rp_get_counts(rd);

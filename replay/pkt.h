@@ -155,6 +155,9 @@ int rp_next_ref(rp_reader *r, const rp_pkt **out);
 const rp_counts *rp_get_counts(const rp_reader *r);
 /* The last error or warning message, "" if none. */
 const char *rp_error(const rp_reader *r);
+/* The record (1-based) rp_error() is about: the one that could not be
+ * read; 0 if none.  The records before it were delivered. */
+uint64_t rp_error_record(const rp_reader *r);
 /* The record number of the first record whose timestamp jumped (see
  * RP_A_TS_JUMP), 0 if none; *from_ns and *to_ns (if not NULL): the file times
  * of the record before it and of it.  Like the counts, known once rp_next

@@ -53,6 +53,7 @@ struct rp_reader {
     rp_decode_state st;
     rp_counts c;
     char err[PCAP_ERRBUF_SIZE + 64];
+    uint64_t err_record; /* the record err is about (1-based), 0 if none */
     rp_pkt cur; /* rp_next_ref's packet when reading directly */
     /* read-ahead */
     bool threaded, joined;
@@ -989,6 +990,9 @@ static int next_direct(rp_reader *r, rp_pkt *out)
             return 0;
         if (rc != 1) {
             const char *m = pcap_geterr(r->pc);
+            /* the record that could not be read: the one after the
+             * last read (libpcap's packets are the file's records) */
+            r->err_record = r->c.records + 1;
             if (m && strncmp(m, "truncated", 9) == 0) {
                 r->c.file_truncated = 1;
                 snprintf(r->err, sizeof r->err, "%s", m);
@@ -1150,6 +1154,11 @@ const char *rp_error(const rp_reader *r)
 int rp_linktype(const rp_reader *r)
 {
     return r->dlt;
+}
+
+uint64_t rp_error_record(const rp_reader *r)
+{
+    return r->threaded && !r->joined ? 0 : r->err_record;
 }
 
 uint64_t rp_ts_jump(const rp_reader *r, uint64_t *from_ns, uint64_t *to_ns)

@@ -63,4 +63,40 @@ for c in ts-beyond-2e64.pcapng:3 ts-all-beyond.pcapng:1 ts-jump.pcapng:3; do
     echo "ok   $f: $(head -1 "$tmp/err")"
 done
 
+# ---- damaged files: NAME STATUS KIND RECORD (KIND error/warning; RECORD
+# the record the message names, - for a file-level message)
+while read -r f want kind rec; do
+    run "$f"
+    [ $rc -eq "$want" ] || fail "$f: exit status $rc, expected $want: $(cat "$tmp/err")"
+    if [ "$rec" = - ]; then
+        grep -q "^sockmodel: .*$f: $kind: " "$tmp/err" || fail "$f: no $kind naming the file: $(cat "$tmp/err")"
+    else
+        grep -q "^sockmodel: .*$f: $kind: record $rec: " "$tmp/err" ||
+            fail "$f: no $kind naming the file and record $rec: $(cat "$tmp/err")"
+    fi
+    if [ "$rec" = 1 ]; then
+        grep -q 'replayed' "$tmp/err" && fail "$f: says records were replayed before record 1"
+    fi
+    echo "ok   $f: $(head -1 "$tmp/err")"
+done <<LIST
+bad-caplen.pcap 2 error 3
+bad-cut-file-header.pcap 2 error -
+bad-cut-in-header.pcap 0 warning 5
+bad-cut-in-record.pcap 0 warning 5
+bad-linktype.pcap 0 warning -
+bad-magic.pcap 2 error -
+bad-ng-blocklen.pcapng 2 error 3
+bad-ng-cut.pcapng 0 warning 2
+bad-second-idb-first.pcapng 2 error 1
+bad-second-idb.pcapng 2 error 2
+LIST
+
+# bad lengths in headers are counted, not fatal
+run bad-lengths.pcap
+[ $rc -eq 0 ] || fail "bad-lengths.pcap: exit status $rc: $(cat "$tmp/err")"
+for c in len_clipped bad_tcp_hlen; do
+    grep -q "\"$c\": 1" "$tmp/out" || fail "bad-lengths.pcap: no $c count"
+done
+echo "ok   bad-lengths.pcap: counted"
+
 exit $status
