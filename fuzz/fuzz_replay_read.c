@@ -140,7 +140,10 @@ static void decode_mode(const uint8_t *data, size_t size)
 {
     static const int dlts[] = {1 /* EN10MB */, 113 /* SLL */, 276 /* SLL2 */, 0 /* NULL */,
                                108 /* LOOP */, 12 /* RAW */, 14, 101, 228 /* IPV4 */,
-                               229 /* IPV6 */, 105 /* 802.11: unsupported */};
+                               229 /* IPV6 */, 105 /* 802.11: unsupported */, 9 /* PPP */,
+                               10 /* FDDI */, 50 /* PPP_SERIAL */, 51 /* PPP_ETHER */,
+                               104 /* C_HDLC */, 178 /* JUNIPER_ETHER */, 239 /* NFLOG */,
+                               242 /* IPOIB */};
     if (size < 1)
         return;
     int dlt = dlts[data[0] % (sizeof dlts / sizeof dlts[0])];

@@ -110,6 +110,8 @@ typedef struct rp_counts {
     /* delivered, with an anomaly (also counted in tcp4..udp6) */
     uint64_t vlan_tagged;      /* had one or more VLAN tags (informational) */
     uint64_t ip6_ext;          /* IPv6 with extension headers skipped (informational) */
+    uint64_t tunneled;         /* RP_A_TUNNEL: decoded inside a tunnel (informational) */
+    uint64_t frag_first;       /* RP_A_FRAGMENT: header from a first fragment */
     uint64_t bad_ip_csum;      /* RP_A_BAD_IP_CSUM */
     uint64_t bad_l4_csum;      /* RP_A_BAD_L4_CSUM */
     uint64_t csum_unchecked;   /* RP_A_CSUM_UNCHECKED */

@@ -99,4 +99,48 @@ for c in len_clipped bad_tcp_hlen; do
 done
 echo "ok   bad-lengths.pcap: counted"
 
+# ---- link types and encapsulations: both connections, SF, 5 + 3 packets,
+# every checksum right (inner ones computed over the inner addresses)
+v4='"client": "10.1.0.1:40001", "server": "10.2.0.2:80"'
+v6='"client": "\[2001:db8:1::1\]:40002", "server": "\[2001:db8:2::2\]:443"'
+for f in "$caps"/enc-*.pcap; do
+    b=$(basename "$f")
+    timeout 20 "$sm" replay --json --verify-checksums "$f" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 0 ] || { fail "$b: exit status $rc: $(cat "$tmp/err")"; continue; }
+    ok=1
+    for want in "$v4" "$v6"; do
+        grep "$want" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' ||
+            { fail "$b: no SF connection $want with 5 + 3 packets"; ok=0; }
+    done
+    grep -q '"records": 16, "tcp": 16, "udp": 0, "skipped": 0' "$tmp/out" ||
+        { fail "$b: not every record delivered: $(grep -o '"counts".*' "$tmp/out")"; ok=0; }
+    grep -q 'bad_l4_csum\|bad_ip_csum\|csum_unchecked' "$tmp/out" &&
+        { fail "$b: checksums: $(grep -o '"counts".*' "$tmp/out")"; ok=0; }
+    [ $ok = 1 ] && echo "ok   $b"
+done
+
+# IPv4 fragments: the data segment in three fragments, the first with the
+# TCP header: one connection, all 8 segments, the first fragment counted
+timeout 20 "$sm" replay --json --verify-checksums "$caps/frag4.pcap" >"$tmp/out" 2>"$tmp/err"
+if grep "$v4" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' &&
+    grep -q '"frag4": 2,' "$tmp/out" && grep -q '"frag_first": 1' "$tmp/out"; then
+    echo "ok   frag4.pcap"
+else
+    fail "frag4.pcap: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"
+fi
+
+# IPv6 Home Address option and routing headers (types 2 and 0): the
+# connections use the home address and the final destination, and the
+# checksums (over those addresses) are right
+timeout 20 "$sm" replay --json --verify-checksums "$caps/ip6-mobile.pcap" >"$tmp/out" 2>"$tmp/err"
+ok=1
+for want in '"client": "\[2001:db8:a::10\]:41000", "server": "\[2001:db8:b::20\]:80"' \
+    '"client": "\[2001:db8:c::10\]:41001", "server": "\[2001:db8:b::20\]:443"'; do
+    grep "$want" "$tmp/out" | grep -q '"summary": "SF"' || { fail "ip6-mobile.pcap: no $want"; ok=0; }
+done
+[ "$(grep -c '"summary"' "$tmp/out")" -eq 2 ] || { fail "ip6-mobile.pcap: not 2 connections"; ok=0; }
+grep -q 'bad_l4_csum' "$tmp/out" && { fail "ip6-mobile.pcap: bad checksums counted"; ok=0; }
+[ $ok = 1 ] && echo "ok   ip6-mobile.pcap"
+
 exit $status
