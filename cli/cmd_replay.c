@@ -658,6 +658,11 @@ static bool write_svg(const char *path, const rp_tracker *t)
     for (size_t i = 0; i < n; i++)
         if (pt[i].max > ymax)
             ymax = pt[i].max;
+    /* y axis: whole numbers - one line per entry up to 4, else 4 lines
+     * and the top rounded up to a multiple of 4 */
+    uint32_t yticks = ymax < 4 ? ymax : 4;
+    if (ymax >= 4)
+        ymax = (uint32_t)(((uint64_t)ymax + 3) / 4 * 4);
     int H = SVG_MT + (int)nr * (SVG_PH + 40) + 20;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -703,12 +708,14 @@ static bool write_svg(const char *path, const rp_tracker *t)
         fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
                    "stroke=\"#888\"/>\n",
                 SVG_ML, y0, pw, SVG_PH);
-        for (int k = 0; k <= 4; k++) {
-            int y = y0 + SVG_PH - k * SVG_PH / 4;
+        for (uint32_t k = 0; k <= yticks; k++) {
+            int y = y0 + SVG_PH - (int)(k * SVG_PH / yticks);
             fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>"
                        "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%llu</text>\n",
                     SVG_ML, y, SVG_ML + pw, y, SVG_ML - 6, y + 4,
-                    (unsigned long long)ymax * (unsigned)k / 4u);
+                    (unsigned long long)ymax * k / yticks);
+        }
+        for (int k = 0; k <= 4; k++) {
             char b[32];
             uint64_t tx = dur / 4u * (unsigned)k;
             fmt_secs(b, sizeof b, tx);
@@ -718,7 +725,7 @@ static bool write_svg(const char *path, const rp_tracker *t)
         for (size_t s = 0; s < shown; s++) {
             fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%d,%d",
                     palette[s], SVG_ML, y0 + SVG_PH);
-            double prev = 0;
+            double prev = y0 + SVG_PH; /* no TIME_WAIT before its first point */
             for (size_t i = 0; i < n; i++) {
                 if (pt[i].run != r || pt[i].host != hp[s].host)
                     continue;
@@ -728,8 +735,6 @@ static bool write_svg(const char *path, const rp_tracker *t)
                 prev = y0 + SVG_PH - (double)SVG_PH * pt[i].count / ymax;
                 fprintf(f, " %.1f,%.1f", x, prev);
             }
-            if (prev == 0)
-                prev = y0 + SVG_PH;
             fprintf(f, " %d,%.1f\"/>\n", SVG_ML + pw, prev);
             char a[SM_EP_STRLEN];
             sm_addr_format(rp_track_host_by_id(t, hp[s].host), a, sizeof a);

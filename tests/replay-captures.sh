@@ -99,6 +99,23 @@ for c in len_clipped bad_tcp_hlen; do
 done
 echo "ok   bad-lengths.pcap: counted"
 
+# ---- the SVG of a capture with one TIME_WAIT per profile: each host's line
+# stays inside its panel (it started at the image's top edge), and the y
+# axis counts in whole entries (a peak of 1 was labelled 0,0,0,0,1)
+timeout 20 "$sm" replay --profile linux,windows --svg "$tmp/tw.svg" "$caps/enc-eth.pcap" \
+    >/dev/null 2>"$tmp/err" || fail "svg: $(cat "$tmp/err")"
+ok=1
+# panel r spans y = 60 + 300 r .. 320 + 300 r
+awk -v RS='<' '/^polyline/ {
+        match($0, /points="[^"]*"/); pts = substr($0, RSTART + 8, RLENGTH - 9)
+        n = split(pts, p, " "); top = 1e9; bot = 0
+        for (i = 1; i <= n; i++) { split(p[i], xy, ","); if (xy[2] < top) top = xy[2]; if (xy[2] > bot) bot = xy[2] }
+        r = int((bot - 60) / 300); if (top < 60 + 300 * r || bot > 320 + 300 * r) { print "out of its panel: " pts; bad = 1 }
+    } END { exit bad }' "$tmp/tw.svg" || { fail "svg: a line leaves its panel"; ok=0; }
+labels=$(grep -o 'text-anchor="end">[0-9]*<' "$tmp/tw.svg" | sed 's/[^0-9]//g' | head -2 | tr '\n' ' ')
+[ "$labels" = "0 1 " ] || { fail "svg: y labels of a peak of 1: $labels"; ok=0; }
+[ $ok = 1 ] && echo "ok   svg: lines inside their panels, whole-number y labels"
+
 # ---- link types and encapsulations: both connections, SF, 5 + 3 packets,
 # every checksum right (inner ones computed over the inner addresses)
 v4='"client": "10.1.0.1:40001", "server": "10.2.0.2:80"'
