@@ -240,6 +240,7 @@ typedef struct conn {
     uint32_t dest;
     uint32_t next_free;
     uint8_t close_kind;     /* 0 none, 1 fin, 2 rst */
+    uint8_t zprev[2];       /* Zeek endpoint state before the last change */
     uint64_t id, first_frame, first_ns;
     uint64_t tw_start[2];
 } conn;
@@ -1260,33 +1261,80 @@ static void advance(rp_tracker *t, uint64_t now)
 
 /* ---- the state machines ----------------------------------------------------------- */
 
+/* Zeek's endpoint state machine (TCPSessionAdapter::UpdateStateMachine),
+ * driven by each segment's sender s (0 = Zeek's originator). */
+static void zset(conn *c, int s, int st)
+{
+    c->zprev[s] = c->z[s];
+    c->z[s] = (uint8_t)st;
+}
+
 static void zeek_send(conn *c, int s, const rp_pkt *p)
 {
     uint8_t f = p->flags;
     int o = !s;
-    if (f & SM_TH_RST) {
-        if (s == 0 && (c->flags & C_OS0))
+    bool syn = f & SM_TH_SYN, ack = f & SM_TH_ACK, fin = f & SM_TH_FIN, rst = f & SM_TH_RST;
+    if (s == 0 && (c->flags & C_OS0)) { /* history ^S[^HAFGIQ]* so far */
+        if (rst)
             c->flags |= C_RSTOS0;
-        c->z[s] = Z_RESET;
-        return;
-    }
-    if (s == 0 && (c->flags & C_OS0)) {
-        bool pure_ack = (f & SM_TH_ACK) && !(f & (SM_TH_SYN | SM_TH_FIN)) && p->len == 0;
-        if (pure_ack || (f & SM_TH_FIN) || (f & (SM_TH_SYN | SM_TH_ACK)) == (SM_TH_SYN | SM_TH_ACK))
+        bool pure_ack = ack && !syn && !fin && p->len == 0;
+        if (pure_ack || fin || (syn && ack))
             c->flags &= (uint16_t)~C_OS0;
     }
-    if (f & SM_TH_SYN) {
-        if (c->z[s] == Z_INACTIVE || c->z[s] == Z_SYN_SENT || c->z[s] == Z_PARTIAL)
-            c->z[s] = (f & SM_TH_ACK) ? Z_SYN_ACK_SENT : Z_SYN_SENT;
-    } else if (c->z[s] == Z_INACTIVE) {
-        c->z[s] = Z_PARTIAL;
-    } else if (c->z[s] == Z_SYN_SENT && c->z[o] == Z_SYN_ACK_SENT && (f & SM_TH_ACK)) {
-        c->z[s] = c->z[o] = Z_ESTABLISHED;
-    } else if (c->z[s] == Z_SYN_ACK_SENT && c->z[o] == Z_ESTABLISHED) {
-        c->z[s] = Z_ESTABLISHED;
+    switch (c->z[s]) {
+    case Z_INACTIVE:
+        if (syn) {
+            if (s == 0) {
+                zset(c, s, ack ? Z_SYN_ACK_SENT : Z_SYN_SENT);
+            } else {
+                /* the responder's SYN (with or without ACK): both ends
+                 * are established for Zeek */
+                if (c->z[o] == Z_SYN_SENT)
+                    zset(c, o, Z_ESTABLISHED);
+                zset(c, s, Z_ESTABLISHED);
+            }
+        }
+        if (fin)
+            zset(c, s, Z_CLOSED);
+        if (rst)
+            zset(c, s, Z_RESET);
+        if (c->z[s] == Z_INACTIVE) { /* no control flag changed it */
+            if (s == 1 && p->len == 0 && c->z[0] == Z_SYN_SENT)
+                ; /* an ACK of the SYN before the SYN+ACK */
+            else if (ack && c->z[o] == Z_ESTABLISHED)
+                zset(c, s, Z_ESTABLISHED); /* the SYN was missed */
+            else
+                zset(c, s, Z_PARTIAL);
+        }
+        break;
+    case Z_SYN_SENT:
+    case Z_SYN_ACK_SENT:
+        if (fin)
+            zset(c, s, Z_CLOSED);
+        if (rst)
+            zset(c, s, Z_RESET);
+        break;
+    case Z_ESTABLISHED:
+    case Z_PARTIAL:
+        if (syn && !ack && c->z[s] == Z_PARTIAL && c->z[o] == Z_INACTIVE)
+            zset(c, s, Z_SYN_SENT);
+        if (fin && !rst) {
+            zset(c, s, Z_CLOSED);
+            /* the peer's FIN then RST was a normal close after all */
+            if (c->z[o] == Z_RESET && c->zprev[o] == Z_CLOSED)
+                zset(c, o, Z_CLOSED);
+        }
+        if (rst)
+            zset(c, s, Z_RESET);
+        break;
+    case Z_CLOSED:
+        /* a RST after both FINs changes nothing */
+        if (rst && c->z[o] != Z_CLOSED)
+            zset(c, s, Z_RESET);
+        break;
+    default:
+        break;
     }
-    if (f & SM_TH_FIN)
-        c->z[s] = Z_CLOSED;
 }
 
 static void note_closer(conn *c, int s, int kind)

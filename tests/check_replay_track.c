@@ -95,6 +95,43 @@ static void conn_client_closes(rp_tracker *t, uint64_t ms, uint16_t cp, uint32_t
     seg(t, ms + 7, 1, cp, 2, 80, ACK, cs + 102, ss + 2, 0);
 }
 
+/* Issue 23: Zeek's conn_state from Zeek's own endpoint transitions
+ * (TCPSessionAdapter): the responder's SYN+ACK establishes both ends;
+ * a RST after both FINs changes nothing; FIN, RST, then the peer's FIN
+ * is a normal close. */
+START_TEST(zeek_transitions)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", NULL);
+    /* SYN, SYN+ACK, nothing more: S1 */
+    seg(t, 0, 1, 7000, 2, 80, SYN, 100, 0, 0);
+    seg(t, 1, 2, 80, 1, 7000, SYN | ACK, 900, 101, 0);
+    /* a full close, then a RST from the client: SF */
+    conn_client_closes(t, 10, 7001, 1000, 9000);
+    seg(t, 18, 1, 7001, 2, 80, RST, 1102, 0, 0);
+    /* established; the client's FIN then RST; the server's FIN: SF */
+    seg(t, 30, 1, 7002, 2, 80, SYN, 50, 0, 0);
+    seg(t, 31, 2, 80, 1, 7002, SYN | ACK, 90, 51, 0);
+    seg(t, 32, 1, 7002, 2, 80, ACK, 51, 91, 0);
+    seg(t, 33, 1, 7002, 2, 80, FIN | ACK, 51, 91, 0);
+    seg(t, 34, 1, 7002, 2, 80, RST, 52, 0, 0);
+    seg(t, 35, 2, 80, 1, 7002, FIN | ACK, 91, 52, 0);
+    /* the client's FIN then RST and no more: RSTO */
+    seg(t, 40, 1, 7003, 2, 80, SYN, 50, 0, 0);
+    seg(t, 41, 2, 80, 1, 7003, SYN | ACK, 90, 51, 0);
+    seg(t, 42, 1, 7003, 2, 80, ACK, 51, 91, 0);
+    seg(t, 43, 1, 7003, 2, 80, FIN | ACK, 51, 91, 0);
+    seg(t, 44, 1, 7003, 2, 80, RST, 52, 0, 0);
+    rp_track_finish(t);
+    ck_assert_uint_eq(g.n, 4);
+    ck_assert_str_eq(rp_zeek_name(g.c[0].summary), "S1");
+    ck_assert_str_eq(rp_zeek_name(g.c[1].summary), "SF");
+    ck_assert_str_eq(rp_zeek_name(g.c[2].summary), "SF");
+    ck_assert_str_eq(rp_zeek_name(g.c[3].summary), "RSTO");
+    rp_track_free(t);
+}
+END_TEST
+
 /* Issue 22: times near 2^64 ns (what a reader that saturates hands over),
  * going back, and a one-nanosecond timeline interval: every time sum must
  * saturate, the timers' loop must end, and the counters stay sane. */
@@ -409,6 +446,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("track");
     tcase_add_test(tc, states_and_summaries);
     tcase_add_test(tc, hostile_clock);
+    tcase_add_test(tc, zeek_transitions);
     tcase_add_test(tc, time_wait_length_per_profile);
     tcase_add_test(tc, rst_into_time_wait);
     tcase_add_test(tc, syn_into_time_wait);
