@@ -1062,6 +1062,40 @@ static uint32_t conn_alloc(rp_tracker *t)
     return ci;
 }
 
+/* Zeek's likely_server_ports for TCP: the ports its default protocol
+ * analyzers register (scripts/base/protocols/{*}/main.zeek). */
+static bool likely_server_port(uint16_t port)
+{
+    static const uint16_t ports[] = {21,   22,   25,   53,   79,   80,   81,   88,   135,
+                                     139,  143,  389,  443,  445,  465,  502,  514,  563,
+                                     585,  587,  614,  631,  636,  989,  990,  992,  993,
+                                     995,  1080, 1434, 1883, 2811, 3128, 3268, 3306, 3389,
+                                     5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669,
+                                     8000, 8080, 8888, 20000};
+    size_t lo = 0, hi = sizeof ports / sizeof ports[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ports[mid] == port)
+            return true;
+        if (ports[mid] < port)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* A connection first seen mid-stream: is the sender the server?  Zeek's
+ * heuristic (TCPAnalyzer::WantConnection): yes if its port is a likely
+ * server port and the other is not, or both are and its port is the
+ * lower. */
+static bool sender_is_server(uint16_t sport, uint16_t dport)
+{
+    if (!likely_server_port(sport))
+        return false;
+    return !likely_server_port(dport) || sport < dport;
+}
+
 /* Fills a new record for packet p (sent by the canonical side dir). */
 static void conn_init(rp_tracker *t, uint32_t ci, const uint8_t *lo, const uint8_t *hi,
                       uint16_t plo, uint16_t phi, uint8_t fam, unsigned dir, const rp_pkt *p)
@@ -1077,11 +1111,15 @@ static void conn_init(rp_tracker *t, uint32_t ci, const uint8_t *lo, const uint8
     c->first_frame = p->frame;
     c->first_ns = t->now;
     c->dest = NONE32;
-    /* The client: the sender of a SYN or of a mid-stream first packet,
-     * the receiver of a SYN+ACK (Zeek flips that case too). */
+    /* The client: the sender of a SYN, the receiver of a SYN+ACK; of a
+     * mid-stream first packet, the sender unless Zeek's port heuristic
+     * says it is the server (a packet from port 80 to port 5767). */
     bool synack = (p->flags & (SM_TH_SYN | SM_TH_ACK)) == (SM_TH_SYN | SM_TH_ACK);
+    bool midstream = !(p->flags & SM_TH_SYN);
     bool sender_lo = dir == 0;
-    bool client_lo = synack ? !sender_lo : sender_lo;
+    bool client_lo = synack || (midstream && sender_is_server(p->src.port, p->dst.port))
+                         ? !sender_lo
+                         : sender_lo;
     if (client_lo)
         c->flags |= C_LO_CLIENT;
     if ((p->flags & (SM_TH_SYN | SM_TH_ACK)) == SM_TH_SYN)

@@ -132,6 +132,30 @@ START_TEST(zeek_transitions)
 }
 END_TEST
 
+/* Issue 23: a connection first seen mid-stream gets its client by Zeek's
+ * port heuristic: from a likely server port to another port, the sender
+ * is the server; both likely: the lower port is the server. */
+START_TEST(midstream_ports)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", NULL);
+    seg(t, 0, 2, 80, 1, 5767, ACK, 500, 600, 10);    /* server speaks first */
+    seg(t, 1, 1, 5000, 2, 6000, ACK, 500, 600, 10);  /* no port known: the sender */
+    seg(t, 2, 1, 8080, 2, 80, ACK, 500, 600, 10);    /* both known: 80 serves */
+    seg(t, 3, 2, 443, 1, 8080, ACK, 500, 600, 10);   /* both known: 443 serves */
+    rp_track_finish(t);
+    ck_assert_uint_eq(g.n, 4);
+    ck_assert_uint_eq(g.c[0].client.port, 5767);
+    ck_assert_uint_eq(g.c[0].server.port, 80);
+    ck_assert_str_eq(g.c[0].opened_by, "unknown");
+    ck_assert_uint_eq(g.c[1].client.port, 5000);
+    ck_assert_uint_eq(g.c[2].client.port, 8080);
+    ck_assert_uint_eq(g.c[3].client.port, 8080);
+    ck_assert_uint_eq(g.c[3].server.port, 443);
+    rp_track_free(t);
+}
+END_TEST
+
 /* Issue 22: times near 2^64 ns (what a reader that saturates hands over),
  * going back, and a one-nanosecond timeline interval: every time sum must
  * saturate, the timers' loop must end, and the counters stay sane. */
@@ -447,6 +471,7 @@ static Suite *suite(void)
     tcase_add_test(tc, states_and_summaries);
     tcase_add_test(tc, hostile_clock);
     tcase_add_test(tc, zeek_transitions);
+    tcase_add_test(tc, midstream_ports);
     tcase_add_test(tc, time_wait_length_per_profile);
     tcase_add_test(tc, rst_into_time_wait);
     tcase_add_test(tc, syn_into_time_wait);
