@@ -11,6 +11,14 @@
  * write, and the damage are written byte by byte.
  *
  *   mkcap DIR      writes every capture into DIR
+ *   mkcap --mutate SEED IN OUT
+ *                  writes a mutant of the capture IN to OUT, chosen by SEED
+ *                  (scripts/replay-corpus.sh): SEED % 4 picks the kind -
+ *                  0 cut at a random offset, 1 one to eight flipped bits,
+ *                  2 a record's (pcap) or block's (pcapng) length field
+ *                  set to 0, a small, a large or an off-by-some value,
+ *                  3 a timestamp byte set to a random value (clocks that
+ *                  jump); the rest of SEED picks where
  *
  * The connection (conv()): client SYN, server SYN+ACK, ACK, 100 bytes
  * from the client, the server's ACK, client FIN, server FIN+ACK, the last
@@ -971,12 +979,137 @@ static void damaged(void)
     }
 }
 
+/* ---- mutants ------------------------------------------------------------------------- */
+
+static uint64_t rng;
+
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t below(uint64_t n)
+{
+    return n ? rnd() % n : 0;
+}
+
+static uint32_t rd32(const uint8_t *p, bool swap)
+{
+    return swap ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]
+                : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* The offsets of the records' (pcap) or blocks' (pcapng) headers. */
+static size_t headers(const uint8_t *b, size_t n, size_t *off, size_t max, bool *is_ng)
+{
+    size_t k = 0;
+    if (n < 24)
+        return 0;
+    uint32_t magic = rd32(b, false);
+    *is_ng = magic == 0x0a0d0d0au;
+    bool swap = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u; /* written big-endian */
+    if (*is_ng) {
+        swap = rd32(b + 8, false) != 0x1a2b3c4du;
+        for (size_t o = 0; o + 12 <= n && k < max;) {
+            off[k++] = o;
+            uint32_t len = rd32(b + o + 4, swap);
+            if (len < 12)
+                break;
+            o += len;
+        }
+    } else {
+        for (size_t o = 24; o + 16 <= n && k < max;) {
+            off[k++] = o;
+            o += 16 + (size_t)rd32(b + o + 8, swap);
+        }
+    }
+    return k;
+}
+
+static int mutate(uint64_t seed, const char *in, const char *out)
+{
+    FILE *f = fopen(in, "rb");
+    if (!f) {
+        perror(in);
+        return 1;
+    }
+    size_t bcap = 1 << 20, n = 0;
+    uint8_t *b = malloc(bcap);
+    for (size_t got; b && (got = fread(b + n, 1, bcap - n, f)) > 0;) {
+        n += got;
+        if (n == bcap) {
+            uint8_t *nb = realloc(b, bcap *= 2);
+            if (!nb) {
+                free(b);
+                b = NULL;
+            }
+            b = nb;
+        }
+    }
+    fclose(f);
+    if (!b) {
+        fputs("mkcap: out of memory\n", stderr);
+        return 1;
+    }
+    rng = seed;
+    static size_t off[4096];
+    bool is_ng = false;
+    size_t nh = headers(b, n, off, sizeof off / sizeof off[0], &is_ng);
+    switch (seed % 4) {
+    case 0: /* cut */
+        n = n ? (size_t)below(n) : 0;
+        break;
+    case 1: /* flipped bits */
+        for (uint64_t k = 1 + below(8); n && k > 0; k--) {
+            uint64_t bit = below((uint64_t)n * 8);
+            b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        }
+        break;
+    case 2: /* a length field */
+        if (nh) {
+            size_t h = off[below(nh)];
+            /* pcap: caplen at +8 or len at +12; pcapng: the block length
+             * at +4, or (EPB) the captured length at +20 */
+            size_t at = is_ng ? (below(2) ? h + 4 : h + 20) : (below(2) ? h + 8 : h + 12);
+            static const uint32_t vals[] = {0, 1, 7, 13, 0xffff, 0x40000, 0x7fffffff,
+                                            0xffffffffu};
+            if (at + 4 <= n) {
+                uint32_t v = below(2) ? vals[below(8)]
+                                      : rd32(b + at, false) + (uint32_t)below(64) - 32;
+                memcpy(b + at, &v, 4);
+            }
+        }
+        break;
+    default: /* a timestamp byte */
+        if (nh) {
+            size_t h = off[below(nh)];
+            size_t at = is_ng ? h + 12 + below(8) : h + below(8);
+            if (at < n)
+                b[at] = (uint8_t)rnd();
+        }
+        break;
+    }
+    f = fopen(out, "wb");
+    if (!f || fwrite(b, 1, n, f) != n || fclose(f) != 0) {
+        perror(out);
+        free(b);
+        return 1;
+    }
+    free(b);
+    return 0;
+}
+
 /* ---- main -------------------------------------------------------------------------- */
 
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "--mutate") == 0)
+        return mutate(strtoull(argv[2], NULL, 10), argv[3], argv[4]);
     if (argc != 2) {
-        fputs("usage: mkcap DIR\n", stderr);
+        fputs("usage: mkcap DIR\n       mkcap --mutate SEED IN OUT\n", stderr);
         return 2;
     }
     outdir = argv[1];
