@@ -485,7 +485,21 @@ static enum net link_other(int dlt, const uint8_t *p, uint32_t cap, uint32_t *of
         *off = 19;
         return walk_ethertype(p, cap, off, o, c);
     }
-    if (dlt == RP_LT_IPOIB) { /* RFC 4391: type (2), reserved (2) */
+    if (dlt == RP_LT_IPOIB) {
+        /* type (2) and reserved (2) (RFC 4391 6), after nothing, a 20-byte
+         * destination address or a 40-byte Global Route Header (what
+         * Wireshark decodes): the first place where an IP type is followed
+         * by that IP version */
+        static const uint32_t at[] = {0, 20, 40};
+        for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+            if (cap < at[k] + 5)
+                break;
+            unsigned t = be16(p + at[k]), v = p[at[k] + 4] >> 4;
+            if ((t == ET_IPV4 && v == 4) || (t == ET_IPV6 && v == 6)) {
+                *off = at[k] + 4;
+                return t == ET_IPV4 ? NET_V4 : NET_V6;
+            }
+        }
         *off = 0;
         enum net n = walk_ethertype(p, cap, off, o, c);
         *off += 2;

@@ -574,6 +574,19 @@ static void fr_ipoib(buf *r, const buf *ip, bool v6)
     put(r, ip->b, ip->n);
 }
 
+/* The same after a 40-byte InfiniBand Global Route Header (what Wireshark
+ * decodes in LINKTYPE_IPOIB). */
+static void fr_ipoib_grh(buf *r, const buf *ip, bool v6)
+{
+    u32(r, 0x60000000u);
+    u16(r, (unsigned)(ip->n + 4));
+    u8(r, 0x1b);
+    u8(r, 64);
+    put(r, T6A, 16);
+    put(r, T6B, 16);
+    fr_ipoib(r, ip, v6);
+}
+
 /* Linux NFLOG: family, version, resource id, then TLVs (little-endian
  * length and type); the packet is in NFULA_PAYLOAD (9). */
 static void fr_nflog(buf *r, const buf *ip, bool v6)
@@ -1137,6 +1150,7 @@ int main(int argc, char **argv)
     simple("enc-snap.pcap", DLT_EN10MB, fr_snap);
     simple("enc-fddi.pcap", DLT_FDDI, fr_fddi);
     simple("enc-ipoib.pcap", 242 /* LINKTYPE_IPOIB */, fr_ipoib);
+    simple("enc-ipoib-grh.pcap", 242, fr_ipoib_grh);
     simple("enc-nflog.pcap", 239 /* LINKTYPE_NFLOG */, fr_nflog);
     simple("enc-raw.pcap", DLT_RAW, fr_raw);
     simple("enc-sll.pcap", DLT_LINUX_SLL, fr_sll);
