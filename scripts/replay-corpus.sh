@@ -69,15 +69,6 @@ files=0 muts=0 runs=0 ok=0 exit2=0 unnamed=0 crashes=0 hangs=0
 problems=$tmp/problems
 : >"$problems"
 
-# is_capture FILE: a pcap (either byte order, us or ns) or pcapng magic
-is_capture() {
-    m=$(od -An -tx1 -N4 "$1" 2>/dev/null | tr -d ' \n')
-    case $m in
-    d4c3b2a1 | a1b2c3d4 | 4d3cb2a1 | a1b23c4d | 0a0d0d0a) return 0 ;;
-    esac
-    return 1
-}
-
 # one CAPTURE LABEL: replays CAPTURE, classifies the run
 one() {
     runs=$((runs + 1))
@@ -113,10 +104,9 @@ one() {
 }
 
 list=$tmp/list
-find "$dir" -type f | LC_ALL=C sort >"$list"
+"$(dirname "$0")/list-captures.sh" "$dir" >"$list" || exit 2
 n=0
 while IFS= read -r f; do
-    is_capture "$f" || continue
     files=$((files + 1))
     n=$((n + 1))
     one "$f" "$f" </dev/null
