@@ -246,6 +246,7 @@ typedef struct conn {
 } conn;
 
 _Static_assert(sizeof(conn) == 192, "conn: three cache lines");
+_Static_assert(RP_MAX_RUNS <= 16, "the dirty list keeps a run in 4 bits");
 _Static_assert(offsetof(conn, by) + sizeof(uint64_t[2]) <= 128, "conn: hot part in two lines");
 
 /* What differs per run, kept apart so that one profile costs only its own
@@ -358,7 +359,7 @@ struct rp_tracker {
                          * of the retire queue (timers lower it as they start) */
     bool started;
     bool finishing;     /* rp_track_finish: records close, nothing more comes */
-    uint32_t *dirty;    /* host << 4 | run */
+    uint32_t *dirty;    /* host << 4 | run (RP_MAX_RUNS <= 16) */
     size_t ndirty, dirtycap;
     rp_tl_point *tl;
     size_t ntl, tlcap;
