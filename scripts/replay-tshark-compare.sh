@@ -49,14 +49,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/sm-replay-tshark.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 2' HUP INT TERM
 
-is_capture() {
-    m=$(od -An -tx1 -N4 "$1" 2>/dev/null | tr -d ' \n')
-    case $m in
-    d4c3b2a1 | a1b2c3d4 | 4d3cb2a1 | a1b23c4d | 0a0d0d0a) return 0 ;;
-    esac
-    return 1
-}
-
 # rows: "A B n" with A < B
 norm() {
     awk '{ a = $1; b = $2; if (b < a) { t = a; a = b; b = t } print a, b, $3 }' | LC_ALL=C sort
@@ -66,9 +58,8 @@ files=0 withtcp=0 same=0
 classes="link-type fragments icmp-quoted not-decoded broken reader-error tshark-error unexplained"
 for k in $classes; do eval "n_$(echo $k | tr - _)=0"; done
 
-find "$dir" -type f | LC_ALL=C sort >"$tmp/list"
+"$(dirname "$0")/list-captures.sh" "$dir" >"$tmp/list" || exit 2
 while IFS= read -r f; do
-    is_capture "$f" || continue
     files=$((files + 1))
     timeout 60 "$sm" replay --profile linux --json "$f" >"$tmp/r.json" 2>"$tmp/r.err" </dev/null
     rrc=$?
@@ -78,7 +69,7 @@ while IFS= read -r f; do
     timeout 120 tshark -n -r "$f" -q -z conv,tcp >"$tmp/ts.out" 2>"$tmp/ts.err" </dev/null
     trc=$?
     grep ' <-> ' "$tmp/ts.out" | awk '{ print $1, $3, $10 }' | norm >"$tmp/theirs"
-    if [ ! -s "$tmp/mine" ] && [ ! -s "$tmp/theirs" ] && [ $rrc -eq 0 ] && [ $trc -eq 0 ]; then
+    if [ ! -s "$tmp/mine" ] && [ ! -s "$tmp/theirs" ]; then
         continue # no TCP on either side
     fi
     withtcp=$((withtcp + 1))
