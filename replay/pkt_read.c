@@ -235,8 +235,14 @@ static enum net by_ethertype(unsigned t, rp_counts *c)
 #define ET_TEB 0x6558u /* transparent Ethernet bridging: an Ethernet frame follows */
 #define MAX_HOPS 16    /* tags, labels and headers walked per frame */
 
-/* The PPP protocol at p (1 byte if compressed: odd), as a network. */
-static enum net ppp_proto(const uint8_t *p, uint32_t cap, uint32_t *off, rp_counts *c)
+static enum net mpls(const uint8_t *p, uint32_t cap, uint32_t *off, bool *eth, rp_counts *c);
+static enum net walk_ethertype(const uint8_t *p, uint32_t cap, uint32_t *off, rp_pkt *o,
+                               rp_counts *c);
+
+/* The PPP protocol at p (1 byte if compressed: odd), as a network; MPLS
+ * (0x0281, 0x0283) is walked. */
+static enum net ppp_proto(const uint8_t *p, uint32_t cap, uint32_t *off, rp_pkt *o,
+                          rp_counts *c)
 {
     if (cap < *off + 1 || (!(p[*off] & 1) && cap < *off + 2)) {
         c->trunc_link++;
@@ -248,6 +254,15 @@ static enum net ppp_proto(const uint8_t *p, uint32_t cap, uint32_t *off, rp_coun
         return NET_V4;
     if (proto == 0x57)
         return NET_V6;
+    if (proto == 0x281 || proto == 0x283) {
+        bool eth = false;
+        o->anomalies |= RP_A_TUNNEL;
+        enum net n = mpls(p, cap, off, &eth, c);
+        if (!eth)
+            return n;
+        *off += 12; /* the inner Ethernet's addresses */
+        return walk_ethertype(p, cap, off, o, c);
+    }
     c->other_ethertype++;
     return NET_SKIP;
 }
@@ -341,7 +356,7 @@ static enum net walk_ethertype(const uint8_t *p, uint32_t cap, uint32_t *off,
             }
             *off += 6;
             o->anomalies |= RP_A_TUNNEL;
-            return ppp_proto(p, cap, off, c);
+            return ppp_proto(p, cap, off, o, c);
         }
         if (t == ET_PBB) { /* I-tag (4), the customer's addresses (12) */
             *off += 16;
@@ -463,11 +478,11 @@ static enum net link_other(int dlt, const uint8_t *p, uint32_t cap, uint32_t *of
         /* HDLC-like framing: address 0xff, control 0x03 (may be left out) */
         if (cap >= 2 && p[0] == 0xff && p[1] == 0x03)
             *off = 2;
-        return ppp_proto(p, cap, off, c);
+        return ppp_proto(p, cap, off, o, c);
     }
     if (dlt == RP_LT_PPP_ETHER) { /* a PPPoE header, then PPP */
         *off = 6;
-        return ppp_proto(p, cap, off, c);
+        return ppp_proto(p, cap, off, o, c);
     }
     if (dlt == RP_LT_C_HDLC) { /* address, control, an Ethernet type */
         *off = 2;

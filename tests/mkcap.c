@@ -307,6 +307,17 @@ static void fr_ppp(buf *r, const buf *ip, bool v6)
     put(r, ip->b, ip->n);
 }
 
+/* PPP carrying MPLS (0x0281), then the datagram. */
+static void fr_ppp_mpls(buf *r, const buf *ip, bool v6)
+{
+    (void)v6;
+    u8(r, 0xff);
+    u8(r, 0x03);
+    u16(r, 0x0281);
+    u32(r, 100656u << 12 | 1u << 8 | 64);
+    put(r, ip->b, ip->n);
+}
+
 static void pppoe(buf *r, const buf *ip, bool v6)
 {
     u8(r, 0x11);
@@ -1131,6 +1142,7 @@ int main(int argc, char **argv)
     damaged();
     simple("enc-ppp.pcap", DLT_PPP, fr_ppp);
     simple("enc-ppp-serial.pcap", DLT_PPP_SERIAL, fr_ppp);
+    simple("enc-ppp-mpls.pcap", DLT_PPP, fr_ppp_mpls);
     simple("enc-ppp-ether.pcap", DLT_PPP_ETHER, fr_ppp_ether);
     simple("enc-pppoe.pcap", DLT_EN10MB, fr_pppoe);
     simple("enc-pppoe-qinq.pcap", DLT_EN10MB, fr_pppoe_qinq);
