@@ -445,7 +445,8 @@ static void json_counts(FILE *f, const rp_counts *c)
     JC(trunc_ip) JC(trunc_l4) JC(bad_ip_version) JC(bad_ip_hlen) JC(bad_ip_len)
     JC(bad_tcp_hlen) JC(bad_udp_len) JC(vlan_tagged) JC(ip6_ext) JC(bad_ip_csum)
     JC(bad_l4_csum) JC(csum_unchecked) JC(payload_cut) JC(len_clipped) JC(len_from_frame)
-    JC(bad_tcp_opt) JC(ts_backwards) JC(file_truncated)
+    JC(bad_tcp_opt) JC(tunneled) JC(frag_first) JC(ts_backwards) JC(ts_jumps)
+    JC(file_truncated)
 #undef JC
     fputc('}', f);
 }
@@ -602,6 +603,11 @@ static bool write_svg(const char *path, const rp_tracker *t)
     for (size_t i = 0; i < n; i++)
         if (pt[i].max > ymax)
             ymax = pt[i].max;
+    /* y axis: whole numbers - one line per entry up to 4, else 4 lines
+     * and the top rounded up to a multiple of 4 */
+    uint32_t yticks = ymax < 4 ? ymax : 4;
+    if (ymax >= 4)
+        ymax = (uint32_t)(((uint64_t)ymax + 3) / 4 * 4);
     int H = SVG_MT + (int)nr * (SVG_PH + 40) + 20;
     fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -647,12 +653,14 @@ static bool write_svg(const char *path, const rp_tracker *t)
         fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
                    "stroke=\"#888\"/>\n",
                 SVG_ML, y0, pw, SVG_PH);
-        for (int k = 0; k <= 4; k++) {
-            int y = y0 + SVG_PH - k * SVG_PH / 4;
+        for (uint32_t k = 0; k <= yticks; k++) {
+            int y = y0 + SVG_PH - (int)(k * SVG_PH / yticks);
             fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#ddd\"/>"
                        "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%llu</text>\n",
                     SVG_ML, y, SVG_ML + pw, y, SVG_ML - 6, y + 4,
-                    (unsigned long long)ymax * (unsigned)k / 4u);
+                    (unsigned long long)ymax * k / yticks);
+        }
+        for (int k = 0; k <= 4; k++) {
             char b[32];
             uint64_t tx = dur / 4u * (unsigned)k;
             fmt_secs(b, sizeof b, tx);
@@ -662,7 +670,7 @@ static bool write_svg(const char *path, const rp_tracker *t)
         for (size_t s = 0; s < shown; s++) {
             fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"%d,%d",
                     palette[s], SVG_ML, y0 + SVG_PH);
-            double prev = 0;
+            double prev = y0 + SVG_PH; /* no TIME_WAIT before its first point */
             for (size_t i = 0; i < n; i++) {
                 if (pt[i].run != r || pt[i].host != hp[s].host)
                     continue;
@@ -672,8 +680,6 @@ static bool write_svg(const char *path, const rp_tracker *t)
                 prev = y0 + SVG_PH - (double)SVG_PH * pt[i].count / ymax;
                 fprintf(f, " %.1f,%.1f", x, prev);
             }
-            if (prev == 0)
-                prev = y0 + SVG_PH;
             fprintf(f, " %d,%.1f\"/>\n", SVG_ML + pw, prev);
             char a[SM_EP_STRLEN];
             sm_addr_format(rp_track_host_by_id(t, hp[s].host), a, sizeof a);
@@ -831,6 +837,45 @@ static int load_scenario(const char *path, rp_tracker *t, const rp_config *cfg, 
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* A read error or warning, named by file and record, saying what was
+ * replayed before it. */
+static void read_problem(const char *file, const rp_reader *rd, const char *kind,
+                         const char *what)
+{
+    uint64_t rec = rp_error_record(rd), before = rec ? rec - 1 : 0;
+    char done[96];
+    if (before == 0)
+        snprintf(done, sizeof done, "no record came before it");
+    else if (before == 1)
+        snprintf(done, sizeof done, "the record before it was replayed");
+    else
+        snprintf(done, sizeof done, "the %llu records before it were replayed",
+                 (unsigned long long)before);
+    /* libpcap 1.10 stops at a pcapng interface of a second link type */
+    const char *hint = strstr(rp_error(rd), "different from the type of the first interface")
+                           ? "; sockmodel reads pcapng files whose interfaces share one link type"
+                           : "";
+    fprintf(stderr, "sockmodel: %s: %s: record %llu: %s%s (%s%s)\n", file, kind,
+            (unsigned long long)rec, what, rp_error(rd), done, hint);
+}
+
+/* The reader's first clock jump (pkt.h RP_A_TS_JUMP), named by record. */
+static void warn_ts_jump(const char *file, const rp_reader *rd, uint64_t n)
+{
+    uint64_t from, to;
+    uint64_t frame = rp_ts_jump(rd, &from, &to);
+    char how[64];
+    if (to >= UINT64_MAX - 999999999u)
+        snprintf(how, sizeof how, "lies beyond 2^64 ns (after the year 2554)");
+    else
+        snprintf(how, sizeof how, "jumps %s by %.1f years", to >= from ? "ahead" : "back",
+                 (double)(to >= from ? to - from : from - to) / 1e9 / 86400 / 365.25);
+    fprintf(stderr,
+            "sockmodel: %s: warning: record %llu: the timestamp %s; the replay's clock "
+            "does not follow it (%llu record%s like this)\n",
+            file, (unsigned long long)frame, how, (unsigned long long)n, n == 1 ? "" : "s");
+}
+
 static int parse_args(int argc, char **argv, opts *o)
 {
     for (int i = 0; i < argc; i++) {
@@ -947,9 +992,9 @@ int scn_cmd_replay(int argc, char **argv)
         return 2;
     }
     if (!rp_linktype_supported(rp_linktype(rd)))
-        fprintf(stderr, "sockmodel: %s: warning: link type %s is not one the reader decodes; "
-                        "every record will be skipped\n",
-                o.file, rp_linktype_name(rd));
+        fprintf(stderr, "sockmodel: %s: warning: link type %d (%s) is not one the reader "
+                        "decodes; every record will be skipped\n",
+                o.file, rp_linktype(rd), rp_linktype_name(rd));
 
     out_ctx x;
     memset(&x, 0, sizeof x);
@@ -991,19 +1036,20 @@ int scn_cmd_replay(int argc, char **argv)
         rp_track_packet(t, p);
     int status = 0;
     if (rc < 0) {
-        fprintf(stderr, "sockmodel: %s: error: %s (the packets before it were replayed)\n",
-                o.file, rp_error(rd));
+        read_problem(o.file, rd, "error", "");
         status = 2;
     } else if (rp_error(rd)[0]) {
-        fprintf(stderr, "sockmodel: %s: warning: %s\n", o.file, rp_error(rd));
+        read_problem(o.file, rd, "warning", "the file ends inside it: ");
     }
     rp_track_finish(t);
     const rp_counts *cnt = rp_get_counts(rd);
+    if (cnt->ts_jumps)
+        warn_ts_jump(o.file, rd, cnt->ts_jumps);
     if (o.json) {
         report_json_end(f, t, cnt);
     } else {
         report_text_end(f, t, cnt, o.file, rp_linktype_name(rd));
-        if (rp_counts_skipped(cnt) || cnt->ts_backwards || cnt->bad_l4_csum ||
+        if (rp_counts_skipped(cnt) || cnt->ts_backwards || cnt->ts_jumps || cnt->bad_l4_csum ||
             cnt->bad_ip_csum || cnt->file_truncated) {
             fputs("\nreader counts:\n", f);
             rp_counts_print(f, cnt);

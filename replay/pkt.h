@@ -36,12 +36,28 @@ extern "C" {
 #define RP_A_LEN_FROM_FRAME 0x0080u /* IP length 0 (TSO) or jumbogram: length from frame */
 #define RP_A_VLAN          0x0100u /* had 802.1Q/802.1ad tags (informational) */
 #define RP_A_IP6_EXT       0x0200u /* IPv6 extension headers skipped (informational) */
+#define RP_A_TS_JUMP       0x0400u /* timestamp more than RP_TS_JUMP_NS away from the
+                                    * previous record's, or beyond 2^64 ns: not followed */
+#define RP_A_TUNNEL        0x0800u /* decoded from inside a tunnel or encapsulation
+                                    * (informational) */
+#define RP_A_FRAGMENT      0x1000u /* an IPv4 first fragment: TCP/UDP header taken from
+                                    * it, length = the fragment's (informational) */
+
+/* A record whose timestamp lies further than this from the previous
+ * record's (either way) is a broken clock, not a pause: the model's clock
+ * (ts_mono_ns) does not follow it. */
+#define RP_TS_JUMP_NS (366ull * 86400ull * 1000000000ull)
+/* The model's clock never exceeds this (2^63 ns, year 2262; a capture's
+ * first record sets it to at most 2^62 ns, year 2116): sums of a time and
+ * a duration in the model stay far from 2^64. */
+#define RP_TS_MONO_MAX (1ull << 63)
 
 /* One TCP segment or UDP datagram, as decoded from a capture record. */
 typedef struct rp_pkt {
     uint64_t frame;       /* 1-based record number in the file (tshark's frame.number) */
     uint64_t ts_ns;       /* the record's timestamp, ns since the epoch, as in the file */
-    uint64_t ts_mono_ns;  /* max(ts_ns, every earlier record's): never goes back */
+    uint64_t ts_mono_ns;  /* the model's clock: never goes back, never jumps by more
+                           * than RP_TS_JUMP_NS, at most RP_TS_MONO_MAX (below) */
     sm_proto proto;       /* SM_TCP or SM_UDP */
     sm_endpoint src, dst; /* family 4 (b[0..3]) or 6 */
     uint8_t flags;        /* TCP header flags, low 8 bits (SM_TH_*, also URG/ECE/CWR); 0 for UDP */
@@ -94,6 +110,8 @@ typedef struct rp_counts {
     /* delivered, with an anomaly (also counted in tcp4..udp6) */
     uint64_t vlan_tagged;      /* had one or more VLAN tags (informational) */
     uint64_t ip6_ext;          /* IPv6 with extension headers skipped (informational) */
+    uint64_t tunneled;         /* RP_A_TUNNEL: decoded inside a tunnel (informational) */
+    uint64_t frag_first;       /* RP_A_FRAGMENT: header from a first fragment */
     uint64_t bad_ip_csum;      /* RP_A_BAD_IP_CSUM */
     uint64_t bad_l4_csum;      /* RP_A_BAD_L4_CSUM */
     uint64_t csum_unchecked;   /* RP_A_CSUM_UNCHECKED */
@@ -103,6 +121,7 @@ typedef struct rp_counts {
     uint64_t bad_tcp_opt;      /* RP_A_BAD_TCP_OPT */
     /* whole records (any fate) */
     uint64_t ts_backwards;     /* timestamp earlier than an earlier record's */
+    uint64_t ts_jumps;         /* RP_A_TS_JUMP: the clock jumped by years (not followed) */
     uint64_t file_truncated;   /* 1 if the file ended inside a record (reading stopped there) */
 } rp_counts;
 
@@ -138,6 +157,14 @@ int rp_next_ref(rp_reader *r, const rp_pkt **out);
 const rp_counts *rp_get_counts(const rp_reader *r);
 /* The last error or warning message, "" if none. */
 const char *rp_error(const rp_reader *r);
+/* The record (1-based) rp_error() is about: the one that could not be
+ * read; 0 if none.  The records before it were delivered. */
+uint64_t rp_error_record(const rp_reader *r);
+/* The record number of the first record whose timestamp jumped (see
+ * RP_A_TS_JUMP), 0 if none; *from_ns and *to_ns (if not NULL): the file times
+ * of the record before it and of it.  Like the counts, known once rp_next
+ * has returned the end. */
+uint64_t rp_ts_jump(const rp_reader *r, uint64_t *from_ns, uint64_t *to_ns);
 /* The file's link type (DLT_*) and its name ("EN10MB", ...). */
 int rp_linktype(const rp_reader *r);
 const char *rp_linktype_name(const rp_reader *r);
@@ -150,7 +177,11 @@ void rp_close(rp_reader *r);
  * updated either way (records, bytes included). */
 typedef struct rp_decode_state {
     uint64_t frame;
-    uint64_t max_ts_ns;
+    uint64_t max_ts_ns;   /* the model's clock so far */
+    uint64_t off_ns;      /* model clock = file time + off_ns (mod 2^64) */
+    uint64_t prev_ts_ns;  /* the previous record's file time */
+    uint64_t jump_frame;  /* the first record with RP_A_TS_JUMP, 0 if none */
+    uint64_t jump_from_ns, jump_to_ns; /* the file times of the record before it, and its */
     bool have_ts;
     unsigned opts;
 } rp_decode_state;

@@ -1,12 +1,19 @@
 /*
  * pkt_read.c - reads capture files for `sockmodel replay`: libpcap does the
  * file formats (pcap, pcapng, nanosecond pcap); this file decodes each
- * record's link layer (Ethernet with stacked 802.1Q/802.1ad tags, Linux
- * cooked SLL and SLL2, raw IPv4/IPv6, BSD NULL and LOOP in either byte
- * order), IPv4 (options, fragments), IPv6 (extension header chain) and the
- * TCP or UDP header into an rp_pkt, and counts everything else by
- * category.  Checksums (IPv4 header, TCP, UDP) are verified when the whole
- * datagram was captured; a packet that fails is still delivered, flagged.
+ * record's link layer (Ethernet with stacked 802.1Q/802.1ad tags, MPLS,
+ * PPPoE, 802.1ah PBB and LLC/SNAP inside it; Linux cooked SLL and SLL2,
+ * raw IPv4/IPv6, BSD NULL and LOOP in either byte order, PPP, Cisco HDLC,
+ * FDDI, IP over InfiniBand, Linux NFLOG, Juniper Ethernet), IPv4
+ * (options; a first fragment that carries the TCP/UDP header), IPv6
+ * (extension header chain; the Home Address option and routing headers
+ * give the connection's source and final destination), tunnels (IP in
+ * IP, GRE with ERSPAN I/II/III, VXLAN, Geneve, GTP-U: the inner packet is
+ * the record's) and the TCP or UDP header into an rp_pkt, and counts
+ * everything else by category.  Checksums (IPv4 header, TCP, UDP) are
+ * verified when the whole datagram was captured; a packet that fails is
+ * still delivered, flagged.  The record's time goes through stamp(): the
+ * model's clock never goes back and does not follow a broken one.
  *
  * Robustness contract: any byte sequence is a valid input.  Every read of
  * the record is bounds-checked against caplen first; lengths from headers
@@ -54,6 +61,7 @@ struct rp_reader {
     rp_decode_state st;
     rp_counts c;
     char err[PCAP_ERRBUF_SIZE + 64];
+    uint64_t err_record; /* the record err is about (1-based), 0 if none */
     rp_pkt cur; /* rp_next_ref's packet when reading directly */
     /* read-ahead */
     bool threaded, joined;
@@ -106,6 +114,16 @@ static inline uint32_t le32(const uint8_t *p)
 #define DLT_LINUX_SLL2 276
 #endif
 
+/* Link types by their LINKTYPE_ values (the same as DLT_ on Linux). */
+#define RP_LT_PPP 9
+#define RP_LT_FDDI 10
+#define RP_LT_PPP_SERIAL 50
+#define RP_LT_PPP_ETHER 51
+#define RP_LT_C_HDLC 104
+#define RP_LT_JUNIPER_ETHER 178
+#define RP_LT_NFLOG 239
+#define RP_LT_IPOIB 242
+
 static bool is_raw(int dlt)
 {
     return dlt == DLT_RAW || dlt == RP_DLT_RAW_ALT1 || dlt == RP_DLT_RAW_ALT2 ||
@@ -116,7 +134,9 @@ bool rp_linktype_supported(int dlt)
 {
     return dlt == DLT_EN10MB || dlt == DLT_LINUX_SLL || dlt == DLT_LINUX_SLL2 ||
            dlt == DLT_NULL || dlt == DLT_LOOP || dlt == DLT_IPV4 || dlt == DLT_IPV6 ||
-           is_raw(dlt);
+           is_raw(dlt) || dlt == RP_LT_PPP || dlt == RP_LT_PPP_SERIAL ||
+           dlt == RP_LT_PPP_ETHER || dlt == RP_LT_C_HDLC || dlt == RP_LT_FDDI ||
+           dlt == RP_LT_IPOIB || dlt == RP_LT_NFLOG || dlt == RP_LT_JUNIPER_ETHER;
 }
 
 /* BSD address family values of IPv6: NetBSD/OpenBSD, FreeBSD, Darwin. */
@@ -160,36 +180,159 @@ static enum net by_ethertype(unsigned t, rp_counts *c)
     return NET_SKIP;
 }
 
-/* Walks VLAN tags starting with the type at p+*off (the 2 bytes before the
- * tag body).  On return *off is the network header's offset. */
+#define ET_MPLS 0x8847u
+#define ET_MPLS_MC 0x8848u
+#define ET_PPPOE 0x8864u
+#define ET_PBB 0x88e7u
+#define ET_TEB 0x6558u /* transparent Ethernet bridging: an Ethernet frame follows */
+#define MAX_HOPS 16    /* tags, labels and headers walked per frame */
+
+static enum net mpls(const uint8_t *p, uint32_t cap, uint32_t *off, bool *eth, rp_counts *c);
+static enum net walk_ethertype(const uint8_t *p, uint32_t cap, uint32_t *off, rp_pkt *o,
+                               rp_counts *c);
+
+/* The PPP protocol at p (1 byte if compressed: odd), as a network; MPLS
+ * (0x0281, 0x0283) is walked. */
+static enum net ppp_proto(const uint8_t *p, uint32_t cap, uint32_t *off, rp_pkt *o,
+                          rp_counts *c)
+{
+    if (cap < *off + 1 || (!(p[*off] & 1) && cap < *off + 2)) {
+        c->trunc_link++;
+        return NET_SKIP;
+    }
+    unsigned proto = p[*off] & 1 ? p[*off] : be16(p + *off);
+    *off += p[*off] & 1 ? 1 : 2;
+    if (proto == 0x21)
+        return NET_V4;
+    if (proto == 0x57)
+        return NET_V6;
+    if (proto == 0x281 || proto == 0x283) {
+        bool eth = false;
+        o->anomalies |= RP_A_TUNNEL;
+        enum net n = mpls(p, cap, off, &eth, c);
+        if (!eth)
+            return n;
+        *off += 12; /* the inner Ethernet's addresses */
+        return walk_ethertype(p, cap, off, o, c);
+    }
+    c->other_ethertype++;
+    return NET_SKIP;
+}
+
+/* An MPLS label stack at p+*off: the labels up to the bottom of the stack,
+ * then IPv4 or IPv6 by the first nibble, or (nibble 0) a pseudowire
+ * control word and an Ethernet frame.  Returns the network; for Ethernet,
+ * NET_ANY with *eth set. */
+static enum net mpls(const uint8_t *p, uint32_t cap, uint32_t *off, bool *eth, rp_counts *c)
+{
+    for (int k = 0; k < MAX_HOPS; k++) {
+        if (cap < *off + 4) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        bool bottom = p[*off + 2] & 1;
+        *off += 4;
+        if (!bottom)
+            continue;
+        if (cap < *off + 1) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        unsigned nib = p[*off] >> 4;
+        if (nib == 4)
+            return NET_V4;
+        if (nib == 6)
+            return NET_V6;
+        if (nib == 0) { /* control word, then Ethernet */
+            *off += 4;
+            *eth = true;
+            return NET_ANY;
+        }
+        c->other_ethertype++;
+        return NET_SKIP;
+    }
+    c->other_ethertype++;
+    return NET_SKIP;
+}
+
+/* Walks the link layer from the 2-byte type at p+*off: VLAN tags, MPLS
+ * labels, PPPoE sessions, 802.1ah (PBB) I-tags, LLC/SNAP, Ethernet in
+ * Ethernet (0x6558), to IPv4 or IPv6.  On return *off is the network
+ * header's offset. */
 static enum net walk_ethertype(const uint8_t *p, uint32_t cap, uint32_t *off,
                                rp_pkt *o, rp_counts *c)
 {
     /* *off points at the 2-byte type field. */
-    if (cap < *off + 2) {
-        c->trunc_link++;
-        return NET_SKIP;
-    }
-    unsigned t = be16(p + *off);
     bool tagged = false;
-    while (is_vlan_type(t)) {
-        /* tag: TCI (2) + next type (2) */
-        if (cap < *off + 6) {
+    for (int hop = 0; hop < MAX_HOPS; hop++) {
+        if (cap < *off + 2) {
             c->trunc_link++;
             return NET_SKIP;
         }
-        if (!tagged) {
-            o->vlan = (uint16_t)(be16(p + *off + 2) & 0x0fffu);
-            tagged = true;
+        unsigned t = be16(p + *off);
+        if (is_vlan_type(t)) {
+            /* tag: TCI (2) + next type (2) */
+            if (cap < *off + 6) {
+                c->trunc_link++;
+                return NET_SKIP;
+            }
+            if (!tagged) {
+                o->vlan = (uint16_t)(be16(p + *off + 2) & 0x0fffu);
+                tagged = true;
+                o->anomalies |= RP_A_VLAN;
+            }
+            *off += 4;
+            continue;
         }
-        *off += 4;
-        t = be16(p + *off);
+        *off += 2;
+        if (t == ET_IPV4 || t == ET_IPV6)
+            return t == ET_IPV4 ? NET_V4 : NET_V6;
+        if (t == ET_MPLS || t == ET_MPLS_MC) {
+            bool eth = false;
+            o->anomalies |= RP_A_TUNNEL;
+            enum net n = mpls(p, cap, off, &eth, c);
+            if (!eth)
+                return n;
+            *off += 12; /* the inner Ethernet's addresses */
+            continue;
+        }
+        if (t == ET_PPPOE) {
+            /* version/type, code, session, length, then PPP */
+            if (cap < *off + 6) {
+                c->trunc_link++;
+                return NET_SKIP;
+            }
+            if (p[*off] != 0x11 || p[*off + 1] != 0) {
+                c->other_ethertype++;
+                return NET_SKIP;
+            }
+            *off += 6;
+            o->anomalies |= RP_A_TUNNEL;
+            return ppp_proto(p, cap, off, o, c);
+        }
+        if (t == ET_PBB) { /* I-tag (4), the customer's addresses (12) */
+            *off += 16;
+            o->anomalies |= RP_A_TUNNEL;
+            continue;
+        }
+        if (t == ET_TEB) {
+            *off += 12;
+            o->anomalies |= RP_A_TUNNEL;
+            continue;
+        }
+        if (t < 0x0600u && cap >= *off + 8 && p[*off] == 0xaa && p[*off + 1] == 0xaa &&
+            p[*off + 2] == 0x03) {
+            *off += 6; /* LLC/SNAP: DSAP, SSAP, control, OUI; the type follows */
+            continue;
+        }
+        return by_ethertype(t, c);
     }
-    *off += 2;
-    if (tagged)
-        o->anomalies |= RP_A_VLAN;
-    return by_ethertype(t, c);
+    c->other_ethertype++;
+    return NET_SKIP;
 }
+
+static enum net link_other(int dlt, const uint8_t *p, uint32_t cap, uint32_t *off, rp_pkt *o,
+                           rp_counts *c);
 
 static enum net link_decode(int dlt, const uint8_t *p, uint32_t cap, uint32_t *off,
                             rp_pkt *o, rp_counts *c)
@@ -274,6 +417,99 @@ static enum net link_decode(int dlt, const uint8_t *p, uint32_t cap, uint32_t *o
     if (is_raw(dlt)) {
         *off = 0;
         return NET_ANY;
+    }
+    return link_other(dlt, p, cap, off, o, c);
+}
+
+/* The rarer link types. */
+static enum net link_other(int dlt, const uint8_t *p, uint32_t cap, uint32_t *off, rp_pkt *o,
+                           rp_counts *c)
+{
+    *off = 0;
+    if (dlt == RP_LT_PPP || dlt == RP_LT_PPP_SERIAL) {
+        /* HDLC-like framing: address 0xff, control 0x03 (may be left out) */
+        if (cap >= 2 && p[0] == 0xff && p[1] == 0x03)
+            *off = 2;
+        return ppp_proto(p, cap, off, o, c);
+    }
+    if (dlt == RP_LT_PPP_ETHER) { /* a PPPoE header, then PPP */
+        *off = 6;
+        return ppp_proto(p, cap, off, o, c);
+    }
+    if (dlt == RP_LT_C_HDLC) { /* address, control, an Ethernet type */
+        *off = 2;
+        return walk_ethertype(p, cap, off, o, c);
+    }
+    if (dlt == RP_LT_FDDI) { /* frame control, addresses, LLC/SNAP */
+        if (cap < 13 + 8) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        if (p[13] != 0xaa || p[14] != 0xaa || p[15] != 0x03) {
+            c->llc++;
+            return NET_SKIP;
+        }
+        *off = 19;
+        return walk_ethertype(p, cap, off, o, c);
+    }
+    if (dlt == RP_LT_IPOIB) {
+        /* type (2) and reserved (2) (RFC 4391 6), after nothing, a 20-byte
+         * destination address or a 40-byte Global Route Header (what
+         * Wireshark decodes): the first place where an IP type is followed
+         * by that IP version */
+        static const uint32_t at[] = {0, 20, 40};
+        for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+            if (cap < at[k] + 5)
+                break;
+            unsigned t = be16(p + at[k]), v = p[at[k] + 4] >> 4;
+            if ((t == ET_IPV4 && v == 4) || (t == ET_IPV6 && v == 6)) {
+                *off = at[k] + 4;
+                return t == ET_IPV4 ? NET_V4 : NET_V6;
+            }
+        }
+        *off = 0;
+        enum net n = walk_ethertype(p, cap, off, o, c);
+        *off += 2;
+        return n;
+    }
+    if (dlt == RP_LT_JUNIPER_ETHER) {
+        /* "MGC", flags; flag 0x80: 2-byte length of extensions follows */
+        if (cap < 4 || p[0] != 'M' || p[1] != 'G' || p[2] != 'C') {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        *off = 4;
+        if (p[3] & 0x80) {
+            if (cap < 6) {
+                c->trunc_link++;
+                return NET_SKIP;
+            }
+            *off = 6 + be16(p + 4);
+        }
+        *off += 12;
+        return walk_ethertype(p, cap, off, o, c);
+    }
+    if (dlt == RP_LT_NFLOG) {
+        /* family, version, resource id; TLVs of (little-endian) length
+         * and type, 4-byte aligned; the packet is NFULA_PAYLOAD (9) */
+        if (cap < 4) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        uint32_t i = 4;
+        while (i + 4 <= cap) {
+            uint32_t len = (uint32_t)p[i] | (uint32_t)p[i + 1] << 8;
+            unsigned type = ((unsigned)p[i + 2] | (unsigned)p[i + 3] << 8) & 0x7fffu;
+            if (len < 4)
+                break;
+            if (type == 9) {
+                *off = i + 4;
+                return p[0] == 2 ? NET_V4 : p[0] == 10 ? NET_V6 : NET_ANY;
+            }
+            i += (len + 3) & ~3u;
+        }
+        c->other_family++;
+        return NET_SKIP;
     }
     c->link_unsupported++;
     return NET_SKIP;
@@ -419,8 +655,163 @@ static bool transport(unsigned proto, bool v6, const uint8_t *l4, uint32_t l4len
     return true;
 }
 
-static bool ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
-                 bool verify)
+/* What an IP datagram carries when it is a tunnel: the inner packet. */
+typedef struct inner {
+    const uint8_t *p; /* the inner network header */
+    uint32_t cap;     /* bytes captured from p */
+    enum net n;
+} inner;
+
+/* Result of ipv4()/ipv6(). */
+enum { IP_SKIP = 0, IP_DELIVER = 1, IP_INNER = 2 };
+
+/* An Ethernet frame at p (cap bytes) inside a tunnel. */
+static int inner_eth(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+{
+    uint32_t off = 12;
+    enum net n = walk_ethertype(p, cap, &off, o, c);
+    if (n == NET_SKIP)
+        return IP_SKIP;
+    if (off > cap) {
+        c->trunc_link++;
+        return IP_SKIP;
+    }
+    in->p = p + off;
+    in->cap = cap - off;
+    in->n = n;
+    return IP_INNER;
+}
+
+/* GRE (RFC 2784/2890) at p: IPv4, IPv6, Ethernet (0x6558), ERSPAN types
+ * I and II (0x88be) and III (0x22eb), MPLS. */
+static int gre(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+{
+    if (cap < 4) {
+        c->trunc_l4++;
+        return IP_SKIP;
+    }
+    unsigned fl = be16(p), type = be16(p + 2);
+    if ((fl & 0x4007u) != 0) { /* routing present, or a version other than 0 */
+        c->ip_other++;
+        return IP_SKIP;
+    }
+    uint32_t hl = 4 + (fl & 0x8000u ? 4 : 0) + (fl & 0x2000u ? 4 : 0) + (fl & 0x1000u ? 4 : 0);
+    if (type == 0x88beu && (fl & 0x1000u))
+        hl += 8; /* ERSPAN type II header */
+    else if (type == 0x22ebu) {
+        if (cap < hl + 12) {
+            c->trunc_l4++;
+            return IP_SKIP;
+        }
+        hl += 12 + (p[hl + 11] & 1 ? 8 : 0); /* type III; O: platform subheader */
+    }
+    if (cap < hl) {
+        c->trunc_l4++;
+        return IP_SKIP;
+    }
+    const uint8_t *b = p + hl;
+    uint32_t bc = cap - hl;
+    if (type == ET_IPV4 || type == ET_IPV6) {
+        in->p = b;
+        in->cap = bc;
+        in->n = type == ET_IPV4 ? NET_V4 : NET_V6;
+        return IP_INNER;
+    }
+    if (type == ET_TEB || type == 0x88beu || type == 0x22ebu)
+        return inner_eth(b, bc, in, o, c);
+    if (type == ET_MPLS) {
+        uint32_t off = 0;
+        bool eth = false;
+        enum net n = mpls(b, bc, &off, &eth, c);
+        if (n == NET_SKIP)
+            return IP_SKIP;
+        if (eth)
+            return off <= bc ? inner_eth(b + off, bc - off, in, o, c) : IP_SKIP;
+        in->p = b + off;
+        in->cap = off <= bc ? bc - off : 0;
+        in->n = n;
+        return IP_INNER;
+    }
+    c->ip_other++;
+    return IP_SKIP;
+}
+
+/* A UDP datagram to a tunnel's port: VXLAN (4789), Geneve (6081), GTP-U
+ * (2152).  Returns IP_DELIVER when it is not one (an ordinary datagram). */
+static int udp_tunnel(const uint8_t *u, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+{
+    if (cap < 8)
+        return IP_DELIVER;
+    unsigned sp = be16(u), dp = be16(u + 2);
+    const uint8_t *p = u + 8;
+    uint32_t pc = cap - 8;
+    if (dp == 4789 && pc >= 8 && (p[0] & 0x08))
+        return inner_eth(p + 8, pc - 8, in, o, c);
+    if (dp == 6081 && pc >= 8 && (p[0] >> 6) == 0) {
+        uint32_t hl = 8 + (uint32_t)(p[0] & 0x3fu) * 4;
+        unsigned type = be16(p + 2);
+        if (pc < hl)
+            return IP_DELIVER;
+        if (type == ET_TEB)
+            return inner_eth(p + hl, pc - hl, in, o, c);
+        if (type == ET_IPV4 || type == ET_IPV6) {
+            in->p = p + hl;
+            in->cap = pc - hl;
+            in->n = type == ET_IPV4 ? NET_V4 : NET_V6;
+            return IP_INNER;
+        }
+        return IP_DELIVER;
+    }
+    if ((dp == 2152 || sp == 2152) && pc >= 8 && (p[0] >> 5) == 1 && (p[0] & 0x10) &&
+        p[1] == 0xff) {
+        /* GTPv1-U G-PDU: 8 bytes, 4 more with E/S/PN, extension headers */
+        uint32_t hl = 8;
+        if (p[0] & 0x07) {
+            hl = 12;
+            if (pc < hl)
+                return IP_DELIVER;
+            unsigned next = p[0] & 0x04 ? p[11] : 0;
+            for (int k = 0; next && k < MAX_HOPS; k++) {
+                if (pc < hl + 1 || p[hl] == 0)
+                    return IP_DELIVER;
+                uint32_t len = (uint32_t)p[hl] * 4;
+                if (pc < hl + len)
+                    return IP_DELIVER;
+                next = p[hl + len - 1];
+                hl += len;
+            }
+            if (next)
+                return IP_DELIVER;
+        }
+        if (pc <= hl)
+            return IP_DELIVER;
+        in->p = p + hl;
+        in->cap = pc - hl;
+        in->n = NET_ANY;
+        return IP_INNER;
+    }
+    return IP_DELIVER;
+}
+
+/* IP protocol proto at l4 (l4cap bytes captured): a tunnel? */
+static int ip_tunnel(unsigned proto, const uint8_t *l4, uint32_t l4cap, inner *in, rp_pkt *o,
+                     rp_counts *c)
+{
+    if (proto == 4 || proto == 41) { /* IPv4 / IPv6 in IP */
+        in->p = l4;
+        in->cap = l4cap;
+        in->n = proto == 4 ? NET_V4 : NET_V6;
+        return IP_INNER;
+    }
+    if (proto == 47)
+        return gre(l4, l4cap, in, o, c);
+    if (proto == 17)
+        return udp_tunnel(l4, l4cap, in, o, c);
+    return IP_DELIVER;
+}
+
+static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
+                bool verify, inner *in)
 {
     if (cap < 20) {
         c->trunc_ip++;
@@ -456,18 +847,39 @@ static bool ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_co
         return false;
     }
     unsigned fo = be16(p + 6);
-    if ((fo & 0x3fffu) != 0) { /* MF set or offset non-zero */
-        c->frag4++;
-        return false;
-    }
     unsigned proto = p[9];
+    bool frag = false;
+    if ((fo & 0x3fffu) != 0) { /* MF set or offset non-zero */
+        /* a first fragment that carries the whole TCP header (or the UDP
+         * header) is delivered with it; the others are skipped */
+        uint32_t have = (cap < tot ? cap : tot) - hl;
+        bool first = (fo & 0x1fffu) == 0;
+        bool hdr = proto == 6 ? have >= 20 && (uint32_t)(p[hl + 12] >> 4) * 4 <= have
+                              : proto == 17 && have >= 8;
+        if (!first || !hdr) {
+            c->frag4++;
+            return IP_SKIP;
+        }
+        frag = true;
+        o->anomalies |= RP_A_FRAGMENT;
+    }
     if (proto != 6 && proto != 17) {
+        if (proto == 4 || proto == 41 || proto == 47) {
+            uint32_t l4c = (cap < tot ? cap : tot) - hl;
+            return ip_tunnel(proto, p + hl, l4c, in, o, c);
+        }
         if (proto == 1)
             c->icmp4++;
         else
             c->ip_other++;
-        return false;
+        return IP_SKIP;
     }
+    if (proto == 17 && !frag) {
+        int r = ip_tunnel(proto, p + hl, (cap < tot ? cap : tot) - hl, in, o, c);
+        if (r != IP_DELIVER)
+            return r;
+    }
+
     o->src.addr.family = 4;
     o->dst.addr.family = 4;
     memcpy(o->src.addr.b, p + 12, 4);
@@ -476,15 +888,22 @@ static bool ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_co
     bool bad_ip = verify && smu_csum_fold(smu_csum_add(0, p, hl)) != 0xffffu;
     uint32_t l4cap = cap < tot ? cap - hl : tot - hl;
     uint64_t pseudo = verify ? smu_csum_add(0, p + 12, 8) : 0;
-    if (!transport(proto, false, p + hl, tot - hl, l4cap, verify, pseudo, o, c))
-        return false;
+    /* a fragment: the checksum covers the whole datagram, the UDP length
+     * too */
+    if (!transport(proto, false, p + hl, tot - hl, l4cap, verify && !frag, pseudo, o, c))
+        return IP_SKIP;
+    if (frag) {
+        o->anomalies &= (uint16_t)~RP_A_BAD_LEN;
+        if (verify)
+            o->anomalies |= RP_A_CSUM_UNCHECKED;
+    }
     if (bad_ip)
         o->anomalies |= RP_A_BAD_IP_CSUM;
-    return true;
+    return IP_DELIVER;
 }
 
-static bool ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
-                 bool verify)
+static int ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
+                bool verify, inner *in)
 {
     if (cap < 40) {
         c->trunc_ip++;
@@ -510,9 +929,11 @@ static bool ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_co
     }
     uint32_t lim = cap < tot ? cap : tot; /* readable bytes of the datagram */
     const uint8_t *final_dst = p + 24;
+    const uint8_t *src = p + 8; /* the Home Address option replaces it */
+    const uint8_t *dst = p + 24;
     unsigned nh = p[6];
     uint32_t off = 40;
-    bool ext = false;
+    bool ext = false, frag = false;
     for (;;) {
         if (nh == 6 || nh == 17)
             break;
@@ -530,11 +951,16 @@ static bool ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_co
             if (nh == 44) {
                 hlen = 8;
                 unsigned fo = be16(p + off + 2);
-                if ((fo & 0xfff9u) != 0) { /* offset or M set: a real fragment */
+                if ((fo & 0xfff8u) != 0) { /* offset: not the first fragment */
                     c->frag6++;
-                    return false;
+                    return IP_SKIP;
                 }
-                /* atomic fragment (RFC 6946): offset 0, M clear: go on */
+                /* atomic fragment (RFC 6946): offset 0, M clear: go on; a
+                 * first fragment (M set): its TCP/UDP header is used */
+                if (fo & 1u) {
+                    frag = true;
+                    o->anomalies |= RP_A_FRAGMENT;
+                }
             } else if (nh == 51) {
                 hlen = ((uint32_t)p[off + 1] + 2) * 4;
             } else {
@@ -549,21 +975,40 @@ static bool ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_co
                 return false;
             }
             if (nh == 43 && p[off + 3] != 0) {
-                /* segments left: the pseudo-header uses the final
-                 * destination (RFC 8200 8.1) */
+                /* segments left: the connection and the pseudo-header use
+                 * the final destination (RFC 8200 8.1; type 2: the home
+                 * address, RFC 6275 6.4) */
                 unsigned rtype = p[off + 2];
                 if ((rtype == 0 || rtype == 2) && hlen >= 24)
-                    final_dst = p + off + hlen - 16;
+                    final_dst = dst = p + off + hlen - 16;
                 else if (rtype == 4 && hlen >= 24)
-                    final_dst = p + off + 8; /* SRH: Segment List[0] */
+                    final_dst = dst = p + off + 8; /* SRH: Segment List[0] */
                 else
                     final_dst = NULL;
+            }
+            if (nh == 60) {
+                /* Home Address option (0xc9, 16 bytes): the mobile
+                 * node's home address is the source (RFC 6275 9.3.1) */
+                for (uint32_t i = off + 2; i < off + hlen;) {
+                    unsigned ot = p[i];
+                    if (ot == 0) {
+                        i++;
+                        continue;
+                    }
+                    if (i + 2 > off + hlen || i + 2 + p[i + 1] > off + hlen)
+                        break;
+                    if (ot == 0xc9 && p[i + 1] == 16)
+                        src = p + i + 2;
+                    i += 2u + p[i + 1];
+                }
             }
             ext = true;
             nh = p[off];
             off += hlen;
             continue;
         }
+        if ((nh == 4 || nh == 41 || nh == 47) && !frag)
+            return ip_tunnel(nh, p + off, lim - off, in, o, c);
         if (nh == 50)
             c->ip6_esp++;
         else if (nh == 59)
@@ -574,26 +1019,85 @@ static bool ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_co
             c->ip_other++;
         return false;
     }
+    if (nh == 17 && !frag) {
+        int r = ip_tunnel(nh, p + off, lim - off, in, o, c);
+        if (r != IP_DELIVER)
+            return r;
+    }
     o->src.addr.family = 6;
     o->dst.addr.family = 6;
-    memcpy(o->src.addr.b, p + 8, 16);
-    memcpy(o->dst.addr.b, p + 24, 16);
+    memcpy(o->src.addr.b, src, 16);
+    memcpy(o->dst.addr.b, dst, 16);
     o->ttl = p[7];
     uint32_t l4len = tot - off;
     uint32_t l4cap = lim - off;
     uint64_t pseudo = 0;
-    bool v = verify && final_dst != NULL;
+    bool v = verify && final_dst != NULL && !frag;
     if (v) {
-        pseudo = smu_csum_add(0, p + 8, 16);
+        pseudo = smu_csum_add(0, src, 16);
         pseudo = smu_csum_add(pseudo, final_dst, 16);
     }
     if (!transport(nh, true, p + off, l4len, l4cap, v, pseudo, o, c))
-        return false;
+        return IP_SKIP;
+    if (frag)
+        o->anomalies &= (uint16_t)~RP_A_BAD_LEN;
     if (verify && !v)
         o->anomalies |= RP_A_CSUM_UNCHECKED;
     if (ext)
         o->anomalies |= RP_A_IP6_EXT;
     return true;
+}
+
+/* The record's time: ts_ns as in the file, ts_mono_ns the model's clock.
+ * The clock follows the file's time forward; a step back is reported
+ * (RP_A_TS_BACKWARDS) and the clock waits until the file's time passes it
+ * again.  A step of more than RP_TS_JUMP_NS either way, a time beyond
+ * 2^64 ns (beyond), or a step past RP_TS_MONO_MAX is a broken clock
+ * (RP_A_TS_JUMP): the clock stays where it is and follows the file's time
+ * from there on (off_ns absorbs the jump), so one flipped byte costs two
+ * reports, not a model that skips centuries or stops.  The first record
+ * sets the clock (at most RP_TS_MONO_MAX / 2, 2^62 ns).  Differences are taken
+ * modulo 2^64 and read as signed: they are only trusted below
+ * RP_TS_JUMP_NS, far from the wrap.  Returns the anomaly bits. */
+static inline uint16_t stamp(rp_decode_state *st, uint64_t ts, bool beyond, rp_pkt *o,
+                             rp_counts *c)
+{
+    o->ts_ns = ts;
+    uint16_t a = 0;
+    if (__builtin_expect(!st->have_ts, 0)) {
+        uint64_t start = ts < RP_TS_MONO_MAX / 2 ? ts : RP_TS_MONO_MAX / 2;
+        st->off_ns = start - ts;
+        st->max_ts_ns = start;
+        st->have_ts = true;
+        if (beyond) {
+            a = RP_A_TS_JUMP;
+            c->ts_jumps++;
+            st->jump_frame = o->frame;
+            st->jump_from_ns = st->jump_to_ns = ts;
+        }
+    } else {
+        uint64_t adj = ts + st->off_ns;
+        int64_t d = (int64_t)(adj - st->max_ts_ns);
+        if (beyond || d > (int64_t)RP_TS_JUMP_NS || d < -(int64_t)RP_TS_JUMP_NS ||
+            (d > 0 && (uint64_t)d > RP_TS_MONO_MAX - st->max_ts_ns)) {
+            a = RP_A_TS_JUMP;
+            c->ts_jumps++;
+            if (!st->jump_frame) {
+                st->jump_frame = o->frame;
+                st->jump_from_ns = st->prev_ts_ns;
+                st->jump_to_ns = ts;
+            }
+            st->off_ns = st->max_ts_ns - ts;
+        } else if (d < 0) {
+            a = RP_A_TS_BACKWARDS;
+            c->ts_backwards++;
+        } else {
+            st->max_ts_ns = adj;
+        }
+    }
+    st->prev_ts_ns = ts;
+    o->ts_mono_ns = st->max_ts_ns;
+    return a;
 }
 
 /* The fast path of rp_decode: an untagged Ethernet frame carrying IPv4
@@ -649,21 +1153,11 @@ static bool decode_fast(rp_decode_state *st, int64_t ts_sec, uint32_t ts_nsec,
     bool ts_only = hl == 32 && opt[0] == 1 && opt[1] == 1 && opt[2] == 8 && opt[3] == 10;
 
     /* accepted: from here on the record is this path's */
-    uint64_t ts = (uint64_t)ts_sec * 1000000000u + ts_nsec;
     c->records++;
     c->bytes_captured += caplen;
     c->bytes_wire += wirelen;
     o->frame = ++st->frame;
-    o->ts_ns = ts;
-    uint16_t anomalies = 0;
-    if (st->have_ts && ts < st->max_ts_ns) {
-        c->ts_backwards++;
-        anomalies |= RP_A_TS_BACKWARDS;
-    } else {
-        st->max_ts_ns = ts;
-        st->have_ts = true;
-    }
-    o->ts_mono_ns = st->max_ts_ns;
+    uint16_t anomalies = stamp(st, (uint64_t)ts_sec * 1000000000u + ts_nsec, false, o, c);
     o->proto = SM_TCP;
     /* addresses through 16-byte locals: plain stores (a memset of the
      * 20-byte endpoints compiled to a slow `rep stos`) */
@@ -731,24 +1225,20 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
     o->caplen = caplen;
     o->wirelen = wirelen;
 
-    /* Timestamp: negative seconds clamp to 0, huge ones saturate. */
+    /* Timestamp: negative seconds clamp to 0; beyond 2^64 ns (a pcapng
+     * record in year 2554, a flipped byte) saturates and is a jump. */
     uint64_t ts;
-    if (ts_sec < 0)
+    bool beyond = false;
+    if (ts_sec < 0) {
         ts = 0;
-    else if ((uint64_t)ts_sec > (UINT64_MAX - 999999999u) / 1000000000u)
+    } else if ((uint64_t)ts_sec > (UINT64_MAX - 999999999u) / 1000000000u) {
         ts = UINT64_MAX - 999999999u;
-    else
-        ts = (uint64_t)ts_sec * 1000000000u;
-    ts += ts_nsec > 999999999u ? 999999999u : ts_nsec;
-    o->ts_ns = ts;
-    if (st->have_ts && ts < st->max_ts_ns) {
-        c->ts_backwards++;
-        o->anomalies |= RP_A_TS_BACKWARDS;
+        beyond = true;
     } else {
-        st->max_ts_ns = ts;
-        st->have_ts = true;
+        ts = (uint64_t)ts_sec * 1000000000u;
     }
-    o->ts_mono_ns = st->max_ts_ns;
+    ts += ts_nsec > 999999999u ? 999999999u : ts_nsec;
+    o->anomalies = stamp(st, ts, beyond, o, c);
 
     /* The wire length seen by the IP layer: at least what was captured. */
     uint32_t wire = wirelen < caplen ? caplen : wirelen;
@@ -763,25 +1253,38 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
     const uint8_t *ip = data + off;
     uint32_t cap = caplen - off;
     uint32_t w = wire - off;
-    if (n == NET_ANY) {
-        if (cap < 1) {
-            c->trunc_ip++;
-            return false;
-        }
-        unsigned ver = ip[0] >> 4;
-        if (ver == 4)
-            n = NET_V4;
-        else if (ver == 6)
-            n = NET_V6;
-        else {
-            c->bad_ip_version++;
-            return false;
-        }
-    }
     bool verify = !(st->opts & RP_OPT_NO_CSUM);
-    bool ok = n == NET_V4 ? ipv4(ip, cap, w, o, c, verify) : ipv6(ip, cap, w, o, c, verify);
-    if (!ok)
-        return false;
+    for (int depth = 0;; depth++) {
+        if (n == NET_ANY) { /* by the version nibble */
+            unsigned ver = cap ? ip[0] >> 4 : 0;
+            if (cap < 1) {
+                c->trunc_ip++;
+                return false;
+            }
+            if (ver != 4 && ver != 6) {
+                c->bad_ip_version++;
+                return false;
+            }
+            n = ver == 4 ? NET_V4 : NET_V6;
+        }
+        inner in;
+        int r = n == NET_V4 ? ipv4(ip, cap, w, o, c, verify, &in)
+                            : ipv6(ip, cap, w, o, c, verify, &in);
+        if (r == IP_SKIP)
+            return false;
+        if (r == IP_DELIVER)
+            break;
+        /* a tunnel: the inner packet is the record's */
+        o->anomalies |= RP_A_TUNNEL;
+        if (depth >= MAX_HOPS) {
+            c->ip_other++;
+            return false;
+        }
+        w -= (uint32_t)(in.p - ip);
+        ip = in.p;
+        cap = in.cap;
+        n = in.n;
+    }
     /* Anomalies of delivered packets are counted here, once each. */
     unsigned a = o->anomalies;
     c->vlan_tagged += (a & RP_A_VLAN) != 0;
@@ -793,6 +1296,8 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
     c->len_clipped += (a & RP_A_BAD_LEN) != 0;
     c->len_from_frame += (a & RP_A_LEN_FROM_FRAME) != 0;
     c->bad_tcp_opt += (a & RP_A_BAD_TCP_OPT) != 0;
+    c->tunneled += (a & RP_A_TUNNEL) != 0;
+    c->frag_first += (a & RP_A_FRAGMENT) != 0;
     return true;
 }
 
@@ -903,6 +1408,9 @@ static int next_direct(rp_reader *r, rp_pkt *out)
             return 0;
         if (rc != 1) {
             const char *m = pcap_geterr(r->pc);
+            /* the record that could not be read: the one after the
+             * last read (libpcap's packets are the file's records) */
+            r->err_record = r->c.records + 1;
             if (m && strncmp(m, "truncated", 9) == 0) {
                 r->c.file_truncated = 1;
                 snprintf(r->err, sizeof r->err, "%s", m);
@@ -1066,6 +1574,21 @@ int rp_linktype(const rp_reader *r)
     return r->dlt;
 }
 
+uint64_t rp_error_record(const rp_reader *r)
+{
+    return r->threaded && !r->joined ? 0 : r->err_record;
+}
+
+uint64_t rp_ts_jump(const rp_reader *r, uint64_t *from_ns, uint64_t *to_ns)
+{
+    bool known = !r->threaded || r->joined;
+    if (from_ns)
+        *from_ns = known ? r->st.jump_from_ns : 0;
+    if (to_ns)
+        *to_ns = known ? r->st.jump_to_ns : 0;
+    return known ? r->st.jump_frame : 0;
+}
+
 const char *rp_linktype_name(const rp_reader *r)
 {
     const char *n = pcap_datalink_val_to_name(r->dlt);
@@ -1106,8 +1629,9 @@ void rp_counts_print(FILE *out, const rp_counts *c)
         F(trunc_link), F(trunc_ip), F(trunc_l4), F(bad_ip_version), F(bad_ip_hlen),
         F(bad_ip_len), F(bad_tcp_hlen), F(bad_udp_len),
         F(vlan_tagged), F(ip6_ext), F(bad_ip_csum), F(bad_l4_csum), F(csum_unchecked),
-        F(payload_cut), F(len_clipped), F(len_from_frame), F(bad_tcp_opt),
-        F(ts_backwards), F(file_truncated),
+        F(payload_cut), F(len_clipped), F(len_from_frame), F(bad_tcp_opt), F(tunneled),
+        F(frag_first),
+        F(ts_backwards), F(ts_jumps), F(file_truncated),
 #undef F
     };
     fprintf(out, "records: %llu (%llu delivered, %llu skipped), %llu bytes captured\n",

@@ -114,6 +114,22 @@ static uint64_t hash_addr(const sm_addr *a)
 
 static inline bool seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
 
+/* Time sums saturate: a time that would pass 2^64 ns is "never".  The
+ * clock itself stays at most RP_TS_MONO_MAX (rp_track_packet), so a
+ * saturated time is always later than now and loops over due times end. */
+static inline uint64_t ns_add(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* A tunable length in ms as ns (negative = 0, saturating). */
+static inline uint64_t ms_ns(int64_t ms)
+{
+    if (ms <= 0)
+        return 0;
+    return (uint64_t)ms > UINT64_MAX / NS_PER_MS ? UINT64_MAX : (uint64_t)ms * NS_PER_MS;
+}
+
 /* ---- records ---------------------------------------------------------------- */
 
 enum { Z_INACTIVE, Z_SYN_SENT, Z_SYN_ACK_SENT, Z_PARTIAL, Z_ESTABLISHED, Z_CLOSED, Z_RESET };
@@ -167,11 +183,13 @@ typedef struct conn {
     uint32_t dest;
     uint32_t next_free;
     uint8_t close_kind;     /* 0 none, 1 fin, 2 rst */
+    uint8_t zprev[2];       /* Zeek endpoint state before the last change */
     uint64_t id, first_frame, first_ns;
     uint64_t tw_start[2];
 } conn;
 
 _Static_assert(sizeof(conn) == 192, "conn: three cache lines");
+_Static_assert(RP_MAX_RUNS <= 16, "the dirty list keeps a run in 4 bits");
 _Static_assert(offsetof(conn, by) + sizeof(uint64_t[2]) <= 128, "conn: hot part in two lines");
 
 /* What differs per run, kept apart so that one profile costs only its own
@@ -284,7 +302,7 @@ struct rp_tracker {
                          * of the retire queue (timers lower it as they start) */
     bool started;
     bool finishing;     /* rp_track_finish: records close, nothing more comes */
-    uint32_t *dirty;    /* host << 4 | run */
+    uint32_t *dirty;    /* host << 4 | run (RP_MAX_RUNS <= 16) */
     size_t ndirty, dirtycap;
     rp_tl_point *tl;
     size_t ntl, tlcap;
@@ -330,9 +348,9 @@ static uint16_t ts_new(rp_tracker *t, const sm_profile *p, const int64_t *from)
     tunset *s = &t->ts[t->nts];
     s->p = p;
     memcpy(s->tun, from ? from : p->defaults, sizeof s->tun);
-    uint64_t tw = s->tun[SM_TUN_TIME_WAIT_MS] > 0 ? (uint64_t)s->tun[SM_TUN_TIME_WAIT_MS] : 0;
-    if (tw * NS_PER_MS > t->hold_ns)
-        t->hold_ns = tw * NS_PER_MS;
+    uint64_t tw = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
+    if (tw > t->hold_ns)
+        t->hold_ns = tw;
     return (uint16_t)t->nts++;
 }
 
@@ -735,7 +753,7 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
             continue;
         }
         int64_t ms = s->tun[SM_TUN_TIME_WAIT_MS];
-        uint64_t exp = t->now + (ms > 0 ? (uint64_t)ms : 0) * NS_PER_MS;
+        uint64_t exp = ns_add(t->now, ms_ns(ms));
         CR(t, ci, r)->tw_exp[side] = exp;
         CR(t, ci, r)->tw_end[side] = RP_TW_LIVE;
         heap_push(t, r, ci, side, exp);
@@ -976,6 +994,40 @@ static uint32_t conn_alloc(rp_tracker *t)
     return ci;
 }
 
+/* Zeek's likely_server_ports for TCP: the ports its default protocol
+ * analyzers register (scripts/base/protocols/{*}/main.zeek). */
+static bool likely_server_port(uint16_t port)
+{
+    static const uint16_t ports[] = {21,   22,   25,   53,   79,   80,   81,   88,   135,
+                                     139,  143,  389,  443,  445,  465,  502,  514,  563,
+                                     585,  587,  614,  631,  636,  989,  990,  992,  993,
+                                     995,  1080, 1434, 1883, 2811, 3128, 3268, 3306, 3389,
+                                     5222, 5223, 5269, 5432, 6379, 6666, 6667, 6668, 6669,
+                                     8000, 8080, 8888, 20000};
+    size_t lo = 0, hi = sizeof ports / sizeof ports[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (ports[mid] == port)
+            return true;
+        if (ports[mid] < port)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* A connection first seen mid-stream: is the sender the server?  Zeek's
+ * heuristic (TCPAnalyzer::WantConnection): yes if its port is a likely
+ * server port and the other is not, or both are and its port is the
+ * lower. */
+static bool sender_is_server(uint16_t sport, uint16_t dport)
+{
+    if (!likely_server_port(sport))
+        return false;
+    return !likely_server_port(dport) || sport < dport;
+}
+
 /* Fills a new record for packet p (sent by the canonical side dir). */
 static void conn_init(rp_tracker *t, uint32_t ci, const uint8_t *lo, const uint8_t *hi,
                       uint16_t plo, uint16_t phi, uint8_t fam, unsigned dir, const rp_pkt *p)
@@ -991,11 +1043,15 @@ static void conn_init(rp_tracker *t, uint32_t ci, const uint8_t *lo, const uint8
     c->first_frame = p->frame;
     c->first_ns = t->now;
     c->dest = NONE32;
-    /* The client: the sender of a SYN or of a mid-stream first packet,
-     * the receiver of a SYN+ACK (Zeek flips that case too). */
+    /* The client: the sender of a SYN, the receiver of a SYN+ACK; of a
+     * mid-stream first packet, the sender unless Zeek's port heuristic
+     * says it is the server (a packet from port 80 to port 5767). */
     bool synack = (p->flags & (SM_TH_SYN | SM_TH_ACK)) == (SM_TH_SYN | SM_TH_ACK);
+    bool midstream = !(p->flags & SM_TH_SYN);
     bool sender_lo = dir == 0;
-    bool client_lo = synack ? !sender_lo : sender_lo;
+    bool client_lo = synack || (midstream && sender_is_server(p->src.port, p->dst.port))
+                         ? !sender_lo
+                         : sender_lo;
     if (client_lo)
         c->flags |= C_LO_CLIENT;
     if ((p->flags & (SM_TH_SYN | SM_TH_ACK)) == SM_TH_SYN)
@@ -1064,7 +1120,7 @@ static void check_done(rp_tracker *t, uint32_t ci)
     }
     if (!(c->flags & C_DONE) && side_done(c, 0) && side_done(c, 1)) {
         c->flags |= C_DONE;
-        retire_push(t, ci, t->now + t->hold_ns);
+        retire_push(t, ci, ns_add(t->now, t->hold_ns));
     }
 }
 
@@ -1130,12 +1186,12 @@ static void advance(rp_tracker *t, uint64_t now)
                     if (tw_first(t, r, &exp, &ci, &side) && exp < next)
                         next = exp;
                 }
-                uint64_t k = (next - t->first_ns) / t->cfg.interval_ns;
-                t->next_bucket = t->first_ns + (k + 1) * t->cfg.interval_ns;
+                uint64_t iv = t->cfg.interval_ns;
+                t->next_bucket = ns_add(next - (next - t->first_ns) % iv, iv);
                 if (t->next_bucket <= when)
-                    t->next_bucket = when + t->cfg.interval_ns;
+                    t->next_bucket = ns_add(when, iv);
             } else {
-                t->next_bucket = when + t->cfg.interval_ns;
+                t->next_bucket = ns_add(when, t->cfg.interval_ns);
             }
         }
     }
@@ -1175,33 +1231,80 @@ static void advance(rp_tracker *t, uint64_t now)
 
 /* ---- the state machines ----------------------------------------------------------- */
 
+/* Zeek's endpoint state machine (TCPSessionAdapter::UpdateStateMachine),
+ * driven by each segment's sender s (0 = Zeek's originator). */
+static void zset(conn *c, int s, int st)
+{
+    c->zprev[s] = c->z[s];
+    c->z[s] = (uint8_t)st;
+}
+
 static void zeek_send(conn *c, int s, const rp_pkt *p)
 {
     uint8_t f = p->flags;
     int o = !s;
-    if (f & SM_TH_RST) {
-        if (s == 0 && (c->flags & C_OS0))
+    bool syn = f & SM_TH_SYN, ack = f & SM_TH_ACK, fin = f & SM_TH_FIN, rst = f & SM_TH_RST;
+    if (s == 0 && (c->flags & C_OS0)) { /* history ^S[^HAFGIQ]* so far */
+        if (rst)
             c->flags |= C_RSTOS0;
-        c->z[s] = Z_RESET;
-        return;
-    }
-    if (s == 0 && (c->flags & C_OS0)) {
-        bool pure_ack = (f & SM_TH_ACK) && !(f & (SM_TH_SYN | SM_TH_FIN)) && p->len == 0;
-        if (pure_ack || (f & SM_TH_FIN) || (f & (SM_TH_SYN | SM_TH_ACK)) == (SM_TH_SYN | SM_TH_ACK))
+        bool pure_ack = ack && !syn && !fin && p->len == 0;
+        if (pure_ack || fin || (syn && ack))
             c->flags &= (uint16_t)~C_OS0;
     }
-    if (f & SM_TH_SYN) {
-        if (c->z[s] == Z_INACTIVE || c->z[s] == Z_SYN_SENT || c->z[s] == Z_PARTIAL)
-            c->z[s] = (f & SM_TH_ACK) ? Z_SYN_ACK_SENT : Z_SYN_SENT;
-    } else if (c->z[s] == Z_INACTIVE) {
-        c->z[s] = Z_PARTIAL;
-    } else if (c->z[s] == Z_SYN_SENT && c->z[o] == Z_SYN_ACK_SENT && (f & SM_TH_ACK)) {
-        c->z[s] = c->z[o] = Z_ESTABLISHED;
-    } else if (c->z[s] == Z_SYN_ACK_SENT && c->z[o] == Z_ESTABLISHED) {
-        c->z[s] = Z_ESTABLISHED;
+    switch (c->z[s]) {
+    case Z_INACTIVE:
+        if (syn) {
+            if (s == 0) {
+                zset(c, s, ack ? Z_SYN_ACK_SENT : Z_SYN_SENT);
+            } else {
+                /* the responder's SYN (with or without ACK): both ends
+                 * are established for Zeek */
+                if (c->z[o] == Z_SYN_SENT)
+                    zset(c, o, Z_ESTABLISHED);
+                zset(c, s, Z_ESTABLISHED);
+            }
+        }
+        if (fin)
+            zset(c, s, Z_CLOSED);
+        if (rst)
+            zset(c, s, Z_RESET);
+        if (c->z[s] == Z_INACTIVE) { /* no control flag changed it */
+            if (s == 1 && p->len == 0 && c->z[0] == Z_SYN_SENT)
+                ; /* an ACK of the SYN before the SYN+ACK */
+            else if (ack && c->z[o] == Z_ESTABLISHED)
+                zset(c, s, Z_ESTABLISHED); /* the SYN was missed */
+            else
+                zset(c, s, Z_PARTIAL);
+        }
+        break;
+    case Z_SYN_SENT:
+    case Z_SYN_ACK_SENT:
+        if (fin)
+            zset(c, s, Z_CLOSED);
+        if (rst)
+            zset(c, s, Z_RESET);
+        break;
+    case Z_ESTABLISHED:
+    case Z_PARTIAL:
+        if (syn && !ack && c->z[s] == Z_PARTIAL && c->z[o] == Z_INACTIVE)
+            zset(c, s, Z_SYN_SENT);
+        if (fin && !rst) {
+            zset(c, s, Z_CLOSED);
+            /* the peer's FIN then RST was a normal close after all */
+            if (c->z[o] == Z_RESET && c->zprev[o] == Z_CLOSED)
+                zset(c, o, Z_CLOSED);
+        }
+        if (rst)
+            zset(c, s, Z_RESET);
+        break;
+    case Z_CLOSED:
+        /* a RST after both FINs changes nothing */
+        if (rst && c->z[o] != Z_CLOSED)
+            zset(c, s, Z_RESET);
+        break;
+    default:
+        break;
     }
-    if (f & SM_TH_FIN)
-        c->z[s] = Z_CLOSED;
 }
 
 static void note_closer(conn *c, int s, int kind)
@@ -1374,7 +1477,7 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
                     int64_t ms = ts->tun[SM_TUN_TIME_WAIT_MS];
                     heap_remove(t, r, ci, o);
                     c = &t->conns[ci];
-                    CR(t, ci, r)->tw_exp[o] = t->now + (ms > 0 ? (uint64_t)ms : 0) * NS_PER_MS;
+                    CR(t, ci, r)->tw_exp[o] = ns_add(t->now, ms_ns(ms));
                     heap_push(t, r, ci, o, CR(t, ci, r)->tw_exp[o]);
                 }
             }
@@ -1567,9 +1670,8 @@ size_t rp_track_sysctl(rp_tracker *t, const sm_addr *a, const char *key,
         tunset *s = &t->ts[hr->ts];
         for (int i = 0; i < d->nvalues; i++)
             s->tun[d->slot[i]] = v[i] * d->scale + d->offset;
-        int64_t ms = s->tun[SM_TUN_TIME_WAIT_MS];
-        if (ms > 0 && (uint64_t)ms * NS_PER_MS > t->hold_ns)
-            t->hold_ns = (uint64_t)ms * NS_PER_MS;
+        if (ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]) > t->hold_ns)
+            t->hold_ns = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
     }
     return missing;
 }
@@ -1595,11 +1697,14 @@ void rp_track_packet(rp_tracker *t, const rp_pkt *p)
         t->udp++;
         return;
     }
-    uint64_t now = p->ts_mono_ns;
+    /* the reader's clock already holds these; a caller's might not */
+    uint64_t now = p->ts_mono_ns > RP_TS_MONO_MAX ? RP_TS_MONO_MAX : p->ts_mono_ns;
     if (!t->started) {
         t->started = true;
         t->first_ns = now;
-        t->next_bucket = now + t->cfg.interval_ns;
+        t->next_bucket = ns_add(now, t->cfg.interval_ns);
+    } else if (now < t->last_ns) {
+        now = t->last_ns;
     }
     t->last_ns = now;
     advance(t, now);

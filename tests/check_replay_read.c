@@ -601,8 +601,9 @@ START_TEST(ipv6_extension_headers)
     size_t n = eth_hdr(f, 0x86dd);
     n += ip6(f + n, 0, ext, e, l4, nl);
 
-    /* routing type 0 with segments left 1: the checksum's destination is
-     * the last address of the header, not the IPv6 destination */
+    /* routing type 0 with segments left 1: the connection's and the
+     * checksum's destination is the last address of the header, not the
+     * IPv6 destination (RFC 8200 8.1) */
     uint8_t l4b[200], rh[24], g[300];
     static const uint8_t FINAL[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
                                       0, 0, 0, 0, 0, 0, 0, 0x99};
@@ -624,6 +625,8 @@ START_TEST(ipv6_extension_headers)
     check_syn_fields(&p[0], true);
     ck_assert_uint_eq(p[0].len, 4);
     ck_assert_uint_eq(p[0].anomalies, RP_A_IP6_EXT);
+    ck_assert_mem_eq(p[1].dst.addr.b, FINAL, 16);
+    memcpy(p[1].dst.addr.b, B6, 16); /* the rest as usual */
     check_syn_fields(&p[1], true);
     ck_assert_uint_eq(p[1].anomalies, RP_A_IP6_EXT); /* checksum right */
     ck_assert_uint_eq(rp_get_counts(r)->ip6_ext, 2);
@@ -632,7 +635,9 @@ START_TEST(ipv6_extension_headers)
 }
 END_TEST
 
-START_TEST(fragments_skipped)
+/* A first fragment that carries the TCP header is delivered with it
+ * (RP_A_FRAGMENT, checksum not verifiable); later fragments are skipped. */
+START_TEST(fragments)
 {
     uint8_t l4[200], f[3][300], ext[8];
     size_t nl = syn_seg(l4, false, 20);
@@ -651,9 +656,12 @@ START_TEST(fragments_skipped)
     cap_add(&c, f[1], n1);
     cap_add(&c, f[2], n2);
     rp_reader *r = cap_reader(&c, 0);
-    rp_pkt p[1];
-    ck_assert_int_eq(read_all(r, p, 1), 0);
-    ck_assert_uint_eq(rp_get_counts(r)->frag4, 2);
+    rp_pkt p[2];
+    ck_assert_int_eq(read_all(r, p, 2), 1);
+    check_syn_fields(&p[0], false);
+    ck_assert_uint_eq(p[0].anomalies, RP_A_FRAGMENT | RP_A_CSUM_UNCHECKED);
+    ck_assert_uint_eq(rp_get_counts(r)->frag4, 1);
+    ck_assert_uint_eq(rp_get_counts(r)->frag_first, 1);
     ck_assert_uint_eq(rp_get_counts(r)->frag6, 1);
     cap_done(&c, r);
 }
@@ -1306,7 +1314,7 @@ static Suite *suite(void)
     tcase_add_test(tc, unsupported_link_type);
     tcase_add_test(tc, ipv4_options);
     tcase_add_test(tc, ipv6_extension_headers);
-    tcase_add_test(tc, fragments_skipped);
+    tcase_add_test(tc, fragments);
     tcase_add_test(tc, truncated_records);
     tcase_add_test(tc, bad_checksums);
     tcase_add_test(tc, not_tcp_or_udp);

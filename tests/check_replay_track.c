@@ -47,6 +47,12 @@ static rp_tracker *mk(got *g, const char *p1, const char *p2)
 
 static uint64_t frame;
 
+/* The clock of the next segments: ns = base_ns + ms * MS unless raw_ns is
+ * set, then that time as it is (hostile clocks). */
+static uint64_t base_ns = 1000 * SEC;
+static bool use_raw;
+static uint64_t raw_ns;
+
 /* One segment from a:ap to b:bp at time ms (milliseconds from 1000 s). */
 static void seg(rp_tracker *t, uint64_t ms, int a, uint16_t ap, int b, uint16_t bp, uint8_t flags,
                 uint32_t seq, uint32_t ack, uint32_t len)
@@ -54,7 +60,7 @@ static void seg(rp_tracker *t, uint64_t ms, int a, uint16_t ap, int b, uint16_t 
     rp_pkt p;
     memset(&p, 0, sizeof p);
     p.frame = ++frame;
-    p.ts_ns = p.ts_mono_ns = 1000 * SEC + ms * MS;
+    p.ts_ns = p.ts_mono_ns = use_raw ? raw_ns : base_ns + ms * MS;
     p.proto = SM_TCP;
     p.src.addr.family = p.dst.addr.family = 4;
     p.src.addr.b[0] = p.dst.addr.b[0] = 10;
@@ -88,6 +94,109 @@ static void conn_client_closes(rp_tracker *t, uint64_t ms, uint16_t cp, uint32_t
     seg(t, ms + 6, 2, 80, 1, cp, FIN | ACK, ss + 1, cs + 102, 0);
     seg(t, ms + 7, 1, cp, 2, 80, ACK, cs + 102, ss + 2, 0);
 }
+
+/* Issue 23: Zeek's conn_state from Zeek's own endpoint transitions
+ * (TCPSessionAdapter): the responder's SYN+ACK establishes both ends;
+ * a RST after both FINs changes nothing; FIN, RST, then the peer's FIN
+ * is a normal close. */
+START_TEST(zeek_transitions)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", NULL);
+    /* SYN, SYN+ACK, nothing more: S1 */
+    seg(t, 0, 1, 7000, 2, 80, SYN, 100, 0, 0);
+    seg(t, 1, 2, 80, 1, 7000, SYN | ACK, 900, 101, 0);
+    /* a full close, then a RST from the client: SF */
+    conn_client_closes(t, 10, 7001, 1000, 9000);
+    seg(t, 18, 1, 7001, 2, 80, RST, 1102, 0, 0);
+    /* established; the client's FIN then RST; the server's FIN: SF */
+    seg(t, 30, 1, 7002, 2, 80, SYN, 50, 0, 0);
+    seg(t, 31, 2, 80, 1, 7002, SYN | ACK, 90, 51, 0);
+    seg(t, 32, 1, 7002, 2, 80, ACK, 51, 91, 0);
+    seg(t, 33, 1, 7002, 2, 80, FIN | ACK, 51, 91, 0);
+    seg(t, 34, 1, 7002, 2, 80, RST, 52, 0, 0);
+    seg(t, 35, 2, 80, 1, 7002, FIN | ACK, 91, 52, 0);
+    /* the client's FIN then RST and no more: RSTO */
+    seg(t, 40, 1, 7003, 2, 80, SYN, 50, 0, 0);
+    seg(t, 41, 2, 80, 1, 7003, SYN | ACK, 90, 51, 0);
+    seg(t, 42, 1, 7003, 2, 80, ACK, 51, 91, 0);
+    seg(t, 43, 1, 7003, 2, 80, FIN | ACK, 51, 91, 0);
+    seg(t, 44, 1, 7003, 2, 80, RST, 52, 0, 0);
+    rp_track_finish(t);
+    ck_assert_uint_eq(g.n, 4);
+    ck_assert_str_eq(rp_zeek_name(g.c[0].summary), "S1");
+    ck_assert_str_eq(rp_zeek_name(g.c[1].summary), "SF");
+    ck_assert_str_eq(rp_zeek_name(g.c[2].summary), "SF");
+    ck_assert_str_eq(rp_zeek_name(g.c[3].summary), "RSTO");
+    rp_track_free(t);
+}
+END_TEST
+
+/* Issue 23: a connection first seen mid-stream gets its client by Zeek's
+ * port heuristic: from a likely server port to another port, the sender
+ * is the server; both likely: the lower port is the server. */
+START_TEST(midstream_ports)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", NULL);
+    seg(t, 0, 2, 80, 1, 5767, ACK, 500, 600, 10);    /* server speaks first */
+    seg(t, 1, 1, 5000, 2, 6000, ACK, 500, 600, 10);  /* no port known: the sender */
+    seg(t, 2, 1, 8080, 2, 80, ACK, 500, 600, 10);    /* both known: 80 serves */
+    seg(t, 3, 2, 443, 1, 8080, ACK, 500, 600, 10);   /* both known: 443 serves */
+    rp_track_finish(t);
+    ck_assert_uint_eq(g.n, 4);
+    ck_assert_uint_eq(g.c[0].client.port, 5767);
+    ck_assert_uint_eq(g.c[0].server.port, 80);
+    ck_assert_str_eq(g.c[0].opened_by, "unknown");
+    ck_assert_uint_eq(g.c[1].client.port, 5000);
+    ck_assert_uint_eq(g.c[2].client.port, 8080);
+    ck_assert_uint_eq(g.c[3].client.port, 8080);
+    ck_assert_uint_eq(g.c[3].server.port, 443);
+    rp_track_free(t);
+}
+END_TEST
+
+/* Issue 22: times near 2^64 ns (what a reader that saturates hands over),
+ * going back, and a one-nanosecond timeline interval: every time sum must
+ * saturate, the timers' loop must end, and the counters stay sane. */
+START_TEST(hostile_clock)
+{
+    static const uint64_t times[] = {UINT64_MAX - 999999999u, UINT64_MAX, 5, UINT64_MAX - 1,
+                                     1ull << 63, (1ull << 63) + 1, UINT64_MAX};
+    for (size_t k = 0; k < sizeof times / sizeof times[0]; k++) {
+        got g;
+        rp_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.run[cfg.nruns++] = sm_profile_find("linux");
+        cfg.run[cfg.nruns++] = sm_profile_find("windows");
+        cfg.interval_ns = k % 2 ? 1 : UINT64_MAX;
+        cfg.on_conn = on_conn;
+        cfg.ctx = &g;
+        memset(&g, 0, sizeof g);
+        rp_tracker *t = rp_track_new(&cfg);
+        ck_assert_ptr_nonnull(t);
+        use_raw = true;
+        /* the first connection at times[k], the next at each later time */
+        for (size_t j = 0; j < 3; j++) {
+            raw_ns = times[(k + j) % (sizeof times / sizeof times[0])];
+            conn_client_closes(t, 0, (uint16_t)(6000 + j), 1000, 9000);
+        }
+        use_raw = false;
+        rp_track_finish(t);
+        ck_assert_uint_eq(g.n, 3);
+        ck_assert_uint_ge(rp_track_last_ns(t), rp_track_first_ns(t));
+        for (size_t j = 0; j < g.n; j++) {
+            ck_assert_str_eq(rp_zeek_name(g.c[j].summary), "SF");
+            ck_assert_uint_ge(g.c[j].last_ns, g.c[j].first_ns);
+        }
+        size_t n;
+        const rp_tl_point *tl = rp_track_timeline(t, &n);
+        for (size_t i = 1; i < n; i++)
+            ck_assert_uint_ge(tl[i].ns, tl[i - 1].ns);
+        rp_track_free(t);
+    }
+}
+END_TEST
 
 START_TEST(states_and_summaries)
 {
@@ -360,6 +469,9 @@ static Suite *suite(void)
     Suite *s = suite_create("replay_track");
     TCase *tc = tcase_create("track");
     tcase_add_test(tc, states_and_summaries);
+    tcase_add_test(tc, hostile_clock);
+    tcase_add_test(tc, zeek_transitions);
+    tcase_add_test(tc, midstream_ports);
     tcase_add_test(tc, time_wait_length_per_profile);
     tcase_add_test(tc, rst_into_time_wait);
     tcase_add_test(tc, syn_into_time_wait);

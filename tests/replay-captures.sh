@@ -1,0 +1,163 @@
+#!/bin/sh
+# replay-captures.sh - `sockmodel replay` on the small captures of
+# tests/captures/ (written by tests/mkcap.c; this test first checks that
+# mkcap still writes exactly those bytes):
+#   - clocks (issue 22): records beyond 2^64 ns, jumps by decades, a clock
+#     going back: replayed in bounded time (no hang), exit 0, a warning
+#     naming the file and the record, the connection still SF;
+#   - damaged files (issue 23): each gives its exit status, and every
+#     message names the file and the record;
+#   - link types and encapsulations (issue 23): each file's two
+#     connections (10.1.0.1:40001 -> 10.2.0.2:80 and
+#     [2001:db8:1::1]:40002 -> [2001:db8:2::2]:443) are found, SF, 8
+#     packets each, with no bad checksum under --verify-checksums.
+#
+#   SOCKMODEL=cli/sockmodel MKCAP=tests/mkcap tests/replay-captures.sh
+# Exit: 0 pass, 1 fail, 99 broken setup.
+set -u
+
+sm=${SOCKMODEL:-cli/sockmodel}
+mkcap=${MKCAP:-tests/mkcap}
+caps=${CAPTURE_DIR:-${TESTS_DIR:-${srcdir:-.}/tests}/captures}
+[ -x "$sm" ] || { echo "replay-captures: no $sm (set SOCKMODEL)"; exit 99; }
+[ -d "$caps" ] || { echo "replay-captures: no $caps"; exit 99; }
+command -v timeout >/dev/null 2>&1 || { echo "replay-captures: no timeout(1)"; exit 99; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sm-replay-caps.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 99' HUP INT TERM
+status=0
+fail() { echo "FAIL $*"; status=1; }
+
+# the files in the tree are what mkcap writes
+if [ -x "$mkcap" ]; then
+    mkdir "$tmp/gen" && "$mkcap" "$tmp/gen" || { echo "replay-captures: mkcap failed"; exit 99; }
+    for f in "$tmp"/gen/*; do
+        b=$(basename "$f")
+        cmp -s "$f" "$caps/$b" || fail "mkcap: $b differs from tests/captures/$b (rerun mkcap)"
+    done
+    for f in "$caps"/*.pcap "$caps"/*.pcapng; do
+        [ -f "$tmp/gen/$(basename "$f")" ] || fail "mkcap: no longer writes $(basename "$f")"
+    done
+    echo "ok   mkcap writes the captures in the tree"
+fi
+
+# run NAME: replay --profile all with every output, 20 s at most; sets rc
+run() {
+    timeout 20 "$sm" replay --profile all --json --svg "$tmp/o.svg" --timeline "$tmp/o.csv" \
+        --interval 1ms "$caps/$1" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc -ne 124 ] || fail "$1: no end after 20 s (a hang)"
+}
+
+# ---- clocks
+for c in ts-beyond-2e64.pcapng:3 ts-all-beyond.pcapng:1 ts-jump.pcapng:3; do
+    f=${c%:*}
+    rec=${c#*:}
+    run "$f"
+    [ $rc -eq 0 ] || { fail "$f: exit status $rc: $(cat "$tmp/err")"; continue; }
+    grep -q "^sockmodel: .*$f: warning: record $rec: the timestamp " "$tmp/err" ||
+        fail "$f: no warning naming record $rec: $(cat "$tmp/err")"
+    grep -q '"summary": "SF"' "$tmp/out" || fail "$f: the connection is not SF"
+    grep -q '"ts_jumps": ' "$tmp/out" || fail "$f: no ts_jumps count"
+    echo "ok   $f: $(head -1 "$tmp/err")"
+done
+
+# ---- damaged files: NAME STATUS KIND RECORD (KIND error/warning; RECORD
+# the record the message names, - for a file-level message)
+while read -r f want kind rec; do
+    run "$f"
+    [ $rc -eq "$want" ] || fail "$f: exit status $rc, expected $want: $(cat "$tmp/err")"
+    if [ "$rec" = - ]; then
+        grep -q "^sockmodel: .*$f: $kind: " "$tmp/err" || fail "$f: no $kind naming the file: $(cat "$tmp/err")"
+    else
+        grep -q "^sockmodel: .*$f: $kind: record $rec: " "$tmp/err" ||
+            fail "$f: no $kind naming the file and record $rec: $(cat "$tmp/err")"
+    fi
+    if [ "$rec" = 1 ]; then
+        grep -q 'replayed' "$tmp/err" && fail "$f: says records were replayed before record 1"
+    fi
+    echo "ok   $f: $(head -1 "$tmp/err")"
+done <<LIST
+bad-caplen.pcap 2 error 3
+bad-cut-file-header.pcap 2 error -
+bad-cut-in-header.pcap 0 warning 5
+bad-cut-in-record.pcap 0 warning 5
+bad-linktype.pcap 0 warning -
+bad-magic.pcap 2 error -
+bad-ng-blocklen.pcapng 2 error 3
+bad-ng-cut.pcapng 0 warning 2
+bad-second-idb-first.pcapng 2 error 1
+bad-second-idb.pcapng 2 error 2
+LIST
+
+# bad lengths in headers are counted, not fatal
+run bad-lengths.pcap
+[ $rc -eq 0 ] || fail "bad-lengths.pcap: exit status $rc: $(cat "$tmp/err")"
+for c in len_clipped bad_tcp_hlen; do
+    grep -q "\"$c\": 1" "$tmp/out" || fail "bad-lengths.pcap: no $c count"
+done
+echo "ok   bad-lengths.pcap: counted"
+
+# ---- the SVG of a capture with one TIME_WAIT per profile: each host's line
+# stays inside its panel (it started at the image's top edge), and the y
+# axis counts in whole entries (a peak of 1 was labelled 0,0,0,0,1)
+timeout 20 "$sm" replay --profile linux,windows --svg "$tmp/tw.svg" "$caps/enc-eth.pcap" \
+    >/dev/null 2>"$tmp/err" || fail "svg: $(cat "$tmp/err")"
+ok=1
+# panel r spans y = 60 + 300 r .. 320 + 300 r
+awk -v RS='<' '/^polyline/ {
+        match($0, /points="[^"]*"/); pts = substr($0, RSTART + 8, RLENGTH - 9)
+        n = split(pts, p, " "); top = 1e9; bot = 0
+        for (i = 1; i <= n; i++) { split(p[i], xy, ","); if (xy[2] < top) top = xy[2]; if (xy[2] > bot) bot = xy[2] }
+        r = int((bot - 60) / 300); if (top < 60 + 300 * r || bot > 320 + 300 * r) { print "out of its panel: " pts; bad = 1 }
+    } END { exit bad }' "$tmp/tw.svg" || { fail "svg: a line leaves its panel"; ok=0; }
+labels=$(grep -o 'text-anchor="end">[0-9]*<' "$tmp/tw.svg" | sed 's/[^0-9]//g' | head -2 | tr '\n' ' ')
+[ "$labels" = "0 1 " ] || { fail "svg: y labels of a peak of 1: $labels"; ok=0; }
+[ $ok = 1 ] && echo "ok   svg: lines inside their panels, whole-number y labels"
+
+# ---- link types and encapsulations: both connections, SF, 5 + 3 packets,
+# every checksum right (inner ones computed over the inner addresses)
+v4='"client": "10.1.0.1:40001", "server": "10.2.0.2:80"'
+v6='"client": "\[2001:db8:1::1\]:40002", "server": "\[2001:db8:2::2\]:443"'
+for f in "$caps"/enc-*.pcap; do
+    b=$(basename "$f")
+    timeout 20 "$sm" replay --json --verify-checksums "$f" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 0 ] || { fail "$b: exit status $rc: $(cat "$tmp/err")"; continue; }
+    ok=1
+    for want in "$v4" "$v6"; do
+        grep "$want" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' ||
+            { fail "$b: no SF connection $want with 5 + 3 packets"; ok=0; }
+    done
+    grep -q '"records": 16, "tcp": 16, "udp": 0, "skipped": 0' "$tmp/out" ||
+        { fail "$b: not every record delivered: $(grep -o '"counts".*' "$tmp/out")"; ok=0; }
+    grep -q 'bad_l4_csum\|bad_ip_csum\|csum_unchecked' "$tmp/out" &&
+        { fail "$b: checksums: $(grep -o '"counts".*' "$tmp/out")"; ok=0; }
+    [ $ok = 1 ] && echo "ok   $b"
+done
+
+# IPv4 fragments: the data segment in three fragments, the first with the
+# TCP header: one connection, all 8 segments, the first fragment counted
+timeout 20 "$sm" replay --json --verify-checksums "$caps/frag4.pcap" >"$tmp/out" 2>"$tmp/err"
+if grep "$v4" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' &&
+    grep -q '"frag4": 2,' "$tmp/out" && grep -q '"frag_first": 1' "$tmp/out"; then
+    echo "ok   frag4.pcap"
+else
+    fail "frag4.pcap: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"
+fi
+
+# IPv6 Home Address option and routing headers (types 2 and 0): the
+# connections use the home address and the final destination, and the
+# checksums (over those addresses) are right
+timeout 20 "$sm" replay --json --verify-checksums "$caps/ip6-mobile.pcap" >"$tmp/out" 2>"$tmp/err"
+ok=1
+for want in '"client": "\[2001:db8:a::10\]:41000", "server": "\[2001:db8:b::20\]:80"' \
+    '"client": "\[2001:db8:c::10\]:41001", "server": "\[2001:db8:b::20\]:443"'; do
+    grep "$want" "$tmp/out" | grep -q '"summary": "SF"' || { fail "ip6-mobile.pcap: no $want"; ok=0; }
+done
+[ "$(grep -c '"summary"' "$tmp/out")" -eq 2 ] || { fail "ip6-mobile.pcap: not 2 connections"; ok=0; }
+grep -q 'bad_l4_csum' "$tmp/out" && { fail "ip6-mobile.pcap: bad checksums counted"; ok=0; }
+[ $ok = 1 ] && echo "ok   ip6-mobile.pcap"
+
+exit $status
