@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <threads.h>
+#include <pthread.h>
 
 #define FD_BASE 3 /* 0, 1, 2 are the standard streams */
 
@@ -328,7 +328,7 @@ sm_sys *sm_sys_use(sm_sys *c)
  * SOCKMODEL_PROFILE (default linux) and SOCKMODEL_SEED (default 1), shared
  * by every thread that has not chosen its own. */
 static sm_sys *default_ctx;
-static once_flag default_once = ONCE_FLAG_INIT;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
 static void default_make(void)
 {
@@ -345,7 +345,7 @@ sm_sys *sm_sys_current(void)
 {
     if (current_ctx)
         return current_ctx;
-    call_once(&default_once, default_make);
+    (void)pthread_once(&default_once, default_make);
     return default_ctx;
 }
 
