@@ -254,6 +254,8 @@ typedef struct sm_segment {
     uint32_t tsval, tsecr;
     uint32_t no;          /* the world's count of segments sent, this one
                            * included: numbers the sends from 1 */
+    uint8_t optlen;       /* TCP options as on the wire (all of them, the */
+    uint8_t opt[40];      /* timestamps too), laid out as the OS does */
 } sm_segment;
 
 /* Called for every segment the network carries, in the order sent. */
@@ -268,6 +270,11 @@ void sm_world_set_tap(sm_world *w, sm_tap_fn fn, void *ctx);
  * is the record the tap saw at send time; sm_now() is the arrival. */
 typedef void (*sm_delivery_fn)(void *ctx, const sm_segment *seg, sm_id sock);
 void sm_world_set_delivery_tap(sm_world *w, sm_delivery_fn fn, void *ctx);
+/* A segment from a peer that no modelled host stands for (a scripted peer,
+ * packetdrill's `<` lines): it arrives now at the host owning seg->dst and
+ * is handled there at once (the tap sees it first; src_host is SM_NONE).
+ * False if no host owns seg->dst. */
+bool sm_net_inject(sm_world *w, const sm_segment *seg);
 
 /* One-way delay between two different hosts, and on a host's loopback
  * (defaults: 1 ms and 50 us). */
@@ -299,6 +306,11 @@ bool sm_sock_local(const sm_world *w, sm_id s, sm_endpoint *out);
 int sm_sock_pending(const sm_world *w, sm_id s);
 /* The peer of a connected socket (or of its TIME_WAIT entry). */
 bool sm_sock_remote(const sm_world *w, sm_id s, sm_endpoint *out);
+/* getsockopt(SO_ERROR): the socket's pending error (SM_OK: none), which
+ * the reading clears (unless the profile keeps a reset error). */
+sm_err sm_sock_take_error(sm_world *w, sm_id s);
+/* getsockopt(SO_RCVBUF): the receive buffer size as the OS reports it. */
+uint32_t sm_sock_rcvbuf(const sm_world *w, sm_id s);
 /* TIME_WAIT entries alive on a host now. */
 uint64_t sm_host_time_wait(const sm_world *w, sm_id host);
 sm_id sm_sock_host(const sm_world *w, sm_id s);

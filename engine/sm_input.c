@@ -1,10 +1,12 @@
 /*
  * sm_input.c - segments arriving.  Every segment goes through the
  * receiving host's demux (sm_demux.c); a connection's segments drive the
- * RFC 9293 state machine (handshake, data with a receive window, the four
- * close orders, RST), a TIME_WAIT entry's go to sm_timewait.c, a SYN for
- * a listener makes a child in SYN_RECEIVED, and what nothing takes is
- * answered with a RST.
+ * RFC 9293 state machine (handshake and simultaneous open, data with a
+ * receive window, the four close orders, RST, RFC 5961 challenge ACKs),
+ * a TIME_WAIT entry's go to sm_timewait.c, a SYN for a listener makes a
+ * child in SYN_RECEIVED, and what nothing takes is answered with a RST
+ * (or dropped by a listener).  sm_net_inject() brings segments from a
+ * peer no modelled host stands for (packetdrill's scripted peer).
  */
 #include "sm_demux.h"
 #include "sm_port.h"
@@ -16,6 +18,23 @@
 #include <string.h>
 
 static void tcp_input(sm_world *w, sm_id id, const sm_segment *g);
+
+/* Whether a segment's options hold kind k. */
+static bool seg_has_opt(const sm_segment *g, uint8_t k)
+{
+    for (unsigned i = 0; i < g->optlen && g->opt[i] != 0;) {
+        if (g->opt[i] == k)
+            return true;
+        if (g->opt[i] == 1) {
+            i++;
+            continue;
+        }
+        if (i + 1 >= g->optlen || g->opt[i + 1] < 2)
+            break;
+        i += g->opt[i + 1];
+    }
+    return false;
+}
 
 void sm__listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
                          bool from_tw, uint32_t tw_snd_nxt)
@@ -61,6 +80,9 @@ void sm__listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
     c->rcv_nxt = g->seq + 1;
     c->snd_wnd = g->window;
     c->ts_ok = g->has_ts && w->hosts[c->host].tun[SM_TUN_TIMESTAMPS];
+    c->mss_known = true;
+    c->peer_ws = seg_has_opt(g, 3);   /* window scale */
+    c->peer_sack = seg_has_opt(g, 4); /* SACK permitted */
     c->ts_recent = g->tsval;
     c->ts_off = sm__ts_offset(w, &g->dst.addr, &g->src.addr);
     c->iss = from_tw ? tw_snd_nxt + 65535u + 2u
@@ -122,6 +144,11 @@ void sm__deliver(sm_world *w, const sm_segment *g)
             sm__delivered(w, g, SM_NONE);
         return;
     }
+    if ((g->flags & (SM_TH_SYN | SM_TH_FIN)) == (SM_TH_SYN | SM_TH_FIN) &&
+        w->hosts[g->dst_host].tun[SM_TUN_DROP_SYNFIN]) {
+        sm__delivered(w, g, SM_NONE);
+        return; /* FreeBSD net.inet.tcp.drop_synfin */
+    }
     uint32_t c = sm__ctab_find(w, &t);
     if (c != SM__NONE32) {
         if (c & SM__TW_BIT)
@@ -140,9 +167,49 @@ void sm__deliver(sm_world *w, const sm_segment *g)
             sm__listener_syn(w, l, g, false, 0);
             return;
         }
+    } else if (!(g->flags & (SM_TH_ACK | SM_TH_RST)) ||
+               ((g->flags & SM_TH_SYN) && w->profile->tcp->listener_drops_synack)) {
+        /* A listener drops a segment without SYN or ACK (RFC 9293
+         * 3.10.7.2, "other text or control"), and where the OS says so a
+         * SYN+ACK. */
+        if (sm__find_listener(w, g->dst_host, SM_TCP, &g->dst.addr, g->dst.port,
+                              &g->src.addr, g->src.port, &rule) != SM_NONE) {
+            sm__delivered(w, g, SM_NONE);
+            return;
+        }
     }
     sm__delivered(w, g, SM_NONE);
     sm__reply_rst(w, g); /* no socket: RST (ECONNREFUSED at a connecting peer) */
+}
+
+bool sm_net_inject(sm_world *w, const sm_segment *seg)
+{
+    sm_segment g = *seg;
+    g.time_ns = w->now_ns;
+    g.src_host = SM_NONE;
+    g.no = 0; /* not one of the world's sends */
+    g.src.addr = sm__canon(&g.src.addr);
+    g.dst.addr = sm__canon(&g.dst.addr);
+    if (!w->nhosts || sm_addr_is_loopback(&g.dst.addr))
+        return false; /* a loopback address is no peer's to reach */
+    g.dst_host = sm__host_of(w, 0, &g.dst.addr);
+    if (g.dst_host == SM_NONE)
+        return false;
+    if (sm__net(w)->tap)
+        w->net->tap(w->net->tap_ctx, &g);
+    sm__deliver(w, &g);
+    return true;
+}
+
+/* The receive window the sequence checks of RSTs and SYNs use. */
+static uint32_t check_wnd(const sm_world *w, const sm__sock *s)
+{
+    const sm_tcp_rules *t = w->profile->tcp;
+    if (s->state == SM_SYN_RECEIVED && s->listener != SM_NONE)
+        return t->synq_rcv_wnd ? t->synq_rcv_wnd : SM__RCVBUF;
+    uint32_t b = t->rcvbuf ? t->rcvbuf : SM__RCVBUF;
+    uint32_t mss = sm__canon(&s->remote.addr).family == 6 ? 1440 : 1460;
+    return t->rcvbuf_mss_round ? (b + mss - 1) / mss * mss : b;
 }
 
 static void child_established(sm_world *w, sm_id id)
@@ -214,37 +281,72 @@ static void tcp_input(sm_world *w, sm_id id, const sm_segment *g)
             return;
         }
         if ((g->flags & SM_TH_SYN) && (g->flags & SM_TH_ACK)) {
+            /* Data on the SYN+ACK is taken at once (RFC 9293 3.10.7.3). */
+            uint32_t take = g->len < SM__RCVBUF ? g->len : SM__RCVBUF;
             s->irs = g->seq;
-            s->rcv_nxt = g->seq + 1;
+            s->rcv_nxt = g->seq + 1 + take;
+            s->rcvq += take;
             s->snd_una = g->ack;
             s->snd_wnd = g->window;
             s->ts_ok = s->ts_ok && g->has_ts;
             s->ts_recent = g->tsval;
             s->state = SM_ESTABLISHED;
+            s->mss_known = true;
             sm__set_timer(w, id, SM__T_NONE, 0);
             w->net->stats.connections++;
             sm__send_flags(w, s, SM_TH_ACK, s->snd_nxt, 0);
             sm__tcp_output(w, s);
+        } else if ((g->flags & SM_TH_SYN) && w->profile->tcp->simultaneous_open) {
+            /* Simultaneous open (RFC 9293 3.5): SYN_RECEIVED, SYN+ACK. */
+            s->irs = g->seq;
+            s->rcv_nxt = g->seq + 1;
+            s->snd_wnd = g->window;
+            s->ts_ok = s->ts_ok && g->has_ts;
+            s->ts_recent = g->tsval;
+            s->peer_ws = seg_has_opt(g, 3);
+            s->peer_sack = seg_has_opt(g, 4);
+            s->state = SM_SYN_RECEIVED;
+            s->mss_known = true;
+            s->syn_data = g->len < SM__RCVBUF ? g->len : SM__RCVBUF; /* queued until ESTABLISHED */
+            sm__send_flags(w, s, SM_TH_SYN | SM_TH_ACK, s->iss, 0);
         }
         return;
     }
+    const sm_tcp_rules *rules = w->profile->tcp;
+    bool in_wnd = g->seq - s->rcv_nxt < check_wnd(w, s);
     if (g->flags & SM_TH_RST) {
-        /* Accepted only in window (RFC 9293; RFC 5961 exact match). */
-        if (g->seq != s->rcv_nxt)
-            return;
+        /* At rcv_nxt: accepted.  Elsewhere in the window: a challenge ACK
+         * (RFC 5961 3.2), or accepted where the OS is told to be insecure;
+         * out of the window: dropped. */
+        if (g->seq != s->rcv_nxt) {
+            if (!rules->rfc5961 || !in_wnd)
+                return;
+            if (!w->hosts[s->host].tun[SM_TUN_INSECURE_RST]) {
+                sm__send_seg(w, s, SM_TH_ACK, s->snd_nxt, 0);
+                return;
+            }
+        }
         if (s->state == SM_SYN_RECEIVED && !s->accepted) {
             sm__conn_destroy(w, id);
             return;
         }
         bool quiet = s->state == SM_CLOSING || s->state == SM_LAST_ACK;
-        sm__conn_reset(w, id, quiet ? SM_OK
-                          : s->state == SM_CLOSE_WAIT ? w->profile->tcp->rst_in_close_wait
+        sm__conn_reset(w, id, quiet ? rules->rst_in_closing
+                          : s->state == SM_SYN_RECEIVED ? SM_ECONNREFUSED /* RFC 9293 3.10.7.4 */
+                          : s->state == SM_CLOSE_WAIT ? rules->rst_in_close_wait
                                                       : SM_ECONNRESET);
         return;
     }
     if (g->flags & SM_TH_SYN) {
-        /* SYN on a synchronized connection: a challenge ACK (RFC 5961). */
-        sm__send_flags(w, s, SM_TH_ACK, s->snd_nxt, 0);
+        /* SYN on a synchronized connection: a challenge ACK (RFC 5961 4.2),
+         * or where the OS is told to be insecure, an in-window SYN resets
+         * the connection (RFC 793). */
+        if (rules->rfc5961 && in_wnd && w->hosts[s->host].tun[SM_TUN_INSECURE_SYN]) {
+            sm__send_rst_for(w, s);
+            sm__conn_reset(w, id, SM_ECONNRESET);
+            return;
+        }
+        sm__send_seg(w, s, SM_TH_ACK, s->snd_nxt, 0);
         return;
     }
     if (!(g->flags & SM_TH_ACK))
@@ -258,6 +360,9 @@ static void tcp_input(sm_world *w, sm_id id, const sm_segment *g)
         }
         s->state = SM_ESTABLISHED;
         s->snd_una = g->ack;
+        s->rcvq += s->syn_data; /* the SYN's data, queued (RFC 9293 3.10.7.3) */
+        s->rcv_nxt += s->syn_data;
+        s->syn_data = 0;
         w->net->stats.connections++;
         child_established(w, id);
         s = &w->socks[id];

@@ -72,6 +72,7 @@ struct sm__net {
     uint64_t tw_total;    /* TIME_WAIT entries alive, all hosts */
     uint64_t secret;
     uint32_t child_no;
+    uint8_t synack_offer; /* sm__send_seg -> sm__emit: 1 window scale, 2 SACK */
 };
 
 /* Tells the delivery tap who took g. */

@@ -2,9 +2,11 @@
  * sm_output.c - segments leaving a host: the network state (made on first
  * use), the tap that sees every segment in the order sent, the one-way
  * delays, the TCP output routine (what the window allows, then the FIN),
- * RSTs, and initial sequence numbers and timestamp offsets.
+ * RSTs, TCP options (laid out by the profile's tcp_options method), and
+ * initial sequence numbers and timestamp offsets.
  */
 #include "sm_demux.h"
+#include "sm_prof.h"
 #include "sm_tcp.h"
 #include "sm_timewait.h"
 
@@ -92,6 +94,13 @@ void sm__emit(sm_world *w, sm_id from_host, const sm_addr *sa, uint16_t sp,
     g.has_ts = ts;
     g.tsval = tsval;
     g.tsecr = tsecr;
+    if (proto == SM_TCP) {
+        bool syn = flags & SM_TH_SYN, synack = syn && (flags & SM_TH_ACK);
+        sm_tcpopt_ctx oc = {syn, g.dst.addr.family == 6 ? 1440 : 1460,
+                            syn && (!synack || (n->synack_offer & 1)),
+                            syn && (!synack || (n->synack_offer & 2)), ts, tsval, tsecr};
+        g.optlen = sm__prof_tcp_options(w->profile, &oc, g.opt);
+    }
     g.no = (uint32_t)++n->stats.segments;
     if (n->tap)
         n->tap(n->tap_ctx, &g);
@@ -110,13 +119,27 @@ void sm__emit(sm_world *w, sm_id from_host, const sm_addr *sa, uint16_t sp,
             SM__EV_DELIVER, slot);
 }
 
+/* A segment of the connection, as given (challenge ACKs, RFC 5961). */
+void sm__send_seg(sm_world *w, sm__sock *s, uint8_t flags, uint32_t seq, uint32_t len)
+{
+    sm__net(w)->synack_offer = (uint8_t)(s->peer_ws | s->peer_sack << 1);
+    sm__emit(w, s->host, &s->local_addr, s->port, &s->remote.addr, s->remote.port,
+         SM_TCP, flags, seq, (flags & SM_TH_ACK) ? s->rcv_nxt : 0, sm__adv_window(s),
+         len, s->ts_ok || ((flags & (SM_TH_SYN | SM_TH_ACK)) == SM_TH_SYN &&
+                           w->hosts[s->host].tun[SM_TUN_TIMESTAMPS]),
+         ts_now(w) + s->ts_off, s->ts_recent);
+}
+
+/* A segment of the connection; an ACK may repeat our unacknowledged FIN. */
 void sm__send_flags(sm_world *w, sm__sock *s, uint8_t flags, uint32_t seq,
                        uint32_t len)
 {
-    sm__emit(w, s->host, &s->local_addr, s->port, &s->remote.addr, s->remote.port,
-         SM_TCP, flags, seq, (flags & SM_TH_ACK) ? s->rcv_nxt : 0, sm__adv_window(s),
-         len, s->ts_ok || ((flags & SM_TH_SYN) && w->hosts[s->host].tun[SM_TUN_TIMESTAMPS]),
-         ts_now(w) + s->ts_off, s->ts_recent);
+    if (flags == SM_TH_ACK && s->fin_sent && s->snd_una != s->snd_nxt &&
+        w->profile->tcp->ack_repeats_fin) {
+        flags |= SM_TH_FIN; /* the unacknowledged FIN goes out again */
+        seq = s->snd_nxt - 1;
+    }
+    sm__send_seg(w, s, flags, seq, len);
 }
 
 

@@ -132,6 +132,16 @@ static inline uint64_t sm__prof_time_wait_ms(const sm_profile *p, const sm_tw_le
     return p->time_wait_ms ? p->time_wait_ms(p, c) : dflt;
 }
 
+/* The options of an outgoing TCP segment (the profile's optional method;
+ * none without it).  A length beyond the 40 bytes TCP has room for breaks
+ * the contract: the segment then carries no options. */
+static inline uint8_t sm__prof_tcp_options(const sm_profile *p, const sm_tcpopt_ctx *c,
+                                           uint8_t out[40])
+{
+    size_t n = p->tcp_options ? p->tcp_options(p, c, out) : 0;
+    return n <= 40 ? (uint8_t)n : 0;
+}
+
 static inline const char *sm__prof_native_err_name(const sm_profile *p, sm_err e)
 {
     return p->native_err_name ? p->native_err_name(p, e) : NULL;

@@ -56,6 +56,9 @@ enum sm_tunable {
     SM_TUN_PRIV_WILDCARD,    /* macOS: 1 = a privileged port needs root on the
                               * wildcard address too (10.13 and earlier);
                               * 0 = only on specific addresses (10.14 on) */
+    SM_TUN_INSECURE_RST,     /* FreeBSD: any in-window RST resets (no RFC 5961) */
+    SM_TUN_INSECURE_SYN,     /* FreeBSD: an in-window SYN resets (no RFC 5961) */
+    SM_TUN_DROP_SYNFIN,      /* FreeBSD: segments with SYN and FIN are dropped */
     SM_TUN_COUNT
 };
 
@@ -211,6 +214,19 @@ typedef struct sm_tw_syn_ctx {
     bool listener;          /* a listener would take the new connection */
 } sm_tw_syn_ctx;
 
+/* The TCP options of one outgoing segment: what the engine puts on it;
+ * the profile lays them out as its OS does (order, NOP alignment, EOL
+ * padding).  SYN and SYN+ACK carry MSS and, when offered, window scale and
+ * SACK-permitted; any segment may carry timestamps. */
+typedef struct sm_tcpopt_ctx {
+    bool syn;
+    uint16_t mss;
+    bool ws;                /* window scale, with the profile's shift */
+    bool sack_ok;
+    bool ts;
+    uint32_t tsval, tsecr;
+} sm_tcpopt_ctx;
+
 typedef struct sm_tw_syn_verdict {
     enum sm_tw_syn_action action;
     const char *rule;
@@ -276,6 +292,37 @@ typedef struct sm_tcp_rules {
                                       * is dropped with a RST (XNU tcp_drop())
                                       * rather than freed silently */
     const char *finwait2_timeout_rule;
+    /* Segments at other sequence numbers (issue 18).  rfc5961: a RST in
+     * the window but not at rcv_nxt, or a SYN in the window, gets a
+     * challenge ACK (else the RST is dropped and the SYN answered by an
+     * ACK); the INSECURE_* tunables turn either back into a reset. */
+    bool rfc5961;
+    /* Simultaneous open: a SYN in SYN_SENT moves to SYN_RECEIVED with a
+     * SYN+ACK (RFC 9293 3.5); else it is ignored. */
+    bool simultaneous_open;
+    /* An ACK sent while our FIN is unacknowledged carries the FIN again
+     * (BSD tcp_outflags[]: FIN_WAIT_1, CLOSING, LAST_ACK). */
+    bool ack_repeats_fin;
+    /* TIME_WAIT drops segments without ACK and acknowledges every segment
+     * that is not an exact duplicate ACK (FreeBSD tcp_twcheck()); else it
+     * acknowledges only a FIN or data. */
+    bool tw_ack_non_dup;
+    /* The receive window the sequence checks use: the buffer (0: 65535),
+     * rounded up to a multiple of the MSS once the connection is set up;
+     * a listener's embryonic connection uses synq_rcv_wnd (0: 65535). */
+    uint32_t rcvbuf;
+    bool rcvbuf_mss_round;
+    uint32_t synq_rcv_wnd;
+    /* What getsockopt(SO_RCVBUF) reports for a new socket (0: unknown);
+     * with rcvbuf_mss_round, rounded up to the MSS once the connection
+     * has one. */
+    uint32_t so_rcvbuf;
+    /* The error a RST in CLOSING or LAST_ACK leaves on a socket still
+     * open (SM_OK: none, the close just completes). */
+    sm_err rst_in_closing;
+    /* A SYN+ACK for a listening socket is dropped (else answered by a
+     * RST, RFC 9293 3.10.7.2). */
+    bool listener_drops_synack;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS
@@ -344,6 +391,10 @@ struct sm_profile {
 
     /* A SYN for a 4-tuple held by a TIME_WAIT entry. */
     sm_tw_syn_verdict (*tw_syn)(const sm_profile *self, const sm_tw_syn_ctx *c);
+
+    /* The options of an outgoing TCP segment, written to out (at most 40
+     * bytes); returns their length.  NULL: the engine writes none. */
+    size_t (*tcp_options)(const sm_profile *self, const sm_tcpopt_ctx *c, uint8_t *out);
 
     /* Which of several matching listeners gets the connection: an index
      * into c->cands (below c->n). */

@@ -44,6 +44,8 @@ typedef struct sm__sock {
     bool in_listen;     /* in the listener index */
     bool accepted;      /* handed out by accept() (or never a child) */
     bool ts_ok;         /* timestamps negotiated */
+    bool peer_ws, peer_sack; /* the peer's SYN offered window scale / SACK */
+    bool mss_known;     /* the connection has an MSS (buffers rounded to it) */
     bool fin_pending;   /* a FIN goes out once the send queue drains */
     bool fin_sent;
     bool rd_shut, wr_shut;
@@ -58,6 +60,7 @@ typedef struct sm__sock {
     uint32_t ts_recent, ts_off;
     uint64_t sndq;      /* bytes written, not yet sent */
     uint64_t rcvq;      /* bytes received, not yet read */
+    uint32_t syn_data;  /* data that came on a SYN, readable once ESTABLISHED */
     uint64_t timer_at;  /* the socket's one timer (0: none) */
     uint64_t connect_deadline;
     sm_id listener;     /* a child: its listener until accepted */

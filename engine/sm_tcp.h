@@ -19,6 +19,10 @@ static inline uint16_t sm__adv_window(const sm__sock *s)
 {
     return s->rcvq >= SM__RCVBUF ? 0 : (uint16_t)(SM__RCVBUF - s->rcvq);
 }
+/* A segment of the connection, as given (challenge ACKs, RFC 5961). */
+void sm__send_seg(sm_world *w, sm__sock *s, uint8_t flags, uint32_t seq, uint32_t len);
+/* A segment of the connection; an ACK may repeat our unacknowledged FIN
+ * where the profile says so (ack_repeats_fin). */
 void sm__send_flags(sm_world *w, sm__sock *s, uint8_t flags, uint32_t seq,
                     uint32_t len);
 /* Send what the window allows, then a FIN once the queue is empty. */

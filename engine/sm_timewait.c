@@ -363,6 +363,9 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
         return;
     }
     sm__delivered(w, g, owner);
+    bool ack_non_dup = w->profile->tcp->tw_ack_non_dup;
+    if (ack_non_dup && !(g->flags & SM_TH_ACK))
+        return; /* FreeBSD tcp_twcheck(): no ACK, drop */
     if (g->flags & SM_TH_FIN) {
         /* A retransmitted FIN: ACK it again and restart the 2MSL timer. */
         tw_fifo_unlink(w, t);
@@ -371,7 +374,9 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
         x->expire_ns = tw_expire_at(w, x->host, &la, &ra);
         tw_fifo_insert(w, t);
     }
-    if ((g->flags & SM_TH_FIN) || g->len)
+    if ((g->flags & SM_TH_FIN) || g->len ||
+        (ack_non_dup && ((g->flags & 0x1f) != SM_TH_ACK || g->seq != x->rcv_nxt ||
+                         g->ack != x->snd_nxt)))
         sm__emit(w, g->dst_host, &g->dst.addr, g->dst.port, &g->src.addr, g->src.port,
              SM_TCP, SM_TH_ACK, x->snd_nxt, x->rcv_nxt, (uint16_t)SM__RCVBUF, 0, false, 0, 0);
 }

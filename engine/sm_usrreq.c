@@ -266,6 +266,28 @@ static bool take_soerr(sm__sock *s, sm_result *r)
     return true;
 }
 
+sm_err sm_sock_take_error(sm_world *w, sm_id id)
+{
+    if (id >= w->nsocks)
+        return SM_EBADF;
+    sm__sock *s = &w->socks[id];
+    sm_err e = s->soerr;
+    if (!s->reset_sticky)
+        s->soerr = SM_OK;
+    return e;
+}
+
+uint32_t sm_sock_rcvbuf(const sm_world *w, sm_id id)
+{
+    const sm_tcp_rules *t = w->profile->tcp;
+    if (id >= w->nsocks)
+        return 0;
+    const sm__sock *s = &w->socks[id];
+    uint32_t b = t->so_rcvbuf;
+    uint32_t mss = sm__canon(&s->remote.addr).family == 6 ? 1440 : 1460;
+    return t->rcvbuf_mss_round && s->mss_known ? (b + mss - 1) / mss * mss : b;
+}
+
 static bool connect_done(const sm_world *w, sm_id id)
 {
     return w->socks[id].state != SM_SYN_SENT;

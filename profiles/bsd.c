@@ -113,7 +113,22 @@ const sm_sysctl_def sm__bsd_sysctls[] = {
      "(default 1 on main)", 0},
     {"net.inet6.ip6.v6only", 1, {SM_TUN_V6ONLY_DEFAULT}, 0, 1, 1,
      "IPV6_V6ONLY of new AF_INET6 sockets (default 1)", 0},
+    {"net.inet.tcp.rfc1323", 1, {SM_TUN_TIMESTAMPS}, 0, 1, 1,
+     "1: RFC 1323/7323 extensions (default 1; the model follows it for timestamps, "
+     "window scale is always offered)", 0},
+    {"net.inet.tcp.rexmit_initial", 1, {SM_TUN_SYN_RTO_MS}, 1, 1000000, 1,
+     "first retransmission timeout in ms (default 1000)", 0},
+    {"net.inet.tcp.keepinit", 1, {SM_TUN_CONNECT_TIMEOUT_MS}, 1, 1000000000, 1,
+     "connection establishment timeout in ms (default 75000)", 0},
+    {"net.inet.tcp.drop_synfin", 1, {SM_TUN_DROP_SYNFIN}, 0, 1, 1,
+     "1: segments with both SYN and FIN are dropped (default 0)", 0},
+    {"net.inet.tcp.insecure_rst", 1, {SM_TUN_INSECURE_RST}, 0, 1, 1,
+     "1: an in-window RST resets the connection (default 0: RFC 5961 challenge ACK)", 0},
+    {"net.inet.tcp.insecure_syn", 1, {SM_TUN_INSECURE_SYN}, 0, 1, 1,
+     "1: an in-window SYN resets the connection (default 0: RFC 5961 challenge ACK)", 0},
 };
+_Static_assert(sizeof sm__bsd_sysctls / sizeof sm__bsd_sysctls[0] == SM__BSD_N_SYSCTLS,
+               "SM__BSD_N_SYSCTLS counts the keys");
 
 /* ---- connections (bsd-solaris.md §3, §4) --------------------------------- */
 
@@ -209,7 +224,53 @@ const sm_tcp_rules sm__bsd_tcp_rules = {
     .rst_in_tw_rule = "RSTs into TIME_WAIT are dropped (RFC 1337) "
                       "[FreeBSD tcp_twcheck()]",
     .rst_in_close_wait = SM_ECONNRESET,
+    /* tcp_input(): RFC 5961 challenge ACKs unless net.inet.tcp.insecure_rst /
+     * insecure_syn; tcp_outflags[]; tcp_twcheck(); the receive buffer
+     * (net.inet.tcp.recvspace 65536) rounded up to the MSS by tcp_mss();
+     * the syncache's window 65535 (checked against the freebsd-net
+     * tcp-testsuite [T]). */
+    .rfc5961 = true,
+    .simultaneous_open = true,
+    .ack_repeats_fin = true,
+    .tw_ack_non_dup = true,
+    .rcvbuf = 65536,
+    .rcvbuf_mss_round = true,
+    .synq_rcv_wnd = 65535,
+    .so_rcvbuf = 65536, /* net.inet.tcp.recvspace; 65700 once the MSS is 1460 [T] */
+    .rst_in_closing = SM_ECONNRESET, /* tcp_input(): so_error for CLOSING, LAST_ACK [S, T] */
+    .listener_drops_synack = true, /* no RST for a SYN+ACK to a listener [T] */
 };
+
+/* TCP options as FreeBSD's tcp_addoptions() lays them out: MSS; NOP and
+ * window scale; SACK-permitted at an even offset; timestamps at offset
+ * 2 mod 4 (NOPs before); the rest padded with EOL.  The shift is the
+ * smallest that covers kern.ipc.maxsockbuf (2 MB: 6), tcp_syncache /
+ * tcp_connect().  Checked against the freebsd-net tcp-testsuite scripts
+ * [T]: SYN <mss 1460,nop,wscale 6,sackOK,TS val ecr>, SYN+ACK to
+ * <mss,sackOK> is <mss 1460,sackOK,eol,eol>. */
+size_t sm__bsd_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c, uint8_t *out)
+{
+    (void)self;
+    size_t n = 0;
+    if (c->syn)
+        sm__opt_mss(out, &n, c->mss);
+    if (c->ws) {
+        sm__opt_nop(out, &n);
+        sm__opt_wscale(out, &n, 6);
+    }
+    if (c->sack_ok) {
+        while (n % 2)
+            sm__opt_nop(out, &n);
+        sm__opt_sackok(out, &n);
+    }
+    if (c->ts) {
+        sm__opt_align(out, &n, 2);
+        sm__opt_ts(out, &n, c->tsval, c->tsecr);
+    }
+    while (n % 4)
+        out[n++] = 0; /* EOL */
+    return n;
+}
 
 static const sm__bsd_gen gen = {.fbsd13 = false};
 
@@ -218,7 +279,7 @@ const sm_profile sm_profile_bsd = {
     .name = "bsd",
     .summary = "FreeBSD (main/14.x): BSD socket layer as it is today",
     .sysctls = sm__bsd_sysctls,
-    .n_sysctls = 7,
+    .n_sysctls = SM__BSD_N_SYSCTLS,
     .defaults = {
         [SM_TUN_PORT_LO] = 10000,        /* IPPORT_EPHEMERALFIRST, in_pcb.c */
         [SM_TUN_PORT_HI] = 65535,        /* IPPORT_EPHEMERALLAST */
@@ -247,6 +308,7 @@ const sm_profile sm_profile_bsd = {
     .connect = sm__bsd_connect,
     .pick_connect_port = sm__bsd_pick_connect,
     .tw_syn = sm__bsd_tw_syn,
+    .tcp_options = sm__bsd_tcp_options,
     .select_listener = sm__bsd_select_listener,
     .select_listener_rule = "listener choice: specific address over wildcard; "
                             "a SO_REUSEPORT_LB group by 4-tuple hash; else the "

@@ -61,6 +61,9 @@ size_t sm__bsd_select_listener(const sm_profile *self, const sm_listen_ctx *c);
 
 /* The "bsd" profile's tables, shared with "freebsd-13" (bsd.c). */
 extern const sm_tcp_rules sm__bsd_tcp_rules;
-extern const sm_sysctl_def sm__bsd_sysctls[]; /* 7 keys */
+#define SM__BSD_N_SYSCTLS 13 /* keys in sm__bsd_sysctls (checked in bsd.c) */
+extern const sm_sysctl_def sm__bsd_sysctls[];
+/* TCP options as FreeBSD's tcp_addoptions() lays them out (bsd.c). */
+size_t sm__bsd_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c, uint8_t *out);
 
 #endif

@@ -40,7 +40,7 @@ const sm_profile sm_profile_freebsd_13 = {
     .name = "freebsd-13",
     .summary = "FreeBSD 13.x: TIME_WAIT toward own addresses, capped TIME_WAIT table",
     .sysctls = sm__bsd_sysctls,
-    .n_sysctls = 7,
+    .n_sysctls = SM__BSD_N_SYSCTLS,
     .defaults = {
         [SM_TUN_PORT_LO] = 10000,        /* IPPORT_EPHEMERALFIRST */
         [SM_TUN_PORT_HI] = 65535,        /* IPPORT_EPHEMERALLAST */
@@ -66,6 +66,7 @@ const sm_profile sm_profile_freebsd_13 = {
     .connect = sm__bsd_connect,
     .pick_connect_port = sm__bsd_pick_connect,
     .tw_syn = sm__bsd_tw_syn,
+    .tcp_options = sm__bsd_tcp_options,
     .select_listener = sm__bsd_select_listener,
     .select_listener_rule = "listener choice: specific address over wildcard; "
                             "a SO_REUSEPORT_LB group by 4-tuple hash; else the "

@@ -97,6 +97,7 @@ const sm_profile sm_profile_linux = {
     .connect = sm__linux_connect,
     .pick_connect_port = sm__linux_pick_connect_port,
     .tw_syn = sm__linux_tw_syn,
+    .tcp_options = sm__linux_tcp_options,
     .select_listener = sm__linux_select_listener,
     .select_listener_rule = sm__linux_select_rule,
 };

@@ -942,4 +942,46 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .rst_in_tw_rule = "an in-window RST ends TIME_WAIT unless tcp_rfc1337=1 "
                       "[Linux tcp_timewait_state_process(); OBS T6]",
     .rst_in_close_wait = SM_EPIPE,
+    /* tcp_validate_incoming(): RFC 5961 challenge ACKs, always;
+     * tcp_rcv_synsent_state_process(): simultaneous open [S]; the initial
+     * window 64240 (65535 rounded down to the MSS, tcp_select_initial_window) [I]. */
+    .rfc5961 = true,
+    .simultaneous_open = true,
+    .rcvbuf = 64240,
+    .synq_rcv_wnd = 64240,
+    .so_rcvbuf = 131072, /* net.ipv4.tcp_rmem[1], sk_rcvbuf of a new socket [D] */
 };
+
+/* TCP options, net/ipv4/tcp_output.c tcp_options_write() [S]: MSS; then
+ * SACK-permitted fused with timestamps (or NOP NOP before timestamps);
+ * SACK-permitted without timestamps after NOP NOP; then NOP and window
+ * scale.  The shift covers tcp_rmem[2] (6 MB: 7),
+ * tcp_select_initial_window().  A SYN reads <mss 1460,sackOK,TS val ecr
+ * 0,nop,wscale 7>; a SYN+ACK to a SYN without timestamps <mss 1460,nop,
+ * nop,sackOK,nop,wscale 7> (as in packetdrill's own Linux tests [T]). */
+size_t sm__linux_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c,
+                             uint8_t *out)
+{
+    (void)self;
+    size_t n = 0;
+    if (c->syn)
+        sm__opt_mss(out, &n, c->mss);
+    if (c->ts) {
+        if (c->sack_ok)
+            sm__opt_sackok(out, &n);
+        else {
+            sm__opt_nop(out, &n);
+            sm__opt_nop(out, &n);
+        }
+        sm__opt_ts(out, &n, c->tsval, c->tsecr);
+    } else if (c->sack_ok) {
+        sm__opt_nop(out, &n);
+        sm__opt_nop(out, &n);
+        sm__opt_sackok(out, &n);
+    }
+    if (c->ws) {
+        sm__opt_nop(out, &n);
+        sm__opt_wscale(out, &n, 7);
+    }
+    return n;
+}

@@ -31,6 +31,9 @@ sm_verdict sm__linux_connect(const sm_profile *self, const sm_bind_ctx *c);
 sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
                                        uint16_t *port);
 sm_tw_syn_verdict sm__linux_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c);
+/* TCP options as tcp_options_write() lays them out. */
+size_t sm__linux_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c,
+                             uint8_t *out);
 size_t sm__linux_select_listener(const sm_profile *self, const sm_listen_ctx *c);
 extern const char sm__linux_select_rule[];
 extern const sm_tcp_rules sm__linux_tcp_rules;

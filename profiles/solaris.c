@@ -550,6 +550,8 @@ const sm_tcp_rules sm__sol_tcp_rules = {
     .rst_in_tw_rule = "an in-window RST ends TIME_WAIT "
                       "[illumos tcp_time_wait_processing()]",
     .rst_in_close_wait = SM_ECONNRESET,
+    .simultaneous_open = true, /* RFC 9293 3.5 [I] */
+    .so_rcvbuf = 128000, /* tcp_recv_hiwat / recv_buf [D] */
 };
 
 static const sm__sol_gen gen = {.reuseport = false};

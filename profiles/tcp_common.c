@@ -122,3 +122,47 @@ size_t sm__select_newest(const sm_profile *self, const sm_listen_ctx *c)
             best = i;
     return best;
 }
+
+/* ---- TCP options on the wire (RFC 9293 3.2, RFC 7323, RFC 2018) ---- */
+
+void sm__opt_nop(uint8_t *out, size_t *n)
+{
+    out[(*n)++] = 1;
+}
+
+void sm__opt_mss(uint8_t *out, size_t *n, uint16_t mss)
+{
+    out[(*n)++] = 2;
+    out[(*n)++] = 4;
+    out[(*n)++] = (uint8_t)(mss >> 8);
+    out[(*n)++] = (uint8_t)mss;
+}
+
+void sm__opt_wscale(uint8_t *out, size_t *n, uint8_t shift)
+{
+    out[(*n)++] = 3;
+    out[(*n)++] = 3;
+    out[(*n)++] = shift;
+}
+
+void sm__opt_sackok(uint8_t *out, size_t *n)
+{
+    out[(*n)++] = 4;
+    out[(*n)++] = 2;
+}
+
+void sm__opt_ts(uint8_t *out, size_t *n, uint32_t val, uint32_t ecr)
+{
+    out[(*n)++] = 8;
+    out[(*n)++] = 10;
+    for (int i = 24; i >= 0; i -= 8)
+        out[(*n)++] = (uint8_t)(val >> i);
+    for (int i = 24; i >= 0; i -= 8)
+        out[(*n)++] = (uint8_t)(ecr >> i);
+}
+
+void sm__opt_align(uint8_t *out, size_t *n, size_t rem)
+{
+    while (*n % 4 != rem)
+        sm__opt_nop(out, n);
+}

@@ -46,4 +46,14 @@ sm_verdict sm__conn_scan_pick(const sm__conn_scan *s, sm_pick_ctx *pc,
 size_t sm__select_oldest_listener(const sm_profile *self, const sm_listen_ctx *c);
 size_t sm__select_newest(const sm_profile *self, const sm_listen_ctx *c);
 
+/* Writing TCP options (tcp_options hooks): each appends one option at
+ * out[*n] and advances *n. */
+void sm__opt_nop(uint8_t *out, size_t *n);
+void sm__opt_mss(uint8_t *out, size_t *n, uint16_t mss);
+void sm__opt_wscale(uint8_t *out, size_t *n, uint8_t shift);
+void sm__opt_sackok(uint8_t *out, size_t *n);
+void sm__opt_ts(uint8_t *out, size_t *n, uint32_t val, uint32_t ecr);
+/* NOPs until *n % 4 == rem. */
+void sm__opt_align(uint8_t *out, size_t *n, size_t rem);
+
 #endif

@@ -100,6 +100,8 @@ static const sm__win_rules modern_rules = {
         "no port of the dynamic range is free: WSAENOBUFS [inferred: KB "
         "Q196271 documents WSAENOBUFS for NT 4; Vista+ only logs event 4231]",
     .conn_scan = &modern_conn_scan,
+    /* SYNs offer window scale 8 [O: captures of Windows 10/11]. */
+    .wscale_shift = 8,
     .other_stack_rule =
         "the other sockets on this port are in the other IP stack (an "
         "IPv6-only socket, or a dual-stack [::] without SO_EXCLUSIVEADDRUSE, "
@@ -168,6 +170,7 @@ const sm_profile sm_profile_windows = {
     .connect = sm__win_connect,
     .pick_connect_port = sm__win_pick_connect_port,
     .tw_syn = sm__win_tw_syn,
+    .tcp_options = sm__win_tcp_options,
     .select_listener = sm__select_oldest_listener,
     .select_listener_rule = "listener choice: specific address over wildcard; "
                             "among SO_REUSEADDR listeners the oldest "

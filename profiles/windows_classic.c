@@ -73,6 +73,8 @@ static const sm__win_rules classic_rules = {
         "no ephemeral port below MaxUserPort is free: WSAENOBUFS [KB Q196271 "
         "(NT 4 connect() beyond MaxUserPort); assumed for bind(port 0)]",
     .conn_scan = &classic_conn_scan,
+    /* No window scale offered by default (Tcp1323Opts = 0) [D]. */
+    .wscale_shift = 0,
     .other_stack_rule =
         "the other sockets on this port are in the other IP stack: before "
         "Vista IPv4 and IPv6 sockets are separate and never conflict [MS "
@@ -128,6 +130,7 @@ const sm_profile sm_profile_windows_classic = {
     .connect = sm__win_connect,
     .pick_connect_port = sm__win_pick_connect_port,
     .tw_syn = sm__win_tw_syn,
+    .tcp_options = sm__win_tcp_options,
     .select_listener = sm__select_oldest_listener,
     .select_listener_rule = "listener choice: specific address over wildcard; "
                             "among SO_REUSEADDR listeners the oldest "

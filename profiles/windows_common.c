@@ -561,4 +561,34 @@ const sm_tcp_rules sm__win_tcp_rules = {
     .rst_in_tw_rule = "a RST ends TIME_WAIT [KB 261218]",
     .reset_error_sticky = true, /* later WSARecv and send fail WSAECONNRESET [Wine test_tcp_reset on real Windows; windows.md 4] */
     .rst_in_close_wait = SM_ECONNRESET,
+    .simultaneous_open = true, /* RFC 9293 3.5 [I] */
+    .so_rcvbuf = 65536, /* the default SO_RCVBUF of Windows 7 and later [I] */
 };
+
+/* TCP options as Windows sends them [O: captures of Windows 10/11 SYNs,
+ * <mss 1460,nop,wscale 8,nop,nop,sackOK>; timestamps off by default]: MSS;
+ * NOP and window scale; NOP NOP and SACK-permitted; timestamps after
+ * NOP NOP [I].  Windows XP/2003 offered no window scale by default
+ * (Tcp1323Opts = 0) [D]. */
+size_t sm__win_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c, uint8_t *out)
+{
+    uint8_t shift = ((const sm__win_rules *)self->data)->wscale_shift;
+    size_t n = 0;
+    if (c->syn)
+        sm__opt_mss(out, &n, c->mss);
+    if (c->ws && shift) {
+        sm__opt_nop(out, &n);
+        sm__opt_wscale(out, &n, shift);
+    }
+    if (c->sack_ok) {
+        sm__opt_nop(out, &n);
+        sm__opt_nop(out, &n);
+        sm__opt_sackok(out, &n);
+    }
+    if (c->ts) {
+        sm__opt_nop(out, &n);
+        sm__opt_nop(out, &n);
+        sm__opt_ts(out, &n, c->tsval, c->tsecr);
+    }
+    return n;
+}

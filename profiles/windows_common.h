@@ -131,6 +131,9 @@ typedef struct sm__win_rules {
 
     /* connect() of an unbound socket: how the ephemeral port is chosen. */
     const sm__conn_scan *conn_scan;
+
+    /* The window scale shift a SYN offers (0: no window scale option). */
+    uint8_t wscale_shift;
 } sm__win_rules;
 
 /* The methods of both Windows profiles; each reads its rules from
@@ -147,6 +150,8 @@ sm_verdict sm__win_connect(const sm_profile *self, const sm_bind_ctx *c);
 sm_verdict sm__win_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
                                      uint16_t *port);
 sm_tw_syn_verdict sm__win_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c);
+/* TCP options as Windows lays them out (window scale from self->data). */
+size_t sm__win_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c, uint8_t *out);
 extern const sm_tcp_rules sm__win_tcp_rules;
 
 #endif /* SM_WINDOWS_COMMON_H */
