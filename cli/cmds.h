@@ -24,5 +24,7 @@ int scn_cmd_probe(int argc, char **argv);
  * mirrored under each profile (cli/cmd_exec.c). */
 int scn_cmd_exec(int argc, char **argv);
 int scn_cmd_trace(int argc, char **argv);
+/* sockmodel pkt: packetdrill scripts under each profile (cli/cmd_pkt.c). */
+int scn_cmd_pkt(int argc, char **argv);
 
 #endif

@@ -6,7 +6,8 @@
  *                 [--junit FILE] [--seed N] [--pcap FILE] [--svg FILE] [--html FILE] FILE...
  *   sockmodel check FILE...
  *   sockmodel profiles
- *   sockmodel gen|probe|replay ...   (cli/cmd_gen.c, cmd_probe.c, cmd_replay.c)
+ *   sockmodel gen|probe|replay|pkt ...   (cli/cmd_gen.c, cmd_probe.c, cmd_replay.c,
+ *                                          cmd_pkt.c)
  *   sockmodel exec|trace ...         (cli/cmd_exec.c)
  *   sockmodel --help | --version
  *
@@ -50,6 +51,7 @@ static const char usage_main[] =
     "       sockmodel replay [--profile PATTERNS] [--json] [--timeline F] [--svg F] CAPTURE\n"
     "       sockmodel exec [--profile PATTERNS] [--json] [--scenario-out FILE] -- COMMAND [ARG...]\n"
     "       sockmodel trace [--profile PATTERNS] [--json] [--scenario-out FILE] LOG\n"
+    "       sockmodel pkt [--profile PATTERNS] [--lenient] SCRIPT.pkt...\n"
     "       sockmodel --help | --version\n"
     "\n"
     "sockmodel runs socket scenarios (.scn files) under models of how\n"
@@ -65,6 +67,7 @@ static const char usage_main[] =
     "  replay    a pcap/pcapng capture through each profile's TCP and TIME_WAIT rules\n"
     "  exec      run a program as it is; say where each OS would answer its socket calls differently\n"
     "  trace     the same from an strace -f log\n"
+    "  pkt       packetdrill scripts: their segments and calls checked on each profile\n"
     "\n"
     "The profile 'host' (root only, never part of 'all') runs a scenario with real\n"
     "system calls on this machine's kernel, in private network namespaces.\n"
@@ -580,6 +583,8 @@ int main(int argc, char **argv)
         status = scn_cmd_exec(argc - 2, argv + 2);
     else if (strcmp(cmd, "trace") == 0)
         status = scn_cmd_trace(argc - 2, argv + 2);
+    else if (strcmp(cmd, "pkt") == 0)
+        status = scn_cmd_pkt(argc - 2, argv + 2);
     else if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
              strcmp(cmd, "help") == 0)
         status = (fputs(usage_main, stdout), 0);

@@ -92,7 +92,7 @@ echo "determinism: $compared pairs of outputs compared"
 
 # ---- 2. three compilers and optimisation levels ----------------------------
 if [ "$builds" = yes ]; then
-    layers="util engine profiles sockapi scenario hostkernel gen render replay trace observe exec cli"
+    layers="util engine profiles sockapi scenario hostkernel gen render replay trace observe exec pkt cli"
     srcs= incs="-I$srcdir/include"
     # With libpcap (CC_LIBS names it) the pcap writer and the replay;
     # without, their stand-ins (*_none.c) and no replay/.

@@ -38,7 +38,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 status=0
 
 # ---- the sources -----------------------------------------------------------
-core_dirs="util engine profiles sockapi scenario gen observe trace exec"
+core_dirs="util engine profiles sockapi scenario gen observe trace exec pkt"
 srcs= incs="-I$srcdir/include -I$srcdir/render -I$srcdir/cli"
 for d in $core_dirs; do
     [ -d "$srcdir/$d" ] || continue
