@@ -39,6 +39,14 @@ if [ "${SETUP_TEST_TOOLS:-0}" = 1 ]; then
     have prove    || need_pkgs="$need_pkgs perl"
     have musl-gcc || need_pkgs="$need_pkgs musl-tools"   # tests/musl-core.sh
 fi
+# The browser playground (make playground, tests/playground-chromium.sh):
+# emscripten brings clang, LLVM and binaryen (about 800 MB installed), so
+# only on request.
+if [ "${SETUP_WASM:-0}" = 1 ]; then
+    have emcc     || need_pkgs="$need_pkgs emscripten"
+    have node     || need_pkgs="$need_pkgs nodejs"
+    have chromium || need_pkgs="$need_pkgs chromium"
+fi
 if [ -n "$need_pkgs" ]; then
     if [ "$(id -u)" = 0 ] && have apt-get; then
         echo "setup: installing:$need_pkgs"

@@ -22,28 +22,13 @@ set -u
 : "${SOCKMODEL:?set SOCKMODEL to the sockmodel program}"
 : "${SCENARIO_DIR:?set SCENARIO_DIR to the scenario directory}"
 
-chrome=
-for c in chromium chromium-browser; do
-    command -v "$c" >/dev/null 2>&1 && { chrome=$c; break; }
-done
-if [ -z "$chrome" ]; then
-    echo "SKIP: Chromium is not installed (Debian: apt-get install chromium)"
-    exit 77
-fi
+. "${TESTS_DIR:-$(dirname "$0")}/chromium-lib.sh"
 scn=$SCENARIO_DIR/teaching/port-hijack.scn
 [ -r "$scn" ] || { echo "html: no scenario $scn"; exit 99; }
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
-
-# One browser run, isolated: no network, no profile left behind.
-browse() {
-    prof=$(mktemp -d "$tmp/prof.XXXXXX") || exit 99
-    timeout 120 "$chrome" --headless --no-sandbox --disable-gpu --no-first-run \
-        --disable-background-networking --disable-component-update \
-        --disable-sync --user-data-dir="$prof" "$@" 2>>"$tmp/chrome.err"
-}
 
 "$SOCKMODEL" run --profile all --html "$tmp/r.html" "$scn" >"$tmp/out" 2>"$tmp/err"
 rc=$?
