@@ -81,7 +81,9 @@ typedef struct mirror {
     sm_world *w[MAXP];
     size_t np;
     FILE *scn;
-    const char *scn_host, *scn_proc; /* what the scenario has current */
+    /* What the scenario has current: copies, since the records the names
+     * come from live in arrays that grow (realloc). Empty: none. */
+    char scn_host[64], scn_proc[64];
     mproc *procs;
     size_t nprocs, capprocs;
     msock *all;
@@ -248,14 +250,14 @@ static void scn_at(mirror *m, const char *host, const char *proc)
 {
     if (!m->scn)
         return;
-    if (!m->scn_host || strcmp(m->scn_host, host) != 0) {
+    if (!m->scn_host[0] || strcmp(m->scn_host, host) != 0) {
         scn(m, "on %s\n", host);
-        m->scn_host = host;
-        m->scn_proc = NULL;
+        snprintf(m->scn_host, sizeof m->scn_host, "%s", host);
+        m->scn_proc[0] = '\0';
     }
-    if (!m->scn_proc || strcmp(m->scn_proc, proc) != 0) {
+    if (!m->scn_proc[0] || strcmp(m->scn_proc, proc) != 0) {
         scn(m, "proc %s\n", proc);
-        m->scn_proc = proc;
+        snprintf(m->scn_proc, sizeof m->scn_proc, "%s", proc);
     }
 }
 
@@ -423,8 +425,8 @@ static void own_addr(mirror *m, const obs_wire_addr *a)
     char t[SM_EP_STRLEN];
     sm_addr_format(&ep.addr, t, sizeof t);
     scn(m, "host local addr %s\n", t);
-    m->scn_host = "local";
-    m->scn_proc = NULL;
+    snprintf(m->scn_host, sizeof m->scn_host, "local");
+    m->scn_proc[0] = '\0';
 }
 
 static bool is_local_addr(mirror *m, const obs_wire_addr *a)
@@ -557,8 +559,8 @@ static void remote_host(mirror *m, const obs_wire_addr *a)
     char t[SM_EP_STRLEN];
     sm_addr_format(&ep.addr, t, sizeof t);
     scn(m, "host %s addr %s\n", h->name, t);
-    m->scn_host = h->name;
-    m->scn_proc = NULL;
+    snprintf(m->scn_host, sizeof m->scn_host, "%s", h->name);
+    m->scn_proc[0] = '\0';
 }
 
 /* A listener at dst, on the remote host or the local "peer" process. */
@@ -1263,7 +1265,7 @@ obs_result *obs_analyse(obs_log *log, const sm_profile *const *profiles,
                 "results (linux).\n"
                 "# Peers outside the program are the processes called 'peer' "
                 "and the remote hosts.\n\nprofile all\nhost local\n");
-        m.scn_host = "local";
+        snprintf(m.scn_host, sizeof m.scn_host, "local");
     }
     index_connects(&m);
     for (size_t i = 0; !m.oom && i < log->n; i++)

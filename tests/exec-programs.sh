@@ -111,10 +111,10 @@ PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null)
 if [ -n "$PY" ] && command -v curl >/dev/null; then
     cat >"$tmp/http.sh" <<EOS
 $PY -m http.server 7010 --bind 127.0.0.1 >/dev/null 2>&1 & pid=\$!
-i=0; while [ \$i -lt 50 ] && ! curl -s -o /dev/null http://127.0.0.1:7010/; do sleep 0.1; i=\$((i+1)); done
+i=0; while [ \$i -lt 300 ] && ! curl -s -o /dev/null http://127.0.0.1:7010/; do sleep 0.1; i=\$((i+1)); done
 kill \$pid; wait \$pid
 $PY -m http.server 7010 --bind 127.0.0.1 >/dev/null 2>&1 & pid=\$!
-i=0; while [ \$i -lt 50 ] && ! curl -s -o /dev/null http://127.0.0.1:7010/; do sleep 0.1; i=\$((i+1)); done
+i=0; while [ \$i -lt 300 ] && ! curl -s -o /dev/null http://127.0.0.1:7010/; do sleep 0.1; i=\$((i+1)); done
 $PY -m http.server 7010 --bind 127.0.0.1 >/dev/null 2>&1
 kill \$pid; wait \$pid
 EOS
