@@ -226,9 +226,25 @@ sm_result sm_shutdown(sm_world *w, sm_id s, bool rd, bool wr);
 
 /* Virtual time, in nanoseconds since the world began.  sm_advance moves
  * the clock forward, delivering every segment and firing every timer that
- * falls due on the way. */
+ * falls due on the way; it never moves it past SM_CLOCK_MAX (2^63 ns,
+ * about 292 years), so every timeout started at a time the clock can reach
+ * still ends in the future.  Every sum of a time and a duration saturates
+ * (sm_time_add): a deadline that would pass 2^64 ns is "never". */
+#define SM_CLOCK_MAX (UINT64_C(1) << 63)
 uint64_t sm_now(const sm_world *w);
 void sm_advance(sm_world *w, uint64_t ns);
+
+/* t + d, or UINT64_MAX where that would wrap. */
+static inline uint64_t sm_time_add(uint64_t t, uint64_t d)
+{
+    return d > UINT64_MAX - t ? UINT64_MAX : t + d;
+}
+
+/* ms milliseconds in nanoseconds, or UINT64_MAX where that would wrap. */
+static inline uint64_t sm_time_ms(uint64_t ms)
+{
+    return ms > UINT64_MAX / 1000000u ? UINT64_MAX : ms * 1000000u;
+}
 
 /* ---- the simulated network --------------------------------------------- */
 

@@ -250,7 +250,7 @@ static void fin_acked(sm_world *w, sm_id id)
         s->state = SM_FIN_WAIT_2;
         if (s->orphan)
             sm__set_timer(w, id, SM__T_FIN_WAIT_2,
-                      w->now_ns + (uint64_t)w->hosts[s->host].tun[SM_TUN_FIN_TIMEOUT_MS] * SM__NS_PER_MS);
+                      sm_time_add(w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_FIN_TIMEOUT_MS])));
         break;
     case SM_CLOSING:
         sm__tw_enter(w, id, NULL);

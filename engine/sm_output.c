@@ -115,7 +115,7 @@ void sm__emit(sm_world *w, sm_id from_host, const sm_addr *sa, uint16_t sp,
     }
     n->segs[slot] = g;
     n->productive++;
-    sm__ev_push(w, w->now_ns + (g.dst_host == from_host ? n->loop_delay_ns : n->delay_ns),
+    sm__ev_push(w, sm_time_add(w->now_ns, g.dst_host == from_host ? n->loop_delay_ns : n->delay_ns),
             SM__EV_DELIVER, slot);
 }
 

@@ -168,9 +168,10 @@ static void sock_timer(sm_world *w, sm_id id)
         }
         sm__send_flags(w, s, SM_TH_SYN, s->iss, 0);
         s->syn_tries++;
-        uint64_t rto = (uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS] * SM__NS_PER_MS
-                       << (s->syn_tries < 16 ? s->syn_tries : 16);
-        uint64_t at = w->now_ns + rto;
+        uint64_t rto = sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS]);
+        unsigned shift = s->syn_tries < 16 ? s->syn_tries : 16;
+        rto = rto > UINT64_MAX >> shift ? UINT64_MAX : rto << shift;
+        uint64_t at = sm_time_add(w->now_ns, rto);
         if (at > s->connect_deadline)
             at = s->connect_deadline;
         sm__set_timer(w, id, SM__T_SYN, at);
@@ -237,7 +238,9 @@ bool sm__step(sm_world *w, uint64_t limit)
 
 void sm_advance(sm_world *w, uint64_t ns)
 {
-    uint64_t target = ns > UINT64_MAX - w->now_ns ? UINT64_MAX : w->now_ns + ns;
+    uint64_t target = sm_time_add(w->now_ns, ns);
+    if (target > SM_CLOCK_MAX) /* the clock stops at SM_CLOCK_MAX */
+        target = w->now_ns > SM_CLOCK_MAX ? w->now_ns : SM_CLOCK_MAX;
     while (sm__step(w, target))
         ;
     w->now_ns = target;

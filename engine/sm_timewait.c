@@ -171,10 +171,11 @@ static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
                            .host_addrs = h->addrs, .n_host_addrs = h->naddrs};
         ms = sm__prof_time_wait_ms(w->profile, &c, ms);
     }
-    uint64_t at = w->now_ns + ms * SM__NS_PER_MS;
+    uint64_t at = sm_time_add(w->now_ns, sm_time_ms(ms));
     if (h->tun[SM_TUN_TW_REAP_MS] > 0) {
-        uint64_t period = (uint64_t)h->tun[SM_TUN_TW_REAP_MS] * SM__NS_PER_MS;
-        at = (at + period - 1) / period * period;
+        uint64_t period = sm_time_ms((uint64_t)h->tun[SM_TUN_TW_REAP_MS]);
+        if (at % period) /* the next reaper run */
+            at = sm_time_add(at, period - at % period);
     }
     return at;
 }

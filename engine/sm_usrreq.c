@@ -410,11 +410,11 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     s->state = SM_SYN_SENT;
     s->syn_tries = 0;
     s->peer_fin = s->fin_pending = s->fin_sent = s->rd_shut = s->wr_shut = false;
-    s->connect_deadline =
-        w->now_ns + (uint64_t)w->hosts[s->host].tun[SM_TUN_CONNECT_TIMEOUT_MS] * SM__NS_PER_MS;
+    s->connect_deadline = sm_time_add(
+        w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_CONNECT_TIMEOUT_MS]));
     sm__send_flags(w, s, SM_TH_SYN, s->iss, 0);
     sm__set_timer(w, id, SM__T_SYN,
-              w->now_ns + (uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS] * SM__NS_PER_MS);
+              sm_time_add(w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS])));
     if (w->socks[id].nonblock) {
         sm_result p = sm__rfail(SM_EINPROGRESS, "non-blocking connect: the handshake goes on");
         p.port = r.port;
@@ -427,7 +427,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
          * arrive (the connection is then in the peer's accept queue). */
         sm_id peer = sm__host_of(w, s->host, &dst);
         struct sm__net *n = w->net;
-        uint64_t until = w->now_ns + (peer == s->host ? n->loop_delay_ns : n->delay_ns);
+        uint64_t until = sm_time_add(w->now_ns, peer == s->host ? n->loop_delay_ns : n->delay_ns);
         while (sm__step(w, until))
             ;
         if (w->now_ns < until)
@@ -719,7 +719,7 @@ static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
     s = &w->socks[id];
     if (s->state == SM_FIN_WAIT_2 && s->timer_kind == SM__T_NONE)
         sm__set_timer(w, id, SM__T_FIN_WAIT_2,
-                  w->now_ns + (uint64_t)w->hosts[s->host].tun[SM_TUN_FIN_TIMEOUT_MS] * SM__NS_PER_MS);
+                  sm_time_add(w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_FIN_TIMEOUT_MS])));
     const char *graceful = "closed: a FIN follows any queued data; the connection winds down";
     if (!linger_n || linger_done(w, id))
         return sm__rfail(SM_OK, graceful);
@@ -735,7 +735,7 @@ static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
         }
     }
     uint32_t hz = r->linger_hz ? r->linger_hz : 1; /* units of linger_s per second */
-    uint64_t deadline = w->now_ns + (uint64_t)s->opt.linger_s * 1000000000ull / hz;
+    uint64_t deadline = sm_time_add(w->now_ns, (uint64_t)s->opt.linger_s * 1000000000ull / hz);
     bool acked = sm__block_until(w, id, linger_done, deadline);
     SM__BROKEN_RESULT(w);
     if (acked)

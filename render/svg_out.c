@@ -282,8 +282,8 @@ static void tap(void *ctx, const sm_segment *seg)
     g->arr_row = NOROW;
     g->src_lane = g->dst_lane = -1;
     if (seg->dst_host != SM_NONE) {
-        g->arr_t = seg->time_ns +
-                   (seg->dst_host == seg->src_host ? r->loop_delay : r->delay);
+        g->arr_t = sm_time_add(seg->time_ns, seg->dst_host == seg->src_host
+                                                 ? r->loop_delay : r->delay);
         GROW(r->pend, r->npend, r->cpend);
         size_t k = r->npend++;
         while (k > 0 && r->segs[r->pend[k - 1]].arr_t > g->arr_t) {

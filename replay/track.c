@@ -673,7 +673,7 @@ static void ports_up(rp_tracker *t, conn *c, size_t r, uint64_t frame)
     }
     uint64_t range = port_range(t, c->host[0], r);
     if (use > range && !d->exh_ns) {
-        d->exh_ns = t->now + 1;
+        d->exh_ns = sm_time_add(t->now, 1); /* 0 means "not exhausted" */
         event_add(t, r, RP_EV_PORTS_EXHAUSTED, c, 0, frame, 0, use, range, NULL);
     }
 }

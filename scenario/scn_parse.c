@@ -11,6 +11,7 @@
  * parser goes on with the next line, so one run shows many mistakes.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ typedef struct pctx {
     scn_tok *tok;       /* word buffer, room for a whole line */
     scn_buf what;       /* scratch: what was expected */
     scn_buf quote;      /* scratch: the quoted word */
+    uint64_t waited;    /* the waits so far, in ns (at most SM_CLOCK_MAX) */
 } pctx;
 
 #define STATEMENTS                                                         \
@@ -850,6 +852,15 @@ static bool p_wait(pctx *c, cursor *k, scn_stmt *st)
     if (!t || !parse_duration(t, &st->n))
         return expected(c, k, t, "a duration such as 500ms, 1.5s or 2m "
                                  "(whole nanoseconds, at most 584 years)");
+    /* The virtual clock ends at SM_CLOCK_MAX: a wait that would pass it is
+     * refused here rather than cut short by the engine. */
+    if (st->n > SM_CLOCK_MAX - c->waited) {
+        perr(c, t->col, "the waits so far would move the virtual clock past its "
+                        "end (2^63 ns, about 292 years): at most %" PRIu64 "ms more",
+             (SM_CLOCK_MAX - c->waited) / 1000000u);
+        return false;
+    }
+    c->waited += st->n;
     return true;
 }
 

@@ -4,7 +4,8 @@
  * makes calls fail with SM_EPROTO and a "profile contract violated" rule;
  * memory that runs out at any allocation of a scenario run makes that call
  * and every later one fail with SM_ENOMEM, never an abort, and the world
- * is freed without a leak (the ASan build checks that).
+ * is freed without a leak (the ASan build checks that); virtual time ends
+ * at SM_CLOCK_MAX and no timeout started there wraps.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -297,6 +298,70 @@ static void oom_sweep(const char *profile, bool recycle)
     ck_assert_msg(k > 20, "only %ld allocations in the run", k);
 }
 
+/* The end of virtual time (issue 22): sums of a time and a duration
+ * saturate instead of wrapping, and sm_advance() stops the clock at
+ * SM_CLOCK_MAX, so a connect started there gets its whole timeout. */
+START_TEST(test_time_saturates)
+{
+    ck_assert_uint_eq(sm_time_add(5, 7), 12);
+    ck_assert_uint_eq(sm_time_add(UINT64_MAX - 1, 1), UINT64_MAX);
+    ck_assert_uint_eq(sm_time_add(UINT64_MAX - 1, 2), UINT64_MAX);
+    ck_assert_uint_eq(sm_time_add(SM_CLOCK_MAX, SM_CLOCK_MAX), UINT64_MAX);
+    ck_assert_uint_eq(sm_time_ms(1500), 1500000000u);
+    ck_assert_uint_eq(sm_time_ms(UINT64_MAX / 1000000u + 1), UINT64_MAX);
+}
+END_TEST
+
+START_TEST(test_connect_at_end_of_time)
+{
+    const char *names[] = {"linux", "bsd", "windows", "solaris"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        sm_world *w = sm_world_new(sm_profile_find(names[i]), 1);
+        ck_assert_ptr_nonnull(w);
+        sm_id h = sm_host_add(w, "local");
+        sm_addr a4;
+        ck_assert(sm_addr_parse("192.0.2.1", 9, &a4));
+        ck_assert(sm_host_add_addr(w, h, &a4));
+        sm_id p = sm_proc_get(w, h, "main", sm_user_get(w, "user"));
+        sm_id l = SM_NONE, c = SM_NONE, d = SM_NONE;
+        sm_endpoint e = ep("127.0.0.1:8080"), nowhere = ep("192.0.2.99:80");
+        ck_assert_int_eq(sm_socket(w, p, SM_TCP, 4, "l", &l).err, SM_OK);
+        ck_assert_int_eq(sm_bind(w, l, &e).err, SM_OK);
+        ck_assert_int_eq(sm_listen(w, l, 5).err, SM_OK);
+        /* The scenario "wait 18446744073s": just under 2^64 ns. */
+        sm_advance(w, 18446744073000000000ull);
+        ck_assert_uint_eq(sm_now(w), SM_CLOCK_MAX);
+        sm_advance(w, UINT64_MAX);
+        ck_assert_uint_eq(sm_now(w), SM_CLOCK_MAX);
+        /* Before: the connect deadline wrapped below the clock and the
+         * connect failed at once with ETIMEDOUT. */
+        ck_assert_int_eq(sm_socket(w, p, SM_TCP, 4, "c", &c).err, SM_OK);
+        ck_assert_msg(sm_connect(w, c, &e).err == SM_OK, "%s: connect at the "
+                      "end of time did not succeed", names[i]);
+        ck_assert_int_eq(sm_sock_state(w, c), SM_ESTABLISHED);
+        /* A connect nobody answers still waits out its whole timeout. */
+        uint64_t t0 = sm_now(w);
+        ck_assert_int_eq(sm_socket(w, p, SM_TCP, 4, "d", &d).err, SM_OK);
+        ck_assert_int_eq(sm_connect(w, d, &nowhere).err, SM_ETIMEDOUT);
+        ck_assert_msg(sm_now(w) - t0 >= 1000000000u, "%s: the connect timed "
+                      "out after %llu ns", names[i],
+                      (unsigned long long)(sm_now(w) - t0));
+        /* A loopback delay that passes 2^64 ns: the SYN arrives never
+         * (before, its arrival time wrapped into the past and the
+         * connect succeeded at once). */
+        sm_world_set_delay(w, 1000000, UINT64_MAX - 1000);
+        sm_id f = SM_NONE;
+        t0 = sm_now(w);
+        ck_assert_int_eq(sm_socket(w, p, SM_TCP, 4, "f", &f).err, SM_OK);
+        ck_assert_msg(sm_connect(w, f, &e).err == SM_ETIMEDOUT, "%s: a SYN "
+                      "that never arrives was answered", names[i]);
+        ck_assert_uint_ge(sm_now(w) - t0, 1000000000u);
+        ck_assert_uint_lt(sm_now(w), UINT64_MAX);
+        sm_world_free(w);
+    }
+}
+END_TEST
+
 START_TEST(test_oom_linux)
 {
     oom_sweep("linux", false);
@@ -319,6 +384,10 @@ int main(void)
     tcase_add_test(tc, test_other_version);
     tcase_add_test(tc, test_listener_beyond);
     suite_add_tcase(s, tc);
+    TCase *tt = tcase_create("virtual time");
+    tcase_add_test(tt, test_time_saturates);
+    tcase_add_test(tt, test_connect_at_end_of_time);
+    suite_add_tcase(s, tt);
     TCase *tm = tcase_create("out of memory");
     tcase_set_timeout(tm, 120);
     tcase_add_test(tm, test_oom_linux);
