@@ -1005,10 +1005,19 @@ int scn_cmd_replay(int argc, char **argv)
     rp_tracker *t = rp_track_new(&cfg);
     if (!t) {
         rp_close(rd);
-        return usage_error("bad profile selection");
+        if (cfg.nruns == 0 || cfg.nruns > RP_MAX_RUNS)
+            return usage_error("bad profile selection");
+        fprintf(stderr, "sockmodel: error: %s: out of memory\n", o.file);
+        return 2;
     }
     x.t = t;
     if (o.scenario && load_scenario(o.scenario, t, &cfg, o.json) != 0) {
+        rp_track_free(t);
+        rp_close(rd);
+        return 2;
+    }
+    if (rp_track_failed(t)) {
+        fprintf(stderr, "sockmodel: error: %s: out of memory\n", o.scenario);
         rp_track_free(t);
         rp_close(rd);
         return 2;
@@ -1033,7 +1042,15 @@ int scn_cmd_replay(int argc, char **argv)
     const rp_pkt *p;
     int rc;
     while ((rc = rp_next_ref(rd, &p)) == 1)
-        rp_track_packet(t, p);
+        if (!rp_track_packet(t, p)) {
+            /* no report: what was printed so far is not the capture's */
+            fprintf(stderr, "sockmodel: error: %s: out of memory at record %llu\n", o.file,
+                    (unsigned long long)p->frame);
+            fflush(f);
+            rp_track_free(t);
+            rp_close(rd);
+            return 2;
+        }
     int status = 0;
     if (rc < 0) {
         read_problem(o.file, rd, "error", "");
@@ -1041,7 +1058,14 @@ int scn_cmd_replay(int argc, char **argv)
     } else if (rp_error(rd)[0]) {
         read_problem(o.file, rd, "warning", "the file ends inside it: ");
     }
-    rp_track_finish(t);
+    if (!rp_track_finish(t)) {
+        fprintf(stderr, "sockmodel: error: %s: out of memory at the end of the capture\n",
+                o.file);
+        fflush(f);
+        rp_track_free(t);
+        rp_close(rd);
+        return 2;
+    }
     const rp_counts *cnt = rp_get_counts(rd);
     if (cnt->ts_jumps)
         warn_ts_jump(o.file, rd, cnt->ts_jumps);

@@ -88,8 +88,8 @@ static void tracker_end(rp_tracker *tr, uint64_t n)
 {
     if (!tr)
         return;
-    rp_track_finish(tr);
-    if (rp_track_connections(tr) > n)
+    /* out of memory (a failed tracker) is an error, not a finding */
+    if (rp_track_finish(tr) && rp_track_connections(tr) > n)
         abort(); /* at most one connection per packet */
     rp_track_free(tr);
 }

@@ -34,6 +34,7 @@
 #include "smu_alloc.h"
 #include "smu_hash.h"
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,32 +45,50 @@
 
 /* ---- small helpers -------------------------------------------------------- */
 
-static void *xrealloc(void *p, size_t n)
+/* Out of memory: every public entry point that may allocate runs its work
+ * under setjmp (GUARD below); an allocation that fails marks the tracker
+ * failed and jumps back there, and the entry point returns false.  The
+ * tracker is then only freed: every allocation site stores a new block
+ * (and its size) only once it has it, and blocks a failing call holds in
+ * local variables live in t->scratch, so rp_track_free releases all. */
+static _Noreturn void oom(rp_tracker *t);
+
+#ifdef RP_TRACK_FAIL_HOOK
+/* Test builds only: rp_track_fail_after(n) makes the n-th allocation from
+ * now fail (0: none). */
+static unsigned long fail_countdown;
+unsigned long rp_track_fail_after(unsigned long n)
 {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fputs("sockmodel: error: out of memory\n", stderr);
-        exit(2);
-    }
+    unsigned long left = fail_countdown;
+    fail_countdown = n;
+    return left;
+}
+static bool fail_now(void)
+{
+    return fail_countdown && --fail_countdown == 0;
+}
+#else
+static inline bool fail_now(void) { return false; }
+#endif
+
+static void *xrealloc(rp_tracker *t, void *p, size_t n)
+{
+    void *q = fail_now() ? NULL : realloc(p, n ? n : 1);
+    if (!q)
+        oom(t);
     return q;
 }
 
 /* The large tables that every segment reads at a random place (the
  * 4-tuple slots, the connection records) come from util's big-table
  * allocator: 64-byte aligned, zero-filled, huge pages and mremap growth
- * where the system has them.  big_resize(NULL, 0, n) allocates; the part
- * past old_n is zero. */
-static void big_oom(void)
+ * where the system has them.  big_resize(t, NULL, 0, n) allocates; the
+ * part past old_n is zero. */
+static void *big_resize(rp_tracker *t, void *p, size_t old_n, size_t n)
 {
-    fputs("sockmodel: error: out of memory\n", stderr);
-    exit(2);
-}
-
-static void *big_resize(void *p, size_t old_n, size_t n)
-{
-    void *q = smu_big_resize(p, old_n, n);
+    void *q = fail_now() ? NULL : smu_big_resize(p, old_n, n);
     if (!q)
-        big_oom();
+        oom(t);
     return q;
 }
 
@@ -78,11 +97,12 @@ static void big_free(void *p, size_t n)
     smu_big_free(p, n);
 }
 
-#define GROW(arr, n, cap)                                                          \
+#define GROW(t, arr, n, cap)                                                       \
     do {                                                                           \
         if ((n) >= (cap)) {                                                        \
-            (cap) = (cap) ? (cap) * 2 : 64;                                        \
-            (arr) = xrealloc((arr), (cap) * sizeof *(arr));                        \
+            size_t grow_nc_ = (cap) ? (cap) * 2 : 64;                              \
+            (arr) = xrealloc((t), (arr), grow_nc_ * sizeof *(arr));                \
+            (cap) = grow_nc_;                                                      \
         }                                                                          \
     } while (0)
 
@@ -260,6 +280,11 @@ typedef struct evvec {
 
 struct rp_tracker {
     rp_config cfg;
+    /* out of memory: where the entry point in progress resumes, the sticky
+     * failure, and the block a failing call held in a local (see oom()) */
+    jmp_buf oom_at;
+    bool failed;
+    void *scratch;
     size_t nruns;
     /* connections */
     conn *conns;
@@ -344,7 +369,7 @@ const char *rp_ev_kind_name(rp_ev_kind k)
 
 static uint16_t ts_new(rp_tracker *t, const sm_profile *p, const int64_t *from)
 {
-    GROW(t->ts, t->nts, t->tscap);
+    GROW(t, t->ts, t->nts, t->tscap);
     tunset *s = &t->ts[t->nts];
     s->p = p;
     memcpy(s->tun, from ? from : p->defaults, sizeof s->tun);
@@ -376,9 +401,11 @@ static void hslot_insert(rp_tracker *t, uint32_t id)
 static uint32_t host_get(rp_tracker *t, const sm_addr *a)
 {
     if ((t->nhosts + 1) * 2 > t->hslotcap) {
+        size_t nc = t->hslotcap ? t->hslotcap * 2 : 256;
+        uint32_t *ns = xrealloc(t, NULL, nc * sizeof *ns);
         free(t->hslot);
-        t->hslotcap = t->hslotcap ? t->hslotcap * 2 : 256;
-        t->hslot = xrealloc(NULL, t->hslotcap * sizeof *t->hslot);
+        t->hslot = ns;
+        t->hslotcap = nc;
         memset(t->hslot, 0, t->hslotcap * sizeof *t->hslot);
         for (size_t k = 0; k < t->nhosts; k++)
             hslot_insert(t, (uint32_t)k);
@@ -392,8 +419,8 @@ static uint32_t host_get(rp_tracker *t, const sm_addr *a)
         i = (i + 1) & mask;
     }
     if (t->nhosts >= t->hostcap) {
-        GROW(t->hosts, t->nhosts, t->hostcap);
-        t->hr = xrealloc(t->hr, t->hostcap * t->nruns * sizeof *t->hr);
+        GROW(t, t->hosts, t->nhosts, t->hostcap);
+        t->hr = xrealloc(t, t->hr, t->hostcap * t->nruns * sizeof *t->hr);
     }
     uint32_t id = (uint32_t)t->nhosts++;
     host *h = &t->hosts[id];
@@ -429,8 +456,9 @@ static void lset_add(rp_tracker *t, uint32_t h, uint16_t port)
     if ((t->lused + 1) * 2 > t->lcap) {
         size_t oc = t->lcap;
         uint64_t *old = t->lset;
+        uint64_t *nl = xrealloc(t, NULL, (oc ? oc * 2 : 256) * sizeof *nl);
         t->lcap = oc ? oc * 2 : 256;
-        t->lset = xrealloc(NULL, t->lcap * sizeof *t->lset);
+        t->lset = nl;
         memset(t->lset, 0, t->lcap * sizeof *t->lset);
         for (size_t i = 0; i < oc; i++)
             if (old[i]) {
@@ -478,8 +506,9 @@ static uint32_t dest_get(rp_tracker *t, uint32_t c, uint32_t s, uint16_t p)
     if ((t->ndests + 1) * 2 > t->dslotcap) {
         size_t oc = t->dslotcap;
         uint64_t *old = t->dslot;
+        uint64_t *nd = xrealloc(t, NULL, (oc ? oc * 2 : 256) * sizeof *nd);
         t->dslotcap = oc ? oc * 2 : 256;
-        t->dslot = xrealloc(NULL, t->dslotcap * sizeof *t->dslot);
+        t->dslot = nd;
         memset(t->dslot, 0, t->dslotcap * sizeof *t->dslot);
         for (size_t k = 0; k < oc; k++)
             if (old[k]) {
@@ -504,9 +533,10 @@ static uint32_t dest_get(rp_tracker *t, uint32_t c, uint32_t s, uint16_t p)
         j = (j + 1) & mask;
     }
     if (t->ndests == t->destcap) {
-        t->destcap = t->destcap ? t->destcap * 2 : 64;
-        t->dests = xrealloc(t->dests, t->destcap * sizeof *t->dests);
-        t->dstat = xrealloc(t->dstat, t->destcap * t->nruns * sizeof *t->dstat);
+        size_t nc = t->destcap ? t->destcap * 2 : 64;
+        t->dests = xrealloc(t, t->dests, nc * sizeof *t->dests);
+        t->dstat = xrealloc(t, t->dstat, nc * t->nruns * sizeof *t->dstat);
+        t->destcap = nc;
     }
     uint32_t id = (uint32_t)t->ndests++;
     dest *d = &t->dests[id];
@@ -542,7 +572,7 @@ static int32_t event_add(rp_tracker *t, size_t run, rp_ev_kind k, const conn *c,
         v->dropped++;
         return -1;
     }
-    GROW(v->v, v->n, v->cap);
+    GROW(t, v->v, v->n, v->cap);
     rp_event *e = &v->v[v->n];
     memset(e, 0, sizeof *e);
     e->ns = t->now;
@@ -566,7 +596,7 @@ static twfifo *fifo_of(rp_tracker *t, size_t r, uint16_t ts)
 {
     if (ts >= t->nfifo[r]) {
         size_t n = t->nts > (size_t)ts + 1 ? t->nts : (size_t)ts + 1;
-        t->fifo[r] = xrealloc(t->fifo[r], n * sizeof *t->fifo[r]);
+        t->fifo[r] = xrealloc(t, t->fifo[r], n * sizeof *t->fifo[r]);
         memset(t->fifo[r] + t->nfifo[r], 0, (n - t->nfifo[r]) * sizeof *t->fifo[r]);
         t->nfifo[r] = n;
     }
@@ -644,7 +674,7 @@ static void mark_dirty(rp_tracker *t, uint32_t h, size_t r)
         hr->bmax = (uint32_t)hr->pub.tw_now;
     if (!hr->dirty) {
         hr->dirty = 1;
-        GROW(t->dirty, t->ndirty, t->dirtycap);
+        GROW(t, t->dirty, t->ndirty, t->dirtycap);
         t->dirty[t->ndirty++] = h << 4 | (uint32_t)r;
     }
 }
@@ -806,8 +836,9 @@ static void slots_grow(rp_tracker *t)
 {
     size_t oc = t->slotcap;
     uint64_t *old = t->slot;
-    t->slotcap = oc ? oc * 2 : 1024;
-    t->slot = big_resize(NULL, 0, t->slotcap * sizeof *t->slot);
+    size_t nc = oc ? oc * 2 : 1024;
+    t->slot = big_resize(t, NULL, 0, nc * sizeof *t->slot);
+    t->slotcap = nc;
     size_t mask = t->slotcap - 1;
     for (size_t i = 0; i < oc; i++)
         if (old[i]) {
@@ -963,7 +994,7 @@ static void conn_close(rp_tracker *t, uint32_t ci, const char *why, bool at_end,
 static void conns_grow(rp_tracker *t)
 {
     size_t nc = t->conncap ? t->conncap * 2 : 1024;
-    t->conns = big_resize(t->conns, t->conncap * sizeof *t->conns, nc * sizeof *t->conns);
+    t->conns = big_resize(t, t->conns, t->conncap * sizeof *t->conns, nc * sizeof *t->conns);
     t->conncap = nc;
 }
 
@@ -976,7 +1007,7 @@ static uint32_t conn_alloc(rp_tracker *t)
     } else {
         if (t->nconns >= t->conncap) {
             conns_grow(t);
-            t->cr = xrealloc(t->cr, t->conncap * t->nruns * sizeof *t->cr);
+            t->cr = xrealloc(t, t->cr, t->conncap * t->nruns * sizeof *t->cr);
         }
         ci = (uint32_t)t->nconns++;
         t->conns[ci].gen = 0;
@@ -1093,7 +1124,7 @@ static void retire_push(rp_tracker *t, uint32_t ci, uint64_t at)
 {
     if (t->rq_n == t->rq_cap) {
         size_t nc = t->rq_cap ? t->rq_cap * 2 : 256;
-        retq *n = xrealloc(NULL, nc * sizeof *n);
+        retq *n = xrealloc(t, NULL, nc * sizeof *n);
         for (size_t i = 0; i < t->rq_n; i++)
             n[i] = t->rq[(t->rq_head + i) % t->rq_cap];
         free(t->rq);
@@ -1131,7 +1162,7 @@ static void flush_bucket(rp_tracker *t, uint64_t at)
     for (size_t i = 0; i < t->ndirty; i++) {
         uint32_t h = t->dirty[i] >> 4, r = t->dirty[i] & 15u;
         hrun *hr = HR(t, h, r);
-        GROW(t->tl, t->ntl, t->tlcap);
+        GROW(t, t->tl, t->ntl, t->tlcap);
         rp_tl_point *pt = &t->tl[t->ntl++];
         pt->ns = at - t->first_ns;
         pt->host = h;
@@ -1562,12 +1593,41 @@ static void reuse(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p, int32_t *p
 
 /* ---- the public interface ------------------------------------------------------- */
 
-rp_tracker *rp_track_new(const rp_config *cfg)
+static _Noreturn void oom(rp_tracker *t)
 {
-    if (cfg->nruns == 0 || cfg->nruns > RP_MAX_RUNS)
-        return NULL;
-    rp_tracker *t = xrealloc(NULL, sizeof *t);
-    memset(t, 0, sizeof *t);
+    t->failed = true;
+    longjmp(t->oom_at, 1);
+}
+
+/* Runs the rest of an entry point under the out-of-memory guard: a failed
+ * tracker does nothing more, and a failing allocation returns `ret`. */
+#define GUARD(t, ret)                                                              \
+    do {                                                                           \
+        if ((t)->failed)                                                           \
+            return ret;                                                            \
+        if (setjmp((t)->oom_at))                                                   \
+            return ret;                                                            \
+    } while (0)
+
+/* A block the current call holds only in a local: freed with the tracker
+ * if an allocation fails before the call frees it (scratch_done). */
+static void *scratch(rp_tracker *t, size_t n)
+{
+    t->scratch = xrealloc(t, NULL, n);
+    return t->scratch;
+}
+
+static void scratch_done(rp_tracker *t)
+{
+    free(t->scratch);
+    t->scratch = NULL;
+}
+
+bool rp_track_failed(const rp_tracker *t) { return t->failed; }
+
+static bool init(rp_tracker *t, const rp_config *cfg)
+{
+    GUARD(t, false);
     t->cfg = *cfg;
     if (!t->cfg.interval_ns)
         t->cfg.interval_ns = 1000000000ull;
@@ -1580,6 +1640,18 @@ rp_tracker *rp_track_new(const rp_config *cfg)
     for (size_t i = 0; i < cfg->novr; i++)
         ts_new(t, cfg->ovr_prof[i], NULL); /* for hold_ns */
     slots_grow(t);
+    return true;
+}
+
+rp_tracker *rp_track_new(const rp_config *cfg)
+{
+    if (cfg->nruns == 0 || cfg->nruns > RP_MAX_RUNS)
+        return NULL;
+    rp_tracker *t = fail_now() ? NULL : calloc(1, sizeof *t);
+    if (t && !init(t, cfg)) {
+        rp_track_free(t);
+        t = NULL;
+    }
     return t;
 }
 
@@ -1608,25 +1680,31 @@ void rp_track_free(rp_tracker *t)
     free(t->dirty);
     free(t->tl);
     free(t->opts);
+    free(t->scratch);
     free(t);
 }
 
-void rp_track_listener(rp_tracker *t, const sm_addr *a, uint16_t port)
+bool rp_track_listener(rp_tracker *t, const sm_addr *a, uint16_t port)
 {
+    GUARD(t, false);
     lset_add(t, host_get(t, a), port);
+    return true;
 }
 
-void rp_track_sockopts(rp_tracker *t, const sm_endpoint *local, const sm_opts *o)
+bool rp_track_sockopts(rp_tracker *t, const sm_endpoint *local, const sm_opts *o)
 {
-    GROW(t->opts, t->nopts, t->optcap);
+    GUARD(t, false);
+    GROW(t, t->opts, t->nopts, t->optcap);
     t->opts[t->nopts].ep = *local;
     t->opts[t->nopts].o = *o;
     t->nopts++;
+    return true;
 }
 
 size_t rp_track_sysctl(rp_tracker *t, const sm_addr *a, const char *key,
                        const char *const *vals, size_t nvals, unsigned run_mask, FILE *warn)
 {
+    GUARD(t, 0);
     uint32_t h = host_get(t, a);
     size_t missing = 0;
     for (size_t r = 0; r < t->nruns; r++) {
@@ -1691,7 +1769,16 @@ static inline unsigned pkt_key(const rp_pkt *p, const uint8_t **lo, const uint8_
     return dir;
 }
 
-void rp_track_packet(rp_tracker *t, const rp_pkt *p)
+static void packet(rp_tracker *t, const rp_pkt *p);
+
+bool rp_track_packet(rp_tracker *t, const rp_pkt *p)
+{
+    GUARD(t, false);
+    packet(t, p);
+    return true;
+}
+
+static void packet(rp_tracker *t, const rp_pkt *p)
 {
     if (p->proto != SM_TCP) {
         t->udp++;
@@ -1817,8 +1904,9 @@ static int cmp_hkey(const void *x, const void *y)
     return cmp_addr(&((const hkey *)x)->a, &((const hkey *)y)->a);
 }
 
-void rp_track_finish(rp_tracker *t)
+bool rp_track_finish(rp_tracker *t)
 {
+    GUARD(t, false);
     if (t->started) {
         advance(t, t->last_ns);
         flush_bucket(t, t->last_ns);
@@ -1827,7 +1915,7 @@ void rp_track_finish(rp_tracker *t)
      * (closing them is order-independent otherwise: counters only) */
     t->finishing = true;
     if (t->cfg.on_conn) {
-        idkey *ids = xrealloc(NULL, (t->nconns + 1) * sizeof *ids);
+        idkey *ids = scratch(t, (t->nconns + 1) * sizeof *ids);
         size_t n = 0;
         for (size_t k = 0; k < t->nconns; k++)
             if (t->conns[k].flags & C_USED) {
@@ -1837,14 +1925,15 @@ void rp_track_finish(rp_tracker *t)
         qsort(ids, n, sizeof *ids, cmp_idkey);
         for (size_t k = 0; k < n; k++)
             conn_close(t, ids[k].ci, "end of capture", true, false);
-        free(ids);
+        scratch_done(t);
     } else {
         for (size_t k = 0; k < t->nconns; k++)
             if (t->conns[k].flags & C_USED)
                 conn_close(t, (uint32_t)k, "end of capture", true, false);
     }
     free(t->dsorted);
-    dkey *dk = xrealloc(NULL, (t->ndests + 1) * sizeof *dk);
+    t->dsorted = NULL;
+    dkey *dk = scratch(t, (t->ndests + 1) * sizeof *dk);
     for (size_t k = 0; k < t->ndests; k++) {
         dk[k].client = t->dests[k].client;
         dk[k].port = t->dests[k].port;
@@ -1852,21 +1941,22 @@ void rp_track_finish(rp_tracker *t)
         dk[k].idx = (uint32_t)k;
     }
     qsort(dk, t->ndests, sizeof *dk, cmp_dkey);
-    t->dsorted = xrealloc(NULL, (t->ndests + 1) * sizeof *t->dsorted);
+    t->dsorted = xrealloc(t, NULL, (t->ndests + 1) * sizeof *t->dsorted);
     for (size_t k = 0; k < t->ndests; k++)
         t->dsorted[k] = dk[k].idx;
-    free(dk);
-    hkey *hk = xrealloc(NULL, (t->nhosts + 1) * sizeof *hk);
+    scratch_done(t);
+    hkey *hk = scratch(t, (t->nhosts + 1) * sizeof *hk);
     for (size_t k = 0; k < t->nhosts; k++) {
         hk[k].a = t->hosts[k].addr;
         hk[k].id = (uint32_t)k;
     }
     qsort(hk, t->nhosts, sizeof *hk, cmp_hkey);
     free(t->hsorted);
-    t->hsorted = xrealloc(NULL, (t->nhosts + 1) * sizeof *t->hsorted);
+    t->hsorted = NULL;
+    t->hsorted = xrealloc(t, NULL, (t->nhosts + 1) * sizeof *t->hsorted);
     for (size_t k = 0; k < t->nhosts; k++)
         t->hsorted[k] = hk[k].id;
-    free(hk);
+    scratch_done(t);
     for (size_t k = 0; k < t->nhosts; k++)
         for (size_t r = 0; r < t->nruns; r++) {
             hrun *hr = HR(t, k, r);
@@ -1875,6 +1965,7 @@ void rp_track_finish(rp_tracker *t)
             hr->pub.tw_ms = ms > 0 ? (uint64_t)ms : 0;
             hr->pub.profile = t->ts[hr->ts].p;
         }
+    return true;
 }
 
 size_t rp_track_nruns(const rp_tracker *t) { return t->nruns; }

@@ -171,22 +171,34 @@ typedef struct rp_config {
     void *ctx;
 } rp_config;
 
+/* Out of memory: rp_track_new returns NULL; any other call that needs
+ * memory and cannot get it returns false (rp_track_sysctl: 0) and leaves
+ * the tracker failed for good: later calls do nothing and return the
+ * same, rp_track_failed says so, and its results must not be read (only
+ * rp_track_free, which releases everything, may follow). */
 rp_tracker *rp_track_new(const rp_config *cfg);
 void rp_track_free(rp_tracker *t);
+bool rp_track_failed(const rp_tracker *t);
+#ifdef RP_TRACK_FAIL_HOOK
+/* Built only into the tracker of the out-of-memory test: the n-th
+ * allocation from now fails (0: none); returns the countdown it replaces
+ * (0 once the failure it set has happened). */
+unsigned long rp_track_fail_after(unsigned long n);
+#endif
 
 /* Declarations (before the first packet). */
-void rp_track_listener(rp_tracker *t, const sm_addr *a, uint16_t port);
+bool rp_track_listener(rp_tracker *t, const sm_addr *a, uint16_t port);
 /* A sysctl on the host with that address, under the runs of run_mask
  * (bit r = run r) whose profile knows the key; returns the number of those
  * runs that did not (each one a warning on warn, if not NULL). */
 size_t rp_track_sysctl(rp_tracker *t, const sm_addr *a, const char *key,
                        const char *const *vals, size_t nvals, unsigned run_mask, FILE *warn);
-void rp_track_sockopts(rp_tracker *t, const sm_endpoint *local, const sm_opts *o);
+bool rp_track_sockopts(rp_tracker *t, const sm_endpoint *local, const sm_opts *o);
 
 /* One packet (UDP is counted only). */
-void rp_track_packet(rp_tracker *t, const rp_pkt *p);
+bool rp_track_packet(rp_tracker *t, const rp_pkt *p);
 /* End of capture: every remaining connection is reported. */
-void rp_track_finish(rp_tracker *t);
+bool rp_track_finish(rp_tracker *t);
 
 /* Results. */
 size_t rp_track_nruns(const rp_tracker *t);
