@@ -36,6 +36,7 @@
 #define SOCKMODEL_PLAIN_H
 
 #include <fcntl.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
@@ -68,6 +69,12 @@
 #undef listen
 #undef connect
 #undef accept
+#undef accept4
+#undef read
+#undef write
+#undef sendto
+#undef recvfrom
+#undef poll
 #undef close
 #undef shutdown
 #undef send
@@ -85,14 +92,20 @@
 #define listen(fd, b) sm_sys_listen(SM_PLAIN_CTX, (fd), (b))
 #define connect(fd, a, n) sm_sys_connect(SM_PLAIN_CTX, (fd), (a), (n))
 #define accept(fd, a, n) sm_sys_accept(SM_PLAIN_CTX, (fd), (a), (n))
-#define close(fd) sm_sys_close(SM_PLAIN_CTX, (fd))
+#define accept4(fd, a, n, f) sm_sys_accept4(SM_PLAIN_CTX, (fd), (a), (n), (f))
+#define close(fd) sm_sys_close_any(SM_PLAIN_CTX, (fd))
+#define read(fd, b, n) sm_sys_read(SM_PLAIN_CTX, (fd), (b), (n))
+#define write(fd, b, n) sm_sys_write(SM_PLAIN_CTX, (fd), (b), (n))
+#define sendto(fd, b, n, f, a, l) sm_sys_sendto(SM_PLAIN_CTX, (fd), (b), (n), (f), (a), (l))
+#define recvfrom(fd, b, n, f, a, l) sm_sys_recvfrom(SM_PLAIN_CTX, (fd), (b), (n), (f), (a), (l))
+#define poll(p, n, t) sm_sys_poll(SM_PLAIN_CTX, (p), (n), (t))
 #define closesocket(fd) sm_sys_close(SM_PLAIN_CTX, (fd))
 #define shutdown(fd, h) sm_sys_shutdown(SM_PLAIN_CTX, (fd), (h))
 #define send(fd, b, n, f) sm_sys_send(SM_PLAIN_CTX, (fd), (b), (n), (f))
 #define recv(fd, b, n, f) sm_sys_recv(SM_PLAIN_CTX, (fd), (b), (n), (f))
 #define getsockname(fd, a, n) sm_sys_getsockname(SM_PLAIN_CTX, (fd), (a), (n))
 #define getpeername(fd, a, n) sm_sys_getpeername(SM_PLAIN_CTX, (fd), (a), (n))
-#define fcntl(...) sm_sys_fcntl(SM_PLAIN_CTX, __VA_ARGS__)
+#define fcntl(...) sm_sys_fcntl_any(SM_PLAIN_CTX, __VA_ARGS__)
 #define ioctlsocket(fd, cmd, argp) sm_sys_ioctlsocket(SM_PLAIN_CTX, (fd), (long)(cmd), (argp))
 
 #endif /* SOCKMODEL_PLAIN_H */
