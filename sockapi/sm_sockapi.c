@@ -6,7 +6,11 @@
  * types, option levels and the build OS's option constants, struct sockaddr,
  * struct linger) into engine calls (engine/sm.h), and the engine's results
  * back into -1 / errno; a per-process descriptor table mapping small ints to
- * engine sockets; processes (contexts) sharing one world.
+ * engine sockets (numbered by the context, or - sm_sys_use_real_fds, the
+ * default context - by the kernel, each number held open on /dev/null so
+ * no real file can share it); handing calls on other descriptors (read,
+ * write, close, fcntl, poll) to the real libc; poll() readiness from the
+ * engine's socket state; processes (contexts) sharing one world.
  *
  * It models nothing of an OS itself: every decision about ports, options and
  * connections is the engine's and the profile's.  The layer only decides
