@@ -1036,16 +1036,17 @@ int sm_sys_accept4(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len,
     if (nfd < 0)
         return -1;
     fdent *e = fd_get(c, nfd);
-    sm_result keep = c->last;
 #ifdef SOCK_NONBLOCK
     if (flags & SOCK_NONBLOCK) {
-        c->call = "accept4";
-        c->call_fd = nfd;
-        if (set_nonblock(c, e, true) != 0) {
+        /* Not through set_nonblock(): the trace shows one call. */
+        sm_result nr = sm_setsockopt(c->sw->w, e->sock, SM_O_NONBLOCK, 1, 0);
+        if (nr.err != SM_OK) {
             sm_sys_close(c, nfd);
-            return -1;
+            c->call = "accept4";
+            c->call_fd = fd;
+            return finish(c, nr);
         }
-        c->last = keep; /* the call's result is the accept's */
+        e->nonblock = true;
     }
 #endif
 #ifdef SOCK_CLOEXEC
@@ -1172,6 +1173,7 @@ static short model_revents(sm_sys *c, fdent *e, short events)
     case SM_ESTABLISHED:
     case SM_CLOSE_WAIT:
         rev |= POLLOUT;
+        e->connecting = false; /* connected: SO_ERROR would say 0 */
         break;
     case SM_CLOSED:
         /* Never connected, or over (reset, or both sides closed): a read
