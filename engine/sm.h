@@ -320,6 +320,10 @@ const char *sm_sock_name(const sm_world *w, sm_id s);
 sm_tcp_state sm_sock_state(const sm_world *w, sm_id s);
 bool sm_sock_local(const sm_world *w, sm_id s, sm_endpoint *out);
 int sm_sock_pending(const sm_world *w, sm_id s);
+/* Bytes received and not yet read; *eof (if not NULL) is set when a read
+ * would not wait for more: the peer's FIN arrived or an error (a reset) is
+ * pending.  What poll() needs to report POLLIN. */
+uint64_t sm_sock_unread(const sm_world *w, sm_id s, bool *eof);
 /* The peer of a connected socket (or of its TIME_WAIT entry). */
 bool sm_sock_remote(const sm_world *w, sm_id s, sm_endpoint *out);
 /* getsockopt(SO_ERROR): the socket's pending error (SM_OK: none), which

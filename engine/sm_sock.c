@@ -234,6 +234,18 @@ int sm_sock_pending(const sm_world *w, sm_id s)
     return (int)w->socks[s].aq_n;
 }
 
+uint64_t sm_sock_unread(const sm_world *w, sm_id s, bool *eof)
+{
+    if (eof)
+        *eof = false;
+    if (s >= w->nsocks)
+        return 0;
+    const sm__sock *k = &w->socks[s];
+    if (eof)
+        *eof = k->peer_fin || k->soerr != SM_OK;
+    return k->rcvq;
+}
+
 sm_id sm_sock_host(const sm_world *w, sm_id s)
 {
     return s < w->nsocks ? w->socks[s].host : SM_NONE;

@@ -6,7 +6,11 @@
  * types, option levels and the build OS's option constants, struct sockaddr,
  * struct linger) into engine calls (engine/sm.h), and the engine's results
  * back into -1 / errno; a per-process descriptor table mapping small ints to
- * engine sockets; processes (contexts) sharing one world.
+ * engine sockets (numbered by the context, or - sm_sys_use_real_fds, the
+ * default context - by the kernel, each number held open on /dev/null so
+ * no real file can share it); handing calls on other descriptors (read,
+ * write, close, fcntl, poll) to the real libc; poll() readiness from the
+ * engine's socket state; processes (contexts) sharing one world.
  *
  * It models nothing of an OS itself: every decision about ports, options and
  * connections is the engine's and the profile's.  The layer only decides
@@ -30,8 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #define FD_BASE 3 /* 0, 1, 2 are the standard streams */
 
@@ -64,6 +70,7 @@ struct sm_sys {
     sm_id host, user, proc;
     char pname[32];
     bool exited;
+    bool real_fds; /* descriptors are real ones held on /dev/null */
     fdent *fds;
     size_t nfds; /* slots allocated; fd = FD_BASE + index */
     sm_result last, last_err;
@@ -77,6 +84,8 @@ struct sm_sys {
 };
 
 static _Thread_local sm_sys *current_ctx;
+
+static void fd_release(sm_sys *c, int fd);
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -276,6 +285,10 @@ void sm_sys_free(sm_sys *c)
         return;
     if (current_ctx == c)
         current_ctx = NULL;
+    if (c->real_fds)
+        for (size_t i = 0; i < c->nfds; i++)
+            if (c->fds[i].used)
+                fd_release(c, (int)i + FD_BASE);
     sys_world *sw = c->sw;
     if (--sw->refs == 0) {
         if (sw->owned)
@@ -294,7 +307,8 @@ int sm_sys_exit(sm_sys *c)
         return layer_fail(c, SM_EINVAL, "the process has already exited [sockmodel socket layer]");
     sm_result r = sm_proc_exit(c->sw->w, c->proc);
     for (size_t i = 0; i < c->nfds; i++)
-        c->fds[i].used = false;
+        if (c->fds[i].used)
+            fd_release(c, (int)i + FD_BASE);
     c->exited = true;
     return finish(c, r);
 }
@@ -339,6 +353,8 @@ static void default_make(void)
     if (end && *end)
         sd = 1;
     default_ctx = sm_sys_new(prof && *prof ? prof : "linux", sd);
+    if (default_ctx)
+        sm_sys_use_real_fds(default_ctx);
 }
 
 sm_sys *sm_sys_current(void)
@@ -370,14 +386,38 @@ static fdent *fd_get(sm_sys *c, int fd)
 static int fd_alloc(sm_sys *c)
 {
     size_t i;
-    for (i = 0; i < c->nfds; i++)
-        if (!c->fds[i].used)
-            break;
-    if (i == c->nfds) {
-        size_t n = c->nfds ? c->nfds * 2 : 8;
-        fdent *f = realloc(c->fds, n * sizeof *f);
-        if (!f)
+    int held = -1;
+    if (c->real_fds) {
+        /* The kernel picks the number (the lowest free one, as it would
+         * for the real socket) and keeps it taken while the model uses
+         * it, so no real file can get it. */
+        int tmp = open("/dev/null", O_RDONLY);
+        if (tmp < 0)
             return -1;
+        held = tmp;
+        if (tmp < FD_BASE) { /* a standard stream was closed */
+            held = fcntl(tmp, F_DUPFD, FD_BASE);
+            close(tmp);
+            if (held < 0)
+                return -1;
+        }
+        fcntl(held, F_SETFD, FD_CLOEXEC);
+        i = (size_t)(held - FD_BASE);
+    } else {
+        for (i = 0; i < c->nfds; i++)
+            if (!c->fds[i].used)
+                break;
+    }
+    if (i >= c->nfds) {
+        size_t n = c->nfds ? c->nfds * 2 : 8;
+        while (n <= i)
+            n *= 2;
+        fdent *f = realloc(c->fds, n * sizeof *f);
+        if (!f) {
+            if (held >= 0)
+                close(held);
+            return -1;
+        }
         memset(f + c->nfds, 0, (n - c->nfds) * sizeof *f);
         c->fds = f;
         c->nfds = n;
@@ -386,6 +426,25 @@ static int fd_alloc(sm_sys *c)
     c->fds[i].v6only = -1;
     c->fds[i].sock = SM_NONE;
     return (int)i + FD_BASE;
+}
+
+/* A descriptor from fd_alloc() that ends up unused, or one closed. */
+static void fd_release(sm_sys *c, int fd)
+{
+    c->fds[fd - FD_BASE].used = false;
+    if (c->real_fds)
+        close(fd);
+}
+
+int sm_sys_use_real_fds(sm_sys *c)
+{
+    for (size_t i = 0; i < c->nfds; i++)
+        if (c->fds[i].used) {
+            errno = EBUSY;
+            return -1;
+        }
+    c->real_fds = true;
+    return 0;
 }
 
 static const char *sock_name(sm_sys *c, int fd)
@@ -544,8 +603,10 @@ int sm_sys_socket(sm_sys *c, int domain, int type, int protocol)
                                         "[sockmodel socket layer]");
     sm_id id = SM_NONE;
     sm_result r = sm_socket(c->sw->w, c->proc, proto, family, sock_name(c, fd), &id);
-    if (r.err != SM_OK)
+    if (r.err != SM_OK) {
+        fd_release(c, fd);
         return finish(c, r);
+    }
     c->call_fd = fd;
     fdent *e = &c->fds[fd - FD_BASE];
     e->used = true;
@@ -559,7 +620,7 @@ int sm_sys_socket(sm_sys *c, int domain, int type, int protocol)
         sm_result nr = sm_setsockopt(c->sw->w, id, SM_O_NONBLOCK, 1, 0);
         if (nr.err != SM_OK) {
             sm_close(c->sw->w, id);
-            e->used = false;
+            fd_release(c, fd);
             return finish(c, nr);
         }
         e->nonblock = true;
@@ -785,6 +846,7 @@ int sm_sys_accept(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
     sm_result r = sm_accept(c->sw->w, l->sock, sock_name(c, nfd), &id);
     if (r.err != SM_OK || id == SM_NONE) {
         c->have_next_name = false;
+        fd_release(c, nfd);
         return finish(c, r);
     }
     fdent *e = &c->fds[nfd - FD_BASE];
@@ -820,8 +882,9 @@ int sm_sys_close(sm_sys *c, int fd)
     GET_FD(c, fd, e, "close");
     /* The descriptor is gone whatever the outcome (POSIX close(): even on
      * EINTR Linux has released it). */
-    e->used = false;
-    return finish(c, sm_close(c->sw->w, e->sock));
+    sm_id sock = e->sock;
+    fd_release(c, fd);
+    return finish(c, sm_close(c->sw->w, sock));
 }
 
 int sm_sys_shutdown(sm_sys *c, int fd, int how)
@@ -948,4 +1011,266 @@ int sm_sys_ioctlsocket(sm_sys *c, int fd, long cmd, unsigned long *argp)
     if (!argp)
         return layer_fail(c, SM_EFAULT, "argp is NULL [sockmodel socket layer]");
     return set_nonblock(c, e, *argp != 0);
+}
+
+/* ---- the rest of the plain calls ----------------------------------------- */
+
+int sm_sys_accept4(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len,
+                   int flags)
+{
+    int known = 0;
+#ifdef SOCK_NONBLOCK
+    known |= SOCK_NONBLOCK;
+#endif
+#ifdef SOCK_CLOEXEC
+    known |= SOCK_CLOEXEC;
+#endif
+    if (flags & ~known) {
+        fdent *l;
+        GET_FD(c, fd, l, "accept4");
+        (void)l;
+        return layer_fail(c, SM_EINVAL,
+                          "accept4() takes SOCK_NONBLOCK and SOCK_CLOEXEC only [Linux accept4(2)]");
+    }
+    int nfd = sm_sys_accept(c, fd, addr, len);
+    if (nfd < 0)
+        return -1;
+    fdent *e = fd_get(c, nfd);
+#ifdef SOCK_NONBLOCK
+    if (flags & SOCK_NONBLOCK) {
+        /* Not through set_nonblock(): the trace shows one call. */
+        sm_result nr = sm_setsockopt(c->sw->w, e->sock, SM_O_NONBLOCK, 1, 0);
+        if (nr.err != SM_OK) {
+            sm_sys_close(c, nfd);
+            c->call = "accept4";
+            c->call_fd = fd;
+            return finish(c, nr);
+        }
+        e->nonblock = true;
+    }
+#endif
+#ifdef SOCK_CLOEXEC
+    e->cloexec = (flags & SOCK_CLOEXEC) != 0;
+#endif
+    return nfd;
+}
+
+ssize_t sm_sys_sendto(sm_sys *c, int fd, const void *buf, size_t len, int flags,
+                      const struct sockaddr *addr, socklen_t alen)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "sendto");
+    if (addr && e->proto == SM_UDP)
+        /* The engine sends datagrams on connected UDP sockets only. */
+        return layer_fail(c, SM_ENOSYS,
+                          "sendto() with an address on a UDP socket is not modelled: the "
+                          "model has no unconnected datagram path; connect() the socket and "
+                          "send() [sockmodel socket layer]");
+    /* TCP: "if the socket is connection-mode, dest_addr shall be ignored"
+     * (POSIX sendto()). */
+    (void)alen;
+    return sm_sys_send(c, fd, buf, len, flags);
+}
+
+ssize_t sm_sys_recvfrom(sm_sys *c, int fd, void *buf, size_t len, int flags,
+                        struct sockaddr *addr, socklen_t *alen)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "recvfrom");
+    bool udp = e->proto == SM_UDP;
+    ssize_t n = sm_sys_recv(c, fd, buf, len, flags);
+    if (n < 0 || !alen)
+        return n;
+    sm_endpoint peer;
+    if (udp && sm_sys_sock(c, fd) != SM_NONE &&
+        sm_sock_remote(c->sw->w, sm_sys_sock(c, fd), &peer))
+        sm_sys_from_endpoint(&peer, addr, alen); /* the datagram's sender */
+    else
+        *alen = 0; /* TCP: Linux's tcp_recvmsg() gives no address */
+    return n;
+}
+
+/* A descriptor of the process rather than of the model: only a context
+ * whose numbers are real ones can tell (in one with its own numbering, 3
+ * may be both a model socket and a real file; there every descriptor is
+ * the model's, and one it does not have is EBADF). */
+static bool is_real(sm_sys *c, int fd)
+{
+    return !c || (c->real_fds && !fd_get(c, fd));
+}
+
+ssize_t sm_sys_read(sm_sys *c, int fd, void *buf, size_t len)
+{
+    if (is_real(c, fd))
+        return read(fd, buf, len);
+    return sm_sys_recv(c, fd, buf, len, 0);
+}
+
+ssize_t sm_sys_write(sm_sys *c, int fd, const void *buf, size_t len)
+{
+    if (is_real(c, fd))
+        return write(fd, buf, len);
+    return sm_sys_send(c, fd, buf, len, 0);
+}
+
+int sm_sys_close_any(sm_sys *c, int fd)
+{
+    if (is_real(c, fd))
+        return close(fd);
+    return sm_sys_close(c, fd);
+}
+
+int sm_sys_fcntl_any(sm_sys *c, int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    int r;
+    if (!is_real(c, fd)) {
+        int arg = cmd == F_SETFL || cmd == F_SETFD ? va_arg(ap, int) : 0;
+        r = sm_sys_fcntl(c, fd, cmd, arg);
+    } else if (cmd == F_GETFD || cmd == F_GETFL
+#ifdef F_GETOWN
+               || cmd == F_GETOWN
+#endif
+    ) {
+        r = fcntl(fd, cmd);
+    } else if (cmd == F_GETLK || cmd == F_SETLK || cmd == F_SETLKW
+#ifdef F_OFD_GETLK
+               || cmd == F_OFD_GETLK || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW
+#endif
+    ) {
+        r = fcntl(fd, cmd, va_arg(ap, void *));
+    } else {
+        r = fcntl(fd, cmd, va_arg(ap, int));
+    }
+    va_end(ap);
+    return r;
+}
+
+/* What poll() reports for a model socket, from the engine's state (after
+ * Linux tcp_poll()/udp_poll(); inferred for the other OSes). */
+static short model_revents(sm_sys *c, fdent *e, short events)
+{
+    sm_world *w = c->sw->w;
+    bool eof = false;
+    uint64_t unread = sm_sock_unread(w, e->sock, &eof);
+    short rev = 0;
+    if (e->proto == SM_UDP) {
+        rev = POLLOUT;
+        if (unread > 0)
+            rev |= POLLIN;
+        return (short)(rev & (events | POLLERR | POLLHUP));
+    }
+    sm_tcp_state st = sm_sock_state(w, e->sock);
+    switch (st) {
+    case SM_LISTEN:
+        if (sm_sock_pending(w, e->sock) > 0)
+            rev |= POLLIN; /* a connection to accept */
+        break;
+    case SM_SYN_SENT:
+    case SM_SYN_RECEIVED:
+        break;
+    case SM_ESTABLISHED:
+    case SM_CLOSE_WAIT:
+        rev |= POLLOUT;
+        e->connecting = false; /* connected: SO_ERROR would say 0 */
+        break;
+    case SM_CLOSED:
+        /* Never connected, or over (reset, or both sides closed): a read
+         * or write would not wait. */
+        rev |= POLLOUT | POLLHUP;
+        if (e->connecting)
+            rev |= POLLERR;
+        break;
+    default:
+        break;
+    }
+    if (st != SM_LISTEN && (unread > 0 || eof))
+        rev |= POLLIN; /* data, or the end of the stream */
+    return (short)(rev & (events | POLLERR | POLLHUP));
+}
+
+/* Ready model sockets in fds (revents set; real ones cleared). */
+static int model_poll(sm_sys *c, struct pollfd *fds, nfds_t n)
+{
+    int ready = 0;
+    for (nfds_t i = 0; i < n; i++) {
+        fdent *e = c ? fd_get(c, fds[i].fd) : NULL;
+        fds[i].revents = 0;
+        if (e && (fds[i].revents = model_revents(c, e, fds[i].events)))
+            ready++;
+        else if (!e && fds[i].fd >= 0 && !is_real(c, fds[i].fd)) {
+            fds[i].revents = POLLNVAL; /* not open in this context */
+            ready++;
+        }
+    }
+    return ready;
+}
+
+/* Ready real descriptors of fds after waiting up to timeout ms (model
+ * descriptors are left out of the real poll()). */
+static int real_poll(sm_sys *c, struct pollfd *fds, nfds_t n, int timeout)
+{
+    struct pollfd *r = calloc(n ? n : 1, sizeof *r);
+    if (!r)
+        return -1;
+    for (nfds_t i = 0; i < n; i++) {
+        r[i] = fds[i];
+        if (!is_real(c, fds[i].fd))
+            r[i].fd = -1; /* poll() ignores negative descriptors */
+    }
+    int got = poll(r, n, timeout);
+    if (got > 0)
+        for (nfds_t i = 0; i < n; i++)
+            if (r[i].fd >= 0)
+                fds[i].revents = r[i].revents;
+    free(r);
+    return got;
+}
+
+int sm_sys_poll(sm_sys *c, struct pollfd *fds, nfds_t n, int timeout)
+{
+    if (n && !fds) {
+        errno = EFAULT;
+        return -1;
+    }
+    bool any_real = false;
+    for (nfds_t i = 0; i < n; i++)
+        if (fds[i].fd >= 0 && is_real(c, fds[i].fd))
+            any_real = true;
+    if (c) {
+        c->call = "poll";
+        c->call_fd = -1;
+    }
+    int ready = model_poll(c, fds, n);
+    if (any_real) {
+        /* Real descriptors: the real poll(), without waiting if a model
+         * socket is ready; while it waits the model's clock stands still
+         * (the model cannot wake it). */
+        int got = real_poll(c, fds, n, ready ? 0 : timeout);
+        if (got < 0)
+            return -1;
+        ready += got;
+        if (c)
+            layer_ok(c, "real descriptors polled by the real poll() [sockmodel socket layer]");
+        return ready;
+    }
+    if (!c)
+        return ready;
+    /* Only model sockets: waiting runs the virtual clock, 1 ms at a time,
+     * up to the timeout; with no timeout (-1) up to 2 minutes, after
+     * which the wait is reported as one that would never end, as the
+     * engine's blocking calls do. */
+    uint64_t waited = 0, limit = timeout < 0 ? 120000 : (uint64_t)timeout;
+    while (!ready && waited < limit) {
+        sm_advance(c->sw->w, 1000000);
+        waited++;
+        ready = model_poll(c, fds, n);
+    }
+    if (!ready && timeout < 0)
+        return layer_fail(c, SM_EWOULDBLOCK,
+                          "would block forever: no socket became ready in 2 minutes of "
+                          "virtual time [sockmodel socket layer]");
+    layer_ok(c, ready ? "sockets ready by the model's state" : "timed out (virtual time)");
+    return ready;
 }

@@ -33,6 +33,7 @@
 #define SOCKMODEL_SOCKET_H
 
 #include <stdint.h>
+#include <poll.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -152,6 +153,16 @@ void sm_sys_from_endpoint(const sm_endpoint *ep, struct sockaddr *sa,
  * engine (shown by explanations); by default "PROC:fdN". */
 void sm_sys_name_next(sm_sys *c, const char *name);
 
+/* Number this context's descriptors as the kernel would, and keep each
+ * number taken in the real descriptor table (a descriptor on /dev/null,
+ * close-on-exec) while the model socket is open, so that no real file of
+ * the process can have a model socket's number.  Without it (the default
+ * of sm_sys_new() and friends) descriptors are 3, 4, ... of the context's
+ * own table, the same in every run.  The default context of
+ * sm_sys_current() uses real numbers.  Call it before the first socket():
+ * -1 with EBUSY if a descriptor is open. */
+int sm_sys_use_real_fds(sm_sys *c);
+
 /* Make c the current context of this thread for <sockmodel/plain.h>
  * (NULL: none).  Returns the previous one. */
 sm_sys *sm_sys_use(sm_sys *c);
@@ -187,6 +198,10 @@ int sm_sys_connect(sm_sys *c, int fd, const struct sockaddr *addr,
                    socklen_t len);
 /* addr and len may be NULL. */
 int sm_sys_accept(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len);
+/* accept() with SOCK_NONBLOCK / SOCK_CLOEXEC for the new descriptor;
+ * other flags: EINVAL. */
+int sm_sys_accept4(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len,
+                   int flags);
 int sm_sys_close(sm_sys *c, int fd);
 /* SHUT_RD, SHUT_WR, SHUT_RDWR. */
 int sm_sys_shutdown(sm_sys *c, int fd, int how);
@@ -195,6 +210,15 @@ int sm_sys_shutdown(sm_sys *c, int fd, int how);
 ssize_t sm_sys_send(sm_sys *c, int fd, const void *buf, size_t len,
                     int flags);
 ssize_t sm_sys_recv(sm_sys *c, int fd, void *buf, size_t len, int flags);
+/* TCP: send() / recv(); sendto()'s address is ignored (POSIX: connection-
+ * mode) and recvfrom() sets *alen to 0 (as Linux does).  UDP: the engine
+ * moves datagrams on connected sockets only, so sendto() without an
+ * address is send(), sendto() with one fails with ENOSYS (not modelled,
+ * never a silent success), and recvfrom() reports the connected peer. */
+ssize_t sm_sys_sendto(sm_sys *c, int fd, const void *buf, size_t len, int flags,
+                      const struct sockaddr *addr, socklen_t alen);
+ssize_t sm_sys_recvfrom(sm_sys *c, int fd, void *buf, size_t len, int flags,
+                        struct sockaddr *addr, socklen_t *alen);
 int sm_sys_getsockname(sm_sys *c, int fd, struct sockaddr *addr,
                        socklen_t *len);
 int sm_sys_getpeername(sm_sys *c, int fd, struct sockaddr *addr,
@@ -204,6 +228,29 @@ int sm_sys_getpeername(sm_sys *c, int fd, struct sockaddr *addr,
 int sm_sys_fcntl(sm_sys *c, int fd, int cmd, ...);
 /* Winsock's ioctlsocket(s, FIONBIO, &mode): non-blocking on/off. */
 int sm_sys_ioctlsocket(sm_sys *c, int fd, long cmd, unsigned long *argp);
+
+/* ---- calls on any descriptor --------------------------------------------- */
+
+/* On one of this context's descriptors, the model's call (read = recv,
+ * write = send, close, fcntl); on any other descriptor, or when c is NULL,
+ * the real libc call, untouched.  Only a context that uses real numbers
+ * (sm_sys_use_real_fds) can tell a model socket from a real file of the
+ * same number. */
+ssize_t sm_sys_read(sm_sys *c, int fd, void *buf, size_t len);
+ssize_t sm_sys_write(sm_sys *c, int fd, const void *buf, size_t len);
+int sm_sys_close_any(sm_sys *c, int fd);
+int sm_sys_fcntl_any(sm_sys *c, int fd, int cmd, ...);
+
+/* poll(): a model socket is readable (POLLIN) with data unread, a
+ * connection to accept or the end of its stream, writable (POLLOUT) when
+ * connected (ESTABLISHED, CLOSE_WAIT); a TCP socket in CLOSED reports
+ * POLLOUT|POLLHUP (POLLERR too after a failed non-blocking connect), as
+ * Linux tcp_poll() does.  With only model sockets, waiting runs the
+ * virtual clock 1 ms at a time up to timeout (-1: up to 2 minutes, then -1
+ * with EWOULDBLOCK: it would wait forever).  Real descriptors in the set
+ * go to the real poll(), with timeout 0 if a model socket is ready, else
+ * with the timeout; while it waits the model's clock stands still. */
+int sm_sys_poll(sm_sys *c, struct pollfd *fds, nfds_t n, int timeout);
 
 #ifdef __cplusplus
 }
