@@ -6,7 +6,7 @@
 # and a release-tarball build (make distcheck).
 set -u
 cd "$(dirname "$0")"
-SETUP_TEST_TOOLS=1 ./scripts/setup.sh || exit 2
+SETUP_TEST_TOOLS=1 SETUP_WASM=1 ./scripts/setup.sh || exit 2
 jobs="$(nproc 2>/dev/null || echo 2)"
 status=0
 pass=0 fail=0 skip=0
