@@ -8,6 +8,13 @@ set -u
 cd "$(dirname "$0")"
 SETUP_TEST_TOOLS=1 SETUP_WASM=1 ./scripts/setup.sh || exit 2
 jobs="$(nproc 2>/dev/null || echo 2)"
+# FreeBSD's packetdrill suite sits in ../shared beside the checkout.  The
+# sanitizer and distcheck builds run from unpacked tarballs elsewhere, where
+# pkt/tests/suite.sh's relative default does not reach it: name it once here.
+if [ -z "${PKT_SUITE:-}" ] && [ -d ../shared/conformance/freebsd-tcp-testsuite ]; then
+    PKT_SUITE="$(cd ../shared/conformance/freebsd-tcp-testsuite && pwd)"
+    export PKT_SUITE
+fi
 status=0
 pass=0 fail=0 skip=0
 
