@@ -130,6 +130,15 @@ static const sm_rule rule_inactive_ignored = SM_RULE("windows.bind.inactive-igno
     "Go sockopt_windows.go, CPython socket.create_server, libuv "
     "src/win/tcp.c, QEMU oslib-win32.c; not stated by Microsoft");
 
+static const sm_rule rule_excl_inactive = SM_RULE("windows.bind.exclusive-inactive", U,
+    "a SO_EXCLUSIVEADDRUSE bind is refused by a connection without a bind "
+    "of its own (TIME_WAIT, closing, or accepted from a SO_EXCLUSIVEADDRUSE "
+    "listener): the model counts it as Microsoft's table counts an active "
+    "socket; whether Windows treats TIME_WAIT as \"inactive\" is an open "
+    "question",
+    "MS SO_EXCLUSIVEADDRUSE page (\"cannot necessarily be reused "
+    "immediately\"); libuv src/win/tcp.c; windows.md 2.2, 7.2");
+
 static const sm_rule rule_excl_dual_any = SM_RULE("windows.bind.excl-dual-any", T,
     "the existing dual-stack socket bound [::] with SO_EXCLUSIVEADDRUSE "
     "also holds IPv4 0.0.0.0, and a conflict found through that IPv4 "
@@ -365,6 +374,12 @@ sm_verdict sm__win_bind(const sm_profile *self, const sm_bind_ctx *c)
                     rule = crule;
                 }
             }
+
+        /* A TCB without a bind of its own counted only because the new
+         * bind is SO_EXCLUSIVEADDRUSE (counts()): an open question, not a
+         * table lookup. */
+        if (res != SM__WIN_OK && inactive_tcb(e))
+            rule = &rule_excl_inactive;
 
         if (res == SM__WIN_OK) {
             if (why_ok < OK_CELL || e->seq < ok_seq) {
@@ -682,6 +697,7 @@ static const sm_rule *const rules_of_file[] = {
     &rule_free,
     &rule_no_overlap,
     &rule_inactive_ignored,
+    &rule_excl_inactive,
     &rule_excl_dual_any,
     &rule_mapped_v6only,
     &rule_listen,
