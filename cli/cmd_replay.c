@@ -414,8 +414,13 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
             fprintf(f, "+%ss frame %llu #%llu %s: %s\n", b, (unsigned long long)ev[k].frame,
                     (unsigned long long)ev[k].conn, rp_ev_kind_name(ev[k].kind),
                     event_text(&ev[k], txt, sizeof txt));
-            if (ev[k].rule)
-                fprintf(f, "    rule: %s\n", ev[k].rule);
+            if (ev[k].rule) {
+                const sm_rule *rl = ev[k].rule;
+                fprintf(f, "    rule: %s {%s", sm_rule_line(rl, txt, sizeof txt), rl->id);
+                if (rl->confidence > SM_CONF_OBSERVED)
+                    fprintf(f, ": %s", sm_confidence_name(rl->confidence));
+                fputs("}\n", f);
+            }
         }
         if (dropped)
             fprintf(f, "(%llu more not listed; see --max-events)\n", (unsigned long long)dropped);
@@ -532,7 +537,13 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
             fputs(", \"text\": ", f);
             smu_json_str(f, event_text(&ev[k], txt, sizeof txt));
             fputs(", \"rule\": ", f);
-            smu_json_str(f, ev[k].rule);
+            smu_json_str(f, ev[k].rule ? sm_rule_line(ev[k].rule, txt, sizeof txt) : NULL);
+            fputs(", \"rule_id\": ", f);
+            smu_json_str(f, ev[k].rule ? ev[k].rule->id : NULL);
+            fputs(", \"source\": ", f);
+            smu_json_str(f, ev[k].rule ? ev[k].rule->source : NULL);
+            fputs(", \"confidence\": ", f);
+            smu_json_str(f, ev[k].rule ? sm_confidence_name(ev[k].rule->confidence) : NULL);
             fputc('}', f);
         }
     }

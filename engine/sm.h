@@ -196,10 +196,61 @@ sm_id sm_proc_get(sm_world *w, sm_id host, const char *name, sm_id user);
 const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
                       const char *const *values, size_t nvalues);
 
+/* ---- rules -------------------------------------------------------------
+ * Every decision names the rule that made it: a static record with a
+ * stable dotted ID ("linux.bind.conflict", never reworded once released),
+ * the rule in plain English, where it comes from, and how sure the model is
+ * of it (the tag the reference notes give each fact).  docs/rules.md lists
+ * every record; the naming scheme is explained there. */
+typedef enum sm_confidence {
+    SM_CONF_SOURCE = 0, /* [S] read in the OS's source */
+    SM_CONF_TEST,       /* [T] asserted by an upstream test */
+    SM_CONF_OBSERVED,   /* [O] measured on the real OS */
+    SM_CONF_DOCUMENTED, /* [D] vendor documentation */
+    SM_CONF_INFERRED,   /* [I] inferred from the above */
+    SM_CONF_UNVERIFIED  /* [U] unverified */
+} sm_confidence;
+
+typedef struct sm_rule {
+    const char *id;     /* "linux.bind.conflict": lowercase, dotted, unique */
+    const char *text;   /* what it decides, in plain English */
+    const char *source; /* where it comes from ("" when the model itself is the source) */
+    sm_confidence confidence;
+} sm_rule;
+
+/* The rule records of one file (an OS's rule table, a table several
+ * profiles share, the engine's or a tool's own), for docs/rules.md. */
+typedef struct sm_rule_set {
+    const char *name;              /* "linux_common", "sm_usrreq", ... */
+    const sm_rule *const *rules;
+    size_t n;
+} sm_rule_set;
+
+/* "source", "test", "observed", "documented", "inferred", "unverified". */
+const char *sm_confidence_name(sm_confidence c);
+/* The rule as one line of prose, as --explain has always shown it: "text
+ * [source]", or the text alone when it has no source (NULL: "").  Writes
+ * at most n bytes to buf (snprintf's contract) and returns buf. */
+const char *sm_rule_line(const sm_rule *r, char *buf, size_t n);
+/* The record with this ID among the engine's, the socket layer's and every
+ * profile's rules, or NULL. */
+const sm_rule *sm_rule_find(const char *id);
+/* A record in one static initializer: SM_RULE("linux.bind.free", S,
+ * "text", "source"); the confidence is the reference notes' tag letter. */
+#define SM_RULE(id_, tag_, text_, source_)                                   \
+    {.id = (id_), .text = (text_), .source = (source_),                      \
+     .confidence = SM_CONF_##tag_}
+#define SM_CONF_S SM_CONF_SOURCE
+#define SM_CONF_T SM_CONF_TEST
+#define SM_CONF_O SM_CONF_OBSERVED
+#define SM_CONF_D SM_CONF_DOCUMENTED
+#define SM_CONF_I SM_CONF_INFERRED
+#define SM_CONF_U SM_CONF_UNVERIFIED
+
 /* The result of a call, with the reason a teacher can read. */
 typedef struct sm_result {
     sm_err err;
-    const char *rule; /* static: which rule decided, and its source */
+    const sm_rule *rule; /* which rule decided (static record) */
     sm_id culprit;    /* the socket it conflicted with, or SM_NONE */
     bool culprit_tw;  /* the culprit is a TIME_WAIT entry of that socket */
     uint16_t port;    /* port picked (bind to port 0, autobind), or 0 */

@@ -232,7 +232,7 @@ int sm__listener_match(const sm__sock *s, const sm_addr *dst, int wf)
 /* The listener (or bound UDP socket) on host for dst:dport, or SM_NONE. */
 sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
                            const sm_addr *dst, uint16_t dport,
-                           const sm_addr *src, uint16_t sport, const char **rule)
+                           const sm_addr *src, uint16_t sport, const sm_rule **rule)
 {
     struct sm__net *n = sm__net(w);
     uint32_t bi;
@@ -282,7 +282,7 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
     c.n = nc;
     c.wire_family = dst->family;
     c.hash = sm__tuple_hash(n->secret ^ 0x5bd1e995u, host, proto, dst, dport, src, sport);
-    const char *breach;
+    const sm_rule *breach;
     size_t k = sm__prof_select_listener(w->profile, &c, &breach);
     if (breach) {
         /* Taken as no listener; every later call reports the breach. */

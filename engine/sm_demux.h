@@ -72,7 +72,7 @@ int sm__listener_match(const sm__sock *s, const sm_addr *dst, int wf);
  * *rule: the profile's rule when it chose among several, else NULL. */
 sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
                         const sm_addr *dst, uint16_t dport,
-                        const sm_addr *src, uint16_t sport, const char **rule);
+                        const sm_addr *src, uint16_t sport, const sm_rule **rule);
 /* A UDP socket that got its port enters the listener index. */
 static inline bool sm__on_bound(sm_world *w, sm_id id) /* false: out of memory */
 {

@@ -115,7 +115,7 @@ void sm__deliver(sm_world *w, const sm_segment *g)
     t.lp = g->dst.port;
     t.ra = g->src.addr;
     t.rp = g->src.port;
-    const char *rule;
+    const sm_rule *rule;
     if (g->proto == SM_UDP) {
         if (sm_addr_is_multicast(&g->dst.addr)) {
             /* Every socket bound to the group (or the wildcard) on the port,

@@ -36,11 +36,13 @@ enum sm__prof_breach {
     SM__PB_COUNT
 };
 
-/* The rule text of a breach (static). */
-const char *sm__prof_breach_text(enum sm__prof_method m, enum sm__prof_breach b);
+/* The rule of a breach (static). */
+const sm_rule *sm__prof_breach_text(enum sm__prof_method m, enum sm__prof_breach b);
+/* Every breach rule, for the rule registry. */
+extern const sm_rule_set sm__rules_prof;
 /* Why a world cannot use profile p (a version it does not speak, a method
  * missing), or NULL. */
-const char *sm__prof_unusable(const sm_profile *p);
+const sm_rule *sm__prof_unusable(const sm_profile *p);
 
 static inline sm_verdict sm__prof_broken(enum sm__prof_method m, enum sm__prof_breach b)
 {
@@ -104,7 +106,7 @@ static inline sm_verdict sm__prof_pick_connect_port(const sm_profile *p, sm_pick
 /* A TIME_WAIT SYN verdict; *breach is set (and the SYN should be dropped)
  * when the profile broke the contract. */
 static inline sm_tw_syn_verdict sm__prof_tw_syn(const sm_profile *p, const sm_tw_syn_ctx *c,
-                                                const char **breach)
+                                                const sm_rule **breach)
 {
     sm_tw_syn_verdict v = p->tw_syn(p, c);
     *breach = NULL;
@@ -117,7 +119,7 @@ static inline sm_tw_syn_verdict sm__prof_tw_syn(const sm_profile *p, const sm_tw
 
 /* The chosen listener's index; *breach is set when it is not below c->n. */
 static inline size_t sm__prof_select_listener(const sm_profile *p, const sm_listen_ctx *c,
-                                              const char **breach)
+                                              const sm_rule **breach)
 {
     size_t k = p->select_listener(p, c);
     *breach = k < c->n ? NULL : sm__prof_breach_text(SM__PM_SELECT_LISTENER, SM__PB_INDEX);

@@ -134,7 +134,7 @@ enum sm_check {
 };
 
 typedef struct sm_verdict {
-    const char *rule;    /* static text naming the rule and its source */
+    const sm_rule *rule; /* the rule that decided (a static record) */
     sm_err err;
     int culprit;         /* index in owners[] of the conflicting owner, or -1 */
 } sm_verdict;
@@ -229,7 +229,7 @@ typedef struct sm_tcpopt_ctx {
 
 typedef struct sm_tw_syn_verdict {
     enum sm_tw_syn_action action;
-    const char *rule;
+    const sm_rule *rule;
 } sm_tw_syn_verdict;
 
 /* Which of several listeners (or bound UDP sockets) gets a new connection
@@ -261,24 +261,24 @@ enum sm_linger_nonblock {
 /* Connection rules that are values, one table per profile. */
 typedef struct sm_tcp_rules {
     bool unread_close_rst;           /* close() with unread data sends RST */
-    const char *unread_close_rule;
+    const sm_rule *unread_close_rule;
     enum sm_linger_timeout linger_timeout;
-    const char *linger_timeout_rule;
+    const sm_rule *linger_timeout_rule;
     enum sm_linger_nonblock linger_nonblock;
-    const char *linger_nonblock_rule;
+    const sm_rule *linger_nonblock_rule;
     bool exit_lingers;               /* process exit waits like close() */
-    const char *exit_rule;
+    const sm_rule *exit_rule;
     bool tw_overflow_recycles;       /* at the cap, the oldest TIME_WAIT ends
                                       * (else the new one is not kept) */
-    const char *tw_overflow_rule;
+    const sm_rule *tw_overflow_rule;
     bool local_tw_purge_rule_is_loopback_only; /* NOLOCALTIMEWAIT covers only
                                       * 127/8 and ::1 peers (Solaris) rather
                                       * than every own address (FreeBSD) */
-    const char *no_local_tw_rule;
+    const sm_rule *no_local_tw_rule;
     sm_err connect_port_exhausted;   /* connect() finds no ephemeral port */
     sm_err connect_on_listener;      /* connect() on a listening socket */
-    const char *connect_on_listener_rule;
-    const char *rst_in_tw_rule;      /* text for RST into TIME_WAIT */
+    const sm_rule *connect_on_listener_rule;
+    const sm_rule *rst_in_tw_rule;      /* text for RST into TIME_WAIT */
     bool reset_error_sticky;         /* after a RST every send/recv fails with
                                       * ECONNRESET (else once, then EPIPE / end
                                       * of stream) */
@@ -291,7 +291,7 @@ typedef struct sm_tcp_rules {
     bool finwait2_timeout_rst;       /* an orphaned FIN_WAIT_2 that times out
                                       * is dropped with a RST (XNU tcp_drop())
                                       * rather than freed silently */
-    const char *finwait2_timeout_rule;
+    const sm_rule *finwait2_timeout_rule;
     /* Segments at other sequence numbers (issue 18).  rfc5961: a RST in
      * the window but not at rcv_nxt, or a SYN in the window, gets a
      * challenge ACK (else the RST is dropped and the SYN answered by an
@@ -399,11 +399,15 @@ struct sm_profile {
     /* Which of several matching listeners gets the connection: an index
      * into c->cands (below c->n). */
     size_t (*select_listener)(const sm_profile *self, const sm_listen_ctx *c);
-    const char *select_listener_rule;
+    const sm_rule *select_listener_rule;
 
     /* Optional: the TIME_WAIT length (ms) of one connection; NULL means
      * tun[SM_TUN_TIME_WAIT_MS] for every connection. */
     uint64_t (*time_wait_ms)(const sm_profile *self, const sm_tw_len_ctx *c);
+
+    /* Every rule record its methods and tables can return, as the sets of
+     * the files they live in; NULL-terminated. */
+    const sm_rule_set *const *rule_sets;
 };
 
 /* ---- rules the engine derives from a profile's values --------------------
@@ -426,25 +430,30 @@ typedef enum sm_tw_admit {
  * caller may skip working them out otherwise).  *rule: the profile's rule
  * text for a case other than SM_TW_KEPT (else NULL). */
 sm_tw_admit sm_tw_admission(const sm_profile *p, const int64_t *tun, uint64_t alive,
-                            bool peer_loopback, bool peer_own, const char **rule);
+                            bool peer_loopback, bool peer_own, const sm_rule **rule);
 
 /* An RST reaching a TIME_WAIT entry: does it end the entry?  in_window:
  * its sequence number is the one the entry expects.  *rule: the profile's
  * text for RSTs into TIME_WAIT. */
 bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
-                    const char **rule);
+                    const sm_rule **rule);
 
 /* The registry of profiles (profiles/registry.c). */
 extern const sm_profile *const sm__profiles[];
 extern const size_t sm__n_profiles;
+/* The engine's own rule sets (facts every OS shares, and the model's own:
+ * limits, out of memory, contract violations), NULL-terminated
+ * (engine/sm_rules.c); the socket layer's (sockapi/sm_sockapi.c). */
+extern const sm_rule_set *const sm__engine_rule_sets[];
+extern const sm_rule_set sm__rules_sm_sockapi;
 
 /* Small helpers shared by profiles. */
-static inline sm_verdict sm__ok(const char *rule)
+static inline sm_verdict sm__ok(const sm_rule *rule)
 {
     sm_verdict v = {.err = SM_OK, .rule = rule, .culprit = -1};
     return v;
 }
-static inline sm_verdict sm__fail(sm_err e, const char *rule, int culprit)
+static inline sm_verdict sm__fail(sm_err e, const sm_rule *rule, int culprit)
 {
     sm_verdict v = {.err = e, .rule = rule, .culprit = culprit};
     return v;

@@ -83,7 +83,7 @@ static inline sm_id sm__sock_alloc(sm_world *w)
             free(w->socks[id].synq);
     } else {
         if (w->nsocks >= SM__BUCKET_BIT) {
-            sm__break(w, SM_ENOMEM, "the model holds at most 2^30 socket records");
+            sm__break(w, SM_ENOMEM, &sm__rule_sock_cap);
             return SM_NONE;
         }
         SM__GROW(w, w->socks, w->nsocks, w->sockcap, return SM_NONE);

@@ -85,7 +85,7 @@ static inline bool sm__sock_ok(const sm_world *w, sm_id s)
 
 /* The result of a call on descriptor that is not usable: EBADF, or the
  * world's error when it is broken. */
-static inline sm_result sm__badf(const sm_world *w, const char *rule)
+static inline sm_result sm__badf(const sm_world *w, const sm_rule *rule)
 {
     return w->broken ? sm__broken_result(w) : sm__rfail(SM_EBADF, rule);
 }

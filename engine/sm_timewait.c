@@ -16,6 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_limit_tw_users = SM_RULE("sm.limit.tw-users", S,
+    "a TIME_WAIT entry holds at most 2^18 users",
+    "");
+static const sm_rule r_limit_tw_entries = SM_RULE("sm.limit.tw-entries", S,
+    "the model holds at most 2^31 TIME_WAIT entries",
+    "");
+
 static uint32_t tw_addr_store(sm_world *w, const sm_addr *a)
 {
     uint32_t v;
@@ -29,7 +38,7 @@ static uint32_t tw_addr_store(sm_world *w, const sm_addr *a)
 /* ---- the admission rule (sm_profile.h; replay asks it too) ---------------- */
 
 sm_tw_admit sm_tw_admission(const sm_profile *p, const int64_t *tun, uint64_t alive,
-                            bool peer_loopback, bool peer_own, const char **rule)
+                            bool peer_loopback, bool peer_own, const sm_rule **rule)
 {
     static const sm_tcp_rules none; /* a profile without connection rules */
     const sm_tcp_rules *r = p->tcp ? p->tcp : &none;
@@ -50,7 +59,7 @@ sm_tw_admit sm_tw_admission(const sm_profile *p, const int64_t *tun, uint64_t al
 }
 
 bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
-                    const char **rule)
+                    const sm_rule **rule)
 {
     /* RFC 1337: an OS that protects TIME_WAIT ignores the RST. */
     *rule = p->tcp ? p->tcp->rst_in_tw_rule : NULL;
@@ -182,7 +191,7 @@ static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
 
 /* Socket s reached TIME_WAIT: replace it by a small entry, or by nothing
  * where this OS keeps none. */
-void sm__tw_enter(sm_world *w, sm_id id, const char **why)
+void sm__tw_enter(sm_world *w, sm_id id, const sm_rule **why)
 {
     sm__sock *s = &w->socks[id];
     sm__host *h = &w->hosts[s->host];
@@ -193,7 +202,7 @@ void sm__tw_enter(sm_world *w, sm_id id, const char **why)
         loopback = sm_addr_is_loopback(&peer);
         own = sm__host_of(w, s->host, &peer) == s->host;
     }
-    const char *rule;
+    const sm_rule *rule;
     switch (sm_tw_admission(w->profile, tun, h->tw_count, loopback, own, &rule)) {
     case SM_TW_KEPT:
         break;
@@ -216,7 +225,7 @@ void sm__tw_enter(sm_world *w, sm_id id, const char **why)
     s = &w->socks[id];
     uint32_t user = w->procs[s->proc].user;
     if (user > SM__TWM_USER_MAX) {
-        sm__break(w, SM_ENOMEM, "a TIME_WAIT entry holds at most 2^18 users");
+        sm__break(w, SM_ENOMEM, &r_limit_tw_users);
         return;
     }
     sm_addr la = sm__canon(&s->local_addr), ra = sm__canon(&s->remote.addr);
@@ -232,7 +241,7 @@ void sm__tw_enter(sm_world *w, sm_id id, const char **why)
          * table as it grows, no transient double of it. */
         if (w->ntws >> SM__TW_CHUNK_BITS == w->nchunks) {
             if (w->ntws >= (size_t)SM__TW_BIT) {
-                sm__break(w, SM_ENOMEM, "the model holds at most 2^31 TIME_WAIT entries");
+                sm__break(w, SM_ENOMEM, &r_limit_tw_entries);
                 return;
             }
             SM__GROW(w, w->tw_chunks, w->nchunks, w->chunkcap, return);
@@ -312,13 +321,13 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
     sm_id owner = (x->meta & SM__TWM_ATT) ? x->who : SM_NONE;
     if (g->flags & SM_TH_RST) {
         sm__delivered(w, g, owner);
-        const char *rule;
+        const sm_rule *rule;
         if (sm_tw_rst_ends(w->profile, tun, g->seq == x->rcv_nxt, &rule))
             sm__tw_kill(w, t);
         return;
     }
     if ((g->flags & SM_TH_SYN) && !(g->flags & SM_TH_ACK)) {
-        const char *rule;
+        const sm_rule *rule;
         sm_id l = sm__find_listener(w, x->host, SM_TCP, &g->dst.addr, g->dst.port,
                                 &g->src.addr, g->src.port, &rule);
         sm_tw_syn_ctx c;
@@ -332,7 +341,7 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
         c.seg_tsval = g->tsval;
         c.ts_recent = x->ts_recent;
         c.listener = l != SM_NONE;
-        const char *breach;
+        const sm_rule *breach;
         sm_tw_syn_verdict v = sm__prof_tw_syn(w->profile, &c, &breach);
         if (breach) {
             /* The SYN is dropped; every later call reports the breach. */
@@ -388,3 +397,11 @@ void sm__tws_free(sm_world *w)
         sm__big_free(w->tw_chunks[i], sizeof(sm__tw) << SM__TW_CHUNK_BITS);
     free(w->tw_chunks);
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_limit_tw_users,
+    &r_limit_tw_entries,
+};
+const sm_rule_set sm__rules_sm_timewait = {"engine/sm_timewait.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -74,7 +74,7 @@ uint64_t sm__tw_seq(const sm_world *w, const sm__tw *x);
 void sm__tw_view_fill(const sm_world *w, uint32_t tw, sm_sock_view *v);
 /* Socket id reached TIME_WAIT: replace it by an entry, or by nothing where
  * this OS keeps none (*why, if not NULL, then says why). */
-void sm__tw_enter(sm_world *w, sm_id id, const char **why);
+void sm__tw_enter(sm_world *w, sm_id id, const sm_rule **why);
 void sm__tw_kill(sm_world *w, uint32_t t);
 /* A segment for the entry's 4-tuple. */
 void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g);

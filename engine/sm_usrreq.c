@@ -20,6 +20,170 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_badf_already_closed = SM_RULE("sm.badf.already-closed", S,
+    "the descriptor is already closed", "");
+static const sm_rule r_badf_closed = SM_RULE("sm.badf.closed", S,
+    "the descriptor is closed",
+    "");
+static const sm_rule r_close_graceful = SM_RULE("sm.close.graceful", S,
+    "closed: a FIN follows any queued data; the connection winds down",
+    "");
+static const sm_rule r_socket_family = SM_RULE("sm.socket.family", S,
+    "address family must be IPv4 or IPv6",
+    "");
+static const sm_rule r_socket_new = SM_RULE("sm.socket.new", S,
+    "a new socket holds no port yet",
+    "");
+static const sm_rule r_sockopt_nonblock = SM_RULE("sm.sockopt.nonblock", S,
+    "O_NONBLOCK is a descriptor flag (fcntl), the same on every OS",
+    "");
+static const sm_rule r_bind_already_bound = SM_RULE("sm.bind.already-bound", S,
+    "the socket is already bound: bind() works once",
+    "");
+static const sm_rule r_bind_v6_on_inet = SM_RULE("sm.bind.v6-on-inet", S,
+    "an IPv6 address cannot be bound on an AF_INET socket",
+    "");
+static const sm_rule r_bind_v4_on_inet6 = SM_RULE("sm.bind.v4-on-inet6", S,
+    "an AF_INET6 socket takes an IPv6 address (use ::ffff:a.b.c.d)",
+    "");
+static const sm_rule r_bind_not_local = SM_RULE("sm.bind.not-local", S,
+    "the address does not belong to this host",
+    "");
+static const sm_rule r_listen_udp = SM_RULE("sm.listen.udp", S,
+    "only stream (TCP) sockets listen",
+    "");
+static const sm_rule r_listen_again = SM_RULE("sm.listen.again", S,
+    "already listening: listen() again only changes the backlog",
+    "");
+static const sm_rule r_listen_connected = SM_RULE("sm.listen.connected", S,
+    "a connected socket cannot listen",
+    "");
+static const sm_rule r_conn_reset = SM_RULE("sm.conn.reset", S,
+    "the peer reset the connection (RST)",
+    "");
+static const sm_rule r_conn_reset_close_wait = SM_RULE("sm.conn.reset-close-wait", S,
+    "the peer reset the connection while we were in CLOSE_WAIT: EPIPE",
+    "Linux tcp_reset()");
+static const sm_rule r_conn_refused = SM_RULE("sm.conn.refused", S,
+    "the peer answered the SYN with RST: no listener",
+    "");
+static const sm_rule r_conn_timed_out = SM_RULE("sm.conn.timed-out", S,
+    "no answer before the connect timeout",
+    "");
+static const sm_rule r_conn_pending_error = SM_RULE("sm.conn.pending-error", S,
+    "a pending error on the socket",
+    "");
+static const sm_rule r_connect_v6_on_inet = SM_RULE("sm.connect.v6-on-inet", S,
+    "an AF_INET socket cannot connect to an IPv6 address",
+    "");
+static const sm_rule r_connect_v4_on_inet6 = SM_RULE("sm.connect.v4-on-inet6", S,
+    "an AF_INET6 socket connects to IPv6 addresses (use ::ffff:a.b.c.d)",
+    "");
+static const sm_rule r_connect_in_progress = SM_RULE("sm.connect.in-progress", S,
+    "a connect() is already in progress",
+    "");
+static const sm_rule r_connect_already_connected = SM_RULE("sm.connect.already-connected", S,
+    "the socket is already connected",
+    "");
+static const sm_rule r_connect_v6only_to_v4 = SM_RULE("sm.connect.v6only-to-v4", S,
+    "an IPV6_V6ONLY socket cannot reach an IPv4 address",
+    "");
+static const sm_rule r_connect_to_wildcard = SM_RULE("sm.connect.to-wildcard", S,
+    "the destination is the wildcard address",
+    "");
+static const sm_rule r_connect_no_source = SM_RULE("sm.connect.no-source", S,
+    "this host has no address of that family to send from",
+    "");
+static const sm_rule r_connect_connected = SM_RULE("sm.connect.connected", S,
+    "connected",
+    "");
+static const sm_rule r_connect_nonblock = SM_RULE("sm.connect.nonblock", S,
+    "non-blocking connect: the handshake goes on",
+    "");
+static const sm_rule r_connect_failed = SM_RULE("sm.connect.failed", S,
+    "the connection failed",
+    "");
+static const sm_rule r_accept_not_listening = SM_RULE("sm.accept.not-listening", S,
+    "accept() needs a listening socket",
+    "");
+static const sm_rule r_accept_nonblock_empty = SM_RULE("sm.accept.nonblock-empty", S,
+    "no connection is waiting (non-blocking)",
+    "");
+static const sm_rule r_accept_block_forever = SM_RULE("sm.accept.block-forever", S,
+    "would block forever: no connection is on its way",
+    "");
+static const sm_rule r_accept_oldest = SM_RULE("sm.accept.oldest", S,
+    "accepted the oldest established connection",
+    "");
+static const sm_rule r_send_udp_unconnected = SM_RULE("sm.send.udp-unconnected", S,
+    "a UDP socket sends with send() only once connected",
+    "");
+static const sm_rule r_send_datagram = SM_RULE("sm.send.datagram", S,
+    "datagram sent",
+    "");
+static const sm_rule r_send_shut = SM_RULE("sm.send.shut", S,
+    "the connection can no longer send",
+    "");
+static const sm_rule r_send_queued = SM_RULE("sm.send.queued", S,
+    "queued for sending",
+    "");
+static const sm_rule r_recv_eof_after_reset = SM_RULE("sm.recv.eof-after-reset", S,
+    "end of stream after the reset",
+    "");
+static const sm_rule r_recv_not_connected = SM_RULE("sm.recv.not-connected", S,
+    "the socket is not connected",
+    "");
+static const sm_rule r_recv_nonblock_empty = SM_RULE("sm.recv.nonblock-empty", S,
+    "no data has arrived (non-blocking)",
+    "");
+static const sm_rule r_recv_block_forever = SM_RULE("sm.recv.block-forever", S,
+    "would block forever: no data is on its way",
+    "");
+static const sm_rule r_recv_data = SM_RULE("sm.recv.data", S,
+    "data read",
+    "");
+static const sm_rule r_recv_eof = SM_RULE("sm.recv.eof", S,
+    "end of stream: the peer closed its side",
+    "");
+static const sm_rule r_shutdown_not_connected = SM_RULE("sm.shutdown.not-connected", S,
+    "shutdown() needs a connection",
+    "");
+static const sm_rule r_shutdown_write = SM_RULE("sm.shutdown.write", S,
+    "our side is shut: a FIN follows the queued data",
+    "");
+static const sm_rule r_shutdown_read = SM_RULE("sm.shutdown.read", S,
+    "reading is shut",
+    "");
+static const sm_rule r_close_released = SM_RULE("sm.close.released", S,
+    "closed: the port is released at once (no connection to wind down)",
+    "");
+static const sm_rule r_close_no_port = SM_RULE("sm.close.no-port", S,
+    "closed: it held no port",
+    "");
+static const sm_rule r_close_listener = SM_RULE("sm.close.listener", S,
+    "closed the listener: connections not yet accepted were reset",
+    "");
+static const sm_rule r_close_in_time_wait = SM_RULE("sm.close.in-time-wait", S,
+    "closed: the connection is already in TIME_WAIT",
+    "");
+static const sm_rule r_close_connecting = SM_RULE("sm.close.connecting", S,
+    "closed while connecting: no RST, the attempt is abandoned",
+    "");
+static const sm_rule r_linger_abort = SM_RULE("sm.linger.abort", S,
+    "SO_LINGER {1,0}: abortive close, RST, no TIME_WAIT",
+    "");
+static const sm_rule r_linger_acked = SM_RULE("sm.linger.acked", S,
+    "SO_LINGER: the FIN was acknowledged before the timeout",
+    "");
+static const sm_rule r_exit_again = SM_RULE("sm.exit.again", S,
+    "the process has already exited",
+    "");
+static const sm_rule r_exit_closed = SM_RULE("sm.exit.closed", S,
+    "the process exited: each of its descriptors was closed",
+    "");
+
 static bool pick_source(const sm_world *w, sm_id host, const sm_addr *dst,
                         sm_addr *out)
 {
@@ -50,7 +214,7 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
 {
     SM__BROKEN_RESULT(w);
     if (family != 4 && family != 6)
-        return sm__rfail(SM_EAFNOSUPPORT, "address family must be IPv4 or IPv6");
+        return sm__rfail(SM_EAFNOSUPPORT, &r_socket_family);
     sm_id id = sm__sock_alloc(w);
     if (id == SM_NONE)
         return sm__broken_result(w);
@@ -78,17 +242,17 @@ sm_result sm_socket(sm_world *w, sm_id proc, sm_proto proto, int family,
     s->pslot = (uint32_t)p->nsocks;
     p->socks[p->nsocks++] = id;
     *out = id;
-    sm_result r = sm__rfail(SM_OK, "a new socket holds no port yet");
+    sm_result r = sm__rfail(SM_OK, &r_socket_new);
     return r;
 }
 
 sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     if (opt == SM_O_NONBLOCK) {
         w->socks[id].nonblock = v1 != 0;
-        return sm__rfail(SM_OK, "O_NONBLOCK is a descriptor flag (fcntl), the same on every OS");
+        return sm__rfail(SM_OK, &r_sockopt_nonblock);
     }
     sm_sock_view me;
     sm__view_fill(w, id, &me);
@@ -150,23 +314,23 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
 sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     if (s->bound || s->state != SM_CLOSED || s->tw != SM__NONE32)
-        return sm__rfail(SM_EINVAL, "the socket is already bound: bind() works once");
+        return sm__rfail(SM_EINVAL, &r_bind_already_bound);
     if (s->family == 4 && ep->addr.family == 6)
         return sm__rfail(SM_EAFNOSUPPORT,
-                    "an IPv6 address cannot be bound on an AF_INET socket");
+                    &r_bind_v6_on_inet);
     if (s->family == 6 && ep->addr.family == 4)
         return sm__rfail(SM_EINVAL,
-                    "an AF_INET6 socket takes an IPv6 address (use ::ffff:a.b.c.d)");
+                    &r_bind_v4_on_inet6);
     if (!sm__addr_is_any(&ep->addr) &&
         !(s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr))) {
         /* A v4-mapped address is checked by its IPv4 part. */
         bool mapped = sm__addr_is_v4mapped(&ep->addr);
         sm_addr plain = sm__addr_unmapped(&ep->addr);
         if (!(mapped && sm__addr_is_any(&plain)) && !sm_host_has_addr(w, s->host, &plain))
-            return sm__rfail(SM_EADDRNOTAVAIL, "the address does not belong to this host");
+            return sm__rfail(SM_EADDRNOTAVAIL, &r_bind_not_local);
     }
     if (ep->port == 0)
         return autobind(w, id, &ep->addr, SM_CLOSED);
@@ -196,16 +360,16 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
 sm_result sm_listen(sm_world *w, sm_id id, int backlog)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     if (s->proto != SM_TCP)
-        return sm__rfail(SM_EOPNOTSUPP, "only stream (TCP) sockets listen");
+        return sm__rfail(SM_EOPNOTSUPP, &r_listen_udp);
     if (s->state == SM_LISTEN) {
         s->backlog = backlog;
-        return sm__rfail(SM_OK, "already listening: listen() again only changes the backlog");
+        return sm__rfail(SM_OK, &r_listen_again);
     }
     if (s->state != SM_CLOSED || s->tw != SM__NONE32)
-        return sm__rfail(SM_EINVAL, "a connected socket cannot listen");
+        return sm__rfail(SM_EINVAL, &r_listen_connected);
     if (!s->bound) {
         sm_addr any = sm__addr_any(s->family);
         sm_result r = autobind(w, id, &any, SM_LISTEN);
@@ -241,7 +405,7 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     return r;
 }
 
-static sm_result ok_bytes(const char *rule, uint64_t bytes)
+static sm_result ok_bytes(const sm_rule *rule, uint64_t bytes)
 {
     sm_result r = sm__rfail(SM_OK, rule);
     r.bytes = bytes;
@@ -257,12 +421,11 @@ static bool take_soerr(sm__sock *s, sm_result *r)
     if (!s->reset_sticky)
         s->soerr = SM_OK;
     s->epipe = true;
-    *r = sm__rfail(e, e == SM_ECONNRESET ? "the peer reset the connection (RST)"
-                     : e == SM_EPIPE ? "the peer reset the connection while we were in "
-                                       "CLOSE_WAIT: EPIPE [Linux tcp_reset()]"
-                     : e == SM_ECONNREFUSED ? "the peer answered the SYN with RST: no listener"
-                     : e == SM_ETIMEDOUT ? "no answer before the connect timeout"
-                                         : "a pending error on the socket");
+    *r = sm__rfail(e, e == SM_ECONNRESET ? &r_conn_reset
+                     : e == SM_EPIPE ? &r_conn_reset_close_wait
+                     : e == SM_ECONNREFUSED ? &r_conn_refused
+                     : e == SM_ETIMEDOUT ? &r_conn_timed_out
+                                         : &r_conn_pending_error);
     return true;
 }
 
@@ -325,35 +488,35 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
 sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     sm__net(w);
     sm__sock *s = &w->socks[id];
     if (s->family == 4 && ep->addr.family == 6)
-        return sm__rfail(SM_EAFNOSUPPORT, "an AF_INET socket cannot connect to an IPv6 address");
+        return sm__rfail(SM_EAFNOSUPPORT, &r_connect_v6_on_inet);
     if (s->family == 6 && ep->addr.family == 4)
         return sm__rfail(SM_EAFNOSUPPORT,
-                        "an AF_INET6 socket connects to IPv6 addresses (use ::ffff:a.b.c.d)");
+                        &r_connect_v4_on_inet6);
     if (s->state == SM_LISTEN)
         return sm__rfail(s->proto == SM_TCP ? w->profile->tcp->connect_on_listener : SM_EISCONN,
                         w->profile->tcp->connect_on_listener_rule);
     if (s->state == SM_SYN_SENT)
-        return sm__rfail(SM_EALREADY, "a connect() is already in progress");
+        return sm__rfail(SM_EALREADY, &r_connect_in_progress);
     if (s->proto == SM_TCP && (s->state != SM_CLOSED || s->tw != SM__NONE32 || s->epipe))
-        return sm__rfail(SM_EISCONN, "the socket is already connected");
+        return sm__rfail(SM_EISCONN, &r_connect_already_connected);
     sm_addr dst = sm__canon(&ep->addr);
     if (s->family == 6 && dst.family == 4 && s->opt.v6only)
-        return sm__rfail(SM_ENETUNREACH, "an IPV6_V6ONLY socket cannot reach an IPv4 address");
+        return sm__rfail(SM_ENETUNREACH, &r_connect_v6only_to_v4);
     if (sm_addr_is_any(&dst))
-        return sm__rfail(SM_ENETUNREACH, "the destination is the wildcard address");
+        return sm__rfail(SM_ENETUNREACH, &r_connect_to_wildcard);
     sm_addr src;
     sm_addr bound = sm__canon(&s->bound_addr);
     if (s->bound && !sm_addr_is_any(&bound))
         src = bound;
     else if (!pick_source(w, s->host, &dst, &src))
-        return sm__rfail(SM_ENETUNREACH, "this host has no address of that family to send from");
+        return sm__rfail(SM_ENETUNREACH, &r_connect_no_source);
     sm_addr src_f = sm__in_family(&src, s->family);
     sm_endpoint dst_f = {sm__in_family(&dst, s->family), ep->port};
-    sm_result r = sm__rfail(SM_OK, "connected");
+    sm_result r = sm__rfail(SM_OK, &r_connect_connected);
     if (!s->bound) {
         r = connect_autobind(w, id, &src_f, &dst_f);
         if (r.err != SM_OK)
@@ -416,7 +579,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     sm__set_timer(w, id, SM__T_SYN,
               sm_time_add(w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS])));
     if (w->socks[id].nonblock) {
-        sm_result p = sm__rfail(SM_EINPROGRESS, "non-blocking connect: the handshake goes on");
+        sm_result p = sm__rfail(SM_EINPROGRESS, &r_connect_nonblock);
         p.port = r.port;
         return p;
     }
@@ -438,11 +601,11 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     if (s->state == SM_CLOSED) {
         sm_result e;
         if (!take_soerr(s, &e))
-            e = sm__rfail(SM_ECONNREFUSED, "the connection failed");
+            e = sm__rfail(SM_ECONNREFUSED, &r_connect_failed);
         s->epipe = false;
         return e;
     }
-    r.rule = r.rule ? r.rule : "connected";
+    r.rule = r.rule ? r.rule : &r_connect_connected;
     return r;
 }
 
@@ -455,17 +618,17 @@ sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
 {
     *out = SM_NONE;
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     if (w->socks[id].state != SM_LISTEN)
-        return sm__rfail(SM_EINVAL, "accept() needs a listening socket");
+        return sm__rfail(SM_EINVAL, &r_accept_not_listening);
     if (w->socks[id].aq_n == 0) {
         if (w->socks[id].nonblock)
-            return sm__rfail(SM_EWOULDBLOCK, "no connection is waiting (non-blocking)");
+            return sm__rfail(SM_EWOULDBLOCK, &r_accept_nonblock_empty);
         bool came = sm__block_until(w, id, accept_done, UINT64_MAX);
         SM__BROKEN_RESULT(w);
         if (!came)
             return sm__rfail(SM_EWOULDBLOCK,
-                            "would block forever: no connection is on its way");
+                            &r_accept_block_forever);
     }
     sm__sock *l = &w->socks[id];
     sm_id cid = l->acceptq[l->aq_head];
@@ -493,23 +656,23 @@ sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
     c->pslot = (uint32_t)p->nsocks;
     p->socks[p->nsocks++] = cid;
     *out = cid;
-    return sm__rfail(SM_OK, "accepted the oldest established connection");
+    return sm__rfail(SM_OK, &r_accept_oldest);
 }
 
 sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     sm_result r;
     if (take_soerr(s, &r))
         return r;
     if (s->proto == SM_UDP) {
         if (!s->connected)
-            return sm__rfail(SM_ENOTCONN, "a UDP socket sends with send() only once connected");
+            return sm__rfail(SM_ENOTCONN, &r_send_udp_unconnected);
         sm__emit(w, s->host, &s->local_addr, s->port, &s->remote.addr, s->remote.port,
              SM_UDP, 0, 0, 0, 0, (uint32_t)(bytes > 65507 ? 65507 : bytes), false, 0, 0);
-        return ok_bytes("datagram sent", bytes);
+        return ok_bytes(&r_send_datagram, bytes);
     }
     if (s->epipe || s->wr_shut ||
         (s->state != SM_ESTABLISHED && s->state != SM_CLOSE_WAIT &&
@@ -518,10 +681,10 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
                                 s->state != SM_CLOSED
                             ? SM_EPIPE
                             : SM_ENOTCONN,
-                        "the connection can no longer send");
+                        &r_send_shut);
     s->sndq += bytes;
     sm__tcp_output(w, s);
-    return ok_bytes("queued for sending", bytes);
+    return ok_bytes(&r_send_queued, bytes);
 }
 
 static bool recv_done(const sm_world *w, sm_id id)
@@ -533,20 +696,20 @@ static bool recv_done(const sm_world *w, sm_id id)
 sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     sm_result r;
     if (s->proto == SM_TCP && !s->connected && s->soerr == SM_OK && !s->peer_fin &&
         s->rcvq == 0)
         return sm__rfail(s->epipe ? SM_OK : SM_ENOTCONN,
-                        s->epipe ? "end of stream after the reset" : "the socket is not connected");
+                        s->epipe ? &r_recv_eof_after_reset : &r_recv_not_connected);
     if (s->rcvq == 0 && !s->peer_fin && s->soerr == SM_OK) {
         if (s->nonblock)
-            return sm__rfail(SM_EWOULDBLOCK, "no data has arrived (non-blocking)");
+            return sm__rfail(SM_EWOULDBLOCK, &r_recv_nonblock_empty);
         bool came = sm__block_until(w, id, recv_done, UINT64_MAX);
         SM__BROKEN_RESULT(w);
         if (!came)
-            return sm__rfail(SM_EWOULDBLOCK, "would block forever: no data is on its way");
+            return sm__rfail(SM_EWOULDBLOCK, &r_recv_block_forever);
         s = &w->socks[id];
     }
     if (s->rcvq > 0) {
@@ -555,20 +718,20 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
         s->rcvq -= take;
         if (s->proto == SM_TCP && was_closed && sm__adv_window(s) >= SM__MSS && s->connected)
             sm__send_flags(w, s, SM_TH_ACK, s->snd_nxt, 0); /* window update */
-        return ok_bytes("data read", take);
+        return ok_bytes(&r_recv_data, take);
     }
     if (take_soerr(s, &r))
         return r;
-    return ok_bytes("end of stream: the peer closed its side", 0);
+    return ok_bytes(&r_recv_eof, 0);
 }
 
 sm_result sm_shutdown(sm_world *w, sm_id id, bool rd, bool wr)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     if (!s->connected)
-        return sm__rfail(SM_ENOTCONN, "shutdown() needs a connection");
+        return sm__rfail(SM_ENOTCONN, &r_shutdown_not_connected);
     if (rd)
         s->rd_shut = true;
     if (wr && s->proto == SM_TCP && !s->wr_shut) {
@@ -582,8 +745,8 @@ sm_result sm_shutdown(sm_world *w, sm_id id, bool rd, bool wr)
             sm__tcp_output(w, s);
         }
     }
-    return sm__rfail(SM_OK, wr ? "our side is shut: a FIN follows the queued data"
-                              : "reading is shut");
+    return sm__rfail(SM_OK, wr ? &r_shutdown_write
+                              : &r_shutdown_read);
 }
 
 static bool linger_done(const sm_world *w, sm_id id)
@@ -628,8 +791,8 @@ static sm_result close_unconnected(sm_world *w, sm_id id)
 {
     bool held = w->socks[id].bound;
     drop_fd(w, id);
-    return sm__rfail(SM_OK, held ? "closed: the port is released at once (no connection to wind down)"
-                                : "closed: it held no port");
+    return sm__rfail(SM_OK, held ? &r_close_released
+                                : &r_close_no_port);
 }
 
 /* close() of a listener: unaccepted connections are reset, half-open ones
@@ -650,7 +813,7 @@ static sm_result close_listener(sm_world *w, sm_id id)
     }
     s->state = SM_CLOSED;
     drop_fd(w, id);
-    return sm__rfail(SM_OK, "closed the listener: connections not yet accepted were reset");
+    return sm__rfail(SM_OK, &r_close_listener);
 }
 
 static sm_result close_connection(sm_world *w, sm_id id, bool at_exit);
@@ -669,7 +832,7 @@ static inline sm_result close_socket(sm_world *w, sm_id id, bool at_exit)
 sm_result sm_close(sm_world *w, sm_id id)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is already closed");
+        return sm__badf(w, &r_badf_already_closed);
     return close_socket(w, id, false);
 }
 
@@ -681,12 +844,12 @@ static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
     const sm_tcp_rules *r = w->profile->tcp;
     if (s->tw != SM__NONE32) {
         drop_fd(w, id);
-        return sm__rfail(SM_OK, "closed: the connection is already in TIME_WAIT");
+        return sm__rfail(SM_OK, &r_close_in_time_wait);
     }
     if (s->state == SM_SYN_SENT) {
         sm__conn_destroy(w, id);
         drop_fd(w, id);
-        return sm__rfail(SM_OK, "closed while connecting: no RST, the attempt is abandoned");
+        return sm__rfail(SM_OK, &r_close_connecting);
     }
     bool linger_n = s->opt.linger_on && s->opt.linger_s > 0 && !(at_exit && !r->exit_lingers);
     if (linger_n && s->nonblock && r->linger_nonblock == SM_LINGER_NB_EWOULDBLOCK_KEEP &&
@@ -703,7 +866,7 @@ static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
     if (s->opt.linger_on && s->opt.linger_s == 0) {
         sm__conn_abort(w, id);
         drop_fd(w, id);
-        return sm__rfail(SM_OK, "SO_LINGER {1,0}: abortive close, RST, no TIME_WAIT");
+        return sm__rfail(SM_OK, &r_linger_abort);
     }
     if (s->state == SM_ESTABLISHED || s->state == SM_SYN_RECEIVED)
         s->state = SM_FIN_WAIT_1;
@@ -720,7 +883,7 @@ static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
     if (s->state == SM_FIN_WAIT_2 && s->timer_kind == SM__T_NONE)
         sm__set_timer(w, id, SM__T_FIN_WAIT_2,
                   sm_time_add(w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_FIN_TIMEOUT_MS])));
-    const char *graceful = "closed: a FIN follows any queued data; the connection winds down";
+    const sm_rule *graceful = &r_close_graceful;
     if (!linger_n || linger_done(w, id))
         return sm__rfail(SM_OK, graceful);
     if (s->nonblock) {
@@ -739,7 +902,7 @@ static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
     bool acked = sm__block_until(w, id, linger_done, deadline);
     SM__BROKEN_RESULT(w);
     if (acked)
-        return sm__rfail(SM_OK, "SO_LINGER: the FIN was acknowledged before the timeout");
+        return sm__rfail(SM_OK, &r_linger_acked);
     switch (r->linger_timeout) {
     case SM_LINGER_TO_RESET:
         sm__conn_abort(w, id);
@@ -763,7 +926,7 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc)
     SM__BROKEN_RESULT(w);
     sm__proc *p = &w->procs[proc];
     if (!p->alive)
-        return sm__rfail(SM_EINVAL, "the process has already exited");
+        return sm__rfail(SM_EINVAL, &r_exit_again);
     /* Close in creation order so the outcome does not depend on the order
      * of the process's descriptor list. */
     size_t n = p->nsocks;
@@ -780,5 +943,65 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc)
     w->procs[proc].alive = false;
     const sm_tcp_rules *t = w->profile->tcp;
     return sm__rfail(SM_OK, t->exit_lingers ? t->exit_rule
-                    : "the process exited: each of its descriptors was closed");
+                    : &r_exit_closed);
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_badf_already_closed,
+    &r_badf_closed,
+    &r_close_graceful,
+    &r_socket_family,
+    &r_socket_new,
+    &r_sockopt_nonblock,
+    &r_bind_already_bound,
+    &r_bind_v6_on_inet,
+    &r_bind_v4_on_inet6,
+    &r_bind_not_local,
+    &r_listen_udp,
+    &r_listen_again,
+    &r_listen_connected,
+    &r_conn_reset,
+    &r_conn_reset_close_wait,
+    &r_conn_refused,
+    &r_conn_timed_out,
+    &r_conn_pending_error,
+    &r_connect_v6_on_inet,
+    &r_connect_v4_on_inet6,
+    &r_connect_in_progress,
+    &r_connect_already_connected,
+    &r_connect_v6only_to_v4,
+    &r_connect_to_wildcard,
+    &r_connect_no_source,
+    &r_connect_connected,
+    &r_connect_nonblock,
+    &r_connect_failed,
+    &r_accept_not_listening,
+    &r_accept_nonblock_empty,
+    &r_accept_block_forever,
+    &r_accept_oldest,
+    &r_send_udp_unconnected,
+    &r_send_datagram,
+    &r_send_shut,
+    &r_send_queued,
+    &r_recv_eof_after_reset,
+    &r_recv_not_connected,
+    &r_recv_nonblock_empty,
+    &r_recv_block_forever,
+    &r_recv_data,
+    &r_recv_eof,
+    &r_shutdown_not_connected,
+    &r_shutdown_write,
+    &r_shutdown_read,
+    &r_close_released,
+    &r_close_no_port,
+    &r_close_listener,
+    &r_close_in_time_wait,
+    &r_close_connecting,
+    &r_linger_abort,
+    &r_linger_acked,
+    &r_exit_again,
+    &r_exit_closed,
+};
+const sm_rule_set sm__rules_sm_usrreq = {"engine/sm_usrreq.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

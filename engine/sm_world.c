@@ -14,12 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char enomem_rule[] =
-    "out of memory: the model could not allocate what this call needed; the "
-    "world is left as it was before the allocation and refuses every later "
-    "call (free it)";
+static const sm_rule enomem_rule = SM_RULE("sm.limit.memory", S,
+    "out of memory: the model could not allocate what this call needed; "
+    "the world is left as it was before the allocation and refuses every "
+    "later call (free it)",
+    "");
 
-void sm__break(sm_world *w, sm_err e, const char *rule)
+const sm_rule sm__rule_sock_cap = SM_RULE("sm.limit.sockets", S,
+    "the model holds at most 2^30 socket records", "");
+
+void sm__break(sm_world *w, sm_err e, const sm_rule *rule)
 {
     if (!w->broken) {
         w->broken = rule;
@@ -30,7 +34,7 @@ void sm__break(sm_world *w, sm_err e, const char *rule)
 
 void sm__oom(sm_world *w)
 {
-    sm__break(w, SM_ENOMEM, enomem_rule);
+    sm__break(w, SM_ENOMEM, &enomem_rule);
 }
 
 void *sm__realloc(sm_world *w, void *p, size_t n)
@@ -96,7 +100,7 @@ sm_world *sm_world_new(const sm_profile *p, uint64_t seed)
         free(w);
         return NULL;
     }
-    const char *unusable = sm__prof_unusable(p);
+    const sm_rule *unusable = sm__prof_unusable(p);
     if (unusable)
         sm__break(w, SM_EPROTO, unusable);
     return w;
@@ -277,7 +281,7 @@ const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
     char *msg = w->errmsg;
     const size_t msgsize = sizeof w->errmsg;
     if (w->broken)
-        return w->broken;
+        return w->broken->text;
     const sm_profile *p = w->profile;
     const sm_sysctl_def *d = NULL;
     for (size_t i = 0; i < p->n_sysctls; i++)
@@ -319,3 +323,11 @@ void sm_world_stats(const sm_world *w, sm_stats *out)
     out->time_wait = w->net ? w->net->tw_total : 0;
 }
 
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &enomem_rule,
+    &sm__rule_sock_cap,
+};
+const sm_rule_set sm__rules_sm_world = {"engine/sm_world.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

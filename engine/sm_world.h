@@ -123,7 +123,7 @@ struct sm_world {
      * SM_EPROTO) or memory ran out (SM_ENOMEM).  Every call then fails
      * with broken_err and this rule, and the clock stands still; the world
      * can still be freed.  NULL while all is well. */
-    const char *broken;
+    const sm_rule *broken;
     sm_err broken_err;
 };
 
@@ -137,7 +137,8 @@ struct sm_world {
 static inline sm_result sm__broken_result(const sm_world *w);
 
 /* The world breaks with error e and rule (the first cause is kept). */
-void sm__break(sm_world *w, sm_err e, const char *rule);
+void sm__break(sm_world *w, sm_err e, const sm_rule *rule);
+extern const sm_rule sm__rule_sock_cap;
 
 /* Allocation: NULL when memory runs out, and the world breaks with
  * SM_ENOMEM (the caller gives up what it was doing, leaving every table as
@@ -167,7 +168,7 @@ uint64_t sm__addr_key(const sm_addr *a);
 
 /* A result with no culprit, port or bytes (bench/NOTES.md says why it is
  * built member by member). */
-static inline sm_result sm__rfail(sm_err e, const char *rule)
+static inline sm_result sm__rfail(sm_err e, const sm_rule *rule)
 {
     sm_result r;
     r.err = e;

@@ -44,6 +44,84 @@
 #include "scn_backend.h"
 #include "sockmodel/socket.h"
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+/* The record behind every failed call: its text (which errno, from
+ * which call) is written per result. */
+static const sm_rule r_kernel_errno = SM_RULE("host.kernel.errno", O,
+    "the kernel returned an error from the call",
+    "this machine's kernel");
+static const sm_rule r_block_forever = SM_RULE("host.block-forever", O,
+    "nothing that could complete the call is on its way: a blocking call "
+    "would block forever (host: nothing arrived on loopback within 100 "
+    "ms)",
+    "");
+static const sm_rule r_socket = SM_RULE("host.socket", O,
+    "the kernel created the socket (host)",
+    "");
+static const sm_rule r_nonblock = SM_RULE("host.nonblock", O,
+    "fcntl(O_NONBLOCK): the call emulation follows it (host descriptors "
+    "are always non-blocking)",
+    "");
+static const sm_rule r_sockopt_unknown = SM_RULE("host.sockopt-unknown", O,
+    "Linux has no such option: a program gets ENOPROTOOPT (host: not "
+    "asked, there is no option number to pass)",
+    "");
+static const sm_rule r_sockopt = SM_RULE("host.sockopt", O,
+    "the kernel accepted the option (host)",
+    "");
+static const sm_rule r_bind = SM_RULE("host.bind", O,
+    "the kernel bound the socket (host)",
+    "");
+static const sm_rule r_listen = SM_RULE("host.listen", O,
+    "the kernel accepted listen() (host)",
+    "");
+static const sm_rule r_connect = SM_RULE("host.connect", O,
+    "the kernel connected the socket (host)",
+    "");
+static const sm_rule r_accept = SM_RULE("host.accept", O,
+    "the kernel accepted a connection (host)",
+    "");
+static const sm_rule r_send_datagram = SM_RULE("host.send-datagram", O,
+    "the kernel sent the datagram (host)",
+    "");
+static const sm_rule r_send_partial = SM_RULE("host.send-partial", O,
+    "the kernel took part of the data; a blocking send would block for "
+    "the rest (host)",
+    "");
+static const sm_rule r_send = SM_RULE("host.send", O,
+    "the kernel queued the data (host)",
+    "");
+static const sm_rule r_recv = SM_RULE("host.recv", O,
+    "the kernel returned data (host)",
+    "");
+static const sm_rule r_recv_eof = SM_RULE("host.recv-eof", O,
+    "the kernel returned 0: end of stream (host)",
+    "");
+static const sm_rule r_shutdown = SM_RULE("host.shutdown", O,
+    "the kernel shut the connection down (host)",
+    "");
+static const sm_rule r_close = SM_RULE("host.close", O,
+    "the kernel closed the descriptor (host)",
+    "");
+static const sm_rule r_exit = SM_RULE("host.exit", O,
+    "the process's descriptors were closed as at exit, without lingering "
+    "(host: one real process stands for all)",
+    "");
+static const sm_rule r_advance = SM_RULE("host.advance", O,
+    "the scenario's clock moved on; the kernel had a few real "
+    "milliseconds to deliver what was in flight (host)",
+    "");
+static const sm_rule r_sysctl = SM_RULE("host.sysctl", O,
+    "written to /proc/sys in the namespace (host)",
+    "");
+static const sm_rule r_bad_fd = SM_RULE("host.bad-fd", O,
+    "the descriptor was closed: a bad descriptor (host)",
+    "");
+static const sm_rule r_delay = SM_RULE("host.delay", O,
+    "the real network's delay is the kernel's (host: loopback)",
+    "");
+
 /* Real time a blocking call may wait for something already in flight on
  * loopback, and the longest real sleep of a `wait`. */
 #define BLOCK_POLL_MS 100
@@ -148,7 +226,11 @@ static sm_result res_errno(scn_exec *c, const char *call, int e)
     else
         scn_buf_printf(&c->tmp, "the kernel returned errno %d (%s) from %s(), "
                        "shown as EINVAL (host)", e, strerror(e), call);
-    r.rule = abuf(c, &c->tmp);
+    /* A record of its own: the text names the errno and the call. */
+    sm_rule *rec = scn_alloc(c->arena, sizeof *rec);
+    *rec = r_kernel_errno;
+    rec->text = abuf(c, &c->tmp);
+    r.rule = rec;
     return r;
 }
 
@@ -641,10 +723,7 @@ static bool wait_fd(int fd, short ev, int ms)
 
 static sm_result would_block(void)
 {
-    sm_result r = scn_result_ok("nothing that could complete the call is on "
-                                "its way: a blocking call would block "
-                                "forever (host: nothing arrived on loopback "
-                                "within 100 ms)");
+    sm_result r = scn_result_ok(&r_block_forever);
     r.err = SM_EWOULDBLOCK;
     return r;
 }
@@ -673,7 +752,7 @@ static sm_result do_socket(scn_exec *c, const scn_stmt *st)
     s->proto = st->proto;
     s->proc = proc_key(c, c->call->proc, c->call->user);
     s->group = c->active;
-    return scn_result_ok("the kernel created the socket (host)");
+    return scn_result_ok(&r_socket);
 }
 
 static sm_result do_setsockopt(scn_exec *c, const scn_stmt *st, hsock *s)
@@ -702,12 +781,9 @@ static sm_result do_setsockopt(scn_exec *c, const scn_stmt *st, hsock *s)
         break;
     case SM_O_NONBLOCK:
         s->nonblock = st->v1 != 0;
-        return scn_result_ok("fcntl(O_NONBLOCK): the call emulation follows "
-                             "it (host descriptors are always non-blocking)");
+        return scn_result_ok(&r_nonblock);
     default: {
-        sm_result r = scn_result_ok("Linux has no such option: a program "
-                                    "gets ENOPROTOOPT (host: not asked, there "
-                                    "is no option number to pass)");
+        sm_result r = scn_result_ok(&r_sockopt_unknown);
         r.err = SM_ENOPROTOOPT;
         return r;
     }
@@ -718,7 +794,7 @@ static sm_result do_setsockopt(scn_exec *c, const scn_stmt *st, hsock *s)
         s->linger_on = st->v1;
         s->linger_s = st->v2;
     }
-    return scn_result_ok("the kernel accepted the option (host)");
+    return scn_result_ok(&r_sockopt);
 }
 
 static bool unbound(hsock *s)
@@ -733,7 +809,7 @@ static sm_result do_bind(scn_exec *c, const scn_stmt *st, hsock *s)
     socklen_t len = sa_from_ep(&st->ep, &ss);
     if (bind(s->fd, (struct sockaddr *)&ss, len) != 0)
         return res_errno(c, "bind", errno);
-    sm_result r = scn_result_ok("the kernel bound the socket (host)");
+    sm_result r = scn_result_ok(&r_bind);
     sm_endpoint ep;
     if (st->ep.port == 0 && get_local(s->fd, &ep))
         r.port = ep.port;
@@ -745,7 +821,7 @@ static sm_result do_listen(scn_exec *c, const scn_stmt *st, hsock *s)
     bool was_unbound = unbound(s);
     if (listen(s->fd, st->v1) != 0)
         return res_errno(c, "listen", errno);
-    sm_result r = scn_result_ok("the kernel accepted listen() (host)");
+    sm_result r = scn_result_ok(&r_listen);
     sm_endpoint ep;
     if (was_unbound && get_local(s->fd, &ep))
         r.port = ep.port;
@@ -768,7 +844,7 @@ static sm_result do_connect(scn_exec *c, const scn_stmt *st, hsock *s)
     source_bind(c, s, &st->ep);
     struct sockaddr_storage ss;
     socklen_t len = sa_from_ep(&st->ep, &ss);
-    sm_result r = scn_result_ok("the kernel connected the socket (host)");
+    sm_result r = scn_result_ok(&r_connect);
     sm_endpoint ep;
     if (connect(s->fd, (struct sockaddr *)&ss, len) != 0) {
         int e = errno;
@@ -817,7 +893,7 @@ static sm_result do_accept(scn_exec *c, const scn_stmt *st, hsock *s)
     n->group = s->group;
     c->call->caller_owns = true;
     note_tuple(n);
-    return scn_result_ok("the kernel accepted a connection (host)");
+    return scn_result_ok(&r_accept);
 }
 
 static sm_result do_send(scn_exec *c, const scn_stmt *st, hsock *s)
@@ -829,7 +905,7 @@ static sm_result do_send(scn_exec *c, const scn_stmt *st, hsock *s)
                          MSG_NOSIGNAL);
         if (k < 0)
             return res_errno(c, "send", errno);
-        sm_result r = scn_result_ok("the kernel sent the datagram (host)");
+        sm_result r = scn_result_ok(&r_send_datagram);
         r.bytes = (uint64_t)k;
         return r;
     }
@@ -859,10 +935,8 @@ static sm_result do_send(scn_exec *c, const scn_stmt *st, hsock *s)
             break;
         return res_errno(c, "send", k < 0 ? e : EIO);
     }
-    sm_result r = scn_result_ok(left ? "the kernel took part of the data; "
-                                       "a blocking send would block for the "
-                                       "rest (host)"
-                                     : "the kernel queued the data (host)");
+    sm_result r = scn_result_ok(left ? &r_send_partial
+                                     : &r_send);
     r.bytes = done;
     return r;
 }
@@ -880,8 +954,8 @@ static sm_result do_recv(scn_exec *c, const scn_stmt *st, hsock *s)
     if (k < 0)
         return res_errno(c, "recv", errno);
     sm_result r =
-        scn_result_ok(k ? "the kernel returned data (host)"
-                        : "the kernel returned 0: end of stream (host)");
+        scn_result_ok(k ? &r_recv
+                        : &r_recv_eof);
     r.bytes = (uint64_t)k;
     return r;
 }
@@ -891,7 +965,7 @@ static sm_result do_shutdown(scn_exec *c, const scn_stmt *st, hsock *s)
     int how = st->rd && st->wr ? SHUT_RDWR : st->rd ? SHUT_RD : SHUT_WR;
     if (shutdown(s->fd, how) != 0)
         return res_errno(c, "shutdown", errno);
-    return scn_result_ok("the kernel shut the connection down (host)");
+    return scn_result_ok(&r_shutdown);
 }
 
 /* close(); at exit a lingering {1,N>0} socket does not wait (PF_EXITING
@@ -925,7 +999,7 @@ static sm_result close_sock(scn_exec *c, const scn_stmt *st, hsock *s, bool at_e
     s->fd = -1;
     if (rc != 0)
         return res_errno(c, "close", e);
-    return scn_result_ok("the kernel closed the descriptor (host)");
+    return scn_result_ok(&r_close);
 }
 
 static sm_result do_exit(scn_exec *c, const scn_stmt *st)
@@ -936,9 +1010,7 @@ static sm_result do_exit(scn_exec *c, const scn_stmt *st)
         if (s->fd >= 0 && strcmp(s->proc, key) == 0)
             (void)close_sock(c, st, s, true);
     }
-    return scn_result_ok("the process's descriptors were closed as at exit, "
-                         "without lingering (host: one real process stands "
-                         "for all)");
+    return scn_result_ok(&r_exit);
 }
 
 static sm_result do_wait(scn_exec *c, const scn_stmt *st)
@@ -989,9 +1061,7 @@ static sm_result do_wait(scn_exec *c, const scn_stmt *st)
     }
     sleep_ns(st->n < WAIT_REAL_NS ? st->n : WAIT_REAL_NS);
     c->vnow += st->n;
-    return scn_result_ok("the scenario's clock moved on; the kernel had a few "
-                         "real milliseconds to deliver what was in flight "
-                         "(host)");
+    return scn_result_ok(&r_advance);
 }
 
 static sm_result do_sysctl(scn_exec *c, const scn_stmt *st, const char **fail)
@@ -1024,7 +1094,7 @@ static sm_result do_sysctl(scn_exec *c, const scn_stmt *st, const char **fail)
         *fail = abuf(c, &c->tmp);
         return scn_result_ok(NULL);
     }
-    return scn_result_ok("written to /proc/sys in the namespace (host)");
+    return scn_result_ok(&r_sysctl);
 }
 
 /* ---- checks ------------------------------------------------------------ */
@@ -1113,8 +1183,7 @@ static sm_result sock_call(scn_exec *c, scn_call *call, sock_fn fn)
         return scn_result_ok(NULL);
     hsock *s = &c->socks[call->st->sock];
     if (s->fd < 0) {
-        sm_result r = scn_result_ok("the descriptor was closed: a bad "
-                                    "descriptor (host)");
+        sm_result r = scn_result_ok(&r_bad_fd);
         r.err = SM_EBADF;
         return r;
     }
@@ -1185,8 +1254,7 @@ static sm_result kernel_delay(scn_exec *c, scn_call *call)
 {
     if (!ready(c, call))
         return scn_result_ok(NULL);
-    return scn_result_ok("the real network's delay is the kernel's (host: "
-                         "loopback)");
+    return scn_result_ok(&r_delay);
 }
 
 /* After each call that ran: when connections entered timed states. */
@@ -1410,3 +1478,31 @@ bool hk_register(void)
            scn_backend_register(SCN_KERNEL_NAME, &kernel_backend,
                                 linux_profile);
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_kernel_errno,
+    &r_block_forever,
+    &r_socket,
+    &r_nonblock,
+    &r_sockopt_unknown,
+    &r_sockopt,
+    &r_bind,
+    &r_listen,
+    &r_connect,
+    &r_accept,
+    &r_send_datagram,
+    &r_send_partial,
+    &r_send,
+    &r_recv,
+    &r_recv_eof,
+    &r_shutdown,
+    &r_close,
+    &r_exit,
+    &r_advance,
+    &r_sysctl,
+    &r_bad_fd,
+    &r_delay,
+};
+const sm_rule_set sm__rules_hk_kernel = {"hostkernel/hk_kernel.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -156,71 +156,21 @@ void obs_format_observed(const obs_event *e, char *buf, size_t n)
     }
 }
 
-/* Splits a rule's text "WHY [SOURCE] [X]" into its reason, its source and
- * a confidence (the reference notes' tags: [S] source, [T] test, [O]
- * observed, [D] documented, [I] inferred, [U] unverified). */
+/* A rule's parts as the report shows them: its reason, its source and
+ * how sure the model is (the rule record's own tag). */
 typedef struct rule_parts {
-    char why[512];
-    char source[256];
+    const char *why;
+    const char *source;
     const char *confidence;
+    const char *id;
 } rule_parts;
 
-static void rule_split(const char *rule, rule_parts *p)
+static void rule_split(const sm_rule *rule, rule_parts *p)
 {
-    memset(p, 0, sizeof *p);
-    p->confidence = NULL;
-    if (!rule)
-        rule = "";
-    size_t wn = 0, sn = 0;
-    for (const char *s = rule; *s;) {
-        if (*s == '[') {
-            const char *e = strchr(s, ']');
-            if (!e)
-                break;
-            size_t len = (size_t)(e - s - 1);
-            if (len == 1 && strchr("STODIU", s[1])) {
-                static const char *const conf[] = {"source", "test", "observed",
-                                                   "documented", "inferred",
-                                                   "unverified"};
-                p->confidence = conf[strchr("STODIU", s[1]) - "STODIU"];
-            } else if (len == 2 && s[1] == '3' && s[2] == 'P') {
-                if (!p->confidence)
-                    p->confidence = "documented";
-            } else {
-                /* "[where; X]": a source with its tag */
-                if (len > 3 && s[len - 1] == ';' && s[len] == ' ' &&
-                    strchr("STODIU", s[len + 1]) && s[len + 1]) {
-                    static const char *const conf2[] = {"source", "test", "observed",
-                                                        "documented", "inferred",
-                                                        "unverified"};
-                    p->confidence = conf2[strchr("STODIU", s[len + 1]) - "STODIU"];
-                    len -= 3;
-                }
-                if (sn && sn + 2 < sizeof p->source) {
-                    p->source[sn++] = ';';
-                    p->source[sn++] = ' ';
-                }
-                for (size_t i = 0; i < len && sn + 1 < sizeof p->source; i++)
-                    p->source[sn++] = s[1 + i];
-            }
-            s = e + 1;
-            continue;
-        }
-        if (wn + 1 < sizeof p->why)
-            p->why[wn++] = *s;
-        s++;
-    }
-    while (wn && (p->why[wn - 1] == ' ' || p->why[wn - 1] == ','))
-        wn--;
-    p->why[wn] = 0;
-    p->source[sn] = 0;
-    if (!p->confidence)
-        p->confidence = sn && (strstr(p->source, "()") || strstr(p->source, ".c"))
-                            ? "source"
-                        : sn ? "documented"
-                             : "unverified";
-    if (!sn)
-        snprintf(p->source, sizeof p->source, "not given");
+    p->why = rule ? rule->text : "";
+    p->source = rule && rule->source[0] ? rule->source : "not given";
+    p->confidence = rule ? sm_confidence_name(rule->confidence) : "unverified";
+    p->id = rule ? rule->id : "";
 }
 
 static void predicted_text(const sm_profile *pf, const obs_event *e,
@@ -284,6 +234,8 @@ void obs_report_text(FILE *out, const obs_result *r)
             fprintf(out, "  %s%s\n", t.call, d->after ? "  (after divergence)" : "");
             fprintf(out, "      observed:   %s\n      predicted:  %s\n", t.obs, t.pred);
             fprintf(out, "      rule:       %s\n", t.rp.why[0] ? t.rp.why : "(none)");
+            if (t.rp.id[0])
+                fprintf(out, "      rule ID:    %s\n", t.rp.id);
             fprintf(out, "      source:     %s (confidence: %s)\n", t.rp.source,
                     t.rp.confidence);
         }
@@ -325,11 +277,14 @@ void obs_report_json(FILE *out, const obs_result *r)
             smu_json_str(out, t.pred);
             fprintf(out, ", \"after_divergence\": %s, \"rule\": ",
                     d->after ? "true" : "false");
-            smu_json_str(out, d->pred.rule ? d->pred.rule : "");
+            char line[1024];
+            smu_json_str(out, sm_rule_line(d->pred.rule, line, sizeof line));
             fprintf(out, ", \"source\": ");
             smu_json_str(out, t.rp.source);
             fprintf(out, ", \"confidence\": ");
             smu_json_str(out, t.rp.confidence);
+            fprintf(out, ", \"rule_id\": ");
+            smu_json_str(out, t.rp.id[0] ? t.rp.id : NULL);
             fputc('}', out);
         }
         fprintf(out, "%s]}", pr->n_divs ? "\n  " : "");

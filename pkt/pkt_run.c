@@ -480,11 +480,12 @@ static void check_result(runner *r, const pkt_event *e, sm_result res, int64_t o
     char want[96], have[160];
     snprintf(want, sizeof want, "%" PRId64 "%s%s", c->ret.num, c->err ? " " : "",
              c->err ? c->err : "");
+    char line[600];
     if (res.err == SM_OK)
         snprintf(have, sizeof have, "%" PRId64, got);
     else
         snprintf(have, sizeof have, "-1 %s (%s)", sm_profile_err_name(r->p, res.err),
-                 res.rule ? res.rule : "");
+                 sm_rule_line(res.rule, line, sizeof line));
     decide(r, PKT_FAIL, e->line, "%s() returned %s, expected %s", c->name, have, want);
 }
 

@@ -48,6 +48,93 @@
 
 #include <string.h>
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_sockopt_reuse = SM_RULE("bsd.sockopt.reuse", S,
+    "sets the so_options bit, before or after bind",
+    "FreeBSD sosetopt(), uipc_socket.c");
+static const sm_rule r_sockopt_v6only_on_inet = SM_RULE("bsd.sockopt.v6only-on-inet", S,
+    "an AF_INET socket hands IPPROTO_IPV6 options to ip_ctloutput(), "
+    "which refuses other levels with EINVAL",
+    "FreeBSD ip_ctloutput(), ip_output.c");
+static const sm_rule r_sockopt_v6only_bound = SM_RULE("bsd.sockopt.v6only-bound", S,
+    "IPV6_V6ONLY can only be set before bind(2) (the socket has a port "
+    "or address)",
+    "FreeBSD ip6_ctloutput(), ip6_output.c");
+static const sm_rule r_sockopt_v6only = SM_RULE("bsd.sockopt.v6only", S,
+    "IPV6_V6ONLY sets IN6P_IPV6_V6ONLY and clears INP_IPV4",
+    "FreeBSD ip6_ctloutput()");
+static const sm_rule r_sockopt_linger_range = SM_RULE("bsd.sockopt.linger-range", S,
+    "FreeBSD refuses a linger time outside 0..65535 s (the real errno is "
+    "EDOM)",
+    "FreeBSD sosetopt()");
+static const sm_rule r_sockopt_linger = SM_RULE("bsd.sockopt.linger", S,
+    "SO_LINGER stores so_linger, in seconds",
+    "FreeBSD sosetopt(), soclose()");
+static const sm_rule r_sockopt_unknown = SM_RULE("bsd.sockopt.unknown", S,
+    "FreeBSD has no such option (SO_EXCLUSIVEADDRUSE is Windows', "
+    "SO_EXCLBIND Solaris')",
+    "FreeBSD sosetopt(): ENOPROTOOPT");
+static const sm_rule r_connect_tuple_in_use = SM_RULE("bsd.connect.tuple-in-use", S,
+    "another connection already uses this 4-tuple: EADDRINUSE",
+    "FreeBSD in_pcbconnect(): exact in_pcblookup_hash() match");
+static const sm_rule r_connect_tuple_time_wait = SM_RULE("bsd.connect.tuple-time-wait", I,
+    "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE, there is no "
+    "TIME_WAIT reuse on connect()",
+    "FreeBSD in_pcbconnect(); bsd-solaris.md 3.5");
+static const sm_rule r_connect_tuple_free = SM_RULE("bsd.connect.tuple-free", S,
+    "the 4-tuple is unique",
+    "FreeBSD in_pcbconnect()");
+static const sm_rule r_connect_pick = SM_RULE("bsd.connect.pick", S,
+    "connect(): random start in portrange.first..last, then the next "
+    "port whose 4-tuple is free and where no unconnected or listening "
+    "socket matches; ports are shared across destinations",
+    "FreeBSD in_pcb_lport_dest() with INPLOOKUP_WILDCARD; "
+    "tcp_connect_port_test");
+static const sm_rule r_connect_exhausted = SM_RULE("bsd.connect.exhausted", S,
+    "connect(): no port of the range can reach this destination: "
+    "EADDRNOTAVAIL",
+    "FreeBSD in_pcb_lport_dest()");
+static const sm_rule r_tw_syn_accept = SM_RULE("bsd.tw.syn-accept", S,
+    "a SYN with a sequence number above the old rcv_nxt recycles the "
+    "TIME_WAIT; the SYN is looked up again (listener, else RST)",
+    "FreeBSD tcp_twcheck(); bsd-solaris.md 3.3");
+static const sm_rule r_tw_syn_old = SM_RULE("bsd.tw.syn-old", S,
+    "an old SYN into TIME_WAIT is silently dropped",
+    "FreeBSD tcp_twcheck(): no ACK flag, drop");
+static const sm_rule r_close_unread_data = SM_RULE("bsd.close.unread-data", S,
+    "close() with unread data: the data is discarded and a FIN is sent "
+    "as usual",
+    "FreeBSD tcp_disconnect(): sbflush()");
+static const sm_rule r_linger_timeout = SM_RULE("bsd.linger.timeout", S,
+    "SO_LINGER timeout: close() returns EWOULDBLOCK and the connection "
+    "goes on",
+    "FreeBSD soclose(): tsleep() timeout; bsd-solaris.md 4.1");
+static const sm_rule r_linger_nonblock = SM_RULE("bsd.linger.nonblock", S,
+    "non-blocking socket: close() does not linger, the FIN goes out",
+    "FreeBSD soclose(): SS_NBIO");
+static const sm_rule r_exit_close = SM_RULE("bsd.exit.close", I,
+    "process exit closes each socket through soclose(), which lingers as "
+    "close() does",
+    "FreeBSD; bsd-solaris.md 4.1");
+static const sm_rule r_tw_cap = SM_RULE("bsd.tw.cap", S,
+    "TIME_WAIT cap reached: the oldest entry is recycled",
+    "FreeBSD 13 tcp_tw_2msl_scan(1)");
+static const sm_rule r_tw_local = SM_RULE("bsd.tw.local", S,
+    "no TIME_WAIT for a connection to one of this host's own addresses "
+    "(net.inet.tcp.nolocaltimewait=1)",
+    "FreeBSD tcp_twstart(); bsd-solaris.md 3.2");
+static const sm_rule r_connect_on_listener = SM_RULE("bsd.connect.on-listener", I,
+    "connect() on a listening socket: EOPNOTSUPP",
+    "FreeBSD soconnectat(): SOLISTENING");
+static const sm_rule r_tw_rst = SM_RULE("bsd.tw.rst", S,
+    "RSTs into TIME_WAIT are dropped (RFC 1337)",
+    "FreeBSD tcp_twcheck()");
+static const sm_rule r_listener_choice = SM_RULE("bsd.listener.choice", S,
+    "listener choice: specific address over wildcard; a SO_REUSEPORT_LB "
+    "group by 4-tuple hash; else the newest match",
+    "FreeBSD in_pcblookup_hash_locked()");
+
 /* ---- setsockopt() ------------------------------------------------------- */
 
 sm_verdict sm__bsd_setsockopt(const sm_profile *self, const sm_sock_view *s,
@@ -61,37 +148,27 @@ sm_verdict sm__bsd_setsockopt(const sm_profile *self, const sm_sock_view *s,
     case SM_SO_REUSEPORT_LB:
         /* sosetopt() just sets the so_options bit, at any time; bind reads
          * the other sockets' bits as they are at that moment [S]. */
-        return sm__ok("sets the so_options bit, before or after bind "
-                      "[FreeBSD sosetopt(), uipc_socket.c]");
+        return sm__ok(&r_sockopt_reuse);
     case SM_IPV6_V6ONLY:
         if (s->family != 6)
             return sm__fail(SM_EINVAL,
-                            "an AF_INET socket hands IPPROTO_IPV6 options to "
-                            "ip_ctloutput(), which refuses other levels with "
-                            "EINVAL [FreeBSD ip_ctloutput(), ip_output.c]", -1);
+                            &r_sockopt_v6only_on_inet, -1);
         if (s->bound)
             return sm__fail(SM_EINVAL,
-                            "IPV6_V6ONLY can only be set before bind(2) (the "
-                            "socket has a port or address) [FreeBSD "
-                            "ip6_ctloutput(), ip6_output.c]", -1);
-        return sm__ok("IPV6_V6ONLY sets IN6P_IPV6_V6ONLY and clears INP_IPV4 "
-                      "[FreeBSD ip6_ctloutput()]");
+                            &r_sockopt_v6only_bound, -1);
+        return sm__ok(&r_sockopt_v6only);
     case SM_SO_LINGER:
         /* sosetopt() refuses l_linger < 0 or > USHRT_MAX with EDOM [S];
          * the model has no EDOM, so it says EINVAL and names the real one. */
         if (v2 < 0 || v2 > 65535)
             return sm__fail(SM_EINVAL,
-                            "FreeBSD refuses a linger time outside 0..65535 s "
-                            "(the real errno is EDOM) [FreeBSD sosetopt()]", -1);
-        return sm__ok("SO_LINGER stores so_linger, in seconds "
-                      "[FreeBSD sosetopt(), soclose()]");
+                            &r_sockopt_linger_range, -1);
+        return sm__ok(&r_sockopt_linger);
     case SM_SO_EXCLUSIVEADDRUSE:
     case SM_SO_EXCLBIND:
     default:
         return sm__fail(SM_ENOPROTOOPT,
-                        "FreeBSD has no such option (SO_EXCLUSIVEADDRUSE is "
-                        "Windows', SO_EXCLBIND Solaris') [FreeBSD sosetopt(): "
-                        "ENOPROTOOPT]", -1);
+                        &r_sockopt_unknown, -1);
     }
 }
 
@@ -137,11 +214,9 @@ sm_verdict sm__bsd_connect(const sm_profile *self, const sm_bind_ctx *c)
     (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
-        "another connection already uses this 4-tuple: EADDRINUSE "
-        "[FreeBSD in_pcbconnect(): exact in_pcblookup_hash() match]",
-        "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE, there is no TIME_WAIT "
-        "reuse on connect() [FreeBSD in_pcbconnect(); bsd-solaris.md 3.5, I]",
-        "the 4-tuple is unique [FreeBSD in_pcbconnect()]");
+        &r_connect_tuple_in_use,
+        &r_connect_tuple_time_wait,
+        &r_connect_tuple_free);
 }
 
 static const sm__conn_scan bsd_conn_scan = {
@@ -149,12 +224,8 @@ static const sm__conn_scan bsd_conn_scan = {
     .share_destinations = true,
     .tw_blocks_port = false,
     .exhausted = SM_EADDRNOTAVAIL,
-    .rule = "connect(): random start in portrange.first..last, then the next "
-            "port whose 4-tuple is free and where no unconnected or listening "
-            "socket matches; ports are shared across destinations "
-            "[FreeBSD in_pcb_lport_dest() with INPLOOKUP_WILDCARD; tcp_connect_port_test]",
-    .exhausted_rule = "connect(): no port of the range can reach this destination: "
-                      "EADDRNOTAVAIL [FreeBSD in_pcb_lport_dest()]",
+    .rule = &r_connect_pick,
+    .exhausted_rule = &r_connect_exhausted,
 };
 
 sm_verdict sm__bsd_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
@@ -169,13 +240,10 @@ sm_tw_syn_verdict sm__bsd_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
     sm_tw_syn_verdict v;
     if ((int32_t)(c->seg_seq - c->rcv_nxt) > 0) {
         v.action = SM_TW_SYN_ACCEPT;
-        v.rule = "a SYN with a sequence number above the old rcv_nxt recycles the "
-                 "TIME_WAIT; the SYN is looked up again (listener, else RST) "
-                 "[FreeBSD tcp_twcheck(); bsd-solaris.md 3.3]";
+        v.rule = &r_tw_syn_accept;
     } else {
         v.action = SM_TW_SYN_DROP;
-        v.rule = "an old SYN into TIME_WAIT is silently dropped "
-                 "[FreeBSD tcp_twcheck(): no ACK flag, drop]";
+        v.rule = &r_tw_syn_old;
     }
     return v;
 }
@@ -198,31 +266,21 @@ size_t sm__bsd_select_listener(const sm_profile *self, const sm_listen_ctx *c)
 
 const sm_tcp_rules sm__bsd_tcp_rules = {
     .unread_close_rst = false,
-    .unread_close_rule = "close() with unread data: the data is discarded and a "
-                         "FIN is sent as usual [FreeBSD tcp_disconnect(): sbflush()]",
+    .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_EWOULDBLOCK,
-    .linger_timeout_rule = "SO_LINGER timeout: close() returns EWOULDBLOCK and "
-                           "the connection goes on [FreeBSD soclose(): tsleep() "
-                           "timeout; bsd-solaris.md 4.1]",
+    .linger_timeout_rule = &r_linger_timeout,
     .linger_nonblock = SM_LINGER_NB_NO_WAIT,
-    .linger_nonblock_rule = "non-blocking socket: close() does not linger, the "
-                            "FIN goes out [FreeBSD soclose(): SS_NBIO]",
+    .linger_nonblock_rule = &r_linger_nonblock,
     .exit_lingers = true,
-    .exit_rule = "process exit closes each socket through soclose(), which "
-                 "lingers as close() does [FreeBSD; bsd-solaris.md 4.1, I]",
+    .exit_rule = &r_exit_close,
     .tw_overflow_recycles = true,
-    .tw_overflow_rule = "TIME_WAIT cap reached: the oldest entry is recycled "
-                        "[FreeBSD 13 tcp_tw_2msl_scan(1)]",
+    .tw_overflow_rule = &r_tw_cap,
     .local_tw_purge_rule_is_loopback_only = false,
-    .no_local_tw_rule = "no TIME_WAIT for a connection to one of this host's own "
-                        "addresses (net.inet.tcp.nolocaltimewait=1) "
-                        "[FreeBSD tcp_twstart(); bsd-solaris.md 3.2]",
+    .no_local_tw_rule = &r_tw_local,
     .connect_port_exhausted = SM_EADDRNOTAVAIL,
     .connect_on_listener = SM_EOPNOTSUPP,
-    .connect_on_listener_rule = "connect() on a listening socket: EOPNOTSUPP "
-                                "[FreeBSD soconnectat(): SOLISTENING, I]",
-    .rst_in_tw_rule = "RSTs into TIME_WAIT are dropped (RFC 1337) "
-                      "[FreeBSD tcp_twcheck()]",
+    .connect_on_listener_rule = &r_connect_on_listener,
+    .rst_in_tw_rule = &r_tw_rst,
     .rst_in_close_wait = SM_ECONNRESET,
     /* tcp_input(): RFC 5961 challenge ACKs unless net.inet.tcp.insecure_rst /
      * insecure_syn; tcp_outflags[]; tcp_twcheck(); the receive buffer
@@ -274,6 +332,8 @@ size_t sm__bsd_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c, uint8
 
 static const sm__bsd_gen gen = {.fbsd13 = false};
 
+extern const sm_rule_set sm__rules_bsd_common;
+extern const sm_rule_set sm__rules_bsd;
 const sm_profile sm_profile_bsd = {
     .version = SM_PROFILE_VERSION,
     .name = "bsd",
@@ -310,7 +370,35 @@ const sm_profile sm_profile_bsd = {
     .tw_syn = sm__bsd_tw_syn,
     .tcp_options = sm__bsd_tcp_options,
     .select_listener = sm__bsd_select_listener,
-    .select_listener_rule = "listener choice: specific address over wildcard; "
-                            "a SO_REUSEPORT_LB group by 4-tuple hash; else the "
-                            "newest match [FreeBSD in_pcblookup_hash_locked()]",
+    .select_listener_rule = &r_listener_choice,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_bsd, &sm__rules_bsd_common, NULL},
 };
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_sockopt_reuse,
+    &r_sockopt_v6only_on_inet,
+    &r_sockopt_v6only_bound,
+    &r_sockopt_v6only,
+    &r_sockopt_linger_range,
+    &r_sockopt_linger,
+    &r_sockopt_unknown,
+    &r_connect_tuple_in_use,
+    &r_connect_tuple_time_wait,
+    &r_connect_tuple_free,
+    &r_connect_pick,
+    &r_connect_exhausted,
+    &r_tw_syn_accept,
+    &r_tw_syn_old,
+    &r_close_unread_data,
+    &r_linger_timeout,
+    &r_linger_nonblock,
+    &r_exit_close,
+    &r_tw_cap,
+    &r_tw_local,
+    &r_connect_on_listener,
+    &r_tw_rst,
+    &r_listener_choice,
+};
+const sm_rule_set sm__rules_bsd = {"profiles/bsd.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

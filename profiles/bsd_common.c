@@ -8,6 +8,14 @@
 
 #include <string.h>
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_listen_no_recheck = SM_RULE("bsd.listen.no-recheck", S,
+    "listen() does not re-check the port: FreeBSD binds only an unbound "
+    "socket there (tcp_usr_listen() calls in_pcbbind() when inp_lport == "
+    "0)",
+    "FreeBSD tcp_usrreq.c");
+
 /* ---- the PCB as in_pcblookup_local() sees it ---------------------------- */
 
 unsigned sm__bsd_opt_bits(const sm_opts *o)
@@ -171,64 +179,73 @@ int sm__bsd_lookup6(const sm_bind_ctx *c, const sm_addr *laddr, bool wild)
 
 /* ---- rule texts ---------------------------------------------------------- */
 
-static const char r_free[] =
-    "no other socket holds this port [FreeBSD in_pcbbind_avail(), in_pcb.c]";
-static const char r_no_overlap[] =
+static const sm_rule r_free = SM_RULE("bsd.bind.free", S,
+    "no other socket holds this port",
+    "FreeBSD in_pcbbind_avail(), in_pcb.c");
+static const sm_rule r_no_overlap = SM_RULE("bsd.bind.no-overlap", S,
     "no socket on this port overlaps the address (two different specific "
-    "addresses never conflict, and IPv4 lookups do not see IPv6-only sockets "
-    "nor IPv6 lookups IPv4 ones) [FreeBSD in_pcblookup_local(), in_pcb.c]";
-static const char r_reuse_no_exact[] =
-    "with SO_REUSEADDR/SO_REUSEPORT/SO_REUSEPORT_LB set, the new socket only "
-    "meets an unconnected socket bound to exactly the same address; there is "
-    "none (wildcard, other-address, connected and TIME_WAIT sockets are not "
-    "looked at) [FreeBSD in_pcbbind_avail(), in_pcblookup_local() without "
-    "INPLOOKUP_WILDCARD]";
-static const char r_shared[] =
-    "the socket on exactly this address has, right now, the SO_REUSEPORT or "
-    "SO_REUSEPORT_LB option the new socket sets: they share the port (setting "
-    "it after that socket's bind is enough) [FreeBSD in_pcbbind_avail(); "
-    "socket_afinet.c multibind_test]";
-static const char r_inet6_wild[] =
-    "two AF_INET6 sockets both on the IPv4 wildcard do not conflict "
-    "[FreeBSD in_pcbbind_avail(), INP_IPV6PROTO exception]";
-static const char r_dual_over_inet[] =
-    "a dual-stack [::] bind passes over an AF_INET socket on exactly 0.0.0.0 "
-    "(IPv4 traffic keeps going to the AF_INET one) [FreeBSD in6_pcbbind_avail()]";
-static const char r_wild_conflict[] =
-    "the new socket has no SO_REUSEADDR/SO_REUSEPORT/SO_REUSEPORT_LB, so any "
-    "socket whose address overlaps (same address, or either one the wildcard) "
-    "conflicts, whatever its state: bound, listening, connected or TIME_WAIT "
-    "[FreeBSD in_pcbbind_avail(), in_pcblookup_local(INPLOOKUP_WILDCARD)]";
-static const char r_exact_ra[] =
-    "SO_REUSEADDR lets a socket share a port with other addresses and with "
-    "connected sockets, but never an exact address: an unconnected socket is "
-    "already bound to this very address and port [FreeBSD in_pcbbind_avail(): "
-    "reuseport & so_options == 0]";
-static const char r_exact_rp[] =
-    "an unconnected socket bound to exactly this address and port does not have "
-    "the SO_REUSEPORT / SO_REUSEPORT_LB option the new socket sets (the two "
-    "options do not mix) [FreeBSD in_pcbbind_avail()]";
-static const char r_dual_conflict[] =
+    "addresses never conflict, and IPv4 lookups do not see IPv6-only "
+    "sockets nor IPv6 lookups IPv4 ones)",
+    "FreeBSD in_pcblookup_local(), in_pcb.c");
+static const sm_rule r_reuse_no_exact = SM_RULE("bsd.bind.reuse-no-exact", S,
+    "with SO_REUSEADDR/SO_REUSEPORT/SO_REUSEPORT_LB set, the new socket "
+    "only meets an unconnected socket bound to exactly the same address; "
+    "there is none (wildcard, other-address, connected and TIME_WAIT "
+    "sockets are not looked at)",
+    "FreeBSD in_pcbbind_avail(), in_pcblookup_local() without "
+    "INPLOOKUP_WILDCARD");
+static const sm_rule r_shared = SM_RULE("bsd.bind.shared", S,
+    "the socket on exactly this address has, right now, the SO_REUSEPORT "
+    "or SO_REUSEPORT_LB option the new socket sets: they share the port "
+    "(setting it after that socket's bind is enough)",
+    "FreeBSD in_pcbbind_avail(); socket_afinet.c multibind_test");
+static const sm_rule r_inet6_wild = SM_RULE("bsd.bind.inet6-wild", S,
+    "two AF_INET6 sockets both on the IPv4 wildcard do not conflict",
+    "FreeBSD in_pcbbind_avail(), INP_IPV6PROTO exception");
+static const sm_rule r_dual_over_inet = SM_RULE("bsd.bind.dual-over-inet", S,
+    "a dual-stack [::] bind passes over an AF_INET socket on exactly "
+    "0.0.0.0 (IPv4 traffic keeps going to the AF_INET one)",
+    "FreeBSD in6_pcbbind_avail()");
+static const sm_rule r_wild_conflict = SM_RULE("bsd.bind.wild-conflict", S,
+    "the new socket has no SO_REUSEADDR/SO_REUSEPORT/SO_REUSEPORT_LB, so "
+    "any socket whose address overlaps (same address, or either one the "
+    "wildcard) conflicts, whatever its state: bound, listening, "
+    "connected or TIME_WAIT",
+    "FreeBSD in_pcbbind_avail(), in_pcblookup_local(INPLOOKUP_WILDCARD)");
+static const sm_rule r_exact_ra = SM_RULE("bsd.bind.exact-ra", S,
+    "SO_REUSEADDR lets a socket share a port with other addresses and "
+    "with connected sockets, but never an exact address: an unconnected "
+    "socket is already bound to this very address and port",
+    "FreeBSD in_pcbbind_avail(): reuseport & so_options == 0");
+static const sm_rule r_exact_rp = SM_RULE("bsd.bind.exact-rp", S,
+    "an unconnected socket bound to exactly this address and port does "
+    "not have the SO_REUSEPORT / SO_REUSEPORT_LB option the new socket "
+    "sets (the two options do not mix)",
+    "FreeBSD in_pcbbind_avail()");
+static const sm_rule r_dual_conflict = SM_RULE("bsd.bind.dual-conflict", S,
     "a dual-stack [::] bind also claims 0.0.0.0:port, and an IPv4 socket "
     "holds it (only an AF_INET socket on exactly 0.0.0.0 would be passed "
-    "over) [FreeBSD in6_pcbbind_avail()]";
-static const char r_uid[] =
+    "over)",
+    "FreeBSD in6_pcbbind_avail()");
+static const sm_rule r_uid = SM_RULE("bsd.bind.uid", S,
     "another user's socket holds this port on an overlapping address: "
-    "SO_REUSE* options share a port only between sockets of one user (root is "
-    "exempt, and a connected TCP socket does not count) [FreeBSD "
-    "in_pcbbind_avail(), "
-    "PRIV_NETINET_REUSEPORT; socket_afinet.c multibind_test]";
-static const char r_uid_dual[] =
+    "SO_REUSE* options share a port only between sockets of one user "
+    "(root is exempt, and a connected TCP socket does not count)",
+    "FreeBSD in_pcbbind_avail(), PRIV_NETINET_REUSEPORT; socket_afinet.c "
+    "multibind_test");
+static const sm_rule r_uid_dual = SM_RULE("bsd.bind.uid-dual", S,
     "a dual-stack [::] bind also runs the user check on 0.0.0.0: another "
-    "user's IPv4 socket holds the port [FreeBSD in6_pcbbind_avail()]";
-static const char r_priv[] =
+    "user's IPv4 socket holds the port",
+    "FreeBSD in6_pcbbind_avail()");
+static const sm_rule r_priv = SM_RULE("bsd.bind.priv", S,
     "ports up to net.inet.ip.portrange.reservedhigh (1023) need root "
-    "(PRIV_NETINET_RESERVEDPORT); checked before any conflict "
-    "[FreeBSD in_pcbbind_avail(), in_pcb.c]";
-static const char r_mapped_v6only[] =
+    "(PRIV_NETINET_RESERVEDPORT); checked before any conflict",
+    "FreeBSD in_pcbbind_avail(), in_pcb.c");
+static const sm_rule r_mapped_v6only = SM_RULE("bsd.bind.mapped-v6only", S,
     "an IPV6_V6ONLY socket takes a v4-mapped address as an IPv6 address, "
-    "which no interface has [FreeBSD tcp6_usr_bind()/udp6_bind() -> "
-    "in6_pcbbind_avail(): ifa_ifwithaddr()]";
+    "which no interface has",
+    "FreeBSD tcp6_usr_bind()/udp6_bind() -> in6_pcbbind_avail(): "
+    "ifa_ifwithaddr()");
 
 /* ---- bind() ------------------------------------------------------------- */
 
@@ -255,11 +272,11 @@ static bool uid_blocks(const sm_bind_ctx *c, int t, bool nany, bool fbsd13)
     return (c->self.proto != SM_TCP || !p.connected) && e->uid != c->self.uid;
 }
 
-static const char *ok_reason(const sm_bind_ctx *c, bool wild)
+static const sm_rule *ok_reason(const sm_bind_ctx *c, bool wild)
 {
     if (c->n_owners == 0)
-        return r_free;
-    return wild ? r_no_overlap : r_reuse_no_exact;
+        return &r_free;
+    return wild ? &r_no_overlap : &r_reuse_no_exact;
 }
 
 /* in_pcbbind_avail(): an IPv4 address (AF_INET, or v4-mapped on AF_INET6). */
@@ -281,17 +298,17 @@ static sm_verdict avail4(const sm_bind_ctx *c, uint32_t laddr, bool v6proto,
     if (!mcast && !n->privileged) {
         int t = sm__bsd_lookup4(c, laddr, true);
         if (uid_blocks(c, t, laddr == 0, fbsd13))
-            return sm__fail(SM_EADDRINUSE, r_uid, t);
+            return sm__fail(SM_EADDRINUSE, &r_uid, t);
     }
     int t = sm__bsd_lookup4(c, laddr, wild);
     if (blocks(c, t, reuse)) {
         bsd_pcb p = sm__bsd_pcb_of(&c->owners[t]);
         if (laddr == 0 && p.laddr4 == 0 && v6proto && p.v6proto)
-            return sm__ok(r_inet6_wild);
+            return sm__ok(&r_inet6_wild);
         return sm__fail(SM_EADDRINUSE,
-                        wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
+                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
     }
-    return sm__ok(t >= 0 ? r_shared : ok_reason(c, wild));
+    return sm__ok(t >= 0 ? &r_shared : ok_reason(c, wild));
 }
 
 /* in6_pcbbind_avail(): an IPv6 address on an AF_INET6 socket. */
@@ -312,27 +329,27 @@ static sm_verdict avail6(const sm_bind_ctx *c, const sm_addr *laddr, bool fbsd13
     if (!mcast && !n->privileged) {
         int t = sm__bsd_lookup6(c, laddr, true);
         if (uid_blocks(c, t, sm_addr_is_any(laddr), fbsd13))
-            return sm__fail(SM_EADDRINUSE, r_uid, t);
+            return sm__fail(SM_EADDRINUSE, &r_uid, t);
         if (dual) {
             t = sm__bsd_lookup4(c, 0, true);
             if (uid_blocks(c, t, true, false))
-                return sm__fail(SM_EADDRINUSE, r_uid_dual, t);
+                return sm__fail(SM_EADDRINUSE, &r_uid_dual, t);
         }
     }
     int t = sm__bsd_lookup6(c, laddr, wild);
     if (blocks(c, t, reuse))
         return sm__fail(SM_EADDRINUSE,
-                        wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
-    const char *why = t >= 0 ? r_shared : ok_reason(c, wild);
+                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
+    const sm_rule *why = t >= 0 ? &r_shared : ok_reason(c, wild);
     if (dual) {
         int t4 = sm__bsd_lookup4(c, 0, wild);
         if (blocks(c, t4, reuse)) {
             bsd_pcb p = sm__bsd_pcb_of(&c->owners[t4]);
             if (p.laddr4 != 0 || p.v6proto)
-                return sm__fail(SM_EADDRINUSE, r_dual_conflict, t4);
-            why = r_dual_over_inet;
+                return sm__fail(SM_EADDRINUSE, &r_dual_conflict, t4);
+            why = &r_dual_over_inet;
         } else if (t4 >= 0) {
-            why = r_shared;
+            why = &r_shared;
         }
     }
     return sm__ok(why);
@@ -353,9 +370,9 @@ sm_verdict sm__fbsd_bind(const sm_profile *self, const sm_bind_ctx *c)
     const sm_addr *a = &n->bound_addr;
     bool mapped = n->family == 6 && sm_addr_is_v4mapped(a);
     if (mapped && n->now.v6only)
-        return sm__fail(SM_EADDRNOTAVAIL, r_mapped_v6only, -1);
+        return sm__fail(SM_EADDRNOTAVAIL, &r_mapped_v6only, -1);
     if (reserved(c, n->port) && !n->privileged)
-        return sm__fail(SM_EACCES, r_priv, -1);
+        return sm__fail(SM_EACCES, &r_priv, -1);
     if (n->family == 4 || mapped)
         return avail4(c, sm__bsd_v4_part(a), n->family == 6, fbsd13);
     return avail6(c, a, fbsd13);
@@ -367,9 +384,7 @@ sm_verdict sm__fbsd_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
     (void)self;
     (void)c;
-    return sm__ok("listen() does not re-check the port: FreeBSD binds only an "
-                  "unbound socket there (tcp_usr_listen() calls in_pcbbind() "
-                  "when inp_lport == 0) [FreeBSD tcp_usrreq.c]");
+    return sm__ok(&r_listen_no_recheck);
 }
 
 /* ---- ephemeral ports ---------------------------------------------------- */
@@ -393,18 +408,20 @@ static bool port_free(sm_pick_ctx *pc, uint16_t port)
     return true;
 }
 
-static const char r_pick[] =
+static const sm_rule r_pick = SM_RULE("bsd.port.pick", S,
     "bind(port 0): a random start in net.inet.ip.portrange.first..last "
-    "(10000..65535), then the next port that no socket holds in a way the "
-    "new socket's own lookup would see (with SO_REUSE* set, only exact-address "
-    "unconnected sockets count) [FreeBSD in_pcb_lport_dest(), in_pcb.c]";
-static const char r_pick_seq[] =
-    "bind(port 0): net.inet.ip.portrange.randomized=0, so the port after the "
-    "last one handed out that no socket holds in a way the new socket's "
-    "lookup would see [FreeBSD in_pcb_lport_dest(), ipi_lastport]";
-static const char r_exhausted[] =
-    "no port of net.inet.ip.portrange.first..last is free: EADDRNOTAVAIL "
-    "[FreeBSD in_pcb_lport_dest()]";
+    "(10000..65535), then the next port that no socket holds in a way "
+    "the new socket's own lookup would see (with SO_REUSE* set, only "
+    "exact-address unconnected sockets count)",
+    "FreeBSD in_pcb_lport_dest(), in_pcb.c");
+static const sm_rule r_pick_seq = SM_RULE("bsd.port.pick-seq", S,
+    "bind(port 0): net.inet.ip.portrange.randomized=0, so the port after "
+    "the last one handed out that no socket holds in a way the new "
+    "socket's lookup would see",
+    "FreeBSD in_pcb_lport_dest(), ipi_lastport");
+static const sm_rule r_exhausted = SM_RULE("bsd.port.exhausted", S,
+    "no port of net.inet.ip.portrange.first..last is free: EADDRNOTAVAIL",
+    "FreeBSD in_pcb_lport_dest()");
 
 sm_verdict sm__fbsd_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
@@ -430,8 +447,32 @@ sm_verdict sm__fbsd_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t 
         *lastport = p;
         if (port_free(pc, (uint16_t)p)) {
             *port = (uint16_t)p;
-            return sm__ok(random ? r_pick : r_pick_seq);
+            return sm__ok(random ? &r_pick : &r_pick_seq);
         }
     }
-    return sm__fail(SM_EADDRNOTAVAIL, r_exhausted, -1);
+    return sm__fail(SM_EADDRNOTAVAIL, &r_exhausted, -1);
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_listen_no_recheck,
+    &r_free,
+    &r_no_overlap,
+    &r_reuse_no_exact,
+    &r_shared,
+    &r_inet6_wild,
+    &r_dual_over_inet,
+    &r_wild_conflict,
+    &r_exact_ra,
+    &r_exact_rp,
+    &r_dual_conflict,
+    &r_uid,
+    &r_uid_dual,
+    &r_priv,
+    &r_mapped_v6only,
+    &r_pick,
+    &r_pick_seq,
+    &r_exhausted,
+};
+const sm_rule_set sm__rules_bsd_common = {"profiles/bsd_common.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

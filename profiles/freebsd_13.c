@@ -33,8 +33,20 @@
  */
 #include "bsd_common.h"
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+/* Tagged S/I: the lookup is read in source, the choice among equals
+ * inferred from it; the weaker tag holds. */
+static const sm_rule r_listener_choice = SM_RULE("freebsd-13.listener.choice", I,
+    "listener choice: specific address over wildcard; a SO_REUSEPORT_LB "
+    "group by 4-tuple hash; else the newest match",
+    "FreeBSD 13 in_pcblookup_hash_locked()");
+
 static const sm__bsd_gen gen = {.fbsd13 = true};
 
+extern const sm_rule_set sm__rules_bsd;
+extern const sm_rule_set sm__rules_bsd_common;
+extern const sm_rule_set sm__rules_freebsd_13;
 const sm_profile sm_profile_freebsd_13 = {
     .version = SM_PROFILE_VERSION,
     .name = "freebsd-13",
@@ -68,7 +80,13 @@ const sm_profile sm_profile_freebsd_13 = {
     .tw_syn = sm__bsd_tw_syn,
     .tcp_options = sm__bsd_tcp_options,
     .select_listener = sm__bsd_select_listener,
-    .select_listener_rule = "listener choice: specific address over wildcard; "
-                            "a SO_REUSEPORT_LB group by 4-tuple hash; else the "
-                            "newest match [FreeBSD 13 in_pcblookup_hash_locked(); S/I]",
+    .select_listener_rule = &r_listener_choice,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_freebsd_13, &sm__rules_bsd, &sm__rules_bsd_common, NULL},
 };
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_listener_choice,
+};
+const sm_rule_set sm__rules_freebsd_13 = {"profiles/freebsd_13.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

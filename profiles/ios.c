@@ -28,6 +28,7 @@ static const sm__xnu_target ios = {
     .n_restricted = sizeof ios_restricted / sizeof ios_restricted[0],
 };
 
+extern const sm_rule_set sm__rules_xnu_common;
 const sm_profile sm_profile_ios = {
     .version = SM_PROFILE_VERSION,
     .name = "ios",
@@ -46,5 +47,6 @@ const sm_profile sm_profile_ios = {
     .pick_connect_port = sm__xnu_pick_connect,
     .tw_syn = sm__xnu_tw_syn,
     .select_listener = sm__xnu_select_listener,
-    .select_listener_rule = sm__xnu_select_listener_rule,
+    .select_listener_rule = &sm__xnu_select_listener_rule,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_xnu_common, NULL},
 };

@@ -63,6 +63,7 @@ static const sm_sysctl_def sysctls[] = {
      "IPV6_V6ONLY of new AF_INET6 sockets (default 0)", 0},
 };
 
+extern const sm_rule_set sm__rules_linux_common;
 const sm_profile sm_profile_linux = {
     .version = SM_PROFILE_VERSION,
     .name = "linux",
@@ -99,5 +100,6 @@ const sm_profile sm_profile_linux = {
     .tw_syn = sm__linux_tw_syn,
     .tcp_options = sm__linux_tcp_options,
     .select_listener = sm__linux_select_listener,
-    .select_listener_rule = sm__linux_select_rule,
+    .select_listener_rule = &sm__linux_select_rule,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_linux_common, NULL},
 };

@@ -17,6 +17,73 @@
 #include <stdint.h>
 #include <string.h>
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_listen_free = SM_RULE("linux.listen.free", S,
+    "listen() re-checks the port: no other socket holds it",
+    "Linux inet_csk_listen_start()");
+static const sm_rule r_sockopt_reuseaddr = SM_RULE("linux.sockopt.reuseaddr", S,
+    "SO_REUSEADDR sets sk_reuse",
+    "Linux sock_setsockopt()");
+static const sm_rule r_sockopt_reuseport_3_8 = SM_RULE("linux.sockopt.reuseport-3-8", S,
+    "SO_REUSEPORT arrived in Linux 3.9",
+    "commit c617f398edd4");
+static const sm_rule r_sockopt_reuseport = SM_RULE("linux.sockopt.reuseport", S,
+    "SO_REUSEPORT sets sk_reuseport",
+    "Linux sock_setsockopt()");
+static const sm_rule r_sockopt_v6only_on_inet = SM_RULE("linux.sockopt.v6only-on-inet", S,
+    "IPPROTO_IPV6 options do not exist on an AF_INET socket",
+    "Linux ip_setsockopt()");
+static const sm_rule r_sockopt_v6only_bound = SM_RULE("linux.sockopt.v6only-bound", S,
+    "IPV6_V6ONLY cannot change once the socket is bound",
+    "Linux do_ipv6_setsockopt(): inet_num set");
+static const sm_rule r_sockopt_v6only = SM_RULE("linux.sockopt.v6only", S,
+    "IPV6_V6ONLY sets sk_ipv6only",
+    "Linux do_ipv6_setsockopt()");
+static const sm_rule r_sockopt_linger = SM_RULE("linux.sockopt.linger", S,
+    "SO_LINGER stores sk_lingertime",
+    "Linux sock_setsockopt()");
+static const sm_rule r_sockopt_unknown = SM_RULE("linux.sockopt.unknown", S,
+    "Linux has no such option (FreeBSD SO_REUSEPORT_LB, Windows "
+    "SO_EXCLUSIVEADDRUSE, Solaris SO_EXCLBIND)",
+    "Linux sock_setsockopt()");
+static const sm_rule r_tw_syn_accept = SM_RULE("linux.tw.syn-accept", S,
+    "a SYN newer than the TIME_WAIT (sequence or timestamp) ends it and "
+    "reaches the listener",
+    "Linux tcp_timewait_state_process(), TCP_TW_SYN; OBS T5");
+static const sm_rule r_tw_syn_no_listener = SM_RULE("linux.tw.syn-no-listener", S,
+    "a new SYN but no listener: the TIME_WAIT answers with an ACK",
+    "Linux tcp_v4_rcv() TCP_TW_SYN falls through to TCP_TW_ACK");
+static const sm_rule r_tw_syn_old = SM_RULE("linux.tw.syn-old", S,
+    "an old duplicate SYN: the TIME_WAIT answers with an ACK",
+    "Linux tcp_timewait_state_process()");
+static const sm_rule r_close_unread_data = SM_RULE("linux.close.unread-data", S,
+    "close() with unread data: RST at once, no TIME_WAIT",
+    "Linux __tcp_close(), TCPAbortOnClose; OBS L2");
+static const sm_rule r_linger_timeout = SM_RULE("linux.linger.timeout", S,
+    "SO_LINGER timeout: close() returns 0 and the connection goes on in "
+    "FIN_WAIT_1",
+    "Linux sk_stream_wait_close(); OBS L3");
+static const sm_rule r_linger_nonblock = SM_RULE("linux.linger.nonblock", S,
+    "O_NONBLOCK does not shorten SO_LINGER",
+    "Linux __tcp_close() uses sk_lingertime; OBS L3");
+static const sm_rule r_exit_close = SM_RULE("linux.exit.close", S,
+    "process exit: no lingering, each socket closes as with SO_LINGER off",
+    "Linux inet_release(), PF_EXITING; OBS L5");
+static const sm_rule r_tw_cap = SM_RULE("linux.tw.cap", S,
+    "tcp_max_tw_buckets reached: the socket closes without TIME_WAIT, "
+    "its port is free at once",
+    "Linux inet_twsk_alloc(); OBS T3");
+static const sm_rule r_tw_local = SM_RULE("linux.tw.local", S,
+    "no TIME_WAIT toward an own address (Linux has no such shortcut)",
+    "Linux tcp_time_wait()");
+static const sm_rule r_connect_on_listener = SM_RULE("linux.connect.on-listener", S,
+    "connect() on a listening socket: EISCONN",
+    "Linux inet_stream_connect(): state is not CLOSE");
+static const sm_rule r_tw_rst = SM_RULE("linux.tw.rst", S,
+    "an in-window RST ends TIME_WAIT unless tcp_rfc1337=1",
+    "Linux tcp_timewait_state_process(); OBS T6");
+
 /* ---- address overlap (§0.1, observed matrix on 6.18) ------------------- */
 
 enum lx_kind {
@@ -70,47 +137,56 @@ enum lx_mode {
     LX_AUTOREUSE   /* ip_autobind_reuse=1 second pass */
 };
 
-static const char r_no_overlap[] =
-    "no owner of this port overlaps the address (different specific addresses, "
-    "or IPv4 vs a V6ONLY socket) [Linux inet_rcv_saddr_equal()]";
-static const char r_free[] = "no other socket holds this port";
-static const char r_ra_both[] =
-    "both sockets set SO_REUSEADDR and the existing one is not listening "
-    "[Linux inet_bind_conflict(), net/ipv4/inet_connection_sock.c]";
-static const char r_rp_both[] =
-    "both sockets set SO_REUSEPORT and belong to the same user (or the existing "
-    "one is a TIME_WAIT entry) [Linux inet_bind_conflict(), sk_reuseport]";
-static const char r_tcp_conflict[] =
+static const sm_rule r_no_overlap = SM_RULE("linux.bind.no-overlap", S,
+    "no owner of this port overlaps the address (different specific "
+    "addresses, or IPv4 vs a V6ONLY socket)",
+    "Linux inet_rcv_saddr_equal()");
+static const sm_rule r_free = SM_RULE("linux.bind.free", S,
+    "no other socket holds this port",
+    "");
+static const sm_rule r_ra_both = SM_RULE("linux.bind.ra-both", S,
+    "both sockets set SO_REUSEADDR and the existing one is not listening",
+    "Linux inet_bind_conflict(), net/ipv4/inet_connection_sock.c");
+static const sm_rule r_rp_both = SM_RULE("linux.bind.rp-both", S,
+    "both sockets set SO_REUSEPORT and belong to the same user (or the "
+    "existing one is a TIME_WAIT entry)",
+    "Linux inet_bind_conflict(), sk_reuseport");
+static const sm_rule r_tcp_conflict = SM_RULE("linux.bind.conflict", S,
     "an overlapping socket holds the port and neither exception applies: "
-    "SO_REUSEADDR needs it on both and no listener; SO_REUSEPORT needs it on "
-    "both and the same user [Linux inet_bind_conflict()]";
-static const char r_tcp_conflict38[] =
-    "an overlapping socket holds the port; only SO_REUSEADDR on both with no "
-    "listener lets them share [Linux 3.8 inet_csk_bind_conflict()]";
-static const char r_listen_conflict[] =
-    "listen() re-checks the port: an overlapping owner shares it only through "
-    "SO_REUSEADDR on both with no listener, or SO_REUSEPORT on both and the same "
-    "user [Linux inet_csk_listen_start() -> get_port()]";
-static const char r_udp_ra[] =
-    "UDP: both sockets set SO_REUSEADDR, which on UDP shares the port "
-    "[Linux udp_lib_lport_inuse(), net/ipv4/udp.c]";
-static const char r_udp_rp[] =
-    "UDP: both sockets set SO_REUSEPORT and belong to the same user "
-    "[Linux udp_lib_lport_inuse()]";
-static const char r_udp_conflict[] =
-    "UDP: an overlapping socket holds the port without SO_REUSEADDR on both "
-    "(or SO_REUSEPORT on both, same user) [Linux udp_lib_lport_inuse()]";
-static const char r_auto_busy[] =
-    "bind(port 0) takes only a port no overlapping socket holds, whatever "
-    "the options [Linux inet_csk_find_open_port(), relax=false]";
+    "SO_REUSEADDR needs it on both and no listener; SO_REUSEPORT needs "
+    "it on both and the same user",
+    "Linux inet_bind_conflict()");
+static const sm_rule r_tcp_conflict38 = SM_RULE("linux.bind.conflict-3-8", S,
+    "an overlapping socket holds the port; only SO_REUSEADDR on both "
+    "with no listener lets them share",
+    "Linux 3.8 inet_csk_bind_conflict()");
+static const sm_rule r_listen_conflict = SM_RULE("linux.listen.conflict", S,
+    "listen() re-checks the port: an overlapping owner shares it only "
+    "through SO_REUSEADDR on both with no listener, or SO_REUSEPORT on "
+    "both and the same user",
+    "Linux inet_csk_listen_start() -> get_port()");
+static const sm_rule r_udp_ra = SM_RULE("linux.bind.udp-ra", S,
+    "UDP: both sockets set SO_REUSEADDR, which on UDP shares the port",
+    "Linux udp_lib_lport_inuse(), net/ipv4/udp.c");
+static const sm_rule r_udp_rp = SM_RULE("linux.bind.udp-rp", S,
+    "UDP: both sockets set SO_REUSEPORT and belong to the same user",
+    "Linux udp_lib_lport_inuse()");
+static const sm_rule r_udp_conflict = SM_RULE("linux.bind.udp-conflict", S,
+    "UDP: an overlapping socket holds the port without SO_REUSEADDR on "
+    "both (or SO_REUSEPORT on both, same user)",
+    "Linux udp_lib_lport_inuse()");
+static const sm_rule r_auto_busy = SM_RULE("linux.bind.auto-busy", S,
+    "bind(port 0) takes only a port no overlapping socket holds, "
+    "whatever the options",
+    "Linux inet_csk_find_open_port(), relax=false");
 
 /* Does E stop N?  Sets *why to the deciding rule either way. */
 static bool conflicts(const struct sm__linux_gen *g, const sm_sock_view *n,
                       const sm_addr *n_addr, const sm_sock_view *e,
-                      enum lx_mode mode, bool latched, const char **why)
+                      enum lx_mode mode, bool latched, const sm_rule **why)
 {
     if (!overlap(n, n_addr, e)) {
-        *why = r_no_overlap;
+        *why = &r_no_overlap;
         return false;
     }
     /* Both sockets' options are read as they are now (inet_bind_conflict()
@@ -129,18 +205,18 @@ static bool conflicts(const struct sm__linux_gen *g, const sm_sock_view *n,
         /* UDP applies one rule to explicit and automatic binds alike
          * (udp_lib_get_port() collects ports through udp_lib_lport_inuse()). */
         if (n_ra && e_ra) {
-            *why = r_udp_ra;
+            *why = &r_udp_ra;
             return false;
         }
         if (n_rp && e_rp && same_user) {
-            *why = r_udp_rp;
+            *why = &r_udp_rp;
             return false;
         }
-        *why = r_udp_conflict;
+        *why = &r_udp_conflict;
         return true;
     }
     if (mode == LX_AUTOBIND) {
-        *why = r_auto_busy;
+        *why = &r_auto_busy;
         return true;
     }
     bool e_listen = e->state == SM_LISTEN;
@@ -151,47 +227,47 @@ static bool conflicts(const struct sm__linux_gen *g, const sm_sock_view *n,
          * reuseaddr_ports_exhausted). */
         if (n_ra && e_ra && !e_listen &&
             !(n_rp && e_rp && (e->time_wait || same_user))) {
-            *why = r_ra_both;
+            *why = &r_ra_both;
             return false;
         }
-        *why = r_auto_busy;
+        *why = &r_auto_busy;
         return true;
     }
     if (n_ra && e_ra && !e_listen) {
-        *why = r_ra_both;
+        *why = &r_ra_both;
         return false;
     }
     if (n_rp && e_rp && (e->time_wait || same_user)) {
-        *why = r_rp_both;
+        *why = &r_rp_both;
         return false;
     }
-    *why = g->has_reuseport ? r_tcp_conflict : r_tcp_conflict38;
+    *why = g->has_reuseport ? &r_tcp_conflict : &r_tcp_conflict38;
     return true;
 }
 
 /* The first conflicting owner by age, for a deterministic culprit. */
 static int first_conflict(const struct sm__linux_gen *g, const sm_bind_ctx *c,
-                          enum lx_mode mode, const char **why)
+                          enum lx_mode mode, const sm_rule **why)
 {
     if (c->n_owners == 0) {
-        *why = r_free;
+        *why = &r_free;
         return -1;
     }
     int found = -1;
-    const char *ok_why = NULL, *bad_why = NULL;
+    const sm_rule *ok_why = NULL, *bad_why = NULL;
     for (size_t i = 0; i < c->n_owners; i++) {
-        const char *w;
+        const sm_rule *w;
         if (conflicts(g, &c->self, &c->self.bound_addr, &c->owners[i], mode,
                       c->port == NULL, &w)) {
             if (found < 0 || c->owners[i].seq < c->owners[found].seq) {
                 found = (int)i;
                 bad_why = w;
             }
-        } else if (!ok_why || w != r_no_overlap) {
+        } else if (!ok_why || w != &r_no_overlap) {
             ok_why = w; /* prefer naming the sharing rule over "no overlap" */
         }
     }
-    *why = found >= 0 ? bad_why : (ok_why ? ok_why : r_free);
+    *why = found >= 0 ? bad_why : (ok_why ? ok_why : &r_free);
     return found;
 }
 
@@ -370,25 +446,27 @@ static void bucket_update(const struct sm__linux_gen *g, const sm_bind_ctx *c,
     bucket_store(c, &tb);
 }
 
-static const char r_fast_reuse[] =
-    "the port's bind bucket is marked fastreuse (every socket that joined it "
-    "had SO_REUSEADDR and was not listening) and this one has SO_REUSEADDR: "
-    "no conflict walk [Linux inet_csk_get_port(), tb->fastreuse]";
-static const char r_fast_reuseport[] =
-    "the port's bind bucket remembers an SO_REUSEPORT socket of this user "
-    "(fastreuseport) that this one matches: no conflict walk, whoever holds "
-    "the port now [Linux inet_csk_get_port(), sk_reuseport_match()]";
+static const sm_rule r_fast_reuse = SM_RULE("linux.bind.fast-reuse", S,
+    "the port's bind bucket is marked fastreuse (every socket that "
+    "joined it had SO_REUSEADDR and was not listening) and this one has "
+    "SO_REUSEADDR: no conflict walk",
+    "Linux inet_csk_get_port(), tb->fastreuse");
+static const sm_rule r_fast_reuseport = SM_RULE("linux.bind.fast-reuseport", S,
+    "the port's bind bucket remembers an SO_REUSEPORT socket of this "
+    "user (fastreuseport) that this one matches: no conflict walk, "
+    "whoever holds the port now",
+    "Linux inet_csk_get_port(), sk_reuseport_match()");
 
 /* The fast path of inet_csk_get_port() for an explicit port (TCP only;
  * udp_lib_get_port() has none), for a port that has owners.  Returns the
  * rule when it applies. */
-static const char *bucket_fast_path(const lx_seen *s, const sm_bind_ctx *c,
+static const sm_rule *bucket_fast_path(const lx_seen *s, const sm_bind_ctx *c,
                                     bool listening)
 {
     if (s->tb.fastreuse > 0 && c->self.now.reuseaddr && !listening)
-        return r_fast_reuse;
+        return &r_fast_reuse;
     if (s->rp_match)
-        return r_fast_reuseport;
+        return &r_fast_reuseport;
     return NULL;
 }
 
@@ -399,11 +477,13 @@ static bool has_bucket(const sm_bind_ctx *c)
     return c->port && c->self.proto == SM_TCP;
 }
 
-static const char r_priv[] =
+static const sm_rule r_priv = SM_RULE("linux.bind.priv", S,
     "ports below net.ipv4.ip_unprivileged_port_start (1024) need "
-    "CAP_NET_BIND_SERVICE [Linux __inet_bind(), af_inet.c]";
-static const char r_mapped_v6only[] =
-    "a V6ONLY socket cannot bind a v4-mapped address [Linux __inet6_bind()]";
+    "CAP_NET_BIND_SERVICE",
+    "Linux __inet_bind(), af_inet.c");
+static const sm_rule r_mapped_v6only = SM_RULE("linux.bind.mapped-v6only", S,
+    "a V6ONLY socket cannot bind a v4-mapped address",
+    "Linux __inet6_bind()");
 
 sm_verdict sm__linux_bind(const sm_profile *self, const sm_bind_ctx *c)
 {
@@ -413,16 +493,16 @@ sm_verdict sm__linux_bind(const sm_profile *self, const sm_bind_ctx *c)
      * before the address and the bind table (found by gen --check: udp6
      * V6ONLY binding [::ffff:a.b.c.d]:80 unprivileged is EACCES). */
     if (n->port < c->tun[SM_TUN_UNPRIV_PORT] && !n->privileged)
-        return sm__fail(SM_EACCES, r_priv, -1);
+        return sm__fail(SM_EACCES, &r_priv, -1);
     if (n->family == 6 && n->now.v6only && sm__addr_is_v4mapped(&n->bound_addr))
-        return sm__fail(SM_EINVAL, r_mapped_v6only, -1);
+        return sm__fail(SM_EINVAL, &r_mapped_v6only, -1);
     lx_seen seen;
     const lx_seen *old = NULL; /* no owner: N makes a fresh bucket */
     if (has_bucket(c) && c->n_owners > 0) {
         bucket_read(g, c, &seen);
         old = &seen;
     }
-    const char *why = old ? bucket_fast_path(old, c, false) : NULL;
+    const sm_rule *why = old ? bucket_fast_path(old, c, false) : NULL;
     if (!why) {
         int k = first_conflict(g, c, LX_EXPLICIT, &why);
         if (k >= 0)
@@ -442,18 +522,17 @@ sm_verdict sm__linux_listen(const sm_profile *self, const sm_bind_ctx *c)
     lx_seen seen; /* N holds the port: its bucket exists */
     if (has_bucket(c))
         bucket_read(g, c, &seen);
-    const char *why = has_bucket(c) && c->n_owners > 0 ? bucket_fast_path(&seen, c, true)
+    const sm_rule *why = has_bucket(c) && c->n_owners > 0 ? bucket_fast_path(&seen, c, true)
                                                        : NULL;
     if (!why) {
         int k = first_conflict(g, c, LX_EXPLICIT, &why);
         if (k >= 0)
-            return sm__fail(SM_EADDRINUSE, r_listen_conflict, k);
+            return sm__fail(SM_EADDRINUSE, &r_listen_conflict, k);
     }
     if (has_bucket(c))
         bucket_update(g, c, &seen, true);
     return sm__ok(c->n_owners ? why
-                              : "listen() re-checks the port: no other socket holds it "
-                                "[Linux inet_csk_listen_start()]");
+                              : &r_listen_free);
 }
 
 /* ---- ephemeral ports --------------------------------------------------- */
@@ -462,7 +541,7 @@ static bool port_free(const struct sm__linux_gen *g, sm_pick_ctx *pc,
                       uint16_t port, enum lx_mode mode)
 {
     sm_bind_ctx bc;
-    const char *why;
+    const sm_rule *why;
     sm__pick_port_ctx(pc, port, &bc);
     return first_conflict(g, &bc, mode, &why) < 0;
 }
@@ -535,7 +614,7 @@ static bool scan_linear_smallest(const struct sm__linux_gen *g, sm_pick_ctx *pc,
     for (uint32_t i = 0; i < remaining; i++) {
         uint16_t port = (uint16_t)(low + (start + i) % remaining);
         sm_bind_ctx bc;
-        const char *why;
+        const sm_rule *why;
         sm__pick_port_ctx(pc, port, &bc);
         if (first_conflict(g, &bc, LX_AUTOBIND, &why) < 0) {
             *out = port;
@@ -571,24 +650,27 @@ static bool scan_tcp(const struct sm__linux_gen *g, sm_pick_ctx *pc,
     return scan_parity(g, pc, low, high, mode, out);
 }
 
-static const char r_pick_tcp[] =
-    "bind(port 0): a random odd port of net.ipv4.ip_local_port_range that no "
-    "overlapping socket holds (SO_REUSEADDR: lower half first) "
-    "[Linux inet_csk_find_open_port()]";
-static const char r_pick_tcp38[] =
-    "bind(port 0): a random start in net.ipv4.ip_local_port_range, then the "
-    "next port no overlapping socket holds; when none is free, the port with "
-    "the fewest SO_REUSEADDR owners none of which listens [Linux 3.8 "
-    "inet_csk_get_port(), smallest_size]";
-static const char r_pick_reuse[] =
-    "bind(port 0): every port is held; ip_autobind_reuse=1 shares one with "
-    "SO_REUSEADDR sockets [Linux inet_csk_find_open_port(), second pass]";
-static const char r_pick_udp[] =
-    "bind(port 0): a random port of the range that the UDP bind rule allows "
-    "[Linux udp_lib_get_port()]";
-static const char r_exhausted[] =
+static const sm_rule r_pick_tcp = SM_RULE("linux.port.pick-tcp", S,
+    "bind(port 0): a random odd port of net.ipv4.ip_local_port_range "
+    "that no overlapping socket holds (SO_REUSEADDR: lower half first)",
+    "Linux inet_csk_find_open_port()");
+static const sm_rule r_pick_tcp38 = SM_RULE("linux.port.pick-tcp-3-8", S,
+    "bind(port 0): a random start in net.ipv4.ip_local_port_range, then "
+    "the next port no overlapping socket holds; when none is free, the "
+    "port with the fewest SO_REUSEADDR owners none of which listens",
+    "Linux 3.8 inet_csk_get_port(), smallest_size");
+static const sm_rule r_pick_reuse = SM_RULE("linux.port.pick-reuse", S,
+    "bind(port 0): every port is held; ip_autobind_reuse=1 shares one "
+    "with SO_REUSEADDR sockets",
+    "Linux inet_csk_find_open_port(), second pass");
+static const sm_rule r_pick_udp = SM_RULE("linux.port.pick-udp", S,
+    "bind(port 0): a random port of the range that the UDP bind rule "
+    "allows",
+    "Linux udp_lib_get_port()");
+static const sm_rule r_exhausted = SM_RULE("linux.port.exhausted", S,
     "no ephemeral port is free: TCP and UDP bind(0)/listen() fail with "
-    "EADDRINUSE [Linux inet_csk_get_port(), udp_lib_get_port(); OBS C4]";
+    "EADDRINUSE",
+    "Linux inet_csk_get_port(), udp_lib_get_port(); OBS C4");
 
 /* inet_csk_get_port(port 0) ends like an explicit bind: the chosen port's
  * bucket caches are updated (the engine keeps the copy of the last
@@ -616,24 +698,24 @@ sm_verdict sm__linux_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t
     /* __inet6_bind() refuses the address before any port is chosen (found
      * by gen --check: V6ONLY bind [::ffff:127.0.0.1]:0 is EINVAL). */
     if (n->family == 6 && n->now.v6only && sm__addr_is_v4mapped(&n->bound_addr))
-        return sm__fail(SM_EINVAL, r_mapped_v6only, -1);
+        return sm__fail(SM_EINVAL, &r_mapped_v6only, -1);
     if (high <= low)
-        return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
+        return sm__fail(SM_EADDRINUSE, &r_exhausted, -1);
     if (sm__pick_self(pc)->proto == SM_UDP) {
         if (scan_linear(g, pc, low, high, LX_EXPLICIT, port))
-            return sm__ok(r_pick_udp);
-        return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
+            return sm__ok(&r_pick_udp);
+        return sm__fail(SM_EADDRINUSE, &r_exhausted, -1);
     }
     if (scan_tcp(g, pc, low, high, LX_AUTOBIND, port)) {
         pick_commit(g, pc, *port);
-        return sm__ok(g->bind0_parity ? r_pick_tcp : r_pick_tcp38);
+        return sm__ok(g->bind0_parity ? &r_pick_tcp : &r_pick_tcp38);
     }
     if (g->has_reuseport && tun[SM_TUN_AUTOBIND_REUSE] &&
         scan_tcp(g, pc, low, high, LX_AUTOREUSE, port)) {
         pick_commit(g, pc, *port);
-        return sm__ok(r_pick_reuse);
+        return sm__ok(&r_pick_reuse);
     }
-    return sm__fail(SM_EADDRINUSE, r_exhausted, -1);
+    return sm__fail(SM_EADDRINUSE, &r_exhausted, -1);
 }
 
 /* ---- socket options ---------------------------------------------------- */
@@ -646,59 +728,60 @@ sm_verdict sm__linux_setsockopt(const sm_profile *self, const sm_sock_view *s,
     (void)v2;
     switch (opt) {
     case SM_SO_REUSEADDR:
-        return sm__ok("SO_REUSEADDR sets sk_reuse [Linux sock_setsockopt()]");
+        return sm__ok(&r_sockopt_reuseaddr);
     case SM_SO_REUSEPORT:
         if (!g->has_reuseport)
             return sm__fail(SM_ENOPROTOOPT,
-                            "SO_REUSEPORT arrived in Linux 3.9 [commit c617f398edd4]", -1);
-        return sm__ok("SO_REUSEPORT sets sk_reuseport [Linux sock_setsockopt()]");
+                            &r_sockopt_reuseport_3_8, -1);
+        return sm__ok(&r_sockopt_reuseport);
     case SM_IPV6_V6ONLY:
         if (s->family != 6)
             return sm__fail(SM_ENOPROTOOPT,
-                            "IPPROTO_IPV6 options do not exist on an AF_INET socket "
-                            "[Linux ip_setsockopt()]", -1);
+                            &r_sockopt_v6only_on_inet, -1);
         if (s->bound)
             return sm__fail(SM_EINVAL,
-                            "IPV6_V6ONLY cannot change once the socket is bound "
-                            "[Linux do_ipv6_setsockopt(): inet_num set]", -1);
-        return sm__ok("IPV6_V6ONLY sets sk_ipv6only [Linux do_ipv6_setsockopt()]");
+                            &r_sockopt_v6only_bound, -1);
+        return sm__ok(&r_sockopt_v6only);
     case SM_SO_LINGER:
-        return sm__ok("SO_LINGER stores sk_lingertime [Linux sock_setsockopt()]");
+        return sm__ok(&r_sockopt_linger);
     case SM_SO_REUSEPORT_LB:
     case SM_SO_EXCLUSIVEADDRUSE:
     case SM_SO_EXCLBIND:
     default:
         return sm__fail(SM_ENOPROTOOPT,
-                        "Linux has no such option (FreeBSD SO_REUSEPORT_LB, Windows "
-                        "SO_EXCLUSIVEADDRUSE, Solaris SO_EXCLBIND) [Linux sock_setsockopt()]",
+                        &r_sockopt_unknown,
                         -1);
     }
 }
 
 /* ---- connections ------------------------------------------------------- */
 
-static const char r_conn_ok[] =
-    "the 4-tuple is unique: connect() proceeds [Linux __inet_check_established()]";
-static const char r_conn_clash[] =
-    "another connection already uses this 4-tuple: EADDRNOTAVAIL "
-    "[Linux __inet_check_established(); OBS C1]";
-static const char r_conn_tw_ts[] =
-    "the 4-tuple is held by a TIME_WAIT entry that saw timestamps: connect() "
-    "takes it over [Linux tcp_twsk_unique() with twp == NULL; OBS C2]";
-static const char r_conn_tw_nots[] =
-    "the 4-tuple is held by a TIME_WAIT entry without timestamps: EADDRNOTAVAIL "
-    "[Linux tcp_twsk_unique(); OBS C2 with tcp_timestamps=0]";
-static const char r_conn_udp[] =
-    "UDP connect() does not check 4-tuple uniqueness [Linux ip4_datagram_connect(); OBS C7]";
+static const sm_rule r_conn_ok = SM_RULE("linux.connect.tuple-free", S,
+    "the 4-tuple is unique: connect() proceeds",
+    "Linux __inet_check_established()");
+static const sm_rule r_conn_clash = SM_RULE("linux.connect.tuple-in-use", S,
+    "another connection already uses this 4-tuple: EADDRNOTAVAIL",
+    "Linux __inet_check_established(); OBS C1");
+static const sm_rule r_conn_tw_ts = SM_RULE("linux.connect.tuple-time-wait-ts", S,
+    "the 4-tuple is held by a TIME_WAIT entry that saw timestamps: "
+    "connect() takes it over",
+    "Linux tcp_twsk_unique() with twp == NULL; OBS C2");
+static const sm_rule r_conn_tw_nots = SM_RULE("linux.connect.tuple-time-wait-no-ts", S,
+    "the 4-tuple is held by a TIME_WAIT entry without timestamps: "
+    "EADDRNOTAVAIL",
+    "Linux tcp_twsk_unique(); OBS C2 with tcp_timestamps=0");
+static const sm_rule r_conn_udp = SM_RULE("linux.connect.udp", S,
+    "UDP connect() does not check 4-tuple uniqueness",
+    "Linux ip4_datagram_connect(); OBS C7");
 
-static const char r_conn_v6only_mapped[] =
-    "an IPv6-only socket cannot reach a v4-mapped address: ENETUNREACH "
-    "[Linux tcp_v6_connect(), __ip6_datagram_connect(): ipv6_only_sock(); "
-    "found by gen --check]";
-static const char r_conn_mapped_to_v6[] =
-    "a UDP socket bound to a v4-mapped address cannot connect to a native "
-    "IPv6 address: EAFNOSUPPORT [Linux __ip6_datagram_connect(); found by "
-    "gen --check]";
+static const sm_rule r_conn_v6only_mapped = SM_RULE("linux.connect.v6only-mapped", S,
+    "an IPv6-only socket cannot reach a v4-mapped address: ENETUNREACH",
+    "Linux tcp_v6_connect(), __ip6_datagram_connect(): ipv6_only_sock(); "
+    "found by gen --check");
+static const sm_rule r_conn_mapped_to_v6 = SM_RULE("linux.connect.mapped-to-v6", S,
+    "a UDP socket bound to a v4-mapped address cannot connect to a "
+    "native IPv6 address: EAFNOSUPPORT",
+    "Linux __ip6_datagram_connect(); found by gen --check");
 
 /* Address-family checks connect() makes before any port or 4-tuple work. */
 static bool family_refuses(const sm_sock_view *n, sm_verdict *out)
@@ -709,11 +792,11 @@ static bool family_refuses(const sm_sock_view *n, sm_verdict *out)
     bool dst_mapped = sm__addr_is_v4mapped(&n->remote.addr);
     bool v6only = src ? eff_v6only(6, src, n->now.v6only) : n->now.v6only;
     if (dst_mapped && v6only) {
-        *out = sm__fail(SM_ENETUNREACH, r_conn_v6only_mapped, -1);
+        *out = sm__fail(SM_ENETUNREACH, &r_conn_v6only_mapped, -1);
         return true;
     }
     if (n->proto == SM_UDP && !dst_mapped && src && sm__addr_is_v4mapped(src)) {
-        *out = sm__fail(SM_EAFNOSUPPORT, r_conn_mapped_to_v6, -1);
+        *out = sm__fail(SM_EAFNOSUPPORT, &r_conn_mapped_to_v6, -1);
         return true;
     }
     return false;
@@ -726,16 +809,16 @@ sm_verdict sm__linux_connect(const sm_profile *self, const sm_bind_ctx *c)
     if (family_refuses(&c->self, &refused))
         return refused;
     if (c->self.proto == SM_UDP)
-        return sm__ok(r_conn_udp);
+        return sm__ok(&r_conn_udp);
     int k = sm__find_tuple(c);
     if (k < 0)
-        return sm__ok(r_conn_ok);
+        return sm__ok(&r_conn_ok);
     const sm_sock_view *o = &c->owners[k];
     if (!o->time_wait)
-        return sm__fail(SM_EADDRNOTAVAIL, r_conn_clash, k);
+        return sm__fail(SM_EADDRNOTAVAIL, &r_conn_clash, k);
     if (o->tw_ts)
-        return sm__fail(SM_OK, r_conn_tw_ts, k);
-    return sm__fail(SM_EADDRNOTAVAIL, r_conn_tw_nots, k);
+        return sm__fail(SM_OK, &r_conn_tw_ts, k);
+    return sm__fail(SM_EADDRNOTAVAIL, &r_conn_tw_nots, k);
 }
 
 /* May a connect() autobind use this port toward self.remote?  Returns the
@@ -779,24 +862,30 @@ static bool lx_conn_port_ok(const struct sm__linux_gen *g, const sm_bind_ctx *c,
     return true;
 }
 
-static const char r_cpick[] =
-    "connect(): an even port first (RFC 6056 double hash over the destination "
-    "with a seeded secret, then the other parity); a port may serve several "
-    "destinations unless bind() holds it [Linux __inet_hash_connect(); OBS C4, C6]";
-static const char r_cpick38[] =
-    "connect(): RFC 6056 algorithm 3 (hash of the destination plus a global "
-    "hint), any parity; a port may serve several destinations unless bind() "
-    "holds it [Linux 3.8 __inet_hash_connect()]";
-static const char r_cpick_tw[] =
+static const sm_rule r_cpick = SM_RULE("linux.connect.pick", S,
+    "connect(): an even port first (RFC 6056 double hash over the "
+    "destination with a seeded secret, then the other parity); a port "
+    "may serve several destinations unless bind() holds it",
+    "Linux __inet_hash_connect(); OBS C4, C6");
+static const sm_rule r_cpick38 = SM_RULE("linux.connect.pick-3-8", S,
+    "connect(): RFC 6056 algorithm 3 (hash of the destination plus a "
+    "global hint), any parity; a port may serve several destinations "
+    "unless bind() holds it",
+    "Linux 3.8 __inet_hash_connect()");
+static const sm_rule r_cpick_tw = SM_RULE("linux.connect.pick-time-wait", S,
     "connect(): the only usable port meant taking over a TIME_WAIT entry "
-    "(tcp_tw_reuse, older than tcp_tw_reuse_delay) [Linux tcp_twsk_unique(); OBS C3]";
-static const char r_cexhausted[] =
-    "connect(): no ephemeral port can reach this destination: EADDRNOTAVAIL "
-    "[Linux __inet_hash_connect(); OBS C3, C4]";
-static const char r_cpick_udp[] =
-    "UDP connect() autobinds like bind(port 0) [Linux udp_lib_get_port()]";
-static const char r_cudp_exhausted[] =
-    "UDP connect() finds no free port: EAGAIN [Linux udp_lib_get_port(); OBS C4]";
+    "(tcp_tw_reuse, older than tcp_tw_reuse_delay)",
+    "Linux tcp_twsk_unique(); OBS C3");
+static const sm_rule r_cexhausted = SM_RULE("linux.connect.exhausted", S,
+    "connect(): no ephemeral port can reach this destination: "
+    "EADDRNOTAVAIL",
+    "Linux __inet_hash_connect(); OBS C3, C4");
+static const sm_rule r_cpick_udp = SM_RULE("linux.connect.pick-udp", S,
+    "UDP connect() autobinds like bind(port 0)",
+    "Linux udp_lib_get_port()");
+static const sm_rule r_cudp_exhausted = SM_RULE("linux.connect.exhausted-udp", S,
+    "UDP connect() finds no free port: EAGAIN",
+    "Linux udp_lib_get_port(); OBS C4");
 
 sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
                                        uint16_t *port)
@@ -810,11 +899,11 @@ sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
         return refused;
     if (sm__pick_self(pc)->proto == SM_UDP) {
         if (high > low && scan_linear(g, pc, low, high, LX_EXPLICIT, port))
-            return sm__ok(r_cpick_udp);
-        return sm__fail(SM_EWOULDBLOCK, r_cudp_exhausted, -1);
+            return sm__ok(&r_cpick_udp);
+        return sm__fail(SM_EWOULDBLOCK, &r_cudp_exhausted, -1);
     }
     if (high <= low)
-        return sm__fail(SM_EADDRNOTAVAIL, r_cexhausted, -1);
+        return sm__fail(SM_EADDRNOTAVAIL, &r_cexhausted, -1);
     uint32_t remaining = high - low;
     uint64_t h = sm__pick_dest_hash(pc);
     uint64_t *st = sm__pick_state(pc);
@@ -851,10 +940,10 @@ sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
                 *perturb += (i > 2 ? i : 2) + 2 * (sm__pick_rand(pc) % 8 + 1);
             else
                 st[4] += i + 1;
-            return sm__ok(tw >= 0 ? r_cpick_tw : g->bind0_parity ? r_cpick : r_cpick38);
+            return sm__ok(tw >= 0 ? &r_cpick_tw : g->bind0_parity ? &r_cpick : &r_cpick38);
         }
     }
-    return sm__fail(SM_EADDRNOTAVAIL, r_cexhausted, -1);
+    return sm__fail(SM_EADDRNOTAVAIL, &r_cexhausted, -1);
 }
 
 sm_tw_syn_verdict sm__linux_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
@@ -867,15 +956,11 @@ sm_tw_syn_verdict sm__linux_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *
                  (ts && (int32_t)(c->ts_recent - c->seg_tsval) < 0);
     if (!paws_reject && newer && c->listener) {
         v.action = SM_TW_SYN_ACCEPT;
-        v.rule = "a SYN newer than the TIME_WAIT (sequence or timestamp) ends it "
-                 "and reaches the listener [Linux tcp_timewait_state_process(), "
-                 "TCP_TW_SYN; OBS T5]";
+        v.rule = &r_tw_syn_accept;
     } else {
         v.action = SM_TW_SYN_ACK;
-        v.rule = newer ? "a new SYN but no listener: the TIME_WAIT answers with an "
-                         "ACK [Linux tcp_v4_rcv() TCP_TW_SYN falls through to TCP_TW_ACK]"
-                       : "an old duplicate SYN: the TIME_WAIT answers with an ACK "
-                         "[Linux tcp_timewait_state_process()]";
+        v.rule = newer ? &r_tw_syn_no_listener
+                       : &r_tw_syn_old;
     }
     return v;
 }
@@ -907,40 +992,31 @@ size_t sm__linux_select_listener(const sm_profile *self, const sm_listen_ctx *c)
     return best;
 }
 
-const char sm__linux_select_rule[] =
+const sm_rule sm__linux_select_rule = SM_RULE("linux.listener.choice", S,
     "listener choice: specific address over wildcard, AF_INET over dual-stack "
     "AF_INET6 for IPv4, then a SO_REUSEPORT group picks by a hash of the "
-    "4-tuple [Linux compute_score(), reuseport_select_sock()]";
+    "4-tuple",
+    "Linux compute_score(), reuseport_select_sock()");
 
 const sm_tcp_rules sm__linux_tcp_rules = {
     .unread_close_rst = true,
-    .unread_close_rule = "close() with unread data: RST at once, no TIME_WAIT "
-                         "[Linux __tcp_close(), TCPAbortOnClose; OBS L2]",
+    .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_RETURN_OK,
-    .linger_timeout_rule = "SO_LINGER timeout: close() returns 0 and the "
-                           "connection goes on in FIN_WAIT_1 [Linux "
-                           "sk_stream_wait_close(); OBS L3]",
+    .linger_timeout_rule = &r_linger_timeout,
     .linger_nonblock = SM_LINGER_NB_WAITS,
-    .linger_nonblock_rule = "O_NONBLOCK does not shorten SO_LINGER [Linux "
-                            "__tcp_close() uses sk_lingertime; OBS L3]",
+    .linger_nonblock_rule = &r_linger_nonblock,
     .exit_lingers = false,
-    .exit_rule = "process exit: no lingering, each socket closes as with "
-                 "SO_LINGER off [Linux inet_release(), PF_EXITING; OBS L5]",
+    .exit_rule = &r_exit_close,
     .tw_overflow_recycles = false,
-    .tw_overflow_rule = "tcp_max_tw_buckets reached: the socket closes without "
-                        "TIME_WAIT, its port is free at once [Linux "
-                        "inet_twsk_alloc(); OBS T3]",
+    .tw_overflow_rule = &r_tw_cap,
     .local_tw_purge_rule_is_loopback_only = false,
     /* Linux has no nolocaltimewait: SM_TUN_NOLOCALTIMEWAIT stays 0 and
      * this text is never shown. */
-    .no_local_tw_rule = "no TIME_WAIT toward an own address (Linux has no "
-                        "such shortcut) [Linux tcp_time_wait()]",
+    .no_local_tw_rule = &r_tw_local,
     .connect_port_exhausted = SM_EADDRNOTAVAIL,
     .connect_on_listener = SM_EISCONN,
-    .connect_on_listener_rule = "connect() on a listening socket: EISCONN "
-                                "[Linux inet_stream_connect(): state is not CLOSE]",
-    .rst_in_tw_rule = "an in-window RST ends TIME_WAIT unless tcp_rfc1337=1 "
-                      "[Linux tcp_timewait_state_process(); OBS T6]",
+    .connect_on_listener_rule = &r_connect_on_listener,
+    .rst_in_tw_rule = &r_tw_rst,
     .rst_in_close_wait = SM_EPIPE,
     /* tcp_validate_incoming(): RFC 5961 challenge ACKs, always;
      * tcp_rcv_synsent_state_process(): simultaneous open [S]; the initial
@@ -985,3 +1061,63 @@ size_t sm__linux_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c,
     }
     return n;
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_listen_free,
+    &r_sockopt_reuseaddr,
+    &r_sockopt_reuseport_3_8,
+    &r_sockopt_reuseport,
+    &r_sockopt_v6only_on_inet,
+    &r_sockopt_v6only_bound,
+    &r_sockopt_v6only,
+    &r_sockopt_linger,
+    &r_sockopt_unknown,
+    &r_tw_syn_accept,
+    &r_tw_syn_no_listener,
+    &r_tw_syn_old,
+    &r_close_unread_data,
+    &r_linger_timeout,
+    &r_linger_nonblock,
+    &r_exit_close,
+    &r_tw_cap,
+    &r_tw_local,
+    &r_connect_on_listener,
+    &r_tw_rst,
+    &r_no_overlap,
+    &r_free,
+    &r_ra_both,
+    &r_rp_both,
+    &r_tcp_conflict,
+    &r_tcp_conflict38,
+    &r_listen_conflict,
+    &r_udp_ra,
+    &r_udp_rp,
+    &r_udp_conflict,
+    &r_auto_busy,
+    &r_fast_reuse,
+    &r_fast_reuseport,
+    &r_priv,
+    &r_mapped_v6only,
+    &r_pick_tcp,
+    &r_pick_tcp38,
+    &r_pick_reuse,
+    &r_pick_udp,
+    &r_exhausted,
+    &r_conn_ok,
+    &r_conn_clash,
+    &r_conn_tw_ts,
+    &r_conn_tw_nots,
+    &r_conn_udp,
+    &r_conn_v6only_mapped,
+    &r_conn_mapped_to_v6,
+    &r_cpick,
+    &r_cpick38,
+    &r_cpick_tw,
+    &r_cexhausted,
+    &r_cpick_udp,
+    &r_cudp_exhausted,
+    &sm__linux_select_rule,
+};
+const sm_rule_set sm__rules_linux_common = {"profiles/linux_common.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -35,7 +35,7 @@ sm_tw_syn_verdict sm__linux_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *
 size_t sm__linux_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c,
                              uint8_t *out);
 size_t sm__linux_select_listener(const sm_profile *self, const sm_listen_ctx *c);
-extern const char sm__linux_select_rule[];
+extern const sm_rule sm__linux_select_rule;
 extern const sm_tcp_rules sm__linux_tcp_rules;
 
 #endif

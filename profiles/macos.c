@@ -69,6 +69,7 @@ static const sm__xnu_target macos = {
     .n_restricted = sizeof macos_restricted / sizeof macos_restricted[0],
 };
 
+extern const sm_rule_set sm__rules_xnu_common;
 const sm_profile sm_profile_macos = {
     .version = SM_PROFILE_VERSION,
     .name = "macos",
@@ -87,5 +88,6 @@ const sm_profile sm_profile_macos = {
     .pick_connect_port = sm__xnu_pick_connect,
     .tw_syn = sm__xnu_tw_syn,
     .select_listener = sm__xnu_select_listener,
-    .select_listener_rule = sm__xnu_select_listener_rule,
+    .select_listener_rule = &sm__xnu_select_listener_rule,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_xnu_common, NULL},
 };

@@ -56,40 +56,116 @@
 
 #include <string.h>
 
-static const char r_free[] =
-    "no other socket holds this port [NetBSD inpcb_bind_port(); S]";
-static const char r_no_overlap[] =
-    "no socket on this port overlaps the address [NetBSD inpcb_bind_port(); S]";
-static const char r_reuse_no_exact[] =
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_listen_no_recheck = SM_RULE("netbsd.listen.no-recheck", I,
+    "listen() does not re-check the port: it binds only an unbound socket",
+    "NetBSD tcp_usrreq.c");
+static const sm_rule r_connect_tuple_in_use = SM_RULE("netbsd.connect.tuple-in-use", S,
+    "another connection already uses this 4-tuple: EADDRINUSE",
+    "NetBSD inpcb_connect()");
+static const sm_rule r_connect_tuple_time_wait = SM_RULE("netbsd.connect.tuple-time-wait", S,
+    "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE",
+    "NetBSD inpcb_connect()");
+static const sm_rule r_connect_tuple_free = SM_RULE("netbsd.connect.tuple-free", S,
+    "the 4-tuple is unique",
+    "NetBSD inpcb_connect()");
+static const sm_rule r_tw_syn_accept = SM_RULE("netbsd.tw.syn-accept", S,
+    "a SYN above rcv_nxt ends the TIME_WAIT and opens a new connection",
+    "NetBSD tcp_input(); U: FreeBSD-4-era code, not read");
+static const sm_rule r_tw_syn_old = SM_RULE("netbsd.tw.syn-old", U,
+    "an old SYN into TIME_WAIT is dropped",
+    "NetBSD tcp_input()");
+static const sm_rule r_sockopt_reuse = SM_RULE("netbsd.sockopt.reuse", S,
+    "sets the so_options bit",
+    "NetBSD sosetopt()");
+static const sm_rule r_sockopt_v6only_on_inet = SM_RULE("netbsd.sockopt.v6only-on-inet", I,
+    "an AF_INET socket refuses IPPROTO_IPV6 options",
+    "NetBSD ip_ctloutput()");
+static const sm_rule r_sockopt_v6only_bound = SM_RULE("netbsd.sockopt.v6only-bound", I,
+    "IPV6_V6ONLY cannot change once the socket is bound",
+    "NetBSD ip6_ctloutput()");
+static const sm_rule r_sockopt_v6only = SM_RULE("netbsd.sockopt.v6only", S,
+    "IPV6_V6ONLY sets IN6P_IPV6_V6ONLY",
+    "NetBSD ip6_ctloutput()");
+static const sm_rule r_sockopt_linger = SM_RULE("netbsd.sockopt.linger", S,
+    "SO_LINGER stores so_linger, in seconds",
+    "NetBSD sosetopt(), soclose()");
+static const sm_rule r_sockopt_unknown = SM_RULE("netbsd.sockopt.unknown", S,
+    "NetBSD has no such option",
+    "NetBSD sosetopt(): ENOPROTOOPT");
+static const sm_rule r_close_unread_data = SM_RULE("netbsd.close.unread-data", S,
+    "close() with unread data: flushed, a FIN is sent",
+    "NetBSD tcp_disconnect(); I: BSD heritage");
+static const sm_rule r_linger_timeout = SM_RULE("netbsd.linger.timeout", S,
+    "SO_LINGER timeout: close() returns EWOULDBLOCK",
+    "NetBSD soclose()");
+static const sm_rule r_linger_nonblock = SM_RULE("netbsd.linger.nonblock", S,
+    "non-blocking disconnecting socket: close() does not wait",
+    "NetBSD soclose()");
+static const sm_rule r_exit_close = SM_RULE("netbsd.exit.close", I,
+    "process exit closes each socket through soclose()",
+    "");
+static const sm_rule r_tw_cap = SM_RULE("netbsd.tw.cap", I,
+    "no TIME_WAIT cap modelled for NetBSD",
+    "");
+static const sm_rule r_tw_length = SM_RULE("netbsd.tw.length", S,
+    "NetBSD shortens TIME_WAIT for near peers instead of skipping it",
+    "tcp_established()");
+static const sm_rule r_connect_on_listener = SM_RULE("netbsd.connect.on-listener", I,
+    "connect() on a listening socket: EOPNOTSUPP",
+    "NetBSD soconnect()");
+static const sm_rule r_tw_rst = SM_RULE("netbsd.tw.rst", U,
+    "a RST at rcv_nxt ends TIME_WAIT",
+    "NetBSD tcp_input()");
+static const sm_rule r_close_finwait2_timeout = SM_RULE("netbsd.close.finwait2-timeout", U,
+    "an orphaned FIN_WAIT_2 is closed silently",
+    "NetBSD tcp_timer_2msl()");
+static const sm_rule r_listener_choice = SM_RULE("netbsd.listener.choice", I,
+    "listener choice: specific address over wildcard, then the newest",
+    "NetBSD inpcb_lookup_bound()");
+
+static const sm_rule r_free = SM_RULE("netbsd.bind.free", S,
+    "no other socket holds this port",
+    "NetBSD inpcb_bind_port()");
+static const sm_rule r_no_overlap = SM_RULE("netbsd.bind.no-overlap", S,
+    "no socket on this port overlaps the address",
+    "NetBSD inpcb_bind_port()");
+static const sm_rule r_reuse_no_exact = SM_RULE("netbsd.bind.reuse-no-exact", S,
     "with SO_REUSEADDR or SO_REUSEPORT set, the lookup only meets an "
-    "unconnected socket on exactly this address; there is none "
-    "[NetBSD inpcb_bind_port(); S]";
-static const char r_shared[] =
-    "the socket on exactly this address has SO_REUSEPORT, as the new one does: "
-    "they share the port [NetBSD inpcb_bind_port(); S]";
-static const char r_wild_conflict[] =
+    "unconnected socket on exactly this address; there is none",
+    "NetBSD inpcb_bind_port()");
+static const sm_rule r_shared = SM_RULE("netbsd.bind.shared", S,
+    "the socket on exactly this address has SO_REUSEPORT, as the new one "
+    "does: they share the port",
+    "NetBSD inpcb_bind_port()");
+static const sm_rule r_wild_conflict = SM_RULE("netbsd.bind.wild-conflict", S,
     "the new socket has neither SO_REUSEADDR nor SO_REUSEPORT: every "
-    "overlapping socket conflicts, in any state [NetBSD inpcb_bind_port(); S]";
-static const char r_exact_ra[] =
-    "SO_REUSEADDR does not let a socket share exactly the same address with an "
-    "unconnected socket bound there [NetBSD inpcb_bind_port(); S]";
-static const char r_exact_rp[] =
-    "the unconnected socket on exactly this address has no SO_REUSEPORT "
-    "[NetBSD inpcb_bind_port(); S]";
-static const char r_uid[] =
-    "another user's socket holds this port on an overlapping address; only two "
-    "wildcard binds where the existing one has SO_REUSEPORT are exempt "
-    "[NetBSD inpcb_bind_port(); S]";
-static const char r_priv[] =
-    "ports below 1024 need privilege, checked before any conflict "
-    "[NetBSD inpcb_bind_port(): kauth_authorize_network(); S]";
-static const char r_v6_owner[] =
-    "an IPv4 bind also meets a dual-stack AF_INET6 socket on [::] or on the "
-    "v4-mapped form of this address; without SO_REUSEPORT that conflicts "
-    "[NetBSD inpcb_bind_port(): in6pcb_lookup_port(); S, I]";
-static const char r_mapped_v6only[] =
-    "an IPV6_V6ONLY socket cannot bind a v4-mapped address "
-    "[NetBSD in6pcb_bind_addr(); I]";
+    "overlapping socket conflicts, in any state",
+    "NetBSD inpcb_bind_port()");
+static const sm_rule r_exact_ra = SM_RULE("netbsd.bind.exact-ra", S,
+    "SO_REUSEADDR does not let a socket share exactly the same address "
+    "with an unconnected socket bound there",
+    "NetBSD inpcb_bind_port()");
+static const sm_rule r_exact_rp = SM_RULE("netbsd.bind.exact-rp", S,
+    "the unconnected socket on exactly this address has no SO_REUSEPORT",
+    "NetBSD inpcb_bind_port()");
+static const sm_rule r_uid = SM_RULE("netbsd.bind.uid", S,
+    "another user's socket holds this port on an overlapping address; "
+    "only two wildcard binds where the existing one has SO_REUSEPORT are "
+    "exempt",
+    "NetBSD inpcb_bind_port()");
+static const sm_rule r_priv = SM_RULE("netbsd.bind.priv", S,
+    "ports below 1024 need privilege, checked before any conflict",
+    "NetBSD inpcb_bind_port(): kauth_authorize_network()");
+static const sm_rule r_v6_owner = SM_RULE("netbsd.bind.v6-owner", I,
+    "an IPv4 bind also meets a dual-stack AF_INET6 socket on [::] or on "
+    "the v4-mapped form of this address; without SO_REUSEPORT that "
+    "conflicts",
+    "NetBSD inpcb_bind_port(): in6pcb_lookup_port()");
+static const sm_rule r_mapped_v6only = SM_RULE("netbsd.bind.mapped-v6only", I,
+    "an IPV6_V6ONLY socket cannot bind a v4-mapped address",
+    "NetBSD in6pcb_bind_addr()");
 
 static bool blocks(const sm_bind_ctx *c, int t, unsigned reuse)
 {
@@ -122,9 +198,9 @@ static sm_verdict nbsd_bind(const sm_profile *self, const sm_bind_ctx *c)
     const sm_addr *a = &n->bound_addr;
     bool mapped = n->family == 6 && sm_addr_is_v4mapped(a);
     if (mapped && n->now.v6only)
-        return sm__fail(SM_EADDRNOTAVAIL, r_mapped_v6only, -1);
+        return sm__fail(SM_EADDRNOTAVAIL, &r_mapped_v6only, -1);
     if (n->port < c->tun[SM_TUN_UNPRIV_PORT] && !n->privileged)
-        return sm__fail(SM_EACCES, r_priv, -1);
+        return sm__fail(SM_EACCES, &r_priv, -1);
     unsigned opts = sm__bsd_opt_bits(&n->now);
     bool wild = (opts & (BSD_RA | BSD_RP)) == 0;
     bool v4 = n->family == 4 || mapped;
@@ -142,41 +218,41 @@ static sm_verdict nbsd_bind(const sm_profile *self, const sm_bind_ctx *c)
                         (e->local_addr.family == 4 || sm_addr_is_any(&e->local_addr) ||
                          sm_addr_is_v4mapped(&e->local_addr));
             if (!(nany && eany && e->now.reuseport))
-                return sm__fail(SM_EADDRINUSE, r_uid, t);
+                return sm__fail(SM_EADDRINUSE, &r_uid, t);
         }
     }
     int t = v4 ? sm__bsd_lookup4_inet(c, laddr, wild) : sm__bsd_lookup6(c, a, wild);
     if (blocks(c, t, reuse))
         return sm__fail(SM_EADDRINUSE,
-                        wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
+                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
     if (n->family == 4 && !(opts & BSD_RP)) {
         int k = v6_owner(c, laddr);
         if (k >= 0)
-            return sm__fail(SM_EADDRINUSE, r_v6_owner, k);
+            return sm__fail(SM_EADDRINUSE, &r_v6_owner, k);
     }
     if (t >= 0)
-        return sm__ok(r_shared);
-    return sm__ok(c->n_owners == 0 ? r_free : wild ? r_no_overlap : r_reuse_no_exact);
+        return sm__ok(&r_shared);
+    return sm__ok(c->n_owners == 0 ? &r_free : wild ? &r_no_overlap : &r_reuse_no_exact);
 }
 
 static sm_verdict nbsd_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
     (void)self;
     (void)c;
-    return sm__ok("listen() does not re-check the port: it binds only an "
-                  "unbound socket [NetBSD tcp_usrreq.c; I]");
+    return sm__ok(&r_listen_no_recheck);
 }
 
 /* ---- automatic ports ---------------------------------------------------------- */
 
-static const char r_pick[] =
+static const sm_rule r_pick = SM_RULE("netbsd.port.pick", S,
     "automatic port: the \"bsd\" algorithm counts down from "
-    "net.inet.ip.anonportmax (65535) to anonportmin (49152), one counter per "
-    "protocol and family, skipping ports the socket's lookup finds held "
-    "[NetBSD portalgo.c:algo_bsd(); S]";
-static const char r_exhausted[] =
-    "no port of anonportmin..anonportmax is free: EAGAIN "
-    "[NetBSD portalgo.c:algo_bsd(); S]";
+    "net.inet.ip.anonportmax (65535) to anonportmin (49152), one counter "
+    "per protocol and family, skipping ports the socket's lookup finds "
+    "held",
+    "NetBSD portalgo.c:algo_bsd()");
+static const sm_rule r_exhausted = SM_RULE("netbsd.port.exhausted", S,
+    "no port of anonportmin..anonportmax is free: EAGAIN",
+    "NetBSD portalgo.c:algo_bsd()");
 
 static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm_addr *laddr, bool force_wild)
 {
@@ -207,10 +283,10 @@ static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm_addr *laddr, bo
                    : sm__bsd_lookup6(&bc, laddr, wild);
         if (t < 0) {
             *port = (uint16_t)p;
-            return sm__ok(r_pick);
+            return sm__ok(&r_pick);
         }
     }
-    return sm__fail(SM_EWOULDBLOCK, r_exhausted, -1);
+    return sm__fail(SM_EWOULDBLOCK, &r_exhausted, -1);
 }
 
 static sm_verdict nbsd_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
@@ -231,11 +307,9 @@ static sm_verdict nbsd_connect(const sm_profile *self, const sm_bind_ctx *c)
     (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
-        "another connection already uses this 4-tuple: EADDRINUSE "
-        "[NetBSD inpcb_connect(); S]",
-        "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE "
-        "[NetBSD inpcb_connect(); S]",
-        "the 4-tuple is unique [NetBSD inpcb_connect(); S]");
+        &r_connect_tuple_in_use,
+        &r_connect_tuple_time_wait,
+        &r_connect_tuple_free);
 }
 
 static sm_tw_syn_verdict nbsd_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
@@ -244,11 +318,10 @@ static sm_tw_syn_verdict nbsd_tw_syn(const sm_profile *self, const sm_tw_syn_ctx
     sm_tw_syn_verdict v;
     if ((int32_t)(c->seg_seq - c->rcv_nxt) > 0) {
         v.action = SM_TW_SYN_ACCEPT;
-        v.rule = "a SYN above rcv_nxt ends the TIME_WAIT and opens a new "
-                 "connection [NetBSD tcp_input(); U: FreeBSD-4-era code, not read]";
+        v.rule = &r_tw_syn_accept;
     } else {
         v.action = SM_TW_SYN_DROP;
-        v.rule = "an old SYN into TIME_WAIT is dropped [NetBSD tcp_input(); U]";
+        v.rule = &r_tw_syn_old;
     }
     return v;
 }
@@ -288,52 +361,42 @@ static sm_verdict nbsd_setsockopt(const sm_profile *self, const sm_sock_view *s,
     switch (opt) {
     case SM_SO_REUSEADDR:
     case SM_SO_REUSEPORT:
-        return sm__ok("sets the so_options bit [NetBSD sosetopt(); S]");
+        return sm__ok(&r_sockopt_reuse);
     case SM_IPV6_V6ONLY:
         if (s->family != 6)
-            return sm__fail(SM_EINVAL, "an AF_INET socket refuses IPPROTO_IPV6 "
-                            "options [NetBSD ip_ctloutput(); I]", -1);
+            return sm__fail(SM_EINVAL, &r_sockopt_v6only_on_inet, -1);
         if (s->bound)
-            return sm__fail(SM_EINVAL, "IPV6_V6ONLY cannot change once the "
-                            "socket is bound [NetBSD ip6_ctloutput(); I]", -1);
-        return sm__ok("IPV6_V6ONLY sets IN6P_IPV6_V6ONLY [NetBSD ip6_ctloutput(); S]");
+            return sm__fail(SM_EINVAL, &r_sockopt_v6only_bound, -1);
+        return sm__ok(&r_sockopt_v6only);
     case SM_SO_LINGER:
-        return sm__ok("SO_LINGER stores so_linger, in seconds "
-                      "[NetBSD sosetopt(), soclose(); S]");
+        return sm__ok(&r_sockopt_linger);
     default:
-        return sm__fail(SM_ENOPROTOOPT, "NetBSD has no such option "
-                        "[NetBSD sosetopt(): ENOPROTOOPT; S]", -1);
+        return sm__fail(SM_ENOPROTOOPT, &r_sockopt_unknown, -1);
     }
 }
 
 static const sm_tcp_rules nbsd_tcp_rules = {
     .unread_close_rst = false,
-    .unread_close_rule = "close() with unread data: flushed, a FIN is sent "
-                         "[NetBSD tcp_disconnect(); I: BSD heritage]",
+    .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_EWOULDBLOCK,
-    .linger_timeout_rule = "SO_LINGER timeout: close() returns EWOULDBLOCK "
-                           "[NetBSD soclose(); S]",
+    .linger_timeout_rule = &r_linger_timeout,
     .linger_nonblock = SM_LINGER_NB_NO_WAIT,
-    .linger_nonblock_rule = "non-blocking disconnecting socket: close() does not "
-                            "wait [NetBSD soclose(); S]",
+    .linger_nonblock_rule = &r_linger_nonblock,
     .exit_lingers = true,
-    .exit_rule = "process exit closes each socket through soclose() [I]",
+    .exit_rule = &r_exit_close,
     .tw_overflow_recycles = false,
-    .tw_overflow_rule = "no TIME_WAIT cap modelled for NetBSD [I]",
+    .tw_overflow_rule = &r_tw_cap,
     .local_tw_purge_rule_is_loopback_only = false,
-    .no_local_tw_rule = "NetBSD shortens TIME_WAIT for near peers instead of "
-                        "skipping it [S tcp_established()]",
+    .no_local_tw_rule = &r_tw_length,
     .connect_port_exhausted = SM_EWOULDBLOCK,
     .connect_on_listener = SM_EOPNOTSUPP,
-    .connect_on_listener_rule = "connect() on a listening socket: EOPNOTSUPP "
-                                "[NetBSD soconnect(); I]",
-    .rst_in_tw_rule = "a RST at rcv_nxt ends TIME_WAIT [NetBSD tcp_input(); U]",
+    .connect_on_listener_rule = &r_connect_on_listener,
+    .rst_in_tw_rule = &r_tw_rst,
     .reset_error_sticky = false,
     .rst_in_close_wait = SM_ECONNRESET,
     .linger_hz = 1,
     .finwait2_timeout_rst = false,
-    .finwait2_timeout_rule = "an orphaned FIN_WAIT_2 is closed silently "
-                             "[NetBSD tcp_timer_2msl(); U]",
+    .finwait2_timeout_rule = &r_close_finwait2_timeout,
 };
 
 static const sm_sysctl_def sysctls[] = {
@@ -349,6 +412,7 @@ static const sm_sysctl_def sysctls[] = {
      "IPV6_V6ONLY of new AF_INET6 sockets (default 1)", 0},
 };
 
+extern const sm_rule_set sm__rules_netbsd;
 const sm_profile sm_profile_netbsd = {
     .version = SM_PROFILE_VERSION,
     .name = "netbsd",
@@ -380,7 +444,48 @@ const sm_profile sm_profile_netbsd = {
     .pick_connect_port = nbsd_pick_connect,
     .tw_syn = nbsd_tw_syn,
     .select_listener = sm__select_newest,
-    .select_listener_rule = "listener choice: specific address over wildcard, "
-                            "then the newest [NetBSD inpcb_lookup_bound(); I]",
+    .select_listener_rule = &r_listener_choice,
     .time_wait_ms = nbsd_time_wait_ms,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_netbsd, NULL},
 };
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_listen_no_recheck,
+    &r_connect_tuple_in_use,
+    &r_connect_tuple_time_wait,
+    &r_connect_tuple_free,
+    &r_tw_syn_accept,
+    &r_tw_syn_old,
+    &r_sockopt_reuse,
+    &r_sockopt_v6only_on_inet,
+    &r_sockopt_v6only_bound,
+    &r_sockopt_v6only,
+    &r_sockopt_linger,
+    &r_sockopt_unknown,
+    &r_close_unread_data,
+    &r_linger_timeout,
+    &r_linger_nonblock,
+    &r_exit_close,
+    &r_tw_cap,
+    &r_tw_length,
+    &r_connect_on_listener,
+    &r_tw_rst,
+    &r_close_finwait2_timeout,
+    &r_listener_choice,
+    &r_free,
+    &r_no_overlap,
+    &r_reuse_no_exact,
+    &r_shared,
+    &r_wild_conflict,
+    &r_exact_ra,
+    &r_exact_rp,
+    &r_uid,
+    &r_priv,
+    &r_v6_owner,
+    &r_mapped_v6only,
+    &r_pick,
+    &r_exhausted,
+};
+const sm_rule_set sm__rules_netbsd = {"profiles/netbsd.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

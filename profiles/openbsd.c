@@ -57,6 +57,92 @@
 
 #include <string.h>
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_listen_no_recheck = SM_RULE("openbsd.listen.no-recheck", S,
+    "listen() does not re-check the port: it binds only an unbound socket",
+    "OpenBSD tcp_usrreq.c");
+static const sm_rule r_connect_tuple_in_use = SM_RULE("openbsd.connect.tuple-in-use", S,
+    "another connection already uses this 4-tuple: EADDRINUSE",
+    "OpenBSD in_pcbconnect()");
+static const sm_rule r_connect_tuple_time_wait = SM_RULE("openbsd.connect.tuple-time-wait", I,
+    "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE (connect() does "
+    "not recycle TIME_WAIT)",
+    "OpenBSD in_pcbconnect()");
+static const sm_rule r_connect_tuple_free = SM_RULE("openbsd.connect.tuple-free", S,
+    "the 4-tuple is unique",
+    "OpenBSD in_pcbconnect()");
+static const sm_rule r_tw_syn_accept = SM_RULE("openbsd.tw.syn-accept", S,
+    "a SYN with a newer timestamp or a sequence number above rcv_nxt "
+    "closes the TIME_WAIT and opens a new connection",
+    "OpenBSD tcp_input(): TCPS_TIME_WAIT, SYN without ACK");
+static const sm_rule r_tw_syn_old = SM_RULE("openbsd.tw.syn-old", S,
+    "an older SYN into TIME_WAIT is answered with an ACK and the "
+    "TIME_WAIT stays",
+    "OpenBSD tcp_input()");
+static const sm_rule r_sockopt_reuse = SM_RULE("openbsd.sockopt.reuse", S,
+    "sets the so_options bit",
+    "OpenBSD sosetopt()");
+static const sm_rule r_sockopt_v6only_on_inet = SM_RULE("openbsd.sockopt.v6only-on-inet", I,
+    "an AF_INET socket refuses IPPROTO_IPV6 options",
+    "OpenBSD ip_ctloutput()");
+static const sm_rule r_sockopt_v6only_fixed = SM_RULE("openbsd.sockopt.v6only-fixed", S,
+    "IPV6_V6ONLY is always 1 on OpenBSD: clearing it fails",
+    "OpenBSD ip6_ctloutput()");
+static const sm_rule r_sockopt_v6only_bound = SM_RULE("openbsd.sockopt.v6only-bound", S,
+    "IPV6_V6ONLY cannot be set once the socket is bound",
+    "OpenBSD ip6_ctloutput()");
+static const sm_rule r_sockopt_v6only = SM_RULE("openbsd.sockopt.v6only", S,
+    "IPV6_V6ONLY 1 is what it already is",
+    "OpenBSD ip6_ctloutput()");
+static const sm_rule r_sockopt_linger_range = SM_RULE("openbsd.sockopt.linger-range", S,
+    "SO_LINGER takes 0..32767 s (SHRT_MAX) on OpenBSD",
+    "OpenBSD sosetopt()");
+static const sm_rule r_sockopt_linger = SM_RULE("openbsd.sockopt.linger", S,
+    "SO_LINGER stores so_linger, in seconds",
+    "OpenBSD sosetopt(), soclose()");
+static const sm_rule r_sockopt_unknown = SM_RULE("openbsd.sockopt.unknown", S,
+    "OpenBSD has no such option",
+    "OpenBSD sosetopt(): ENOPROTOOPT");
+static const sm_rule r_close_unread_data = SM_RULE("openbsd.close.unread-data", S,
+    "close() with unread data: the receive buffer is flushed and a FIN "
+    "is sent",
+    "OpenBSD tcp_disconnect()");
+static const sm_rule r_linger_timeout = SM_RULE("openbsd.linger.timeout", I,
+    "SO_LINGER timeout: close() returns EWOULDBLOCK (the sleep's error) "
+    "and the connection goes on",
+    "OpenBSD soclose()");
+static const sm_rule r_linger_nonblock = SM_RULE("openbsd.linger.nonblock", S,
+    "non-blocking socket: close() does not linger",
+    "OpenBSD soclose(): MSG_DONTWAIT");
+static const sm_rule r_exit_close = SM_RULE("openbsd.exit.close", S,
+    "process exit closes each descriptor through soclose(), which "
+    "lingers as close() does",
+    "OpenBSD closef(); I/U");
+static const sm_rule r_tw_cap = SM_RULE("openbsd.tw.cap", S,
+    "OpenBSD has no TIME_WAIT cap",
+    "");
+static const sm_rule r_tw_local = SM_RULE("openbsd.tw.local", S,
+    "OpenBSD has no local-TIME_WAIT shortcut",
+    "");
+static const sm_rule r_connect_on_listener = SM_RULE("openbsd.connect.on-listener", I,
+    "connect() on a listening socket: EOPNOTSUPP",
+    "OpenBSD soconnect(): SO_ACCEPTCONN");
+static const sm_rule r_tw_rst = SM_RULE("openbsd.tw.rst", S,
+    "a RST at rcv_nxt ends TIME_WAIT: no RFC 1337 protection",
+    "OpenBSD tcp_input()");
+static const sm_rule r_close_finwait2_timeout = SM_RULE("openbsd.close.finwait2-timeout", I,
+    "an orphaned FIN_WAIT_2 is closed silently once idle for tcp_maxidle "
+    "(600 s)",
+    "OpenBSD tcp_timer_2msl()");
+/* Tagged S/I: the lookup is read in source, the choice among equals
+ * inferred from it; the weaker tag holds. */
+static const sm_rule r_listener_choice = SM_RULE("openbsd.listener.choice", I,
+    "listener choice: specific address over wildcard; no load balancing, "
+    "the move-to-front hash chain keeps the last one found (modelled: "
+    "the newest)",
+    "OpenBSD in_pcblookup_listen()");
+
 /* in_baddynamic(): ports automatic allocation never hands out [S in.c / in.h
  * DEFBADDYNAMICPORTS_TCP/UDP]. */
 static const uint16_t bad_tcp[] = {587, 749, 750, 751, 853, 871, 2049,
@@ -82,39 +168,45 @@ static bool rootonly(const sm_bind_ctx *c, uint16_t port)
     return port < c->tun[SM_TUN_UNPRIV_PORT] || port == 2049;
 }
 
-static const char r_free[] =
-    "no other socket holds this port [OpenBSD in_pcbaddrisavail_lock(); S]";
-static const char r_no_overlap[] =
-    "no socket of this address family on this port overlaps the address (IPv4 "
-    "and IPv6 sockets live in separate tables) [OpenBSD in_pcblookup_local_lock(); S]";
-static const char r_reuse_no_exact[] =
+static const sm_rule r_free = SM_RULE("openbsd.bind.free", S,
+    "no other socket holds this port",
+    "OpenBSD in_pcbaddrisavail_lock()");
+static const sm_rule r_no_overlap = SM_RULE("openbsd.bind.no-overlap", S,
+    "no socket of this address family on this port overlaps the address "
+    "(IPv4 and IPv6 sockets live in separate tables)",
+    "OpenBSD in_pcblookup_local_lock()");
+static const sm_rule r_reuse_no_exact = SM_RULE("openbsd.bind.reuse-no-exact", S,
     "with SO_REUSEADDR or SO_REUSEPORT set, the lookup only meets an "
-    "unconnected socket on exactly this address; there is none "
-    "[OpenBSD in_pcbaddrisavail_lock(); S]";
-static const char r_shared[] =
-    "the socket on exactly this address has SO_REUSEPORT, as the new one does: "
-    "they share the port [OpenBSD in_pcbaddrisavail_lock(); S]";
-static const char r_wild_conflict[] =
-    "the new socket has neither SO_REUSEADDR nor SO_REUSEPORT: every socket of "
-    "its family whose address overlaps conflicts, in any state "
-    "[OpenBSD in_pcbaddrisavail_lock(), INPLOOKUP_WILDCARD; S]";
-static const char r_exact_ra[] =
-    "SO_REUSEADDR only makes the lookup exact: an unconnected socket holds this "
-    "very address and port, and the new socket has no SO_REUSEPORT "
-    "[OpenBSD in_pcbaddrisavail_lock(); S, T in_pcbbind T5]";
-static const char r_exact_rp[] =
-    "the unconnected socket on exactly this address has no SO_REUSEPORT "
-    "[OpenBSD in_pcbaddrisavail_lock(); S]";
-static const char r_uid[] =
-    "another user's socket holds this port on an overlapping address: OpenBSD "
-    "allows no sharing between users at all (no exemption for wildcards, "
-    "SO_REUSEPORT or connected sockets) [OpenBSD in_pcbaddrisavail_lock(); S]";
-static const char r_priv[] =
-    "ports below 1024, and 2049, need root; checked after the conflicts, so a "
-    "free port gives EACCES [OpenBSD in_pcbbind_locked(), in_rootonly(); S]";
-static const char r_mapped[] =
-    "OpenBSD has no v4-mapped addresses: binding one fails "
-    "[OpenBSD in6_pcbaddrisavail(); S]";
+    "unconnected socket on exactly this address; there is none",
+    "OpenBSD in_pcbaddrisavail_lock()");
+static const sm_rule r_shared = SM_RULE("openbsd.bind.shared", S,
+    "the socket on exactly this address has SO_REUSEPORT, as the new one "
+    "does: they share the port",
+    "OpenBSD in_pcbaddrisavail_lock()");
+static const sm_rule r_wild_conflict = SM_RULE("openbsd.bind.wild-conflict", S,
+    "the new socket has neither SO_REUSEADDR nor SO_REUSEPORT: every "
+    "socket of its family whose address overlaps conflicts, in any state",
+    "OpenBSD in_pcbaddrisavail_lock(), INPLOOKUP_WILDCARD");
+static const sm_rule r_exact_ra = SM_RULE("openbsd.bind.exact-ra", S,
+    "SO_REUSEADDR only makes the lookup exact: an unconnected socket "
+    "holds this very address and port, and the new socket has no "
+    "SO_REUSEPORT",
+    "OpenBSD in_pcbaddrisavail_lock(); S, T in_pcbbind T5");
+static const sm_rule r_exact_rp = SM_RULE("openbsd.bind.exact-rp", S,
+    "the unconnected socket on exactly this address has no SO_REUSEPORT",
+    "OpenBSD in_pcbaddrisavail_lock()");
+static const sm_rule r_uid = SM_RULE("openbsd.bind.uid", S,
+    "another user's socket holds this port on an overlapping address: "
+    "OpenBSD allows no sharing between users at all (no exemption for "
+    "wildcards, SO_REUSEPORT or connected sockets)",
+    "OpenBSD in_pcbaddrisavail_lock()");
+static const sm_rule r_priv = SM_RULE("openbsd.bind.priv", S,
+    "ports below 1024, and 2049, need root; checked after the conflicts, "
+    "so a free port gives EACCES",
+    "OpenBSD in_pcbbind_locked(), in_rootonly()");
+static const sm_rule r_mapped = SM_RULE("openbsd.bind.mapped", S,
+    "OpenBSD has no v4-mapped addresses: binding one fails",
+    "OpenBSD in6_pcbaddrisavail()");
 
 static bool blocks(const sm_bind_ctx *c, int t, unsigned reuse)
 {
@@ -136,7 +228,7 @@ static sm_verdict obsd_bind(const sm_profile *self, const sm_bind_ctx *c)
     const sm_sock_view *n = &c->self;
     const sm_addr *a = &n->bound_addr;
     if (n->family == 6 && sm_addr_is_v4mapped(a))
-        return sm__fail(SM_EADDRNOTAVAIL, r_mapped, -1);
+        return sm__fail(SM_EADDRNOTAVAIL, &r_mapped, -1);
     unsigned opts = sm__bsd_opt_bits(&n->now);
     bool wild = (opts & (BSD_RA | BSD_RP)) == 0;
     bool mcast = sm_addr_is_multicast(a);
@@ -146,37 +238,36 @@ static sm_verdict obsd_bind(const sm_profile *self, const sm_bind_ctx *c)
     if (!mcast && !n->privileged) {
         int t = lookup(c, a, true);
         if (t >= 0 && c->owners[t].uid != n->uid)
-            return sm__fail(SM_EADDRINUSE, r_uid, t);
+            return sm__fail(SM_EADDRINUSE, &r_uid, t);
     }
     int t = lookup(c, a, wild);
     if (blocks(c, t, reuse))
         return sm__fail(SM_EADDRINUSE,
-                        wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
+                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
     if (rootonly(c, n->port) && !n->privileged)
-        return sm__fail(SM_EACCES, r_priv, -1);
+        return sm__fail(SM_EACCES, &r_priv, -1);
     if (t >= 0)
-        return sm__ok(r_shared);
-    return sm__ok(c->n_owners == 0 ? r_free : wild ? r_no_overlap : r_reuse_no_exact);
+        return sm__ok(&r_shared);
+    return sm__ok(c->n_owners == 0 ? &r_free : wild ? &r_no_overlap : &r_reuse_no_exact);
 }
 
 static sm_verdict obsd_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
     (void)self;
     (void)c;
-    return sm__ok("listen() does not re-check the port: it binds only an "
-                  "unbound socket [OpenBSD tcp_usrreq.c; S]");
+    return sm__ok(&r_listen_no_recheck);
 }
 
 /* ---- automatic ports -------------------------------------------------------- */
 
-static const char r_pick[] =
+static const sm_rule r_pick = SM_RULE("openbsd.port.pick", S,
     "automatic port: a random start in net.inet.ip.portfirst..portlast "
-    "(1024..49151), then the following ports, skipping in_baddynamic() ports "
-    "and ports the socket's own lookup finds held [OpenBSD in_pcbpickport(); S, "
-    "T autoport]";
-static const char r_exhausted[] =
-    "no port of net.inet.ip.portfirst..portlast is free: EADDRNOTAVAIL "
-    "[OpenBSD in_pcbpickport(); S, T autoport]";
+    "(1024..49151), then the following ports, skipping in_baddynamic() "
+    "ports and ports the socket's own lookup finds held",
+    "OpenBSD in_pcbpickport(); S, T autoport");
+static const sm_rule r_exhausted = SM_RULE("openbsd.port.exhausted", S,
+    "no port of net.inet.ip.portfirst..portlast is free: EADDRNOTAVAIL",
+    "OpenBSD in_pcbpickport(); S, T autoport");
 
 static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm_addr *laddr)
 {
@@ -198,12 +289,12 @@ static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm_addr *laddr)
             bool wild = (sm__bsd_opt_bits(&bc.self.now) & (BSD_RA | BSD_RP)) == 0;
             if (lookup(&bc, laddr, wild) < 0) {
                 *port = (uint16_t)cand;
-                return sm__ok(r_pick);
+                return sm__ok(&r_pick);
             }
         }
         cand = cand >= higher ? lower : cand + 1;
     }
-    return sm__fail(SM_EADDRNOTAVAIL, r_exhausted, -1);
+    return sm__fail(SM_EADDRNOTAVAIL, &r_exhausted, -1);
 }
 
 static sm_verdict obsd_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
@@ -226,11 +317,9 @@ static sm_verdict obsd_connect(const sm_profile *self, const sm_bind_ctx *c)
     (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
-        "another connection already uses this 4-tuple: EADDRINUSE "
-        "[OpenBSD in_pcbconnect(); S]",
-        "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE (connect() does not "
-        "recycle TIME_WAIT) [OpenBSD in_pcbconnect(); I]",
-        "the 4-tuple is unique [OpenBSD in_pcbconnect(); S]");
+        &r_connect_tuple_in_use,
+        &r_connect_tuple_time_wait,
+        &r_connect_tuple_free);
 }
 
 static sm_tw_syn_verdict obsd_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
@@ -240,13 +329,10 @@ static sm_tw_syn_verdict obsd_tw_syn(const sm_profile *self, const sm_tw_syn_ctx
     bool newer_ts = c->seg_ts && (int32_t)(c->seg_tsval - c->ts_recent) > 0;
     if (newer_ts || (int32_t)(c->seg_seq - c->rcv_nxt) > 0) {
         v.action = SM_TW_SYN_ACCEPT;
-        v.rule = "a SYN with a newer timestamp or a sequence number above "
-                 "rcv_nxt closes the TIME_WAIT and opens a new connection "
-                 "[OpenBSD tcp_input(): TCPS_TIME_WAIT, SYN without ACK; S]";
+        v.rule = &r_tw_syn_accept;
     } else {
         v.action = SM_TW_SYN_ACK;
-        v.rule = "an older SYN into TIME_WAIT is answered with an ACK and the "
-                 "TIME_WAIT stays [OpenBSD tcp_input(); S]";
+        v.rule = &r_tw_syn_old;
     }
     return v;
 }
@@ -259,70 +345,54 @@ static sm_verdict obsd_setsockopt(const sm_profile *self, const sm_sock_view *s,
     switch (opt) {
     case SM_SO_REUSEADDR:
     case SM_SO_REUSEPORT:
-        return sm__ok("sets the so_options bit [OpenBSD sosetopt(); S]");
+        return sm__ok(&r_sockopt_reuse);
     case SM_IPV6_V6ONLY:
         if (s->family != 6)
             return sm__fail(SM_EINVAL,
-                            "an AF_INET socket refuses IPPROTO_IPV6 options "
-                            "[OpenBSD ip_ctloutput(); I]", -1);
+                            &r_sockopt_v6only_on_inet, -1);
         if (v1 == 0)
             return sm__fail(SM_EINVAL,
-                            "IPV6_V6ONLY is always 1 on OpenBSD: clearing it "
-                            "fails [OpenBSD ip6_ctloutput(); S]", -1);
+                            &r_sockopt_v6only_fixed, -1);
         if (s->bound)
             return sm__fail(SM_EINVAL,
-                            "IPV6_V6ONLY cannot be set once the socket is bound "
-                            "[OpenBSD ip6_ctloutput(); S]", -1);
-        return sm__ok("IPV6_V6ONLY 1 is what it already is [OpenBSD "
-                      "ip6_ctloutput(); S]");
+                            &r_sockopt_v6only_bound, -1);
+        return sm__ok(&r_sockopt_v6only);
     case SM_SO_LINGER:
         if (v2 < 0 || v2 > 32767)
             return sm__fail(SM_EINVAL,
-                            "SO_LINGER takes 0..32767 s (SHRT_MAX) on OpenBSD "
-                            "[OpenBSD sosetopt(); S]", -1);
-        return sm__ok("SO_LINGER stores so_linger, in seconds "
-                      "[OpenBSD sosetopt(), soclose(); S]");
+                            &r_sockopt_linger_range, -1);
+        return sm__ok(&r_sockopt_linger);
     case SM_SO_REUSEPORT_LB:
     case SM_SO_EXCLUSIVEADDRUSE:
     case SM_SO_EXCLBIND:
     default:
         return sm__fail(SM_ENOPROTOOPT,
-                        "OpenBSD has no such option [OpenBSD sosetopt(): "
-                        "ENOPROTOOPT; S]", -1);
+                        &r_sockopt_unknown, -1);
     }
 }
 
 static const sm_tcp_rules obsd_tcp_rules = {
     .unread_close_rst = false,
-    .unread_close_rule = "close() with unread data: the receive buffer is "
-                         "flushed and a FIN is sent [OpenBSD tcp_disconnect(); S]",
+    .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_EWOULDBLOCK,
-    .linger_timeout_rule = "SO_LINGER timeout: close() returns EWOULDBLOCK (the "
-                           "sleep's error) and the connection goes on "
-                           "[OpenBSD soclose(); I]",
+    .linger_timeout_rule = &r_linger_timeout,
     .linger_nonblock = SM_LINGER_NB_NO_WAIT,
-    .linger_nonblock_rule = "non-blocking socket: close() does not linger "
-                            "[OpenBSD soclose(): MSG_DONTWAIT; S]",
+    .linger_nonblock_rule = &r_linger_nonblock,
     .exit_lingers = true,
-    .exit_rule = "process exit closes each descriptor through soclose(), which "
-                 "lingers as close() does [OpenBSD closef(); I/U]",
+    .exit_rule = &r_exit_close,
     .tw_overflow_recycles = false,
-    .tw_overflow_rule = "OpenBSD has no TIME_WAIT cap [S]",
+    .tw_overflow_rule = &r_tw_cap,
     .local_tw_purge_rule_is_loopback_only = false,
-    .no_local_tw_rule = "OpenBSD has no local-TIME_WAIT shortcut [S]",
+    .no_local_tw_rule = &r_tw_local,
     .connect_port_exhausted = SM_EADDRNOTAVAIL,
     .connect_on_listener = SM_EOPNOTSUPP,
-    .connect_on_listener_rule = "connect() on a listening socket: EOPNOTSUPP "
-                                "[OpenBSD soconnect(): SO_ACCEPTCONN; I]",
-    .rst_in_tw_rule = "a RST at rcv_nxt ends TIME_WAIT: no RFC 1337 protection "
-                      "[OpenBSD tcp_input(); S]",
+    .connect_on_listener_rule = &r_connect_on_listener,
+    .rst_in_tw_rule = &r_tw_rst,
     .reset_error_sticky = false,
     .rst_in_close_wait = SM_ECONNRESET,
     .linger_hz = 1,
     .finwait2_timeout_rst = false,
-    .finwait2_timeout_rule = "an orphaned FIN_WAIT_2 is closed silently once "
-                             "idle for tcp_maxidle (600 s) [OpenBSD "
-                             "tcp_timer_2msl(); S, I]",
+    .finwait2_timeout_rule = &r_close_finwait2_timeout,
 };
 
 static const sm_sysctl_def sysctls[] = {
@@ -332,6 +402,7 @@ static const sm_sysctl_def sysctls[] = {
      "last automatic port (default 49151)", 0},
 };
 
+extern const sm_rule_set sm__rules_openbsd;
 const sm_profile sm_profile_openbsd = {
     .version = SM_PROFILE_VERSION,
     .name = "openbsd",
@@ -363,8 +434,48 @@ const sm_profile sm_profile_openbsd = {
     .pick_connect_port = obsd_pick_connect,
     .tw_syn = obsd_tw_syn,
     .select_listener = sm__select_newest,
-    .select_listener_rule = "listener choice: specific address over wildcard; "
-                            "no load balancing, the move-to-front hash chain "
-                            "keeps the last one found (modelled: the newest) "
-                            "[OpenBSD in_pcblookup_listen(); S/I]",
+    .select_listener_rule = &r_listener_choice,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_openbsd, NULL},
 };
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_listen_no_recheck,
+    &r_connect_tuple_in_use,
+    &r_connect_tuple_time_wait,
+    &r_connect_tuple_free,
+    &r_tw_syn_accept,
+    &r_tw_syn_old,
+    &r_sockopt_reuse,
+    &r_sockopt_v6only_on_inet,
+    &r_sockopt_v6only_fixed,
+    &r_sockopt_v6only_bound,
+    &r_sockopt_v6only,
+    &r_sockopt_linger_range,
+    &r_sockopt_linger,
+    &r_sockopt_unknown,
+    &r_close_unread_data,
+    &r_linger_timeout,
+    &r_linger_nonblock,
+    &r_exit_close,
+    &r_tw_cap,
+    &r_tw_local,
+    &r_connect_on_listener,
+    &r_tw_rst,
+    &r_close_finwait2_timeout,
+    &r_listener_choice,
+    &r_free,
+    &r_no_overlap,
+    &r_reuse_no_exact,
+    &r_shared,
+    &r_wild_conflict,
+    &r_exact_ra,
+    &r_exact_rp,
+    &r_uid,
+    &r_priv,
+    &r_mapped,
+    &r_pick,
+    &r_exhausted,
+};
+const sm_rule_set sm__rules_openbsd = {"profiles/openbsd.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

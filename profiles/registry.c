@@ -52,3 +52,23 @@ const sm_profile *sm_profile_find(const char *name)
             return sm__profiles[i];
     return NULL;
 }
+
+static const sm_rule *find_in(const sm_rule_set *const *sets, const char *id)
+{
+    for (size_t k = 0; sets && sets[k]; k++)
+        for (size_t i = 0; i < sets[k]->n; i++)
+            if (strcmp(sets[k]->rules[i]->id, id) == 0)
+                return sets[k]->rules[i];
+    return NULL;
+}
+
+const sm_rule *sm_rule_find(const char *id)
+{
+    static const sm_rule_set *const sockapi[] = {&sm__rules_sm_sockapi, NULL};
+    const sm_rule *r = find_in(sm__engine_rule_sets, id);
+    if (!r)
+        r = find_in(sockapi, id);
+    for (size_t i = 0; !r && i < sm__n_profiles; i++)
+        r = find_in(sm__profiles[i]->rule_sets, id);
+    return r;
+}

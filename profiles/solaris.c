@@ -48,6 +48,96 @@
 
 #include <string.h>
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_listen_no_recheck = SM_RULE("solaris.listen.no-recheck", S,
+    "listen() on a bound socket does not look at the port again: "
+    "tcp_do_listen() goes straight to inserting the listener",
+    "illumos tcp.c tcp_do_listen()");
+static const sm_rule r_sockopt_reuseport = SM_RULE("solaris.sockopt.reuseport", S,
+    "illumos has no SO_REUSEPORT (a patch exists outside illumos-gate; "
+    "Solaris 11.4's is not modelled)",
+    "illumos sys/socket.h");
+static const sm_rule r_sockopt_reuseaddr = SM_RULE("solaris.sockopt.reuseaddr", S,
+    "SO_REUSEADDR sets conn_reuseaddr; bind reads only the binding "
+    "socket's own flag",
+    "illumos conn_opt_set(), tcp_bindi()");
+static const sm_rule r_sockopt_exclbind = SM_RULE("solaris.sockopt.exclbind", S,
+    "SO_EXCLBIND sets conn_exclbind; it counts on either socket",
+    "illumos conn_opt_set(), tcp_bindi()");
+static const sm_rule r_sockopt_v6only_on_inet = SM_RULE("solaris.sockopt.v6only-on-inet", U,
+    "IPV6_V6ONLY is an IPv6-level option; an AF_INET socket refuses it",
+    "illumos conn_opt_set_ipv6()");
+static const sm_rule r_sockopt_v6only = SM_RULE("solaris.sockopt.v6only", I,
+    "IPV6_V6ONLY sets conn_ipv6_v6only (no check for an already bound "
+    "socket was found)",
+    "illumos conn_opt_set_ipv6()");
+static const sm_rule r_sockopt_linger = SM_RULE("solaris.sockopt.linger", S,
+    "SO_LINGER stores conn_lingertime, in seconds",
+    "illumos conn_opt_set(), tcp_close_output()");
+static const sm_rule r_sockopt_reuseport_11_4 = SM_RULE("solaris.sockopt.reuseport-11-4", D,
+    "Solaris 11.4 has SO_REUSEPORT: sockets that all set it share a "
+    "port, with connections spread across them",
+    "Oracle setsockopt(3C) as cited by libuv PR #4407 and libevent PR "
+    "#1624; D-3P");
+static const sm_rule r_sockopt_unknown = SM_RULE("solaris.sockopt.unknown", S,
+    "Solaris has no such option (SO_REUSEPORT_LB is FreeBSD's, "
+    "SO_EXCLUSIVEADDRUSE Windows'; Solaris has SO_EXCLBIND)",
+    "illumos proto_opt_check(): ENOPROTOOPT");
+static const sm_rule r_connect_tuple_in_use = SM_RULE("solaris.connect.tuple-in-use", S,
+    "another connection in the zone already uses this 4-tuple: EADDRINUSE",
+    "illumos ipcl_conn_insert_v4()");
+static const sm_rule r_connect_tuple_time_wait = SM_RULE("solaris.connect.tuple-time-wait", I,
+    "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE",
+    "illumos ipcl_conn_insert_v4()");
+static const sm_rule r_connect_tuple_free = SM_RULE("solaris.connect.tuple-free", S,
+    "the 4-tuple is unique",
+    "illumos ipcl_conn_insert_v4()");
+static const sm_rule r_connect_pick = SM_RULE("solaris.connect.pick", S,
+    "connect(): a random anonymous port, then the next one; a quick "
+    "connect may share a port with connections to other destinations",
+    "illumos tcp_connect_ipv4(), tcp_bindi() quick_connect");
+static const sm_rule r_connect_exhausted = SM_RULE("solaris.connect.exhausted", S,
+    "connect(): no anonymous port left: EADDRNOTAVAIL",
+    "illumos tcp_bindi(), TNOADDR");
+static const sm_rule r_tw_syn_accept = SM_RULE("solaris.tw.syn-accept", S,
+    "a SYN beyond the old receive window ends TIME_WAIT and goes to the "
+    "listener",
+    "illumos tcp_time_wait_processing()");
+static const sm_rule r_tw_syn_old = SM_RULE("solaris.tw.syn-old", S,
+    "any other SYN into TIME_WAIT gets RST|ACK; the entry stays",
+    "illumos tcp_time_wait_processing()");
+static const sm_rule r_close_unread_data = SM_RULE("solaris.close.unread-data", S,
+    "close() with unread data: RST",
+    "illumos tcp_close_output()");
+static const sm_rule r_linger_timeout = SM_RULE("solaris.linger.timeout", U,
+    "SO_LINGER timeout: the close stops waiting and the connection goes "
+    "on detached; whether close(2) returns ETIMEDOUT is unverified, the "
+    "model returns 0",
+    "illumos tcp_close_linger_timeout()");
+static const sm_rule r_linger_nonblock = SM_RULE("solaris.linger.nonblock", U,
+    "non-blocking socket with SO_LINGER: EWOULDBLOCK, no wait",
+    "illumos tcp_close_output()");
+static const sm_rule r_exit_close = SM_RULE("solaris.exit.close", I,
+    "process exit closes each socket as close() does",
+    "");
+static const sm_rule r_tw_cap = SM_RULE("solaris.tw.cap", I,
+    "no TIME_WAIT cap is known for illumos, so none is modelled",
+    "bsd-solaris.md 5.4");
+static const sm_rule r_tw_local = SM_RULE("solaris.tw.local", S,
+    "loopback connections leave no TIME_WAIT: they are purged at once",
+    "illumos tcp_time_wait_append()");
+static const sm_rule r_connect_on_listener = SM_RULE("solaris.connect.on-listener", U,
+    "connect() on a listening socket: EINVAL",
+    "illumos tcp_connect(): state > TCPS_BOUND");
+static const sm_rule r_tw_rst = SM_RULE("solaris.tw.rst", S,
+    "an in-window RST ends TIME_WAIT",
+    "illumos tcp_time_wait_processing()");
+static const sm_rule r_listener_choice = SM_RULE("solaris.listener.choice", I,
+    "listener choice: specific address over wildcard; otherwise the "
+    "first bound",
+    "illumos ipcl_classify");
+
 /* The extra privileged ports (tcp_g_epriv_ports / udp_g_epriv_ports
  * defaults, ULP_DEF_EPRIV_PORT1/2: NFS and lockd) [S tcp.c tcp_stack_init()]. */
 static const uint16_t sol_epriv_ports[] = {2049, 4045};
@@ -125,56 +215,66 @@ static bool walks_before(const sm_sock_view *a, const sm_sock_view *b)
 
 /* ---- rule texts ---------------------------------------------------------- */
 
-static const char r_free[] =
-    "no other socket holds this port [illumos tcp_bindi(), tcp_bind.c]";
-static const char r_excl[] =
-    "SO_EXCLBIND on one of the two sockets (the other bound, listening or "
-    "connected up to ESTABLISHED): they may share the port only on two "
-    "different specific addresses [illumos tcp_bindi(), tcp_bind.c]";
-static const char r_excl_ok[] =
+static const sm_rule r_free = SM_RULE("solaris.bind.free", S,
+    "no other socket holds this port",
+    "illumos tcp_bindi(), tcp_bind.c");
+static const sm_rule r_excl = SM_RULE("solaris.bind.excl", S,
+    "SO_EXCLBIND on one of the two sockets (the other bound, listening "
+    "or connected up to ESTABLISHED): they may share the port only on "
+    "two different specific addresses",
+    "illumos tcp_bindi(), tcp_bind.c");
+static const sm_rule r_excl_ok = SM_RULE("solaris.bind.excl-ok", S,
     "SO_EXCLBIND is set, but the two sockets are on different specific "
-    "addresses, which it allows [illumos tcp_bindi()]";
-static const char r_norra[] =
-    "the new socket has no SO_REUSEADDR: any socket on this port whose address "
-    "overlaps (same address, or either is the wildcard) makes it busy, in any "
-    "state, TIME_WAIT included [illumos tcp_bindi(), tcp_bind.c]";
-static const char r_ra_same[] =
-    "SO_REUSEADDR on the new socket does not let it take exactly the same "
-    "address as a socket that is bound or listening there (only connected and "
-    "TIME_WAIT ones are passed over) [illumos tcp_bindi()]";
-static const char r_ra_ok[] =
-    "SO_REUSEADDR on the new socket (only its own setting counts) passes over "
-    "other addresses, the wildcard, and connected or TIME_WAIT sockets "
-    "[illumos tcp_bindi()]";
-static const char r_split[] =
-    "IPv4 and IPv6 sockets have separate port spaces for an explicitly chosen "
-    "port, so a socket of the other family does not count [illumos tcp_bindi(), "
-    "conn_ipversion]";
-static const char r_no_overlap[] =
+    "addresses, which it allows",
+    "illumos tcp_bindi()");
+static const sm_rule r_norra = SM_RULE("solaris.bind.norra", S,
+    "the new socket has no SO_REUSEADDR: any socket on this port whose "
+    "address overlaps (same address, or either is the wildcard) makes it "
+    "busy, in any state, TIME_WAIT included",
+    "illumos tcp_bindi(), tcp_bind.c");
+static const sm_rule r_ra_same = SM_RULE("solaris.bind.ra-same", S,
+    "SO_REUSEADDR on the new socket does not let it take exactly the "
+    "same address as a socket that is bound or listening there (only "
+    "connected and TIME_WAIT ones are passed over)",
+    "illumos tcp_bindi()");
+static const sm_rule r_ra_ok = SM_RULE("solaris.bind.ra-ok", S,
+    "SO_REUSEADDR on the new socket (only its own setting counts) passes "
+    "over other addresses, the wildcard, and connected or TIME_WAIT "
+    "sockets",
+    "illumos tcp_bindi()");
+static const sm_rule r_split = SM_RULE("solaris.bind.split", S,
+    "IPv4 and IPv6 sockets have separate port spaces for an explicitly "
+    "chosen port, so a socket of the other family does not count",
+    "illumos tcp_bindi(), conn_ipversion");
+static const sm_rule r_no_overlap = SM_RULE("solaris.bind.no-overlap", S,
     "no socket on this port overlaps the address (two different specific "
-    "addresses never conflict) [illumos tcp_bindi()]";
-static const char r_udp_conflict[] =
-    "UDP: a socket of the same family on an overlapping address holds the port "
-    "and the new socket has no SO_REUSEADDR [OpenSolaris/illumos udp_bind(), "
-    "udp.c]";
-static const char r_udp_excl[] =
-    "UDP: SO_EXCLBIND on one of the two sockets and the addresses overlap "
-    "(SO_REUSEADDR cannot override it) [OpenSolaris/illumos udp_bind()]";
-static const char r_udp_ra[] =
+    "addresses never conflict)",
+    "illumos tcp_bindi()");
+static const sm_rule r_udp_conflict = SM_RULE("solaris.bind.udp-conflict", S,
+    "UDP: a socket of the same family on an overlapping address holds "
+    "the port and the new socket has no SO_REUSEADDR",
+    "OpenSolaris/illumos udp_bind(), udp.c");
+static const sm_rule r_udp_excl = SM_RULE("solaris.bind.udp-excl", S,
+    "UDP: SO_EXCLBIND on one of the two sockets and the addresses "
+    "overlap (SO_REUSEADDR cannot override it)",
+    "OpenSolaris/illumos udp_bind()");
+static const sm_rule r_udp_ra = SM_RULE("solaris.bind.udp-ra", S,
     "UDP: SO_REUSEADDR on the new socket with an explicit port allows a "
-    "duplicate bind, even of the same address and port, unless SO_EXCLBIND "
-    "forbids it [OpenSolaris/illumos udp_bind()]";
-static const char r_priv[] =
-    "ports below tcp_smallest_nonpriv_port (1024) and the extra privileged "
-    "ports 2049 and 4045 need the net_privaddr privilege "
-    "[illumos tcp_bind_select_lport(), secpolicy_net_privaddr()]";
-static const char r_rp_ok[] =
-    "both sockets have SO_REUSEPORT: Solaris 11.4 lets them share the port "
-    "(whether the user, SO_EXCLBIND or the TIME_WAIT state matter is not "
-    "known) [Oracle setsockopt(3C) as cited by libuv PR #4407; D-3P, U]";
-static const char r_mapped_v6only[] =
-    "an IPV6_V6ONLY socket cannot bind a v4-mapped address "
-    "[illumos tcp_bind_check()]";
+    "duplicate bind, even of the same address and port, unless "
+    "SO_EXCLBIND forbids it",
+    "OpenSolaris/illumos udp_bind()");
+static const sm_rule r_priv = SM_RULE("solaris.bind.priv", S,
+    "ports below tcp_smallest_nonpriv_port (1024) and the extra "
+    "privileged ports 2049 and 4045 need the net_privaddr privilege",
+    "illumos tcp_bind_select_lport(), secpolicy_net_privaddr()");
+static const sm_rule r_rp_ok = SM_RULE("solaris.bind.rp-ok", U,
+    "both sockets have SO_REUSEPORT: Solaris 11.4 lets them share the "
+    "port (whether the user, SO_EXCLBIND or the TIME_WAIT state matter "
+    "is not known)",
+    "Oracle setsockopt(3C) as cited by libuv PR #4407; D-3P");
+static const sm_rule r_mapped_v6only = SM_RULE("solaris.bind.mapped-v6only", S,
+    "an IPV6_V6ONLY socket cannot bind a v4-mapped address",
+    "illumos tcp_bind_check()");
 
 /* ---- the decisions ------------------------------------------------------ */
 
@@ -270,14 +370,14 @@ static bool privileged_port(const sm_bind_ctx *c, uint16_t port)
     return false;
 }
 
-static const char *ok_text(const sm_bind_ctx *c, enum sol_why w)
+static const sm_rule *ok_text(const sm_bind_ctx *c, enum sol_why w)
 {
     switch (w) {
-    case SOL_RA_OK: return r_ra_ok;
-    case SOL_RP_OK: return r_rp_ok;
-    case SOL_EXCL_OK: return r_excl_ok;
-    case SOL_SPLIT: return r_split;
-    default: return c->n_owners ? r_no_overlap : r_free;
+    case SOL_RA_OK: return &r_ra_ok;
+    case SOL_RP_OK: return &r_rp_ok;
+    case SOL_EXCL_OK: return &r_excl_ok;
+    case SOL_SPLIT: return &r_split;
+    default: return c->n_owners ? &r_no_overlap : &r_free;
     }
 }
 
@@ -286,27 +386,27 @@ sm_verdict sm__sol_bind(const sm_profile *self, const sm_bind_ctx *c)
     bool rp = ((const sm__sol_gen *)self->data)->reuseport;
     const sm_sock_view *n = &c->self;
     if (n->family == 6 && n->now.v6only && sm_addr_is_v4mapped(&n->bound_addr))
-        return sm__fail(SM_EADDRNOTAVAIL, r_mapped_v6only, -1);
+        return sm__fail(SM_EADDRNOTAVAIL, &r_mapped_v6only, -1);
     if (privileged_port(c, n->port) && !n->privileged)
-        return sm__fail(SM_EACCES, r_priv, -1);
+        return sm__fail(SM_EACCES, &r_priv, -1);
     enum sol_why why;
     int k = walk(c, true, &why, rp);
     if (n->proto == SM_UDP) {
         /* The loop stops at its first hit; only an EXCLBIND hit there keeps
          * SO_REUSEADDR from allowing the bind [S udp_bind()]. */
         if (k >= 0 && why == SOL_BUSY_EXCL)
-            return sm__fail(SM_EADDRINUSE, r_udp_excl, k);
+            return sm__fail(SM_EADDRINUSE, &r_udp_excl, k);
         if (k >= 0 && n->now.reuseaddr)
-            return sm__ok(r_udp_ra);
+            return sm__ok(&r_udp_ra);
         if (k >= 0)
-            return sm__fail(SM_EADDRINUSE, r_udp_conflict, k);
+            return sm__fail(SM_EADDRINUSE, &r_udp_conflict, k);
         return sm__ok(ok_text(c, why));
     }
     if (k >= 0)
         return sm__fail(SM_EADDRINUSE,
-                        why == SOL_BUSY_EXCL ? r_excl
-                        : why == SOL_BUSY_RA ? r_ra_same
-                                             : r_norra,
+                        why == SOL_BUSY_EXCL ? &r_excl
+                        : why == SOL_BUSY_RA ? &r_ra_same
+                                             : &r_norra,
                         k);
     return sm__ok(ok_text(c, why));
 }
@@ -315,9 +415,7 @@ sm_verdict sm__sol_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
     (void)self;
     (void)c;
-    return sm__ok("listen() on a bound socket does not look at the port again: "
-                  "tcp_do_listen() goes straight to inserting the listener "
-                  "[illumos tcp.c tcp_do_listen()]");
+    return sm__ok(&r_listen_no_recheck);
 }
 
 /* ---- anonymous ports ---------------------------------------------------- */
@@ -352,18 +450,20 @@ static uint32_t next_port(const int64_t *tun, uint32_t port)
     }
 }
 
-static const char r_pick[] =
-    "bind(port 0): a random port of tcp_smallest_anon_port..tcp_largest_anon_port "
-    "(32768..65535), then the following ones, skipping privileged ports, until "
-    "the bind rules (with one port space for IPv4 and IPv6) allow one "
-    "[illumos tcp_bindi(), tcp_update_next_port()]";
-static const char r_pick_seq[] =
-    "bind(port 0): tcp_random_anon_port=0, so the port after the last one "
-    "handed out, then the following ones [illumos tcp_bindi(), "
-    "tcps_next_port_to_try]";
-static const char r_exhausted[] =
-    "no anonymous port is free: TNOADDR, which sockets see as EADDRNOTAVAIL "
-    "[illumos tcp_bind_select_lport(), proto_tlitosyserr()]";
+static const sm_rule r_pick = SM_RULE("solaris.port.pick", S,
+    "bind(port 0): a random port of "
+    "tcp_smallest_anon_port..tcp_largest_anon_port (32768..65535), then "
+    "the following ones, skipping privileged ports, until the bind rules "
+    "(with one port space for IPv4 and IPv6) allow one",
+    "illumos tcp_bindi(), tcp_update_next_port()");
+static const sm_rule r_pick_seq = SM_RULE("solaris.port.pick-seq", S,
+    "bind(port 0): tcp_random_anon_port=0, so the port after the last "
+    "one handed out, then the following ones",
+    "illumos tcp_bindi(), tcps_next_port_to_try");
+static const sm_rule r_exhausted = SM_RULE("solaris.port.exhausted", S,
+    "no anonymous port is free: TNOADDR, which sockets see as "
+    "EADDRNOTAVAIL",
+    "illumos tcp_bind_select_lport(), proto_tlitosyserr()");
 
 static bool port_free(sm_pick_ctx *pc, uint16_t port)
 {
@@ -380,7 +480,7 @@ sm_verdict sm__sol_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *
     uint32_t small = (uint32_t)tun[SM_TUN_PORT_LO];
     uint32_t large = (uint32_t)tun[SM_TUN_PORT_HI];
     if (small > large)
-        return sm__fail(SM_EADDRNOTAVAIL, r_exhausted, -1);
+        return sm__fail(SM_EADDRNOTAVAIL, &r_exhausted, -1);
     /* tcps_next_port_to_try / us_next_port_to_try, one per protocol. */
     uint64_t *next = &sm__pick_state(pc)[sm__pick_self(pc)->proto == SM_UDP ? 1 : 0];
     bool random = tun[SM_TUN_RANDOM_PORTS] != 0;
@@ -397,11 +497,11 @@ sm_verdict sm__sol_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *
         if (port_free(pc, (uint16_t)p)) {
             *next = p + 1;
             *port = (uint16_t)p;
-            return sm__ok(random ? r_pick : r_pick_seq);
+            return sm__ok(random ? &r_pick : &r_pick_seq);
         }
         p = next_port(tun, p + 1);
     }
-    return sm__fail(SM_EADDRNOTAVAIL, r_exhausted, -1);
+    return sm__fail(SM_EADDRNOTAVAIL, &r_exhausted, -1);
 }
 
 /* ---- setsockopt() ------------------------------------------------------- */
@@ -413,44 +513,30 @@ sm_verdict sm__sol_setsockopt(const sm_profile *self, const sm_sock_view *s,
      * SO_REUSEPORT; it is kept as released.) */
     if (opt == SM_SO_REUSEPORT && !((const sm__sol_gen *)self->data)->reuseport)
         return sm__fail(SM_ENOPROTOOPT,
-                        "illumos has no SO_REUSEPORT (a patch exists outside "
-                        "illumos-gate; Solaris 11.4's is not modelled) "
-                        "[illumos sys/socket.h]", -1);
+                        &r_sockopt_reuseport, -1);
     (void)v1;
     (void)v2;
     switch (opt) {
     case SM_SO_REUSEADDR:
-        return sm__ok("SO_REUSEADDR sets conn_reuseaddr; bind reads only the "
-                      "binding socket's own flag [illumos conn_opt_set(), "
-                      "tcp_bindi()]");
+        return sm__ok(&r_sockopt_reuseaddr);
     case SM_SO_EXCLBIND:
-        return sm__ok("SO_EXCLBIND sets conn_exclbind; it counts on either "
-                      "socket [illumos conn_opt_set(), tcp_bindi()]");
+        return sm__ok(&r_sockopt_exclbind);
     case SM_IPV6_V6ONLY:
         if (s->family != 6)
             return sm__fail(SM_EINVAL,
-                            "IPV6_V6ONLY is an IPv6-level option; an AF_INET "
-                            "socket refuses it [illumos conn_opt_set_ipv6(); U]",
+                            &r_sockopt_v6only_on_inet,
                             -1);
-        return sm__ok("IPV6_V6ONLY sets conn_ipv6_v6only (no check for an "
-                      "already bound socket was found) [illumos "
-                      "conn_opt_set_ipv6(); I]");
+        return sm__ok(&r_sockopt_v6only);
     case SM_SO_LINGER:
-        return sm__ok("SO_LINGER stores conn_lingertime, in seconds "
-                      "[illumos conn_opt_set(), tcp_close_output()]");
+        return sm__ok(&r_sockopt_linger);
     case SM_SO_REUSEPORT:
         /* Reached only under solaris-11.4 (illumos refuses it above). */
-        return sm__ok("Solaris 11.4 has SO_REUSEPORT: sockets that all set it "
-                      "share a port, with connections spread across them "
-                      "[Oracle setsockopt(3C) as cited by libuv PR #4407 and "
-                      "libevent PR #1624; D-3P]");
+        return sm__ok(&r_sockopt_reuseport_11_4);
     case SM_SO_REUSEPORT_LB:
     case SM_SO_EXCLUSIVEADDRUSE:
     default:
         return sm__fail(SM_ENOPROTOOPT,
-                        "Solaris has no such option (SO_REUSEPORT_LB is "
-                        "FreeBSD's, SO_EXCLUSIVEADDRUSE Windows'; Solaris has "
-                        "SO_EXCLBIND) [illumos proto_opt_check(): ENOPROTOOPT]",
+                        &r_sockopt_unknown,
                         -1);
     }
 }
@@ -481,11 +567,9 @@ sm_verdict sm__sol_connect(const sm_profile *self, const sm_bind_ctx *c)
     (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
-        "another connection in the zone already uses this 4-tuple: EADDRINUSE "
-        "[illumos ipcl_conn_insert_v4()]",
-        "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE "
-        "[illumos ipcl_conn_insert_v4(), I]",
-        "the 4-tuple is unique [illumos ipcl_conn_insert_v4()]");
+        &r_connect_tuple_in_use,
+        &r_connect_tuple_time_wait,
+        &r_connect_tuple_free);
 }
 
 static const sm__conn_scan sol_conn_scan = {
@@ -493,11 +577,8 @@ static const sm__conn_scan sol_conn_scan = {
     .share_destinations = true,
     .tw_blocks_port = false,
     .exhausted = SM_EADDRNOTAVAIL,
-    .rule = "connect(): a random anonymous port, then the next one; a quick "
-            "connect may share a port with connections to other destinations "
-            "[illumos tcp_connect_ipv4(), tcp_bindi() quick_connect]",
-    .exhausted_rule = "connect(): no anonymous port left: EADDRNOTAVAIL "
-                      "[illumos tcp_bindi(), TNOADDR]",
+    .rule = &r_connect_pick,
+    .exhausted_rule = &r_connect_exhausted,
 };
 
 sm_verdict sm__sol_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
@@ -513,42 +594,31 @@ sm_tw_syn_verdict sm__sol_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
     int32_t gap = (int32_t)(c->seg_seq - c->rcv_nxt);
     if (gap > 0 && (uint32_t)gap >= c->rcv_wnd) {
         v.action = SM_TW_SYN_ACCEPT;
-        v.rule = "a SYN beyond the old receive window ends TIME_WAIT and goes to "
-                 "the listener [illumos tcp_time_wait_processing()]";
+        v.rule = &r_tw_syn_accept;
     } else {
         v.action = SM_TW_SYN_RST;
-        v.rule = "any other SYN into TIME_WAIT gets RST|ACK; the entry stays "
-                 "[illumos tcp_time_wait_processing()]";
+        v.rule = &r_tw_syn_old;
     }
     return v;
 }
 
 const sm_tcp_rules sm__sol_tcp_rules = {
     .unread_close_rst = true,
-    .unread_close_rule = "close() with unread data: RST "
-                         "[illumos tcp_close_output()]",
+    .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_RETURN_OK,
-    .linger_timeout_rule = "SO_LINGER timeout: the close stops waiting and the "
-                           "connection goes on detached; whether close(2) "
-                           "returns ETIMEDOUT is unverified, the model returns 0 "
-                           "[illumos tcp_close_linger_timeout(), U]",
+    .linger_timeout_rule = &r_linger_timeout,
     .linger_nonblock = SM_LINGER_NB_EWOULDBLOCK,
-    .linger_nonblock_rule = "non-blocking socket with SO_LINGER: EWOULDBLOCK, "
-                            "no wait [illumos tcp_close_output(), U]",
+    .linger_nonblock_rule = &r_linger_nonblock,
     .exit_lingers = true,
-    .exit_rule = "process exit closes each socket as close() does [I]",
+    .exit_rule = &r_exit_close,
     .tw_overflow_recycles = false,
-    .tw_overflow_rule = "no TIME_WAIT cap is known for illumos, so none is "
-                        "modelled [bsd-solaris.md 5.4]",
+    .tw_overflow_rule = &r_tw_cap,
     .local_tw_purge_rule_is_loopback_only = true,
-    .no_local_tw_rule = "loopback connections leave no TIME_WAIT: they are "
-                        "purged at once [illumos tcp_time_wait_append()]",
+    .no_local_tw_rule = &r_tw_local,
     .connect_port_exhausted = SM_EADDRNOTAVAIL,
     .connect_on_listener = SM_EINVAL,
-    .connect_on_listener_rule = "connect() on a listening socket: EINVAL "
-                                "[illumos tcp_connect(): state > TCPS_BOUND, U]",
-    .rst_in_tw_rule = "an in-window RST ends TIME_WAIT "
-                      "[illumos tcp_time_wait_processing()]",
+    .connect_on_listener_rule = &r_connect_on_listener,
+    .rst_in_tw_rule = &r_tw_rst,
     .rst_in_close_wait = SM_ECONNRESET,
     .simultaneous_open = true, /* RFC 9293 3.5 [I] */
     .so_rcvbuf = 128000, /* tcp_recv_hiwat / recv_buf [D] */
@@ -556,6 +626,7 @@ const sm_tcp_rules sm__sol_tcp_rules = {
 
 static const sm__sol_gen gen = {.reuseport = false};
 
+extern const sm_rule_set sm__rules_solaris;
 const sm_profile sm_profile_solaris = {
     .version = SM_PROFILE_VERSION,
     .name = "solaris",
@@ -593,6 +664,54 @@ const sm_profile sm_profile_solaris = {
     .pick_connect_port = sm__sol_pick_connect,
     .tw_syn = sm__sol_tw_syn,
     .select_listener = sm__select_oldest_listener,
-    .select_listener_rule = "listener choice: specific address over wildcard; "
-                            "otherwise the first bound [illumos ipcl_classify, I]",
+    .select_listener_rule = &r_listener_choice,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_solaris, NULL},
 };
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_listen_no_recheck,
+    &r_sockopt_reuseport,
+    &r_sockopt_reuseaddr,
+    &r_sockopt_exclbind,
+    &r_sockopt_v6only_on_inet,
+    &r_sockopt_v6only,
+    &r_sockopt_linger,
+    &r_sockopt_reuseport_11_4,
+    &r_sockopt_unknown,
+    &r_connect_tuple_in_use,
+    &r_connect_tuple_time_wait,
+    &r_connect_tuple_free,
+    &r_connect_pick,
+    &r_connect_exhausted,
+    &r_tw_syn_accept,
+    &r_tw_syn_old,
+    &r_close_unread_data,
+    &r_linger_timeout,
+    &r_linger_nonblock,
+    &r_exit_close,
+    &r_tw_cap,
+    &r_tw_local,
+    &r_connect_on_listener,
+    &r_tw_rst,
+    &r_listener_choice,
+    &r_free,
+    &r_excl,
+    &r_excl_ok,
+    &r_norra,
+    &r_ra_same,
+    &r_ra_ok,
+    &r_split,
+    &r_no_overlap,
+    &r_udp_conflict,
+    &r_udp_excl,
+    &r_udp_ra,
+    &r_priv,
+    &r_rp_ok,
+    &r_mapped_v6only,
+    &r_pick,
+    &r_pick_seq,
+    &r_exhausted,
+};
+const sm_rule_set sm__rules_solaris = {"profiles/solaris.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -25,6 +25,14 @@
 #include "solaris_common.h"
 #include "tcp_common.h"
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_listener_choice = SM_RULE("solaris-11-4.listener.choice", U,
+    "listener choice: specific address over wildcard; SO_REUSEPORT "
+    "listeners share connections by 4-tuple hash unless one also has "
+    "SO_REUSEADDR; else the first bound",
+    "Oracle setsockopt(3C) via libuv #4407/#4733; D-3P");
+
 static const sm__sol_gen gen = {.reuseport = true};
 
 static size_t s114_select_listener(const sm_profile *self, const sm_listen_ctx *c)
@@ -42,6 +50,8 @@ static size_t s114_select_listener(const sm_profile *self, const sm_listen_ctx *
     return sm__select_oldest_listener(self, c);
 }
 
+extern const sm_rule_set sm__rules_solaris;
+extern const sm_rule_set sm__rules_solaris_11_4;
 const sm_profile sm_profile_solaris_11_4 = {
     .version = SM_PROFILE_VERSION,
     .name = "solaris-11.4",
@@ -74,9 +84,13 @@ const sm_profile sm_profile_solaris_11_4 = {
     .pick_connect_port = sm__sol_pick_connect,
     .tw_syn = sm__sol_tw_syn,
     .select_listener = s114_select_listener,
-    .select_listener_rule = "listener choice: specific address over wildcard; "
-                            "SO_REUSEPORT listeners share connections by 4-tuple "
-                            "hash unless one also has SO_REUSEADDR; else the "
-                            "first bound [Oracle setsockopt(3C) via libuv "
-                            "#4407/#4733; D-3P, U]",
+    .select_listener_rule = &r_listener_choice,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_solaris_11_4, &sm__rules_solaris, NULL},
 };
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_listener_choice,
+};
+const sm_rule_set sm__rules_solaris_11_4 = {"profiles/solaris_11_4.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -38,8 +38,8 @@ int sm__find_tuple(const sm_bind_ctx *c)
 }
 
 sm_verdict sm__connect_unique(const sm_bind_ctx *c, sm_err err,
-                              const char *clash_rule, const char *tw_rule,
-                              const char *ok_rule)
+                              const sm_rule *clash_rule, const sm_rule *tw_rule,
+                              const sm_rule *ok_rule)
 {
     int k = sm__find_tuple(c);
     if (k < 0)

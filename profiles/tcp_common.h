@@ -21,8 +21,8 @@ int sm__find_tuple(const sm_bind_ctx *c);
 /* connect() of a bound socket where any owner of the same 4-tuple, live or
  * in TIME_WAIT, makes the call fail with err (BSD, Solaris, Windows). */
 sm_verdict sm__connect_unique(const sm_bind_ctx *c, sm_err err,
-                              const char *clash_rule, const char *tw_rule,
-                              const char *ok_rule);
+                              const sm_rule *clash_rule, const sm_rule *tw_rule,
+                              const sm_rule *ok_rule);
 
 /* How a generic connect() autobind scans and shares ports. */
 typedef struct sm__conn_scan {
@@ -30,8 +30,8 @@ typedef struct sm__conn_scan {
     bool share_destinations;/* a port may serve connections to different peers */
     bool tw_blocks_port;    /* any TIME_WAIT on the port makes it unusable */
     sm_err exhausted;
-    const char *rule;       /* the OK rule */
-    const char *exhausted_rule;
+    const sm_rule *rule;       /* the OK rule */
+    const sm_rule *exhausted_rule;
 } sm__conn_scan;
 
 /* May candidate port be used toward self.remote under rules s?  Owners that

@@ -14,6 +14,36 @@
  */
 #include "windows_common.h"
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_connect_pick = SM_RULE("windows.connect.pick", I,
+    "connect(): the next dynamic port; an implicit bind shares a port "
+    "across destinations (SO_REUSE_UNICASTPORT is on by default for "
+    "implicit binds)",
+    "MS SOL_SOCKET options; windows.md 3.3");
+static const sm_rule r_connect_exhausted = SM_RULE("windows.connect.exhausted", I,
+    "connect(): no ephemeral port left: WSAENOBUFS",
+    "KB Q196271; windows.md 3.3");
+static const sm_rule r_port_pick = SM_RULE("windows.port.pick", D,
+    "bind(port 0): a port of the dynamic range (49152-65535 by default) "
+    "that no socket holds; the model starts at a seeded random port and "
+    "walks upwards, since Microsoft does not document the order",
+    "MS bind(); KB 929851");
+static const sm_rule r_port_exhausted = SM_RULE("windows.port.exhausted", I,
+    "no port of the dynamic range is free: WSAENOBUFS",
+    "inferred: KB Q196271 documents WSAENOBUFS for NT 4; Vista+ only "
+    "logs event 4231");
+static const sm_rule r_bind_other_stack = SM_RULE("windows.bind.other-stack", T,
+    "the other sockets on this port are in the other IP stack (an "
+    "IPv6-only socket, or a dual-stack [::] without SO_EXCLUSIVEADDRUSE, "
+    "does not hold IPv4 addresses)",
+    "MS \"Dual-Stack Sockets\"; Wine ws2_32 tests, real Windows results; "
+    "Wine server/sock.c ipv4addr_from_v6()");
+static const sm_rule r_listener_choice = SM_RULE("windows.listener.choice", I,
+    "listener choice: specific address over wildcard; among SO_REUSEADDR "
+    "listeners the oldest",
+    "Wine test_reuseaddr on real Windows; windows.md 2.3");
+
 #define MS_USE_PAGE "MS \"Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE\""
 
 /*
@@ -33,6 +63,7 @@
  *    SO_EXCLUSIVEADDRUSE get around it.
  */
 static const sm__win_table table_b = SM__WIN_TABLE(
+    "windows.bind.same-user",
     "Windows Server 2003+ (same user)",
     MS_USE_PAGE ", table for Server 2003 and later, same user account",
     /* first \ second   DEF-W DEF-S   RA-W RA-S   EX-W EX-S */
@@ -54,6 +85,7 @@ static const sm__win_table table_b = SM__WIN_TABLE(
  * option and successfully bind to the same port" [USE page].
  */
 static const sm__win_table table_c = SM__WIN_TABLE(
+    "windows.bind.other-user",
     "Windows Server 2003+ (other user)",
     MS_USE_PAGE ", table for Server 2003 and later, different user accounts",
     /* first \ second   DEF-W DEF-S   RA-W RA-S   EX-W EX-S */
@@ -71,11 +103,8 @@ static const sm__conn_scan modern_conn_scan = {
     .share_destinations = true,
     .tw_blocks_port = false,
     .exhausted = SM_ENOBUFS,
-    .rule = "connect(): the next dynamic port; an implicit bind shares a port "
-            "across destinations (SO_REUSE_UNICASTPORT is on by default for "
-            "implicit binds) [MS SOL_SOCKET options; windows.md 3.3, I]",
-    .exhausted_rule = "connect(): no ephemeral port left: WSAENOBUFS "
-                      "[KB Q196271; windows.md 3.3, I]",
+    .rule = &r_connect_pick,
+    .exhausted_rule = &r_connect_exhausted,
 };
 
 static const sm__win_rules modern_rules = {
@@ -92,22 +121,14 @@ static const sm__win_rules modern_rules = {
      * sequentially - a modelling choice, not a documented rule. */
     .walk = SM__WIN_WALK_RANDOM_START,
     .pick_rule =
-        "bind(port 0): a port of the dynamic range (49152-65535 by default) "
-        "that no socket holds; the model starts at a seeded random port and "
-        "walks upwards, since Microsoft does not document the order [MS "
-        "bind(); KB 929851]",
+        &r_port_pick,
     .exhausted_rule =
-        "no port of the dynamic range is free: WSAENOBUFS [inferred: KB "
-        "Q196271 documents WSAENOBUFS for NT 4; Vista+ only logs event 4231]",
+        &r_port_exhausted,
     .conn_scan = &modern_conn_scan,
     /* SYNs offer window scale 8 [O: captures of Windows 10/11]. */
     .wscale_shift = 8,
     .other_stack_rule =
-        "the other sockets on this port are in the other IP stack (an "
-        "IPv6-only socket, or a dual-stack [::] without SO_EXCLUSIVEADDRUSE, "
-        "does not hold IPv4 addresses) [MS \"Dual-Stack Sockets\"; Wine "
-        "ws2_32 tests, real Windows results; Wine server/sock.c "
-        "ipv4addr_from_v6()]",
+        &r_bind_other_stack,
 };
 
 /*
@@ -129,6 +150,8 @@ static const sm_sysctl_def modern_sysctls[] = {
      "[MS bind(); KB 929851]", 0},
 };
 
+extern const sm_rule_set sm__rules_windows_common;
+extern const sm_rule_set sm__rules_windows;
 const sm_profile sm_profile_windows = {
     .version = SM_PROFILE_VERSION,
     .name = "windows",
@@ -172,7 +195,19 @@ const sm_profile sm_profile_windows = {
     .tw_syn = sm__win_tw_syn,
     .tcp_options = sm__win_tcp_options,
     .select_listener = sm__select_oldest_listener,
-    .select_listener_rule = "listener choice: specific address over wildcard; "
-                            "among SO_REUSEADDR listeners the oldest "
-                            "[Wine test_reuseaddr on real Windows; windows.md 2.3, I]",
+    .select_listener_rule = &r_listener_choice,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_windows, &sm__rules_windows_common, NULL},
 };
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_connect_pick,
+    &r_connect_exhausted,
+    &r_port_pick,
+    &r_port_exhausted,
+    &r_bind_other_stack,
+    &r_listener_choice,
+    SM__WIN_TABLE_RULES(table_b), SM__WIN_TABLE_RULES(table_c),
+};
+const sm_rule_set sm__rules_windows = {"profiles/windows.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

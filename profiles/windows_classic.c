@@ -13,6 +13,32 @@
  */
 #include "windows_common.h"
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_connect_pick = SM_RULE("windows-classic.connect.pick", D,
+    "connect(): the next port of 1025..MaxUserPort, one socket per port, "
+    "sequential",
+    "KB Q196271; windows.md 3.3");
+static const sm_rule r_connect_exhausted = SM_RULE("windows-classic.connect.exhausted", I,
+    "connect(): no ephemeral port left: WSAENOBUFS",
+    "KB Q196271; windows.md 3.3");
+static const sm_rule r_port_pick = SM_RULE("windows-classic.port.pick", D,
+    "bind(port 0): the next port of the ephemeral range "
+    "1025..MaxUserPort that no socket holds, walking one counter upwards",
+    "MS bind(); KB Q196271; hsc.fr on the NT port counter");
+static const sm_rule r_port_exhausted = SM_RULE("windows-classic.port.exhausted", I,
+    "no ephemeral port below MaxUserPort is free: WSAENOBUFS",
+    "KB Q196271 (NT 4 connect() beyond MaxUserPort); assumed for "
+    "bind(port 0)");
+static const sm_rule r_bind_other_stack = SM_RULE("windows-classic.bind.other-stack", D,
+    "the other sockets on this port are in the other IP stack: before "
+    "Vista IPv4 and IPv6 sockets are separate and never conflict",
+    "MS \"Dual-Stack Sockets\", \"IPv6 Support\"");
+static const sm_rule r_listener_choice = SM_RULE("windows-classic.listener.choice", I,
+    "listener choice: specific address over wildcard; among SO_REUSEADDR "
+    "listeners the oldest",
+    "Wine test_reuseaddr on real Windows; windows.md 2.3");
+
 /*
  * Table A - MS Winsock "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE"
  * (MicrosoftDocs/win32 desktop-src/WinSock/using-so-reuseaddr-and-so-
@@ -26,6 +52,7 @@
  *    SO_EXCLUSIVEADDRUSE: then WSAEACCES.
  */
 static const sm__win_table table_a = SM__WIN_TABLE(
+    "windows-classic.bind.table",
     "Windows XP and earlier",
     "MS \"Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE\", table for Windows XP and earlier",
     /* first \ second   DEF-W DEF-S   RA-W RA-S   EX-W EX-S */
@@ -43,10 +70,8 @@ static const sm__conn_scan classic_conn_scan = {
     .share_destinations = false,
     .tw_blocks_port = true,
     .exhausted = SM_ENOBUFS,
-    .rule = "connect(): the next port of 1025..MaxUserPort, one socket per port, "
-            "sequential [KB Q196271; windows.md 3.3]",
-    .exhausted_rule = "connect(): no ephemeral port left: WSAENOBUFS "
-                      "[KB Q196271; windows.md 3.3, I]",
+    .rule = &r_connect_pick,
+    .exhausted_rule = &r_connect_exhausted,
 };
 
 /* setsockopt(): SO_EXCLUSIVEADDRUSE needs no privilege here although the
@@ -66,19 +91,14 @@ static const sm__win_rules classic_rules = {
      * counter for TCP and UDP [MS bind(), KB Q196271; 3P hsc.fr]. */
     .walk = SM__WIN_WALK_SEQUENTIAL,
     .pick_rule =
-        "bind(port 0): the next port of the ephemeral range 1025..MaxUserPort "
-        "that no socket holds, walking one counter upwards [MS bind(); KB "
-        "Q196271; hsc.fr on the NT port counter]",
+        &r_port_pick,
     .exhausted_rule =
-        "no ephemeral port below MaxUserPort is free: WSAENOBUFS [KB Q196271 "
-        "(NT 4 connect() beyond MaxUserPort); assumed for bind(port 0)]",
+        &r_port_exhausted,
     .conn_scan = &classic_conn_scan,
     /* No window scale offered by default (Tcp1323Opts = 0) [D]. */
     .wscale_shift = 0,
     .other_stack_rule =
-        "the other sockets on this port are in the other IP stack: before "
-        "Vista IPv4 and IPv6 sockets are separate and never conflict [MS "
-        "\"Dual-Stack Sockets\", \"IPv6 Support\"]",
+        &r_bind_other_stack,
 };
 
 static const sm_sysctl_def classic_sysctls[] = {
@@ -90,6 +110,8 @@ static const sm_sysctl_def classic_sysctls[] = {
      "5000-65534, default 5000; the range starts at 1025 [MS bind(); KB Q196271]", 0},
 };
 
+extern const sm_rule_set sm__rules_windows_common;
+extern const sm_rule_set sm__rules_windows_classic;
 const sm_profile sm_profile_windows_classic = {
     .version = SM_PROFILE_VERSION,
     .name = "windows-classic",
@@ -132,7 +154,19 @@ const sm_profile sm_profile_windows_classic = {
     .tw_syn = sm__win_tw_syn,
     .tcp_options = sm__win_tcp_options,
     .select_listener = sm__select_oldest_listener,
-    .select_listener_rule = "listener choice: specific address over wildcard; "
-                            "among SO_REUSEADDR listeners the oldest "
-                            "[Wine test_reuseaddr on real Windows; windows.md 2.3, I]",
+    .select_listener_rule = &r_listener_choice,
+    .rule_sets = (const sm_rule_set *const[]){&sm__rules_windows_classic, &sm__rules_windows_common, NULL},
 };
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_connect_pick,
+    &r_connect_exhausted,
+    &r_port_pick,
+    &r_port_exhausted,
+    &r_bind_other_stack,
+    &r_listener_choice,
+    SM__WIN_TABLE_RULES(table_a),
+};
+const sm_rule_set sm__rules_windows_classic = {"profiles/windows_classic.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

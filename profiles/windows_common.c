@@ -22,46 +22,147 @@
 
 #include <string.h>
 
-/* ---- rule strings -------------------------------------------------------- */
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
 
-static const char rule_free[] =
-    "no other socket holds this port [MS Winsock bind(): WSAEADDRINUSE only "
-    "when another socket already holds the address]";
+static const sm_rule r_sockopt_reuseaddr_after_exclusive = SM_RULE("windows.sockopt.reuseaddr-after-exclusive", T,
+    "SO_REUSEADDR cannot be set while SO_EXCLUSIVEADDRUSE is set: "
+    "WSAEINVAL",
+    "Wine ws2_32 tests test_reuseaddr, real Windows results; not stated "
+    "by Microsoft");
+static const sm_rule r_sockopt_exclusive_after_reuseaddr = SM_RULE("windows.sockopt.exclusive-after-reuseaddr", T,
+    "SO_EXCLUSIVEADDRUSE cannot be set while SO_REUSEADDR is set: "
+    "WSAEINVAL",
+    "Wine ws2_32 tests test_reuseaddr, real Windows results; not stated "
+    "by Microsoft");
+static const sm_rule r_sockopt_unknown = SM_RULE("windows.sockopt.unknown", D,
+    "Windows has no SO_REUSEPORT, SO_REUSEPORT_LB or SO_EXCLBIND: "
+    "WSAENOPROTOOPT, the option is unknown",
+    "MS SOL_SOCKET socket options; libuv src/win/tcp.c returns ENOTSUP "
+    "for UV_TCP_REUSEPORT");
+static const sm_rule r_sockopt_v6only_xp = SM_RULE("windows.sockopt.v6only-xp", I,
+    "before Vista the IPv6 stack is separate and has no IPV6_V6ONLY "
+    "(every AF_INET6 socket is IPv6-only): WSAENOPROTOOPT",
+    "MS \"Dual-Stack Sockets\": XP SP1 and 2003 need one socket per "
+    "family; error code inferred");
+static const sm_rule r_sockopt_v6only_on_inet = SM_RULE("windows.sockopt.v6only-on-inet", I,
+    "IPV6_V6ONLY is an IPPROTO_IPV6 option and an AF_INET socket does "
+    "not know it: WSAENOPROTOOPT",
+    "MS setsockopt(): option unknown for the socket; error code inferred");
+static const sm_rule r_sockopt_v6only_bound = SM_RULE("windows.sockopt.v6only-bound", T,
+    "IPV6_V6ONLY must be set before bind(); changing it on a bound "
+    "socket fails with WSAEINVAL",
+    "MS \"Dual-Stack Sockets\"; Wine ws2_32 tests test_ipv6only");
+static const sm_rule r_sockopt_linger_udp = SM_RULE("windows.sockopt.linger-udp", I,
+    "SO_LINGER is only valid for connection-oriented protocols, not UDP: "
+    "WSAENOPROTOOPT",
+    "MS SOL_SOCKET socket options, closesocket(); error code inferred");
+static const sm_rule r_sockopt_linger = SM_RULE("windows.sockopt.linger", D,
+    "SO_LINGER set: it decides how closesocket() ends the connection",
+    "MS closesocket(), LINGER structure");
+static const sm_rule r_sockopt_reuse_after_bind = SM_RULE("windows.sockopt.reuse-after-bind", D,
+    "accepted, but Windows reads SO_REUSEADDR and SO_EXCLUSIVEADDRUSE "
+    "only at bind(): setting them after bind() has no effect",
+    "MS bind(), SO_EXCLUSIVEADDRUSE page");
+static const sm_rule r_sockopt_set = SM_RULE("windows.sockopt.set", D,
+    "option set; Windows reads it when the socket binds",
+    "MS \"Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE\", bind()");
+static const sm_rule r_connect_udp = SM_RULE("windows.connect.udp", I,
+    "UDP connect() only records the peer",
+    "MS connect()");
+static const sm_rule r_connect_tuple_in_use = SM_RULE("windows.connect.tuple-in-use", D,
+    "another connection already uses this 4-tuple: WSAEADDRINUSE",
+    "MS connect()");
+static const sm_rule r_connect_tuple_time_wait = SM_RULE("windows.connect.tuple-time-wait", D,
+    "the 4-tuple is still in TIME_WAIT: WSAEADDRINUSE (event 4227)",
+    "KB 2901197, KB Q173619; JDK-8286646");
+static const sm_rule r_connect_tuple_free = SM_RULE("windows.connect.tuple-free", D,
+    "the 4-tuple is unique",
+    "MS connect()");
+static const sm_rule r_tw_syn = SM_RULE("windows.tw.syn", I,
+    "a SYN for a TIME_WAIT 4-tuple reopens the connection",
+    "TechNet TcpTimedWaitDelay, KB 261218; windows.md 3.1");
+static const sm_rule r_close_unread_data = SM_RULE("windows.close.unread-data", I,
+    "closesocket() with unread data resets the connection",
+    "common Winsock behaviour, I: not in the reference notes");
+static const sm_rule r_linger_timeout = SM_RULE("windows.linger.timeout", D,
+    "SO_LINGER {1,N}: the data was not sent within N s, so the "
+    "connection is reset (no TIME_WAIT) and closesocket() returns 0",
+    "MS closesocket()");
+static const sm_rule r_linger_nonblock = SM_RULE("windows.linger.nonblock", D,
+    "non-blocking socket with SO_LINGER {1,N>0} that cannot close at "
+    "once: WSAEWOULDBLOCK, the handle stays valid and no disconnect "
+    "starts",
+    "MS closesocket()");
+static const sm_rule r_exit_close = SM_RULE("windows.exit.close", U,
+    "process exit closes each handle without lingering",
+    "");
+static const sm_rule r_tw_cap = SM_RULE("windows.tw.cap", D,
+    "TIME_WAIT TCBs are released early when they run out",
+    "TechNet MaxFreeTWTcbs");
+static const sm_rule r_tw_local = SM_RULE("windows.tw.local", I,
+    "no TIME_WAIT toward an own address (not a Windows rule)",
+    "windows.md 3.1");
+static const sm_rule r_connect_on_listener = SM_RULE("windows.connect.on-listener", D,
+    "connect() on a listening socket: WSAEINVAL",
+    "MS connect(); Wine test_connect");
+static const sm_rule r_tw_rst = SM_RULE("windows.tw.rst", D,
+    "a RST ends TIME_WAIT",
+    "KB 261218");
 
-static const char rule_no_overlap[] =
-    "the other sockets on this port are bound to other specific addresses: "
-    "two different specific addresses never conflict [MS \"Using SO_REUSEADDR "
-    "and SO_EXCLUSIVEADDRUSE\" (10.0.0.1 / 10.99.99.99 example) and "
-    "SO_EXCLUSIVEADDRUSE page, \"Specific2\" rows]";
+/* ---- rule records: bind and listen ------------------------------------ */
 
-static const char rule_inactive_ignored[] =
+static const sm_rule rule_free = SM_RULE("windows.bind.free", D,
+    "no other socket holds this port",
+    "MS Winsock bind(): WSAEADDRINUSE only when another socket already "
+    "holds the address");
+
+static const sm_rule rule_no_overlap = SM_RULE("windows.bind.no-overlap", D,
+    "the other sockets on this port are bound to other specific "
+    "addresses: two different specific addresses never conflict",
+    "MS \"Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE\" (10.0.0.1 / "
+    "10.99.99.99 example) and SO_EXCLUSIVEADDRUSE page, \"Specific2\" "
+    "rows");
+
+static const sm_rule rule_inactive_ignored = SM_RULE("windows.bind.inactive-ignored", I,
     "the port is held only by connections without a bind of their own "
-    "(accepted, closing or TIME_WAIT): a bind without SO_EXCLUSIVEADDRUSE "
-    "ignores them [Go sockopt_windows.go, CPython socket.create_server, "
-    "libuv src/win/tcp.c, QEMU oslib-win32.c; not stated by Microsoft]";
+    "(accepted, closing or TIME_WAIT): a bind without "
+    "SO_EXCLUSIVEADDRUSE ignores them",
+    "Go sockopt_windows.go, CPython socket.create_server, libuv "
+    "src/win/tcp.c, QEMU oslib-win32.c; not stated by Microsoft");
 
-static const char rule_excl_dual_any[] =
-    "the existing dual-stack socket bound [::] with SO_EXCLUSIVEADDRUSE also "
-    "holds IPv4 0.0.0.0, and a conflict found through that IPv4 side is "
-    "WSAEACCES whatever the new socket's options [Wine dlls/ws2_32/tests/"
-    "sock.c, results recorded on real Windows; Wine server/sock.c "
-    "check_addr_usage()]";
+static const sm_rule rule_excl_inactive = SM_RULE("windows.bind.exclusive-inactive", U,
+    "a SO_EXCLUSIVEADDRUSE bind is refused by a connection without a bind "
+    "of its own (TIME_WAIT, closing, or accepted from a SO_EXCLUSIVEADDRUSE "
+    "listener): the model counts it as Microsoft's table counts an active "
+    "socket; whether Windows treats TIME_WAIT as \"inactive\" is an open "
+    "question",
+    "MS SO_EXCLUSIVEADDRUSE page (\"cannot necessarily be reused "
+    "immediately\"); libuv src/win/tcp.c; windows.md 2.2, 7.2");
 
-static const char rule_mapped_v6only[] =
-    "a v4-mapped address (::ffff:a.b.c.d) cannot be bound on an IPv6-only "
-    "socket: WSAEADDRNOTAVAIL [inferred: Windows reports 10049 when a "
-    "V6ONLY socket uses a v4-mapped address, libwebsockets#2223, "
-    "ACE_TAO#1267; MS \"Dual-Stack Sockets\"]";
+static const sm_rule rule_excl_dual_any = SM_RULE("windows.bind.excl-dual-any", T,
+    "the existing dual-stack socket bound [::] with SO_EXCLUSIVEADDRUSE "
+    "also holds IPv4 0.0.0.0, and a conflict found through that IPv4 "
+    "side is WSAEACCES whatever the new socket's options",
+    "Wine dlls/ws2_32/tests/sock.c, results recorded on real Windows; "
+    "Wine server/sock.c check_addr_usage()");
 
-static const char rule_listen[] =
-    "Windows does not check the port again at listen(): the bind() decision "
-    "stands [MS listen(); the WSAEADDRINUSE that a wildcard bind may defer "
-    "to listen()/connect() is not modelled yet]";
+static const sm_rule rule_mapped_v6only = SM_RULE("windows.bind.mapped-v6only", I,
+    "a v4-mapped address (::ffff:a.b.c.d) cannot be bound on an "
+    "IPv6-only socket: WSAEADDRNOTAVAIL",
+    "inferred: Windows reports 10049 when a V6ONLY socket uses a "
+    "v4-mapped address, libwebsockets#2223, ACE_TAO#1267; MS "
+    "\"Dual-Stack Sockets\"");
 
-static const char rule_listen_unbound[] =
-    "listen() on a socket that was never bound fails with WSAEINVAL: Windows "
-    "does not pick a port at listen() [MS listen(): WSAEINVAL for a socket "
-    "not bound with bind()]";
+static const sm_rule rule_listen = SM_RULE("windows.listen.no-recheck", D,
+    "Windows does not check the port again at listen(): the bind() "
+    "decision stands",
+    "MS listen(); the WSAEADDRINUSE that a wildcard bind may defer to "
+    "listen()/connect() is not modelled yet");
+
+static const sm_rule rule_listen_unbound = SM_RULE("windows.listen.unbound", D,
+    "listen() on a socket that was never bound fails with WSAEINVAL: "
+    "Windows does not pick a port at listen()",
+    "MS listen(): WSAEINVAL for a socket not bound with bind()");
 
 /* ---- option and address classes ------------------------------------------ */
 
@@ -206,7 +307,7 @@ sm_verdict sm__win_bind(const sm_profile *self, const sm_bind_ctx *c)
     /* A v4-mapped address on an IPv6-only socket. */
     if (n->family == 6 && sm_addr_is_v4mapped(&n->bound_addr) &&
         (!r->dual_stack || n->now.v6only))
-        return sm__fail(SM_EADDRNOTAVAIL, rule_mapped_v6only, -1);
+        return sm__fail(SM_EADDRNOTAVAIL, &rule_mapped_v6only, -1);
 
     /* Options are sampled at bind() time (MS bind page, SO_EXCLUSIVEADDRUSE
      * page): the new socket's current options are what it binds with; an
@@ -217,9 +318,9 @@ sm_verdict sm__win_bind(const sm_profile *self, const sm_bind_ctx *c)
     int worst = SM__WIN_OK;       /* worst result so far */
     int culprit = -1;
     uint64_t culprit_seq = 0;
-    const char *worst_rule = NULL;
+    const sm_rule *worst_rule = NULL;
     enum ok_reason why_ok = OK_FREE;
-    const char *ok_rule = NULL;
+    const sm_rule *ok_rule = NULL;
     uint64_t ok_seq = 0;
 
     for (size_t i = 0; i < c->n_owners; i++) {
@@ -254,7 +355,7 @@ sm_verdict sm__win_bind(const sm_profile *self, const sm_bind_ctx *c)
 
         int e_opt = opt_class(&e->at_bind);
         int res = SM__WIN_OK;
-        const char *rule = NULL;
+        const sm_rule *rule = NULL;
         for (int a = 0; a < n_np; a++)
             for (int b = 0; b < n_ep; b++) {
                 if (!overlap(&np[a], &ep[b]))
@@ -263,16 +364,22 @@ sm_verdict sm__win_bind(const sm_profile *self, const sm_bind_ctx *c)
                     &t->cell[SM__WIN_IDX(e_opt, ep[b].wild ? SM__WIN_W : SM__WIN_S)]
                             [SM__WIN_IDX(n_opt, np[a].wild ? SM__WIN_W : SM__WIN_S)];
                 int cr = cell->res;
-                const char *crule = cell->rule;
+                const sm_rule *crule = &cell->rule;
                 if (cr != SM__WIN_OK && ep[b].excl_proj) {
                     cr = SM__WIN_AC;
-                    crule = rule_excl_dual_any;
+                    crule = &rule_excl_dual_any;
                 }
                 if (rule == NULL || cr > res) {
                     res = cr;
                     rule = crule;
                 }
             }
+
+        /* A TCB without a bind of its own counted only because the new
+         * bind is SO_EXCLUSIVEADDRUSE (counts()): an open question, not a
+         * table lookup. */
+        if (res != SM__WIN_OK && inactive_tcb(e))
+            rule = &rule_excl_inactive;
 
         if (res == SM__WIN_OK) {
             if (why_ok < OK_CELL || e->seq < ok_seq) {
@@ -298,19 +405,19 @@ sm_verdict sm__win_bind(const sm_profile *self, const sm_bind_ctx *c)
         return sm__fail(SM_EADDRINUSE, worst_rule, culprit);
     switch (why_ok) {
     case OK_CELL: return sm__ok(ok_rule);
-    case OK_INACTIVE: return sm__ok(rule_inactive_ignored);
-    case OK_NO_OVERLAP: return sm__ok(rule_no_overlap);
+    case OK_INACTIVE: return sm__ok(&rule_inactive_ignored);
+    case OK_NO_OVERLAP: return sm__ok(&rule_no_overlap);
     case OK_OTHER_STACK: return sm__ok(r->other_stack_rule);
     case OK_FREE: break;
     }
-    return sm__ok(rule_free);
+    return sm__ok(&rule_free);
 }
 
 sm_verdict sm__win_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
     (void)self;
     (void)c;
-    return sm__ok(rule_listen);
+    return sm__ok(&rule_listen);
 }
 
 /* ---- setsockopt -------------------------------------------------------- */
@@ -328,68 +435,47 @@ sm_verdict sm__win_setsockopt(const sm_profile *self, const sm_sock_view *s,
          * STATUS_INVALID_PARAMETER; seen as 10022 in libtorrent#1981]. */
         if (v1 && s->now.exclusiveaddruse)
             return sm__fail(SM_EINVAL,
-                            "SO_REUSEADDR cannot be set while SO_EXCLUSIVEADDRUSE is "
-                            "set: WSAEINVAL [Wine ws2_32 tests test_reuseaddr, real "
-                            "Windows results; not stated by Microsoft]",
+                            &r_sockopt_reuseaddr_after_exclusive,
                             -1);
         break;
     case SM_SO_EXCLUSIVEADDRUSE:
         if (v1 && s->now.reuseaddr)
             return sm__fail(SM_EINVAL,
-                            "SO_EXCLUSIVEADDRUSE cannot be set while SO_REUSEADDR is "
-                            "set: WSAEINVAL [Wine ws2_32 tests test_reuseaddr, real "
-                            "Windows results; not stated by Microsoft]",
+                            &r_sockopt_exclusive_after_reuseaddr,
                             -1);
         break;
     case SM_SO_REUSEPORT:
     case SM_SO_REUSEPORT_LB:
     case SM_SO_EXCLBIND:
         return sm__fail(SM_ENOPROTOOPT,
-                        "Windows has no SO_REUSEPORT, SO_REUSEPORT_LB or SO_EXCLBIND: "
-                        "WSAENOPROTOOPT, the option is unknown [MS SOL_SOCKET socket "
-                        "options; libuv src/win/tcp.c returns ENOTSUP for "
-                        "UV_TCP_REUSEPORT]",
+                        &r_sockopt_unknown,
                         -1);
     case SM_IPV6_V6ONLY:
         if (!r->dual_stack)
             return sm__fail(SM_ENOPROTOOPT,
-                            "before Vista the IPv6 stack is separate and has no "
-                            "IPV6_V6ONLY (every AF_INET6 socket is IPv6-only): "
-                            "WSAENOPROTOOPT [MS \"Dual-Stack Sockets\": XP SP1 and "
-                            "2003 need one socket per family; error code inferred]",
+                            &r_sockopt_v6only_xp,
                             -1);
         if (s->family != 6)
             return sm__fail(SM_ENOPROTOOPT,
-                            "IPV6_V6ONLY is an IPPROTO_IPV6 option and an AF_INET "
-                            "socket does not know it: WSAENOPROTOOPT [MS "
-                            "setsockopt(): option unknown for the socket; error code "
-                            "inferred]",
+                            &r_sockopt_v6only_on_inet,
                             -1);
         if (s->bound)
             return sm__fail(SM_EINVAL,
-                            "IPV6_V6ONLY must be set before bind(); changing it on a "
-                            "bound socket fails with WSAEINVAL [MS \"Dual-Stack "
-                            "Sockets\"; Wine ws2_32 tests test_ipv6only]",
+                            &r_sockopt_v6only_bound,
                             -1);
         break;
     case SM_SO_LINGER:
         if (s->proto != SM_TCP)
             return sm__fail(SM_ENOPROTOOPT,
-                            "SO_LINGER is only valid for connection-oriented "
-                            "protocols, not UDP: WSAENOPROTOOPT [MS SOL_SOCKET socket "
-                            "options, closesocket(); error code inferred]",
+                            &r_sockopt_linger_udp,
                             -1);
-        return sm__ok("SO_LINGER set: it decides how closesocket() ends the "
-                      "connection [MS closesocket(), LINGER structure]");
+        return sm__ok(&r_sockopt_linger);
     default:
         break;
     }
     if (s->bound)
-        return sm__ok("accepted, but Windows reads SO_REUSEADDR and "
-                      "SO_EXCLUSIVEADDRUSE only at bind(): setting them after "
-                      "bind() has no effect [MS bind(), SO_EXCLUSIVEADDRUSE page]");
-    return sm__ok("option set; Windows reads it when the socket binds [MS "
-                  "\"Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE\", bind()]");
+        return sm__ok(&r_sockopt_reuse_after_bind);
+    return sm__ok(&r_sockopt_set);
 }
 
 /* ---- ephemeral ports --------------------------------------------------- */
@@ -413,7 +499,7 @@ sm_verdict sm__win_pick_port(const sm_profile *self, sm_pick_ctx *c, uint16_t *p
 {
     const sm__win_rules *r = self->data;
     if (sm__pick_self(c)->state == SM_LISTEN)
-        return sm__fail(SM_EINVAL, rule_listen_unbound, -1);
+        return sm__fail(SM_EINVAL, &rule_listen_unbound, -1);
 
     const int64_t *tun = sm__pick_tun(c);
     int64_t lo = tun[SM_TUN_PORT_LO], hi = tun[SM_TUN_PORT_HI];
@@ -505,13 +591,12 @@ sm_verdict sm__win_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
     (void)self;
     if (c->self.proto == SM_UDP)
-        return sm__ok("UDP connect() only records the peer [MS connect(), I]");
+        return sm__ok(&r_connect_udp);
     return sm__connect_unique(
         c, SM_EADDRINUSE,
-        "another connection already uses this 4-tuple: WSAEADDRINUSE [MS connect()]",
-        "the 4-tuple is still in TIME_WAIT: WSAEADDRINUSE (event 4227) "
-        "[KB 2901197, KB Q173619; JDK-8286646]",
-        "the 4-tuple is unique [MS connect()]");
+        &r_connect_tuple_in_use,
+        &r_connect_tuple_time_wait,
+        &r_connect_tuple_free);
 }
 
 sm_verdict sm__win_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
@@ -527,38 +612,29 @@ sm_tw_syn_verdict sm__win_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
     (void)c;
     sm_tw_syn_verdict v;
     v.action = SM_TW_SYN_ACCEPT;
-    v.rule = "a SYN for a TIME_WAIT 4-tuple reopens the connection "
-             "[TechNet TcpTimedWaitDelay, KB 261218; windows.md 3.1, I]";
+    v.rule = &r_tw_syn;
     return v;
 }
 
 const sm_tcp_rules sm__win_tcp_rules = {
     .unread_close_rst = true,
-    .unread_close_rule = "closesocket() with unread data resets the connection "
-                         "[common Winsock behaviour, I: not in the reference notes]",
+    .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_RESET,
-    .linger_timeout_rule = "SO_LINGER {1,N}: the data was not sent within N s, so "
-                           "the connection is reset (no TIME_WAIT) and "
-                           "closesocket() returns 0 [MS closesocket()]",
+    .linger_timeout_rule = &r_linger_timeout,
     .linger_nonblock = SM_LINGER_NB_EWOULDBLOCK_KEEP,
-    .linger_nonblock_rule = "non-blocking socket with SO_LINGER {1,N>0} that cannot "
-                            "close at once: WSAEWOULDBLOCK, the handle stays valid "
-                            "and no disconnect starts [MS closesocket()]",
+    .linger_nonblock_rule = &r_linger_nonblock,
     .exit_lingers = false,
-    .exit_rule = "process exit closes each handle without lingering [U]",
+    .exit_rule = &r_exit_close,
     .tw_overflow_recycles = true,
-    .tw_overflow_rule = "TIME_WAIT TCBs are released early when they run out "
-                        "[TechNet MaxFreeTWTcbs]",
+    .tw_overflow_rule = &r_tw_cap,
     .local_tw_purge_rule_is_loopback_only = false,
     /* Windows has no such shortcut in the notes: NOLOCALTIMEWAIT stays 0
      * and this text is never shown. */
-    .no_local_tw_rule = "no TIME_WAIT toward an own address (not a Windows "
-                        "rule) [windows.md 3.1]",
+    .no_local_tw_rule = &r_tw_local,
     .connect_port_exhausted = SM_ENOBUFS,
     .connect_on_listener = SM_EINVAL,
-    .connect_on_listener_rule = "connect() on a listening socket: WSAEINVAL "
-                                "[MS connect(); Wine test_connect]",
-    .rst_in_tw_rule = "a RST ends TIME_WAIT [KB 261218]",
+    .connect_on_listener_rule = &r_connect_on_listener,
+    .rst_in_tw_rule = &r_tw_rst,
     .reset_error_sticky = true, /* later WSARecv and send fail WSAECONNRESET [Wine test_tcp_reset on real Windows; windows.md 4] */
     .rst_in_close_wait = SM_ECONNRESET,
     .simultaneous_open = true, /* RFC 9293 3.5 [I] */
@@ -592,3 +668,40 @@ size_t sm__win_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c, uint8
     }
     return n;
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_sockopt_reuseaddr_after_exclusive,
+    &r_sockopt_exclusive_after_reuseaddr,
+    &r_sockopt_unknown,
+    &r_sockopt_v6only_xp,
+    &r_sockopt_v6only_on_inet,
+    &r_sockopt_v6only_bound,
+    &r_sockopt_linger_udp,
+    &r_sockopt_linger,
+    &r_sockopt_reuse_after_bind,
+    &r_sockopt_set,
+    &r_connect_udp,
+    &r_connect_tuple_in_use,
+    &r_connect_tuple_time_wait,
+    &r_connect_tuple_free,
+    &r_tw_syn,
+    &r_close_unread_data,
+    &r_linger_timeout,
+    &r_linger_nonblock,
+    &r_exit_close,
+    &r_tw_cap,
+    &r_tw_local,
+    &r_connect_on_listener,
+    &r_tw_rst,
+    &rule_free,
+    &rule_no_overlap,
+    &rule_inactive_ignored,
+    &rule_excl_inactive,
+    &rule_excl_dual_any,
+    &rule_mapped_v6only,
+    &rule_listen,
+    &rule_listen_unbound,
+};
+const sm_rule_set sm__rules_windows_common = {"profiles/windows_common.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

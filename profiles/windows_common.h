@@ -37,7 +37,7 @@ enum sm__win_kind { SM__WIN_W = 0, SM__WIN_S = 1 };
 
 typedef struct sm__win_cell {
     unsigned char res;  /* enum sm__win_res */
-    const char *rule;   /* the cell as a sentence, with its source */
+    sm_rule rule;       /* the cell as a rule record */
 } sm__win_cell;
 
 /* cell[first bind][second bind], both indexed with SM__WIN_IDX(). */
@@ -68,28 +68,47 @@ typedef struct sm__win_table {
 #define SM__WIN_L4 "SO_EXCLUSIVEADDRUSE, wildcard address"
 #define SM__WIN_L5 "SO_EXCLUSIVEADDRUSE, specific address"
 
-#define SM__WIN_CELL(name, src, row, col, r)                                  \
+/* Rule IDs: the table's ID, then the first and the second bind's class:
+ * "windows.bind.same-user.def-w.ra-s".  The tables are Microsoft's: [D]. */
+#define SM__WIN_ID_L0 "def-w"
+#define SM__WIN_ID_L1 "def-s"
+#define SM__WIN_ID_L2 "ra-w"
+#define SM__WIN_ID_L3 "ra-s"
+#define SM__WIN_ID_L4 "ex-w"
+#define SM__WIN_ID_L5 "ex-s"
+
+#define SM__WIN_CELL(id, name, src, row, col, r)                              \
     {SM__WIN_RES_##r,                                                         \
-     name ": existing bind (" row ") vs new bind (" col "): "                 \
-          SM__WIN_TXT_##r " [" src "]"}
+     SM_RULE(id "." SM__WIN_ID_##row "." SM__WIN_ID_##col, D,                  \
+             name ": existing bind (" SM__WIN_##row ") vs new bind ("          \
+                 SM__WIN_##col "): " SM__WIN_TXT_##r,                          \
+             src)}
 
-#define SM__WIN_ROW(name, src, row, a, b, c, d, e, f)                         \
-    {SM__WIN_CELL(name, src, row, SM__WIN_L0, a),                             \
-     SM__WIN_CELL(name, src, row, SM__WIN_L1, b),                             \
-     SM__WIN_CELL(name, src, row, SM__WIN_L2, c),                             \
-     SM__WIN_CELL(name, src, row, SM__WIN_L3, d),                             \
-     SM__WIN_CELL(name, src, row, SM__WIN_L4, e),                             \
-     SM__WIN_CELL(name, src, row, SM__WIN_L5, f)}
+#define SM__WIN_ROW(id, name, src, row, a, b, c, d, e, f)                     \
+    {SM__WIN_CELL(id, name, src, row, L0, a),                                 \
+     SM__WIN_CELL(id, name, src, row, L1, b),                                 \
+     SM__WIN_CELL(id, name, src, row, L2, c),                                 \
+     SM__WIN_CELL(id, name, src, row, L3, d),                                 \
+     SM__WIN_CELL(id, name, src, row, L4, e),                                 \
+     SM__WIN_CELL(id, name, src, row, L5, f)}
 
-#define SM__WIN_TABLE(name, src, a0, a1, a2, a3, a4, a5, b0, b1, b2, b3, b4,  \
-                      b5, c0, c1, c2, c3, c4, c5, d0, d1, d2, d3, d4, d5, e0, \
-                      e1, e2, e3, e4, e5, f0, f1, f2, f3, f4, f5)             \
-    {{SM__WIN_ROW(name, src, SM__WIN_L0, a0, a1, a2, a3, a4, a5),             \
-      SM__WIN_ROW(name, src, SM__WIN_L1, b0, b1, b2, b3, b4, b5),             \
-      SM__WIN_ROW(name, src, SM__WIN_L2, c0, c1, c2, c3, c4, c5),             \
-      SM__WIN_ROW(name, src, SM__WIN_L3, d0, d1, d2, d3, d4, d5),             \
-      SM__WIN_ROW(name, src, SM__WIN_L4, e0, e1, e2, e3, e4, e5),             \
-      SM__WIN_ROW(name, src, SM__WIN_L5, f0, f1, f2, f3, f4, f5)}}
+#define SM__WIN_TABLE(id, name, src, a0, a1, a2, a3, a4, a5, b0, b1, b2, b3,  \
+                      b4, b5, c0, c1, c2, c3, c4, c5, d0, d1, d2, d3, d4, d5, \
+                      e0, e1, e2, e3, e4, e5, f0, f1, f2, f3, f4, f5)         \
+    {{SM__WIN_ROW(id, name, src, L0, a0, a1, a2, a3, a4, a5),                 \
+      SM__WIN_ROW(id, name, src, L1, b0, b1, b2, b3, b4, b5),                 \
+      SM__WIN_ROW(id, name, src, L2, c0, c1, c2, c3, c4, c5),                 \
+      SM__WIN_ROW(id, name, src, L3, d0, d1, d2, d3, d4, d5),                 \
+      SM__WIN_ROW(id, name, src, L4, e0, e1, e2, e3, e4, e5),                 \
+      SM__WIN_ROW(id, name, src, L5, f0, f1, f2, f3, f4, f5)}}
+
+/* The 36 records of table t, for a rule set. */
+#define SM__WIN_ROW_RULES(t, i)                                               \
+    &(t).cell[i][0].rule, &(t).cell[i][1].rule, &(t).cell[i][2].rule,         \
+        &(t).cell[i][3].rule, &(t).cell[i][4].rule, &(t).cell[i][5].rule
+#define SM__WIN_TABLE_RULES(t)                                                \
+    SM__WIN_ROW_RULES(t, 0), SM__WIN_ROW_RULES(t, 1), SM__WIN_ROW_RULES(t, 2), \
+        SM__WIN_ROW_RULES(t, 3), SM__WIN_ROW_RULES(t, 4), SM__WIN_ROW_RULES(t, 5)
 
 /* How the ephemeral port walk starts. */
 enum sm__win_walk {
@@ -122,12 +141,12 @@ typedef struct sm__win_rules {
     /* Ephemeral ports: walk order, and the rule strings of a successful
      * pick and of an exhausted range. */
     enum sm__win_walk walk;
-    const char *pick_rule;
-    const char *exhausted_rule;
+    const sm_rule *pick_rule;
+    const sm_rule *exhausted_rule;
 
     /* Rule string for "the only owners of the port are in the other IP
      * stack" (IPv4 vs IPv6-only), which differs between the versions. */
-    const char *other_stack_rule;
+    const sm_rule *other_stack_rule;
 
     /* connect() of an unbound socket: how the ephemeral port is chosen. */
     const sm__conn_scan *conn_scan;

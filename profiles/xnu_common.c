@@ -20,61 +20,160 @@
 
 #include <string.h>
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_listen_no_recheck = SM_RULE("xnu.listen.no-recheck", S,
+    "listen() does not re-check the port: tcp_usr_listen() only binds an "
+    "unbound socket",
+    "XNU tcp_usrreq.c");
+static const sm_rule r_sockopt_reuse = SM_RULE("xnu.sockopt.reuse", S,
+    "sets the so_options bit, at any time; bind() reads the other "
+    "sockets' bits as they are then",
+    "XNU sosetoptlock(), uipc_socket.c");
+static const sm_rule r_sockopt_v6only_on_inet = SM_RULE("xnu.sockopt.v6only-on-inet", I,
+    "an AF_INET socket refuses IPPROTO_IPV6 options",
+    "XNU ip_ctloutput()");
+static const sm_rule r_sockopt_v6only_bound = SM_RULE("xnu.sockopt.v6only-bound", I,
+    "IPV6_V6ONLY cannot change once the socket has a port or address",
+    "XNU ip6_ctloutput()");
+static const sm_rule r_sockopt_v6only = SM_RULE("xnu.sockopt.v6only", S,
+    "IPV6_V6ONLY sets IN6P_IPV6_V6ONLY (the default is "
+    "net.inet6.ip6.v6only=0: dual-stack)",
+    "XNU ip6_ctloutput(), in6_proto.c");
+static const sm_rule r_sockopt_linger = SM_RULE("xnu.sockopt.linger", S,
+    "SO_LINGER stores l_linger as it is, in 1/100 s ticks (hz = 100): "
+    "{1,5} lingers 50 ms; values past 32767 overflow the short so_linger "
+    "(not modelled)",
+    "XNU sosetoptlock(), soclose_locked(); S, T so_linger.c");
+static const sm_rule r_sockopt_linger_sec = SM_RULE("xnu.sockopt.linger-sec", S,
+    "SO_LINGER_SEC stores l_linger * hz, so the time is in seconds (what "
+    "SO_LINGER means to a program built with _POSIX_C_SOURCE); past 327 "
+    "s the short overflows (not modelled)",
+    "XNU sosetoptlock(), sys/socket.h; S, T posix_so_linger.c");
+static const sm_rule r_sockopt_unknown = SM_RULE("xnu.sockopt.unknown", S,
+    "XNU has no such option (no SO_REUSEPORT_LB, SO_EXCLUSIVEADDRUSE or "
+    "SO_EXCLBIND)",
+    "XNU sosetoptlock(): ENOPROTOOPT");
+static const sm_rule r_connect_tuple_in_use = SM_RULE("xnu.connect.tuple-in-use", S,
+    "another connection already uses this 4-tuple: EADDRINUSE",
+    "XNU in_pcbconnect(): in_pcblookup_hash()");
+static const sm_rule r_connect_tuple_time_wait = SM_RULE("xnu.connect.tuple-time-wait", I,
+    "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE (the T/TCP recycle "
+    "path needs TF_RCVD_CC, never set)",
+    "XNU tcp_connect()");
+static const sm_rule r_connect_tuple_free = SM_RULE("xnu.connect.tuple-free", S,
+    "the 4-tuple is unique",
+    "XNU tcp_connect()");
+static const sm_rule r_tw_syn_accept = SM_RULE("xnu.tw.syn-accept", S,
+    "a SYN beyond the receive window closes the TIME_WAIT and is looked "
+    "up again (a listener takes it)",
+    "XNU tcp_input(): TIME_WAIT, thflags & TH_SYN beyond rcv_wnd");
+static const sm_rule r_tw_syn_old = SM_RULE("xnu.tw.syn-old", S,
+    "an old SYN into TIME_WAIT is trimmed as a duplicate and answered "
+    "with an ACK",
+    "XNU tcp_input()");
+static const sm_rule r_tw_syn_in_window = SM_RULE("xnu.tw.syn-in-window", S,
+    "a SYN inside the receive window gets a challenge ACK (RFC 5961 4.2) "
+    "and the TIME_WAIT stays: only a SYN beyond the window opens a new "
+    "connection",
+    "XNU tcp_input()");
+static const sm_rule r_close_unread_data = SM_RULE("xnu.close.unread-data", S,
+    "close() with unread data (or data in the reassembly queue): "
+    "tcp_drop(), a RST, whatever SO_LINGER says",
+    "XNU tcp_usrreq.c:tcp_disconnect()");
+static const sm_rule r_linger_timeout = SM_RULE("xnu.linger.timeout", S,
+    "SO_LINGER timeout: close() returns 0 (\"It's OK when the time "
+    "fires\") and the connection goes on",
+    "XNU soclose_locked()");
+static const sm_rule r_linger_nonblock = SM_RULE("xnu.linger.nonblock", S,
+    "non-blocking socket: close() does not linger",
+    "XNU soclose_locked(): SS_NBIO && SS_ISDISCONNECTING");
+static const sm_rule r_exit_close = SM_RULE("xnu.exit.close", I,
+    "process exit closes each socket through soclose(), which lingers as "
+    "close() does (no exiting-process case found)",
+    "");
+static const sm_rule r_tw_cap = SM_RULE("xnu.tw.cap", S,
+    "XNU has no TIME_WAIT cap",
+    "S: none in tcp_*.c");
+static const sm_rule r_tw_local = SM_RULE("xnu.tw.local", S,
+    "XNU has no local-TIME_WAIT shortcut (only the private per-socket "
+    "TCP_NOTIMEWAIT)",
+    "");
+static const sm_rule r_connect_on_listener = SM_RULE("xnu.connect.on-listener", I,
+    "connect() on a listening socket: EOPNOTSUPP",
+    "XNU soconnectlock(): SO_ACCEPTCONN");
+static const sm_rule r_tw_rst = SM_RULE("xnu.tw.rst", S,
+    "RSTs into TIME_WAIT are ignored (RFC 1337)",
+    "XNU tcp_input(): case TCPS_TIME_WAIT: break");
+static const sm_rule r_close_finwait2_timeout = SM_RULE("xnu.close.finwait2-timeout", S,
+    "an orphaned FIN_WAIT_2 is dropped after net.inet.tcp.fin_timeout "
+    "(60 s) with tcp_drop(): a RST",
+    "XNU tcp_timers() TCPT_2MSL, tcp_set_finwait_timeout()");
+
 /* ---- rule texts ---------------------------------------------------------- */
 
-static const char r_free[] =
-    "no other socket holds this port [XNU in_pcbbind(), in_pcb.c; S]";
-static const char r_no_overlap[] =
-    "no socket on this port overlaps the address [XNU in_pcbbind(): "
-    "in_pcblookup_local_and_cleanup(); S]";
-static const char r_reuse_no_exact[] =
+static const sm_rule r_free = SM_RULE("xnu.bind.free", S,
+    "no other socket holds this port",
+    "XNU in_pcbbind(), in_pcb.c");
+static const sm_rule r_no_overlap = SM_RULE("xnu.bind.no-overlap", S,
+    "no socket on this port overlaps the address",
+    "XNU in_pcbbind(): in_pcblookup_local_and_cleanup()");
+static const sm_rule r_reuse_no_exact = SM_RULE("xnu.bind.reuse-no-exact", S,
     "with SO_REUSEADDR or SO_REUSEPORT set, the lookup only meets an "
-    "unconnected socket on exactly this address; there is none "
-    "[XNU in_pcbbind(): wild = 0; S]";
-static const char r_shared[] =
-    "the socket on exactly this address has SO_REUSEPORT set now, as the new "
-    "one does: they share the port [XNU in_pcbbind(): reuseport & so_options; S]";
-static const char r_inet6_wild[] =
-    "two AF_INET6 sockets both on the wildcard do not conflict "
-    "[XNU in_pcbbind(): both PF_INET6 exception; S]";
-static const char r_wild_conflict[] =
-    "the new socket has neither SO_REUSEADDR nor SO_REUSEPORT, so any socket "
-    "whose address overlaps conflicts, in any state (bound, listening, "
-    "connected, TIME_WAIT) [XNU in_pcbbind(), in_pcblookup_local(wild); S]";
-static const char r_exact_ra[] =
-    "SO_REUSEADDR does not let a socket share exactly the same address with an "
-    "unconnected socket already bound there [XNU in_pcbbind(): reuseport & "
-    "so_options == 0; S]";
-static const char r_exact_rp[] =
+    "unconnected socket on exactly this address; there is none",
+    "XNU in_pcbbind(): wild = 0");
+static const sm_rule r_shared = SM_RULE("xnu.bind.shared", S,
+    "the socket on exactly this address has SO_REUSEPORT set now, as the "
+    "new one does: they share the port",
+    "XNU in_pcbbind(): reuseport & so_options");
+static const sm_rule r_inet6_wild = SM_RULE("xnu.bind.inet6-wild", S,
+    "two AF_INET6 sockets both on the wildcard do not conflict",
+    "XNU in_pcbbind(): both PF_INET6 exception");
+static const sm_rule r_wild_conflict = SM_RULE("xnu.bind.wild-conflict", S,
+    "the new socket has neither SO_REUSEADDR nor SO_REUSEPORT, so any "
+    "socket whose address overlaps conflicts, in any state (bound, "
+    "listening, connected, TIME_WAIT)",
+    "XNU in_pcbbind(), in_pcblookup_local(wild)");
+static const sm_rule r_exact_ra = SM_RULE("xnu.bind.exact-ra", S,
+    "SO_REUSEADDR does not let a socket share exactly the same address "
+    "with an unconnected socket already bound there",
+    "XNU in_pcbbind(): reuseport & so_options == 0");
+static const sm_rule r_exact_rp = SM_RULE("xnu.bind.exact-rp", S,
     "the unconnected socket bound to exactly this address does not have "
-    "SO_REUSEPORT set [XNU in_pcbbind(); S]";
-static const char r_dual_conflict[] =
-    "a dual-stack [::] bind also claims 0.0.0.0:port and an IPv4 socket holds "
-    "it (only two AF_INET6 sockets are exempt; unlike FreeBSD, an AF_INET "
-    "socket on 0.0.0.0 is not passed over) [XNU in6_pcbbind(); I]";
-static const char r_uid[] =
-    "another user's socket holds this port on an overlapping address; only two "
-    "wildcard binds are exempt (SO_REUSESHAREUID, a private option, is not "
-    "modelled) [XNU in_pcbbind(): uid check; S]";
-static const char r_uid6[] =
-    "another user's socket holds this port on an overlapping address; two "
-    "wildcard binds are exempt only if the existing one has SO_REUSEPORT "
-    "[XNU in6_pcbbind(): uid check; S per more-profiles.md 1.1]";
-static const char r_priv[] =
-    "ports below 1024 need root, but only on a specific address: the wildcard "
-    "is free for everyone since macOS 10.14 [XNU in_pcbbind(), "
-    "XNU_TARGET_OS_OSX, xnu-4903 and later; S]";
-static const char r_priv_old[] =
+    "SO_REUSEPORT set",
+    "XNU in_pcbbind()");
+static const sm_rule r_dual_conflict = SM_RULE("xnu.bind.dual-conflict", I,
+    "a dual-stack [::] bind also claims 0.0.0.0:port and an IPv4 socket "
+    "holds it (only two AF_INET6 sockets are exempt; unlike FreeBSD, an "
+    "AF_INET socket on 0.0.0.0 is not passed over)",
+    "XNU in6_pcbbind()");
+static const sm_rule r_uid = SM_RULE("xnu.bind.uid", S,
+    "another user's socket holds this port on an overlapping address; "
+    "only two wildcard binds are exempt (SO_REUSESHAREUID, a private "
+    "option, is not modelled)",
+    "XNU in_pcbbind(): uid check");
+static const sm_rule r_uid6 = SM_RULE("xnu.bind.uid6", S,
+    "another user's socket holds this port on an overlapping address; "
+    "two wildcard binds are exempt only if the existing one has "
+    "SO_REUSEPORT",
+    "XNU in6_pcbbind(): uid check; S per more-profiles.md 1.1");
+static const sm_rule r_priv = SM_RULE("xnu.bind.priv", S,
+    "ports below 1024 need root, but only on a specific address: the "
+    "wildcard is free for everyone since macOS 10.14",
+    "XNU in_pcbbind(), XNU_TARGET_OS_OSX, xnu-4903 and later");
+static const sm_rule r_priv_old = SM_RULE("xnu.bind.priv-old", S,
     "ports below 1024 need root, on the wildcard address too "
-    "(xnu.privileged_wildcard=1: macOS 10.13 and earlier) "
-    "[XNU in_pcbbind()@xnu-4570.71.2; S]";
-static const char r_restricted[] =
+    "(xnu.privileged_wildcard=1: macOS 10.13 and earlier)",
+    "XNU in_pcbbind()@xnu-4570.71.2");
+static const sm_rule r_restricted = SM_RULE("xnu.bind.restricted", S,
     "a restricted port: only an entitled process may bind it, others get "
-    "EADDRINUSE (root is not enough) [XNU in_pcbbind(): "
-    "current_task_can_use_restricted_in_port(), restricted_in_port.c; S]";
-static const char r_mapped_v6only[] =
-    "an IPV6_V6ONLY socket takes a v4-mapped address as an IPv6 address no "
-    "interface has [XNU in6_pcbbind(); I]";
+    "EADDRINUSE (root is not enough)",
+    "XNU in_pcbbind(): current_task_can_use_restricted_in_port(), "
+    "restricted_in_port.c");
+static const sm_rule r_mapped_v6only = SM_RULE("xnu.bind.mapped-v6only", I,
+    "an IPV6_V6ONLY socket takes a v4-mapped address as an IPv6 address "
+    "no interface has",
+    "XNU in6_pcbbind()");
 
 /* ---- bind() -------------------------------------------------------------- */
 
@@ -130,18 +229,18 @@ static sm_verdict avail4(const sm_bind_ctx *c, uint32_t laddr, bool v6proto)
     unsigned reuse = reuse_bits(n, mcast);
     int t = sm__bsd_lookup4(c, laddr, true);
     if (uid_blocks(c, t, laddr == 0, false))
-        return sm__fail(SM_EADDRINUSE, r_uid, t);
+        return sm__fail(SM_EADDRINUSE, &r_uid, t);
     t = sm__bsd_lookup4(c, laddr, wild);
     if (blocks(c, t, reuse)) {
         bsd_pcb p = sm__bsd_pcb_of(&c->owners[t]);
         if (laddr == 0 && p.laddr4 == 0 && v6proto && p.v6proto)
-            return sm__ok(r_inet6_wild);
+            return sm__ok(&r_inet6_wild);
         return sm__fail(SM_EADDRINUSE,
-                        wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
+                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
     }
     if (t >= 0)
-        return sm__ok(r_shared);
-    return sm__ok(c->n_owners == 0 ? r_free : wild ? r_no_overlap : r_reuse_no_exact);
+        return sm__ok(&r_shared);
+    return sm__ok(c->n_owners == 0 ? &r_free : wild ? &r_no_overlap : &r_reuse_no_exact);
 }
 
 static sm_verdict avail6(const sm_bind_ctx *c, const sm_addr *laddr)
@@ -154,15 +253,15 @@ static sm_verdict avail6(const sm_bind_ctx *c, const sm_addr *laddr)
     unsigned reuse = reuse_bits(n, mcast);
     int t = sm__bsd_lookup6(c, laddr, true);
     if (uid_blocks(c, t, any, true))
-        return sm__fail(SM_EADDRINUSE, r_uid6, t);
+        return sm__fail(SM_EADDRINUSE, &r_uid6, t);
     t = sm__bsd_lookup6(c, laddr, wild);
     if (blocks(c, t, reuse))
         return sm__fail(SM_EADDRINUSE,
-                        wild ? r_wild_conflict : (reuse ? r_exact_rp : r_exact_ra), t);
-    const char *why = t >= 0 ? r_shared
-                      : c->n_owners == 0 ? r_free
-                      : wild             ? r_no_overlap
-                                         : r_reuse_no_exact;
+                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
+    const sm_rule *why = t >= 0 ? &r_shared
+                      : c->n_owners == 0 ? &r_free
+                      : wild             ? &r_no_overlap
+                                         : &r_reuse_no_exact;
     if (dual) {
         /* The IPv4 half of a dual-stack [::] bind [I: FreeBSD's heritage,
          * without FreeBSD's later pass over AF_INET on exactly 0.0.0.0]. */
@@ -170,9 +269,9 @@ static sm_verdict avail6(const sm_bind_ctx *c, const sm_addr *laddr)
         if (blocks(c, t4, reuse)) {
             bsd_pcb p = sm__bsd_pcb_of(&c->owners[t4]);
             if (!p.v6proto)
-                return sm__fail(SM_EADDRINUSE, r_dual_conflict, t4);
+                return sm__fail(SM_EADDRINUSE, &r_dual_conflict, t4);
         } else if (t4 >= 0) {
-            why = r_shared;
+            why = &r_shared;
         }
     }
     return sm__ok(why);
@@ -185,18 +284,18 @@ sm_verdict sm__xnu_bind(const sm_profile *self, const sm_bind_ctx *c)
     const sm_addr *a = &n->bound_addr;
     bool mapped = n->family == 6 && sm_addr_is_v4mapped(a);
     if (mapped && n->now.v6only)
-        return sm__fail(SM_EADDRNOTAVAIL, r_mapped_v6only, -1);
+        return sm__fail(SM_EADDRNOTAVAIL, &r_mapped_v6only, -1);
     bool any = sm_addr_is_any(a) || (mapped && sm__bsd_v4_part(a) == 0);
     /* Privileged ports (macOS only), before the restricted ports and the
      * conflicts [S in_pcbbind() order]. */
     if (tg->privileged_ports && n->port < c->tun[SM_TUN_UNPRIV_PORT] && !n->privileged) {
         if (c->tun[SM_TUN_PRIV_WILDCARD])
-            return sm__fail(SM_EACCES, r_priv_old, -1);
+            return sm__fail(SM_EACCES, &r_priv_old, -1);
         if (!any)
-            return sm__fail(SM_EACCES, r_priv, -1);
+            return sm__fail(SM_EACCES, &r_priv, -1);
     }
     if (restricted(tg, n->proto, n->port))
-        return sm__fail(SM_EADDRINUSE, r_restricted, -1);
+        return sm__fail(SM_EADDRINUSE, &r_restricted, -1);
     if (n->family == 4 || mapped)
         return avail4(c, sm__bsd_v4_part(a), n->family == 6);
     return avail6(c, a);
@@ -206,8 +305,7 @@ sm_verdict sm__xnu_listen(const sm_profile *self, const sm_bind_ctx *c)
 {
     (void)self;
     (void)c;
-    return sm__ok("listen() does not re-check the port: tcp_usr_listen() only "
-                  "binds an unbound socket [XNU tcp_usrreq.c; S]");
+    return sm__ok(&r_listen_no_recheck);
 }
 
 /* ---- ephemeral ports ----------------------------------------------------- */
@@ -228,22 +326,25 @@ static bool port_free(sm_pick_ctx *pc, uint16_t port, const sm_addr *laddr)
     return sm__bsd_lookup6(&bc, laddr, wild) < 0;
 }
 
-static const char r_pick_seq[] =
-    "automatic port: net.inet.tcp.randomize_ports=0, so the port after the "
-    "last one handed out (one counter per protocol, from 49152 after boot), "
-    "skipping restricted ports and ports any overlapping socket holds "
-    "[XNU in_pcbbind() lport == 0, ipi_lastport; S]";
-static const char r_pick_rand[] =
+static const sm_rule r_pick_seq = SM_RULE("xnu.port.pick-seq", S,
+    "automatic port: net.inet.tcp.randomize_ports=0, so the port after "
+    "the last one handed out (one counter per protocol, from 49152 after "
+    "boot), skipping restricted ports and ports any overlapping socket "
+    "holds",
+    "XNU in_pcbbind() lport == 0, ipi_lastport");
+static const sm_rule r_pick_rand = SM_RULE("xnu.port.pick-rand", S,
     "automatic port: a random start in net.inet.ip.portrange.first..last "
-    "(49152..65535; UDP always, net.inet.udp.randomize_ports=1), then the "
-    "following ports, skipping restricted ones and ports any overlapping "
-    "socket holds [XNU in_pcbbind() lport == 0; S]";
-static const char r_exhausted4[] =
-    "no port of net.inet.ip.portrange.first..last is free: EADDRNOTAVAIL "
-    "[XNU in_pcbbind(); S]";
-static const char r_exhausted6[] =
-    "no port of net.inet.ip.portrange.first..last is free: an IPv6 automatic "
-    "bind fails with EAGAIN [XNU in6_pcbsetport(); S]";
+    "(49152..65535; UDP always, net.inet.udp.randomize_ports=1), then "
+    "the following ports, skipping restricted ones and ports any "
+    "overlapping socket holds",
+    "XNU in_pcbbind() lport == 0");
+static const sm_rule r_exhausted4 = SM_RULE("xnu.port.exhausted4", S,
+    "no port of net.inet.ip.portrange.first..last is free: EADDRNOTAVAIL",
+    "XNU in_pcbbind()");
+static const sm_rule r_exhausted6 = SM_RULE("xnu.port.exhausted6", S,
+    "no port of net.inet.ip.portrange.first..last is free: an IPv6 "
+    "automatic bind fails with EAGAIN",
+    "XNU in6_pcbsetport()");
 
 static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *tg,
                        const sm_addr *laddr)
@@ -274,12 +375,12 @@ static sm_verdict pick(sm_pick_ctx *pc, uint16_t *port, const sm__xnu_target *tg
             continue;
         if (port_free(pc, (uint16_t)p, laddr)) {
             *port = (uint16_t)p;
-            return sm__ok(random ? r_pick_rand : r_pick_seq);
+            return sm__ok(random ? &r_pick_rand : &r_pick_seq);
         }
     }
     bool v6 = self->family == 6 && !sm_addr_is_v4mapped(laddr);
     return sm__fail(v6 ? SM_EWOULDBLOCK : SM_EADDRNOTAVAIL,
-                    v6 ? r_exhausted6 : r_exhausted4, -1);
+                    v6 ? &r_exhausted6 : &r_exhausted4, -1);
 }
 
 sm_verdict sm__xnu_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
@@ -309,40 +410,25 @@ sm_verdict sm__xnu_setsockopt(const sm_profile *self, const sm_sock_view *s, sm_
     switch (opt) {
     case SM_SO_REUSEADDR:
     case SM_SO_REUSEPORT:
-        return sm__ok("sets the so_options bit, at any time; bind() reads the "
-                      "other sockets' bits as they are then [XNU sosetoptlock(), "
-                      "uipc_socket.c; S]");
+        return sm__ok(&r_sockopt_reuse);
     case SM_IPV6_V6ONLY:
         if (s->family != 6)
             return sm__fail(SM_EINVAL,
-                            "an AF_INET socket refuses IPPROTO_IPV6 options "
-                            "[XNU ip_ctloutput(); I]", -1);
+                            &r_sockopt_v6only_on_inet, -1);
         if (s->bound)
             return sm__fail(SM_EINVAL,
-                            "IPV6_V6ONLY cannot change once the socket has a "
-                            "port or address [XNU ip6_ctloutput(); I]", -1);
-        return sm__ok("IPV6_V6ONLY sets IN6P_IPV6_V6ONLY (the default is "
-                      "net.inet6.ip6.v6only=0: dual-stack) [XNU ip6_ctloutput(), "
-                      "in6_proto.c; S]");
+                            &r_sockopt_v6only_bound, -1);
+        return sm__ok(&r_sockopt_v6only);
     case SM_SO_LINGER:
-        return sm__ok("SO_LINGER stores l_linger as it is, in 1/100 s ticks "
-                      "(hz = 100): {1,5} lingers 50 ms; values past 32767 "
-                      "overflow the short so_linger (not modelled) "
-                      "[XNU sosetoptlock(), soclose_locked(); S, T so_linger.c]");
+        return sm__ok(&r_sockopt_linger);
     case SM_SO_LINGER_SEC:
-        return sm__ok("SO_LINGER_SEC stores l_linger * hz, so the time is in "
-                      "seconds (what SO_LINGER means to a program built with "
-                      "_POSIX_C_SOURCE); past 327 s the short overflows (not "
-                      "modelled) [XNU sosetoptlock(), sys/socket.h; S, "
-                      "T posix_so_linger.c]");
+        return sm__ok(&r_sockopt_linger_sec);
     case SM_SO_REUSEPORT_LB:
     case SM_SO_EXCLUSIVEADDRUSE:
     case SM_SO_EXCLBIND:
     default:
         return sm__fail(SM_ENOPROTOOPT,
-                        "XNU has no such option (no SO_REUSEPORT_LB, "
-                        "SO_EXCLUSIVEADDRUSE or SO_EXCLBIND) [XNU sosetoptlock(): "
-                        "ENOPROTOOPT; S]", -1);
+                        &r_sockopt_unknown, -1);
     }
 }
 
@@ -353,11 +439,9 @@ sm_verdict sm__xnu_connect(const sm_profile *self, const sm_bind_ctx *c)
     (void)self;
     return sm__connect_unique(
         c, SM_EADDRINUSE,
-        "another connection already uses this 4-tuple: EADDRINUSE "
-        "[XNU in_pcbconnect(): in_pcblookup_hash(); S]",
-        "a TIME_WAIT entry holds this 4-tuple: EADDRINUSE (the T/TCP recycle "
-        "path needs TF_RCVD_CC, never set) [XNU tcp_connect(); I]",
-        "the 4-tuple is unique [XNU tcp_connect(); S]");
+        &r_connect_tuple_in_use,
+        &r_connect_tuple_time_wait,
+        &r_connect_tuple_free);
 }
 
 sm_tw_syn_verdict sm__xnu_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
@@ -367,18 +451,13 @@ sm_tw_syn_verdict sm__xnu_tw_syn(const sm_profile *self, const sm_tw_syn_ctx *c)
     int32_t d = (int32_t)(c->seg_seq - c->rcv_nxt);
     if (d > 0 && (uint32_t)d > c->rcv_wnd) {
         v.action = SM_TW_SYN_ACCEPT;
-        v.rule = "a SYN beyond the receive window closes the TIME_WAIT and is "
-                 "looked up again (a listener takes it) [XNU tcp_input(): "
-                 "TIME_WAIT, thflags & TH_SYN beyond rcv_wnd; S]";
+        v.rule = &r_tw_syn_accept;
     } else if (d < 0) {
         v.action = SM_TW_SYN_ACK;
-        v.rule = "an old SYN into TIME_WAIT is trimmed as a duplicate and "
-                 "answered with an ACK [XNU tcp_input(); S]";
+        v.rule = &r_tw_syn_old;
     } else {
         v.action = SM_TW_SYN_ACK;
-        v.rule = "a SYN inside the receive window gets a challenge ACK (RFC 5961 "
-                 "4.2) and the TIME_WAIT stays: only a SYN beyond the window "
-                 "opens a new connection [XNU tcp_input(); S]";
+        v.rule = &r_tw_syn_in_window;
     }
     return v;
 }
@@ -415,45 +494,36 @@ size_t sm__xnu_select_listener(const sm_profile *self, const sm_listen_ctx *c)
     return best;
 }
 
-const char sm__xnu_select_listener_rule[] =
+/* Tagged S/I in the notes: the lookup order is read in source, the
+ * outcome for SO_REUSEPORT groups inferred from it; the weaker tag holds. */
+const sm_rule sm__xnu_select_listener_rule = SM_RULE("xnu.listener.choice", I,
     "listener choice: no load balancing across SO_REUSEPORT listeners: the "
     "newest on the exact address, else the oldest on the wildcard (a native "
-    "AF_INET socket before a dual-stack one) [XNU in_pcblookup_hash_locked(); S/I]";
+    "AF_INET socket before a dual-stack one)",
+    "XNU in_pcblookup_hash_locked()");
 
 const sm_tcp_rules sm__xnu_tcp_rules = {
     .unread_close_rst = true,
-    .unread_close_rule = "close() with unread data (or data in the reassembly "
-                         "queue): tcp_drop(), a RST, whatever SO_LINGER says "
-                         "[XNU tcp_usrreq.c:tcp_disconnect(); S]",
+    .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_RETURN_OK,
-    .linger_timeout_rule = "SO_LINGER timeout: close() returns 0 (\"It's OK when "
-                           "the time fires\") and the connection goes on "
-                           "[XNU soclose_locked(); S]",
+    .linger_timeout_rule = &r_linger_timeout,
     .linger_nonblock = SM_LINGER_NB_NO_WAIT,
-    .linger_nonblock_rule = "non-blocking socket: close() does not linger "
-                            "[XNU soclose_locked(): SS_NBIO && SS_ISDISCONNECTING; S]",
+    .linger_nonblock_rule = &r_linger_nonblock,
     .exit_lingers = true,
-    .exit_rule = "process exit closes each socket through soclose(), which "
-                 "lingers as close() does (no exiting-process case found) [I]",
+    .exit_rule = &r_exit_close,
     .tw_overflow_recycles = false,
-    .tw_overflow_rule = "XNU has no TIME_WAIT cap [S: none in tcp_*.c]",
+    .tw_overflow_rule = &r_tw_cap,
     .local_tw_purge_rule_is_loopback_only = false,
-    .no_local_tw_rule = "XNU has no local-TIME_WAIT shortcut (only the private "
-                        "per-socket TCP_NOTIMEWAIT) [S]",
+    .no_local_tw_rule = &r_tw_local,
     .connect_port_exhausted = SM_EADDRNOTAVAIL,
     .connect_on_listener = SM_EOPNOTSUPP,
-    .connect_on_listener_rule = "connect() on a listening socket: EOPNOTSUPP "
-                                "[XNU soconnectlock(): SO_ACCEPTCONN; I]",
-    .rst_in_tw_rule = "RSTs into TIME_WAIT are ignored (RFC 1337) "
-                      "[XNU tcp_input(): case TCPS_TIME_WAIT: break; S]",
+    .connect_on_listener_rule = &r_connect_on_listener,
+    .rst_in_tw_rule = &r_tw_rst,
     .reset_error_sticky = false,
     .rst_in_close_wait = SM_ECONNRESET,
     .linger_hz = 100,
     .finwait2_timeout_rst = true,
-    .finwait2_timeout_rule = "an orphaned FIN_WAIT_2 is dropped after "
-                             "net.inet.tcp.fin_timeout (60 s) with tcp_drop(): "
-                             "a RST [XNU tcp_timers() TCPT_2MSL, "
-                             "tcp_set_finwait_timeout(); S]",
+    .finwait2_timeout_rule = &r_close_finwait2_timeout,
 };
 
 const sm_sysctl_def sm__xnu_sysctls[] = {
@@ -477,3 +547,52 @@ const sm_sysctl_def sm__xnu_sysctls[] = {
      "10.14 and later)", 0},
 };
 const size_t sm__xnu_n_sysctls = sizeof sm__xnu_sysctls / sizeof sm__xnu_sysctls[0];
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_listen_no_recheck,
+    &r_sockopt_reuse,
+    &r_sockopt_v6only_on_inet,
+    &r_sockopt_v6only_bound,
+    &r_sockopt_v6only,
+    &r_sockopt_linger,
+    &r_sockopt_linger_sec,
+    &r_sockopt_unknown,
+    &r_connect_tuple_in_use,
+    &r_connect_tuple_time_wait,
+    &r_connect_tuple_free,
+    &r_tw_syn_accept,
+    &r_tw_syn_old,
+    &r_tw_syn_in_window,
+    &r_close_unread_data,
+    &r_linger_timeout,
+    &r_linger_nonblock,
+    &r_exit_close,
+    &r_tw_cap,
+    &r_tw_local,
+    &r_connect_on_listener,
+    &r_tw_rst,
+    &r_close_finwait2_timeout,
+    &r_free,
+    &r_no_overlap,
+    &r_reuse_no_exact,
+    &r_shared,
+    &r_inet6_wild,
+    &r_wild_conflict,
+    &r_exact_ra,
+    &r_exact_rp,
+    &r_dual_conflict,
+    &r_uid,
+    &r_uid6,
+    &r_priv,
+    &r_priv_old,
+    &r_restricted,
+    &r_mapped_v6only,
+    &r_pick_seq,
+    &r_pick_rand,
+    &r_exhausted4,
+    &r_exhausted6,
+    &sm__xnu_select_listener_rule,
+};
+const sm_rule_set sm__rules_xnu_common = {"profiles/xnu_common.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -33,7 +33,7 @@ size_t sm__xnu_select_listener(const sm_profile *self, const sm_listen_ctx *c);
 extern const sm_tcp_rules sm__xnu_tcp_rules;
 extern const sm_sysctl_def sm__xnu_sysctls[];
 extern const size_t sm__xnu_n_sysctls;
-extern const char sm__xnu_select_listener_rule[];
+extern const sm_rule sm__xnu_select_listener_rule;
 
 /* The tunable defaults both targets start from (a designated initialiser
  * list, so that each profile's .defaults stays a constant). */

@@ -434,7 +434,8 @@ static void add_note(run *r, const scn_stmt *st, const scn_cell *cell)
     n->conflict = conflict;
     n->culprit = cell->r.culprit;
     n->culprit_lane = -1;
-    n->rule = dup_str(cell->r.rule ? cell->r.rule : "");
+    char line[1024];
+    n->rule = dup_str(sm_rule_line(cell->r.rule, line, sizeof line));
     scn_buf_free(&b);
 }
 

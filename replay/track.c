@@ -563,7 +563,7 @@ static void ep_of(const conn *c, int side, sm_endpoint *out)
 
 static int32_t event_add(rp_tracker *t, size_t run, rp_ev_kind k, const conn *c, int side,
                          uint64_t frame, int action, uint64_t value, uint64_t limit,
-                         const char *rule)
+                         const sm_rule *rule)
 {
     hrun *hr = HR(t, c->host[side], run);
     hr->pub.ev[k]++;
@@ -758,7 +758,7 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
             ep_of(c, !side, &peer);
             loopback = sm_addr_is_loopback(&peer.addr);
         }
-        const char *rule;
+        const sm_rule *rule;
         sm_tw_admit adm = sm_tw_admission(s->p, s->tun, hr->pub.tw_now, loopback,
                                           c->host[0] == c->host[1], &rule);
         if (adm == SM_TW_KEPT_RECYCLE || adm == SM_TW_NOT_KEPT_CAP) {
@@ -1357,7 +1357,7 @@ static void rst_into_tw(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
         if (CR(t, ci, r)->tw_end[o] != RP_TW_LIVE)
             continue;
         const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
-        const char *rule;
+        const sm_rule *rule;
         if (sm_tw_rst_ends(ts->p, ts->tun, in_window, &rule)) {
             event_add(t, r, RP_EV_TW_RST_KILL, c, o, p->frame, 0,
                       (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, rule);

@@ -86,7 +86,7 @@ typedef struct rp_event {
     uint64_t value;       /* TW_SYN/OWN_REUSE: ms left in TIME_WAIT;
                            * PORTS_EXHAUSTED: ports needed; OVERFLOW: cap */
     uint64_t limit;       /* PORTS_EXHAUSTED: ports in the range */
-    const char *rule;     /* the profile's rule text, or NULL */
+    const sm_rule *rule;    /* the profile's rule text, or NULL */
     int observed;         /* TW_SYN: what the capture showed next:
                            * 0 unknown, 1 SYN-ACK, 2 RST, 3 no answer,
                            * 4 an ACK (no SYN) */

@@ -313,5 +313,7 @@ void scn_cell_text(const scn_result *r, size_t profile, const scn_cell *c,
                    scn_buf *out);
 /* Why a cell came out as it did: the rule, and the culprit if any. */
 void scn_cell_why(const scn_cell *c, scn_buf *out);
+/* --explain's rule tag: " {ID}", or " {ID: CONFIDENCE}" below observed. */
+void scn_cell_rule_tag(const scn_cell *c, scn_buf *out);
 
 #endif /* SCN_H */

@@ -58,7 +58,7 @@ bool scn_backend_reserved(const char *name)
     return named_find(name) != NULL;
 }
 
-sm_result scn_result_ok(const char *rule)
+sm_result scn_result_ok(const sm_rule *rule)
 {
     sm_result r;
     memset(&r, 0, sizeof r);

@@ -90,7 +90,7 @@ typedef struct scn_backend {
 } scn_backend;
 
 /* A successful result that RULE (or nothing) explains; no culprit. */
-sm_result scn_result_ok(const char *rule);
+sm_result scn_result_ok(const sm_rule *rule);
 
 /* The model: every OS profile of the registry. */
 extern const scn_backend scn_model_backend;

@@ -13,6 +13,12 @@
 
 #include "scn_backend.h"
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_scenario_delay = SM_RULE("sm.scenario.delay", S,
+    "the network's one-way delay changed",
+    "");
+
 struct scn_exec {
     const scn_file *f;
     const sm_profile *p;
@@ -195,7 +201,7 @@ static sm_result model_delay(scn_exec *x, scn_call *c)
         x->delay_ns = c->st->n;
     sm_world_set_delay(x->w, x->delay_ns, x->loop_delay_ns);
     sm_result r = scn_result_ok(NULL);
-    r.rule = "the network's one-way delay changed";
+    r.rule = &r_scenario_delay;
     return r;
 }
 
@@ -267,3 +273,10 @@ const scn_backend scn_model_backend = {
     .describe = model_describe,
     .step_done = model_step_done,
 };
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_scenario_delay,
+};
+const sm_rule_set sm__rules_scn_model = {"scenario/scn_model.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -62,7 +62,8 @@ void scn_cell_why(const scn_cell *c, scn_buf *out)
     }
     if (c->kind != SCN_CELL_CALL)
         return;
-    const char *rule = c->r.rule;
+    char line[1024];
+    const char *rule = c->r.rule ? sm_rule_line(c->r.rule, line, sizeof line) : NULL;
     if (c->r.err == SM_ENOSYS &&
         (!rule || strncmp(rule, "not modelled yet", 16) != 0))
         scn_buf_puts(out, "not modelled yet");
@@ -76,6 +77,18 @@ void scn_cell_why(const scn_cell *c, scn_buf *out)
                        c->culprit);
     else if (c->culprit)
         scn_buf_printf(out, " (conflicts with socket %s)", c->culprit);
+}
+
+void scn_cell_rule_tag(const scn_cell *c, scn_buf *out)
+{
+    if (c->kind != SCN_CELL_CALL || !c->r.rule)
+        return;
+    const sm_rule *r = c->r.rule;
+    /* The confidence is shown when it is below observed (or source). */
+    if (r->confidence > SM_CONF_OBSERVED)
+        scn_buf_printf(out, " {%s: %s}", r->id, sm_confidence_name(r->confidence));
+    else
+        scn_buf_printf(out, " {%s}", r->id);
 }
 
 /* ---- the table --------------------------------------------------------- */
@@ -208,8 +221,11 @@ static void print_explain(FILE *out, const scn_result *r, const scn_row *row,
     bool *done = scn_xmalloc((n + 1) * sizeof *done);
     memset(why, 0, (n + 1) * sizeof *why);
     memset(done, 0, (n + 1) * sizeof *done);
-    for (size_t j = 0; j < n; j++)
+    for (size_t j = 0; j < n; j++) {
         scn_cell_why(&row->cells[j], &why[j]);
+        if (why[j].len)
+            scn_cell_rule_tag(&row->cells[j], &why[j]);
+    }
     for (size_t j = 0; j < n; j++) {
         if (done[j] || why[j].len == 0)
             continue;
@@ -384,7 +400,14 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
         json_key(out, "native", false);
         smu_json_str(out, tmp->s);
         json_key(out, "rule", false);
-        smu_json_str(out, c->r.rule);
+        char line[1024];
+        smu_json_str(out, c->r.rule ? sm_rule_line(c->r.rule, line, sizeof line) : NULL);
+        json_key(out, "rule_id", false);
+        smu_json_str(out, c->r.rule ? c->r.rule->id : NULL);
+        json_key(out, "source", false);
+        smu_json_str(out, c->r.rule ? c->r.rule->source : NULL);
+        json_key(out, "confidence", false);
+        smu_json_str(out, c->r.rule ? sm_confidence_name(c->r.rule->confidence) : NULL);
         json_key(out, "culprit", false);
         smu_json_str(out, c->culprit);
         json_key(out, "culprit_time_wait", false);

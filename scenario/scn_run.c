@@ -20,6 +20,17 @@
 
 #include "scn_backend.h"
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_scenario_socket_not_modelled = SM_RULE("sm.scenario.socket-not-modelled", S,
+    "not modelled yet: the step that creates this socket is not modelled "
+    "yet",
+    "");
+static const sm_rule r_scenario_socket_not_created = SM_RULE("sm.scenario.socket-not-created", S,
+    "the socket was not created under this profile (its socket or accept "
+    "step failed or was skipped): a bad descriptor",
+    "");
+
 typedef struct runctx {
     scn_result *res;
     const scn_file *f;
@@ -88,13 +99,11 @@ static sm_result no_socket(const runctx *c, int sock)
     sm_result r = scn_result_ok(NULL);
     if (sock >= 0 && c->unmodelled[sock]) {
         r.err = SM_ENOSYS;
-        r.rule = "not modelled yet: the step that creates this socket "
-                 "is not modelled yet";
+        r.rule = &r_scenario_socket_not_modelled;
         return r;
     }
     r.err = SM_EBADF;
-    r.rule = "the socket was not created under this profile (its socket "
-             "or accept step failed or was skipped): a bad descriptor";
+    r.rule = &r_scenario_socket_not_created;
     return r;
 }
 
@@ -456,3 +465,11 @@ void scn_result_free(scn_result *r)
     scn_arena_free(&r->arena);
     free(r);
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_scenario_socket_not_modelled,
+    &r_scenario_socket_not_created,
+};
+const sm_rule_set sm__rules_scn_run = {"scenario/scn_run.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

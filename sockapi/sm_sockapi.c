@@ -39,6 +39,111 @@
 #include <pthread.h>
 #include <unistd.h>
 
+/* ---- rule records: what this file decides, with ID, source and tag ---- */
+
+static const sm_rule r_sys_no_call = SM_RULE("sm.sys.no-call", S, "no call yet", "");
+static const sm_rule r_sys_exited = SM_RULE("sm.sys.exited", S,
+    "the process has already exited",
+    "sockmodel socket layer");
+static const sm_rule r_sys_socket_exited = SM_RULE("sm.sys.socket-exited", S,
+    "the process has exited",
+    "sockmodel socket layer");
+static const sm_rule r_sys_socket_family = SM_RULE("sm.sys.socket-family", S,
+    "only AF_INET and AF_INET6 sockets are modelled",
+    "sockmodel socket layer");
+static const sm_rule r_sys_socket_protocol = SM_RULE("sm.sys.socket-protocol", S,
+    "the protocol does not go with the socket type",
+    "sockmodel socket layer");
+static const sm_rule r_sys_socket_type = SM_RULE("sm.sys.socket-type", S,
+    "only SOCK_STREAM (TCP) and SOCK_DGRAM (UDP) are modelled",
+    "sockmodel socket layer");
+static const sm_rule r_sys_no_descriptor = SM_RULE("sm.sys.no-descriptor", S,
+    "out of memory: no room for another descriptor",
+    "sockmodel socket layer");
+static const sm_rule r_sys_optval_null = SM_RULE("sm.sys.optval-null", S,
+    "optval is NULL",
+    "sockmodel socket layer");
+static const sm_rule r_sys_linger_size = SM_RULE("sm.sys.linger-size", S,
+    "SO_LINGER takes a struct linger",
+    "sockmodel socket layer");
+static const sm_rule r_sys_optlen_int = SM_RULE("sm.sys.optlen-int", S,
+    "an int option needs optlen >= sizeof(int)",
+    "sockmodel socket layer");
+static const sm_rule r_sys_option_ignored = SM_RULE("sm.sys.option-ignored", S,
+    "accepted; this option changes nothing the model decides",
+    "sockmodel socket layer");
+static const sm_rule r_sys_optval_optlen_null = SM_RULE("sm.sys.optval-optlen-null", S,
+    "optval or optlen is NULL",
+    "sockmodel socket layer");
+static const sm_rule r_sys_optlen_short = SM_RULE("sm.sys.optlen-short", S,
+    "optlen is shorter than an int",
+    "sockmodel socket layer");
+static const sm_rule r_sys_option_value = SM_RULE("sm.sys.option-value", S,
+    "option value as last set (or the default)",
+    "");
+static const sm_rule r_sys_addr_null = SM_RULE("sm.sys.addr-null", S,
+    "the address is NULL",
+    "sockmodel socket layer");
+static const sm_rule r_sys_addr_family = SM_RULE("sm.sys.addr-family", S,
+    "only AF_INET and AF_INET6 addresses are modelled",
+    "sockmodel socket layer");
+static const sm_rule r_sys_addr_short = SM_RULE("sm.sys.addr-short", S,
+    "the address length is too short for its family",
+    "sockmodel socket layer");
+static const sm_rule r_sys_shutdown_how = SM_RULE("sm.sys.shutdown-how", S,
+    "how must be SHUT_RD, SHUT_WR or SHUT_RDWR",
+    "sockmodel socket layer");
+static const sm_rule r_sys_addrlen_null = SM_RULE("sm.sys.addrlen-null", S,
+    "addrlen is NULL",
+    "sockmodel socket layer");
+static const sm_rule r_sys_sockname = SM_RULE("sm.sys.sockname", S,
+    "the socket's local address",
+    "");
+static const sm_rule r_sys_peername_not_connected = SM_RULE("sm.sys.peername-not-connected", S,
+    "the socket is not connected",
+    "Linux inet_getname()");
+static const sm_rule r_sys_peername = SM_RULE("sm.sys.peername", S,
+    "the socket's peer",
+    "");
+static const sm_rule r_sys_getfl = SM_RULE("sm.sys.getfl", S,
+    "file status flags",
+    "");
+static const sm_rule r_sys_getfd = SM_RULE("sm.sys.getfd", S,
+    "descriptor flags",
+    "");
+static const sm_rule r_sys_setfd = SM_RULE("sm.sys.setfd", S,
+    "descriptor flags set (no effect in the model)",
+    "");
+static const sm_rule r_sys_fcntl_cmd = SM_RULE("sm.sys.fcntl-cmd", S,
+    "only F_GETFL, F_SETFL, F_GETFD and F_SETFD are modelled",
+    "sockmodel socket layer");
+static const sm_rule r_sys_ioctl_cmd = SM_RULE("sm.sys.ioctl-cmd", S,
+    "only FIONBIO is modelled",
+    "sockmodel socket layer");
+static const sm_rule r_sys_argp_null = SM_RULE("sm.sys.argp-null", S,
+    "argp is NULL",
+    "sockmodel socket layer");
+static const sm_rule r_sys_accept4_flags = SM_RULE("sm.sys.accept4-flags", S,
+    "accept4() takes SOCK_NONBLOCK and SOCK_CLOEXEC only",
+    "Linux accept4(2)");
+static const sm_rule r_sys_sendto_addr = SM_RULE("sm.sys.sendto-addr", S,
+    "sendto() with an address on a UDP socket is not modelled: the model "
+    "has no unconnected datagram path; connect() the socket and send()",
+    "sockmodel socket layer");
+static const sm_rule r_sys_poll_real = SM_RULE("sm.sys.poll-real", S,
+    "real descriptors polled by the real poll()",
+    "sockmodel socket layer");
+static const sm_rule r_sys_poll_forever = SM_RULE("sm.sys.poll-forever", S,
+    "would block forever: no socket became ready in 2 minutes of virtual "
+    "time",
+    "sockmodel socket layer");
+static const sm_rule r_sys_poll_ready = SM_RULE("sm.sys.poll-ready", S,
+    "sockets ready by the model's state",
+    "");
+static const sm_rule r_sys_poll_timeout = SM_RULE("sm.sys.poll-timeout", S,
+    "timed out (virtual time)",
+    "");
+
 #define FD_BASE 3 /* 0, 1, 2 are the standard streams */
 
 /* The world, shared by the contexts (processes) that live in it. */
@@ -149,7 +254,7 @@ static int finish(sm_sys *c, sm_result r)
 }
 
 /* A failure decided by this layer (not by the engine). */
-static int layer_fail(sm_sys *c, sm_err e, const char *rule)
+static int layer_fail(sm_sys *c, sm_err e, const sm_rule *rule)
 {
     sm_result r;
     memset(&r, 0, sizeof r);
@@ -160,7 +265,7 @@ static int layer_fail(sm_sys *c, sm_err e, const char *rule)
 }
 
 /* The same with an errno the engine has no name for (EPROTONOSUPPORT...). */
-static int layer_fail_errno(sm_sys *c, int errnum, const char *rule)
+static int layer_fail_errno(sm_sys *c, int errnum, const sm_rule *rule)
 {
     sm_result r;
     memset(&r, 0, sizeof r);
@@ -174,7 +279,7 @@ static int layer_fail_errno(sm_sys *c, int errnum, const char *rule)
     return -1;
 }
 
-static int layer_ok(sm_sys *c, const char *rule)
+static int layer_ok(sm_sys *c, const sm_rule *rule)
 {
     return layer_fail(c, SM_OK, rule);
 }
@@ -212,7 +317,7 @@ static sm_sys *ctx_make(sys_world *sw, sm_id host, sm_id user, sm_id proc,
     c->proc = proc;
     snprintf(c->pname, sizeof c->pname, "%s", pname);
     c->last.culprit = SM_NONE;
-    c->last.rule = "no call yet";
+    c->last.rule = &r_sys_no_call;
     c->last_err = c->last;
     return c;
 }
@@ -304,7 +409,7 @@ int sm_sys_exit(sm_sys *c)
     c->call = "exit";
     c->call_fd = -1;
     if (c->exited)
-        return layer_fail(c, SM_EINVAL, "the process has already exited [sockmodel socket layer]");
+        return layer_fail(c, SM_EINVAL, &r_sys_exited);
     sm_result r = sm_proc_exit(c->sw->w, c->proc);
     for (size_t i = 0; i < c->nfds; i++)
         if (c->fds[i].used)
@@ -465,8 +570,9 @@ sm_id sm_sys_sock(const sm_sys *c, int fd)
     return c->fds[fd - FD_BASE].sock;
 }
 
-static const char bad_fd[] =
-    "the descriptor is not open in this process [sockmodel socket layer]";
+static const sm_rule bad_fd = SM_RULE("sm.sys.bad-fd", S,
+    "the descriptor is not open in this process",
+    "sockmodel socket layer");
 
 #define GET_FD(c, fd, e, name)                                               \
     do {                                                                     \
@@ -478,7 +584,7 @@ static const char bad_fd[] =
         (c)->call_fd = (fd);                                                 \
         (e) = fd_get((c), (fd));                                             \
         if (!(e))                                                            \
-            return layer_fail((c), SM_EBADF, bad_fd);                        \
+            return layer_fail((c), SM_EBADF, &bad_fd);                        \
     } while (0)
 
 /* ---- addresses --------------------------------------------------------- */
@@ -563,7 +669,7 @@ int sm_sys_socket(sm_sys *c, int domain, int type, int protocol)
     c->call = "socket";
     c->call_fd = -1;
     if (c->exited)
-        return layer_fail_errno(c, ESRCH, "the process has exited [sockmodel socket layer]");
+        return layer_fail_errno(c, ESRCH, &r_sys_socket_exited);
     int family;
     if (domain == AF_INET)
         family = 4;
@@ -571,7 +677,7 @@ int sm_sys_socket(sm_sys *c, int domain, int type, int protocol)
         family = 6;
     else
         return layer_fail(c, SM_EAFNOSUPPORT,
-                          "only AF_INET and AF_INET6 sockets are modelled [sockmodel socket layer]");
+                          &r_sys_socket_family);
     bool nonblock = false, cloexec = false;
 #ifdef SOCK_NONBLOCK
     if (type & SOCK_NONBLOCK) {
@@ -592,15 +698,14 @@ int sm_sys_socket(sm_sys *c, int domain, int type, int protocol)
         proto = SM_UDP;
     else if (type == SOCK_STREAM || type == SOCK_DGRAM)
         return layer_fail_errno(c, EPROTONOSUPPORT,
-                                "the protocol does not go with the socket type [sockmodel socket layer]");
+                                &r_sys_socket_protocol);
     else
         return layer_fail_errno(c, ESOCKTNOSUPPORT,
-                                "only SOCK_STREAM (TCP) and SOCK_DGRAM (UDP) are modelled [sockmodel socket layer]");
+                                &r_sys_socket_type);
 
     int fd = fd_alloc(c);
     if (fd < 0)
-        return layer_fail(c, SM_ENOMEM, "out of memory: no room for another descriptor "
-                                        "[sockmodel socket layer]");
+        return layer_fail(c, SM_ENOMEM, &r_sys_no_descriptor);
     sm_id id = SM_NONE;
     sm_result r = sm_socket(c->sw->w, c->proc, proto, family, sock_name(c, fd), &id);
     if (r.err != SM_OK) {
@@ -631,8 +736,9 @@ int sm_sys_socket(sm_sys *c, int domain, int type, int protocol)
 
 /* ---- options ----------------------------------------------------------- */
 
-static const char unknown_opt[] =
-    "the model does not know this option level/name [sockmodel socket layer]";
+static const sm_rule unknown_opt = SM_RULE("sm.sys.unknown-option", S,
+    "the model does not know this option level/name",
+    "sockmodel socket layer");
 
 /* Options that change nothing the model decides: accepted and remembered
  * so that getsockopt() reports them. */
@@ -692,13 +798,13 @@ int sm_sys_setsockopt(sm_sys *c, int fd, int level, int optname,
     fdent *e;
     GET_FD(c, fd, e, "setsockopt");
     if (!optval)
-        return layer_fail(c, SM_EFAULT, "optval is NULL [sockmodel socket layer]");
+        return layer_fail(c, SM_EFAULT, &r_sys_optval_null);
     sm_world *w = c->sw->w;
     if (level == SOL_SOCKET && optname == SO_LINGER) {
         struct linger l;
         if (optlen < (socklen_t)sizeof l)
             return layer_fail(c, SM_EINVAL,
-                              "SO_LINGER takes a struct linger [sockmodel socket layer]");
+                              &r_sys_linger_size);
         memcpy(&l, optval, sizeof l);
         sm_result r = sm_setsockopt(w, e->sock, SM_SO_LINGER, l.l_onoff != 0, (int)l.l_linger);
         if (r.err == SM_OK)
@@ -710,13 +816,13 @@ int sm_sys_setsockopt(sm_sys *c, int fd, int level, int optname,
     int *slot = engine_option(e, level, optname, &o);
     int *inert = slot ? NULL : inert_option(e, level, optname);
     if (!slot && !inert)
-        return layer_fail(c, SM_ENOPROTOOPT, unknown_opt);
+        return layer_fail(c, SM_ENOPROTOOPT, &unknown_opt);
     if (optlen < (socklen_t)sizeof v)
-        return layer_fail(c, SM_EINVAL, "an int option needs optlen >= sizeof(int) [sockmodel socket layer]");
+        return layer_fail(c, SM_EINVAL, &r_sys_optlen_int);
     memcpy(&v, optval, sizeof v);
     if (inert) {
         *inert = v;
-        return layer_ok(c, "accepted; this option changes nothing the model decides [sockmodel socket layer]");
+        return layer_ok(c, &r_sys_option_ignored);
     }
     sm_result r = sm_setsockopt(w, e->sock, o, v != 0, 0);
     if (r.err == SM_OK)
@@ -727,12 +833,12 @@ int sm_sys_setsockopt(sm_sys *c, int fd, int level, int optname,
 static int put_int(sm_sys *c, void *optval, socklen_t *optlen, int v)
 {
     if (!optval || !optlen)
-        return layer_fail(c, SM_EFAULT, "optval or optlen is NULL [sockmodel socket layer]");
+        return layer_fail(c, SM_EFAULT, &r_sys_optval_optlen_null);
     if (*optlen < (socklen_t)sizeof v)
-        return layer_fail(c, SM_EINVAL, "optlen is shorter than an int [sockmodel socket layer]");
+        return layer_fail(c, SM_EINVAL, &r_sys_optlen_short);
     memcpy(optval, &v, sizeof v);
     *optlen = (socklen_t)sizeof v;
-    return layer_ok(c, "option value as last set (or the default)");
+    return layer_ok(c, &r_sys_option_value);
 }
 
 int sm_sys_getsockopt(sm_sys *c, int fd, int level, int optname,
@@ -743,12 +849,12 @@ int sm_sys_getsockopt(sm_sys *c, int fd, int level, int optname,
     sm_world *w = c->sw->w;
     if (level == SOL_SOCKET && optname == SO_LINGER) {
         if (!optval || !optlen)
-            return layer_fail(c, SM_EFAULT, "optval or optlen is NULL [sockmodel socket layer]");
+            return layer_fail(c, SM_EFAULT, &r_sys_optval_optlen_null);
         if (*optlen < (socklen_t)sizeof e->linger)
-            return layer_fail(c, SM_EINVAL, "SO_LINGER takes a struct linger [sockmodel socket layer]");
+            return layer_fail(c, SM_EINVAL, &r_sys_linger_size);
         memcpy(optval, &e->linger, sizeof e->linger);
         *optlen = (socklen_t)sizeof e->linger;
-        return layer_ok(c, "option value as last set (or the default)");
+        return layer_ok(c, &r_sys_option_value);
     }
     if (level == SOL_SOCKET && optname == SO_TYPE)
         return put_int(c, optval, optlen, e->proto == SM_TCP ? SOCK_STREAM : SOCK_DGRAM);
@@ -777,7 +883,7 @@ int sm_sys_getsockopt(sm_sys *c, int fd, int level, int optname,
     int *slot = engine_option(e, level, optname, &o);
     int *inert = slot ? NULL : inert_option(e, level, optname);
     if (!slot && !inert)
-        return layer_fail(c, SM_ENOPROTOOPT, unknown_opt);
+        return layer_fail(c, SM_ENOPROTOOPT, &unknown_opt);
     int v = slot ? *slot : *inert;
     if (slot == &e->v6only && v < 0) {
         /* Never set: the default this profile gives a new AF_INET6 socket
@@ -794,12 +900,12 @@ static int addr_fail(sm_sys *c)
 {
     int err = errno;
     if (err == EFAULT)
-        return layer_fail(c, SM_EFAULT, "the address is NULL [sockmodel socket layer]");
+        return layer_fail(c, SM_EFAULT, &r_sys_addr_null);
     if (err == EAFNOSUPPORT)
         return layer_fail(c, SM_EAFNOSUPPORT,
-                          "only AF_INET and AF_INET6 addresses are modelled [sockmodel socket layer]");
+                          &r_sys_addr_family);
     return layer_fail(c, SM_EINVAL,
-                      "the address length is too short for its family [sockmodel socket layer]");
+                      &r_sys_addr_short);
 }
 
 int sm_sys_bind(sm_sys *c, int fd, const struct sockaddr *addr, socklen_t len)
@@ -839,8 +945,7 @@ int sm_sys_accept(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
     size_t li = (size_t)(fd - FD_BASE);
     int nfd = fd_alloc(c); /* may move c->fds */
     if (nfd < 0)
-        return layer_fail(c, SM_ENOMEM, "out of memory: no room for another descriptor "
-                                        "[sockmodel socket layer]");
+        return layer_fail(c, SM_ENOMEM, &r_sys_no_descriptor);
     l = &c->fds[li];
     sm_id id = SM_NONE;
     sm_result r = sm_accept(c->sw->w, l->sock, sock_name(c, nfd), &id);
@@ -894,7 +999,7 @@ int sm_sys_shutdown(sm_sys *c, int fd, int how)
     bool rd = how == SHUT_RD || how == SHUT_RDWR;
     bool wr = how == SHUT_WR || how == SHUT_RDWR;
     if (!rd && !wr)
-        return layer_fail(c, SM_EINVAL, "how must be SHUT_RD, SHUT_WR or SHUT_RDWR [sockmodel socket layer]");
+        return layer_fail(c, SM_EINVAL, &r_sys_shutdown_how);
     return finish(c, sm_shutdown(c->sw->w, e->sock, rd, wr));
 }
 
@@ -931,7 +1036,7 @@ int sm_sys_getsockname(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
     fdent *e;
     GET_FD(c, fd, e, "getsockname");
     if (!len)
-        return layer_fail(c, SM_EFAULT, "addrlen is NULL [sockmodel socket layer]");
+        return layer_fail(c, SM_EFAULT, &r_sys_addrlen_null);
     sm_endpoint ep;
     if (!sm_sock_local(c->sw->w, e->sock, &ep)) {
         /* Not bound: the wildcard of its family and port 0 (as Linux and
@@ -940,7 +1045,7 @@ int sm_sys_getsockname(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
         ep.addr = sm_addr_any(e->family);
     }
     sm_sys_from_endpoint(&ep, addr, len);
-    return layer_ok(c, "the socket's local address");
+    return layer_ok(c, &r_sys_sockname);
 }
 
 int sm_sys_getpeername(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
@@ -948,7 +1053,7 @@ int sm_sys_getpeername(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
     fdent *e;
     GET_FD(c, fd, e, "getpeername");
     if (!len)
-        return layer_fail(c, SM_EFAULT, "addrlen is NULL [sockmodel socket layer]");
+        return layer_fail(c, SM_EFAULT, &r_sys_addrlen_null);
     sm_endpoint ep;
     /* Linux inet_getname(): ENOTCONN for a socket without a peer and for
      * TCP in CLOSE or SYN_SENT; every later state (the closing ones too)
@@ -958,9 +1063,9 @@ int sm_sys_getpeername(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
          (st == SM_CLOSED || st == SM_SYN_SENT || st == SM_LISTEN)) ||
         !sm_sock_remote(c->sw->w, e->sock, &ep))
         return layer_fail(c, SM_ENOTCONN,
-                          "the socket is not connected [Linux inet_getname()]");
+                          &r_sys_peername_not_connected);
     sm_sys_from_endpoint(&ep, addr, len);
-    return layer_ok(c, "the socket's peer");
+    return layer_ok(c, &r_sys_peername);
 }
 
 /* ---- file flags ---------------------------------------------------------- */
@@ -986,19 +1091,19 @@ int sm_sys_fcntl(sm_sys *c, int fd, int cmd, ...)
     }
     switch (cmd) {
     case F_GETFL:
-        layer_ok(c, "file status flags");
+        layer_ok(c, &r_sys_getfl);
         return O_RDWR | (e->nonblock ? O_NONBLOCK : 0);
     case F_SETFL:
         return set_nonblock(c, e, (arg & O_NONBLOCK) != 0);
     case F_GETFD:
-        layer_ok(c, "descriptor flags");
+        layer_ok(c, &r_sys_getfd);
         return e->cloexec ? FD_CLOEXEC : 0;
     case F_SETFD:
         e->cloexec = (arg & FD_CLOEXEC) != 0;
-        return layer_ok(c, "descriptor flags set (no effect in the model)");
+        return layer_ok(c, &r_sys_setfd);
     default:
         return layer_fail(c, SM_EINVAL,
-                          "only F_GETFL, F_SETFL, F_GETFD and F_SETFD are modelled [sockmodel socket layer]");
+                          &r_sys_fcntl_cmd);
     }
 }
 
@@ -1007,9 +1112,9 @@ int sm_sys_ioctlsocket(sm_sys *c, int fd, long cmd, unsigned long *argp)
     fdent *e;
     GET_FD(c, fd, e, "ioctlsocket");
     if (cmd != (long)FIONBIO)
-        return layer_fail(c, SM_EINVAL, "only FIONBIO is modelled [sockmodel socket layer]");
+        return layer_fail(c, SM_EINVAL, &r_sys_ioctl_cmd);
     if (!argp)
-        return layer_fail(c, SM_EFAULT, "argp is NULL [sockmodel socket layer]");
+        return layer_fail(c, SM_EFAULT, &r_sys_argp_null);
     return set_nonblock(c, e, *argp != 0);
 }
 
@@ -1030,7 +1135,7 @@ int sm_sys_accept4(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len,
         GET_FD(c, fd, l, "accept4");
         (void)l;
         return layer_fail(c, SM_EINVAL,
-                          "accept4() takes SOCK_NONBLOCK and SOCK_CLOEXEC only [Linux accept4(2)]");
+                          &r_sys_accept4_flags);
     }
     int nfd = sm_sys_accept(c, fd, addr, len);
     if (nfd < 0)
@@ -1063,9 +1168,7 @@ ssize_t sm_sys_sendto(sm_sys *c, int fd, const void *buf, size_t len, int flags,
     if (addr && e->proto == SM_UDP)
         /* The engine sends datagrams on connected UDP sockets only. */
         return layer_fail(c, SM_ENOSYS,
-                          "sendto() with an address on a UDP socket is not modelled: the "
-                          "model has no unconnected datagram path; connect() the socket and "
-                          "send() [sockmodel socket layer]");
+                          &r_sys_sendto_addr);
     /* TCP: "if the socket is connection-mode, dest_addr shall be ignored"
      * (POSIX sendto()). */
     (void)alen;
@@ -1252,7 +1355,7 @@ int sm_sys_poll(sm_sys *c, struct pollfd *fds, nfds_t n, int timeout)
             return -1;
         ready += got;
         if (c)
-            layer_ok(c, "real descriptors polled by the real poll() [sockmodel socket layer]");
+            layer_ok(c, &r_sys_poll_real);
         return ready;
     }
     if (!c)
@@ -1269,8 +1372,49 @@ int sm_sys_poll(sm_sys *c, struct pollfd *fds, nfds_t n, int timeout)
     }
     if (!ready && timeout < 0)
         return layer_fail(c, SM_EWOULDBLOCK,
-                          "would block forever: no socket became ready in 2 minutes of "
-                          "virtual time [sockmodel socket layer]");
-    layer_ok(c, ready ? "sockets ready by the model's state" : "timed out (virtual time)");
+                          &r_sys_poll_forever);
+    layer_ok(c, ready ? &r_sys_poll_ready : &r_sys_poll_timeout);
     return ready;
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_sys_no_call,
+    &r_sys_exited,
+    &r_sys_socket_exited,
+    &r_sys_socket_family,
+    &r_sys_socket_protocol,
+    &r_sys_socket_type,
+    &r_sys_no_descriptor,
+    &r_sys_optval_null,
+    &r_sys_linger_size,
+    &r_sys_optlen_int,
+    &r_sys_option_ignored,
+    &r_sys_optval_optlen_null,
+    &r_sys_optlen_short,
+    &r_sys_option_value,
+    &r_sys_addr_null,
+    &r_sys_addr_family,
+    &r_sys_addr_short,
+    &r_sys_shutdown_how,
+    &r_sys_addrlen_null,
+    &r_sys_sockname,
+    &r_sys_peername_not_connected,
+    &r_sys_peername,
+    &r_sys_getfl,
+    &r_sys_getfd,
+    &r_sys_setfd,
+    &r_sys_fcntl_cmd,
+    &r_sys_ioctl_cmd,
+    &r_sys_argp_null,
+    &r_sys_accept4_flags,
+    &r_sys_sendto_addr,
+    &r_sys_poll_real,
+    &r_sys_poll_forever,
+    &r_sys_poll_ready,
+    &r_sys_poll_timeout,
+    &bad_fd,
+    &unknown_opt,
+};
+const sm_rule_set sm__rules_sm_sockapi = {"sockapi/sm_sockapi.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

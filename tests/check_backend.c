@@ -64,7 +64,7 @@ static void f_on(scn_exec *x, const char *name)
     logf_(name, NULL);
 }
 
-static sm_result ok(const char *rule)
+static sm_result ok(const sm_rule *rule)
 {
     sm_result r;
     memset(&r, 0, sizeof r);
@@ -78,7 +78,8 @@ static sm_result ok(const char *rule)
     {                                                                        \
         (void)x;                                                             \
         logf_(#name, c);                                                     \
-        return ok("fake " #name);                                            \
+        static const sm_rule rule = SM_RULE("test.fake", S, "fake " #name, ""); \
+        return ok(&rule);                                                    \
     }
 OP(sysctl)
 OP(socket)
@@ -92,11 +93,15 @@ OP(exit)
 OP(advance)
 OP(delay)
 
+static const sm_rule rule_fake_bind = SM_RULE("test.fake", S, "fake bind", "");
+static const sm_rule rule_fake_accept = SM_RULE("test.fake", S, "fake accept", "");
+static const sm_rule rule_fake_recv = SM_RULE("test.fake", S, "fake recv", "");
+
 static sm_result f_bind(scn_exec *x, scn_call *c)
 {
     (void)x;
     logf_("bind", c);
-    sm_result r = ok("fake bind");
+    sm_result r = ok(&rule_fake_bind);
     r.err = SM_EADDRINUSE;
     return r;
 }
@@ -106,7 +111,7 @@ static sm_result f_accept(scn_exec *x, scn_call *c)
     (void)x;
     logf_("accept", c);
     c->caller_owns = true;
-    return ok("fake accept");
+    return ok(&rule_fake_accept);
 }
 
 static sm_result f_recv(scn_exec *x, scn_call *c)
@@ -115,7 +120,7 @@ static sm_result f_recv(scn_exec *x, scn_call *c)
     logf_("recv", c);
     if (R.skip_recv)
         c->skip = "fake: cannot reproduce recv";
-    return ok("fake recv");
+    return ok(&rule_fake_recv);
 }
 
 static sm_tcp_state f_state(scn_exec *x, int sock)

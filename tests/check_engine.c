@@ -33,12 +33,16 @@ static sm_verdict bind_no_rule(const sm_profile *self, const sm_bind_ctx *c)
     return sm__fail(SM_OK, NULL, -1);
 }
 
+static const sm_rule rule_free = SM_RULE("test.free", S, "free", "");
+static const sm_rule rule_in_use = SM_RULE("test.in-use", S, "in use", "");
+static const sm_rule rule_picked_nothing = SM_RULE("test.picked-nothing", S, "picked nothing", "");
+
 static sm_verdict bind_bad_culprit(const sm_profile *self, const sm_bind_ctx *c)
 {
     (void)self;
     if (c->n_owners == 0)
-        return sm__ok("free");
-    return sm__fail(SM_EADDRINUSE, "in use", (int)c->n_owners); /* one past */
+        return sm__ok(&rule_free);
+    return sm__fail(SM_EADDRINUSE, &rule_in_use, (int)c->n_owners); /* one past */
 }
 
 static sm_verdict pick_no_port(const sm_profile *self, sm_pick_ctx *c, uint16_t *port)
@@ -46,7 +50,7 @@ static sm_verdict pick_no_port(const sm_profile *self, sm_pick_ctx *c, uint16_t 
     (void)self;
     (void)c;
     *port = 0;
-    return sm__ok("picked nothing");
+    return sm__ok(&rule_picked_nothing);
 }
 
 static size_t select_beyond(const sm_profile *self, const sm_listen_ctx *c)
@@ -65,8 +69,10 @@ static sm_endpoint ep(const char *s)
 
 static bool is_breach(sm_result r, const char *method)
 {
-    return r.err == SM_EPROTO && r.rule && strncmp(r.rule, CONTRACT, strlen(CONTRACT)) == 0 &&
-           strstr(r.rule, method) != NULL;
+    return r.err == SM_EPROTO && r.rule &&
+           strncmp(r.rule->text, CONTRACT, strlen(CONTRACT)) == 0 &&
+           strstr(r.rule->text, method) != NULL &&
+           strncmp(r.rule->id, "sm.contract.", 12) == 0;
 }
 
 START_TEST(test_no_rule_text)
@@ -80,7 +86,7 @@ START_TEST(test_no_rule_text)
     ck_assert_int_eq(sm_socket(w, p, SM_TCP, 4, "s", &s).err, SM_OK);
     sm_endpoint e = ep("127.0.0.1:5000");
     sm_result r = sm_bind(w, s, &e);
-    ck_assert_msg(is_breach(r, "bind"), "got %s: %s", sm_err_name(r.err), r.rule);
+    ck_assert_msg(is_breach(r, "bind"), "got %s: %s", sm_err_name(r.err), r.rule ? r.rule->text : "");
     /* The call failed and changed nothing: the socket is still unbound
      * and the world goes on. */
     sm_endpoint local;
@@ -103,7 +109,7 @@ START_TEST(test_culprit_out_of_range)
     sm_endpoint e = ep("127.0.0.1:5000");
     ck_assert_int_eq(sm_bind(w, a, &e).err, SM_OK);
     sm_result r = sm_bind(w, b, &e);
-    ck_assert_msg(is_breach(r, "bind"), "got %s: %s", sm_err_name(r.err), r.rule);
+    ck_assert_msg(is_breach(r, "bind"), "got %s: %s", sm_err_name(r.err), r.rule ? r.rule->text : "");
     ck_assert_int_eq(r.culprit, SM_NONE);
     sm_world_free(w);
 }
@@ -135,7 +141,7 @@ START_TEST(test_other_version)
     sm_id s = SM_NONE;
     sm_result r = sm_socket(w, p, SM_TCP, 4, "s", &s);
     ck_assert_int_eq(r.err, SM_EPROTO);
-    ck_assert(strstr(r.rule, CONTRACT) && strstr(r.rule, "version"));
+    ck_assert(strstr(r.rule->text, CONTRACT) && strstr(r.rule->text, "version"));
     sm_world_free(w);
 
     broken_from_linux();

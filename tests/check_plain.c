@@ -203,7 +203,7 @@ START_TEST(udp_sendto_not_modelled)
     struct sockaddr_in sin = loopback4(5353);
     ck_assert_int_eq(sendto(u, "d", 1, 0, (struct sockaddr *)&sin, sizeof sin), -1);
     ck_assert_int_eq(errno, ENOSYS);
-    ck_assert_ptr_nonnull(strstr(sm_sys_last(c)->rule, "not modelled"));
+    ck_assert_ptr_nonnull(strstr(sm_sys_last(c)->rule->text, "not modelled"));
     close(u);
     sm_sys_use(NULL);
     sm_sys_free(c);

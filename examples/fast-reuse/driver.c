@@ -54,7 +54,7 @@ typedef struct outcome {
     int err;          /* errno of the decisive call, 0 if it succeeded */
     char name[24];    /* the OS's name for it */
     const char *step; /* which call failed */
-    const char *rule; /* why (the engine's rule) */
+    const sm_rule *rule; /* why (the engine's rule) */
 } outcome;
 
 /* The trace keeps the rule of the last bind(): that is the decision the
@@ -63,16 +63,16 @@ static void trace_bind(void *arg, const char *call, int fd, const sm_result *r)
 {
     (void)fd;
     if (strcmp(call, "bind") == 0)
-        *(const char **)arg = r->rule;
+        *(const sm_rule **)arg = r->rule;
 }
 
-static void watch(sm_sys *c, const char **bind_rule)
+static void watch(sm_sys *c, const sm_rule **bind_rule)
 {
     *bind_rule = NULL;
     sm_sys_set_trace(c, trace_bind, bind_rule);
 }
 
-static void note(outcome *o, sm_sys *c, int rc, const char *step, const char *bind_rule)
+static void note(outcome *o, sm_sys *c, int rc, const char *step, const sm_rule *bind_rule)
 {
     o->err = rc < 0 ? errno : 0;
     o->step = rc < 0 ? step : "";
@@ -81,6 +81,17 @@ static void note(outcome *o, sm_sys *c, int rc, const char *step, const char *bi
     else
         o->rule = bind_rule ? bind_rule : sm_sys_last(c)->rule;
     snprintf(o->name, sizeof o->name, "%s", sm_sys_errname(c, o->err));
+}
+
+/* A rule as the report prints it: its text and its stable ID. */
+static const char *rule_text(const sm_rule *r)
+{
+    static char buf[1024];
+    if (!r)
+        return "?";
+    char line[900];
+    snprintf(buf, sizeof buf, "%s {%s}", sm_rule_line(r, line, sizeof line), r->id);
+    return buf;
 }
 
 /* The restart story.  Returns false if the setup itself failed. */
@@ -93,7 +104,7 @@ static bool run_restart(const char *profile, const layer *L, outcome *o)
     sm_sys *srv2 = NULL;
     sm_world *w = sm_sys_world(srv);
     bool ok = false;
-    const char *bind_rule;
+    const sm_rule *bind_rule;
     sm_addr caddr;
     sm_addr_parse("192.0.2.10", 10, &caddr);
     sm_host_add_addr(w, sm_sys_host(cli), &caddr);
@@ -151,7 +162,7 @@ static bool run_second(const char *profile, const layer *L, outcome *o)
     sm_sys *first = sm_sys_new(profile, 1);
     sm_sys *second = sm_sys_spawn(first, NULL, "second", NULL);
     bool ok = false;
-    const char *bind_rule;
+    const sm_rule *bind_rule;
     sm_sys_use(first);
     if (server_start(L->fast_reuse, PORT, &step) < 0) {
         note(o, first, -1, step, NULL);
@@ -224,10 +235,10 @@ int main(int argc, char **argv)
                    !setup ? "SETUP FAILED" : right ? "right" : "WRONG");
             if (!setup || !restart_ok)
                 printf("    restart: the new server cannot start while the old connection is in"
-                       " TIME_WAIT\n      why: %s\n", re.rule ? re.rule : "?");
+                       " TIME_WAIT\n      why: %s\n", rule_text(re.rule));
             if (!setup || !second_refused)
                 printf("    second instance: two servers now hold port %d; which one gets a"
-                       " connection is undefined\n      why: %s\n", PORT, se.rule ? se.rule : "?");
+                       " connection is undefined\n      why: %s\n", PORT, rule_text(se.rule));
             if (!right && native)
                 status = 1;
             rows++;

@@ -12,7 +12,9 @@ OSError whose errno is the host Python's number for the portable error
 (errno.EADDRINUSE...), whose strerror gives the profile's own name for it
 (WSAEADDRINUSE under Windows) and the rule that decided, and which carries
 the attributes sm_errname (the profile's name), sm_portable (the POSIX
-name) and sm_rule.  run_scenario() runs a scenario file through the
+name), sm_rule (the rule as a sentence with its source), sm_rule_id (its
+stable dotted ID, docs/rules.md) and sm_confidence ("source", "test",
+"observed", "documented", "inferred" or "unverified").  run_scenario() runs a scenario file through the
 sockmodel program and returns its --json report as Python objects.
 """
 import ctypes
@@ -41,6 +43,17 @@ __all__ = ["World", "Socket", "profiles", "run_scenario", "ScenarioError",
 
 def _s(b):
     return b.decode() if b is not None else None
+
+
+def _rule(r):
+    """(line, id, confidence) of a result's rule: the line is the text with
+    its source in brackets, as the command line's --explain shows it."""
+    if not r.rule:
+        return None, None, None
+    rec = r.rule.contents
+    text, src = _s(rec.text), _s(rec.source)
+    line = "%s [%s]" % (text, src) if src else text
+    return line, _s(rec.id), _s(_c.sm_confidence_name(rec.confidence))
 
 
 def profiles():
@@ -119,10 +132,12 @@ class World:
             return r
         portable = _s(_c.sm_err_name(r.err))
         native = _s(_c.sm_profile_err_name(self._p, r.err))
-        rule = _s(r.rule) or ""
+        rule, rule_id, confidence = _rule(r)
+        rule = rule or ""
         e = OSError(getattr(_errno, portable, _errno.EIO),
                     "%s: %s" % (native, rule) if rule else native)
         e.sm_errname, e.sm_portable, e.sm_rule = native, portable, rule
+        e.sm_rule_id, e.sm_confidence = rule_id, confidence
         raise e
 
     def _name(self):
@@ -168,10 +183,11 @@ class Socket:
         self.family, self.type, self.name = family, type, name
         self._fam = _FAMILY[family]
         self.last_rule = None
+        self.last_rule_id = None
 
     def _do(self, r):
         self._world._raise_if(r)
-        self.last_rule = _s(r.rule)
+        self.last_rule, self.last_rule_id, _ = _rule(r)
         return r
 
     def setsockopt(self, optname, value, value2=0):

@@ -5,7 +5,8 @@ tree of the checkout the package was installed from or sits in, else the
 system's libsockmodel.so.0) and the argument/result types of the engine's
 public functions (engine/sm.h).  Enumerations are never written here as
 numbers: names go through the library's own parse/name functions.  The
-structures below mirror sm_addr, sm_endpoint and sm_result in engine/sm.h.
+structures below mirror sm_addr, sm_endpoint, sm_rule and sm_result in
+engine/sm.h.
 """
 import ctypes
 import ctypes.util
@@ -23,10 +24,19 @@ class Endpoint(ctypes.Structure):
     _fields_ = [("addr", Addr), ("port", ctypes.c_uint16)]
 
 
+class Rule(ctypes.Structure):
+    _fields_ = [
+        ("id", ctypes.c_char_p),
+        ("text", ctypes.c_char_p),
+        ("source", ctypes.c_char_p),
+        ("confidence", ctypes.c_int),
+    ]
+
+
 class Result(ctypes.Structure):
     _fields_ = [
         ("err", ctypes.c_int),
-        ("rule", ctypes.c_char_p),
+        ("rule", ctypes.POINTER(Rule)),
         ("culprit", ctypes.c_uint32),
         ("culprit_tw", ctypes.c_bool),
         ("port", ctypes.c_uint16),
@@ -83,6 +93,7 @@ def _declare(lib):
     _fn(lib, "sm_option_parse", c.c_bool, c.c_char_p, c.POINTER(c.c_int))
     _fn(lib, "sm_option_arity", c.c_int, c.c_int)
     _fn(lib, "sm_state_name", c.c_char_p, c.c_int)
+    _fn(lib, "sm_confidence_name", c.c_char_p, c.c_int)
     _fn(lib, "sm_addr_parse", c.c_bool, c.c_char_p, c.c_size_t, c.POINTER(Addr))
     _fn(lib, "sm_endpoint_format", c.c_size_t, c.POINTER(Endpoint), c.c_char_p,
         c.c_size_t)

@@ -65,6 +65,11 @@ def test_posix_needs_reuseaddr(profile):
         assert ei.value.errno == errno.EADDRINUSE
         assert ei.value.sm_errname == "EADDRINUSE"
         assert ei.value.sm_rule
+        # The rule's stable ID names the OS family that decided.
+        family = {"linux": "linux", "macos": "xnu", "solaris": "solaris"}[profile]
+        assert ei.value.sm_rule_id.startswith(family + ".bind.")
+        assert ei.value.sm_confidence in ("source", "test", "observed",
+                                          "documented", "inferred", "unverified")
 
 
 def test_windows_reuseaddr_steals_a_port():
