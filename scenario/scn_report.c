@@ -18,9 +18,12 @@
 
 /* ---- cell texts -------------------------------------------------------- */
 
-/* The outcome without the failure marker: "ok", "WSAEACCES", "n/a". */
+/* The outcome without the failure marker: "ok", "WSAEACCES", "n/a".  An
+ * error on a pinned host is named by that host's OS. */
 static void outcome_text(const sm_profile *p, const scn_cell *c, scn_buf *b)
 {
+    if (c->os)
+        p = c->os;
     switch (c->kind) {
     case SCN_CELL_SKIPPED: /* with a message: the host profile's time rule */
         scn_buf_puts(b, c->message ? "skip" : "-");
@@ -62,13 +65,17 @@ void scn_cell_why(const scn_cell *c, scn_buf *out)
     }
     if (c->kind != SCN_CELL_CALL)
         return;
+    if (c->os) /* a pinned host's OS decided, whatever the column */
+        scn_buf_printf(out, "host %s runs %s: ", c->os_host,
+                       sm_profile_name(c->os));
+    size_t base = out->len;
     char line[1024];
     const char *rule = c->r.rule ? sm_rule_line(c->r.rule, line, sizeof line) : NULL;
     if (c->r.err == SM_ENOSYS &&
         (!rule || strncmp(rule, "not modelled yet", 16) != 0))
         scn_buf_puts(out, "not modelled yet");
     if (rule) {
-        if (out->len)
+        if (out->len > base)
             scn_buf_puts(out, ": ");
         scn_buf_puts(out, rule);
     }
@@ -414,6 +421,12 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
         fputs(c->culprit && c->r.culprit_tw ? "true" : "false", out);
         json_key(out, "port", false);
         fprintf(out, "%u", (unsigned)c->r.port);
+        if (c->os) { /* the call ran on a pinned host: its OS decided */
+            json_key(out, "host", false);
+            smu_json_str(out, c->os_host);
+            json_key(out, "os", false);
+            smu_json_str(out, sm_profile_name(c->os));
+        }
     } else {
         if (c->kind == SCN_CELL_CHECK) {
             json_key(out, "check", false);
