@@ -65,6 +65,7 @@ void scn_cell_why(const scn_cell *c, scn_buf *out)
     }
     if (c->kind != SCN_CELL_CALL)
         return;
+    size_t start = out->len;
     if (c->os) /* a pinned host's OS decided, whatever the column */
         scn_buf_printf(out, "host %s runs %s: ", c->os_host,
                        sm_profile_name(c->os));
@@ -84,6 +85,8 @@ void scn_cell_why(const scn_cell *c, scn_buf *out)
                        c->culprit);
     else if (c->culprit)
         scn_buf_printf(out, " (conflicts with socket %s)", c->culprit);
+    if (out->len == base) /* no reason to attribute */
+        out->len = start;
 }
 
 void scn_cell_rule_tag(const scn_cell *c, scn_buf *out)
