@@ -340,6 +340,24 @@ void scn_report_failures(FILE *out, const scn_result *r)
     scn_buf_free(&tmp);
 }
 
+/* A mixed-OS world: which hosts run one OS in every column (each pinned
+ * host once, where it is first declared). */
+static void print_pinned(FILE *out, const scn_file *f)
+{
+    for (size_t i = 0; i < f->n_stmts; i++) {
+        const scn_stmt *st = &f->stmts[i];
+        if (st->kind != SCN_HOST || !st->os)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = f->stmts[j].kind == SCN_HOST && f->stmts[j].os &&
+                   strcmp(f->stmts[j].name, st->name) == 0;
+        if (!seen)
+            fprintf(out, "host %s runs %s in every column (line %u)\n", st->name,
+                    sm_profile_name(st->os), st->line);
+    }
+}
+
 void scn_report_text(FILE *out, const scn_result *r, bool explain)
 {
     scn_buf line = {0}, tmp = {0};
@@ -347,6 +365,7 @@ void scn_report_text(FILE *out, const scn_result *r, bool explain)
     l.w_prof = scn_xmalloc((r->n_profiles + 1) * sizeof *l.w_prof);
     measure(r, &l, &tmp);
     fprintf(out, "%s\n", r->file->path);
+    print_pinned(out, r->file);
     print_header(out, r, &l, &line);
     for (size_t i = 0; i < r->n_rows; i++) {
         print_row(out, r, &r->rows[i], &l, &line, &tmp);
