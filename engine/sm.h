@@ -174,9 +174,20 @@ sm_world *sm_world_new(const sm_profile *p, uint64_t seed); /* NULL: out of memo
 void sm_world_free(sm_world *w);
 const sm_profile *sm_world_profile(const sm_world *w);
 
-/* Hosts: every host has 127.0.0.1 and ::1. */
+/* Hosts: every host has 127.0.0.1 and ::1, and runs the world's profile
+ * unless it is pinned to another one. */
 sm_id sm_host_add(sm_world *w, const char *name);
 sm_id sm_host_find(const sm_world *w, const char *name);
+/* Pins host to profile p (a mixed-OS world): every decision made on that
+ * host (options, bind, listen, ports, connect, the listener a SYN reaches,
+ * TIME_WAIT, linger, timers, TCP options, sysctl keys) is p's from now on,
+ * and its tunables are reset to p's defaults.  Only before the host has a
+ * process; false (nothing changes) otherwise, or when p is NULL or is a
+ * profile this engine cannot use.  A world whose every host runs the
+ * world's profile behaves as before. */
+bool sm_host_set_profile(sm_world *w, sm_id host, const sm_profile *p);
+/* The profile host runs (the world's unless pinned). */
+const sm_profile *sm_host_profile(const sm_world *w, sm_id host);
 /* Adds an address; false if the host has it already. */
 bool sm_host_add_addr(sm_world *w, sm_id host, const sm_addr *a);
 bool sm_host_has_addr(const sm_world *w, sm_id host, const sm_addr *a);

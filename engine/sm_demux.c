@@ -283,13 +283,13 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
     c.wire_family = dst->family;
     c.hash = sm__tuple_hash(n->secret ^ 0x5bd1e995u, host, proto, dst, dport, src, sport);
     const sm_rule *breach;
-    size_t k = sm__prof_select_listener(w->profile, &c, &breach);
+    size_t k = sm__prof_select_listener(sm__hprof(w, host), &c, &breach);
     if (breach) {
         /* Taken as no listener; every later call reports the breach. */
         sm__break(w, SM_EPROTO, breach);
         return SM_NONE;
     }
-    *rule = w->profile->select_listener_rule;
+    *rule = sm__hprof(w, host)->select_listener_rule;
     return n->cands[k].id;
 }
 

@@ -168,7 +168,7 @@ void sm__deliver(sm_world *w, const sm_segment *g)
             return;
         }
     } else if (!(g->flags & (SM_TH_ACK | SM_TH_RST)) ||
-               ((g->flags & SM_TH_SYN) && w->profile->tcp->listener_drops_synack)) {
+               ((g->flags & SM_TH_SYN) && sm__hprof(w, g->dst_host)->tcp->listener_drops_synack)) {
         /* A listener drops a segment without SYN or ACK (RFC 9293
          * 3.10.7.2, "other text or control"), and where the OS says so a
          * SYN+ACK. */
@@ -204,7 +204,7 @@ bool sm_net_inject(sm_world *w, const sm_segment *seg)
 /* The receive window the sequence checks of RSTs and SYNs use. */
 static uint32_t check_wnd(const sm_world *w, const sm__sock *s)
 {
-    const sm_tcp_rules *t = w->profile->tcp;
+    const sm_tcp_rules *t = sm__hprof(w, s->host)->tcp;
     if (s->state == SM_SYN_RECEIVED && s->listener != SM_NONE)
         return t->synq_rcv_wnd ? t->synq_rcv_wnd : SM__RCVBUF;
     uint32_t b = t->rcvbuf ? t->rcvbuf : SM__RCVBUF;
@@ -296,7 +296,7 @@ static void tcp_input(sm_world *w, sm_id id, const sm_segment *g)
             w->net->stats.connections++;
             sm__send_flags(w, s, SM_TH_ACK, s->snd_nxt, 0);
             sm__tcp_output(w, s);
-        } else if ((g->flags & SM_TH_SYN) && w->profile->tcp->simultaneous_open) {
+        } else if ((g->flags & SM_TH_SYN) && sm__hprof(w, s->host)->tcp->simultaneous_open) {
             /* Simultaneous open (RFC 9293 3.5): SYN_RECEIVED, SYN+ACK. */
             s->irs = g->seq;
             s->rcv_nxt = g->seq + 1;
@@ -312,7 +312,7 @@ static void tcp_input(sm_world *w, sm_id id, const sm_segment *g)
         }
         return;
     }
-    const sm_tcp_rules *rules = w->profile->tcp;
+    const sm_tcp_rules *rules = sm__hprof(w, s->host)->tcp;
     bool in_wnd = g->seq - s->rcv_nxt < check_wnd(w, s);
     if (g->flags & SM_TH_RST) {
         /* At rcv_nxt: accepted.  Elsewhere in the window: a challenge ACK

@@ -99,7 +99,7 @@ void sm__emit(sm_world *w, sm_id from_host, const sm_addr *sa, uint16_t sp,
         sm_tcpopt_ctx oc = {syn, g.dst.addr.family == 6 ? 1440 : 1460,
                             syn && (!synack || (n->synack_offer & 1)),
                             syn && (!synack || (n->synack_offer & 2)), ts, tsval, tsecr};
-        g.optlen = sm__prof_tcp_options(w->profile, &oc, g.opt);
+        g.optlen = sm__prof_tcp_options(sm__hprof(w, from_host), &oc, g.opt);
     }
     g.no = (uint32_t)++n->stats.segments;
     if (n->tap)
@@ -135,7 +135,7 @@ void sm__send_flags(sm_world *w, sm__sock *s, uint8_t flags, uint32_t seq,
                        uint32_t len)
 {
     if (flags == SM_TH_ACK && s->fin_sent && s->snd_una != s->snd_nxt &&
-        w->profile->tcp->ack_repeats_fin) {
+        sm__hprof(w, s->host)->tcp->ack_repeats_fin) {
         flags |= SM_TH_FIN; /* the unacknowledged FIN goes out again */
         seq = s->snd_nxt - 1;
     }

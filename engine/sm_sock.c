@@ -158,7 +158,7 @@ void sm__conn_reset(sm_world *w, sm_id id, sm_err e)
     sm__sock *s = &w->socks[id];
     if (s->fd_open) {
         s->soerr = e;
-        s->reset_sticky = e == SM_ECONNRESET && w->profile->tcp->reset_error_sticky;
+        s->reset_sticky = e == SM_ECONNRESET && sm__hprof(w, s->host)->tcp->reset_error_sticky;
     }
     sm__conn_destroy(w, id);
 }

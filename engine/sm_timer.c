@@ -178,7 +178,7 @@ static void sock_timer(sm_world *w, sm_id id)
     } else if (kind == SM__T_FIN_WAIT_2 && s->state == SM_FIN_WAIT_2 && s->orphan) {
         /* An orphaned FIN_WAIT_2 times out: freed silently, or dropped with
          * a RST where the profile says so. */
-        if (w->profile->tcp->finwait2_timeout_rst)
+        if (sm__hprof(w, s->host)->tcp->finwait2_timeout_rst)
             sm__conn_abort(w, id);
         else
             sm__conn_destroy(w, id);

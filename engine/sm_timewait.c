@@ -175,10 +175,10 @@ static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
 {
     const sm__host *h = &w->hosts[host];
     uint64_t ms = (uint64_t)h->tun[SM_TUN_TIME_WAIT_MS];
-    if (w->profile->time_wait_ms) {
+    if (h->prof->time_wait_ms) {
         sm_tw_len_ctx c = {.tun = h->tun, .local = *la, .remote = *ra,
                            .host_addrs = h->addrs, .n_host_addrs = h->naddrs};
-        ms = sm__prof_time_wait_ms(w->profile, &c, ms);
+        ms = sm__prof_time_wait_ms(h->prof, &c, ms);
     }
     uint64_t at = sm_time_add(w->now_ns, sm_time_ms(ms));
     if (h->tun[SM_TUN_TW_REAP_MS] > 0) {
@@ -203,7 +203,7 @@ void sm__tw_enter(sm_world *w, sm_id id, const sm_rule **why)
         own = sm__host_of(w, s->host, &peer) == s->host;
     }
     const sm_rule *rule;
-    switch (sm_tw_admission(w->profile, tun, h->tw_count, loopback, own, &rule)) {
+    switch (sm_tw_admission(h->prof, tun, h->tw_count, loopback, own, &rule)) {
     case SM_TW_KEPT:
         break;
     case SM_TW_KEPT_RECYCLE:
@@ -322,7 +322,7 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
     if (g->flags & SM_TH_RST) {
         sm__delivered(w, g, owner);
         const sm_rule *rule;
-        if (sm_tw_rst_ends(w->profile, tun, g->seq == x->rcv_nxt, &rule))
+        if (sm_tw_rst_ends(sm__hprof(w, x->host), tun, g->seq == x->rcv_nxt, &rule))
             sm__tw_kill(w, t);
         return;
     }
@@ -342,7 +342,7 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
         c.ts_recent = x->ts_recent;
         c.listener = l != SM_NONE;
         const sm_rule *breach;
-        sm_tw_syn_verdict v = sm__prof_tw_syn(w->profile, &c, &breach);
+        sm_tw_syn_verdict v = sm__prof_tw_syn(sm__hprof(w, x->host), &c, &breach);
         if (breach) {
             /* The SYN is dropped; every later call reports the breach. */
             sm__break(w, SM_EPROTO, breach);
@@ -373,7 +373,7 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
         return;
     }
     sm__delivered(w, g, owner);
-    bool ack_non_dup = w->profile->tcp->tw_ack_non_dup;
+    bool ack_non_dup = sm__hprof(w, x->host)->tcp->tw_ack_non_dup;
     if (ack_non_dup && !(g->flags & SM_TH_ACK))
         return; /* FreeBSD tcp_twcheck(): no ACK, drop */
     if (g->flags & SM_TH_FIN) {

@@ -256,7 +256,7 @@ sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
     }
     sm_sock_view me;
     sm__view_fill(w, id, &me);
-    sm_verdict v = sm__prof_setsockopt(w->profile, &me, opt, v1, v2);
+    sm_verdict v = sm__prof_setsockopt(sm__hprof(w, w->socks[id].host), &me, opt, v1, v2);
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
     sm_opts *o = &w->socks[id].opt;
@@ -273,7 +273,8 @@ sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
         break;
     case SM_SO_LINGER_SEC: {
         /* Seconds, stored in the profile's linger unit (XNU: v2 * hz). */
-        uint32_t hz = w->profile->tcp->linger_hz ? w->profile->tcp->linger_hz : 1;
+        const sm_tcp_rules *t = sm__hprof(w, w->socks[id].host)->tcp;
+        uint32_t hz = t->linger_hz ? t->linger_hz : 1;
         o->linger_on = v1 != 0;
         o->linger_s = v2 < 0 ? 0 : (uint32_t)v2 * hz;
         break;
@@ -297,7 +298,7 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     c.self.bound_addr = c.self.local_addr = *addr;
     c.self.state = as_state;
     uint16_t port = 0;
-    sm_verdict v = sm__prof_pick_port(w->profile, &c, &port);
+    sm_verdict v = sm__prof_pick_port(sm__hprof(w, c.host), &c, &port);
     SM__BROKEN_RESULT(w); /* memory ran out while the profile looked */
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
@@ -344,7 +345,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     c.self.port = ep->port;
     sm__decision_port(w, s->host, s->proto, ep->port, id, &c);
     c.now_ms = w->now_ns / 1000000u;
-    sm_verdict v = sm__prof_bind(w->profile, &c);
+    sm_verdict v = sm__prof_bind(sm__hprof(w, s->host), &c);
     SM__BROKEN_RESULT(w); /* memory ran out while the owners were collected */
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
@@ -391,7 +392,7 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     c.self.state = SM_LISTEN;
     sm__decision_port(w, s->host, s->proto, s->port, id, &c);
     c.now_ms = w->now_ns / 1000000u;
-    sm_verdict v = sm__prof_listen(w->profile, &c);
+    sm_verdict v = sm__prof_listen(sm__hprof(w, s->host), &c);
     SM__BROKEN_RESULT(w);
     sm_result r = sm__result_of(&v, c.owners);
     if (v.err == SM_OK) {
@@ -442,10 +443,10 @@ sm_err sm_sock_take_error(sm_world *w, sm_id id)
 
 uint32_t sm_sock_rcvbuf(const sm_world *w, sm_id id)
 {
-    const sm_tcp_rules *t = w->profile->tcp;
     if (id >= w->nsocks)
         return 0;
     const sm__sock *s = &w->socks[id];
+    const sm_tcp_rules *t = sm__hprof(w, s->host)->tcp;
     uint32_t b = t->so_rcvbuf;
     uint32_t mss = sm__canon(&s->remote.addr).family == 6 ? 1440 : 1460;
     return t->rcvbuf_mss_round && s->mss_known ? (b + mss - 1) / mss * mss : b;
@@ -472,7 +473,7 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
     c.self.state = SM_SYN_SENT;
     c.self.how = SM_BOUND_CONNECT;
     uint16_t port = 0;
-    sm_verdict v = sm__prof_pick_connect_port(w->profile, &c, &port);
+    sm_verdict v = sm__prof_pick_connect_port(sm__hprof(w, c.host), &c, &port);
     SM__BROKEN_RESULT(w);
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
@@ -497,8 +498,9 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
         return sm__rfail(SM_EAFNOSUPPORT,
                         &r_connect_v4_on_inet6);
     if (s->state == SM_LISTEN)
-        return sm__rfail(s->proto == SM_TCP ? w->profile->tcp->connect_on_listener : SM_EISCONN,
-                        w->profile->tcp->connect_on_listener_rule);
+        return sm__rfail(s->proto == SM_TCP ? sm__hprof(w, s->host)->tcp->connect_on_listener
+                                            : SM_EISCONN,
+                        sm__hprof(w, s->host)->tcp->connect_on_listener_rule);
     if (s->state == SM_SYN_SENT)
         return sm__rfail(SM_EALREADY, &r_connect_in_progress);
     if (s->proto == SM_TCP && (s->state != SM_CLOSED || s->tw != SM__NONE32 || s->epipe))
@@ -535,7 +537,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
         c.owners = w->scratch;
         c.now_ms = w->now_ns / SM__NS_PER_MS;
         c.loopback = sm_addr_is_loopback(&dst);
-        sm_verdict v = sm__prof_connect(w->profile, &c);
+        sm_verdict v = sm__prof_connect(sm__hprof(w, s->host), &c);
         SM__BROKEN_RESULT(w);
         r = sm__result_of(&v, c.owners);
         if (v.err != SM_OK)
@@ -841,7 +843,7 @@ static sm_result close_connection(sm_world *w, sm_id id, bool at_exit)
 {
     sm__net(w);
     sm__sock *s = &w->socks[id];
-    const sm_tcp_rules *r = w->profile->tcp;
+    const sm_tcp_rules *r = sm__hprof(w, s->host)->tcp;
     if (s->tw != SM__NONE32) {
         drop_fd(w, id);
         return sm__rfail(SM_OK, &r_close_in_time_wait);
@@ -941,7 +943,7 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc)
             close_socket(w, ids[i], true);
     free(ids);
     w->procs[proc].alive = false;
-    const sm_tcp_rules *t = w->profile->tcp;
+    const sm_tcp_rules *t = sm__hprof(w, w->procs[proc].host)->tcp;
     return sm__rfail(SM_OK, t->exit_lingers ? t->exit_rule
                     : &r_exit_closed);
 }

@@ -153,7 +153,8 @@ sm_id sm_host_add(sm_world *w, const char *name)
     if (!h->name)
         return SM_NONE;
     h->tw_oldest = h->tw_newest = SM__NONE32;
-    memcpy(h->tun, w->profile->defaults, sizeof h->tun);
+    h->prof = w->profile;
+    memcpy(h->tun, h->prof->defaults, sizeof h->tun);
     /* Each host draws from its own stream, so adding a host does not change
      * the random choices of the others. */
     h->rng = w->seed ^ (0x5851f42d4c957f2dULL * (w->nhosts + 1));
@@ -166,6 +167,25 @@ sm_id sm_host_add(sm_world *w, const char *name)
         return SM_NONE;
     }
     return (sm_id)w->nhosts++;
+}
+
+bool sm_host_set_profile(sm_world *w, sm_id host, const sm_profile *p)
+{
+    if (w->broken || host >= w->nhosts || !p || sm__prof_unusable(p))
+        return false;
+    for (size_t i = 0; i < w->nprocs; i++)
+        if (w->procs[i].host == host)
+            return false;
+    sm__host *h = &w->hosts[host];
+    h->prof = p;
+    memcpy(h->tun, p->defaults, sizeof h->tun);
+    memset(h->pstate, 0, sizeof h->pstate);
+    return true;
+}
+
+const sm_profile *sm_host_profile(const sm_world *w, sm_id host)
+{
+    return host < w->nhosts ? w->hosts[host].prof : w->profile;
 }
 
 sm_id sm_host_find(const sm_world *w, const char *name)
@@ -282,7 +302,7 @@ const char *sm_sysctl(sm_world *w, sm_id host, const char *key,
     const size_t msgsize = sizeof w->errmsg;
     if (w->broken)
         return w->broken->text;
-    const sm_profile *p = w->profile;
+    const sm_profile *p = w->hosts[host].prof;
     const sm_sysctl_def *d = NULL;
     for (size_t i = 0; i < p->n_sysctls; i++)
         if (strcmp(p->sysctls[i].key, key) == 0)

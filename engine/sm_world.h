@@ -33,6 +33,8 @@ typedef struct sm__host {
     sm_addr *addrs;
     size_t naddrs, addrcap;
     int64_t tun[SM_TUN_COUNT];
+    const sm_profile *prof;            /* the OS this host runs: the world's,
+                                        * or the one it is pinned to */
     uint64_t pstate[SM__PSTATE_WORDS]; /* profile's per-host state */
     uint64_t rng;                      /* splitmix64 state */
     uint64_t bind_seq;                 /* counts binds and listens */
@@ -162,6 +164,13 @@ void sm__oom(sm_world *w);
             (cap) = grow_cap_;                                               \
         }                                                                    \
     } while (0)
+
+/* The profile that decides what happens on host h (sm__host.prof): every
+ * profile call of the engine goes through the host where it happens. */
+static inline const sm_profile *sm__hprof(const sm_world *w, sm_id h)
+{
+    return w->hosts[h].prof;
+}
 
 uint64_t sm__splitmix64(uint64_t *state);
 uint64_t sm__addr_key(const sm_addr *a);

@@ -1405,9 +1405,28 @@ static const char *finish(scn_exec *c)
     return fatal;
 }
 
+/* A host pinned to a modelled OS (host NAME ... os PROFILE): the real
+ * kernel is one OS, so it runs whole scenarios only. */
+static const scn_stmt *pinned_host(const scn_file *f)
+{
+    for (size_t i = 0; i < f->n_stmts; i++)
+        if (f->stmts[i].kind == SCN_HOST && f->stmts[i].os)
+            return &f->stmts[i];
+    return NULL;
+}
+
 static scn_exec *kernel_open(const scn_open_args *a, scn_buf *why_out)
 {
     const scn_file *f = a->file;
+    const scn_stmt *pin = pinned_host(f);
+    if (pin) {
+        scn_buf_printf(why_out, "%s:%u: host %s is pinned to os %s, but the "
+                                "host profile (the real kernel) runs whole "
+                                "scenarios only; run this file on the "
+                                "model's profiles",
+                       f->path, pin->line, pin->name, sm_profile_name(pin->os));
+        return NULL;
+    }
     scn_exec *c = scn_xmalloc(sizeof *c);
     memset(c, 0, sizeof *c);
     c->arena = a->arena;

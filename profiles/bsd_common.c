@@ -249,12 +249,34 @@ static const sm_rule r_mapped_v6only = SM_RULE("bsd.bind.mapped-v6only", S,
 
 /* ---- bind() ------------------------------------------------------------- */
 
-/* One conflict test: the PCB a lookup returned against the new socket's
- * reuse bits.  Returns true if it stops the bind. */
-static bool blocks(const sm_bind_ctx *c, int t, unsigned reuse)
+/* ---- the reuse test every BSD shares (bsd_common.h) ---------------------- */
+
+bool sm__bsd_blocks(const sm_bind_ctx *c, int t, unsigned reuse)
 {
     return t >= 0 && (reuse & sm__bsd_opt_bits(&c->owners[t].now)) == 0;
 }
+
+sm_verdict sm__bsd_conflict(const sm__bsd_reuse_rules *x, int t, bool wild, unsigned reuse)
+{
+    return sm__fail(SM_EADDRINUSE,
+                    wild ? x->wild_conflict : (reuse ? x->exact_rp : x->exact_ra), t);
+}
+
+const sm_rule *sm__bsd_pass_rule(const sm__bsd_reuse_rules *x, const sm_bind_ctx *c, int t,
+                                 bool wild)
+{
+    if (t >= 0)
+        return x->shared;
+    if (c->n_owners == 0)
+        return x->free;
+    return wild ? x->no_overlap : x->reuse_no_exact;
+}
+
+/* FreeBSD's rules for it. */
+static const sm__bsd_reuse_rules fbsd_reuse = {
+    &r_free, &r_no_overlap, &r_reuse_no_exact, &r_shared, &r_wild_conflict, &r_exact_ra,
+    &r_exact_rp,
+};
 
 /* The uid rule applied to a lookup result (rule 3).  nany: the new
  * socket's address is the wildcard.  FreeBSD 13 had one more exemption: a
@@ -270,13 +292,6 @@ static bool uid_blocks(const sm_bind_ctx *c, int t, bool nany, bool fbsd13)
         e->now.reuseport_lb)
         return false;
     return (c->self.proto != SM_TCP || !p.connected) && e->uid != c->self.uid;
-}
-
-static const sm_rule *ok_reason(const sm_bind_ctx *c, bool wild)
-{
-    if (c->n_owners == 0)
-        return &r_free;
-    return wild ? &r_no_overlap : &r_reuse_no_exact;
 }
 
 /* in_pcbbind_avail(): an IPv4 address (AF_INET, or v4-mapped on AF_INET6). */
@@ -301,14 +316,13 @@ static sm_verdict avail4(const sm_bind_ctx *c, uint32_t laddr, bool v6proto,
             return sm__fail(SM_EADDRINUSE, &r_uid, t);
     }
     int t = sm__bsd_lookup4(c, laddr, wild);
-    if (blocks(c, t, reuse)) {
+    if (sm__bsd_blocks(c, t, reuse)) {
         bsd_pcb p = sm__bsd_pcb_of(&c->owners[t]);
         if (laddr == 0 && p.laddr4 == 0 && v6proto && p.v6proto)
             return sm__ok(&r_inet6_wild);
-        return sm__fail(SM_EADDRINUSE,
-                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
+        return sm__bsd_conflict(&fbsd_reuse, t, wild, reuse);
     }
-    return sm__ok(t >= 0 ? &r_shared : ok_reason(c, wild));
+    return sm__ok(sm__bsd_pass_rule(&fbsd_reuse, c, t, wild));
 }
 
 /* in6_pcbbind_avail(): an IPv6 address on an AF_INET6 socket. */
@@ -337,13 +351,12 @@ static sm_verdict avail6(const sm_bind_ctx *c, const sm_addr *laddr, bool fbsd13
         }
     }
     int t = sm__bsd_lookup6(c, laddr, wild);
-    if (blocks(c, t, reuse))
-        return sm__fail(SM_EADDRINUSE,
-                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
-    const sm_rule *why = t >= 0 ? &r_shared : ok_reason(c, wild);
+    if (sm__bsd_blocks(c, t, reuse))
+        return sm__bsd_conflict(&fbsd_reuse, t, wild, reuse);
+    const sm_rule *why = sm__bsd_pass_rule(&fbsd_reuse, c, t, wild);
     if (dual) {
         int t4 = sm__bsd_lookup4(c, 0, wild);
-        if (blocks(c, t4, reuse)) {
+        if (sm__bsd_blocks(c, t4, reuse)) {
             bsd_pcb p = sm__bsd_pcb_of(&c->owners[t4]);
             if (p.laddr4 != 0 || p.v6proto)
                 return sm__fail(SM_EADDRINUSE, &r_dual_conflict, t4);

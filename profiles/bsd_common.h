@@ -40,6 +40,33 @@ int sm__bsd_lookup6(const sm_bind_ctx *c, const sm_addr *laddr, bool wild);
 /* The IPv4 lookup over AF_INET sockets only (NetBSD's separate tables). */
 int sm__bsd_lookup4_inet(const sm_bind_ctx *c, uint32_t laddr, bool wild);
 
+/* The reuse test every BSD runs on the PCB its lookup returned (FreeBSD
+ * in_pcbbind_avail(), XNU in_pcbbind(), OpenBSD in_pcbaddrisavail(), NetBSD
+ * inpcb_bind_port()): the lookup is WILDCARD unless the new socket has a
+ * SO_REUSE* option, and the PCB found stops the bind unless it has, now,
+ * one of the new socket's reuse bits.  The walk is one; each OS words its
+ * outcomes (rule ID, kernel function, confidence) in its own records. */
+typedef struct sm__bsd_reuse_rules {
+    const sm_rule *free;           /* no socket holds the port at all */
+    const sm_rule *no_overlap;     /* the WILDCARD lookup found nothing */
+    const sm_rule *reuse_no_exact; /* the exact lookup found nothing */
+    const sm_rule *shared;         /* the PCB found has the new socket's bit */
+    const sm_rule *wild_conflict;  /* the WILDCARD lookup found a PCB */
+    const sm_rule *exact_ra;       /* exact PCB, the new socket has only SO_REUSEADDR */
+    const sm_rule *exact_rp;       /* exact PCB without the new socket's SO_REUSEPORT(_LB) */
+} sm__bsd_reuse_rules;
+
+/* Does PCB t (a lookup's result; -1: none) stop a bind with reuse bits
+ * `reuse`? */
+bool sm__bsd_blocks(const sm_bind_ctx *c, int t, unsigned reuse);
+/* EADDRINUSE naming PCB t, by the rule of how it was found (`wild`: a
+ * WILDCARD lookup; else exact, with reuse bits or only SO_REUSEADDR). */
+sm_verdict sm__bsd_conflict(const sm__bsd_reuse_rules *x, int t, bool wild, unsigned reuse);
+/* Why a bind that passed the test is fine: it shares the port with PCB t,
+ * or nothing was found (no owner, no overlap, no exact PCB). */
+const sm_rule *sm__bsd_pass_rule(const sm__bsd_reuse_rules *x, const sm_bind_ctx *c, int t,
+                                 bool wild);
+
 /* What differs between "bsd" and "freebsd-13" (the profile's data). */
 typedef struct sm__bsd_gen {
     bool fbsd13; /* FreeBSD 13's uid-rule exemption in in_pcbbind_avail() */

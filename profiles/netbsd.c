@@ -167,10 +167,11 @@ static const sm_rule r_mapped_v6only = SM_RULE("netbsd.bind.mapped-v6only", I,
     "an IPV6_V6ONLY socket cannot bind a v4-mapped address",
     "NetBSD in6pcb_bind_addr()");
 
-static bool blocks(const sm_bind_ctx *c, int t, unsigned reuse)
-{
-    return t >= 0 && (reuse & sm__bsd_opt_bits(&c->owners[t].now)) == 0;
-}
+/* NetBSD's rules for the BSD reuse test (bsd_common.h). */
+static const sm__bsd_reuse_rules nbsd_reuse = {
+    &r_free, &r_no_overlap, &r_reuse_no_exact, &r_shared, &r_wild_conflict, &r_exact_ra,
+    &r_exact_rp,
+};
 
 /* Rule 4: a dual-stack AF_INET6 owner of [::] or ::ffff:laddr. */
 static int v6_owner(const sm_bind_ctx *c, uint32_t laddr)
@@ -222,17 +223,14 @@ static sm_verdict nbsd_bind(const sm_profile *self, const sm_bind_ctx *c)
         }
     }
     int t = v4 ? sm__bsd_lookup4_inet(c, laddr, wild) : sm__bsd_lookup6(c, a, wild);
-    if (blocks(c, t, reuse))
-        return sm__fail(SM_EADDRINUSE,
-                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
+    if (sm__bsd_blocks(c, t, reuse))
+        return sm__bsd_conflict(&nbsd_reuse, t, wild, reuse);
     if (n->family == 4 && !(opts & BSD_RP)) {
         int k = v6_owner(c, laddr);
         if (k >= 0)
             return sm__fail(SM_EADDRINUSE, &r_v6_owner, k);
     }
-    if (t >= 0)
-        return sm__ok(&r_shared);
-    return sm__ok(c->n_owners == 0 ? &r_free : wild ? &r_no_overlap : &r_reuse_no_exact);
+    return sm__ok(sm__bsd_pass_rule(&nbsd_reuse, c, t, wild));
 }
 
 static sm_verdict nbsd_listen(const sm_profile *self, const sm_bind_ctx *c)

@@ -208,10 +208,11 @@ static const sm_rule r_mapped = SM_RULE("openbsd.bind.mapped", S,
     "OpenBSD has no v4-mapped addresses: binding one fails",
     "OpenBSD in6_pcbaddrisavail()");
 
-static bool blocks(const sm_bind_ctx *c, int t, unsigned reuse)
-{
-    return t >= 0 && (reuse & sm__bsd_opt_bits(&c->owners[t].now)) == 0;
-}
+/* OpenBSD's rules for the BSD reuse test (bsd_common.h). */
+static const sm__bsd_reuse_rules obsd_reuse = {
+    &r_free, &r_no_overlap, &r_reuse_no_exact, &r_shared, &r_wild_conflict, &r_exact_ra,
+    &r_exact_rp,
+};
 
 /* The lookup for the new socket's table: IPv4 for AF_INET, IPv6 for
  * AF_INET6 (always IPV6_V6ONLY, so the shared lookups keep them apart). */
@@ -241,14 +242,11 @@ static sm_verdict obsd_bind(const sm_profile *self, const sm_bind_ctx *c)
             return sm__fail(SM_EADDRINUSE, &r_uid, t);
     }
     int t = lookup(c, a, wild);
-    if (blocks(c, t, reuse))
-        return sm__fail(SM_EADDRINUSE,
-                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
+    if (sm__bsd_blocks(c, t, reuse))
+        return sm__bsd_conflict(&obsd_reuse, t, wild, reuse);
     if (rootonly(c, n->port) && !n->privileged)
         return sm__fail(SM_EACCES, &r_priv, -1);
-    if (t >= 0)
-        return sm__ok(&r_shared);
-    return sm__ok(c->n_owners == 0 ? &r_free : wild ? &r_no_overlap : &r_reuse_no_exact);
+    return sm__ok(sm__bsd_pass_rule(&obsd_reuse, c, t, wild));
 }
 
 static sm_verdict obsd_listen(const sm_profile *self, const sm_bind_ctx *c)

@@ -198,10 +198,11 @@ static unsigned reuse_bits(const sm_sock_view *n, bool mcast)
     return reuse;
 }
 
-static bool blocks(const sm_bind_ctx *c, int t, unsigned reuse)
-{
-    return t >= 0 && (reuse & sm__bsd_opt_bits(&c->owners[t].now)) == 0;
-}
+/* XNU's rules for the BSD reuse test (bsd_common.h). */
+static const sm__bsd_reuse_rules xnu_reuse = {
+    &r_free, &r_no_overlap, &r_reuse_no_exact, &r_shared, &r_wild_conflict, &r_exact_ra,
+    &r_exact_rp,
+};
 
 /* The uid rule [S in_pcbbind()/in6_pcbbind()]: a non-root socket meets
  * another user's PCB found by a WILDCARD lookup.  v4: exempt when both
@@ -231,16 +232,13 @@ static sm_verdict avail4(const sm_bind_ctx *c, uint32_t laddr, bool v6proto)
     if (uid_blocks(c, t, laddr == 0, false))
         return sm__fail(SM_EADDRINUSE, &r_uid, t);
     t = sm__bsd_lookup4(c, laddr, wild);
-    if (blocks(c, t, reuse)) {
+    if (sm__bsd_blocks(c, t, reuse)) {
         bsd_pcb p = sm__bsd_pcb_of(&c->owners[t]);
         if (laddr == 0 && p.laddr4 == 0 && v6proto && p.v6proto)
             return sm__ok(&r_inet6_wild);
-        return sm__fail(SM_EADDRINUSE,
-                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
+        return sm__bsd_conflict(&xnu_reuse, t, wild, reuse);
     }
-    if (t >= 0)
-        return sm__ok(&r_shared);
-    return sm__ok(c->n_owners == 0 ? &r_free : wild ? &r_no_overlap : &r_reuse_no_exact);
+    return sm__ok(sm__bsd_pass_rule(&xnu_reuse, c, t, wild));
 }
 
 static sm_verdict avail6(const sm_bind_ctx *c, const sm_addr *laddr)
@@ -255,18 +253,14 @@ static sm_verdict avail6(const sm_bind_ctx *c, const sm_addr *laddr)
     if (uid_blocks(c, t, any, true))
         return sm__fail(SM_EADDRINUSE, &r_uid6, t);
     t = sm__bsd_lookup6(c, laddr, wild);
-    if (blocks(c, t, reuse))
-        return sm__fail(SM_EADDRINUSE,
-                        wild ? &r_wild_conflict : (reuse ? &r_exact_rp : &r_exact_ra), t);
-    const sm_rule *why = t >= 0 ? &r_shared
-                      : c->n_owners == 0 ? &r_free
-                      : wild             ? &r_no_overlap
-                                         : &r_reuse_no_exact;
+    if (sm__bsd_blocks(c, t, reuse))
+        return sm__bsd_conflict(&xnu_reuse, t, wild, reuse);
+    const sm_rule *why = sm__bsd_pass_rule(&xnu_reuse, c, t, wild);
     if (dual) {
         /* The IPv4 half of a dual-stack [::] bind [I: FreeBSD's heritage,
          * without FreeBSD's later pass over AF_INET on exactly 0.0.0.0]. */
         int t4 = sm__bsd_lookup4(c, 0, wild);
-        if (blocks(c, t4, reuse)) {
+        if (sm__bsd_blocks(c, t4, reuse)) {
             bsd_pcb p = sm__bsd_pcb_of(&c->owners[t4]);
             if (!p.v6proto)
                 return sm__fail(SM_EADDRINUSE, &r_dual_conflict, t4);

@@ -421,7 +421,7 @@ static void add_note(run *r, const scn_stmt *st, const scn_cell *cell)
         scn_buf_puts(&b, *t ? t : sm_option_name(st->opt));
     } else if (st->kind == SCN_BIND && cell->r.culprit != SM_NONE) {
         conflict = true;
-        scn_buf_printf(&b, "%s%s", sm_profile_err_name(r->p, cell->r.err),
+        scn_buf_printf(&b, "%s%s", sm_profile_err_name(cell->os ? cell->os : r->p, cell->r.err),
                        cell->r.culprit_tw ? " (its TIME_WAIT)" : "");
     } else
         return;

@@ -172,6 +172,9 @@ typedef struct scn_stmt {
     size_t n_vals;
     sm_addr *addrs; /* host ... addr */
     size_t n_addrs;
+    const sm_profile *os; /* host, on: the profile the host is pinned to
+                           * (host NAME ... os PROFILE), or NULL: it runs
+                           * the column's */
     sm_endpoint ep;   /* bind, connect, expect local */
     sm_proto proto;   /* socket */
     int family;       /* socket: 4 or 6 */
@@ -226,6 +229,9 @@ typedef struct scn_cell {
     const char *expected; /* expected outcome / value, or NULL */
     bool has_expectation;
     bool met;
+    const sm_profile *os; /* CALL on a pinned host: the profile that decided
+                           * (and names the error); NULL: the column's */
+    const char *os_host;  /* the pinned host's name */
 } scn_cell;
 
 typedef struct scn_row {

@@ -44,6 +44,9 @@ typedef struct scn_call {
                             * skipped with this message */
     bool caller_owns;      /* accept: the new socket belongs to the
                             * calling process (exit resolution) */
+    const sm_profile *os;  /* the call ran on a pinned host (host ... os
+                            * PROFILE): its profile decided; else NULL */
+    const char *os_host;   /* that host's name (arena) */
 } scn_call;
 
 typedef struct scn_backend {

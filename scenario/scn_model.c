@@ -7,6 +7,12 @@
  * process (host, "PROC@USER") of the user the runner names: the engine
  * keys processes by (host, name), the runner adds the user.  The hooks
  * (--pcap, --svg) watch this world.
+ *
+ * A host declared with `os PROFILE` is pinned to that profile when the
+ * world first makes it (sm_host_set_profile): a mixed-OS world, where the
+ * column's profile runs every other host.  A call made on a pinned host
+ * says so (scn_call.os), so the reports name its errors and rules by the
+ * OS that decided.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +35,8 @@ struct scn_exec {
     scn_arena *arena;
     const scn_hooks *hooks;
     scn_buf tmp;
+    bool *pinned;        /* by engine host id: declared with `os` */
+    size_t npinned;
 };
 
 static const char *const local_addrs[] = {
@@ -67,6 +75,7 @@ static const char *model_close(scn_exec *x)
         x->hooks->world_done(x->hooks->ctx, x->w, x->p);
     sm_world_free(x->w);
     free(x->socks);
+    free(x->pinned);
     scn_buf_free(&x->tmp);
     free(x);
     return NULL;
@@ -74,19 +83,52 @@ static const char *model_close(scn_exec *x)
 
 /* ---- declarations ------------------------------------------------------ */
 
+/* Host NAME, made (and pinned to os, when given) on first use.  The
+ * parser pins a host where it is first declared, so a new host is pinned
+ * before it has a process. */
+static sm_id host_get(scn_exec *x, const char *name, const sm_profile *os)
+{
+    bool fresh = sm_host_find(x->w, name) == SM_NONE;
+    sm_id h = sm_host_add(x->w, name);
+    if (h == SM_NONE || !fresh || !os)
+        return h;
+    if (!sm_host_set_profile(x->w, h, os))
+        return h;
+    if (h >= x->npinned) {
+        size_t n = (size_t)h + 8;
+        x->pinned = scn_xrealloc(x->pinned, n * sizeof *x->pinned);
+        memset(x->pinned + x->npinned, 0, (n - x->npinned) * sizeof *x->pinned);
+        x->npinned = n;
+    }
+    x->pinned[h] = true;
+    return h;
+}
+
 static void model_host(scn_exec *x, const scn_stmt *st)
 {
-    sm_id h = sm_host_add(x->w, st->name);
+    sm_id h = host_get(x, st->name, st->os);
     for (size_t i = 0; i < st->n_addrs; i++)
         sm_host_add_addr(x->w, h, &st->addrs[i]);
     x->host = h;
 }
 
+/* The os a host NAME was declared with (the parser gives every
+ * declaration of a pinned host the same one). */
+static const sm_profile *declared_os(const scn_exec *x, const char *name)
+{
+    for (size_t i = 0; i < x->f->n_stmts; i++) {
+        const scn_stmt *st = &x->f->stmts[i];
+        if (st->kind == SCN_HOST && st->os && strcmp(st->name, name) == 0)
+            return st->os;
+    }
+    return NULL;
+}
+
 /* The host may have been declared under a guard that left this profile
- * out: then it appears now, with its loopback addresses. */
+ * out: then it appears now, with its loopback addresses (and its os). */
 static void model_on(scn_exec *x, const char *name)
 {
-    x->host = sm_host_add(x->w, name);
+    x->host = host_get(x, name, declared_os(x, name));
 }
 
 /* ---- calls ------------------------------------------------------------- */
@@ -98,12 +140,22 @@ static sm_id proc_of(scn_exec *x, const char *proc, const char *user)
     return sm_proc_get(x->w, x->host, x->tmp.s, sm_user_get(x->w, user));
 }
 
-/* The result, with the name of the socket it conflicted with. */
+/* The result, with the name of the socket it conflicted with, and the
+ * pinned host's profile when the call ran on one (the socket's host, or
+ * the current host for socket() and exit). */
 static sm_result done(scn_exec *x, scn_call *c, sm_result r)
 {
     if (r.culprit != SM_NONE) {
         const char *name = sm_sock_name(x->w, r.culprit);
         c->culprit = scn_strndup(x->arena, name, strlen(name));
+    }
+    sm_id h = x->host;
+    if (c->st->sock >= 0 && x->socks[c->st->sock] != SM_NONE)
+        h = sm_sock_host(x->w, x->socks[c->st->sock]);
+    if (h != SM_NONE && h < x->npinned && x->pinned[h]) {
+        const char *name = sm_host_name(x->w, h);
+        c->os = sm_host_profile(x->w, h);
+        c->os_host = scn_strndup(x->arena, name, strlen(name));
     }
     return r;
 }
@@ -114,7 +166,7 @@ static sm_result model_sysctl(scn_exec *x, scn_call *c)
     const char *msg = sm_sysctl(x->w, x->host, st->name, st->vals, st->n_vals);
     if (msg)
         c->fail = msg;
-    return scn_result_ok(NULL);
+    return done(x, c, scn_result_ok(NULL));
 }
 
 static sm_result model_socket(scn_exec *x, scn_call *c)

@@ -42,6 +42,7 @@ typedef struct pctx {
     scn_map socks;      /* socket name -> index */
     unsigned *sock_line; /* line that created each socket */
     scn_map hosts;      /* declared hosts */
+    scn_map host_os;    /* pinned hosts -> index of their profile */
     unsigned profile_line;
     scn_tok *tok;       /* word buffer, room for a whole line */
     scn_buf what;       /* scratch: what was expected */
@@ -541,25 +542,86 @@ static bool take_addr(pctx *c, cursor *k, sm_addr *out)
     return true;
 }
 
+/* The profile host NAME is pinned to (os PROFILE), or NULL. */
+static const sm_profile *pinned_os(const pctx *c, const char *name)
+{
+    long i = scn_map_find(&c->host_os, name, strlen(name));
+    return i < 0 ? NULL : sm_profile_at((size_t)i);
+}
+
+/* "os PROFILE" after `host NAME [addr ...]`: one profile of the model, by
+ * its exact name, given where the host is first declared (a host runs one
+ * OS for the whole scenario; `local` runs the column's). */
+static bool p_host_os(pctx *c, cursor *k, scn_stmt *st, bool first)
+{
+    const scn_tok *t = cur_next(k);
+    if (!t)
+        return expected(c, k, NULL, "a profile name");
+    if (scn_backend_reserved(tok_dup(c, t))) {
+        perr(c, t->col, "'os %.*s' is not allowed: the real kernel runs whole "
+                        "scenarios only (pin hosts to modelled profiles)",
+             (int)t->len, t->s);
+        return false;
+    }
+    size_t idx = 0;
+    while (idx < sm_profile_count() &&
+           !scn_tok_is(t, sm_profile_name(sm_profile_at(idx))))
+        idx++;
+    if (idx == sm_profile_count())
+        return expected(c, k, t, "a profile name (see 'sockmodel profiles')");
+    const sm_profile *p = sm_profile_at(idx);
+    const sm_profile *had = pinned_os(c, st->name);
+    if (strcmp(st->name, "local") == 0) {
+        perr(c, t->col, "host 'local' runs the column's profile and cannot be "
+                        "pinned; declare another host with 'os %s'", p->name);
+        return false;
+    }
+    if (had && had != p) {
+        perr(c, t->col, "host '%s' is already pinned to os %s", st->name,
+             had->name);
+        return false;
+    }
+    if (!had && !first) {
+        perr(c, t->col, "host '%s' was declared without 'os' on line %ld; a "
+                        "host is pinned where it is first declared",
+             st->name, scn_map_find(&c->hosts, st->name, strlen(st->name)));
+        return false;
+    }
+    scn_map_put(&c->host_os, st->name, idx);
+    st->os = p;
+    return true;
+}
+
 static bool p_host(pctx *c, cursor *k, scn_stmt *st)
 {
     if (!take_name(c, k, "a host name", &st->name))
         return false;
+    bool first = scn_map_find(&c->hosts, st->name, strlen(st->name)) < 0;
     declare_host(c, st->name);
+    st->os = pinned_os(c, st->name);
     const scn_tok *t = cur_next(k);
     if (!t)
         return true;
+    if (scn_tok_is(t, "os"))
+        return p_host_os(c, k, st, first) &&
+               (k->pos == k->n || expected(c, k, cur_next(k), "end of line"));
     if (!scn_tok_is(t, "addr"))
-        return expected(c, k, t, "'addr' or end of line");
-    size_t n = k->n - k->pos;
+        return expected(c, k, t, "'addr', 'os' or end of line");
+    size_t n = 0;
+    while (k->pos + n < k->n && !scn_tok_is(&k->t[k->pos + n], "os"))
+        n++;
     if (n == 0)
-        return expected(c, k, NULL, "an IPv4 or IPv6 address");
+        return expected(c, k, cur_next(k), "an IPv4 or IPv6 address");
     st->addrs = scn_alloc(&c->f->arena, n * sizeof *st->addrs);
     for (size_t i = 0; i < n; i++)
         if (!take_addr(c, k, &st->addrs[i]))
             return false;
     st->n_addrs = n;
-    return true;
+    if (k->pos == k->n)
+        return true;
+    cur_next(k); /* "os" */
+    return p_host_os(c, k, st, first) &&
+           (k->pos == k->n || expected(c, k, cur_next(k), "end of line"));
 }
 
 static bool p_on(pctx *c, cursor *k, scn_stmt *st)
@@ -571,6 +633,7 @@ static bool p_on(pctx *c, cursor *k, scn_stmt *st)
         scn_map_find(&c->hosts, st->name, strlen(st->name)) < 0)
         return expected(c, k, t, "a host declared on an earlier line "
                                  "(host NAME) or 'local'");
+    st->os = pinned_os(c, st->name);
     return true;
 }
 
@@ -1190,6 +1253,7 @@ size_t scn_parse_buffer(const char *path, const char *text, size_t len,
                 c.n_errors - SCN_MAX_ERRORS);
     scn_map_free(&c.socks);
     scn_map_free(&c.hosts);
+    scn_map_free(&c.host_os);
     free(c.sock_line);
     free(c.tok);
     scn_buf_free(&c.what);

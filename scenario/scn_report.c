@@ -18,9 +18,12 @@
 
 /* ---- cell texts -------------------------------------------------------- */
 
-/* The outcome without the failure marker: "ok", "WSAEACCES", "n/a". */
+/* The outcome without the failure marker: "ok", "WSAEACCES", "n/a".  An
+ * error on a pinned host is named by that host's OS. */
 static void outcome_text(const sm_profile *p, const scn_cell *c, scn_buf *b)
 {
+    if (c->os)
+        p = c->os;
     switch (c->kind) {
     case SCN_CELL_SKIPPED: /* with a message: the host profile's time rule */
         scn_buf_puts(b, c->message ? "skip" : "-");
@@ -62,13 +65,18 @@ void scn_cell_why(const scn_cell *c, scn_buf *out)
     }
     if (c->kind != SCN_CELL_CALL)
         return;
+    size_t start = out->len;
+    if (c->os) /* a pinned host's OS decided, whatever the column */
+        scn_buf_printf(out, "host %s runs %s: ", c->os_host,
+                       sm_profile_name(c->os));
+    size_t base = out->len;
     char line[1024];
     const char *rule = c->r.rule ? sm_rule_line(c->r.rule, line, sizeof line) : NULL;
     if (c->r.err == SM_ENOSYS &&
         (!rule || strncmp(rule, "not modelled yet", 16) != 0))
         scn_buf_puts(out, "not modelled yet");
     if (rule) {
-        if (out->len)
+        if (out->len > base)
             scn_buf_puts(out, ": ");
         scn_buf_puts(out, rule);
     }
@@ -77,6 +85,8 @@ void scn_cell_why(const scn_cell *c, scn_buf *out)
                        c->culprit);
     else if (c->culprit)
         scn_buf_printf(out, " (conflicts with socket %s)", c->culprit);
+    if (out->len == base) /* no reason to attribute */
+        out->len = start;
 }
 
 void scn_cell_rule_tag(const scn_cell *c, scn_buf *out)
@@ -330,6 +340,24 @@ void scn_report_failures(FILE *out, const scn_result *r)
     scn_buf_free(&tmp);
 }
 
+/* A mixed-OS world: which hosts run one OS in every column (each pinned
+ * host once, where it is first declared). */
+static void print_pinned(FILE *out, const scn_file *f)
+{
+    for (size_t i = 0; i < f->n_stmts; i++) {
+        const scn_stmt *st = &f->stmts[i];
+        if (st->kind != SCN_HOST || !st->os)
+            continue;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = f->stmts[j].kind == SCN_HOST && f->stmts[j].os &&
+                   strcmp(f->stmts[j].name, st->name) == 0;
+        if (!seen)
+            fprintf(out, "host %s runs %s in every column (line %u)\n", st->name,
+                    sm_profile_name(st->os), st->line);
+    }
+}
+
 void scn_report_text(FILE *out, const scn_result *r, bool explain)
 {
     scn_buf line = {0}, tmp = {0};
@@ -337,6 +365,7 @@ void scn_report_text(FILE *out, const scn_result *r, bool explain)
     l.w_prof = scn_xmalloc((r->n_profiles + 1) * sizeof *l.w_prof);
     measure(r, &l, &tmp);
     fprintf(out, "%s\n", r->file->path);
+    print_pinned(out, r->file);
     print_header(out, r, &l, &line);
     for (size_t i = 0; i < r->n_rows; i++) {
         print_row(out, r, &r->rows[i], &l, &line, &tmp);
@@ -414,6 +443,12 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
         fputs(c->culprit && c->r.culprit_tw ? "true" : "false", out);
         json_key(out, "port", false);
         fprintf(out, "%u", (unsigned)c->r.port);
+        if (c->os) { /* the call ran on a pinned host: its OS decided */
+            json_key(out, "host", false);
+            smu_json_str(out, c->os_host);
+            json_key(out, "os", false);
+            smu_json_str(out, sm_profile_name(c->os));
+        }
     } else {
         if (c->kind == SCN_CELL_CHECK) {
             json_key(out, "check", false);

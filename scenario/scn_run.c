@@ -139,7 +139,8 @@ static void judge_call(runctx *c, const scn_stmt *st, scn_cell *cell)
         cell->met = cell->r.err == SM_OK;
     else
         cell->met = cell->r.err != SM_OK &&
-                    sm_profile_err_matches(c->col->profile, cell->r.err, want);
+                    sm_profile_err_matches(cell->os ? cell->os : c->col->profile,
+                                           cell->r.err, want);
 }
 
 /* ---- steps ------------------------------------------------------------- */
@@ -235,6 +236,8 @@ static void run_call(runctx *c, const scn_stmt *st, scn_cell *cell)
     cell->kind = SCN_CELL_CALL;
     cell->r = r;
     cell->culprit = call.culprit;
+    cell->os = call.os;
+    cell->os_host = call.os_host;
     judge_call(c, st, cell);
 }
 

@@ -368,6 +368,103 @@ START_TEST(test_connect_at_end_of_time)
 }
 END_TEST
 
+/* ---- mixed-OS worlds ------------------------------------------------------ */
+
+static sm_id mixed_host(sm_world *w, const char *name, const char *addr)
+{
+    sm_id h = sm_host_add(w, name);
+    sm_addr a;
+    ck_assert(sm_addr_parse(addr, strlen(addr), &a));
+    ck_assert(sm_host_add_addr(w, h, &a));
+    return h;
+}
+
+static sm_id mixed_sock(sm_world *w, sm_id host, const char *name)
+{
+    sm_id p = sm_proc_get(w, host, "main", sm_user_get(w, "user"));
+    sm_id s = SM_NONE;
+    ck_assert_int_eq(sm_socket(w, p, SM_TCP, 4, name, &s).err, SM_OK);
+    return s;
+}
+
+/* A host pinned to a profile decides by that profile, whatever the world's
+ * (host NAME ... os PROFILE).  Expected values from the reference notes:
+ * Linux needs CAP_NET_BIND_SERVICE below 1024 (linux.md 1), Windows has no
+ * privileged ports and has SO_EXCLUSIVEADDRUSE (windows.md 1); a Linux
+ * client reuses a TIME_WAIT 4-tuple on connect() only if timestamps were
+ * used (linux.md 2.1), which Windows does not offer by default. */
+START_TEST(test_mixed_world)
+{
+    sm_world *w = sm_world_new(sm_profile_find("linux"), 1);
+    ck_assert_ptr_nonnull(w);
+    sm_id win = mixed_host(w, "win", "192.0.2.10");
+    sm_id cli = mixed_host(w, "cli", "192.0.2.20");
+    ck_assert_ptr_eq(sm_host_profile(w, win), sm_profile_find("linux"));
+    ck_assert(!sm_host_set_profile(w, win, NULL));
+    ck_assert(!sm_host_set_profile(w, 99, sm_profile_find("windows")));
+    ck_assert(sm_host_set_profile(w, win, sm_profile_find("windows")));
+    ck_assert_ptr_eq(sm_host_profile(w, win), sm_profile_find("windows"));
+    ck_assert_ptr_eq(sm_host_profile(w, cli), sm_profile_find("linux"));
+    ck_assert_ptr_eq(sm_world_profile(w), sm_profile_find("linux"));
+
+    /* Options and bind: each host's own rules. */
+    sm_id l = mixed_sock(w, win, "l"), m = mixed_sock(w, cli, "m");
+    ck_assert_int_eq(sm_setsockopt(w, l, SM_SO_EXCLUSIVEADDRUSE, 1, 0).err, SM_OK);
+    ck_assert_int_eq(sm_setsockopt(w, m, SM_SO_EXCLUSIVEADDRUSE, 1, 0).err, SM_ENOPROTOOPT);
+    sm_endpoint e80 = ep("0.0.0.0:80");
+    ck_assert_int_eq(sm_bind(w, l, &e80).err, SM_OK);
+    ck_assert_int_eq(sm_bind(w, m, &e80).err, SM_EACCES);
+    ck_assert_int_eq(sm_listen(w, l, 5).err, SM_OK);
+
+    /* Tunables: the host's profile's keys. */
+    const char *v120[] = {"120"}, *v1[] = {"1"};
+    ck_assert_ptr_null(sm_sysctl(w, win, "TcpTimedWaitDelay", v120, 1));
+    ck_assert_ptr_nonnull(sm_sysctl(w, win, "net.ipv4.tcp_tw_reuse", v1, 1));
+    ck_assert_ptr_null(sm_sysctl(w, cli, "net.ipv4.tcp_tw_reuse", v1, 1));
+    ck_assert_ptr_nonnull(sm_sysctl(w, cli, "TcpTimedWaitDelay", v120, 1));
+
+    /* A host with a process keeps its OS. */
+    ck_assert(!sm_host_set_profile(w, win, sm_profile_find("bsd")));
+    ck_assert_ptr_eq(sm_host_profile(w, win), sm_profile_find("windows"));
+
+    /* The Linux client closes first and keeps TIME_WAIT; no timestamps on
+     * a connection with Windows, so its 4-tuple is not reused. */
+    sm_id c = mixed_sock(w, cli, "c");
+    sm_endpoint src = ep("192.0.2.20:5000"), dst = ep("192.0.2.10:80");
+    ck_assert_int_eq(sm_setsockopt(w, c, SM_SO_REUSEADDR, 1, 0).err, SM_OK);
+    ck_assert_int_eq(sm_bind(w, c, &src).err, SM_OK);
+    ck_assert_int_eq(sm_connect(w, c, &dst).err, SM_OK);
+    sm_id a = SM_NONE;
+    ck_assert_int_eq(sm_accept(w, l, "a", &a).err, SM_OK);
+    ck_assert_int_eq(sm_close(w, c).err, SM_OK);
+    sm_advance(w, 10000000);
+    ck_assert_int_eq(sm_close(w, a).err, SM_OK);
+    sm_advance(w, 10000000);
+    ck_assert_int_eq(sm_sock_state(w, c), SM_TIME_WAIT);
+    sm_id c2 = mixed_sock(w, cli, "c2");
+    ck_assert_int_eq(sm_setsockopt(w, c2, SM_SO_REUSEADDR, 1, 0).err, SM_OK);
+    ck_assert_int_eq(sm_bind(w, c2, &src).err, SM_OK);
+    ck_assert_int_eq(sm_connect(w, c2, &dst).err, SM_EADDRNOTAVAIL);
+    sm_world_free(w);
+}
+END_TEST
+
+/* A profile the engine cannot use is not pinned, and the world goes on. */
+START_TEST(test_pin_unusable)
+{
+    broken_from_linux();
+    broken.version = SM_PROFILE_VERSION + 1;
+    sm_world *w = sm_world_new(sm_profile_find("linux"), 1);
+    sm_id h = sm_host_add(w, "local");
+    ck_assert(!sm_host_set_profile(w, h, &broken));
+    ck_assert_ptr_eq(sm_host_profile(w, h), sm_profile_find("linux"));
+    sm_id s = mixed_sock(w, h, "s");
+    sm_endpoint e = ep("127.0.0.1:8080");
+    ck_assert_int_eq(sm_bind(w, s, &e).err, SM_OK);
+    sm_world_free(w);
+}
+END_TEST
+
 START_TEST(test_oom_linux)
 {
     oom_sweep("linux", false);
@@ -394,6 +491,10 @@ int main(void)
     tcase_add_test(tt, test_time_saturates);
     tcase_add_test(tt, test_connect_at_end_of_time);
     suite_add_tcase(s, tt);
+    TCase *tx = tcase_create("mixed-OS worlds");
+    tcase_add_test(tx, test_mixed_world);
+    tcase_add_test(tx, test_pin_unusable);
+    suite_add_tcase(s, tx);
     TCase *tm = tcase_create("out of memory");
     tcase_set_timeout(tm, 120);
     tcase_add_test(tm, test_oom_linux);

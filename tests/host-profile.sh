@@ -6,7 +6,8 @@
 # TIME_WAIT wait is reported as skipped, that --pcap/--svg say the host
 # column is not captured/drawn; then checks that a run without
 # the privilege to create a namespace exits 2 with the message that says
-# so.  Skips (77) when not root or when network namespaces are unavailable.
+# so, and that a file with a host pinned to a modelled OS is refused (exit
+# 2).  Skips (77) when not root or when network namespaces are unavailable.
 set -u
 SM=${SOCKMODEL:-./cli/sockmodel}
 T=${TESTS_DIR:-tests}
@@ -33,6 +34,14 @@ echo "$out" | grep -q ' 0 not met' || fail "an expectation was not met"
 out=$("$SM" run --profile linux,host "$S/teaching/server-cannot-rebind.scn" 2>&1)
 rc=$?
 [ $rc -eq 0 ] || { echo "$out"; fail "server-cannot-rebind.scn: exit $rc"; }
+
+# A mixed-OS world (a host pinned with `os`) is refused by the host column:
+# the real kernel runs whole scenarios only.  Exit 2, naming the line.
+out=$("$SM" run --profile linux,host "$S/teaching/mixed-windows-server-time-wait.scn" 2>&1)
+rc=$?
+[ $rc -eq 2 ] || { echo "$out"; fail "mixed-OS file under host: exit $rc, expected 2"; }
+echo "$out" | grep -q 'mixed-windows-server-time-wait.scn:52: host win is pinned to os windows, but the host profile (the real kernel) runs whole scenarios only' ||
+    { echo "$out"; fail "mixed-OS file under host: no message naming the pinned host"; }
 
 # JSON carries the skip message.
 "$SM" run --json --profile host "$T/host/basics.scn" 2>&1 |
