@@ -440,14 +440,53 @@ static bool outcome_known(const char *name)
     return false;
 }
 
-static bool take_outcome(pctx *c, cursor *k, const char **out)
+static bool all_digits(const scn_tok *t)
+{
+    if (!t || t->len == 0 || t->len > 19)
+        return false;
+    for (size_t i = 0; i < t->len; i++)
+        if (t->s[i] < '0' || t->s[i] > '9')
+            return false;
+    return true;
+}
+
+/* Reads-with-a-count: the calls whose outcome may be "ok N" or "eof". */
+static bool counts_bytes(scn_kind k)
+{
+    return k == SCN_RECV || k == SCN_RECVFROM;
+}
+
+/* OUTCOME: "ok", "ok N" and "eof" (recv, recvfrom), "error" (any failure)
+ * or an error name. */
+static bool take_outcome(pctx *c, cursor *k, scn_kind kind, const char **out)
 {
     const scn_tok *t = cur_next(k);
-    const char *what = "an outcome ('ok' or an error name such as EADDRINUSE)";
+    const char *what = counts_bytes(kind)
+        ? "an outcome ('ok', 'ok N', 'eof', 'error' or an error name such "
+          "as ECONNRESET)"
+        : "an outcome ('ok', 'error' or an error name such as EADDRINUSE)";
     if (!t || !name_chars_ok(t) || t->len > SCN_MAX_NAME)
         return expected(c, k, t, what);
+    bool ok = scn_tok_is(t, "ok");
+    if (ok && all_digits(cur_peek(k))) {
+        const scn_tok *n = cur_next(k);
+        if (!counts_bytes(kind))
+            return expected(c, k, n, "';' or end of line ('ok N' counts the "
+                                     "bytes of recv and recvfrom only)");
+        uint64_t v;
+        if (!parse_u64(n, UINT64_MAX, &v))
+            return expected(c, k, n, "a number of bytes");
+        c->what.len = 0;
+        scn_buf_printf(&c->what, "ok %" PRIu64, v);
+        *out = scn_strndup(&c->f->arena, c->what.s, c->what.len);
+        return true;
+    }
+    if (scn_tok_is(t, "eof") && !counts_bytes(kind))
+        return expected(c, k, t, "an outcome ('ok', 'error' or an error "
+                                 "name; 'eof' is for recv and recvfrom)");
     *out = tok_dup(c, t);
-    if (!outcome_known(*out))
+    if (!ok && !scn_tok_is(t, "eof") && !scn_tok_is(t, "error") &&
+        !outcome_known(*out))
         return expected(c, k, t, what);
     return true;
 }
@@ -465,13 +504,15 @@ static bool parse_expectation(pctx *c, cursor *k, scn_stmt *st)
 {
     scn_arena *a = &c->f->arena;
     if (!has_colon(k)) {
-        if (k->n - k->pos >= 2)
+        bool counted = k->n - k->pos == 2 && scn_tok_is(&k->t[k->pos], "ok") &&
+                       all_digits(&k->t[k->pos + 1]);
+        if (k->n - k->pos >= 2 && !counted)
             return expected(c, k, &k->t[k->pos + 1],
                             "':' after the profile patterns "
                             "(=> PATTERNS: OUTCOME)");
         st->clauses = scn_alloc(a, sizeof *st->clauses);
         st->n_clauses = 1;
-        if (!take_outcome(c, k, &st->clauses[0].outcome))
+        if (!take_outcome(c, k, st->kind, &st->clauses[0].outcome))
             return false;
         return true;
     }
@@ -491,7 +532,7 @@ static bool parse_expectation(pctx *c, cursor *k, scn_stmt *st)
         const scn_tok *t = cur_next(k);
         if (!t || !scn_tok_is(t, ":"))
             return expected(c, k, t, "',' or ':' after the profile patterns");
-        if (!take_outcome(c, k, &cl->outcome))
+        if (!take_outcome(c, k, st->kind, &cl->outcome))
             return false;
         t = cur_next(k);
         if (!t)
@@ -1211,7 +1252,7 @@ static void parse_line(pctx *c, const char *line, size_t len)
     scn_stmt st;
     memset(&st, 0, sizeof st);
     st.line = c->line;
-    st.sock = st.new_sock = -1;
+    st.sock = st.new_sock = st.port_ref = -1;
     if (parse_parts(c, line, start, code, &st)) {
         add_stmt(c, &st);
         return;

@@ -137,6 +137,13 @@ static void judge_call(runctx *c, const scn_stmt *st, scn_cell *cell)
         cell->met = false;
     else if (strcmp(want, "ok") == 0)
         cell->met = cell->r.err == SM_OK;
+    else if (strcmp(want, "error") == 0) /* any failure */
+        cell->met = cell->r.err != SM_OK;
+    else if (strcmp(want, "eof") == 0) /* a read of 0 bytes */
+        cell->met = cell->r.err == SM_OK && cell->r.bytes == 0;
+    else if (strncmp(want, "ok ", 3) == 0) /* a read of exactly N bytes */
+        cell->met = cell->r.err == SM_OK &&
+                    cell->r.bytes == strtoull(want + 3, NULL, 10);
     else
         cell->met = cell->r.err != SM_OK &&
                     sm_profile_err_matches(cell->os ? cell->os : c->col->profile,
@@ -235,6 +242,7 @@ static void run_call(runctx *c, const scn_stmt *st, scn_cell *cell)
     }
     cell->kind = SCN_CELL_CALL;
     cell->r = r;
+    cell->counted = st->kind == SCN_RECV || st->kind == SCN_RECVFROM;
     cell->culprit = call.culprit;
     cell->os = call.os;
     cell->os_host = call.os_host;
