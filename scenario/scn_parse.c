@@ -48,12 +48,28 @@ typedef struct pctx {
     scn_buf what;       /* scratch: what was expected */
     scn_buf quote;      /* scratch: the quoted word */
     uint64_t waited;    /* the waits so far, in ns (at most SM_CLOCK_MAX) */
+    /* repeat N ... end: the block being read, then expanded */
+    bool in_repeat;
+    unsigned repeat_line;
+    uint64_t repeat_n;
+    struct body_line {
+        const char *s;
+        size_t n;
+        unsigned line;
+    } *body;
+    size_t n_body, body_cap;
+    /* While an expanded line is parsed: where `{i}` stood (expanded
+     * columns) and how many digits replaced it, to report columns of the
+     * line as written. */
+    unsigned *sub_col;
+    size_t n_sub;
+    unsigned sub_digits;
 } pctx;
 
 #define STATEMENTS                                                         \
     "host, on, as, proc, sysctl, profile, NAME = socket, setsockopt, "     \
     "bind, listen, connect, NAME = accept, send, recv, shutdown, close, "  \
-    "exit, wait, delay, expect"
+    "exit, wait, delay, expect, sendto, recvfrom, repeat"
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -63,8 +79,25 @@ static void perr(pctx *c, unsigned col, const char *fmt, ...)
 #endif
     ;
 
+/* The column of the line as written, for column COL of an expanded
+ * repeat line (each `{i}` became sub_digits digits). */
+static unsigned unexpand(const pctx *c, unsigned col)
+{
+    int shift = 0;
+    for (size_t k = 0; k < c->n_sub; k++) {
+        unsigned at = c->sub_col[k];
+        if (col < at)
+            break;
+        if (col < at + c->sub_digits)
+            return (unsigned)((int)at - shift);
+        shift += (int)c->sub_digits - 3;
+    }
+    return (unsigned)((int)col - shift);
+}
+
 static void perr(pctx *c, unsigned col, const char *fmt, ...)
 {
+    col = unexpand(c, col);
     c->n_errors++;
     if (!c->errs || c->n_errors > SCN_MAX_ERRORS)
         return;
@@ -1268,6 +1301,126 @@ static void parse_line(pctx *c, const char *line, size_t len)
     salvage_names(c, &k);
 }
 
+/* ---- repeat blocks ----------------------------------------------------- */
+
+/* The first two words of a line's code and how many it has: enough to
+ * tell `repeat N` and `end` from other statements. */
+static size_t block_words(pctx *c, const char *line, size_t len, scn_tok *w)
+{
+    size_t off;
+    const char *what;
+    if (!scn_line_check(line, len, &off, &what))
+        return 0;
+    size_t code = scn_line_code_len(line, len);
+    size_t n = scn_split(line, 0, code, "", c->tok);
+    for (size_t i = 0; i < n && i < 2; i++)
+        w[i] = c->tok[i];
+    return n;
+}
+
+#define SCN_MAX_REPEAT 100000
+
+/* `repeat N`: opens a block (not nested).  False: not a repeat line. */
+static bool repeat_open(pctx *c, const scn_tok *w, size_t n)
+{
+    if (n == 0 || !scn_tok_is(&w[0], "repeat"))
+        return false;
+    if (c->in_repeat) {
+        perr(c, w[0].col, "expected 'end' before another 'repeat' (the "
+                          "block opened on line %u is still open; blocks "
+                          "may not nest)", c->repeat_line);
+        return true;
+    }
+    uint64_t v = 0;
+    if (n != 2 || !parse_u64(&w[1], SCN_MAX_REPEAT, &v) || v == 0) {
+        if (n >= 2)
+            perr(c, w[1].col, "expected a number of iterations from 1 to %d "
+                              "and end of line, got '%.*s'", SCN_MAX_REPEAT,
+                 (int)w[1].len, w[1].s);
+        else
+            perr(c, w[0].col + 6, "expected a number of iterations from 1 "
+                                  "to %d, got end of line", SCN_MAX_REPEAT);
+    }
+    c->in_repeat = true;
+    c->repeat_line = c->line;
+    c->repeat_n = v;
+    c->n_body = 0;
+    return true;
+}
+
+static void parse_line(pctx *c, const char *line, size_t len);
+
+/* Parses LINE with every `{i}` replaced by I. */
+static void parse_expanded(pctx *c, const struct body_line *b, uint64_t i)
+{
+    char num[24];
+    int nd = snprintf(num, sizeof num, "%llu", (unsigned long long)i);
+    scn_buf e = {0};
+    c->n_sub = 0;
+    c->sub_digits = (unsigned)nd;
+    for (size_t k = 0; k < b->n;) {
+        if (k + 3 <= b->n && memcmp(b->s + k, "{i}", 3) == 0) {
+            c->sub_col = scn_xrealloc(c->sub_col,
+                                      (c->n_sub + 1) * sizeof *c->sub_col);
+            c->sub_col[c->n_sub++] =
+                scn_chars(e.s ? e.s : "", e.len) + 1;
+            scn_buf_add(&e, num, (size_t)nd);
+            k += 3;
+        } else {
+            scn_buf_add(&e, b->s + k, 1);
+            k++;
+        }
+    }
+    c->line = b->line;
+    parse_line(c, e.s ? e.s : "", e.len);
+    c->n_sub = 0;
+    scn_buf_free(&e);
+}
+
+/* `end`: runs the block's lines N times. */
+static bool repeat_close(pctx *c, const scn_tok *w, size_t n)
+{
+    if (n == 0 || !scn_tok_is(&w[0], "end"))
+        return false;
+    if (!c->in_repeat) {
+        perr(c, w[0].col, "expected a statement, got 'end' (no repeat "
+                          "block is open)");
+        return true;
+    }
+    if (n > 1)
+        perr(c, w[1].col, "expected end of line after 'end', got '%.*s'",
+             (int)w[1].len, w[1].s);
+    unsigned end_line = c->line;
+    c->in_repeat = false;
+    for (uint64_t i = 0; i < c->repeat_n && !c->stop; i++) {
+        size_t before = c->n_errors;
+        for (size_t j = 0; j < c->n_body && !c->stop; j++)
+            parse_expanded(c, &c->body[j], i);
+        if (c->n_errors != before)
+            break; /* each mistake once, not once per iteration */
+    }
+    c->line = end_line;
+    return true;
+}
+
+/* A line of the file: a block line, kept for later, or a statement. */
+static void read_line(pctx *c, const char *line, size_t len)
+{
+    scn_tok w[2];
+    size_t n = block_words(c, line, len, w);
+    if (repeat_open(c, w, n) || repeat_close(c, w, n))
+        return;
+    if (!c->in_repeat) {
+        parse_line(c, line, len);
+        return;
+    }
+    if (c->n_body == c->body_cap) {
+        c->body_cap = c->body_cap ? c->body_cap * 2 : 16;
+        c->body = scn_xrealloc(c->body, c->body_cap * sizeof *c->body);
+    }
+    c->body[c->n_body++] = (struct body_line){line, len, c->line};
+}
+
 /* ---- files ------------------------------------------------------------- */
 
 size_t scn_parse_buffer(const char *path, const char *text, size_t len,
@@ -1287,7 +1440,12 @@ size_t scn_parse_buffer(const char *path, const char *text, size_t len,
     size_t n;
     while (!c.stop && scn_reader_next(&r, &line, &n)) {
         c.line = r.lineno;
-        parse_line(&c, line, n);
+        read_line(&c, line, n);
+    }
+    if (c.in_repeat && !c.stop) {
+        c.line = c.repeat_line;
+        perr(&c, 1, "expected 'end' to close the repeat block opened here, "
+                    "got end of file");
     }
     if (errs && c.n_errors > SCN_MAX_ERRORS)
         fprintf(errs, "%s: error: %zu more errors not shown\n", path,
@@ -1297,6 +1455,8 @@ size_t scn_parse_buffer(const char *path, const char *text, size_t len,
     scn_map_free(&c.host_os);
     free(c.sock_line);
     free(c.tok);
+    free(c.body);
+    free(c.sub_col);
     scn_buf_free(&c.what);
     scn_buf_free(&c.quote);
     if (c.n_errors) {
