@@ -249,6 +249,38 @@ static bool take_endpoint(pctx *c, cursor *k, sm_endpoint *ep)
     return true;
 }
 
+static long find_sock(pctx *c, const char *s, size_t n)
+{
+    return scn_map_find(&c->socks, s, n);
+}
+
+/* An endpoint whose port may be `$S`: the port socket S holds (or held
+ * last) when the step runs; S must be created on an earlier line. */
+static bool take_endpoint_ref(pctx *c, cursor *k, scn_stmt *st)
+{
+    const scn_tok *t = cur_peek(k);
+    const char *dollar = t ? memchr(t->s, '$', t->len) : NULL;
+    if (!dollar || dollar == t->s || dollar[-1] != ':')
+        return take_endpoint(c, k, &st->ep);
+    k->pos++;
+    size_t head = (size_t)(dollar - t->s); /* "ADDR:" */
+    scn_tok name = {dollar + 1, t->len - head - 1,
+                    t->col + scn_chars(t->s, head + 1)};
+    const char *why = NULL;
+    c->what.len = 0;
+    scn_buf_add(&c->what, t->s, head);
+    scn_buf_puts(&c->what, "0");
+    if (!sm_endpoint_parse(c->what.s, c->what.len, &st->ep, &why))
+        return expected(c, k, t, "an endpoint ADDR:PORT, [ADDR]:PORT or "
+                                 "ADDR:$SOCKET");
+    long i = name_chars_ok(&name) ? find_sock(c, name.s, name.len) : -1;
+    if (i < 0)
+        return expected(c, k, &name, "a socket created on an earlier line "
+                                     "after '$' (its port)");
+    st->port_ref = (int)i;
+    return true;
+}
+
 /* ---- sockets and hosts ------------------------------------------------- */
 
 static bool take_sock(pctx *c, cursor *k, int *out)
@@ -842,7 +874,7 @@ static bool p_setsockopt(pctx *c, cursor *k, scn_stmt *st)
 
 static bool p_bind(pctx *c, cursor *k, scn_stmt *st)
 {
-    return take_sock(c, k, &st->sock) && take_endpoint(c, k, &st->ep);
+    return take_sock(c, k, &st->sock) && take_endpoint_ref(c, k, st);
 }
 
 #define DEFAULT_BACKLOG 128
@@ -1046,7 +1078,7 @@ static bool p_expect(pctx *c, cursor *k, scn_stmt *st)
     }
     if (t && scn_tok_is(t, "local")) {
         st->kind = SCN_EXPECT_LOCAL;
-        return take_endpoint(c, k, &st->ep);
+        return take_endpoint_ref(c, k, st);
     }
     if (t && scn_tok_is(t, "pending")) {
         st->kind = SCN_EXPECT_PENDING;

@@ -40,6 +40,7 @@ typedef struct runctx {
     scn_exec *x;
     bool *made;         /* the socket was created under this column */
     bool *unmodelled;   /* the step that makes it is not modelled yet */
+    uint16_t *last_port; /* the port each socket holds or held last, or 0 */
     const char *host;   /* current host's name */
     const char *user;
     const char *proc;
@@ -328,12 +329,45 @@ static void run_decl(runctx *c, const scn_stmt *st)
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* Notes the port socket SOCK holds now (a `$SOCK` reference reads it). */
+static void note_port(runctx *c, int sock)
+{
+    sm_endpoint ep;
+    if (sock >= 0 && c->made[sock] && c->b->local(c->x, sock, &ep) && ep.port)
+        c->last_port[sock] = ep.port;
+}
+
+/* `$S`: the port S holds now, else the one it held last; 0: never had
+ * one. */
+static uint16_t ref_port(runctx *c, int sock)
+{
+    note_port(c, sock);
+    return c->last_port[sock];
+}
+
 static void run_step(runctx *c, const scn_stmt *st, scn_cell *cell)
 {
+    scn_stmt resolved;
+    if (st->port_ref >= 0) {
+        uint16_t port = ref_port(c, st->port_ref);
+        if (port == 0) {
+            c->tmp.len = 0;
+            scn_buf_printf(&c->tmp, "socket %s never had a port under this "
+                                    "profile: $%s names none",
+                           c->f->socks[st->port_ref], c->f->socks[st->port_ref]);
+            set_failed(c, cell, c->tmp.s);
+            return;
+        }
+        resolved = *st;
+        resolved.ep.port = port;
+        st = &resolved;
+    }
     if (scn_kind_is_check(st->kind))
         run_check(c, st, cell);
     else
         run_call(c, st, cell);
+    note_port(c, st->sock);
+    note_port(c, st->new_sock);
 }
 
 /* Records why column c->pi could not run (the first such reason). */
@@ -362,6 +396,7 @@ static void run_column(runctx *c)
     for (size_t i = 0; i < c->f->n_socks; i++) {
         c->made[i] = false;
         c->unmodelled[i] = false;
+        c->last_port[i] = 0;
     }
     size_t row = 0;
     for (size_t i = 0; i < c->f->n_stmts; i++) {
@@ -452,6 +487,7 @@ scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
     c.hooks = hooks;
     c.made = scn_xmalloc((f->n_socks + 1) * sizeof *c.made);
     c.unmodelled = scn_xmalloc((f->n_socks + 1) * sizeof *c.unmodelled);
+    c.last_port = scn_xmalloc((f->n_socks + 1) * sizeof *c.last_port);
     for (size_t i = 0; i < r->n_profiles && r->status == 0; i++) {
         c.col = &r->cols[i];
         c.b = c.col->backend;
@@ -460,6 +496,7 @@ scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
     }
     free(c.made);
     free(c.unmodelled);
+    free(c.last_port);
     free(c.users);
     scn_buf_free(&c.tmp);
     count(r);
