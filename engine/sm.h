@@ -386,6 +386,18 @@ int sm_sock_pending(const sm_world *w, sm_id s);
  * would not wait for more: the peer's FIN arrived or an error (a reset) is
  * pending.  What poll() needs to report POLLIN. */
 uint64_t sm_sock_unread(const sm_world *w, sm_id s, bool *eof);
+/* poll() readiness now: SM_POLL_IN (a read or accept would not wait),
+ * SM_POLL_OUT (a send would not wait), SM_POLL_HUP (the connection is
+ * closed or was never made).  From the engine's state, after Linux
+ * tcp_poll()/udp_poll() (net/ipv4/tcp.c): a listener is readable with a
+ * connection to accept; a connection in SYN_SENT/SYN_RECEIVED is neither;
+ * an established one is writable and readable with data unread or the
+ * peer's FIN or an error pending; a TCP socket with no connection is
+ * writable and hung up.  Inferred for the other OSes. */
+#define SM_POLL_IN 1u
+#define SM_POLL_OUT 2u
+#define SM_POLL_HUP 4u
+unsigned sm_sock_poll(const sm_world *w, sm_id s);
 /* The peer of a connected socket (or of its TIME_WAIT entry). */
 bool sm_sock_remote(const sm_world *w, sm_id s, sm_endpoint *out);
 /* getsockopt(SO_ERROR): the socket's pending error (SM_OK: none), which

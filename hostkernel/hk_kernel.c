@@ -1146,6 +1146,43 @@ static bool sock_local(hsock *s, sm_endpoint *ep)
     return false;
 }
 
+/* getsockopt(SO_ERROR) on the open descriptor (the kernel clears it:
+ * sock_error()); a closed descriptor has none to read. */
+static sm_err kernel_take_error(scn_exec *c, int sock)
+{
+    hsock *s = &c->socks[sock];
+    int soe = 0;
+    socklen_t sl = sizeof soe;
+    if (s->fd < 0)
+        return SM_EBADF;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soe, &sl) != 0)
+        soe = errno;
+    if (soe == 0)
+        return SM_OK;
+    sm_err e = sm_sys_err_of_errno(soe);
+    return e == SM_ERR_COUNT ? SM_EINVAL : e;
+}
+
+static bool kernel_peer(scn_exec *c, int sock, sm_endpoint *out)
+{
+    hsock *s = &c->socks[sock];
+    return s->fd >= 0 && get_peer(s->fd, out);
+}
+
+/* poll() with timeout 0. */
+static unsigned kernel_poll(scn_exec *c, int sock)
+{
+    hsock *s = &c->socks[sock];
+    if (s->fd < 0)
+        return 0;
+    struct pollfd p = {s->fd, POLLIN | POLLOUT, 0};
+    if (poll(&p, 1, 0) < 0)
+        return 0;
+    return ((p.revents & POLLIN) ? SM_POLL_IN : 0) |
+           ((p.revents & POLLOUT) ? SM_POLL_OUT : 0) |
+           ((p.revents & POLLHUP) ? SM_POLL_HUP : 0);
+}
+
 /* "socket c: state LISTEN (host: TCP_INFO of the open descriptor)" */
 static void kernel_describe(scn_exec *c, int sock, const char *name,
                             scn_buf *out)
@@ -1486,6 +1523,9 @@ static const scn_backend kernel_backend = {
     .state = kernel_state,
     .local = kernel_local,
     .pending = kernel_pending,
+    .take_error = kernel_take_error,
+    .peer = kernel_peer,
+    .poll = kernel_poll,
     .describe = kernel_describe,
     .step_done = kernel_step_done,
 };

@@ -274,6 +274,21 @@ static int model_pending(scn_exec *x, int sock)
     return sm_sock_pending(x->w, x->socks[sock]);
 }
 
+static sm_err model_take_error(scn_exec *x, int sock)
+{
+    return sm_sock_take_error(x->w, x->socks[sock]);
+}
+
+static bool model_peer(scn_exec *x, int sock, sm_endpoint *out)
+{
+    return sm_sock_remote(x->w, x->socks[sock], out);
+}
+
+static unsigned model_poll(scn_exec *x, int sock)
+{
+    return sm_sock_poll(x->w, x->socks[sock]);
+}
+
 /* "socket c: state LISTEN, bound to 0.0.0.0:80" */
 static void model_describe(scn_exec *x, int sock, const char *name,
                            scn_buf *out)
@@ -322,6 +337,9 @@ const scn_backend scn_model_backend = {
     .state = model_state,
     .local = model_local,
     .pending = model_pending,
+    .take_error = model_take_error,
+    .peer = model_peer,
+    .poll = model_poll,
     .describe = model_describe,
     .step_done = model_step_done,
 };

@@ -1084,7 +1084,35 @@ static bool p_expect(pctx *c, cursor *k, scn_stmt *st)
         st->kind = SCN_EXPECT_PENDING;
         return take_u64(c, k, "a number of connections", INT_MAX, &st->n);
     }
-    return expected(c, k, t, "'state', 'local' or 'pending'");
+    if (t && scn_tok_is(t, "error")) {
+        /* the error name as written (a native name matches under its OS) */
+        st->kind = SCN_EXPECT_ERROR;
+        const scn_tok *e = cur_next(k);
+        const char *what = "an error name (such as ECONNREFUSED) or 'none'";
+        if (!e || !name_chars_ok(e) || e->len > SCN_MAX_NAME)
+            return expected(c, k, e, what);
+        st->name = tok_dup(c, e);
+        if (strcmp(st->name, "none") != 0 &&
+            (strcmp(st->name, "ok") == 0 || !outcome_known(st->name)))
+            return expected(c, k, e, what);
+        return true;
+    }
+    if (t && scn_tok_is(t, "peer")) {
+        st->kind = SCN_EXPECT_PEER;
+        return take_endpoint_ref(c, k, st);
+    }
+    if (t && (scn_tok_is(t, "readable") || scn_tok_is(t, "writable"))) {
+        st->kind = scn_tok_is(t, "readable") ? SCN_EXPECT_READABLE
+                                             : SCN_EXPECT_WRITABLE;
+        const scn_tok *y = cur_next(k);
+        if (y && (scn_tok_is(y, "yes") || scn_tok_is(y, "no"))) {
+            st->n = scn_tok_is(y, "yes");
+            return true;
+        }
+        return expected(c, k, y, "yes or no");
+    }
+    return expected(c, k, t, "'state', 'local', 'pending', 'error', 'peer', "
+                             "'readable' or 'writable'");
 }
 
 typedef bool (*stmt_fn)(pctx *, cursor *, scn_stmt *);
@@ -1121,8 +1149,7 @@ bool scn_kind_is_step(scn_kind k)
 
 bool scn_kind_is_check(scn_kind k)
 {
-    return k == SCN_EXPECT_STATE || k == SCN_EXPECT_LOCAL ||
-           k == SCN_EXPECT_PENDING;
+    return k >= SCN_EXPECT_STATE;
 }
 
 /* Calls may carry "=> ..."; declarations, sysctl and expect may not. */

@@ -266,6 +266,14 @@ static const char *check_word(scn_kind k)
         return "local ";
     case SCN_EXPECT_PENDING:
         return "pending ";
+    case SCN_EXPECT_ERROR:
+        return "error ";
+    case SCN_EXPECT_PEER:
+        return "peer ";
+    case SCN_EXPECT_READABLE:
+        return "readable ";
+    case SCN_EXPECT_WRITABLE:
+        return "writable ";
     default:
         return "";
     }

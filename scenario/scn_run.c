@@ -283,10 +283,39 @@ static void run_check(runctx *c, const scn_stmt *st, scn_cell *cell)
         else
             snprintf(got, sizeof got, "unbound");
         sm_endpoint_format(&st->ep, want, sizeof want);
-    } else {
+    } else if (st->kind == SCN_EXPECT_PENDING) {
         int n = made ? c->b->pending(c->x, st->sock) : 0;
         snprintf(got, sizeof got, "%d", n);
         snprintf(want, sizeof want, "%llu", (unsigned long long)st->n);
+    } else if (st->kind == SCN_EXPECT_ERROR) {
+        /* getsockopt(SO_ERROR): read and cleared; named as the OS names it */
+        sm_err e = made && c->b->take_error ? c->b->take_error(c->x, st->sock)
+                   : made                   ? SM_ENOSYS
+                                            : SM_EBADF;
+        snprintf(got, sizeof got, "%s",
+                 e == SM_OK ? "none"
+                 : e == SM_ENOSYS ? "n/a"
+                                  : sm_profile_err_name(c->col->profile, e));
+        snprintf(want, sizeof want, "%s", st->name);
+        if (e != SM_OK && e != SM_ENOSYS &&
+            sm_profile_err_matches(c->col->profile, e, st->name))
+            snprintf(want, sizeof want, "%s", got); /* the other name */
+    } else if (st->kind == SCN_EXPECT_PEER) {
+        /* getpeername(): ENOTCONN without a peer */
+        if (made && c->b->peer && c->b->peer(c->x, st->sock, &ep))
+            sm_endpoint_format(&ep, got, sizeof got);
+        else
+            snprintf(got, sizeof got, "%s",
+                     made && !c->b->peer ? "n/a"
+                     : sm_profile_err_name(c->col->profile, SM_ENOTCONN));
+        sm_endpoint_format(&st->ep, want, sizeof want);
+    } else {
+        /* poll() without waiting: POLLIN / POLLOUT */
+        unsigned bit = st->kind == SCN_EXPECT_READABLE ? SM_POLL_IN : SM_POLL_OUT;
+        unsigned ev = made && c->b->poll ? c->b->poll(c->x, st->sock) : 0;
+        snprintf(got, sizeof got, "%s",
+                 made && !c->b->poll ? "n/a" : (ev & bit) ? "yes" : "no");
+        snprintf(want, sizeof want, "%s", st->n ? "yes" : "no");
     }
     if (!made && c->unmodelled[st->sock])
         snprintf(got, sizeof got, "n/a");
