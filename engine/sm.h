@@ -281,6 +281,9 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc);
  * nothing that could unblock it is on its way it fails with EWOULDBLOCK
  * and a rule saying it would block forever. */
 sm_result sm_connect(sm_world *w, sm_id s, const sm_endpoint *ep);
+/* connect() with AF_UNSPEC: dissolve the association, as the profile's
+ * OS does (sm_tcp_rules.tcp_unspec / udp_unspec). */
+sm_result sm_connect_unspec(sm_world *w, sm_id s);
 sm_result sm_accept(sm_world *w, sm_id s, const char *name, sm_id *out);
 sm_result sm_send(sm_world *w, sm_id s, uint64_t bytes);
 sm_result sm_recv(sm_world *w, sm_id s, uint64_t bytes);

@@ -323,6 +323,18 @@ typedef struct sm_tcp_rules {
     /* A SYN+ACK for a listening socket is dropped (else answered by a
      * RST, RFC 9293 3.10.7.2). */
     bool listener_drops_synack;
+    /* connect(AF_UNSPEC).  TCP: SM_OK means the socket is disconnected in
+     * any state (an open connection is reset, a listener stops listening,
+     * a port taken at connect() is released) and may connect again;
+     * otherwise the usual checks come first (listener, connected) and an
+     * idle socket gets tcp_unspec.  UDP: the association is dissolved,
+     * then udp_unspec is returned; unspec_unbinds: a port the socket
+     * got at connect() is released too. */
+    sm_err tcp_unspec;
+    const char *tcp_unspec_rule;
+    sm_err udp_unspec;
+    const char *udp_unspec_rule;
+    bool unspec_unbinds;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS

@@ -611,6 +611,64 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     return r;
 }
 
+sm_result sm_connect_unspec(sm_world *w, sm_id id)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__badf(w, "the descriptor is closed");
+    sm__net(w);
+    sm__sock *s = &w->socks[id];
+    const sm_tcp_rules *r = w->profile->tcp;
+    if (s->proto == SM_UDP) {
+        if (s->connected) {
+            if (s->in_ctab) {
+                sm__ctab_del(w, id);
+                s->in_ctab = false;
+            }
+            s->connected = false;
+            memset(&s->remote, 0, sizeof s->remote);
+            s->local_addr = s->bound_addr;
+            if (r->unspec_unbinds && s->how != SM_BOUND_EXPLICIT && s->bound) {
+                sm__table_remove(w, id);
+                s->bound = false;
+            }
+        }
+        return sm__rfail(r->udp_unspec, r->udp_unspec_rule);
+    }
+    if (r->tcp_unspec != SM_OK) {
+        if (s->state == SM_LISTEN)
+            return sm__rfail(r->connect_on_listener, r->connect_on_listener_rule);
+        if (s->state != SM_CLOSED || s->tw != SM__NONE32 || s->epipe)
+            return sm__rfail(SM_EISCONN, "the socket is already connected (or "
+                                         "connecting): a connection-mode socket "
+                                         "connects once");
+        return sm__rfail(r->tcp_unspec, r->tcp_unspec_rule);
+    }
+    if (s->state == SM_LISTEN) {
+        while (s->aq_n) {
+            sm__conn_abort(w, s->acceptq[s->aq_head]);
+            s = &w->socks[id];
+        }
+        while (s->sq_n) {
+            sm__conn_destroy(w, s->synq[0]);
+            s = &w->socks[id];
+        }
+        s->state = SM_CLOSED;
+        sm__lindex_del(w, id);
+    } else if (s->state != SM_CLOSED) {
+        sm__conn_abort(w, id);
+    }
+    s = &w->socks[id];
+    s->epipe = false;
+    s->soerr = SM_OK;
+    if (r->unspec_unbinds && s->bound && s->how != SM_BOUND_EXPLICIT) {
+        sm__table_remove(w, id);
+        s->bound = false;
+    }
+    if (s->bound)
+        s->local_addr = s->bound_addr;
+    return sm__rfail(SM_OK, r->tcp_unspec_rule);
+}
+
 static bool accept_done(const sm_world *w, sm_id id)
 {
     return w->socks[id].aq_n > 0 || w->socks[id].state != SM_LISTEN;

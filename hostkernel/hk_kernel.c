@@ -838,8 +838,22 @@ static void note_tuple(hsock *s)
     }
 }
 
+/* connect(AF_UNSPEC): the kernel dissolves the association. */
+static sm_result do_connect_unspec(scn_exec *c, hsock *s)
+{
+    struct sockaddr sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_family = AF_UNSPEC;
+    if (connect(s->fd, &sa, sizeof sa) != 0)
+        return res_errno(c, "connect", errno);
+    s->has_tuple = false;
+    return scn_result_ok("the kernel dissolved the association (host)");
+}
+
 static sm_result do_connect(scn_exec *c, const scn_stmt *st, hsock *s)
 {
+    if (st->unspec)
+        return do_connect_unspec(c, s);
     bool was_unbound = unbound(s);
     source_bind(c, s, &st->ep);
     struct sockaddr_storage ss;

@@ -281,6 +281,11 @@ const sm_tcp_rules sm__bsd_tcp_rules = {
     .connect_on_listener = SM_EOPNOTSUPP,
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
+    .tcp_unspec = SM_EAFNOSUPPORT,
+    .tcp_unspec_rule = "connect(AF_UNSPEC) on TCP: tcp_usr_connect() takes AF_INET only; a connected socket gets EISCONN first (soconnectat: connection-mode sockets connect once) [S: sys/kern/uipc_socket.c, sys/netinet/tcp_usrreq.c]",
+    .udp_unspec = SM_EAFNOSUPPORT,
+    .udp_unspec_rule = "connect(AF_UNSPEC) on UDP: soconnectat() disconnects first, then udp_connect() refuses the family: dissolved, and EAFNOSUPPORT [S: soconnectat in sys/kern/uipc_socket.c; udp_connect I]",
+    .unspec_unbinds = false,
     .rst_in_close_wait = SM_ECONNRESET,
     /* tcp_input(): RFC 5961 challenge ACKs unless net.inet.tcp.insecure_rst /
      * insecure_syn; tcp_outflags[]; tcp_twcheck(); the receive buffer

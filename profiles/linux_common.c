@@ -1017,6 +1017,11 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .connect_on_listener = SM_EISCONN,
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
+    .tcp_unspec = SM_OK,
+    .tcp_unspec_rule = "connect(AF_UNSPEC): the socket is disconnected whatever its state (a connection is reset, a listener stops) and may connect again [S: net/ipv4/af_inet.c __inet_stream_connect -> tcp_disconnect(), net/ipv4/tcp.c]",
+    .udp_unspec = SM_OK,
+    .udp_unspec_rule = "connect(AF_UNSPEC) on UDP: the association is dissolved; a port not bound by number (bind to port 0, autobind) is released [S: net/ipv4/udp.c __udp_disconnect(), no SOCK_BINDPORT_LOCK; O: 6.18, scenarios/lang/connect-unspec.scn]",
+    .unspec_unbinds = true,
     .rst_in_close_wait = SM_EPIPE,
     /* tcp_validate_incoming(): RFC 5961 challenge ACKs, always;
      * tcp_rcv_synsent_state_process(): simultaneous open [S]; the initial

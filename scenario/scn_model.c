@@ -200,6 +200,8 @@ static sm_result model_listen(scn_exec *x, scn_call *c)
 
 static sm_result model_connect(scn_exec *x, scn_call *c)
 {
+    if (c->st->unspec)
+        return done(x, c, sm_connect_unspec(x->w, SOCK(x, c)));
     return done(x, c, sm_connect(x->w, SOCK(x, c), &c->st->ep));
 }
 

@@ -877,6 +877,23 @@ static bool p_bind(pctx *c, cursor *k, scn_stmt *st)
     return take_sock(c, k, &st->sock) && take_endpoint_ref(c, k, st);
 }
 
+/* connect S ENDPOINT | connect S unspec (AF_UNSPEC) */
+static bool p_connect(pctx *c, cursor *k, scn_stmt *st)
+{
+    if (!take_sock(c, k, &st->sock))
+        return false;
+    const scn_tok *t = cur_peek(k);
+    if (t && scn_tok_is(t, "unspec")) {
+        k->pos++;
+        st->unspec = true;
+        return true;
+    }
+    if (t && !memchr(t->s, ':', t->len))
+        return expected(c, k, t, "an endpoint ADDR:PORT or [ADDR]:PORT, or "
+                                 "'unspec'");
+    return take_endpoint_ref(c, k, st);
+}
+
 #define DEFAULT_BACKLOG 128
 
 static bool p_listen(pctx *c, cursor *k, scn_stmt *st)
@@ -1131,7 +1148,7 @@ static const struct verb {
     {"setsockopt", SCN_SETSOCKOPT, p_setsockopt},
     {"bind", SCN_BIND, p_bind},
     {"listen", SCN_LISTEN, p_listen},
-    {"connect", SCN_CONNECT, p_bind},
+    {"connect", SCN_CONNECT, p_connect},
     {"send", SCN_SEND, p_data},
     {"recv", SCN_RECV, p_data},
     {"shutdown", SCN_SHUTDOWN, p_shutdown},
