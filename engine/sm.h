@@ -287,6 +287,11 @@ sm_result sm_connect_unspec(sm_world *w, sm_id s);
 sm_result sm_accept(sm_world *w, sm_id s, const char *name, sm_id *out);
 sm_result sm_send(sm_world *w, sm_id s, uint64_t bytes);
 sm_result sm_recv(sm_world *w, sm_id s, uint64_t bytes);
+/* sendto(): on TCP the address is ignored (send); on UDP a datagram to
+ * ep, from an unconnected socket too (bound first if it is not).  A
+ * datagram's boundaries are not kept: a read returns up to the bytes it
+ * asks for of what is queued. */
+sm_result sm_sendto(sm_world *w, sm_id s, const sm_endpoint *ep, uint64_t bytes);
 sm_result sm_shutdown(sm_world *w, sm_id s, bool rd, bool wr);
 
 /* Virtual time, in nanoseconds since the world began.  sm_advance moves

@@ -335,6 +335,10 @@ typedef struct sm_tcp_rules {
     sm_err udp_unspec;
     const char *udp_unspec_rule;
     bool unspec_unbinds;
+    /* sendto() with an address on a connected UDP socket: SM_OK sends to
+     * that address (Linux), else the error (BSD EISCONN). */
+    sm_err udp_sendto_connected;
+    const char *udp_sendto_connected_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS

@@ -747,6 +747,48 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
     return ok_bytes(&r_send_queued, bytes);
 }
 
+sm_result sm_sendto(sm_world *w, sm_id id, const sm_endpoint *ep, uint64_t bytes)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__badf(w, "the descriptor is closed");
+    sm__sock *s = &w->socks[id];
+    if (s->proto == SM_TCP) /* POSIX sendto(): connection-mode ignores it */
+        return sm_send(w, id, bytes);
+    const sm_tcp_rules *r = w->profile->tcp;
+    if (s->family == 4 && ep->addr.family == 6)
+        return sm__rfail(SM_EAFNOSUPPORT, "an AF_INET socket cannot send to an IPv6 address");
+    if (s->family == 6 && ep->addr.family == 4)
+        return sm__rfail(SM_EAFNOSUPPORT,
+                         "an AF_INET6 socket sends to IPv6 addresses (use ::ffff:a.b.c.d)");
+    if (s->connected && r->udp_sendto_connected != SM_OK)
+        return sm__rfail(r->udp_sendto_connected, r->udp_sendto_connected_rule);
+    sm_result e;
+    if (take_soerr(s, &e))
+        return e;
+    sm_addr dst = sm__canon(&ep->addr);
+    if (s->family == 6 && dst.family == 4 && s->opt.v6only)
+        return sm__rfail(SM_ENETUNREACH, "an IPV6_V6ONLY socket cannot reach an IPv4 address");
+    sm_addr src, bound = sm__canon(&s->bound_addr);
+    if (s->bound && !sm_addr_is_any(&bound))
+        src = bound;
+    else if (!pick_source(w, s->host, &dst, &src))
+        return sm__rfail(SM_ENETUNREACH, "this host has no address of that family to send from");
+    sm_result out = ok_bytes("datagram sent to the address given", bytes);
+    if (!s->bound) {
+        sm_addr any = sm__addr_any(s->family);
+        sm_result b = autobind(w, id, &any, SM_CLOSED);
+        if (b.err != SM_OK)
+            return b;
+        out.port = b.port;
+        s = &w->socks[id];
+    }
+    sm__net(w);
+    sm_addr src_f = sm__in_family(&src, s->family);
+    sm__emit(w, s->host, &src_f, s->port, &ep->addr, ep->port, SM_UDP, 0, 0, 0, 0,
+             (uint32_t)(bytes > 65507 ? 65507 : bytes), false, 0, 0);
+    return out;
+}
+
 static bool recv_done(const sm_world *w, sm_id id)
 {
     const sm__sock *s = &w->socks[id];

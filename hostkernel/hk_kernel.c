@@ -974,6 +974,50 @@ static sm_result do_recv(scn_exec *c, const scn_stmt *st, hsock *s)
     return r;
 }
 
+/* sendto() with the address; one call (a datagram, or what a stream
+ * socket takes at once). */
+static sm_result do_sendto(scn_exec *c, const scn_stmt *st, hsock *s)
+{
+    static const char zeros[65536];
+    bool was_unbound = unbound(s);
+    struct sockaddr_storage ss;
+    socklen_t len = sa_from_ep(&st->ep, &ss);
+    size_t n = st->n < sizeof zeros ? (size_t)st->n : sizeof zeros;
+    ssize_t k = sendto(s->fd, zeros, n, MSG_NOSIGNAL, (struct sockaddr *)&ss, len);
+    if (k < 0 && errno == EAGAIN && !s->nonblock && wait_fd(s->fd, POLLOUT, BLOCK_POLL_MS))
+        k = sendto(s->fd, zeros, n, MSG_NOSIGNAL, (struct sockaddr *)&ss, len);
+    if (k < 0)
+        return res_errno(c, "sendto", errno);
+    sm_result r = scn_result_ok("the kernel sent the data (host)");
+    sm_endpoint ep;
+    if (was_unbound && get_local(s->fd, &ep))
+        r.port = ep.port;
+    r.bytes = (uint64_t)k;
+    return r;
+}
+
+static sm_result do_recvfrom(scn_exec *c, const scn_stmt *st, hsock *s)
+{
+    static char sink[65536];
+    size_t want = st->n < sizeof sink ? (size_t)st->n : sizeof sink;
+    struct sockaddr_storage from;
+    socklen_t fl = sizeof from;
+    ssize_t k = recvfrom(s->fd, sink, want, 0, (struct sockaddr *)&from, &fl);
+    if (k < 0 && errno == EAGAIN && !s->nonblock) {
+        if (!wait_fd(s->fd, POLLIN, BLOCK_POLL_MS))
+            return would_block();
+        fl = sizeof from;
+        k = recvfrom(s->fd, sink, want, 0, (struct sockaddr *)&from, &fl);
+    }
+    if (k < 0)
+        return res_errno(c, "recvfrom", errno);
+    sm_result r =
+        scn_result_ok(k ? "the kernel returned data (host)"
+                        : "the kernel returned 0: end of stream (host)");
+    r.bytes = (uint64_t)k;
+    return r;
+}
+
 static sm_result do_shutdown(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     int how = st->rd && st->wr ? SHUT_RDWR : st->rd ? SHUT_RD : SHUT_WR;
@@ -1264,6 +1308,8 @@ SOCK_OP(connect, do_connect)
 SOCK_OP(accept, do_accept)
 SOCK_OP(send, do_send)
 SOCK_OP(recv, do_recv)
+SOCK_OP(sendto, do_sendto)
+SOCK_OP(recvfrom, do_recvfrom)
 SOCK_OP(shutdown, do_shutdown)
 SOCK_OP(close_sock, close_call)
 
@@ -1529,6 +1575,8 @@ static const scn_backend kernel_backend = {
     .accept = kernel_accept,
     .send = kernel_send,
     .recv = kernel_recv,
+    .sendto = kernel_sendto,
+    .recvfrom = kernel_recvfrom,
     .shutdown = kernel_shutdown,
     .close_sock = kernel_close_sock,
     .exit = kernel_exit,

@@ -286,6 +286,8 @@ const sm_tcp_rules sm__bsd_tcp_rules = {
     .udp_unspec = SM_EAFNOSUPPORT,
     .udp_unspec_rule = "connect(AF_UNSPEC) on UDP: soconnectat() disconnects first, then udp_connect() refuses the family: dissolved, and EAFNOSUPPORT [S: soconnectat in sys/kern/uipc_socket.c; udp_connect I]",
     .unspec_unbinds = false,
+    .udp_sendto_connected = SM_EISCONN,
+    .udp_sendto_connected_rule = "sendto() with an address on a connected UDP socket: EISCONN [S: sys/netinet/udp_usrreq.c udp_output(), inp_faddr set; D: Stevens UNP 8.11]",
     .rst_in_close_wait = SM_ECONNRESET,
     /* tcp_input(): RFC 5961 challenge ACKs unless net.inet.tcp.insecure_rst /
      * insecure_syn; tcp_outflags[]; tcp_twcheck(); the receive buffer

@@ -1022,6 +1022,8 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .udp_unspec = SM_OK,
     .udp_unspec_rule = "connect(AF_UNSPEC) on UDP: the association is dissolved; a port not bound by number (bind to port 0, autobind) is released [S: net/ipv4/udp.c __udp_disconnect(), no SOCK_BINDPORT_LOCK; O: 6.18, scenarios/lang/connect-unspec.scn]",
     .unspec_unbinds = true,
+    .udp_sendto_connected = SM_OK,
+    .udp_sendto_connected_rule = "sendto() with an address on a connected UDP socket: sent to that address [S: net/ipv4/udp.c udp_sendmsg(), msg_name first]",
     .rst_in_close_wait = SM_EPIPE,
     /* tcp_validate_incoming(): RFC 5961 challenge ACKs, always;
      * tcp_rcv_synsent_state_process(): simultaneous open [S]; the initial

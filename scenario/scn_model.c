@@ -226,6 +226,11 @@ static sm_result model_recv(scn_exec *x, scn_call *c)
     return done(x, c, sm_recv(x->w, SOCK(x, c), c->st->n));
 }
 
+static sm_result model_sendto(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_sendto(x->w, SOCK(x, c), &c->st->ep, c->st->n));
+}
+
 static sm_result model_shutdown(scn_exec *x, scn_call *c)
 {
     return done(x, c, sm_shutdown(x->w, SOCK(x, c), c->st->rd, c->st->wr));
@@ -331,6 +336,8 @@ const scn_backend scn_model_backend = {
     .accept = model_accept,
     .send = model_send,
     .recv = model_recv,
+    .sendto = model_sendto,
+    .recvfrom = model_recv,
     .shutdown = model_shutdown,
     .close_sock = model_close_sock,
     .exit = model_exit,

@@ -917,6 +917,13 @@ static bool p_data(pctx *c, cursor *k, scn_stmt *st)
            take_u64(c, k, "a number of bytes", UINT64_MAX, &st->n);
 }
 
+/* sendto S ENDPOINT BYTES */
+static bool p_sendto(pctx *c, cursor *k, scn_stmt *st)
+{
+    return take_sock(c, k, &st->sock) && take_endpoint_ref(c, k, st) &&
+           take_u64(c, k, "a number of bytes", UINT64_MAX, &st->n);
+}
+
 static bool p_shutdown(pctx *c, cursor *k, scn_stmt *st)
 {
     if (!take_sock(c, k, &st->sock))
@@ -1151,6 +1158,8 @@ static const struct verb {
     {"connect", SCN_CONNECT, p_connect},
     {"send", SCN_SEND, p_data},
     {"recv", SCN_RECV, p_data},
+    {"sendto", SCN_SENDTO, p_sendto},
+    {"recvfrom", SCN_RECVFROM, p_data},
     {"shutdown", SCN_SHUTDOWN, p_shutdown},
     {"close", SCN_CLOSE, p_close},
     {"exit", SCN_EXIT, p_exit},
