@@ -140,12 +140,16 @@ typedef enum sm_option {
     SM_SO_LINGER,
     SM_O_NONBLOCK, /* not a socket option: fcntl(O_NONBLOCK); the engine's */
     SM_SO_LINGER_SEC, /* macOS: SO_LINGER with the time in seconds */
+    SM_IP_BIND_ADDRESS_NO_PORT, /* Linux: bind(addr, 0) leaves the port to connect() */
+    SM_IP_LOCAL_PORT_RANGE,     /* Linux 6.3: this socket's ephemeral range (LO HI) */
+    SM_SO_REUSE_UNICASTPORT,    /* Windows 10: defer the ephemeral port to connect */
     SM_OPT_COUNT
 } sm_option;
 
 const char *sm_option_name(sm_option o);
 bool sm_option_parse(const char *name, sm_option *out);
-/* Number of values the option takes in a scenario (SO_LINGER: 2). */
+/* Number of values the option takes in a scenario (SO_LINGER and
+ * IP_LOCAL_PORT_RANGE: 2). */
 int sm_option_arity(sm_option o);
 
 /* ---- profiles ---------------------------------------------------------- */

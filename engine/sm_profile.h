@@ -84,6 +84,13 @@ typedef struct sm_opts {
     bool v6only;
     bool linger_on;
     uint32_t linger_s;
+    /* bind(addr, 0) records the address and leaves the port to connect()
+     * (Linux IP_BIND_ADDRESS_NO_PORT, Windows SO_REUSE_UNICASTPORT) */
+    bool defer_port;
+    bool reuse_unicastport;
+    /* Linux IP_LOCAL_PORT_RANGE: this socket's range bounds, 0 = unset;
+     * the profile's pick methods clamp them to the host's range */
+    uint16_t port_lo, port_hi;
 } sm_opts;
 
 /* How a socket came to hold its port. */

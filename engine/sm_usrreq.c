@@ -271,6 +271,12 @@ sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
         o->linger_on = v1 != 0;
         o->linger_s = v2 < 0 ? 0 : (uint32_t)v2;
         break;
+    case SM_IP_BIND_ADDRESS_NO_PORT: o->defer_port = v1 != 0; break;
+    case SM_SO_REUSE_UNICASTPORT: o->reuse_unicastport = v1 != 0; break;
+    case SM_IP_LOCAL_PORT_RANGE:
+        o->port_lo = (uint16_t)v1;
+        o->port_hi = (uint16_t)v2;
+        break;
     case SM_SO_LINGER_SEC: {
         /* Seconds, stored in the profile's linger unit (XNU: v2 * hz). */
         const sm_tcp_rules *t = sm__hprof(w, w->socks[id].host)->tcp;
@@ -317,7 +323,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     if (!sm__sock_ok(w, id))
         return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
-    if (s->bound || s->state != SM_CLOSED || s->tw != SM__NONE32)
+    if (s->bound || s->addr_only || s->state != SM_CLOSED || s->tw != SM__NONE32)
         return sm__rfail(SM_EINVAL, &r_bind_already_bound);
     if (s->family == 4 && ep->addr.family == 6)
         return sm__rfail(SM_EAFNOSUPPORT,
@@ -332,6 +338,14 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
         sm_addr plain = sm__addr_unmapped(&ep->addr);
         if (!(mapped && sm__addr_is_any(&plain)) && !sm_host_has_addr(w, s->host, &plain))
             return sm__rfail(SM_EADDRNOTAVAIL, &r_bind_not_local);
+    }
+    if (ep->port == 0 && (s->opt.defer_port || s->opt.reuse_unicastport) && s->proto == SM_TCP) {
+        /* The option's meaning, wherever the profile let it be set: the
+         * address is kept, the port is chosen by connect() (or listen()). */
+        s->bound_addr = s->local_addr = ep->addr;
+        s->addr_only = true;
+        return sm__rfail(SM_OK, "the address is recorded; the port is left to connect() "
+                                "(IP_BIND_ADDRESS_NO_PORT / SO_REUSE_UNICASTPORT)");
     }
     if (ep->port == 0)
         return autobind(w, id, &ep->addr, SM_CLOSED);
@@ -372,7 +386,7 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     if (s->state != SM_CLOSED || s->tw != SM__NONE32)
         return sm__rfail(SM_EINVAL, &r_listen_connected);
     if (!s->bound) {
-        sm_addr any = sm__addr_any(s->family);
+        sm_addr any = s->addr_only ? s->bound_addr : sm__addr_any(s->family);
         sm_result r = autobind(w, id, &any, SM_LISTEN);
         if (r.err != SM_OK)
             return r;
@@ -512,7 +526,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
         return sm__rfail(SM_ENETUNREACH, &r_connect_to_wildcard);
     sm_addr src;
     sm_addr bound = sm__canon(&s->bound_addr);
-    if (s->bound && !sm_addr_is_any(&bound))
+    if ((s->bound || s->addr_only) && !sm_addr_is_any(&bound))
         src = bound;
     else if (!pick_source(w, s->host, &dst, &src))
         return sm__rfail(SM_ENETUNREACH, &r_connect_no_source);

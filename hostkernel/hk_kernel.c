@@ -121,6 +121,14 @@ static const sm_rule r_bad_fd = SM_RULE("host.bad-fd", O,
 static const sm_rule r_delay = SM_RULE("host.delay", O,
     "the real network's delay is the kernel's (host: loopback)",
     "");
+/* Option numbers of include/uapi/linux/in.h, for C libraries that lack
+ * them. */
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
 
 /* Real time a blocking call may wait for something already in flight on
  * loopback, and the longest real sleep of a `wait`. */
@@ -758,6 +766,7 @@ static sm_result do_socket(scn_exec *c, const scn_stmt *st)
 static sm_result do_setsockopt(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     int level = SOL_SOCKET, name, v = st->v1;
+    uint32_t range;
     const void *val = &v;
     socklen_t len = sizeof v;
     struct linger lg;
@@ -771,6 +780,17 @@ static sm_result do_setsockopt(scn_exec *c, const scn_stmt *st, hsock *s)
     case SM_IPV6_V6ONLY:
         level = IPPROTO_IPV6;
         name = IPV6_V6ONLY;
+        break;
+    case SM_IP_BIND_ADDRESS_NO_PORT:
+        level = IPPROTO_IP;
+        name = IP_BIND_ADDRESS_NO_PORT;
+        break;
+    case SM_IP_LOCAL_PORT_RANGE: /* lo in the low 16 bits, hi in the high */
+        level = IPPROTO_IP;
+        name = IP_LOCAL_PORT_RANGE;
+        range = (uint32_t)st->v1 | (uint32_t)st->v2 << 16;
+        val = &range;
+        len = sizeof range;
         break;
     case SM_SO_LINGER:
         name = SO_LINGER;

@@ -688,13 +688,32 @@ static void pick_commit(const struct sm__linux_gen *g, sm_pick_ctx *pc,
     bucket_update(g, &bc, bc.n_owners > 0 ? &seen : NULL, bc.self.state == SM_LISTEN);
 }
 
+/* The ephemeral range [*low, *high) for socket n: the host's, with each of
+ * the socket's IP_LOCAL_PORT_RANGE bounds that falls inside it in its
+ * place (inet_sk_get_local_port_range(), net/ipv4/inet_connection_sock.c,
+ * 6.3+; selftest ip_local_port_range.c: clamped to the netns range).
+ * True when the socket has a range of its own. */
+static bool lx_range(const int64_t *tun, const sm_sock_view *n, uint32_t *low,
+                     uint32_t *high)
+{
+    uint32_t lo = (uint32_t)tun[SM_TUN_PORT_LO], hi = (uint32_t)tun[SM_TUN_PORT_HI];
+    uint32_t slo = n->now.port_lo, shi = n->now.port_hi;
+    if (slo && lo <= slo && slo <= hi)
+        lo = slo;
+    if (shi && lo <= shi && shi <= hi)
+        hi = shi;
+    *low = lo;
+    *high = hi + 1; /* exclusive */
+    return slo || shi;
+}
+
 sm_verdict sm__linux_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
     const struct sm__linux_gen *g = self->data;
     const int64_t *tun = sm__pick_tun(pc);
-    uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
-    uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1; /* exclusive */
     const sm_sock_view *n = sm__pick_self(pc);
+    uint32_t low, high;
+    lx_range(tun, n, &low, &high);
     /* __inet6_bind() refuses the address before any port is chosen (found
      * by gen --check: V6ONLY bind [::ffff:127.0.0.1]:0 is EINVAL). */
     if (n->family == 6 && n->now.v6only && sm__addr_is_v4mapped(&n->bound_addr))
@@ -724,8 +743,6 @@ sm_verdict sm__linux_setsockopt(const sm_profile *self, const sm_sock_view *s,
                                 sm_option opt, int v1, int v2)
 {
     const struct sm__linux_gen *g = self->data;
-    (void)v1;
-    (void)v2;
     switch (opt) {
     case SM_SO_REUSEADDR:
         return sm__ok(&r_sockopt_reuseaddr);
@@ -744,6 +761,23 @@ sm_verdict sm__linux_setsockopt(const sm_profile *self, const sm_sock_view *s,
         return sm__ok(&r_sockopt_v6only);
     case SM_SO_LINGER:
         return sm__ok(&r_sockopt_linger);
+    case SM_IP_BIND_ADDRESS_NO_PORT:
+        if (!g->has_bind_no_port)
+            return sm__fail(SM_ENOPROTOOPT, "IP_BIND_ADDRESS_NO_PORT arrived in Linux 4.2 "
+                                            "[commit 90c337da1524]", -1);
+        return sm__ok("IP_BIND_ADDRESS_NO_PORT: bind(addr, 0) keeps the address and "
+                      "leaves the port to connect() [Linux __inet_bind(), "
+                      "BIND_NO_CAP_NET_BIND_SERVICE; O: linux.md OBS C5]");
+    case SM_IP_LOCAL_PORT_RANGE:
+        if (!g->has_port_range)
+            return sm__fail(SM_ENOPROTOOPT, "IP_LOCAL_PORT_RANGE arrived in Linux 6.3 "
+                                            "[commit 91d0b78c5177]", -1);
+        if (v1 != 0 && v2 != 0 && v1 > v2)
+            return sm__fail(SM_EINVAL, "IP_LOCAL_PORT_RANGE with LO above HI: EINVAL "
+                                       "[Linux do_ip_setsockopt(); T: selftest "
+                                       "ip_local_port_range.c]", -1);
+        return sm__ok("IP_LOCAL_PORT_RANGE narrows this socket's ephemeral range "
+                      "within the host's [Linux inet_sk_get_local_port_range()]");
     case SM_SO_REUSEPORT_LB:
     case SM_SO_EXCLUSIVEADDRUSE:
     case SM_SO_EXCLBIND:
@@ -892,8 +926,8 @@ sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
 {
     const struct sm__linux_gen *g = self->data;
     const int64_t *tun = sm__pick_tun(pc);
-    uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
-    uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1;
+    uint32_t low, high;
+    bool own_range = lx_range(tun, sm__pick_self(pc), &low, &high);
     sm_verdict refused;
     if (family_refuses(sm__pick_self(pc), &refused))
         return refused;
@@ -911,7 +945,8 @@ sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
     /* table_perturb[]: the kernel has 2^16 counters; the model keeps 8 in
      * the host state words 8..15 (the choice of counter is the same idea). */
     uint64_t *perturb = &st[8 + (h & 7)];
-    if (g->bind0_parity) {
+    if (g->bind0_parity && !own_range) {
+        /* With a range of its own: step 1, no parity split. */
         remaining &= ~1u;
         if (remaining == 0)
             remaining = 1;
@@ -922,7 +957,11 @@ sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
     } else {
         offset = (uint32_t)((h + st[4]) % remaining);
     }
-    uint32_t span = high - low;
+    /* Only ports low .. low+remaining-1 are tried: an odd-sized range
+     * loses its last port (port = low + (i + offset) % remaining in
+     * __inet_hash_connect(); measured on 6.18 with `host`, range
+     * 40000-40002: two connects, then EADDRNOTAVAIL). */
+    uint32_t span = g->bind0_parity ? remaining : high - low;
     for (int pass = 0; pass < (step == 2 ? 2 : 1); pass++) {
         for (uint32_t i = 0; i < span; i += step) {
             uint32_t p = low + (offset + i + (uint32_t)pass) % span;

@@ -470,6 +470,23 @@ sm_verdict sm__win_setsockopt(const sm_profile *self, const sm_sock_view *s,
                             &r_sockopt_linger_udp,
                             -1);
         return sm__ok(&r_sockopt_linger);
+    case SM_IP_BIND_ADDRESS_NO_PORT:
+    case SM_IP_LOCAL_PORT_RANGE:
+        return sm__fail(SM_ENOPROTOOPT,
+                        "Windows has no IP_BIND_ADDRESS_NO_PORT or IP_LOCAL_PORT_RANGE "
+                        "(Linux options): WSAENOPROTOOPT [MS IPPROTO_IP socket options]",
+                        -1);
+    case SM_SO_REUSE_UNICASTPORT:
+        if (!r->reuse_unicastport)
+            return sm__fail(SM_ENOPROTOOPT,
+                            "SO_REUSE_UNICASTPORT arrived in Windows 10 / Server 2016: "
+                            "WSAENOPROTOOPT before [MS SOL_SOCKET socket options, "
+                            "support table]",
+                            -1);
+        return sm__ok("SO_REUSE_UNICASTPORT: bind(addr, 0) defers the ephemeral port to "
+                      "connect(), which may share it toward other destinations [D: MS "
+                      "SOL_SOCKET socket options; ws2def.h \"defer ephemeral port "
+                      "allocation for outbound connections\"]");
     default:
         break;
     }

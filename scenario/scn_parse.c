@@ -865,6 +865,9 @@ static bool p_setsockopt(pctx *c, cursor *k, scn_stmt *st)
 {
     if (!take_sock(c, k, &st->sock) || !take_option(c, k, &st->opt))
         return false;
+    if (st->opt == SM_IP_LOCAL_PORT_RANGE) /* LO HI, 0: that bound unset */
+        return take_int(c, k, "the lowest port (0 to 65535)", 65535, &st->v1) &&
+               take_int(c, k, "the highest port (0 to 65535)", 65535, &st->v2);
     if (!take_bool(c, k, &st->v1))
         return false;
     if (sm_option_arity(st->opt) >= 2)
