@@ -346,6 +346,19 @@ typedef struct sm_tcp_rules {
      * that address (Linux), else the error (BSD EISCONN). */
     sm_err udp_sendto_connected;
     const char *udp_sendto_connected_rule;
+    /* connect() to the wildcard address (0.0.0.0, ::): SM_OK means it
+     * stands for this host - the socket's own specific bound address, else
+     * loopback (Linux, XNU, Solaris); else the error (FreeBSD ENETUNREACH,
+     * Windows WSAEADDRNOTAVAIL). */
+    sm_err connect_any;
+    const char *connect_any_rule;
+    /* An AF_INET6 socket given an IPv4 address (a sockaddr_in) by
+     * connect() or sendto(): SM_OK takes it as its v4-mapped form (then
+     * IPV6_V6ONLY refuses it: v4_on_v6only); else the error.  Per protocol:
+     * Linux refuses it on TCP (EINVAL: shorter than a sockaddr_in6) and
+     * takes it on UDP (ip6_datagram_connect(), udpv6_sendmsg()). */
+    sm_err v4_on_v6_tcp, v4_on_v6_udp, v4_on_v6only;
+    const char *v4_on_v6_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS

@@ -500,17 +500,41 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
     return r;
 }
 
+/* An IPv4 address given to an AF_INET6 socket (connect, sendto): refused,
+ * or taken as its v4-mapped form into *mapped, as the profile says. */
+static bool v4_on_v6(const sm_world *w, const sm__sock *s, const sm_endpoint *ep,
+                     sm_endpoint *mapped, sm_result *fail)
+{
+    const sm_tcp_rules *r = w->profile->tcp;
+    sm_err e = s->proto == SM_TCP ? r->v4_on_v6_tcp : r->v4_on_v6_udp;
+    const char *rule = r->v4_on_v6_rule ? r->v4_on_v6_rule
+                                         : "an AF_INET6 socket takes IPv6 addresses";
+    if (e == SM_OK && s->opt.v6only)
+        e = r->v4_on_v6only;
+    if (e != SM_OK) {
+        *fail = sm__rfail(e, rule);
+        return false;
+    }
+    mapped->addr = sm__addr_mapped(&ep->addr);
+    mapped->port = ep->port;
+    return true;
+}
+
 sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
     if (!sm__sock_ok(w, id))
         return sm__badf(w, &r_badf_closed);
     sm__net(w);
     sm__sock *s = &w->socks[id];
+    sm_endpoint mapped;
+    sm_result fail;
     if (s->family == 4 && ep->addr.family == 6)
         return sm__rfail(SM_EAFNOSUPPORT, &r_connect_v6_on_inet);
-    if (s->family == 6 && ep->addr.family == 4)
-        return sm__rfail(SM_EAFNOSUPPORT,
-                        &r_connect_v4_on_inet6);
+    if (s->family == 6 && ep->addr.family == 4) {
+        if (!v4_on_v6(w, s, ep, &mapped, &fail))
+            return fail;
+        ep = &mapped;
+    }
     if (s->state == SM_LISTEN)
         return sm__rfail(s->proto == SM_TCP ? sm__hprof(w, s->host)->tcp->connect_on_listener
                                             : SM_EISCONN,
@@ -522,17 +546,31 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     sm_addr dst = sm__canon(&ep->addr);
     if (s->family == 6 && dst.family == 4 && s->opt.v6only)
         return sm__rfail(SM_ENETUNREACH, &r_connect_v6only_to_v4);
-    if (sm_addr_is_any(&dst))
-        return sm__rfail(SM_ENETUNREACH, &r_connect_to_wildcard);
-    sm_addr src;
     sm_addr bound = sm__canon(&s->bound_addr);
+    const sm_rule *any_rule = NULL;
+    if (sm_addr_is_any(&dst)) {
+        const sm_tcp_rules *tr = w->profile->tcp;
+        if (tr->connect_any != SM_OK || !tr->connect_any_rule)
+            return sm__rfail(tr->connect_any_rule ? tr->connect_any : SM_ENETUNREACH,
+                             tr->connect_any_rule ? tr->connect_any_rule
+                                                  : &r_connect_to_wildcard);
+        /* The wildcard stands for this host. */
+        if ((s->bound || s->addr_only) && !sm_addr_is_any(&bound) && bound.family == dst.family)
+            dst = bound;
+        else if (dst.family == 4)
+            sm_addr_parse("127.0.0.1", 9, &dst);
+        else
+            sm_addr_parse("::1", 3, &dst);
+        any_rule = tr->connect_any_rule;
+    }
+    sm_addr src;
     if ((s->bound || s->addr_only) && !sm_addr_is_any(&bound))
         src = bound;
     else if (!pick_source(w, s->host, &dst, &src))
         return sm__rfail(SM_ENETUNREACH, &r_connect_no_source);
     sm_addr src_f = sm__in_family(&src, s->family);
     sm_endpoint dst_f = {sm__in_family(&dst, s->family), ep->port};
-    sm_result r = sm__rfail(SM_OK, &r_connect_connected);
+    sm_result r = sm__rfail(SM_OK, any_rule ? any_rule : &r_connect_connected);
     if (!s->bound) {
         r = connect_autobind(w, id, &src_f, &dst_f);
         if (r.err != SM_OK)
@@ -771,9 +809,16 @@ sm_result sm_sendto(sm_world *w, sm_id id, const sm_endpoint *ep, uint64_t bytes
     const sm_tcp_rules *r = w->profile->tcp;
     if (s->family == 4 && ep->addr.family == 6)
         return sm__rfail(SM_EAFNOSUPPORT, "an AF_INET socket cannot send to an IPv6 address");
-    if (s->family == 6 && ep->addr.family == 4)
-        return sm__rfail(SM_EAFNOSUPPORT,
-                         "an AF_INET6 socket sends to IPv6 addresses (use ::ffff:a.b.c.d)");
+    sm_endpoint mapped;
+    sm_result fail;
+    if (s->family == 6 && ep->addr.family == 4) {
+        if (!v4_on_v6(w, s, ep, &mapped, &fail))
+            return fail.err == SM_EAFNOSUPPORT && s->opt.v6only && r->v4_on_v6_udp == SM_OK
+                       ? sm__rfail(SM_ENETUNREACH, "sendto() of an IPv4 address on an "
+                                   "IPV6_V6ONLY socket: ENETUNREACH [Linux udpv6_sendmsg()]")
+                       : fail;
+        ep = &mapped;
+    }
     if (s->connected && r->udp_sendto_connected != SM_OK)
         return sm__rfail(r->udp_sendto_connected, r->udp_sendto_connected_rule);
     sm_result e;

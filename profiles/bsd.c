@@ -288,6 +288,12 @@ const sm_tcp_rules sm__bsd_tcp_rules = {
     .unspec_unbinds = false,
     .udp_sendto_connected = SM_EISCONN,
     .udp_sendto_connected_rule = "sendto() with an address on a connected UDP socket: EISCONN [S: sys/netinet/udp_usrreq.c udp_output(), inp_faddr set; D: Stevens UNP 8.11]",
+    .connect_any = SM_ENETUNREACH,
+    .connect_any_rule = "connect() to INADDR_ANY or :: : ENETUNREACH unless net.inet.ip.connect_inaddr_wild is set [S: FreeBSD main in_pcbconnect_setup(); shared/reference bsd-solaris 3.5]",
+    .v4_on_v6_tcp = SM_EAFNOSUPPORT,
+    .v4_on_v6_udp = SM_EAFNOSUPPORT,
+    .v4_on_v6only = SM_EAFNOSUPPORT,
+    .v4_on_v6_rule = "an IPv4 sockaddr given to an AF_INET6 socket: EAFNOSUPPORT (use ::ffff:a.b.c.d) [I: in6_pcbconnect() checks sin6_family]",
     .rst_in_close_wait = SM_ECONNRESET,
     /* tcp_input(): RFC 5961 challenge ACKs unless net.inet.tcp.insecure_rst /
      * insecure_syn; tcp_outflags[]; tcp_twcheck(); the receive buffer

@@ -1063,6 +1063,12 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .unspec_unbinds = true,
     .udp_sendto_connected = SM_OK,
     .udp_sendto_connected_rule = "sendto() with an address on a connected UDP socket: sent to that address [S: net/ipv4/udp.c udp_sendmsg(), msg_name first]",
+    .connect_any = SM_OK,
+    .connect_any_rule = "connect() to the wildcard address goes to this host: IPv4 to the bound source address or 127.0.0.1 (ip_route_connect(): no daddr -> saddr, else INADDR_LOOPBACK), IPv6 to ::1 (tcp_v6_connect()) [S; T: selftest sk_connect_zero_addr.c]",
+    .v4_on_v6_tcp = SM_EINVAL,
+    .v4_on_v6_udp = SM_OK,
+    .v4_on_v6only = SM_EAFNOSUPPORT,
+    .v4_on_v6_rule = "an IPv4 sockaddr given to an AF_INET6 socket: TCP refuses it as shorter than a sockaddr_in6 (EINVAL, tcp_v6_connect()); UDP takes it as v4-mapped (ip6_datagram_connect(), udpv6_sendmsg()), except on an IPV6_V6ONLY socket (EAFNOSUPPORT) [S; O: 6.18 with host, scenarios/lang/mapped-dest.scn]",
     .rst_in_close_wait = SM_EPIPE,
     /* tcp_validate_incoming(): RFC 5961 challenge ACKs, always;
      * tcp_rcv_synsent_state_process(): simultaneous open [S]; the initial
