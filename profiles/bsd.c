@@ -209,9 +209,23 @@ _Static_assert(sizeof sm__bsd_sysctls / sizeof sm__bsd_sysctls[0] == SM__BSD_N_S
 
 /* ---- connections (bsd-solaris.md §3, §4) --------------------------------- */
 
+/* connect() on a TCP socket with SO_REUSEPORT_LB: EOPNOTSUPP (FreeBSD
+ * main; 13.x connects). */
+static const char r_lb_connect[] =
+    "connect() on a TCP socket with SO_REUSEPORT_LB: EOPNOTSUPP, a load-balancing "
+    "group member only listens [S: FreeBSD main tcp_usr_connect()/in_pcb.c; T: tests/sys/"
+    "netinet/so_reuseport_lb_test.c connect_not_bound, connect_bound]";
+
+static bool lb_refuses(const sm_profile *self, const sm_sock_view *s)
+{
+    const sm__bsd_gen *g = self->data;
+    return !g->fbsd13 && s->proto == SM_TCP && s->now.reuseport_lb;
+}
+
 sm_verdict sm__bsd_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
-    (void)self;
+    if (lb_refuses(self, &c->self))
+        return sm__fail(SM_EOPNOTSUPP, r_lb_connect, -1);
     return sm__connect_unique(
         c, SM_EADDRINUSE,
         &r_connect_tuple_in_use,
@@ -230,7 +244,8 @@ static const sm__conn_scan bsd_conn_scan = {
 
 sm_verdict sm__bsd_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
-    (void)self;
+    if (lb_refuses(self, sm__pick_self(pc)))
+        return sm__fail(SM_EOPNOTSUPP, r_lb_connect, -1);
     return sm__conn_scan_pick(&bsd_conn_scan, pc, port);
 }
 
