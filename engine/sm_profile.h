@@ -359,6 +359,15 @@ typedef struct sm_tcp_rules {
      * takes it on UDP (ip6_datagram_connect(), udpv6_sendmsg()). */
     sm_err v4_on_v6_tcp, v4_on_v6_udp, v4_on_v6only;
     const char *v4_on_v6_rule;
+    /* A non-blocking connect() that goes on in the background returns
+     * this (SM_OK here means EINPROGRESS, POSIX; Windows WSAEWOULDBLOCK). */
+    sm_err connect_in_progress;
+    const char *connect_in_progress_rule;
+    /* send() and recv() while the connect is in progress (SYN_SENT):
+     * SM_OK here means the call behaves as POSIX says (send queues, recv
+     * waits or EWOULDBLOCK); else this error (Windows WSAENOTCONN). */
+    sm_err io_while_connecting;
+    const char *io_while_connecting_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS

@@ -633,7 +633,10 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     sm__set_timer(w, id, SM__T_SYN,
               sm_time_add(w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS])));
     if (w->socks[id].nonblock) {
-        sm_result p = sm__rfail(SM_EINPROGRESS, &r_connect_nonblock);
+        const sm_tcp_rules *tr = w->profile->tcp;
+        sm_result p = tr->connect_in_progress
+                          ? sm__rfail(tr->connect_in_progress, tr->connect_in_progress_rule)
+                          : sm__rfail(SM_EINPROGRESS, &r_connect_nonblock);
         p.port = r.port;
         return p;
     }
@@ -779,6 +782,9 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
     sm_result r;
     if (take_soerr(s, &r))
         return r;
+    if (s->state == SM_SYN_SENT && w->profile->tcp->io_while_connecting)
+        return sm__rfail(w->profile->tcp->io_while_connecting,
+                         w->profile->tcp->io_while_connecting_rule);
     if (s->proto == SM_UDP) {
         if (!s->connected)
             return sm__rfail(SM_ENOTCONN, &r_send_udp_unconnected);
@@ -860,6 +866,9 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
         return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     sm_result r;
+    if (s->state == SM_SYN_SENT && w->profile->tcp->io_while_connecting)
+        return sm__rfail(w->profile->tcp->io_while_connecting,
+                         w->profile->tcp->io_while_connecting_rule);
     if (s->proto == SM_TCP && !s->connected && s->soerr == SM_OK && !s->peer_fin &&
         s->rcvq == 0)
         return sm__rfail(s->epipe ? SM_OK : SM_ENOTCONN,

@@ -455,10 +455,10 @@ sm_verdict sm__win_setsockopt(const sm_profile *self, const sm_sock_view *s,
             return sm__fail(SM_ENOPROTOOPT,
                             &r_sockopt_v6only_xp,
                             -1);
-        if (s->family != 6)
-            return sm__fail(SM_ENOPROTOOPT,
-                            &r_sockopt_v6only_on_inet,
-                            -1);
+        if (s->family != 6 && !s->bound)
+            return sm__ok("IPV6_V6ONLY on an AF_INET socket before bind() is accepted "
+                          "and changes nothing [T: Wine dlls/ws2_32/tests/sock.c, real "
+                          "Windows results]");
         if (s->bound)
             return sm__fail(SM_EINVAL,
                             &r_sockopt_v6only_bound,
@@ -665,6 +665,14 @@ const sm_tcp_rules sm__win_tcp_rules = {
     .v4_on_v6_udp = SM_EAFNOSUPPORT,
     .v4_on_v6only = SM_EAFNOSUPPORT,
     .v4_on_v6_rule = "an IPv4 sockaddr given to an AF_INET6 socket: EAFNOSUPPORT (use ::ffff:a.b.c.d) [I]",
+    .connect_in_progress = SM_EWOULDBLOCK,
+    .connect_in_progress_rule = "a non-blocking connect() returns WSAEWOULDBLOCK while the "
+                                "handshake goes on (not WSAEINPROGRESS) [T: Wine "
+                                "dlls/ws2_32/tests/sock.c, real Windows results; D: MS connect()]",
+    .io_while_connecting = SM_ENOTCONN,
+    .io_while_connecting_rule = "send() or recv() while the connect is still in progress: "
+                                "WSAENOTCONN [T: Wine dlls/ws2_32/tests/sock.c, real Windows "
+                                "results]",
     .reset_error_sticky = true, /* later WSARecv and send fail WSAECONNRESET [Wine test_tcp_reset on real Windows; windows.md 4] */
     .rst_in_close_wait = SM_ECONNRESET,
     .simultaneous_open = true, /* RFC 9293 3.5 [I] */
