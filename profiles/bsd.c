@@ -378,7 +378,12 @@ const sm_profile sm_profile_bsd = {
         [SM_TUN_TW_REUSE_DELAY_MS] = 0,  /* Linux-only */
         [SM_TUN_RFC1337] = 1,            /* tcp_twcheck() drops RSTs, §3.3 */
         [SM_TUN_MAX_TW] = -1,           /* no cap modelled (negative: none) */
-        [SM_TUN_FIN_TIMEOUT_MS] = 60000, /* TCPTV_FINWAIT2_TIMEOUT [U] */
+        /* Orphaned FIN_WAIT_2: TP_MAXIDLE (tcp_keepcnt 8 x tcp_keepintvl 75 s),
+         * net.inet.tcp.fast_finwait2_recycle being 0 by default; the 60 s
+         * tcp_finwait2_timeout applies only with it set [S tcp_input.c
+         * (FIN_WAIT_1, our FIN acked), tcp_usrclosed(), tcp_timer_2msl();
+         * more-profiles.md 5] */
+        [SM_TUN_FIN_TIMEOUT_MS] = 600000,
         [SM_TUN_TIMESTAMPS] = 1,         /* net.inet.tcp.rfc1323 = 1 */
         [SM_TUN_NOLOCALTIMEWAIT] = 1,    /* true on main, tcp_timewait.c */
         [SM_TUN_V6ONLY_DEFAULT] = 1,     /* ip6_v6only = 1, in6_proto.c */
