@@ -460,10 +460,26 @@ static const sm_rule r_fast_reuseport = SM_RULE("linux.bind.fast-reuseport", S,
 /* The fast path of inet_csk_get_port() for an explicit port (TCP only;
  * udp_lib_get_port() has none), for a port that has owners.  Returns the
  * rule when it applies. */
-static const sm_rule *bucket_fast_path(const lx_seen *s, const sm_bind_ctx *c,
-                                    bool listening)
+/* 6.18 (the generation with SOCK_CONNECT_BIND): an owner that cleared
+ * SO_REUSEADDR after bind() keeps a new SO_REUSEADDR socket out - the
+ * conflict walk reads its current sk_reuse - although the bucket still
+ * says fastreuse [O: 6.18 with host, docs/gen-probe.md O1; which change
+ * turned the fast path off for it is not identified, I]. */
+static bool reuse_cleared_late(const struct sm__linux_gen *g, const sm_bind_ctx *c)
 {
-    if (s->tb.fastreuse > 0 && c->self.now.reuseaddr && !listening)
+    if (!g->connect_bind_reset)
+        return false;
+    for (size_t i = 0; i < c->n_owners; i++)
+        if (!c->owners[i].time_wait && !c->owners[i].now.reuseaddr)
+            return true;
+    return false;
+}
+
+static const sm_rule *bucket_fast_path(const struct sm__linux_gen *g, const lx_seen *s,
+                                    const sm_bind_ctx *c, bool listening)
+{
+    if (s->tb.fastreuse > 0 && c->self.now.reuseaddr && !listening &&
+        !reuse_cleared_late(g, c))
         return &r_fast_reuse;
     if (s->rp_match)
         return &r_fast_reuseport;
@@ -502,7 +518,7 @@ sm_verdict sm__linux_bind(const sm_profile *self, const sm_bind_ctx *c)
         bucket_read(g, c, &seen);
         old = &seen;
     }
-    const sm_rule *why = old ? bucket_fast_path(old, c, false) : NULL;
+    const sm_rule *why = old ? bucket_fast_path(g, old, c, false) : NULL;
     if (!why) {
         int k = first_conflict(g, c, LX_EXPLICIT, &why);
         if (k >= 0)
@@ -522,7 +538,7 @@ sm_verdict sm__linux_listen(const sm_profile *self, const sm_bind_ctx *c)
     lx_seen seen; /* N holds the port: its bucket exists */
     if (has_bucket(c))
         bucket_read(g, c, &seen);
-    const sm_rule *why = has_bucket(c) && c->n_owners > 0 ? bucket_fast_path(&seen, c, true)
+    const sm_rule *why = has_bucket(c) && c->n_owners > 0 ? bucket_fast_path(g, &seen, c, true)
                                                        : NULL;
     if (!why) {
         int k = first_conflict(g, c, LX_EXPLICIT, &why);
