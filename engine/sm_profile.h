@@ -338,36 +338,36 @@ typedef struct sm_tcp_rules {
      * then udp_unspec is returned; unspec_unbinds: a port the socket
      * got at connect() is released too. */
     sm_err tcp_unspec;
-    const char *tcp_unspec_rule;
+    const sm_rule *tcp_unspec_rule;
     sm_err udp_unspec;
-    const char *udp_unspec_rule;
+    const sm_rule *udp_unspec_rule;
     bool unspec_unbinds;
     /* sendto() with an address on a connected UDP socket: SM_OK sends to
      * that address (Linux), else the error (BSD EISCONN). */
     sm_err udp_sendto_connected;
-    const char *udp_sendto_connected_rule;
+    const sm_rule *udp_sendto_connected_rule;
     /* connect() to the wildcard address (0.0.0.0, ::): SM_OK means it
      * stands for this host - the socket's own specific bound address, else
      * loopback (Linux, XNU, Solaris); else the error (FreeBSD ENETUNREACH,
      * Windows WSAEADDRNOTAVAIL). */
     sm_err connect_any;
-    const char *connect_any_rule;
+    const sm_rule *connect_any_rule;
     /* An AF_INET6 socket given an IPv4 address (a sockaddr_in) by
      * connect() or sendto(): SM_OK takes it as its v4-mapped form (then
      * IPV6_V6ONLY refuses it: v4_on_v6only); else the error.  Per protocol:
      * Linux refuses it on TCP (EINVAL: shorter than a sockaddr_in6) and
      * takes it on UDP (ip6_datagram_connect(), udpv6_sendmsg()). */
     sm_err v4_on_v6_tcp, v4_on_v6_udp, v4_on_v6only;
-    const char *v4_on_v6_rule;
+    const sm_rule *v4_on_v6_rule;
     /* A non-blocking connect() that goes on in the background returns
      * this (SM_OK here means EINPROGRESS, POSIX; Windows WSAEWOULDBLOCK). */
     sm_err connect_in_progress;
-    const char *connect_in_progress_rule;
+    const sm_rule *connect_in_progress_rule;
     /* send() and recv() while the connect is in progress (SYN_SENT):
      * SM_OK here means the call behaves as POSIX says (send queues, recv
      * waits or EWOULDBLOCK); else this error (Windows WSAENOTCONN). */
     sm_err io_while_connecting;
-    const char *io_while_connecting_rule;
+    const sm_rule *io_while_connecting_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS

@@ -183,6 +183,23 @@ static const sm_rule r_exit_again = SM_RULE("sm.exit.again", S,
 static const sm_rule r_exit_closed = SM_RULE("sm.exit.closed", S,
     "the process exited: each of its descriptors was closed",
     "");
+static const sm_rule r_bind_defer_port = SM_RULE("sm.bind.defer-port", S,
+    "the address is recorded; the port is left to connect() "
+    "(IP_BIND_ADDRESS_NO_PORT / SO_REUSE_UNICASTPORT)",
+    "");
+static const sm_rule r_unspec_connected = SM_RULE("sm.connect.unspec-connected", S,
+    "connect(AF_UNSPEC) on a connected or connecting socket: a "
+    "connection-mode socket connects once (EISCONN)",
+    "");
+static const sm_rule r_sendto_v6_on_inet = SM_RULE("sm.send.sendto-v6-on-inet", S,
+    "an AF_INET socket cannot send to an IPv6 address",
+    "");
+static const sm_rule r_sendto_v6only_v4 = SM_RULE("sm.send.sendto-v6only-v4", S,
+    "sendto() of an IPv4 address on an IPV6_V6ONLY socket: ENETUNREACH",
+    "Linux udpv6_sendmsg()");
+static const sm_rule r_sendto_sent = SM_RULE("sm.send.sendto", S,
+    "datagram sent to the address given",
+    "");
 
 static bool pick_source(const sm_world *w, sm_id host, const sm_addr *dst,
                         sm_addr *out)
@@ -344,8 +361,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
          * address is kept, the port is chosen by connect() (or listen()). */
         s->bound_addr = s->local_addr = ep->addr;
         s->addr_only = true;
-        return sm__rfail(SM_OK, "the address is recorded; the port is left to connect() "
-                                "(IP_BIND_ADDRESS_NO_PORT / SO_REUSE_UNICASTPORT)");
+        return sm__rfail(SM_OK, &r_bind_defer_port);
     }
     if (ep->port == 0)
         return autobind(w, id, &ep->addr, SM_CLOSED);
@@ -507,8 +523,7 @@ static bool v4_on_v6(const sm_world *w, const sm__sock *s, const sm_endpoint *ep
 {
     const sm_tcp_rules *r = w->profile->tcp;
     sm_err e = s->proto == SM_TCP ? r->v4_on_v6_tcp : r->v4_on_v6_udp;
-    const char *rule = r->v4_on_v6_rule ? r->v4_on_v6_rule
-                                         : "an AF_INET6 socket takes IPv6 addresses";
+    const sm_rule *rule = r->v4_on_v6_rule ? r->v4_on_v6_rule : &r_connect_v4_on_inet6;
     if (e == SM_OK && s->opt.v6only)
         e = r->v4_on_v6only;
     if (e != SM_OK) {
@@ -669,7 +684,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
 sm_result sm_connect_unspec(sm_world *w, sm_id id)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     sm__net(w);
     sm__sock *s = &w->socks[id];
     const sm_tcp_rules *r = w->profile->tcp;
@@ -693,9 +708,7 @@ sm_result sm_connect_unspec(sm_world *w, sm_id id)
         if (s->state == SM_LISTEN)
             return sm__rfail(r->connect_on_listener, r->connect_on_listener_rule);
         if (s->state != SM_CLOSED || s->tw != SM__NONE32 || s->epipe)
-            return sm__rfail(SM_EISCONN, "the socket is already connected (or "
-                                         "connecting): a connection-mode socket "
-                                         "connects once");
+            return sm__rfail(SM_EISCONN, &r_unspec_connected);
         return sm__rfail(r->tcp_unspec, r->tcp_unspec_rule);
     }
     if (s->state == SM_LISTEN) {
@@ -808,20 +821,19 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
 sm_result sm_sendto(sm_world *w, sm_id id, const sm_endpoint *ep, uint64_t bytes)
 {
     if (!sm__sock_ok(w, id))
-        return sm__badf(w, "the descriptor is closed");
+        return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     if (s->proto == SM_TCP) /* POSIX sendto(): connection-mode ignores it */
         return sm_send(w, id, bytes);
     const sm_tcp_rules *r = w->profile->tcp;
     if (s->family == 4 && ep->addr.family == 6)
-        return sm__rfail(SM_EAFNOSUPPORT, "an AF_INET socket cannot send to an IPv6 address");
+        return sm__rfail(SM_EAFNOSUPPORT, &r_sendto_v6_on_inet);
     sm_endpoint mapped;
     sm_result fail;
     if (s->family == 6 && ep->addr.family == 4) {
         if (!v4_on_v6(w, s, ep, &mapped, &fail))
             return fail.err == SM_EAFNOSUPPORT && s->opt.v6only && r->v4_on_v6_udp == SM_OK
-                       ? sm__rfail(SM_ENETUNREACH, "sendto() of an IPv4 address on an "
-                                   "IPV6_V6ONLY socket: ENETUNREACH [Linux udpv6_sendmsg()]")
+                       ? sm__rfail(SM_ENETUNREACH, &r_sendto_v6only_v4)
                        : fail;
         ep = &mapped;
     }
@@ -832,13 +844,13 @@ sm_result sm_sendto(sm_world *w, sm_id id, const sm_endpoint *ep, uint64_t bytes
         return e;
     sm_addr dst = sm__canon(&ep->addr);
     if (s->family == 6 && dst.family == 4 && s->opt.v6only)
-        return sm__rfail(SM_ENETUNREACH, "an IPV6_V6ONLY socket cannot reach an IPv4 address");
+        return sm__rfail(SM_ENETUNREACH, &r_connect_v6only_to_v4);
     sm_addr src, bound = sm__canon(&s->bound_addr);
     if (s->bound && !sm_addr_is_any(&bound))
         src = bound;
     else if (!pick_source(w, s->host, &dst, &src))
-        return sm__rfail(SM_ENETUNREACH, "this host has no address of that family to send from");
-    sm_result out = ok_bytes("datagram sent to the address given", bytes);
+        return sm__rfail(SM_ENETUNREACH, &r_connect_no_source);
+    sm_result out = ok_bytes(&r_sendto_sent, bytes);
     if (!s->bound) {
         sm_addr any = sm__addr_any(s->family);
         sm_result b = autobind(w, id, &any, SM_CLOSED);
@@ -1172,6 +1184,11 @@ static const sm_rule *const rules_of_file[] = {
     &r_linger_acked,
     &r_exit_again,
     &r_exit_closed,
+    &r_bind_defer_port,
+    &r_unspec_connected,
+    &r_sendto_v6_on_inet,
+    &r_sendto_v6only_v4,
+    &r_sendto_sent,
 };
 const sm_rule_set sm__rules_sm_usrreq = {"engine/sm_usrreq.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -121,6 +121,12 @@ static const sm_rule r_bad_fd = SM_RULE("host.bad-fd", O,
 static const sm_rule r_delay = SM_RULE("host.delay", O,
     "the real network's delay is the kernel's (host: loopback)",
     "");
+static const sm_rule r_connect_unspec = SM_RULE("host.connect-unspec", O,
+    "the kernel dissolved the association (host)",
+    "");
+static const sm_rule r_sendto = SM_RULE("host.sendto", O,
+    "the kernel sent the data (host)",
+    "");
 /* Option numbers of include/uapi/linux/in.h, for C libraries that lack
  * them. */
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -867,7 +873,7 @@ static sm_result do_connect_unspec(scn_exec *c, hsock *s)
     if (connect(s->fd, &sa, sizeof sa) != 0)
         return res_errno(c, "connect", errno);
     s->has_tuple = false;
-    return scn_result_ok("the kernel dissolved the association (host)");
+    return scn_result_ok(&r_connect_unspec);
 }
 
 static sm_result do_connect(scn_exec *c, const scn_stmt *st, hsock *s)
@@ -1008,7 +1014,7 @@ static sm_result do_sendto(scn_exec *c, const scn_stmt *st, hsock *s)
         k = sendto(s->fd, zeros, n, MSG_NOSIGNAL, (struct sockaddr *)&ss, len);
     if (k < 0)
         return res_errno(c, "sendto", errno);
-    sm_result r = scn_result_ok("the kernel sent the data (host)");
+    sm_result r = scn_result_ok(&r_sendto);
     sm_endpoint ep;
     if (was_unbound && get_local(s->fd, &ep))
         r.port = ep.port;
@@ -1032,8 +1038,7 @@ static sm_result do_recvfrom(scn_exec *c, const scn_stmt *st, hsock *s)
     if (k < 0)
         return res_errno(c, "recvfrom", errno);
     sm_result r =
-        scn_result_ok(k ? "the kernel returned data (host)"
-                        : "the kernel returned 0: end of stream (host)");
+        scn_result_ok(k ? &r_recv : &r_recv_eof);
     r.bytes = (uint64_t)k;
     return r;
 }
@@ -1644,6 +1649,8 @@ static const sm_rule *const rules_of_file[] = {
     &r_sysctl,
     &r_bad_fd,
     &r_delay,
+    &r_connect_unspec,
+    &r_sendto,
 };
 const sm_rule_set sm__rules_hk_kernel = {"hostkernel/hk_kernel.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -83,6 +83,49 @@ static const sm_rule r_connect_on_listener = SM_RULE("linux.connect.on-listener"
 static const sm_rule r_tw_rst = SM_RULE("linux.tw.rst", S,
     "an in-window RST ends TIME_WAIT unless tcp_rfc1337=1",
     "Linux tcp_timewait_state_process(); OBS T6");
+static const sm_rule r_tcp_unspec = SM_RULE("linux.connect.unspec-tcp", S,
+    "connect(AF_UNSPEC): the socket is disconnected whatever its state (a "
+    "connection is reset, a listener stops) and may connect again",
+    "net/ipv4/af_inet.c __inet_stream_connect -> tcp_disconnect(), "
+    "net/ipv4/tcp.c");
+static const sm_rule r_udp_unspec = SM_RULE("linux.connect.unspec-udp", O,
+    "connect(AF_UNSPEC) on UDP: the association is dissolved; a port not "
+    "bound by number (bind to port 0, autobind) is released",
+    "net/ipv4/udp.c __udp_disconnect(), no SOCK_BINDPORT_LOCK; 6.18, "
+    "scenarios/lang/connect-unspec.scn");
+static const sm_rule r_udp_sendto_connected = SM_RULE("linux.connect.sendto-connected-udp", S,
+    "sendto() with an address on a connected UDP socket: sent to that "
+    "address",
+    "net/ipv4/udp.c udp_sendmsg(), msg_name first");
+static const sm_rule r_connect_any = SM_RULE("linux.connect.to-wildcard", T,
+    "connect() to the wildcard address goes to this host: IPv4 to the "
+    "bound source address or 127.0.0.1 (ip_route_connect(): no daddr -> "
+    "saddr, else INADDR_LOOPBACK), IPv6 to ::1 (tcp_v6_connect())",
+    "selftest sk_connect_zero_addr.c");
+static const sm_rule r_v4_on_v6 = SM_RULE("linux.connect.v4-on-inet6", O,
+    "an IPv4 sockaddr given to an AF_INET6 socket: TCP refuses it as "
+    "shorter than a sockaddr_in6 (EINVAL, tcp_v6_connect()); UDP takes it "
+    "as v4-mapped (ip6_datagram_connect(), udpv6_sendmsg()), except on an "
+    "IPV6_V6ONLY socket (EAFNOSUPPORT)",
+    "6.18 with host, scenarios/lang/mapped-dest.scn");
+static const sm_rule r_sockopt_no_port_missing = SM_RULE("linux.sockopt.bind-address-no-port-missing", S,
+    "IP_BIND_ADDRESS_NO_PORT arrived in Linux 4.2: ENOPROTOOPT before",
+    "commit 90c337da1524");
+static const sm_rule r_sockopt_no_port = SM_RULE("linux.sockopt.bind-address-no-port", O,
+    "IP_BIND_ADDRESS_NO_PORT: bind(addr, 0) keeps the address and leaves "
+    "the port to connect()",
+    "Linux __inet_bind(), BIND_NO_CAP_NET_BIND_SERVICE; shared/reference "
+    "linux.md OBS C5; scenarios/lang/port-options.scn with host");
+static const sm_rule r_sockopt_range_missing = SM_RULE("linux.sockopt.local-port-range-missing", S,
+    "IP_LOCAL_PORT_RANGE arrived in Linux 6.3: ENOPROTOOPT before",
+    "commit 91d0b78c5177");
+static const sm_rule r_sockopt_range_inval = SM_RULE("linux.sockopt.local-port-range-inval", T,
+    "IP_LOCAL_PORT_RANGE with LO above HI: EINVAL",
+    "Linux do_ip_setsockopt(); selftest ip_local_port_range.c");
+static const sm_rule r_sockopt_range = SM_RULE("linux.sockopt.local-port-range", T,
+    "IP_LOCAL_PORT_RANGE narrows this socket's ephemeral range: each "
+    "bound inside the host's range replaces it, 0 leaves it",
+    "Linux inet_sk_get_local_port_range(); selftest ip_local_port_range.c");
 
 /* ---- address overlap (§0.1, observed matrix on 6.18) ------------------- */
 
@@ -779,21 +822,14 @@ sm_verdict sm__linux_setsockopt(const sm_profile *self, const sm_sock_view *s,
         return sm__ok(&r_sockopt_linger);
     case SM_IP_BIND_ADDRESS_NO_PORT:
         if (!g->has_bind_no_port)
-            return sm__fail(SM_ENOPROTOOPT, "IP_BIND_ADDRESS_NO_PORT arrived in Linux 4.2 "
-                                            "[commit 90c337da1524]", -1);
-        return sm__ok("IP_BIND_ADDRESS_NO_PORT: bind(addr, 0) keeps the address and "
-                      "leaves the port to connect() [Linux __inet_bind(), "
-                      "BIND_NO_CAP_NET_BIND_SERVICE; O: linux.md OBS C5]");
+            return sm__fail(SM_ENOPROTOOPT, &r_sockopt_no_port_missing, -1);
+        return sm__ok(&r_sockopt_no_port);
     case SM_IP_LOCAL_PORT_RANGE:
         if (!g->has_port_range)
-            return sm__fail(SM_ENOPROTOOPT, "IP_LOCAL_PORT_RANGE arrived in Linux 6.3 "
-                                            "[commit 91d0b78c5177]", -1);
+            return sm__fail(SM_ENOPROTOOPT, &r_sockopt_range_missing, -1);
         if (v1 != 0 && v2 != 0 && v1 > v2)
-            return sm__fail(SM_EINVAL, "IP_LOCAL_PORT_RANGE with LO above HI: EINVAL "
-                                       "[Linux do_ip_setsockopt(); T: selftest "
-                                       "ip_local_port_range.c]", -1);
-        return sm__ok("IP_LOCAL_PORT_RANGE narrows this socket's ephemeral range "
-                      "within the host's [Linux inet_sk_get_local_port_range()]");
+            return sm__fail(SM_EINVAL, &r_sockopt_range_inval, -1);
+        return sm__ok(&r_sockopt_range);
     case SM_SO_REUSEPORT_LB:
     case SM_SO_EXCLUSIVEADDRUSE:
     case SM_SO_EXCLBIND:
@@ -1073,18 +1109,18 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
     .tcp_unspec = SM_OK,
-    .tcp_unspec_rule = "connect(AF_UNSPEC): the socket is disconnected whatever its state (a connection is reset, a listener stops) and may connect again [S: net/ipv4/af_inet.c __inet_stream_connect -> tcp_disconnect(), net/ipv4/tcp.c]",
+    .tcp_unspec_rule = &r_tcp_unspec,
     .udp_unspec = SM_OK,
-    .udp_unspec_rule = "connect(AF_UNSPEC) on UDP: the association is dissolved; a port not bound by number (bind to port 0, autobind) is released [S: net/ipv4/udp.c __udp_disconnect(), no SOCK_BINDPORT_LOCK; O: 6.18, scenarios/lang/connect-unspec.scn]",
+    .udp_unspec_rule = &r_udp_unspec,
     .unspec_unbinds = true,
     .udp_sendto_connected = SM_OK,
-    .udp_sendto_connected_rule = "sendto() with an address on a connected UDP socket: sent to that address [S: net/ipv4/udp.c udp_sendmsg(), msg_name first]",
+    .udp_sendto_connected_rule = &r_udp_sendto_connected,
     .connect_any = SM_OK,
-    .connect_any_rule = "connect() to the wildcard address goes to this host: IPv4 to the bound source address or 127.0.0.1 (ip_route_connect(): no daddr -> saddr, else INADDR_LOOPBACK), IPv6 to ::1 (tcp_v6_connect()) [S; T: selftest sk_connect_zero_addr.c]",
+    .connect_any_rule = &r_connect_any,
     .v4_on_v6_tcp = SM_EINVAL,
     .v4_on_v6_udp = SM_OK,
     .v4_on_v6only = SM_EAFNOSUPPORT,
-    .v4_on_v6_rule = "an IPv4 sockaddr given to an AF_INET6 socket: TCP refuses it as shorter than a sockaddr_in6 (EINVAL, tcp_v6_connect()); UDP takes it as v4-mapped (ip6_datagram_connect(), udpv6_sendmsg()), except on an IPV6_V6ONLY socket (EAFNOSUPPORT) [S; O: 6.18 with host, scenarios/lang/mapped-dest.scn]",
+    .v4_on_v6_rule = &r_v4_on_v6,
     .rst_in_close_wait = SM_EPIPE,
     /* tcp_validate_incoming(): RFC 5961 challenge ACKs, always;
      * tcp_rcv_synsent_state_process(): simultaneous open [S]; the initial
@@ -1186,6 +1222,16 @@ static const sm_rule *const rules_of_file[] = {
     &r_cpick_udp,
     &r_cudp_exhausted,
     &sm__linux_select_rule,
+    &r_tcp_unspec,
+    &r_udp_unspec,
+    &r_udp_sendto_connected,
+    &r_connect_any,
+    &r_v4_on_v6,
+    &r_sockopt_no_port_missing,
+    &r_sockopt_no_port,
+    &r_sockopt_range_missing,
+    &r_sockopt_range_inval,
+    &r_sockopt_range,
 };
 const sm_rule_set sm__rules_linux_common = {"profiles/linux_common.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -30,6 +30,9 @@ static const sm_rule r_scenario_socket_not_created = SM_RULE("sm.scenario.socket
     "the socket was not created under this profile (its socket or accept "
     "step failed or was skipped): a bad descriptor",
     "");
+static const sm_rule r_scenario_no_datagrams = SM_RULE("sm.scenario.no-datagram-calls", S,
+    "not modelled yet: this backend has no datagram calls",
+    "");
 
 typedef struct runctx {
     scn_result *res;
@@ -209,7 +212,7 @@ static sm_result do_call(runctx *c, const scn_stmt *st, scn_call *call)
     }
     sock_op op = op_of(b, st->kind);
     if (!op && (st->kind == SCN_SENDTO || st->kind == SCN_RECVFROM)) {
-        r = scn_result_ok("not modelled yet: this backend has no datagram calls");
+        r = scn_result_ok(&r_scenario_no_datagrams);
         r.err = SM_ENOSYS;
         return r;
     }
@@ -554,6 +557,7 @@ void scn_result_free(scn_result *r)
 static const sm_rule *const rules_of_file[] = {
     &r_scenario_socket_not_modelled,
     &r_scenario_socket_not_created,
+    &r_scenario_no_datagrams,
 };
 const sm_rule_set sm__rules_scn_run = {"scenario/scn_run.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};
