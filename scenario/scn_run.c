@@ -44,6 +44,7 @@ typedef struct runctx {
     bool *made;         /* the socket was created under this column */
     bool *unmodelled;   /* the step that makes it is not modelled yet */
     uint16_t *last_port; /* the port each socket holds or held last, or 0 */
+    bool *closed;       /* a `close S` succeeded: the descriptor is gone */
     const char *host;   /* current host's name */
     const char *user;
     const char *proc;
@@ -251,6 +252,8 @@ static void run_call(runctx *c, const scn_stmt *st, scn_cell *cell)
         set_failed(c, cell, call.fail);
         return;
     }
+    if (st->kind == SCN_CLOSE && r.err == SM_OK && st->sock >= 0)
+        c->closed[st->sock] = true;
     cell->kind = SCN_CELL_CALL;
     cell->r = r;
     cell->counted = st->kind == SCN_RECV || st->kind == SCN_RECVFROM;
@@ -281,6 +284,13 @@ static void describe_sock(runctx *c, const scn_stmt *st)
 static void run_check(runctx *c, const scn_stmt *st, scn_cell *cell)
 {
     bool made = st->sock >= 0 && c->made[st->sock];
+    /* SO_ERROR, getpeername() and poll() need the descriptor: after a
+     * close they see none (EBADF), whatever its connection does. */
+    bool gone = made && c->closed[st->sock] &&
+                (st->kind == SCN_EXPECT_ERROR || st->kind == SCN_EXPECT_PEER ||
+                 st->kind == SCN_EXPECT_READABLE || st->kind == SCN_EXPECT_WRITABLE);
+    if (gone)
+        made = false;
     char got[SM_EP_STRLEN + 16], want[SM_EP_STRLEN + 16];
     sm_endpoint ep;
     if (st->kind == SCN_EXPECT_STATE) {
@@ -329,6 +339,8 @@ static void run_check(runctx *c, const scn_stmt *st, scn_cell *cell)
     }
     if (!made && c->unmodelled[st->sock])
         snprintf(got, sizeof got, "n/a");
+    if (gone)
+        snprintf(got, sizeof got, "%s", sm_profile_err_name(c->col->profile, SM_EBADF));
     cell->kind = SCN_CELL_CHECK;
     cell->r = scn_result_ok(NULL);
     cell->observed = scn_strndup(&c->res->arena, got, strlen(got));
@@ -436,6 +448,7 @@ static void run_column(runctx *c)
         c->made[i] = false;
         c->unmodelled[i] = false;
         c->last_port[i] = 0;
+        c->closed[i] = false;
     }
     size_t row = 0;
     for (size_t i = 0; i < c->f->n_stmts; i++) {
@@ -527,6 +540,7 @@ scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
     c.made = scn_xmalloc((f->n_socks + 1) * sizeof *c.made);
     c.unmodelled = scn_xmalloc((f->n_socks + 1) * sizeof *c.unmodelled);
     c.last_port = scn_xmalloc((f->n_socks + 1) * sizeof *c.last_port);
+    c.closed = scn_xmalloc((f->n_socks + 1) * sizeof *c.closed);
     for (size_t i = 0; i < r->n_profiles && r->status == 0; i++) {
         c.col = &r->cols[i];
         c.b = c.col->backend;
@@ -536,6 +550,7 @@ scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
     free(c.made);
     free(c.unmodelled);
     free(c.last_port);
+    free(c.closed);
     free(c.users);
     scn_buf_free(&c.tmp);
     count(r);
