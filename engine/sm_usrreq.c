@@ -521,7 +521,7 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
 static bool v4_on_v6(const sm_world *w, const sm__sock *s, const sm_endpoint *ep,
                      sm_endpoint *mapped, sm_result *fail)
 {
-    const sm_tcp_rules *r = w->profile->tcp;
+    const sm_tcp_rules *r = sm__hprof(w, s->host)->tcp;
     sm_err e = s->proto == SM_TCP ? r->v4_on_v6_tcp : r->v4_on_v6_udp;
     const sm_rule *rule = r->v4_on_v6_rule ? r->v4_on_v6_rule : &r_connect_v4_on_inet6;
     if (e == SM_OK && s->opt.v6only)
@@ -564,7 +564,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     sm_addr bound = sm__canon(&s->bound_addr);
     const sm_rule *any_rule = NULL;
     if (sm_addr_is_any(&dst)) {
-        const sm_tcp_rules *tr = w->profile->tcp;
+        const sm_tcp_rules *tr = sm__hprof(w, s->host)->tcp;
         if (tr->connect_any != SM_OK || !tr->connect_any_rule)
             return sm__rfail(tr->connect_any_rule ? tr->connect_any : SM_ENETUNREACH,
                              tr->connect_any_rule ? tr->connect_any_rule
@@ -648,7 +648,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     sm__set_timer(w, id, SM__T_SYN,
               sm_time_add(w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS])));
     if (w->socks[id].nonblock) {
-        const sm_tcp_rules *tr = w->profile->tcp;
+        const sm_tcp_rules *tr = sm__hprof(w, s->host)->tcp;
         sm_result p = tr->connect_in_progress
                           ? sm__rfail(tr->connect_in_progress, tr->connect_in_progress_rule)
                           : sm__rfail(SM_EINPROGRESS, &r_connect_nonblock);
@@ -687,7 +687,7 @@ sm_result sm_connect_unspec(sm_world *w, sm_id id)
         return sm__badf(w, &r_badf_closed);
     sm__net(w);
     sm__sock *s = &w->socks[id];
-    const sm_tcp_rules *r = w->profile->tcp;
+    const sm_tcp_rules *r = sm__hprof(w, s->host)->tcp;
     if (s->proto == SM_UDP) {
         if (s->connected) {
             if (s->in_ctab) {
@@ -795,9 +795,9 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
     sm_result r;
     if (take_soerr(s, &r))
         return r;
-    if (s->state == SM_SYN_SENT && w->profile->tcp->io_while_connecting)
-        return sm__rfail(w->profile->tcp->io_while_connecting,
-                         w->profile->tcp->io_while_connecting_rule);
+    if (s->state == SM_SYN_SENT && sm__hprof(w, s->host)->tcp->io_while_connecting)
+        return sm__rfail(sm__hprof(w, s->host)->tcp->io_while_connecting,
+                         sm__hprof(w, s->host)->tcp->io_while_connecting_rule);
     if (s->proto == SM_UDP) {
         if (!s->connected)
             return sm__rfail(SM_ENOTCONN, &r_send_udp_unconnected);
@@ -825,7 +825,7 @@ sm_result sm_sendto(sm_world *w, sm_id id, const sm_endpoint *ep, uint64_t bytes
     sm__sock *s = &w->socks[id];
     if (s->proto == SM_TCP) /* POSIX sendto(): connection-mode ignores it */
         return sm_send(w, id, bytes);
-    const sm_tcp_rules *r = w->profile->tcp;
+    const sm_tcp_rules *r = sm__hprof(w, s->host)->tcp;
     if (s->family == 4 && ep->addr.family == 6)
         return sm__rfail(SM_EAFNOSUPPORT, &r_sendto_v6_on_inet);
     sm_endpoint mapped;
@@ -878,9 +878,9 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
         return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     sm_result r;
-    if (s->state == SM_SYN_SENT && w->profile->tcp->io_while_connecting)
-        return sm__rfail(w->profile->tcp->io_while_connecting,
-                         w->profile->tcp->io_while_connecting_rule);
+    if (s->state == SM_SYN_SENT && sm__hprof(w, s->host)->tcp->io_while_connecting)
+        return sm__rfail(sm__hprof(w, s->host)->tcp->io_while_connecting,
+                         sm__hprof(w, s->host)->tcp->io_while_connecting_rule);
     if (s->proto == SM_TCP && !s->connected && s->soerr == SM_OK && !s->peer_fin &&
         s->rcvq == 0)
         return sm__rfail(s->epipe ? SM_OK : SM_ENOTCONN,
