@@ -140,12 +140,16 @@ typedef enum sm_option {
     SM_SO_LINGER,
     SM_O_NONBLOCK, /* not a socket option: fcntl(O_NONBLOCK); the engine's */
     SM_SO_LINGER_SEC, /* macOS: SO_LINGER with the time in seconds */
+    SM_IP_BIND_ADDRESS_NO_PORT, /* Linux: bind(addr, 0) leaves the port to connect() */
+    SM_IP_LOCAL_PORT_RANGE,     /* Linux 6.3: this socket's ephemeral range (LO HI) */
+    SM_SO_REUSE_UNICASTPORT,    /* Windows 10: defer the ephemeral port to connect */
     SM_OPT_COUNT
 } sm_option;
 
 const char *sm_option_name(sm_option o);
 bool sm_option_parse(const char *name, sm_option *out);
-/* Number of values the option takes in a scenario (SO_LINGER: 2). */
+/* Number of values the option takes in a scenario (SO_LINGER and
+ * IP_LOCAL_PORT_RANGE: 2). */
 int sm_option_arity(sm_option o);
 
 /* ---- profiles ---------------------------------------------------------- */
@@ -281,9 +285,17 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc);
  * nothing that could unblock it is on its way it fails with EWOULDBLOCK
  * and a rule saying it would block forever. */
 sm_result sm_connect(sm_world *w, sm_id s, const sm_endpoint *ep);
+/* connect() with AF_UNSPEC: dissolve the association, as the profile's
+ * OS does (sm_tcp_rules.tcp_unspec / udp_unspec). */
+sm_result sm_connect_unspec(sm_world *w, sm_id s);
 sm_result sm_accept(sm_world *w, sm_id s, const char *name, sm_id *out);
 sm_result sm_send(sm_world *w, sm_id s, uint64_t bytes);
 sm_result sm_recv(sm_world *w, sm_id s, uint64_t bytes);
+/* sendto(): on TCP the address is ignored (send); on UDP a datagram to
+ * ep, from an unconnected socket too (bound first if it is not).  A
+ * datagram's boundaries are not kept: a read returns up to the bytes it
+ * asks for of what is queued. */
+sm_result sm_sendto(sm_world *w, sm_id s, const sm_endpoint *ep, uint64_t bytes);
 sm_result sm_shutdown(sm_world *w, sm_id s, bool rd, bool wr);
 
 /* Virtual time, in nanoseconds since the world began.  sm_advance moves
@@ -386,6 +398,18 @@ int sm_sock_pending(const sm_world *w, sm_id s);
  * would not wait for more: the peer's FIN arrived or an error (a reset) is
  * pending.  What poll() needs to report POLLIN. */
 uint64_t sm_sock_unread(const sm_world *w, sm_id s, bool *eof);
+/* poll() readiness now: SM_POLL_IN (a read or accept would not wait),
+ * SM_POLL_OUT (a send would not wait), SM_POLL_HUP (the connection is
+ * closed or was never made).  From the engine's state, after Linux
+ * tcp_poll()/udp_poll() (net/ipv4/tcp.c): a listener is readable with a
+ * connection to accept; a connection in SYN_SENT/SYN_RECEIVED is neither;
+ * an established one is writable and readable with data unread or the
+ * peer's FIN or an error pending; a TCP socket with no connection is
+ * writable and hung up.  Inferred for the other OSes. */
+#define SM_POLL_IN 1u
+#define SM_POLL_OUT 2u
+#define SM_POLL_HUP 4u
+unsigned sm_sock_poll(const sm_world *w, sm_id s);
 /* The peer of a connected socket (or of its TIME_WAIT entry). */
 bool sm_sock_remote(const sm_world *w, sm_id s, sm_endpoint *out);
 /* getsockopt(SO_ERROR): the socket's pending error (SM_OK: none), which

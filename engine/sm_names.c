@@ -97,6 +97,9 @@ static const char *const option_names[SM_OPT_COUNT] = {
     [SM_SO_LINGER] = "SO_LINGER",
     [SM_O_NONBLOCK] = "O_NONBLOCK",
     [SM_SO_LINGER_SEC] = "SO_LINGER_SEC",
+    [SM_IP_BIND_ADDRESS_NO_PORT] = "IP_BIND_ADDRESS_NO_PORT",
+    [SM_IP_LOCAL_PORT_RANGE] = "IP_LOCAL_PORT_RANGE",
+    [SM_SO_REUSE_UNICASTPORT] = "SO_REUSE_UNICASTPORT",
 };
 
 const char *sm_option_name(sm_option o)
@@ -119,5 +122,5 @@ bool sm_option_parse(const char *name, sm_option *out)
 
 int sm_option_arity(sm_option o)
 {
-    return o == SM_SO_LINGER || o == SM_SO_LINGER_SEC ? 2 : 1;
+    return o == SM_SO_LINGER || o == SM_SO_LINGER_SEC || o == SM_IP_LOCAL_PORT_RANGE ? 2 : 1;
 }

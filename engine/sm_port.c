@@ -448,6 +448,7 @@ bool sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
 {
     sm__sock *s = &w->socks[id];
     s->bound = true;
+    s->addr_only = false;
     s->how = how;
     s->bound_addr = s->local_addr = *addr;
     s->port = port;

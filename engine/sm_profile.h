@@ -84,6 +84,13 @@ typedef struct sm_opts {
     bool v6only;
     bool linger_on;
     uint32_t linger_s;
+    /* bind(addr, 0) records the address and leaves the port to connect()
+     * (Linux IP_BIND_ADDRESS_NO_PORT, Windows SO_REUSE_UNICASTPORT) */
+    bool defer_port;
+    bool reuse_unicastport;
+    /* Linux IP_LOCAL_PORT_RANGE: this socket's range bounds, 0 = unset;
+     * the profile's pick methods clamp them to the host's range */
+    uint16_t port_lo, port_hi;
 } sm_opts;
 
 /* How a socket came to hold its port. */
@@ -323,6 +330,44 @@ typedef struct sm_tcp_rules {
     /* A SYN+ACK for a listening socket is dropped (else answered by a
      * RST, RFC 9293 3.10.7.2). */
     bool listener_drops_synack;
+    /* connect(AF_UNSPEC).  TCP: SM_OK means the socket is disconnected in
+     * any state (an open connection is reset, a listener stops listening,
+     * a port taken at connect() is released) and may connect again;
+     * otherwise the usual checks come first (listener, connected) and an
+     * idle socket gets tcp_unspec.  UDP: the association is dissolved,
+     * then udp_unspec is returned; unspec_unbinds: a port the socket
+     * got at connect() is released too. */
+    sm_err tcp_unspec;
+    const sm_rule *tcp_unspec_rule;
+    sm_err udp_unspec;
+    const sm_rule *udp_unspec_rule;
+    bool unspec_unbinds;
+    /* sendto() with an address on a connected UDP socket: SM_OK sends to
+     * that address (Linux), else the error (BSD EISCONN). */
+    sm_err udp_sendto_connected;
+    const sm_rule *udp_sendto_connected_rule;
+    /* connect() to the wildcard address (0.0.0.0, ::): SM_OK means it
+     * stands for this host - the socket's own specific bound address, else
+     * loopback (Linux, XNU, Solaris); else the error (FreeBSD ENETUNREACH,
+     * Windows WSAEADDRNOTAVAIL). */
+    sm_err connect_any;
+    const sm_rule *connect_any_rule;
+    /* An AF_INET6 socket given an IPv4 address (a sockaddr_in) by
+     * connect() or sendto(): SM_OK takes it as its v4-mapped form (then
+     * IPV6_V6ONLY refuses it: v4_on_v6only); else the error.  Per protocol:
+     * Linux refuses it on TCP (EINVAL: shorter than a sockaddr_in6) and
+     * takes it on UDP (ip6_datagram_connect(), udpv6_sendmsg()). */
+    sm_err v4_on_v6_tcp, v4_on_v6_udp, v4_on_v6only;
+    const sm_rule *v4_on_v6_rule;
+    /* A non-blocking connect() that goes on in the background returns
+     * this (SM_OK here means EINPROGRESS, POSIX; Windows WSAEWOULDBLOCK). */
+    sm_err connect_in_progress;
+    const sm_rule *connect_in_progress_rule;
+    /* send() and recv() while the connect is in progress (SYN_SENT):
+     * SM_OK here means the call behaves as POSIX says (send queues, recv
+     * waits or EWOULDBLOCK); else this error (Windows WSAENOTCONN). */
+    sm_err io_while_connecting;
+    const sm_rule *io_while_connecting_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS

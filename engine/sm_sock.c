@@ -246,6 +246,38 @@ uint64_t sm_sock_unread(const sm_world *w, sm_id s, bool *eof)
     return k->rcvq;
 }
 
+unsigned sm_sock_poll(const sm_world *w, sm_id s)
+{
+    bool eof = false;
+    uint64_t unread = sm_sock_unread(w, s, &eof);
+    if (s >= w->nsocks)
+        return 0;
+    const sm__sock *k = &w->socks[s];
+    unsigned rev = 0;
+    if (k->proto == SM_UDP)
+        return SM_POLL_OUT | (unread > 0 ? SM_POLL_IN : 0);
+    switch (k->state) {
+    case SM_LISTEN:
+        return k->aq_n > 0 ? SM_POLL_IN : 0; /* a connection to accept */
+    case SM_SYN_SENT:
+    case SM_SYN_RECEIVED:
+        break;
+    case SM_ESTABLISHED:
+    case SM_CLOSE_WAIT:
+        rev |= SM_POLL_OUT;
+        break;
+    case SM_CLOSED:
+        /* Never connected, or over: a read or write would not wait. */
+        rev |= SM_POLL_OUT | SM_POLL_HUP;
+        break;
+    default:
+        break;
+    }
+    if (unread > 0 || eof)
+        rev |= SM_POLL_IN; /* data, or the end of the stream */
+    return rev;
+}
+
 sm_id sm_sock_host(const sm_world *w, sm_id s)
 {
     return s < w->nsocks ? w->socks[s].host : SM_NONE;

@@ -38,6 +38,8 @@ typedef struct sm__sock {
     uint32_t bslot;     /* index inside its port's bucket (several owners) */
     uint32_t pslot;     /* index inside its process's socks[] */
 
+    bool addr_only;     /* bind(addr, 0) with the port left to connect() */
+
     /* ---- the connection ---- */
     bool orphan;        /* descriptor closed, the connection lives on */
     bool in_ctab;       /* in the 4-tuple demux table */

@@ -183,6 +183,23 @@ static const sm_rule r_exit_again = SM_RULE("sm.exit.again", S,
 static const sm_rule r_exit_closed = SM_RULE("sm.exit.closed", S,
     "the process exited: each of its descriptors was closed",
     "");
+static const sm_rule r_bind_defer_port = SM_RULE("sm.bind.defer-port", S,
+    "the address is recorded; the port is left to connect() "
+    "(IP_BIND_ADDRESS_NO_PORT / SO_REUSE_UNICASTPORT)",
+    "");
+static const sm_rule r_unspec_connected = SM_RULE("sm.connect.unspec-connected", S,
+    "connect(AF_UNSPEC) on a connected or connecting socket: a "
+    "connection-mode socket connects once (EISCONN)",
+    "");
+static const sm_rule r_sendto_v6_on_inet = SM_RULE("sm.send.sendto-v6-on-inet", S,
+    "an AF_INET socket cannot send to an IPv6 address",
+    "");
+static const sm_rule r_sendto_v6only_v4 = SM_RULE("sm.send.sendto-v6only-v4", S,
+    "sendto() of an IPv4 address on an IPV6_V6ONLY socket: ENETUNREACH",
+    "Linux udpv6_sendmsg()");
+static const sm_rule r_sendto_sent = SM_RULE("sm.send.sendto", S,
+    "datagram sent to the address given",
+    "");
 
 static bool pick_source(const sm_world *w, sm_id host, const sm_addr *dst,
                         sm_addr *out)
@@ -271,6 +288,12 @@ sm_result sm_setsockopt(sm_world *w, sm_id id, sm_option opt, int v1, int v2)
         o->linger_on = v1 != 0;
         o->linger_s = v2 < 0 ? 0 : (uint32_t)v2;
         break;
+    case SM_IP_BIND_ADDRESS_NO_PORT: o->defer_port = v1 != 0; break;
+    case SM_SO_REUSE_UNICASTPORT: o->reuse_unicastport = v1 != 0; break;
+    case SM_IP_LOCAL_PORT_RANGE:
+        o->port_lo = (uint16_t)v1;
+        o->port_hi = (uint16_t)v2;
+        break;
     case SM_SO_LINGER_SEC: {
         /* Seconds, stored in the profile's linger unit (XNU: v2 * hz). */
         const sm_tcp_rules *t = sm__hprof(w, w->socks[id].host)->tcp;
@@ -317,7 +340,7 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     if (!sm__sock_ok(w, id))
         return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
-    if (s->bound || s->state != SM_CLOSED || s->tw != SM__NONE32)
+    if (s->bound || s->addr_only || s->state != SM_CLOSED || s->tw != SM__NONE32)
         return sm__rfail(SM_EINVAL, &r_bind_already_bound);
     if (s->family == 4 && ep->addr.family == 6)
         return sm__rfail(SM_EAFNOSUPPORT,
@@ -332,6 +355,13 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
         sm_addr plain = sm__addr_unmapped(&ep->addr);
         if (!(mapped && sm__addr_is_any(&plain)) && !sm_host_has_addr(w, s->host, &plain))
             return sm__rfail(SM_EADDRNOTAVAIL, &r_bind_not_local);
+    }
+    if (ep->port == 0 && (s->opt.defer_port || s->opt.reuse_unicastport) && s->proto == SM_TCP) {
+        /* The option's meaning, wherever the profile let it be set: the
+         * address is kept, the port is chosen by connect() (or listen()). */
+        s->bound_addr = s->local_addr = ep->addr;
+        s->addr_only = true;
+        return sm__rfail(SM_OK, &r_bind_defer_port);
     }
     if (ep->port == 0)
         return autobind(w, id, &ep->addr, SM_CLOSED);
@@ -372,7 +402,7 @@ sm_result sm_listen(sm_world *w, sm_id id, int backlog)
     if (s->state != SM_CLOSED || s->tw != SM__NONE32)
         return sm__rfail(SM_EINVAL, &r_listen_connected);
     if (!s->bound) {
-        sm_addr any = sm__addr_any(s->family);
+        sm_addr any = s->addr_only ? s->bound_addr : sm__addr_any(s->family);
         sm_result r = autobind(w, id, &any, SM_LISTEN);
         if (r.err != SM_OK)
             return r;
@@ -486,17 +516,40 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
     return r;
 }
 
+/* An IPv4 address given to an AF_INET6 socket (connect, sendto): refused,
+ * or taken as its v4-mapped form into *mapped, as the profile says. */
+static bool v4_on_v6(const sm_world *w, const sm__sock *s, const sm_endpoint *ep,
+                     sm_endpoint *mapped, sm_result *fail)
+{
+    const sm_tcp_rules *r = sm__hprof(w, s->host)->tcp;
+    sm_err e = s->proto == SM_TCP ? r->v4_on_v6_tcp : r->v4_on_v6_udp;
+    const sm_rule *rule = r->v4_on_v6_rule ? r->v4_on_v6_rule : &r_connect_v4_on_inet6;
+    if (e == SM_OK && s->opt.v6only)
+        e = r->v4_on_v6only;
+    if (e != SM_OK) {
+        *fail = sm__rfail(e, rule);
+        return false;
+    }
+    mapped->addr = sm__addr_mapped(&ep->addr);
+    mapped->port = ep->port;
+    return true;
+}
+
 sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
     if (!sm__sock_ok(w, id))
         return sm__badf(w, &r_badf_closed);
     sm__net(w);
     sm__sock *s = &w->socks[id];
+    sm_endpoint mapped;
+    sm_result fail;
     if (s->family == 4 && ep->addr.family == 6)
         return sm__rfail(SM_EAFNOSUPPORT, &r_connect_v6_on_inet);
-    if (s->family == 6 && ep->addr.family == 4)
-        return sm__rfail(SM_EAFNOSUPPORT,
-                        &r_connect_v4_on_inet6);
+    if (s->family == 6 && ep->addr.family == 4) {
+        if (!v4_on_v6(w, s, ep, &mapped, &fail))
+            return fail;
+        ep = &mapped;
+    }
     if (s->state == SM_LISTEN)
         return sm__rfail(s->proto == SM_TCP ? sm__hprof(w, s->host)->tcp->connect_on_listener
                                             : SM_EISCONN,
@@ -508,17 +561,31 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     sm_addr dst = sm__canon(&ep->addr);
     if (s->family == 6 && dst.family == 4 && s->opt.v6only)
         return sm__rfail(SM_ENETUNREACH, &r_connect_v6only_to_v4);
-    if (sm_addr_is_any(&dst))
-        return sm__rfail(SM_ENETUNREACH, &r_connect_to_wildcard);
-    sm_addr src;
     sm_addr bound = sm__canon(&s->bound_addr);
-    if (s->bound && !sm_addr_is_any(&bound))
+    const sm_rule *any_rule = NULL;
+    if (sm_addr_is_any(&dst)) {
+        const sm_tcp_rules *tr = sm__hprof(w, s->host)->tcp;
+        if (tr->connect_any != SM_OK || !tr->connect_any_rule)
+            return sm__rfail(tr->connect_any_rule ? tr->connect_any : SM_ENETUNREACH,
+                             tr->connect_any_rule ? tr->connect_any_rule
+                                                  : &r_connect_to_wildcard);
+        /* The wildcard stands for this host. */
+        if ((s->bound || s->addr_only) && !sm_addr_is_any(&bound) && bound.family == dst.family)
+            dst = bound;
+        else if (dst.family == 4)
+            sm_addr_parse("127.0.0.1", 9, &dst);
+        else
+            sm_addr_parse("::1", 3, &dst);
+        any_rule = tr->connect_any_rule;
+    }
+    sm_addr src;
+    if ((s->bound || s->addr_only) && !sm_addr_is_any(&bound))
         src = bound;
     else if (!pick_source(w, s->host, &dst, &src))
         return sm__rfail(SM_ENETUNREACH, &r_connect_no_source);
     sm_addr src_f = sm__in_family(&src, s->family);
     sm_endpoint dst_f = {sm__in_family(&dst, s->family), ep->port};
-    sm_result r = sm__rfail(SM_OK, &r_connect_connected);
+    sm_result r = sm__rfail(SM_OK, any_rule ? any_rule : &r_connect_connected);
     if (!s->bound) {
         r = connect_autobind(w, id, &src_f, &dst_f);
         if (r.err != SM_OK)
@@ -581,7 +648,10 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     sm__set_timer(w, id, SM__T_SYN,
               sm_time_add(w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS])));
     if (w->socks[id].nonblock) {
-        sm_result p = sm__rfail(SM_EINPROGRESS, &r_connect_nonblock);
+        const sm_tcp_rules *tr = sm__hprof(w, s->host)->tcp;
+        sm_result p = tr->connect_in_progress
+                          ? sm__rfail(tr->connect_in_progress, tr->connect_in_progress_rule)
+                          : sm__rfail(SM_EINPROGRESS, &r_connect_nonblock);
         p.port = r.port;
         return p;
     }
@@ -609,6 +679,62 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     }
     r.rule = r.rule ? r.rule : &r_connect_connected;
     return r;
+}
+
+sm_result sm_connect_unspec(sm_world *w, sm_id id)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__badf(w, &r_badf_closed);
+    sm__net(w);
+    sm__sock *s = &w->socks[id];
+    const sm_tcp_rules *r = sm__hprof(w, s->host)->tcp;
+    if (s->proto == SM_UDP) {
+        if (s->connected) {
+            if (s->in_ctab) {
+                sm__ctab_del(w, id);
+                s->in_ctab = false;
+            }
+            s->connected = false;
+            memset(&s->remote, 0, sizeof s->remote);
+            s->local_addr = s->bound_addr;
+            if (r->unspec_unbinds && s->how != SM_BOUND_EXPLICIT && s->bound) {
+                sm__table_remove(w, id);
+                s->bound = false;
+            }
+        }
+        return sm__rfail(r->udp_unspec, r->udp_unspec_rule);
+    }
+    if (r->tcp_unspec != SM_OK) {
+        if (s->state == SM_LISTEN)
+            return sm__rfail(r->connect_on_listener, r->connect_on_listener_rule);
+        if (s->state != SM_CLOSED || s->tw != SM__NONE32 || s->epipe)
+            return sm__rfail(SM_EISCONN, &r_unspec_connected);
+        return sm__rfail(r->tcp_unspec, r->tcp_unspec_rule);
+    }
+    if (s->state == SM_LISTEN) {
+        while (s->aq_n) {
+            sm__conn_abort(w, s->acceptq[s->aq_head]);
+            s = &w->socks[id];
+        }
+        while (s->sq_n) {
+            sm__conn_destroy(w, s->synq[0]);
+            s = &w->socks[id];
+        }
+        s->state = SM_CLOSED;
+        sm__lindex_del(w, id);
+    } else if (s->state != SM_CLOSED) {
+        sm__conn_abort(w, id);
+    }
+    s = &w->socks[id];
+    s->epipe = false;
+    s->soerr = SM_OK;
+    if (r->unspec_unbinds && s->bound && s->how != SM_BOUND_EXPLICIT) {
+        sm__table_remove(w, id);
+        s->bound = false;
+    }
+    if (s->bound)
+        s->local_addr = s->bound_addr;
+    return sm__rfail(SM_OK, r->tcp_unspec_rule);
 }
 
 static bool accept_done(const sm_world *w, sm_id id)
@@ -669,6 +795,9 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
     sm_result r;
     if (take_soerr(s, &r))
         return r;
+    if (s->state == SM_SYN_SENT && sm__hprof(w, s->host)->tcp->io_while_connecting)
+        return sm__rfail(sm__hprof(w, s->host)->tcp->io_while_connecting,
+                         sm__hprof(w, s->host)->tcp->io_while_connecting_rule);
     if (s->proto == SM_UDP) {
         if (!s->connected)
             return sm__rfail(SM_ENOTCONN, &r_send_udp_unconnected);
@@ -689,6 +818,54 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
     return ok_bytes(&r_send_queued, bytes);
 }
 
+sm_result sm_sendto(sm_world *w, sm_id id, const sm_endpoint *ep, uint64_t bytes)
+{
+    if (!sm__sock_ok(w, id))
+        return sm__badf(w, &r_badf_closed);
+    sm__sock *s = &w->socks[id];
+    if (s->proto == SM_TCP) /* POSIX sendto(): connection-mode ignores it */
+        return sm_send(w, id, bytes);
+    const sm_tcp_rules *r = sm__hprof(w, s->host)->tcp;
+    if (s->family == 4 && ep->addr.family == 6)
+        return sm__rfail(SM_EAFNOSUPPORT, &r_sendto_v6_on_inet);
+    sm_endpoint mapped;
+    sm_result fail;
+    if (s->family == 6 && ep->addr.family == 4) {
+        if (!v4_on_v6(w, s, ep, &mapped, &fail))
+            return fail.err == SM_EAFNOSUPPORT && s->opt.v6only && r->v4_on_v6_udp == SM_OK
+                       ? sm__rfail(SM_ENETUNREACH, &r_sendto_v6only_v4)
+                       : fail;
+        ep = &mapped;
+    }
+    if (s->connected && r->udp_sendto_connected != SM_OK)
+        return sm__rfail(r->udp_sendto_connected, r->udp_sendto_connected_rule);
+    sm_result e;
+    if (take_soerr(s, &e))
+        return e;
+    sm_addr dst = sm__canon(&ep->addr);
+    if (s->family == 6 && dst.family == 4 && s->opt.v6only)
+        return sm__rfail(SM_ENETUNREACH, &r_connect_v6only_to_v4);
+    sm_addr src, bound = sm__canon(&s->bound_addr);
+    if (s->bound && !sm_addr_is_any(&bound))
+        src = bound;
+    else if (!pick_source(w, s->host, &dst, &src))
+        return sm__rfail(SM_ENETUNREACH, &r_connect_no_source);
+    sm_result out = ok_bytes(&r_sendto_sent, bytes);
+    if (!s->bound) {
+        sm_addr any = sm__addr_any(s->family);
+        sm_result b = autobind(w, id, &any, SM_CLOSED);
+        if (b.err != SM_OK)
+            return b;
+        out.port = b.port;
+        s = &w->socks[id];
+    }
+    sm__net(w);
+    sm_addr src_f = sm__in_family(&src, s->family);
+    sm__emit(w, s->host, &src_f, s->port, &ep->addr, ep->port, SM_UDP, 0, 0, 0, 0,
+             (uint32_t)(bytes > 65507 ? 65507 : bytes), false, 0, 0);
+    return out;
+}
+
 static bool recv_done(const sm_world *w, sm_id id)
 {
     const sm__sock *s = &w->socks[id];
@@ -701,6 +878,9 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
         return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     sm_result r;
+    if (s->state == SM_SYN_SENT && sm__hprof(w, s->host)->tcp->io_while_connecting)
+        return sm__rfail(sm__hprof(w, s->host)->tcp->io_while_connecting,
+                         sm__hprof(w, s->host)->tcp->io_while_connecting_rule);
     if (s->proto == SM_TCP && !s->connected && s->soerr == SM_OK && !s->peer_fin &&
         s->rcvq == 0)
         return sm__rfail(s->epipe ? SM_OK : SM_ENOTCONN,
@@ -1004,6 +1184,11 @@ static const sm_rule *const rules_of_file[] = {
     &r_linger_acked,
     &r_exit_again,
     &r_exit_closed,
+    &r_bind_defer_port,
+    &r_unspec_connected,
+    &r_sendto_v6_on_inet,
+    &r_sendto_v6only_v4,
+    &r_sendto_sent,
 };
 const sm_rule_set sm__rules_sm_usrreq = {"engine/sm_usrreq.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

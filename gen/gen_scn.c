@@ -21,7 +21,11 @@
  *   - data in both directions on one connection (Linux then delays ACKs,
  *     "pingpong" mode, which the model does not have);
  *   - waits long enough to end TIME_WAIT, connects nobody answers, long
- *     lingers, UDP datagrams (ICMP errors are not modelled).
+ *     lingers, UDP datagrams to a port nobody holds (ICMP errors are not
+ *     modelled): datagrams go only to a port one UDP socket holds.
+ * Second edition (scenario-language.md "Additions"): connects to the
+ * wildcard address, sendto/recvfrom, and `expect` on SO_ERROR, the peer
+ * and readiness.
  * Ephemeral port numbers are never compared (gen_diff.c normalises them).
  */
 #include <stdarg.h>
@@ -348,8 +352,10 @@ static int dest_for(gen *g, const gsock *l, int *fam)
     int a = l->addr;
     if (a == A_ANY4) {
         ADD(4, A_LO4); ADD(4, A_DOC1); ADD(4, A_DOC2); ADD(6, A_MLO);
+        ADD(4, A_ANY4); /* connect() to 0.0.0.0: this host, per OS */
     } else if (a == A_ANY6) {
         ADD(6, A_LO6); ADD(6, A_DOC6); ADD(4, A_LO4); ADD(6, A_MDOC1);
+        ADD(6, A_ANY6); /* connect() to ::, per OS */
     } else if (addrs[a].v4 >= 0) {
         ADD(4, addrs[a].v4); ADD(6, a);
     } else if (addrs[a].fam == 4) {
@@ -672,6 +678,67 @@ static void act_udp_connect(gen *g)
     s->dport = port;
 }
 
+/* A datagram to the one UDP socket that holds a port, from a new or an
+ * unconnected UDP socket of its family, and maybe read (up to 5 lines). */
+static void act_datagram(gen *g)
+{
+    int c[G_MAXS], n = 0;
+    for (int i = 0; i < g->n; i++) {
+        const gsock *s = &g->s[i];
+        if (s->tcp || s->closed || !s->bound || s->port == 0 || s->connected)
+            continue;
+        int holders = 0;
+        for (int j = 0; j < g->n; j++)
+            holders += !g->s[j].tcp && !g->s[j].closed && g->s[j].port == s->port;
+        if (holders == 1)
+            c[n++] = i;
+    }
+    if (n == 0)
+        return;
+    int r = c[pick(g, (unsigned)n)];
+    gsock *rs = &g->s[r];
+    int dest = rs->addr;
+    if (dest == A_ANY4)
+        dest = A_LO4;
+    else if (dest == A_ANY6)
+        dest = A_LO6;
+    int i = new_sock(g, false, addrs[dest].fam, 's');
+    if (i < 0)
+        return;
+    write_socket(g, i);
+    char ep[80];
+    ep_text(dest, rs->port, ep, sizeof ep);
+    line(g, "sendto %s %s %u", g->s[i].name, ep, 1 + pick(g, 1400));
+    write_wait(g);
+    if (pct(g, 70)) {
+        nonblock(g, r);
+        line(g, "recvfrom %s 2000", rs->name);
+    }
+}
+
+/* SO_ERROR, the peer or readiness of an open socket (1 line). */
+static void act_expect2(gen *g)
+{
+    int c[G_MAXS], n = 0;
+    for (int i = 0; i < g->n; i++)
+        if (!g->s[i].uncertain && !g->s[i].closed)
+            c[n++] = i;
+    if (n == 0)
+        return;
+    gsock *s = &g->s[c[pick(g, (unsigned)n)]];
+    unsigned k = pick(g, 4);
+    if (k == 0) {
+        line(g, "expect %s error none", s->name);
+    } else if (k == 1 && s->dest >= 0) {
+        char ep[80];
+        ep_text(s->dest, s->dport, ep, sizeof ep);
+        line(g, "expect %s peer %s", s->name, ep);
+    } else {
+        line(g, "expect %s %s %s", s->name, k == 2 ? "readable" : "writable",
+             s->tcp && !s->connected && !s->accepted ? "no" : "yes");
+    }
+}
+
 /* An expect line: state, pending or local (1 line). */
 static void act_expect(gen *g)
 {
@@ -726,7 +793,8 @@ static const gaction actions[] = {
     {act_listen, 6, 1},       {act_connect, 24, 9},    {act_accept, 5, 2},
     {act_close_conn, 22, 3},  {act_close_plain, 7, 2}, {act_rebind, 14, 6},
     {act_reconnect, 6, 5},    {act_send, 5, 4},        {act_udp_connect, 4, 2},
-    {act_expect, 14, 1},      {act_shutdown, 2, 2},
+    {act_expect, 14, 1},      {act_shutdown, 2, 2},    {act_datagram, 3, 5},
+    {act_expect2, 4, 1},
 };
 
 void scn_gen_scenario(uint64_t seed, uint64_t index, bool avoid_open, scn_buf *out)

@@ -121,6 +121,20 @@ static const sm_rule r_bad_fd = SM_RULE("host.bad-fd", O,
 static const sm_rule r_delay = SM_RULE("host.delay", O,
     "the real network's delay is the kernel's (host: loopback)",
     "");
+static const sm_rule r_connect_unspec = SM_RULE("host.connect-unspec", O,
+    "the kernel dissolved the association (host)",
+    "");
+static const sm_rule r_sendto = SM_RULE("host.sendto", O,
+    "the kernel sent the data (host)",
+    "");
+/* Option numbers of include/uapi/linux/in.h, for C libraries that lack
+ * them. */
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
 
 /* Real time a blocking call may wait for something already in flight on
  * loopback, and the longest real sleep of a `wait`. */
@@ -758,6 +772,7 @@ static sm_result do_socket(scn_exec *c, const scn_stmt *st)
 static sm_result do_setsockopt(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     int level = SOL_SOCKET, name, v = st->v1;
+    uint32_t range;
     const void *val = &v;
     socklen_t len = sizeof v;
     struct linger lg;
@@ -771,6 +786,17 @@ static sm_result do_setsockopt(scn_exec *c, const scn_stmt *st, hsock *s)
     case SM_IPV6_V6ONLY:
         level = IPPROTO_IPV6;
         name = IPV6_V6ONLY;
+        break;
+    case SM_IP_BIND_ADDRESS_NO_PORT:
+        level = IPPROTO_IP;
+        name = IP_BIND_ADDRESS_NO_PORT;
+        break;
+    case SM_IP_LOCAL_PORT_RANGE: /* lo in the low 16 bits, hi in the high */
+        level = IPPROTO_IP;
+        name = IP_LOCAL_PORT_RANGE;
+        range = (uint32_t)st->v1 | (uint32_t)st->v2 << 16;
+        val = &range;
+        len = sizeof range;
         break;
     case SM_SO_LINGER:
         name = SO_LINGER;
@@ -838,8 +864,22 @@ static void note_tuple(hsock *s)
     }
 }
 
+/* connect(AF_UNSPEC): the kernel dissolves the association. */
+static sm_result do_connect_unspec(scn_exec *c, hsock *s)
+{
+    struct sockaddr sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_family = AF_UNSPEC;
+    if (connect(s->fd, &sa, sizeof sa) != 0)
+        return res_errno(c, "connect", errno);
+    s->has_tuple = false;
+    return scn_result_ok(&r_connect_unspec);
+}
+
 static sm_result do_connect(scn_exec *c, const scn_stmt *st, hsock *s)
 {
+    if (st->unspec)
+        return do_connect_unspec(c, s);
     bool was_unbound = unbound(s);
     source_bind(c, s, &st->ep);
     struct sockaddr_storage ss;
@@ -956,6 +996,49 @@ static sm_result do_recv(scn_exec *c, const scn_stmt *st, hsock *s)
     sm_result r =
         scn_result_ok(k ? &r_recv
                         : &r_recv_eof);
+    r.bytes = (uint64_t)k;
+    return r;
+}
+
+/* sendto() with the address; one call (a datagram, or what a stream
+ * socket takes at once). */
+static sm_result do_sendto(scn_exec *c, const scn_stmt *st, hsock *s)
+{
+    static const char zeros[65536];
+    bool was_unbound = unbound(s);
+    struct sockaddr_storage ss;
+    socklen_t len = sa_from_ep(&st->ep, &ss);
+    size_t n = st->n < sizeof zeros ? (size_t)st->n : sizeof zeros;
+    ssize_t k = sendto(s->fd, zeros, n, MSG_NOSIGNAL, (struct sockaddr *)&ss, len);
+    if (k < 0 && errno == EAGAIN && !s->nonblock && wait_fd(s->fd, POLLOUT, BLOCK_POLL_MS))
+        k = sendto(s->fd, zeros, n, MSG_NOSIGNAL, (struct sockaddr *)&ss, len);
+    if (k < 0)
+        return res_errno(c, "sendto", errno);
+    sm_result r = scn_result_ok(&r_sendto);
+    sm_endpoint ep;
+    if (was_unbound && get_local(s->fd, &ep))
+        r.port = ep.port;
+    r.bytes = (uint64_t)k;
+    return r;
+}
+
+static sm_result do_recvfrom(scn_exec *c, const scn_stmt *st, hsock *s)
+{
+    static char sink[65536];
+    size_t want = st->n < sizeof sink ? (size_t)st->n : sizeof sink;
+    struct sockaddr_storage from;
+    socklen_t fl = sizeof from;
+    ssize_t k = recvfrom(s->fd, sink, want, 0, (struct sockaddr *)&from, &fl);
+    if (k < 0 && errno == EAGAIN && !s->nonblock) {
+        if (!wait_fd(s->fd, POLLIN, BLOCK_POLL_MS))
+            return would_block();
+        fl = sizeof from;
+        k = recvfrom(s->fd, sink, want, 0, (struct sockaddr *)&from, &fl);
+    }
+    if (k < 0)
+        return res_errno(c, "recvfrom", errno);
+    sm_result r =
+        scn_result_ok(k ? &r_recv : &r_recv_eof);
     r.bytes = (uint64_t)k;
     return r;
 }
@@ -1146,6 +1229,43 @@ static bool sock_local(hsock *s, sm_endpoint *ep)
     return false;
 }
 
+/* getsockopt(SO_ERROR) on the open descriptor (the kernel clears it:
+ * sock_error()); a closed descriptor has none to read. */
+static sm_err kernel_take_error(scn_exec *c, int sock)
+{
+    hsock *s = &c->socks[sock];
+    int soe = 0;
+    socklen_t sl = sizeof soe;
+    if (s->fd < 0)
+        return SM_EBADF;
+    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soe, &sl) != 0)
+        soe = errno;
+    if (soe == 0)
+        return SM_OK;
+    sm_err e = sm_sys_err_of_errno(soe);
+    return e == SM_ERR_COUNT ? SM_EINVAL : e;
+}
+
+static bool kernel_peer(scn_exec *c, int sock, sm_endpoint *out)
+{
+    hsock *s = &c->socks[sock];
+    return s->fd >= 0 && get_peer(s->fd, out);
+}
+
+/* poll() with timeout 0. */
+static unsigned kernel_poll(scn_exec *c, int sock)
+{
+    hsock *s = &c->socks[sock];
+    if (s->fd < 0)
+        return 0;
+    struct pollfd p = {s->fd, POLLIN | POLLOUT, 0};
+    if (poll(&p, 1, 0) < 0)
+        return 0;
+    return ((p.revents & POLLIN) ? SM_POLL_IN : 0) |
+           ((p.revents & POLLOUT) ? SM_POLL_OUT : 0) |
+           ((p.revents & POLLHUP) ? SM_POLL_HUP : 0);
+}
+
 /* "socket c: state LISTEN (host: TCP_INFO of the open descriptor)" */
 static void kernel_describe(scn_exec *c, int sock, const char *name,
                             scn_buf *out)
@@ -1213,6 +1333,8 @@ SOCK_OP(connect, do_connect)
 SOCK_OP(accept, do_accept)
 SOCK_OP(send, do_send)
 SOCK_OP(recv, do_recv)
+SOCK_OP(sendto, do_sendto)
+SOCK_OP(recvfrom, do_recvfrom)
 SOCK_OP(shutdown, do_shutdown)
 SOCK_OP(close_sock, close_call)
 
@@ -1478,6 +1600,8 @@ static const scn_backend kernel_backend = {
     .accept = kernel_accept,
     .send = kernel_send,
     .recv = kernel_recv,
+    .sendto = kernel_sendto,
+    .recvfrom = kernel_recvfrom,
     .shutdown = kernel_shutdown,
     .close_sock = kernel_close_sock,
     .exit = kernel_exit,
@@ -1486,6 +1610,9 @@ static const scn_backend kernel_backend = {
     .state = kernel_state,
     .local = kernel_local,
     .pending = kernel_pending,
+    .take_error = kernel_take_error,
+    .peer = kernel_peer,
+    .poll = kernel_poll,
     .describe = kernel_describe,
     .step_done = kernel_step_done,
 };
@@ -1522,6 +1649,8 @@ static const sm_rule *const rules_of_file[] = {
     &r_sysctl,
     &r_bad_fd,
     &r_delay,
+    &r_connect_unspec,
+    &r_sendto,
 };
 const sm_rule_set sm__rules_hk_kernel = {"hostkernel/hk_kernel.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -134,6 +134,34 @@ static const sm_rule r_listener_choice = SM_RULE("bsd.listener.choice", S,
     "listener choice: specific address over wildcard; a SO_REUSEPORT_LB "
     "group by 4-tuple hash; else the newest match",
     "FreeBSD in_pcblookup_hash_locked()");
+static const sm_rule r_tcp_unspec = SM_RULE("bsd.connect.unspec-tcp", S,
+    "connect(AF_UNSPEC) on TCP: tcp_usr_connect() takes AF_INET only; a "
+    "connected socket gets EISCONN first (soconnectat: connection-mode "
+    "sockets connect once)",
+    "sys/kern/uipc_socket.c, sys/netinet/tcp_usrreq.c");
+static const sm_rule r_udp_unspec = SM_RULE("bsd.connect.unspec-udp", I,
+    "connect(AF_UNSPEC) on UDP: soconnectat() disconnects first, then "
+    "udp_connect() refuses the family: dissolved, and EAFNOSUPPORT",
+    "soconnectat in sys/kern/uipc_socket.c; udp_connect I");
+static const sm_rule r_udp_sendto_connected = SM_RULE("bsd.connect.sendto-connected-udp", D,
+    "sendto() with an address on a connected UDP socket: EISCONN",
+    "sys/netinet/udp_usrreq.c udp_output(), inp_faddr set; Stevens UNP "
+    "8.11");
+static const sm_rule r_connect_any = SM_RULE("bsd.connect.to-wildcard", S,
+    "connect() to INADDR_ANY or :: : ENETUNREACH unless "
+    "net.inet.ip.connect_inaddr_wild is set",
+    "FreeBSD main in_pcbconnect_setup(); shared/reference bsd-solaris 3.5");
+static const sm_rule r_v4_on_v6 = SM_RULE("bsd.connect.v4-on-inet6", I,
+    "an IPv4 sockaddr given to an AF_INET6 socket: EAFNOSUPPORT (use "
+    "::ffff:a.b.c.d)",
+    "in6_pcbconnect() checks sin6_family");
+static const sm_rule r_lb_connect = SM_RULE("bsd.connect.reuseport-lb", T,
+    "connect() on a TCP socket with SO_REUSEPORT_LB: EOPNOTSUPP, a "
+    "load-balancing group member only listens (FreeBSD main; 13.x "
+    "connects)",
+    "FreeBSD main tcp_usr_connect()/in_pcb.c; "
+    "tests/sys/netinet/so_reuseport_lb_test.c connect_not_bound, "
+    "connect_bound");
 
 /* ---- setsockopt() ------------------------------------------------------- */
 
@@ -209,9 +237,17 @@ _Static_assert(sizeof sm__bsd_sysctls / sizeof sm__bsd_sysctls[0] == SM__BSD_N_S
 
 /* ---- connections (bsd-solaris.md §3, §4) --------------------------------- */
 
+
+static bool lb_refuses(const sm_profile *self, const sm_sock_view *s)
+{
+    const sm__bsd_gen *g = self->data;
+    return !g->fbsd13 && s->proto == SM_TCP && s->now.reuseport_lb;
+}
+
 sm_verdict sm__bsd_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
-    (void)self;
+    if (lb_refuses(self, &c->self))
+        return sm__fail(SM_EOPNOTSUPP, &r_lb_connect, -1);
     return sm__connect_unique(
         c, SM_EADDRINUSE,
         &r_connect_tuple_in_use,
@@ -230,7 +266,8 @@ static const sm__conn_scan bsd_conn_scan = {
 
 sm_verdict sm__bsd_pick_connect(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
-    (void)self;
+    if (lb_refuses(self, sm__pick_self(pc)))
+        return sm__fail(SM_EOPNOTSUPP, &r_lb_connect, -1);
     return sm__conn_scan_pick(&bsd_conn_scan, pc, port);
 }
 
@@ -281,6 +318,19 @@ const sm_tcp_rules sm__bsd_tcp_rules = {
     .connect_on_listener = SM_EOPNOTSUPP,
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
+    .tcp_unspec = SM_EAFNOSUPPORT,
+    .tcp_unspec_rule = &r_tcp_unspec,
+    .udp_unspec = SM_EAFNOSUPPORT,
+    .udp_unspec_rule = &r_udp_unspec,
+    .unspec_unbinds = false,
+    .udp_sendto_connected = SM_EISCONN,
+    .udp_sendto_connected_rule = &r_udp_sendto_connected,
+    .connect_any = SM_ENETUNREACH,
+    .connect_any_rule = &r_connect_any,
+    .v4_on_v6_tcp = SM_EAFNOSUPPORT,
+    .v4_on_v6_udp = SM_EAFNOSUPPORT,
+    .v4_on_v6only = SM_EAFNOSUPPORT,
+    .v4_on_v6_rule = &r_v4_on_v6,
     .rst_in_close_wait = SM_ECONNRESET,
     /* tcp_input(): RFC 5961 challenge ACKs unless net.inet.tcp.insecure_rst /
      * insecure_syn; tcp_outflags[]; tcp_twcheck(); the receive buffer
@@ -350,7 +400,12 @@ const sm_profile sm_profile_bsd = {
         [SM_TUN_TW_REUSE_DELAY_MS] = 0,  /* Linux-only */
         [SM_TUN_RFC1337] = 1,            /* tcp_twcheck() drops RSTs, §3.3 */
         [SM_TUN_MAX_TW] = -1,           /* no cap modelled (negative: none) */
-        [SM_TUN_FIN_TIMEOUT_MS] = 60000, /* TCPTV_FINWAIT2_TIMEOUT [U] */
+        /* Orphaned FIN_WAIT_2: TP_MAXIDLE (tcp_keepcnt 8 x tcp_keepintvl 75 s),
+         * net.inet.tcp.fast_finwait2_recycle being 0 by default; the 60 s
+         * tcp_finwait2_timeout applies only with it set [S tcp_input.c
+         * (FIN_WAIT_1, our FIN acked), tcp_usrclosed(), tcp_timer_2msl();
+         * more-profiles.md 5] */
+        [SM_TUN_FIN_TIMEOUT_MS] = 600000,
         [SM_TUN_TIMESTAMPS] = 1,         /* net.inet.tcp.rfc1323 = 1 */
         [SM_TUN_NOLOCALTIMEWAIT] = 1,    /* true on main, tcp_timewait.c */
         [SM_TUN_V6ONLY_DEFAULT] = 1,     /* ip6_v6only = 1, in6_proto.c */
@@ -399,6 +454,12 @@ static const sm_rule *const rules_of_file[] = {
     &r_connect_on_listener,
     &r_tw_rst,
     &r_listener_choice,
+    &r_tcp_unspec,
+    &r_udp_unspec,
+    &r_udp_sendto_connected,
+    &r_connect_any,
+    &r_v4_on_v6,
+    &r_lb_connect,
 };
 const sm_rule_set sm__rules_bsd = {"profiles/bsd.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -29,7 +29,9 @@
  * Everything else as "bsd".  Not modelled: tcp_twcheck() acting on SYN|ACK
  * too (the engine asks the profile about pure SYNs only), SO_REUSEPORT_LB
  * groups joined at bind() rather than listen() (the engine offers only
- * listening sockets to the listener choice), connect() on an LB socket.
+ * listening sockets to the listener choice).  connect() on an LB socket
+ * succeeds here; "bsd" refuses it (EOPNOTSUPP, FreeBSD main) [I for the
+ * release that changed it].
  */
 #include "bsd_common.h"
 

@@ -38,6 +38,8 @@ static const struct sm__linux_gen gen = {
     .bind0_parity = true,  /* odd-first bind(0) scan since ~4.6 */
     .connect_bind_reset = true, /* 6.18, "tcp: Update bind bucket state on
                                  * port release" (SOCK_CONNECT_BIND) */
+    .has_bind_no_port = true,   /* IP_BIND_ADDRESS_NO_PORT, 4.2 (90c337da1524) */
+    .has_port_range = true,     /* IP_LOCAL_PORT_RANGE, 6.3 (91d0b78c5177) */
 };
 
 static const sm_sysctl_def sysctls[] = {

@@ -83,6 +83,49 @@ static const sm_rule r_connect_on_listener = SM_RULE("linux.connect.on-listener"
 static const sm_rule r_tw_rst = SM_RULE("linux.tw.rst", S,
     "an in-window RST ends TIME_WAIT unless tcp_rfc1337=1",
     "Linux tcp_timewait_state_process(); OBS T6");
+static const sm_rule r_tcp_unspec = SM_RULE("linux.connect.unspec-tcp", S,
+    "connect(AF_UNSPEC): the socket is disconnected whatever its state (a "
+    "connection is reset, a listener stops) and may connect again",
+    "net/ipv4/af_inet.c __inet_stream_connect -> tcp_disconnect(), "
+    "net/ipv4/tcp.c");
+static const sm_rule r_udp_unspec = SM_RULE("linux.connect.unspec-udp", O,
+    "connect(AF_UNSPEC) on UDP: the association is dissolved; a port not "
+    "bound by number (bind to port 0, autobind) is released",
+    "net/ipv4/udp.c __udp_disconnect(), no SOCK_BINDPORT_LOCK; 6.18, "
+    "scenarios/lang/connect-unspec.scn");
+static const sm_rule r_udp_sendto_connected = SM_RULE("linux.connect.sendto-connected-udp", S,
+    "sendto() with an address on a connected UDP socket: sent to that "
+    "address",
+    "net/ipv4/udp.c udp_sendmsg(), msg_name first");
+static const sm_rule r_connect_any = SM_RULE("linux.connect.to-wildcard", T,
+    "connect() to the wildcard address goes to this host: IPv4 to the "
+    "bound source address or 127.0.0.1 (ip_route_connect(): no daddr -> "
+    "saddr, else INADDR_LOOPBACK), IPv6 to ::1 (tcp_v6_connect())",
+    "selftest sk_connect_zero_addr.c");
+static const sm_rule r_v4_on_v6 = SM_RULE("linux.connect.v4-on-inet6", O,
+    "an IPv4 sockaddr given to an AF_INET6 socket: TCP refuses it as "
+    "shorter than a sockaddr_in6 (EINVAL, tcp_v6_connect()); UDP takes it "
+    "as v4-mapped (ip6_datagram_connect(), udpv6_sendmsg()), except on an "
+    "IPV6_V6ONLY socket (EAFNOSUPPORT)",
+    "6.18 with host, scenarios/lang/mapped-dest.scn");
+static const sm_rule r_sockopt_no_port_missing = SM_RULE("linux.sockopt.bind-address-no-port-missing", S,
+    "IP_BIND_ADDRESS_NO_PORT arrived in Linux 4.2: ENOPROTOOPT before",
+    "commit 90c337da1524");
+static const sm_rule r_sockopt_no_port = SM_RULE("linux.sockopt.bind-address-no-port", O,
+    "IP_BIND_ADDRESS_NO_PORT: bind(addr, 0) keeps the address and leaves "
+    "the port to connect()",
+    "Linux __inet_bind(), BIND_NO_CAP_NET_BIND_SERVICE; shared/reference "
+    "linux.md OBS C5; scenarios/lang/port-options.scn with host");
+static const sm_rule r_sockopt_range_missing = SM_RULE("linux.sockopt.local-port-range-missing", S,
+    "IP_LOCAL_PORT_RANGE arrived in Linux 6.3: ENOPROTOOPT before",
+    "commit 91d0b78c5177");
+static const sm_rule r_sockopt_range_inval = SM_RULE("linux.sockopt.local-port-range-inval", T,
+    "IP_LOCAL_PORT_RANGE with LO above HI: EINVAL",
+    "Linux do_ip_setsockopt(); selftest ip_local_port_range.c");
+static const sm_rule r_sockopt_range = SM_RULE("linux.sockopt.local-port-range", T,
+    "IP_LOCAL_PORT_RANGE narrows this socket's ephemeral range: each "
+    "bound inside the host's range replaces it, 0 leaves it",
+    "Linux inet_sk_get_local_port_range(); selftest ip_local_port_range.c");
 
 /* ---- address overlap (§0.1, observed matrix on 6.18) ------------------- */
 
@@ -460,10 +503,26 @@ static const sm_rule r_fast_reuseport = SM_RULE("linux.bind.fast-reuseport", S,
 /* The fast path of inet_csk_get_port() for an explicit port (TCP only;
  * udp_lib_get_port() has none), for a port that has owners.  Returns the
  * rule when it applies. */
-static const sm_rule *bucket_fast_path(const lx_seen *s, const sm_bind_ctx *c,
-                                    bool listening)
+/* 6.18 (the generation with SOCK_CONNECT_BIND): an owner that cleared
+ * SO_REUSEADDR after bind() keeps a new SO_REUSEADDR socket out - the
+ * conflict walk reads its current sk_reuse - although the bucket still
+ * says fastreuse [O: 6.18 with host, docs/gen-probe.md O1; which change
+ * turned the fast path off for it is not identified, I]. */
+static bool reuse_cleared_late(const struct sm__linux_gen *g, const sm_bind_ctx *c)
 {
-    if (s->tb.fastreuse > 0 && c->self.now.reuseaddr && !listening)
+    if (!g->connect_bind_reset)
+        return false;
+    for (size_t i = 0; i < c->n_owners; i++)
+        if (!c->owners[i].time_wait && !c->owners[i].now.reuseaddr)
+            return true;
+    return false;
+}
+
+static const sm_rule *bucket_fast_path(const struct sm__linux_gen *g, const lx_seen *s,
+                                    const sm_bind_ctx *c, bool listening)
+{
+    if (s->tb.fastreuse > 0 && c->self.now.reuseaddr && !listening &&
+        !reuse_cleared_late(g, c))
         return &r_fast_reuse;
     if (s->rp_match)
         return &r_fast_reuseport;
@@ -502,7 +561,7 @@ sm_verdict sm__linux_bind(const sm_profile *self, const sm_bind_ctx *c)
         bucket_read(g, c, &seen);
         old = &seen;
     }
-    const sm_rule *why = old ? bucket_fast_path(old, c, false) : NULL;
+    const sm_rule *why = old ? bucket_fast_path(g, old, c, false) : NULL;
     if (!why) {
         int k = first_conflict(g, c, LX_EXPLICIT, &why);
         if (k >= 0)
@@ -522,7 +581,7 @@ sm_verdict sm__linux_listen(const sm_profile *self, const sm_bind_ctx *c)
     lx_seen seen; /* N holds the port: its bucket exists */
     if (has_bucket(c))
         bucket_read(g, c, &seen);
-    const sm_rule *why = has_bucket(c) && c->n_owners > 0 ? bucket_fast_path(&seen, c, true)
+    const sm_rule *why = has_bucket(c) && c->n_owners > 0 ? bucket_fast_path(g, &seen, c, true)
                                                        : NULL;
     if (!why) {
         int k = first_conflict(g, c, LX_EXPLICIT, &why);
@@ -688,13 +747,32 @@ static void pick_commit(const struct sm__linux_gen *g, sm_pick_ctx *pc,
     bucket_update(g, &bc, bc.n_owners > 0 ? &seen : NULL, bc.self.state == SM_LISTEN);
 }
 
+/* The ephemeral range [*low, *high) for socket n: the host's, with each of
+ * the socket's IP_LOCAL_PORT_RANGE bounds that falls inside it in its
+ * place (inet_sk_get_local_port_range(), net/ipv4/inet_connection_sock.c,
+ * 6.3+; selftest ip_local_port_range.c: clamped to the netns range).
+ * True when the socket has a range of its own. */
+static bool lx_range(const int64_t *tun, const sm_sock_view *n, uint32_t *low,
+                     uint32_t *high)
+{
+    uint32_t lo = (uint32_t)tun[SM_TUN_PORT_LO], hi = (uint32_t)tun[SM_TUN_PORT_HI];
+    uint32_t slo = n->now.port_lo, shi = n->now.port_hi;
+    if (slo && lo <= slo && slo <= hi)
+        lo = slo;
+    if (shi && lo <= shi && shi <= hi)
+        hi = shi;
+    *low = lo;
+    *high = hi + 1; /* exclusive */
+    return slo || shi;
+}
+
 sm_verdict sm__linux_pick_port(const sm_profile *self, sm_pick_ctx *pc, uint16_t *port)
 {
     const struct sm__linux_gen *g = self->data;
     const int64_t *tun = sm__pick_tun(pc);
-    uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
-    uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1; /* exclusive */
     const sm_sock_view *n = sm__pick_self(pc);
+    uint32_t low, high;
+    lx_range(tun, n, &low, &high);
     /* __inet6_bind() refuses the address before any port is chosen (found
      * by gen --check: V6ONLY bind [::ffff:127.0.0.1]:0 is EINVAL). */
     if (n->family == 6 && n->now.v6only && sm__addr_is_v4mapped(&n->bound_addr))
@@ -724,8 +802,6 @@ sm_verdict sm__linux_setsockopt(const sm_profile *self, const sm_sock_view *s,
                                 sm_option opt, int v1, int v2)
 {
     const struct sm__linux_gen *g = self->data;
-    (void)v1;
-    (void)v2;
     switch (opt) {
     case SM_SO_REUSEADDR:
         return sm__ok(&r_sockopt_reuseaddr);
@@ -744,6 +820,16 @@ sm_verdict sm__linux_setsockopt(const sm_profile *self, const sm_sock_view *s,
         return sm__ok(&r_sockopt_v6only);
     case SM_SO_LINGER:
         return sm__ok(&r_sockopt_linger);
+    case SM_IP_BIND_ADDRESS_NO_PORT:
+        if (!g->has_bind_no_port)
+            return sm__fail(SM_ENOPROTOOPT, &r_sockopt_no_port_missing, -1);
+        return sm__ok(&r_sockopt_no_port);
+    case SM_IP_LOCAL_PORT_RANGE:
+        if (!g->has_port_range)
+            return sm__fail(SM_ENOPROTOOPT, &r_sockopt_range_missing, -1);
+        if (v1 != 0 && v2 != 0 && v1 > v2)
+            return sm__fail(SM_EINVAL, &r_sockopt_range_inval, -1);
+        return sm__ok(&r_sockopt_range);
     case SM_SO_REUSEPORT_LB:
     case SM_SO_EXCLUSIVEADDRUSE:
     case SM_SO_EXCLBIND:
@@ -892,8 +978,8 @@ sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
 {
     const struct sm__linux_gen *g = self->data;
     const int64_t *tun = sm__pick_tun(pc);
-    uint32_t low = (uint32_t)tun[SM_TUN_PORT_LO];
-    uint32_t high = (uint32_t)tun[SM_TUN_PORT_HI] + 1;
+    uint32_t low, high;
+    bool own_range = lx_range(tun, sm__pick_self(pc), &low, &high);
     sm_verdict refused;
     if (family_refuses(sm__pick_self(pc), &refused))
         return refused;
@@ -911,7 +997,8 @@ sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
     /* table_perturb[]: the kernel has 2^16 counters; the model keeps 8 in
      * the host state words 8..15 (the choice of counter is the same idea). */
     uint64_t *perturb = &st[8 + (h & 7)];
-    if (g->bind0_parity) {
+    if (g->bind0_parity && !own_range) {
+        /* With a range of its own: step 1, no parity split. */
         remaining &= ~1u;
         if (remaining == 0)
             remaining = 1;
@@ -922,7 +1009,11 @@ sm_verdict sm__linux_pick_connect_port(const sm_profile *self, sm_pick_ctx *pc,
     } else {
         offset = (uint32_t)((h + st[4]) % remaining);
     }
-    uint32_t span = high - low;
+    /* Only ports low .. low+remaining-1 are tried: an odd-sized range
+     * loses its last port (port = low + (i + offset) % remaining in
+     * __inet_hash_connect(); measured on 6.18 with `host`, range
+     * 40000-40002: two connects, then EADDRNOTAVAIL). */
+    uint32_t span = g->bind0_parity ? remaining : high - low;
     for (int pass = 0; pass < (step == 2 ? 2 : 1); pass++) {
         for (uint32_t i = 0; i < span; i += step) {
             uint32_t p = low + (offset + i + (uint32_t)pass) % span;
@@ -1017,6 +1108,19 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .connect_on_listener = SM_EISCONN,
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
+    .tcp_unspec = SM_OK,
+    .tcp_unspec_rule = &r_tcp_unspec,
+    .udp_unspec = SM_OK,
+    .udp_unspec_rule = &r_udp_unspec,
+    .unspec_unbinds = true,
+    .udp_sendto_connected = SM_OK,
+    .udp_sendto_connected_rule = &r_udp_sendto_connected,
+    .connect_any = SM_OK,
+    .connect_any_rule = &r_connect_any,
+    .v4_on_v6_tcp = SM_EINVAL,
+    .v4_on_v6_udp = SM_OK,
+    .v4_on_v6only = SM_EAFNOSUPPORT,
+    .v4_on_v6_rule = &r_v4_on_v6,
     .rst_in_close_wait = SM_EPIPE,
     /* tcp_validate_incoming(): RFC 5961 challenge ACKs, always;
      * tcp_rcv_synsent_state_process(): simultaneous open [S]; the initial
@@ -1118,6 +1222,16 @@ static const sm_rule *const rules_of_file[] = {
     &r_cpick_udp,
     &r_cudp_exhausted,
     &sm__linux_select_rule,
+    &r_tcp_unspec,
+    &r_udp_unspec,
+    &r_udp_sendto_connected,
+    &r_connect_any,
+    &r_v4_on_v6,
+    &r_sockopt_no_port_missing,
+    &r_sockopt_no_port,
+    &r_sockopt_range_missing,
+    &r_sockopt_range_inval,
+    &r_sockopt_range,
 };
 const sm_rule_set sm__rules_linux_common = {"profiles/linux_common.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

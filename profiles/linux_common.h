@@ -18,6 +18,8 @@ struct sm__linux_gen {
     bool bind0_parity;     /* bind(0) scans odd ports first, halves by RA (4.6+) */
     bool connect_bind_reset; /* a bucket left only to connect()'s sockets is
                               * connect-shareable again (6.18 SOCK_CONNECT_BIND) */
+    bool has_bind_no_port;   /* IP_BIND_ADDRESS_NO_PORT (4.2+) */
+    bool has_port_range;     /* IP_LOCAL_PORT_RANGE (6.3+) */
 };
 
 /* The methods of both profiles; each reads its generation from

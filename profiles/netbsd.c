@@ -166,6 +166,25 @@ static const sm_rule r_v6_owner = SM_RULE("netbsd.bind.v6-owner", I,
 static const sm_rule r_mapped_v6only = SM_RULE("netbsd.bind.mapped-v6only", I,
     "an IPV6_V6ONLY socket cannot bind a v4-mapped address",
     "NetBSD in6pcb_bind_addr()");
+static const sm_rule r_tcp_unspec = SM_RULE("netbsd.connect.unspec-tcp", I,
+    "connect(AF_UNSPEC) on TCP: EAFNOSUPPORT (a connected socket: EISCONN "
+    "first)",
+    "NetBSD soconnect() as FreeBSD");
+static const sm_rule r_udp_unspec = SM_RULE("netbsd.connect.unspec-udp", I,
+    "connect(AF_UNSPEC) on UDP: disconnected first, then the family is "
+    "refused: dissolved, and EAFNOSUPPORT",
+    "NetBSD soconnect() as FreeBSD");
+static const sm_rule r_udp_sendto_connected = SM_RULE("netbsd.connect.sendto-connected-udp", I,
+    "sendto() with an address on a connected UDP socket: EISCONN",
+    "BSD udp_output()");
+static const sm_rule r_connect_any = SM_RULE("netbsd.connect.to-wildcard", I,
+    "connect() to INADDR_ANY goes to this host (4.4BSD in_pcbconnect(): "
+    "the first interface address)",
+    "");
+static const sm_rule r_v4_on_v6 = SM_RULE("netbsd.connect.v4-on-inet6", I,
+    "an IPv4 sockaddr given to an AF_INET6 socket: EAFNOSUPPORT (use "
+    "::ffff:a.b.c.d)",
+    "");
 
 /* NetBSD's rules for the BSD reuse test (bsd_common.h). */
 static const sm__bsd_reuse_rules nbsd_reuse = {
@@ -390,6 +409,19 @@ static const sm_tcp_rules nbsd_tcp_rules = {
     .connect_on_listener = SM_EOPNOTSUPP,
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
+    .tcp_unspec = SM_EAFNOSUPPORT,
+    .tcp_unspec_rule = &r_tcp_unspec,
+    .udp_unspec = SM_EAFNOSUPPORT,
+    .udp_unspec_rule = &r_udp_unspec,
+    .unspec_unbinds = false,
+    .udp_sendto_connected = SM_EISCONN,
+    .udp_sendto_connected_rule = &r_udp_sendto_connected,
+    .connect_any = SM_OK,
+    .connect_any_rule = &r_connect_any,
+    .v4_on_v6_tcp = SM_EAFNOSUPPORT,
+    .v4_on_v6_udp = SM_EAFNOSUPPORT,
+    .v4_on_v6only = SM_EAFNOSUPPORT,
+    .v4_on_v6_rule = &r_v4_on_v6,
     .reset_error_sticky = false,
     .rst_in_close_wait = SM_ECONNRESET,
     .linger_hz = 1,
@@ -484,6 +516,11 @@ static const sm_rule *const rules_of_file[] = {
     &r_mapped_v6only,
     &r_pick,
     &r_exhausted,
+    &r_tcp_unspec,
+    &r_udp_unspec,
+    &r_udp_sendto_connected,
+    &r_connect_any,
+    &r_v4_on_v6,
 };
 const sm_rule_set sm__rules_netbsd = {"profiles/netbsd.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -142,6 +142,25 @@ static const sm_rule r_listener_choice = SM_RULE("openbsd.listener.choice", I,
     "the move-to-front hash chain keeps the last one found (modelled: "
     "the newest)",
     "OpenBSD in_pcblookup_listen()");
+static const sm_rule r_tcp_unspec = SM_RULE("openbsd.connect.unspec-tcp", I,
+    "connect(AF_UNSPEC) on TCP: EAFNOSUPPORT (a connected socket: EISCONN "
+    "first)",
+    "OpenBSD soconnect() as FreeBSD");
+static const sm_rule r_udp_unspec = SM_RULE("openbsd.connect.unspec-udp", I,
+    "connect(AF_UNSPEC) on UDP: disconnected first, then the family is "
+    "refused: dissolved, and EAFNOSUPPORT",
+    "OpenBSD soconnect() as FreeBSD");
+static const sm_rule r_udp_sendto_connected = SM_RULE("openbsd.connect.sendto-connected-udp", I,
+    "sendto() with an address on a connected UDP socket: EISCONN",
+    "BSD udp_output()");
+static const sm_rule r_connect_any = SM_RULE("openbsd.connect.to-wildcard", I,
+    "connect() to INADDR_ANY goes to this host (4.4BSD in_pcbconnect(): "
+    "the first interface address)",
+    "");
+static const sm_rule r_v4_on_v6 = SM_RULE("openbsd.connect.v4-on-inet6", I,
+    "an IPv4 sockaddr given to an AF_INET6 socket: EAFNOSUPPORT (use "
+    "::ffff:a.b.c.d)",
+    "");
 
 /* in_baddynamic(): ports automatic allocation never hands out [S in.c / in.h
  * DEFBADDYNAMICPORTS_TCP/UDP]. */
@@ -386,6 +405,19 @@ static const sm_tcp_rules obsd_tcp_rules = {
     .connect_on_listener = SM_EOPNOTSUPP,
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
+    .tcp_unspec = SM_EAFNOSUPPORT,
+    .tcp_unspec_rule = &r_tcp_unspec,
+    .udp_unspec = SM_EAFNOSUPPORT,
+    .udp_unspec_rule = &r_udp_unspec,
+    .unspec_unbinds = false,
+    .udp_sendto_connected = SM_EISCONN,
+    .udp_sendto_connected_rule = &r_udp_sendto_connected,
+    .connect_any = SM_OK,
+    .connect_any_rule = &r_connect_any,
+    .v4_on_v6_tcp = SM_EAFNOSUPPORT,
+    .v4_on_v6_udp = SM_EAFNOSUPPORT,
+    .v4_on_v6only = SM_EAFNOSUPPORT,
+    .v4_on_v6_rule = &r_v4_on_v6,
     .reset_error_sticky = false,
     .rst_in_close_wait = SM_ECONNRESET,
     .linger_hz = 1,
@@ -474,6 +506,11 @@ static const sm_rule *const rules_of_file[] = {
     &r_mapped,
     &r_pick,
     &r_exhausted,
+    &r_tcp_unspec,
+    &r_udp_unspec,
+    &r_udp_sendto_connected,
+    &r_connect_any,
+    &r_v4_on_v6,
 };
 const sm_rule_set sm__rules_openbsd = {"profiles/openbsd.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -137,6 +137,24 @@ static const sm_rule r_listener_choice = SM_RULE("solaris.listener.choice", I,
     "listener choice: specific address over wildcard; otherwise the "
     "first bound",
     "illumos ipcl_classify");
+static const sm_rule r_tcp_unspec = SM_RULE("solaris.connect.unspec-tcp", U,
+    "connect(AF_UNSPEC) on TCP: EAFNOSUPPORT (a connected socket: EISCONN "
+    "first)",
+    "");
+static const sm_rule r_udp_unspec = SM_RULE("solaris.connect.unspec-udp", U,
+    "connect(AF_UNSPEC) on UDP: the association is dissolved",
+    "illumos udp_connect() AF_UNSPEC -> udp_disconnect()");
+static const sm_rule r_udp_sendto_connected = SM_RULE("solaris.connect.sendto-connected-udp", U,
+    "sendto() with an address on a connected UDP socket: EISCONN",
+    "");
+static const sm_rule r_connect_any = SM_RULE("solaris.connect.to-wildcard", S,
+    "connect() to INADDR_ANY or :: is connect() to loopback, as SunOS 4 "
+    "and 4.3BSD allowed",
+    "illumos tcp_connect_ipv4()/ipv6()");
+static const sm_rule r_v4_on_v6 = SM_RULE("solaris.connect.v4-on-inet6", U,
+    "an IPv4 sockaddr given to an AF_INET6 socket: EAFNOSUPPORT (use "
+    "::ffff:a.b.c.d)",
+    "");
 
 /* The extra privileged ports (tcp_g_epriv_ports / udp_g_epriv_ports
  * defaults, ULP_DEF_EPRIV_PORT1/2: NFS and lockd) [S tcp.c tcp_stack_init()]. */
@@ -619,6 +637,19 @@ const sm_tcp_rules sm__sol_tcp_rules = {
     .connect_on_listener = SM_EINVAL,
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
+    .tcp_unspec = SM_EAFNOSUPPORT,
+    .tcp_unspec_rule = &r_tcp_unspec,
+    .udp_unspec = SM_OK,
+    .udp_unspec_rule = &r_udp_unspec,
+    .unspec_unbinds = false,
+    .udp_sendto_connected = SM_EISCONN,
+    .udp_sendto_connected_rule = &r_udp_sendto_connected,
+    .connect_any = SM_OK,
+    .connect_any_rule = &r_connect_any,
+    .v4_on_v6_tcp = SM_EAFNOSUPPORT,
+    .v4_on_v6_udp = SM_EAFNOSUPPORT,
+    .v4_on_v6only = SM_EAFNOSUPPORT,
+    .v4_on_v6_rule = &r_v4_on_v6,
     .rst_in_close_wait = SM_ECONNRESET,
     .simultaneous_open = true, /* RFC 9293 3.5 [I] */
     .so_rcvbuf = 128000, /* tcp_recv_hiwat / recv_buf [D] */
@@ -712,6 +743,11 @@ static const sm_rule *const rules_of_file[] = {
     &r_pick,
     &r_pick_seq,
     &r_exhausted,
+    &r_tcp_unspec,
+    &r_udp_unspec,
+    &r_udp_sendto_connected,
+    &r_connect_any,
+    &r_v4_on_v6,
 };
 const sm_rule_set sm__rules_solaris = {"profiles/solaris.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -113,6 +113,9 @@ static const sm__win_rules modern_rules = {
     /* Vista+: IPV6_V6ONLY may be cleared before bind() [MS "Dual-Stack
      * Sockets"]; which IPv4 addresses a dual socket holds: places_of(). */
     .dual_stack = true,
+    /* SO_REUSE_UNICASTPORT: Windows 10 / Server 2016 [D: MS SOL_SOCKET
+     * socket options]; the profile stands for today's Windows. */
+    .reuse_unicastport = true,
     /* See windows_common.h; open question windows.md 7.2. */
     .excl_blocks_on_inactive_tcbs = true,
     /* Dynamic range 49152-65535 [MS bind(), KB 929851].  The order in

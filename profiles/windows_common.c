@@ -163,6 +163,51 @@ static const sm_rule rule_listen_unbound = SM_RULE("windows.listen.unbound", D,
     "listen() on a socket that was never bound fails with WSAEINVAL: "
     "Windows does not pick a port at listen()",
     "MS listen(): WSAEINVAL for a socket not bound with bind()");
+static const sm_rule r_tcp_unspec = SM_RULE("windows.connect.unspec-tcp", I,
+    "connect(AF_UNSPEC) on TCP: WSAEAFNOSUPPORT (a connected socket: "
+    "WSAEISCONN first)",
+    "");
+static const sm_rule r_udp_unspec = SM_RULE("windows.connect.unspec-udp", D,
+    "connect() on UDP with no address: the socket is disconnected "
+    "(connect(): \"if the address member ... is all zeros, the socket will "
+    "be disconnected\")",
+    "learn.microsoft.com winsock connect; AF_UNSPEC as that I");
+static const sm_rule r_udp_sendto_connected = SM_RULE("windows.connect.sendto-connected-udp", U,
+    "sendto() with an address on a connected UDP socket: sent",
+    "");
+static const sm_rule r_connect_any = SM_RULE("windows.connect.to-wildcard", D,
+    "connect() to INADDR_ANY or in6addr_any: WSAEADDRNOTAVAIL, \"the "
+    "remote address is not a valid address (such as INADDR_ANY or "
+    "in6addr_any)\"",
+    "MS connect()");
+static const sm_rule r_v4_on_v6 = SM_RULE("windows.connect.v4-on-inet6", I,
+    "an IPv4 sockaddr given to an AF_INET6 socket: EAFNOSUPPORT (use "
+    "::ffff:a.b.c.d)",
+    "");
+static const sm_rule r_connect_in_progress = SM_RULE("windows.connect.in-progress", D,
+    "a non-blocking connect() returns WSAEWOULDBLOCK while the handshake "
+    "goes on (not WSAEINPROGRESS)",
+    "Wine dlls/ws2_32/tests/sock.c, real Windows results; MS connect()");
+static const sm_rule r_io_while_connecting = SM_RULE("windows.connect.io-while-connecting", T,
+    "send() or recv() while the connect is still in progress: WSAENOTCONN",
+    "Wine dlls/ws2_32/tests/sock.c, real Windows results");
+static const sm_rule r_sockopt_linux_only = SM_RULE("windows.sockopt.linux-port-options", D,
+    "Windows has no IP_BIND_ADDRESS_NO_PORT or IP_LOCAL_PORT_RANGE (Linux "
+    "options): WSAENOPROTOOPT",
+    "MS IPPROTO_IP socket options");
+static const sm_rule r_sockopt_unicast_missing = SM_RULE("windows.sockopt.reuse-unicastport-missing", D,
+    "SO_REUSE_UNICASTPORT arrived in Windows 10 / Server 2016: "
+    "WSAENOPROTOOPT before",
+    "MS SOL_SOCKET socket options, support table");
+static const sm_rule r_sockopt_unicast = SM_RULE("windows.sockopt.reuse-unicastport", D,
+    "SO_REUSE_UNICASTPORT: bind(addr, 0) defers the ephemeral port to "
+    "connect(), which may share it toward other destinations",
+    "MS SOL_SOCKET socket options; ws2def.h 'defer ephemeral port "
+    "allocation for outbound connections'");
+static const sm_rule r_sockopt_v6only_inet_ok = SM_RULE("windows.sockopt.v6only-on-inet-accepted", T,
+    "IPV6_V6ONLY on an AF_INET socket before bind() is accepted and "
+    "changes nothing",
+    "Wine dlls/ws2_32/tests/sock.c, real Windows results");
 
 /* ---- option and address classes ------------------------------------------ */
 
@@ -455,10 +500,8 @@ sm_verdict sm__win_setsockopt(const sm_profile *self, const sm_sock_view *s,
             return sm__fail(SM_ENOPROTOOPT,
                             &r_sockopt_v6only_xp,
                             -1);
-        if (s->family != 6)
-            return sm__fail(SM_ENOPROTOOPT,
-                            &r_sockopt_v6only_on_inet,
-                            -1);
+        if (s->family != 6 && !s->bound)
+            return sm__ok(&r_sockopt_v6only_inet_ok);
         if (s->bound)
             return sm__fail(SM_EINVAL,
                             &r_sockopt_v6only_bound,
@@ -470,6 +513,13 @@ sm_verdict sm__win_setsockopt(const sm_profile *self, const sm_sock_view *s,
                             &r_sockopt_linger_udp,
                             -1);
         return sm__ok(&r_sockopt_linger);
+    case SM_IP_BIND_ADDRESS_NO_PORT:
+    case SM_IP_LOCAL_PORT_RANGE:
+        return sm__fail(SM_ENOPROTOOPT, &r_sockopt_linux_only, -1);
+    case SM_SO_REUSE_UNICASTPORT:
+        if (!r->reuse_unicastport)
+            return sm__fail(SM_ENOPROTOOPT, &r_sockopt_unicast_missing, -1);
+        return sm__ok(&r_sockopt_unicast);
     default:
         break;
     }
@@ -635,6 +685,23 @@ const sm_tcp_rules sm__win_tcp_rules = {
     .connect_on_listener = SM_EINVAL,
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
+    .tcp_unspec = SM_EAFNOSUPPORT,
+    .tcp_unspec_rule = &r_tcp_unspec,
+    .udp_unspec = SM_OK,
+    .udp_unspec_rule = &r_udp_unspec,
+    .unspec_unbinds = false,
+    .udp_sendto_connected = SM_OK,
+    .udp_sendto_connected_rule = &r_udp_sendto_connected,
+    .connect_any = SM_EADDRNOTAVAIL,
+    .connect_any_rule = &r_connect_any,
+    .v4_on_v6_tcp = SM_EAFNOSUPPORT,
+    .v4_on_v6_udp = SM_EAFNOSUPPORT,
+    .v4_on_v6only = SM_EAFNOSUPPORT,
+    .v4_on_v6_rule = &r_v4_on_v6,
+    .connect_in_progress = SM_EWOULDBLOCK,
+    .connect_in_progress_rule = &r_connect_in_progress,
+    .io_while_connecting = SM_ENOTCONN,
+    .io_while_connecting_rule = &r_io_while_connecting,
     .reset_error_sticky = true, /* later WSARecv and send fail WSAECONNRESET [Wine test_tcp_reset on real Windows; windows.md 4] */
     .rst_in_close_wait = SM_ECONNRESET,
     .simultaneous_open = true, /* RFC 9293 3.5 [I] */
@@ -702,6 +769,17 @@ static const sm_rule *const rules_of_file[] = {
     &rule_mapped_v6only,
     &rule_listen,
     &rule_listen_unbound,
+    &r_tcp_unspec,
+    &r_udp_unspec,
+    &r_udp_sendto_connected,
+    &r_connect_any,
+    &r_v4_on_v6,
+    &r_connect_in_progress,
+    &r_io_while_connecting,
+    &r_sockopt_linux_only,
+    &r_sockopt_unicast_missing,
+    &r_sockopt_unicast,
+    &r_sockopt_v6only_inet_ok,
 };
 const sm_rule_set sm__rules_windows_common = {"profiles/windows_common.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

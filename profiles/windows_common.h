@@ -153,6 +153,9 @@ typedef struct sm__win_rules {
 
     /* The window scale shift a SYN offers (0: no window scale option). */
     uint8_t wscale_shift;
+
+    /* SO_REUSE_UNICASTPORT exists (Windows 10 / Server 2016). */
+    bool reuse_unicastport;
 } sm__win_rules;
 
 /* The methods of both Windows profiles; each reads its rules from

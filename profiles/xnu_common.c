@@ -174,6 +174,25 @@ static const sm_rule r_mapped_v6only = SM_RULE("xnu.bind.mapped-v6only", I,
     "an IPV6_V6ONLY socket takes a v4-mapped address as an IPv6 address "
     "no interface has",
     "XNU in6_pcbbind()");
+static const sm_rule r_tcp_unspec = SM_RULE("xnu.connect.unspec-tcp", I,
+    "connect(AF_UNSPEC) on TCP: EAFNOSUPPORT (a connected socket: EISCONN "
+    "first, soconnectlock as in FreeBSD)",
+    "XNU bsd/kern/uipc_socket.c");
+static const sm_rule r_udp_unspec = SM_RULE("xnu.connect.unspec-udp", I,
+    "connect(AF_UNSPEC) on UDP: disconnected first, then the family is "
+    "refused: dissolved, and EAFNOSUPPORT",
+    "XNU soconnectlock as FreeBSD soconnectat");
+static const sm_rule r_udp_sendto_connected = SM_RULE("xnu.connect.sendto-connected-udp", I,
+    "sendto() with an address on a connected UDP socket: EISCONN",
+    "BSD udp_output()");
+static const sm_rule r_connect_any = SM_RULE("xnu.connect.to-wildcard", T,
+    "connect() to 0.0.0.0 or :: goes to this host (loopback)",
+    "XNU tests tcp_bind_connect.c; in_pcbladdr() takes the first "
+    "interface address, I for which");
+static const sm_rule r_v4_on_v6 = SM_RULE("xnu.connect.v4-on-inet6", I,
+    "an IPv4 sockaddr given to an AF_INET6 socket: EAFNOSUPPORT (use "
+    "::ffff:a.b.c.d)",
+    "");
 
 /* ---- bind() -------------------------------------------------------------- */
 
@@ -513,6 +532,19 @@ const sm_tcp_rules sm__xnu_tcp_rules = {
     .connect_on_listener = SM_EOPNOTSUPP,
     .connect_on_listener_rule = &r_connect_on_listener,
     .rst_in_tw_rule = &r_tw_rst,
+    .tcp_unspec = SM_EAFNOSUPPORT,
+    .tcp_unspec_rule = &r_tcp_unspec,
+    .udp_unspec = SM_EAFNOSUPPORT,
+    .udp_unspec_rule = &r_udp_unspec,
+    .unspec_unbinds = false,
+    .udp_sendto_connected = SM_EISCONN,
+    .udp_sendto_connected_rule = &r_udp_sendto_connected,
+    .connect_any = SM_OK,
+    .connect_any_rule = &r_connect_any,
+    .v4_on_v6_tcp = SM_EAFNOSUPPORT,
+    .v4_on_v6_udp = SM_EAFNOSUPPORT,
+    .v4_on_v6only = SM_EAFNOSUPPORT,
+    .v4_on_v6_rule = &r_v4_on_v6,
     .reset_error_sticky = false,
     .rst_in_close_wait = SM_ECONNRESET,
     .linger_hz = 100,
@@ -587,6 +619,11 @@ static const sm_rule *const rules_of_file[] = {
     &r_exhausted4,
     &r_exhausted6,
     &sm__xnu_select_listener_rule,
+    &r_tcp_unspec,
+    &r_udp_unspec,
+    &r_udp_sendto_connected,
+    &r_connect_any,
+    &r_v4_on_v6,
 };
 const sm_rule_set sm__rules_xnu_common = {"profiles/xnu_common.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

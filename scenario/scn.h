@@ -139,9 +139,15 @@ typedef enum scn_kind {
     SCN_EXIT,
     SCN_WAIT,
     SCN_DELAY,        /* extension: delay [loopback] DURATION */
+    SCN_SENDTO,       /* second edition: sendto S ENDPOINT BYTES */
+    SCN_RECVFROM,     /* recvfrom S BYTES */
     SCN_EXPECT_STATE,
     SCN_EXPECT_LOCAL,
-    SCN_EXPECT_PENDING
+    SCN_EXPECT_PENDING,
+    SCN_EXPECT_ERROR,    /* expect S error ERRNO|none (SO_ERROR) */
+    SCN_EXPECT_PEER,     /* expect S peer ENDPOINT (getpeername) */
+    SCN_EXPECT_READABLE, /* expect S readable yes|no (poll POLLIN) */
+    SCN_EXPECT_WRITABLE  /* expect S writable yes|no (poll POLLOUT) */
 } scn_kind;
 
 /* True for statements that are steps (rows of the report). */
@@ -175,12 +181,17 @@ typedef struct scn_stmt {
     const sm_profile *os; /* host, on: the profile the host is pinned to
                            * (host NAME ... os PROFILE), or NULL: it runs
                            * the column's */
-    sm_endpoint ep;   /* bind, connect, expect local */
+    sm_endpoint ep;   /* bind, connect, sendto, expect local / peer */
+    int port_ref;     /* ep's port is `$S`: the port socket port_ref holds
+                         (or held last), resolved when the step runs; -1 */
+    bool unspec;      /* connect S unspec (AF_UNSPEC) */
     sm_proto proto;   /* socket */
     int family;       /* socket: 4 or 6 */
     sm_option opt;    /* setsockopt */
     int v1, v2;       /* setsockopt values; listen backlog in v1 */
-    uint64_t n;       /* send/recv bytes, wait ns, expect pending */
+    uint64_t n;       /* send/recv bytes, wait ns, expect pending;
+                         expect readable/writable: 1 yes, 0 no */
+    sm_err err;       /* expect error (SM_OK: none) */
     bool rd, wr;      /* shutdown; delay: rd = loopback */
     sm_tcp_state state; /* expect state */
 } scn_stmt;
@@ -232,6 +243,7 @@ typedef struct scn_cell {
     const sm_profile *os; /* CALL on a pinned host: the profile that decided
                            * (and names the error); NULL: the column's */
     const char *os_host;  /* the pinned host's name */
+    bool counted;         /* a read: the table shows "ok N" or "eof" */
 } scn_cell;
 
 typedef struct scn_row {

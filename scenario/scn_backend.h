@@ -85,6 +85,18 @@ typedef struct scn_backend {
     sm_tcp_state (*state)(scn_exec *x, int sock);
     bool (*local)(scn_exec *x, int sock, sm_endpoint *out); /* false: unbound */
     int (*pending)(scn_exec *x, int sock);
+    /* Second edition.  A backend may leave any of these NULL: the step is
+     * then "not modelled yet" under its columns. */
+    sm_result (*sendto)(scn_exec *x, scn_call *c);   /* st->ep, st->n */
+    sm_result (*recvfrom)(scn_exec *x, scn_call *c); /* st->n */
+    /* getsockopt(SO_ERROR): the pending error, which the reading clears
+     * where the OS clears it (SM_OK: none). */
+    sm_err (*take_error)(scn_exec *x, int sock);
+    /* getpeername(): false when the socket has no peer (ENOTCONN). */
+    bool (*peer)(scn_exec *x, int sock, sm_endpoint *out);
+    /* poll() now, without waiting: SM_POLL_IN / SM_POLL_OUT bits. */
+    unsigned (*poll)(scn_exec *x, int sock);
+
     /* Context for a failed check: "socket NAME: state ..." into OUT. */
     void (*describe)(scn_exec *x, int sock, const char *name, scn_buf *out);
 

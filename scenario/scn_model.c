@@ -200,6 +200,8 @@ static sm_result model_listen(scn_exec *x, scn_call *c)
 
 static sm_result model_connect(scn_exec *x, scn_call *c)
 {
+    if (c->st->unspec)
+        return done(x, c, sm_connect_unspec(x->w, SOCK(x, c)));
     return done(x, c, sm_connect(x->w, SOCK(x, c), &c->st->ep));
 }
 
@@ -222,6 +224,11 @@ static sm_result model_send(scn_exec *x, scn_call *c)
 static sm_result model_recv(scn_exec *x, scn_call *c)
 {
     return done(x, c, sm_recv(x->w, SOCK(x, c), c->st->n));
+}
+
+static sm_result model_sendto(scn_exec *x, scn_call *c)
+{
+    return done(x, c, sm_sendto(x->w, SOCK(x, c), &c->st->ep, c->st->n));
 }
 
 static sm_result model_shutdown(scn_exec *x, scn_call *c)
@@ -274,6 +281,21 @@ static int model_pending(scn_exec *x, int sock)
     return sm_sock_pending(x->w, x->socks[sock]);
 }
 
+static sm_err model_take_error(scn_exec *x, int sock)
+{
+    return sm_sock_take_error(x->w, x->socks[sock]);
+}
+
+static bool model_peer(scn_exec *x, int sock, sm_endpoint *out)
+{
+    return sm_sock_remote(x->w, x->socks[sock], out);
+}
+
+static unsigned model_poll(scn_exec *x, int sock)
+{
+    return sm_sock_poll(x->w, x->socks[sock]);
+}
+
 /* "socket c: state LISTEN, bound to 0.0.0.0:80" */
 static void model_describe(scn_exec *x, int sock, const char *name,
                            scn_buf *out)
@@ -314,6 +336,8 @@ const scn_backend scn_model_backend = {
     .accept = model_accept,
     .send = model_send,
     .recv = model_recv,
+    .sendto = model_sendto,
+    .recvfrom = model_recv,
     .shutdown = model_shutdown,
     .close_sock = model_close_sock,
     .exit = model_exit,
@@ -322,6 +346,9 @@ const scn_backend scn_model_backend = {
     .state = model_state,
     .local = model_local,
     .pending = model_pending,
+    .take_error = model_take_error,
+    .peer = model_peer,
+    .poll = model_poll,
     .describe = model_describe,
     .step_done = model_step_done,
 };

@@ -48,12 +48,28 @@ typedef struct pctx {
     scn_buf what;       /* scratch: what was expected */
     scn_buf quote;      /* scratch: the quoted word */
     uint64_t waited;    /* the waits so far, in ns (at most SM_CLOCK_MAX) */
+    /* repeat N ... end: the block being read, then expanded */
+    bool in_repeat;
+    unsigned repeat_line;
+    uint64_t repeat_n;
+    struct body_line {
+        const char *s;
+        size_t n;
+        unsigned line;
+    } *body;
+    size_t n_body, body_cap;
+    /* While an expanded line is parsed: where `{i}` stood (expanded
+     * columns) and how many digits replaced it, to report columns of the
+     * line as written. */
+    unsigned *sub_col;
+    size_t n_sub;
+    unsigned sub_digits;
 } pctx;
 
 #define STATEMENTS                                                         \
     "host, on, as, proc, sysctl, profile, NAME = socket, setsockopt, "     \
     "bind, listen, connect, NAME = accept, send, recv, shutdown, close, "  \
-    "exit, wait, delay, expect"
+    "exit, wait, delay, expect, sendto, recvfrom, repeat"
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -63,8 +79,25 @@ static void perr(pctx *c, unsigned col, const char *fmt, ...)
 #endif
     ;
 
+/* The column of the line as written, for column COL of an expanded
+ * repeat line (each `{i}` became sub_digits digits). */
+static unsigned unexpand(const pctx *c, unsigned col)
+{
+    int shift = 0;
+    for (size_t k = 0; k < c->n_sub; k++) {
+        unsigned at = c->sub_col[k];
+        if (col < at)
+            break;
+        if (col < at + c->sub_digits)
+            return (unsigned)((int)at - shift);
+        shift += (int)c->sub_digits - 3;
+    }
+    return (unsigned)((int)col - shift);
+}
+
 static void perr(pctx *c, unsigned col, const char *fmt, ...)
 {
+    col = unexpand(c, col);
     c->n_errors++;
     if (!c->errs || c->n_errors > SCN_MAX_ERRORS)
         return;
@@ -213,6 +246,38 @@ static bool take_endpoint(pctx *c, cursor *k, sm_endpoint *ep)
     const char *why = NULL;
     if (!t || !sm_endpoint_parse(t->s, t->len, ep, &why))
         return expected(c, k, t, "an endpoint ADDR:PORT or [ADDR]:PORT");
+    return true;
+}
+
+static long find_sock(pctx *c, const char *s, size_t n)
+{
+    return scn_map_find(&c->socks, s, n);
+}
+
+/* An endpoint whose port may be `$S`: the port socket S holds (or held
+ * last) when the step runs; S must be created on an earlier line. */
+static bool take_endpoint_ref(pctx *c, cursor *k, scn_stmt *st)
+{
+    const scn_tok *t = cur_peek(k);
+    const char *dollar = t ? memchr(t->s, '$', t->len) : NULL;
+    if (!dollar || dollar == t->s || dollar[-1] != ':')
+        return take_endpoint(c, k, &st->ep);
+    k->pos++;
+    size_t head = (size_t)(dollar - t->s); /* "ADDR:" */
+    scn_tok name = {dollar + 1, t->len - head - 1,
+                    t->col + scn_chars(t->s, head + 1)};
+    const char *why = NULL;
+    c->what.len = 0;
+    scn_buf_add(&c->what, t->s, head);
+    scn_buf_puts(&c->what, "0");
+    if (!sm_endpoint_parse(c->what.s, c->what.len, &st->ep, &why))
+        return expected(c, k, t, "an endpoint ADDR:PORT, [ADDR]:PORT or "
+                                 "ADDR:$SOCKET");
+    long i = name_chars_ok(&name) ? find_sock(c, name.s, name.len) : -1;
+    if (i < 0)
+        return expected(c, k, &name, "a socket created on an earlier line "
+                                     "after '$' (its port)");
+    st->port_ref = (int)i;
     return true;
 }
 
@@ -440,14 +505,53 @@ static bool outcome_known(const char *name)
     return false;
 }
 
-static bool take_outcome(pctx *c, cursor *k, const char **out)
+static bool all_digits(const scn_tok *t)
+{
+    if (!t || t->len == 0 || t->len > 19)
+        return false;
+    for (size_t i = 0; i < t->len; i++)
+        if (t->s[i] < '0' || t->s[i] > '9')
+            return false;
+    return true;
+}
+
+/* Reads-with-a-count: the calls whose outcome may be "ok N" or "eof". */
+static bool counts_bytes(scn_kind k)
+{
+    return k == SCN_RECV || k == SCN_RECVFROM;
+}
+
+/* OUTCOME: "ok", "ok N" and "eof" (recv, recvfrom), "error" (any failure)
+ * or an error name. */
+static bool take_outcome(pctx *c, cursor *k, scn_kind kind, const char **out)
 {
     const scn_tok *t = cur_next(k);
-    const char *what = "an outcome ('ok' or an error name such as EADDRINUSE)";
+    const char *what = counts_bytes(kind)
+        ? "an outcome ('ok', 'ok N', 'eof', 'error' or an error name such "
+          "as ECONNRESET)"
+        : "an outcome ('ok', 'error' or an error name such as EADDRINUSE)";
     if (!t || !name_chars_ok(t) || t->len > SCN_MAX_NAME)
         return expected(c, k, t, what);
+    bool ok = scn_tok_is(t, "ok");
+    if (ok && all_digits(cur_peek(k))) {
+        const scn_tok *n = cur_next(k);
+        if (!counts_bytes(kind))
+            return expected(c, k, n, "';' or end of line ('ok N' counts the "
+                                     "bytes of recv and recvfrom only)");
+        uint64_t v;
+        if (!parse_u64(n, UINT64_MAX, &v))
+            return expected(c, k, n, "a number of bytes");
+        c->what.len = 0;
+        scn_buf_printf(&c->what, "ok %" PRIu64, v);
+        *out = scn_strndup(&c->f->arena, c->what.s, c->what.len);
+        return true;
+    }
+    if (scn_tok_is(t, "eof") && !counts_bytes(kind))
+        return expected(c, k, t, "an outcome ('ok', 'error' or an error "
+                                 "name; 'eof' is for recv and recvfrom)");
     *out = tok_dup(c, t);
-    if (!outcome_known(*out))
+    if (!ok && !scn_tok_is(t, "eof") && !scn_tok_is(t, "error") &&
+        !outcome_known(*out))
         return expected(c, k, t, what);
     return true;
 }
@@ -465,13 +569,15 @@ static bool parse_expectation(pctx *c, cursor *k, scn_stmt *st)
 {
     scn_arena *a = &c->f->arena;
     if (!has_colon(k)) {
-        if (k->n - k->pos >= 2)
+        bool counted = k->n - k->pos == 2 && scn_tok_is(&k->t[k->pos], "ok") &&
+                       all_digits(&k->t[k->pos + 1]);
+        if (k->n - k->pos >= 2 && !counted)
             return expected(c, k, &k->t[k->pos + 1],
                             "':' after the profile patterns "
                             "(=> PATTERNS: OUTCOME)");
         st->clauses = scn_alloc(a, sizeof *st->clauses);
         st->n_clauses = 1;
-        if (!take_outcome(c, k, &st->clauses[0].outcome))
+        if (!take_outcome(c, k, st->kind, &st->clauses[0].outcome))
             return false;
         return true;
     }
@@ -491,7 +597,7 @@ static bool parse_expectation(pctx *c, cursor *k, scn_stmt *st)
         const scn_tok *t = cur_next(k);
         if (!t || !scn_tok_is(t, ":"))
             return expected(c, k, t, "',' or ':' after the profile patterns");
-        if (!take_outcome(c, k, &cl->outcome))
+        if (!take_outcome(c, k, st->kind, &cl->outcome))
             return false;
         t = cur_next(k);
         if (!t)
@@ -759,6 +865,9 @@ static bool p_setsockopt(pctx *c, cursor *k, scn_stmt *st)
 {
     if (!take_sock(c, k, &st->sock) || !take_option(c, k, &st->opt))
         return false;
+    if (st->opt == SM_IP_LOCAL_PORT_RANGE) /* LO HI, 0: that bound unset */
+        return take_int(c, k, "the lowest port (0 to 65535)", 65535, &st->v1) &&
+               take_int(c, k, "the highest port (0 to 65535)", 65535, &st->v2);
     if (!take_bool(c, k, &st->v1))
         return false;
     if (sm_option_arity(st->opt) >= 2)
@@ -768,7 +877,24 @@ static bool p_setsockopt(pctx *c, cursor *k, scn_stmt *st)
 
 static bool p_bind(pctx *c, cursor *k, scn_stmt *st)
 {
-    return take_sock(c, k, &st->sock) && take_endpoint(c, k, &st->ep);
+    return take_sock(c, k, &st->sock) && take_endpoint_ref(c, k, st);
+}
+
+/* connect S ENDPOINT | connect S unspec (AF_UNSPEC) */
+static bool p_connect(pctx *c, cursor *k, scn_stmt *st)
+{
+    if (!take_sock(c, k, &st->sock))
+        return false;
+    const scn_tok *t = cur_peek(k);
+    if (t && scn_tok_is(t, "unspec")) {
+        k->pos++;
+        st->unspec = true;
+        return true;
+    }
+    if (t && !memchr(t->s, ':', t->len))
+        return expected(c, k, t, "an endpoint ADDR:PORT or [ADDR]:PORT, or "
+                                 "'unspec'");
+    return take_endpoint_ref(c, k, st);
 }
 
 #define DEFAULT_BACKLOG 128
@@ -791,6 +917,13 @@ static bool p_accept(pctx *c, cursor *k, scn_stmt *st)
 static bool p_data(pctx *c, cursor *k, scn_stmt *st)
 {
     return take_sock(c, k, &st->sock) &&
+           take_u64(c, k, "a number of bytes", UINT64_MAX, &st->n);
+}
+
+/* sendto S ENDPOINT BYTES */
+static bool p_sendto(pctx *c, cursor *k, scn_stmt *st)
+{
+    return take_sock(c, k, &st->sock) && take_endpoint_ref(c, k, st) &&
            take_u64(c, k, "a number of bytes", UINT64_MAX, &st->n);
 }
 
@@ -972,13 +1105,41 @@ static bool p_expect(pctx *c, cursor *k, scn_stmt *st)
     }
     if (t && scn_tok_is(t, "local")) {
         st->kind = SCN_EXPECT_LOCAL;
-        return take_endpoint(c, k, &st->ep);
+        return take_endpoint_ref(c, k, st);
     }
     if (t && scn_tok_is(t, "pending")) {
         st->kind = SCN_EXPECT_PENDING;
         return take_u64(c, k, "a number of connections", INT_MAX, &st->n);
     }
-    return expected(c, k, t, "'state', 'local' or 'pending'");
+    if (t && scn_tok_is(t, "error")) {
+        /* the error name as written (a native name matches under its OS) */
+        st->kind = SCN_EXPECT_ERROR;
+        const scn_tok *e = cur_next(k);
+        const char *what = "an error name (such as ECONNREFUSED) or 'none'";
+        if (!e || !name_chars_ok(e) || e->len > SCN_MAX_NAME)
+            return expected(c, k, e, what);
+        st->name = tok_dup(c, e);
+        if (strcmp(st->name, "none") != 0 &&
+            (strcmp(st->name, "ok") == 0 || !outcome_known(st->name)))
+            return expected(c, k, e, what);
+        return true;
+    }
+    if (t && scn_tok_is(t, "peer")) {
+        st->kind = SCN_EXPECT_PEER;
+        return take_endpoint_ref(c, k, st);
+    }
+    if (t && (scn_tok_is(t, "readable") || scn_tok_is(t, "writable"))) {
+        st->kind = scn_tok_is(t, "readable") ? SCN_EXPECT_READABLE
+                                             : SCN_EXPECT_WRITABLE;
+        const scn_tok *y = cur_next(k);
+        if (y && (scn_tok_is(y, "yes") || scn_tok_is(y, "no"))) {
+            st->n = scn_tok_is(y, "yes");
+            return true;
+        }
+        return expected(c, k, y, "yes or no");
+    }
+    return expected(c, k, t, "'state', 'local', 'pending', 'error', 'peer', "
+                             "'readable' or 'writable'");
 }
 
 typedef bool (*stmt_fn)(pctx *, cursor *, scn_stmt *);
@@ -997,9 +1158,11 @@ static const struct verb {
     {"setsockopt", SCN_SETSOCKOPT, p_setsockopt},
     {"bind", SCN_BIND, p_bind},
     {"listen", SCN_LISTEN, p_listen},
-    {"connect", SCN_CONNECT, p_bind},
+    {"connect", SCN_CONNECT, p_connect},
     {"send", SCN_SEND, p_data},
     {"recv", SCN_RECV, p_data},
+    {"sendto", SCN_SENDTO, p_sendto},
+    {"recvfrom", SCN_RECVFROM, p_data},
     {"shutdown", SCN_SHUTDOWN, p_shutdown},
     {"close", SCN_CLOSE, p_close},
     {"exit", SCN_EXIT, p_exit},
@@ -1015,8 +1178,7 @@ bool scn_kind_is_step(scn_kind k)
 
 bool scn_kind_is_check(scn_kind k)
 {
-    return k == SCN_EXPECT_STATE || k == SCN_EXPECT_LOCAL ||
-           k == SCN_EXPECT_PENDING;
+    return k >= SCN_EXPECT_STATE;
 }
 
 /* Calls may carry "=> ..."; declarations, sysctl and expect may not. */
@@ -1211,7 +1373,7 @@ static void parse_line(pctx *c, const char *line, size_t len)
     scn_stmt st;
     memset(&st, 0, sizeof st);
     st.line = c->line;
-    st.sock = st.new_sock = -1;
+    st.sock = st.new_sock = st.port_ref = -1;
     if (parse_parts(c, line, start, code, &st)) {
         add_stmt(c, &st);
         return;
@@ -1225,6 +1387,126 @@ static void parse_line(pctx *c, const char *line, size_t len)
     cursor k;
     set_cursor(&k, c->tok, scn_split(line, body, arrow, "=,", c->tok), 0, "");
     salvage_names(c, &k);
+}
+
+/* ---- repeat blocks ----------------------------------------------------- */
+
+/* The first two words of a line's code and how many it has: enough to
+ * tell `repeat N` and `end` from other statements. */
+static size_t block_words(pctx *c, const char *line, size_t len, scn_tok *w)
+{
+    size_t off;
+    const char *what;
+    if (!scn_line_check(line, len, &off, &what))
+        return 0;
+    size_t code = scn_line_code_len(line, len);
+    size_t n = scn_split(line, 0, code, "", c->tok);
+    for (size_t i = 0; i < n && i < 2; i++)
+        w[i] = c->tok[i];
+    return n;
+}
+
+#define SCN_MAX_REPEAT 100000
+
+/* `repeat N`: opens a block (not nested).  False: not a repeat line. */
+static bool repeat_open(pctx *c, const scn_tok *w, size_t n)
+{
+    if (n == 0 || !scn_tok_is(&w[0], "repeat"))
+        return false;
+    if (c->in_repeat) {
+        perr(c, w[0].col, "expected 'end' before another 'repeat' (the "
+                          "block opened on line %u is still open; blocks "
+                          "may not nest)", c->repeat_line);
+        return true;
+    }
+    uint64_t v = 0;
+    if (n != 2 || !parse_u64(&w[1], SCN_MAX_REPEAT, &v) || v == 0) {
+        if (n >= 2)
+            perr(c, w[1].col, "expected a number of iterations from 1 to %d "
+                              "and end of line, got '%.*s'", SCN_MAX_REPEAT,
+                 (int)w[1].len, w[1].s);
+        else
+            perr(c, w[0].col + 6, "expected a number of iterations from 1 "
+                                  "to %d, got end of line", SCN_MAX_REPEAT);
+    }
+    c->in_repeat = true;
+    c->repeat_line = c->line;
+    c->repeat_n = v;
+    c->n_body = 0;
+    return true;
+}
+
+static void parse_line(pctx *c, const char *line, size_t len);
+
+/* Parses LINE with every `{i}` replaced by I. */
+static void parse_expanded(pctx *c, const struct body_line *b, uint64_t i)
+{
+    char num[24];
+    int nd = snprintf(num, sizeof num, "%llu", (unsigned long long)i);
+    scn_buf e = {0};
+    c->n_sub = 0;
+    c->sub_digits = (unsigned)nd;
+    for (size_t k = 0; k < b->n;) {
+        if (k + 3 <= b->n && memcmp(b->s + k, "{i}", 3) == 0) {
+            c->sub_col = scn_xrealloc(c->sub_col,
+                                      (c->n_sub + 1) * sizeof *c->sub_col);
+            c->sub_col[c->n_sub++] =
+                scn_chars(e.s ? e.s : "", e.len) + 1;
+            scn_buf_add(&e, num, (size_t)nd);
+            k += 3;
+        } else {
+            scn_buf_add(&e, b->s + k, 1);
+            k++;
+        }
+    }
+    c->line = b->line;
+    parse_line(c, e.s ? e.s : "", e.len);
+    c->n_sub = 0;
+    scn_buf_free(&e);
+}
+
+/* `end`: runs the block's lines N times. */
+static bool repeat_close(pctx *c, const scn_tok *w, size_t n)
+{
+    if (n == 0 || !scn_tok_is(&w[0], "end"))
+        return false;
+    if (!c->in_repeat) {
+        perr(c, w[0].col, "expected a statement, got 'end' (no repeat "
+                          "block is open)");
+        return true;
+    }
+    if (n > 1)
+        perr(c, w[1].col, "expected end of line after 'end', got '%.*s'",
+             (int)w[1].len, w[1].s);
+    unsigned end_line = c->line;
+    c->in_repeat = false;
+    for (uint64_t i = 0; i < c->repeat_n && !c->stop; i++) {
+        size_t before = c->n_errors;
+        for (size_t j = 0; j < c->n_body && !c->stop; j++)
+            parse_expanded(c, &c->body[j], i);
+        if (c->n_errors != before)
+            break; /* each mistake once, not once per iteration */
+    }
+    c->line = end_line;
+    return true;
+}
+
+/* A line of the file: a block line, kept for later, or a statement. */
+static void read_line(pctx *c, const char *line, size_t len)
+{
+    scn_tok w[2];
+    size_t n = block_words(c, line, len, w);
+    if (repeat_open(c, w, n) || repeat_close(c, w, n))
+        return;
+    if (!c->in_repeat) {
+        parse_line(c, line, len);
+        return;
+    }
+    if (c->n_body == c->body_cap) {
+        c->body_cap = c->body_cap ? c->body_cap * 2 : 16;
+        c->body = scn_xrealloc(c->body, c->body_cap * sizeof *c->body);
+    }
+    c->body[c->n_body++] = (struct body_line){line, len, c->line};
 }
 
 /* ---- files ------------------------------------------------------------- */
@@ -1246,7 +1528,12 @@ size_t scn_parse_buffer(const char *path, const char *text, size_t len,
     size_t n;
     while (!c.stop && scn_reader_next(&r, &line, &n)) {
         c.line = r.lineno;
-        parse_line(&c, line, n);
+        read_line(&c, line, n);
+    }
+    if (c.in_repeat && !c.stop) {
+        c.line = c.repeat_line;
+        perr(&c, 1, "expected 'end' to close the repeat block opened here, "
+                    "got end of file");
     }
     if (errs && c.n_errors > SCN_MAX_ERRORS)
         fprintf(errs, "%s: error: %zu more errors not shown\n", path,
@@ -1256,6 +1543,8 @@ size_t scn_parse_buffer(const char *path, const char *text, size_t len,
     scn_map_free(&c.host_os);
     free(c.sock_line);
     free(c.tok);
+    free(c.body);
+    free(c.sub_col);
     scn_buf_free(&c.what);
     scn_buf_free(&c.quote);
     if (c.n_errors) {

@@ -18,8 +18,9 @@
 
 /* ---- cell texts -------------------------------------------------------- */
 
-/* The outcome without the failure marker: "ok", "WSAEACCES", "n/a".  An
- * error on a pinned host is named by that host's OS. */
+/* The outcome without the failure marker: "ok", "ok 100" / "eof" for a
+ * read, "WSAEACCES", "n/a".  An error on a pinned host is named by that
+ * host's OS. */
 static void outcome_text(const sm_profile *p, const scn_cell *c, scn_buf *b)
 {
     if (c->os)
@@ -37,6 +38,10 @@ static void outcome_text(const sm_profile *p, const scn_cell *c, scn_buf *b)
     case SCN_CELL_CALL:
         if (c->r.err == SM_ENOSYS)
             scn_buf_puts(b, "n/a");
+        else if (c->r.err == SM_OK && c->counted && c->r.bytes == 0)
+            scn_buf_puts(b, "eof");
+        else if (c->r.err == SM_OK && c->counted)
+            scn_buf_printf(b, "ok %llu", (unsigned long long)c->r.bytes);
         else if (c->r.err == SM_OK)
             scn_buf_puts(b, "ok");
         else
@@ -261,6 +266,14 @@ static const char *check_word(scn_kind k)
         return "local ";
     case SCN_EXPECT_PENDING:
         return "pending ";
+    case SCN_EXPECT_ERROR:
+        return "error ";
+    case SCN_EXPECT_PEER:
+        return "peer ";
+    case SCN_EXPECT_READABLE:
+        return "readable ";
+    case SCN_EXPECT_WRITABLE:
+        return "writable ";
     default:
         return "";
     }

@@ -30,6 +30,9 @@ static const sm_rule r_scenario_socket_not_created = SM_RULE("sm.scenario.socket
     "the socket was not created under this profile (its socket or accept "
     "step failed or was skipped): a bad descriptor",
     "");
+static const sm_rule r_scenario_no_datagrams = SM_RULE("sm.scenario.no-datagram-calls", S,
+    "not modelled yet: this backend has no datagram calls",
+    "");
 
 typedef struct runctx {
     scn_result *res;
@@ -40,6 +43,8 @@ typedef struct runctx {
     scn_exec *x;
     bool *made;         /* the socket was created under this column */
     bool *unmodelled;   /* the step that makes it is not modelled yet */
+    uint16_t *last_port; /* the port each socket holds or held last, or 0 */
+    bool *closed;       /* a `close S` succeeded: the descriptor is gone */
     const char *host;   /* current host's name */
     const char *user;
     const char *proc;
@@ -137,6 +142,13 @@ static void judge_call(runctx *c, const scn_stmt *st, scn_cell *cell)
         cell->met = false;
     else if (strcmp(want, "ok") == 0)
         cell->met = cell->r.err == SM_OK;
+    else if (strcmp(want, "error") == 0) /* any failure */
+        cell->met = cell->r.err != SM_OK;
+    else if (strcmp(want, "eof") == 0) /* a read of 0 bytes */
+        cell->met = cell->r.err == SM_OK && cell->r.bytes == 0;
+    else if (strncmp(want, "ok ", 3) == 0) /* a read of exactly N bytes */
+        cell->met = cell->r.err == SM_OK &&
+                    cell->r.bytes == strtoull(want + 3, NULL, 10);
     else
         cell->met = cell->r.err != SM_OK &&
                     sm_profile_err_matches(cell->os ? cell->os : c->col->profile,
@@ -157,6 +169,8 @@ static sock_op op_of(const scn_backend *b, scn_kind k)
     case SCN_ACCEPT: return b->accept;
     case SCN_SEND: return b->send;
     case SCN_RECV: return b->recv;
+    case SCN_SENDTO: return b->sendto;
+    case SCN_RECVFROM: return b->recvfrom;
     case SCN_SHUTDOWN: return b->shutdown;
     case SCN_CLOSE: return b->close_sock;
     default: return NULL;
@@ -198,6 +212,11 @@ static sm_result do_call(runctx *c, const scn_stmt *st, scn_call *call)
         break;
     }
     sock_op op = op_of(b, st->kind);
+    if (!op && (st->kind == SCN_SENDTO || st->kind == SCN_RECVFROM)) {
+        r = scn_result_ok(&r_scenario_no_datagrams);
+        r.err = SM_ENOSYS;
+        return r;
+    }
     if (!op)
         return scn_result_ok(NULL);
     if (st->sock < 0 || !c->made[st->sock]) {
@@ -233,8 +252,11 @@ static void run_call(runctx *c, const scn_stmt *st, scn_cell *cell)
         set_failed(c, cell, call.fail);
         return;
     }
+    if (st->kind == SCN_CLOSE && r.err == SM_OK && st->sock >= 0)
+        c->closed[st->sock] = true;
     cell->kind = SCN_CELL_CALL;
     cell->r = r;
+    cell->counted = st->kind == SCN_RECV || st->kind == SCN_RECVFROM;
     cell->culprit = call.culprit;
     cell->os = call.os;
     cell->os_host = call.os_host;
@@ -262,6 +284,13 @@ static void describe_sock(runctx *c, const scn_stmt *st)
 static void run_check(runctx *c, const scn_stmt *st, scn_cell *cell)
 {
     bool made = st->sock >= 0 && c->made[st->sock];
+    /* SO_ERROR, getpeername() and poll() need the descriptor: after a
+     * close they see none (EBADF), whatever its connection does. */
+    bool gone = made && c->closed[st->sock] &&
+                (st->kind == SCN_EXPECT_ERROR || st->kind == SCN_EXPECT_PEER ||
+                 st->kind == SCN_EXPECT_READABLE || st->kind == SCN_EXPECT_WRITABLE);
+    if (gone)
+        made = false;
     char got[SM_EP_STRLEN + 16], want[SM_EP_STRLEN + 16];
     sm_endpoint ep;
     if (st->kind == SCN_EXPECT_STATE) {
@@ -274,13 +303,44 @@ static void run_check(runctx *c, const scn_stmt *st, scn_cell *cell)
         else
             snprintf(got, sizeof got, "unbound");
         sm_endpoint_format(&st->ep, want, sizeof want);
-    } else {
+    } else if (st->kind == SCN_EXPECT_PENDING) {
         int n = made ? c->b->pending(c->x, st->sock) : 0;
         snprintf(got, sizeof got, "%d", n);
         snprintf(want, sizeof want, "%llu", (unsigned long long)st->n);
+    } else if (st->kind == SCN_EXPECT_ERROR) {
+        /* getsockopt(SO_ERROR): read and cleared; named as the OS names it */
+        sm_err e = made && c->b->take_error ? c->b->take_error(c->x, st->sock)
+                   : made                   ? SM_ENOSYS
+                                            : SM_EBADF;
+        snprintf(got, sizeof got, "%s",
+                 e == SM_OK ? "none"
+                 : e == SM_ENOSYS ? "n/a"
+                                  : sm_profile_err_name(c->col->profile, e));
+        snprintf(want, sizeof want, "%s", st->name);
+        if (e != SM_OK && e != SM_ENOSYS &&
+            sm_profile_err_matches(c->col->profile, e, st->name))
+            snprintf(want, sizeof want, "%s", got); /* the other name */
+    } else if (st->kind == SCN_EXPECT_PEER) {
+        /* getpeername(): ENOTCONN without a peer */
+        if (made && c->b->peer && c->b->peer(c->x, st->sock, &ep))
+            sm_endpoint_format(&ep, got, sizeof got);
+        else
+            snprintf(got, sizeof got, "%s",
+                     made && !c->b->peer ? "n/a"
+                     : sm_profile_err_name(c->col->profile, SM_ENOTCONN));
+        sm_endpoint_format(&st->ep, want, sizeof want);
+    } else {
+        /* poll() without waiting: POLLIN / POLLOUT */
+        unsigned bit = st->kind == SCN_EXPECT_READABLE ? SM_POLL_IN : SM_POLL_OUT;
+        unsigned ev = made && c->b->poll ? c->b->poll(c->x, st->sock) : 0;
+        snprintf(got, sizeof got, "%s",
+                 made && !c->b->poll ? "n/a" : (ev & bit) ? "yes" : "no");
+        snprintf(want, sizeof want, "%s", st->n ? "yes" : "no");
     }
     if (!made && c->unmodelled[st->sock])
         snprintf(got, sizeof got, "n/a");
+    if (gone)
+        snprintf(got, sizeof got, "%s", sm_profile_err_name(c->col->profile, SM_EBADF));
     cell->kind = SCN_CELL_CHECK;
     cell->r = scn_result_ok(NULL);
     cell->observed = scn_strndup(&c->res->arena, got, strlen(got));
@@ -320,12 +380,45 @@ static void run_decl(runctx *c, const scn_stmt *st)
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* Notes the port socket SOCK holds now (a `$SOCK` reference reads it). */
+static void note_port(runctx *c, int sock)
+{
+    sm_endpoint ep;
+    if (sock >= 0 && c->made[sock] && c->b->local(c->x, sock, &ep) && ep.port)
+        c->last_port[sock] = ep.port;
+}
+
+/* `$S`: the port S holds now, else the one it held last; 0: never had
+ * one. */
+static uint16_t ref_port(runctx *c, int sock)
+{
+    note_port(c, sock);
+    return c->last_port[sock];
+}
+
 static void run_step(runctx *c, const scn_stmt *st, scn_cell *cell)
 {
+    scn_stmt resolved;
+    if (st->port_ref >= 0) {
+        uint16_t port = ref_port(c, st->port_ref);
+        if (port == 0) {
+            c->tmp.len = 0;
+            scn_buf_printf(&c->tmp, "socket %s never had a port under this "
+                                    "profile: $%s names none",
+                           c->f->socks[st->port_ref], c->f->socks[st->port_ref]);
+            set_failed(c, cell, c->tmp.s);
+            return;
+        }
+        resolved = *st;
+        resolved.ep.port = port;
+        st = &resolved;
+    }
     if (scn_kind_is_check(st->kind))
         run_check(c, st, cell);
     else
         run_call(c, st, cell);
+    note_port(c, st->sock);
+    note_port(c, st->new_sock);
 }
 
 /* Records why column c->pi could not run (the first such reason). */
@@ -354,6 +447,8 @@ static void run_column(runctx *c)
     for (size_t i = 0; i < c->f->n_socks; i++) {
         c->made[i] = false;
         c->unmodelled[i] = false;
+        c->last_port[i] = 0;
+        c->closed[i] = false;
     }
     size_t row = 0;
     for (size_t i = 0; i < c->f->n_stmts; i++) {
@@ -444,6 +539,8 @@ scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
     c.hooks = hooks;
     c.made = scn_xmalloc((f->n_socks + 1) * sizeof *c.made);
     c.unmodelled = scn_xmalloc((f->n_socks + 1) * sizeof *c.unmodelled);
+    c.last_port = scn_xmalloc((f->n_socks + 1) * sizeof *c.last_port);
+    c.closed = scn_xmalloc((f->n_socks + 1) * sizeof *c.closed);
     for (size_t i = 0; i < r->n_profiles && r->status == 0; i++) {
         c.col = &r->cols[i];
         c.b = c.col->backend;
@@ -452,6 +549,8 @@ scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
     }
     free(c.made);
     free(c.unmodelled);
+    free(c.last_port);
+    free(c.closed);
     free(c.users);
     scn_buf_free(&c.tmp);
     count(r);
@@ -473,6 +572,7 @@ void scn_result_free(scn_result *r)
 static const sm_rule *const rules_of_file[] = {
     &r_scenario_socket_not_modelled,
     &r_scenario_socket_not_created,
+    &r_scenario_no_datagrams,
 };
 const sm_rule_set sm__rules_scn_run = {"scenario/scn_run.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -1250,46 +1250,23 @@ int sm_sys_fcntl_any(sm_sys *c, int fd, int cmd, ...)
     return r;
 }
 
-/* What poll() reports for a model socket, from the engine's state (after
- * Linux tcp_poll()/udp_poll(); inferred for the other OSes). */
+/* What poll() reports for a model socket: the engine's readiness
+ * (sm_sock_poll), and POLLERR after a failed non-blocking connect. */
 static short model_revents(sm_sys *c, fdent *e, short events)
 {
     sm_world *w = c->sw->w;
-    bool eof = false;
-    uint64_t unread = sm_sock_unread(w, e->sock, &eof);
-    short rev = 0;
-    if (e->proto == SM_UDP) {
-        rev = POLLOUT;
-        if (unread > 0)
-            rev |= POLLIN;
+    unsigned p = sm_sock_poll(w, e->sock);
+    short rev = (short)(((p & SM_POLL_IN) ? POLLIN : 0) |
+                        ((p & SM_POLL_OUT) ? POLLOUT : 0));
+    if (e->proto == SM_UDP)
         return (short)(rev & (events | POLLERR | POLLHUP));
-    }
     sm_tcp_state st = sm_sock_state(w, e->sock);
-    switch (st) {
-    case SM_LISTEN:
-        if (sm_sock_pending(w, e->sock) > 0)
-            rev |= POLLIN; /* a connection to accept */
-        break;
-    case SM_SYN_SENT:
-    case SM_SYN_RECEIVED:
-        break;
-    case SM_ESTABLISHED:
-    case SM_CLOSE_WAIT:
-        rev |= POLLOUT;
+    if (st == SM_ESTABLISHED || st == SM_CLOSE_WAIT)
         e->connecting = false; /* connected: SO_ERROR would say 0 */
-        break;
-    case SM_CLOSED:
-        /* Never connected, or over (reset, or both sides closed): a read
-         * or write would not wait. */
-        rev |= POLLOUT | POLLHUP;
-        if (e->connecting)
-            rev |= POLLERR;
-        break;
-    default:
-        break;
-    }
-    if (st != SM_LISTEN && (unread > 0 || eof))
-        rev |= POLLIN; /* data, or the end of the stream */
+    if (p & SM_POLL_HUP)
+        rev |= POLLHUP;
+    if (st == SM_CLOSED && e->connecting)
+        rev |= POLLERR;
     return (short)(rev & (events | POLLERR | POLLHUP));
 }
 
