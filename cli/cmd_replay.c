@@ -450,7 +450,8 @@ static void json_counts(FILE *f, const rp_counts *c)
     JC(trunc_ip) JC(trunc_l4) JC(bad_ip_version) JC(bad_ip_hlen) JC(bad_ip_len)
     JC(bad_tcp_hlen) JC(bad_udp_len) JC(vlan_tagged) JC(ip6_ext) JC(bad_ip_csum)
     JC(bad_l4_csum) JC(csum_unchecked) JC(payload_cut) JC(len_clipped) JC(len_from_frame)
-    JC(bad_tcp_opt) JC(tunneled) JC(frag_first) JC(ts_backwards) JC(ts_jumps)
+    JC(bad_tcp_opt) JC(tunneled) JC(frag_first) JC(reassembled) JC(frag_reassembled)
+    JC(frag_given_up) JC(ts_backwards) JC(ts_jumps)
     JC(file_truncated)
 #undef JC
     fputc('}', f);

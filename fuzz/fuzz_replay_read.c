@@ -196,6 +196,8 @@ static void decode_mode(const uint8_t *data, size_t size)
         data += len;
         size -= len;
     }
+    rp_decode_state_free(&st);
+    rp_decode_state_free(&gst);
     check_counts(&c, n);
     tracker_end(tr, n);
     rp_conv_free(t);

@@ -5,7 +5,7 @@
  * PPPoE, 802.1ah PBB and LLC/SNAP inside it; Linux cooked SLL and SLL2,
  * raw IPv4/IPv6, BSD NULL and LOOP in either byte order, PPP, Cisco HDLC,
  * FDDI, IP over InfiniBand, Linux NFLOG, Juniper Ethernet), IPv4
- * (options; a first fragment that carries the TCP/UDP header), IPv6
+ * (options; fragments reassembled by reasm.c), IPv6
  * (extension header chain; the Home Address option and routing headers
  * give the connection's source and final destination), tunnels (IP in
  * IP, GRE with ERSPAN I/II/III, VXLAN, Geneve, GTP-U: the inner packet is
@@ -25,6 +25,7 @@
 #define _DEFAULT_SOURCE
 
 #include "pkt.h"
+#include "reasm.h"
 #include "smu_csum.h"
 
 #include <pcap/pcap.h>
@@ -660,6 +661,10 @@ typedef struct inner {
     const uint8_t *p; /* the inner network header */
     uint32_t cap;     /* bytes captured from p */
     enum net n;
+    /* the datagram p lies in and its wire length: the caller's, unless
+     * it was reassembled from fragments */
+    const uint8_t *base;
+    uint32_t base_w;
 } inner;
 
 /* Result of ipv4()/ipv6(). */
@@ -811,7 +816,7 @@ static int ip_tunnel(unsigned proto, const uint8_t *l4, uint32_t l4cap, inner *i
 }
 
 static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
-                bool verify, inner *in)
+                bool verify, inner *in, struct rp__reasm **ra)
 {
     if (cap < 20) {
         c->trunc_ip++;
@@ -848,10 +853,30 @@ static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
     }
     unsigned fo = be16(p + 6);
     unsigned proto = p[9];
-    bool frag = false;
+    bool frag = false, bad_frag_hdr = false;
+    if ((fo & 0x3fffu) != 0 && ra && cap >= tot) { /* a fragment, captured whole */
+        bool bad = verify && smu_csum_fold(smu_csum_add(0, p, hl)) != 0xffffu;
+        const uint8_t *whole;
+        uint32_t n;
+        switch (rp__reasm4(ra, p, hl, tot, o->ts_mono_ns, bad, &whole, &n, &bad_frag_hdr, c)) {
+        case RP__FRAG_HELD:
+        case RP__FRAG_DROPPED:
+            c->frag4++;
+            return IP_SKIP;
+        case RP__FRAG_DONE: /* the datagram, as if it had come whole */
+            p = in->base = whole;
+            cap = tot = wire = in->base_w = n;
+            fo = 0;
+            o->anomalies |= RP_A_REASSEMBLED;
+            break;
+        case RP__FRAG_NOMEM: /* as without reassembly */
+            break;
+        }
+    }
     if ((fo & 0x3fffu) != 0) { /* MF set or offset non-zero */
-        /* a first fragment that carries the whole TCP header (or the UDP
-         * header) is delivered with it; the others are skipped */
+        /* not reassembled (cut by the snaplen, or no memory): a first
+         * fragment that carries the whole TCP header (or the UDP header) is
+         * delivered with it; the others are skipped */
         uint32_t have = (cap < tot ? cap : tot) - hl;
         bool first = (fo & 0x1fffu) == 0;
         bool hdr = proto == 6 ? have >= 20 && (uint32_t)(p[hl + 12] >> 4) * 4 <= have
@@ -897,7 +922,7 @@ static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
         if (verify)
             o->anomalies |= RP_A_CSUM_UNCHECKED;
     }
-    if (bad_ip)
+    if (bad_ip || bad_frag_hdr)
         o->anomalies |= RP_A_BAD_IP_CSUM;
     return IP_DELIVER;
 }
@@ -1267,8 +1292,8 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
             }
             n = ver == 4 ? NET_V4 : NET_V6;
         }
-        inner in;
-        int r = n == NET_V4 ? ipv4(ip, cap, w, o, c, verify, &in)
+        inner in = {.base = ip, .base_w = w};
+        int r = n == NET_V4 ? ipv4(ip, cap, w, o, c, verify, &in, &st->reasm)
                             : ipv6(ip, cap, w, o, c, verify, &in);
         if (r == IP_SKIP)
             return false;
@@ -1280,7 +1305,7 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
             c->ip_other++;
             return false;
         }
-        w -= (uint32_t)(in.p - ip);
+        w = in.base_w - (uint32_t)(in.p - in.base);
         ip = in.p;
         cap = in.cap;
         n = in.n;
@@ -1298,7 +1323,14 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
     c->bad_tcp_opt += (a & RP_A_BAD_TCP_OPT) != 0;
     c->tunneled += (a & RP_A_TUNNEL) != 0;
     c->frag_first += (a & RP_A_FRAGMENT) != 0;
+    c->reassembled += (a & RP_A_REASSEMBLED) != 0;
     return true;
+}
+
+void rp_decode_state_free(rp_decode_state *st)
+{
+    rp__reasm_free(st->reasm);
+    st->reasm = NULL;
 }
 
 static bool ep_equal(const sm_endpoint *a, const sm_endpoint *b)
@@ -1606,6 +1638,7 @@ void rp_close(rp_reader *r)
         free(r->ring);
     }
     pcap_close(r->pc);
+    rp_decode_state_free(&r->st);
     free(r);
 }
 
@@ -1630,7 +1663,7 @@ void rp_counts_print(FILE *out, const rp_counts *c)
         F(bad_ip_len), F(bad_tcp_hlen), F(bad_udp_len),
         F(vlan_tagged), F(ip6_ext), F(bad_ip_csum), F(bad_l4_csum), F(csum_unchecked),
         F(payload_cut), F(len_clipped), F(len_from_frame), F(bad_tcp_opt), F(tunneled),
-        F(frag_first),
+        F(frag_first), F(reassembled), F(frag_reassembled), F(frag_given_up),
         F(ts_backwards), F(ts_jumps), F(file_truncated),
 #undef F
     };

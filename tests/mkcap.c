@@ -701,6 +701,89 @@ static void frag_file(const char *name)
     cap_close(&c);
 }
 
+/* One record: Ethernet, an IPv4 header (id, MF, offset of bytes [off, off+n)
+ * of the datagram's payload l4), those bytes. */
+static void frag_rec(cap *c, const uint8_t *src, const uint8_t *dst, unsigned proto,
+                     unsigned id, const buf *l4, size_t off, size_t n, bool more)
+{
+    buf rec = {.n = 0};
+    eth(&rec, 0x0800);
+    ip4_hdr(&rec, proto, src, dst, n, (more ? 0x2000u : 0) | (unsigned)(off / 8), id);
+    put(&rec, l4->b + off, n);
+    cap_rec(c, &rec);
+}
+
+/* Reassembly's cases, one connection each (the client's port tells which):
+ * 40011: the SYN in two fragments, the first 8 bytes (less than a TCP
+ *        header) arriving last; the data segment in three, one of them
+ *        repeated exactly (ignored): 8 packets, SF;
+ * 40012: the data segment's second fragment overlaps the first by 8
+ *        bytes: the datagram is given up (Linux), the connection has 7;
+ * 40013: UDP whose last fragment comes 31 s after the first: given up
+ *        (30 s timeout), nothing delivered;
+ * 40014: in GRE, the outer packet of the data segment in two fragments:
+ *        8 packets, SF. */
+static void frag_cases(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    const step *s = CONV;
+    for (unsigned k = 0; k < 2; k++) {
+        flow fl = FLOW4;
+        fl.cport = 40011 + k;
+        for (size_t i = 0; i < NCONV; i++) {
+            const uint8_t *src = s[i].cl ? fl.c : fl.s, *dst = s[i].cl ? fl.s : fl.c;
+            unsigned sp = s[i].cl ? fl.cport : fl.sport, dp = s[i].cl ? fl.sport : fl.cport;
+            unsigned id = 200 + 10 * k + (unsigned)i;
+            buf t = {.n = 0};
+            tcp_seg(&t, false, src, dst, sp, dp, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+            if (i == 0 && k == 0) { /* SYN: 24 bytes, [8, 24) then [0, 8) */
+                frag_rec(&c, src, dst, 6, id, &t, 8, t.n - 8, false);
+                frag_rec(&c, src, dst, 6, id, &t, 0, 8, true);
+            } else if (i == 3 && k == 0) { /* data: 120 bytes, the middle twice */
+                frag_rec(&c, src, dst, 6, id, &t, 0, 56, true);
+                frag_rec(&c, src, dst, 6, id, &t, 56, 56, true);
+                frag_rec(&c, src, dst, 6, id, &t, 56, 56, true);
+                frag_rec(&c, src, dst, 6, id, &t, 112, t.n - 112, false);
+            } else if (i == 3) { /* [0, 56), [48, 104): an overlap; then the rest */
+                frag_rec(&c, src, dst, 6, id, &t, 0, 56, true);
+                frag_rec(&c, src, dst, 6, id, &t, 48, 56, true);
+                frag_rec(&c, src, dst, 6, id, &t, 104, t.n - 104, false);
+            } else {
+                frag_rec(&c, src, dst, 6, id, &t, 0, t.n, false);
+            }
+        }
+    }
+    /* UDP, 48 bytes in two fragments 31 s apart */
+    buf u = {.n = 0};
+    u16(&u, 40013);
+    u16(&u, 53);
+    u16(&u, 48);
+    u16(&u, 0);
+    zeros(&u, 40);
+    frag_rec(&c, FLOW4.c, FLOW4.s, 17, 300, &u, 0, 24, true);
+    c.ts_ns += 31ull * 1000000000ull;
+    frag_rec(&c, FLOW4.c, FLOW4.s, 17, 300, &u, 24, 24, false);
+    /* GRE: the data segment's outer packet in two fragments */
+    flow fl = FLOW4;
+    fl.cport = 40014;
+    for (size_t i = 0; i < NCONV; i++) {
+        buf ip = {.n = 0}, g = {.n = 0};
+        ip_tcp(&ip, &fl, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        u16(&g, 0);
+        u16(&g, 0x0800);
+        put(&g, ip.b, ip.n);
+        unsigned id = 400 + (unsigned)i;
+        if (i == 3) {
+            frag_rec(&c, T4A, T4B, 47, id, &g, 0, 64, true);
+            frag_rec(&c, T4A, T4B, 47, id, &g, 64, g.n - 64, false);
+        } else {
+            frag_rec(&c, T4A, T4B, 47, id, &g, 0, g.n, false);
+        }
+    }
+    cap_close(&c);
+}
+
 /* IPv6 with Mobile IPv6: the mobile node (care-of address in the header)
  * sends with a Home Address destination option; the correspondent
  * answers to the care-of address with a type 2 routing header carrying
@@ -1169,6 +1252,7 @@ int main(int argc, char **argv)
     simple("enc-sll2.pcap", 276 /* LINKTYPE_LINUX_SLL2 */, fr_sll2);
     simple("enc-juniper-eth.pcap", 178 /* LINKTYPE_JUNIPER_ETHER */, fr_juniper_eth);
     frag_file("frag4.pcap");
+    frag_cases("frag4-cases.pcap");
     ip6_mobile("ip6-mobile.pcap");
     return 0;
 }

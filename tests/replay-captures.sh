@@ -137,15 +137,30 @@ for f in "$caps"/enc-*.pcap; do
     [ $ok = 1 ] && echo "ok   $b"
 done
 
-# IPv4 fragments: the data segment in three fragments, the first with the
-# TCP header: one connection, all 8 segments, the first fragment counted
+# IPv4 fragments: the data segment in three fragments: one connection, all
+# 8 segments, the datagram reassembled at its third fragment, checksums
+# right (the reassembled header's too)
 timeout 20 "$sm" replay --json --verify-checksums "$caps/frag4.pcap" >"$tmp/out" 2>"$tmp/err"
 if grep "$v4" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' &&
-    grep -q '"frag4": 2,' "$tmp/out" && grep -q '"frag_first": 1' "$tmp/out"; then
+    grep -q '"frag4": 2,' "$tmp/out" && grep -q '"reassembled": 1,' "$tmp/out" &&
+    ! grep -q 'csum' "$tmp/out"; then
     echo "ok   frag4.pcap"
 else
     fail "frag4.pcap: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"
 fi
+# reassembly's cases (tests/mkcap.c frag_cases): a SYN whose first 8 bytes
+# come last, an exact repeat ignored, an overlap giving the datagram up
+# (7 packets), a 30 s timeout, a GRE packet in outer fragments
+timeout 20 "$sm" replay --json --verify-checksums "$caps/frag4-cases.pcap" >"$tmp/out" 2>"$tmp/err"
+ok=1
+for want in '"10.1.0.1:40011".*"summary": "SF".*"packets": \[5, 3\]' \
+    '"10.1.0.1:40012".*"summary": "SF".*"packets": \[4, 3\]' \
+    '"10.1.0.1:40014".*"summary": "SF".*"packets": \[5, 3\]' \
+    '"tcp": 23, "udp": 0, "skipped": 10, "frag4": 10, "tunneled": 8, "reassembled": 3, "frag_reassembled": 3, "frag_given_up": 3}'; do
+    grep -q "$want" "$tmp/out" || { fail "frag4-cases.pcap: no $want: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"; ok=0; }
+done
+[ "$(grep -c '"summary"' "$tmp/out")" -eq 3 ] || { fail "frag4-cases.pcap: not 3 connections"; ok=0; }
+[ $ok = 1 ] && echo "ok   frag4-cases.pcap"
 
 # IPv6 Home Address option and routing headers (types 2 and 0): the
 # connections use the home address and the final destination, and the
