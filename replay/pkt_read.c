@@ -4,11 +4,12 @@
  * record's link layer (Ethernet with stacked 802.1Q/802.1ad tags, MPLS,
  * PPPoE, 802.1ah PBB and LLC/SNAP inside it; Linux cooked SLL and SLL2,
  * raw IPv4/IPv6, BSD NULL and LOOP in either byte order, PPP, Cisco HDLC,
- * FDDI, IP over InfiniBand, Linux NFLOG, Juniper Ethernet), IPv4
+ * FDDI, IP over InfiniBand, Linux NFLOG, Juniper Ethernet, ARCNET), IPv4
  * (options; fragments reassembled by reasm.c), IPv6
  * (extension header chain; the Home Address option and routing headers
  * give the connection's source and final destination), tunnels (IP in
- * IP, GRE with ERSPAN I/II/III, VXLAN, Geneve, GTP-U: the inner packet is
+ * IP, GRE with ERSPAN I/II/III, WCCP and Aruba's 802.11, GRE in UDP,
+ * VXLAN, Geneve, AYIYA, GTP-U: the inner packet is
  * the record's) and the TCP or UDP header into an rp_pkt, and counts
  * everything else by category.  Checksums (IPv4 header, TCP, UDP) are
  * verified when the whole datagram was captured; a packet that fails is
@@ -124,6 +125,8 @@ static inline uint32_t le32(const uint8_t *p)
 #define RP_LT_JUNIPER_ETHER 178
 #define RP_LT_NFLOG 239
 #define RP_LT_IPOIB 242
+#define RP_LT_ARCNET_BSD 7
+#define RP_LT_ARCNET_LINUX 129
 
 static bool is_raw(int dlt)
 {
@@ -137,7 +140,8 @@ bool rp_linktype_supported(int dlt)
            dlt == DLT_NULL || dlt == DLT_LOOP || dlt == DLT_IPV4 || dlt == DLT_IPV6 ||
            is_raw(dlt) || dlt == RP_LT_PPP || dlt == RP_LT_PPP_SERIAL ||
            dlt == RP_LT_PPP_ETHER || dlt == RP_LT_C_HDLC || dlt == RP_LT_FDDI ||
-           dlt == RP_LT_IPOIB || dlt == RP_LT_NFLOG || dlt == RP_LT_JUNIPER_ETHER;
+           dlt == RP_LT_IPOIB || dlt == RP_LT_NFLOG || dlt == RP_LT_JUNIPER_ETHER ||
+           dlt == RP_LT_ARCNET_BSD || dlt == RP_LT_ARCNET_LINUX;
 }
 
 /* BSD address family values of IPv6: NetBSD/OpenBSD, FreeBSD, Darwin. */
@@ -422,6 +426,54 @@ static enum net link_decode(int dlt, const uint8_t *p, uint32_t cap, uint32_t *o
     return link_other(dlt, p, cap, off, o, c);
 }
 
+/* ARCNET (BSD: source, destination, protocol; Linux: source, destination,
+ * a 2-byte offset, protocol).  RFC 1051 protocols (IP 240) carry the
+ * datagram right after; RFC 1201 ones (IP 212, IPv6 196) a split flag and
+ * a 2-byte sequence number first, and an exception packet (split flag
+ * 0xff) 4 more bytes and the header again.  Pieces of a split packet
+ * (flag other than 0) are not put back together: skipped. */
+static enum net arcnet(bool linux_hdr, const uint8_t *p, uint32_t cap, uint32_t *off,
+                       rp_counts *c)
+{
+    uint32_t at = linux_hdr ? 4 : 2;
+    if (cap < at + 1) {
+        c->trunc_link++;
+        return NET_SKIP;
+    }
+    unsigned proto = p[at];
+    at++;
+    if (proto == 240) {
+        *off = at;
+        return NET_V4;
+    }
+    if (proto != 212 && proto != 196) {
+        c->other_ethertype++;
+        return NET_SKIP;
+    }
+    if (cap < at + 3) {
+        c->trunc_link++;
+        return NET_SKIP;
+    }
+    if (p[at] == 0xff) { /* exception packet: padding, then the header again */
+        at += 4;
+        if (cap < at + 3) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        proto = p[at - 1];
+        if (proto != 212 && proto != 196) {
+            c->other_ethertype++;
+            return NET_SKIP;
+        }
+    }
+    if (p[at] != 0) { /* a piece of a split packet */
+        c->other_ethertype++;
+        return NET_SKIP;
+    }
+    *off = at + 3;
+    return proto == 212 ? NET_V4 : NET_V6;
+}
+
 /* The rarer link types. */
 static enum net link_other(int dlt, const uint8_t *p, uint32_t cap, uint32_t *off, rp_pkt *o,
                            rp_counts *c)
@@ -512,6 +564,8 @@ static enum net link_other(int dlt, const uint8_t *p, uint32_t cap, uint32_t *of
         c->other_family++;
         return NET_SKIP;
     }
+    if (dlt == RP_LT_ARCNET_BSD || dlt == RP_LT_ARCNET_LINUX)
+        return arcnet(dlt == RP_LT_ARCNET_LINUX, p, cap, off, c);
     c->link_unsupported++;
     return NET_SKIP;
 }
@@ -687,6 +741,53 @@ static int inner_eth(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_co
     return IP_INNER;
 }
 
+/* An 802.11 data frame at p (Aruba's GRE): the header (24 bytes, 30 with
+ * four addresses, QoS control, HT control), then LLC/SNAP and the type.  An
+ * A-MSDU's first subframe is decoded (one packet per record); protected
+ * (encrypted) frames and frames without a body are skipped. */
+static int wlan(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+{
+    if (cap < 24) {
+        c->trunc_link++;
+        return IP_SKIP;
+    }
+    unsigned fc = p[0], fl = p[1];
+    bool qos = (fc >> 4) & 8;
+    if (((fc >> 2) & 3) != 2 || ((fc >> 4) & 4) || (fl & 0x40)) {
+        c->other_ethertype++; /* not data, no body, or encrypted */
+        return IP_SKIP;
+    }
+    uint32_t hl = (fl & 3) == 3 ? 30 : 24;
+    bool amsdu = false;
+    if (qos) {
+        if (cap < hl + 2) {
+            c->trunc_link++;
+            return IP_SKIP;
+        }
+        amsdu = p[hl] & 0x80;
+        hl += 2 + (fl & 0x80 ? 4 : 0);
+    }
+    if (amsdu)
+        hl += 14; /* the subframe's destination, source and length */
+    if (cap < hl + 8 || p[hl] != 0xaa || p[hl + 1] != 0xaa || p[hl + 2] != 0x03) {
+        c->trunc_link += cap < hl + 8;
+        c->llc += cap >= hl + 8;
+        return IP_SKIP;
+    }
+    uint32_t off = hl + 6;
+    enum net n = walk_ethertype(p, cap, &off, o, c);
+    if (n == NET_SKIP)
+        return IP_SKIP;
+    if (off > cap) {
+        c->trunc_link++;
+        return IP_SKIP;
+    }
+    in->p = p + off;
+    in->cap = cap - off;
+    in->n = n;
+    return IP_INNER;
+}
+
 /* GRE (RFC 2784/2890) at p: IPv4, IPv6, Ethernet (0x6558), ERSPAN types
  * I and II (0x88be) and III (0x22eb), MPLS. */
 static int gre(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
@@ -737,12 +838,25 @@ static int gre(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *
         in->n = n;
         return IP_INNER;
     }
+    if (type == 0x883eu) { /* Cisco WCCP: a 4-byte redirect header (v2), or none */
+        uint32_t h = bc >= 1 && b[0] >> 4 == 4 ? 0 : 4;
+        if (bc < h + 1) {
+            c->trunc_l4++;
+            return IP_SKIP;
+        }
+        in->p = b + h;
+        in->cap = bc - h;
+        in->n = NET_V4;
+        return IP_INNER;
+    }
+    if ((type >= 0x8200u && type <= 0x83f0u && (type & 0xfu) == 0) || type == 0x9000u)
+        return wlan(b, bc, in, o, c); /* Aruba: an 802.11 frame */
     c->ip_other++;
     return IP_SKIP;
 }
 
-/* A UDP datagram to a tunnel's port: VXLAN (4789), Geneve (6081), GTP-U
- * (2152).  Returns IP_DELIVER when it is not one (an ordinary datagram). */
+/* A UDP datagram to a tunnel's port: VXLAN (4789), Geneve (6081), GRE
+ * (4754), AYIYA (5072), GTP-U (2152).  Returns IP_DELIVER when it is not one (an ordinary datagram). */
 static int udp_tunnel(const uint8_t *u, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
 {
     if (cap < 8)
@@ -766,6 +880,20 @@ static int udp_tunnel(const uint8_t *u, uint32_t cap, inner *in, rp_pkt *o, rp_c
             return IP_INNER;
         }
         return IP_DELIVER;
+    }
+    if ((dp == 4754 || sp == 4754) && pc >= 4 && (be16(p) & 0x4007u) == 0)
+        return gre(p, pc, in, o, c); /* GRE in UDP, RFC 8086 */
+    if ((dp == 5072 || sp == 5072) && pc >= 8 && (p[2] & 0x0fu) == 1 &&
+        (p[3] == 4 || p[3] == 41)) {
+        /* AYIYA forwarding a packet: 8 bytes, the identity (2^n bytes), the
+         * signature (4-byte words) */
+        uint32_t hl = 8 + (1u << (p[0] >> 4)) + (uint32_t)(p[1] >> 4) * 4;
+        if (pc <= hl)
+            return IP_DELIVER;
+        in->p = p + hl;
+        in->cap = pc - hl;
+        in->n = p[3] == 4 ? NET_V4 : NET_V6;
+        return IP_INNER;
     }
     if ((dp == 2152 || sp == 2152) && pc >= 8 && (p[0] >> 5) == 1 && (p[0] & 0x10) &&
         p[1] == 0xff) {

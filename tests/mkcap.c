@@ -2,7 +2,7 @@
  * mkcap.c - writes the small captures of tests/captures/: one TCP
  * connection (or a few) per file, each built here header by header, to
  * test one thing `sockmodel replay` must read: a link type, a tunnel or
- * encapsulation, IPv4 fragments, IPv6 extension headers, broken clocks,
+ * encapsulation (enc-*: IPv4 and IPv6; enc4-*: IPv4 only), IPv4 fragments, IPv6 extension headers, broken clocks,
  * and damaged files (truncations, bad lengths, a bad link type, a pcapng
  * file with a second interface).  Deterministic: the same bytes every run
  * (tests/replay-captures.sh checks that the files in the tree are what
@@ -275,6 +275,15 @@ static void simple(const char *name, int dlt, frame_fn fr)
     cap_open(&c, name, dlt);
     conv(&c, &FLOW4, fr);
     conv(&c, &FLOW6, fr);
+    cap_close(&c);
+}
+
+/* One file: a v4 connection only (encapsulations that carry IPv4 only). */
+static void simple4(const char *name, int dlt, frame_fn fr)
+{
+    cap c;
+    cap_open(&c, name, dlt);
+    conv(&c, &FLOW4, fr);
     cap_close(&c);
 }
 
@@ -648,6 +657,115 @@ static void fr_sll2(buf *r, const buf *ip, bool v6)
     put(r, MAC_A, 6);
     u16(r, 0);
     put(r, ip->b, ip->n);
+}
+
+/* ARCNET, Linux header (source, destination, offset, protocol): IPv4 as
+ * RFC 1051 (240, the datagram right after), IPv6 as RFC 1201 (196, a split
+ * flag and a sequence number first). */
+static void fr_arcnet_linux(buf *r, const buf *ip, bool v6)
+{
+    u8(r, 0x50);
+    u8(r, 0xbe);
+    u16(r, 0);
+    u8(r, v6 ? 196 : 240);
+    if (v6) {
+        u8(r, 0);
+        u16(r, 7);
+    }
+    put(r, ip->b, ip->n);
+}
+
+/* ARCNET, BSD header (source, destination, protocol): RFC 1201 for both
+ * (IP 212, IPv6 196); the IPv6 ones as exception packets (split flag 0xff,
+ * padding, the header again). */
+static void fr_arcnet_bsd(buf *r, const buf *ip, bool v6)
+{
+    u8(r, 0x50);
+    u8(r, 0xbe);
+    u8(r, v6 ? 196 : 212);
+    if (v6) {
+        u8(r, 0xff);
+        u16(r, 0xffff);
+        u8(r, 196);
+    }
+    u8(r, 0);
+    u16(r, 9);
+    put(r, ip->b, ip->n);
+}
+
+/* GRE (plain) around the datagram. */
+static void gre_plain(buf *g, const buf *ip, bool v6)
+{
+    u16(g, 0);
+    u16(g, ip_type(v6));
+    put(g, ip->b, ip->n);
+}
+
+/* Aruba: GRE type 0x8200, an 802.11 QoS data frame (from the DS), the QoS
+ * control (IPv6: the A-MSDU bit, one subframe), LLC/SNAP. */
+static void fr_aruba(buf *r, const buf *ip, bool v6)
+{
+    buf g = {.n = 0};
+    u16(&g, 0);
+    u16(&g, 0x8200);
+    u8(&g, 0x88); /* data, QoS data */
+    u8(&g, 0x02); /* from the DS */
+    u16(&g, 0);   /* duration */
+    put(&g, MAC_A, 6);
+    put(&g, MAC_B, 6);
+    put(&g, MAC_B, 6);
+    u16(&g, 0x10); /* sequence */
+    u8(&g, v6 ? 0x80 : 0);
+    u8(&g, 0);
+    if (v6) { /* the subframe's header: destination, source, length */
+        put(&g, MAC_A, 6);
+        put(&g, MAC_B, 6);
+        u16(&g, (unsigned)(8 + ip->n));
+    }
+    u8(&g, 0xaa);
+    u8(&g, 0xaa);
+    u8(&g, 0x03);
+    zeros(&g, 3);
+    u16(&g, ip_type(v6));
+    put(&g, ip->b, ip->n);
+    outer4(r, 47, &g);
+}
+
+/* Cisco WCCP redirection: GRE type 0x883e, the 4-byte WCCPv2 redirect
+ * header before the IPv4 datagram (IPv4 only). */
+static void fr_wccp(buf *r, const buf *ip, bool v6)
+{
+    (void)v6;
+    buf g = {.n = 0};
+    u16(&g, 0);
+    u16(&g, 0x883e);
+    u32(&g, 0x05590048u);
+    put(&g, ip->b, ip->n);
+    outer4(r, 47, &g);
+}
+
+/* GRE in UDP (RFC 8086), port 4754. */
+static void fr_gre_udp(buf *r, const buf *ip, bool v6)
+{
+    buf g = {.n = 0};
+    gre_plain(&g, ip, v6);
+    outer_udp4(r, 41000, 4754, &g);
+}
+
+/* AYIYA (port 5072): identity of 2^4 bytes, a 20-byte signature, opcode
+ * forward, the next header. */
+static void fr_ayiya(buf *r, const buf *ip, bool v6)
+{
+    buf a = {.n = 0};
+    u8(&a, 0x41);
+    u8(&a, 0x52);
+    u8(&a, 0x11);
+    u8(&a, v6 ? 41 : 4);
+    u32(&a, 1700000000u);
+    put(&a, T6A, 16);
+    zeros(&a, 20);
+    put(&a, ip->b, ip->n);
+    outer_udp4(r, 53859, 5072, &a);
 }
 
 /* Juniper Ethernet: "MGC", flags (no extensions), then Ethernet. */
@@ -1251,6 +1369,12 @@ int main(int argc, char **argv)
     simple("enc-sll.pcap", DLT_LINUX_SLL, fr_sll);
     simple("enc-sll2.pcap", 276 /* LINKTYPE_LINUX_SLL2 */, fr_sll2);
     simple("enc-juniper-eth.pcap", 178 /* LINKTYPE_JUNIPER_ETHER */, fr_juniper_eth);
+    simple("enc-arcnet-linux.pcap", 129 /* LINKTYPE_ARCNET_LINUX */, fr_arcnet_linux);
+    simple("enc-arcnet-bsd.pcap", 7 /* LINKTYPE_ARCNET_BSD */, fr_arcnet_bsd);
+    simple("enc-aruba.pcap", DLT_EN10MB, fr_aruba);
+    simple("enc-gre-udp.pcap", DLT_EN10MB, fr_gre_udp);
+    simple("enc-ayiya.pcap", DLT_EN10MB, fr_ayiya);
+    simple4("enc4-wccp.pcap", DLT_EN10MB, fr_wccp);
     frag_file("frag4.pcap");
     frag_cases("frag4-cases.pcap");
     ip6_mobile("ip6-mobile.pcap");

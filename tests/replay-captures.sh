@@ -137,6 +137,19 @@ for f in "$caps"/enc-*.pcap; do
     [ $ok = 1 ] && echo "ok   $b"
 done
 
+# encapsulations of IPv4 only (WCCP): the v4 connection
+for f in "$caps"/enc4-*.pcap; do
+    b=$(basename "$f")
+    timeout 20 "$sm" replay --json --verify-checksums "$f" >"$tmp/out" 2>"$tmp/err"
+    if grep "$v4" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' &&
+        grep -q '"records": 8, "tcp": 8, "udp": 0, "skipped": 0' "$tmp/out" &&
+        ! grep -q 'csum' "$tmp/out"; then
+        echo "ok   $b"
+    else
+        fail "$b: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"
+    fi
+done
+
 # IPv4 fragments: the data segment in three fragments: one connection, all
 # 8 segments, the datagram reassembled at its third fragment, checksums
 # right (the reassembled header's too)
