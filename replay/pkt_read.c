@@ -724,10 +724,11 @@ typedef struct inner {
 /* Result of ipv4()/ipv6(). */
 enum { IP_SKIP = 0, IP_DELIVER = 1, IP_INNER = 2 };
 
-/* An Ethernet frame at p (cap bytes) inside a tunnel. */
-static int inner_eth(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+/* A link-layer type at p+off (cap bytes at p) inside a tunnel, walked to
+ * the network header. */
+static int inner_type(const uint8_t *p, uint32_t cap, uint32_t off, inner *in, rp_pkt *o,
+                      rp_counts *c)
 {
-    uint32_t off = 12;
     enum net n = walk_ethertype(p, cap, &off, o, c);
     if (n == NET_SKIP)
         return IP_SKIP;
@@ -739,6 +740,12 @@ static int inner_eth(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_co
     in->cap = cap - off;
     in->n = n;
     return IP_INNER;
+}
+
+/* An Ethernet frame at p (cap bytes) inside a tunnel. */
+static int inner_eth(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+{
+    return inner_type(p, cap, 12, in, o, c);
 }
 
 /* An 802.11 data frame at p (Aruba's GRE): the header (24 bytes, 30 with
@@ -774,18 +781,7 @@ static int wlan(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts 
         c->llc += cap >= hl + 8;
         return IP_SKIP;
     }
-    uint32_t off = hl + 6;
-    enum net n = walk_ethertype(p, cap, &off, o, c);
-    if (n == NET_SKIP)
-        return IP_SKIP;
-    if (off > cap) {
-        c->trunc_link++;
-        return IP_SKIP;
-    }
-    in->p = p + off;
-    in->cap = cap - off;
-    in->n = n;
-    return IP_INNER;
+    return inner_type(p, cap, hl + 6, in, o, c);
 }
 
 /* GRE (RFC 2784/2890) at p: IPv4, IPv6, Ethernet (0x6558), ERSPAN types
