@@ -183,6 +183,19 @@ static void fmt_secs(char *buf, size_t n, uint64_t ns)
     snprintf(buf, n, "%s", t);
 }
 
+/* enum sm_tw_data, for JSON and for text */
+static const char *data_action_name(int a)
+{
+    return a == SM_TW_DATA_RST ? "rst" : a == SM_TW_DATA_DROP ? "drop" : "ack";
+}
+
+static const char *data_action_text(int a)
+{
+    return a == SM_TW_DATA_RST    ? "reset the connection (no TIME_WAIT left)"
+           : a == SM_TW_DATA_DROP ? "drop it unanswered (keep TIME_WAIT)"
+                                  : "acknowledge it (keep TIME_WAIT)";
+}
+
 static const char *action_name(int a)
 {
     switch (a) {
@@ -318,6 +331,13 @@ static const char *event_text(const rp_event *e, char *buf, size_t n)
     case RP_EV_TW_OVERFLOW:
         snprintf(buf, n, "%s reached its TIME_WAIT cap (%llu): new TIME_WAITs are not kept", h,
                  (unsigned long long)e->value);
+        break;
+    case RP_EV_TW_DATA:
+        snprintf(buf, n,
+                 "new data from %s reached %s in TIME_WAIT (%llu ms left): this OS would %s; "
+                 "the capture shows %s",
+                 p, h, (unsigned long long)e->value, data_action_text(e->action),
+                 e->observed == 2 ? "a RST from it (it held no TIME_WAIT)" : "no RST from it");
         break;
     default:
         snprintf(buf, n, "?");
@@ -530,6 +550,9 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
             if (ev[k].kind == RP_EV_TW_SYN)
                 fprintf(f, ", \"action\": \"%s\", \"observed\": \"%s\"",
                         action_name(ev[k].action), observed_name(ev[k].observed));
+            if (ev[k].kind == RP_EV_TW_DATA)
+                fprintf(f, ", \"action\": \"%s\", \"observed\": \"%s\"",
+                        data_action_name(ev[k].action), ev[k].observed == 2 ? "rst" : "none");
             if (ev[k].kind == RP_EV_PORTS_EXHAUSTED)
                 fprintf(f, ", \"ports_needed\": %llu, \"port_range\": %llu",
                         (unsigned long long)ev[k].value, (unsigned long long)ev[k].limit);

@@ -66,6 +66,12 @@ bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
     return !tun[SM_TUN_RFC1337] && in_window;
 }
 
+enum sm_tw_data sm_tw_data_action(const sm_profile *p, const sm_rule **rule)
+{
+    *rule = p->tcp ? p->tcp->tw_data_rule : NULL;
+    return p->tcp ? p->tcp->tw_data : SM_TW_DATA_ACK;
+}
+
 uint64_t sm__tw_seq(const sm_world *w, const sm__tw *x)
 {
     /* The low 32 bits are kept; the entry is older than the host's count,
@@ -376,6 +382,21 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
     bool ack_non_dup = sm__hprof(w, x->host)->tcp->tw_ack_non_dup;
     if (ack_non_dup && !(g->flags & SM_TH_ACK))
         return; /* FreeBSD tcp_twcheck(): no ACK, drop */
+    if (g->len && (int32_t)(g->seq - x->rcv_nxt) >= 0) {
+        /* new data: the profile says what this OS does */
+        const sm_rule *rule;
+        enum sm_tw_data a = sm_tw_data_action(w->profile, &rule);
+        if (a == SM_TW_DATA_DROP)
+            return;
+        if (a == SM_TW_DATA_RST) {
+            bool ack = g->flags & SM_TH_ACK;
+            sm__emit(w, g->dst_host, &g->dst.addr, g->dst.port, &g->src.addr, g->src.port,
+                     SM_TCP, ack ? SM_TH_RST : SM_TH_RST | SM_TH_ACK, ack ? g->ack : 0,
+                     ack ? 0 : g->seq + g->len, 0, 0, false, 0, 0);
+            sm__tw_kill(w, t);
+            return;
+        }
+    }
     if (g->flags & SM_TH_FIN) {
         /* A retransmitted FIN: ACK it again and restart the 2MSL timer. */
         tw_fifo_unlink(w, t);

@@ -352,7 +352,8 @@ const char *rp_zeek_name(rp_zeek z)
 const char *rp_tw_end_name(rp_tw_end e)
 {
     static const char *const n[] = {"none",     "live",       "expired", "rst",     "syn",
-                                    "reused",   "not_kept",   "superseded", "recycled"};
+                                    "reused",   "not_kept",   "superseded", "recycled",
+                                    "data",     "own_rst"};
     return (unsigned)e < sizeof n / sizeof n[0] ? n[e] : "none";
 }
 
@@ -361,7 +362,7 @@ const char *rp_ev_kind_name(rp_ev_kind k)
     static const char *const n[] = {"syn_into_time_wait", "own_time_wait_reused",
                                     "rst_killed_time_wait", "rst_ignored_in_time_wait",
                                     "tuple_reused_while_alive", "ports_exhausted",
-                                    "time_wait_overflow"};
+                                    "time_wait_overflow", "data_into_time_wait"};
     return (unsigned)k < RP_EV_KIND_COUNT ? n[k] : "?";
 }
 
@@ -1369,6 +1370,45 @@ static void rst_into_tw(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
     }
 }
 
+/* New data from side s reaching o's TIME_WAIT: the profile's rule
+ * (sm_tw_data_action(), the engine's too). */
+static void data_into_tw(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
+{
+    conn *c = &t->conns[ci];
+    int o = !s;
+    for (size_t r = 0; r < t->nruns; r++) {
+        c = &t->conns[ci];
+        if (CR(t, ci, r)->tw_end[o] != RP_TW_LIVE)
+            continue;
+        const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
+        const sm_rule *rule;
+        enum sm_tw_data a = sm_tw_data_action(ts->p, &rule);
+        event_add(t, r, RP_EV_TW_DATA, c, o, p->frame, (int)a,
+                  (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, rule);
+        if (a == SM_TW_DATA_RST)
+            tw_end(t, ci, o, r, RP_TW_DATA, t->now);
+    }
+}
+
+/* A RST sent by side s while it is in TIME_WAIT: the host dropped the
+ * connection (new data reached it after its close, and it answered as
+ * every OS does for a closed socket): it holds no TIME_WAIT, whatever the
+ * profile, and the event about the data says what the capture showed. */
+static void own_rst_in_tw(rp_tracker *t, uint32_t ci, int s)
+{
+    uint64_t id = t->conns[ci].id;
+    for (size_t r = 0; r < t->nruns; r++) {
+        /* the data event it answers: the last one of this connection */
+        for (size_t k = t->ev[r].n; k-- > 0;)
+            if (t->ev[r].v[k].conn == id) {
+                if (t->ev[r].v[k].kind == RP_EV_TW_DATA)
+                    t->ev[r].v[k].observed = 2;
+                break;
+            }
+        tw_end(t, ci, s, r, RP_TW_OWN_RST, t->now);
+    }
+}
+
 static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
 {
     conn *c = &t->conns[ci];
@@ -1395,13 +1435,20 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
                 t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 2;
         if (c->st[o] == SM_TIME_WAIT)
             rst_into_tw(t, ci, s, p);
+        if (c->st[s] == SM_TIME_WAIT)
+            own_rst_in_tw(t, ci, s);
         c = &t->conns[ci];
-        if (c->st[s] != SM_TIME_WAIT)
-            c->st[s] = SM_CLOSED;
+        c->st[s] = SM_CLOSED;
         if (c->st[o] != SM_TIME_WAIT)
             c->st[o] = SM_CLOSED;
         check_done(t, ci);
         return;
+    }
+
+    if (p->len && c->st[o] == SM_TIME_WAIT && (c->sf[s] & S_FIN) &&
+        seq_ge(p->seq, c->fin_seq[s] + 1)) {
+        data_into_tw(t, ci, s, p); /* new data: past s's FIN */
+        c = &t->conns[ci];
     }
 
     /* sequence space sent */

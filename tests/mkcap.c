@@ -902,6 +902,45 @@ static void frag_cases(const char *name)
     cap_close(&c);
 }
 
+/* Steps of one connection over Ethernet. */
+static void steps(cap *c, const flow *fl, const step *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        buf ip = {.n = 0}, rec = {.n = 0};
+        ip_tcp(&ip, fl, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        fr_eth(&rec, &ip, fl->v6);
+        cap_rec(c, &rec);
+    }
+}
+
+/* Data reaching a side that closed (issue 23, Zeek's STARTTLS traces):
+ * 40021: the server closes first; the client's data then reaches it in
+ *        FIN_WAIT_2, the client's FIN follows, the server answers with a
+ *        RST: it holds no TIME_WAIT (own_rst under every profile);
+ * 40022: a normal close (the client in TIME_WAIT), then new data from the
+ *        server past its FIN reaches the client's TIME_WAIT: each profile's
+ *        rule (ack, rst, drop). */
+static void tw_data_file(const char *name)
+{
+    static const step srv_first[] = {
+        {true, F_SYN, 1000, 0, 0},           {false, F_SYN | F_ACK, 5000, 1001, 0},
+        {true, F_ACK, 1001, 5001, 0},        {true, F_PSH | F_ACK, 1001, 5001, 100},
+        {false, F_ACK, 5001, 1101, 0},       {false, F_FIN | F_ACK, 5001, 1101, 0},
+        {true, F_ACK, 1101, 5002, 0},        {true, F_PSH | F_ACK, 1101, 5002, 31},
+        {true, F_FIN | F_ACK, 1132, 5002, 0}, {false, F_RST, 5002, 0, 0},
+    };
+    static const step late_data[] = {{false, F_PSH | F_ACK, 5002, 1102, 10}};
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    flow fl = FLOW4;
+    fl.cport = 40021;
+    steps(&c, &fl, srv_first, sizeof srv_first / sizeof srv_first[0]);
+    fl.cport = 40022;
+    steps(&c, &fl, CONV, NCONV);
+    steps(&c, &fl, late_data, 1);
+    cap_close(&c);
+}
+
 /* IPv6 with Mobile IPv6: the mobile node (care-of address in the header)
  * sends with a Home Address destination option; the correspondent
  * answers to the care-of address with a type 2 routing header carrying
@@ -1377,6 +1416,7 @@ int main(int argc, char **argv)
     simple4("enc4-wccp.pcap", DLT_EN10MB, fr_wccp);
     frag_file("frag4.pcap");
     frag_cases("frag4-cases.pcap");
+    tw_data_file("tw-data.pcap");
     ip6_mobile("ip6-mobile.pcap");
     return 0;
 }

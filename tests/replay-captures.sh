@@ -175,6 +175,24 @@ done
 [ "$(grep -c '"summary"' "$tmp/out")" -eq 3 ] || { fail "frag4-cases.pcap: not 3 connections"; ok=0; }
 [ $ok = 1 ] && echo "ok   frag4-cases.pcap"
 
+# data reaching a side that closed (tests/mkcap.c tw_data_file): the server
+# that answered with a RST holds no TIME_WAIT under any profile; new data
+# into the client's TIME_WAIT: each profile's rule
+timeout 20 "$sm" replay --json --profile linux,openbsd,solaris "$caps/tw-data.pcap" \
+    >"$tmp/out" 2>"$tmp/err"
+ok=1
+for want in '"profile": "linux", "client": "10.1.0.1:40021".*"server_time_wait_end": "own_rst"' \
+    '"profile": "openbsd", "client": "10.1.0.1:40021".*"server_time_wait_end": "own_rst"' \
+    '"profile": "linux", "client": "10.1.0.1:40022".*"client_time_wait_end": "live"' \
+    '"profile": "solaris", "client": "10.1.0.1:40022".*"client_time_wait_end": "live"' \
+    '"profile": "openbsd", "client": "10.1.0.1:40022".*"client_time_wait_end": "data"' \
+    '"profile": "linux", "kind": "data_into_time_wait".*"action": "ack"' \
+    '"profile": "solaris", "kind": "data_into_time_wait".*"action": "drop"' \
+    '"profile": "openbsd", "kind": "data_into_time_wait".*"action": "rst"'; do
+    grep -q "$want" "$tmp/out" || { fail "tw-data.pcap: no $want"; ok=0; }
+done
+[ $ok = 1 ] && echo "ok   tw-data.pcap"
+
 # IPv6 Home Address option and routing headers (types 2 and 0): the
 # connections use the home address and the final destination, and the
 # checksums (over those addresses) are right
