@@ -497,6 +497,13 @@ sm_tw_admit sm_tw_admission(const sm_profile *p, const int64_t *tun, uint64_t al
 bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
                     const sm_rule **rule);
 
+/* When a TIME_WAIT entry that (re)starts its 2MSL at now_ns ends under
+ * profile p: the profile's length for this connection (time_wait_ms(),
+ * else c->tun[SM_TUN_TIME_WAIT_MS]), rounded up to the next run of the OS's
+ * collector where entries are freed only there (SM_TUN_TW_REAP_MS > 0, XNU
+ * tcp_gc()).  Saturates at UINT64_MAX. */
+uint64_t sm_tw_expiry_ns(const sm_profile *p, const sm_tw_len_ctx *c, uint64_t now_ns);
+
 /* New data (a segment with payload at or past the entry's rcv_nxt)
  * reaching a TIME_WAIT entry: what the OS does.  *rule: its text. */
 enum sm_tw_data sm_tw_data_action(const sm_profile *p, const sm_rule **rule);

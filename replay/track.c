@@ -368,15 +368,25 @@ const char *rp_ev_kind_name(rp_ev_kind k)
 
 /* ---- tunables --------------------------------------------------------------- */
 
+/* A closed record is held as long as a TIME_WAIT under s can last: its
+ * length, and the collector's period where entries end only at its runs
+ * (profiles' per-connection lengths are no longer than the tunable). */
+static void hold_for(rp_tracker *t, const tunset *s)
+{
+    uint64_t tw = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
+    if (s->tun[SM_TUN_TW_REAP_MS] > 0)
+        tw = ns_add(tw, ms_ns(s->tun[SM_TUN_TW_REAP_MS]));
+    if (tw > t->hold_ns)
+        t->hold_ns = tw;
+}
+
 static uint16_t ts_new(rp_tracker *t, const sm_profile *p, const int64_t *from)
 {
     GROW(t, t->ts, t->nts, t->tscap);
     tunset *s = &t->ts[t->nts];
     s->p = p;
     memcpy(s->tun, from ? from : p->defaults, sizeof s->tun);
-    uint64_t tw = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
-    if (tw > t->hold_ns)
-        t->hold_ns = tw;
+    hold_for(t, s);
     return (uint16_t)t->nts++;
 }
 
@@ -617,16 +627,34 @@ static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t e
     twfifo *q = fifo_of(t, r, HR(t, t->conns[ci].host[side], r)->ts);
     uint32_t node = (ci << 1 | (uint32_t)side) + 1;
     crun *c = CR(t, ci, r);
-    c->tw_next[side] = 0;
-    c->tw_prev[side] = q->tail;
-    if (q->tail) {
-        int ps;
-        crun *p = node_cr(t, q->tail, r, &ps);
+    /* After the last entry that ends no later: the tail, unless the
+     * profile gives connections different lengths (NetBSD's MSL classes),
+     * when a shorter one goes back past longer ones. */
+    uint32_t after = q->tail;
+    int ps = 0;
+    while (after) {
+        crun *p = node_cr(t, after, r, &ps);
+        if (p->tw_exp[ps] <= exp)
+            break;
+        after = p->tw_prev[ps];
+    }
+    uint32_t before = 0;
+    if (after) {
+        crun *p = node_cr(t, after, r, &ps);
+        before = p->tw_next[ps];
         p->tw_next[ps] = node;
     } else {
+        before = q->head;
         q->head = node;
     }
-    q->tail = node;
+    c->tw_prev[side] = after;
+    c->tw_next[side] = before;
+    if (before) {
+        int bs;
+        node_cr(t, before, r, &bs)->tw_prev[bs] = node;
+    } else {
+        q->tail = node;
+    }
 }
 
 static void heap_remove(rp_tracker *t, size_t r, uint32_t ci, int side)
@@ -737,6 +765,20 @@ static void tw_recycle_oldest(rp_tracker *t, uint32_t h, size_t r)
     }
 }
 
+/* When side's TIME_WAIT, (re)starting now, ends under tunable set s: the
+ * engine's rule (sm_tw_expiry_ns(): the profile's length for this
+ * connection, NetBSD's MSL classes; the collector's period, XNU).  A
+ * capture host is one address. */
+static uint64_t tw_expiry(const rp_tracker *t, const conn *c, int side, const tunset *s)
+{
+    sm_endpoint self, peer;
+    ep_of(c, side, &self);
+    ep_of(c, !side, &peer);
+    sm_tw_len_ctx lc = {.tun = s->tun, .local = self.addr, .remote = peer.addr,
+                        .host_addrs = &t->hosts[c->host[side]].addr, .n_host_addrs = 1};
+    return sm_tw_expiry_ns(s->p, &lc, t->now);
+}
+
 static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
 {
     conn *c = &t->conns[ci];
@@ -783,8 +825,7 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
                 ports_down(t, c, r);
             continue;
         }
-        int64_t ms = s->tun[SM_TUN_TIME_WAIT_MS];
-        uint64_t exp = ns_add(t->now, ms_ns(ms));
+        uint64_t exp = tw_expiry(t, c, side, s);
         CR(t, ci, r)->tw_exp[side] = exp;
         CR(t, ci, r)->tw_end[side] = RP_TW_LIVE;
         heap_push(t, r, ci, side, exp);
@@ -1552,10 +1593,9 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
                     if (CR(t, ci, r)->tw_end[o] != RP_TW_LIVE)
                         continue;
                     const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
-                    int64_t ms = ts->tun[SM_TUN_TIME_WAIT_MS];
                     heap_remove(t, r, ci, o);
                     c = &t->conns[ci];
-                    CR(t, ci, r)->tw_exp[o] = ns_add(t->now, ms_ns(ms));
+                    CR(t, ci, r)->tw_exp[o] = tw_expiry(t, c, o, ts);
                     heap_push(t, r, ci, o, CR(t, ci, r)->tw_exp[o]);
                 }
             }
@@ -1795,8 +1835,7 @@ size_t rp_track_sysctl(rp_tracker *t, const sm_addr *a, const char *key,
         tunset *s = &t->ts[hr->ts];
         for (int i = 0; i < d->nvalues; i++)
             s->tun[d->slot[i]] = v[i] * d->scale + d->offset;
-        if (ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]) > t->hold_ns)
-            t->hold_ns = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
+        hold_for(t, s);
     }
     return missing;
 }

@@ -941,6 +941,28 @@ static void tw_data_file(const char *name)
     cap_close(&c);
 }
 
+/* TIME_WAIT lengths per connection and the collector's grid: a
+ * connection to a remote host (192.0.2.9: 60 s), one to a host on the
+ * client's /24 (10.1.0.2; NetBSD's tcp_msl_local: 10 s), then a
+ * SYN 70 s later (another 4-tuple) that moves the clock past both; under
+ * macOS each ends at the first run of tcp_gc() (every 10 s) after 30 s. */
+static void tw_len_file(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    flow fl = FLOW4;
+    fl.cport = 40031;
+    memcpy(fl.s, (const uint8_t[]){192, 0, 2, 9}, 4);
+    steps(&c, &fl, CONV, NCONV);
+    fl.cport = 40032; /* begins later, ends first: before the other in the FIFO */
+    memcpy(fl.s, (const uint8_t[]){10, 1, 0, 2}, 4);
+    steps(&c, &fl, CONV, NCONV);
+    c.ts_ns += 70ull * 1000000000ull;
+    fl.cport = 40033;
+    steps(&c, &fl, CONV, 1);
+    cap_close(&c);
+}
+
 /* IPv6 with Mobile IPv6: the mobile node (care-of address in the header)
  * sends with a Home Address destination option; the correspondent
  * answers to the care-of address with a type 2 routing header carrying
@@ -1417,6 +1439,7 @@ int main(int argc, char **argv)
     frag_file("frag4.pcap");
     frag_cases("frag4-cases.pcap");
     tw_data_file("tw-data.pcap");
+    tw_len_file("tw-lengths.pcap");
     ip6_mobile("ip6-mobile.pcap");
     return 0;
 }

@@ -193,6 +193,21 @@ for want in '"profile": "linux", "client": "10.1.0.1:40021".*"server_time_wait_e
 done
 [ $ok = 1 ] && echo "ok   tw-data.pcap"
 
+# TIME_WAIT lengths per connection (NetBSD's MSL classes) and the
+# collector's grid (macOS tcp_gc(), every 10 s), as the engine's
+# sm_tw_expiry_ns() gives them (tests/mkcap.c tw_len_file)
+timeout 20 "$sm" replay --json --profile netbsd,macos,linux "$caps/tw-lengths.pcap" \
+    >"$tmp/out" 2>"$tmp/err"
+ok=1
+for want in '"profile": "netbsd", "client": "10.1.0.1:40031".*"client_time_wait_ms": 60000, "client_time_wait_end": "expired"' \
+    '"profile": "netbsd", "client": "10.1.0.1:40032".*"client_time_wait_ms": 10000, "client_time_wait_end": "expired"' \
+    '"profile": "macos", "client": "10.1.0.1:40031".*"client_time_wait_ms": 39994, "client_time_wait_end": "expired"' \
+    '"profile": "macos", "client": "10.1.0.1:40032".*"client_time_wait_ms": 39986, "client_time_wait_end": "expired"' \
+    '"profile": "linux", "client": "10.1.0.1:40032".*"client_time_wait_ms": 60000, "client_time_wait_end": "expired"'; do
+    grep -q "$want" "$tmp/out" || { fail "tw-lengths.pcap: no $want"; ok=0; }
+done
+[ $ok = 1 ] && echo "ok   tw-lengths.pcap"
+
 # IPv6 Home Address option and routing headers (types 2 and 0): the
 # connections use the home address and the final destination, and the
 # checksums (over those addresses) are right
