@@ -42,6 +42,17 @@ if [ -x "$mkcap" ]; then
     echo "ok   mkcap writes the captures in the tree"
 fi
 
+# want_all NAME PATTERN...: every pattern is in $tmp/out
+want_all() {
+    wname=$1
+    shift
+    wok=1
+    for w in "$@"; do
+        grep -q "$w" "$tmp/out" || { fail "$wname: no $w"; wok=0; }
+    done
+    [ $wok = 1 ] && echo "ok   $wname"
+}
+
 # run NAME: replay --profile all with every output, 20 s at most; sets rc
 run() {
     timeout 20 "$sm" replay --profile all --json --svg "$tmp/o.svg" --timeline "$tmp/o.csv" \
@@ -180,33 +191,25 @@ done
 # into the client's TIME_WAIT: each profile's rule
 timeout 20 "$sm" replay --json --profile linux,openbsd,solaris "$caps/tw-data.pcap" \
     >"$tmp/out" 2>"$tmp/err"
-ok=1
-for want in '"profile": "linux", "client": "10.1.0.1:40021".*"server_time_wait_end": "own_rst"' \
+want_all tw-data.pcap '"profile": "linux", "client": "10.1.0.1:40021".*"server_time_wait_end": "own_rst"' \
     '"profile": "openbsd", "client": "10.1.0.1:40021".*"server_time_wait_end": "own_rst"' \
     '"profile": "linux", "client": "10.1.0.1:40022".*"client_time_wait_end": "live"' \
     '"profile": "solaris", "client": "10.1.0.1:40022".*"client_time_wait_end": "live"' \
     '"profile": "openbsd", "client": "10.1.0.1:40022".*"client_time_wait_end": "data"' \
     '"profile": "linux", "kind": "data_into_time_wait".*"action": "ack"' \
     '"profile": "solaris", "kind": "data_into_time_wait".*"action": "drop"' \
-    '"profile": "openbsd", "kind": "data_into_time_wait".*"action": "rst"'; do
-    grep -q "$want" "$tmp/out" || { fail "tw-data.pcap: no $want"; ok=0; }
-done
-[ $ok = 1 ] && echo "ok   tw-data.pcap"
+    '"profile": "openbsd", "kind": "data_into_time_wait".*"action": "rst"'
 
 # TIME_WAIT lengths per connection (NetBSD's MSL classes) and the
 # collector's grid (macOS tcp_gc(), every 10 s), as the engine's
 # sm_tw_expiry_ns() gives them (tests/mkcap.c tw_len_file)
 timeout 20 "$sm" replay --json --profile netbsd,macos,linux "$caps/tw-lengths.pcap" \
     >"$tmp/out" 2>"$tmp/err"
-ok=1
-for want in '"profile": "netbsd", "client": "10.1.0.1:40031".*"client_time_wait_ms": 60000, "client_time_wait_end": "expired"' \
+want_all tw-lengths.pcap '"profile": "netbsd", "client": "10.1.0.1:40031".*"client_time_wait_ms": 60000, "client_time_wait_end": "expired"' \
     '"profile": "netbsd", "client": "10.1.0.1:40032".*"client_time_wait_ms": 10000, "client_time_wait_end": "expired"' \
     '"profile": "macos", "client": "10.1.0.1:40031".*"client_time_wait_ms": 39994, "client_time_wait_end": "expired"' \
     '"profile": "macos", "client": "10.1.0.1:40032".*"client_time_wait_ms": 39986, "client_time_wait_end": "expired"' \
-    '"profile": "linux", "client": "10.1.0.1:40032".*"client_time_wait_ms": 60000, "client_time_wait_end": "expired"'; do
-    grep -q "$want" "$tmp/out" || { fail "tw-lengths.pcap: no $want"; ok=0; }
-done
-[ $ok = 1 ] && echo "ok   tw-lengths.pcap"
+    '"profile": "linux", "client": "10.1.0.1:40032".*"client_time_wait_ms": 60000, "client_time_wait_end": "expired"'
 
 # IPv6 Home Address option and routing headers (types 2 and 0): the
 # connections use the home address and the final destination, and the
