@@ -1411,6 +1411,38 @@ static void rst_into_tw(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
     }
 }
 
+/* A RST from the client of connection ci, whose SYN reached a TIME_WAIT
+ * this OS did not give up (ACK, RST or drop): the TIME_WAIT is still
+ * there under this OS, so the RST (typically the answer to the ACK of the
+ * old connection, RFC 9293 3.10.7.1) reaches it, not the new connection.
+ * The TIME_WAIT_SYN event carries the entry's rcv_nxt (limit) and the time
+ * it had left. */
+static void rst_after_refused_syn(rp_tracker *t, uint32_t ci, const rp_pkt *p)
+{
+    for (size_t r = 0; r < t->nruns; r++) {
+        int32_t k = CR(t, ci, r)->pend_ev;
+        if (k < 0 || (size_t)k >= t->ev[r].n)
+            continue;
+        const rp_event e = t->ev[r].v[k];
+        uint64_t since = (t->now - e.ns) / NS_PER_MS;
+        if (e.kind != RP_EV_TW_SYN || e.action == SM_TW_SYN_ACCEPT || e.observed == 1 ||
+            since >= e.value)
+            continue; /* given up, answered by a SYN-ACK, or over by now */
+        conn *c = &t->conns[ci];
+        const tunset *ts = &t->ts[HR(t, c->host[1], r)->ts];
+        const sm_rule *rule;
+        bool in_window = p->seq == (uint32_t)e.limit;
+        int32_t n;
+        if (sm_tw_rst_ends(ts->p, ts->tun, in_window, &rule))
+            n = event_add(t, r, RP_EV_TW_RST_KILL, c, 1, p->frame, 0, e.value - since, 0, rule);
+        else
+            n = event_add(t, r, RP_EV_TW_RST_IGNORED, c, 1, p->frame, in_window ? 1 : 2,
+                          e.value - since, 0, rule);
+        if (n >= 0)
+            t->ev[r].v[n].conn = e.conn; /* the old connection's TIME_WAIT */
+    }
+}
+
 /* New data from side s reaching o's TIME_WAIT: the profile's rule
  * (sm_tw_data_action(), the engine's too). */
 static void data_into_tw(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
@@ -1474,6 +1506,9 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
         for (size_t r = 0; (c->flags & C_PEND) && r < t->nruns; r++)
             if (CR(t, ci, r)->pend_ev >= 0 && s == 1 && t->ev[r].v[CR(t, ci, r)->pend_ev].observed == 0)
                 t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 2;
+        if (s == 0 && (c->flags & C_PEND))
+            rst_after_refused_syn(t, ci, p);
+        c = &t->conns[ci];
         if (c->st[o] == SM_TIME_WAIT)
             rst_into_tw(t, ci, s, p);
         if (c->st[s] == SM_TIME_WAIT)
@@ -1669,7 +1704,8 @@ static void reuse(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p, int32_t *p
             x.listener = lset_has(t, c->host[o], me.port);
             sm_tw_syn_verdict vd = ts->p->tw_syn(ts->p, &x);
             pend[r] = event_add(t, r, RP_EV_TW_SYN, c, o, p->frame, (int)vd.action,
-                                (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, vd.rule);
+                                (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, x.rcv_nxt,
+                                vd.rule);
             c = &t->conns[ci];
             tw_end(t, ci, o, r, vd.action == SM_TW_SYN_ACCEPT ? RP_TW_SYN : RP_TW_SUPERSEDED,
                    t->now);

@@ -91,8 +91,9 @@ typedef struct rp_event {
     sm_endpoint peer;     /* the other end */
     uint64_t value;       /* TW_SYN/OWN_REUSE: ms left in TIME_WAIT;
                            * PORTS_EXHAUSTED: ports needed; OVERFLOW: cap */
-    uint64_t limit;       /* PORTS_EXHAUSTED: ports in the range */
-    const sm_rule *rule;    /* the profile's rule text, or NULL */
+    uint64_t limit;       /* PORTS_EXHAUSTED: ports in the range; TW_SYN: the
+                           * TIME_WAIT's rcv_nxt (for a RST that follows) */
+    const sm_rule *rule;  /* the profile's rule, or NULL */
     int observed;         /* TW_SYN: what the capture showed next:
                            * 0 unknown, 1 SYN-ACK, 2 RST, 3 no answer,
                            * 4 an ACK (no SYN); TW_DATA: 2 when the host

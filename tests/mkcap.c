@@ -941,6 +941,31 @@ static void tw_data_file(const char *name)
     cap_close(&c);
 }
 
+/* A SYN into TIME_WAIT answered by an ACK of the old connection, the
+ * client's RST to that ACK, then the SYN again and a new connection: the
+ * server closed first and holds the TIME_WAIT; the new SYN's sequence
+ * number is below the entry's rcv_nxt (an old duplicate, for Linux: an
+ * ACK); the RST carries rcv_nxt and reaches the TIME_WAIT (Linux: it ends
+ * it, FreeBSD ignores it). */
+static void tw_syn_rst_file(const char *name)
+{
+    static const step s[] = {
+        {true, F_SYN, 1000, 0, 0},           {false, F_SYN | F_ACK, 5000, 1001, 0},
+        {true, F_ACK, 1001, 5001, 0},        {false, F_FIN | F_ACK, 5001, 1001, 0},
+        {true, F_ACK, 1001, 5002, 0},        {true, F_FIN | F_ACK, 1001, 5002, 0},
+        {false, F_ACK, 5002, 1002, 0},       /* the server in TIME_WAIT */
+        {true, F_SYN, 500, 0, 0},            {false, F_ACK, 5002, 1002, 0},
+        {true, F_RST, 1002, 0, 0},           {true, F_SYN, 500, 0, 0},
+        {false, F_SYN | F_ACK, 9000, 501, 0}, {true, F_ACK, 501, 9001, 0},
+    };
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    flow fl = FLOW4;
+    fl.cport = 40041;
+    steps(&c, &fl, s, sizeof s / sizeof s[0]);
+    cap_close(&c);
+}
+
 /* TIME_WAIT lengths per connection and the collector's grid: a
  * connection to a remote host (192.0.2.9: 60 s), one to a host on the
  * client's /24 (10.1.0.2; NetBSD's tcp_msl_local: 10 s), then a
@@ -1440,6 +1465,7 @@ int main(int argc, char **argv)
     frag_cases("frag4-cases.pcap");
     tw_data_file("tw-data.pcap");
     tw_len_file("tw-lengths.pcap");
+    tw_syn_rst_file("tw-syn-rst.pcap");
     ip6_mobile("ip6-mobile.pcap");
     return 0;
 }

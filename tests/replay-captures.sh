@@ -211,6 +211,14 @@ want_all tw-lengths.pcap '"profile": "netbsd", "client": "10.1.0.1:40031".*"clie
     '"profile": "macos", "client": "10.1.0.1:40032".*"client_time_wait_ms": 39986, "client_time_wait_end": "expired"' \
     '"profile": "linux", "client": "10.1.0.1:40032".*"client_time_wait_ms": 60000, "client_time_wait_end": "expired"'
 
+# a RST after a SYN into TIME_WAIT that the OS answers with an ACK reaches
+# the old connection's TIME_WAIT (tests/mkcap.c tw_syn_rst_file)
+timeout 20 "$sm" replay --json --profile linux,freebsd-13 "$caps/tw-syn-rst.pcap" \
+    >"$tmp/out" 2>"$tmp/err"
+want_all tw-syn-rst.pcap \
+    '"profile": "linux", "kind": "rst_killed_time_wait", "time": 0.009000, "frame": 10, "connection": 1, "host": "10.2.0.2:80"' \
+    '"profile": "freebsd-13", "kind": "rst_ignored_in_time_wait", "time": 0.009000, "frame": 10, "connection": 1, "host": "10.2.0.2:80"'
+
 # IPv6 Home Address option and routing headers (types 2 and 0): the
 # connections use the home address and the final destination, and the
 # checksums (over those addresses) are right
