@@ -325,8 +325,15 @@ static const char *event_text(const rp_event *e, char *buf, size_t n)
                  h, p);
         break;
     case RP_EV_PORTS_EXHAUSTED:
-        snprintf(buf, n, "%s needed %llu client ports toward %s; this OS's ephemeral range has %llu",
-                 h, (unsigned long long)e->value, p, (unsigned long long)e->limit);
+        if (e->action == 1)
+            snprintf(buf, n, "%s needed %llu client ports at once (the last toward %s); this OS "
+                             "gives a port to one connection whatever the destination, and its "
+                             "ephemeral range has %llu",
+                     h, (unsigned long long)e->value, p, (unsigned long long)e->limit);
+        else
+            snprintf(buf, n,
+                     "%s needed %llu client ports toward %s; this OS's ephemeral range has %llu",
+                     h, (unsigned long long)e->value, p, (unsigned long long)e->limit);
         break;
     case RP_EV_TW_OVERFLOW:
         snprintf(buf, n, "%s reached its TIME_WAIT cap (%llu): new TIME_WAITs are not kept", h,
@@ -554,8 +561,9 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
                 fprintf(f, ", \"action\": \"%s\", \"observed\": \"%s\"",
                         data_action_name(ev[k].action), ev[k].observed == 2 ? "rst" : "none");
             if (ev[k].kind == RP_EV_PORTS_EXHAUSTED)
-                fprintf(f, ", \"ports_needed\": %llu, \"port_range\": %llu",
-                        (unsigned long long)ev[k].value, (unsigned long long)ev[k].limit);
+                fprintf(f, ", \"ports_needed\": %llu, \"port_range\": %llu%s",
+                        (unsigned long long)ev[k].value, (unsigned long long)ev[k].limit,
+                        ev[k].action == 1 ? ", \"counted\": \"host\"" : "");
             else if (ev[k].kind != RP_EV_REUSE_ALIVE)
                 fprintf(f, ", \"value\": %llu", (unsigned long long)ev[k].value);
             fputs(", \"text\": ", f);

@@ -230,6 +230,8 @@ typedef struct twfifo {
 typedef struct tunset {
     const sm_profile *p;
     int64_t tun[SM_TUN_COUNT];
+    int8_t ports_shared; /* connect() gives one port to several destinations:
+                          * 1 yes, 0 no, -1 not asked yet (probe_ports_shared) */
 } tunset;
 
 typedef struct hrun {
@@ -238,6 +240,7 @@ typedef struct hrun {
     uint32_t bmax;
     uint16_t ts;      /* tunset */
     uint8_t dirty;
+    bool exhausted;   /* host-wide ports_exhausted reported (unshared ports) */
 } hrun;
 
 typedef struct host {
@@ -380,11 +383,110 @@ static void hold_for(rp_tracker *t, const tunset *s)
         t->hold_ns = tw;
 }
 
+/* Sets the smallest port range p's own sysctl keys allow on host h (the
+ * range is what the keys' limits leave); returns its size, 0 if the
+ * profile has no key for it. */
+static uint64_t probe_range(sm_world *w, sm_id h, const sm_profile *p)
+{
+    int64_t lo = p->defaults[SM_TUN_PORT_LO], hi = p->defaults[SM_TUN_PORT_HI];
+    bool any = false;
+    for (size_t i = 0; i < p->n_sysctls; i++) {
+        const sm_sysctl_def *d = &p->sysctls[i];
+        for (int k = 0; k < d->nvalues; k++)
+            if (d->slot[k] == SM_TUN_PORT_LO || d->slot[k] == SM_TUN_PORT_HI)
+                any = true;
+    }
+    if (!any)
+        return 0;
+    /* first the last port as low as it goes, then the first as high */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < p->n_sysctls; i++) {
+            const sm_sysctl_def *d = &p->sysctls[i];
+            int64_t v[2];
+            char txt[2][24];
+            const char *vals[2] = {txt[0], txt[1]};
+            bool mine = false;
+            for (int k = 0; k < d->nvalues; k++) {
+                enum sm_tunable sl = d->slot[k];
+                int64_t cur = (sl == SM_TUN_PORT_LO ? lo : sl == SM_TUN_PORT_HI ? hi : 0);
+                v[k] = d->scale ? (cur - d->offset) / d->scale : cur;
+                if (sl == SM_TUN_PORT_HI && pass == 0) {
+                    v[k] = d->min > lo ? d->min : lo;
+                    mine = true;
+                }
+                if (sl == SM_TUN_PORT_LO && pass == 1) {
+                    v[k] = d->max < hi ? d->max : hi;
+                    mine = true;
+                }
+                if (v[k] < d->min)
+                    v[k] = d->min;
+                if (v[k] > d->max)
+                    v[k] = d->max;
+                snprintf(txt[k], sizeof txt[k], "%lld", (long long)v[k]);
+            }
+            if (!mine || sm_sysctl(w, h, d->key, vals, (size_t)d->nvalues))
+                continue;
+            for (int k = 0; k < d->nvalues; k++) {
+                int64_t st = v[k] * d->scale + d->offset;
+                if (d->slot[k] == SM_TUN_PORT_LO)
+                    lo = st;
+                if (d->slot[k] == SM_TUN_PORT_HI)
+                    hi = st;
+            }
+        }
+    return hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
+}
+
+/* Whether connect() under p gives one ephemeral port to connections toward
+ * different destinations (only the 4-tuple must be unique) or keeps it to
+ * one (a port in use is taken on the host): asked of the engine, so that
+ * the profile's own port choice (pick_connect_port) answers, not a second
+ * copy of it.  A host with the smallest range the profile's keys allow
+ * connects to one more listener than the range has ports, each at its own
+ * address: with shared ports every connect succeeds.  Asked only when a
+ * host needs more ports than its range (rare).  Without memory, or
+ * without a port-range key: shared (the rule every OS has for the
+ * 4-tuple). */
+static bool probe_ports_shared(const sm_profile *p)
+{
+    sm_world *w = sm_world_new(p, 1);
+    if (!w)
+        return true;
+    bool shared = true;
+    sm_id a = sm_host_add(w, "a"), b = sm_host_add(w, "b");
+    sm_addr own = {.family = 4, .b = {192, 0, 2, 1}};
+    sm_host_add_addr(w, a, &own);
+    sm_id root = sm_user_get(w, "root");
+    sm_id pa = sm_proc_get(w, a, "c", root), pb = sm_proc_get(w, b, "s", root);
+    uint64_t n = a != SM_NONE && b != SM_NONE && pa != SM_NONE && pb != SM_NONE
+                     ? probe_range(w, a, p) : 0;
+    if (n && n < 65536) {
+        sm_id l;
+        sm_endpoint any = {.addr = {.family = 4}, .port = 80};
+        sm_socket(w, pb, SM_TCP, 4, "l", &l);
+        sm_bind(w, l, &any);
+        sm_listen(w, l, 65535);
+        for (uint64_t k = 0; k <= n && shared; k++) {
+            sm_endpoint to = {.addr = {.family = 4, .b = {10, (uint8_t)(k >> 16),
+                                                          (uint8_t)(k >> 8), (uint8_t)k}},
+                              .port = 80};
+            sm_id c;
+            sm_host_add_addr(w, b, &to.addr);
+            sm_socket(w, pa, SM_TCP, 4, "c", &c);
+            sm_result r = sm_connect(w, c, &to);
+            shared = r.err == SM_OK || r.err == SM_EINPROGRESS;
+        }
+    }
+    sm_world_free(w);
+    return shared;
+}
+
 static uint16_t ts_new(rp_tracker *t, const sm_profile *p, const int64_t *from)
 {
     GROW(t, t->ts, t->nts, t->tscap);
     tunset *s = &t->ts[t->nts];
     s->p = p;
+    s->ports_shared = -1; /* asked when it matters (ports_up) */
     memcpy(s->tun, from ? from : p->defaults, sizeof s->tun);
     hold_for(t, s);
     return (uint16_t)t->nts++;
@@ -731,9 +833,26 @@ static void ports_up(rp_tracker *t, conn *c, size_t r, uint64_t frame)
         d->peak_ns = t->now;
     }
     uint64_t range = port_range(t, c->host[0], r);
-    if (use > range && !d->exh_ns) {
+    if (use <= range && hr->ports_now <= range)
+        return; /* neither the host's nor the destination's count is over */
+    /* The OS's sharing rule decides which count must fit in the range:
+     * the destination's where a port serves several destinations, the
+     * host's where it does not (windows-classic, XNU, OpenBSD, NetBSD). */
+    tunset *ts = &t->ts[hr->ts];
+    if (ts->ports_shared < 0) {
+        ts->ports_shared = -2;
+        for (size_t k = 0; k < t->nts; k++)
+            if (t->ts[k].p == ts->p && t->ts[k].ports_shared >= 0)
+                ts->ports_shared = t->ts[k].ports_shared;
+        if (ts->ports_shared < 0)
+            ts->ports_shared = probe_ports_shared(ts->p);
+    }
+    bool host_wide = !ts->ports_shared;
+    if (host_wide ? !hr->exhausted : use > range && !d->exh_ns) {
+        hr->exhausted = true;
         d->exh_ns = sm_time_add(t->now, 1); /* 0 means "not exhausted" */
-        event_add(t, r, RP_EV_PORTS_EXHAUSTED, c, 0, frame, 0, use, range, NULL);
+        event_add(t, r, RP_EV_PORTS_EXHAUSTED, c, 0, frame, host_wide,
+                  host_wide ? hr->ports_now : use, range, NULL);
     }
 }
 

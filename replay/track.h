@@ -86,7 +86,9 @@ typedef struct rp_event {
     uint64_t conn;        /* connection id (first-seen order, from 1) */
     rp_ev_kind kind;
     int action;           /* RP_EV_TW_SYN: enum sm_tw_syn_action; RP_EV_TW_DATA:
-                           * enum sm_tw_data */
+                           * enum sm_tw_data; RP_EV_PORTS_EXHAUSTED: 1 when the
+                           * OS does not share a port across destinations (the
+                           * host's count, not the destination's, ran out) */
     sm_endpoint host;     /* the host it concerns (port = its local port) */
     sm_endpoint peer;     /* the other end */
     uint64_t value;       /* TW_SYN/OWN_REUSE: ms left in TIME_WAIT;

@@ -966,6 +966,23 @@ static void tw_syn_rst_file(const char *name)
     cap_close(&c);
 }
 
+/* One client, three connections open at once, each to its own server:
+ * with a two-port range (tests/replay-captures.sh sets it), an OS that
+ * shares a port across destinations has room, one that does not runs
+ * out. */
+static void ports_file(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    for (unsigned k = 0; k < 3; k++) {
+        flow fl = FLOW4;
+        fl.cport = 40051 + k;
+        fl.s[3] = (uint8_t)(1 + k);
+        steps(&c, &fl, CONV, 3);
+    }
+    cap_close(&c);
+}
+
 /* TIME_WAIT lengths per connection and the collector's grid: a
  * connection to a remote host (192.0.2.9: 60 s), one to a host on the
  * client's /24 (10.1.0.2; NetBSD's tcp_msl_local: 10 s), then a
@@ -1466,6 +1483,7 @@ int main(int argc, char **argv)
     tw_data_file("tw-data.pcap");
     tw_len_file("tw-lengths.pcap");
     tw_syn_rst_file("tw-syn-rst.pcap");
+    ports_file("ports-shared.pcap");
     ip6_mobile("ip6-mobile.pcap");
     return 0;
 }

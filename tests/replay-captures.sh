@@ -219,6 +219,22 @@ want_all tw-syn-rst.pcap \
     '"profile": "linux", "kind": "rst_killed_time_wait", "time": 0.009000, "frame": 10, "connection": 1, "host": "10.2.0.2:80"' \
     '"profile": "freebsd-13", "kind": "rst_ignored_in_time_wait", "time": 0.009000, "frame": 10, "connection": 1, "host": "10.2.0.2:80"'
 
+# ports: three connections to three servers with a two-port range; Linux
+# shares a port across destinations (no exhaustion), macOS does not (the
+# host's count runs out), as the profiles' own port choice says
+cat >"$tmp/ports.scn" <<'EOF'
+host c addr 10.1.0.1
+[linux*] sysctl net.ipv4.ip_local_port_range 40000 40001
+[macos] sysctl net.inet.ip.portrange.first 40000
+[macos] sysctl net.inet.ip.portrange.last 40001
+EOF
+timeout 20 "$sm" replay --json --profile linux,macos --scenario "$tmp/ports.scn" \
+    "$caps/ports-shared.pcap" >"$tmp/out" 2>"$tmp/err"
+want_all ports-shared.pcap \
+    '"profile": "macos", "kind": "ports_exhausted".*"ports_needed": 3, "port_range": 2, "counted": "host"'
+grep -q '"profile": "linux", "kind": "ports_exhausted"' "$tmp/out" &&
+    fail "ports-shared.pcap: linux shares ports across destinations, yet ports_exhausted"
+
 # IPv6 Home Address option and routing headers (types 2 and 0): the
 # connections use the home address and the final destination, and the
 # checksums (over those addresses) are right
