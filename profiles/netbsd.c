@@ -120,7 +120,7 @@ static const sm_rule r_tw_rst = SM_RULE("netbsd.tw.rst", U,
     "NetBSD tcp_input()");
 static const sm_rule r_tw_data = SM_RULE("netbsd.tw.data", I,
     "new data reaching TIME_WAIT resets: the connection, whose socket is gone, is dropped with a RST and leaves no TIME_WAIT",
-    "NetBSD tcp_input(): SS_NOFDREF, t_state > CLOSE_WAIT, tlen (rcvafterclose) [S]; that in-window data reaches it in TIME_WAIT [I]");
+    "NetBSD tcp_input(): SS_NOFDREF, t_state > CLOSE_WAIT, tlen (rcvafterclose); that in-window data reaches the check in TIME_WAIT is inferred");
 static const sm_rule r_close_finwait2_timeout = SM_RULE("netbsd.close.finwait2-timeout", U,
     "an orphaned FIN_WAIT_2 is closed silently",
     "NetBSD tcp_timer_2msl()");

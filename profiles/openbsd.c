@@ -133,7 +133,7 @@ static const sm_rule r_tw_rst = SM_RULE("openbsd.tw.rst", S,
     "OpenBSD tcp_input()");
 static const sm_rule r_tw_data = SM_RULE("openbsd.tw.data", I,
     "new data reaching TIME_WAIT resets: the connection, whose socket is gone, is dropped with a RST and leaves no TIME_WAIT",
-    "OpenBSD tcp_input(): SS_NOFDREF, t_state > CLOSE_WAIT, tlen (rcvafterclose) [S]; that in-window data reaches it in TIME_WAIT [I]");
+    "OpenBSD tcp_input(): SS_NOFDREF, t_state > CLOSE_WAIT, tlen (rcvafterclose); that in-window data reaches the check in TIME_WAIT is inferred");
 static const sm_rule r_close_finwait2_timeout = SM_RULE("openbsd.close.finwait2-timeout", I,
     "an orphaned FIN_WAIT_2 is closed silently once idle for tcp_maxidle "
     "(600 s)",

@@ -107,7 +107,7 @@ static const sm_rule r_tw_rst = SM_RULE("xnu.tw.rst", S,
     "XNU tcp_input(): case TCPS_TIME_WAIT: break");
 static const sm_rule r_tw_data = SM_RULE("xnu.tw.data", I,
     "new data reaching TIME_WAIT resets: the connection, whose socket is gone, is dropped with a RST and leaves no TIME_WAIT",
-    "XNU tcp_input(): SS_NOFDREF, t_state > CLOSE_WAIT, tlen (rcvafterclose) [S]; that in-window data reaches it in TIME_WAIT [I]");
+    "XNU tcp_input(): SS_NOFDREF, t_state > CLOSE_WAIT, tlen (rcvafterclose); that in-window data reaches the check in TIME_WAIT is inferred");
 static const sm_rule r_close_finwait2_timeout = SM_RULE("xnu.close.finwait2-timeout", S,
     "an orphaned FIN_WAIT_2 is dropped after net.inet.tcp.fin_timeout "
     "(60 s) with tcp_drop(): a RST",
