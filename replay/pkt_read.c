@@ -977,12 +977,15 @@ static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
     }
     unsigned fo = be16(p + 6);
     unsigned proto = p[9];
-    bool frag = false, bad_frag_hdr = false;
-    if ((fo & 0x3fffu) != 0 && ra && cap >= tot) { /* a fragment, captured whole */
-        bool bad = verify && smu_csum_fold(smu_csum_add(0, p, hl)) != 0xffffu;
+    bool frag = false;
+    /* A fragment captured whole with a right header checksum is held for
+     * reassembly; one with a wrong checksum is not (a stack drops it, and
+     * Wireshark does not reassemble it but dissects a first fragment alone). */
+    if ((fo & 0x3fffu) != 0 && ra && cap >= tot &&
+        smu_csum_fold(smu_csum_add(0, p, hl)) == 0xffffu) {
         const uint8_t *whole;
         uint32_t n;
-        switch (rp__reasm4(ra, p, hl, tot, o->ts_mono_ns, bad, &whole, &n, &bad_frag_hdr, c)) {
+        switch (rp__reasm4(ra, p, hl, tot, o->ts_mono_ns, &whole, &n, c)) {
         case RP__FRAG_HELD:
         case RP__FRAG_DROPPED:
             c->frag4++;
@@ -998,9 +1001,9 @@ static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
         }
     }
     if ((fo & 0x3fffu) != 0) { /* MF set or offset non-zero */
-        /* not reassembled (cut by the snaplen, or no memory): a first
-         * fragment that carries the whole TCP header (or the UDP header) is
-         * delivered with it; the others are skipped */
+        /* not reassembled (cut by the snaplen, a bad header checksum, or no
+         * memory): a first fragment that carries the whole TCP header (or
+         * the UDP header) is delivered with it; the others are skipped */
         uint32_t have = (cap < tot ? cap : tot) - hl;
         bool first = (fo & 0x1fffu) == 0;
         bool hdr = proto == 6 ? have >= 20 && (uint32_t)(p[hl + 12] >> 4) * 4 <= have
@@ -1046,7 +1049,7 @@ static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
         if (verify)
             o->anomalies |= RP_A_CSUM_UNCHECKED;
     }
-    if (bad_ip || bad_frag_hdr)
+    if (bad_ip)
         o->anomalies |= RP_A_BAD_IP_CSUM;
     return IP_DELIVER;
 }

@@ -34,7 +34,6 @@
 
 typedef struct slot {
     bool used;
-    bool bad_hdr;
     uint8_t key[11];   /* source, destination, identification, protocol */
     uint32_t hl;       /* the first fragment's header length; 0 until it came */
     uint32_t end;      /* payload length, once the last fragment came; else 0 */
@@ -61,8 +60,8 @@ static bool block_held(const slot *s, uint32_t b)
 }
 
 enum rp__frag_result rp__reasm4(rp__reasm **rap, const uint8_t *ip, uint32_t hl, uint32_t tot,
-                                uint64_t now_ns, bool bad_hdr, const uint8_t **out,
-                                uint32_t *outlen, bool *out_bad_hdr, rp_counts *c)
+                                uint64_t now_ns, const uint8_t **out, uint32_t *outlen,
+                                rp_counts *c)
 {
     if (!*rap && !(*rap = calloc(1, sizeof **rap)))
         return RP__FRAG_NOMEM;
@@ -100,7 +99,6 @@ enum rp__frag_result rp__reasm4(rp__reasm **rap, const uint8_t *ip, uint32_t hl,
         if (!s->buf && !(s->buf = malloc(HDR_MAX + PAYLOAD_MAX)))
             return RP__FRAG_NOMEM;
         s->used = true;
-        s->bad_hdr = false;
         memcpy(s->key, key, sizeof key);
         s->hl = s->end = s->got = 0;
         s->first_ns = now_ns;
@@ -139,7 +137,6 @@ enum rp__frag_result rp__reasm4(rp__reasm **rap, const uint8_t *ip, uint32_t hl,
         s->map[b / 8] |= (uint8_t)(1u << (b % 8));
     memcpy(s->buf + HDR_MAX + off, ip + hl, len);
     s->got += len;
-    s->bad_hdr |= bad_hdr;
     if (!more)
         s->end = off + len;
     if (off == 0) {
@@ -168,7 +165,6 @@ enum rp__frag_result rp__reasm4(rp__reasm **rap, const uint8_t *ip, uint32_t hl,
     ra->out[11] = (uint8_t)sum;
     *out = ra->out;
     *outlen = n;
-    *out_bad_hdr = s->bad_hdr;
     c->frag_reassembled++;
     return RP__FRAG_DONE;
 }

@@ -26,15 +26,14 @@ enum rp__frag_result {
     RP__FRAG_NOMEM    /* no memory: the caller falls back to first fragments */
 };
 
-/* One IPv4 fragment (the whole datagram captured: tot bytes at ip, header
+/* One IPv4 fragment (the whole fragment captured: tot bytes at ip, header
  * of hl bytes).  *ra is created on first use.  On RP__FRAG_DONE, *out is
  * the reassembled datagram (the first fragment's header with MF and the
  * offset cleared, its total length and checksum set), valid until the
- * next call; bad_hdr: a fragment of it had a bad header checksum.
- * Counts datagrams reassembled and given up in c. */
+ * next call.  Counts datagrams reassembled and given up in c. */
 enum rp__frag_result rp__reasm4(rp__reasm **ra, const uint8_t *ip, uint32_t hl, uint32_t tot,
-                                uint64_t now_ns, bool bad_hdr, const uint8_t **out,
-                                uint32_t *outlen, bool *out_bad_hdr, rp_counts *c);
+                                uint64_t now_ns, const uint8_t **out, uint32_t *outlen,
+                                rp_counts *c);
 
 void rp__reasm_free(rp__reasm *ra);
 
