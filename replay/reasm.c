@@ -10,10 +10,11 @@
  *   all are taken, the one whose first fragment came earliest is given up;
  * - a datagram whose first fragment is older than RP_REASM_TIMEOUT_NS in
  *   the capture's own time is given up (Linux ipfrag_time, 30 s);
- * - overlaps as Linux since 4.19 (inet_frag_queue_insert): a fragment that
- *   repeats bytes already held with the same content is ignored; any other
- *   overlap gives the whole datagram up (RFC 5722's rule, which closes the
- *   door to overlap tricks: no byte is ever replaced);
+ * - overlaps: a fragment may repeat bytes already held if it repeats them
+ *   as they are (Wireshark then agrees, and no stack could read the
+ *   datagram two ways); one that says something else about a byte gives
+ *   the whole datagram up (RFC 5722's rule for such conflicts, which closes
+ *   the door to overlap tricks: no byte is ever replaced);
  * - a fragment that is not the last must carry a multiple of 8 bytes; a
  *   datagram longer than 65535 bytes, or whose last fragment disagrees
  *   with another about the end, is given up.
@@ -120,23 +121,26 @@ enum rp__frag_result rp__reasm4(rp__reasm **rap, const uint8_t *ip, uint32_t hl,
                 return RP__FRAG_DROPPED;
             }
     }
-    /* overlaps: an exact repeat is ignored, anything else gives up */
-    uint32_t held = 0;
-    for (uint32_t b = b0; b < b1; b++)
-        held += block_held(s, b);
-    if (held) {
-        bool repeat = held == b1 - b0 && memcmp(s->buf + HDR_MAX + off, ip + hl, len) == 0 &&
-                      (off != 0 || s->hl == hl);
-        if (!repeat) {
+    /* overlaps: bytes already held must be repeated as they are (then only
+     * the new ones are added); a fragment that says something else about
+     * a byte gives the datagram up */
+    uint32_t fresh = 0;
+    for (uint32_t b = b0; b < b1; b++) {
+        uint32_t lo = b * 8, hi = lo + 8 < off + len ? lo + 8 : off + len;
+        if (!block_held(s, b))
+            fresh += hi - lo;
+        else if (memcmp(s->buf + HDR_MAX + lo, ip + hl + (lo - off), hi - lo) != 0 ||
+                 (lo == 0 && s->hl && s->hl != hl)) {
             give_up(s, c);
             return RP__FRAG_DROPPED;
         }
-        return RP__FRAG_HELD;
     }
+    if (!fresh)
+        return RP__FRAG_HELD; /* a repeat */
     for (uint32_t b = b0; b < b1; b++)
         s->map[b / 8] |= (uint8_t)(1u << (b % 8));
     memcpy(s->buf + HDR_MAX + off, ip + hl, len);
-    s->got += len;
+    s->got += fresh;
     if (!more)
         s->end = off + len;
     if (off == 0) {

@@ -1,8 +1,8 @@
 /*
  * reasm.h - IPv4 fragment reassembly for the capture reader (internal to
  * replay/): bounded memory, a timeout in the capture's own time, and
- * overlaps handled the way Linux handles them since 4.19 (an exact
- * duplicate is ignored, any other overlap discards the whole datagram).
+ * overlaps handled safely (bytes repeated as they are held are accepted;
+ * a fragment that contradicts a held byte discards the whole datagram).
  */
 #ifndef RP_REASM_H
 #define RP_REASM_H
@@ -21,7 +21,7 @@ typedef struct rp__reasm rp__reasm;
 enum rp__frag_result {
     RP__FRAG_HELD,    /* kept; the datagram is not complete yet */
     RP__FRAG_DONE,    /* this fragment completed it: *out, *outlen */
-    RP__FRAG_DROPPED, /* not kept: its datagram was given up (overlap, too long,
+    RP__FRAG_DROPPED, /* not kept: its datagram was given up (conflict, too long,
                        * inconsistent), or this one repeats a datagram given up */
     RP__FRAG_NOMEM    /* no memory: the caller falls back to first fragments */
 };

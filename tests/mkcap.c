@@ -836,7 +836,9 @@ static void frag_rec(cap *c, const uint8_t *src, const uint8_t *dst, unsigned pr
  *        header) arriving last; the data segment in three, one of them
  *        repeated exactly (ignored): 8 packets, SF;
  * 40012: the data segment's second fragment overlaps the first by 8
- *        bytes: the datagram is given up (Linux), the connection has 7;
+ *        bytes and says something else about them: the datagram is given
+ *        up, the connection has 7; its SYN+ACK comes in two fragments
+ *        that overlap by 8 bytes repeated as they are: reassembled;
  * 40013: UDP whose last fragment comes 31 s after the first: given up
  *        (30 s timeout), nothing delivered;
  * 40014: in GRE, the outer packet of the data segment in two fragments:
@@ -863,10 +865,15 @@ static void frag_cases(const char *name)
                 frag_rec(&c, src, dst, 6, id, &t, 56, 56, true);
                 frag_rec(&c, src, dst, 6, id, &t, 56, 56, true);
                 frag_rec(&c, src, dst, 6, id, &t, 112, t.n - 112, false);
-            } else if (i == 3) { /* [0, 56), [48, 104): an overlap; then the rest */
+            } else if (i == 3) { /* [0, 56), [48, 104) saying otherwise of [48, 56) */
+                buf x = t;
+                memset(x.b + 48, 'X', 8);
                 frag_rec(&c, src, dst, 6, id, &t, 0, 56, true);
-                frag_rec(&c, src, dst, 6, id, &t, 48, 56, true);
+                frag_rec(&c, src, dst, 6, id, &x, 48, 56, true);
                 frag_rec(&c, src, dst, 6, id, &t, 104, t.n - 104, false);
+            } else if (i == 1 && k == 1) { /* SYN+ACK, 24 bytes: [0, 16), [8, 24) */
+                frag_rec(&c, src, dst, 6, id, &t, 0, 16, true);
+                frag_rec(&c, src, dst, 6, id, &t, 8, t.n - 8, false);
             } else {
                 frag_rec(&c, src, dst, 6, id, &t, 0, t.n, false);
             }
