@@ -16,16 +16,21 @@
  *     FIN_WAIT_1 / CLOSE_WAIT / LAST_ACK / CLOSING, the ACK of a FIN ->
  *     FIN_WAIT_2 / TIME_WAIT / CLOSED, RST -> CLOSED (RFC 9293 3.3.2).
  *     The capture is taken as what both sides saw (no loss modelled).
- *   - Per run: a side that reaches TIME_WAIT holds it for that OS's
- *     SM_TUN_TIME_WAIT_MS from the capture's timestamps (a retransmitted
- *     FIN restarts it, as in the engine's tw_input()); none is kept toward
- *     an own address where SM_TUN_NOLOCALTIMEWAIT says so, or beyond
- *     SM_TUN_MAX_TW; an in-window RST ends it unless SM_TUN_RFC1337
- *     (the engine's rule); a new SYN on its 4-tuple is judged by
- *     profile->tw_syn() with the entry's rcv_nxt, window and timestamps.
+ *   - Per run: a side that reaches TIME_WAIT holds it as long as the
+ *     engine's sm_tw_expiry_ns() says (the profile's length for the
+ *     connection, the collector's period) from the capture's timestamps (a
+ *     retransmitted FIN restarts it, as in the engine's tw_input()); none
+ *     is kept toward an own address where SM_TUN_NOLOCALTIMEWAIT says so,
+ *     or beyond SM_TUN_MAX_TW; an in-window RST ends it unless
+ *     SM_TUN_RFC1337 (the engine's rule), also a RST that follows a SYN
+ *     the OS refused; new data past the peer's FIN is judged by
+ *     sm_tw_data_action(); a new SYN on its 4-tuple by profile->tw_syn()
+ *     with the entry's rcv_nxt, window and timestamps.  A side that sends
+ *     a RST itself holds no TIME_WAIT.
  *   - Ports: client ports in use (live connections + TIME_WAIT entries
  *     the client holds) per (client, destination) and per client host,
- *     against the size of the profile's ephemeral range.
+ *     against the size of the profile's ephemeral range: per destination
+ *     or per host by the OS's sharing rule (probe_ports_shared()).
  * Not modelled: retransmission timers, SYN_SENT/FIN_WAIT_2 timeouts (a
  * side stays in the state the capture leaves it in), segments the capture
  * missed, UDP (counted only).
