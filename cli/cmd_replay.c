@@ -183,6 +183,19 @@ static void fmt_secs(char *buf, size_t n, uint64_t ns)
     snprintf(buf, n, "%s", t);
 }
 
+/* enum sm_tw_data, for JSON and for text */
+static const char *data_action_name(int a)
+{
+    return a == SM_TW_DATA_RST ? "rst" : a == SM_TW_DATA_DROP ? "drop" : "ack";
+}
+
+static const char *data_action_text(int a)
+{
+    return a == SM_TW_DATA_RST    ? "reset the connection (no TIME_WAIT left)"
+           : a == SM_TW_DATA_DROP ? "drop it unanswered (keep TIME_WAIT)"
+                                  : "acknowledge it (keep TIME_WAIT)";
+}
+
 static const char *action_name(int a)
 {
     switch (a) {
@@ -312,12 +325,26 @@ static const char *event_text(const rp_event *e, char *buf, size_t n)
                  h, p);
         break;
     case RP_EV_PORTS_EXHAUSTED:
-        snprintf(buf, n, "%s needed %llu client ports toward %s; this OS's ephemeral range has %llu",
-                 h, (unsigned long long)e->value, p, (unsigned long long)e->limit);
+        if (e->action == 1)
+            snprintf(buf, n, "%s needed %llu client ports at once (the last toward %s); this OS "
+                             "gives a port to one connection whatever the destination, and its "
+                             "ephemeral range has %llu",
+                     h, (unsigned long long)e->value, p, (unsigned long long)e->limit);
+        else
+            snprintf(buf, n,
+                     "%s needed %llu client ports toward %s; this OS's ephemeral range has %llu",
+                     h, (unsigned long long)e->value, p, (unsigned long long)e->limit);
         break;
     case RP_EV_TW_OVERFLOW:
         snprintf(buf, n, "%s reached its TIME_WAIT cap (%llu): new TIME_WAITs are not kept", h,
                  (unsigned long long)e->value);
+        break;
+    case RP_EV_TW_DATA:
+        snprintf(buf, n,
+                 "new data from %s reached %s in TIME_WAIT (%llu ms left): this OS would %s; "
+                 "the capture shows %s",
+                 p, h, (unsigned long long)e->value, data_action_text(e->action),
+                 e->observed == 2 ? "a RST from it (it held no TIME_WAIT)" : "no RST from it");
         break;
     default:
         snprintf(buf, n, "?");
@@ -450,7 +477,8 @@ static void json_counts(FILE *f, const rp_counts *c)
     JC(trunc_ip) JC(trunc_l4) JC(bad_ip_version) JC(bad_ip_hlen) JC(bad_ip_len)
     JC(bad_tcp_hlen) JC(bad_udp_len) JC(vlan_tagged) JC(ip6_ext) JC(bad_ip_csum)
     JC(bad_l4_csum) JC(csum_unchecked) JC(payload_cut) JC(len_clipped) JC(len_from_frame)
-    JC(bad_tcp_opt) JC(tunneled) JC(frag_first) JC(ts_backwards) JC(ts_jumps)
+    JC(bad_tcp_opt) JC(tunneled) JC(frag_first) JC(reassembled) JC(frag_reassembled)
+    JC(frag_given_up) JC(ts_backwards) JC(ts_jumps)
     JC(file_truncated)
 #undef JC
     fputc('}', f);
@@ -529,9 +557,13 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
             if (ev[k].kind == RP_EV_TW_SYN)
                 fprintf(f, ", \"action\": \"%s\", \"observed\": \"%s\"",
                         action_name(ev[k].action), observed_name(ev[k].observed));
+            if (ev[k].kind == RP_EV_TW_DATA)
+                fprintf(f, ", \"action\": \"%s\", \"observed\": \"%s\"",
+                        data_action_name(ev[k].action), ev[k].observed == 2 ? "rst" : "none");
             if (ev[k].kind == RP_EV_PORTS_EXHAUSTED)
-                fprintf(f, ", \"ports_needed\": %llu, \"port_range\": %llu",
-                        (unsigned long long)ev[k].value, (unsigned long long)ev[k].limit);
+                fprintf(f, ", \"ports_needed\": %llu, \"port_range\": %llu%s",
+                        (unsigned long long)ev[k].value, (unsigned long long)ev[k].limit,
+                        ev[k].action == 1 ? ", \"counted\": \"host\"" : "");
             else if (ev[k].kind != RP_EV_REUSE_ALIVE)
                 fprintf(f, ", \"value\": %llu", (unsigned long long)ev[k].value);
             fputs(", \"text\": ", f);

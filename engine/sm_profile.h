@@ -265,6 +265,15 @@ enum sm_linger_nonblock {
                                       * stays open (Windows closesocket) */
 };
 
+/* New data (at or past rcv_nxt) reaching a TIME_WAIT entry. */
+enum sm_tw_data {
+    SM_TW_DATA_ACK = 0, /* acknowledged; the entry stays (Linux, FreeBSD) */
+    SM_TW_DATA_RST,     /* the connection is dropped with a RST: no TIME_WAIT is
+                         * left (BSDs that keep the whole connection in TIME_WAIT:
+                         * data after close resets) */
+    SM_TW_DATA_DROP     /* dropped unanswered; the entry stays (Solaris) */
+};
+
 /* Connection rules that are values, one table per profile. */
 typedef struct sm_tcp_rules {
     bool unread_close_rst;           /* close() with unread data sends RST */
@@ -368,6 +377,11 @@ typedef struct sm_tcp_rules {
      * waits or EWOULDBLOCK); else this error (Windows WSAENOTCONN). */
     sm_err io_while_connecting;
     const sm_rule *io_while_connecting_rule;
+    /* New data reaching a TIME_WAIT entry (sm_tw_data_action()); before
+     * TIME_WAIT, data for a socket already closed (an orphaned FIN_WAIT_1,
+     * FIN_WAIT_2, CLOSING or LAST_ACK) is answered by a RST on every OS. */
+    enum sm_tw_data tw_data;
+    const sm_rule *tw_data_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS
@@ -482,6 +496,17 @@ sm_tw_admit sm_tw_admission(const sm_profile *p, const int64_t *tun, uint64_t al
  * text for RSTs into TIME_WAIT. */
 bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
                     const sm_rule **rule);
+
+/* When a TIME_WAIT entry that (re)starts its 2MSL at now_ns ends under
+ * profile p: the profile's length for this connection (time_wait_ms(),
+ * else c->tun[SM_TUN_TIME_WAIT_MS]), rounded up to the next run of the OS's
+ * collector where entries are freed only there (SM_TUN_TW_REAP_MS > 0, XNU
+ * tcp_gc()).  Saturates at UINT64_MAX. */
+uint64_t sm_tw_expiry_ns(const sm_profile *p, const sm_tw_len_ctx *c, uint64_t now_ns);
+
+/* New data (a segment with payload at or past the entry's rcv_nxt)
+ * reaching a TIME_WAIT entry: what the OS does.  *rule: its text. */
+enum sm_tw_data sm_tw_data_action(const sm_profile *p, const sm_rule **rule);
 
 /* The registry of profiles (profiles/registry.c). */
 extern const sm_profile *const sm__profiles[];

@@ -66,6 +66,12 @@ bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
     return !tun[SM_TUN_RFC1337] && in_window;
 }
 
+enum sm_tw_data sm_tw_data_action(const sm_profile *p, const sm_rule **rule)
+{
+    *rule = p->tcp ? p->tcp->tw_data_rule : NULL;
+    return p->tcp ? p->tcp->tw_data : SM_TW_DATA_ACK;
+}
+
 uint64_t sm__tw_seq(const sm_world *w, const sm__tw *x)
 {
     /* The low 32 bits are kept; the entry is older than the host's count,
@@ -170,23 +176,25 @@ void sm__tw_view_fill(const sm_world *w, uint32_t t, sm_sock_view *v)
 /* When a TIME_WAIT entry that (re)starts its 2MSL now ends: the profile's
  * length for this connection (or the host's TIME_WAIT tunable), rounded up
  * to the next run of a collector where the OS frees entries only there. */
-static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
-                             const sm_addr *ra)
+uint64_t sm_tw_expiry_ns(const sm_profile *p, const sm_tw_len_ctx *c, uint64_t now_ns)
 {
-    const sm__host *h = &w->hosts[host];
-    uint64_t ms = (uint64_t)h->tun[SM_TUN_TIME_WAIT_MS];
-    if (h->prof->time_wait_ms) {
-        sm_tw_len_ctx c = {.tun = h->tun, .local = *la, .remote = *ra,
-                           .host_addrs = h->addrs, .n_host_addrs = h->naddrs};
-        ms = sm__prof_time_wait_ms(h->prof, &c, ms);
-    }
-    uint64_t at = sm_time_add(w->now_ns, sm_time_ms(ms));
-    if (h->tun[SM_TUN_TW_REAP_MS] > 0) {
-        uint64_t period = sm_time_ms((uint64_t)h->tun[SM_TUN_TW_REAP_MS]);
+    uint64_t ms = sm__prof_time_wait_ms(p, c, (uint64_t)c->tun[SM_TUN_TIME_WAIT_MS]);
+    uint64_t at = sm_time_add(now_ns, sm_time_ms(ms));
+    if (c->tun[SM_TUN_TW_REAP_MS] > 0) {
+        uint64_t period = sm_time_ms((uint64_t)c->tun[SM_TUN_TW_REAP_MS]);
         if (at % period) /* the next reaper run */
             at = sm_time_add(at, period - at % period);
     }
     return at;
+}
+
+static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
+                             const sm_addr *ra)
+{
+    const sm__host *h = &w->hosts[host];
+    sm_tw_len_ctx c = {.tun = h->tun, .local = *la, .remote = *ra,
+                       .host_addrs = h->addrs, .n_host_addrs = h->naddrs};
+    return sm_tw_expiry_ns(h->prof, &c, w->now_ns);
 }
 
 /* Socket s reached TIME_WAIT: replace it by a small entry, or by nothing
@@ -376,6 +384,21 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
     bool ack_non_dup = sm__hprof(w, x->host)->tcp->tw_ack_non_dup;
     if (ack_non_dup && !(g->flags & SM_TH_ACK))
         return; /* FreeBSD tcp_twcheck(): no ACK, drop */
+    if (g->len && (int32_t)(g->seq - x->rcv_nxt) >= 0) {
+        /* new data: the profile says what this OS does */
+        const sm_rule *rule;
+        enum sm_tw_data a = sm_tw_data_action(sm__hprof(w, x->host), &rule);
+        if (a == SM_TW_DATA_DROP)
+            return;
+        if (a == SM_TW_DATA_RST) {
+            bool ack = g->flags & SM_TH_ACK;
+            sm__emit(w, g->dst_host, &g->dst.addr, g->dst.port, &g->src.addr, g->src.port,
+                     SM_TCP, ack ? SM_TH_RST : SM_TH_RST | SM_TH_ACK, ack ? g->ack : 0,
+                     ack ? 0 : g->seq + g->len, 0, 0, false, 0, 0);
+            sm__tw_kill(w, t);
+            return;
+        }
+    }
     if (g->flags & SM_TH_FIN) {
         /* A retransmitted FIN: ACK it again and restart the 2MSL timer. */
         tw_fifo_unlink(w, t);

@@ -54,7 +54,9 @@ static void check_pkt(const rp_pkt *p)
     if (p->src.addr.family != p->dst.addr.family ||
         (p->src.addr.family != 4 && p->src.addr.family != 6))
         abort();
-    uint32_t wire = p->wirelen > p->caplen ? p->wirelen : p->caplen;
+    /* a datagram reassembled from fragments is longer than its last record */
+    uint32_t wire = p->anomalies & RP_A_REASSEMBLED ? 65535u
+                    : p->wirelen > p->caplen ? p->wirelen : p->caplen;
     if (p->len > wire)
         abort();
     /* the model's clock never goes back and never passes its cap */
@@ -143,7 +145,7 @@ static void decode_mode(const uint8_t *data, size_t size)
                                229 /* IPV6 */, 105 /* 802.11: unsupported */, 9 /* PPP */,
                                10 /* FDDI */, 50 /* PPP_SERIAL */, 51 /* PPP_ETHER */,
                                104 /* C_HDLC */, 178 /* JUNIPER_ETHER */, 239 /* NFLOG */,
-                               242 /* IPOIB */};
+                               242 /* IPOIB */, 7 /* ARCNET_BSD */, 129 /* ARCNET_LINUX */};
     if (size < 1)
         return;
     int dlt = dlts[data[0] % (sizeof dlts / sizeof dlts[0])];
@@ -196,6 +198,8 @@ static void decode_mode(const uint8_t *data, size_t size)
         data += len;
         size -= len;
     }
+    rp_decode_state_free(&st);
+    rp_decode_state_free(&gst);
     check_counts(&c, n);
     tracker_end(tr, n);
     rp_conv_free(t);

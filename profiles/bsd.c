@@ -130,6 +130,9 @@ static const sm_rule r_connect_on_listener = SM_RULE("bsd.connect.on-listener", 
 static const sm_rule r_tw_rst = SM_RULE("bsd.tw.rst", S,
     "RSTs into TIME_WAIT are dropped (RFC 1337)",
     "FreeBSD tcp_twcheck()");
+static const sm_rule r_tw_data = SM_RULE("bsd.tw.data", S,
+    "new data reaching TIME_WAIT is acknowledged and the entry stays",
+    "FreeBSD tcp_twcheck()");
 static const sm_rule r_listener_choice = SM_RULE("bsd.listener.choice", S,
     "listener choice: specific address over wildcard; a SO_REUSEPORT_LB "
     "group by 4-tuple hash; else the newest match",
@@ -347,6 +350,8 @@ const sm_tcp_rules sm__bsd_tcp_rules = {
     .so_rcvbuf = 65536, /* net.inet.tcp.recvspace; 65700 once the MSS is 1460 [T] */
     .rst_in_closing = SM_ECONNRESET, /* tcp_input(): so_error for CLOSING, LAST_ACK [S, T] */
     .listener_drops_synack = true, /* no RST for a SYN+ACK to a listener [T] */
+    .tw_data = SM_TW_DATA_ACK,
+    .tw_data_rule = &r_tw_data,
 };
 
 /* TCP options as FreeBSD's tcp_addoptions() lays them out: MSS; NOP and
@@ -453,6 +458,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_tw_local,
     &r_connect_on_listener,
     &r_tw_rst,
+    &r_tw_data,
     &r_listener_choice,
     &r_tcp_unspec,
     &r_udp_unspec,

@@ -126,6 +126,9 @@ static const sm_rule r_sockopt_range = SM_RULE("linux.sockopt.local-port-range",
     "IP_LOCAL_PORT_RANGE narrows this socket's ephemeral range: each "
     "bound inside the host's range replaces it, 0 leaves it",
     "Linux inet_sk_get_local_port_range(); selftest ip_local_port_range.c");
+static const sm_rule r_tw_data = SM_RULE("linux.tw.data", S,
+    "new data reaching TIME_WAIT is acknowledged and the entry stays (an orphaned FIN_WAIT_2 answers it with a RST)",
+    "Linux tcp_timewait_state_process(): TCP_TW_ACK; TCP_TW_RST in the FIN_WAIT2 substate");
 
 /* ---- address overlap (§0.1, observed matrix on 6.18) ------------------- */
 
@@ -1130,6 +1133,8 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .rcvbuf = 64240,
     .synq_rcv_wnd = 64240,
     .so_rcvbuf = 131072, /* net.ipv4.tcp_rmem[1], sk_rcvbuf of a new socket [D] */
+    .tw_data = SM_TW_DATA_ACK,
+    .tw_data_rule = &r_tw_data,
 };
 
 /* TCP options, net/ipv4/tcp_output.c tcp_options_write() [S]: MSS; then
@@ -1188,6 +1193,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_tw_local,
     &r_connect_on_listener,
     &r_tw_rst,
+    &r_tw_data,
     &r_no_overlap,
     &r_free,
     &r_ra_both,

@@ -118,6 +118,9 @@ static const sm_rule r_connect_on_listener = SM_RULE("netbsd.connect.on-listener
 static const sm_rule r_tw_rst = SM_RULE("netbsd.tw.rst", U,
     "a RST at rcv_nxt ends TIME_WAIT",
     "NetBSD tcp_input()");
+static const sm_rule r_tw_data = SM_RULE("netbsd.tw.data", I,
+    "new data reaching TIME_WAIT resets: the connection, whose socket is gone, is dropped with a RST and leaves no TIME_WAIT",
+    "NetBSD tcp_input(): SS_NOFDREF, t_state > CLOSE_WAIT, tlen (rcvafterclose); that in-window data reaches the check in TIME_WAIT is inferred");
 static const sm_rule r_close_finwait2_timeout = SM_RULE("netbsd.close.finwait2-timeout", U,
     "an orphaned FIN_WAIT_2 is closed silently",
     "NetBSD tcp_timer_2msl()");
@@ -427,6 +430,8 @@ static const sm_tcp_rules nbsd_tcp_rules = {
     .linger_hz = 1,
     .finwait2_timeout_rst = false,
     .finwait2_timeout_rule = &r_close_finwait2_timeout,
+    .tw_data = SM_TW_DATA_RST,
+    .tw_data_rule = &r_tw_data,
 };
 
 static const sm_sysctl_def sysctls[] = {
@@ -501,6 +506,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_tw_length,
     &r_connect_on_listener,
     &r_tw_rst,
+    &r_tw_data,
     &r_close_finwait2_timeout,
     &r_listener_choice,
     &r_free,

@@ -131,6 +131,9 @@ static const sm_rule r_connect_on_listener = SM_RULE("openbsd.connect.on-listene
 static const sm_rule r_tw_rst = SM_RULE("openbsd.tw.rst", S,
     "a RST at rcv_nxt ends TIME_WAIT: no RFC 1337 protection",
     "OpenBSD tcp_input()");
+static const sm_rule r_tw_data = SM_RULE("openbsd.tw.data", I,
+    "new data reaching TIME_WAIT resets: the connection, whose socket is gone, is dropped with a RST and leaves no TIME_WAIT",
+    "OpenBSD tcp_input(): SS_NOFDREF, t_state > CLOSE_WAIT, tlen (rcvafterclose); that in-window data reaches the check in TIME_WAIT is inferred");
 static const sm_rule r_close_finwait2_timeout = SM_RULE("openbsd.close.finwait2-timeout", I,
     "an orphaned FIN_WAIT_2 is closed silently once idle for tcp_maxidle "
     "(600 s)",
@@ -423,6 +426,8 @@ static const sm_tcp_rules obsd_tcp_rules = {
     .linger_hz = 1,
     .finwait2_timeout_rst = false,
     .finwait2_timeout_rule = &r_close_finwait2_timeout,
+    .tw_data = SM_TW_DATA_RST,
+    .tw_data_rule = &r_tw_data,
 };
 
 static const sm_sysctl_def sysctls[] = {
@@ -492,6 +497,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_tw_local,
     &r_connect_on_listener,
     &r_tw_rst,
+    &r_tw_data,
     &r_close_finwait2_timeout,
     &r_listener_choice,
     &r_free,

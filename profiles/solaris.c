@@ -133,6 +133,9 @@ static const sm_rule r_connect_on_listener = SM_RULE("solaris.connect.on-listene
 static const sm_rule r_tw_rst = SM_RULE("solaris.tw.rst", S,
     "an in-window RST ends TIME_WAIT",
     "illumos tcp_time_wait_processing()");
+static const sm_rule r_tw_data = SM_RULE("solaris.tw.data", S,
+    "new in-order data reaching TIME_WAIT is dropped unanswered (counted in tcpInClosed) and the entry stays; out-of-order data is acknowledged",
+    "illumos tcp_time_wait_processing()");
 static const sm_rule r_listener_choice = SM_RULE("solaris.listener.choice", I,
     "listener choice: specific address over wildcard; otherwise the "
     "first bound",
@@ -653,6 +656,8 @@ const sm_tcp_rules sm__sol_tcp_rules = {
     .rst_in_close_wait = SM_ECONNRESET,
     .simultaneous_open = true, /* RFC 9293 3.5 [I] */
     .so_rcvbuf = 128000, /* tcp_recv_hiwat / recv_buf [D] */
+    .tw_data = SM_TW_DATA_DROP,
+    .tw_data_rule = &r_tw_data,
 };
 
 static const sm__sol_gen gen = {.reuseport = false};
@@ -725,6 +730,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_tw_local,
     &r_connect_on_listener,
     &r_tw_rst,
+    &r_tw_data,
     &r_listener_choice,
     &r_free,
     &r_excl,

@@ -108,6 +108,9 @@ static const sm_rule r_connect_on_listener = SM_RULE("windows.connect.on-listene
 static const sm_rule r_tw_rst = SM_RULE("windows.tw.rst", D,
     "a RST ends TIME_WAIT",
     "KB 261218");
+static const sm_rule r_tw_data = SM_RULE("windows.tw.data", U,
+    "new data reaching TIME_WAIT is acknowledged and the entry stays",
+    "not documented by Microsoft; assumed as RFC 9293 3.10.7.4");
 
 /* ---- rule records: bind and listen ------------------------------------ */
 
@@ -706,6 +709,8 @@ const sm_tcp_rules sm__win_tcp_rules = {
     .rst_in_close_wait = SM_ECONNRESET,
     .simultaneous_open = true, /* RFC 9293 3.5 [I] */
     .so_rcvbuf = 65536, /* the default SO_RCVBUF of Windows 7 and later [I] */
+    .tw_data = SM_TW_DATA_ACK,
+    .tw_data_rule = &r_tw_data,
 };
 
 /* TCP options as Windows sends them [O: captures of Windows 10/11 SYNs,
@@ -761,6 +766,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_tw_local,
     &r_connect_on_listener,
     &r_tw_rst,
+    &r_tw_data,
     &rule_free,
     &rule_no_overlap,
     &rule_inactive_ignored,

@@ -105,6 +105,9 @@ static const sm_rule r_connect_on_listener = SM_RULE("xnu.connect.on-listener", 
 static const sm_rule r_tw_rst = SM_RULE("xnu.tw.rst", S,
     "RSTs into TIME_WAIT are ignored (RFC 1337)",
     "XNU tcp_input(): case TCPS_TIME_WAIT: break");
+static const sm_rule r_tw_data = SM_RULE("xnu.tw.data", I,
+    "new data reaching TIME_WAIT resets: the connection, whose socket is gone, is dropped with a RST and leaves no TIME_WAIT",
+    "XNU tcp_input(): SS_NOFDREF, t_state > CLOSE_WAIT, tlen (rcvafterclose); that in-window data reaches the check in TIME_WAIT is inferred");
 static const sm_rule r_close_finwait2_timeout = SM_RULE("xnu.close.finwait2-timeout", S,
     "an orphaned FIN_WAIT_2 is dropped after net.inet.tcp.fin_timeout "
     "(60 s) with tcp_drop(): a RST",
@@ -550,6 +553,8 @@ const sm_tcp_rules sm__xnu_tcp_rules = {
     .linger_hz = 100,
     .finwait2_timeout_rst = true,
     .finwait2_timeout_rule = &r_close_finwait2_timeout,
+    .tw_data = SM_TW_DATA_RST,
+    .tw_data_rule = &r_tw_data,
 };
 
 const sm_sysctl_def sm__xnu_sysctls[] = {
@@ -598,6 +603,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_tw_local,
     &r_connect_on_listener,
     &r_tw_rst,
+    &r_tw_data,
     &r_close_finwait2_timeout,
     &r_free,
     &r_no_overlap,

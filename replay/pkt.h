@@ -6,7 +6,9 @@
  * normalized rp_pkt; everything that is not a TCP segment or a UDP datagram
  * (ARP, ICMP, fragments, broken headers, ...) is counted by category in
  * rp_counts and skipped.  The reader keeps no state per packet beyond the
- * current record: O(1) time per packet, memory independent of file size.
+ * current record, except IPv4 fragments waiting for the rest of their
+ * datagram (reasm.h: bounded): O(1) time per packet, memory independent
+ * of file size.
  * Nothing here knows about the model; the replay driver turns rp_pkt into
  * what the engine needs (the fields mirror sm_segment's).
  */
@@ -40,8 +42,11 @@ extern "C" {
                                     * previous record's, or beyond 2^64 ns: not followed */
 #define RP_A_TUNNEL        0x0800u /* decoded from inside a tunnel or encapsulation
                                     * (informational) */
-#define RP_A_FRAGMENT      0x1000u /* an IPv4 first fragment: TCP/UDP header taken from
-                                    * it, length = the fragment's (informational) */
+#define RP_A_FRAGMENT      0x1000u /* a first fragment: TCP/UDP header taken from it,
+                                    * length = the fragment's (IPv6; IPv4 only when
+                                    * the fragment was not captured whole) */
+#define RP_A_REASSEMBLED   0x2000u /* an IPv4 datagram reassembled from fragments: this
+                                    * record is its last fragment (informational) */
 
 /* A record whose timestamp lies further than this from the previous
  * record's (either way) is a broken clock, not a pause: the model's clock
@@ -97,7 +102,9 @@ typedef struct rp_counts {
     uint64_t ip_other;         /* any other IP protocol (SCTP, GRE, ESP over IPv4, ...) */
     uint64_t ip6_esp;          /* IPv6 chain ends in ESP (payload encrypted) */
     uint64_t ip6_no_next;      /* IPv6 chain ends in No Next Header */
-    uint64_t frag4, frag6;     /* IP fragments (any, including the first) */
+    uint64_t frag4, frag6;     /* IP fragments, but those delivered: an IPv4 one
+                                * completing a datagram, a first one that carries
+                                * the header (IPv6, or IPv4 not captured whole) */
     /* skipped: broken */
     uint64_t trunc_link;       /* caplen too short for the link header */
     uint64_t trunc_ip;         /* ... for the IP header (and extension headers) */
@@ -112,6 +119,11 @@ typedef struct rp_counts {
     uint64_t ip6_ext;          /* IPv6 with extension headers skipped (informational) */
     uint64_t tunneled;         /* RP_A_TUNNEL: decoded inside a tunnel (informational) */
     uint64_t frag_first;       /* RP_A_FRAGMENT: header from a first fragment */
+    uint64_t reassembled;      /* RP_A_REASSEMBLED: delivered whole from IPv4 fragments */
+    /* IPv4 datagrams (not records) */
+    uint64_t frag_reassembled; /* datagrams reassembled (any protocol) */
+    uint64_t frag_given_up;    /* datagrams given up: overlap, timeout, too long,
+                                * inconsistent, or evicted by a newer one */
     uint64_t bad_ip_csum;      /* RP_A_BAD_IP_CSUM */
     uint64_t bad_l4_csum;      /* RP_A_BAD_L4_CSUM */
     uint64_t csum_unchecked;   /* RP_A_CSUM_UNCHECKED */
@@ -175,6 +187,7 @@ void rp_close(rp_reader *r);
  * state carries the timestamp order between records; zero it before the
  * first record.  Returns true if *out holds a TCP/UDP packet; counts are
  * updated either way (records, bytes included). */
+struct rp__reasm;
 typedef struct rp_decode_state {
     uint64_t frame;
     uint64_t max_ts_ns;   /* the model's clock so far */
@@ -184,7 +197,11 @@ typedef struct rp_decode_state {
     uint64_t jump_from_ns, jump_to_ns; /* the file times of the record before it, and its */
     bool have_ts;
     unsigned opts;
+    struct rp__reasm *reasm; /* IPv4 fragments in progress (created on the first) */
 } rp_decode_state;
+/* Frees what the state holds (fragments in progress); it may then be
+ * zeroed and used again. */
+void rp_decode_state_free(rp_decode_state *st);
 bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
                uint32_t caplen, uint32_t wirelen, const uint8_t *data,
                rp_pkt *out, rp_counts *c);

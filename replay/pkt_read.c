@@ -4,11 +4,12 @@
  * record's link layer (Ethernet with stacked 802.1Q/802.1ad tags, MPLS,
  * PPPoE, 802.1ah PBB and LLC/SNAP inside it; Linux cooked SLL and SLL2,
  * raw IPv4/IPv6, BSD NULL and LOOP in either byte order, PPP, Cisco HDLC,
- * FDDI, IP over InfiniBand, Linux NFLOG, Juniper Ethernet), IPv4
- * (options; a first fragment that carries the TCP/UDP header), IPv6
+ * FDDI, IP over InfiniBand, Linux NFLOG, Juniper Ethernet, ARCNET), IPv4
+ * (options; fragments reassembled by reasm.c), IPv6
  * (extension header chain; the Home Address option and routing headers
  * give the connection's source and final destination), tunnels (IP in
- * IP, GRE with ERSPAN I/II/III, VXLAN, Geneve, GTP-U: the inner packet is
+ * IP, GRE with ERSPAN I/II/III, WCCP and Aruba's 802.11, GRE in UDP,
+ * VXLAN, Geneve, AYIYA, GTP-U: the inner packet is
  * the record's) and the TCP or UDP header into an rp_pkt, and counts
  * everything else by category.  Checksums (IPv4 header, TCP, UDP) are
  * verified when the whole datagram was captured; a packet that fails is
@@ -25,6 +26,7 @@
 #define _DEFAULT_SOURCE
 
 #include "pkt.h"
+#include "reasm.h"
 #include "smu_csum.h"
 
 #include <pcap/pcap.h>
@@ -123,6 +125,8 @@ static inline uint32_t le32(const uint8_t *p)
 #define RP_LT_JUNIPER_ETHER 178
 #define RP_LT_NFLOG 239
 #define RP_LT_IPOIB 242
+#define RP_LT_ARCNET_BSD 7
+#define RP_LT_ARCNET_LINUX 129
 
 static bool is_raw(int dlt)
 {
@@ -136,7 +140,8 @@ bool rp_linktype_supported(int dlt)
            dlt == DLT_NULL || dlt == DLT_LOOP || dlt == DLT_IPV4 || dlt == DLT_IPV6 ||
            is_raw(dlt) || dlt == RP_LT_PPP || dlt == RP_LT_PPP_SERIAL ||
            dlt == RP_LT_PPP_ETHER || dlt == RP_LT_C_HDLC || dlt == RP_LT_FDDI ||
-           dlt == RP_LT_IPOIB || dlt == RP_LT_NFLOG || dlt == RP_LT_JUNIPER_ETHER;
+           dlt == RP_LT_IPOIB || dlt == RP_LT_NFLOG || dlt == RP_LT_JUNIPER_ETHER ||
+           dlt == RP_LT_ARCNET_BSD || dlt == RP_LT_ARCNET_LINUX;
 }
 
 /* BSD address family values of IPv6: NetBSD/OpenBSD, FreeBSD, Darwin. */
@@ -421,6 +426,54 @@ static enum net link_decode(int dlt, const uint8_t *p, uint32_t cap, uint32_t *o
     return link_other(dlt, p, cap, off, o, c);
 }
 
+/* ARCNET (BSD: source, destination, protocol; Linux: source, destination,
+ * a 2-byte offset, protocol).  RFC 1051 protocols (IP 240) carry the
+ * datagram right after; RFC 1201 ones (IP 212, IPv6 196) a split flag and
+ * a 2-byte sequence number first, and an exception packet (split flag
+ * 0xff) 4 more bytes and the header again.  Pieces of a split packet
+ * (flag other than 0) are not put back together: skipped. */
+static enum net arcnet(bool linux_hdr, const uint8_t *p, uint32_t cap, uint32_t *off,
+                       rp_counts *c)
+{
+    uint32_t at = linux_hdr ? 4 : 2;
+    if (cap < at + 1) {
+        c->trunc_link++;
+        return NET_SKIP;
+    }
+    unsigned proto = p[at];
+    at++;
+    if (proto == 240) {
+        *off = at;
+        return NET_V4;
+    }
+    if (proto != 212 && proto != 196) {
+        c->other_ethertype++;
+        return NET_SKIP;
+    }
+    if (cap < at + 3) {
+        c->trunc_link++;
+        return NET_SKIP;
+    }
+    if (p[at] == 0xff) { /* exception packet: padding, then the header again */
+        at += 4;
+        if (cap < at + 3) {
+            c->trunc_link++;
+            return NET_SKIP;
+        }
+        proto = p[at - 1];
+        if (proto != 212 && proto != 196) {
+            c->other_ethertype++;
+            return NET_SKIP;
+        }
+    }
+    if (p[at] != 0) { /* a piece of a split packet */
+        c->other_ethertype++;
+        return NET_SKIP;
+    }
+    *off = at + 3;
+    return proto == 212 ? NET_V4 : NET_V6;
+}
+
 /* The rarer link types. */
 static enum net link_other(int dlt, const uint8_t *p, uint32_t cap, uint32_t *off, rp_pkt *o,
                            rp_counts *c)
@@ -511,6 +564,8 @@ static enum net link_other(int dlt, const uint8_t *p, uint32_t cap, uint32_t *of
         c->other_family++;
         return NET_SKIP;
     }
+    if (dlt == RP_LT_ARCNET_BSD || dlt == RP_LT_ARCNET_LINUX)
+        return arcnet(dlt == RP_LT_ARCNET_LINUX, p, cap, off, c);
     c->link_unsupported++;
     return NET_SKIP;
 }
@@ -660,15 +715,20 @@ typedef struct inner {
     const uint8_t *p; /* the inner network header */
     uint32_t cap;     /* bytes captured from p */
     enum net n;
+    /* the datagram p lies in and its wire length: the caller's, unless
+     * it was reassembled from fragments */
+    const uint8_t *base;
+    uint32_t base_w;
 } inner;
 
 /* Result of ipv4()/ipv6(). */
 enum { IP_SKIP = 0, IP_DELIVER = 1, IP_INNER = 2 };
 
-/* An Ethernet frame at p (cap bytes) inside a tunnel. */
-static int inner_eth(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+/* A link-layer type at p+off (cap bytes at p) inside a tunnel, walked to
+ * the network header. */
+static int inner_type(const uint8_t *p, uint32_t cap, uint32_t off, inner *in, rp_pkt *o,
+                      rp_counts *c)
 {
-    uint32_t off = 12;
     enum net n = walk_ethertype(p, cap, &off, o, c);
     if (n == NET_SKIP)
         return IP_SKIP;
@@ -680,6 +740,48 @@ static int inner_eth(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_co
     in->cap = cap - off;
     in->n = n;
     return IP_INNER;
+}
+
+/* An Ethernet frame at p (cap bytes) inside a tunnel. */
+static int inner_eth(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+{
+    return inner_type(p, cap, 12, in, o, c);
+}
+
+/* An 802.11 data frame at p (Aruba's GRE): the header (24 bytes, 30 with
+ * four addresses, QoS control, HT control), then LLC/SNAP and the type.  An
+ * A-MSDU's first subframe is decoded (one packet per record); protected
+ * (encrypted) frames and frames without a body are skipped. */
+static int wlan(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+{
+    if (cap < 24) {
+        c->trunc_link++;
+        return IP_SKIP;
+    }
+    unsigned fc = p[0], fl = p[1];
+    bool qos = (fc >> 4) & 8;
+    if (((fc >> 2) & 3) != 2 || ((fc >> 4) & 4) || (fl & 0x40)) {
+        c->other_ethertype++; /* not data, no body, or encrypted */
+        return IP_SKIP;
+    }
+    uint32_t hl = (fl & 3) == 3 ? 30 : 24;
+    bool amsdu = false;
+    if (qos) {
+        if (cap < hl + 2) {
+            c->trunc_link++;
+            return IP_SKIP;
+        }
+        amsdu = p[hl] & 0x80;
+        hl += 2 + (fl & 0x80 ? 4 : 0);
+    }
+    if (amsdu)
+        hl += 14; /* the subframe's destination, source and length */
+    if (cap < hl + 8 || p[hl] != 0xaa || p[hl + 1] != 0xaa || p[hl + 2] != 0x03) {
+        c->trunc_link += cap < hl + 8;
+        c->llc += cap >= hl + 8;
+        return IP_SKIP;
+    }
+    return inner_type(p, cap, hl + 6, in, o, c);
 }
 
 /* GRE (RFC 2784/2890) at p: IPv4, IPv6, Ethernet (0x6558), ERSPAN types
@@ -732,12 +834,25 @@ static int gre(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *
         in->n = n;
         return IP_INNER;
     }
+    if (type == 0x883eu) { /* Cisco WCCP: a 4-byte redirect header (v2), or none */
+        uint32_t h = bc >= 1 && b[0] >> 4 == 4 ? 0 : 4;
+        if (bc < h + 1) {
+            c->trunc_l4++;
+            return IP_SKIP;
+        }
+        in->p = b + h;
+        in->cap = bc - h;
+        in->n = NET_V4;
+        return IP_INNER;
+    }
+    if ((type >= 0x8200u && type <= 0x83f0u && (type & 0xfu) == 0) || type == 0x9000u)
+        return wlan(b, bc, in, o, c); /* Aruba: an 802.11 frame */
     c->ip_other++;
     return IP_SKIP;
 }
 
-/* A UDP datagram to a tunnel's port: VXLAN (4789), Geneve (6081), GTP-U
- * (2152).  Returns IP_DELIVER when it is not one (an ordinary datagram). */
+/* A UDP datagram to a tunnel's port: VXLAN (4789), Geneve (6081), GRE
+ * (4754), AYIYA (5072), GTP-U (2152).  Returns IP_DELIVER when it is not one (an ordinary datagram). */
 static int udp_tunnel(const uint8_t *u, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
 {
     if (cap < 8)
@@ -761,6 +876,20 @@ static int udp_tunnel(const uint8_t *u, uint32_t cap, inner *in, rp_pkt *o, rp_c
             return IP_INNER;
         }
         return IP_DELIVER;
+    }
+    if ((dp == 4754 || sp == 4754) && pc >= 4 && (be16(p) & 0x4007u) == 0)
+        return gre(p, pc, in, o, c); /* GRE in UDP, RFC 8086 */
+    if ((dp == 5072 || sp == 5072) && pc >= 8 && (p[2] & 0x0fu) == 1 &&
+        (p[3] == 4 || p[3] == 41)) {
+        /* AYIYA forwarding a packet: 8 bytes, the identity (2^n bytes), the
+         * signature (4-byte words) */
+        uint32_t hl = 8 + (1u << (p[0] >> 4)) + (uint32_t)(p[1] >> 4) * 4;
+        if (pc <= hl)
+            return IP_DELIVER;
+        in->p = p + hl;
+        in->cap = pc - hl;
+        in->n = p[3] == 4 ? NET_V4 : NET_V6;
+        return IP_INNER;
     }
     if ((dp == 2152 || sp == 2152) && pc >= 8 && (p[0] >> 5) == 1 && (p[0] & 0x10) &&
         p[1] == 0xff) {
@@ -811,7 +940,7 @@ static int ip_tunnel(unsigned proto, const uint8_t *l4, uint32_t l4cap, inner *i
 }
 
 static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
-                bool verify, inner *in)
+                bool verify, inner *in, struct rp__reasm **ra)
 {
     if (cap < 20) {
         c->trunc_ip++;
@@ -849,9 +978,32 @@ static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
     unsigned fo = be16(p + 6);
     unsigned proto = p[9];
     bool frag = false;
+    /* A fragment captured whole with a right header checksum is held for
+     * reassembly; one with a wrong checksum is not (a stack drops it, and
+     * Wireshark does not reassemble it but dissects a first fragment alone). */
+    if ((fo & 0x3fffu) != 0 && ra && cap >= tot &&
+        smu_csum_fold(smu_csum_add(0, p, hl)) == 0xffffu) {
+        const uint8_t *whole;
+        uint32_t n;
+        switch (rp__reasm4(ra, p, hl, tot, o->ts_mono_ns, &whole, &n, c)) {
+        case RP__FRAG_HELD:
+        case RP__FRAG_DROPPED:
+            c->frag4++;
+            return IP_SKIP;
+        case RP__FRAG_DONE: /* the datagram, as if it had come whole */
+            p = in->base = whole;
+            cap = tot = wire = in->base_w = n;
+            fo = 0;
+            o->anomalies |= RP_A_REASSEMBLED;
+            break;
+        case RP__FRAG_NOMEM: /* as without reassembly */
+            break;
+        }
+    }
     if ((fo & 0x3fffu) != 0) { /* MF set or offset non-zero */
-        /* a first fragment that carries the whole TCP header (or the UDP
-         * header) is delivered with it; the others are skipped */
+        /* not reassembled (cut by the snaplen, a bad header checksum, or no
+         * memory): a first fragment that carries the whole TCP header (or
+         * the UDP header) is delivered with it; the others are skipped */
         uint32_t have = (cap < tot ? cap : tot) - hl;
         bool first = (fo & 0x1fffu) == 0;
         bool hdr = proto == 6 ? have >= 20 && (uint32_t)(p[hl + 12] >> 4) * 4 <= have
@@ -1267,8 +1419,8 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
             }
             n = ver == 4 ? NET_V4 : NET_V6;
         }
-        inner in;
-        int r = n == NET_V4 ? ipv4(ip, cap, w, o, c, verify, &in)
+        inner in = {.base = ip, .base_w = w};
+        int r = n == NET_V4 ? ipv4(ip, cap, w, o, c, verify, &in, &st->reasm)
                             : ipv6(ip, cap, w, o, c, verify, &in);
         if (r == IP_SKIP)
             return false;
@@ -1280,7 +1432,7 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
             c->ip_other++;
             return false;
         }
-        w -= (uint32_t)(in.p - ip);
+        w = in.base_w - (uint32_t)(in.p - in.base);
         ip = in.p;
         cap = in.cap;
         n = in.n;
@@ -1298,7 +1450,14 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
     c->bad_tcp_opt += (a & RP_A_BAD_TCP_OPT) != 0;
     c->tunneled += (a & RP_A_TUNNEL) != 0;
     c->frag_first += (a & RP_A_FRAGMENT) != 0;
+    c->reassembled += (a & RP_A_REASSEMBLED) != 0;
     return true;
+}
+
+void rp_decode_state_free(rp_decode_state *st)
+{
+    rp__reasm_free(st->reasm);
+    st->reasm = NULL;
 }
 
 static bool ep_equal(const sm_endpoint *a, const sm_endpoint *b)
@@ -1606,6 +1765,7 @@ void rp_close(rp_reader *r)
         free(r->ring);
     }
     pcap_close(r->pc);
+    rp_decode_state_free(&r->st);
     free(r);
 }
 
@@ -1630,7 +1790,7 @@ void rp_counts_print(FILE *out, const rp_counts *c)
         F(bad_ip_len), F(bad_tcp_hlen), F(bad_udp_len),
         F(vlan_tagged), F(ip6_ext), F(bad_ip_csum), F(bad_l4_csum), F(csum_unchecked),
         F(payload_cut), F(len_clipped), F(len_from_frame), F(bad_tcp_opt), F(tunneled),
-        F(frag_first),
+        F(frag_first), F(reassembled), F(frag_reassembled), F(frag_given_up),
         F(ts_backwards), F(ts_jumps), F(file_truncated),
 #undef F
     };

@@ -16,16 +16,21 @@
  *     FIN_WAIT_1 / CLOSE_WAIT / LAST_ACK / CLOSING, the ACK of a FIN ->
  *     FIN_WAIT_2 / TIME_WAIT / CLOSED, RST -> CLOSED (RFC 9293 3.3.2).
  *     The capture is taken as what both sides saw (no loss modelled).
- *   - Per run: a side that reaches TIME_WAIT holds it for that OS's
- *     SM_TUN_TIME_WAIT_MS from the capture's timestamps (a retransmitted
- *     FIN restarts it, as in the engine's tw_input()); none is kept toward
- *     an own address where SM_TUN_NOLOCALTIMEWAIT says so, or beyond
- *     SM_TUN_MAX_TW; an in-window RST ends it unless SM_TUN_RFC1337
- *     (the engine's rule); a new SYN on its 4-tuple is judged by
- *     profile->tw_syn() with the entry's rcv_nxt, window and timestamps.
+ *   - Per run: a side that reaches TIME_WAIT holds it as long as the
+ *     engine's sm_tw_expiry_ns() says (the profile's length for the
+ *     connection, the collector's period) from the capture's timestamps (a
+ *     retransmitted FIN restarts it, as in the engine's tw_input()); none
+ *     is kept toward an own address where SM_TUN_NOLOCALTIMEWAIT says so,
+ *     or beyond SM_TUN_MAX_TW; an in-window RST ends it unless
+ *     SM_TUN_RFC1337 (the engine's rule), also a RST that follows a SYN
+ *     the OS refused; new data past the peer's FIN is judged by
+ *     sm_tw_data_action(); a new SYN on its 4-tuple by profile->tw_syn()
+ *     with the entry's rcv_nxt, window and timestamps.  A side that sends
+ *     a RST itself holds no TIME_WAIT.
  *   - Ports: client ports in use (live connections + TIME_WAIT entries
  *     the client holds) per (client, destination) and per client host,
- *     against the size of the profile's ephemeral range.
+ *     against the size of the profile's ephemeral range: per destination
+ *     or per host by the OS's sharing rule (probe_ports_shared()).
  * Not modelled: retransmission timers, SYN_SENT/FIN_WAIT_2 timeouts (a
  * side stays in the state the capture leaves it in), segments the capture
  * missed, UDP (counted only).
@@ -230,6 +235,8 @@ typedef struct twfifo {
 typedef struct tunset {
     const sm_profile *p;
     int64_t tun[SM_TUN_COUNT];
+    int8_t ports_shared; /* connect() gives one port to several destinations:
+                          * 1 yes, 0 no, -1 not asked yet (probe_ports_shared) */
 } tunset;
 
 typedef struct hrun {
@@ -238,6 +245,7 @@ typedef struct hrun {
     uint32_t bmax;
     uint16_t ts;      /* tunset */
     uint8_t dirty;
+    bool exhausted;   /* host-wide ports_exhausted reported (unshared ports) */
 } hrun;
 
 typedef struct host {
@@ -352,7 +360,8 @@ const char *rp_zeek_name(rp_zeek z)
 const char *rp_tw_end_name(rp_tw_end e)
 {
     static const char *const n[] = {"none",     "live",       "expired", "rst",     "syn",
-                                    "reused",   "not_kept",   "superseded", "recycled"};
+                                    "reused",   "not_kept",   "superseded", "recycled",
+                                    "data",     "own_rst"};
     return (unsigned)e < sizeof n / sizeof n[0] ? n[e] : "none";
 }
 
@@ -361,21 +370,130 @@ const char *rp_ev_kind_name(rp_ev_kind k)
     static const char *const n[] = {"syn_into_time_wait", "own_time_wait_reused",
                                     "rst_killed_time_wait", "rst_ignored_in_time_wait",
                                     "tuple_reused_while_alive", "ports_exhausted",
-                                    "time_wait_overflow"};
+                                    "time_wait_overflow", "data_into_time_wait"};
     return (unsigned)k < RP_EV_KIND_COUNT ? n[k] : "?";
 }
 
 /* ---- tunables --------------------------------------------------------------- */
+
+/* A closed record is held as long as a TIME_WAIT under s can last: its
+ * length, and the collector's period where entries end only at its runs
+ * (profiles' per-connection lengths are no longer than the tunable). */
+static void hold_for(rp_tracker *t, const tunset *s)
+{
+    uint64_t tw = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
+    if (s->tun[SM_TUN_TW_REAP_MS] > 0)
+        tw = ns_add(tw, ms_ns(s->tun[SM_TUN_TW_REAP_MS]));
+    if (tw > t->hold_ns)
+        t->hold_ns = tw;
+}
+
+/* Sets the smallest port range p's own sysctl keys allow on host h (the
+ * range is what the keys' limits leave); returns its size, 0 if the
+ * profile has no key for it. */
+static uint64_t probe_range(sm_world *w, sm_id h, const sm_profile *p)
+{
+    int64_t lo = p->defaults[SM_TUN_PORT_LO], hi = p->defaults[SM_TUN_PORT_HI];
+    bool any = false;
+    for (size_t i = 0; i < p->n_sysctls; i++) {
+        const sm_sysctl_def *d = &p->sysctls[i];
+        for (int k = 0; k < d->nvalues; k++)
+            if (d->slot[k] == SM_TUN_PORT_LO || d->slot[k] == SM_TUN_PORT_HI)
+                any = true;
+    }
+    if (!any)
+        return 0;
+    /* first the last port as low as it goes, then the first as high */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < p->n_sysctls; i++) {
+            const sm_sysctl_def *d = &p->sysctls[i];
+            int64_t v[2];
+            char txt[2][24];
+            const char *vals[2] = {txt[0], txt[1]};
+            bool mine = false;
+            for (int k = 0; k < d->nvalues; k++) {
+                enum sm_tunable sl = d->slot[k];
+                int64_t cur = (sl == SM_TUN_PORT_LO ? lo : sl == SM_TUN_PORT_HI ? hi : 0);
+                v[k] = d->scale ? (cur - d->offset) / d->scale : cur;
+                if (sl == SM_TUN_PORT_HI && pass == 0) {
+                    v[k] = d->min > lo ? d->min : lo;
+                    mine = true;
+                }
+                if (sl == SM_TUN_PORT_LO && pass == 1) {
+                    v[k] = d->max < hi ? d->max : hi;
+                    mine = true;
+                }
+                if (v[k] < d->min)
+                    v[k] = d->min;
+                if (v[k] > d->max)
+                    v[k] = d->max;
+                snprintf(txt[k], sizeof txt[k], "%lld", (long long)v[k]);
+            }
+            if (!mine || sm_sysctl(w, h, d->key, vals, (size_t)d->nvalues))
+                continue;
+            for (int k = 0; k < d->nvalues; k++) {
+                int64_t st = v[k] * d->scale + d->offset;
+                if (d->slot[k] == SM_TUN_PORT_LO)
+                    lo = st;
+                if (d->slot[k] == SM_TUN_PORT_HI)
+                    hi = st;
+            }
+        }
+    return hi >= lo ? (uint64_t)(hi - lo + 1) : 0;
+}
+
+/* Whether connect() under p gives one ephemeral port to connections toward
+ * different destinations (only the 4-tuple must be unique) or keeps it to
+ * one (a port in use is taken on the host): asked of the engine, so that
+ * the profile's own port choice (pick_connect_port) answers, not a second
+ * copy of it.  A host with the smallest range the profile's keys allow
+ * connects to one more listener than the range has ports, each at its own
+ * address: with shared ports every connect succeeds.  Asked only when a
+ * host needs more ports than its range (rare).  Without memory, or
+ * without a port-range key: shared (the rule every OS has for the
+ * 4-tuple). */
+static bool probe_ports_shared(const sm_profile *p)
+{
+    sm_world *w = sm_world_new(p, 1);
+    if (!w)
+        return true;
+    bool shared = true;
+    sm_id a = sm_host_add(w, "a"), b = sm_host_add(w, "b");
+    sm_addr own = {.family = 4, .b = {192, 0, 2, 1}};
+    sm_host_add_addr(w, a, &own);
+    sm_id root = sm_user_get(w, "root");
+    sm_id pa = sm_proc_get(w, a, "c", root), pb = sm_proc_get(w, b, "s", root);
+    uint64_t n = a != SM_NONE && b != SM_NONE && pa != SM_NONE && pb != SM_NONE
+                     ? probe_range(w, a, p) : 0;
+    if (n && n < 65536) {
+        sm_id l;
+        sm_endpoint any = {.addr = {.family = 4}, .port = 80};
+        sm_socket(w, pb, SM_TCP, 4, "l", &l);
+        sm_bind(w, l, &any);
+        sm_listen(w, l, 65535);
+        for (uint64_t k = 0; k <= n && shared; k++) {
+            sm_endpoint to = {.addr = {.family = 4, .b = {10, (uint8_t)(k >> 16),
+                                                          (uint8_t)(k >> 8), (uint8_t)k}},
+                              .port = 80};
+            sm_id c;
+            sm_host_add_addr(w, b, &to.addr);
+            sm_socket(w, pa, SM_TCP, 4, "c", &c);
+            sm_result r = sm_connect(w, c, &to);
+            shared = r.err == SM_OK || r.err == SM_EINPROGRESS;
+        }
+    }
+    sm_world_free(w);
+    return shared;
+}
 
 static uint16_t ts_new(rp_tracker *t, const sm_profile *p, const int64_t *from)
 {
     GROW(t, t->ts, t->nts, t->tscap);
     tunset *s = &t->ts[t->nts];
     s->p = p;
+    s->ports_shared = -1; /* asked when it matters (ports_up) */
     memcpy(s->tun, from ? from : p->defaults, sizeof s->tun);
-    uint64_t tw = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
-    if (tw > t->hold_ns)
-        t->hold_ns = tw;
+    hold_for(t, s);
     return (uint16_t)t->nts++;
 }
 
@@ -616,16 +734,34 @@ static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t e
     twfifo *q = fifo_of(t, r, HR(t, t->conns[ci].host[side], r)->ts);
     uint32_t node = (ci << 1 | (uint32_t)side) + 1;
     crun *c = CR(t, ci, r);
-    c->tw_next[side] = 0;
-    c->tw_prev[side] = q->tail;
-    if (q->tail) {
-        int ps;
-        crun *p = node_cr(t, q->tail, r, &ps);
+    /* After the last entry that ends no later: the tail, unless the
+     * profile gives connections different lengths (NetBSD's MSL classes),
+     * when a shorter one goes back past longer ones. */
+    uint32_t after = q->tail;
+    int ps = 0;
+    while (after) {
+        crun *p = node_cr(t, after, r, &ps);
+        if (p->tw_exp[ps] <= exp)
+            break;
+        after = p->tw_prev[ps];
+    }
+    uint32_t before = 0;
+    if (after) {
+        crun *p = node_cr(t, after, r, &ps);
+        before = p->tw_next[ps];
         p->tw_next[ps] = node;
     } else {
+        before = q->head;
         q->head = node;
     }
-    q->tail = node;
+    c->tw_prev[side] = after;
+    c->tw_next[side] = before;
+    if (before) {
+        int bs;
+        node_cr(t, before, r, &bs)->tw_prev[bs] = node;
+    } else {
+        q->tail = node;
+    }
 }
 
 static void heap_remove(rp_tracker *t, size_t r, uint32_t ci, int side)
@@ -702,9 +838,26 @@ static void ports_up(rp_tracker *t, conn *c, size_t r, uint64_t frame)
         d->peak_ns = t->now;
     }
     uint64_t range = port_range(t, c->host[0], r);
-    if (use > range && !d->exh_ns) {
+    if (use <= range && hr->ports_now <= range)
+        return; /* neither the host's nor the destination's count is over */
+    /* The OS's sharing rule decides which count must fit in the range:
+     * the destination's where a port serves several destinations, the
+     * host's where it does not (windows-classic, XNU, OpenBSD, NetBSD). */
+    tunset *ts = &t->ts[hr->ts];
+    if (ts->ports_shared < 0) {
+        ts->ports_shared = -2;
+        for (size_t k = 0; k < t->nts; k++)
+            if (t->ts[k].p == ts->p && t->ts[k].ports_shared >= 0)
+                ts->ports_shared = t->ts[k].ports_shared;
+        if (ts->ports_shared < 0)
+            ts->ports_shared = probe_ports_shared(ts->p);
+    }
+    bool host_wide = !ts->ports_shared;
+    if (host_wide ? !hr->exhausted : use > range && !d->exh_ns) {
+        hr->exhausted = true;
         d->exh_ns = sm_time_add(t->now, 1); /* 0 means "not exhausted" */
-        event_add(t, r, RP_EV_PORTS_EXHAUSTED, c, 0, frame, 0, use, range, NULL);
+        event_add(t, r, RP_EV_PORTS_EXHAUSTED, c, 0, frame, host_wide,
+                  host_wide ? hr->ports_now : use, range, NULL);
     }
 }
 
@@ -734,6 +887,20 @@ static void tw_recycle_oldest(rp_tracker *t, uint32_t h, size_t r)
         }
         node = cr->tw_next[s];
     }
+}
+
+/* When side's TIME_WAIT, (re)starting now, ends under tunable set s: the
+ * engine's rule (sm_tw_expiry_ns(): the profile's length for this
+ * connection, NetBSD's MSL classes; the collector's period, XNU).  A
+ * capture host is one address. */
+static uint64_t tw_expiry(const rp_tracker *t, const conn *c, int side, const tunset *s)
+{
+    sm_endpoint self, peer;
+    ep_of(c, side, &self);
+    ep_of(c, !side, &peer);
+    sm_tw_len_ctx lc = {.tun = s->tun, .local = self.addr, .remote = peer.addr,
+                        .host_addrs = &t->hosts[c->host[side]].addr, .n_host_addrs = 1};
+    return sm_tw_expiry_ns(s->p, &lc, t->now);
 }
 
 static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
@@ -782,8 +949,7 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
                 ports_down(t, c, r);
             continue;
         }
-        int64_t ms = s->tun[SM_TUN_TIME_WAIT_MS];
-        uint64_t exp = ns_add(t->now, ms_ns(ms));
+        uint64_t exp = tw_expiry(t, c, side, s);
         CR(t, ci, r)->tw_exp[side] = exp;
         CR(t, ci, r)->tw_end[side] = RP_TW_LIVE;
         heap_push(t, r, ci, side, exp);
@@ -1369,6 +1535,77 @@ static void rst_into_tw(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
     }
 }
 
+/* A RST from the client of connection ci, whose SYN reached a TIME_WAIT
+ * this OS did not give up (ACK, RST or drop): the TIME_WAIT is still
+ * there under this OS, so the RST (typically the answer to the ACK of the
+ * old connection, RFC 9293 3.10.7.1) reaches it, not the new connection.
+ * The TIME_WAIT_SYN event carries the entry's rcv_nxt (limit) and the time
+ * it had left. */
+static void rst_after_refused_syn(rp_tracker *t, uint32_t ci, const rp_pkt *p)
+{
+    for (size_t r = 0; r < t->nruns; r++) {
+        int32_t k = CR(t, ci, r)->pend_ev;
+        if (k < 0 || (size_t)k >= t->ev[r].n)
+            continue;
+        const rp_event e = t->ev[r].v[k];
+        uint64_t since = (t->now - e.ns) / NS_PER_MS;
+        if (e.kind != RP_EV_TW_SYN || e.action == SM_TW_SYN_ACCEPT || e.observed == 1 ||
+            since >= e.value)
+            continue; /* given up, answered by a SYN-ACK, or over by now */
+        conn *c = &t->conns[ci];
+        const tunset *ts = &t->ts[HR(t, c->host[1], r)->ts];
+        const sm_rule *rule;
+        bool in_window = p->seq == (uint32_t)e.limit;
+        int32_t n;
+        if (sm_tw_rst_ends(ts->p, ts->tun, in_window, &rule))
+            n = event_add(t, r, RP_EV_TW_RST_KILL, c, 1, p->frame, 0, e.value - since, 0, rule);
+        else
+            n = event_add(t, r, RP_EV_TW_RST_IGNORED, c, 1, p->frame, in_window ? 1 : 2,
+                          e.value - since, 0, rule);
+        if (n >= 0)
+            t->ev[r].v[n].conn = e.conn; /* the old connection's TIME_WAIT */
+    }
+}
+
+/* New data from side s reaching o's TIME_WAIT: the profile's rule
+ * (sm_tw_data_action(), the engine's too). */
+static void data_into_tw(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
+{
+    conn *c = &t->conns[ci];
+    int o = !s;
+    for (size_t r = 0; r < t->nruns; r++) {
+        c = &t->conns[ci];
+        if (CR(t, ci, r)->tw_end[o] != RP_TW_LIVE)
+            continue;
+        const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
+        const sm_rule *rule;
+        enum sm_tw_data a = sm_tw_data_action(ts->p, &rule);
+        event_add(t, r, RP_EV_TW_DATA, c, o, p->frame, (int)a,
+                  (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, rule);
+        if (a == SM_TW_DATA_RST)
+            tw_end(t, ci, o, r, RP_TW_DATA, t->now);
+    }
+}
+
+/* A RST sent by side s while it is in TIME_WAIT: the host dropped the
+ * connection (new data reached it after its close, and it answered as
+ * every OS does for a closed socket): it holds no TIME_WAIT, whatever the
+ * profile, and the event about the data says what the capture showed. */
+static void own_rst_in_tw(rp_tracker *t, uint32_t ci, int s)
+{
+    uint64_t id = t->conns[ci].id;
+    for (size_t r = 0; r < t->nruns; r++) {
+        /* the data event it answers: the last one of this connection */
+        for (size_t k = t->ev[r].n; k-- > 0;)
+            if (t->ev[r].v[k].conn == id) {
+                if (t->ev[r].v[k].kind == RP_EV_TW_DATA)
+                    t->ev[r].v[k].observed = 2;
+                break;
+            }
+        tw_end(t, ci, s, r, RP_TW_OWN_RST, t->now);
+    }
+}
+
 static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
 {
     conn *c = &t->conns[ci];
@@ -1393,15 +1630,25 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
         for (size_t r = 0; (c->flags & C_PEND) && r < t->nruns; r++)
             if (CR(t, ci, r)->pend_ev >= 0 && s == 1 && t->ev[r].v[CR(t, ci, r)->pend_ev].observed == 0)
                 t->ev[r].v[CR(t, ci, r)->pend_ev].observed = 2;
+        if (s == 0 && (c->flags & C_PEND))
+            rst_after_refused_syn(t, ci, p);
+        c = &t->conns[ci];
         if (c->st[o] == SM_TIME_WAIT)
             rst_into_tw(t, ci, s, p);
+        if (c->st[s] == SM_TIME_WAIT)
+            own_rst_in_tw(t, ci, s);
         c = &t->conns[ci];
-        if (c->st[s] != SM_TIME_WAIT)
-            c->st[s] = SM_CLOSED;
+        c->st[s] = SM_CLOSED;
         if (c->st[o] != SM_TIME_WAIT)
             c->st[o] = SM_CLOSED;
         check_done(t, ci);
         return;
+    }
+
+    if (p->len && c->st[o] == SM_TIME_WAIT && (c->sf[s] & S_FIN) &&
+        seq_ge(p->seq, c->fin_seq[s] + 1)) {
+        data_into_tw(t, ci, s, p); /* new data: past s's FIN */
+        c = &t->conns[ci];
     }
 
     /* sequence space sent */
@@ -1505,10 +1752,9 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
                     if (CR(t, ci, r)->tw_end[o] != RP_TW_LIVE)
                         continue;
                     const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
-                    int64_t ms = ts->tun[SM_TUN_TIME_WAIT_MS];
                     heap_remove(t, r, ci, o);
                     c = &t->conns[ci];
-                    CR(t, ci, r)->tw_exp[o] = ns_add(t->now, ms_ns(ms));
+                    CR(t, ci, r)->tw_exp[o] = tw_expiry(t, c, o, ts);
                     heap_push(t, r, ci, o, CR(t, ci, r)->tw_exp[o]);
                 }
             }
@@ -1582,7 +1828,8 @@ static void reuse(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p, int32_t *p
             x.listener = lset_has(t, c->host[o], me.port);
             sm_tw_syn_verdict vd = ts->p->tw_syn(ts->p, &x);
             pend[r] = event_add(t, r, RP_EV_TW_SYN, c, o, p->frame, (int)vd.action,
-                                (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, 0, vd.rule);
+                                (CR(t, ci, r)->tw_exp[o] - t->now) / NS_PER_MS, x.rcv_nxt,
+                                vd.rule);
             c = &t->conns[ci];
             tw_end(t, ci, o, r, vd.action == SM_TW_SYN_ACCEPT ? RP_TW_SYN : RP_TW_SUPERSEDED,
                    t->now);
@@ -1748,8 +1995,7 @@ size_t rp_track_sysctl(rp_tracker *t, const sm_addr *a, const char *key,
         tunset *s = &t->ts[hr->ts];
         for (int i = 0; i < d->nvalues; i++)
             s->tun[d->slot[i]] = v[i] * d->scale + d->offset;
-        if (ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]) > t->hold_ns)
-            t->hold_ns = ms_ns(s->tun[SM_TUN_TIME_WAIT_MS]);
+        hold_for(t, s);
     }
     return missing;
 }

@@ -56,8 +56,11 @@ typedef enum rp_tw_end {
     RP_TW_NOT_KEPT,    /* this OS keeps none here (own address, cap) */
     RP_TW_SUPERSEDED,  /* the capture moved on to a new connection that
                         * this OS would have refused */
-    RP_TW_RECYCLED     /* the TIME_WAIT cap was reached and this OS ended
+    RP_TW_RECYCLED,    /* the TIME_WAIT cap was reached and this OS ended
                         * the host's oldest entry for a new one */
+    RP_TW_DATA,        /* new data reached it and this OS resets (no TIME_WAIT) */
+    RP_TW_OWN_RST      /* the side itself sent a RST: the capture shows it
+                        * holds no TIME_WAIT (data after its close, answered) */
 } rp_tw_end;
 const char *rp_tw_end_name(rp_tw_end e);
 
@@ -71,6 +74,8 @@ typedef enum rp_ev_kind {
     RP_EV_PORTS_EXHAUSTED,/* a host needed more ports toward one destination than
                            * its ephemeral range has */
     RP_EV_TW_OVERFLOW,    /* the TIME_WAIT cap was reached */
+    RP_EV_TW_DATA,        /* new data reached a TIME_WAIT (ack / rst / drop under
+                           * this OS, with the rule) */
     RP_EV_KIND_COUNT
 } rp_ev_kind;
 const char *rp_ev_kind_name(rp_ev_kind k);
@@ -80,16 +85,21 @@ typedef struct rp_event {
     uint64_t frame;
     uint64_t conn;        /* connection id (first-seen order, from 1) */
     rp_ev_kind kind;
-    int action;           /* RP_EV_TW_SYN: enum sm_tw_syn_action */
+    int action;           /* RP_EV_TW_SYN: enum sm_tw_syn_action; RP_EV_TW_DATA:
+                           * enum sm_tw_data; RP_EV_PORTS_EXHAUSTED: 1 when the
+                           * OS does not share a port across destinations (the
+                           * host's count, not the destination's, ran out) */
     sm_endpoint host;     /* the host it concerns (port = its local port) */
     sm_endpoint peer;     /* the other end */
     uint64_t value;       /* TW_SYN/OWN_REUSE: ms left in TIME_WAIT;
                            * PORTS_EXHAUSTED: ports needed; OVERFLOW: cap */
-    uint64_t limit;       /* PORTS_EXHAUSTED: ports in the range */
-    const sm_rule *rule;    /* the profile's rule text, or NULL */
+    uint64_t limit;       /* PORTS_EXHAUSTED: ports in the range; TW_SYN: the
+                           * TIME_WAIT's rcv_nxt (for a RST that follows) */
+    const sm_rule *rule;  /* the profile's rule, or NULL */
     int observed;         /* TW_SYN: what the capture showed next:
                            * 0 unknown, 1 SYN-ACK, 2 RST, 3 no answer,
-                           * 4 an ACK (no SYN) */
+                           * 4 an ACK (no SYN); TW_DATA: 2 when the host
+                           * answered with a RST, else 0 */
 } rp_event;
 
 /* Per-run view of one side of a finished connection. */

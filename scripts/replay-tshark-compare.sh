@@ -3,7 +3,8 @@
 # `tshark -q -z conv,tcp` over every capture of a corpus directory, row by
 # row (issue 23): each TCP connection's two endpoints and its packet count.
 #
-#   scripts/replay-tshark-compare.sh [--sockmodel PATH] [--details N] DIR
+#   scripts/replay-tshark-compare.sh [--sockmodel PATH] [--details N]
+#                                    [--tshark-cache CACHEDIR] DIR
 #
 # Every file under DIR whose first four bytes are a pcap or pcapng magic
 # number is read by both (`sockmodel replay --profile linux --json` and
@@ -24,6 +25,8 @@
 #     tshark-error    tshark failed on the file
 #     unexplained     none of the above
 # then up to --details N (default 3) rows of each side that the other lacks.
+# --tshark-cache keeps tshark's output per file in CACHEDIR and reuses it on
+# the next run (tshark is most of the time; the corpus does not change).
 # Last, the counts: files, files with TCP (rows on either side), same,
 # and differ per class.  Not part of `make check` (minutes): `make
 # replay-tshark-compare CORPUS=DIR`.  Exit 0 (the counts are the result),
@@ -32,14 +35,16 @@ set -u
 
 sm=${SOCKMODEL:-cli/sockmodel}
 details=3
+cache=
 while [ $# -gt 1 ]; do
     case $1 in
     --sockmodel) sm=$2; shift 2 ;;
     --details) details=$2; shift 2 ;;
+    --tshark-cache) cache=$2; shift 2 ;;
     *) echo "replay-tshark-compare: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-[ $# -eq 1 ] || { sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 dir=$1
 [ -d "$dir" ] || { echo "replay-tshark-compare: $dir: not a directory" >&2; exit 2; }
 [ -x "$sm" ] || { echo "replay-tshark-compare: no $sm (--sockmodel)" >&2; exit 2; }
@@ -66,8 +71,18 @@ while IFS= read -r f; do
     grep '"client": ' "$tmp/r.json" |
         sed 's/.*"client": "\([^"]*\)", "server": "\([^"]*\)".*"packets": \[\([0-9]*\), \([0-9]*\)\].*/\1 \2 \3 \4/' |
         tr -d '[]' | awk '{ print $1, $2, $3 + $4 }' | norm >"$tmp/mine"
-    timeout 120 tshark -n -r "$f" -q -z conv,tcp >"$tmp/ts.out" 2>"$tmp/ts.err" </dev/null
-    trc=$?
+    key=
+    [ -n "$cache" ] && key=$cache/$(printf '%s' "$f" | cksum | tr ' ' _)
+    if [ -n "$key" ] && [ -f "$key.rc" ]; then
+        cp "$key.out" "$tmp/ts.out"
+        trc=$(cat "$key.rc")
+    else
+        timeout 120 tshark -n -r "$f" -q -z conv,tcp >"$tmp/ts.out" 2>"$tmp/ts.err" </dev/null
+        trc=$?
+        if [ -n "$key" ]; then
+            mkdir -p "$cache" && cp "$tmp/ts.out" "$key.out" && echo $trc >"$key.rc"
+        fi
+    fi
     grep ' <-> ' "$tmp/ts.out" | awk '{ print $1, $3, $10 }' | norm >"$tmp/theirs"
     if [ ! -s "$tmp/mine" ] && [ ! -s "$tmp/theirs" ]; then
         continue # no TCP on either side

@@ -635,34 +635,49 @@ START_TEST(ipv6_extension_headers)
 }
 END_TEST
 
-/* A first fragment that carries the TCP header is delivered with it
- * (RP_A_FRAGMENT, checksum not verifiable); later fragments are skipped. */
+/* IPv4 fragments are reassembled: a SYN whose first 16 bytes (less than
+ * its header) come last is delivered at that record, whole, its checksum
+ * verified (RP_A_REASSEMBLED).  A first fragment cut by the snaplen
+ * cannot be reassembled: its TCP header is taken from it (RP_A_FRAGMENT,
+ * checksum not verifiable), as is an IPv6 first fragment's; later IPv6
+ * fragments are skipped. */
 START_TEST(fragments)
 {
-    uint8_t l4[200], f[3][300], ext[8];
+    uint8_t l4[200], f[4][300], ext[8];
     size_t nl = syn_seg(l4, false, 20);
     size_t n0 = eth_hdr(f[0], 0x0800);
-    n0 += ip4(f[0] + n0, 6, l4, nl, 0, 0x2000); /* first fragment: offset 0, MF */
+    n0 += ip4(f[0] + n0, 6, l4 + 16, nl - 16, 0, 0x0002); /* offset 16 bytes, last */
     size_t n1 = eth_hdr(f[1], 0x0800);
-    n1 += ip4(f[1] + n1, 6, l4, 16, 0, 0x0003); /* offset 24 bytes, last */
+    n1 += ip4(f[1] + n1, 6, l4, 16, 0, 0x2000); /* offset 0, MF */
     ext[0] = 6, ext[1] = 0;
     put16(ext + 2, (8 << 3) | 1); /* offset 64, M */
     put32(ext + 4, 1234);
     size_t n2 = eth_hdr(f[2], 0x86dd);
     n2 += ip6(f[2] + n2, 44, ext, 8, l4, 16);
+    size_t n3 = eth_hdr(f[3], 0x0800);
+    n3 += ip4(f[3] + n3, 6, l4, nl, 0, 0x2000); /* a first fragment, */
     cap c;
     cap_open(&c, DLT_EN10MB, true);
     cap_add(&c, f[0], n0);
     cap_add(&c, f[1], n1);
     cap_add(&c, f[2], n2);
+    cap_add_full(&c, f[3], (uint32_t)n3 - 4, (uint32_t)n3, c.sec++, 0); /* cut */
     rp_reader *r = cap_reader(&c, 0);
-    rp_pkt p[2];
-    ck_assert_int_eq(read_all(r, p, 2), 1);
+    rp_pkt p[3];
+    ck_assert_int_eq(read_all(r, p, 3), 2);
     check_syn_fields(&p[0], false);
-    ck_assert_uint_eq(p[0].anomalies, RP_A_FRAGMENT | RP_A_CSUM_UNCHECKED);
-    ck_assert_uint_eq(rp_get_counts(r)->frag4, 1);
-    ck_assert_uint_eq(rp_get_counts(r)->frag_first, 1);
-    ck_assert_uint_eq(rp_get_counts(r)->frag6, 1);
+    ck_assert_uint_eq(p[0].frame, 2);
+    ck_assert_uint_eq(p[0].len, 20);
+    ck_assert_uint_eq(p[0].anomalies, RP_A_REASSEMBLED);
+    check_syn_fields(&p[1], false);
+    ck_assert_uint_eq(p[1].anomalies, RP_A_FRAGMENT | RP_A_CSUM_UNCHECKED | RP_A_PAYLOAD_CUT);
+    const rp_counts *cn = rp_get_counts(r);
+    ck_assert_uint_eq(cn->frag4, 1);
+    ck_assert_uint_eq(cn->reassembled, 1);
+    ck_assert_uint_eq(cn->frag_reassembled, 1);
+    ck_assert_uint_eq(cn->frag_first, 1);
+    ck_assert_uint_eq(cn->frag6, 1);
+    ck_assert_uint_eq(cn->bad_ip_csum + cn->bad_l4_csum, 0);
     cap_done(&c, r);
 }
 END_TEST
@@ -1013,6 +1028,8 @@ START_TEST(fast_path_same_as_general)
         ck_assert_uint_eq(fs.max_ts_ns, gs.max_ts_ns);
         ck_assert_uint_eq(fs.frame, gs.frame);
     }
+    rp_decode_state_free(&fs);
+    rp_decode_state_free(&gs);
     /* the unmutated frames and a good share of the mutations were delivered */
     ck_assert_uint_ge(delivered, 5000);
     ck_assert_uint_lt(delivered, 20000);

@@ -2,7 +2,7 @@
  * mkcap.c - writes the small captures of tests/captures/: one TCP
  * connection (or a few) per file, each built here header by header, to
  * test one thing `sockmodel replay` must read: a link type, a tunnel or
- * encapsulation, IPv4 fragments, IPv6 extension headers, broken clocks,
+ * encapsulation (enc-*: IPv4 and IPv6; enc4-*: IPv4 only), IPv4 fragments, IPv6 extension headers, broken clocks,
  * and damaged files (truncations, bad lengths, a bad link type, a pcapng
  * file with a second interface).  Deterministic: the same bytes every run
  * (tests/replay-captures.sh checks that the files in the tree are what
@@ -275,6 +275,15 @@ static void simple(const char *name, int dlt, frame_fn fr)
     cap_open(&c, name, dlt);
     conv(&c, &FLOW4, fr);
     conv(&c, &FLOW6, fr);
+    cap_close(&c);
+}
+
+/* One file: a v4 connection only (encapsulations that carry IPv4 only). */
+static void simple4(const char *name, int dlt, frame_fn fr)
+{
+    cap c;
+    cap_open(&c, name, dlt);
+    conv(&c, &FLOW4, fr);
     cap_close(&c);
 }
 
@@ -650,6 +659,115 @@ static void fr_sll2(buf *r, const buf *ip, bool v6)
     put(r, ip->b, ip->n);
 }
 
+/* ARCNET, Linux header (source, destination, offset, protocol): IPv4 as
+ * RFC 1051 (240, the datagram right after), IPv6 as RFC 1201 (196, a split
+ * flag and a sequence number first). */
+static void fr_arcnet_linux(buf *r, const buf *ip, bool v6)
+{
+    u8(r, 0x50);
+    u8(r, 0xbe);
+    u16(r, 0);
+    u8(r, v6 ? 196 : 240);
+    if (v6) {
+        u8(r, 0);
+        u16(r, 7);
+    }
+    put(r, ip->b, ip->n);
+}
+
+/* ARCNET, BSD header (source, destination, protocol): RFC 1201 for both
+ * (IP 212, IPv6 196); the IPv6 ones as exception packets (split flag 0xff,
+ * padding, the header again). */
+static void fr_arcnet_bsd(buf *r, const buf *ip, bool v6)
+{
+    u8(r, 0x50);
+    u8(r, 0xbe);
+    u8(r, v6 ? 196 : 212);
+    if (v6) {
+        u8(r, 0xff);
+        u16(r, 0xffff);
+        u8(r, 196);
+    }
+    u8(r, 0);
+    u16(r, 9);
+    put(r, ip->b, ip->n);
+}
+
+/* GRE (plain) around the datagram. */
+static void gre_plain(buf *g, const buf *ip, bool v6)
+{
+    u16(g, 0);
+    u16(g, ip_type(v6));
+    put(g, ip->b, ip->n);
+}
+
+/* Aruba: GRE type 0x8200, an 802.11 QoS data frame (from the DS), the QoS
+ * control (IPv6: the A-MSDU bit, one subframe), LLC/SNAP. */
+static void fr_aruba(buf *r, const buf *ip, bool v6)
+{
+    buf g = {.n = 0};
+    u16(&g, 0);
+    u16(&g, 0x8200);
+    u8(&g, 0x88); /* data, QoS data */
+    u8(&g, 0x02); /* from the DS */
+    u16(&g, 0);   /* duration */
+    put(&g, MAC_A, 6);
+    put(&g, MAC_B, 6);
+    put(&g, MAC_B, 6);
+    u16(&g, 0x10); /* sequence */
+    u8(&g, v6 ? 0x80 : 0);
+    u8(&g, 0);
+    if (v6) { /* the subframe's header: destination, source, length */
+        put(&g, MAC_A, 6);
+        put(&g, MAC_B, 6);
+        u16(&g, (unsigned)(8 + ip->n));
+    }
+    u8(&g, 0xaa);
+    u8(&g, 0xaa);
+    u8(&g, 0x03);
+    zeros(&g, 3);
+    u16(&g, ip_type(v6));
+    put(&g, ip->b, ip->n);
+    outer4(r, 47, &g);
+}
+
+/* Cisco WCCP redirection: GRE type 0x883e, the 4-byte WCCPv2 redirect
+ * header before the IPv4 datagram (IPv4 only). */
+static void fr_wccp(buf *r, const buf *ip, bool v6)
+{
+    (void)v6;
+    buf g = {.n = 0};
+    u16(&g, 0);
+    u16(&g, 0x883e);
+    u32(&g, 0x05590048u);
+    put(&g, ip->b, ip->n);
+    outer4(r, 47, &g);
+}
+
+/* GRE in UDP (RFC 8086), port 4754. */
+static void fr_gre_udp(buf *r, const buf *ip, bool v6)
+{
+    buf g = {.n = 0};
+    gre_plain(&g, ip, v6);
+    outer_udp4(r, 41000, 4754, &g);
+}
+
+/* AYIYA (port 5072): identity of 2^4 bytes, a 20-byte signature, opcode
+ * forward, the next header. */
+static void fr_ayiya(buf *r, const buf *ip, bool v6)
+{
+    buf a = {.n = 0};
+    u8(&a, 0x41);
+    u8(&a, 0x52);
+    u8(&a, 0x11);
+    u8(&a, v6 ? 41 : 4);
+    u32(&a, 1700000000u);
+    put(&a, T6A, 16);
+    zeros(&a, 20);
+    put(&a, ip->b, ip->n);
+    outer_udp4(r, 53859, 5072, &a);
+}
+
 /* Juniper Ethernet: "MGC", flags (no extensions), then Ethernet. */
 static void fr_juniper_eth(buf *r, const buf *ip, bool v6)
 {
@@ -698,6 +816,199 @@ static void frag_file(const char *name)
             cap_rec(&c, &rec);
         }
     }
+    cap_close(&c);
+}
+
+/* One record: Ethernet, an IPv4 header (id, MF, offset of bytes [off, off+n)
+ * of the datagram's payload l4), those bytes. */
+static void frag_rec(cap *c, const uint8_t *src, const uint8_t *dst, unsigned proto,
+                     unsigned id, const buf *l4, size_t off, size_t n, bool more)
+{
+    buf rec = {.n = 0};
+    eth(&rec, 0x0800);
+    ip4_hdr(&rec, proto, src, dst, n, (more ? 0x2000u : 0) | (unsigned)(off / 8), id);
+    put(&rec, l4->b + off, n);
+    cap_rec(c, &rec);
+}
+
+/* Reassembly's cases, one connection each (the client's port tells which):
+ * 40011: the SYN in two fragments, the first 8 bytes (less than a TCP
+ *        header) arriving last; the data segment in three, one of them
+ *        repeated exactly (ignored): 8 packets, SF;
+ * 40012: the data segment's second fragment overlaps the first by 8
+ *        bytes and says something else about them: the datagram is given
+ *        up, the connection has 7; its SYN+ACK comes in two fragments
+ *        that overlap by 8 bytes repeated as they are: reassembled;
+ * 40013: UDP whose last fragment comes 31 s after the first: given up
+ *        (30 s timeout), nothing delivered;
+ * 40014: in GRE, the outer packet of the data segment in two fragments:
+ *        8 packets, SF. */
+static void frag_cases(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    const step *s = CONV;
+    for (unsigned k = 0; k < 2; k++) {
+        flow fl = FLOW4;
+        fl.cport = 40011 + k;
+        for (size_t i = 0; i < NCONV; i++) {
+            const uint8_t *src = s[i].cl ? fl.c : fl.s, *dst = s[i].cl ? fl.s : fl.c;
+            unsigned sp = s[i].cl ? fl.cport : fl.sport, dp = s[i].cl ? fl.sport : fl.cport;
+            unsigned id = 200 + 10 * k + (unsigned)i;
+            buf t = {.n = 0};
+            tcp_seg(&t, false, src, dst, sp, dp, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+            if (i == 0 && k == 0) { /* SYN: 24 bytes, [8, 24) then [0, 8) */
+                frag_rec(&c, src, dst, 6, id, &t, 8, t.n - 8, false);
+                frag_rec(&c, src, dst, 6, id, &t, 0, 8, true);
+            } else if (i == 3 && k == 0) { /* data: 120 bytes, the middle twice */
+                frag_rec(&c, src, dst, 6, id, &t, 0, 56, true);
+                frag_rec(&c, src, dst, 6, id, &t, 56, 56, true);
+                frag_rec(&c, src, dst, 6, id, &t, 56, 56, true);
+                frag_rec(&c, src, dst, 6, id, &t, 112, t.n - 112, false);
+            } else if (i == 3) { /* [0, 56), [48, 104) saying otherwise of [48, 56) */
+                buf x = t;
+                memset(x.b + 48, 'X', 8);
+                frag_rec(&c, src, dst, 6, id, &t, 0, 56, true);
+                frag_rec(&c, src, dst, 6, id, &x, 48, 56, true);
+                frag_rec(&c, src, dst, 6, id, &t, 104, t.n - 104, false);
+            } else if (i == 1 && k == 1) { /* SYN+ACK, 24 bytes: [0, 16), [8, 24) */
+                frag_rec(&c, src, dst, 6, id, &t, 0, 16, true);
+                frag_rec(&c, src, dst, 6, id, &t, 8, t.n - 8, false);
+            } else {
+                frag_rec(&c, src, dst, 6, id, &t, 0, t.n, false);
+            }
+        }
+    }
+    /* UDP, 48 bytes in two fragments 31 s apart */
+    buf u = {.n = 0};
+    u16(&u, 40013);
+    u16(&u, 53);
+    u16(&u, 48);
+    u16(&u, 0);
+    zeros(&u, 40);
+    frag_rec(&c, FLOW4.c, FLOW4.s, 17, 300, &u, 0, 24, true);
+    c.ts_ns += 31ull * 1000000000ull;
+    frag_rec(&c, FLOW4.c, FLOW4.s, 17, 300, &u, 24, 24, false);
+    /* GRE: the data segment's outer packet in two fragments */
+    flow fl = FLOW4;
+    fl.cport = 40014;
+    for (size_t i = 0; i < NCONV; i++) {
+        buf ip = {.n = 0}, g = {.n = 0};
+        ip_tcp(&ip, &fl, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        u16(&g, 0);
+        u16(&g, 0x0800);
+        put(&g, ip.b, ip.n);
+        unsigned id = 400 + (unsigned)i;
+        if (i == 3) {
+            frag_rec(&c, T4A, T4B, 47, id, &g, 0, 64, true);
+            frag_rec(&c, T4A, T4B, 47, id, &g, 64, g.n - 64, false);
+        } else {
+            frag_rec(&c, T4A, T4B, 47, id, &g, 0, g.n, false);
+        }
+    }
+    cap_close(&c);
+}
+
+/* Steps of one connection over Ethernet. */
+static void steps(cap *c, const flow *fl, const step *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        buf ip = {.n = 0}, rec = {.n = 0};
+        ip_tcp(&ip, fl, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        fr_eth(&rec, &ip, fl->v6);
+        cap_rec(c, &rec);
+    }
+}
+
+/* Data reaching a side that closed (issue 23, Zeek's STARTTLS traces):
+ * 40021: the server closes first; the client's data then reaches it in
+ *        FIN_WAIT_2, the client's FIN follows, the server answers with a
+ *        RST: it holds no TIME_WAIT (own_rst under every profile);
+ * 40022: a normal close (the client in TIME_WAIT), then new data from the
+ *        server past its FIN reaches the client's TIME_WAIT: each profile's
+ *        rule (ack, rst, drop). */
+static void tw_data_file(const char *name)
+{
+    static const step srv_first[] = {
+        {true, F_SYN, 1000, 0, 0},           {false, F_SYN | F_ACK, 5000, 1001, 0},
+        {true, F_ACK, 1001, 5001, 0},        {true, F_PSH | F_ACK, 1001, 5001, 100},
+        {false, F_ACK, 5001, 1101, 0},       {false, F_FIN | F_ACK, 5001, 1101, 0},
+        {true, F_ACK, 1101, 5002, 0},        {true, F_PSH | F_ACK, 1101, 5002, 31},
+        {true, F_FIN | F_ACK, 1132, 5002, 0}, {false, F_RST, 5002, 0, 0},
+    };
+    static const step late_data[] = {{false, F_PSH | F_ACK, 5002, 1102, 10}};
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    flow fl = FLOW4;
+    fl.cport = 40021;
+    steps(&c, &fl, srv_first, sizeof srv_first / sizeof srv_first[0]);
+    fl.cport = 40022;
+    steps(&c, &fl, CONV, NCONV);
+    steps(&c, &fl, late_data, 1);
+    cap_close(&c);
+}
+
+/* A SYN into TIME_WAIT answered by an ACK of the old connection, the
+ * client's RST to that ACK, then the SYN again and a new connection: the
+ * server closed first and holds the TIME_WAIT; the new SYN's sequence
+ * number is below the entry's rcv_nxt (an old duplicate, for Linux: an
+ * ACK); the RST carries rcv_nxt and reaches the TIME_WAIT (Linux: it ends
+ * it, FreeBSD ignores it). */
+static void tw_syn_rst_file(const char *name)
+{
+    static const step s[] = {
+        {true, F_SYN, 1000, 0, 0},           {false, F_SYN | F_ACK, 5000, 1001, 0},
+        {true, F_ACK, 1001, 5001, 0},        {false, F_FIN | F_ACK, 5001, 1001, 0},
+        {true, F_ACK, 1001, 5002, 0},        {true, F_FIN | F_ACK, 1001, 5002, 0},
+        {false, F_ACK, 5002, 1002, 0},       /* the server in TIME_WAIT */
+        {true, F_SYN, 500, 0, 0},            {false, F_ACK, 5002, 1002, 0},
+        {true, F_RST, 1002, 0, 0},           {true, F_SYN, 500, 0, 0},
+        {false, F_SYN | F_ACK, 9000, 501, 0}, {true, F_ACK, 501, 9001, 0},
+    };
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    flow fl = FLOW4;
+    fl.cport = 40041;
+    steps(&c, &fl, s, sizeof s / sizeof s[0]);
+    cap_close(&c);
+}
+
+/* One client, three connections open at once, each to its own server:
+ * with a two-port range (tests/replay-captures.sh sets it), an OS that
+ * shares a port across destinations has room, one that does not runs
+ * out. */
+static void ports_file(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    for (unsigned k = 0; k < 3; k++) {
+        flow fl = FLOW4;
+        fl.cport = 40051 + k;
+        fl.s[3] = (uint8_t)(1 + k);
+        steps(&c, &fl, CONV, 3);
+    }
+    cap_close(&c);
+}
+
+/* TIME_WAIT lengths per connection and the collector's grid: a
+ * connection to a remote host (192.0.2.9: 60 s), one to a host on the
+ * client's /24 (10.1.0.2; NetBSD's tcp_msl_local: 10 s), then a
+ * SYN 70 s later (another 4-tuple) that moves the clock past both; under
+ * macOS each ends at the first run of tcp_gc() (every 10 s) after 30 s. */
+static void tw_len_file(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    flow fl = FLOW4;
+    fl.cport = 40031;
+    memcpy(fl.s, (const uint8_t[]){192, 0, 2, 9}, 4);
+    steps(&c, &fl, CONV, NCONV);
+    fl.cport = 40032; /* begins later, ends first: before the other in the FIFO */
+    memcpy(fl.s, (const uint8_t[]){10, 1, 0, 2}, 4);
+    steps(&c, &fl, CONV, NCONV);
+    c.ts_ns += 70ull * 1000000000ull;
+    fl.cport = 40033;
+    steps(&c, &fl, CONV, 1);
     cap_close(&c);
 }
 
@@ -1168,7 +1479,18 @@ int main(int argc, char **argv)
     simple("enc-sll.pcap", DLT_LINUX_SLL, fr_sll);
     simple("enc-sll2.pcap", 276 /* LINKTYPE_LINUX_SLL2 */, fr_sll2);
     simple("enc-juniper-eth.pcap", 178 /* LINKTYPE_JUNIPER_ETHER */, fr_juniper_eth);
+    simple("enc-arcnet-linux.pcap", 129 /* LINKTYPE_ARCNET_LINUX */, fr_arcnet_linux);
+    simple("enc-arcnet-bsd.pcap", 7 /* LINKTYPE_ARCNET_BSD */, fr_arcnet_bsd);
+    simple("enc-aruba.pcap", DLT_EN10MB, fr_aruba);
+    simple("enc-gre-udp.pcap", DLT_EN10MB, fr_gre_udp);
+    simple("enc-ayiya.pcap", DLT_EN10MB, fr_ayiya);
+    simple4("enc4-wccp.pcap", DLT_EN10MB, fr_wccp);
     frag_file("frag4.pcap");
+    frag_cases("frag4-cases.pcap");
+    tw_data_file("tw-data.pcap");
+    tw_len_file("tw-lengths.pcap");
+    tw_syn_rst_file("tw-syn-rst.pcap");
+    ports_file("ports-shared.pcap");
     ip6_mobile("ip6-mobile.pcap");
     return 0;
 }

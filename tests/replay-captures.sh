@@ -42,6 +42,17 @@ if [ -x "$mkcap" ]; then
     echo "ok   mkcap writes the captures in the tree"
 fi
 
+# want_all NAME PATTERN...: every pattern is in $tmp/out
+want_all() {
+    wname=$1
+    shift
+    wok=1
+    for w in "$@"; do
+        grep -q "$w" "$tmp/out" || { fail "$wname: no $w"; wok=0; }
+    done
+    [ $wok = 1 ] && echo "ok   $wname"
+}
+
 # run NAME: replay --profile all with every output, 20 s at most; sets rc
 run() {
     timeout 20 "$sm" replay --profile all --json --svg "$tmp/o.svg" --timeline "$tmp/o.csv" \
@@ -137,15 +148,93 @@ for f in "$caps"/enc-*.pcap; do
     [ $ok = 1 ] && echo "ok   $b"
 done
 
-# IPv4 fragments: the data segment in three fragments, the first with the
-# TCP header: one connection, all 8 segments, the first fragment counted
+# encapsulations of IPv4 only (WCCP): the v4 connection
+for f in "$caps"/enc4-*.pcap; do
+    b=$(basename "$f")
+    timeout 20 "$sm" replay --json --verify-checksums "$f" >"$tmp/out" 2>"$tmp/err"
+    if grep "$v4" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' &&
+        grep -q '"records": 8, "tcp": 8, "udp": 0, "skipped": 0' "$tmp/out" &&
+        ! grep -q 'csum' "$tmp/out"; then
+        echo "ok   $b"
+    else
+        fail "$b: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"
+    fi
+done
+
+# IPv4 fragments: the data segment in three fragments: one connection, all
+# 8 segments, the datagram reassembled at its third fragment, checksums
+# right (the reassembled header's too)
 timeout 20 "$sm" replay --json --verify-checksums "$caps/frag4.pcap" >"$tmp/out" 2>"$tmp/err"
 if grep "$v4" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' &&
-    grep -q '"frag4": 2,' "$tmp/out" && grep -q '"frag_first": 1' "$tmp/out"; then
+    grep -q '"frag4": 2,' "$tmp/out" && grep -q '"reassembled": 1,' "$tmp/out" &&
+    ! grep -q 'csum' "$tmp/out"; then
     echo "ok   frag4.pcap"
 else
     fail "frag4.pcap: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"
 fi
+# reassembly's cases (tests/mkcap.c frag_cases): a SYN whose first 8 bytes
+# come last, an exact repeat ignored, an overlap repeating the bytes held
+# (accepted), one contradicting them (the datagram given up: 7 packets), a
+# 30 s timeout, a GRE packet in outer fragments
+timeout 20 "$sm" replay --json --verify-checksums "$caps/frag4-cases.pcap" >"$tmp/out" 2>"$tmp/err"
+ok=1
+for want in '"10.1.0.1:40011".*"summary": "SF".*"packets": \[5, 3\]' \
+    '"10.1.0.1:40012".*"summary": "SF".*"packets": \[4, 3\]' \
+    '"10.1.0.1:40014".*"summary": "SF".*"packets": \[5, 3\]' \
+    '"tcp": 23, "udp": 0, "skipped": 11, "frag4": 11, "tunneled": 8, "reassembled": 4, "frag_reassembled": 4, "frag_given_up": 3}'; do
+    grep -q "$want" "$tmp/out" || { fail "frag4-cases.pcap: no $want: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"; ok=0; }
+done
+[ "$(grep -c '"summary"' "$tmp/out")" -eq 3 ] || { fail "frag4-cases.pcap: not 3 connections"; ok=0; }
+[ $ok = 1 ] && echo "ok   frag4-cases.pcap"
+
+# data reaching a side that closed (tests/mkcap.c tw_data_file): the server
+# that answered with a RST holds no TIME_WAIT under any profile; new data
+# into the client's TIME_WAIT: each profile's rule
+timeout 20 "$sm" replay --json --profile linux,openbsd,solaris "$caps/tw-data.pcap" \
+    >"$tmp/out" 2>"$tmp/err"
+want_all tw-data.pcap '"profile": "linux", "client": "10.1.0.1:40021".*"server_time_wait_end": "own_rst"' \
+    '"profile": "openbsd", "client": "10.1.0.1:40021".*"server_time_wait_end": "own_rst"' \
+    '"profile": "linux", "client": "10.1.0.1:40022".*"client_time_wait_end": "live"' \
+    '"profile": "solaris", "client": "10.1.0.1:40022".*"client_time_wait_end": "live"' \
+    '"profile": "openbsd", "client": "10.1.0.1:40022".*"client_time_wait_end": "data"' \
+    '"profile": "linux", "kind": "data_into_time_wait".*"action": "ack"' \
+    '"profile": "solaris", "kind": "data_into_time_wait".*"action": "drop"' \
+    '"profile": "openbsd", "kind": "data_into_time_wait".*"action": "rst"'
+
+# TIME_WAIT lengths per connection (NetBSD's MSL classes) and the
+# collector's grid (macOS tcp_gc(), every 10 s), as the engine's
+# sm_tw_expiry_ns() gives them (tests/mkcap.c tw_len_file)
+timeout 20 "$sm" replay --json --profile netbsd,macos,linux "$caps/tw-lengths.pcap" \
+    >"$tmp/out" 2>"$tmp/err"
+want_all tw-lengths.pcap '"profile": "netbsd", "client": "10.1.0.1:40031".*"client_time_wait_ms": 60000, "client_time_wait_end": "expired"' \
+    '"profile": "netbsd", "client": "10.1.0.1:40032".*"client_time_wait_ms": 10000, "client_time_wait_end": "expired"' \
+    '"profile": "macos", "client": "10.1.0.1:40031".*"client_time_wait_ms": 39994, "client_time_wait_end": "expired"' \
+    '"profile": "macos", "client": "10.1.0.1:40032".*"client_time_wait_ms": 39986, "client_time_wait_end": "expired"' \
+    '"profile": "linux", "client": "10.1.0.1:40032".*"client_time_wait_ms": 60000, "client_time_wait_end": "expired"'
+
+# a RST after a SYN into TIME_WAIT that the OS answers with an ACK reaches
+# the old connection's TIME_WAIT (tests/mkcap.c tw_syn_rst_file)
+timeout 20 "$sm" replay --json --profile linux,freebsd-13 "$caps/tw-syn-rst.pcap" \
+    >"$tmp/out" 2>"$tmp/err"
+want_all tw-syn-rst.pcap \
+    '"profile": "linux", "kind": "rst_killed_time_wait", "time": 0.009000, "frame": 10, "connection": 1, "host": "10.2.0.2:80"' \
+    '"profile": "freebsd-13", "kind": "rst_ignored_in_time_wait", "time": 0.009000, "frame": 10, "connection": 1, "host": "10.2.0.2:80"'
+
+# ports: three connections to three servers with a two-port range; Linux
+# shares a port across destinations (no exhaustion), macOS does not (the
+# host's count runs out), as the profiles' own port choice says
+cat >"$tmp/ports.scn" <<'EOF'
+host c addr 10.1.0.1
+[linux*] sysctl net.ipv4.ip_local_port_range 40000 40001
+[macos] sysctl net.inet.ip.portrange.first 40000
+[macos] sysctl net.inet.ip.portrange.last 40001
+EOF
+timeout 20 "$sm" replay --json --profile linux,macos --scenario "$tmp/ports.scn" \
+    "$caps/ports-shared.pcap" >"$tmp/out" 2>"$tmp/err"
+want_all ports-shared.pcap \
+    '"profile": "macos", "kind": "ports_exhausted".*"ports_needed": 3, "port_range": 2, "counted": "host"'
+grep -q '"profile": "linux", "kind": "ports_exhausted"' "$tmp/out" &&
+    fail "ports-shared.pcap: linux shares ports across destinations, yet ports_exhausted"
 
 # IPv6 Home Address option and routing headers (types 2 and 0): the
 # connections use the home address and the final destination, and the

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Our own packetdrill scripts (pkt/scripts/linux) pass under the Linux
-# profiles; under bsd the SYN's options differ (its layout, window scale
+# profiles, pkt/scripts/openbsd under OpenBSD, NetBSD, macOS and iOS; under bsd the SYN's options differ (its layout, window scale
 # 6), which `sockmodel pkt` must report as a mismatch.  Each malformed
 # script in pkt/tests/bad exits 2 with its SCRIPT:LINE:COL: message (the
 # first line of the script's .err file).
@@ -12,6 +12,17 @@ for p in linux linux-3.8; do
         echo "ok   linux scripts under $p"
     else
         echo "FAIL linux scripts under $p:"
+        echo "$out"
+        status=1
+    fi
+done
+# scripts/openbsd: what the BSDs that keep the whole connection in
+# TIME_WAIT do (new data there resets it)
+for p in openbsd netbsd macos ios; do
+    if out=$("$SOCKMODEL" pkt --profile "$p" "$PKT_DIR"/scripts/openbsd/*.pkt); then
+        echo "ok   openbsd scripts under $p"
+    else
+        echo "FAIL openbsd scripts under $p:"
         echo "$out"
         status=1
     fi
