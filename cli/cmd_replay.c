@@ -24,6 +24,7 @@
 
 #include "cli_opt.h"
 #include "cmds.h"
+#include "smu_ip.h"
 #include "smu_text.h"
 #include "pkt.h"
 #include "scn.h"
@@ -162,12 +163,11 @@ static char *put_secs(char *p, uint64_t ns)
     return p;
 }
 
-/* sm_addr_format / sm_endpoint_format's text */
+/* sm_addr_format / sm_endpoint_format's text, written in place (p has
+ * room for SMU_IP_STRLEN bytes: the formatter ends with a NUL) */
 static char *put_addr(char *p, const sm_addr *a)
 {
-    char t[SM_EP_STRLEN];
-    sm_addr_format(a, t, sizeof t);
-    return put_str(p, t);
+    return p + (a->family == 6 ? smu_ip6_format(a->b, p) : smu_ip4_format(a->b, p));
 }
 
 static char *put_endpoint(char *p, const sm_endpoint *e)
