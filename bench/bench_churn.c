@@ -491,3 +491,30 @@ size_t bench_churn_write_scenario(const char *path, size_t n)
     free(out);
     return fclose(f) == 0 ? stmts : 0;
 }
+
+/* One timed kernel run of the n-socket sequence in a fresh namespace (the
+ * runner's baseline: what the scenario's calls cost the kernel, set-up not
+ * counted).  Returns NULL and the wall and CPU seconds, or why it cannot
+ * run. */
+const char *bench_churn_kernel_once(size_t n, double *wall, double *cpu, char *why, size_t wn)
+{
+    const char *skip = netns_enter(why, wn);
+    if (!skip)
+        skip = netns_check(why, wn);
+    if (skip)
+        return skip;
+    churn_op *ops = churn_make(n);
+    churn_out *out = calloc(n, sizeof *out);
+    if (!out)
+        abort();
+    const char *failed = NULL;
+    churn_settle();
+    *wall = churn_kernel(ops, n, out, &failed, cpu);
+    free(ops);
+    free(out);
+    if (failed) {
+        snprintf(why, wn, "socket() failed in the namespace: %s", failed);
+        return why;
+    }
+    return NULL;
+}

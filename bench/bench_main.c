@@ -176,7 +176,8 @@ static void usage(void)
 {
     fputs("usage: sockmodel-bench [--runs N] [--quick] [--model-only] "
           "[--only churn|timewait|matrix|replay|scale] [--tw-size N]\n"
-          "       sockmodel-bench --write-churn-scenario FILE [N]\n",
+          "       sockmodel-bench --write-churn-scenario FILE [N]\n"
+          "       sockmodel-bench --churn-kernel-once [N]\n",
           stderr);
     exit(2);
 }
@@ -193,6 +194,19 @@ int main(int argc, char **argv)
             return 2;
         }
         printf("%zu\n", stmts);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--churn-kernel-once") == 0) {
+        /* one kernel run of that sequence: "WALL CPU" seconds (bench/user.sh) */
+        size_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 20000;
+        double wall = 0, cpu = 0;
+        char why[256];
+        const char *skip = n ? bench_churn_kernel_once(n, &wall, &cpu, why, sizeof why) : "N = 0";
+        if (skip) {
+            printf("skipped: %s\n", skip);
+            return 1;
+        }
+        printf("%.6f %.6f\n", wall, cpu);
         return 0;
     }
     for (int i = 1; i < argc; i++) {
