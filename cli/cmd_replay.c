@@ -438,7 +438,7 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
                 e = put_str(e, ")\n");
                 fwrite(line, 1, (size_t)(e - line), f);
             }
-            size_t nd = rp_track_dests(t, id, dests, 4096);
+            size_t nd = rp_track_dests(t, id, r, dests, 4096);
             for (size_t k = 0; k < nd; k++) {
                 e = put_str(line, "    to ");
                 e = put_endpoint(e, &dests[k].dest);
@@ -554,7 +554,7 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
                 fprintf(f, "%s\"%s\": %llu", k ? ", " : "", rp_ev_kind_name((rp_ev_kind)k),
                         (unsigned long long)h->ev[k]);
             fputs("}, \"destinations\": [", f);
-            size_t nd = rp_track_dests(t, id, dests, 4096);
+            size_t nd = rp_track_dests(t, id, r, dests, 4096);
             for (size_t k = 0; k < nd; k++) {
                 char d[SM_EP_STRLEN], e[32];
                 sm_endpoint_format(&dests[k].dest, d, sizeof d);

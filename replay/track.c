@@ -2028,9 +2028,10 @@ const rp_host_run *rp_track_host_run(const rp_tracker *t, uint32_t host_id, size
     return &HR(t, host_id, run)->pub;
 }
 
-size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, rp_dest_info *out, size_t max)
+size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, size_t run, rp_dest_info *out,
+                      size_t max)
 {
-    if (!t->dsorted)
+    if (!t->dsorted || run >= t->nruns)
         return 0;
     /* binary search the first destination of host_id */
     size_t lo = 0, hi = t->ndests;
@@ -2041,23 +2042,22 @@ size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, rp_dest_info *out, 
         else
             hi = mid;
     }
+    uint64_t range = port_range(t, host_id, run);
     size_t n = 0;
     for (size_t k = lo; k < t->ndests && n < max; k++) {
         const dest *d = &t->dests[t->dsorted[k]];
         if (d->client != host_id)
             break;
         rp_dest_info *o = &out[n++];
-        memset(o, 0, sizeof *o);
+        memset(&o->dest, 0, sizeof o->dest);
         o->dest.addr = t->hosts[d->server].addr;
         o->dest.port = d->port;
         o->conns = d->conns;
-        for (size_t r = 0; r < t->nruns; r++) {
-            const dstat *ds = DS(t, t->dsorted[k], r);
-            o->peak[r] = ds->peak;
-            o->peak_ns[r] = ds->peak_ns;
-            o->exhausted_ns[r] = ds->exh_ns;
-            o->range[r] = port_range(t, host_id, r);
-        }
+        const dstat *ds = DS(t, t->dsorted[k], run);
+        o->peak[run] = ds->peak;
+        o->peak_ns[run] = ds->peak_ns;
+        o->exhausted_ns[run] = ds->exh_ns;
+        o->range[run] = range;
     }
     return n;
 }
