@@ -139,17 +139,28 @@ static char *put_str(char *p, const char *s)
     return p + n;
 }
 
+/* "00" "01" ... "99": two digits per division (the report writes a few
+ * numbers per connection and per destination) */
+static const char digits2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
 static char *put_u64(char *p, uint64_t v)
 {
     char t[20];
-    int n = 0;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = t[--n];
-    return p;
+    int n = 20;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        n -= 2;
+        memcpy(t + n, digits2 + 2 * r, 2);
+    }
+    if (v >= 10) {
+        n -= 2;
+        memcpy(t + n, digits2 + 2 * v, 2);
+    } else {
+        t[--n] = (char)('0' + v);
+    }
+    memcpy(p, t + n, (size_t)(20 - n));
+    return p + (20 - n);
 }
 
 /* seconds with microseconds: "%llu.%06llu" of ns / 1e9 and ns % 1e9 / 1e3 */
@@ -157,10 +168,11 @@ static char *put_secs(char *p, uint64_t ns)
 {
     p = put_u64(p, ns / 1000000000u);
     *p++ = '.';
-    uint64_t us = ns % 1000000000u / 1000u;
-    for (uint64_t d = 100000; d; d /= 10)
-        *p++ = (char)('0' + us / d % 10);
-    return p;
+    unsigned us = (unsigned)(ns % 1000000000u / 1000u);
+    memcpy(p, digits2 + 2 * (us / 10000), 2);
+    memcpy(p + 2, digits2 + 2 * (us / 100 % 100), 2);
+    memcpy(p + 4, digits2 + 2 * (us % 100), 2);
+    return p + 6;
 }
 
 /* sm_addr_format / sm_endpoint_format's text, written in place (p has
