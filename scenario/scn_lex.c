@@ -52,6 +52,10 @@ bool scn_line_check(const char *line, size_t len, size_t *off,
             *what = "NUL byte in the text";
             return false;
         }
+        if (s[i] < 0x80) { /* ASCII, the usual text: no call per byte */
+            i++;
+            continue;
+        }
         size_t n = smu_utf8_seq(line + i, len - i);
         if (n == 0) {
             *off = i;
