@@ -89,7 +89,7 @@ verdict() { # value le|ge target
 }
 # row NAME MODEL BASE WHAT RATIO OP TARGET [EXTRA]
 row() {
-    if [ -n "$6" ]; then v="target $6$7 $(verdict "$5" "$6" "$7")"; else v="(no target)"; fi
+    if [ -n "$6" ]; then v="target $6$7x $(verdict "$5" "$6" "$7")"; else v="(no target)"; fi
     v=$(echo "$v" | sed 's/target le/target <=/; s/target ge/target >=/')
     printf '%-34s model %8ss  baseline %8ss (%s)  ratio %sx  %s%s  [load %s]\n' \
         "$1" "$2" "$3" "$4" "$5" "$v" "${8:-}" "$(load)"
