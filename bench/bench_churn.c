@@ -362,8 +362,8 @@ void bench_churn(const bench_opts *o)
                bench_fmt_time(model, m, sizeof m), "-", skip);
     } else {
         double ratio = kernel / model;
-        bench_row(name, model, kernel, "Linux kernel", ratio, "x faster", ">= 20x",
-                  ratio >= 20);
+        bench_row(name, model, kernel, "Linux kernel", ratio, "x faster", ">= 30x",
+                  ratio >= 30);
     }
 
     char a[32], b[32];
