@@ -58,6 +58,8 @@ sm_addr bench_addr(const char *s);
 
 /* The benchmarks (bench_*.c). */
 void bench_churn(const bench_opts *o);
+size_t bench_churn_write_scenario(const char *path, size_t n);
+const char *bench_churn_kernel_once(size_t n, double *wall, double *cpu, char *why, size_t wn);
 void bench_timewait(const bench_opts *o);
 void bench_matrix(const bench_opts *o);
 void bench_replay(const bench_opts *o);

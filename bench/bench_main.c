@@ -175,7 +175,9 @@ static void banner(const bench_opts *o)
 static void usage(void)
 {
     fputs("usage: sockmodel-bench [--runs N] [--quick] [--model-only] "
-          "[--only churn|timewait|matrix|replay|scale] [--tw-size N]\n",
+          "[--only churn|timewait|matrix|replay|scale] [--tw-size N]\n"
+          "       sockmodel-bench --write-churn-scenario FILE [N]\n"
+          "       sockmodel-bench --churn-kernel-once [N]\n",
           stderr);
     exit(2);
 }
@@ -183,6 +185,30 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     bench_opts o = {5, false, NULL, false, 0};
+    if (argc >= 3 && strcmp(argv[1], "--write-churn-scenario") == 0) {
+        /* benchmark 1's sequence as a scenario file, for the runner's figures */
+        size_t n = argc > 3 ? strtoull(argv[3], NULL, 10) : 20000;
+        size_t stmts = n ? bench_churn_write_scenario(argv[2], n) : 0;
+        if (!stmts) {
+            fprintf(stderr, "sockmodel-bench: cannot write %s\n", argv[2]);
+            return 2;
+        }
+        printf("%zu\n", stmts);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--churn-kernel-once") == 0) {
+        /* one kernel run of that sequence: "WALL CPU" seconds (bench/user.sh) */
+        size_t n = argc > 2 ? strtoull(argv[2], NULL, 10) : 20000;
+        double wall = 0, cpu = 0;
+        char why[256];
+        const char *skip = n ? bench_churn_kernel_once(n, &wall, &cpu, why, sizeof why) : "N = 0";
+        if (skip) {
+            printf("skipped: %s\n", skip);
+            return 1;
+        }
+        printf("%.6f %.6f\n", wall, cpu);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             o.runs = atoi(argv[++i]);

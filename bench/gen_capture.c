@@ -7,6 +7,7 @@
  *   gen_capture --packets N --out FILE [--seed S] [--clients C]
  *               [--servers K] [--ports P] [--concurrent M] [--v6 PERCENT]
  *               [--no-mix]
+ *   gen_capture --short N --out FILE [--frame BYTES] [options above]
  *
  * The traffic: C clients (10.x.y.z, and 2001:db8:1::/64 for PERCENT % of
  * connections) talk TCP to K servers (192.0.2.1.., 2001:db8:2::1..) on
@@ -27,6 +28,14 @@
  * Ethernet, nanosecond timestamps from 2023-11-14T22:13:20Z, 1-20 us apart.
  * The file ends after exactly N frames, connections in flight cut off as in
  * a real capture.  Every checksum is right.
+ *
+ * --short N: connection-heavy traffic, like web requests: N connections of
+ * exactly 10 packets each (SYN, SYN-ACK, ACK, a request, two response
+ * segments, the client's ACK, the client's FIN, the server's FIN, the last
+ * ACK), whose 3 data segments fill frames of BYTES bytes (default 1100;
+ * the 7 others carry no payload).  M of them (--concurrent) interleave; the
+ * file ends when the last one has closed (10 N frames, plus the UDP and
+ * ARP frames of the mix unless --no-mix).
  *
  * Left out of bench/run's single benchmark program by the BENCH_CC guard.
  */
@@ -118,10 +127,37 @@ static void data(conn *c, int dir, unsigned bytes)
     }
 }
 
+/* --short: payload of the data segments that fills a frame of that many
+ * bytes (0: the usual mixed traffic) */
+static unsigned short_payload;
+
+/* --short's one exchange: 10 packets, 3 of them data */
+static void short_script(conn *c)
+{
+    unsigned hdr = 14 + (c->v6 ? 40u : 20u) + 32u; /* Ethernet, IP, TCP with timestamps */
+    unsigned len = short_payload > hdr ? short_payload - hdr : 1;
+    if (len > TCP_MSS)
+        len = TCP_MSS;
+    add(c, C2S, TH_SYN, 0);
+    add(c, S2C, TH_SYN | TH_ACK, 0);
+    add(c, C2S, TH_ACK, 0);
+    add(c, C2S, TH_ACK | TH_PSH, len);
+    add(c, S2C, TH_ACK, len);
+    add(c, S2C, TH_ACK | TH_PSH, len);
+    add(c, C2S, TH_ACK, 0);
+    add(c, C2S, TH_FIN | TH_ACK, 0);
+    add(c, S2C, TH_FIN | TH_ACK, 0);
+    add(c, C2S, TH_ACK, 0);
+}
+
 static void script(conn *c)
 {
     c->nops = 0;
     c->next = 0;
+    if (short_payload) {
+        short_script(c);
+        return;
+    }
     uint32_t kind = below(100);
     if (kind < 8) { /* refused */
         add(c, C2S, TH_SYN, 0);
@@ -421,13 +457,15 @@ static void new_conn(conn *slots, uint32_t n, conn *c, uint32_t clients, uint32_
 static int usage(void)
 {
     fprintf(stderr, "usage: gen_capture --packets N --out FILE [--seed S] [--clients C] "
-                    "[--servers K] [--ports P] [--concurrent M] [--v6 PERCENT] [--no-mix]\n");
+                    "[--servers K] [--ports P] [--concurrent M] [--v6 PERCENT] [--no-mix]\n"
+                    "       gen_capture --short N --out FILE [--frame BYTES] [options above]\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
-    unsigned long long packets = 0, seed = 1;
+    unsigned long long packets = 0, seed = 1, nshort = 0;
+    unsigned long frame = 1100;
     unsigned long clients = 5000, servers = 4, nports = 32, concurrent = 64, v6pct = 10;
     const char *out = NULL;
     bool mix = true;
@@ -443,6 +481,10 @@ int main(int argc, char **argv)
         i++;
         if (strcmp(a, "--packets") == 0)
             packets = strtoull(v, NULL, 10);
+        else if (strcmp(a, "--short") == 0)
+            nshort = strtoull(v, NULL, 10);
+        else if (strcmp(a, "--frame") == 0)
+            frame = strtoul(v, NULL, 10);
         else if (strcmp(a, "--seed") == 0)
             seed = strtoull(v, NULL, 10);
         else if (strcmp(a, "--clients") == 0)
@@ -459,6 +501,12 @@ int main(int argc, char **argv)
             out = v;
         else
             return usage();
+    }
+    if (nshort) {
+        if (packets || frame < 128 || frame > 1514)
+            return usage();
+        short_payload = (unsigned)frame;
+        packets = UINT64_MAX;
     }
     if (!out || packets == 0 || clients == 0 || clients > 1u << 20 || servers == 0 ||
         servers > 200 || nports == 0 || nports > 32768 || concurrent == 0 ||
@@ -486,7 +534,10 @@ int main(int argc, char **argv)
     }
     g->ts_ns = 1700000000ull * 1000000000ull;
     g->mix = mix;
+    unsigned long long started = 0, live = 0;
     while (g->written < packets) {
+        if (nshort && started == nshort && live == 0)
+            break;
         if (mix) {
             uint32_t r = below(1000);
             if (r < 10) {
@@ -499,10 +550,17 @@ int main(int argc, char **argv)
             }
         }
         conn *c = &slots[below((uint32_t)concurrent)];
-        if (!c->live)
+        if (!c->live) {
+            if (nshort && started == nshort)
+                continue; /* the last ones finish */
             new_conn(slots, (uint32_t)concurrent, c, (uint32_t)clients, (uint32_t)servers,
                      (uint32_t)nports, (uint32_t)v6pct);
+            started++;
+            live++;
+        }
         tcp_packet(g, c);
+        if (!c->live)
+            live--;
     }
     if (pcap_dump_flush(g->dump) != 0) {
         fprintf(stderr, "gen_capture: %s: write error\n", out);

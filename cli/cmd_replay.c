@@ -24,6 +24,7 @@
 
 #include "cli_opt.h"
 #include "cmds.h"
+#include "smu_ip.h"
 #include "smu_text.h"
 #include "pkt.h"
 #include "scn.h"
@@ -55,7 +56,13 @@ typedef struct out_ctx {
     uint64_t first_ns;
     bool first_ns_known;
     const rp_tracker *t;
+    char run_name[RP_MAX_RUNS][64]; /* run_name(): "" until asked */
 } out_ctx;
+
+/* A connection's text record: its first line (two endpoints, times and
+ * counts: under 400 bytes) and a line per run (a name of at most 63 bytes,
+ * two states, two TIME_WAIT notes: under 250 bytes). */
+#define CONN_LINE_MAX (400 + RP_MAX_RUNS * 250)
 
 #define usage_error(...) cli_error(" (see 'sockmodel replay --help')", __VA_ARGS__)
 
@@ -132,17 +139,28 @@ static char *put_str(char *p, const char *s)
     return p + n;
 }
 
+/* "00" "01" ... "99": two digits per division (the report writes a few
+ * numbers per connection and per destination) */
+static const char digits2[201] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
 static char *put_u64(char *p, uint64_t v)
 {
     char t[20];
-    int n = 0;
-    do {
-        t[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = t[--n];
-    return p;
+    int n = 20;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        n -= 2;
+        memcpy(t + n, digits2 + 2 * r, 2);
+    }
+    if (v >= 10) {
+        n -= 2;
+        memcpy(t + n, digits2 + 2 * v, 2);
+    } else {
+        t[--n] = (char)('0' + v);
+    }
+    memcpy(p, t + n, (size_t)(20 - n));
+    return p + (20 - n);
 }
 
 /* seconds with microseconds: "%llu.%06llu" of ns / 1e9 and ns % 1e9 / 1e3 */
@@ -150,18 +168,18 @@ static char *put_secs(char *p, uint64_t ns)
 {
     p = put_u64(p, ns / 1000000000u);
     *p++ = '.';
-    uint64_t us = ns % 1000000000u / 1000u;
-    for (uint64_t d = 100000; d; d /= 10)
-        *p++ = (char)('0' + us / d % 10);
-    return p;
+    unsigned us = (unsigned)(ns % 1000000000u / 1000u);
+    memcpy(p, digits2 + 2 * (us / 10000), 2);
+    memcpy(p + 2, digits2 + 2 * (us / 100 % 100), 2);
+    memcpy(p + 4, digits2 + 2 * (us % 100), 2);
+    return p + 6;
 }
 
-/* sm_addr_format / sm_endpoint_format's text */
+/* sm_addr_format / sm_endpoint_format's text, written in place (p has
+ * room for SMU_IP_STRLEN bytes: the formatter ends with a NUL) */
 static char *put_addr(char *p, const sm_addr *a)
 {
-    char t[SM_EP_STRLEN];
-    sm_addr_format(a, t, sizeof t);
-    return put_str(p, t);
+    return p + (a->family == 6 ? smu_ip6_format(a->b, p) : smu_ip4_format(a->b, p));
 }
 
 static char *put_endpoint(char *p, const sm_endpoint *e)
@@ -173,6 +191,26 @@ static char *put_endpoint(char *p, const sm_endpoint *e)
         *p++ = ']';
     *p++ = ':';
     return put_u64(p, e->port);
+}
+
+/* s, then spaces up to width w: printf's "%-Ws" */
+static char *put_padded(char *p, const char *s, size_t w)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    p += n;
+    while (n++ < w)
+        *p++ = ' ';
+    return p;
+}
+
+/* The name of run r, as rp_track_run_name gives it into a 64-byte buffer;
+ * made once per run (the connection report asks for it on every line). */
+static const char *run_name(out_ctx *x, const rp_tracker *t, size_t r)
+{
+    if (!x->run_name[r][0])
+        rp_track_run_name(t, r, x->run_name[r], sizeof x->run_name[r]);
+    return x->run_name[r];
 }
 
 /* put_secs into buf (n >= 1), NUL-terminated */
@@ -226,12 +264,12 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
     if (x->o->no_conns)
         return;
     FILE *f = x->out;
-    char cl[SM_EP_STRLEN], sv[SM_EP_STRLEN], st[32], en[32];
-    sm_endpoint_format(&c->client, cl, sizeof cl);
-    sm_endpoint_format(&c->server, sv, sizeof sv);
+    char cl[SM_EP_STRLEN + 8], sv[SM_EP_STRLEN + 8], st[32], en[32];
+    *put_endpoint(cl, &c->client) = '\0';
+    *put_endpoint(sv, &c->server) = '\0';
     uint64_t base = rp_track_first_ns(t);
-    fmt_secs(st, sizeof st, c->first_ns - base);
-    fmt_secs(en, sizeof en, c->last_ns - base);
+    *put_secs(st, c->first_ns - base) = '\0';
+    *put_secs(en, c->last_ns - base) = '\0';
     size_t nr = rp_track_nruns(t);
     if (x->o->json) {
         for (size_t r = 0; r < nr; r++) {
@@ -260,31 +298,68 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
     }
     if (x->nconn_out++ == 0)
         fputs("\nconnections (listed as their records close; #N = order first seen):\n", f);
-    fprintf(f, "#%llu %s -> %s %s first-close=%s/%s +%s..+%s pkts=%llu/%llu",
-            (unsigned long long)c->id, cl, sv, rp_zeek_name(c->summary), c->closed_first_by,
-            c->close_kind, st, en, (unsigned long long)c->packets[0],
-            (unsigned long long)c->packets[1]);
+    /* One record per connection: built with the direct formatters and
+     * written at once (printf's parsing was most of the report's time on a
+     * capture of short connections).  The text is that of the formats
+     * "#%llu %s -> %s %s first-close=%s/%s +%s..+%s pkts=%llu/%llu",
+     * "    %-16s client %-11s server %-11s", " %s: no TIME_WAIT kept" and
+     * " %s TIME_WAIT %llu.%03llus (%s)". */
+    char line[CONN_LINE_MAX];
+    char *q = line;
+    *q++ = '#';
+    q = put_u64(q, c->id);
+    *q++ = ' ';
+    q = put_str(q, cl);
+    q = put_str(q, " -> ");
+    q = put_str(q, sv);
+    *q++ = ' ';
+    q = put_str(q, rp_zeek_name(c->summary));
+    q = put_str(q, " first-close=");
+    q = put_str(q, c->closed_first_by);
+    *q++ = '/';
+    q = put_str(q, c->close_kind);
+    q = put_str(q, " +");
+    q = put_str(q, st);
+    q = put_str(q, "..+");
+    q = put_str(q, en);
+    q = put_str(q, " pkts=");
+    q = put_u64(q, c->packets[0]);
+    *q++ = '/';
+    q = put_u64(q, c->packets[1]);
     if (c->opened_by[0] == 'u')
-        fputs(" (mid-stream)", f);
-    fputc('\n', f);
+        q = put_str(q, " (mid-stream)");
+    *q++ = '\n';
     for (size_t r = 0; r < nr; r++) {
-        char pn[64];
-        rp_track_run_name(t, r, pn, sizeof pn);
-        fprintf(f, "    %-16s client %-11s server %-11s", pn, sm_state_name(c->run[r][0].state),
-                sm_state_name(c->run[r][1].state));
+        q = put_str(q, "    ");
+        q = put_padded(q, run_name(x, t, r), 16);
+        q = put_str(q, " client ");
+        q = put_padded(q, sm_state_name(c->run[r][0].state), 11);
+        q = put_str(q, " server ");
+        q = put_padded(q, sm_state_name(c->run[r][1].state), 11);
         for (int s = 0; s < 2; s++) {
             const rp_side_run *sr = &c->run[r][s];
             if (sr->tw_end == RP_TW_NONE)
                 continue;
-            if (sr->tw_end == RP_TW_NOT_KEPT)
-                fprintf(f, " %s: no TIME_WAIT kept", s ? "server" : "client");
-            else
-                fprintf(f, " %s TIME_WAIT %llu.%03llus (%s)", s ? "server" : "client",
-                        (unsigned long long)(sr->tw_ms / 1000),
-                        (unsigned long long)(sr->tw_ms % 1000), rp_tw_end_name(sr->tw_end));
+            *q++ = ' ';
+            q = put_str(q, s ? "server" : "client");
+            if (sr->tw_end == RP_TW_NOT_KEPT) {
+                q = put_str(q, ": no TIME_WAIT kept");
+                continue;
+            }
+            q = put_str(q, " TIME_WAIT ");
+            q = put_u64(q, sr->tw_ms / 1000);
+            *q++ = '.';
+            uint64_t ms = sr->tw_ms % 1000;
+            *q++ = (char)('0' + ms / 100);
+            *q++ = (char)('0' + ms / 10 % 10);
+            *q++ = (char)('0' + ms % 10);
+            q = put_str(q, "s (");
+            q = put_str(q, rp_tw_end_name(sr->tw_end));
+            *q++ = ')';
         }
-        fputc('\n', f);
+        *q++ = '\n';
     }
+    fwrite(line, 1, (size_t)(q - line), f);
 }
 
 /* ---- hosts and events ----------------------------------------------------------- */
@@ -402,7 +477,7 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
                 e = put_str(e, ")\n");
                 fwrite(line, 1, (size_t)(e - line), f);
             }
-            size_t nd = rp_track_dests(t, id, dests, 4096);
+            size_t nd = rp_track_dests(t, id, r, dests, 4096);
             for (size_t k = 0; k < nd; k++) {
                 e = put_str(line, "    to ");
                 e = put_endpoint(e, &dests[k].dest);
@@ -519,7 +594,7 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
                 fprintf(f, "%s\"%s\": %llu", k ? ", " : "", rp_ev_kind_name((rp_ev_kind)k),
                         (unsigned long long)h->ev[k]);
             fputs("}, \"destinations\": [", f);
-            size_t nd = rp_track_dests(t, id, dests, 4096);
+            size_t nd = rp_track_dests(t, id, r, dests, 4096);
             for (size_t k = 0; k < nd; k++) {
                 char d[SM_EP_STRLEN], e[32];
                 sm_endpoint_format(&dests[k].dest, d, sizeof d);

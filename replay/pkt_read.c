@@ -40,9 +40,15 @@
  * caller still receives every packet in file order, so what it computes
  * does not depend on the thread: only the wall-clock time does.
  * Hand-over: two counters of batches (published by the thread, released
- * by the caller); a side that finds nothing to do spins a little (a batch
- * takes tens of microseconds) and then sleeps on the condition variable,
- * saying so in `sleepers` so that the other side wakes it. */
+ * by the caller).  The caller, when no batch is ready, spins a little (a
+ * batch takes tens of microseconds to read) and then sleeps on the
+ * condition variable, saying so in `sleepers` so that the thread wakes it.
+ * The thread, when the ring is full, sleeps at once until the caller has
+ * emptied half of it: the model is the slower side on any capture with
+ * connections to report, and a reader that spun for room and was woken for
+ * every released batch spent as much CPU time waiting as reading (perf,
+ * 2*10^6 packets of short connections: 1.15 s of CPU with the thread,
+ * 0.82 s without). */
 #define RP_BATCH 256u /* packets per batch */
 #define RP_NBATCH 8u  /* batches in the ring */
 #define RP_SPIN 4000  /* polls before sleeping (tens to ~150 us, by the CPU's pause) */
@@ -1592,10 +1598,10 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Waits until ready(r): polls, then sleeps as `who`. */
-static void wait_until(rp_reader *r, bool (*ready)(rp_reader *), int who)
+/* Waits until ready(r): polls `spin` times, then sleeps as `who`. */
+static void wait_until(rp_reader *r, bool (*ready)(rp_reader *), int who, int spin)
 {
-    for (int i = 0; i < RP_SPIN; i++) {
+    for (int i = 0; i < spin; i++) {
         if (ready(r))
             return;
         cpu_relax();
@@ -1624,6 +1630,17 @@ static bool room_or_stop(rp_reader *r)
            atomic_load(&r->stop);
 }
 
+/* the thread, once the ring was full, goes on when half of it is free */
+static bool half_free(rp_reader *r)
+{
+    return atomic_load(&r->published) - atomic_load(&r->released) <= RP_NBATCH / 2;
+}
+
+static bool half_free_or_stop(rp_reader *r)
+{
+    return half_free(r) || atomic_load(&r->stop);
+}
+
 static bool batch_ready(rp_reader *r)
 {
     return atomic_load(&r->published) != atomic_load(&r->released);
@@ -1635,7 +1652,8 @@ static void *read_ahead(void *arg)
 {
     rp_reader *r = arg;
     for (unsigned k = 0;; k++) { /* k: batches published so far */
-        wait_until(r, room_or_stop, SLEEP_THREAD);
+        if (!room_or_stop(r))
+            wait_until(r, half_free_or_stop, SLEEP_THREAD, 0);
         if (atomic_load(&r->stop))
             return NULL;
         /* the caller does not touch this batch until it is published */
@@ -1686,9 +1704,10 @@ static int next_threaded(rp_reader *r, const rp_pkt **out)
             }
             atomic_fetch_add(&r->released, 1);
             r->holding = false;
-            wake(r, SLEEP_THREAD);
+            if (half_free(r))
+                wake(r, SLEEP_THREAD);
         }
-        wait_until(r, batch_ready, SLEEP_CALLER);
+        wait_until(r, batch_ready, SLEEP_CALLER, RP_SPIN);
         r->holding = true;
         r->pos = 0;
     }

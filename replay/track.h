@@ -221,8 +221,12 @@ uint64_t rp_track_udp(const rp_tracker *t);
 size_t rp_track_nhosts(const rp_tracker *t);
 const sm_addr *rp_track_host_addr(const rp_tracker *t, size_t sorted_i, uint32_t *host_id);
 const rp_host_run *rp_track_host_run(const rp_tracker *t, uint32_t host_id, size_t run);
-/* The (client host, destination) pairs of host_id, sorted by destination. */
-size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, rp_dest_info *out, size_t max);
+/* The (client host, destination) pairs of host_id, sorted by destination,
+ * with the figures of one run: only the [run] entries of the per-run
+ * arrays are set (the reports list destinations run by run; filling every
+ * run's made a report under 12 profiles cost runs^2 per destination). */
+size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, size_t run, rp_dest_info *out,
+                      size_t max);
 const rp_event *rp_track_events(const rp_tracker *t, size_t run, size_t *n,
                                 uint64_t *dropped);
 const rp_tl_point *rp_track_timeline(const rp_tracker *t, size_t *n);

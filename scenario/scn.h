@@ -30,7 +30,7 @@
 
 #define SCN_MAX_LINE 4096        /* bytes per line, without the newline */
 #define SCN_MAX_NAME 64          /* characters per name */
-#define SCN_MAX_STMTS 100000     /* statements per file */
+#define SCN_MAX_STMTS 250000     /* statements per file (a 20,000-socket churn is 100,382) */
 #define SCN_MAX_FILE (64u << 20) /* bytes per file */
 #define SCN_MAX_ERRORS 20        /* parse errors shown per file */
 #define SCN_STEP_WIDTH 40        /* STEP column of the table */

@@ -52,6 +52,10 @@ bool scn_line_check(const char *line, size_t len, size_t *off,
             *what = "NUL byte in the text";
             return false;
         }
+        if (s[i] < 0x80) { /* ASCII, the usual text: no call per byte */
+            i++;
+            continue;
+        }
         size_t n = smu_utf8_seq(line + i, len - i);
         if (n == 0) {
             *off = i;
@@ -97,6 +101,11 @@ size_t scn_split(const char *line, size_t from, size_t to, const char *punct,
     size_t n = 0;
     size_t i = from;
     unsigned col = scn_col(line, from);
+    /* punct as a table: one strchr per character was a tenth of the
+     * parse's time */
+    bool is_punct[256] = {false};
+    for (const char *p = punct; *p; p++)
+        is_punct[(unsigned char)*p] = true;
     while (i < to) {
         char c = line[i];
         if (is_blank(c)) {
@@ -106,12 +115,11 @@ size_t scn_split(const char *line, size_t from, size_t to, const char *punct,
         }
         size_t start = i;
         unsigned start_col = col;
-        if (strchr(punct, c) && c != '\0') {
+        if (is_punct[(unsigned char)c]) {
             i++;
             col++;
         } else {
-            while (i < to && !is_blank(line[i]) &&
-                   !(line[i] != '\0' && strchr(punct, line[i]))) {
+            while (i < to && !is_blank(line[i]) && !is_punct[(unsigned char)line[i]]) {
                 if (((unsigned char)line[i] & 0xC0) != 0x80)
                     col++;
                 i++;
@@ -123,12 +131,6 @@ size_t scn_split(const char *line, size_t from, size_t to, const char *punct,
         n++;
     }
     return n;
-}
-
-bool scn_tok_is(const scn_tok *t, const char *word)
-{
-    size_t n = strlen(word);
-    return t->len == n && memcmp(t->s, word, n) == 0;
 }
 
 size_t scn_find_arrow(const char *line, size_t from, size_t to)

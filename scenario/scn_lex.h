@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 /* A word of a line.  col counts characters (UTF-8 code points), from 1. */
 typedef struct scn_tok {
@@ -46,7 +47,13 @@ unsigned scn_chars(const char *s, size_t len);
 size_t scn_split(const char *line, size_t from, size_t to, const char *punct,
                  scn_tok *out);
 
-bool scn_tok_is(const scn_tok *t, const char *word);
+/* Inline, so that the length of a literal word is a constant (the parser
+ * tries a token against keyword after keyword). */
+static inline bool scn_tok_is(const scn_tok *t, const char *word)
+{
+    size_t n = strlen(word);
+    return t->len == n && memcmp(t->s, word, n) == 0;
+}
 
 /* Offset of the first "=>" in line[from..to), or to. */
 size_t scn_find_arrow(const char *line, size_t from, size_t to);

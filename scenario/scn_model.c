@@ -37,6 +37,9 @@ struct scn_exec {
     scn_buf tmp;
     bool *pinned;        /* by engine host id: declared with `os` */
     size_t npinned;
+    /* proc_of()'s last answer: (process, user) names on host -> process */
+    const char *pc_proc, *pc_user;
+    sm_id pc_host, pc_id;
 };
 
 static const char *const local_addrs[] = {
@@ -135,9 +138,18 @@ static void model_on(scn_exec *x, const char *name)
 
 static sm_id proc_of(scn_exec *x, const char *proc, const char *user)
 {
+    /* the same process as the last call's (a churn's every socket): no
+     * name to build and look up; an exit forgets it (model_exit) */
+    if (x->pc_proc == proc && x->pc_user == user && x->pc_host == x->host && proc)
+        return x->pc_id;
     x->tmp.len = 0;
     scn_buf_printf(&x->tmp, "%s@%s", proc, user);
-    return sm_proc_get(x->w, x->host, x->tmp.s, sm_user_get(x->w, user));
+    sm_id id = sm_proc_get(x->w, x->host, x->tmp.s, sm_user_get(x->w, user));
+    x->pc_proc = id != SM_NONE ? proc : NULL;
+    x->pc_user = user;
+    x->pc_host = x->host;
+    x->pc_id = id;
+    return id;
 }
 
 /* The result, with the name of the socket it conflicted with, and the
@@ -243,7 +255,9 @@ static sm_result model_close_sock(scn_exec *x, scn_call *c)
 
 static sm_result model_exit(scn_exec *x, scn_call *c)
 {
-    return done(x, c, sm_proc_exit(x->w, proc_of(x, c->proc, c->user)));
+    sm_result r = sm_proc_exit(x->w, proc_of(x, c->proc, c->user));
+    x->pc_proc = NULL; /* a later call of that name is another process */
+    return done(x, c, r);
 }
 
 static sm_result model_advance(scn_exec *x, scn_call *c)

@@ -159,8 +159,13 @@ static void measure(const scn_result *r, layout *l, scn_buf *tmp)
 
 static void pad(scn_buf *b, size_t have, size_t width)
 {
-    for (; have < width; have++)
-        scn_buf_add(b, " ", 1);
+    /* in runs, not a call per space (a table pads every cell) */
+    static const char spaces[] = "                                "; /* 32 */
+    while (have < width) {
+        size_t k = width - have < sizeof spaces - 1 ? width - have : sizeof spaces - 1;
+        scn_buf_add(b, spaces, k);
+        have += k;
+    }
 }
 
 /* Appends one column (left-aligned) and the gap after it. */
@@ -196,7 +201,17 @@ static void print_header(FILE *out, const scn_result *r, const layout *l,
 static void print_row(FILE *out, const scn_result *r, const scn_row *row,
                       const layout *l, scn_buf *line, scn_buf *tmp)
 {
-    scn_buf_printf(line, "%*u  ", (int)l->w_line, row->st->line);
+    /* "%*u  " of the line number, without printf (once per row) */
+    char num[16];
+    size_t nd = 0;
+    unsigned v = row->st->line;
+    do {
+        num[sizeof num - 1 - nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    pad(line, nd, l->w_line);
+    scn_buf_add(line, num + sizeof num - nd, nd);
+    scn_buf_add(line, "  ", 2);
     tmp->len = 0;
     step_text(row->st, tmp);
     column(line, tmp->s, tmp->len, l->w_step);

@@ -55,6 +55,8 @@ typedef struct runctx {
     size_t n_users, users_cap;
     scn_buf tmp;
     const scn_hooks *hooks;
+    /* the last note_user() (the same strings again change nothing) */
+    const char *nu_host, *nu_proc, *nu_user;
 } runctx;
 
 /* ---- processes --------------------------------------------------------- */
@@ -83,7 +85,15 @@ static const char *proc_key(runctx *c, const char *proc)
 /* USER made a socket in (current host, PROC), or PROC exits as USER's. */
 static void note_user(runctx *c, const char *proc, const char *user)
 {
+    /* a churn makes every socket in the same process: the key and the
+     * lookups were most of what a socket statement cost outside the
+     * engine */
+    if (c->nu_proc == proc && c->nu_user == user && c->nu_host == c->host)
+        return;
     scn_map_put(&c->last_user, proc_key(c, proc), user_index(c, user));
+    c->nu_host = c->host;
+    c->nu_proc = proc;
+    c->nu_user = user;
 }
 
 /* The user whose process NAME an `exit NAME` means. */
@@ -444,6 +454,7 @@ static void run_column(runctx *c)
     c->user = "user";
     c->proc = "main";
     c->skip = NULL;
+    c->nu_host = c->nu_proc = c->nu_user = NULL;
     for (size_t i = 0; i < c->f->n_socks; i++) {
         c->made[i] = false;
         c->unmodelled[i] = false;

@@ -48,6 +48,17 @@ void smu_json_str(FILE *out, const char *s)
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
         unsigned char ch = (unsigned char)s[i];
+        /* a run of characters written as they are goes out in one call
+         * (a call per character was most of `run --json`'s time) */
+        size_t run = i;
+        while (run < n && (unsigned char)s[run] >= 0x20 && (unsigned char)s[run] < 0x7F &&
+               s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) {
+            fwrite(s + i, 1, run - i, out);
+            i = run;
+            continue;
+        }
         if (ch == '"' || ch == '\\') {
             fprintf(out, "\\%c", ch);
         } else if (ch < 0x20 || ch == 0x7F) {
