@@ -321,7 +321,10 @@ void scn_report_text(FILE *out, const scn_result *r, bool explain);
 /* "N passed, M failed" */
 void scn_report_totals(FILE *out, size_t passed, size_t failed);
 
-/* One JSON document for all files: begin, file..., end. */
+/* One JSON document for all files: begin, file..., end.  Its "format" is
+ * SCN_JSON_FORMAT; docs/schema/sockmodel-run-2.schema.json describes it.
+ * A change a consumer could trip over is a new format version. */
+#define SCN_JSON_FORMAT "sockmodel-run/2"
 void scn_report_json_begin(FILE *out, uint64_t seed);
 void scn_report_json_file(FILE *out, const scn_result *r, bool first);
 void scn_report_json_end(FILE *out, size_t passed, size_t failed);

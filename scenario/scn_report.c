@@ -417,6 +417,18 @@ static void json_met(FILE *out, const scn_cell *c)
     fputs(!c->has_expectation ? "null" : c->met ? "true" : "false", out);
 }
 
+/* The three facts of a rule every outcome carries (null: no rule decided:
+ * a skipped step, a state check). */
+static void json_rule(FILE *out, const sm_rule *rule)
+{
+    json_key(out, "rule_id", false);
+    smu_json_str(out, rule ? rule->id : NULL);
+    json_key(out, "source", false);
+    smu_json_str(out, rule ? rule->source : NULL);
+    json_key(out, "confidence", false);
+    smu_json_str(out, rule ? sm_confidence_name(rule->confidence) : NULL);
+}
+
 static void json_cell(FILE *out, const scn_result *r, size_t j,
                       const scn_cell *c, scn_kind row_kind, scn_buf *tmp)
 {
@@ -428,6 +440,7 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
             json_key(out, "message", false);
             smu_json_str(out, c->message);
         }
+        json_rule(out, NULL);
         fputc('}', out);
         return;
     }
@@ -444,12 +457,7 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
         json_key(out, "rule", false);
         char line[1024];
         smu_json_str(out, c->r.rule ? sm_rule_line(c->r.rule, line, sizeof line) : NULL);
-        json_key(out, "rule_id", false);
-        smu_json_str(out, c->r.rule ? c->r.rule->id : NULL);
-        json_key(out, "source", false);
-        smu_json_str(out, c->r.rule ? c->r.rule->source : NULL);
-        json_key(out, "confidence", false);
-        smu_json_str(out, c->r.rule ? sm_confidence_name(c->r.rule->confidence) : NULL);
+        json_rule(out, c->r.rule);
         json_key(out, "culprit", false);
         smu_json_str(out, c->culprit);
         json_key(out, "culprit_time_wait", false);
@@ -472,6 +480,7 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
         }
         json_key(out, "message", false);
         smu_json_str(out, c->message);
+        json_rule(out, NULL);
     }
     json_met(out, c);
     fputc('}', out);
@@ -493,7 +502,8 @@ static void json_step(FILE *out, const scn_result *r, const scn_row *row,
 
 void scn_report_json_begin(FILE *out, uint64_t seed)
 {
-    fprintf(out, "{\"seed\":%llu,\"files\":[", (unsigned long long)seed);
+    fprintf(out, "{\"format\":\"" SCN_JSON_FORMAT "\",\"seed\":%llu,\"files\":[",
+            (unsigned long long)seed);
 }
 
 void scn_report_json_file(FILE *out, const scn_result *r, bool first)
