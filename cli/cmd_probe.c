@@ -11,7 +11,9 @@
  * All cells are one scenario, each cell on its own port, run once under
  * all profiles (so the host profile needs one namespace).
  *
- *   sockmodel probe [--markdown] [--full] [--other-user] [--profile PATTERNS]
+ *   sockmodel probe [--markdown | --json] [--full] [--other-user] [--profile PATTERNS]
+ *
+ * --json writes format sockmodel-probe/1 (docs/schema/sockmodel-probe-1.schema.json).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -22,14 +24,16 @@
 
 #include "cmds.h"
 #include "scn.h"
+#include "smu_text.h"
 
 static const char usage[] =
-    "usage: sockmodel probe [--markdown] [--full] [--other-user] [--profile PATTERNS]\n"
+    "usage: sockmodel probe [--markdown | --json] [--full] [--other-user] [--profile PATTERNS]\n"
     "\n"
     "The outcome of binding a second socket to the port of a first one, for\n"
     "each protocol, reuse options on each socket, pair of addresses, and\n"
     "the first socket bound or listening; one column per profile.\n"
     "  --markdown     a Markdown table instead of text\n"
+    "  --json         one JSON document instead of text (format sockmodel-probe/1)\n"
     "  --full         all 16 option pairs (default: 8 of them)\n"
     "  --other-user   the second socket belongs to another user\n"
     "  --profile P    the profiles (default: every model, and host when root;\n"
@@ -324,8 +328,77 @@ static void print(const probe *p, const scn_result *r, bool md, bool other_user,
     scn_buf_free(&e);
 }
 
+/* The rule that decided the second bind in column j (NULL: none ran). */
+static const sm_rule *cell_rule(const scn_result *r, const pcell *c, size_t j)
+{
+    const scn_cell *second = &r->rows[c->second_row].cells[j];
+    return second->kind == SCN_CELL_CALL ? second->r.rule : NULL;
+}
+
+static void print_json(const probe *p, const scn_result *r, bool other_user, FILE *out)
+{
+    long li = profile_index(r, "linux"), hi = profile_index(r, "host");
+    scn_buf b = {0}, e = {0};
+    size_t ndiff = 0;
+    fprintf(out, "{\"format\": \"sockmodel-probe/1\", \"other_user\": %s, \"profiles\": [",
+            other_user ? "true" : "false");
+    for (size_t j = 0; j < r->n_profiles; j++) {
+        fputs(j ? ", " : "", out);
+        smu_json_str(out, r->cols[j].name);
+    }
+    fputs("],\n\"cells\": [", out);
+    for (size_t i = 0; i < p->n; i++) {
+        const pcell *c = &p->cells[i];
+        const apair *a = &pairs[c->pair];
+        fprintf(out, "%s\n  {\"proto\": \"%s\", \"first\": ", i ? "," : "",
+                c->tcp ? "tcp" : "udp");
+        smu_json_str(out, a->a1);
+        fprintf(out, ", \"first_v6only\": %s, \"second\": ", a->v6only ? "true" : "false");
+        smu_json_str(out, a->a2);
+        fprintf(out, ", \"addresses\": ");
+        smu_json_str(out, a->what);
+        fprintf(out, ", \"first_is\": \"%s\", \"options\": [\"%s\", \"%s\"], \"outcomes\": {",
+                c->listening ? "listening" : "bound", opt_name[c->o1], opt_name[c->o2]);
+        for (size_t j = 0; j < r->n_profiles; j++) {
+            cell_text(r, c, j, &b);
+            const sm_rule *rule = cell_rule(r, c, j);
+            fputs(j ? ", " : "", out);
+            smu_json_str(out, r->cols[j].name);
+            fputs(": {\"result\": ", out);
+            smu_json_str(out, b.s ? b.s : "");
+            fputs(", \"rule_id\": ", out);
+            smu_json_str(out, rule ? rule->id : NULL);
+            fputs(", \"source\": ", out);
+            smu_json_str(out, rule ? rule->source : NULL);
+            fputs(", \"confidence\": ", out);
+            smu_json_str(out, rule ? sm_confidence_name(rule->confidence) : NULL);
+            fputc('}', out);
+        }
+        fputs("}, \"host_differs_from_linux\": ", out);
+        if (li >= 0 && hi >= 0) {
+            cell_text(r, c, (size_t)li, &b);
+            cell_text(r, c, (size_t)hi, &e);
+            bool d = strcmp(b.s, e.s) != 0;
+            ndiff += d;
+            fputs(d ? "true" : "false", out);
+        } else {
+            fputs("null", out);
+        }
+        fputc('}', out);
+    }
+    fputs("\n],\n\"host_differs_count\": ", out);
+    if (li >= 0 && hi >= 0)
+        fprintf(out, "%zu", ndiff);
+    else
+        fputs("null", out);
+    fputs("}\n", out);
+    scn_buf_free(&b);
+    scn_buf_free(&e);
+}
+
 int scn_cmd_probe(int argc, char **argv)
 {
+    bool json = false;
     bool md = false, full = false, other_user = false;
     const char *profiles = NULL;
     for (int i = 0; i < argc; i++) {
@@ -334,6 +407,8 @@ int scn_cmd_probe(int argc, char **argv)
             return 0;
         } else if (strcmp(argv[i], "--markdown") == 0) {
             md = true;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
         } else if (strcmp(argv[i], "--full") == 0) {
             full = true;
         } else if (strcmp(argv[i], "--other-user") == 0) {
@@ -346,6 +421,10 @@ int scn_cmd_probe(int argc, char **argv)
                             "'%s'\n(sockmodel probe --help for usage)\n", argv[i]);
             return 2;
         }
+    }
+    if (md && json) {
+        fputs("sockmodel: error: probe: --markdown and --json are alternatives\n", stderr);
+        return 2;
     }
     bool default_host = !profiles && geteuid() == 0;
     if (!profiles)
@@ -383,6 +462,8 @@ int scn_cmd_probe(int argc, char **argv)
     }
     if (r->status == 2)
         status = 2;
+    else if (json)
+        print_json(&p, r, other_user, stdout);
     else
         print(&p, r, md, other_user, stdout);
     scn_result_free(r);

@@ -84,7 +84,7 @@ static void usage(FILE *f)
           "  --host ADDR=PROFILE  this address is a host of that OS in every run\n"
           "  --scenario FILE      declarations of the capture's hosts: listeners,\n"
           "                       sysctls, socket options (see replay/README.md)\n"
-          "  --json               JSON instead of text\n"
+          "  --json               JSON instead of text (format sockmodel-replay/1)\n"
           "  --timeline FILE      CSV: time_s,profile,host,time_wait,time_wait_max\n"
           "  --svg FILE           TIME_WAIT count per host over time, per profile\n"
           "  --interval DURATION  timeline resolution (default 1s; e.g. 100ms)\n"
@@ -1143,7 +1143,8 @@ int scn_cmd_replay(int argc, char **argv)
 
     FILE *f = stdout;
     if (o.json) {
-        fputs("{\"tool\": \"sockmodel replay\", \"file\": ", f);
+        /* docs/schema/sockmodel-replay-1.schema.json */
+        fputs("{\"format\": \"sockmodel-replay/1\", \"tool\": \"sockmodel replay\", \"file\": ", f);
         smu_json_str(f, o.file);
         fprintf(f, ", \"link_type\": \"%s\", \"profiles\": [", rp_linktype_name(rd));
         for (size_t r = 0; r < cfg.nruns; r++)

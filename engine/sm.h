@@ -360,6 +360,36 @@ void sm_world_set_tap(sm_world *w, sm_tap_fn fn, void *ctx);
  * is the record the tap saw at send time; sm_now() is the arrival. */
 typedef void (*sm_delivery_fn)(void *ctx, const sm_segment *seg, sm_id sock);
 void sm_world_set_delivery_tap(sm_world *w, sm_delivery_fn fn, void *ctx);
+/* Decisions the engine makes below the calls, for --explain and JSON:
+ * which listener took a connection, TIME_WAIT entered, not kept or ended,
+ * a timer that fired, the port an implicit bind chose.  (How a close with
+ * SO_LINGER went is the close's own result and rule.)  Each names the rule that decided.  Only recorded
+ * when a tap is set (no cost otherwise); the order is the order made. */
+typedef enum sm_event_kind {
+    SM_EV_LISTENER,  /* sock took a connection (datagram): the profile chose
+                      * among equal listeners, or a more specific bind won */
+    SM_EV_TW_ENTER,  /* sock's connection entered TIME_WAIT for value ms */
+    SM_EV_TW_SKIP,   /* sock's connection closed without TIME_WAIT */
+    SM_EV_TW_END,    /* sock's TIME_WAIT entry ended: value 0 before its
+                      * time (RST, SYN, reuse by connect, the cap), 1 at it */
+    SM_EV_TIMER,     /* sock's timer fired (the rule says what it did) */
+    SM_EV_PORT,      /* an implicit bind of sock chose port value */
+    SM_EV_KIND_COUNT
+} sm_event_kind;
+
+typedef struct sm_event {
+    sm_event_kind kind;
+    uint64_t time_ns;   /* virtual time it was made */
+    sm_id sock;         /* the socket concerned (named as sm_sock_name) */
+    uint32_t value;     /* per kind, above */
+    const sm_rule *rule;
+} sm_event;
+
+typedef void (*sm_event_fn)(void *ctx, const sm_event *ev);
+void sm_world_set_event_tap(sm_world *w, sm_event_fn fn, void *ctx);
+/* "listener", "time-wait-enter", ... (stable: JSON event kinds) */
+const char *sm_event_kind_name(sm_event_kind k);
+
 /* A segment from a peer that no modelled host stands for (a scripted peer,
  * packetdrill's `<` lines): it arrives now at the host owning seg->dst and
  * is handled there at once (the tap sees it first; src_host is SM_NONE).

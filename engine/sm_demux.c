@@ -13,6 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- rule records: what this file decides -------------------------------- */
+
+static const sm_rule r_listener_specific = SM_RULE("sm.listener.specific", S,
+    "a listener bound to the destination address itself takes the connection "
+    "before one bound to the wildcard", "RFC 1122 4.1.3.4; every stack's lookup "
+    "(Linux __inet_lookup_listener() scoring, FreeBSD in_pcblookup_hash())");
+
 /* Which host receives packets for address a sent from host `from`. */
 sm_id sm__host_of(const sm_world *w, sm_id from, const sm_addr *a)
 {
@@ -242,6 +249,7 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
     const sm__lbucket *b = &n->lbs[bi];
     int best = 0;
     size_t nc = 0;
+    bool beaten = false; /* a less specific bind matched too */
     if (b->n > n->candcap) {
         sm_sock_view *c = sm__realloc(w, n->cands, b->n * 2 * sizeof *n->cands);
         if (!c)
@@ -254,9 +262,14 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
         if (proto == SM_UDP && s->connected)
             continue;
         int m = sm__listener_match(s, dst, dst->family);
-        if (m == 0 || m < best)
+        if (m == 0)
             continue;
+        if (m < best) {
+            beaten = true;
+            continue;
+        }
         if (m > best) {
+            beaten = beaten || nc > 0;
             best = m;
             nc = 0;
         }
@@ -275,8 +288,11 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
         }
         n->cands[j] = v;
     }
-    if (nc == 1)
+    if (nc == 1) {
+        if (beaten)
+            *rule = &r_listener_specific;
         return n->cands[0].id;
+    }
     sm_listen_ctx c;
     c.cands = n->cands;
     c.n = nc;
@@ -293,3 +309,10 @@ sm_id sm__find_listener(sm_world *w, sm_id host, sm_proto proto,
     return n->cands[k].id;
 }
 
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_listener_specific,
+};
+const sm_rule_set sm__rules_sm_demux = {"engine/sm_demux.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -138,9 +138,11 @@ void sm__deliver(sm_world *w, const sm_segment *g)
         }
         sm_id l = sm__find_listener(w, g->dst_host, SM_UDP, &g->dst.addr, g->dst.port,
                                 &g->src.addr, g->src.port, &rule);
-        if (l != SM_NONE)
+        if (l != SM_NONE) {
+            if (rule)
+                sm__note(w, SM_EV_LISTENER, l, 0, rule);
             udp_deliver(w, l, g);
-        else
+        } else
             sm__delivered(w, g, SM_NONE);
         return;
     }
@@ -163,6 +165,8 @@ void sm__deliver(sm_world *w, const sm_segment *g)
         sm_id l = sm__find_listener(w, g->dst_host, SM_TCP, &g->dst.addr, g->dst.port,
                                 &g->src.addr, g->src.port, &rule);
         if (l != SM_NONE) {
+            if (rule)
+                sm__note(w, SM_EV_LISTENER, l, 0, rule);
             sm__delivered(w, g, l);
             sm__listener_syn(w, l, g, false, 0);
             return;

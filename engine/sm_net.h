@@ -68,6 +68,8 @@ struct sm__net {
     void *tap_ctx;
     sm_delivery_fn dtap;
     void *dtap_ctx;
+    sm_event_fn etap; /* sm_world_set_event_tap */
+    void *etap_ctx;
     sm_stats stats;
     uint64_t tw_total;    /* TIME_WAIT entries alive, all hosts */
     uint64_t secret;
@@ -80,6 +82,16 @@ static inline void sm__delivered(sm_world *w, const sm_segment *g, sm_id to)
 {
     if (w->net->dtap)
         w->net->dtap(w->net->dtap_ctx, g, to);
+}
+
+/* Tells the event tap of a decision (nothing when none is set). */
+static inline void sm__note(sm_world *w, sm_event_kind k, sm_id sock, uint32_t value,
+                            const sm_rule *rule)
+{
+    if (w->net && w->net->etap) {
+        sm_event e = {k, w->now_ns, sock, value, rule};
+        w->net->etap(w->net->etap_ctx, &e);
+    }
 }
 
 /* sm_output.c: the network state, made with the world (NULL: out of

@@ -53,6 +53,20 @@ void sm_world_set_delivery_tap(sm_world *w, sm_delivery_fn fn, void *ctx)
     sm__net(w)->dtap_ctx = ctx;
 }
 
+void sm_world_set_event_tap(sm_world *w, sm_event_fn fn, void *ctx)
+{
+    sm__net(w)->etap = fn;
+    sm__net(w)->etap_ctx = ctx;
+}
+
+const char *sm_event_kind_name(sm_event_kind k)
+{
+    static const char *const n[SM_EV_KIND_COUNT] = {
+        "listener", "time-wait-enter", "time-wait-skip", "time-wait-end",
+        "timer", "port"};
+    return (unsigned)k < SM_EV_KIND_COUNT ? n[k] : "?";
+}
+
 void sm_world_set_tap(sm_world *w, sm_tap_fn fn, void *ctx)
 {
     sm__net(w)->tap = fn;

@@ -30,9 +30,11 @@ const char *sm_rule_line(const sm_rule *r, char *buf, size_t n)
 }
 
 /* The engine files' sets (each file defines its own). */
-extern const sm_rule_set sm__rules_sm_usrreq, sm__rules_sm_timewait, sm__rules_sm_world;
+extern const sm_rule_set sm__rules_sm_usrreq, sm__rules_sm_timewait, sm__rules_sm_world,
+    sm__rules_sm_demux, sm__rules_sm_timer;
 
 const sm_rule_set *const sm__engine_rule_sets[] = {
     &sm__rules_sm_usrreq, &sm__rules_sm_timewait, &sm__rules_sm_world,
+    &sm__rules_sm_demux, &sm__rules_sm_timer,
     &sm__rules_prof, NULL,
 };

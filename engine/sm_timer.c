@@ -14,6 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- rule records: what this file decides -------------------------------- */
+
+static const sm_rule r_timer_syn_again = SM_RULE("sm.timer.syn-retransmit", S,
+    "the SYN went unanswered: the retransmission timer sends it again and doubles "
+    "its timeout", "RFC 6298 5.5; RFC 9293 3.8.1");
+static const sm_rule r_timer_connect_gives_up = SM_RULE("sm.timer.connect-gives-up", S,
+    "the connection timer ran out with the SYN unanswered: connect fails with "
+    "ETIMEDOUT", "RFC 9293 3.8.1 (R2)");
+static const sm_rule r_timer_finwait2 = SM_RULE("sm.timer.finwait2-timeout", I,
+    "an orphaned FIN_WAIT_2 (closed, the peer never sent its FIN) times out and the "
+    "connection is freed; RFC 9293 has no such timer, every stack adds one",
+    "RFC 9293 3.6 (FIN-WAIT-2 waits for the peer); the stacks' FIN_WAIT_2 timers");
+
 /* ---- the event heap ------------------------------------------------------ */
 
 static bool ev_before(const sm__ev *a, const sm__ev *b)
@@ -163,9 +176,11 @@ static void sock_timer(sm_world *w, sm_id id)
     s = &w->socks[id];
     if (kind == SM__T_SYN && s->state == SM_SYN_SENT) {
         if (w->now_ns >= s->connect_deadline) {
+            sm__note(w, SM_EV_TIMER, id, 0, &r_timer_connect_gives_up);
             sm__conn_reset(w, id, SM_ETIMEDOUT);
             return;
         }
+        sm__note(w, SM_EV_TIMER, id, s->syn_tries + 1u, &r_timer_syn_again);
         sm__send_flags(w, s, SM_TH_SYN, s->iss, 0);
         s->syn_tries++;
         uint64_t rto = sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_SYN_RTO_MS]);
@@ -178,6 +193,10 @@ static void sock_timer(sm_world *w, sm_id id)
     } else if (kind == SM__T_FIN_WAIT_2 && s->state == SM_FIN_WAIT_2 && s->orphan) {
         /* An orphaned FIN_WAIT_2 times out: freed silently, or dropped with
          * a RST where the profile says so. */
+        if (w->net->etap) {
+            const sm_rule *why = sm__hprof(w, s->host)->tcp->finwait2_timeout_rule;
+            sm__note(w, SM_EV_TIMER, id, 0, why ? why : &r_timer_finwait2);
+        }
         if (sm__hprof(w, s->host)->tcp->finwait2_timeout_rst)
             sm__conn_abort(w, id);
         else
@@ -264,3 +283,12 @@ bool sm__block_until(sm_world *w, sm_id id, sm__done_fn done, uint64_t deadline)
     }
     return true;
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_timer_syn_again,
+    &r_timer_connect_gives_up,
+    &r_timer_finwait2,
+};
+const sm_rule_set sm__rules_sm_timer = {"engine/sm_timer.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -25,6 +25,12 @@ static const sm_rule r_limit_tw_entries = SM_RULE("sm.limit.tw-entries", S,
     "the model holds at most 2^31 TIME_WAIT entries",
     "");
 
+static const sm_rule r_tw_enter = SM_RULE("sm.tw.enter", S,
+    "the side that closed first keeps the connection's 4-tuple in TIME_WAIT "
+    "for this OS's 2MSL", "RFC 9293 3.6, 3.10.7.4");
+static const sm_rule r_tw_expired = SM_RULE("sm.tw.expired", S,
+    "the TIME_WAIT entry's 2MSL ran out: the 4-tuple is free", "RFC 9293 3.10.8");
+
 static uint32_t tw_addr_store(sm_world *w, const sm_addr *a)
 {
     uint32_t v;
@@ -118,6 +124,15 @@ static void tw_fifo_insert(sm_world *w, uint32_t t)
         h->tw_newest = t;
     if (h->tw_oldest == t)
         sm__ev_push(w, x->expire_ns, SM__EV_TW_HEAD, x->host);
+}
+
+/* Tells the event tap that entry t ends (at its time or not). */
+void sm__tw_note_end(sm_world *w, uint32_t t, uint32_t at_time, const sm_rule *rule)
+{
+    if (!w->net->etap)
+        return;
+    const sm__tw *x = sm__tw_at(w, t);
+    sm__note(w, SM_EV_TW_END, (x->meta & SM__TWM_ATT) ? x->who : SM_NONE, at_time, rule);
 }
 
 void sm__tw_kill(sm_world *w, uint32_t t)
@@ -216,12 +231,14 @@ void sm__tw_enter(sm_world *w, sm_id id, const sm_rule **why)
         break;
     case SM_TW_KEPT_RECYCLE:
         w->net->stats.tw_overflow++;
+        sm__tw_note_end(w, h->tw_oldest, 0, rule);
         sm__tw_kill(w, h->tw_oldest);
         break;
     case SM_TW_NOT_KEPT_CAP:
         w->net->stats.tw_overflow++;
         /* fall through */
     case SM_TW_NOT_KEPT_LOCAL:
+        sm__note(w, SM_EV_TW_SKIP, id, 0, rule);
         if (why)
             *why = rule;
         sm__conn_destroy(w, id);
@@ -286,6 +303,8 @@ void sm__tw_enter(sm_world *w, sm_id id, const sm_rule **why)
     x->since_ms = (uint32_t)(w->now_ns / SM__NS_PER_MS);
     x->expire_ns = tw_expire_at(w, x->host, &la, &ra);
     x->seq_lo = (uint32_t)s->seq;
+    sm__note(w, SM_EV_TW_ENTER, id, (uint32_t)((x->expire_ns - w->now_ns) / SM__NS_PER_MS),
+             &r_tw_enter);
     /* The socket leaves both tables; the entry takes its place. */
     if (s->in_ctab) {
         sm__ctab_del(w, id);
@@ -316,8 +335,10 @@ void sm__tw_enter(sm_world *w, sm_id id, const sm_rule **why)
 void sm__tw_expire_due(sm_world *w, sm_id host)
 {
     sm__host *h = &w->hosts[host];
-    while (h->tw_oldest != SM__NONE32 && sm__tw_at(w, h->tw_oldest)->expire_ns <= w->now_ns)
+    while (h->tw_oldest != SM__NONE32 && sm__tw_at(w, h->tw_oldest)->expire_ns <= w->now_ns) {
+        sm__tw_note_end(w, h->tw_oldest, 1, &r_tw_expired);
         sm__tw_kill(w, h->tw_oldest);
+    }
     if (h->tw_oldest != SM__NONE32)
         sm__ev_push(w, sm__tw_at(w, h->tw_oldest)->expire_ns, SM__EV_TW_HEAD, host);
 }
@@ -330,8 +351,10 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
     if (g->flags & SM_TH_RST) {
         sm__delivered(w, g, owner);
         const sm_rule *rule;
-        if (sm_tw_rst_ends(sm__hprof(w, x->host), tun, g->seq == x->rcv_nxt, &rule))
+        if (sm_tw_rst_ends(sm__hprof(w, x->host), tun, g->seq == x->rcv_nxt, &rule)) {
+            sm__tw_note_end(w, t, 0, rule);
             sm__tw_kill(w, t);
+        }
         return;
     }
     if ((g->flags & SM_TH_SYN) && !(g->flags & SM_TH_ACK)) {
@@ -361,9 +384,13 @@ void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g)
         uint32_t snd = x->snd_nxt, rcv = x->rcv_nxt;
         switch (v.action) {
         case SM_TW_SYN_ACCEPT:
+            sm__tw_note_end(w, t, 0, v.rule);
             sm__tw_kill(w, t);
-            if (l != SM_NONE)
+            if (l != SM_NONE) {
+                if (rule)
+                    sm__note(w, SM_EV_LISTENER, l, 0, rule);
                 sm__listener_syn(w, l, g, true, snd);
+            }
             else
                 sm__reply_rst(w, g);
             break;
@@ -425,6 +452,8 @@ void sm__tws_free(sm_world *w)
 static const sm_rule *const rules_of_file[] = {
     &r_limit_tw_users,
     &r_limit_tw_entries,
+    &r_tw_enter,
+    &r_tw_expired,
 };
 const sm_rule_set sm__rules_sm_timewait = {"engine/sm_timewait.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

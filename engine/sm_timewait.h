@@ -76,6 +76,9 @@ void sm__tw_view_fill(const sm_world *w, uint32_t tw, sm_sock_view *v);
  * this OS keeps none (*why, if not NULL, then says why). */
 void sm__tw_enter(sm_world *w, sm_id id, const sm_rule **why);
 void sm__tw_kill(sm_world *w, uint32_t t);
+/* Tells the event tap that entry t ends: at_time 1 when its 2MSL ran out,
+ * 0 early (rule: the RST, SYN, reuse or cap that ended it). */
+void sm__tw_note_end(sm_world *w, uint32_t t, uint32_t at_time, const sm_rule *rule);
 /* A segment for the entry's 4-tuple. */
 void sm__tw_input(sm_world *w, uint32_t t, const sm_segment *g);
 /* End the host's entries that are due (the FIFO head's event fired). */

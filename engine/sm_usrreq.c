@@ -330,6 +330,8 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     sm__port_state_commit(w, c.host, c.self.proto, port);
     sm__on_bound(w, id);
     SM__BROKEN_RESULT(w);
+    if (as_state != SM_CLOSED) /* bind(0), like connect, says so in its own result */
+        sm__note(w, SM_EV_PORT, id, port, v.rule);
     sm_result r = sm__result_of(&v, NULL);
     r.port = port;
     return r;
@@ -507,8 +509,10 @@ static sm_result connect_autobind(sm_world *w, sm_id id, const sm_addr *src,
     SM__BROKEN_RESULT(w);
     if (v.err != SM_OK)
         return sm__result_of(&v, NULL);
-    if (c.takeover != SM__NONE32)
+    if (c.takeover != SM__NONE32) {
+        sm__tw_note_end(w, c.takeover & ~SM__TW_BIT, 0, v.rule);
         sm__tw_kill(w, c.takeover & ~SM__TW_BIT);
+    }
     if (!sm__take_port(w, id, src, port, SM_BOUND_CONNECT))
         return sm__broken_result(w);
     sm_result r = sm__result_of(&v, NULL);

@@ -231,6 +231,16 @@ typedef enum scn_cell_kind {
     SCN_CELL_FAILED       /* the step could not be done (message says why) */
 } scn_cell_kind;
 
+/* A decision the engine made during a step besides its result (sm_event):
+ * --explain prints it under the step, --json lists it in the outcome. */
+typedef struct scn_event {
+    sm_event_kind kind;
+    uint64_t time_ns;
+    const char *sock; /* the socket's scenario name, or NULL */
+    uint32_t value;
+    const sm_rule *rule;
+} scn_event;
+
 typedef struct scn_cell {
     scn_cell_kind kind;
     sm_result r;
@@ -244,6 +254,8 @@ typedef struct scn_cell {
                            * (and names the error); NULL: the column's */
     const char *os_host;  /* the pinned host's name */
     bool counted;         /* a read: the table shows "ok N" or "eof" */
+    const scn_event *events; /* made during the step (model columns) */
+    size_t n_events;
 } scn_cell;
 
 typedef struct scn_row {
@@ -321,11 +333,16 @@ void scn_report_text(FILE *out, const scn_result *r, bool explain);
 /* "N passed, M failed" */
 void scn_report_totals(FILE *out, size_t passed, size_t failed);
 
-/* One JSON document for all files: begin, file..., end. */
+/* One JSON document for all files: begin, file..., end.  Its "format" is
+ * SCN_JSON_FORMAT; docs/schema/sockmodel-run-2.schema.json describes it.
+ * A change a consumer could trip over is a new format version. */
+#define SCN_JSON_FORMAT "sockmodel-run/2"
 void scn_report_json_begin(FILE *out, uint64_t seed);
 void scn_report_json_file(FILE *out, const scn_result *r, bool first);
 void scn_report_json_end(FILE *out, size_t passed, size_t failed);
 
+/* An engine decision in words ("c1 entered TIME_WAIT for 60000 ms"). */
+void scn_event_text(const scn_event *e, scn_buf *out);
 /* The text of a cell as the table shows it ("ok :32769", "WSAEACCES!"). */
 void scn_cell_text(const scn_result *r, size_t profile, const scn_cell *c,
                    scn_buf *out);

@@ -102,6 +102,9 @@ typedef struct scn_backend {
 
     /* After each step that ran: its cell is final.  May be NULL. */
     void (*step_done)(scn_exec *x, const scn_stmt *st, const scn_cell *cell);
+    /* Optional: the decisions made during the step that just ran (in the
+     * result's arena; *n = 0 when none), for --explain and --json. */
+    const scn_event *(*step_events)(scn_exec *x, size_t *n);
 } scn_backend;
 
 /* A successful result that RULE (or nothing) explains; no culprit. */

@@ -40,7 +40,20 @@ struct scn_exec {
     /* proc_of()'s last answer: (process, user) names on host -> process */
     const char *pc_proc, *pc_user;
     sm_id pc_host, pc_id;
+    sm_event *ev; /* the engine's decisions since the last step ended */
+    size_t nev, evcap;
 };
+
+/* The event tap: keeps the decisions until the step ends. */
+static void note_event(void *ctx, const sm_event *e)
+{
+    scn_exec *x = ctx;
+    if (x->nev == x->evcap) {
+        x->evcap = x->evcap ? 2 * x->evcap : 8;
+        x->ev = scn_xrealloc(x->ev, x->evcap * sizeof *x->ev);
+    }
+    x->ev[x->nev++] = *e;
+}
 
 static const char *const local_addrs[] = {
     "192.0.2.1", "192.0.2.2", "2001:db8::1", "2001:db8::2",
@@ -59,6 +72,7 @@ static scn_exec *model_open(const scn_open_args *a, scn_buf *why)
     for (size_t i = 0; i < x->f->n_socks; i++)
         x->socks[i] = SM_NONE;
     x->w = sm_world_new(x->p, a->seed);
+    sm_world_set_event_tap(x->w, note_event, x);
     x->delay_ns = 1000000;
     x->loop_delay_ns = 50000;
     if (x->hooks && x->hooks->world_created)
@@ -79,6 +93,7 @@ static const char *model_close(scn_exec *x)
     sm_world_free(x->w);
     free(x->socks);
     free(x->pinned);
+    free(x->ev);
     scn_buf_free(&x->tmp);
     free(x);
     return NULL;
@@ -327,8 +342,28 @@ static void model_describe(scn_exec *x, int sock, const char *name,
     }
 }
 
-static void model_step_done(scn_exec *x, const scn_stmt *st,
-                            const scn_cell *cell)
+static const scn_event *model_step_events(scn_exec *x, size_t *n)
+{
+    *n = x->nev;
+    if (!x->nev)
+        return NULL;
+    scn_event *e = scn_alloc(x->arena, x->nev * sizeof *e);
+    {
+        for (size_t i = 0; i < x->nev; i++) {
+            const char *name = x->ev[i].sock != SM_NONE ? sm_sock_name(x->w, x->ev[i].sock)
+                                                        : NULL;
+            e[i].kind = x->ev[i].kind;
+            e[i].time_ns = x->ev[i].time_ns;
+            e[i].sock = name && name[0] ? scn_strndup(x->arena, name, strlen(name)) : NULL;
+            e[i].value = x->ev[i].value;
+            e[i].rule = x->ev[i].rule;
+        }
+        x->nev = 0;
+    }
+    return e;
+}
+
+static void model_step_done(scn_exec *x, const scn_stmt *st, const scn_cell *cell)
 {
     if (x->hooks && x->hooks->step_done)
         x->hooks->step_done(x->hooks->ctx, x->w, x->p, st, cell, x->socks,
@@ -365,6 +400,7 @@ const scn_backend scn_model_backend = {
     .poll = model_poll,
     .describe = model_describe,
     .step_done = model_step_done,
+    .step_events = model_step_events,
 };
 
 /* Every rule record of this file (docs/rules.md). */

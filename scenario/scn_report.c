@@ -94,16 +94,54 @@ void scn_cell_why(const scn_cell *c, scn_buf *out)
         out->len = start;
 }
 
-void scn_cell_rule_tag(const scn_cell *c, scn_buf *out)
+static void rule_tag(const sm_rule *r, scn_buf *out)
 {
-    if (c->kind != SCN_CELL_CALL || !c->r.rule)
-        return;
-    const sm_rule *r = c->r.rule;
     /* The confidence is shown when it is below observed (or source). */
     if (r->confidence > SM_CONF_OBSERVED)
         scn_buf_printf(out, " {%s: %s}", r->id, sm_confidence_name(r->confidence));
     else
         scn_buf_printf(out, " {%s}", r->id);
+}
+
+void scn_cell_rule_tag(const scn_cell *c, scn_buf *out)
+{
+    if (c->kind != SCN_CELL_CALL || !c->r.rule)
+        return;
+    rule_tag(c->r.rule, out);
+}
+
+/* What an engine decision was, in words (the rule comes separately). */
+void scn_event_text(const scn_event *e, scn_buf *out)
+{
+    const char *s = e->sock ? e->sock : "a socket that is gone";
+    switch (e->kind) {
+    case SM_EV_LISTENER:
+        scn_buf_printf(out, "%s took the connection", s);
+        break;
+    case SM_EV_TW_ENTER:
+        scn_buf_printf(out, "%s entered TIME_WAIT for %u ms", s, (unsigned)e->value);
+        break;
+    case SM_EV_TW_SKIP:
+        scn_buf_printf(out, "%s closed without TIME_WAIT", s);
+        break;
+    case SM_EV_TW_END:
+        scn_buf_printf(out, "the TIME_WAIT entry of %s %s", s,
+                       e->value ? "expired" : "ended early");
+        break;
+    case SM_EV_TIMER:
+        if (e->value)
+            scn_buf_printf(out, "%s's timer fired: SYN sent again (retry %u)", s,
+                           (unsigned)e->value);
+        else
+            scn_buf_printf(out, "%s's timer fired", s);
+        break;
+    case SM_EV_PORT:
+        scn_buf_printf(out, "%s was given ephemeral port %u", s, (unsigned)e->value);
+        break;
+    default:
+        scn_buf_puts(out, sm_event_kind_name(e->kind));
+        break;
+    }
 }
 
 /* ---- the table --------------------------------------------------------- */
@@ -242,6 +280,68 @@ static void group_label(const scn_result *r, const scn_buf *why, size_t j,
     }
 }
 
+/* The line of event k of cell c: "[KIND] TEXT: RULE {ID}". */
+static void event_line(const scn_cell *c, size_t k, scn_buf *b)
+{
+    const scn_event *e = &c->events[k];
+    b->len = 0;
+    scn_buf_printf(b, "[%s] ", sm_event_kind_name(e->kind));
+    scn_event_text(e, b);
+    if (e->rule) {
+        char rl[1024];
+        scn_buf_printf(b, ": %s", sm_rule_line(e->rule, rl, sizeof rl));
+        rule_tag(e->rule, b);
+    }
+}
+
+/* --explain: the decisions the step caused below the calls, one line per
+ * distinct decision with the profiles that made it. */
+static void print_events(FILE *out, const scn_result *r, const scn_row *row,
+                         const layout *l, scn_buf *line)
+{
+    size_t n = r->n_profiles, any = 0;
+    for (size_t j = 0; j < n; j++)
+        any += row->cells[j].n_events;
+    if (!any)
+        return;
+    scn_buf a = {0}, b = {0};
+    for (size_t j = 0; j < n; j++)
+        for (size_t k = 0; k < row->cells[j].n_events; k++) {
+            event_line(&row->cells[j], k, &a);
+            /* printed already with an earlier profile? */
+            bool seen = false;
+            for (size_t jj = 0; jj < j && !seen; jj++)
+                for (size_t kk = 0; kk < row->cells[jj].n_events && !seen; kk++) {
+                    event_line(&row->cells[jj], kk, &b);
+                    seen = strcmp(a.s, b.s) == 0;
+                }
+            if (seen)
+                continue;
+            size_t members = 0, start;
+            pad(line, 0, l->w_line + 4);
+            start = line->len;
+            for (size_t jj = j; jj < n; jj++) {
+                bool has = false;
+                for (size_t kk = 0; kk < row->cells[jj].n_events && !has; kk++) {
+                    event_line(&row->cells[jj], kk, &b);
+                    has = strcmp(a.s, b.s) == 0;
+                }
+                if (!has)
+                    continue;
+                scn_buf_puts(line, members++ ? ", " : "");
+                scn_buf_puts(line, r->cols[jj].name);
+            }
+            if (members == n) {
+                line->len = start;
+                scn_buf_puts(line, "all");
+            }
+            scn_buf_printf(line, ": %s", a.s);
+            emit_line(out, line);
+        }
+    scn_buf_free(&a);
+    scn_buf_free(&b);
+}
+
 /* --explain: one line per group of profiles that give the same reason. */
 static void print_explain(FILE *out, const scn_result *r, const scn_row *row,
                           const layout *l, scn_buf *line)
@@ -268,6 +368,7 @@ static void print_explain(FILE *out, const scn_result *r, const scn_row *row,
         scn_buf_free(&why[j]);
     free(why);
     free(done);
+    print_events(out, r, row, l, line);
 }
 
 /* ---- failures and summary ---------------------------------------------- */
@@ -432,6 +533,48 @@ static void json_met(FILE *out, const scn_cell *c)
     fputs(!c->has_expectation ? "null" : c->met ? "true" : "false", out);
 }
 
+/* The three facts of a rule every outcome carries (null: no rule decided:
+ * a skipped step, a state check). */
+static void json_rule(FILE *out, const sm_rule *rule)
+{
+    json_key(out, "rule_id", false);
+    smu_json_str(out, rule ? rule->id : NULL);
+    json_key(out, "source", false);
+    smu_json_str(out, rule ? rule->source : NULL);
+    json_key(out, "confidence", false);
+    smu_json_str(out, rule ? sm_confidence_name(rule->confidence) : NULL);
+}
+
+static void json_events(FILE *out, const scn_cell *c, scn_buf *tmp)
+{
+    json_key(out, "events", false);
+    fputc('[', out);
+    for (size_t k = 0; k < c->n_events; k++) {
+        const scn_event *e = &c->events[k];
+        fputs(k ? ",{" : "{", out);
+        json_key(out, "kind", true);
+        smu_json_str(out, sm_event_kind_name(e->kind));
+        json_key(out, "time_ns", false);
+        fprintf(out, "%llu", (unsigned long long)e->time_ns);
+        json_key(out, "socket", false);
+        smu_json_str(out, e->sock);
+        if (e->kind == SM_EV_PORT) {
+            json_key(out, "port", false);
+            fprintf(out, "%u", (unsigned)e->value);
+        }
+        json_key(out, "text", false);
+        tmp->len = 0;
+        scn_event_text(e, tmp);
+        smu_json_str(out, tmp->s);
+        json_key(out, "rule", false);
+        char line[1024];
+        smu_json_str(out, e->rule ? sm_rule_line(e->rule, line, sizeof line) : NULL);
+        json_rule(out, e->rule);
+        fputc('}', out);
+    }
+    fputc(']', out);
+}
+
 static void json_cell(FILE *out, const scn_result *r, size_t j,
                       const scn_cell *c, scn_kind row_kind, scn_buf *tmp)
 {
@@ -443,6 +586,8 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
             json_key(out, "message", false);
             smu_json_str(out, c->message);
         }
+        json_rule(out, NULL);
+        json_events(out, c, tmp);
         fputc('}', out);
         return;
     }
@@ -459,12 +604,7 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
         json_key(out, "rule", false);
         char line[1024];
         smu_json_str(out, c->r.rule ? sm_rule_line(c->r.rule, line, sizeof line) : NULL);
-        json_key(out, "rule_id", false);
-        smu_json_str(out, c->r.rule ? c->r.rule->id : NULL);
-        json_key(out, "source", false);
-        smu_json_str(out, c->r.rule ? c->r.rule->source : NULL);
-        json_key(out, "confidence", false);
-        smu_json_str(out, c->r.rule ? sm_confidence_name(c->r.rule->confidence) : NULL);
+        json_rule(out, c->r.rule);
         json_key(out, "culprit", false);
         smu_json_str(out, c->culprit);
         json_key(out, "culprit_time_wait", false);
@@ -487,8 +627,10 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
         }
         json_key(out, "message", false);
         smu_json_str(out, c->message);
+        json_rule(out, NULL);
     }
     json_met(out, c);
+    json_events(out, c, tmp);
     fputc('}', out);
 }
 
@@ -508,7 +650,8 @@ static void json_step(FILE *out, const scn_result *r, const scn_row *row,
 
 void scn_report_json_begin(FILE *out, uint64_t seed)
 {
-    fprintf(out, "{\"seed\":%llu,\"files\":[", (unsigned long long)seed);
+    fprintf(out, "{\"format\":\"" SCN_JSON_FORMAT "\",\"seed\":%llu,\"files\":[",
+            (unsigned long long)seed);
 }
 
 void scn_report_json_file(FILE *out, const scn_result *r, bool first)

@@ -476,6 +476,8 @@ static void run_column(runctx *c)
             cell->message = c->skip;
         } else if (on) {
             run_step(c, st, cell);
+            if (c->b->step_events)
+                cell->events = c->b->step_events(c->x, &cell->n_events);
             if (c->b->step_done)
                 c->b->step_done(c->x, st, cell);
         }

@@ -35,6 +35,8 @@ if [ "${SETUP_TEST_TOOLS:-0}" = 1 ]; then
     /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || need_pkgs="$need_pkgs python3-venv"
     /usr/bin/python3 -c 'import pytest' 2>/dev/null || need_pkgs="$need_pkgs python3-pytest"
     /usr/bin/python3 -c 'import wheel' 2>/dev/null || need_pkgs="$need_pkgs python3-wheel"
+    # the JSON Schema check of every --json format (tests/json-schema.sh)
+    /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || need_pkgs="$need_pkgs python3-jsonschema"
     # consumers of run --tap and --junit (tests/ci-reports.sh)
     have prove    || need_pkgs="$need_pkgs perl"
     have musl-gcc || need_pkgs="$need_pkgs musl-tools"   # tests/musl-core.sh

@@ -181,6 +181,78 @@ START_TEST(test_listener_beyond)
 END_TEST
 
 
+/* ---- the event tap -------------------------------------------------------- */
+
+typedef struct ev_log {
+    sm_event ev[32];
+    size_t n;
+} ev_log;
+
+static void log_event(void *ctx, const sm_event *e)
+{
+    ev_log *l = ctx;
+    if (l->n < sizeof l->ev / sizeof l->ev[0])
+        l->ev[l->n++] = *e;
+}
+
+/* The first event of kind k, or NULL. */
+static const sm_event *find_event(const ev_log *l, sm_event_kind k)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->ev[i].kind == k)
+            return &l->ev[i];
+    return NULL;
+}
+
+/* A SYN to a port with a specific and a wildcard listener goes to the
+ * specific one, and the tap says why; the client that closes first enters
+ * TIME_WAIT for Linux's 60 s and leaves it at its time. */
+START_TEST(test_event_tap)
+{
+    sm_world *w = sm_world_new(sm_profile_find("linux"), 1);
+    ev_log log = {.n = 0};
+    sm_world_set_event_tap(w, log_event, &log);
+    sm_id h = sm_host_add(w, "local");
+    sm_id p = sm_proc_get(w, h, "main", sm_user_get(w, "user"));
+    sm_id ls, lw, c, a;
+    sm_endpoint spec = ep("127.0.0.1:5000"), wild = ep("0.0.0.0:5000");
+    sm_socket(w, p, SM_TCP, 4, "ls", &ls);
+    sm_socket(w, p, SM_TCP, 4, "lw", &lw);
+    ck_assert_int_eq(sm_setsockopt(w, ls, SM_SO_REUSEPORT, 1, 0).err, SM_OK);
+    ck_assert_int_eq(sm_setsockopt(w, lw, SM_SO_REUSEPORT, 1, 0).err, SM_OK);
+    ck_assert_int_eq(sm_bind(w, lw, &wild).err, SM_OK);
+    ck_assert_int_eq(sm_bind(w, ls, &spec).err, SM_OK);
+    ck_assert_int_eq(sm_listen(w, lw, 5).err, SM_OK);
+    ck_assert_int_eq(sm_listen(w, ls, 5).err, SM_OK);
+    ck_assert_uint_eq(log.n, 0); /* binds and listens say so in their results */
+    sm_socket(w, p, SM_TCP, 4, "c", &c);
+    ck_assert_int_eq(sm_connect(w, c, &spec).err, SM_OK);
+    const sm_event *e = find_event(&log, SM_EV_LISTENER);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(e->sock, ls);
+    ck_assert_str_eq(e->rule->id, "sm.listener.specific");
+    ck_assert_int_eq(sm_accept(w, ls, "a", &a).err, SM_OK);
+    ck_assert_int_eq(sm_close(w, c).err, SM_OK);
+    sm_advance(w, sm_time_ms(100));
+    ck_assert_int_eq(sm_close(w, a).err, SM_OK);
+    sm_advance(w, sm_time_ms(100));
+    e = find_event(&log, SM_EV_TW_ENTER);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(e->sock, c);
+    ck_assert_uint_eq(e->value, 60000);
+    ck_assert_str_eq(e->rule->id, "sm.tw.enter");
+    ck_assert_ptr_null(find_event(&log, SM_EV_TW_END));
+    sm_advance(w, sm_time_ms(61000));
+    e = find_event(&log, SM_EV_TW_END);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_uint_eq(e->sock, c);
+    ck_assert_uint_eq(e->value, 1);
+    ck_assert_str_eq(e->rule->id, "sm.tw.expired");
+    ck_assert_str_eq(sm_event_kind_name(SM_EV_TW_END), "time-wait-end");
+    sm_world_free(w);
+}
+END_TEST
+
 /* ---- out of memory ------------------------------------------------------ */
 
 #define MAX_STEPS 128
@@ -487,6 +559,9 @@ int main(void)
     tcase_add_test(tc, test_other_version);
     tcase_add_test(tc, test_listener_beyond);
     suite_add_tcase(s, tc);
+    TCase *te = tcase_create("event tap");
+    tcase_add_test(te, test_event_tap);
+    suite_add_tcase(s, te);
     TCase *tt = tcase_create("virtual time");
     tcase_add_test(tt, test_time_saturates);
     tcase_add_test(tt, test_connect_at_end_of_time);

@@ -57,6 +57,18 @@ xmllint --xpath 'string(//testcase[@name="windows"]/failure/@message)' \
     "$tmp/bad.xml" | grep -q ':6: windows: expected ok, got WSAEADDRINUSE$' ||
     fail "the windows failure message is not the table's"
 
+# A CI system's view: the report read with Python's XML parser and
+# rendered as a test page (tests/junit-view.py), failing cases first.
+if command -v python3 >/dev/null 2>&1; then
+    python3 "$TESTS_DIR/junit-view.py" "$tmp/bad.xml" "$tmp/view" >"$tmp/view.out" ||
+        { cat "$tmp/view.out"; fail "the JUnit report could not be rendered"; }
+    grep -qx '2 tests, 2 failed, 0 passed' "$tmp/view.out" ||
+        { cat "$tmp/view.out"; fail "rendered totals wrong"; }
+    grep -q 'FAILED .*windows$' "$tmp/view/summary.txt" &&
+        grep -q ':6: windows: expected ok, got WSAEADDRINUSE' "$tmp/view/index.html" ||
+        fail "the rendered page does not show the windows failure"
+fi
+
 # --quiet: the failure blocks and the totals, nothing else.
 "$SOCKMODEL" run --quiet "$bad" >"$tmp/quiet.out"
 [ $? -eq 1 ] || fail "--quiet: exit status not 1"

@@ -280,6 +280,10 @@ def _program():
     return shutil.which("sockmodel") or "sockmodel"
 
 
+# The `run --json` format this package reads (docs/schema/sockmodel-run-2.schema.json).
+RUN_FORMAT = "sockmodel-run/2"
+
+
 def run_scenario(path, profile=None, seed=None, program=None):
     """Runs scenario file PATH with `sockmodel run --json` and returns the
     report as Python objects (dicts and lists), with "exit_status" added
@@ -296,5 +300,8 @@ def run_scenario(path, profile=None, seed=None, program=None):
         raise ScenarioError("%s: exit %d: %s" % (" ".join(cmd), p.returncode,
                                                  p.stderr.strip()))
     report = json.loads(p.stdout)
+    if report.get("format") != RUN_FORMAT:
+        raise ScenarioError("%s: JSON format %r, this package reads %s" % (
+            " ".join(cmd), report.get("format"), RUN_FORMAT))
     report["exit_status"] = p.returncode
     return report

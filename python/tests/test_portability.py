@@ -121,3 +121,8 @@ def test_run_scenario_results_as_objects():
     bind = [s for s in f["steps"] if s["text"] == "bind u2 0.0.0.0:5353"][0]
     assert bind["outcomes"]["linux"]["result"] == "ok"
     assert bind["outcomes"]["windows"]["native"] == "WSAEADDRINUSE"
+    assert rep["format"] == sockmodel.RUN_FORMAT
+    win = bind["outcomes"]["windows"]
+    assert win["rule_id"].startswith("windows.bind.")
+    assert win["confidence"] in ("source", "test", "observed", "documented",
+                                 "inferred", "unverified")
