@@ -81,6 +81,8 @@ typedef struct parser {
 } parser;
 
 static bool fail_at(parser *ps, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool fail_at(parser *ps, const char *at, const char *fmt, ...)
 {
     if (ps->failed)
         return false;

@@ -75,6 +75,8 @@ const char *pkt_verdict_name(pkt_verdict v)
 }
 
 static void note(runner *r, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note(runner *r, int line, const char *fmt, ...)
 {
     if (!r->o->out)
         return;
@@ -87,6 +89,8 @@ static void note(runner *r, int line, const char *fmt, ...)
 }
 
 /* The verdict: the first FAIL or CANNOT decides; its line is printed. */
+static void decide(runner *r, pkt_verdict v, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void decide(runner *r, pkt_verdict v, int line, const char *fmt, ...)
 {
     if (r->done)
