@@ -177,6 +177,9 @@ typedef struct sm_world sm_world;
 sm_world *sm_world_new(const sm_profile *p, uint64_t seed); /* NULL: out of memory */
 void sm_world_free(sm_world *w);
 const sm_profile *sm_world_profile(const sm_world *w);
+/* Why the world cannot go on (see above), with its error in *err if err is
+ * not NULL; NULL while all is well. */
+const char *sm_world_broken(const sm_world *w, sm_err *err);
 
 /* Hosts: every host has 127.0.0.1 and ::1, and runs the world's profile
  * unless it is pinned to another one. */

@@ -134,6 +134,13 @@ void sm_world_free(sm_world *w)
 
 const sm_profile *sm_world_profile(const sm_world *w) { return w->profile; }
 
+const char *sm_world_broken(const sm_world *w, sm_err *err)
+{
+    if (err)
+        *err = w->broken ? w->broken_err : SM_OK;
+    return w->broken;
+}
+
 static bool host_push_addr(sm_world *w, sm__host *h, const sm_addr *a)
 {
     SM__GROW(w, h->addrs, h->naddrs, h->addrcap, return false);

@@ -9,7 +9,7 @@
  * Besides the sanitizers' findings the target aborts when the API's
  * promises break: a parse failure must say why in "PATH:LINE:COL:" form,
  * a parsed script has its events' lines in order, and an outcome is one
- * of the three verdicts, with a reason when it is not a pass.
+ * of the four verdicts, with a reason when it is not a pass.
  *
  * Build and run: `make fuzz`, `make fuzz-run FUZZ_TARGET=pkt`.
  * Reproduce: `cli/sockmodel pkt --profile all -v CRASH-FILE`.
@@ -55,7 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         o.seed = 1;
         pkt_outcome oc;
         pkt_run(s, sm_profile_at(k), &o, &oc);
-        if (oc.verdict != PKT_PASS && oc.verdict != PKT_FAIL && oc.verdict != PKT_CANNOT)
+        if (oc.verdict != PKT_PASS && oc.verdict != PKT_FAIL && oc.verdict != PKT_CANNOT &&
+            oc.verdict != PKT_ERROR)
             abort();
         if (oc.verdict != PKT_PASS && oc.why[0] == '\0')
             abort(); /* a failure says what */

@@ -565,6 +565,10 @@ static bool parse_call(parser *ps, pkt_event *e)
 
 static pkt_event *new_event(parser *ps)
 {
+    if (ps->nev == PKT_MAX_EVENTS) {
+        fail_at(ps, ps->p, "more than %d events in one script", PKT_MAX_EVENTS);
+        return NULL;
+    }
     if (ps->nev == ps->evcap) {
         size_t nc = ps->evcap ? ps->evcap * 2 : 64;
         pkt_event *n = realloc(ps->ev, nc * sizeof *n);
@@ -625,6 +629,8 @@ static bool parse_option_line(parser *ps)
         ps->p++;
     if (ps->p == s)
         return fail_at(ps, s, "expected an option name after --");
+    if (ps->nopt == PKT_MAX_EVENTS)
+        return fail_at(ps, s, "more than %d option lines in one script", PKT_MAX_EVENTS);
     if (ps->nopt == ps->optcap) {
         size_t nc = ps->optcap ? ps->optcap * 2 : 8;
         pkt_option *n = realloc(ps->opt, nc * sizeof *n);
@@ -755,6 +761,10 @@ pkt_script *pkt_parse(const char *path, const char *text, size_t len, char *err,
     ps.errlen = errlen;
     if (errlen)
         err[0] = 0;
+    if (len > PKT_MAX_BYTES) {
+        snprintf(err, errlen, "%s: the script is larger than %zu MiB", path, PKT_MAX_BYTES >> 20);
+        return NULL;
+    }
     char *buf = malloc(len + 1);
     pkt_script *s = NULL;
     if (!buf) {
@@ -867,8 +877,8 @@ pkt_script *pkt_load(const char *path, char *err, size_t errlen)
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (n < cap)
-            break;
+        if (n < cap || n > PKT_MAX_BYTES)
+            break; /* the end, or too long: pkt_parse says so */
         char *nb = realloc(buf, cap * 2);
         if (!nb) {
             free(buf);

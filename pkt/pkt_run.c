@@ -70,6 +70,7 @@ const char *pkt_verdict_name(pkt_verdict v)
     case PKT_PASS: return "pass";
     case PKT_FAIL: return "FAIL";
     case PKT_CANNOT: return "cannot run";
+    case PKT_ERROR: return "error";
     }
     return "?";
 }
@@ -103,6 +104,22 @@ static void decide(runner *r, pkt_verdict v, int line, const char *fmt, ...)
     vsnprintf(r->out->why, sizeof r->out->why, fmt, ap);
     va_end(ap);
     note(r, line, "%s%s", v == PKT_CANNOT ? "cannot run: " : "", r->out->why);
+}
+
+/* False (and the outcome PKT_ERROR, replacing any verdict the failing
+ * call led to) once the world is broken: what the model answered from
+ * then on says nothing about the script. */
+static bool world_ok(runner *r, int line)
+{
+    sm_err e;
+    const char *why = sm_world_broken(r->w, &e);
+    if (!why)
+        return true;
+    r->done = true;
+    r->out->verdict = PKT_ERROR;
+    r->out->line = line;
+    snprintf(r->out->why, sizeof r->out->why, "%s", why);
+    return false;
 }
 
 static void tap(void *ctx, const sm_segment *g)
@@ -927,11 +944,12 @@ void pkt_run(const pkt_script *s, const sm_profile *p, const pkt_run_opts *o,
     r.sq = calloc(1, sizeof *r.sq);
     r.w = r.sq ? sm_world_new(p, o->seed) : NULL;
     if (!r.w) {
-        decide(&r, PKT_CANNOT, 0, "out of memory");
+        out->verdict = PKT_ERROR;
+        snprintf(out->why, sizeof out->why, "out of memory");
         free(r.sq);
         return;
     }
-    if (setup(&r)) {
+    if (setup(&r) && world_ok(&r, 0)) {
         const char *def = os_define(p);
         int64_t last = 0;
         for (size_t i = 0; i < s->nev && !r.done; i++) {
@@ -976,6 +994,8 @@ void pkt_run(const pkt_script *s, const sm_profile *p, const pkt_run_opts *o,
                 break;
             }
             last = t;
+            if (!world_ok(&r, e->line))
+                break;
         }
         if (!r.done && r.sq->overflow)
             decide(&r, PKT_CANNOT, 0, "the model sent more than %d segments", MAX_QUEUE);
