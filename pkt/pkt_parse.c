@@ -780,19 +780,27 @@ pkt_script *pkt_parse(const char *path, const char *text, size_t len, char *err,
     strip_comments(buf);
     char *p = buf;
     int lineno = 0;
+    bool no_close = false;
     while (*p && !ps.failed) {
         char *nl = strchr(p, '\n');
         char *next = nl ? nl + 1 : p + strlen(p);
         lineno++;
         ps.lineno = lineno;
         ps.line = ps.p = p;
-        /* A %{ block that spans lines: join them (line breaks as blanks). */
-        char *open = strstr(p, "%{");
-        if (open && nl && open < nl && !strstr(open, "}%")) {
-            /* not closed on this line: fail below unless a later one closes it */
-        }
-        if (open && (!nl || open < nl)) {
+        /* A %{ block that spans lines: join them (line breaks as blanks).
+         * Only this line is searched for its start, and once a search for
+         * an end has failed none is made again (none can succeed later):
+         * the whole loop stays linear in the script's size. */
+        char *open = NULL;
+        for (char *q = p; *q && q != nl; q++)
+            if (q[0] == '%' && q[1] == '{') {
+                open = q;
+                break;
+            }
+        if (open && !no_close) {
             char *close = strstr(open, "}%");
+            if (!close)
+                no_close = true; /* not closed: the line fails below */
             if (close) {
                 int extra = 0;
                 for (char *q = p; q < close; q++)
