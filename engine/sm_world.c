@@ -23,6 +23,9 @@ static const sm_rule enomem_rule = SM_RULE("sm.limit.memory", S,
 const sm_rule sm__rule_sock_cap = SM_RULE("sm.limit.sockets", S,
     "the model holds at most 2^30 socket records", "");
 
+static const sm_rule host_cap_rule = SM_RULE("sm.limit.hosts", S,
+    "the model holds at most 2^22 hosts in one world", "");
+
 void sm__break(sm_world *w, sm_err e, const sm_rule *rule)
 {
     if (!w->broken) {
@@ -139,7 +142,7 @@ const char *sm_world_broken(const sm_world *w, sm_err *err)
 {
     if (err)
         *err = w->broken ? w->broken_err : SM_OK;
-    return w->broken;
+    return w->broken ? w->broken->text : NULL;
 }
 
 static bool host_push_addr(sm_world *w, sm__host *h, const sm_addr *a)
@@ -164,7 +167,7 @@ sm_id sm_host_add(sm_world *w, const char *name)
     if (id != SM_NONE || w->broken)
         return id;
     if (w->nhosts >= SM__MAX_HOSTS) {
-        sm__break(w, SM_ENOMEM, "the model holds at most 2^22 hosts");
+        sm__break(w, SM_ENOMEM, &host_cap_rule);
         return SM_NONE;
     }
     /* the first host with its key is found through the index, the others
@@ -387,6 +390,7 @@ void sm_world_stats(const sm_world *w, sm_stats *out)
 static const sm_rule *const rules_of_file[] = {
     &enomem_rule,
     &sm__rule_sock_cap,
+    &host_cap_rule,
 };
 const sm_rule_set sm__rules_sm_world = {"engine/sm_world.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};
