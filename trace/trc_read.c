@@ -649,7 +649,9 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
 
 /* ---- lines -------------------------------------------------------------------- */
 
-/* "21:04:47.729446", "1733518287.729446" or nothing. */
+/* "21:04:47.729446", "1733518287.729446" or nothing.  A time out of
+ * range (a negative or infinite second, "00:00:1e999", an epoch beyond
+ * 2262) is not a time: the line then reads as no system call line. */
 static bool parse_time(char **s, uint64_t *t)
 {
     char *p = *s;
@@ -657,6 +659,8 @@ static bool parse_time(char **s, uint64_t *t)
     double ss;
     int n = 0;
     if (sscanf(p, "%2d:%2d:%lf%n", &hh, &mm, &ss, &n) == 3 && n >= 8) {
+        if (hh < 0 || mm < 0 || mm > 59 || !(ss >= 0 && ss < 61))
+            return false;
         *t = (uint64_t)((hh * 3600 + mm * 60) * 1e9) + (uint64_t)(ss * 1e9 + 0.5);
         *s = p + n;
         return true;
@@ -667,6 +671,8 @@ static bool parse_time(char **s, uint64_t *t)
         if (end > p && *end == ' ' && strchr(p, '.') && strchr(p, '.') < end) {
             /* whole seconds and microseconds apart: doubles lose them */
             long long sec = strtoll(p, NULL, 10);
+            if (sec < 0 || sec > 9000000000LL)
+                return false;
             const char *dot = strchr(p, '.') + 1;
             long long frac = 0;
             int digits = 0;
