@@ -4,7 +4,8 @@
  * the command line to pkt_load()/pkt_run() and the outcomes to an exit
  * status: 0 every script passed under every profile, 1 a mismatch (or a
  * script the model cannot run), 2 a bad command line, an unreadable
- * script or bad syntax (SCRIPT:LINE:COL: message).
+ * script or bad syntax (SCRIPT:LINE:COL: message), or a run the model
+ * could not finish (out of memory: SCRIPT:LINE: PROFILE: error: message).
  *
  *   sockmodel pkt [--profile PATTERNS] [--lenient] [--verbose] [--tsv]
  *                 [--parse-only] SCRIPT.pkt...
@@ -34,7 +35,7 @@ static const char usage[] =
     "                 line, reason (tab-separated)\n"
     "  --parse-only   parse the scripts, run nothing\n"
     "Exit status: 0 all passed, 1 a mismatch or a script that cannot run,\n"
-    "2 bad command line, unreadable script or bad syntax.\n";
+    "2 bad command line, unreadable script, bad syntax or out of memory.\n";
 
 static int usage_error(const char *msg, const char *arg)
 {
@@ -129,7 +130,7 @@ int scn_cmd_pkt(int argc, char **argv)
 
     int status = 0;
     size_t nscripts = 0, nbad = 0;
-    size_t *count = calloc(np * 3, sizeof *count);
+    size_t *count = calloc(np * 4, sizeof *count);
     if (!count) {
         free(ps);
         return usage_error("out of memory", NULL);
@@ -151,8 +152,17 @@ int scn_cmd_pkt(int argc, char **argv)
         for (size_t k = 0; k < np; k++) {
             pkt_outcome oc;
             pkt_run(s, ps[k], &ro, &oc);
-            count[k * 3 + oc.verdict]++;
-            if (oc.verdict != PKT_PASS && status == 0)
+            count[k * 4 + oc.verdict]++;
+            if (oc.verdict == PKT_ERROR) {
+                /* no verdict: the run did not finish */
+                if (oc.line)
+                    fprintf(stderr, "%s:%d: %s: error: %s\n", argv[i], oc.line,
+                            sm_profile_name(ps[k]), oc.why);
+                else
+                    fprintf(stderr, "%s: %s: error: %s\n", argv[i], sm_profile_name(ps[k]),
+                            oc.why);
+                status = 2;
+            } else if (oc.verdict != PKT_PASS && status == 0)
                 status = 1;
             if (tsv) {
                 char why[256];
@@ -161,7 +171,10 @@ int scn_cmd_pkt(int argc, char **argv)
                     why[j++] = *c == '\n' || *c == '\t' ? ' ' : *c;
                 why[j] = 0;
                 printf("%s\t%s\t%s\t%d\t%s\n",
-                       oc.verdict == PKT_PASS ? "pass" : oc.verdict == PKT_FAIL ? "fail" : "cannot",
+                       oc.verdict == PKT_PASS     ? "pass"
+                       : oc.verdict == PKT_FAIL   ? "fail"
+                       : oc.verdict == PKT_CANNOT ? "cannot"
+                                                  : "error",
                        sm_profile_name(ps[k]), argv[i], oc.line, why);
             } else if (ro.verbose && oc.verdict == PKT_PASS)
                 printf("%s: %s: pass (%u unchecked, %u ignored%s)\n", argv[i],
@@ -173,11 +186,14 @@ int scn_cmd_pkt(int argc, char **argv)
     if (!tsv && (nscripts > 1 || np > 1) && (parse_only || nscripts > nbad)) {
         if (parse_only)
             printf("%zu scripts, %zu parsed\n", nscripts, nscripts - nbad);
-        for (size_t k = 0; k < np && !parse_only; k++)
-            printf("%s: %zu scripts: %zu pass, %zu fail, %zu cannot run%s\n",
-                   sm_profile_name(ps[k]), nscripts - nbad, count[k * 3 + PKT_PASS],
-                   count[k * 3 + PKT_FAIL], count[k * 3 + PKT_CANNOT],
-                   nbad ? " (some scripts did not parse)" : "");
+        for (size_t k = 0; k < np && !parse_only; k++) {
+            printf("%s: %zu scripts: %zu pass, %zu fail, %zu cannot run", sm_profile_name(ps[k]),
+                   nscripts - nbad, count[k * 4 + PKT_PASS], count[k * 4 + PKT_FAIL],
+                   count[k * 4 + PKT_CANNOT]);
+            if (count[k * 4 + PKT_ERROR])
+                printf(", %zu not finished (error)", count[k * 4 + PKT_ERROR]);
+            printf("%s\n", nbad ? " (some scripts did not parse)" : "");
+        }
     }
     free(count);
     free(ps);

@@ -177,6 +177,9 @@ typedef struct sm_world sm_world;
 sm_world *sm_world_new(const sm_profile *p, uint64_t seed); /* NULL: out of memory */
 void sm_world_free(sm_world *w);
 const sm_profile *sm_world_profile(const sm_world *w);
+/* Why the world cannot go on (see above), with its error in *err if err is
+ * not NULL; NULL while all is well. */
+const char *sm_world_broken(const sm_world *w, sm_err *err);
 
 /* Hosts: every host has 127.0.0.1 and ::1, and runs the world's profile
  * unless it is pinned to another one. */
@@ -307,6 +310,10 @@ sm_result sm_shutdown(sm_world *w, sm_id s, bool rd, bool wr);
 #define SM_CLOCK_MAX (UINT64_C(1) << 63)
 uint64_t sm_now(const sm_world *w);
 void sm_advance(sm_world *w, uint64_t ns);
+/* When the next timer, delivery or TIME_WAIT end falls due (UINT64_MAX:
+ * none is pending, or the world is broken): a driver that waits for
+ * something to happen can skip the idle time up to it. */
+uint64_t sm_next_event(const sm_world *w);
 
 /* t + d, or UINT64_MAX where that would wrap. */
 static inline uint64_t sm_time_add(uint64_t t, uint64_t d)

@@ -255,6 +255,21 @@ bool sm__step(sm_world *w, uint64_t limit)
     return true;
 }
 
+uint64_t sm_next_event(const sm_world *w)
+{
+    const struct sm__net *n = w->net;
+    uint64_t at = UINT64_MAX;
+    if (!n || w->broken)
+        return at;
+    if (n->dq.n && n->dq.a[0].at < at)
+        at = n->dq.a[0].at;
+    if (n->twq.n && n->twq.a[0].at < at)
+        at = n->twq.a[0].at;
+    if (n->ntq && n->tq[0].at < at)
+        at = n->tq[0].at;
+    return at;
+}
+
 void sm_advance(sm_world *w, uint64_t ns)
 {
     uint64_t target = sm_time_add(w->now_ns, ns);

@@ -23,6 +23,9 @@ static const sm_rule enomem_rule = SM_RULE("sm.limit.memory", S,
 const sm_rule sm__rule_sock_cap = SM_RULE("sm.limit.sockets", S,
     "the model holds at most 2^30 socket records", "");
 
+static const sm_rule host_cap_rule = SM_RULE("sm.limit.hosts", S,
+    "the model holds at most 2^22 hosts in one world", "");
+
 void sm__break(sm_world *w, sm_err e, const sm_rule *rule)
 {
     if (!w->broken) {
@@ -129,10 +132,18 @@ void sm_world_free(sm_world *w)
     free(w->users);
     free(w->procs);
     sm__map_free(&w->addr_index);
+    sm__map_free(&w->host_index);
     free(w);
 }
 
 const sm_profile *sm_world_profile(const sm_world *w) { return w->profile; }
+
+const char *sm_world_broken(const sm_world *w, sm_err *err)
+{
+    if (err)
+        *err = w->broken ? w->broken_err : SM_OK;
+    return w->broken ? w->broken->text : NULL;
+}
 
 static bool host_push_addr(sm_world *w, sm__host *h, const sm_addr *a)
 {
@@ -141,17 +152,39 @@ static bool host_push_addr(sm_world *w, sm__host *h, const sm_addr *a)
     return true;
 }
 
+/* The key of a host name in host_index (FNV-1a, then mixed). */
+static uint64_t host_key(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        h = (h ^ *c) * 0x100000001b3ULL;
+    return sm__splitmix64(&h);
+}
+
 sm_id sm_host_add(sm_world *w, const char *name)
 {
     sm_id id = sm_host_find(w, name);
     if (id != SM_NONE || w->broken)
         return id;
-    SM__GROW(w, w->hosts, w->nhosts, w->hostcap, return SM_NONE);
+    if (w->nhosts >= SM__MAX_HOSTS) {
+        sm__break(w, SM_ENOMEM, &host_cap_rule);
+        return SM_NONE;
+    }
+    /* the first host with its key is found through the index, the others
+     * (a 64-bit collision) by a scan */
+    uint32_t first;
+    uint64_t key = host_key(name);
+    if (!sm__map_get(&w->host_index, key, &first) &&
+        !sm__map_put(&w->host_index, key, (uint32_t)w->nhosts)) {
+        sm__oom(w);
+        return SM_NONE;
+    }
+    SM__GROW(w, w->hosts, w->nhosts, w->hostcap, goto unindex);
     sm__host *h = &w->hosts[w->nhosts];
     memset(h, 0, sizeof *h);
     h->name = sm__strdup(w, name);
     if (!h->name)
-        return SM_NONE;
+        goto unindex;
     h->tw_oldest = h->tw_newest = SM__NONE32;
     h->prof = w->profile;
     memcpy(h->tun, h->prof->defaults, sizeof h->tun);
@@ -164,9 +197,13 @@ sm_id sm_host_add(sm_world *w, const char *name)
     if (!host_push_addr(w, h, &lo4) || !host_push_addr(w, h, &lo6)) {
         free(h->addrs);
         free(h->name);
-        return SM_NONE;
+        goto unindex;
     }
     return (sm_id)w->nhosts++;
+unindex:
+    if (sm__map_get(&w->host_index, key, &first) && first == w->nhosts)
+        sm__map_del(&w->host_index, key);
+    return SM_NONE;
 }
 
 bool sm_host_set_profile(sm_world *w, sm_id host, const sm_profile *p)
@@ -190,7 +227,12 @@ const sm_profile *sm_host_profile(const sm_world *w, sm_id host)
 
 sm_id sm_host_find(const sm_world *w, const char *name)
 {
-    for (size_t i = 0; i < w->nhosts; i++)
+    uint32_t first;
+    if (!sm__map_get(&w->host_index, host_key(name), &first))
+        return SM_NONE; /* no host has its key */
+    if (strcmp(w->hosts[first].name, name) == 0)
+        return (sm_id)first;
+    for (size_t i = first + 1; i < w->nhosts; i++)
         if (strcmp(w->hosts[i].name, name) == 0)
             return (sm_id)i;
     return SM_NONE;
@@ -348,6 +390,7 @@ void sm_world_stats(const sm_world *w, sm_stats *out)
 static const sm_rule *const rules_of_file[] = {
     &enomem_rule,
     &sm__rule_sock_cap,
+    &host_cap_rule,
 };
 const sm_rule_set sm__rules_sm_world = {"engine/sm_world.c", rules_of_file,
     sizeof rules_of_file / sizeof rules_of_file[0]};

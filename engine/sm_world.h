@@ -26,6 +26,9 @@
  * 2^30. */
 #define SM__TW_BIT 0x80000000u
 #define SM__BUCKET_BIT 0x40000000u
+/* At most this many hosts in a world (about 1 KiB each): a hostile
+ * scenario gets an error, not the machine's memory. */
+#define SM__MAX_HOSTS (1u << 22)
 #define SM__NONE32 0xffffffffu
 
 typedef struct sm__host {
@@ -83,6 +86,7 @@ struct sm_world {
     size_t bslot_last;  /* no slot), while bslot_known */
     bool bslot_known;
     sm__map addr_index; /* hash of a non-loopback address -> host that has it */
+    sm__map host_index; /* hash of a host name -> the first host with that hash */
     /* Per-port profile state (sm_port_state), only for ports whose state is
      * not all zeros (their bucket holds the index); free entries chained
      * through w[0]. */

@@ -81,6 +81,8 @@ typedef struct parser {
 } parser;
 
 static bool fail_at(parser *ps, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static bool fail_at(parser *ps, const char *at, const char *fmt, ...)
 {
     if (ps->failed)
         return false;
@@ -563,6 +565,10 @@ static bool parse_call(parser *ps, pkt_event *e)
 
 static pkt_event *new_event(parser *ps)
 {
+    if (ps->nev == PKT_MAX_EVENTS) {
+        fail_at(ps, ps->p, "more than %d events in one script", PKT_MAX_EVENTS);
+        return NULL;
+    }
     if (ps->nev == ps->evcap) {
         size_t nc = ps->evcap ? ps->evcap * 2 : 64;
         pkt_event *n = realloc(ps->ev, nc * sizeof *n);
@@ -623,6 +629,8 @@ static bool parse_option_line(parser *ps)
         ps->p++;
     if (ps->p == s)
         return fail_at(ps, s, "expected an option name after --");
+    if (ps->nopt == PKT_MAX_EVENTS)
+        return fail_at(ps, s, "more than %d option lines in one script", PKT_MAX_EVENTS);
     if (ps->nopt == ps->optcap) {
         size_t nc = ps->optcap ? ps->optcap * 2 : 8;
         pkt_option *n = realloc(ps->opt, nc * sizeof *n);
@@ -753,6 +761,10 @@ pkt_script *pkt_parse(const char *path, const char *text, size_t len, char *err,
     ps.errlen = errlen;
     if (errlen)
         err[0] = 0;
+    if (len > PKT_MAX_BYTES) {
+        snprintf(err, errlen, "%s: the script is larger than %zu MiB", path, PKT_MAX_BYTES >> 20);
+        return NULL;
+    }
     char *buf = malloc(len + 1);
     pkt_script *s = NULL;
     if (!buf) {
@@ -768,19 +780,27 @@ pkt_script *pkt_parse(const char *path, const char *text, size_t len, char *err,
     strip_comments(buf);
     char *p = buf;
     int lineno = 0;
+    bool no_close = false;
     while (*p && !ps.failed) {
         char *nl = strchr(p, '\n');
         char *next = nl ? nl + 1 : p + strlen(p);
         lineno++;
         ps.lineno = lineno;
         ps.line = ps.p = p;
-        /* A %{ block that spans lines: join them (line breaks as blanks). */
-        char *open = strstr(p, "%{");
-        if (open && nl && open < nl && !strstr(open, "}%")) {
-            /* not closed on this line: fail below unless a later one closes it */
-        }
-        if (open && (!nl || open < nl)) {
+        /* A %{ block that spans lines: join them (line breaks as blanks).
+         * Only this line is searched for its start, and once a search for
+         * an end has failed none is made again (none can succeed later):
+         * the whole loop stays linear in the script's size. */
+        char *open = NULL;
+        for (char *q = p; *q && q != nl; q++)
+            if (q[0] == '%' && q[1] == '{') {
+                open = q;
+                break;
+            }
+        if (open && !no_close) {
             char *close = strstr(open, "}%");
+            if (!close)
+                no_close = true; /* not closed: the line fails below */
             if (close) {
                 int extra = 0;
                 for (char *q = p; q < close; q++)
@@ -865,8 +885,8 @@ pkt_script *pkt_load(const char *path, char *err, size_t errlen)
     while (buf) {
         size_t got = fread(buf + n, 1, cap - n, f);
         n += got;
-        if (n < cap)
-            break;
+        if (n < cap || n > PKT_MAX_BYTES)
+            break; /* the end, or too long: pkt_parse says so */
         char *nb = realloc(buf, cap * 2);
         if (!nb) {
             free(buf);

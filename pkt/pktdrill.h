@@ -146,6 +146,11 @@ struct pkt_script {
     void *arena_;            /* every byte of the script lives here */
 };
 
+/* What a script may hold (a hostile one cannot make the parser take more
+ * than about 1 GiB): its size, and its events and option lines. */
+#define PKT_MAX_BYTES ((size_t)64 << 20)
+#define PKT_MAX_EVENTS 1000000
+
 /* Parses TEXT (LEN bytes) read from PATH.  On error returns NULL and
  * writes "PATH:LINE:COL: message" into err (ERRLEN bytes). */
 pkt_script *pkt_parse(const char *path, const char *text, size_t len, char *err,
@@ -159,7 +164,9 @@ void pkt_script_free(pkt_script *s);
 typedef enum pkt_verdict {
     PKT_PASS = 0,
     PKT_FAIL,        /* a segment or a call differs from the script */
-    PKT_CANNOT       /* the script needs something the runner cannot do */
+    PKT_CANNOT,      /* the script needs something the runner cannot do */
+    PKT_ERROR        /* the model could not go on (out of memory, a cap):
+                      * no verdict on the script; why says what */
 } pkt_verdict;
 
 typedef struct pkt_run_opts {

@@ -833,8 +833,12 @@ static int gre(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *
         enum net n = mpls(b, bc, &off, &eth, c);
         if (n == NET_SKIP)
             return IP_SKIP;
+        if (eth && off > bc) { /* the control word is cut */
+            c->trunc_link++;
+            return IP_SKIP;
+        }
         if (eth)
-            return off <= bc ? inner_eth(b + off, bc - off, in, o, c) : IP_SKIP;
+            return inner_eth(b + off, bc - off, in, o, c);
         in->p = b + off;
         in->cap = off <= bc ? bc - off : 0;
         in->n = n;

@@ -61,7 +61,6 @@ static const char *const local_addrs[] = {
 
 static scn_exec *model_open(const scn_open_args *a, scn_buf *why)
 {
-    (void)why;
     scn_exec *x = scn_xmalloc(sizeof *x);
     memset(x, 0, sizeof *x);
     x->f = a->file;
@@ -72,6 +71,12 @@ static scn_exec *model_open(const scn_open_args *a, scn_buf *why)
     for (size_t i = 0; i < x->f->n_socks; i++)
         x->socks[i] = SM_NONE;
     x->w = sm_world_new(x->p, a->seed);
+    if (!x->w) {
+        scn_buf_printf(why, "out of memory");
+        free(x->socks);
+        free(x);
+        return NULL;
+    }
     sm_world_set_event_tap(x->w, note_event, x);
     x->delay_ns = 1000000;
     x->loop_delay_ns = 50000;
@@ -86,17 +91,22 @@ static scn_exec *model_open(const scn_open_args *a, scn_buf *why)
     return x;
 }
 
+/* A world that broke (out of memory, a cap, a profile that broke its
+ * contract) ends the column in an error: the results it gave from then on
+ * are not the OS's. */
 static const char *model_close(scn_exec *x)
 {
     if (x->hooks && x->hooks->world_done)
         x->hooks->world_done(x->hooks->ctx, x->w, x->p);
+    const char *broken = sm_world_broken(x->w, NULL);
+    const char *fatal = broken ? scn_strndup(x->arena, broken, strlen(broken)) : NULL;
     sm_world_free(x->w);
     free(x->socks);
     free(x->pinned);
     free(x->ev);
     scn_buf_free(&x->tmp);
     free(x);
-    return NULL;
+    return fatal;
 }
 
 /* ---- declarations ------------------------------------------------------ */

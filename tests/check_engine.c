@@ -549,6 +549,29 @@ START_TEST(test_oom_bsd_recycling)
 }
 END_TEST
 
+/* A million hosts work, each found again by name (the name index keeps
+ * this linear: a scan per host made it quadratic, 20000 hosts took 2 s). */
+START_TEST(test_million_hosts)
+{
+    sm_world *w = sm_world_new(sm_profile_find("linux"), 1);
+    ck_assert(w);
+    enum { N = 1000000 };
+    char name[32];
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "h%u", i);
+        ck_assert_uint_eq(sm_host_add(w, name), i);
+    }
+    for (unsigned i = 0; i < N; i += 7) {
+        snprintf(name, sizeof name, "h%u", i);
+        ck_assert_uint_eq(sm_host_find(w, name), i);
+        ck_assert_uint_eq(sm_host_add(w, name), i); /* an existing host */
+    }
+    ck_assert_uint_eq(sm_host_find(w, "h1000000"), SM_NONE);
+    ck_assert_ptr_null(sm_world_broken(w, NULL));
+    sm_world_free(w);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine");
@@ -575,6 +598,10 @@ int main(void)
     tcase_add_test(tm, test_oom_linux);
     tcase_add_test(tm, test_oom_bsd_recycling);
     suite_add_tcase(s, tm);
+    TCase *tl = tcase_create("limits");
+    tcase_set_timeout(tl, 120);
+    tcase_add_test(tl, test_million_hosts);
+    suite_add_tcase(s, tl);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -24,6 +24,11 @@
 
 #define MAXARGS 8
 #define TRC_NFD 4096
+/* Caps on what a hostile log can make the reader hold: each process costs
+ * about 40 KiB (its descriptor tables), each thread a few bytes. */
+#define TRC_MAX_PROCS 16384
+#define TRC_MAX_THREADS 65536
+#define TRC_MAX_BYTES ((size_t)256 << 20)
 
 typedef struct tproc {
     uint32_t pid;     /* a process (tgid) */
@@ -49,12 +54,23 @@ typedef struct reader {
     size_t nthr;
     uint32_t line;
     bool oom;
+    bool capped; /* a cap was reached (an error said so): reading stops */
 } reader;
 
 static void err(reader *r, const char *what)
 {
     fprintf(r->errs, "%s:%u: error: %s\n", r->name, r->line, what);
     r->nerr++;
+}
+
+/* A cap was reached: one error, and reading stops. */
+static void cap_reached(reader *r, int max, const char *what)
+{
+    if (r->capped)
+        return;
+    fprintf(r->errs, "%s:%u: error: more than %d %s in one log\n", r->name, r->line, max, what);
+    r->nerr++;
+    r->capped = true;
 }
 
 static tproc *proc_get(reader *r, uint32_t pid, bool create)
@@ -64,6 +80,10 @@ static tproc *proc_get(reader *r, uint32_t pid, bool create)
             return r->procs[i];
     if (!create)
         return NULL;
+    if (r->nprocs == TRC_MAX_PROCS) {
+        cap_reached(r, TRC_MAX_PROCS, "processes");
+        return NULL;
+    }
     tproc **n = realloc(r->procs, (r->nprocs + 1) * sizeof *n);
     tproc *p = calloc(1, sizeof *p);
     if (!n || !p) {
@@ -84,6 +104,10 @@ static tthread *thr_get(reader *r, uint32_t tid)
     for (size_t i = 0; i < r->nthr; i++)
         if (r->thr[i].tid == tid)
             return &r->thr[i];
+    if (r->nthr == TRC_MAX_THREADS) {
+        cap_reached(r, TRC_MAX_THREADS, "threads");
+        return NULL;
+    }
     tthread *n = realloc(r->thr, (r->nthr + 1) * sizeof *n);
     if (!n) {
         r->oom = true;
@@ -625,7 +649,9 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
 
 /* ---- lines -------------------------------------------------------------------- */
 
-/* "21:04:47.729446", "1733518287.729446" or nothing. */
+/* "21:04:47.729446", "1733518287.729446" or nothing.  A time out of
+ * range (a negative or infinite second, "00:00:1e999", an epoch beyond
+ * 2262) is not a time: the line then reads as no system call line. */
 static bool parse_time(char **s, uint64_t *t)
 {
     char *p = *s;
@@ -633,6 +659,8 @@ static bool parse_time(char **s, uint64_t *t)
     double ss;
     int n = 0;
     if (sscanf(p, "%2d:%2d:%lf%n", &hh, &mm, &ss, &n) == 3 && n >= 8) {
+        if (hh < 0 || mm < 0 || mm > 59 || !(ss >= 0 && ss < 61))
+            return false;
         *t = (uint64_t)((hh * 3600 + mm * 60) * 1e9) + (uint64_t)(ss * 1e9 + 0.5);
         *s = p + n;
         return true;
@@ -643,6 +671,8 @@ static bool parse_time(char **s, uint64_t *t)
         if (end > p && *end == ' ' && strchr(p, '.') && strchr(p, '.') < end) {
             /* whole seconds and microseconds apart: doubles lose them */
             long long sec = strtoll(p, NULL, 10);
+            if (sec < 0 || sec > 9000000000LL)
+                return false;
             const char *dot = strchr(p, '.') + 1;
             long long frac = 0;
             int digits = 0;
@@ -781,7 +811,7 @@ size_t trc_read_buffer(const char *name, const char *text, size_t len,
     size_t start = 0;
     char *line = NULL;
     size_t cap = 0;
-    while (start < len && !r.oom) {
+    while (start < len && !r.oom && !r.capped) {
         size_t end = start;
         while (end < len && text[end] != '\n')
             end++;
@@ -840,6 +870,13 @@ size_t trc_read_path(const char *path, obs_log *log, FILE *errs)
     char *buf = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
+        if (len > TRC_MAX_BYTES) {
+            free(buf);
+            fclose(f);
+            fprintf(errs, "%s: error: the log is larger than %zu MiB\n", path,
+                    TRC_MAX_BYTES >> 20);
+            return 1;
+        }
         if (len + 65536 > cap) {
             size_t c = cap ? 2 * cap : 1 << 20;
             char *n = realloc(buf, c);
