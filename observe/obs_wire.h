@@ -18,8 +18,9 @@
 /* What happened (obs_wire.call and obs_event.call). */
 enum obs_call {
     OBS_NONE = 0,
-    OBS_START,     /* a process image began: a1 = parent pid; name = argv[0] */
-    OBS_FORK,      /* this process was forked: a1 = parent pid */
+    OBS_START,     /* a process image began: a1 = parent pid; name = argv[0];
+                    * a2 = effective uid when a3 is 1 (0 from strace: unknown) */
+    OBS_FORK,      /* this process was forked: a1 = parent pid; a2, a3 as START */
     OBS_EXIT,      /* the process ends (a1 = status, or -signal) */
     OBS_SOCKET,    /* a1 = domain, a2 = type (with flags), a3 = protocol */
     OBS_SETSOCKOPT,/* a1 = level, a2 = optname, a3 = int value (linger: onoff), a4 = linger secs */

@@ -21,6 +21,9 @@
 #     divergences come out.
 #  6. --scenario-out writes a scenario that runs under every profile and
 #     meets its (linux) expectations.
+#  8. a program started through `env -i` (execvp with an empty
+#     environment, so without LD_PRELOAD) and through execlp stays
+#     observed: the server's bind and the client's connect are reported.
 set -u
 : "${SOCKMODEL:?}"
 PROG=${PROG_NET:-$(dirname "$SOCKMODEL")/../tests/programs/prog_net}
@@ -143,6 +146,13 @@ EOS
 else
     echo "note: python3 or curl missing, http.server case not run"
 fi
+
+# 8. exec with an environment without the shim's variables
+"$SOCKMODEL" exec --profile linux --scenario-out "$tmp/envi.scn" -- sh -c "
+    env -i $PROG server 7020 0 1 plain >/dev/null & sh -c 'exec env -i $PROG client 7020'; wait" >"$tmp/r9" 2>&1 ||
+    { fail "env -i: linux disagrees"; cat "$tmp/r9"; }
+grep -q '^bind prog_net.* 127.0.0.1:7020 => linux: ok' "$tmp/envi.scn" || fail "env -i: the server's bind was not observed"
+grep -q '^connect prog_net.* 127.0.0.1:7020 => linux: ok' "$tmp/envi.scn" || fail "env -i: the client's connect was not observed"
 
 # trace: what it cannot read
 printf '1 12:00:00.000000 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3\n1 garbage here\n' >"$tmp/bad.log"
