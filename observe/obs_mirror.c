@@ -64,6 +64,7 @@ typedef struct mproc {
     size_t nfd, capfd;
     bool diverged[MAXP];
     bool gone;
+    bool root;   /* runs as uid 0: the model's privileged user "root" */
 } mproc;
 
 typedef struct rhost {
@@ -84,6 +85,7 @@ typedef struct mirror {
     /* What the scenario has current: copies, since the records the names
      * come from live in arrays that grow (realloc). Empty: none. */
     char scn_host[64], scn_proc[64];
+    bool scn_root;     /* the scenario's current user is root */
     mproc *procs;
     size_t nprocs, capprocs;
     msock *all;
@@ -92,7 +94,7 @@ typedef struct mirror {
     size_t nnames, capnames;
     rhost *rh;
     size_t nrh;
-    sm_id local[MAXP], user[MAXP], peerproc[MAXP];
+    sm_id local[MAXP], user[MAXP], root[MAXP], peerproc[MAXP];
     bool have_peerproc;
     uint64_t t_last;
     uint64_t ahead;   /* ns the model's clock ran ahead of the observed one */
@@ -246,10 +248,15 @@ static void ep_text(const obs_wire_addr *a, char *buf, size_t n)
 
 /* ---- the scenario's current host and process ---------------------------- */
 
-static void scn_at(mirror *m, const char *host, const char *proc)
+static void scn_at_as(mirror *m, const char *host, const char *proc, bool root)
 {
     if (!m->scn)
         return;
+    if (root != m->scn_root) {
+        scn(m, "as %s\n", root ? "root" : "user");
+        m->scn_root = root;
+        m->scn_proc[0] = '\0';
+    }
     if (!m->scn_host[0] || strcmp(m->scn_host, host) != 0) {
         scn(m, "on %s\n", host);
         snprintf(m->scn_host, sizeof m->scn_host, "%s", host);
@@ -259,6 +266,18 @@ static void scn_at(mirror *m, const char *host, const char *proc)
         scn(m, "proc %s\n", proc);
         snprintf(m->scn_proc, sizeof m->scn_proc, "%s", proc);
     }
+}
+
+/* The scenario's current host and process (peers run as "user"). */
+static void scn_at(mirror *m, const char *host, const char *proc)
+{
+    scn_at_as(m, host, proc, false);
+}
+
+/* The scenario's current process is p, on the local host, as its user. */
+static void scn_local(mirror *m, const mproc *p)
+{
+    scn_at_as(m, "local", p->name, p->root);
 }
 
 static void advance(mirror *m, uint64_t ns);
@@ -307,7 +326,8 @@ static mproc *proc_find(mirror *m, uint32_t pid)
     return NULL;
 }
 
-static mproc *proc_new(mirror *m, uint32_t pid, const char *name)
+/* A new model process; root: it runs as uid 0 (the model's "root"). */
+static mproc *proc_new(mirror *m, uint32_t pid, const char *name, bool root)
 {
     if (m->nprocs == m->capprocs) {
         size_t c = m->capprocs ? 2 * m->capprocs : 16;
@@ -323,8 +343,13 @@ static mproc *proc_new(mirror *m, uint32_t pid, const char *name)
     memset(p, 0, sizeof *p);
     p->pid = pid;
     unique_name(m, name && *name ? name : "proc", p->name, sizeof p->name);
-    for (size_t k = 0; k < m->np; k++)
-        p->id[k] = sm_proc_get(m->w[k], m->local[k], p->name, m->user[k]);
+    p->root = root;
+    for (size_t k = 0; k < m->np; k++) {
+        if (root && m->root[k] == SM_NONE)
+            m->root[k] = sm_user_get(m->w[k], "root");
+        p->id[k] = sm_proc_get(m->w[k], m->local[k], p->name,
+                               root ? m->root[k] : m->user[k]);
+    }
     m->res->n_procs++;
     return p;
 }
@@ -370,7 +395,7 @@ static void sock_release(mirror *m, mproc *p, msock *s)
         return;
     s->closed = true;
     s->listening = false;
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     for (size_t k = 0; k < m->np; k++)
         if (s->id[k] != SM_NONE)
             sm_close(m->w[k], s->id[k]);
@@ -630,7 +655,7 @@ static void do_socket(mirror *m, size_t ei, mproc *p)
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_socket(m->w[k], p->id[k], proto, fam, s->name, &s->id[k]);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "%s = socket %s%d", s->name, proto == SM_UDP ? "udp" : "tcp", fam);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -669,7 +694,7 @@ static void do_setsockopt(mirror *m, size_t ei, mproc *p, msock *s)
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_setsockopt(m->w[k], s->id[k], o, v1, v2);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     if (o == SM_SO_LINGER)
         scn(m, "setsockopt %s SO_LINGER %d %d", s->name, v1, v2);
     else
@@ -690,7 +715,7 @@ static void do_bind(mirror *m, size_t ei, mproc *p, msock *s)
         r[k] = sm_bind(m->w[k], s->id[k], &ep);
     char t[SM_EP_STRLEN];
     ep_text(&w->addr_a, t, sizeof t);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "bind %s %s", s->name, t);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -705,7 +730,7 @@ static void do_listen(mirror *m, size_t ei, mproc *p, msock *s)
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_listen(m->w[k], s->id[k], backlog);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "listen %s %d", s->name, backlog);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -792,7 +817,7 @@ static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
                 sm_bind(m->w[k], s->id[k], &le);
         char tl[SM_EP_STRLEN];
         ep_text(&w->addr_a, tl, sizeof tl);
-        scn_at(m, "local", p->name);
+        scn_local(m, p);
         scn(m, "bind %s %s  # the port this machine picked at connect\n",
             s->name, tl);
         s->bound = w->addr_a;
@@ -803,7 +828,7 @@ static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
         r[k] = sm_connect(m->w[k], s->id[k], &ep);
     char t[SM_EP_STRLEN];
     ep_text(&w->addr_b, t, sizeof t);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "connect %s %s", s->name, t);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -945,7 +970,7 @@ static void do_accept(mirror *m, size_t ei, mproc *p, msock *l)
             sm_result r[MAXP];
             for (size_t k = 0; k < m->np; k++)
                 r[k] = sm_accept(m->w[k], l->id[k], a->name, &a->id[k]);
-            scn_at(m, "local", p->name);
+            scn_local(m, p);
             scn(m, "%s = accept %s", a->name, l->name);
             scn_expect(m, &m->log->ev[ei], false, r);
             compare(m, ei, p, r, false);
@@ -968,7 +993,7 @@ static void do_accept(mirror *m, size_t ei, mproc *p, msock *l)
         if (a)
             a->id[k] = out;
     }
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     if (a)
         scn(m, "%s = accept %s", a->name, l->name);
     else
@@ -1023,7 +1048,7 @@ static void do_data(mirror *m, size_t ei, mproc *p, msock *s)
     for (size_t k = 0; k < m->np; k++)
         r[k] = recv ? sm_recv(m->w[k], s->id[k], n ? n : 1)
                     : sm_send(m->w[k], s->id[k], n ? n : (uint64_t)w->a1);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "%s %s %" PRIu64, recv ? "recv" : "send", s->name,
         n ? n : (recv ? 1 : (uint64_t)w->a1));
     scn_expect(m, &m->log->ev[ei], true, r);
@@ -1048,7 +1073,7 @@ static void do_shutdown(mirror *m, size_t ei, mproc *p, msock *s)
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_shutdown(m->w[k], s->id[k], rd, wr);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "shutdown %s %s", s->name, rd && wr ? "rdwr" : rd ? "rd" : "wr");
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -1064,7 +1089,7 @@ static void do_nonblock(mirror *m, size_t ei, mproc *p, msock *s)
     for (size_t k = 0; k < m->np; k++)
         if (s->id[k] != SM_NONE)
             sm_setsockopt(m->w[k], s->id[k], SM_O_NONBLOCK, w->a1 != 0, 0);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "setsockopt %s O_NONBLOCK %d\n", s->name, w->a1 != 0);
 }
 
@@ -1082,12 +1107,16 @@ static void exec_image(mirror *m, mproc *p)
             fd_drop(m, p, p->fds[i].fd);
 }
 
-static mproc *fork_of(mirror *m, size_t pi, uint32_t pid, const char *nm)
+/* A process forked from procs[pi] (SIZE_MAX: an unknown parent) or a new
+ * image of it; w's uid (when the record has one) else the parent's. */
+static mproc *fork_of(mirror *m, size_t pi, uint32_t pid, const char *nm,
+                      const obs_wire *w)
 {
+    bool root = w->a3 == 1 ? w->a2 == 0 : pi != SIZE_MAX && m->procs[pi].root;
     char pname[48];
     snprintf(pname, sizeof pname, "%s",
              nm && *nm ? nm : pi != SIZE_MAX ? m->procs[pi].name : "proc");
-    mproc *c = proc_new(m, pid, pname);
+    mproc *c = proc_new(m, pid, pname, root);
     if (!c || pi == SIZE_MAX)
         return c;
     mproc *parent = &m->procs[pi]; /* proc_new may have moved the table */
@@ -1125,7 +1154,7 @@ static void mirror_event(mirror *m, size_t ei)
         if (p && w->call == OBS_START) {
             /* a new image: a process of its own name, same descriptors */
             size_t pi = (size_t)(p - m->procs);
-            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL);
+            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL, w);
             if (p) {
                 mproc *old = &m->procs[pi]; /* its descriptors live on in p */
                 for (size_t i = 0; i < old->nfd; i++)
@@ -1137,14 +1166,14 @@ static void mirror_event(mirror *m, size_t ei)
         } else if (!p) {
             mproc *parent = proc_find(m, (uint32_t)w->a1);
             size_t pi = parent ? (size_t)(parent - m->procs) : SIZE_MAX;
-            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL);
+            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL, w);
             if (p && w->call == OBS_START)
                 exec_image(m, p);
         }
         goto out;
     }
     if (!p) {
-        p = proc_new(m, w->pid, w->name[0] ? w->name : "proc");
+        p = proc_new(m, w->pid, w->name[0] ? w->name : "proc", false);
         if (!p)
             return;
     }
@@ -1253,6 +1282,7 @@ obs_result *obs_analyse(obs_log *log, const sm_profile *const *profiles,
         }
         m.local[k] = sm_host_add(m.w[k], "local");
         m.user[k] = sm_user_get(m.w[k], "user");
+        m.root[k] = SM_NONE; /* made when a process runs as root */
     }
     if (scnf && !m.oom) {
         scn(&m, "# What ");

@@ -21,6 +21,9 @@
 #     divergences come out.
 #  6. --scenario-out writes a scenario that runs under every profile and
 #     meets its (linux) expectations.
+#  7. a program running as root (this test is root) binds port 80: the
+#     model's process is root too, so no profile that lets root bind a
+#     privileged port predicts EACCES, and the scenario says `as root`.
 #  8. a program started through `env -i` (execvp with an empty
 #     environment, so without LD_PRELOAD) and through execlp stays
 #     observed: the server's bind and the client's connect are reported.
@@ -146,6 +149,14 @@ EOS
 else
     echo "note: python3 or curl missing, http.server case not run"
 fi
+
+# 7. root binds a privileged port
+"$SOCKMODEL" exec --profile 'linux*,bsd,freebsd-13,windows*' --scenario-out "$tmp/root.scn" -- sh -c "
+    $PROG server 80 0 1 plain >/dev/null & $PROG client 80; wait" >"$tmp/r8" 2>&1 ||
+    { fail "root on port 80: a profile diverges"; cat "$tmp/r8"; }
+hasnot "$tmp/r8" "EACCES" "root on port 80"
+grep -q '^as root$' "$tmp/root.scn" || fail "root on port 80: the scenario has no 'as root'"
+"$SOCKMODEL" run "$tmp/root.scn" >/dev/null 2>&1 || fail "root on port 80: the scenario does not reproduce the run"
 
 # 8. exec with an environment without the shim's variables
 "$SOCKMODEL" exec --profile linux --scenario-out "$tmp/envi.scn" -- sh -c "
