@@ -25,26 +25,13 @@
 #     model's process is root too, so no profile that lets root bind a
 #     privileged port predicts EACCES, and the scenario says `as root`.
 #  8. a program started through `env -i` (execvp with an empty
-#     environment, so without LD_PRELOAD) and through execlp stays
-#     observed: the server's bind and the client's connect are reported.
+#     environment, so without LD_PRELOAD), directly and after an exec,
+#     stays observed: the server's bind and the client's connect are reported.
 set -u
 : "${SOCKMODEL:?}"
 PROG=${PROG_NET:-$(dirname "$SOCKMODEL")/../tests/programs/prog_net}
 
-if [ -z "${SM_IN_NETNS:-}" ]; then
-    [ "$(id -u)" = 0 ] || { echo "SKIP: needs root for a private network namespace"; exit 77; }
-    command -v unshare >/dev/null && command -v ip >/dev/null ||
-        { echo "SKIP: unshare or ip missing"; exit 77; }
-    unshare -n true 2>/dev/null || { echo "SKIP: cannot create a network namespace here"; exit 77; }
-    SM_IN_NETNS=1 exec unshare -n sh "$0" "$@"
-fi
-ip link set lo up || { echo "SKIP: cannot bring up loopback"; exit 77; }
-[ -x "$PROG" ] || { echo "FAIL: $PROG not built"; exit 1; }
-
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/netns-lib.sh"
 
 # The report as lines PROFILE|CALL|OBSERVED|PREDICTED|AFTER.
 summary() {
