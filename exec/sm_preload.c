@@ -663,13 +663,21 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     REAL(int, getsockopt, (int, int, int, void *, socklen_t *));
     int rc = r_getsockopt(fd, level, name, val, len);
     int e = errno;
-    if (tracked(fd) && level == SOL_SOCKET && name == SO_ERROR) {
+    if (tracked(fd)) {
         obs_wire r;
         rec_init(&r, OBS_GETSOCKOPT, fd);
         r.a1 = level;
         r.a2 = name;
-        if (rc == 0 && val && len && *len >= (socklen_t)sizeof(int))
-            memcpy(&r.a3, val, sizeof(int));
+        if (rc == 0 && val && len && level == SOL_SOCKET && name == SO_LINGER &&
+            *len >= (socklen_t)sizeof(struct linger)) {
+            const struct linger *l = val;
+            r.a3 = l->l_onoff;
+            r.a4 = l->l_linger;
+        } else if (rc == 0 && val && len && *len >= (socklen_t)sizeof(int)) {
+            int v;
+            memcpy(&v, val, sizeof v);
+            r.a3 = v;
+        }
         emit(&r, rc, e);
     }
     errno = e;
@@ -831,9 +839,17 @@ EXPORT int shutdown(int fd, int how)
     return rc;
 }
 
-/* Data calls: only a result worth mirroring is written (not EAGAIN). */
+static bool datagram(int fd)
+{
+    return tracked(fd) && sock_of[fd] >= 3;
+}
+
+/* Data calls: only a result worth mirroring is written (not EAGAIN).
+ * addr: sendto's destination, or where recvfrom's datagram came from.
+ * A datagram socket's send also records the local address it sent from
+ * (the port an unbound socket got at its first sendto). */
 static void data_rec(int call, int variant, int fd, size_t asked, ssize_t rc,
-                     int e, const struct sockaddr *to, socklen_t tolen,
+                     int e, const struct sockaddr *addr, socklen_t addrlen,
                      uint64_t t0)
 {
     if (rc < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR))
@@ -844,7 +860,14 @@ static void data_rec(int call, int variant, int fd, size_t asked, ssize_t rc,
         r.t_ns = t0; /* a send: when it started */
     r.variant = (uint8_t)variant;
     r.a1 = (int64_t)asked;
-    put_addr(&r.addr_b, to, tolen);
+    if (rc >= 0 || call == OBS_SEND)
+        put_addr(&r.addr_b, addr, addrlen);
+    if (call == OBS_SEND && rc >= 0 && datagram(fd)) {
+        struct sockaddr_storage ss;
+        socklen_t l = sizeof ss;
+        if (getsockname(fd, (struct sockaddr *)&ss, &l) == 0)
+            put_addr(&r.addr_a, (struct sockaddr *)&ss, l);
+    }
     emit(&r, rc, e);
 }
 
@@ -908,7 +931,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
     if (!tracked(fd) || (flags & MSG_PEEK))
         return rc;
     int e = errno;
-    data_rec(OBS_RECV, OBSV_RECVFROM, fd, n, rc, e, NULL, 0, 0);
+    data_rec(OBS_RECV, OBSV_RECVFROM, fd, n, rc, e, sa, len ? *len : 0, 0);
     errno = e;
     return rc;
 }
@@ -943,7 +966,8 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
     if (!tracked(fd) || (flags & MSG_PEEK))
         return rc;
     int e = errno;
-    data_rec(OBS_RECV, OBSV_RECVMSG, fd, iov_len(m), rc, e, NULL, 0, 0);
+    data_rec(OBS_RECV, OBSV_RECVMSG, fd, iov_len(m), rc, e,
+             m ? m->msg_name : NULL, m ? m->msg_namelen : 0, 0);
     errno = e;
     return rc;
 }

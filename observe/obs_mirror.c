@@ -43,6 +43,7 @@ typedef struct msock {
     int fam; /* 4 or 6 */
     sm_id id[MAXP];
     bool listening, closed;
+    bool connecting;       /* a non-blocking connect not yet read back */
     obs_wire_addr bound;   /* the real local address, once known */
     bool has_peer, peer_closed;
     char peer_name[64];
@@ -470,8 +471,19 @@ static sm_err observed_err(const obs_event *e)
     return sm_sys_err_of_errno(e->w.err);
 }
 
+static void compare_values(mirror *m, size_t ei, mproc *p, const sm_result *r,
+                           bool data_call, const int64_t (*val)[2]);
+
 static void compare(mirror *m, size_t ei, mproc *p, const sm_result *r,
                     bool data_call)
+{
+    compare_values(m, ei, p, r, data_call, NULL);
+}
+
+/* As compare(); val (per profile: the value and a second one) makes two
+ * successes with other values a divergence too (getsockopt). */
+static void compare_values(mirror *m, size_t ei, mproc *p, const sm_result *r,
+                           bool data_call, const int64_t (*val)[2])
 {
     const obs_event *e = &m->log->ev[ei];
     sm_err obs = observed_err(e);
@@ -486,7 +498,9 @@ static void compare(mirror *m, size_t ei, mproc *p, const sm_result *r,
             continue;
         if (data_call && obs == SM_OK && pe == SM_EWOULDBLOCK)
             continue; /* data timing is not modelled */
-        if (pe == obs)
+        bool vdiff = val && pe == SM_OK && obs == SM_OK &&
+                     (val[k][0] != e->w.a3 || val[k][1] != e->w.a4);
+        if (pe == obs && !vdiff)
             continue;
         obs_profile_result *pr = &m->res->prof[k];
         obs_div *d = realloc(pr->divs, (pr->n_divs + 1) * sizeof *d);
@@ -498,6 +512,9 @@ static void compare(mirror *m, size_t ei, mproc *p, const sm_result *r,
         d[pr->n_divs].ev = ei;
         d[pr->n_divs].pred = r[k];
         d[pr->n_divs].after = p->diverged[k];
+        d[pr->n_divs].has_value = vdiff;
+        d[pr->n_divs].value = vdiff ? val[k][0] : 0;
+        d[pr->n_divs].value2 = vdiff ? val[k][1] : 0;
         if (!p->diverged[k])
             pr->n_first++;
         pr->n_divs++;
@@ -703,6 +720,67 @@ static void do_setsockopt(mirror *m, size_t ei, mproc *p, msock *s)
     compare(m, ei, p, r, false);
 }
 
+/* The value getsockopt() reads, as the record holds it (a3, a4). */
+static const char getopt_rule[] =
+    "the option's value as the socket holds it: as the program set it, "
+    "else this OS's default for a new socket [sockmodel observe] [I]";
+
+/* getsockopt() of an option the model holds (its value is compared) or
+ * SO_ERROR (the pending error, which the reading clears).  Buffer sizes,
+ * SO_TYPE and the like are not compared: this machine's tunables decide
+ * them, not the rules the profiles model. */
+static void do_getsockopt(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    sm_option o;
+    bool err = w->a1 == SOL_SOCKET && w->a2 == SO_ERROR;
+    if (!err && !map_option(w, &o))
+        return;
+    if (w->ret < 0)
+        return; /* EFAULT, EINVAL of a short buffer: the program's doing */
+    /* SO_ERROR is read once poll() said the handshake was over (real
+     * loopback answers faster than the model's) */
+    for (size_t k = 0; err && k < m->np; k++)
+        if (s->id[k] != SM_NONE &&
+            sm_sock_state(m->w[k], s->id[k]) == SM_SYN_SENT) {
+            settle(m, 1000000);
+            break;
+        }
+    sm_result r[MAXP];
+    int64_t val[MAXP][2];
+    for (size_t k = 0; k < m->np; k++) {
+        memset(&r[k], 0, sizeof r[k]);
+        r[k].err = SM_OK;
+        r[k].rule = getopt_rule;
+        r[k].culprit = SM_NONE;
+        val[k][0] = val[k][1] = 0;
+        if (s->id[k] == SM_NONE) {
+            r[k].err = SM_ENOSYS;
+        } else if (err) {
+            sm_err pe = sm_sock_take_error(m->w[k], s->id[k]);
+            if (pe == SM_OK && s->connecting &&
+                sm_sock_state(m->w[k], s->id[k]) == SM_CLOSED)
+                pe = SM_ECONNREFUSED; /* the handshake ended in a RST */
+            val[k][0] = pe == SM_OK ? 0 : sm_sys_errno_of(pe);
+            val[k][1] = w->a4;
+            r[k].rule = "the socket's pending error, cleared by reading it "
+                        "[sockmodel observe] [I]";
+        } else {
+            int v1 = 0, v2 = 0;
+            if (!sm_sock_option(m->w[k], s->id[k], o, &v1, &v2))
+                r[k].err = SM_ENOSYS;
+            val[k][0] = o == SM_SO_LINGER ? v1 : v1 != 0;
+            val[k][1] = o == SM_SO_LINGER ? v2 : w->a4;
+        }
+    }
+    if (err)
+        s->connecting = false;
+    scn_local(m, p);
+    scn(m, "# getsockopt %s %s: this machine %" PRId64 "\n", s->name,
+        err ? "SO_ERROR" : sm_option_name(o), w->a3);
+    compare_values(m, ei, p, r, false, (const int64_t(*)[2])val);
+}
+
 static void do_bind(mirror *m, size_t ei, mproc *p, msock *s)
 {
     const obs_wire *w = &m->log->ev[ei].w;
@@ -791,6 +869,23 @@ static bool inprogress_ok(const mirror *m, size_t ei)
     return false;
 }
 
+/* An unbound socket gets the local address this machine gave it (how:
+ * "picked at connect"): the model's own pick would put it elsewhere than
+ * the log shows (and could meet a TIME_WAIT this machine avoided). */
+static void bind_as_observed(mirror *m, mproc *p, msock *s,
+                             const obs_wire_addr *a, const char *how)
+{
+    sm_endpoint le = to_ep(a);
+    for (size_t k = 0; k < m->np; k++)
+        if (s->id[k] != SM_NONE)
+            sm_bind(m->w[k], s->id[k], &le);
+    char tl[SM_EP_STRLEN];
+    ep_text(a, tl, sizeof tl);
+    scn_local(m, p);
+    scn(m, "bind %s %s  # the port this machine %s\n", s->name, tl, how);
+    s->bound = *a;
+}
+
 static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
 {
     const obs_wire *w = &m->log->ev[ei].w;
@@ -808,24 +903,13 @@ static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
     }
     if (s->proto == SM_TCP && w->addr_a.family && w->addr_a.port &&
         !s->bound.port) {
-        /* The port this machine picked: the model's own pick would put the
-         * connection on another 4-tuple than the one the log shows (and
-         * could meet a TIME_WAIT this machine avoided). */
-        sm_endpoint le = to_ep(&w->addr_a);
-        for (size_t k = 0; k < m->np; k++)
-            if (s->id[k] != SM_NONE)
-                sm_bind(m->w[k], s->id[k], &le);
-        char tl[SM_EP_STRLEN];
-        ep_text(&w->addr_a, tl, sizeof tl);
-        scn_local(m, p);
-        scn(m, "bind %s %s  # the port this machine picked at connect\n",
-            s->name, tl);
-        s->bound = w->addr_a;
+        bind_as_observed(m, p, s, &w->addr_a, "picked at connect");
     }
     sm_endpoint ep = to_ep(&w->addr_b);
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_connect(m->w[k], s->id[k], &ep);
+    s->connecting = obs == SM_EINPROGRESS;
     char t[SM_EP_STRLEN];
     ep_text(&w->addr_b, t, sizeof t);
     scn_local(m, p);
@@ -1009,11 +1093,121 @@ static void do_accept(mirror *m, size_t ei, mproc *p, msock *l)
     }
 }
 
+/* The program's send or recv of n bytes (0: what it asked) on the model,
+ * written and compared. */
+static void data_call(mirror *m, size_t ei, mproc *p, msock *s, bool recv,
+                      uint64_t n)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    uint64_t len = n ? n : recv ? 1 : (uint64_t)w->a1;
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++)
+        r[k] = recv ? sm_recv(m->w[k], s->id[k], len)
+                    : sm_send(m->w[k], s->id[k], len);
+    scn_local(m, p);
+    scn(m, "%s %s %" PRIu64, recv ? "recv" : "send", s->name, len);
+    scn_expect(m, &m->log->ev[ei], true, r);
+    compare(m, ei, p, r, true);
+}
+
+/* A datagram the program sent or received.  A send on a connected socket
+ * (or to its peer) is the model's send.  A sendto to another address is
+ * not a call the model makes: an unbound socket gets the port this machine
+ * gave it (so later calls meet the same bind table), nothing is compared.
+ * A datagram received was sent by its source: when the model has none
+ * waiting, a "peer" socket bound to the source sends one (on the local
+ * host for local sources, a remote host otherwise); then the receive is
+ * the model's and is compared. */
+static void do_datagram(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    bool recv = w->call == OBS_RECV;
+    uint64_t n = w->ret > 0 ? (uint64_t)w->ret : 0;
+    sm_endpoint rem;
+    bool connected = sm_sock_remote(m->w[0], s->id[0], &rem);
+    if (!recv && w->addr_b.family) {
+        sm_endpoint to = to_ep(&w->addr_b);
+        if (!connected || !sm_addr_equal(&to.addr, &rem.addr) || to.port != rem.port) {
+            if (w->addr_a.family && w->addr_a.port && !s->bound.port)
+                bind_as_observed(m, p, s, &w->addr_a, "gave it at sendto");
+            char tt[SM_EP_STRLEN];
+            ep_text(&w->addr_b, tt, sizeof tt);
+            scn_local(m, p);
+            scn(m, "# sendto %s %s %" PRIu64 ": a datagram to an address is "
+                   "not modelled\n", s->name, tt, n);
+            return;
+        }
+    }
+    if (recv && w->ret >= 0 && w->addr_b.family &&
+        sm_sock_unread(m->w[0], s->id[0], NULL) == 0) {
+        /* the source sent it: a peer socket there, made once per source */
+        sm_endpoint src = to_ep(&w->addr_b), dst;
+        if (!sm_sock_local(m->w[0], s->id[0], &dst))
+            return;
+        if (sm_addr_is_any(&dst.addr) && w->addr_a.family)
+            dst = to_ep(&w->addr_a);
+        if (sm_addr_is_any(&dst.addr))
+            dst.addr = src.addr; /* a local source sends to the same host */
+        if (!is_local_addr(m, &w->addr_b))
+            remote_host(m, &w->addr_b);
+        char pn[64], base[64];
+        snprintf(base, sizeof base, "peer_udp_%u", w->addr_b.port);
+        msock *ps = NULL;
+        for (msock *x = m->all; x; x = x->next_all)
+            if (x->proto == SM_UDP && !x->closed && x->has_peer == false &&
+                x->refs == 1 && strncmp(x->name, base, strlen(base)) == 0 &&
+                x->bound.port == w->addr_b.port)
+                ps = x;
+        const char *hn = "local";
+        sm_id pr;
+        if (!ps) {
+            ps = xcalloc(m, 1, sizeof *ps);
+            if (!ps)
+                return;
+            ps->next_all = m->all;
+            m->all = ps;
+            unique_name(m, base, pn, sizeof pn);
+            snprintf(ps->name, sizeof ps->name, "%s", pn);
+            ps->proto = SM_UDP;
+            ps->fam = src.addr.family;
+            ps->bound = w->addr_b;
+            ps->refs = 1;
+            for (size_t k = 0; k < m->np; k++) {
+                host_for(m, &w->addr_b, k, &hn, &pr);
+                ps->id[k] = SM_NONE;
+                if (sm_socket(m->w[k], pr, SM_UDP, src.addr.family, ps->name,
+                              &ps->id[k]).err == SM_OK)
+                    sm_bind(m->w[k], ps->id[k], &src);
+            }
+            for (size_t k = 0; k < m->np; k++)
+                if (ps->id[k] != SM_NONE)
+                    sm_connect(m->w[k], ps->id[k], &dst);
+            char ts[SM_EP_STRLEN], td[SM_EP_STRLEN];
+            sm_endpoint_format(&src, ts, sizeof ts);
+            sm_endpoint_format(&dst, td, sizeof td);
+            scn_at(m, hn, "peer");
+            scn(m, "%s = socket udp%d\nbind %s %s\nconnect %s %s\n", ps->name,
+                src.addr.family, ps->name, ts, ps->name, td);
+        }
+        host_for(m, &w->addr_b, 0, &hn, &pr);
+        for (size_t k = 0; k < m->np; k++)
+            if (ps->id[k] != SM_NONE)
+                sm_send(m->w[k], ps->id[k], n ? n : 1);
+        scn_at(m, hn, "peer");
+        scn(m, "send %s %" PRIu64 "\n", ps->name, n ? n : 1);
+        settle(m, 1000000);
+    }
+    data_call(m, ei, p, s, recv, n);
+}
+
 static void do_data(mirror *m, size_t ei, mproc *p, msock *s)
 {
     const obs_wire *w = &m->log->ev[ei].w;
-    if (s->proto != SM_TCP)
-        return; /* datagrams: only their sockets' calls are modelled */
+    if (s->proto != SM_TCP) {
+        if (!(w->ret < 0 && (w->err == EAGAIN || w->err == EINTR)))
+            do_datagram(m, ei, p, s);
+        return;
+    }
     bool recv = w->call == OBS_RECV;
     if (w->ret < 0 && (w->err == EAGAIN || w->err == EINTR))
         return;
@@ -1044,15 +1238,7 @@ static void do_data(mirror *m, size_t ei, mproc *p, msock *s)
                 break;
             }
     }
-    sm_result r[MAXP];
-    for (size_t k = 0; k < m->np; k++)
-        r[k] = recv ? sm_recv(m->w[k], s->id[k], n ? n : 1)
-                    : sm_send(m->w[k], s->id[k], n ? n : (uint64_t)w->a1);
-    scn_local(m, p);
-    scn(m, "%s %s %" PRIu64, recv ? "recv" : "send", s->name,
-        n ? n : (recv ? 1 : (uint64_t)w->a1));
-    scn_expect(m, &m->log->ev[ei], true, r);
-    compare(m, ei, p, r, true);
+    data_call(m, ei, p, s, recv, n);
     if (!recv && s->has_peer && !s->peer_closed) {
         /* the peer reads what it was sent (it is not modelled further) */
         settle(m, 1000000);
@@ -1197,6 +1383,7 @@ static void mirror_event(mirror *m, size_t ei)
     msock *s = f->s;
     switch ((enum obs_call)w->call) {
     case OBS_SETSOCKOPT: do_setsockopt(m, ei, p, s); break;
+    case OBS_GETSOCKOPT: do_getsockopt(m, ei, p, s); break;
     case OBS_BIND: do_bind(m, ei, p, s); break;
     case OBS_LISTEN: do_listen(m, ei, p, s); break;
     case OBS_CONNECT: do_connect(m, ei, p, s); break;

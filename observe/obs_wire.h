@@ -31,8 +31,10 @@ enum obs_call {
     OBS_ACCEPT,    /* fd = listener, ret = new fd, a1 = flags, addr_a = local, addr_b = peer */
     OBS_CLOSE,
     OBS_SHUTDOWN,  /* a1 = how */
-    OBS_SEND,      /* a1 = bytes asked; ret = bytes sent; addr_b = sendto address */
-    OBS_RECV,      /* a1 = bytes asked; ret = bytes read (0: end of stream) */
+    OBS_SEND,      /* a1 = bytes asked; ret = bytes sent; addr_b = sendto address;
+                    * datagram sockets: addr_a = the local address it sent from */
+    OBS_RECV,      /* a1 = bytes asked; ret = bytes read (0: end of stream);
+                    * addr_b = where recvfrom/recvmsg's datagram came from */
     OBS_NONBLOCK,  /* a1 = 1 on, 0 off */
     OBS_CLOEXEC,   /* a1 = 1 on, 0 off */
     OBS_DUP,       /* fd = old, ret = new, a1 = 1 if the new fd is close-on-exec */

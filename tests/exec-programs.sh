@@ -27,6 +27,13 @@
 #  8. a program started through `env -i` (execvp with an empty
 #     environment, so without LD_PRELOAD), directly and after an exec,
 #     stays observed: the server's bind and the client's connect are reported.
+#  9. UDP and getsockopt (Python): sendto/recvfrom between two datagram
+#     sockets, then connect+send+recv, and getsockopt(IPV6_V6ONLY) of a
+#     new AF_INET6 socket: Linux says 0, Windows, FreeBSD and OpenBSD
+#     default to 1 (windows.md 4: V6ONLY on by default; the BSD profiles'
+#     net.inet6.ip6.v6only defaults), so they
+#     diverge there; linux agrees on every datagram call, and the
+#     scenario reproduces the run.
 set -u
 : "${SOCKMODEL:?}"
 PROG=${PROG_NET:-$(dirname "$SOCKMODEL")/../tests/programs/prog_net}
@@ -151,6 +158,34 @@ grep -q '^as root$' "$tmp/root.scn" || fail "root on port 80: the scenario has n
     { fail "env -i: linux disagrees"; cat "$tmp/r9"; }
 grep -q '^bind prog_net.* 127.0.0.1:7020 => linux: ok' "$tmp/envi.scn" || fail "env -i: the server's bind was not observed"
 grep -q '^connect prog_net.* 127.0.0.1:7020 => linux: ok' "$tmp/envi.scn" || fail "env -i: the client's connect was not observed"
+
+# 9. UDP data calls and getsockopt
+if [ -n "$PY" ]; then
+    cat >"$tmp/udp.py" <<'EOS'
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 7030))
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+c.sendto(b"ping", ("127.0.0.1", 7030))
+d, a = s.recvfrom(100)
+s.sendto(b"pong!", a)
+c.recvfrom(100)
+c.connect(("127.0.0.1", 7030))
+c.send(b"again")
+s.recv(100)
+m = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+print(m.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
+EOS
+    "$SOCKMODEL" exec --scenario-out "$tmp/udp.scn" -- "$PY" "$tmp/udp.py" >"$tmp/r10" 2>&1
+    summary "$tmp/r10" >"$tmp/s10"
+    for p in windows bsd openbsd; do
+        has "$tmp/s10" "$p|getsockopt(5, SOL_IPV6, IPV6_V6ONLY)|ok|ok|" "getsockopt V6ONLY, $p"
+    done
+    has "$tmp/r10" "linux: same results as observed" "udp, linux"
+    grep -q '^recv python3.*_fd3 4 => linux: ok' "$tmp/udp.scn" || fail "udp: the recvfrom was not mirrored"
+    grep -q '^send python3.*_fd4 5 => linux: ok' "$tmp/udp.scn" || fail "udp: the connected send was not mirrored"
+    "$SOCKMODEL" run "$tmp/udp.scn" >/dev/null 2>&1 || fail "udp: the scenario does not reproduce the run"
+fi
 
 # trace: what it cannot read
 printf '1 12:00:00.000000 socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3\n1 garbage here\n' >"$tmp/bad.log"
