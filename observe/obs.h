@@ -70,6 +70,9 @@ obs_result *obs_analyse(obs_log *log, const sm_profile *const *profiles,
                         size_t n_profiles, uint64_t seed, FILE *scn,
                         const char **why);
 void obs_result_free(obs_result *r);
+/* The mirror's own rule records (getsockopt values), for the reference. */
+extern const sm_rule_set sm__rules_obs_mirror;
+
 /* True when some profile diverges. */
 bool obs_result_diverges(const obs_result *r);
 

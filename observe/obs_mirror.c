@@ -720,10 +720,14 @@ static void do_setsockopt(mirror *m, size_t ei, mproc *p, msock *s)
     compare(m, ei, p, r, false);
 }
 
-/* The value getsockopt() reads, as the record holds it (a3, a4). */
-static const char getopt_rule[] =
+/* What getsockopt() reads in the model (the mirror's own rules). */
+static const sm_rule r_getsockopt_value = SM_RULE("observe.getsockopt.value", I,
     "the option's value as the socket holds it: as the program set it, "
-    "else this OS's default for a new socket [sockmodel observe] [I]";
+    "else this OS's default for a new socket",
+    "sockmodel observe: the engine's socket options");
+static const sm_rule r_getsockopt_error = SM_RULE("observe.getsockopt.so-error", I,
+    "the socket's pending error, cleared by reading it",
+    "sockmodel observe: the engine's pending error");
 
 /* getsockopt() of an option the model holds (its value is compared) or
  * SO_ERROR (the pending error, which the reading clears).  Buffer sizes,
@@ -751,7 +755,7 @@ static void do_getsockopt(mirror *m, size_t ei, mproc *p, msock *s)
     for (size_t k = 0; k < m->np; k++) {
         memset(&r[k], 0, sizeof r[k]);
         r[k].err = SM_OK;
-        r[k].rule = getopt_rule;
+        r[k].rule = &r_getsockopt_value;
         r[k].culprit = SM_NONE;
         val[k][0] = val[k][1] = 0;
         if (s->id[k] == SM_NONE) {
@@ -763,8 +767,7 @@ static void do_getsockopt(mirror *m, size_t ei, mproc *p, msock *s)
                 pe = SM_ECONNREFUSED; /* the handshake ended in a RST */
             val[k][0] = pe == SM_OK ? 0 : sm_sys_errno_of(pe);
             val[k][1] = w->a4;
-            r[k].rule = "the socket's pending error, cleared by reading it "
-                        "[sockmodel observe] [I]";
+            r[k].rule = &r_getsockopt_error;
         } else {
             int v1 = 0, v2 = 0;
             if (!sm_sock_option(m->w[k], s->id[k], o, &v1, &v2))
@@ -1230,7 +1233,9 @@ static void do_data(mirror *m, size_t ei, mproc *p, msock *s)
         settle(m, 1000000); /* the error shows what the peer did had arrived */
     if (!recv && w->ret >= 0) {
         /* the program could send: its handshake was over (real loopback
-         * answers faster than the model's) */
+         * answers faster than the model's; a send while connecting is the
+         * profile's rule, which needs the model's handshake to be as far
+         * as this machine's was) */
         for (size_t k = 0; k < m->np; k++)
             if (s->id[k] != SM_NONE &&
                 sm_sock_state(m->w[k], s->id[k]) == SM_SYN_SENT) {
@@ -1591,3 +1596,11 @@ void obs_log_free(obs_log *log)
     free(log->source);
     memset(log, 0, sizeof *log);
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_getsockopt_value,
+    &r_getsockopt_error,
+};
+const sm_rule_set sm__rules_obs_mirror = {"observe/obs_mirror.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};
