@@ -207,8 +207,8 @@ bool sm_sock_option(const sm_world *w, sm_id s, sm_option o, int *v1, int *v2)
     case SM_SO_LINGER_SEC:
         a = p->linger_on;
         b = (int)p->linger_s;
-        if (o == SM_SO_LINGER_SEC && w->profile->tcp->linger_hz > 1)
-            b /= (int)w->profile->tcp->linger_hz;
+        if (o == SM_SO_LINGER_SEC && sm__hprof(w, w->socks[s].host)->tcp->linger_hz > 1)
+            b /= (int)sm__hprof(w, w->socks[s].host)->tcp->linger_hz;
         break;
     default: return false;
     }

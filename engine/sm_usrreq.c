@@ -800,7 +800,7 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
     if (s->proto == SM_TCP && s->state == SM_SYN_SENT && s->tw == SM__NONE32) {
         /* The handshake is under way: data waits for it, or the OS says
          * the socket is not connected yet (the profile's rule). */
-        const sm_tcp_rules *t = w->profile->tcp;
+        const sm_tcp_rules *t = sm__hprof(w, s->host)->tcp;
         const sm_rule *why = t->send_connecting_rule ? t->send_connecting_rule
                                                      : &r_send_connecting;
         switch (t->send_connecting) {
@@ -938,7 +938,7 @@ static void stop_listening(sm_world *w, sm_id id);
  * listener stops when `how` includes what its OS tears it down for). */
 static sm_result shutdown_listener(sm_world *w, sm_id id, bool rd, bool wr)
 {
-    const sm_tcp_rules *t = w->profile->tcp;
+    const sm_tcp_rules *t = sm__hprof(w, w->socks[id].host)->tcp;
     const sm_rule *why = t->shutdown_listener_rule ? t->shutdown_listener_rule
                                                    : &r_shutdown_not_connected;
     switch (t->shutdown_listener) {
