@@ -452,6 +452,11 @@ bool sm_sock_remote(const sm_world *w, sm_id s, sm_endpoint *out);
 /* getsockopt(SO_ERROR): the socket's pending error (SM_OK: none), which
  * the reading clears (unless the profile keeps a reset error). */
 sm_err sm_sock_take_error(sm_world *w, sm_id s);
+/* getsockopt() of a socket option (not O_NONBLOCK): its value as the
+ * socket holds it, the profile's default when never set (IPV6_V6ONLY);
+ * SO_LINGER: *v1 on/off, *v2 the time in the profile's unit.  False for
+ * an unknown socket or option. */
+bool sm_sock_option(const sm_world *w, sm_id s, sm_option o, int *v1, int *v2);
 /* getsockopt(SO_RCVBUF): the receive buffer size as the OS reports it. */
 uint32_t sm_sock_rcvbuf(const sm_world *w, sm_id s);
 /* TIME_WAIT entries alive on a host now. */

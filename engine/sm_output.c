@@ -161,7 +161,8 @@ void sm__send_flags(sm_world *w, sm__sock *s, uint8_t flags, uint32_t seq,
 bool sm__tcp_output(sm_world *w, sm__sock *s)
 {
     bool sent = false;
-    while (s->sndq > 0) {
+    /* data queued while connecting waits for the connection */
+    while (s->sndq > 0 && s->state != SM_SYN_SENT) {
         uint32_t inflight = s->snd_nxt - s->snd_una;
         if (inflight >= s->snd_wnd)
             break;

@@ -274,6 +274,21 @@ enum sm_tw_data {
     SM_TW_DATA_DROP     /* dropped unanswered; the entry stays (Solaris) */
 };
 
+/* shutdown() of a listening socket (sm_tcp_rules.shutdown_listener). */
+enum sm_shutdown_listen {
+    SM_SHUTL_ENOTCONN = 0,  /* ENOTCONN: a listener has no connection */
+    SM_SHUTL_STOP_ON_RD,    /* 0; SHUT_RD and SHUT_RDWR stop the listener */
+    SM_SHUTL_STOP_ON_WR     /* 0; SHUT_WR and SHUT_RDWR stop the listener */
+};
+
+/* send() while the handshake is under way (SYN_SENT). */
+enum sm_send_connecting {
+    SM_SENDC_WAIT = 0, /* waits for the handshake (non-blocking: EWOULDBLOCK),
+                        * then sends or fails as the connection did */
+    SM_SENDC_QUEUE,    /* queued at once, sent once the connection is set up */
+    SM_SENDC_ENOTCONN  /* ENOTCONN at once: not connected yet */
+};
+
 /* Connection rules that are values, one table per profile. */
 typedef struct sm_tcp_rules {
     bool unread_close_rst;           /* close() with unread data sends RST */
@@ -382,6 +397,15 @@ typedef struct sm_tcp_rules {
      * FIN_WAIT_2, CLOSING or LAST_ACK) is answered by a RST on every OS. */
     enum sm_tw_data tw_data;
     const sm_rule *tw_data_rule;
+    /* shutdown() of a listener: ENOTCONN, or 0 with the listener stopped
+     * (its unaccepted connections reset, no new ones, accept() EINVAL,
+     * the port still bound) when `how` includes what the OS tears it down
+     * for; a `how` that does not stop it returns 0 and does nothing. */
+    enum sm_shutdown_listen shutdown_listener;
+    const sm_rule *shutdown_listener_rule;
+    /* send() in SYN_SENT (sm_send_connecting). */
+    enum sm_send_connecting send_connecting;
+    const sm_rule *send_connecting_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS

@@ -190,6 +190,35 @@ sm_tcp_state sm_sock_state(const sm_world *w, sm_id s)
     return w->socks[s].state;
 }
 
+bool sm_sock_option(const sm_world *w, sm_id s, sm_option o, int *v1, int *v2)
+{
+    if (s >= w->nsocks)
+        return false;
+    const sm_opts *p = &w->socks[s].opt;
+    int a = 0, b = 0;
+    switch (o) {
+    case SM_SO_REUSEADDR: a = p->reuseaddr; break;
+    case SM_SO_REUSEPORT: a = p->reuseport; break;
+    case SM_SO_REUSEPORT_LB: a = p->reuseport_lb; break;
+    case SM_SO_EXCLUSIVEADDRUSE: a = p->exclusiveaddruse; break;
+    case SM_SO_EXCLBIND: a = p->exclbind; break;
+    case SM_IPV6_V6ONLY: a = p->v6only; break;
+    case SM_SO_LINGER:
+    case SM_SO_LINGER_SEC:
+        a = p->linger_on;
+        b = (int)p->linger_s;
+        if (o == SM_SO_LINGER_SEC && sm__hprof(w, w->socks[s].host)->tcp->linger_hz > 1)
+            b /= (int)sm__hprof(w, w->socks[s].host)->tcp->linger_hz;
+        break;
+    default: return false;
+    }
+    if (v1)
+        *v1 = a;
+    if (v2)
+        *v2 = b;
+    return true;
+}
+
 bool sm_sock_local(const sm_world *w, sm_id s, sm_endpoint *out)
 {
     if (s >= w->nsocks)

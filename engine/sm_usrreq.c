@@ -150,6 +150,10 @@ static const sm_rule r_recv_eof = SM_RULE("sm.recv.eof", S,
 static const sm_rule r_shutdown_not_connected = SM_RULE("sm.shutdown.not-connected", S,
     "shutdown() needs a connection",
     "");
+/* The defaults of a profile that leaves the rules out: */
+static const sm_rule r_send_connecting = SM_RULE("sm.send.connecting", S,
+    "send() while connecting waits for the handshake",
+    "");
 static const sm_rule r_shutdown_write = SM_RULE("sm.shutdown.write", S,
     "our side is shut: a FIN follows the queued data",
     "");
@@ -797,6 +801,27 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
         return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
     sm_result r;
+    if (s->proto == SM_TCP && s->state == SM_SYN_SENT && s->tw == SM__NONE32) {
+        /* The handshake is under way: data waits for it, or the OS says
+         * the socket is not connected yet (the profile's rule). */
+        const sm_tcp_rules *t = sm__hprof(w, s->host)->tcp;
+        const sm_rule *why = t->send_connecting_rule ? t->send_connecting_rule
+                                                     : &r_send_connecting;
+        switch (t->send_connecting) {
+        case SM_SENDC_ENOTCONN:
+            return sm__rfail(SM_ENOTCONN, why);
+        case SM_SENDC_QUEUE:
+            s->sndq += bytes; /* sm__tcp_output() holds it until ESTABLISHED */
+            return ok_bytes(why, bytes);
+        case SM_SENDC_WAIT:
+            if (s->nonblock)
+                return sm__rfail(SM_EWOULDBLOCK, why);
+            sm__block_until(w, id, connect_done, UINT64_MAX);
+            SM__BROKEN_RESULT(w);
+            s = &w->socks[id];
+            break;
+        }
+    }
     if (take_soerr(s, &r))
         return r;
     if (s->state == SM_SYN_SENT && sm__hprof(w, s->host)->tcp->io_while_connecting)
@@ -911,11 +936,37 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
     return ok_bytes(&r_recv_eof, 0);
 }
 
+static void stop_listening(sm_world *w, sm_id id);
+
+/* shutdown() of a listener: the profile's rule (ENOTCONN, or 0 and the
+ * listener stops when `how` includes what its OS tears it down for). */
+static sm_result shutdown_listener(sm_world *w, sm_id id, bool rd, bool wr)
+{
+    const sm_tcp_rules *t = sm__hprof(w, w->socks[id].host)->tcp;
+    const sm_rule *why = t->shutdown_listener_rule ? t->shutdown_listener_rule
+                                                   : &r_shutdown_not_connected;
+    switch (t->shutdown_listener) {
+    case SM_SHUTL_STOP_ON_RD:
+        if (rd)
+            stop_listening(w, id);
+        return sm__rfail(SM_OK, why);
+    case SM_SHUTL_STOP_ON_WR:
+        if (wr)
+            stop_listening(w, id);
+        return sm__rfail(SM_OK, why);
+    case SM_SHUTL_ENOTCONN:
+        break;
+    }
+    return sm__rfail(SM_ENOTCONN, why);
+}
+
 sm_result sm_shutdown(sm_world *w, sm_id id, bool rd, bool wr)
 {
     if (!sm__sock_ok(w, id))
         return sm__badf(w, &r_badf_closed);
     sm__sock *s = &w->socks[id];
+    if (s->proto == SM_TCP && s->state == SM_LISTEN && s->tw == SM__NONE32)
+        return shutdown_listener(w, id, rd, wr);
     if (!s->connected)
         return sm__rfail(SM_ENOTCONN, &r_shutdown_not_connected);
     if (rd)
@@ -981,9 +1032,9 @@ static sm_result close_unconnected(sm_world *w, sm_id id)
                                 : &r_close_no_port);
 }
 
-/* close() of a listener: unaccepted connections are reset, half-open ones
- * dropped. */
-static sm_result close_listener(sm_world *w, sm_id id)
+/* A listener stops: unaccepted connections are reset, half-open ones
+ * dropped, no new connection reaches it; it keeps its port. */
+static void stop_listening(sm_world *w, sm_id id)
 {
     sm__net(w);
     sm__sock *s = &w->socks[id];
@@ -998,6 +1049,14 @@ static sm_result close_listener(sm_world *w, sm_id id)
         s = &w->socks[id];
     }
     s->state = SM_CLOSED;
+    sm__lindex_del(w, id);
+}
+
+/* close() of a listener: unaccepted connections are reset, half-open ones
+ * dropped. */
+static sm_result close_listener(sm_world *w, sm_id id)
+{
+    stop_listening(w, id);
     drop_fd(w, id);
     return sm__rfail(SM_OK, &r_close_listener);
 }
@@ -1134,6 +1193,7 @@ sm_result sm_proc_exit(sm_world *w, sm_id proc)
 
 /* Every rule record of this file (docs/rules.md). */
 static const sm_rule *const rules_of_file[] = {
+    &r_send_connecting,
     &r_badf_already_closed,
     &r_badf_closed,
     &r_close_graceful,

@@ -150,6 +150,15 @@ static bool drain(reader *r, int fd)
     }
 }
 
+/* No watched process is left (one without a pidfd counts as gone). */
+static bool all_reaped(const reader *r)
+{
+    for (size_t i = 0; i < r->nw; i++)
+        if (r->w[i].pidfd >= 0)
+            return false;
+    return true;
+}
+
 /* A watched process is gone: if it said nothing, it was killed. */
 static void reap(reader *r, size_t i)
 {
@@ -292,14 +301,18 @@ int exe_run(const char *preload, char *const argv[], obs_log *log,
     memset(&r, 0, sizeof r);
     r.log = log;
     bool child_done = false, eof = false;
-    while (!eof) {
+    /* Until every observed process is gone: the end of the FIFO (no
+     * process holds it) and every watched process reaped (a process that
+     * closed the shim's descriptor writes through a FIFO it opens for the
+     * record). */
+    while (!eof || !all_reaped(&r)) {
         size_t np = 1 + r.nw;
         struct pollfd *pf = calloc(np, sizeof *pf);
         if (!pf) {
             r.oom = true;
             break;
         }
-        pf[0] = (struct pollfd){rfd, POLLIN, 0};
+        pf[0] = (struct pollfd){eof ? -1 : rfd, POLLIN, 0};
         for (size_t i = 0; i < r.nw; i++)
             pf[1 + i] = (struct pollfd){r.w[i].pidfd, POLLIN, 0};
         int n = poll(pf, np, child_done ? 100 : 50);
@@ -307,7 +320,7 @@ int exe_run(const char *preload, char *const argv[], obs_log *log,
             free(pf);
             break;
         }
-        if (!drain(&r, rfd))
+        if (!drain(&r, rfd) && child_done)
             eof = true;
         for (size_t i = 0; i < r.nw && i + 1 < np; i++)
             if (pf[1 + i].fd >= 0 && (pf[1 + i].revents & (POLLIN | POLLHUP)))
@@ -326,6 +339,7 @@ int exe_run(const char *preload, char *const argv[], obs_log *log,
         waitpid(pid, status, 0);
     if (keep >= 0)
         close(keep);
+    drain(&r, rfd);
     close(rfd);
     read_rings(&r, dir);
     unlink(fifo);

@@ -8,10 +8,12 @@
  * sees: every wrapper returns what the real call returned, with its errno.
  * No model work happens here; the launcher mirrors the records afterwards.
  *
- * Its own descriptor sits high (F_DUPFD_CLOEXEC), is never handed out to
- * the program, survives close()/close_range() of "every descriptor" by
- * being skipped, and is reopened by path after an exec (the FIFO's path is
- * in the environment, which execve() keeps carrying: see execve below).
+ * Its own descriptor (the FIFO) sits high (F_DUPFD_CLOEXEC, fd 1023) and
+ * belongs to the program like any other: a close(), close_range() or
+ * dup2() onto it does what the kernel does, and the shim then opens the
+ * FIFO only around its rare writes.  The records' mapping holds no
+ * descriptor.  After an exec the FIFO is reopened by path (the exec
+ * wrappers keep the shim's variables in the new environment).
  * Processes: a fork is reported from the child (pthread_atfork); a new
  * image (exec, posix_spawn, vfork+exec) reports itself from the
  * constructor with its parent pid; exit from the destructor and _exit.
@@ -23,6 +25,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -47,7 +50,10 @@
 /* What the shim knows of each descriptor: 0 not an INET socket we track,
  * else 1 + (TCP 0 / UDP 1) * 2 + (v6 ? 1 : 0). */
 static uint8_t sock_of[NFD];
-static int out_fd = -1;
+static int out_fd = -1;     /* the FIFO, or -1 when the program took its number */
+static bool active;          /* the shim observes this process */
+static char fifo_path[4096]; /* the shim's variables, kept: the program may */
+static char preload_path[4096]; /* clear its environment */
 static pid_t my_pid;
 static __thread pid_t my_tid;
 
@@ -65,7 +71,7 @@ static void *next_sym(const char *name)
 
 static bool tracked(int fd)
 {
-    return out_fd >= 0 && fd >= 0 && fd < NFD && sock_of[fd];
+    return active && fd >= 0 && fd < NFD && sock_of[fd];
 }
 
 static void put_addr(obs_wire_addr *o, const struct sockaddr *sa, socklen_t len)
@@ -124,8 +130,8 @@ static obs_wire *ring_rec;
 static void ring_open(void)
 {
     ring = NULL;
-    const char *fifo = getenv(OBS_ENV_FIFO);
-    if (!fifo)
+    const char *fifo = fifo_path;
+    if (!*fifo)
         return;
     const char *slash = strrchr(fifo, '/');
     if (!slash)
@@ -154,9 +160,23 @@ static void ring_open(void)
     }
 }
 
+/* The FIFO for one record, when the program closed ours or took its
+ * number (dup2 onto it): opened and closed around the write, so the shim
+ * holds no descriptor the program could meet.  Never blocks: with the
+ * launcher gone the record is dropped. */
+static int fifo_once(void)
+{
+    int fd = open(fifo_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0) {
+        REAL(int, fcntl, (int, int, ...));
+        r_fcntl(fd, F_SETFL, 0);
+    }
+    return fd;
+}
+
 static void emit(obs_wire *r, long long ret, int err)
 {
-    if (out_fd < 0)
+    if (!active)
         return;
     r->ret = ret;
     r->err = ret < 0 ? err : 0;
@@ -175,9 +195,14 @@ static void emit(obs_wire *r, long long ret, int err)
     int saved = errno;
     if (!r_write)
         r_write = (ssize_t(*)(int, const void *, size_t))next_sym("write");
+    if (!r_close)
+        r_close = (int (*)(int))next_sym("close");
+    int fd = out_fd >= 0 ? out_fd : fifo_once();
     /* A write of less than PIPE_BUF into a FIFO is atomic. */
-    while (r_write(out_fd, r, sizeof *r) < 0 && errno == EINTR)
+    while (fd >= 0 && r_write(fd, r, sizeof *r) < 0 && errno == EINTR)
         ;
+    if (fd >= 0 && fd != out_fd)
+        r_close(fd);
     errno = saved;
 }
 
@@ -223,18 +248,27 @@ static void scan_fds(void)
     closedir(d);
 }
 
+/* The FIFO stays open in every observed process (the launcher's end of
+ * file means no observed process is left), at the top of the first 1024
+ * descriptors (the soft limit's last one when lower): far from the low
+ * numbers programs get, below the numbers programs that raise the limit
+ * pick, and without growing the descriptor table. */
 static void open_out(void)
 {
-    const char *path = getenv(OBS_ENV_FIFO);
-    if (!path || !*path)
+    const char *path = getenv(OBS_ENV_FIFO), *pre = getenv(OBS_ENV_PRELOAD);
+    if (!path || !*path || !pre || strlen(path) >= sizeof fifo_path ||
+        strlen(pre) >= sizeof preload_path)
         return;
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return;
+    strcpy(fifo_path, path);
+    strcpy(preload_path, pre);
+    active = true;
     struct rlimit rl;
-    int want = 1000;
+    int want = 1023;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
-        want = (int)rl.rlim_cur - 24;
+        want = (int)rl.rlim_cur - 1;
     if (want < 3)
         want = 3;
     int hi = fcntl(fd, F_DUPFD_CLOEXEC, want);
@@ -245,6 +279,28 @@ static void open_out(void)
         fd = hi;
     }
     out_fd = fd;
+}
+
+/* The program sees the environment it would have without the shim: the
+ * shim's two variables go, and LD_PRELOAD loses the shim's entry (the
+ * shim keeps copies; every exec puts them back into the new image's
+ * environment, whose shim hides them again). */
+static void hide_env(void)
+{
+    unsetenv(OBS_ENV_FIFO);
+    unsetenv(OBS_ENV_PRELOAD);
+    const char *lp = getenv("LD_PRELOAD");
+    size_t n = strlen(preload_path);
+    if (!lp || strncmp(lp, preload_path, n) != 0 || (lp[n] && lp[n] != ':' && lp[n] != ' '))
+        return;
+    const char *rest = lp[n] ? lp + n + 1 : "";
+    if (!*rest) {
+        unsetenv("LD_PRELOAD");
+        return;
+    }
+    char keep[8192];
+    snprintf(keep, sizeof keep, "%s", rest);
+    setenv("LD_PRELOAD", keep, 1);
 }
 
 /* The fork is stamped when the parent called it: the parent's calls after
@@ -268,6 +324,8 @@ static void at_fork_child(void)
     rec_init(&r, OBS_FORK, -1);
     r.t_ns = fork_t0;
     r.a1 = parent;
+    r.a2 = geteuid();
+    r.a3 = 1;
     emit(&r, 0, 0);
 }
 
@@ -275,7 +333,7 @@ static int exited;
 
 static void report_exit(int status)
 {
-    if (exited || out_fd < 0 || getpid() != my_pid)
+    if (exited || !active || getpid() != my_pid)
         return;
     exited = 1;
     obs_wire r;
@@ -289,16 +347,19 @@ __attribute__((constructor)) static void shim_init(void)
     int saved = errno;
     my_pid = getpid();
     open_out();
-    if (out_fd < 0) {
+    if (!active) {
         errno = saved;
         return;
     }
+    hide_env();
     scan_fds();
     ring_open();
     pthread_atfork(at_fork_prepare, NULL, at_fork_child);
     obs_wire r;
     rec_init(&r, OBS_START, -1);
     r.a1 = getppid();
+    r.a2 = geteuid();
+    r.a3 = 1;
     const char *nm = program_invocation_short_name;
     if (nm)
         strncpy(r.name, nm, sizeof r.name - 1);
@@ -326,45 +387,221 @@ EXPORT void _Exit(int status)
     _exit(status);
 }
 
-/* Keeps the shim's two variables in an environment that dropped them. */
-EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+/* ---- new images --------------------------------------------------------
+ * Every way of starting a program keeps the shim's two variables in the
+ * new image's environment, even when the program dropped them (a daemon
+ * that clears its environment, an execvp after unsetenv("LD_PRELOAD")):
+ * glibc's execvp, execl*, system and popen reach the kernel without going
+ * through execve's symbol, so each is wrapped.  The program's own
+ * LD_PRELOAD entries are kept after ours. */
+
+static char fix_fbuf[4200], fix_sbuf[4200], fix_pbuf[8400];
+
+/* envp itself when it carries both variables, else a new array (to free)
+ * that does; NULL envp is an empty environment. */
+static char *const *env_fix(char *const *envp, char ***to_free)
 {
-    REAL(int, execve, (const char *, char *const[], char *const[]));
-    const char *fifo = getenv(OBS_ENV_FIFO), *pre = getenv(OBS_ENV_PRELOAD);
-    if (out_fd < 0 || !fifo || !pre || !envp)
-        return r_execve(path, argv, envp);
+    *to_free = NULL;
+    const char *fifo = fifo_path, *pre = preload_path;
+    if (!active)
+        return envp;
+    static char *const empty[] = {NULL};
+    if (!envp)
+        envp = empty;
     size_t n = 0;
-    bool has_fifo = false, has_pre = false;
+    const char *their_pre = NULL;
+    bool has_fifo = false, has_shim = false, has_pre = false;
     for (; envp[n]; n++) {
         if (strncmp(envp[n], OBS_ENV_FIFO "=", sizeof OBS_ENV_FIFO) == 0)
             has_fifo = true;
-        if (strncmp(envp[n], "LD_PRELOAD=", 11) == 0 && strstr(envp[n], pre))
-            has_pre = true;
+        if (strncmp(envp[n], OBS_ENV_PRELOAD "=", sizeof OBS_ENV_PRELOAD) == 0)
+            has_shim = true;
+        if (strncmp(envp[n], "LD_PRELOAD=", 11) == 0) {
+            their_pre = envp[n] + 11;
+            has_pre = strstr(their_pre, pre) != NULL;
+        }
     }
-    if (has_fifo && has_pre)
-        return r_execve(path, argv, envp);
-    char **env = malloc((n + 3) * sizeof *env);
+    if (has_fifo && has_shim && has_pre)
+        return envp;
+    char **env = malloc((n + 4) * sizeof *env);
     if (!env)
-        return r_execve(path, argv, envp);
+        return envp;
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (has_pre || strncmp(envp[i], "LD_PRELOAD=", 11) != 0)
             env[k++] = envp[i];
-    static char fbuf[4200], pbuf[4200];
     if (!has_fifo) {
-        snprintf(fbuf, sizeof fbuf, "%s=%s", OBS_ENV_FIFO, fifo);
-        env[k++] = fbuf;
+        snprintf(fix_fbuf, sizeof fix_fbuf, "%s=%s", OBS_ENV_FIFO, fifo);
+        env[k++] = fix_fbuf;
+    }
+    if (!has_shim) {
+        snprintf(fix_sbuf, sizeof fix_sbuf, "%s=%s", OBS_ENV_PRELOAD, pre);
+        env[k++] = fix_sbuf;
     }
     if (!has_pre) {
-        snprintf(pbuf, sizeof pbuf, "LD_PRELOAD=%s", pre);
-        env[k++] = pbuf;
+        snprintf(fix_pbuf, sizeof fix_pbuf, "LD_PRELOAD=%s%s%s", pre,
+                 their_pre && *their_pre ? ":" : "", their_pre ? their_pre : "");
+        env[k++] = fix_pbuf;
     }
     env[k] = NULL;
-    int rc = r_execve(path, argv, env);
+    *to_free = env;
+    return env;
+}
+
+static void free_keep_errno(void *p)
+{
     int e = errno;
-    free(env);
+    free(p);
     errno = e;
+}
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    REAL(int, execve, (const char *, char *const[], char *const[]));
+    char **mine;
+    int rc = r_execve(path, argv, env_fix(envp, &mine));
+    free_keep_errno(mine);
     return rc;
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    REAL(int, execvpe, (const char *, char *const[], char *const[]));
+    char **mine;
+    int rc = r_execvpe(file, argv, env_fix(envp, &mine));
+    free_keep_errno(mine);
+    return rc;
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    REAL(int, fexecve, (int, char *const[], char *const[]));
+    char **mine;
+    int rc = r_fexecve(fd, argv, env_fix(envp, &mine));
+    free_keep_errno(mine);
+    return rc;
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+    return execve(path, argv, environ);
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
+}
+
+/* execl, execle, execlp: how many arguments follow the first, up to the
+ * NULL (execle's envp comes after it). */
+static size_t list_count(va_list ap)
+{
+    size_t n = 0;
+    va_list c;
+    va_copy(c, ap);
+    while (va_arg(c, char *))
+        n++;
+    va_end(c);
+    return n;
+}
+
+#define LIST_ARGV(first, ap, argv)                                             \
+    size_t n_ = list_count(ap);                                                \
+    char *argv[n_ + 2];                                                        \
+    argv[0] = (char *)(first);                                                 \
+    for (size_t i_ = 1; i_ <= n_ + 1; i_++)                                    \
+        argv[i_] = va_arg(ap, char *)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    LIST_ARGV(arg, ap, argv);
+    va_end(ap);
+    return execve(path, argv, environ);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    LIST_ARGV(arg, ap, argv);
+    va_end(ap);
+    return execvpe(file, argv, environ);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    va_start(ap, arg);
+    LIST_ARGV(arg, ap, argv);
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(path, argv, envp);
+}
+
+EXPORT int posix_spawn(pid_t *pid, const char *path,
+                       const posix_spawn_file_actions_t *fa,
+                       const posix_spawnattr_t *attr, char *const argv[],
+                       char *const envp[])
+{
+    REAL(int, posix_spawn,
+         (pid_t *, const char *, const posix_spawn_file_actions_t *,
+          const posix_spawnattr_t *, char *const[], char *const[]));
+    char **mine;
+    int rc = r_posix_spawn(pid, path, fa, attr, argv, env_fix(envp, &mine));
+    free_keep_errno(mine);
+    return rc;
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file,
+                        const posix_spawn_file_actions_t *fa,
+                        const posix_spawnattr_t *attr, char *const argv[],
+                        char *const envp[])
+{
+    REAL(int, posix_spawnp,
+         (pid_t *, const char *, const posix_spawn_file_actions_t *,
+          const posix_spawnattr_t *, char *const[], char *const[]));
+    char **mine;
+    int rc = r_posix_spawnp(pid, file, fa, attr, argv, env_fix(envp, &mine));
+    free_keep_errno(mine);
+    return rc;
+}
+
+/* system() and popen() start /bin/sh with `environ`: when it lacks the
+ * variables, environ points at a fixed copy for the length of the call
+ * (the program's own strings are not touched; another thread's getenv
+ * during the call may see the two extra variables). */
+EXPORT int system(const char *cmd)
+{
+    REAL(int, system, (const char *));
+    char **mine;
+    char **saved = environ;
+    char *const *env = env_fix(environ, &mine);
+    if (mine)
+        environ = (char **)env;
+    int rc = r_system(cmd);
+    if (mine) {
+        environ = saved;
+        free_keep_errno(mine);
+    }
+    return rc;
+}
+
+EXPORT FILE *popen(const char *cmd, const char *type)
+{
+    REAL(FILE *, popen, (const char *, const char *));
+    char **mine;
+    char **saved = environ;
+    char *const *env = env_fix(environ, &mine);
+    if (mine)
+        environ = (char **)env;
+    FILE *f = r_popen(cmd, type);
+    if (mine) {
+        environ = saved;
+        free_keep_errno(mine);
+    }
+    return f;
 }
 
 /* ---- socket calls ------------------------------------------------------- */
@@ -374,7 +611,7 @@ EXPORT int socket(int domain, int type, int protocol)
     REAL(int, socket, (int, int, int));
     int fd = r_socket(domain, type, protocol);
     int e = errno;
-    if (out_fd < 0 || (domain != AF_INET && domain != AF_INET6))
+    if (!active || (domain != AF_INET && domain != AF_INET6))
         return fd;
     note_socket(fd, domain, type);
     if (fd >= 0 && !tracked(fd)) {
@@ -426,13 +663,21 @@ EXPORT int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     REAL(int, getsockopt, (int, int, int, void *, socklen_t *));
     int rc = r_getsockopt(fd, level, name, val, len);
     int e = errno;
-    if (tracked(fd) && level == SOL_SOCKET && name == SO_ERROR) {
+    if (tracked(fd)) {
         obs_wire r;
         rec_init(&r, OBS_GETSOCKOPT, fd);
         r.a1 = level;
         r.a2 = name;
-        if (rc == 0 && val && len && *len >= (socklen_t)sizeof(int))
-            memcpy(&r.a3, val, sizeof(int));
+        if (rc == 0 && val && len && level == SOL_SOCKET && name == SO_LINGER &&
+            *len >= (socklen_t)sizeof(struct linger)) {
+            const struct linger *l = val;
+            r.a3 = l->l_onoff;
+            r.a4 = l->l_linger;
+        } else if (rc == 0 && val && len && *len >= (socklen_t)sizeof(int)) {
+            int v;
+            memcpy(&v, val, sizeof v);
+            r.a3 = v;
+        }
         emit(&r, rc, e);
     }
     errno = e;
@@ -544,7 +789,7 @@ EXPORT int close(int fd)
     if (!r_close)
         r_close = (int (*)(int))next_sym("close");
     if (fd == out_fd && out_fd >= 0)
-        return 0; /* a program closing "every descriptor": ours stays */
+        out_fd = -1; /* the program closes "every descriptor": ours goes */
     bool t = tracked(fd);
     uint64_t t0 = t ? now_ns() : 0;
     int rc = r_close(fd);
@@ -563,14 +808,9 @@ EXPORT int close(int fd)
 EXPORT int close_range(unsigned first, unsigned last, int flags)
 {
     REAL(int, close_range, (unsigned, unsigned, int));
-    if (out_fd >= 0 && (unsigned)out_fd >= first && (unsigned)out_fd <= last) {
-        int rc = 0;
-        if ((unsigned)out_fd > first)
-            rc = close_range(first, (unsigned)out_fd - 1, flags);
-        if (rc == 0 && (unsigned)out_fd < last)
-            rc = close_range((unsigned)out_fd + 1, last, flags);
-        return rc;
-    }
+    if (out_fd >= 0 && (unsigned)out_fd >= first && (unsigned)out_fd <= last &&
+        !(flags & 4 /* CLOSE_RANGE_CLOEXEC: ours is already */))
+        out_fd = -1; /* ours goes with the others */
     if (!(flags & 4 /* CLOSE_RANGE_CLOEXEC */))
         for (unsigned fd = first; fd <= last && fd < NFD; fd++)
             if (tracked((int)fd)) {
@@ -599,9 +839,17 @@ EXPORT int shutdown(int fd, int how)
     return rc;
 }
 
-/* Data calls: only a result worth mirroring is written (not EAGAIN). */
+static bool datagram(int fd)
+{
+    return tracked(fd) && sock_of[fd] >= 3;
+}
+
+/* Data calls: only a result worth mirroring is written (not EAGAIN).
+ * addr: sendto's destination, or where recvfrom's datagram came from.
+ * A datagram socket's send also records the local address it sent from
+ * (the port an unbound socket got at its first sendto). */
 static void data_rec(int call, int variant, int fd, size_t asked, ssize_t rc,
-                     int e, const struct sockaddr *to, socklen_t tolen,
+                     int e, const struct sockaddr *addr, socklen_t addrlen,
                      uint64_t t0)
 {
     if (rc < 0 && (e == EAGAIN || e == EWOULDBLOCK || e == EINTR))
@@ -612,7 +860,14 @@ static void data_rec(int call, int variant, int fd, size_t asked, ssize_t rc,
         r.t_ns = t0; /* a send: when it started */
     r.variant = (uint8_t)variant;
     r.a1 = (int64_t)asked;
-    put_addr(&r.addr_b, to, tolen);
+    if (rc >= 0 || call == OBS_SEND)
+        put_addr(&r.addr_b, addr, addrlen);
+    if (call == OBS_SEND && rc >= 0 && datagram(fd)) {
+        struct sockaddr_storage ss;
+        socklen_t l = sizeof ss;
+        if (getsockname(fd, (struct sockaddr *)&ss, &l) == 0)
+            put_addr(&r.addr_a, (struct sockaddr *)&ss, l);
+    }
     emit(&r, rc, e);
 }
 
@@ -676,7 +931,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
     if (!tracked(fd) || (flags & MSG_PEEK))
         return rc;
     int e = errno;
-    data_rec(OBS_RECV, OBSV_RECVFROM, fd, n, rc, e, NULL, 0, 0);
+    data_rec(OBS_RECV, OBSV_RECVFROM, fd, n, rc, e, sa, len ? *len : 0, 0);
     errno = e;
     return rc;
 }
@@ -711,7 +966,8 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
     if (!tracked(fd) || (flags & MSG_PEEK))
         return rc;
     int e = errno;
-    data_rec(OBS_RECV, OBSV_RECVMSG, fd, iov_len(m), rc, e, NULL, 0, 0);
+    data_rec(OBS_RECV, OBSV_RECVMSG, fd, iov_len(m), rc, e,
+             m ? m->msg_name : NULL, m ? m->msg_namelen : 0, 0);
     errno = e;
     return rc;
 }
@@ -765,12 +1021,10 @@ EXPORT int dup(int fd)
 EXPORT int dup2(int fd, int fd2)
 {
     REAL(int, dup2, (int, int));
-    if (fd2 == out_fd && out_fd >= 0) { /* move ours out of the way first */
-        int hi = fcntl(out_fd, F_DUPFD_CLOEXEC, out_fd + 1);
-        if (hi >= 0)
-            out_fd = hi;
-    }
+    bool took = fd2 == out_fd && out_fd >= 0 && fd != fd2;
     int rc = r_dup2(fd, fd2);
+    if (took && rc >= 0)
+        out_fd = -1; /* the program took our number: dup2 closed ours */
     int e = errno;
     if (rc >= 0)
         dup_rec(OBSV_DUP2, fd, rc, e, 0);
@@ -781,12 +1035,10 @@ EXPORT int dup2(int fd, int fd2)
 EXPORT int dup3(int fd, int fd2, int flags)
 {
     REAL(int, dup3, (int, int, int));
-    if (fd2 == out_fd && out_fd >= 0) {
-        int hi = fcntl(out_fd, F_DUPFD_CLOEXEC, out_fd + 1);
-        if (hi >= 0)
-            out_fd = hi;
-    }
+    bool took = fd2 == out_fd && out_fd >= 0 && fd != fd2;
     int rc = r_dup3(fd, fd2, flags);
+    if (took && rc >= 0)
+        out_fd = -1;
     int e = errno;
     if (rc >= 0)
         dup_rec(OBSV_DUP3, fd, rc, e, (flags & O_CLOEXEC) != 0);

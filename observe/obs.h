@@ -43,6 +43,8 @@ typedef struct obs_div {
     size_t ev;        /* index into the (time-sorted) log */
     sm_result pred;   /* what the profile returned */
     bool after;       /* the process had already diverged */
+    bool has_value;   /* getsockopt: both succeeded with other values */
+    int64_t value, value2; /* the profile's value (SO_LINGER: on, time) */
 } obs_div;
 
 typedef struct obs_profile_result {
@@ -68,6 +70,9 @@ obs_result *obs_analyse(obs_log *log, const sm_profile *const *profiles,
                         size_t n_profiles, uint64_t seed, FILE *scn,
                         const char **why);
 void obs_result_free(obs_result *r);
+/* The mirror's own rule records (getsockopt values), for the reference. */
+extern const sm_rule_set sm__rules_obs_mirror;
+
 /* True when some profile diverges. */
 bool obs_result_diverges(const obs_result *r);
 
@@ -76,7 +81,11 @@ void obs_report_json(FILE *out, const obs_result *r);
 
 /* The call as the program wrote it ("bind(3, 127.0.0.1:8765)"). */
 void obs_format_call(const obs_event *e, char *buf, size_t n);
-/* The observed outcome ("ok", "ok 78", "eof", "EADDRINUSE"). */
+/* The observed outcome ("ok", "ok 78", "eof", "EADDRINUSE"; getsockopt:
+ * "ok 1", "ok {1, 5}", "ok ECONNREFUSED"). */
 void obs_format_observed(const obs_event *e, char *buf, size_t n);
+/* A getsockopt value as the report writes it (SO_ERROR: the errno name). */
+void obs_format_optval(const obs_wire *w, int64_t v, int64_t v2, char *buf,
+                       size_t n);
 
 #endif

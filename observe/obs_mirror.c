@@ -43,6 +43,7 @@ typedef struct msock {
     int fam; /* 4 or 6 */
     sm_id id[MAXP];
     bool listening, closed;
+    bool connecting;       /* a non-blocking connect not yet read back */
     obs_wire_addr bound;   /* the real local address, once known */
     bool has_peer, peer_closed;
     char peer_name[64];
@@ -64,6 +65,7 @@ typedef struct mproc {
     size_t nfd, capfd;
     bool diverged[MAXP];
     bool gone;
+    bool root;   /* runs as uid 0: the model's privileged user "root" */
 } mproc;
 
 typedef struct rhost {
@@ -84,6 +86,7 @@ typedef struct mirror {
     /* What the scenario has current: copies, since the records the names
      * come from live in arrays that grow (realloc). Empty: none. */
     char scn_host[64], scn_proc[64];
+    bool scn_root;     /* the scenario's current user is root */
     mproc *procs;
     size_t nprocs, capprocs;
     msock *all;
@@ -92,7 +95,7 @@ typedef struct mirror {
     size_t nnames, capnames;
     rhost *rh;
     size_t nrh;
-    sm_id local[MAXP], user[MAXP], peerproc[MAXP];
+    sm_id local[MAXP], user[MAXP], root[MAXP], peerproc[MAXP];
     bool have_peerproc;
     uint64_t t_last;
     uint64_t ahead;   /* ns the model's clock ran ahead of the observed one */
@@ -246,10 +249,15 @@ static void ep_text(const obs_wire_addr *a, char *buf, size_t n)
 
 /* ---- the scenario's current host and process ---------------------------- */
 
-static void scn_at(mirror *m, const char *host, const char *proc)
+static void scn_at_as(mirror *m, const char *host, const char *proc, bool root)
 {
     if (!m->scn)
         return;
+    if (root != m->scn_root) {
+        scn(m, "as %s\n", root ? "root" : "user");
+        m->scn_root = root;
+        m->scn_proc[0] = '\0';
+    }
     if (!m->scn_host[0] || strcmp(m->scn_host, host) != 0) {
         scn(m, "on %s\n", host);
         snprintf(m->scn_host, sizeof m->scn_host, "%s", host);
@@ -259,6 +267,18 @@ static void scn_at(mirror *m, const char *host, const char *proc)
         scn(m, "proc %s\n", proc);
         snprintf(m->scn_proc, sizeof m->scn_proc, "%s", proc);
     }
+}
+
+/* The scenario's current host and process (peers run as "user"). */
+static void scn_at(mirror *m, const char *host, const char *proc)
+{
+    scn_at_as(m, host, proc, false);
+}
+
+/* The scenario's current process is p, on the local host, as its user. */
+static void scn_local(mirror *m, const mproc *p)
+{
+    scn_at_as(m, "local", p->name, p->root);
 }
 
 static void advance(mirror *m, uint64_t ns);
@@ -307,7 +327,8 @@ static mproc *proc_find(mirror *m, uint32_t pid)
     return NULL;
 }
 
-static mproc *proc_new(mirror *m, uint32_t pid, const char *name)
+/* A new model process; root: it runs as uid 0 (the model's "root"). */
+static mproc *proc_new(mirror *m, uint32_t pid, const char *name, bool root)
 {
     if (m->nprocs == m->capprocs) {
         size_t c = m->capprocs ? 2 * m->capprocs : 16;
@@ -323,8 +344,13 @@ static mproc *proc_new(mirror *m, uint32_t pid, const char *name)
     memset(p, 0, sizeof *p);
     p->pid = pid;
     unique_name(m, name && *name ? name : "proc", p->name, sizeof p->name);
-    for (size_t k = 0; k < m->np; k++)
-        p->id[k] = sm_proc_get(m->w[k], m->local[k], p->name, m->user[k]);
+    p->root = root;
+    for (size_t k = 0; k < m->np; k++) {
+        if (root && m->root[k] == SM_NONE)
+            m->root[k] = sm_user_get(m->w[k], "root");
+        p->id[k] = sm_proc_get(m->w[k], m->local[k], p->name,
+                               root ? m->root[k] : m->user[k]);
+    }
     m->res->n_procs++;
     return p;
 }
@@ -370,7 +396,7 @@ static void sock_release(mirror *m, mproc *p, msock *s)
         return;
     s->closed = true;
     s->listening = false;
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     for (size_t k = 0; k < m->np; k++)
         if (s->id[k] != SM_NONE)
             sm_close(m->w[k], s->id[k]);
@@ -445,8 +471,19 @@ static sm_err observed_err(const obs_event *e)
     return sm_sys_err_of_errno(e->w.err);
 }
 
+static void compare_values(mirror *m, size_t ei, mproc *p, const sm_result *r,
+                           bool data_call, const int64_t (*val)[2]);
+
 static void compare(mirror *m, size_t ei, mproc *p, const sm_result *r,
                     bool data_call)
+{
+    compare_values(m, ei, p, r, data_call, NULL);
+}
+
+/* As compare(); val (per profile: the value and a second one) makes two
+ * successes with other values a divergence too (getsockopt). */
+static void compare_values(mirror *m, size_t ei, mproc *p, const sm_result *r,
+                           bool data_call, const int64_t (*val)[2])
 {
     const obs_event *e = &m->log->ev[ei];
     sm_err obs = observed_err(e);
@@ -461,7 +498,9 @@ static void compare(mirror *m, size_t ei, mproc *p, const sm_result *r,
             continue;
         if (data_call && obs == SM_OK && pe == SM_EWOULDBLOCK)
             continue; /* data timing is not modelled */
-        if (pe == obs)
+        bool vdiff = val && pe == SM_OK && obs == SM_OK &&
+                     (val[k][0] != e->w.a3 || val[k][1] != e->w.a4);
+        if (pe == obs && !vdiff)
             continue;
         obs_profile_result *pr = &m->res->prof[k];
         obs_div *d = realloc(pr->divs, (pr->n_divs + 1) * sizeof *d);
@@ -473,6 +512,9 @@ static void compare(mirror *m, size_t ei, mproc *p, const sm_result *r,
         d[pr->n_divs].ev = ei;
         d[pr->n_divs].pred = r[k];
         d[pr->n_divs].after = p->diverged[k];
+        d[pr->n_divs].has_value = vdiff;
+        d[pr->n_divs].value = vdiff ? val[k][0] : 0;
+        d[pr->n_divs].value2 = vdiff ? val[k][1] : 0;
         if (!p->diverged[k])
             pr->n_first++;
         pr->n_divs++;
@@ -630,7 +672,7 @@ static void do_socket(mirror *m, size_t ei, mproc *p)
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_socket(m->w[k], p->id[k], proto, fam, s->name, &s->id[k]);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "%s = socket %s%d", s->name, proto == SM_UDP ? "udp" : "tcp", fam);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -669,13 +711,77 @@ static void do_setsockopt(mirror *m, size_t ei, mproc *p, msock *s)
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_setsockopt(m->w[k], s->id[k], o, v1, v2);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     if (o == SM_SO_LINGER)
         scn(m, "setsockopt %s SO_LINGER %d %d", s->name, v1, v2);
     else
         scn(m, "setsockopt %s %s %d", s->name, sm_option_name(o), v1);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
+}
+
+/* What getsockopt() reads in the model (the mirror's own rules). */
+static const sm_rule r_getsockopt_value = SM_RULE("observe.getsockopt.value", I,
+    "the option's value as the socket holds it: as the program set it, "
+    "else this OS's default for a new socket",
+    "sockmodel observe: the engine's socket options");
+static const sm_rule r_getsockopt_error = SM_RULE("observe.getsockopt.so-error", I,
+    "the socket's pending error, cleared by reading it",
+    "sockmodel observe: the engine's pending error");
+
+/* getsockopt() of an option the model holds (its value is compared) or
+ * SO_ERROR (the pending error, which the reading clears).  Buffer sizes,
+ * SO_TYPE and the like are not compared: this machine's tunables decide
+ * them, not the rules the profiles model. */
+static void do_getsockopt(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    sm_option o;
+    bool err = w->a1 == SOL_SOCKET && w->a2 == SO_ERROR;
+    if (!err && !map_option(w, &o))
+        return;
+    if (w->ret < 0)
+        return; /* EFAULT, EINVAL of a short buffer: the program's doing */
+    /* SO_ERROR is read once poll() said the handshake was over (real
+     * loopback answers faster than the model's) */
+    for (size_t k = 0; err && k < m->np; k++)
+        if (s->id[k] != SM_NONE &&
+            sm_sock_state(m->w[k], s->id[k]) == SM_SYN_SENT) {
+            settle(m, 1000000);
+            break;
+        }
+    sm_result r[MAXP];
+    int64_t val[MAXP][2];
+    for (size_t k = 0; k < m->np; k++) {
+        memset(&r[k], 0, sizeof r[k]);
+        r[k].err = SM_OK;
+        r[k].rule = &r_getsockopt_value;
+        r[k].culprit = SM_NONE;
+        val[k][0] = val[k][1] = 0;
+        if (s->id[k] == SM_NONE) {
+            r[k].err = SM_ENOSYS;
+        } else if (err) {
+            sm_err pe = sm_sock_take_error(m->w[k], s->id[k]);
+            if (pe == SM_OK && s->connecting &&
+                sm_sock_state(m->w[k], s->id[k]) == SM_CLOSED)
+                pe = SM_ECONNREFUSED; /* the handshake ended in a RST */
+            val[k][0] = pe == SM_OK ? 0 : sm_sys_errno_of(pe);
+            val[k][1] = w->a4;
+            r[k].rule = &r_getsockopt_error;
+        } else {
+            int v1 = 0, v2 = 0;
+            if (!sm_sock_option(m->w[k], s->id[k], o, &v1, &v2))
+                r[k].err = SM_ENOSYS;
+            val[k][0] = o == SM_SO_LINGER ? v1 : v1 != 0;
+            val[k][1] = o == SM_SO_LINGER ? v2 : w->a4;
+        }
+    }
+    if (err)
+        s->connecting = false;
+    scn_local(m, p);
+    scn(m, "# getsockopt %s %s: this machine %" PRId64 "\n", s->name,
+        err ? "SO_ERROR" : sm_option_name(o), w->a3);
+    compare_values(m, ei, p, r, false, (const int64_t(*)[2])val);
 }
 
 static void do_bind(mirror *m, size_t ei, mproc *p, msock *s)
@@ -690,7 +796,7 @@ static void do_bind(mirror *m, size_t ei, mproc *p, msock *s)
         r[k] = sm_bind(m->w[k], s->id[k], &ep);
     char t[SM_EP_STRLEN];
     ep_text(&w->addr_a, t, sizeof t);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "bind %s %s", s->name, t);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -705,7 +811,7 @@ static void do_listen(mirror *m, size_t ei, mproc *p, msock *s)
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_listen(m->w[k], s->id[k], backlog);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "listen %s %d", s->name, backlog);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -766,6 +872,23 @@ static bool inprogress_ok(const mirror *m, size_t ei)
     return false;
 }
 
+/* An unbound socket gets the local address this machine gave it (how:
+ * "picked at connect"): the model's own pick would put it elsewhere than
+ * the log shows (and could meet a TIME_WAIT this machine avoided). */
+static void bind_as_observed(mirror *m, mproc *p, msock *s,
+                             const obs_wire_addr *a, const char *how)
+{
+    sm_endpoint le = to_ep(a);
+    for (size_t k = 0; k < m->np; k++)
+        if (s->id[k] != SM_NONE)
+            sm_bind(m->w[k], s->id[k], &le);
+    char tl[SM_EP_STRLEN];
+    ep_text(a, tl, sizeof tl);
+    scn_local(m, p);
+    scn(m, "bind %s %s  # the port this machine %s\n", s->name, tl, how);
+    s->bound = *a;
+}
+
 static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
 {
     const obs_wire *w = &m->log->ev[ei].w;
@@ -783,27 +906,16 @@ static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
     }
     if (s->proto == SM_TCP && w->addr_a.family && w->addr_a.port &&
         !s->bound.port) {
-        /* The port this machine picked: the model's own pick would put the
-         * connection on another 4-tuple than the one the log shows (and
-         * could meet a TIME_WAIT this machine avoided). */
-        sm_endpoint le = to_ep(&w->addr_a);
-        for (size_t k = 0; k < m->np; k++)
-            if (s->id[k] != SM_NONE)
-                sm_bind(m->w[k], s->id[k], &le);
-        char tl[SM_EP_STRLEN];
-        ep_text(&w->addr_a, tl, sizeof tl);
-        scn_at(m, "local", p->name);
-        scn(m, "bind %s %s  # the port this machine picked at connect\n",
-            s->name, tl);
-        s->bound = w->addr_a;
+        bind_as_observed(m, p, s, &w->addr_a, "picked at connect");
     }
     sm_endpoint ep = to_ep(&w->addr_b);
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_connect(m->w[k], s->id[k], &ep);
+    s->connecting = obs == SM_EINPROGRESS;
     char t[SM_EP_STRLEN];
     ep_text(&w->addr_b, t, sizeof t);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "connect %s %s", s->name, t);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -945,7 +1057,7 @@ static void do_accept(mirror *m, size_t ei, mproc *p, msock *l)
             sm_result r[MAXP];
             for (size_t k = 0; k < m->np; k++)
                 r[k] = sm_accept(m->w[k], l->id[k], a->name, &a->id[k]);
-            scn_at(m, "local", p->name);
+            scn_local(m, p);
             scn(m, "%s = accept %s", a->name, l->name);
             scn_expect(m, &m->log->ev[ei], false, r);
             compare(m, ei, p, r, false);
@@ -968,7 +1080,7 @@ static void do_accept(mirror *m, size_t ei, mproc *p, msock *l)
         if (a)
             a->id[k] = out;
     }
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     if (a)
         scn(m, "%s = accept %s", a->name, l->name);
     else
@@ -984,11 +1096,121 @@ static void do_accept(mirror *m, size_t ei, mproc *p, msock *l)
     }
 }
 
+/* The program's send or recv of n bytes (0: what it asked) on the model,
+ * written and compared. */
+static void data_call(mirror *m, size_t ei, mproc *p, msock *s, bool recv,
+                      uint64_t n)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    uint64_t len = n ? n : recv ? 1 : (uint64_t)w->a1;
+    sm_result r[MAXP];
+    for (size_t k = 0; k < m->np; k++)
+        r[k] = recv ? sm_recv(m->w[k], s->id[k], len)
+                    : sm_send(m->w[k], s->id[k], len);
+    scn_local(m, p);
+    scn(m, "%s %s %" PRIu64, recv ? "recv" : "send", s->name, len);
+    scn_expect(m, &m->log->ev[ei], true, r);
+    compare(m, ei, p, r, true);
+}
+
+/* A datagram the program sent or received.  A send on a connected socket
+ * (or to its peer) is the model's send.  A sendto to another address is
+ * not a call the model makes: an unbound socket gets the port this machine
+ * gave it (so later calls meet the same bind table), nothing is compared.
+ * A datagram received was sent by its source: when the model has none
+ * waiting, a "peer" socket bound to the source sends one (on the local
+ * host for local sources, a remote host otherwise); then the receive is
+ * the model's and is compared. */
+static void do_datagram(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    bool recv = w->call == OBS_RECV;
+    uint64_t n = w->ret > 0 ? (uint64_t)w->ret : 0;
+    sm_endpoint rem;
+    bool connected = sm_sock_remote(m->w[0], s->id[0], &rem);
+    if (!recv && w->addr_b.family) {
+        sm_endpoint to = to_ep(&w->addr_b);
+        if (!connected || !sm_addr_equal(&to.addr, &rem.addr) || to.port != rem.port) {
+            if (w->addr_a.family && w->addr_a.port && !s->bound.port)
+                bind_as_observed(m, p, s, &w->addr_a, "gave it at sendto");
+            char tt[SM_EP_STRLEN];
+            ep_text(&w->addr_b, tt, sizeof tt);
+            scn_local(m, p);
+            scn(m, "# sendto %s %s %" PRIu64 ": a datagram to an address is "
+                   "not modelled\n", s->name, tt, n);
+            return;
+        }
+    }
+    if (recv && w->ret >= 0 && w->addr_b.family &&
+        sm_sock_unread(m->w[0], s->id[0], NULL) == 0) {
+        /* the source sent it: a peer socket there, made once per source */
+        sm_endpoint src = to_ep(&w->addr_b), dst;
+        if (!sm_sock_local(m->w[0], s->id[0], &dst))
+            return;
+        if (sm_addr_is_any(&dst.addr) && w->addr_a.family)
+            dst = to_ep(&w->addr_a);
+        if (sm_addr_is_any(&dst.addr))
+            dst.addr = src.addr; /* a local source sends to the same host */
+        if (!is_local_addr(m, &w->addr_b))
+            remote_host(m, &w->addr_b);
+        char pn[64], base[64];
+        snprintf(base, sizeof base, "peer_udp_%u", w->addr_b.port);
+        msock *ps = NULL;
+        for (msock *x = m->all; x; x = x->next_all)
+            if (x->proto == SM_UDP && !x->closed && x->has_peer == false &&
+                x->refs == 1 && strncmp(x->name, base, strlen(base)) == 0 &&
+                x->bound.port == w->addr_b.port)
+                ps = x;
+        const char *hn = "local";
+        sm_id pr;
+        if (!ps) {
+            ps = xcalloc(m, 1, sizeof *ps);
+            if (!ps)
+                return;
+            ps->next_all = m->all;
+            m->all = ps;
+            unique_name(m, base, pn, sizeof pn);
+            snprintf(ps->name, sizeof ps->name, "%s", pn);
+            ps->proto = SM_UDP;
+            ps->fam = src.addr.family;
+            ps->bound = w->addr_b;
+            ps->refs = 1;
+            for (size_t k = 0; k < m->np; k++) {
+                host_for(m, &w->addr_b, k, &hn, &pr);
+                ps->id[k] = SM_NONE;
+                if (sm_socket(m->w[k], pr, SM_UDP, src.addr.family, ps->name,
+                              &ps->id[k]).err == SM_OK)
+                    sm_bind(m->w[k], ps->id[k], &src);
+            }
+            for (size_t k = 0; k < m->np; k++)
+                if (ps->id[k] != SM_NONE)
+                    sm_connect(m->w[k], ps->id[k], &dst);
+            char ts[SM_EP_STRLEN], td[SM_EP_STRLEN];
+            sm_endpoint_format(&src, ts, sizeof ts);
+            sm_endpoint_format(&dst, td, sizeof td);
+            scn_at(m, hn, "peer");
+            scn(m, "%s = socket udp%d\nbind %s %s\nconnect %s %s\n", ps->name,
+                src.addr.family, ps->name, ts, ps->name, td);
+        }
+        host_for(m, &w->addr_b, 0, &hn, &pr);
+        for (size_t k = 0; k < m->np; k++)
+            if (ps->id[k] != SM_NONE)
+                sm_send(m->w[k], ps->id[k], n ? n : 1);
+        scn_at(m, hn, "peer");
+        scn(m, "send %s %" PRIu64 "\n", ps->name, n ? n : 1);
+        settle(m, 1000000);
+    }
+    data_call(m, ei, p, s, recv, n);
+}
+
 static void do_data(mirror *m, size_t ei, mproc *p, msock *s)
 {
     const obs_wire *w = &m->log->ev[ei].w;
-    if (s->proto != SM_TCP)
-        return; /* datagrams: only their sockets' calls are modelled */
+    if (s->proto != SM_TCP) {
+        if (!(w->ret < 0 && (w->err == EAGAIN || w->err == EINTR)))
+            do_datagram(m, ei, p, s);
+        return;
+    }
     bool recv = w->call == OBS_RECV;
     if (w->ret < 0 && (w->err == EAGAIN || w->err == EINTR))
         return;
@@ -1011,7 +1233,9 @@ static void do_data(mirror *m, size_t ei, mproc *p, msock *s)
         settle(m, 1000000); /* the error shows what the peer did had arrived */
     if (!recv && w->ret >= 0) {
         /* the program could send: its handshake was over (real loopback
-         * answers faster than the model's) */
+         * answers faster than the model's; a send while connecting is the
+         * profile's rule, which needs the model's handshake to be as far
+         * as this machine's was) */
         for (size_t k = 0; k < m->np; k++)
             if (s->id[k] != SM_NONE &&
                 sm_sock_state(m->w[k], s->id[k]) == SM_SYN_SENT) {
@@ -1019,15 +1243,7 @@ static void do_data(mirror *m, size_t ei, mproc *p, msock *s)
                 break;
             }
     }
-    sm_result r[MAXP];
-    for (size_t k = 0; k < m->np; k++)
-        r[k] = recv ? sm_recv(m->w[k], s->id[k], n ? n : 1)
-                    : sm_send(m->w[k], s->id[k], n ? n : (uint64_t)w->a1);
-    scn_at(m, "local", p->name);
-    scn(m, "%s %s %" PRIu64, recv ? "recv" : "send", s->name,
-        n ? n : (recv ? 1 : (uint64_t)w->a1));
-    scn_expect(m, &m->log->ev[ei], true, r);
-    compare(m, ei, p, r, true);
+    data_call(m, ei, p, s, recv, n);
     if (!recv && s->has_peer && !s->peer_closed) {
         /* the peer reads what it was sent (it is not modelled further) */
         settle(m, 1000000);
@@ -1048,7 +1264,7 @@ static void do_shutdown(mirror *m, size_t ei, mproc *p, msock *s)
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_shutdown(m->w[k], s->id[k], rd, wr);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "shutdown %s %s", s->name, rd && wr ? "rdwr" : rd ? "rd" : "wr");
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
@@ -1064,7 +1280,7 @@ static void do_nonblock(mirror *m, size_t ei, mproc *p, msock *s)
     for (size_t k = 0; k < m->np; k++)
         if (s->id[k] != SM_NONE)
             sm_setsockopt(m->w[k], s->id[k], SM_O_NONBLOCK, w->a1 != 0, 0);
-    scn_at(m, "local", p->name);
+    scn_local(m, p);
     scn(m, "setsockopt %s O_NONBLOCK %d\n", s->name, w->a1 != 0);
 }
 
@@ -1082,12 +1298,16 @@ static void exec_image(mirror *m, mproc *p)
             fd_drop(m, p, p->fds[i].fd);
 }
 
-static mproc *fork_of(mirror *m, size_t pi, uint32_t pid, const char *nm)
+/* A process forked from procs[pi] (SIZE_MAX: an unknown parent) or a new
+ * image of it; w's uid (when the record has one) else the parent's. */
+static mproc *fork_of(mirror *m, size_t pi, uint32_t pid, const char *nm,
+                      const obs_wire *w)
 {
+    bool root = w->a3 == 1 ? w->a2 == 0 : pi != SIZE_MAX && m->procs[pi].root;
     char pname[48];
     snprintf(pname, sizeof pname, "%s",
              nm && *nm ? nm : pi != SIZE_MAX ? m->procs[pi].name : "proc");
-    mproc *c = proc_new(m, pid, pname);
+    mproc *c = proc_new(m, pid, pname, root);
     if (!c || pi == SIZE_MAX)
         return c;
     mproc *parent = &m->procs[pi]; /* proc_new may have moved the table */
@@ -1125,7 +1345,7 @@ static void mirror_event(mirror *m, size_t ei)
         if (p && w->call == OBS_START) {
             /* a new image: a process of its own name, same descriptors */
             size_t pi = (size_t)(p - m->procs);
-            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL);
+            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL, w);
             if (p) {
                 mproc *old = &m->procs[pi]; /* its descriptors live on in p */
                 for (size_t i = 0; i < old->nfd; i++)
@@ -1137,14 +1357,14 @@ static void mirror_event(mirror *m, size_t ei)
         } else if (!p) {
             mproc *parent = proc_find(m, (uint32_t)w->a1);
             size_t pi = parent ? (size_t)(parent - m->procs) : SIZE_MAX;
-            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL);
+            p = fork_of(m, pi, w->pid, w->name[0] ? w->name : NULL, w);
             if (p && w->call == OBS_START)
                 exec_image(m, p);
         }
         goto out;
     }
     if (!p) {
-        p = proc_new(m, w->pid, w->name[0] ? w->name : "proc");
+        p = proc_new(m, w->pid, w->name[0] ? w->name : "proc", false);
         if (!p)
             return;
     }
@@ -1168,6 +1388,7 @@ static void mirror_event(mirror *m, size_t ei)
     msock *s = f->s;
     switch ((enum obs_call)w->call) {
     case OBS_SETSOCKOPT: do_setsockopt(m, ei, p, s); break;
+    case OBS_GETSOCKOPT: do_getsockopt(m, ei, p, s); break;
     case OBS_BIND: do_bind(m, ei, p, s); break;
     case OBS_LISTEN: do_listen(m, ei, p, s); break;
     case OBS_CONNECT: do_connect(m, ei, p, s); break;
@@ -1253,6 +1474,7 @@ obs_result *obs_analyse(obs_log *log, const sm_profile *const *profiles,
         }
         m.local[k] = sm_host_add(m.w[k], "local");
         m.user[k] = sm_user_get(m.w[k], "user");
+        m.root[k] = SM_NONE; /* made when a process runs as root */
     }
     if (scnf && !m.oom) {
         scn(&m, "# What ");
@@ -1374,3 +1596,11 @@ void obs_log_free(obs_log *log)
     free(log->source);
     memset(log, 0, sizeof *log);
 }
+
+/* Every rule record of this file (docs/rules.md). */
+static const sm_rule *const rules_of_file[] = {
+    &r_getsockopt_value,
+    &r_getsockopt_error,
+};
+const sm_rule_set sm__rules_obs_mirror = {"observe/obs_mirror.c", rules_of_file,
+    sizeof rules_of_file / sizeof rules_of_file[0]};

@@ -139,6 +139,17 @@ void obs_format_call(const obs_event *e, char *buf, size_t n)
     }
 }
 
+void obs_format_optval(const obs_wire *w, int64_t v, int64_t v2, char *buf,
+                       size_t n)
+{
+    if (w->a1 == SOL_SOCKET && w->a2 == SO_LINGER)
+        snprintf(buf, n, "{%" PRId64 ", %" PRId64 "}", v, v2);
+    else if (w->a1 == SOL_SOCKET && w->a2 == SO_ERROR && v > 0 && v < 4096)
+        snprintf(buf, n, "%s", sm_err_name(sm_sys_err_of_errno((int)v)));
+    else
+        snprintf(buf, n, "%" PRId64, v);
+}
+
 void obs_format_observed(const obs_event *e, char *buf, size_t n)
 {
     const obs_wire *w = &e->w;
@@ -151,6 +162,10 @@ void obs_format_observed(const obs_event *e, char *buf, size_t n)
         snprintf(buf, n, "ok %" PRId64, w->ret);
     } else if (w->call == OBS_ACCEPT || w->call == OBS_SOCKET) {
         snprintf(buf, n, "ok (fd %" PRId64 ")", w->ret);
+    } else if (w->call == OBS_GETSOCKOPT) {
+        char v[40];
+        obs_format_optval(w, w->a3, w->a4, v, sizeof v);
+        snprintf(buf, n, "ok %s", v);
     } else {
         snprintf(buf, n, "ok");
     }
@@ -174,9 +189,14 @@ static void rule_split(const sm_rule *rule, rule_parts *p)
 }
 
 static void predicted_text(const sm_profile *pf, const obs_event *e,
-                           const sm_result *r, char *buf, size_t n)
+                           const obs_div *d, char *buf, size_t n)
 {
-    if (r->err != SM_OK)
+    const sm_result *r = &d->pred;
+    char v[40];
+    if (r->err == SM_OK && d->has_value) {
+        obs_format_optval(&e->w, d->value, d->value2, v, sizeof v);
+        snprintf(buf, n, "ok %s", v);
+    } else if (r->err != SM_OK)
         snprintf(buf, n, "%s", sm_profile_err_name(pf, r->err));
     else if (e->w.call == OBS_RECV && r->bytes == 0)
         snprintf(buf, n, "eof");
@@ -195,7 +215,7 @@ static void div_describe(const sm_profile *pf, const obs_event *e,
 {
     obs_format_call(e, t->call, sizeof t->call);
     obs_format_observed(e, t->obs, sizeof t->obs);
-    predicted_text(pf, e, &d->pred, t->pred, sizeof t->pred);
+    predicted_text(pf, e, d, t->pred, sizeof t->pred);
     rule_split(d->pred.rule, &t->rp);
 }
 

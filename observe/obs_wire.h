@@ -18,8 +18,9 @@
 /* What happened (obs_wire.call and obs_event.call). */
 enum obs_call {
     OBS_NONE = 0,
-    OBS_START,     /* a process image began: a1 = parent pid; name = argv[0] */
-    OBS_FORK,      /* this process was forked: a1 = parent pid */
+    OBS_START,     /* a process image began: a1 = parent pid; name = argv[0];
+                    * a2 = effective uid when a3 is 1 (0 from strace: unknown) */
+    OBS_FORK,      /* this process was forked: a1 = parent pid; a2, a3 as START */
     OBS_EXIT,      /* the process ends (a1 = status, or -signal) */
     OBS_SOCKET,    /* a1 = domain, a2 = type (with flags), a3 = protocol */
     OBS_SETSOCKOPT,/* a1 = level, a2 = optname, a3 = int value (linger: onoff), a4 = linger secs */
@@ -30,8 +31,10 @@ enum obs_call {
     OBS_ACCEPT,    /* fd = listener, ret = new fd, a1 = flags, addr_a = local, addr_b = peer */
     OBS_CLOSE,
     OBS_SHUTDOWN,  /* a1 = how */
-    OBS_SEND,      /* a1 = bytes asked; ret = bytes sent; addr_b = sendto address */
-    OBS_RECV,      /* a1 = bytes asked; ret = bytes read (0: end of stream) */
+    OBS_SEND,      /* a1 = bytes asked; ret = bytes sent; addr_b = sendto address;
+                    * datagram sockets: addr_a = the local address it sent from */
+    OBS_RECV,      /* a1 = bytes asked; ret = bytes read (0: end of stream);
+                    * addr_b = where recvfrom/recvmsg's datagram came from */
     OBS_NONBLOCK,  /* a1 = 1 on, 0 off */
     OBS_CLOEXEC,   /* a1 = 1 on, 0 off */
     OBS_DUP,       /* fd = old, ret = new, a1 = 1 if the new fd is close-on-exec */

@@ -127,6 +127,15 @@ static const sm_rule r_tw_local = SM_RULE("bsd.tw.local", S,
 static const sm_rule r_connect_on_listener = SM_RULE("bsd.connect.on-listener", I,
     "connect() on a listening socket: EOPNOTSUPP",
     "FreeBSD soconnectat(): SOLISTENING");
+static const sm_rule r_shutdown_listener = SM_RULE("bsd.shutdown.listener", S,
+    "shutdown() of a listener: ENOTCONN, a listener is not connected "
+    "(SHUT_RD and SHUT_RDWR also wake accept() with ECONNABORTED, not "
+    "modelled)",
+    "FreeBSD soshutdown(): SOLISTENING");
+static const sm_rule r_send_connecting = SM_RULE("bsd.send.connecting", S,
+    "send() before the handshake ends: ENOTCONN, the socket is not "
+    "connected yet",
+    "FreeBSD sosend_generic(): PR_CONNREQUIRED and not SS_ISCONNECTED");
 static const sm_rule r_tw_rst = SM_RULE("bsd.tw.rst", S,
     "RSTs into TIME_WAIT are dropped (RFC 1337)",
     "FreeBSD tcp_twcheck()");
@@ -352,6 +361,10 @@ const sm_tcp_rules sm__bsd_tcp_rules = {
     .listener_drops_synack = true, /* no RST for a SYN+ACK to a listener [T] */
     .tw_data = SM_TW_DATA_ACK,
     .tw_data_rule = &r_tw_data,
+    .shutdown_listener = SM_SHUTL_ENOTCONN,
+    .shutdown_listener_rule = &r_shutdown_listener,
+    .send_connecting = SM_SENDC_ENOTCONN,
+    .send_connecting_rule = &r_send_connecting,
 };
 
 /* TCP options as FreeBSD's tcp_addoptions() lays them out: MSS; NOP and
@@ -436,6 +449,8 @@ const sm_profile sm_profile_bsd = {
 
 /* Every rule record of this file (docs/rules.md). */
 static const sm_rule *const rules_of_file[] = {
+    &r_shutdown_listener,
+    &r_send_connecting,
     &r_sockopt_reuse,
     &r_sockopt_v6only_on_inet,
     &r_sockopt_v6only_bound,

@@ -80,6 +80,15 @@ static const sm_rule r_tw_local = SM_RULE("linux.tw.local", S,
 static const sm_rule r_connect_on_listener = SM_RULE("linux.connect.on-listener", S,
     "connect() on a listening socket: EISCONN",
     "Linux inet_stream_connect(): state is not CLOSE");
+static const sm_rule r_shutdown_listener = SM_RULE("linux.shutdown.listener", S,
+    "shutdown() of a listener: 0; SHUT_RD or SHUT_RDWR disconnects it (no "
+    "more connections, the unaccepted ones reset, accept() EINVAL, the port "
+    "stays bound), SHUT_WR does nothing",
+    "Linux inet_shutdown(): TCP_LISTEN with RCV_SHUTDOWN -> "
+    "tcp_disconnect()");
+static const sm_rule r_send_connecting = SM_RULE("linux.send.connecting", S,
+    "send() before the handshake ends waits for it (non-blocking: EAGAIN)",
+    "Linux tcp_sendmsg_locked() -> sk_stream_wait_connect()");
 static const sm_rule r_tw_rst = SM_RULE("linux.tw.rst", S,
     "an in-window RST ends TIME_WAIT unless tcp_rfc1337=1",
     "Linux tcp_timewait_state_process(); OBS T6");
@@ -1135,6 +1144,10 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .so_rcvbuf = 131072, /* net.ipv4.tcp_rmem[1], sk_rcvbuf of a new socket [D] */
     .tw_data = SM_TW_DATA_ACK,
     .tw_data_rule = &r_tw_data,
+    .shutdown_listener = SM_SHUTL_STOP_ON_RD,
+    .shutdown_listener_rule = &r_shutdown_listener,
+    .send_connecting = SM_SENDC_WAIT,
+    .send_connecting_rule = &r_send_connecting,
 };
 
 /* TCP options, net/ipv4/tcp_output.c tcp_options_write() [S]: MSS; then
@@ -1173,6 +1186,8 @@ size_t sm__linux_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c,
 
 /* Every rule record of this file (docs/rules.md). */
 static const sm_rule *const rules_of_file[] = {
+    &r_shutdown_listener,
+    &r_send_connecting,
     &r_listen_free,
     &r_sockopt_reuseaddr,
     &r_sockopt_reuseport_3_8,

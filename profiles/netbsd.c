@@ -115,6 +115,13 @@ static const sm_rule r_tw_length = SM_RULE("netbsd.tw.length", S,
 static const sm_rule r_connect_on_listener = SM_RULE("netbsd.connect.on-listener", I,
     "connect() on a listening socket: EOPNOTSUPP",
     "NetBSD soconnect()");
+static const sm_rule r_shutdown_listener = SM_RULE("netbsd.shutdown.listener", I,
+    "shutdown() of a listener: 0; SHUT_WR or SHUT_RDWR closes it "
+    "(tcp_usrclosed() in LISTEN), SHUT_RD only flushes",
+    "NetBSD soshutdown(), tcp_shutdown(), as 4.4BSD");
+static const sm_rule r_send_connecting = SM_RULE("netbsd.send.connecting", S,
+    "send() before the handshake ends: ENOTCONN",
+    "NetBSD sosend(): PR_CONNREQUIRED and not SS_ISCONNECTED");
 static const sm_rule r_tw_rst = SM_RULE("netbsd.tw.rst", U,
     "a RST at rcv_nxt ends TIME_WAIT",
     "NetBSD tcp_input()");
@@ -432,6 +439,10 @@ static const sm_tcp_rules nbsd_tcp_rules = {
     .finwait2_timeout_rule = &r_close_finwait2_timeout,
     .tw_data = SM_TW_DATA_RST,
     .tw_data_rule = &r_tw_data,
+    .shutdown_listener = SM_SHUTL_STOP_ON_WR,
+    .shutdown_listener_rule = &r_shutdown_listener,
+    .send_connecting = SM_SENDC_ENOTCONN,
+    .send_connecting_rule = &r_send_connecting,
 };
 
 static const sm_sysctl_def sysctls[] = {
@@ -486,6 +497,8 @@ const sm_profile sm_profile_netbsd = {
 
 /* Every rule record of this file (docs/rules.md). */
 static const sm_rule *const rules_of_file[] = {
+    &r_shutdown_listener,
+    &r_send_connecting,
     &r_listen_no_recheck,
     &r_connect_tuple_in_use,
     &r_connect_tuple_time_wait,

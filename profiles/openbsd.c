@@ -128,6 +128,14 @@ static const sm_rule r_tw_local = SM_RULE("openbsd.tw.local", S,
 static const sm_rule r_connect_on_listener = SM_RULE("openbsd.connect.on-listener", I,
     "connect() on a listening socket: EOPNOTSUPP",
     "OpenBSD soconnect(): SO_ACCEPTCONN");
+static const sm_rule r_shutdown_listener = SM_RULE("openbsd.shutdown.listener", S,
+    "shutdown() of a listener: 0; SHUT_WR or SHUT_RDWR closes it "
+    "(tcp_usrclosed() in LISTEN: CLOSED; what follows is inferred), SHUT_RD "
+    "only flushes",
+    "OpenBSD soshutdown(), tcp_shutdown()");
+static const sm_rule r_send_connecting = SM_RULE("openbsd.send.connecting", S,
+    "send() before the handshake ends: ENOTCONN",
+    "OpenBSD sosend(): PR_CONNREQUIRED and not SS_ISCONNECTED");
 static const sm_rule r_tw_rst = SM_RULE("openbsd.tw.rst", S,
     "a RST at rcv_nxt ends TIME_WAIT: no RFC 1337 protection",
     "OpenBSD tcp_input()");
@@ -428,6 +436,10 @@ static const sm_tcp_rules obsd_tcp_rules = {
     .finwait2_timeout_rule = &r_close_finwait2_timeout,
     .tw_data = SM_TW_DATA_RST,
     .tw_data_rule = &r_tw_data,
+    .shutdown_listener = SM_SHUTL_STOP_ON_WR,
+    .shutdown_listener_rule = &r_shutdown_listener,
+    .send_connecting = SM_SENDC_ENOTCONN,
+    .send_connecting_rule = &r_send_connecting,
 };
 
 static const sm_sysctl_def sysctls[] = {
@@ -475,6 +487,8 @@ const sm_profile sm_profile_openbsd = {
 
 /* Every rule record of this file (docs/rules.md). */
 static const sm_rule *const rules_of_file[] = {
+    &r_shutdown_listener,
+    &r_send_connecting,
     &r_listen_no_recheck,
     &r_connect_tuple_in_use,
     &r_connect_tuple_time_wait,

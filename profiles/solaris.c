@@ -130,6 +130,13 @@ static const sm_rule r_tw_local = SM_RULE("solaris.tw.local", S,
 static const sm_rule r_connect_on_listener = SM_RULE("solaris.connect.on-listener", U,
     "connect() on a listening socket: EINVAL",
     "illumos tcp_connect(): state > TCPS_BOUND");
+static const sm_rule r_shutdown_listener = SM_RULE("solaris.shutdown.listener", U,
+    "shutdown() of a listener: ENOTCONN, a listener is not connected",
+    "illumos so_shutdown()");
+static const sm_rule r_send_connecting = SM_RULE("solaris.send.connecting", U,
+    "send() before the handshake ends: the data is queued and goes out once "
+    "the connection is set up",
+    "illumos tcp_sendmsg(): SYN_SENT accepts data");
 static const sm_rule r_tw_rst = SM_RULE("solaris.tw.rst", S,
     "an in-window RST ends TIME_WAIT",
     "illumos tcp_time_wait_processing()");
@@ -658,6 +665,10 @@ const sm_tcp_rules sm__sol_tcp_rules = {
     .so_rcvbuf = 128000, /* tcp_recv_hiwat / recv_buf [D] */
     .tw_data = SM_TW_DATA_DROP,
     .tw_data_rule = &r_tw_data,
+    .shutdown_listener = SM_SHUTL_ENOTCONN,
+    .shutdown_listener_rule = &r_shutdown_listener,
+    .send_connecting = SM_SENDC_QUEUE,
+    .send_connecting_rule = &r_send_connecting,
 };
 
 static const sm__sol_gen gen = {.reuseport = false};
@@ -706,6 +717,8 @@ const sm_profile sm_profile_solaris = {
 
 /* Every rule record of this file (docs/rules.md). */
 static const sm_rule *const rules_of_file[] = {
+    &r_shutdown_listener,
+    &r_send_connecting,
     &r_listen_no_recheck,
     &r_sockopt_reuseport,
     &r_sockopt_reuseaddr,

@@ -105,6 +105,14 @@ static const sm_rule r_tw_local = SM_RULE("windows.tw.local", I,
 static const sm_rule r_connect_on_listener = SM_RULE("windows.connect.on-listener", D,
     "connect() on a listening socket: WSAEINVAL",
     "MS connect(); Wine test_connect");
+static const sm_rule r_shutdown_listener = SM_RULE("windows.shutdown.listener", I,
+    "shutdown() of a listener: WSAENOTCONN, a listener is not connected",
+    "MS shutdown(): WSAENOTCONN for a connection-oriented socket that is "
+    "not connected (documented; for a listener inferred)");
+static const sm_rule r_send_connecting = SM_RULE("windows.send.connecting", I,
+    "send() before the handshake ends: WSAENOTCONN",
+    "MS send(): WSAENOTCONN, the socket is not connected (documented; for a "
+    "pending connect inferred)");
 static const sm_rule r_tw_rst = SM_RULE("windows.tw.rst", D,
     "a RST ends TIME_WAIT",
     "KB 261218");
@@ -711,6 +719,10 @@ const sm_tcp_rules sm__win_tcp_rules = {
     .so_rcvbuf = 65536, /* the default SO_RCVBUF of Windows 7 and later [I] */
     .tw_data = SM_TW_DATA_ACK,
     .tw_data_rule = &r_tw_data,
+    .shutdown_listener = SM_SHUTL_ENOTCONN,
+    .shutdown_listener_rule = &r_shutdown_listener,
+    .send_connecting = SM_SENDC_ENOTCONN,
+    .send_connecting_rule = &r_send_connecting,
 };
 
 /* TCP options as Windows sends them [O: captures of Windows 10/11 SYNs,
@@ -743,6 +755,8 @@ size_t sm__win_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c, uint8
 
 /* Every rule record of this file (docs/rules.md). */
 static const sm_rule *const rules_of_file[] = {
+    &r_shutdown_listener,
+    &r_send_connecting,
     &r_sockopt_reuseaddr_after_exclusive,
     &r_sockopt_exclusive_after_reuseaddr,
     &r_sockopt_unknown,

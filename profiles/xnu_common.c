@@ -102,6 +102,13 @@ static const sm_rule r_tw_local = SM_RULE("xnu.tw.local", S,
 static const sm_rule r_connect_on_listener = SM_RULE("xnu.connect.on-listener", I,
     "connect() on a listening socket: EOPNOTSUPP",
     "XNU soconnectlock(): SO_ACCEPTCONN");
+static const sm_rule r_shutdown_listener = SM_RULE("xnu.shutdown.listener", S,
+    "shutdown() of a listener: ENOTCONN, it is neither connected nor "
+    "connecting",
+    "XNU soshutdown()");
+static const sm_rule r_send_connecting = SM_RULE("xnu.send.connecting", I,
+    "send() before the handshake ends: ENOTCONN",
+    "XNU sosendcheck(): PR_CONNREQUIRED and not SS_ISCONNECTED, as the BSDs");
 static const sm_rule r_tw_rst = SM_RULE("xnu.tw.rst", S,
     "RSTs into TIME_WAIT are ignored (RFC 1337)",
     "XNU tcp_input(): case TCPS_TIME_WAIT: break");
@@ -555,6 +562,10 @@ const sm_tcp_rules sm__xnu_tcp_rules = {
     .finwait2_timeout_rule = &r_close_finwait2_timeout,
     .tw_data = SM_TW_DATA_RST,
     .tw_data_rule = &r_tw_data,
+    .shutdown_listener = SM_SHUTL_ENOTCONN,
+    .shutdown_listener_rule = &r_shutdown_listener,
+    .send_connecting = SM_SENDC_ENOTCONN,
+    .send_connecting_rule = &r_send_connecting,
 };
 
 const sm_sysctl_def sm__xnu_sysctls[] = {
@@ -581,6 +592,8 @@ const size_t sm__xnu_n_sysctls = sizeof sm__xnu_sysctls / sizeof sm__xnu_sysctls
 
 /* Every rule record of this file (docs/rules.md). */
 static const sm_rule *const rules_of_file[] = {
+    &r_shutdown_listener,
+    &r_send_connecting,
     &r_listen_no_recheck,
     &r_sockopt_reuse,
     &r_sockopt_v6only_on_inet,

@@ -36,6 +36,8 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
+#include <sys/uio.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -143,6 +145,30 @@ static const sm_rule r_sys_poll_ready = SM_RULE("sm.sys.poll-ready", S,
 static const sm_rule r_sys_poll_timeout = SM_RULE("sm.sys.poll-timeout", S,
     "timed out (virtual time)",
     "");
+static const sm_rule r_sys_close_shared = SM_RULE("sm.sys.close-shared", S,
+    "another descriptor still refers to the socket: it stays open",
+    "POSIX close()");
+static const sm_rule r_sys_dup = SM_RULE("sm.sys.dup", S,
+    "a new descriptor of the same socket (they share its options and state)",
+    "POSIX dup()");
+static const sm_rule r_sys_dup_placeholder = SM_RULE("sm.sys.dup-placeholder", S,
+    "dup2() of the descriptor holding the number failed",
+    "sockmodel socket layer");
+static const sm_rule r_sys_dup_negative = SM_RULE("sm.sys.dup-negative", S,
+    "the new descriptor is negative",
+    "POSIX dup2()");
+static const sm_rule r_sys_dup3_same = SM_RULE("sm.sys.dup3-same", S,
+    "dup3() onto the same descriptor",
+    "Linux dup3(2)");
+static const sm_rule r_sys_dup_stdio = SM_RULE("sm.sys.dup-stdio", S,
+    "a standard stream cannot become a model socket",
+    "sockmodel socket layer");
+static const sm_rule r_sys_dup2_same = SM_RULE("sm.sys.dup2-same", S,
+    "dup2() onto itself does nothing",
+    "POSIX dup2()");
+static const sm_rule r_sys_msg_null = SM_RULE("sm.sys.msg-null", S,
+    "msg is NULL",
+    "sockmodel socket layer");
 
 #define FD_BASE 3 /* 0, 1, 2 are the standard streams */
 
@@ -486,6 +512,23 @@ static fdent *fd_get(sm_sys *c, int fd)
     return e->used ? e : NULL;
 }
 
+/* The table has slot i (new slots unused); false when out of memory. */
+static bool fd_grow(sm_sys *c, size_t i)
+{
+    if (i < c->nfds)
+        return true;
+    size_t n = c->nfds ? c->nfds * 2 : 8;
+    while (n <= i)
+        n *= 2;
+    fdent *f = realloc(c->fds, n * sizeof *f);
+    if (!f)
+        return false;
+    memset(f + c->nfds, 0, (n - c->nfds) * sizeof *f);
+    c->fds = f;
+    c->nfds = n;
+    return true;
+}
+
 /* The lowest free descriptor (POSIX: "the lowest numbered unused"), or -1
  * when the table cannot grow. */
 static int fd_alloc(sm_sys *c)
@@ -513,19 +556,10 @@ static int fd_alloc(sm_sys *c)
             if (!c->fds[i].used)
                 break;
     }
-    if (i >= c->nfds) {
-        size_t n = c->nfds ? c->nfds * 2 : 8;
-        while (n <= i)
-            n *= 2;
-        fdent *f = realloc(c->fds, n * sizeof *f);
-        if (!f) {
-            if (held >= 0)
-                close(held);
-            return -1;
-        }
-        memset(f + c->nfds, 0, (n - c->nfds) * sizeof *f);
-        c->fds = f;
-        c->nfds = n;
+    if (!fd_grow(c, i)) {
+        if (held >= 0)
+            close(held);
+        return -1;
     }
     memset(&c->fds[i], 0, sizeof c->fds[i]);
     c->fds[i].v6only = -1;
@@ -981,6 +1015,15 @@ int sm_sys_accept(sm_sys *c, int fd, struct sockaddr *addr, socklen_t *len)
 
 /* ---- close, shutdown, data --------------------------------------------- */
 
+/* Another of the context's descriptors refers to fd's socket (dup). */
+static bool sock_shared(const sm_sys *c, int fd, sm_id sock)
+{
+    for (size_t i = 0; i < c->nfds; i++)
+        if (c->fds[i].used && (int)i + FD_BASE != fd && c->fds[i].sock == sock)
+            return true;
+    return false;
+}
+
 int sm_sys_close(sm_sys *c, int fd)
 {
     fdent *e;
@@ -988,7 +1031,10 @@ int sm_sys_close(sm_sys *c, int fd)
     /* The descriptor is gone whatever the outcome (POSIX close(): even on
      * EINTR Linux has released it). */
     sm_id sock = e->sock;
+    bool shared = sock_shared(c, fd, sock);
     fd_release(c, fd);
+    if (shared)
+        return layer_ok(c, &r_sys_close_shared);
     return finish(c, sm_close(c->sw->w, sock));
 }
 
@@ -1250,6 +1296,194 @@ int sm_sys_fcntl_any(sm_sys *c, int fd, int cmd, ...)
     return r;
 }
 
+/* ---- dup, dup2, dup3 ------------------------------------------------------ */
+
+/* Makes fd2 (>= FD_BASE) a descriptor of the model's socket e, as dup2()
+ * does: whatever fd2 was is closed first (a model socket: its close; a
+ * real file, in a context with real numbers: the kernel closes it when
+ * the placeholder is put there). */
+static int dup_onto(sm_sys *c, int fd, int fd2, bool cloexec)
+{
+    fdent copy = c->fds[fd - FD_BASE];
+    if (fd_get(c, fd2)) {
+        sm_id was = c->fds[fd2 - FD_BASE].sock;
+        bool shared = sock_shared(c, fd2, was);
+        c->fds[fd2 - FD_BASE].used = false; /* the number stays taken */
+        if (!shared && was != copy.sock)
+            sm_close(c->sw->w, was);
+    }
+    if (c->real_fds && dup2(fd, fd2) < 0) /* the placeholder, at fd2 */
+        return layer_fail_errno(c, errno, &r_sys_dup_placeholder);
+    size_t i = (size_t)(fd2 - FD_BASE);
+    if (!fd_grow(c, i)) {
+        if (c->real_fds)
+            close(fd2);
+        return layer_fail(c, SM_ENOMEM, &r_sys_no_descriptor);
+    }
+    c->fds[i] = copy;
+    c->fds[i].cloexec = cloexec;
+    if (c->real_fds)
+        fcntl(fd2, F_SETFD, FD_CLOEXEC); /* the placeholder: never inherited */
+    layer_ok(c, &r_sys_dup);
+    return fd2;
+}
+
+int sm_sys_dup(sm_sys *c, int fd)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "dup");
+    (void)e;
+    int nfd = fd_alloc(c);
+    if (nfd < 0)
+        return layer_fail(c, SM_ENOMEM, &r_sys_no_descriptor);
+    return dup_onto(c, fd, nfd, false);
+}
+
+int sm_sys_dup3(sm_sys *c, int fd, int fd2, int flags)
+{
+    fdent *e;
+    GET_FD(c, fd, e, "dup3");
+    (void)e;
+    if (fd2 < 0)
+        return layer_fail(c, SM_EBADF, &r_sys_dup_negative);
+    if (fd2 == fd)
+        return layer_fail(c, SM_EINVAL, &r_sys_dup3_same);
+    if (fd2 < FD_BASE)
+        return layer_fail(c, SM_EINVAL, &r_sys_dup_stdio);
+    bool cloexec = flags != 0; /* O_CLOEXEC is dup3()'s only flag */
+    return dup_onto(c, fd, fd2, cloexec);
+}
+
+int sm_sys_dup2(sm_sys *c, int fd, int fd2)
+{
+    if (c && fd == fd2 && fd_get(c, fd)) {
+        c->call = "dup2";
+        c->call_fd = fd;
+        layer_ok(c, &r_sys_dup2_same);
+        return fd2;
+    }
+    return sm_sys_dup3(c, fd, fd2, 0);
+}
+
+int sm_sys_dup_any(sm_sys *c, int fd)
+{
+    return is_real(c, fd) ? dup(fd) : sm_sys_dup(c, fd);
+}
+
+/* A real descriptor put onto a model one: the model socket loses that
+ * descriptor (the kernel's dup2 replaces the placeholder). */
+static void forget_model_fd(sm_sys *c, int fd2)
+{
+    if (!c || !c->real_fds || !fd_get(c, fd2))
+        return;
+    sm_id was = c->fds[fd2 - FD_BASE].sock;
+    bool shared = sock_shared(c, fd2, was);
+    c->fds[fd2 - FD_BASE].used = false;
+    if (!shared)
+        sm_close(c->sw->w, was);
+}
+
+int sm_sys_dup2_any(sm_sys *c, int fd, int fd2)
+{
+    if (!is_real(c, fd))
+        return sm_sys_dup2(c, fd, fd2);
+    int r = dup2(fd, fd2);
+    if (r >= 0 && fd != fd2)
+        forget_model_fd(c, fd2);
+    return r;
+}
+
+int sm_sys_dup3_any(sm_sys *c, int fd, int fd2, int flags)
+{
+    if (!is_real(c, fd))
+        return sm_sys_dup3(c, fd, fd2, flags);
+    /* dup3() is not POSIX: dup2() and the flag (not atomic, as dup3 is) */
+    int r = fd == fd2 ? (errno = EINVAL, -1) : dup2(fd, fd2);
+    if (r >= 0 && flags != 0) /* O_CLOEXEC, its only flag */
+        fcntl(r, F_SETFD, FD_CLOEXEC);
+    if (r >= 0)
+        forget_model_fd(c, fd2);
+    return r;
+}
+
+/* ---- sendmsg, recvmsg ------------------------------------------------------ */
+
+static size_t iov_total(const struct msghdr *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < (size_t)m->msg_iovlen; i++)
+        n += m->msg_iov[i].iov_len;
+    return n;
+}
+
+/* sendmsg/recvmsg with no msghdr: EBADF for a descriptor not open, else
+ * EFAULT. */
+static int msg_null(sm_sys *c, int fd, const char *name)
+{
+    fdent *e;
+    GET_FD(c, fd, e, name);
+    (void)e;
+    return layer_fail(c, SM_EFAULT, &r_sys_msg_null);
+}
+
+ssize_t sm_sys_sendmsg(sm_sys *c, int fd, const struct msghdr *msg, int flags)
+{
+    if (is_real(c, fd))
+        return sendmsg(fd, msg, flags);
+    if (!msg)
+        return msg_null(c, fd, "sendmsg");
+    /* The bytes of every iovec, as one send (ancillary data is not
+     * modelled); the address as sendto()'s. */
+    return sm_sys_sendto(c, fd, NULL, iov_total(msg), flags,
+                         (const struct sockaddr *)msg->msg_name, msg->msg_namelen);
+}
+
+ssize_t sm_sys_recvmsg(sm_sys *c, int fd, struct msghdr *msg, int flags)
+{
+    if (is_real(c, fd))
+        return recvmsg(fd, msg, flags);
+    if (!msg)
+        return msg_null(c, fd, "recvmsg");
+    socklen_t nl = msg->msg_name ? msg->msg_namelen : 0;
+    ssize_t n = sm_sys_recvfrom(c, fd, NULL, iov_total(msg), flags,
+                                (struct sockaddr *)msg->msg_name,
+                                msg->msg_name ? &nl : NULL);
+    if (n < 0)
+        return n;
+    /* content is not modelled: the bytes read are zeros, iovec by iovec */
+    size_t left = (size_t)n;
+    for (size_t i = 0; i < (size_t)msg->msg_iovlen && left; i++) {
+        size_t k = msg->msg_iov[i].iov_len < left ? msg->msg_iov[i].iov_len : left;
+        if (msg->msg_iov[i].iov_base)
+            memset(msg->msg_iov[i].iov_base, 0, k);
+        left -= k;
+    }
+    if (msg->msg_name)
+        msg->msg_namelen = nl;
+    msg->msg_controllen = 0;
+    msg->msg_flags = 0;
+    return n;
+}
+
+/* ---- ioctl --------------------------------------------------------------- */
+
+int sm_sys_ioctl_any(sm_sys *c, int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    if (is_real(c, fd))
+        return ioctl(fd, req, arg);
+    fdent *e;
+    GET_FD(c, fd, e, "ioctl");
+    if (req != (unsigned long)FIONBIO)
+        return layer_fail(c, SM_EINVAL, &r_sys_ioctl_cmd);
+    if (!arg)
+        return layer_fail(c, SM_EFAULT, &r_sys_argp_null);
+    return set_nonblock(c, e, *(const int *)arg != 0);
+}
+
 /* What poll() reports for a model socket: the engine's readiness
  * (sm_sock_poll), and POLLERR after a failed non-blocking connect. */
 static short model_revents(sm_sys *c, fdent *e, short events)
@@ -1354,6 +1588,73 @@ int sm_sys_poll(sm_sys *c, struct pollfd *fds, nfds_t n, int timeout)
     return ready;
 }
 
+/* select(): the sets as pollfds for sm_sys_poll() (so model and real
+ * descriptors mix as they do there), the answer back into the sets with
+ * Linux's mapping (fs/select.c: readable = POLLIN|POLLHUP|POLLERR,
+ * writable = POLLOUT|POLLERR, exceptional = POLLPRI); a descriptor that
+ * is not open is EBADF. */
+int sm_sys_select(sm_sys *c, int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+                  struct timeval *timeout)
+{
+    if (nfds < 0 || nfds > FD_SETSIZE) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct pollfd *p = calloc(nfds ? (size_t)nfds : 1, sizeof *p);
+    if (!p) {
+        errno = ENOMEM;
+        return -1;
+    }
+    nfds_t n = 0;
+    for (int fd = 0; fd < nfds; fd++) {
+        short ev = (short)((rd && FD_ISSET(fd, rd) ? POLLIN : 0) |
+                           (wr && FD_ISSET(fd, wr) ? POLLOUT : 0) |
+                           (ex && FD_ISSET(fd, ex) ? POLLPRI : 0));
+        if (ev)
+            p[n++] = (struct pollfd){fd, ev, 0};
+    }
+    int ms = -1;
+    if (timeout) {
+        long long t = (long long)timeout->tv_sec * 1000 + (timeout->tv_usec + 999) / 1000;
+        ms = t > 0x7fffffff ? 0x7fffffff : (int)t;
+    }
+    int got = sm_sys_poll(c, p, n, ms);
+    if (got < 0) {
+        free(p);
+        return -1;
+    }
+    for (nfds_t i = 0; i < n; i++)
+        if (p[i].revents & POLLNVAL) {
+            free(p);
+            errno = EBADF;
+            return -1;
+        }
+    if (rd)
+        FD_ZERO(rd);
+    if (wr)
+        FD_ZERO(wr);
+    if (ex)
+        FD_ZERO(ex);
+    int ready = 0;
+    for (nfds_t i = 0; i < n; i++) {
+        short r = p[i].revents;
+        if (rd && (p[i].events & POLLIN) && (r & (POLLIN | POLLHUP | POLLERR))) {
+            FD_SET(p[i].fd, rd);
+            ready++;
+        }
+        if (wr && (p[i].events & POLLOUT) && (r & (POLLOUT | POLLERR))) {
+            FD_SET(p[i].fd, wr);
+            ready++;
+        }
+        if (ex && (p[i].events & POLLPRI) && (r & POLLPRI)) {
+            FD_SET(p[i].fd, ex);
+            ready++;
+        }
+    }
+    free(p);
+    return ready;
+}
+
 /* Every rule record of this file (docs/rules.md). */
 static const sm_rule *const rules_of_file[] = {
     &r_sys_no_call,
@@ -1390,6 +1691,14 @@ static const sm_rule *const rules_of_file[] = {
     &r_sys_poll_forever,
     &r_sys_poll_ready,
     &r_sys_poll_timeout,
+    &r_sys_close_shared,
+    &r_sys_dup,
+    &r_sys_dup_placeholder,
+    &r_sys_dup_negative,
+    &r_sys_dup3_same,
+    &r_sys_dup_stdio,
+    &r_sys_dup2_same,
+    &r_sys_msg_null,
     &bad_fd,
     &unknown_opt,
 };

@@ -11,7 +11,10 @@
  * connection differs (shared/reference linux.md 1c: EADDRINUSE; windows.md
  * 3.2: TIME_WAIT does not conflict with a default bind); the model's
  * descriptors are the numbers the kernel would give and stay taken; read,
- * write, close and fcntl on a real file and poll on a pipe pass through.
+ * write, close and fcntl on a real file and poll on a pipe pass through;
+ * dup/dup2/dup3 share a socket that closes with its last descriptor,
+ * sendmsg/recvmsg move the iovecs' bytes, select and ioctl(FIONBIO) on
+ * model sockets, and dup, select and ioctl on a pipe are the real calls.
  */
 #include <check.h>
 #include <errno.h>
@@ -210,6 +213,94 @@ START_TEST(udp_sendto_not_modelled)
 }
 END_TEST
 
+/* dup, dup2, dup3: more descriptors of one socket, which closes with its
+ * last; sendmsg/recvmsg move the iovecs' bytes; select sees the model's
+ * readiness; ioctl(FIONBIO) makes a listener non-blocking. */
+START_TEST(dup_msg_select_ioctl)
+{
+    sm_sys *c = use_profile("linux");
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = loopback4(9100);
+    ck_assert_int_eq(bind(l, (struct sockaddr *)&sin, sizeof sin), 0);
+    ck_assert_int_eq(listen(l, 4), 0);
+    int one = 1;
+    ck_assert_int_eq(ioctl(l, FIONBIO, &one), 0);
+    ck_assert_int_eq(accept(l, NULL, NULL), -1);
+    ck_assert_int_eq(errno, EAGAIN);
+    int cl = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_eq(connect(cl, (struct sockaddr *)&sin, sizeof sin), 0);
+    int a = accept(l, NULL, NULL);
+    ck_assert_int_ge(a, 3);
+
+    int want = next_real_fd();
+    int d = dup(cl); /* the kernel's next number, held */
+    ck_assert_int_eq(d, want);
+    ck_assert_int_eq(sm_sys_sock(c, d), sm_sys_sock(c, cl));
+    ck_assert_int_eq(close(cl), 0); /* d still refers to the socket */
+    ck_assert_int_eq(sm_sock_state(sm_sys_world(c), sm_sys_sock(c, d)), SM_ESTABLISHED);
+
+    char p1[3] = "abc", p2[4] = "defg";
+    struct iovec out[2] = {{p1, 3}, {p2, 4}};
+    struct msghdr m;
+    memset(&m, 0, sizeof m);
+    m.msg_iov = out;
+    m.msg_iovlen = 2;
+    ck_assert_int_eq(sendmsg(d, &m, 0), 7);
+
+    fd_set rd;
+    FD_ZERO(&rd);
+    FD_SET(a, &rd);
+    struct timeval tv = {1, 0};
+    ck_assert_int_eq(select(a + 1, &rd, NULL, NULL, &tv), 1);
+    ck_assert(FD_ISSET(a, &rd));
+
+    char in1[4], in2[8];
+    memset(in1, 'x', sizeof in1);
+    struct iovec inv[2] = {{in1, 4}, {in2, 8}};
+    memset(&m, 0, sizeof m);
+    m.msg_iov = inv;
+    m.msg_iovlen = 2;
+    ck_assert_int_eq(recvmsg(a, &m, 0), 7);
+    ck_assert_int_eq(in1[0], 0); /* content is not modelled: zeros */
+    ck_assert_int_eq(m.msg_flags, 0);
+
+    ck_assert_int_eq(dup2(d, 200), 200);
+    ck_assert_int_eq(close(d), 0);
+    ck_assert_int_eq(write(200, "hello", 5), 5);
+    ck_assert_int_eq(dup3(a, 201, O_CLOEXEC), 201);
+    ck_assert_int_eq(fcntl(201, F_GETFD), FD_CLOEXEC);
+    ck_assert_int_eq(fcntl(a, F_GETFD), 0);
+    ck_assert_int_eq(close(200), 0); /* the last one: the socket closes */
+    char buf[16];
+    ck_assert_int_eq(read(201, buf, sizeof buf), 5);
+    ck_assert_int_eq(read(a, buf, sizeof buf), 0); /* its FIN */
+
+    /* real descriptors: the real calls */
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    int rp = dup(pfd[0]);
+    ck_assert_int_eq(sm_sys_sock(c, rp), SM_NONE);
+    ck_assert_int_eq(write(pfd[1], "p", 1), 1);
+    FD_ZERO(&rd);
+    FD_SET(rp, &rd);
+    FD_SET(l, &rd);
+    tv.tv_sec = 0;
+    tv.tv_usec = 10000;
+    ck_assert_int_eq(select((rp > l ? rp : l) + 1, &rd, NULL, NULL, &tv), 1);
+    ck_assert(FD_ISSET(rp, &rd) && !FD_ISSET(l, &rd));
+    ck_assert_int_eq(ioctl(rp, FIONBIO, &one), 0);
+    ck_assert(fcntl(rp, F_GETFL) & O_NONBLOCK); /* the real flag */
+    close(rp);
+    close(pfd[0]);
+    close(pfd[1]);
+    close(201);
+    close(a);
+    close(l);
+    sm_sys_use(NULL);
+    sm_sys_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("plain");
@@ -222,6 +313,7 @@ int main(void)
     tcase_add_test(t, real_file_passes_through);
     tcase_add_test(t, poll_mixed_real_and_model);
     tcase_add_test(t, udp_sendto_not_modelled);
+    tcase_add_test(t, dup_msg_select_ioctl);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

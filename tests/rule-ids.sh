@@ -21,7 +21,8 @@ done <"$tmp/files" | grep -o '"rule_id":"[^"]*"' | sed 's/.*:"//; s/"$//' |
 
 # IDs written out in rule records (macro-built ones end in '.': skipped).
 grep -rhoE 'SM_RULE\("[a-z0-9.-]+[a-z0-9]"' "$TOP_SRCDIR/engine" "$TOP_SRCDIR/profiles" \
-    "$TOP_SRCDIR/sockapi" "$TOP_SRCDIR/scenario" "$TOP_SRCDIR/hostkernel" |
+    "$TOP_SRCDIR/sockapi" "$TOP_SRCDIR/scenario" "$TOP_SRCDIR/hostkernel" \
+    "$TOP_SRCDIR/observe" |
     sed 's/SM_RULE("//; s/"$//' | LC_ALL=C sort -u >"$tmp/written"
 
 status=0

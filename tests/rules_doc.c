@@ -31,6 +31,7 @@
 #endif
 
 extern const sm_rule_set sm__rules_scn_model, sm__rules_scn_run;
+extern const sm_rule_set sm__rules_obs_mirror;
 #ifdef HAVE_HOSTKERNEL
 extern const sm_rule_set sm__rules_hk_kernel;
 #endif
@@ -49,6 +50,7 @@ static size_t tool_sets(tool_set *out)
     out[n++] = (tool_set){&sm__rules_sm_sockapi, "all (socket layer)"};
     out[n++] = (tool_set){&sm__rules_scn_model, "all (scenario runner)"};
     out[n++] = (tool_set){&sm__rules_scn_run, "all (scenario runner)"};
+    out[n++] = (tool_set){&sm__rules_obs_mirror, "all (exec/trace mirror)"};
 #ifdef HAVE_HOSTKERNEL
     out[n++] = (tool_set){&sm__rules_hk_kernel, "host (the real kernel)"};
 #endif

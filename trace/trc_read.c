@@ -512,8 +512,6 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
         if (na < 4 || !lookup(levels, a[1], &lv) || !lookup(sockopts, a[2], &on))
             return;
         w.call = name[0] == 's' ? OBS_SETSOCKOPT : OBS_GETSOCKOPT;
-        if (w.call == OBS_GETSOCKOPT && on != SO_ERROR)
-            return;
         w.a1 = lv;
         w.a2 = on;
         const char *v = a[3];

@@ -3,8 +3,9 @@
  *
  * After this header, socket(), setsockopt(), getsockopt(), bind(),
  * listen(), connect(), accept(), accept4(), read(), write(), send(),
- * recv(), sendto(), recvfrom(), poll(), close(), shutdown(),
- * getsockname(), getpeername(), fcntl() and Winsock's closesocket() /
+ * recv(), sendto(), recvfrom(), sendmsg(), recvmsg(), poll(), select(),
+ * close(), shutdown(), dup(), dup2(), dup3(), getsockname(),
+ * getpeername(), fcntl(), ioctl() (FIONBIO) and Winsock's closesocket() /
  * ioctlsocket() are calls on the sockmodel context SM_PLAIN_CTX, so that
  * a program's or a portability layer's file compiles unchanged against
  * the model:
@@ -23,9 +24,9 @@
  * Model descriptors and real ones: the default context (and any context
  * after sm_sys_use_real_fds()) gives each socket the number the kernel
  * would and holds that number open on /dev/null while the socket lives,
- * so no real file can have it.  read(), write(), close(), fcntl() and
- * poll() on a descriptor that is not one of its sockets are the real libc
- * calls, untouched.  A context with its own numbering (sm_sys_new()'s
+ * so no real file can have it.  read(), write(), sendmsg(), recvmsg(),
+ * close(), dup*(), fcntl(), ioctl(), poll() and select() on a descriptor
+ * that is not one of its sockets are the real libc calls, untouched.  A context with its own numbering (sm_sys_new()'s
  * default: 3, 4, ... in every run) cannot tell a real file from a socket
  * of the same number, so there every descriptor is the model's (EBADF if
  * it has no such socket).  poll() with real and model descriptors gives
@@ -54,7 +55,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "socket.h"
@@ -120,6 +123,13 @@
 #define getsockname(fd, a, n) sm_sys_getsockname(SM_PLAIN_CTX, (fd), (a), (n))
 #define getpeername(fd, a, n) sm_sys_getpeername(SM_PLAIN_CTX, (fd), (a), (n))
 #define fcntl(...) sm_sys_fcntl_any(SM_PLAIN_CTX, __VA_ARGS__)
+#define sendmsg(fd, m, f) sm_sys_sendmsg(SM_PLAIN_CTX, (fd), (m), (f))
+#define recvmsg(fd, m, f) sm_sys_recvmsg(SM_PLAIN_CTX, (fd), (m), (f))
+#define dup(fd) sm_sys_dup_any(SM_PLAIN_CTX, (fd))
+#define dup2(fd, fd2) sm_sys_dup2_any(SM_PLAIN_CTX, (fd), (fd2))
+#define dup3(fd, fd2, f) sm_sys_dup3_any(SM_PLAIN_CTX, (fd), (fd2), (f))
+#define select(n, r, w, e, t) sm_sys_select(SM_PLAIN_CTX, (n), (r), (w), (e), (t))
+#define ioctl(...) sm_sys_ioctl_any(SM_PLAIN_CTX, __VA_ARGS__)
 #define ioctlsocket(fd, cmd, argp) sm_sys_ioctlsocket(SM_PLAIN_CTX, (fd), (long)(cmd), (argp))
 
 #endif /* SOCKMODEL_PLAIN_H */

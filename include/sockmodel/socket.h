@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <poll.h>
 #include <sys/types.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -251,6 +252,37 @@ int sm_sys_fcntl_any(sm_sys *c, int fd, int cmd, ...);
  * go to the real poll(), with timeout 0 if a model socket is ready, else
  * with the timeout; while it waits the model's clock stands still. */
 int sm_sys_poll(sm_sys *c, struct pollfd *fds, nfds_t n, int timeout);
+
+/* select() as poll() above: readable = POLLIN, POLLHUP or POLLERR,
+ * writable = POLLOUT or POLLERR, exceptional = POLLPRI (Linux
+ * fs/select.c); a descriptor open nowhere is EBADF. */
+int sm_sys_select(sm_sys *c, int nfds, fd_set *rd, fd_set *wr, fd_set *ex,
+                  struct timeval *timeout);
+
+/* dup(), dup2(), dup3() of a model socket: another descriptor of the same
+ * socket (the socket closes with its last descriptor); onto a descriptor
+ * that is open, that one is closed first.  A context with real numbers
+ * takes the new number from the kernel (dup: the lowest free one) and
+ * holds it.  The _any forms pass real descriptors to the real calls (a
+ * real descriptor put onto a model socket's number ends that descriptor
+ * of the socket). */
+int sm_sys_dup(sm_sys *c, int fd);
+int sm_sys_dup2(sm_sys *c, int fd, int fd2);
+int sm_sys_dup3(sm_sys *c, int fd, int fd2, int flags);
+int sm_sys_dup_any(sm_sys *c, int fd);
+int sm_sys_dup2_any(sm_sys *c, int fd, int fd2);
+int sm_sys_dup3_any(sm_sys *c, int fd, int fd2, int flags);
+
+/* sendmsg()/recvmsg(): the iovecs' bytes as one send/recv (recv: zeros
+ * written iovec by iovec), msg_name as sendto()'s / recvfrom()'s address;
+ * ancillary data is not modelled (msg_controllen 0, msg_flags 0).  Real
+ * descriptors: the real calls. */
+ssize_t sm_sys_sendmsg(sm_sys *c, int fd, const struct msghdr *msg, int flags);
+ssize_t sm_sys_recvmsg(sm_sys *c, int fd, struct msghdr *msg, int flags);
+
+/* ioctl(): FIONBIO (an int *) on a model socket; other requests EINVAL;
+ * real descriptors: the real ioctl(). */
+int sm_sys_ioctl_any(sm_sys *c, int fd, unsigned long req, ...);
 
 #ifdef __cplusplus
 }
