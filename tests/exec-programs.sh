@@ -39,6 +39,9 @@ set -u
 PROG=${PROG_NET:-$(dirname "$SOCKMODEL")/../tests/programs/prog_net}
 
 . "$(dirname "$0")/netns-lib.sh"
+# Each client below starts once its server printed "listening": a connect
+# racing the listen is ordered by the mirror by the calls' time stamps,
+# which cannot tell which of two overlapping calls the kernel saw first.
 
 # The report as lines PROFILE|CALL|OBSERVED|PREDICTED|AFTER.
 summary() {
@@ -53,7 +56,7 @@ hasnot() { ! grep -qF -- "$2" "$1" || fail "$3: did not expect '$2' in the repor
 
 # 1. restart without SO_REUSEADDR
 "$SOCKMODEL" exec -- sh -c "
-    $PROG server 7001 0 1 plain >/dev/null & $PROG client 7001; wait
+    $PROG server 7001 0 1 plain >$tmp/up.7001 & until grep -q listening $tmp/up.7001 2>/dev/null; do sleep 0.02; done; $PROG client 7001; wait
     $PROG server 7001 0 0 plain 2>/dev/null; true" >"$tmp/r1" 2>&1
 rc=$?
 summary "$tmp/r1" >"$tmp/s1"
@@ -70,7 +73,7 @@ hasnot "$tmp/s1" "linux-3.8|" "restart, linux-3.8 agrees"
 
 # 2. restart with SO_REUSEADDR on both listeners
 "$SOCKMODEL" exec -- sh -c "
-    $PROG server 7002 1 1 plain >/dev/null & $PROG client 7002; wait
+    $PROG server 7002 1 1 plain >$tmp/up.7002 & until grep -q listening $tmp/up.7002 2>/dev/null; do sleep 0.02; done; $PROG client 7002; wait
     $PROG server 7002 1 0 plain" >"$tmp/r2" 2>&1
 rc=$?
 [ $rc = 0 ] || { fail "restart with SO_REUSEADDR: exit $rc, expected 0"; cat "$tmp/r2"; }
@@ -87,13 +90,14 @@ for p in linux linux-3.8 bsd solaris; do hasnot "$tmp/s3" "$p|" "two copies, $p 
 # 4. fork per connection, a thread per connection, socat relaying
 for mode in fork thread; do
     "$SOCKMODEL" exec --profile linux -- sh -c "
-        $PROG server 7004 1 2 $mode >/dev/null & $PROG client 7004; $PROG client 7004; wait" \
+        $PROG server 7004 1 2 $mode >$tmp/up.7004 & until grep -q listening $tmp/up.7004 2>/dev/null; do sleep 0.02; done; $PROG client 7004; $PROG client 7004; wait" \
         >"$tmp/r4" 2>&1 || { fail "$mode server: linux disagrees with this machine"; cat "$tmp/r4"; }
     grep -q "processes" "$tmp/r4" || fail "$mode server: no report"
 done
 if command -v socat >/dev/null; then
     "$SOCKMODEL" exec --profile linux -- sh -c "
-        $PROG server 7005 1 1 plain >/dev/null &
+        $PROG server 7005 1 1 plain >$tmp/up.7005 &
+        until grep -q listening $tmp/up.7005 2>/dev/null; do sleep 0.02; done
         socat TCP-LISTEN:7006,bind=127.0.0.1,reuseaddr,fork TCP:127.0.0.1:7005 & s=\$!
         $PROG client 7006; wait %1; kill \$s; wait \$s" >"$tmp/r5" 2>&1
     # socat shuts its listener down (SHUT_RDWR) when it is killed: Linux
@@ -146,7 +150,7 @@ fi
 
 # 7. root binds a privileged port
 "$SOCKMODEL" exec --profile 'linux*,bsd,freebsd-13,windows*' --scenario-out "$tmp/root.scn" -- sh -c "
-    $PROG server 80 0 1 plain >/dev/null & $PROG client 80; wait" >"$tmp/r8" 2>&1 ||
+    $PROG server 80 0 1 plain >$tmp/up.80 & until grep -q listening $tmp/up.80 2>/dev/null; do sleep 0.02; done; $PROG client 80; wait" >"$tmp/r8" 2>&1 ||
     { fail "root on port 80: a profile diverges"; cat "$tmp/r8"; }
 hasnot "$tmp/r8" "EACCES" "root on port 80"
 grep -q '^as root$' "$tmp/root.scn" || fail "root on port 80: the scenario has no 'as root'"
@@ -154,7 +158,7 @@ grep -q '^as root$' "$tmp/root.scn" || fail "root on port 80: the scenario has n
 
 # 8. exec with an environment without the shim's variables
 "$SOCKMODEL" exec --profile linux --scenario-out "$tmp/envi.scn" -- sh -c "
-    env -i $PROG server 7020 0 1 plain >/dev/null & sh -c 'exec env -i $PROG client 7020'; wait" >"$tmp/r9" 2>&1 ||
+    env -i $PROG server 7020 0 1 plain >$tmp/up.7020 & until grep -q listening $tmp/up.7020 2>/dev/null; do sleep 0.02; done; sh -c 'exec env -i $PROG client 7020'; wait" >"$tmp/r9" 2>&1 ||
     { fail "env -i: linux disagrees"; cat "$tmp/r9"; }
 grep -q '^bind prog_net.* 127.0.0.1:7020 => linux: ok' "$tmp/envi.scn" || fail "env -i: the server's bind was not observed"
 grep -q '^connect prog_net.* 127.0.0.1:7020 => linux: ok' "$tmp/envi.scn" || fail "env -i: the client's connect was not observed"
