@@ -5,7 +5,11 @@
  * (-Wl,--wrap=..., with the static libraries), so every allocation the
  * libraries make goes through here with no hook in them.  While `armed`,
  * the allocation after `fail_after` more fails once (`hit` says it did),
- * and `live` counts the blocks allocated and not yet freed.
+ * and `live` counts the blocks allocated and not yet freed.  The blocks
+ * themselves are kept too: a run abandoned at a recovery point leaves its
+ * blocks to the process's exit by design, and oom_release_abandoned()
+ * stands for that exit, so the leak checkers of the sanitizer and valgrind
+ * builds see only leaks the design does not intend.
  * Include it in one file of a test program only.
  */
 #ifndef CHECK_OOM_WRAP_H
@@ -30,6 +34,34 @@ static long fail_after;  /* allocations left before the one that fails; <0: none
 static bool hit;         /* an allocation was refused */
 static long live;        /* blocks allocated and not freed while armed */
 
+#define OOM_MAX_BLOCKS 65536
+static void *blocks[OOM_MAX_BLOCKS]; /* allocated while armed, not freed */
+static size_t nblocks;
+
+static inline void block_add(void *p)
+{
+    if (nblocks < OOM_MAX_BLOCKS)
+        blocks[nblocks++] = p;
+}
+
+static inline bool block_del(void *p)
+{
+    for (size_t i = nblocks; i-- > 0;)
+        if (blocks[i] == p) {
+            blocks[i] = blocks[--nblocks];
+            return true;
+        }
+    return false;
+}
+
+/* Frees what a run abandoned (call it with `armed` false). */
+static inline void oom_release_abandoned(void)
+{
+    while (nblocks > 0)
+        __real_free(blocks[--nblocks]);
+    live = 0;
+}
+
 static bool refuse(void)
 {
     if (!armed || fail_after < 0)
@@ -49,7 +81,7 @@ void *__wrap_malloc(size_t n)
         return NULL;
     void *p = __real_malloc(n);
     if (p && armed)
-        live++;
+        live++, block_add(p);
     return p;
 }
 
@@ -59,7 +91,7 @@ void *__wrap_calloc(size_t n, size_t m)
         return NULL;
     void *p = __real_calloc(n, m);
     if (p && armed)
-        live++;
+        live++, block_add(p);
     return p;
 }
 
@@ -69,7 +101,7 @@ void *__wrap_aligned_alloc(size_t a, size_t n)
         return NULL;
     void *p = __real_aligned_alloc(a, n);
     if (p && armed)
-        live++;
+        live++, block_add(p);
     return p;
 }
 
@@ -79,7 +111,9 @@ void *__wrap_realloc(void *p, size_t n)
         return NULL;
     void *q = __real_realloc(p, n);
     if (q && !p && armed)
-        live++;
+        live++, block_add(q);
+    else if (q && p && block_del(p))
+        block_add(q);
     return q;
 }
 
@@ -87,6 +121,8 @@ void __wrap_free(void *p)
 {
     if (p && armed)
         live--;
+    if (p)
+        block_del(p);
     __real_free(p);
 }
 

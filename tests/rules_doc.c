@@ -366,18 +366,30 @@ static int check_all(const tool_set *tools, size_t ntools, seen *s)
     return bad;
 }
 
+/* What main builds, freed at exit (the leak checker of a sanitizer build
+ * runs after this, and would otherwise cut the --ids output short). */
+static seen s;
+static buf b, old;
+
+static void free_all(void)
+{
+    free(s.ids);
+    free(s.recs);
+    free(b.s);
+    free(old.s);
+}
+
 int main(int argc, char **argv)
 {
+    atexit(free_all);
     tool_set tools[64];
     size_t ntools = tool_sets(tools);
-    seen s = {0};
     int bad = check_all(tools, ntools, &s);
     if (argc == 2 && strcmp(argv[1], "--ids") == 0) {
         for (size_t i = 0; i < s.n; i++)
             printf("%s\n", s.ids[i]);
         return bad;
     }
-    buf b = {0};
     page(&b, tools, ntools);
     if (argc == 3 && strcmp(argv[1], "--write") == 0) {
         FILE *f = fopen(argv[2], "w");
@@ -400,7 +412,6 @@ int main(int argc, char **argv)
         perror(SM_RULES_DOC);
         return 1;
     }
-    buf old = {0};
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
