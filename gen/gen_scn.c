@@ -375,21 +375,6 @@ static int dest_for(gen *g, const gsock *l, int *fam)
     return cand[k];
 }
 
-/* Open difference O6: would a client bound to PORT connecting to DPORT
- * meet the 4-tuple of a closed client whose peer has not closed (Linux
- * keeps that orphaned FIN_WAIT_2 as a timewait entry, the model as a
- * connection)? */
-static bool fw2_clash(const gen *g, unsigned port, unsigned dport)
-{
-    for (int i = 0; i < g->n; i++) {
-        const gsock *s = &g->s[i];
-        if (s->tcp && s->closed && s->connected && s->port == port &&
-            s->dport == dport && (s->peer < 0 || !g->s[s->peer].closed))
-            return true;
-    }
-    return false;
-}
-
 /* Make sure listener L is non-blocking before an accept (1 line). */
 static void nonblock(gen *g, int i)
 {
@@ -458,8 +443,6 @@ static void act_connect(gen *g)
         unsigned port = pick_port(g);
         if (port == dport && (a == dest || addrs[a].wild))
             port = 0; /* not onto itself: no simultaneous open (unmodelled) */
-        if (g->avoid && fw2_clash(g, port, dport))
-            port = 0;
         if (port)
             write_bind(g, i, a, port);
     }
@@ -601,8 +584,6 @@ static void act_reconnect(gen *g)
     const gsock *old = &g->s[c[pick(g, (unsigned)n)]];
     int addr = old->addr, dest = old->dest;
     unsigned port = old->port, dport = old->dport;
-    if (g->avoid && fw2_clash(g, port, dport))
-        return;
     int i = new_sock(g, true, old->fam, 'c');
     if (i < 0)
         return;
@@ -627,9 +608,8 @@ static void act_send(gen *g)
     for (int i = 0; i < g->n; i++) {
         const gsock *s = &g->s[i];
         if (!s->closed && s->peer >= 0 && !s->uncertain && !s->has_data &&
-            !g->s[s->peer].closed && (!g->avoid || s->accepted))
-            c[n++] = i; /* open differences O3, O4: send or recv on a client
-                           whose connect may have failed */
+            !g->s[s->peer].closed)
+            c[n++] = i;
     }
     if (n == 0)
         return;
@@ -638,7 +618,7 @@ static void act_send(gen *g)
     s->has_data = p->has_data = true;
     line(g, "send %s %u", s->name, 1 + pick(g, 3000));
     write_wait(g);
-    if (!g->avoid && pct(g, 60)) {
+    if (pct(g, 60)) {
         nonblock(g, s->peer);
         line(g, "recv %s 100000", p->name);
     }
