@@ -412,10 +412,16 @@ typedef struct sm_tcp_rules {
     sm_err send_unconnected;
     const sm_rule *send_unconnected_rule;
     /* recv() on a socket whose connect() failed (refused, timed out) after
-     * the error was reported: end of stream (Linux SOCK_DONE) rather than
-     * ENOTCONN. */
+     * the error was reported: end of stream (Linux: tcp_done() shut it
+     * down) rather than ENOTCONN. */
     bool failed_connect_eof;
     const sm_rule *failed_connect_eof_rule;
+    /* recv() once the peer's FIN has arrived and the queue is read: end of
+     * stream even when an error is pending (a RST that came after the FIN),
+     * which stays for send() and SO_ERROR (Linux SOCK_DONE is tested
+     * before sk_err); else the error first. */
+    bool fin_eof_before_error;
+    const sm_rule *fin_eof_before_error_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS

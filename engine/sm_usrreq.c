@@ -943,6 +943,9 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
             sm__send_flags(w, s, SM_TH_ACK, s->snd_nxt, 0); /* window update */
         return ok_bytes(&r_recv_data, take);
     }
+    const sm_tcp_rules *tr = sm__hprof(w, s->host)->tcp;
+    if (s->peer_fin && s->soerr != SM_OK && tr->fin_eof_before_error)
+        return ok_bytes(tr->fin_eof_before_error_rule, 0);
     if (take_soerr(s, &r))
         return r;
     return ok_bytes(&r_recv_eof, 0);

@@ -115,9 +115,14 @@ static const sm_rule r_send_unconnected = SM_RULE("linux.send.unconnected", S,
 static const sm_rule r_failed_connect_eof = SM_RULE("linux.recv.after-failed-connect", S,
     "recv() after a failed connect() (refused, timed out), once the error "
     "was reported: 0, end of stream",
-    "tcp_done() sets SOCK_DONE; tcp_recvmsg_locked() stops with 0 on "
-    "SOCK_DONE before the TCP_CLOSE -ENOTCONN check; "
+    "tcp_done() sets sk_shutdown = SHUTDOWN_MASK; tcp_recvmsg_locked() "
+    "stops with 0 on RCV_SHUTDOWN before its TCP_CLOSE -ENOTCONN check; "
     "scenarios/linux/recv-after-refused.scn (6.18, host)");
+static const sm_rule r_fin_eof_first = SM_RULE("linux.recv.eof-before-error", S,
+    "recv() after the peer's FIN, with an error pending from a later RST: "
+    "0, end of stream; the error stays for send() and SO_ERROR",
+    "tcp_fin() sets SOCK_DONE, which tcp_recvmsg_locked() tests before "
+    "sk_err; scenarios/linux/finwait2-takeover.scn (6.18, host)");
 static const sm_rule r_connect_any = SM_RULE("linux.connect.to-wildcard", T,
     "connect() to the wildcard address goes to this host: IPv4 to the "
     "bound source address or 127.0.0.1 (ip_route_connect(): no daddr -> "
@@ -1170,6 +1175,8 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .send_unconnected_rule = &r_send_unconnected,
     .failed_connect_eof = true,
     .failed_connect_eof_rule = &r_failed_connect_eof,
+    .fin_eof_before_error = true,
+    .fin_eof_before_error_rule = &r_fin_eof_first,
     /* tcp_validate_incoming(): RFC 5961 challenge ACKs, always;
      * tcp_rcv_synsent_state_process(): simultaneous open [S]; the initial
      * window 64240 (65535 rounded down to the MSS, tcp_select_initial_window) [I]. */
@@ -1287,6 +1294,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_v4_on_v6,
     &r_send_unconnected,
     &r_failed_connect_eof,
+    &r_fin_eof_first,
     &r_sockopt_no_port_missing,
     &r_sockopt_no_port,
     &r_sockopt_range_missing,
