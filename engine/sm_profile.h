@@ -416,6 +416,11 @@ typedef struct sm_tcp_rules {
      * down) rather than ENOTCONN. */
     bool failed_connect_eof;
     const sm_rule *failed_connect_eof_rule;
+    /* send() on a socket whose connect() failed: SM_OK means as on one that
+     * never connected (send_unconnected); else this error (BSD EPIPE: the
+     * failed connection left the socket unable to send). */
+    sm_err failed_connect_send;
+    const sm_rule *failed_connect_send_rule;
     /* recv() once the peer's FIN has arrived and the queue is read: end of
      * stream even when an error is pending (a RST that came after the FIN),
      * which stays for send() and SO_ERROR (Linux SOCK_DONE is tested

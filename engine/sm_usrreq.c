@@ -846,6 +846,8 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
         if (s->epipe || s->wr_shut || s->tw != SM__NONE32 || s->state != SM_CLOSED)
             return sm__rfail(SM_EPIPE, &r_send_shut);
         const sm_tcp_rules *tr = sm__hprof(w, s->host)->tcp;
+        if (s->conn_failed && tr->failed_connect_send)
+            return sm__rfail(tr->failed_connect_send, tr->failed_connect_send_rule);
         return tr->send_unconnected ? sm__rfail(tr->send_unconnected, tr->send_unconnected_rule)
                                     : sm__rfail(SM_ENOTCONN, &r_send_shut);
     }
