@@ -126,7 +126,7 @@ typedef struct sm_sock_view {
     uint64_t seq;           /* binding order on the host: lower is older */
     uint64_t listen_seq;    /* listen() order: lower is older; 0 if never */
     uint64_t tw_since_ms;   /* TIME_WAIT entry: when it began (virtual ms) */
-    bool tw_ts;             /* TIME_WAIT entry: the connection used timestamps */
+    bool tw_ts;             /* the connection (or TIME_WAIT entry) used timestamps */
     bool accepted;          /* a connection accepted from a listener */
 } sm_sock_view;
 
@@ -406,6 +406,27 @@ typedef struct sm_tcp_rules {
     /* send() in SYN_SENT (sm_send_connecting). */
     enum sm_send_connecting send_connecting;
     const sm_rule *send_connecting_rule;
+    /* send() on a TCP socket that has no connection and never had one
+     * (or whose connect failed): SM_OK means ENOTCONN (POSIX); else this
+     * error (Linux EPIPE, sk_stream_wait_connect()). */
+    sm_err send_unconnected;
+    const sm_rule *send_unconnected_rule;
+    /* recv() on a socket whose connect() failed (refused, timed out) after
+     * the error was reported: end of stream (Linux: tcp_done() shut it
+     * down) rather than ENOTCONN. */
+    bool failed_connect_eof;
+    const sm_rule *failed_connect_eof_rule;
+    /* send() on a socket whose connect() failed: SM_OK means as on one that
+     * never connected (send_unconnected); else this error (BSD EPIPE: the
+     * failed connection left the socket unable to send). */
+    sm_err failed_connect_send;
+    const sm_rule *failed_connect_send_rule;
+    /* recv() once the peer's FIN has arrived and the queue is read: end of
+     * stream even when an error is pending (a RST that came after the FIN),
+     * which stays for send() and SO_ERROR (Linux SOCK_DONE is tested
+     * before sk_err); else the error first. */
+    bool fin_eof_before_error;
+    const sm_rule *fin_eof_before_error_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS
@@ -463,7 +484,10 @@ struct sm_profile {
      * 4-tuple self.local_addr:self.port -> self.remote?  check ==
      * SM_CHECK_CONNECT; owners are every other owner of the port (bound,
      * listening, connected sockets and TIME_WAIT entries).  SM_OK with
-     * culprit >= 0 means "yes, by ending that TIME_WAIT entry". */
+     * culprit >= 0 means "yes, by ending that TIME_WAIT entry" - or that
+     * orphaned connection (no descriptor left), which the OS keeps as a
+     * TIME_WAIT entry (Linux's FIN_WAIT_2 timewait socket): it ends
+     * silently. */
     sm_verdict (*connect)(const sm_profile *self, const sm_bind_ctx *c);
 
     /* connect() of an unbound socket: choose its ephemeral port toward

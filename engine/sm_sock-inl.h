@@ -28,7 +28,7 @@ static inline void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
     if (!s->bound)
         v->at_bind = s->opt;
     v->tw_since_ms = 0;
-    v->tw_ts = false;
+    v->tw_ts = s->ts_ok; /* a connection: timestamps in use */
     v->accepted = s->how == SM_BOUND_ACCEPTED;
     if (!v->name) /* a child not named yet */
         v->name = sm__sock_name(w, id);

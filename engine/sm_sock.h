@@ -53,6 +53,7 @@ typedef struct sm__sock {
     bool rd_shut, wr_shut;
     bool peer_fin;      /* the peer's FIN arrived: end of stream */
     bool epipe;         /* the reset was reported once: EPIPE from now on */
+    bool conn_failed;   /* its last connect() failed */
     bool lingering;     /* close() is waiting in SO_LINGER */
     uint8_t timer_kind;
     uint8_t syn_tries;

@@ -623,6 +623,10 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
             uint32_t h = sm__ctab_find(w, &t);
             if (h != SM__NONE32 && (h & SM__TW_BIT))
                 sm__tw_kill(w, h & ~SM__TW_BIT);
+        } else if (v.culprit >= 0 && !c.owners[v.culprit].fd_open) {
+            /* An orphaned connection the OS keeps as a TIME_WAIT entry:
+             * it ends silently, as that entry would. */
+            sm__conn_destroy(w, c.owners[v.culprit].id);
         }
     }
     s = &w->socks[id];
@@ -650,6 +654,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
     s->state = SM_SYN_SENT;
     s->syn_tries = 0;
     s->peer_fin = s->fin_pending = s->fin_sent = s->rd_shut = s->wr_shut = false;
+    s->conn_failed = false;
     s->connect_deadline = sm_time_add(
         w->now_ns, sm_time_ms((uint64_t)w->hosts[s->host].tun[SM_TUN_CONNECT_TIMEOUT_MS]));
     sm__send_flags(w, s, SM_TH_SYN, s->iss, 0);
@@ -683,6 +688,7 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
         if (!take_soerr(s, &e))
             e = sm__rfail(SM_ECONNREFUSED, &r_connect_failed);
         s->epipe = false;
+        s->conn_failed = true;
         return e;
     }
     r.rule = r.rule ? r.rule : &r_connect_connected;
@@ -734,7 +740,7 @@ sm_result sm_connect_unspec(sm_world *w, sm_id id)
         sm__conn_abort(w, id);
     }
     s = &w->socks[id];
-    s->epipe = false;
+    s->epipe = s->conn_failed = false;
     s->soerr = SM_OK;
     if (r->unspec_unbinds && s->bound && s->how != SM_BOUND_EXPLICIT) {
         sm__table_remove(w, id);
@@ -836,12 +842,15 @@ sm_result sm_send(sm_world *w, sm_id id, uint64_t bytes)
     }
     if (s->epipe || s->wr_shut ||
         (s->state != SM_ESTABLISHED && s->state != SM_CLOSE_WAIT &&
-         s->state != SM_SYN_SENT && s->state != SM_SYN_RECEIVED))
-        return sm__rfail(s->epipe || s->wr_shut || s->tw != SM__NONE32 ||
-                                s->state != SM_CLOSED
-                            ? SM_EPIPE
-                            : SM_ENOTCONN,
-                        &r_send_shut);
+         s->state != SM_SYN_SENT && s->state != SM_SYN_RECEIVED)) {
+        if (s->epipe || s->wr_shut || s->tw != SM__NONE32 || s->state != SM_CLOSED)
+            return sm__rfail(SM_EPIPE, &r_send_shut);
+        const sm_tcp_rules *tr = sm__hprof(w, s->host)->tcp;
+        if (s->conn_failed && tr->failed_connect_send)
+            return sm__rfail(tr->failed_connect_send, tr->failed_connect_send_rule);
+        return tr->send_unconnected ? sm__rfail(tr->send_unconnected, tr->send_unconnected_rule)
+                                    : sm__rfail(SM_ENOTCONN, &r_send_shut);
+    }
     s->sndq += bytes;
     sm__tcp_output(w, s);
     return ok_bytes(&r_send_queued, bytes);
@@ -911,9 +920,14 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
         return sm__rfail(sm__hprof(w, s->host)->tcp->io_while_connecting,
                          sm__hprof(w, s->host)->tcp->io_while_connecting_rule);
     if (s->proto == SM_TCP && !s->connected && s->soerr == SM_OK && !s->peer_fin &&
-        s->rcvq == 0)
-        return sm__rfail(s->epipe ? SM_OK : SM_ENOTCONN,
-                        s->epipe ? &r_recv_eof_after_reset : &r_recv_not_connected);
+        s->rcvq == 0) {
+        if (s->epipe)
+            return sm__rfail(SM_OK, &r_recv_eof_after_reset);
+        const sm_tcp_rules *tr = sm__hprof(w, s->host)->tcp;
+        if (s->conn_failed && tr->failed_connect_eof)
+            return sm__rfail(SM_OK, tr->failed_connect_eof_rule);
+        return sm__rfail(SM_ENOTCONN, &r_recv_not_connected);
+    }
     if (s->rcvq == 0 && !s->peer_fin && s->soerr == SM_OK) {
         if (s->nonblock)
             return sm__rfail(SM_EWOULDBLOCK, &r_recv_nonblock_empty);
@@ -931,6 +945,9 @@ sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
             sm__send_flags(w, s, SM_TH_ACK, s->snd_nxt, 0); /* window update */
         return ok_bytes(&r_recv_data, take);
     }
+    const sm_tcp_rules *tr = sm__hprof(w, s->host)->tcp;
+    if (s->peer_fin && s->soerr != SM_OK && tr->fin_eof_before_error)
+        return ok_bytes(tr->fin_eof_before_error_rule, 0);
     if (take_soerr(s, &r))
         return r;
     return ok_bytes(&r_recv_eof, 0);

@@ -103,6 +103,7 @@ typedef struct gsock {
     int dest;          /* client: address it connected to, -1 */
     unsigned dport;
     bool tw_guess;     /* closed first: likely in TIME_WAIT */
+    bool refused;      /* client: connected where nobody listened */
     int v6only;        /* IPV6_V6ONLY as set: -1 not set, 0, 1 */
 } gsock;
 
@@ -375,21 +376,6 @@ static int dest_for(gen *g, const gsock *l, int *fam)
     return cand[k];
 }
 
-/* Open difference O6: would a client bound to PORT connecting to DPORT
- * meet the 4-tuple of a closed client whose peer has not closed (Linux
- * keeps that orphaned FIN_WAIT_2 as a timewait entry, the model as a
- * connection)? */
-static bool fw2_clash(const gen *g, unsigned port, unsigned dport)
-{
-    for (int i = 0; i < g->n; i++) {
-        const gsock *s = &g->s[i];
-        if (s->tcp && s->closed && s->connected && s->port == port &&
-            s->dport == dport && (s->peer < 0 || !g->s[s->peer].closed))
-            return true;
-    }
-    return false;
-}
-
 /* Make sure listener L is non-blocking before an accept (1 line). */
 static void nonblock(gen *g, int i)
 {
@@ -458,8 +444,6 @@ static void act_connect(gen *g)
         unsigned port = pick_port(g);
         if (port == dport && (a == dest || addrs[a].wild))
             port = 0; /* not onto itself: no simultaneous open (unmodelled) */
-        if (g->avoid && fw2_clash(g, port, dport))
-            port = 0;
         if (port)
             write_bind(g, i, a, port);
     }
@@ -481,6 +465,7 @@ static void act_connect(gen *g)
     }
     if (group || dport != g->s[l].port) {
         s->uncertain = true;
+        s->refused = listeners_on(g, dport) == 0;
         return;
     }
     gsock *ls = &g->s[l];
@@ -585,6 +570,28 @@ static void act_rebind(gen *g)
         write_listen(g, i);
 }
 
+/* A new client bound to A:PORT (maybe with SO_REUSEADDR) connects to
+ * DEST:DPORT (3-4 lines); its index, or -1. */
+static int bound_client(gen *g, int fam, bool reuse, int a, unsigned port, int dest,
+                      unsigned dport)
+{
+    int i = new_sock(g, true, fam, 'c');
+    if (i < 0)
+        return -1;
+    write_socket(g, i);
+    gsock *s = &g->s[i];
+    if (reuse)
+        line(g, "setsockopt %s SO_REUSEADDR 1", s->name);
+    write_bind(g, i, a, port);
+    char ep[80];
+    ep_text(dest, dport, ep, sizeof ep);
+    line(g, "connect %s %s", s->name, ep);
+    s->connected = true;
+    s->dest = dest;
+    s->dport = dport;
+    return i;
+}
+
 /* A client that chose its port connects again from it to the same place:
  * the 4-tuple may still be in TIME_WAIT (up to 5 lines). */
 static void act_reconnect(gen *g)
@@ -598,26 +605,58 @@ static void act_reconnect(gen *g)
     }
     if (n == 0)
         return;
-    const gsock *old = &g->s[c[pick(g, (unsigned)n)]];
-    int addr = old->addr, dest = old->dest;
-    unsigned port = old->port, dport = old->dport;
-    if (g->avoid && fw2_clash(g, port, dport))
+    int k = c[pick(g, (unsigned)n)];
+    /* Half the time, a client closed while its peer is open: its orphaned
+     * FIN_WAIT_2 (Linux: a timewait socket that connect() takes over). */
+    for (int j = 0; j < n && pct(g, 50); j++) {
+        const gsock *o = &g->s[c[j]];
+        if (o->peer >= 0 && !g->s[o->peer].closed) {
+            k = c[j];
+            break;
+        }
+    }
+    const gsock *old = &g->s[k];
+    int i = bound_client(g, old->fam, pct(g, 70), old->addr, old->port, old->dest,
+                         old->dport);
+    if (i >= 0)
+        g->s[i].uncertain = true; /* which listener, if any, is not tracked here */
+}
+
+/* A client from a chosen port connects to a listener and is accepted,
+ * closes while the accepted end stays open (an orphaned FIN_WAIT_2; Linux
+ * keeps it as a timewait socket), and a new client connects again from
+ * that port to the same place (up to 12 lines; docs/gen-probe.md O6). */
+static void act_fw2_reconnect(gen *g)
+{
+    int c[G_MAXS], n = 0;
+    for (int i = 0; i < g->n; i++) {
+        const gsock *s = &g->s[i];
+        if (s->tcp && s->listening && !s->closed && s->port != 0 && !s->no_accept &&
+            s->nq == 0 && listeners_on(g, s->port) == 1)
+            c[n++] = i;
+    }
+    if (n == 0)
         return;
-    int i = new_sock(g, true, old->fam, 'c');
+    int l = c[pick(g, (unsigned)n)];
+    int fam;
+    int dest = dest_for(g, &g->s[l], &fam);
+    unsigned dport = g->s[l].port;
+    int a = pct(g, 50) ? dest : fam == 4 ? A_ANY4 : A_ANY6;
+    unsigned port = pick_port(g);
+    if (port == dport)
+        return; /* not onto itself: no simultaneous open (unmodelled) */
+    bool reuse = pct(g, 80);
+    int i = bound_client(g, fam, reuse, a, port, dest, dport);
     if (i < 0)
         return;
-    gsock *s = &g->s[i];
-    write_socket(g, i);
-    if (pct(g, 70))
-        line(g, "setsockopt %s SO_REUSEADDR 1", s->name);
-    write_bind(g, i, addr, port);
-    char ep[80];
-    ep_text(dest, dport, ep, sizeof ep);
-    line(g, "connect %s %s", s->name, ep);
-    s->connected = true;
-    s->dest = dest;
-    s->dport = dport;
-    s->uncertain = true; /* which listener, if any, is not tracked here */
+    g->s[l].queue[g->s[l].nq++] = i;
+    write_accept(g, l);
+    line(g, "close %s", g->s[i].name);
+    g->s[i].closed = true;
+    write_wait(g);
+    int j = bound_client(g, fam, reuse, a, port, dest, dport);
+    if (j >= 0)
+        g->s[j].uncertain = true; /* which listener, if any, is not tracked here */
 }
 
 /* Data one way on a connection, and maybe read (up to 4 lines). */
@@ -627,9 +666,8 @@ static void act_send(gen *g)
     for (int i = 0; i < g->n; i++) {
         const gsock *s = &g->s[i];
         if (!s->closed && s->peer >= 0 && !s->uncertain && !s->has_data &&
-            !g->s[s->peer].closed && (!g->avoid || s->accepted))
-            c[n++] = i; /* open differences O3, O4: send or recv on a client
-                           whose connect may have failed */
+            !g->s[s->peer].closed)
+            c[n++] = i;
     }
     if (n == 0)
         return;
@@ -638,9 +676,50 @@ static void act_send(gen *g)
     s->has_data = p->has_data = true;
     line(g, "send %s %u", s->name, 1 + pick(g, 3000));
     write_wait(g);
-    if (!g->avoid && pct(g, 60)) {
+    if (pct(g, 60)) {
         nonblock(g, s->peer);
         line(g, "recv %s 100000", p->name);
+    }
+}
+
+/* send or recv on a TCP socket without a connection: one that never
+ * connected (maybe bound), or a client whose connect was refused (up to 4
+ * lines).  Linux: EPIPE for the send, end of stream for the recv after a
+ * refused connect (docs/gen-probe.md O3, O4). */
+static void act_unconnected_io(gen *g)
+{
+    int c[G_MAXS], n = 0;
+    for (int i = 0; i < g->n; i++) {
+        const gsock *s = &g->s[i];
+        if (s->tcp && !s->closed && !s->listening && !s->accepted &&
+            (!s->connected || s->refused))
+            c[n++] = i;
+    }
+    int i;
+    if (n == 0 || pct(g, 30)) {
+        int fam = pct(g, 50) ? 4 : 6;
+        i = new_sock(g, true, fam, 'c');
+        if (i < 0)
+            return;
+        write_socket(g, i);
+        unsigned port = pick_port(g);
+        if (listeners_on(g, port) == 0 && pct(g, 50)) { /* refused */
+            char ep[80];
+            ep_text(fam == 4 ? A_LO4 : A_LO6, port, ep, sizeof ep);
+            line(g, "connect %s %s", g->s[i].name, ep);
+            g->s[i].connected = g->s[i].refused = g->s[i].uncertain = true;
+            g->s[i].dest = fam == 4 ? A_LO4 : A_LO6;
+            g->s[i].dport = port;
+        }
+    } else {
+        i = c[pick(g, (unsigned)n)];
+    }
+    gsock *s = &g->s[i];
+    if (pct(g, 50)) {
+        line(g, "send %s %u", s->name, 1 + pick(g, 3000));
+    } else {
+        nonblock(g, i);
+        line(g, "recv %s 100000", s->name);
     }
 }
 
@@ -794,7 +873,7 @@ static const gaction actions[] = {
     {act_close_conn, 22, 3},  {act_close_plain, 7, 2}, {act_rebind, 14, 6},
     {act_reconnect, 6, 5},    {act_send, 5, 4},        {act_udp_connect, 4, 2},
     {act_expect, 14, 1},      {act_shutdown, 2, 2},    {act_datagram, 3, 5},
-    {act_expect2, 4, 1},
+    {act_expect2, 4, 1},      {act_unconnected_io, 3, 4}, {act_fw2_reconnect, 3, 12},
 };
 
 void scn_gen_scenario(uint64_t seed, uint64_t index, bool avoid_open, scn_buf *out)

@@ -33,15 +33,8 @@ bool scn_rng_pct(scn_rng *r, unsigned pct);
  *
  * AVOID_OPEN leaves out the constructs behind the open differences between
  * the linux model and the real kernel (docs/gen-probe.md), until the model
- * is fixed:
- *   O1  SO_REUSEADDR / SO_REUSEPORT changed after bind;
- *   O2  a V6ONLY socket binding a v4-mapped address with port 0 or < 1024;
- *   O3  send on a client whose connect may have failed;
- *   O4  recv on a client whose connect may have failed;
- *   O5  UDP connect from a socket bound to a specific address (v6 <->
- *       v4-mapped);
- *   O6  connect from a bound port over the 4-tuple of a closed client
- *       whose peer has not closed (orphaned FIN_WAIT_2). */
+ * is fixed.  None is open at present (O1 to O6 are fixed): the flag is kept
+ * for the next one found. */
 void scn_gen_scenario(uint64_t seed, uint64_t index, bool avoid_open, scn_buf *out);
 
 /* ---- the differential check (gen_diff.c) -------------------------------- */

@@ -1200,7 +1200,13 @@ static sm_tcp_state sock_state(scn_exec *c, hsock *s)
         return SM_CLOSED;
     /* Closed, or its connection went on as a TIME_WAIT entry. */
     enter(c, s->group);
-    return table_state(&s->local, &s->remote);
+    sm_tcp_state st = table_state(&s->local, &s->remote);
+    /* An open descriptor in CLOSE can own only a TIME_WAIT entry of its
+     * 4-tuple; any other connection there is a newer one (a connect()
+     * took the tuple over), not this socket's. */
+    if (s->fd >= 0 && st != SM_TIME_WAIT)
+        return SM_CLOSED;
+    return st;
 }
 
 static int sock_pending(hsock *s)

@@ -313,7 +313,16 @@ size_t sm__bsd_select_listener(const sm_profile *self, const sm_listen_ctx *c)
     return sm__select_newest(self, c);
 }
 
+static const sm_rule r_failed_connect_shut = SM_RULE("bsd.recv.after-failed-connect", S,
+    "after a failed connect() (refused, timed out) the socket is shut both "
+    "ways: recv() reads end of stream, send() fails with EPIPE",
+    "sys/netinet/tcp_subr.c tcp_close() -> soisdisconnected(); sys/kern/uipc_socket.c sosend_generic(), soreceive_generic(): SBS_CANTSENDMORE/SBS_CANTRCVMORE before the not-connected check; not measured");
+
 const sm_tcp_rules sm__bsd_tcp_rules = {
+    .failed_connect_eof = true,
+    .failed_connect_eof_rule = &r_failed_connect_shut,
+    .failed_connect_send = SM_EPIPE,
+    .failed_connect_send_rule = &r_failed_connect_shut,
     .unread_close_rst = false,
     .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_EWOULDBLOCK,
@@ -451,6 +460,7 @@ const sm_profile sm_profile_bsd = {
 static const sm_rule *const rules_of_file[] = {
     &r_shutdown_listener,
     &r_send_connecting,
+    &r_failed_connect_shut,
     &r_sockopt_reuse,
     &r_sockopt_v6only_on_inet,
     &r_sockopt_v6only_bound,

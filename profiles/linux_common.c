@@ -106,6 +106,23 @@ static const sm_rule r_udp_sendto_connected = SM_RULE("linux.connect.sendto-conn
     "sendto() with an address on a connected UDP socket: sent to that "
     "address",
     "net/ipv4/udp.c udp_sendmsg(), msg_name first");
+static const sm_rule r_send_unconnected = SM_RULE("linux.send.unconnected", S,
+    "send() on a TCP socket that is not connected and not connecting (never "
+    "connected, or its connect failed): EPIPE",
+    "net/ipv4/tcp.c tcp_sendmsg_locked() -> sk_stream_wait_connect(): a "
+    "state other than SYN_SENT/SYN_RECV is -EPIPE; "
+    "scenarios/linux/send-unconnected.scn (6.18, host)");
+static const sm_rule r_failed_connect_eof = SM_RULE("linux.recv.after-failed-connect", S,
+    "recv() after a failed connect() (refused, timed out), once the error "
+    "was reported: 0, end of stream",
+    "tcp_done() sets sk_shutdown = SHUTDOWN_MASK; tcp_recvmsg_locked() "
+    "stops with 0 on RCV_SHUTDOWN before its TCP_CLOSE -ENOTCONN check; "
+    "scenarios/linux/recv-after-refused.scn (6.18, host)");
+static const sm_rule r_fin_eof_first = SM_RULE("linux.recv.eof-before-error", S,
+    "recv() after the peer's FIN, with an error pending from a later RST: "
+    "0, end of stream; the error stays for send() and SO_ERROR",
+    "tcp_fin() sets SOCK_DONE, which tcp_recvmsg_locked() tests before "
+    "sk_err; scenarios/linux/finwait2-takeover.scn (6.18, host)");
 static const sm_rule r_connect_any = SM_RULE("linux.connect.to-wildcard", T,
     "connect() to the wildcard address goes to this host: IPv4 to the "
     "bound source address or 127.0.0.1 (ip_route_connect(): no daddr -> "
@@ -868,6 +885,13 @@ static const sm_rule r_conn_tw_nots = SM_RULE("linux.connect.tuple-time-wait-no-
     "the 4-tuple is held by a TIME_WAIT entry without timestamps: "
     "EADDRNOTAVAIL",
     "Linux tcp_twsk_unique(); OBS C2 with tcp_timestamps=0");
+static const sm_rule r_conn_fw2_tw = SM_RULE("linux.connect.tuple-fin-wait-2-ts", S,
+    "the 4-tuple is held by an orphaned FIN_WAIT_2 connection, which Linux "
+    "keeps as a timewait socket (substate FIN_WAIT2) while tcp_fin_timeout "
+    "is at most 60 s; with timestamps seen, connect() takes it over",
+    "Linux tcp_close() and tcp_rcv_state_process() -> tcp_time_wait(sk, "
+    "TCP_FIN_WAIT2, tmo); tcp_twsk_unique() with twp == NULL; "
+    "scenarios/linux/finwait2-takeover.scn (6.18, host)");
 static const sm_rule r_conn_udp = SM_RULE("linux.connect.udp", S,
     "UDP connect() does not check 4-tuple uniqueness",
     "Linux ip4_datagram_connect(); OBS C7");
@@ -900,6 +924,17 @@ static bool family_refuses(const sm_sock_view *n, sm_verdict *out)
     return false;
 }
 
+/* An orphaned FIN_WAIT_2 connection that Linux has turned into a timewait
+ * socket: tcp_time_wait(sk, TCP_FIN_WAIT2, tmo) when tcp_fin_time() is at
+ * most TCP_TIMEWAIT_LEN (60 s; longer keeps the full socket on a keepalive
+ * timer).  It can be taken over like a TIME_WAIT entry when it saw
+ * timestamps (tw_ts_recent_stamp). */
+static bool fw2_timewait(const sm_bind_ctx *c, const sm_sock_view *o)
+{
+    return o->proto == SM_TCP && o->state == SM_FIN_WAIT_2 && !o->fd_open && o->tw_ts &&
+           c->tun[SM_TUN_FIN_TIMEOUT_MS] <= 60000;
+}
+
 sm_verdict sm__linux_connect(const sm_profile *self, const sm_bind_ctx *c)
 {
     (void)self;
@@ -912,6 +947,8 @@ sm_verdict sm__linux_connect(const sm_profile *self, const sm_bind_ctx *c)
     if (k < 0)
         return sm__ok(&r_conn_ok);
     const sm_sock_view *o = &c->owners[k];
+    if (!o->time_wait && fw2_timewait(c, o))
+        return sm__fail(SM_OK, &r_conn_fw2_tw, k);
     if (!o->time_wait)
         return sm__fail(SM_EADDRNOTAVAIL, &r_conn_clash, k);
     if (o->tw_ts)
@@ -1134,6 +1171,12 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .v4_on_v6only = SM_EAFNOSUPPORT,
     .v4_on_v6_rule = &r_v4_on_v6,
     .rst_in_close_wait = SM_EPIPE,
+    .send_unconnected = SM_EPIPE,
+    .send_unconnected_rule = &r_send_unconnected,
+    .failed_connect_eof = true,
+    .failed_connect_eof_rule = &r_failed_connect_eof,
+    .fin_eof_before_error = true,
+    .fin_eof_before_error_rule = &r_fin_eof_first,
     /* tcp_validate_incoming(): RFC 5961 challenge ACKs, always;
      * tcp_rcv_synsent_state_process(): simultaneous open [S]; the initial
      * window 64240 (65535 rounded down to the MSS, tcp_select_initial_window) [I]. */
@@ -1233,6 +1276,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_conn_clash,
     &r_conn_tw_ts,
     &r_conn_tw_nots,
+    &r_conn_fw2_tw,
     &r_conn_udp,
     &r_conn_v6only_mapped,
     &r_conn_mapped_to_v6,
@@ -1248,6 +1292,9 @@ static const sm_rule *const rules_of_file[] = {
     &r_udp_sendto_connected,
     &r_connect_any,
     &r_v4_on_v6,
+    &r_send_unconnected,
+    &r_failed_connect_eof,
+    &r_fin_eof_first,
     &r_sockopt_no_port_missing,
     &r_sockopt_no_port,
     &r_sockopt_range_missing,

@@ -399,7 +399,16 @@ static sm_verdict obsd_setsockopt(const sm_profile *self, const sm_sock_view *s,
     }
 }
 
+static const sm_rule r_failed_connect_shut = SM_RULE("openbsd.recv.after-failed-connect", I,
+    "after a failed connect() (refused, timed out) the socket is shut both "
+    "ways: recv() reads end of stream, send() fails with EPIPE",
+    "4.4BSD tcp_close() -> soisdisconnected(), sosend()/soreceive() test SS_CANTSENDMORE/SS_CANTRCVMORE first; inferred for OpenBSD, not measured");
+
 static const sm_tcp_rules obsd_tcp_rules = {
+    .failed_connect_eof = true,
+    .failed_connect_eof_rule = &r_failed_connect_shut,
+    .failed_connect_send = SM_EPIPE,
+    .failed_connect_send_rule = &r_failed_connect_shut,
     .unread_close_rst = false,
     .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_EWOULDBLOCK,
@@ -489,6 +498,7 @@ const sm_profile sm_profile_openbsd = {
 static const sm_rule *const rules_of_file[] = {
     &r_shutdown_listener,
     &r_send_connecting,
+    &r_failed_connect_shut,
     &r_listen_no_recheck,
     &r_connect_tuple_in_use,
     &r_connect_tuple_time_wait,

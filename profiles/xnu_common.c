@@ -525,7 +525,16 @@ const sm_rule sm__xnu_select_listener_rule = SM_RULE("xnu.listener.choice", I,
     "AF_INET socket before a dual-stack one)",
     "XNU in_pcblookup_hash_locked()");
 
+static const sm_rule r_failed_connect_shut = SM_RULE("xnu.recv.after-failed-connect", S,
+    "after a failed connect() (refused, timed out) the socket is shut both "
+    "ways: recv() reads end of stream, send() fails with EPIPE",
+    "bsd/netinet/tcp_subr.c tcp_close() -> soisdisconnected(); bsd/kern/uipc_socket.c sosendcheck(): SS_CANTSENDMORE before the not-connected check; not measured");
+
 const sm_tcp_rules sm__xnu_tcp_rules = {
+    .failed_connect_eof = true,
+    .failed_connect_eof_rule = &r_failed_connect_shut,
+    .failed_connect_send = SM_EPIPE,
+    .failed_connect_send_rule = &r_failed_connect_shut,
     .unread_close_rst = true,
     .unread_close_rule = &r_close_unread_data,
     .linger_timeout = SM_LINGER_TO_RETURN_OK,
@@ -594,6 +603,7 @@ const size_t sm__xnu_n_sysctls = sizeof sm__xnu_sysctls / sizeof sm__xnu_sysctls
 static const sm_rule *const rules_of_file[] = {
     &r_shutdown_listener,
     &r_send_connecting,
+    &r_failed_connect_shut,
     &r_listen_no_recheck,
     &r_sockopt_reuse,
     &r_sockopt_v6only_on_inet,
