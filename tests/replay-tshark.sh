@@ -12,8 +12,8 @@
 #              reconnects from the same port to the same server (the
 #              4-tuple reused while the server holds it in TIME_WAIT), UDP
 #              datagrams (answered by ICMP port unreachable); with curl,
-#              also HTTP requests to a python3 http.server.  At least 14
-#              conversations must be seen.
+#              also HTTP requests to a python3 http.server.  At least the
+#              conversations the script made must be seen (14 planned).
 #   generated  bench/gen_capture --packets 20000 with heavy port reuse (20
 #              clients, 4 ports each): more conversations than 4-tuples.
 # On both captures `sockmodel replay --profile linux,windows --json` must
@@ -46,8 +46,10 @@ if [ "${RP_IN_NETNS:-}" = 1 ]; then
         sleep 0.05
     done
     sleep 0.2 # "listening on" comes just before the capture is live
-    python3 - <<'EOF'
-import socket, struct, time
+    RP_MADE="$out.made" python3 - <<'EOF'
+import os, socket, struct, time
+
+made = 0  # TCP conversations this script surely put on the wire
 
 def pair(fam, host, lst, cport=None):
     c = socket.socket(fam, socket.SOCK_STREAM)
@@ -80,6 +82,7 @@ for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
     c, s = pair(fam, host, lst)          # abortive close: RST
     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     c.close(); time.sleep(0.05); s.close()
+    made += 3
     # the same client port three times: the server closes first, so the
     # server holds the 4-tuple in TIME_WAIT when the next SYN comes
     cport = 47001 if fam == socket.AF_INET else 47002
@@ -87,6 +90,7 @@ for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
         try:
             c, s = pair(fam, host, lst, cport)
             s.close(); drain(c); c.close()
+            made += 1
             time.sleep(0.05)
         except OSError:
             pass
@@ -96,6 +100,8 @@ for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
     r = socket.socket(fam, socket.SOCK_STREAM)
     try:
         r.connect((host, lport))
+    except ConnectionRefusedError:
+        made += 1
     except OSError:
         pass
     r.close()
@@ -103,6 +109,8 @@ for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
     for i in range(3):
         u.sendto(b"ping", (host, 9))
     u.close()
+with open(os.environ["RP_MADE"], "w") as f:
+    f.write("%d\n" % made)
 EOF
     if command -v curl >/dev/null 2>&1; then
         python3 -m http.server 8089 --bind 127.0.0.1 >/dev/null 2>&1 &
@@ -229,7 +237,11 @@ if [ -z "$why" ]; then
     done
     [ $tries -gt 1 ] && echo "note: kernel capture taken $tries times (an empty one before)"
     if [ $captured = yes ] || [ -s "$tmp/kernel.pcap" ]; then
-        compare kernel "$tmp/kernel.pcap" 14
+        # at least the conversations the script made (14 when every
+        # reconnect over a TIME_WAIT got through; fewer under heavy load)
+        made=$(cat "$tmp/kernel.pcap.made" 2>/dev/null || echo 14)
+        [ "$made" -lt 14 ] && echo "note: $made of 14 planned conversations were made"
+        compare kernel "$tmp/kernel.pcap" "$made"
         model kernel "$tmp/kernel.pcap" 1
     else
         why="capture in the namespace failed: $(tail -3 "$tmp/netns.log" "$tmp/kernel.pcap.log" 2>/dev/null | tr '\n' ' ')"
