@@ -622,8 +622,9 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
             json_key(out, "check", false);
             tmp->len = 0;
             scn_buf_puts(tmp, check_word(row_kind));
-            tmp->s[tmp->len - 1] = '\0'; /* "state " -> "state" */
-            smu_json_str(out, tmp->s);
+            if (tmp->len > 0) /* "state " -> "state"; a kind with no word: null */
+                tmp->s[tmp->len - 1] = '\0';
+            smu_json_str(out, tmp->len > 0 ? tmp->s : NULL);
         }
         json_key(out, "message", false);
         smu_json_str(out, c->message);
