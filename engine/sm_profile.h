@@ -289,6 +289,15 @@ enum sm_send_connecting {
     SM_SENDC_ENOTCONN  /* ENOTCONN at once: not connected yet */
 };
 
+/* A connection reset (RST) while it waits, unaccepted, in the accept queue. */
+enum sm_aq_reset {
+    SM_AQR_DROP = 0, /* it leaves the queue: accept() never sees it */
+    SM_AQR_KEEP,     /* it stays: accept() returns it, closed, its reset
+                      * error pending for the next call */
+    SM_AQR_FAIL      /* it stays until accept() takes it and fails with
+                      * aq_reset_err (the next accept() goes on) */
+};
+
 /* Connection rules that are values, one table per profile. */
 typedef struct sm_tcp_rules {
     bool unread_close_rst;           /* close() with unread data sends RST */
@@ -427,6 +436,10 @@ typedef struct sm_tcp_rules {
      * before sk_err); else the error first. */
     bool fin_eof_before_error;
     const sm_rule *fin_eof_before_error_rule;
+    /* A RST reaching a connection in the accept queue (sm_aq_reset). */
+    enum sm_aq_reset aq_reset;
+    sm_err aq_reset_err;             /* SM_AQR_FAIL: what accept() returns */
+    const sm_rule *aq_reset_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS

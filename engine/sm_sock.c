@@ -94,7 +94,8 @@ void sm__conn_destroy(sm_world *w, sm_id id)
     }
     if (s->timer_kind != SM__T_NONE)
         sm__set_timer(w, id, SM__T_NONE, 0);
-    unlink_child(w, id);
+    if (!s->aq_reset)
+        unlink_child(w, id);
     s->state = SM_CLOSED;
     s->connected = false;
     s->fin_pending = false;
@@ -146,6 +147,7 @@ void sm__sock_maybe_free(sm_world *w, sm_id id)
 void sm__conn_abort(sm_world *w, sm_id id)
 {
     sm__sock *s = &w->socks[id];
+    s->aq_reset = false; /* leaves the accept queue with its listener */
     if (s->state == SM_ESTABLISHED || s->state == SM_CLOSE_WAIT ||
         s->state == SM_FIN_WAIT_1 || s->state == SM_FIN_WAIT_2 ||
         s->state == SM_SYN_RECEIVED || s->state == SM_CLOSING || s->state == SM_LAST_ACK)
@@ -156,9 +158,15 @@ void sm__conn_abort(sm_world *w, sm_id id)
 void sm__conn_reset(sm_world *w, sm_id id, sm_err e)
 {
     sm__sock *s = &w->socks[id];
-    if (s->fd_open) {
+    const sm_tcp_rules *rules = sm__hprof(w, s->host)->tcp;
+    if (!s->fd_open && s->listener != SM_NONE && s->kslot == SM__NONE32 &&
+        s->state != SM_SYN_RECEIVED && rules->aq_reset != SM_AQR_DROP) {
+        /* Established but not accepted yet: the OS keeps it queued. */
+        s->aq_reset = true;
+    }
+    if (s->fd_open || s->aq_reset) {
         s->soerr = e;
-        s->reset_sticky = e == SM_ECONNRESET && sm__hprof(w, s->host)->tcp->reset_error_sticky;
+        s->reset_sticky = e == SM_ECONNRESET && rules->reset_error_sticky;
     }
     sm__conn_destroy(w, id);
 }

@@ -77,6 +77,8 @@ typedef struct sm__sock {
     uint32_t lbucket, lslot;
     bool dead;          /* on the free list (recycling) */
     bool reset_sticky;  /* the reset error repeats on every call */
+    bool aq_reset;      /* reset while queued, kept in the accept queue
+                         * (sm_tcp_rules.aq_reset) */
 } sm__sock;
 
 /* A descriptor the caller may use.  A broken world has none (its

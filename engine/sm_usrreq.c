@@ -774,6 +774,20 @@ sm_result sm_accept(sm_world *w, sm_id id, const char *name, sm_id *out)
     }
     sm__sock *l = &w->socks[id];
     sm_id cid = l->acceptq[l->aq_head];
+    if (w->socks[cid].aq_reset) {
+        /* Reset while it waited (sm_tcp_rules.aq_reset). */
+        const sm_tcp_rules *rules = sm__hprof(w, w->socks[cid].host)->tcp;
+        w->socks[cid].aq_reset = false;
+        if (rules->aq_reset == SM_AQR_FAIL) {
+            l->aq_head = (l->aq_head + 1) % l->aq_cap;
+            l->aq_n--;
+            w->socks[cid].listener = SM_NONE;
+            w->socks[cid].soerr = SM_OK;
+            w->socks[cid].reset_sticky = false;
+            sm__sock_maybe_free(w, cid);
+            return sm__rfail(rules->aq_reset_err, rules->aq_reset_rule);
+        }
+    }
     /* What can fail comes first: the connection stays queued. */
     sm__proc *p = &w->procs[w->socks[cid].proc];
     SM__GROW(w, p->socks, p->nsocks, p->sockcap, return sm__broken_result(w));

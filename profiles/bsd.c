@@ -136,6 +136,9 @@ static const sm_rule r_send_connecting = SM_RULE("bsd.send.connecting", S,
     "send() before the handshake ends: ENOTCONN, the socket is not "
     "connected yet",
     "FreeBSD sosend_generic(): PR_CONNREQUIRED and not SS_ISCONNECTED");
+static const sm_rule r_aq_reset = SM_RULE("bsd.accept.reset-queued", S,
+    "a connection reset before accept() stays on the completed queue; accept() takes it and fails with ECONNABORTED",
+    "FreeBSD tcp_usr_accept(): SS_ISDISCONNECTED or INP_DROPPED -> ECONNABORTED; kern_accept4(); sofree() keeps completed-queue sockets");
 static const sm_rule r_tw_rst = SM_RULE("bsd.tw.rst", S,
     "RSTs into TIME_WAIT are dropped (RFC 1337)",
     "FreeBSD tcp_twcheck()");
@@ -374,6 +377,9 @@ const sm_tcp_rules sm__bsd_tcp_rules = {
     .shutdown_listener_rule = &r_shutdown_listener,
     .send_connecting = SM_SENDC_ENOTCONN,
     .send_connecting_rule = &r_send_connecting,
+    .aq_reset = SM_AQR_FAIL,
+    .aq_reset_err = SM_ECONNABORTED,
+    .aq_reset_rule = &r_aq_reset,
 };
 
 /* TCP options as FreeBSD's tcp_addoptions() lays them out: MSS; NOP and
@@ -460,6 +466,7 @@ const sm_profile sm_profile_bsd = {
 static const sm_rule *const rules_of_file[] = {
     &r_shutdown_listener,
     &r_send_connecting,
+    &r_aq_reset,
     &r_failed_connect_shut,
     &r_sockopt_reuse,
     &r_sockopt_v6only_on_inet,

@@ -89,6 +89,9 @@ static const sm_rule r_shutdown_listener = SM_RULE("linux.shutdown.listener", S,
 static const sm_rule r_send_connecting = SM_RULE("linux.send.connecting", S,
     "send() before the handshake ends waits for it (non-blocking: EAGAIN)",
     "Linux tcp_sendmsg_locked() -> sk_stream_wait_connect()");
+static const sm_rule r_aq_reset = SM_RULE("linux.accept.reset-queued", S,
+    "a connection reset before accept() stays in the accept queue: accept() returns it, closed, and its next call reports the reset",
+    "Linux inet_csk_accept() takes the queue head whatever its state; tcp_reset() sets sk_err, tcp_done()");
 static const sm_rule r_tw_rst = SM_RULE("linux.tw.rst", S,
     "an in-window RST ends TIME_WAIT unless tcp_rfc1337=1",
     "Linux tcp_timewait_state_process(); OBS T6");
@@ -1191,6 +1194,9 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .shutdown_listener_rule = &r_shutdown_listener,
     .send_connecting = SM_SENDC_WAIT,
     .send_connecting_rule = &r_send_connecting,
+    .aq_reset = SM_AQR_KEEP,
+    .aq_reset_err = SM_OK,
+    .aq_reset_rule = &r_aq_reset,
 };
 
 /* TCP options, net/ipv4/tcp_output.c tcp_options_write() [S]: MSS; then
@@ -1231,6 +1237,7 @@ size_t sm__linux_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c,
 static const sm_rule *const rules_of_file[] = {
     &r_shutdown_listener,
     &r_send_connecting,
+    &r_aq_reset,
     &r_listen_free,
     &r_sockopt_reuseaddr,
     &r_sockopt_reuseport_3_8,

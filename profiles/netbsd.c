@@ -122,6 +122,9 @@ static const sm_rule r_shutdown_listener = SM_RULE("netbsd.shutdown.listener", I
 static const sm_rule r_send_connecting = SM_RULE("netbsd.send.connecting", S,
     "send() before the handshake ends: ENOTCONN",
     "NetBSD sosend(): PR_CONNREQUIRED and not SS_ISCONNECTED");
+static const sm_rule r_aq_reset = SM_RULE("netbsd.accept.reset-queued", I,
+    "a connection reset before accept() stays queued; accept() takes it and fails with ECONNABORTED",
+    "inferred from soaccept() of the 4.4BSD family (SS_ISDISCONNECTED -> ECONNABORTED) and FreeBSD/XNU; not traced in NetBSD");
 static const sm_rule r_tw_rst = SM_RULE("netbsd.tw.rst", U,
     "a RST at rcv_nxt ends TIME_WAIT",
     "NetBSD tcp_input()");
@@ -452,6 +455,9 @@ static const sm_tcp_rules nbsd_tcp_rules = {
     .shutdown_listener_rule = &r_shutdown_listener,
     .send_connecting = SM_SENDC_ENOTCONN,
     .send_connecting_rule = &r_send_connecting,
+    .aq_reset = SM_AQR_FAIL,
+    .aq_reset_err = SM_ECONNABORTED,
+    .aq_reset_rule = &r_aq_reset,
 };
 
 static const sm_sysctl_def sysctls[] = {
@@ -508,6 +514,7 @@ const sm_profile sm_profile_netbsd = {
 static const sm_rule *const rules_of_file[] = {
     &r_shutdown_listener,
     &r_send_connecting,
+    &r_aq_reset,
     &r_failed_connect_shut,
     &r_listen_no_recheck,
     &r_connect_tuple_in_use,

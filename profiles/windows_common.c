@@ -113,6 +113,9 @@ static const sm_rule r_send_connecting = SM_RULE("windows.send.connecting", I,
     "send() before the handshake ends: WSAENOTCONN",
     "MS send(): WSAENOTCONN, the socket is not connected (documented; for a "
     "pending connect inferred)");
+static const sm_rule r_aq_reset = SM_RULE("windows.accept.reset-queued", D,
+    "a connection the peer reset before accept() is reported by accept() as WSAECONNRESET",
+    "MS Winsock accept() return values: WSAECONNRESET for an incoming connection the remote peer terminated before the call");
 static const sm_rule r_tw_rst = SM_RULE("windows.tw.rst", D,
     "a RST ends TIME_WAIT",
     "KB 261218");
@@ -723,6 +726,9 @@ const sm_tcp_rules sm__win_tcp_rules = {
     .shutdown_listener_rule = &r_shutdown_listener,
     .send_connecting = SM_SENDC_ENOTCONN,
     .send_connecting_rule = &r_send_connecting,
+    .aq_reset = SM_AQR_FAIL,
+    .aq_reset_err = SM_ECONNRESET,
+    .aq_reset_rule = &r_aq_reset,
 };
 
 /* TCP options as Windows sends them [O: captures of Windows 10/11 SYNs,
@@ -757,6 +763,7 @@ size_t sm__win_tcp_options(const sm_profile *self, const sm_tcpopt_ctx *c, uint8
 static const sm_rule *const rules_of_file[] = {
     &r_shutdown_listener,
     &r_send_connecting,
+    &r_aq_reset,
     &r_sockopt_reuseaddr_after_exclusive,
     &r_sockopt_exclusive_after_reuseaddr,
     &r_sockopt_unknown,

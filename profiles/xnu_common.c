@@ -109,6 +109,9 @@ static const sm_rule r_shutdown_listener = SM_RULE("xnu.shutdown.listener", S,
 static const sm_rule r_send_connecting = SM_RULE("xnu.send.connecting", I,
     "send() before the handshake ends: ENOTCONN",
     "XNU sosendcheck(): PR_CONNREQUIRED and not SS_ISCONNECTED, as the BSDs");
+static const sm_rule r_aq_reset = SM_RULE("xnu.accept.reset-queued", S,
+    "a connection reset before accept() stays on the accept queue; accept() takes it and fails with ECONNABORTED",
+    "XNU tcp_usr_accept(): SS_ISDISCONNECTED -> ECONNABORTED; sofree() keeps a socket on the accept queue");
 static const sm_rule r_tw_rst = SM_RULE("xnu.tw.rst", S,
     "RSTs into TIME_WAIT are ignored (RFC 1337)",
     "XNU tcp_input(): case TCPS_TIME_WAIT: break");
@@ -575,6 +578,9 @@ const sm_tcp_rules sm__xnu_tcp_rules = {
     .shutdown_listener_rule = &r_shutdown_listener,
     .send_connecting = SM_SENDC_ENOTCONN,
     .send_connecting_rule = &r_send_connecting,
+    .aq_reset = SM_AQR_FAIL,
+    .aq_reset_err = SM_ECONNABORTED,
+    .aq_reset_rule = &r_aq_reset,
 };
 
 const sm_sysctl_def sm__xnu_sysctls[] = {
@@ -603,6 +609,7 @@ const size_t sm__xnu_n_sysctls = sizeof sm__xnu_sysctls / sizeof sm__xnu_sysctls
 static const sm_rule *const rules_of_file[] = {
     &r_shutdown_listener,
     &r_send_connecting,
+    &r_aq_reset,
     &r_failed_connect_shut,
     &r_listen_no_recheck,
     &r_sockopt_reuse,
