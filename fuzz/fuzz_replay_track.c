@@ -168,8 +168,8 @@ static void query(const rp_tracker *t)
             const rp_host_run *hr = rp_track_host_run(t, id, r);
             if (!hr || !hr->profile)
                 abort();
+            rp_track_dests(t, id, r, dests, 8);
         }
-        rp_track_dests(t, id, dests, 8);
     }
     size_t ntl;
     rp_track_timeline(t, &ntl);
