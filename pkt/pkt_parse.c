@@ -78,6 +78,7 @@ typedef struct parser {
     pkt_guard guard[PKT_MAX_GUARDS];
     bool in_else[PKT_MAX_GUARDS];
     size_t nguard;
+    unsigned nest;     /* '[' lists open around the cursor */
 } parser;
 
 static bool fail_at(parser *ps, const char *at, const char *fmt, ...)
@@ -406,7 +407,25 @@ static bool parse_packet(parser *ps, pkt_event *e)
 
 static bool parse_expr(parser *ps, pkt_expr *x);
 
+/* Deeper lists than any system call takes (packetdrill's deepest are
+ * iovecs and msghdrs, three levels) are refused, not followed down the
+ * stack: each level is a recursion. */
+#define PKT_MAX_NEST 16
+
+static bool parse_list_items(parser *ps, pkt_expr *x, char close);
+
 static bool parse_list(parser *ps, pkt_expr *x, char close)
+{
+    if (ps->nest >= PKT_MAX_NEST)
+        return fail_at(ps, ps->p - 1, "lists nested deeper than %d",
+                       PKT_MAX_NEST);
+    ps->nest++;
+    bool ok = parse_list_items(ps, x, close);
+    ps->nest--;
+    return ok;
+}
+
+static bool parse_list_items(parser *ps, pkt_expr *x, char close)
 {
     /* after the opening bracket */
     x->kind = PKT_X_LIST;
