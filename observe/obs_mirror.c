@@ -790,18 +790,29 @@ static void do_bind(mirror *m, size_t ei, mproc *p, msock *s)
     if (!w->addr_a.family)
         return;
     own_addr(m, &w->addr_a);
-    sm_endpoint ep = to_ep(&w->addr_a);
+    /* A bind to port 0 gets the port this machine picked, when the log
+     * says which: with the model's own pick, the program's later calls
+     * (a connect to that port, a bind that reuses it) would meet nobody
+     * there, or meet another socket. */
+    obs_wire_addr a = w->addr_a;
+    bool picked = w->ret == 0 && !a.port && w->addr_b.port;
+    if (picked)
+        a.port = w->addr_b.port;
+    sm_endpoint ep = to_ep(&a);
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_bind(m->w[k], s->id[k], &ep);
     char t[SM_EP_STRLEN];
-    ep_text(&w->addr_a, t, sizeof t);
+    ep_text(&a, t, sizeof t);
     scn_local(m, p);
+    if (picked)
+        scn(m, "# bind %s to port 0: this machine picked port %u\n", s->name,
+            a.port);
     scn(m, "bind %s %s", s->name, t);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
     if (w->ret == 0)
-        s->bound = w->addr_a;
+        s->bound = a;
 }
 
 static void do_listen(mirror *m, size_t ei, mproc *p, msock *s)

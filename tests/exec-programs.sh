@@ -34,6 +34,8 @@
 #     net.inet6.ip6.v6only defaults), so they
 #     diverge there; linux agrees on every datagram call, and the
 #     scenario reproduces the run.
+# 10. a listener bound to port 0 (Python): the model binds the port this
+#     machine picked, so the connect to it and the accept agree with linux.
 set -u
 : "${SOCKMODEL:?}"
 PROG=${PROG_NET:-$(dirname "$SOCKMODEL")/../tests/programs/prog_net}
@@ -189,6 +191,30 @@ EOS
     grep -q '^recv python3.*_fd3 4 => linux: ok' "$tmp/udp.scn" || fail "udp: the recvfrom was not mirrored"
     grep -q '^send python3.*_fd4 5 => linux: ok' "$tmp/udp.scn" || fail "udp: the connected send was not mirrored"
     "$SOCKMODEL" run "$tmp/udp.scn" >/dev/null 2>&1 || fail "udp: the scenario does not reproduce the run"
+fi
+
+# 10. a listener bound to port 0 and a connect to the port the kernel
+# picked: the model's listener gets that port too, so the connect meets it
+# and the accept is answered (not "would block forever"); a second socket
+# then binds the picked port with SO_REUSEADDR while the listener holds it.
+if [ -n "$PY" ]; then
+    cat >"$tmp/port0.py" <<'EOS'
+import socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 0)); l.listen()
+c = socket.socket(); c.connect(l.getsockname())
+a, _ = l.accept()
+b = socket.socket(); b.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try: b.bind(l.getsockname())
+except OSError: pass
+a.close(); c.close(); b.close(); l.close()
+EOS
+    "$SOCKMODEL" exec --profile linux,linux-3.8 --scenario-out "$tmp/port0.scn" -- "$PY" "$tmp/port0.py" >"$tmp/r11" 2>&1 ||
+        { fail "port 0: linux disagrees"; cat "$tmp/r11"; }
+    hasnot "$tmp/r11" "block forever" "port 0"
+    grep -q '^# bind python3.*_fd3 to port 0: this machine picked port' "$tmp/port0.scn" ||
+        fail "port 0: the scenario does not bind the picked port"
+    "$SOCKMODEL" run "$tmp/port0.scn" >/dev/null 2>&1 || fail "port 0: the scenario does not reproduce the run"
 fi
 
 # trace: what it cannot read

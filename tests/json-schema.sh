@@ -55,13 +55,15 @@ for f in tcp/close-orders.scn replay/closes.scn replay/reuse.scn; do
     fi
 done
 
-# trace and exec
+# trace and exec (some log must give a divergence, with its rule ID)
+ruled=0
 for l in "$TESTS_DIR"/data/strace/*.strace; do
     doc sockmodel-exec/1
     "$SOCKMODEL" trace --json --profile all "$l" >"$out"
     [ $? -le 1 ] || fail "trace --json $l"
-    grep -q '"rule_id": "' "$out" || fail "trace --json $l: no divergence with a rule ID"
+    grep -q '"rule_id": "' "$out" && ruled=$((ruled + 1))
 done
+[ $ruled -gt 0 ] || fail "trace --json: no log gave a divergence with a rule ID"
 doc sockmodel-exec/1
 "$SOCKMODEL" exec --json --profile all -- python3 -c '
 import socket

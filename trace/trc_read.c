@@ -34,7 +34,10 @@ typedef struct tproc {
     uint32_t pid;     /* a process (tgid) */
     uint8_t kind[TRC_NFD]; /* 0 none, 4/6 INET socket */
     bool cloexec[TRC_NFD];
-    size_t connect_ev[TRC_NFD]; /* event of a connect still without a local address, +1 */
+    /* +1: the event of a connect still without its local address, and of
+     * a bind to port 0 still without the port this machine picked (the
+     * annotations of later calls on the descriptor, or getsockname, say) */
+    uint32_t connect_ev[TRC_NFD], bind_ev[TRC_NFD];
 } tproc;
 
 typedef struct tthread {
@@ -365,18 +368,25 @@ static void set_fd(tproc *p, int fd, uint8_t kind, bool cloexec)
         p->kind[fd] = kind;
         p->cloexec[fd] = cloexec;
         p->connect_ev[fd] = 0;
+        p->bind_ev[fd] = 0;
     }
 }
 
-/* A -yy annotation names a connected socket's local address: give it to
- * the connect that made it. */
+/* A -yy annotation (or getsockname) names a socket's local address: give
+ * it to the connect that made it, and its port to the bind to port 0 that
+ * got it (OBS_BIND's addr_b). */
 static void learn_local(reader *r, tproc *p, int fd, const obs_wire_addr *local)
 {
-    if (!p || fd < 0 || fd >= TRC_NFD || !p->connect_ev[fd] || !local->family)
+    if (!p || fd < 0 || fd >= TRC_NFD || !local->family)
         return;
-    obs_wire *w = &r->log->ev[p->connect_ev[fd] - 1].w;
-    w->addr_a = *local;
-    p->connect_ev[fd] = 0;
+    if (p->connect_ev[fd]) {
+        r->log->ev[p->connect_ev[fd] - 1].w.addr_a = *local;
+        p->connect_ev[fd] = 0;
+    }
+    if (p->bind_ev[fd] && local->port) {
+        r->log->ev[p->bind_ev[fd] - 1].w.addr_b = *local;
+        p->bind_ev[fd] = 0;
+    }
 }
 
 static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
@@ -553,7 +563,14 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
         emit(r, &w);
         if (w.call == OBS_CONNECT && (rv == 0 || w.err == EINPROGRESS) &&
             w.fd < TRC_NFD)
-            p->connect_ev[w.fd] = r->log->n;
+            p->connect_ev[w.fd] = (uint32_t)r->log->n;
+        if (w.call == OBS_BIND && rv == 0 && !sa.port && w.fd < TRC_NFD)
+            p->bind_ev[w.fd] = (uint32_t)r->log->n;
+    } else if (!strcmp(name, "getsockname")) {
+        /* without -yy, the address it read is the socket's local one */
+        obs_wire_addr sa;
+        if (rv == 0 && na >= 2 && parse_sockaddr(a[1], &sa))
+            learn_local(r, p, w.fd, &sa);
     } else if (!strcmp(name, "listen")) {
         long long b = 0;
         if (na >= 2)
