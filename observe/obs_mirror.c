@@ -695,9 +695,30 @@ static bool map_option(const obs_wire *w, sm_option *o)
         *o = SM_SO_LINGER;
     else if (w->a1 == IPPROTO_IPV6 && w->a2 == IPV6_V6ONLY)
         *o = SM_IPV6_V6ONLY;
+    else if (w->a1 == IPPROTO_IP && w->a2 == OBS_IP_BIND_ADDRESS_NO_PORT)
+        *o = SM_IP_BIND_ADDRESS_NO_PORT;
+    else if (w->a1 == IPPROTO_IP && w->a2 == OBS_IP_LOCAL_PORT_RANGE)
+        *o = SM_IP_LOCAL_PORT_RANGE;
     else
         return false;
     return true;
+}
+
+/* The option's value(s) as the model takes them: SO_LINGER on and time,
+ * IP_LOCAL_PORT_RANGE's u32 split into its low (lowest port) and high
+ * (highest port) halves, any other option on or off. */
+static void option_values(sm_option o, int64_t a3, int64_t a4, int *v1, int *v2)
+{
+    *v2 = 0;
+    if (o == SM_SO_LINGER) {
+        *v1 = (int)a3;
+        *v2 = (int)a4;
+    } else if (o == SM_IP_LOCAL_PORT_RANGE) {
+        *v1 = (int)((uint32_t)a3 & 0xffff);
+        *v2 = (int)((uint32_t)a3 >> 16);
+    } else {
+        *v1 = a3 != 0;
+    }
 }
 
 static void do_setsockopt(mirror *m, size_t ei, mproc *p, msock *s)
@@ -706,14 +727,14 @@ static void do_setsockopt(mirror *m, size_t ei, mproc *p, msock *s)
     sm_option o;
     if (!map_option(w, &o))
         return; /* an option the model has no rule for */
-    int v1 = o == SM_SO_LINGER ? (int)w->a3 : w->a3 != 0;
-    int v2 = (int)w->a4;
+    int v1, v2;
+    option_values(o, w->a3, w->a4, &v1, &v2);
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_setsockopt(m->w[k], s->id[k], o, v1, v2);
     scn_local(m, p);
-    if (o == SM_SO_LINGER)
-        scn(m, "setsockopt %s SO_LINGER %d %d", s->name, v1, v2);
+    if (sm_option_arity(o) >= 2)
+        scn(m, "setsockopt %s %s %d %d", s->name, sm_option_name(o), v1, v2);
     else
         scn(m, "setsockopt %s %s %d", s->name, sm_option_name(o), v1);
     scn_expect(m, &m->log->ev[ei], false, r);
@@ -774,6 +795,8 @@ static void do_getsockopt(mirror *m, size_t ei, mproc *p, msock *s)
                 r[k].err = SM_ENOSYS;
             val[k][0] = o == SM_SO_LINGER ? v1 : v1 != 0;
             val[k][1] = o == SM_SO_LINGER ? v2 : w->a4;
+            if (o == SM_IP_LOCAL_PORT_RANGE) /* as the kernel packs it */
+                val[k][0] = (int32_t)((uint32_t)v1 | (uint32_t)v2 << 16);
         }
     }
     if (err)
@@ -916,7 +939,7 @@ static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
             pl = phantom_listener(m, &w->addr_b, s->fam);
     }
     if (s->proto == SM_TCP && w->addr_a.family && w->addr_a.port &&
-        !s->bound.port) {
+        !s->bound.family) {
         bind_as_observed(m, p, s, &w->addr_a, "picked at connect");
     }
     sm_endpoint ep = to_ep(&w->addr_b);
@@ -941,7 +964,8 @@ static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
 }
 
 /* The connect whose local address is the peer of the connection accepted
- * at event ai: the client is observed too.  Ports are reused, so of the
+ * at event ai, and whose destination port is the accepted connection's
+ * local port: the client is observed too.  Ports are reused, so of the
  * connects that got a connection, the one not mirrored yet nearest to the
  * accept wins (it is pulled forward), else the last one before it. */
 static int key_cmp(const obs_wire_addr *x, const obs_wire_addr *y)
@@ -985,6 +1009,10 @@ static void index_connects(mirror *m)
 
 static size_t find_connect(mirror *m, const obs_wire_addr *peer, size_t ai)
 {
+    /* the accepted connection's local port: the connect went there (one
+     * local address may serve several destinations at once: connect's
+     * port sharing, IP_BIND_ADDRESS_NO_PORT) */
+    uint16_t to_port = m->log->ev[ai].w.addr_a.family ? m->log->ev[ai].w.addr_a.port : 0;
     obs_wire_addr key = *peer;
     key.pad = 0;
     if (key.family == 4)
@@ -1002,6 +1030,8 @@ static size_t find_connect(mirror *m, const obs_wire_addr *peer, size_t ai)
         size_t i = m->conns[j].ev;
         const obs_wire *w = &m->log->ev[i].w;
         if (!(w->ret == 0 || (w->err == EINPROGRESS && inprogress_ok(m, i))))
+            continue;
+        if (to_port && w->addr_b.port != to_port)
             continue;
         if (!m->done[i]) {
             if (pending == SIZE_MAX || (i > ai ? i - ai : ai - i) <
@@ -1142,7 +1172,7 @@ static void do_datagram(mirror *m, size_t ei, mproc *p, msock *s)
     if (!recv && w->addr_b.family) {
         sm_endpoint to = to_ep(&w->addr_b);
         if (!connected || !sm_addr_equal(&to.addr, &rem.addr) || to.port != rem.port) {
-            if (w->addr_a.family && w->addr_a.port && !s->bound.port)
+            if (w->addr_a.family && w->addr_a.port && !s->bound.family)
                 bind_as_observed(m, p, s, &w->addr_a, "gave it at sendto");
             char tt[SM_EP_STRLEN];
             ep_text(&w->addr_b, tt, sizeof tt);

@@ -86,6 +86,11 @@ typedef struct obs_ring_head {
 #define OBS_RING_BYTES ((uint64_t)64 << 20)
 #define OBS_RING_RECORDS (OBS_RING_BYTES / sizeof(obs_wire) - 1)
 
+/* Linux's option numbers (include/uapi/linux/in.h), for C libraries
+ * that lack them. */
+#define OBS_IP_BIND_ADDRESS_NO_PORT 24
+#define OBS_IP_LOCAL_PORT_RANGE 51
+
 /* The environment the launcher gives the program. */
 #define OBS_ENV_FIFO "SOCKMODEL_EXEC_FIFO"
 #define OBS_ENV_PRELOAD "SOCKMODEL_EXEC_PRELOAD"

@@ -36,6 +36,9 @@
 #     scenario reproduces the run.
 # 10. a listener bound to port 0 (Python): the model binds the port this
 #     machine picked, so the connect to it and the accept agree with linux.
+# 11. IP_BIND_ADDRESS_NO_PORT and IP_LOCAL_PORT_RANGE (a C program): two
+#     clients share one port toward two listeners; linux agrees on every
+#     call, linux-3.8 and windows refuse the options.
 set -u
 : "${SOCKMODEL:?}"
 PROG=${PROG_NET:-$(dirname "$SOCKMODEL")/../tests/programs/prog_net}
@@ -215,6 +218,29 @@ EOS
     grep -q '^# bind python3.*_fd3 to port 0: this machine picked port' "$tmp/port0.scn" ||
         fail "port 0: the scenario does not bind the picked port"
     "$SOCKMODEL" run "$tmp/port0.scn" >/dev/null 2>&1 || fail "port 0: the scenario does not reproduce the run"
+fi
+
+# 11. Linux's per-socket port options in a C program (prog_portopt): two
+# clients with IP_BIND_ADDRESS_NO_PORT and a one-port IP_LOCAL_PORT_RANGE
+# share that port toward two listeners, then a bind of it and a bind to
+# port 0 in that range are EADDRINUSE.  The linux profile agrees on every
+# call; linux-3.8 (before 4.2) and windows refuse the options.
+POPT=$(dirname "$PROG")/prog_portopt
+"$SOCKMODEL" exec --profile linux,linux-3.8,windows --scenario-out "$tmp/popt.scn" -- \
+    "$POPT" 7040 7041 41240 >"$tmp/r12" 2>&1
+rc=$?
+if grep -q "lacks the options" "$tmp/r12"; then
+    echo "note: this kernel lacks IP_LOCAL_PORT_RANGE (6.3+), port options case not run"
+else
+    [ $rc = 1 ] || { fail "port options: exit $rc, expected 1"; cat "$tmp/r12"; }
+    has "$tmp/r12" "client 2: port 41240" "port options: the kernel shared the port"
+    has "$tmp/r12" "linux: same results as observed" "port options, linux"
+    summary "$tmp/r12" >"$tmp/s12"
+    has "$tmp/s12" "linux-3.8|setsockopt(5, SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)|ok|ENOPROTOOPT|" "port options, linux-3.8"
+    has "$tmp/s12" "windows|setsockopt(5, SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)|ok|WSAENOPROTOOPT|" "port options, windows"
+    grep -q 'IP_LOCAL_PORT_RANGE 41240 41240 => linux: ok' "$tmp/popt.scn" ||
+        fail "port options: the range is not in the scenario"
+    "$SOCKMODEL" run "$tmp/popt.scn" >/dev/null 2>&1 || fail "port options: the scenario does not reproduce the run"
 fi
 
 # trace: what it cannot read

@@ -17,6 +17,14 @@
 #    match is looked at), so bsd diverges on that bind only.
 #  - port0-no-annotations.strace (no -yy): the port picked at bind is read
 #    from getsockname; the scenario written binds that port.
+#  - port-options.strace (-yy, tests/programs/prog_portopt 7101 7102
+#    41239): two clients with IP_BIND_ADDRESS_NO_PORT and
+#    IP_LOCAL_PORT_RANGE 41239..41239 bind 127.0.0.1:0 and connect to two
+#    listeners, both from port 41239; a bind of 41239 is then EADDRINUSE,
+#    and so is a bind to port 0 in that one-port range.  linux agrees on
+#    every call (the options are mirrored, and each accept is matched with
+#    the connect to its own listener); linux-3.8 refuses the first option
+#    (ENOPROTOOPT: it arrived in 4.2).
 set -u
 : "${SOCKMODEL:?}" "${TESTS_DIR:?}"
 d=$TESTS_DIR/data/strace
@@ -48,6 +56,18 @@ grep -A2 'bind(4, 127.0.0.1:47165)' "$tmp/r2" | grep -q 'predicted: *ok' ||
 grep -q '^bind proc_fd3 127.0.0.1:44613 => linux: ok' "$tmp/s3.scn" ||
     { fail "port0-no-annotations: the listener is not bound to the port getsockname read"; cat "$tmp/s3.scn"; }
 "$SOCKMODEL" run "$tmp/s3.scn" >/dev/null 2>&1 || fail "port0-no-annotations: the scenario does not reproduce the run"
+
+"$SOCKMODEL" trace --profile linux,linux-3.8,windows --scenario-out "$tmp/s4.scn" "$d/port-options.strace" >"$tmp/r4" 2>&1
+grep -q '^linux: same results as observed' "$tmp/r4" || { fail "port-options: linux diverges"; cat "$tmp/r4"; }
+grep -A2 'port-options.strace:10  setsockopt(5, SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)$' "$tmp/r4" |
+    grep -q 'predicted: *ENOPROTOOPT' || fail "port-options: linux-3.8 should refuse IP_BIND_ADDRESS_NO_PORT"
+grep -q 'setsockopt(5, SOL_IP, IP_LOCAL_PORT_RANGE, {41239, 41239})' "$tmp/r4" ||
+    fail "port-options: IP_LOCAL_PORT_RANGE not reported by name"
+grep -q '^setsockopt proc_fd7 IP_LOCAL_PORT_RANGE 41239 41239 => linux: ok' "$tmp/s4.scn" ||
+    fail "port-options: the range is not in the scenario"
+grep -q '^bind proc_fd9 127.0.0.1:41239 => linux: EADDRINUSE' "$tmp/s4.scn" ||
+    fail "port-options: the bind of the shared port is not EADDRINUSE in the scenario"
+"$SOCKMODEL" run "$tmp/s4.scn" >/dev/null 2>&1 || fail "port-options: the scenario does not reproduce the run"
 
 [ $fails = 0 ] && echo "trace logs: all cases passed"
 [ $fails = 0 ]

@@ -312,7 +312,10 @@ static const named sockopts[] = {{"SO_REUSEADDR", SO_REUSEADDR}, {"SO_REUSEPORT"
                                  {"SO_LINGER", SO_LINGER}, {"SO_ERROR", SO_ERROR},
                                  {"SO_KEEPALIVE", SO_KEEPALIVE}, {"SO_SNDBUF", SO_SNDBUF},
                                  {"SO_RCVBUF", SO_RCVBUF}, {"IPV6_V6ONLY", IPV6_V6ONLY},
-                                 {"TCP_NODELAY", 1}, {NULL, 0}};
+                                 {"TCP_NODELAY", 1},
+                                 {"IP_BIND_ADDRESS_NO_PORT", OBS_IP_BIND_ADDRESS_NO_PORT},
+                                 {"IP_LOCAL_PORT_RANGE", OBS_IP_LOCAL_PORT_RANGE},
+                                 {NULL, 0}};
 
 /* "SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK" */
 static long sock_type(const char *s)
@@ -559,6 +562,11 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
         } else {
             w.call = OBS_CONNECT;
             w.addr_b = sa;
+            /* a port the bind picked showed in this line's annotation;
+             * one seen from now on may be connect's (the bind had set
+             * IP_BIND_ADDRESS_NO_PORT) */
+            if (w.fd < TRC_NFD)
+                p->bind_ev[w.fd] = 0;
         }
         emit(r, &w);
         if (w.call == OBS_CONNECT && (rv == 0 || w.err == EINPROGRESS) &&
@@ -611,6 +619,8 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
             return;
         bool rd = name[0] == 'r';
         w.call = rd ? OBS_RECV : OBS_SEND;
+        if (!rd && w.fd < TRC_NFD)
+            p->bind_ev[w.fd] = 0; /* as at connect: a port from now on may be sendto's */
         w.variant = !strcmp(name, "read")      ? OBSV_READ
                     : !strcmp(name, "write")   ? OBSV_WRITE
                     : !strcmp(name, "recvmsg") ? OBSV_RECVMSG
