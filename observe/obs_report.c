@@ -201,7 +201,7 @@ typedef struct rule_parts {
 static void rule_split(const sm_rule *rule, rule_parts *p)
 {
     p->why = rule ? rule->text : "";
-    p->source = rule && rule->source[0] ? rule->source : "not given";
+    p->source = rule ? rule->source : ""; /* "": the record cites none */
     p->confidence = rule ? sm_confidence_name(rule->confidence) : "unverified";
     p->id = rule ? rule->id : "";
 }
@@ -274,8 +274,8 @@ void obs_report_text(FILE *out, const obs_result *r)
             fprintf(out, "      rule:       %s\n", t.rp.why[0] ? t.rp.why : "(none)");
             if (t.rp.id[0])
                 fprintf(out, "      rule ID:    %s\n", t.rp.id);
-            fprintf(out, "      source:     %s (confidence: %s)\n", t.rp.source,
-                    t.rp.confidence);
+            fprintf(out, "      source:     %s (confidence: %s)\n",
+                    t.rp.source[0] ? t.rp.source : "not given", t.rp.confidence);
         }
     }
 }
