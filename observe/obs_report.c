@@ -145,6 +145,12 @@ void obs_format_call(const obs_event *e, char *buf, size_t n)
                                                                  : "SHUT_RDWR");
         return;
     case OBS_SEND:
+        if (w->addr_b.family) { /* sendto's destination */
+            addr_text(&w->addr_b, a, sizeof a);
+            snprintf(buf, n, "%s(%d, %" PRId64 ", %s)", nm, w->fd, w->a1, a);
+            return;
+        }
+        /* fall through */
     case OBS_RECV:
         snprintf(buf, n, "%s(%d, %" PRId64 ")", nm, w->fd, w->a1);
         return;

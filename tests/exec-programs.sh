@@ -33,7 +33,10 @@
 #     default to 1 (windows.md 4: V6ONLY on by default; the BSD profiles'
 #     net.inet6.ip6.v6only defaults), so they
 #     diverge there; linux agrees on every datagram call, and the
-#     scenario reproduces the run.
+#     scenario reproduces the run.  The datagrams the program sends to an
+#     address are the model's sendto (the receiver reads them, no invented
+#     peer), and a sendto to another address on a connected socket is
+#     EISCONN on the BSDs and Solaris (udp_sendto_connected).
 # 10. a listener bound to port 0 (Python): the model binds the port this
 #     machine picked, so the connect to it and the accept agree with linux.
 # 11. IP_BIND_ADDRESS_NO_PORT and IP_LOCAL_PORT_RANGE (a C program): two
@@ -182,6 +185,7 @@ c.recvfrom(100)
 c.connect(("127.0.0.1", 7030))
 c.send(b"again")
 s.recv(100)
+c.sendto(b"x", ("127.0.0.1", 7031))
 m = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 print(m.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
 EOS
@@ -193,6 +197,11 @@ EOS
     has "$tmp/r10" "linux: same results as observed" "udp, linux"
     grep -q '^recv python3.*_fd3 4 => linux: ok' "$tmp/udp.scn" || fail "udp: the recvfrom was not mirrored"
     grep -q '^send python3.*_fd4 5 => linux: ok' "$tmp/udp.scn" || fail "udp: the connected send was not mirrored"
+    grep -q '^sendto python3.*_fd4 127.0.0.1:7030 4 => linux: ok' "$tmp/udp.scn" || fail "udp: the sendto was not mirrored"
+    ! grep -q 'peer_udp' "$tmp/udp.scn" || fail "udp: a datagram the program sent came from an invented peer"
+    for p in bsd macos openbsd netbsd solaris; do
+        has "$tmp/s10" "$p|sendto(4, 1, 127.0.0.1:7031)|ok|EISCONN|" "sendto on a connected socket, $p"
+    done
     "$SOCKMODEL" run "$tmp/udp.scn" >/dev/null 2>&1 || fail "udp: the scenario does not reproduce the run"
 fi
 

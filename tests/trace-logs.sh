@@ -25,6 +25,11 @@
 #    every call (the options are mirrored, and each accept is matched with
 #    the connect to its own listener); linux-3.8 refuses the first option
 #    (ENOPROTOOPT: it arrived in 4.2).
+#  - udp-sendto.strace (-yy): two UDP sockets trade datagrams with sendto
+#    and recvfrom, then one connects, sends, and sends with sendto to
+#    another port.  Each sendto is the model's (the receiver reads what was
+#    sent; the sender keeps the port it got); linux agrees on every call,
+#    bsd refuses the sendto on the connected socket (EISCONN).
 set -u
 : "${SOCKMODEL:?}" "${TESTS_DIR:?}"
 d=$TESTS_DIR/data/strace
@@ -68,6 +73,17 @@ grep -q '^setsockopt proc_fd7 IP_LOCAL_PORT_RANGE 41239 41239 => linux: ok' "$tm
 grep -q '^bind proc_fd9 127.0.0.1:41239 => linux: EADDRINUSE' "$tmp/s4.scn" ||
     fail "port-options: the bind of the shared port is not EADDRINUSE in the scenario"
 "$SOCKMODEL" run "$tmp/s4.scn" >/dev/null 2>&1 || fail "port-options: the scenario does not reproduce the run"
+
+"$SOCKMODEL" trace --profile linux,bsd --scenario-out "$tmp/s5.scn" "$d/udp-sendto.strace" >"$tmp/r5" 2>&1
+grep -q '^linux: same results as observed' "$tmp/r5" || { fail "udp-sendto: linux diverges"; cat "$tmp/r5"; }
+grep -q '^bsd: 1 call would differ (0 after divergence)' "$tmp/r5" &&
+    grep -A2 'udp-sendto.strace:11  sendto(4, 1, 127.0.0.1:7031)$' "$tmp/r5" | grep -q 'predicted: *EISCONN' ||
+    { fail "udp-sendto: bsd should refuse only the sendto on the connected socket"; cat "$tmp/r5"; }
+grep -q '^sendto proc_fd4 127.0.0.1:7030 4 => linux: ok' "$tmp/s5.scn" || fail "udp-sendto: the sendto is not in the scenario"
+grep -q '^bind proc_fd4 0.0.0.0:59608  # the port this machine gave it at sendto' "$tmp/s5.scn" ||
+    fail "udp-sendto: the sending socket does not keep the port it got"
+! grep -q 'peer_udp' "$tmp/s5.scn" || fail "udp-sendto: a datagram the program sent came from an invented peer"
+"$SOCKMODEL" run "$tmp/s5.scn" >/dev/null 2>&1 || fail "udp-sendto: the scenario does not reproduce the run"
 
 [ $fails = 0 ] && echo "trace logs: all cases passed"
 [ $fails = 0 ]

@@ -34,7 +34,8 @@ typedef struct tproc {
     uint32_t pid;     /* a process (tgid) */
     uint8_t kind[TRC_NFD]; /* 0 none, 4/6 INET socket */
     bool cloexec[TRC_NFD];
-    /* +1: the event of a connect still without its local address, and of
+    /* +1: the event of a connect (or a datagram's sendto) still without
+     * its local address, and of
      * a bind to port 0 still without the port this machine picked (the
      * annotations of later calls on the descriptor, or getsockname, say) */
     uint32_t connect_ev[TRC_NFD], bind_ev[TRC_NFD];
@@ -631,7 +632,17 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
                         w.variant == OBSV_WRITE))
             parse_long(a[2], &asked);
         w.a1 = asked;
+        /* sendto's destination, recvfrom's source (sendmsg/recvmsg: msg_name) */
+        const char *sa = w.variant == OBSV_DEFAULT && na >= 5 ? a[4]
+                         : (w.variant == OBSV_SENDMSG || w.variant == OBSV_RECVMSG) && na >= 2
+                             ? a[1] : NULL;
+        if (sa && (!rd || rv >= 0))
+            parse_sockaddr(sa, &w.addr_b);
         emit(r, &w);
+        /* a datagram sent from an unbound socket: the port it got shows in
+         * the descriptor's next annotation (as a connect's local address) */
+        if (!rd && rv >= 0 && w.addr_b.family && !local.port && w.fd < TRC_NFD)
+            p->connect_ev[w.fd] = (uint32_t)r->log->n;
     } else if (!strcmp(name, "fcntl") || !strcmp(name, "fcntl64")) {
         if (na < 2 || rv < 0)
             return;
