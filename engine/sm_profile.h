@@ -50,9 +50,10 @@ enum sm_tunable {
     SM_TUN_SYN_RTO_MS,       /* first SYN retransmission timeout */
     SM_TUN_CONNECT_TIMEOUT_MS, /* connect() gives up: ETIMEDOUT */
     SM_TUN_TW_REAP_MS,       /* > 0: TIME_WAIT entries are freed only by a
-                              * collector that runs at multiples of this
-                              * period, so an entry ends at the first run at or
-                              * after its 2MSL (XNU tcp_gc()); 0: at 2MSL */
+                              * collector that runs every this period from
+                              * when it was armed (sm_tw_reaper), so an entry
+                              * ends at the first run at or after its 2MSL
+                              * (XNU tcp_gc()); 0: at 2MSL */
     SM_TUN_PRIV_WILDCARD,    /* macOS: 1 = a privileged port needs root on the
                               * wildcard address too (10.13 and earlier);
                               * 0 = only on specific addresses (10.14 on) */
@@ -450,6 +451,8 @@ typedef struct sm_tw_len_ctx {
     sm_addr remote;         /* its peer */
     const sm_addr *host_addrs; /* every address of the host */
     size_t n_host_addrs;
+    uint64_t reap_anchor_ns; /* SM_TUN_TW_REAP_MS > 0: a time the host's
+                              * collector ran (sm_tw_reaper), its phase */
 } sm_tw_len_ctx;
 
 /* The revision of this interface (sm_profile.version): 2, methods take
@@ -562,8 +565,26 @@ bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
  * profile p: the profile's length for this connection (time_wait_ms(),
  * else c->tun[SM_TUN_TIME_WAIT_MS]), rounded up to the next run of the OS's
  * collector where entries are freed only there (SM_TUN_TW_REAP_MS > 0, XNU
- * tcp_gc()).  Saturates at UINT64_MAX. */
+ * tcp_gc(): runs every period from c->reap_anchor_ns).  Saturates at
+ * UINT64_MAX. */
 uint64_t sm_tw_expiry_ns(const sm_profile *p, const sm_tw_len_ctx *c, uint64_t now_ns);
+
+/* The phase of a host's TIME_WAIT collector, where the OS has one (XNU:
+ * add_to_time_wait() arms the lazy inpcb timer when it is not armed, and
+ * tcp_gc() re-arms it while entries wait).  The collector starts when an
+ * entry arrives on a host that has none and whose collector has stopped,
+ * and stops at its first run after the host's last entry left: so a lone
+ * connection's TIME_WAIT lasts exactly its 2MSL when that is a whole
+ * number of periods (XNU: 30 s, with the 10 s period the model takes). */
+typedef struct sm_tw_reaper {
+    uint64_t anchor_ns;  /* a run of the collector (its phase) */
+    uint64_t stop_ns;    /* its last run, once the host has no entry */
+} sm_tw_reaper;
+/* An entry arrives at now_ns on a host holding `live` entries. */
+void sm_tw_reaper_enter(sm_tw_reaper *r, const int64_t *tun, uint64_t live,
+                        uint64_t now_ns);
+/* The host's last entry left at now_ns. */
+void sm_tw_reaper_empty(sm_tw_reaper *r, const int64_t *tun, uint64_t now_ns);
 
 /* New data (a segment with payload at or past the entry's rcv_nxt)
  * reaching a TIME_WAIT entry: what the OS does.  *rule: its text. */

@@ -211,6 +211,12 @@ bool sm_sock_option(const sm_world *w, sm_id s, sm_option o, int *v1, int *v2)
     case SM_SO_EXCLUSIVEADDRUSE: a = p->exclusiveaddruse; break;
     case SM_SO_EXCLBIND: a = p->exclbind; break;
     case SM_IPV6_V6ONLY: a = p->v6only; break;
+    case SM_IP_BIND_ADDRESS_NO_PORT: a = p->defer_port; break;
+    case SM_SO_REUSE_UNICASTPORT: a = p->reuse_unicastport; break;
+    case SM_IP_LOCAL_PORT_RANGE:
+        a = p->port_lo;
+        b = p->port_hi;
+        break;
     case SM_SO_LINGER:
     case SM_SO_LINGER_SEC:
         a = p->linger_on;

@@ -141,7 +141,9 @@ void sm__tw_kill(sm_world *w, uint32_t t)
     sm__ctab_del(w, t | SM__TW_BIT);
     sm__table_remove(w, t | SM__TW_BIT);
     tw_fifo_unlink(w, t);
-    w->hosts[x->host].tw_count--;
+    sm__host *h = &w->hosts[x->host];
+    if (--h->tw_count == 0)
+        sm_tw_reaper_empty(&h->tw_reaper, h->tun, w->now_ns);
     w->net->tw_total--;
     if (x->meta & SM__TWM_ATT) {
         sm__sock *s = &w->socks[x->who];
@@ -188,6 +190,17 @@ void sm__tw_view_fill(const sm_world *w, uint32_t t, sm_sock_view *v)
     v->accepted = v->how == SM_BOUND_ACCEPTED;
 }
 
+/* The first run at or after `at` of a collector that runs every
+ * SM_TUN_TW_REAP_MS from anchor on. */
+static uint64_t next_run(const int64_t *tun, uint64_t anchor, uint64_t at)
+{
+    uint64_t period = sm_time_ms((uint64_t)tun[SM_TUN_TW_REAP_MS]);
+    if (at <= anchor)
+        return anchor;
+    uint64_t off = (at - anchor) % period;
+    return off ? sm_time_add(at, period - off) : at;
+}
+
 /* When a TIME_WAIT entry that (re)starts its 2MSL now ends: the profile's
  * length for this connection (or the host's TIME_WAIT tunable), rounded up
  * to the next run of a collector where the OS frees entries only there. */
@@ -195,12 +208,22 @@ uint64_t sm_tw_expiry_ns(const sm_profile *p, const sm_tw_len_ctx *c, uint64_t n
 {
     uint64_t ms = sm__prof_time_wait_ms(p, c, (uint64_t)c->tun[SM_TUN_TIME_WAIT_MS]);
     uint64_t at = sm_time_add(now_ns, sm_time_ms(ms));
-    if (c->tun[SM_TUN_TW_REAP_MS] > 0) {
-        uint64_t period = sm_time_ms((uint64_t)c->tun[SM_TUN_TW_REAP_MS]);
-        if (at % period) /* the next reaper run */
-            at = sm_time_add(at, period - at % period);
-    }
+    if (c->tun[SM_TUN_TW_REAP_MS] > 0) /* the collector's first run from then on */
+        at = next_run(c->tun, c->reap_anchor_ns, at);
     return at;
+}
+
+void sm_tw_reaper_enter(sm_tw_reaper *r, const int64_t *tun, uint64_t live,
+                        uint64_t now_ns)
+{
+    if (tun[SM_TUN_TW_REAP_MS] > 0 && live == 0 && now_ns > r->stop_ns)
+        r->anchor_ns = now_ns; /* it was stopped: armed now */
+}
+
+void sm_tw_reaper_empty(sm_tw_reaper *r, const int64_t *tun, uint64_t now_ns)
+{
+    if (tun[SM_TUN_TW_REAP_MS] > 0)
+        r->stop_ns = next_run(tun, r->anchor_ns, now_ns);
 }
 
 static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
@@ -208,7 +231,8 @@ static uint64_t tw_expire_at(const sm_world *w, sm_id host, const sm_addr *la,
 {
     const sm__host *h = &w->hosts[host];
     sm_tw_len_ctx c = {.tun = h->tun, .local = *la, .remote = *ra,
-                       .host_addrs = h->addrs, .n_host_addrs = h->naddrs};
+                       .host_addrs = h->addrs, .n_host_addrs = h->naddrs,
+                       .reap_anchor_ns = h->tw_reaper.anchor_ns};
     return sm_tw_expiry_ns(h->prof, &c, w->now_ns);
 }
 
@@ -301,6 +325,8 @@ void sm__tw_enter(sm_world *w, sm_id id, const sm_rule **why)
     x->rcv_nxt = s->rcv_nxt;
     x->ts_recent = s->ts_recent;
     x->since_ms = (uint32_t)(w->now_ns / SM__NS_PER_MS);
+    h = &w->hosts[x->host];
+    sm_tw_reaper_enter(&h->tw_reaper, h->tun, h->tw_count, w->now_ns);
     x->expire_ns = tw_expire_at(w, x->host, &la, &ra);
     x->seq_lo = (uint32_t)s->seq;
     sm__note(w, SM_EV_TW_ENTER, id, (uint32_t)((x->expire_ns - w->now_ns) / SM__NS_PER_MS),

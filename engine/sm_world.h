@@ -42,6 +42,7 @@ typedef struct sm__host {
     uint64_t rng;                      /* splitmix64 state */
     uint64_t bind_seq;                 /* counts binds and listens */
     uint64_t tw_count;                 /* TIME_WAIT entries alive */
+    sm_tw_reaper tw_reaper;            /* its collector's phase (XNU) */
     uint32_t tw_oldest, tw_newest;     /* FIFO of this host's entries */
 } sm__host;
 

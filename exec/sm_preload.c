@@ -695,6 +695,14 @@ EXPORT int bind(int fd, const struct sockaddr *sa, socklen_t len)
         rec_init(&r, OBS_BIND, fd);
         r.t_ns = t0;
         put_addr(&r.addr_a, sa, len);
+        if (rc == 0 && r.addr_a.family && !r.addr_a.port) {
+            /* port 0: the port the kernel picked (still 0 when the port
+             * waits for connect, IP_BIND_ADDRESS_NO_PORT) */
+            struct sockaddr_storage ss;
+            socklen_t l = sizeof ss;
+            if (getsockname(fd, (struct sockaddr *)&ss, &l) == 0)
+                put_addr(&r.addr_b, (struct sockaddr *)&ss, l);
+        }
         emit(&r, rc, e);
     }
     errno = e;

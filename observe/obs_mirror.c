@@ -695,9 +695,30 @@ static bool map_option(const obs_wire *w, sm_option *o)
         *o = SM_SO_LINGER;
     else if (w->a1 == IPPROTO_IPV6 && w->a2 == IPV6_V6ONLY)
         *o = SM_IPV6_V6ONLY;
+    else if (w->a1 == IPPROTO_IP && w->a2 == OBS_IP_BIND_ADDRESS_NO_PORT)
+        *o = SM_IP_BIND_ADDRESS_NO_PORT;
+    else if (w->a1 == IPPROTO_IP && w->a2 == OBS_IP_LOCAL_PORT_RANGE)
+        *o = SM_IP_LOCAL_PORT_RANGE;
     else
         return false;
     return true;
+}
+
+/* The option's value(s) as the model takes them: SO_LINGER on and time,
+ * IP_LOCAL_PORT_RANGE's u32 split into its low (lowest port) and high
+ * (highest port) halves, any other option on or off. */
+static void option_values(sm_option o, int64_t a3, int64_t a4, int *v1, int *v2)
+{
+    *v2 = 0;
+    if (o == SM_SO_LINGER) {
+        *v1 = (int)a3;
+        *v2 = (int)a4;
+    } else if (o == SM_IP_LOCAL_PORT_RANGE) {
+        *v1 = (int)((uint32_t)a3 & 0xffff);
+        *v2 = (int)((uint32_t)a3 >> 16);
+    } else {
+        *v1 = a3 != 0;
+    }
 }
 
 static void do_setsockopt(mirror *m, size_t ei, mproc *p, msock *s)
@@ -706,14 +727,14 @@ static void do_setsockopt(mirror *m, size_t ei, mproc *p, msock *s)
     sm_option o;
     if (!map_option(w, &o))
         return; /* an option the model has no rule for */
-    int v1 = o == SM_SO_LINGER ? (int)w->a3 : w->a3 != 0;
-    int v2 = (int)w->a4;
+    int v1, v2;
+    option_values(o, w->a3, w->a4, &v1, &v2);
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_setsockopt(m->w[k], s->id[k], o, v1, v2);
     scn_local(m, p);
-    if (o == SM_SO_LINGER)
-        scn(m, "setsockopt %s SO_LINGER %d %d", s->name, v1, v2);
+    if (sm_option_arity(o) >= 2)
+        scn(m, "setsockopt %s %s %d %d", s->name, sm_option_name(o), v1, v2);
     else
         scn(m, "setsockopt %s %s %d", s->name, sm_option_name(o), v1);
     scn_expect(m, &m->log->ev[ei], false, r);
@@ -774,6 +795,8 @@ static void do_getsockopt(mirror *m, size_t ei, mproc *p, msock *s)
                 r[k].err = SM_ENOSYS;
             val[k][0] = o == SM_SO_LINGER ? v1 : v1 != 0;
             val[k][1] = o == SM_SO_LINGER ? v2 : w->a4;
+            if (o == SM_IP_LOCAL_PORT_RANGE) /* as the kernel packs it */
+                val[k][0] = (int32_t)((uint32_t)v1 | (uint32_t)v2 << 16);
         }
     }
     if (err)
@@ -790,18 +813,29 @@ static void do_bind(mirror *m, size_t ei, mproc *p, msock *s)
     if (!w->addr_a.family)
         return;
     own_addr(m, &w->addr_a);
-    sm_endpoint ep = to_ep(&w->addr_a);
+    /* A bind to port 0 gets the port this machine picked, when the log
+     * says which: with the model's own pick, the program's later calls
+     * (a connect to that port, a bind that reuses it) would meet nobody
+     * there, or meet another socket. */
+    obs_wire_addr a = w->addr_a;
+    bool picked = w->ret == 0 && !a.port && w->addr_b.port;
+    if (picked)
+        a.port = w->addr_b.port;
+    sm_endpoint ep = to_ep(&a);
     sm_result r[MAXP];
     for (size_t k = 0; k < m->np; k++)
         r[k] = sm_bind(m->w[k], s->id[k], &ep);
     char t[SM_EP_STRLEN];
-    ep_text(&w->addr_a, t, sizeof t);
+    ep_text(&a, t, sizeof t);
     scn_local(m, p);
+    if (picked)
+        scn(m, "# bind %s to port 0: this machine picked port %u\n", s->name,
+            a.port);
     scn(m, "bind %s %s", s->name, t);
     scn_expect(m, &m->log->ev[ei], false, r);
     compare(m, ei, p, r, false);
     if (w->ret == 0)
-        s->bound = w->addr_a;
+        s->bound = a;
 }
 
 static void do_listen(mirror *m, size_t ei, mproc *p, msock *s)
@@ -905,7 +939,7 @@ static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
             pl = phantom_listener(m, &w->addr_b, s->fam);
     }
     if (s->proto == SM_TCP && w->addr_a.family && w->addr_a.port &&
-        !s->bound.port) {
+        !s->bound.family) {
         bind_as_observed(m, p, s, &w->addr_a, "picked at connect");
     }
     sm_endpoint ep = to_ep(&w->addr_b);
@@ -930,7 +964,8 @@ static void do_connect(mirror *m, size_t ei, mproc *p, msock *s)
 }
 
 /* The connect whose local address is the peer of the connection accepted
- * at event ai: the client is observed too.  Ports are reused, so of the
+ * at event ai, and whose destination port is the accepted connection's
+ * local port: the client is observed too.  Ports are reused, so of the
  * connects that got a connection, the one not mirrored yet nearest to the
  * accept wins (it is pulled forward), else the last one before it. */
 static int key_cmp(const obs_wire_addr *x, const obs_wire_addr *y)
@@ -974,6 +1009,10 @@ static void index_connects(mirror *m)
 
 static size_t find_connect(mirror *m, const obs_wire_addr *peer, size_t ai)
 {
+    /* the accepted connection's local port: the connect went there (one
+     * local address may serve several destinations at once: connect's
+     * port sharing, IP_BIND_ADDRESS_NO_PORT) */
+    uint16_t to_port = m->log->ev[ai].w.addr_a.family ? m->log->ev[ai].w.addr_a.port : 0;
     obs_wire_addr key = *peer;
     key.pad = 0;
     if (key.family == 4)
@@ -991,6 +1030,8 @@ static size_t find_connect(mirror *m, const obs_wire_addr *peer, size_t ai)
         size_t i = m->conns[j].ev;
         const obs_wire *w = &m->log->ev[i].w;
         if (!(w->ret == 0 || (w->err == EINPROGRESS && inprogress_ok(m, i))))
+            continue;
+        if (to_port && w->addr_b.port != to_port)
             continue;
         if (!m->done[i]) {
             if (pending == SIZE_MAX || (i > ai ? i - ai : ai - i) <
@@ -1113,10 +1154,47 @@ static void data_call(mirror *m, size_t ei, mproc *p, msock *s, bool recv,
     compare(m, ei, p, r, true);
 }
 
+/* A sendto() to an address (not a connected socket's peer): the model's
+ * sendto, compared.  An unbound socket first gets the port this machine
+ * gave it (so later calls meet the same bind table); a destination on
+ * another host gets a remote host there.  The datagram is let arrive
+ * before the next call (real loopback is faster than the model's).  Where
+ * the model's host lacks an address to send from (the kernel's source
+ * address is not observed), the call is not compared. */
+static void do_sendto(mirror *m, size_t ei, mproc *p, msock *s)
+{
+    const obs_wire *w = &m->log->ev[ei].w;
+    if (w->addr_a.family && w->addr_a.port && !s->bound.family)
+        bind_as_observed(m, p, s, &w->addr_a, "gave it at sendto");
+    if (!is_local_addr(m, &w->addr_b))
+        remote_host(m, &w->addr_b);
+    uint64_t len = w->ret > 0 ? (uint64_t)w->ret : w->a1 > 0 ? (uint64_t)w->a1 : 1;
+    sm_endpoint to = to_ep(&w->addr_b);
+    sm_result r[MAXP];
+    bool no_source = false;
+    for (size_t k = 0; k < m->np; k++) {
+        r[k] = sm_sendto(m->w[k], s->id[k], &to, len);
+        if (r[k].err != SM_OK && r[k].rule &&
+            strcmp(r[k].rule->id, "sm.connect.no-source") == 0) {
+            r[k].err = SM_ENOSYS; /* not compared */
+            no_source = true;
+        }
+    }
+    char tt[SM_EP_STRLEN];
+    ep_text(&w->addr_b, tt, sizeof tt);
+    scn_local(m, p);
+    if (no_source)
+        scn(m, "# the address this machine sent from is not known here:\n");
+    scn(m, "sendto %s %s %" PRIu64, s->name, tt, len);
+    scn_expect(m, &m->log->ev[ei], !no_source, r);
+    compare(m, ei, p, r, true);
+    if (w->ret >= 0)
+        settle(m, 1000000);
+}
+
 /* A datagram the program sent or received.  A send on a connected socket
- * (or to its peer) is the model's send.  A sendto to another address is
- * not a call the model makes: an unbound socket gets the port this machine
- * gave it (so later calls meet the same bind table), nothing is compared.
+ * (or to its peer) is the model's send; a sendto to another address is
+ * the model's sendto (do_sendto).
  * A datagram received was sent by its source: when the model has none
  * waiting, a "peer" socket bound to the source sends one (on the local
  * host for local sources, a remote host otherwise); then the receive is
@@ -1131,13 +1209,7 @@ static void do_datagram(mirror *m, size_t ei, mproc *p, msock *s)
     if (!recv && w->addr_b.family) {
         sm_endpoint to = to_ep(&w->addr_b);
         if (!connected || !sm_addr_equal(&to.addr, &rem.addr) || to.port != rem.port) {
-            if (w->addr_a.family && w->addr_a.port && !s->bound.port)
-                bind_as_observed(m, p, s, &w->addr_a, "gave it at sendto");
-            char tt[SM_EP_STRLEN];
-            ep_text(&w->addr_b, tt, sizeof tt);
-            scn_local(m, p);
-            scn(m, "# sendto %s %s %" PRIu64 ": a datagram to an address is "
-                   "not modelled\n", s->name, tt, n);
+            do_sendto(m, ei, p, s);
             return;
         }
     }

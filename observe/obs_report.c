@@ -61,6 +61,13 @@ static void addr_text(const obs_wire_addr *a, char *buf, size_t n)
     snprintf(buf, n, "%s", t);
 }
 
+/* IP_LOCAL_PORT_RANGE: one u32, the lowest port in its low half and the
+ * highest in its high half (0: that bound unset). */
+static bool port_range(const obs_wire *w)
+{
+    return w->a1 == IPPROTO_IP && w->a2 == OBS_IP_LOCAL_PORT_RANGE;
+}
+
 static const char *opt_text(int64_t level, int64_t name, char *buf, size_t n)
 {
     if (level == SOL_SOCKET) {
@@ -77,6 +84,10 @@ static const char *opt_text(int64_t level, int64_t name, char *buf, size_t n)
     }
     if (level == IPPROTO_IPV6 && name == IPV6_V6ONLY)
         return "SOL_IPV6, IPV6_V6ONLY";
+    if (level == IPPROTO_IP && name == OBS_IP_BIND_ADDRESS_NO_PORT)
+        return "SOL_IP, IP_BIND_ADDRESS_NO_PORT";
+    if (level == IPPROTO_IP && name == OBS_IP_LOCAL_PORT_RANGE)
+        return "SOL_IP, IP_LOCAL_PORT_RANGE";
     if (level == IPPROTO_TCP && name == 1)
         return "SOL_TCP, TCP_NODELAY";
     snprintf(buf, n, "%" PRId64 ", %" PRId64, level, name);
@@ -102,6 +113,10 @@ void obs_format_call(const obs_event *e, char *buf, size_t n)
         if (w->a1 == SOL_SOCKET && w->a2 == SO_LINGER)
             snprintf(buf, n, "setsockopt(%d, SOL_SOCKET, SO_LINGER, {%" PRId64
                      ", %" PRId64 "})", w->fd, w->a3, w->a4);
+        else if (port_range(w))
+            snprintf(buf, n, "setsockopt(%d, SOL_IP, IP_LOCAL_PORT_RANGE, {%u, %u})",
+                     w->fd, (unsigned)((uint32_t)w->a3 & 0xffff),
+                     (unsigned)((uint32_t)w->a3 >> 16));
         else
             snprintf(buf, n, "setsockopt(%d, %s, %" PRId64 ")", w->fd,
                      opt_text(w->a1, w->a2, o, sizeof o), w->a3);
@@ -130,6 +145,12 @@ void obs_format_call(const obs_event *e, char *buf, size_t n)
                                                                  : "SHUT_RDWR");
         return;
     case OBS_SEND:
+        if (w->addr_b.family) { /* sendto's destination */
+            addr_text(&w->addr_b, a, sizeof a);
+            snprintf(buf, n, "%s(%d, %" PRId64 ", %s)", nm, w->fd, w->a1, a);
+            return;
+        }
+        /* fall through */
     case OBS_RECV:
         snprintf(buf, n, "%s(%d, %" PRId64 ")", nm, w->fd, w->a1);
         return;
@@ -146,6 +167,9 @@ void obs_format_optval(const obs_wire *w, int64_t v, int64_t v2, char *buf,
         snprintf(buf, n, "{%" PRId64 ", %" PRId64 "}", v, v2);
     else if (w->a1 == SOL_SOCKET && w->a2 == SO_ERROR && v > 0 && v < 4096)
         snprintf(buf, n, "%s", sm_err_name(sm_sys_err_of_errno((int)v)));
+    else if (port_range(w))
+        snprintf(buf, n, "{%u, %u}", (unsigned)((uint32_t)v & 0xffff),
+                 (unsigned)((uint32_t)v >> 16));
     else
         snprintf(buf, n, "%" PRId64, v);
 }
@@ -183,7 +207,7 @@ typedef struct rule_parts {
 static void rule_split(const sm_rule *rule, rule_parts *p)
 {
     p->why = rule ? rule->text : "";
-    p->source = rule && rule->source[0] ? rule->source : "not given";
+    p->source = rule ? rule->source : ""; /* "": the record cites none */
     p->confidence = rule ? sm_confidence_name(rule->confidence) : "unverified";
     p->id = rule ? rule->id : "";
 }
@@ -256,8 +280,8 @@ void obs_report_text(FILE *out, const obs_result *r)
             fprintf(out, "      rule:       %s\n", t.rp.why[0] ? t.rp.why : "(none)");
             if (t.rp.id[0])
                 fprintf(out, "      rule ID:    %s\n", t.rp.id);
-            fprintf(out, "      source:     %s (confidence: %s)\n", t.rp.source,
-                    t.rp.confidence);
+            fprintf(out, "      source:     %s (confidence: %s)\n",
+                    t.rp.source[0] ? t.rp.source : "not given", t.rp.confidence);
         }
     }
 }

@@ -25,7 +25,8 @@ enum obs_call {
     OBS_SOCKET,    /* a1 = domain, a2 = type (with flags), a3 = protocol */
     OBS_SETSOCKOPT,/* a1 = level, a2 = optname, a3 = int value (linger: onoff), a4 = linger secs */
     OBS_GETSOCKOPT,/* a1 = level, a2 = optname, a3 = int value returned */
-    OBS_BIND,      /* addr_a = address */
+    OBS_BIND,      /* addr_a = address; port 0: addr_b = the local address
+                    * after it (its port: the one this machine picked) */
     OBS_LISTEN,    /* a1 = backlog */
     OBS_CONNECT,   /* addr_b = destination, addr_a = local address after it (if known) */
     OBS_ACCEPT,    /* fd = listener, ret = new fd, a1 = flags, addr_a = local, addr_b = peer */
@@ -84,6 +85,11 @@ typedef struct obs_ring_head {
 
 #define OBS_RING_BYTES ((uint64_t)64 << 20)
 #define OBS_RING_RECORDS (OBS_RING_BYTES / sizeof(obs_wire) - 1)
+
+/* Linux's option numbers (include/uapi/linux/in.h), for C libraries
+ * that lack them. */
+#define OBS_IP_BIND_ADDRESS_NO_PORT 24
+#define OBS_IP_LOCAL_PORT_RANGE 51
 
 /* The environment the launcher gives the program. */
 #define OBS_ENV_FIFO "SOCKMODEL_EXEC_FIFO"

@@ -35,9 +35,12 @@
  *     address, never shared between destinations [S tcp_connect(); I].
  *  9. connect() to a 4-tuple in use, TIME_WAIT included: EADDRINUSE [S; I].
  * 10. TIME_WAIT lasts 2 * MSL = 30 s (net.inet.tcp.msl = 15000 ms) and ends
- *     when the collector next runs: tcp_gc() on the lazy 10 s inpcb timer
- *     (modelled as the next multiple of 10 s of virtual time) [S tcp_timer.c:
- *     tcp_gc(), add_to_time_wait(); I for the timer's phase].
+ *     when the collector next runs: tcp_gc() on the lazy 10 s inpcb timer,
+ *     which the first entry on an idle host arms and which runs while
+ *     entries wait (modelled as every 10 s from the moment it was armed,
+ *     sm_tw_reaper: a lone entry lasts 30 s, later ones up to 40 s)
+ *     [S tcp_timer.c: tcp_gc(), add_to_time_wait(); in_pcb.c:
+ *     inpcb_gc_sched(); I for the period within the timer's leeway].
  * 11. RST into TIME_WAIT: ignored [S tcp_input()].  SYN into TIME_WAIT:
  *     beyond the receive window opens a new connection; inside it a
  *     challenge ACK [S tcp_input()].

@@ -246,6 +246,7 @@ typedef struct hrun {
     uint16_t ts;      /* tunset */
     uint8_t dirty;
     bool exhausted;   /* host-wide ports_exhausted reported (unshared ports) */
+    sm_tw_reaper reaper; /* the TIME_WAIT collector's phase (XNU) */
 } hrun;
 
 typedef struct host {
@@ -891,15 +892,17 @@ static void tw_recycle_oldest(rp_tracker *t, uint32_t h, size_t r)
 
 /* When side's TIME_WAIT, (re)starting now, ends under tunable set s: the
  * engine's rule (sm_tw_expiry_ns(): the profile's length for this
- * connection, NetBSD's MSL classes; the collector's period, XNU).  A
- * capture host is one address. */
-static uint64_t tw_expiry(const rp_tracker *t, const conn *c, int side, const tunset *s)
+ * connection, NetBSD's MSL classes; the collector's period from its phase
+ * on this host, hr->reaper, XNU).  A capture host is one address. */
+static uint64_t tw_expiry(const rp_tracker *t, const conn *c, int side, const tunset *s,
+                          const hrun *hr)
 {
     sm_endpoint self, peer;
     ep_of(c, side, &self);
     ep_of(c, !side, &peer);
     sm_tw_len_ctx lc = {.tun = s->tun, .local = self.addr, .remote = peer.addr,
-                        .host_addrs = &t->hosts[c->host[side]].addr, .n_host_addrs = 1};
+                        .host_addrs = &t->hosts[c->host[side]].addr, .n_host_addrs = 1,
+                        .reap_anchor_ns = hr->reaper.anchor_ns};
     return sm_tw_expiry_ns(s->p, &lc, t->now);
 }
 
@@ -949,7 +952,8 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
                 ports_down(t, c, r);
             continue;
         }
-        uint64_t exp = tw_expiry(t, c, side, s);
+        sm_tw_reaper_enter(&hr->reaper, s->tun, hr->pub.tw_now, t->now);
+        uint64_t exp = tw_expiry(t, c, side, s, hr);
         CR(t, ci, r)->tw_exp[side] = exp;
         CR(t, ci, r)->tw_end[side] = RP_TW_LIVE;
         heap_push(t, r, ci, side, exp);
@@ -978,7 +982,8 @@ static void tw_end(rp_tracker *t, uint32_t ci, int side, size_t r, rp_tw_end why
     CR(t, ci, r)->tw_end[side] = (uint8_t)why;
     CR(t, ci, r)->tw_stop[side] = at;
     hrun *hr = HR(t, c->host[side], r);
-    hr->pub.tw_now--;
+    if (--hr->pub.tw_now == 0)
+        sm_tw_reaper_empty(&hr->reaper, t->ts[hr->ts].tun, at);
     hr->pub.tw_ms_sum += (at - c->tw_start[side]) / NS_PER_MS;
     mark_dirty(t, c->host[side], r);
     if (side == 0 && c->dest != NONE32) {
@@ -1751,10 +1756,11 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
                     c = &t->conns[ci];
                     if (CR(t, ci, r)->tw_end[o] != RP_TW_LIVE)
                         continue;
-                    const tunset *ts = &t->ts[HR(t, c->host[o], r)->ts];
+                    const hrun *hr = HR(t, c->host[o], r);
+                    const tunset *ts = &t->ts[hr->ts];
                     heap_remove(t, r, ci, o);
                     c = &t->conns[ci];
-                    CR(t, ci, r)->tw_exp[o] = tw_expiry(t, c, o, ts);
+                    CR(t, ci, r)->tw_exp[o] = tw_expiry(t, c, o, ts, hr);
                     heap_push(t, r, ci, o, CR(t, ci, r)->tw_exp[o]);
                 }
             }

@@ -33,7 +33,15 @@
 #     default to 1 (windows.md 4: V6ONLY on by default; the BSD profiles'
 #     net.inet6.ip6.v6only defaults), so they
 #     diverge there; linux agrees on every datagram call, and the
-#     scenario reproduces the run.
+#     scenario reproduces the run.  The datagrams the program sends to an
+#     address are the model's sendto (the receiver reads them, no invented
+#     peer), and a sendto to another address on a connected socket is
+#     EISCONN on the BSDs and Solaris (udp_sendto_connected).
+# 10. a listener bound to port 0 (Python): the model binds the port this
+#     machine picked, so the connect to it and the accept agree with linux.
+# 11. IP_BIND_ADDRESS_NO_PORT and IP_LOCAL_PORT_RANGE (a C program): two
+#     clients share one port toward two listeners; linux agrees on every
+#     call, linux-3.8 and windows refuse the options.
 set -u
 : "${SOCKMODEL:?}"
 PROG=${PROG_NET:-$(dirname "$SOCKMODEL")/../tests/programs/prog_net}
@@ -177,6 +185,7 @@ c.recvfrom(100)
 c.connect(("127.0.0.1", 7030))
 c.send(b"again")
 s.recv(100)
+c.sendto(b"x", ("127.0.0.1", 7031))
 m = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 print(m.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY))
 EOS
@@ -188,7 +197,59 @@ EOS
     has "$tmp/r10" "linux: same results as observed" "udp, linux"
     grep -q '^recv python3.*_fd3 4 => linux: ok' "$tmp/udp.scn" || fail "udp: the recvfrom was not mirrored"
     grep -q '^send python3.*_fd4 5 => linux: ok' "$tmp/udp.scn" || fail "udp: the connected send was not mirrored"
+    grep -q '^sendto python3.*_fd4 127.0.0.1:7030 4 => linux: ok' "$tmp/udp.scn" || fail "udp: the sendto was not mirrored"
+    ! grep -q 'peer_udp' "$tmp/udp.scn" || fail "udp: a datagram the program sent came from an invented peer"
+    for p in bsd macos openbsd netbsd solaris; do
+        has "$tmp/s10" "$p|sendto(4, 1, 127.0.0.1:7031)|ok|EISCONN|" "sendto on a connected socket, $p"
+    done
     "$SOCKMODEL" run "$tmp/udp.scn" >/dev/null 2>&1 || fail "udp: the scenario does not reproduce the run"
+fi
+
+# 10. a listener bound to port 0 and a connect to the port the kernel
+# picked: the model's listener gets that port too, so the connect meets it
+# and the accept is answered (not "would block forever"); a second socket
+# then binds the picked port with SO_REUSEADDR while the listener holds it.
+if [ -n "$PY" ]; then
+    cat >"$tmp/port0.py" <<'EOS'
+import socket
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 0)); l.listen()
+c = socket.socket(); c.connect(l.getsockname())
+a, _ = l.accept()
+b = socket.socket(); b.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try: b.bind(l.getsockname())
+except OSError: pass
+a.close(); c.close(); b.close(); l.close()
+EOS
+    "$SOCKMODEL" exec --profile linux,linux-3.8 --scenario-out "$tmp/port0.scn" -- "$PY" "$tmp/port0.py" >"$tmp/r11" 2>&1 ||
+        { fail "port 0: linux disagrees"; cat "$tmp/r11"; }
+    hasnot "$tmp/r11" "block forever" "port 0"
+    grep -q '^# bind python3.*_fd3 to port 0: this machine picked port' "$tmp/port0.scn" ||
+        fail "port 0: the scenario does not bind the picked port"
+    "$SOCKMODEL" run "$tmp/port0.scn" >/dev/null 2>&1 || fail "port 0: the scenario does not reproduce the run"
+fi
+
+# 11. Linux's per-socket port options in a C program (prog_portopt): two
+# clients with IP_BIND_ADDRESS_NO_PORT and a one-port IP_LOCAL_PORT_RANGE
+# share that port toward two listeners, then a bind of it and a bind to
+# port 0 in that range are EADDRINUSE.  The linux profile agrees on every
+# call; linux-3.8 (before 4.2) and windows refuse the options.
+POPT=$(dirname "$PROG")/prog_portopt
+"$SOCKMODEL" exec --profile linux,linux-3.8,windows --scenario-out "$tmp/popt.scn" -- \
+    "$POPT" 7040 7041 41240 >"$tmp/r12" 2>&1
+rc=$?
+if grep -q "lacks the options" "$tmp/r12"; then
+    echo "note: this kernel lacks IP_LOCAL_PORT_RANGE (6.3+), port options case not run"
+else
+    [ $rc = 1 ] || { fail "port options: exit $rc, expected 1"; cat "$tmp/r12"; }
+    has "$tmp/r12" "client 2: port 41240" "port options: the kernel shared the port"
+    has "$tmp/r12" "linux: same results as observed" "port options, linux"
+    summary "$tmp/r12" >"$tmp/s12"
+    has "$tmp/s12" "linux-3.8|setsockopt(5, SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)|ok|ENOPROTOOPT|" "port options, linux-3.8"
+    has "$tmp/s12" "windows|setsockopt(5, SOL_IP, IP_BIND_ADDRESS_NO_PORT, 1)|ok|WSAENOPROTOOPT|" "port options, windows"
+    grep -q 'IP_LOCAL_PORT_RANGE 41240 41240 => linux: ok' "$tmp/popt.scn" ||
+        fail "port options: the range is not in the scenario"
+    "$SOCKMODEL" run "$tmp/popt.scn" >/dev/null 2>&1 || fail "port options: the scenario does not reproduce the run"
 fi
 
 # trace: what it cannot read

@@ -994,7 +994,9 @@ static void ports_file(const char *name)
  * connection to a remote host (192.0.2.9: 60 s), one to a host on the
  * client's /24 (10.1.0.2; NetBSD's tcp_msl_local: 10 s), then a
  * SYN 70 s later (another 4-tuple) that moves the clock past both; under
- * macOS each ends at the first run of tcp_gc() (every 10 s) after 30 s. */
+ * macOS each ends at the first run of tcp_gc() (every 10 s from when the
+ * first entry armed it) after 30 s: the first lasts 30 s, the second, 8 ms
+ * younger, waits for the run at 40 s. */
 static void tw_len_file(const char *name)
 {
     cap c;

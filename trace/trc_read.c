@@ -34,7 +34,11 @@ typedef struct tproc {
     uint32_t pid;     /* a process (tgid) */
     uint8_t kind[TRC_NFD]; /* 0 none, 4/6 INET socket */
     bool cloexec[TRC_NFD];
-    size_t connect_ev[TRC_NFD]; /* event of a connect still without a local address, +1 */
+    /* +1: the event of a connect (or a datagram's sendto) still without
+     * its local address, and of
+     * a bind to port 0 still without the port this machine picked (the
+     * annotations of later calls on the descriptor, or getsockname, say) */
+    uint32_t connect_ev[TRC_NFD], bind_ev[TRC_NFD];
 } tproc;
 
 typedef struct tthread {
@@ -309,7 +313,10 @@ static const named sockopts[] = {{"SO_REUSEADDR", SO_REUSEADDR}, {"SO_REUSEPORT"
                                  {"SO_LINGER", SO_LINGER}, {"SO_ERROR", SO_ERROR},
                                  {"SO_KEEPALIVE", SO_KEEPALIVE}, {"SO_SNDBUF", SO_SNDBUF},
                                  {"SO_RCVBUF", SO_RCVBUF}, {"IPV6_V6ONLY", IPV6_V6ONLY},
-                                 {"TCP_NODELAY", 1}, {NULL, 0}};
+                                 {"TCP_NODELAY", 1},
+                                 {"IP_BIND_ADDRESS_NO_PORT", OBS_IP_BIND_ADDRESS_NO_PORT},
+                                 {"IP_LOCAL_PORT_RANGE", OBS_IP_LOCAL_PORT_RANGE},
+                                 {NULL, 0}};
 
 /* "SOCK_STREAM|SOCK_CLOEXEC|SOCK_NONBLOCK" */
 static long sock_type(const char *s)
@@ -365,18 +372,25 @@ static void set_fd(tproc *p, int fd, uint8_t kind, bool cloexec)
         p->kind[fd] = kind;
         p->cloexec[fd] = cloexec;
         p->connect_ev[fd] = 0;
+        p->bind_ev[fd] = 0;
     }
 }
 
-/* A -yy annotation names a connected socket's local address: give it to
- * the connect that made it. */
+/* A -yy annotation (or getsockname) names a socket's local address: give
+ * it to the connect that made it, and its port to the bind to port 0 that
+ * got it (OBS_BIND's addr_b). */
 static void learn_local(reader *r, tproc *p, int fd, const obs_wire_addr *local)
 {
-    if (!p || fd < 0 || fd >= TRC_NFD || !p->connect_ev[fd] || !local->family)
+    if (!p || fd < 0 || fd >= TRC_NFD || !local->family)
         return;
-    obs_wire *w = &r->log->ev[p->connect_ev[fd] - 1].w;
-    w->addr_a = *local;
-    p->connect_ev[fd] = 0;
+    if (p->connect_ev[fd]) {
+        r->log->ev[p->connect_ev[fd] - 1].w.addr_a = *local;
+        p->connect_ev[fd] = 0;
+    }
+    if (p->bind_ev[fd] && local->port) {
+        r->log->ev[p->bind_ev[fd] - 1].w.addr_b = *local;
+        p->bind_ev[fd] = 0;
+    }
 }
 
 static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
@@ -549,11 +563,23 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
         } else {
             w.call = OBS_CONNECT;
             w.addr_b = sa;
+            /* a port the bind picked showed in this line's annotation;
+             * one seen from now on may be connect's (the bind had set
+             * IP_BIND_ADDRESS_NO_PORT) */
+            if (w.fd < TRC_NFD)
+                p->bind_ev[w.fd] = 0;
         }
         emit(r, &w);
         if (w.call == OBS_CONNECT && (rv == 0 || w.err == EINPROGRESS) &&
             w.fd < TRC_NFD)
-            p->connect_ev[w.fd] = r->log->n;
+            p->connect_ev[w.fd] = (uint32_t)r->log->n;
+        if (w.call == OBS_BIND && rv == 0 && !sa.port && w.fd < TRC_NFD)
+            p->bind_ev[w.fd] = (uint32_t)r->log->n;
+    } else if (!strcmp(name, "getsockname")) {
+        /* without -yy, the address it read is the socket's local one */
+        obs_wire_addr sa;
+        if (rv == 0 && na >= 2 && parse_sockaddr(a[1], &sa))
+            learn_local(r, p, w.fd, &sa);
     } else if (!strcmp(name, "listen")) {
         long long b = 0;
         if (na >= 2)
@@ -594,6 +620,8 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
             return;
         bool rd = name[0] == 'r';
         w.call = rd ? OBS_RECV : OBS_SEND;
+        if (!rd && w.fd < TRC_NFD)
+            p->bind_ev[w.fd] = 0; /* as at connect: a port from now on may be sendto's */
         w.variant = !strcmp(name, "read")      ? OBSV_READ
                     : !strcmp(name, "write")   ? OBSV_WRITE
                     : !strcmp(name, "recvmsg") ? OBSV_RECVMSG
@@ -604,7 +632,17 @@ static void call(reader *r, uint32_t tid, uint64_t t, uint64_t t_head,
                         w.variant == OBSV_WRITE))
             parse_long(a[2], &asked);
         w.a1 = asked;
+        /* sendto's destination, recvfrom's source (sendmsg/recvmsg: msg_name) */
+        const char *sa = w.variant == OBSV_DEFAULT && na >= 5 ? a[4]
+                         : (w.variant == OBSV_SENDMSG || w.variant == OBSV_RECVMSG) && na >= 2
+                             ? a[1] : NULL;
+        if (sa && (!rd || rv >= 0))
+            parse_sockaddr(sa, &w.addr_b);
         emit(r, &w);
+        /* a datagram sent from an unbound socket: the port it got shows in
+         * the descriptor's next annotation (as a connect's local address) */
+        if (!rd && rv >= 0 && w.addr_b.family && !local.port && w.fd < TRC_NFD)
+            p->connect_ev[w.fd] = (uint32_t)r->log->n;
     } else if (!strcmp(name, "fcntl") || !strcmp(name, "fcntl64")) {
         if (na < 2 || rv < 0)
             return;
