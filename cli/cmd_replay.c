@@ -1142,6 +1142,12 @@ int scn_cmd_replay(int argc, char **argv)
     }
 
     FILE *f = stdout;
+    /* The report is a few hundred bytes per connection: written to a file
+     * or a pipe, a 64 KiB buffer instead of stdio's page makes it 16 times
+     * fewer write() calls.  A terminal keeps its line buffering. */
+    static char outbuf[64 * 1024];
+    if (!isatty(fileno(f)))
+        (void)setvbuf(f, outbuf, _IOFBF, sizeof outbuf);
     if (o.json) {
         /* docs/schema/sockmodel-replay-1.schema.json */
         fputs("{\"format\": \"sockmodel-replay/1\", \"tool\": \"sockmodel replay\", \"file\": ", f);
@@ -1159,12 +1165,13 @@ int scn_cmd_replay(int argc, char **argv)
     }
 
     const rp_pkt *p;
+    size_t n, done;
     int rc;
-    while ((rc = rp_next_ref(rd, &p)) == 1)
-        if (!rp_track_packet(t, p)) {
+    while ((rc = rp_next_batch(rd, &p, &n)) == 1)
+        if ((done = rp_track_packets(t, p, n)) < n) {
             /* no report: what was printed so far is not the capture's */
             fprintf(stderr, "sockmodel: error: %s: out of memory at record %llu\n", o.file,
-                    (unsigned long long)p->frame);
+                    (unsigned long long)p[done].frame);
             fflush(f);
             rp_track_free(t);
             rp_close(rd);
