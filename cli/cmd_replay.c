@@ -57,7 +57,15 @@ typedef struct out_ctx {
     bool first_ns_known;
     const rp_tracker *t;
     char run_name[RP_MAX_RUNS][64]; /* run_name(): "" until asked */
+    /* The text report's lines are formatted straight into this buffer and
+     * written a buffer at a time (an fwrite per line was a tenth of the
+     * report under --profile all); ob_flush before any other write to out. */
+    char *ob, *op, *oend;
 } out_ctx;
+
+/* Room for n more bytes at x->op (n <= the buffer's size). */
+static char *ob_room(out_ctx *x, size_t n);
+static void ob_flush(out_ctx *x);
 
 /* A connection's text record: its first line (two endpoints, times and
  * counts: under 400 bytes) and a line per run (a name of at most 63 bytes,
@@ -145,22 +153,23 @@ static const char digits2[201] = "0001020304050607080910111213141516171819202122
 
 static char *put_u64(char *p, uint64_t v)
 {
-    char t[20];
-    int n = 20;
+    /* the digits written from the end backwards, in place: copying them
+     * from a scratch array was a memcpy call of variable length per number */
+    int n = 1;
+    for (uint64_t x = v; x >= 10; x /= 10)
+        n++;
+    char *e = p + n, *q = e;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
-        n -= 2;
-        memcpy(t + n, digits2 + 2 * r, 2);
+        q -= 2;
+        memcpy(q, digits2 + 2 * r, 2);
     }
-    if (v >= 10) {
-        n -= 2;
-        memcpy(t + n, digits2 + 2 * v, 2);
-    } else {
-        t[--n] = (char)('0' + v);
-    }
-    memcpy(p, t + n, (size_t)(20 - n));
-    return p + (20 - n);
+    if (v >= 10)
+        memcpy(q - 2, digits2 + 2 * v, 2);
+    else
+        q[-1] = (char)('0' + v);
+    return e;
 }
 
 /* seconds with microseconds: "%llu.%06llu" of ns / 1e9 and ns % 1e9 / 1e3 */
@@ -296,16 +305,17 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
         }
         return;
     }
+    static const char head[] =
+        "\nconnections (listed as their records close; #N = order first seen):\n";
+    char *q = ob_room(x, sizeof head + CONN_LINE_MAX);
     if (x->nconn_out++ == 0)
-        fputs("\nconnections (listed as their records close; #N = order first seen):\n", f);
+        q = put_str(q, head);
     /* One record per connection: built with the direct formatters and
      * written at once (printf's parsing was most of the report's time on a
      * capture of short connections).  The text is that of the formats
      * "#%llu %s -> %s %s first-close=%s/%s +%s..+%s pkts=%llu/%llu",
      * "    %-16s client %-11s server %-11s", " %s: no TIME_WAIT kept" and
      * " %s TIME_WAIT %llu.%03llus (%s)". */
-    char line[CONN_LINE_MAX];
-    char *q = line;
     *q++ = '#';
     q = put_u64(q, c->id);
     *q++ = ' ';
@@ -359,7 +369,28 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
         }
         *q++ = '\n';
     }
-    fwrite(line, 1, (size_t)(q - line), f);
+    x->op = q;
+}
+
+#define OBUF_SIZE (256u * 1024u)
+
+static char *ob_room(out_ctx *x, size_t n)
+{
+    if (!x->ob) {
+        static char mem[OBUF_SIZE];
+        x->ob = x->op = mem;
+        x->oend = mem + sizeof mem;
+    }
+    if ((size_t)(x->oend - x->op) < n)
+        ob_flush(x);
+    return x->op;
+}
+
+static void ob_flush(out_ctx *x)
+{
+    if (x->op != x->ob)
+        fwrite(x->ob, 1, (size_t)(x->op - x->ob), x->out);
+    x->op = x->ob;
 }
 
 /* ---- hosts and events ----------------------------------------------------------- */
@@ -427,9 +458,10 @@ static const char *event_text(const rp_event *e, char *buf, size_t n)
     return buf;
 }
 
-static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
+static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc,
                             const char *path, const char *link)
 {
+    FILE *f = x->out;
     size_t nr = rp_track_nruns(t), nh = rp_track_nhosts(t);
     uint64_t base = rp_track_first_ns(t);
     char b[32];
@@ -439,13 +471,18 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
     for (size_t r = 0; r < nr; r++) {
         char pn[64];
         rp_track_run_name(t, r, pn, sizeof pn);
-        fprintf(f, "\n== %s: hosts ==\n", pn);
+        char *e = ob_room(x, 128);
+        e = put_str(e, "\n== ");
+        e = put_str(e, pn);
+        e = put_str(e, ": hosts ==\n");
+        x->op = e;
         for (size_t i = 0; i < nh; i++) {
             uint32_t id;
             const sm_addr *ad = rp_track_host_addr(t, i, &id);
             const rp_host_run *h = rp_track_host_run(t, id, r);
-            /* (line: at most ~330 bytes: an address, a profile name, six numbers) */
-            char line[512], *e = line;
+            /* (a line: at most ~330 bytes: an address, a profile name, six
+             * numbers; a destination's line: under 200) */
+            e = ob_room(x, 512);
             e = put_addr(e, ad);
             e = put_str(e, " (");
             e = put_str(e, h->profile->name);
@@ -466,20 +503,20 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
                 e = put_str(e, " not kept");
             }
             *e++ = '\n';
-            fwrite(line, 1, (size_t)(e - line), f);
             if (h->ports_peak) {
-                e = put_str(line, "  client ports in use: peak ");
+                e = put_str(e, "  client ports in use: peak ");
                 e = put_u64(e, h->ports_peak);
                 e = put_str(e, " at +");
                 e = put_secs(e, h->ports_peak_ns ? h->ports_peak_ns - base : 0);
                 e = put_str(e, "s (ephemeral range ");
                 e = put_u64(e, h->port_range);
                 e = put_str(e, ")\n");
-                fwrite(line, 1, (size_t)(e - line), f);
             }
+            x->op = e;
             size_t nd = rp_track_dests(t, id, r, dests, 4096);
             for (size_t k = 0; k < nd; k++) {
-                e = put_str(line, "    to ");
+                e = ob_room(x, 256);
+                e = put_str(e, "    to ");
                 e = put_endpoint(e, &dests[k].dest);
                 e = put_str(e, ": ");
                 e = put_u64(e, dests[k].conns);
@@ -494,11 +531,12 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
                     *e++ = 's';
                 }
                 *e++ = '\n';
-                fwrite(line, 1, (size_t)(e - line), f);
+                x->op = e;
             }
             bool any = false;
             for (int k = 0; k < RP_EV_KIND_COUNT; k++)
                 if (h->ev[k]) {
+                    ob_flush(x);
                     fprintf(f, "%s%s %llu", any ? ", " : "  events: ",
                             rp_ev_kind_name((rp_ev_kind)k), (unsigned long long)h->ev[k]);
                     any = true;
@@ -509,6 +547,7 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
         size_t ne;
         uint64_t dropped;
         const rp_event *ev = rp_track_events(t, r, &ne, &dropped);
+        ob_flush(x);
         fprintf(f, "\n== %s: events (%zu%s) ==\n", pn, ne, dropped ? " listed" : "");
         for (size_t k = 0; k < ne; k++) {
             char txt[600];
@@ -1172,6 +1211,7 @@ int scn_cmd_replay(int argc, char **argv)
             /* no report: what was printed so far is not the capture's */
             fprintf(stderr, "sockmodel: error: %s: out of memory at record %llu\n", o.file,
                     (unsigned long long)p[done].frame);
+            ob_flush(&x);
             fflush(f);
             rp_track_free(t);
             rp_close(rd);
@@ -1187,6 +1227,7 @@ int scn_cmd_replay(int argc, char **argv)
     if (!rp_track_finish(t)) {
         fprintf(stderr, "sockmodel: error: %s: out of memory at the end of the capture\n",
                 o.file);
+        ob_flush(&x);
         fflush(f);
         rp_track_free(t);
         rp_close(rd);
@@ -1198,7 +1239,7 @@ int scn_cmd_replay(int argc, char **argv)
     if (o.json) {
         report_json_end(f, t, cnt);
     } else {
-        report_text_end(f, t, cnt, o.file, rp_linktype_name(rd));
+        report_text_end(&x, t, cnt, o.file, rp_linktype_name(rd));
         if (rp_counts_skipped(cnt) || cnt->ts_backwards || cnt->ts_jumps || cnt->bad_l4_csum ||
             cnt->bad_ip_csum || cnt->file_truncated) {
             fputs("\nreader counts:\n", f);
@@ -1215,6 +1256,7 @@ int scn_cmd_replay(int argc, char **argv)
         fprintf(stderr, "sockmodel: error: cannot write %s: %s\n", o.svg, strerror(errno));
         status = 2;
     }
+    ob_flush(&x);
     if (fflush(f) != 0)
         status = 2;
     rp_track_free(t);
