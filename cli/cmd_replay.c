@@ -49,6 +49,15 @@ typedef struct opts {
     size_t novr;
 } opts;
 
+/* A text of at most sizeof s - 1 bytes, copied whole (a copy of constant
+ * size is a few moves; one of the text's length was a library call): the
+ * bytes past n land where the line goes on, so the buffer needs that much
+ * room past the line's end. */
+typedef struct piece {
+    char s[80];
+    size_t n;
+} piece;
+
 typedef struct out_ctx {
     FILE *out;
     const opts *o;
@@ -61,6 +70,12 @@ typedef struct out_ctx {
      * written a buffer at a time (an fwrite per line was a tenth of the
      * report under --profile all); ob_flush before any other write to out. */
     char *ob, *op, *oend;
+    /* the fixed parts of a connection's per-run lines (pieces_init) */
+    bool pieces;
+    piece run_pre[RP_MAX_RUNS];     /* "    %-16s client " */
+    piece st_client[SM_STATE_COUNT]; /* "%-11s server " */
+    piece st_server[SM_STATE_COUNT]; /* "%-11s" */
+    piece tw_tail[RP_TW_OWN_RST + 1]; /* "s (%s)" */
 } out_ctx;
 
 /* Room for n more bytes at x->op (n <= the buffer's size). */
@@ -213,6 +228,18 @@ static char *put_padded(char *p, const char *s, size_t w)
     return p;
 }
 
+static char *put_piece(char *p, const piece *pc)
+{
+    memcpy(p, pc->s, sizeof pc->s);
+    return p + pc->n;
+}
+
+static void piece_set(piece *pc, const char *a, size_t w, const char *b)
+{
+    char *e = put_padded(pc->s, a, w);
+    pc->n = (size_t)(put_str(e, b) - pc->s);
+}
+
 /* The name of run r, as rp_track_run_name gives it into a 64-byte buffer;
  * made once per run (the connection report asks for it on every line). */
 static const char *run_name(out_ctx *x, const rp_tracker *t, size_t r)
@@ -220,6 +247,26 @@ static const char *run_name(out_ctx *x, const rp_tracker *t, size_t r)
     if (!x->run_name[r][0])
         rp_track_run_name(t, r, x->run_name[r], sizeof x->run_name[r]);
     return x->run_name[r];
+}
+
+/* The pieces of the per-run lines, made at the first connection. */
+static void pieces_init(out_ctx *x, const rp_tracker *t)
+{
+    char pre[80];
+    for (size_t r = 0; r < rp_track_nruns(t); r++) {
+        /* a run name has at most 63 bytes: "    " + 63 + " client " fits */
+        *put_padded(put_str(pre, "    "), run_name(x, t, r), 16) = '\0';
+        piece_set(&x->run_pre[r], pre, 0, " client ");
+    }
+    for (int st = 0; st < SM_STATE_COUNT; st++) {
+        piece_set(&x->st_client[st], sm_state_name((sm_tcp_state)st), 11, " server ");
+        piece_set(&x->st_server[st], sm_state_name((sm_tcp_state)st), 11, "");
+    }
+    for (int e = 0; e <= RP_TW_OWN_RST; e++) {
+        piece_set(&x->tw_tail[e], "s (", 0, rp_tw_end_name((rp_tw_end)e));
+        x->tw_tail[e].s[x->tw_tail[e].n++] = ')';
+    }
+    x->pieces = true;
 }
 
 /* put_secs into buf (n >= 1), NUL-terminated */
@@ -339,13 +386,12 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
     if (c->opened_by[0] == 'u')
         q = put_str(q, " (mid-stream)");
     *q++ = '\n';
+    if (!x->pieces)
+        pieces_init(x, t);
     for (size_t r = 0; r < nr; r++) {
-        q = put_str(q, "    ");
-        q = put_padded(q, run_name(x, t, r), 16);
-        q = put_str(q, " client ");
-        q = put_padded(q, sm_state_name(c->run[r][0].state), 11);
-        q = put_str(q, " server ");
-        q = put_padded(q, sm_state_name(c->run[r][1].state), 11);
+        q = put_piece(q, &x->run_pre[r]);
+        q = put_piece(q, &x->st_client[c->run[r][0].state]);
+        q = put_piece(q, &x->st_server[c->run[r][1].state]);
         for (int s = 0; s < 2; s++) {
             const rp_side_run *sr = &c->run[r][s];
             if (sr->tw_end == RP_TW_NONE)
@@ -363,9 +409,7 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
             *q++ = (char)('0' + ms / 100);
             *q++ = (char)('0' + ms / 10 % 10);
             *q++ = (char)('0' + ms % 10);
-            q = put_str(q, "s (");
-            q = put_str(q, rp_tw_end_name(sr->tw_end));
-            *q++ = ')';
+            q = put_piece(q, &x->tw_tail[sr->tw_end]);
         }
         *q++ = '\n';
     }
