@@ -2116,13 +2116,6 @@ static void packet(rp_tracker *t, const rp_pkt *p)
     handle(t, ci, s, p);
 }
 
-static int cmp_addr(const sm_addr *a, const sm_addr *b)
-{
-    if (a->family != b->family)
-        return a->family < b->family ? -1 : 1;
-    return memcmp(a->b, b->b, 16);
-}
-
 /* A sort key: two unsigned words compared in order, and the index of what
  * it stands for. */
 typedef struct rkey {
@@ -2140,48 +2133,37 @@ typedef struct rkey {
  * the result (k or tmp). */
 static rkey *radix_sort(rkey *k, rkey *tmp, size_t n)
 {
-    uint32_t count[16][256]; /* 16 KiB */
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++)
-        for (int d = 0; d < 16; d++) {
-            uint64_t w = d < 8 ? k[i].lo : k[i].hi;
-            count[d][(w >> (8 * (d & 7))) & 0xff]++;
-        }
+    /* a byte that every key has alike needs no pass: found from the OR
+     * and AND of all keys, before counting (ids, addresses and ports
+     * differ in a few of their sixteen bytes) */
+    uint64_t or_w[2] = {0, 0}, and_w[2] = {~0ull, ~0ull};
+    for (size_t i = 0; i < n; i++) {
+        or_w[0] |= k[i].lo;
+        and_w[0] &= k[i].lo;
+        or_w[1] |= k[i].hi;
+        and_w[1] &= k[i].hi;
+    }
     for (int d = 0; d < 16; d++) {
-        uint32_t *c = count[d];
-        bool trivial = false;
-        for (int b = 0; b < 256; b++)
-            if (c[b] == n) {
-                trivial = true; /* every key has this byte */
-                break;
-            }
-        if (trivial || n == 0)
+        int sh = 8 * (d & 7);
+        if (n == 0 || (((or_w[d >> 3] ^ and_w[d >> 3]) >> sh) & 0xff) == 0)
             continue;
+        uint32_t c[256];
+        memset(c, 0, sizeof c);
+        for (size_t i = 0; i < n; i++)
+            c[((d < 8 ? k[i].lo : k[i].hi) >> sh) & 0xff]++;
         uint32_t pos = 0;
         for (int b = 0; b < 256; b++) {
             uint32_t m = c[b];
             c[b] = pos;
             pos += m;
         }
-        for (size_t i = 0; i < n; i++) {
-            uint64_t w = d < 8 ? k[i].lo : k[i].hi;
-            tmp[c[(w >> (8 * (d & 7))) & 0xff]++] = k[i];
-        }
+        for (size_t i = 0; i < n; i++)
+            tmp[c[((d < 8 ? k[i].lo : k[i].hi) >> sh) & 0xff]++] = k[i];
         rkey *x = k;
         k = tmp;
         tmp = x;
     }
     return k;
-}
-
-typedef struct hkey {
-    sm_addr a;
-    uint32_t id;
-} hkey;
-
-static int cmp_hkey(const void *x, const void *y)
-{
-    return cmp_addr(&((const hkey *)x)->a, &((const hkey *)y)->a);
 }
 
 bool rp_track_finish(rp_tracker *t)
@@ -2203,7 +2185,12 @@ bool rp_track_finish(rp_tracker *t)
                 ids[n].lo = t->conns[k].id;
                 ids[n++].idx = (uint32_t)k;
             }
-        rkey *sorted = radix_sort(ids, ids + n, n);
+        /* records are reused only after a connection closed: without
+         * that, slot order is first-seen order already */
+        bool in_order = true;
+        for (size_t k = 1; k < n && in_order; k++)
+            in_order = ids[k - 1].lo < ids[k].lo;
+        rkey *sorted = in_order ? ids : radix_sort(ids, ids + n, n);
         for (size_t k = 0; k < n; k++)
             conn_close(t, sorted[k].idx, "end of capture", true, false);
         scratch_done(t);
@@ -2214,17 +2201,26 @@ bool rp_track_finish(rp_tracker *t)
     }
     /* hosts by address; destinations by client (its id), server (its
      * address: its rank among the hosts) and port */
-    hkey *hk = scratch(t, (t->nhosts + 1) * sizeof *hk);
+    /* (the family, then the bytes in order, as the reports list them:
+     * the bytes by radix, then a stable pass by family; qsort was most of
+     * this function's time with thousands of hosts) */
+    rkey *hk = scratch(t, 2 * (t->nhosts + 1) * sizeof *hk);
     for (size_t k = 0; k < t->nhosts; k++) {
-        hk[k].a = t->hosts[k].addr;
-        hk[k].id = (uint32_t)k;
+        hk[k].hi = be64(t->hosts[k].addr.b);
+        hk[k].lo = be64(t->hosts[k].addr.b + 8);
+        hk[k].idx = (uint32_t)k;
     }
-    qsort(hk, t->nhosts, sizeof *hk, cmp_hkey);
+    rkey *hs = radix_sort(hk, hk + t->nhosts, t->nhosts);
     free(t->hsorted);
     t->hsorted = NULL;
     t->hsorted = xrealloc(t, NULL, (t->nhosts + 1) * sizeof *t->hsorted);
+    size_t fam_at[257] = {0};
     for (size_t k = 0; k < t->nhosts; k++)
-        t->hsorted[k] = hk[k].id;
+        fam_at[t->hosts[k].addr.family + 1]++;
+    for (int f = 0; f < 256; f++)
+        fam_at[f + 1] += fam_at[f];
+    for (size_t k = 0; k < t->nhosts; k++)
+        t->hsorted[fam_at[t->hosts[hs[k].idx].addr.family]++] = hs[k].idx;
     scratch_done(t);
     free(t->dsorted);
     t->dsorted = NULL;
