@@ -502,6 +502,53 @@ static const char *event_text(const rp_event *e, char *buf, size_t n)
     return buf;
 }
 
+/* Under several runs the hosts, and each host's destinations, come in the
+ * same order in every run's section, and part of their lines does not
+ * depend on the run (a host's address; "    to ENDPOINT: N connections,
+ * ports in use peak "): the first run keeps those texts in order, each
+ * after its length byte, and the others copy them instead of formatting
+ * the addresses again (under --profile all that was a fifth of the
+ * report).  A text is at most TC_MAX bytes; copies are of TC_MAX bytes. */
+#define TC_MAX 128
+
+typedef struct textcache {
+    char *buf;
+    size_t n, cap, pos;
+    bool failed; /* out of memory: every run formats */
+} textcache;
+
+/* After the first run's text [from, to) is written: keep it. */
+static void tc_keep(textcache *c, const char *from, const char *to)
+{
+    size_t len = (size_t)(to - from);
+    if (c->failed || len >= TC_MAX) {
+        c->failed = true;
+        return;
+    }
+    if (c->n + 1 + TC_MAX > c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 64 * 1024;
+        char *nb = realloc(c->buf, nc);
+        if (!nb) {
+            c->failed = true;
+            return;
+        }
+        c->buf = nb;
+        c->cap = nc;
+    }
+    c->buf[c->n] = (char)len;
+    memcpy(c->buf + c->n + 1, from, len);
+    c->n += 1 + len;
+}
+
+/* A later run's copy of the next kept text, at p. */
+static char *tc_put(textcache *c, char *p)
+{
+    size_t len = (unsigned char)c->buf[c->pos];
+    memcpy(p, c->buf + c->pos + 1, TC_MAX);
+    c->pos += 1 + len;
+    return p + len;
+}
+
 static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc,
                             const char *path, const char *link)
 {
@@ -512,7 +559,10 @@ static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc
     rp_dest_info *dests = malloc(4096 * sizeof *dests);
     if (!dests)
         exit(2);
+    textcache tc = {.failed = nr < 2};
     for (size_t r = 0; r < nr; r++) {
+        bool keep = r == 0 && !tc.failed, copy = r > 0 && !tc.failed;
+        tc.pos = 0;
         char pn[64];
         rp_track_run_name(t, r, pn, sizeof pn);
         char *e = ob_room(x, 128);
@@ -527,7 +577,14 @@ static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc
             /* (a line: at most ~330 bytes: an address, a profile name, six
              * numbers; a destination's line: under 200) */
             e = ob_room(x, 512);
-            e = put_addr(e, ad);
+            if (copy) {
+                e = tc_put(&tc, e);
+            } else {
+                char *from = e;
+                e = put_addr(e, ad);
+                if (keep)
+                    tc_keep(&tc, from, e);
+            }
             e = put_str(e, " (");
             e = put_str(e, h->profile->name);
             e = put_str(e, ")\n  TIME_WAIT: ");
@@ -560,11 +617,18 @@ static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc
             size_t nd = rp_track_dests(t, id, r, dests, 4096);
             for (size_t k = 0; k < nd; k++) {
                 e = ob_room(x, 256);
-                e = put_str(e, "    to ");
-                e = put_endpoint(e, &dests[k].dest);
-                e = put_str(e, ": ");
-                e = put_u64(e, dests[k].conns);
-                e = put_str(e, " connections, ports in use peak ");
+                if (copy) {
+                    e = tc_put(&tc, e);
+                } else {
+                    char *from = e;
+                    e = put_str(e, "    to ");
+                    e = put_endpoint(e, &dests[k].dest);
+                    e = put_str(e, ": ");
+                    e = put_u64(e, dests[k].conns);
+                    e = put_str(e, " connections, ports in use peak ");
+                    if (keep)
+                        tc_keep(&tc, from, e);
+                }
                 e = put_u64(e, dests[k].peak[r]);
                 e = put_str(e, " at +");
                 e = put_secs(e, dests[k].peak_ns[r] ? dests[k].peak_ns[r] - base : 0);
@@ -611,6 +675,7 @@ static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc
             fprintf(f, "(%llu more not listed; see --max-events)\n", (unsigned long long)dropped);
     }
     free(dests);
+    free(tc.buf);
     fmt_secs(b, sizeof b, rp_track_last_ns(t) - base);
     fprintf(f, "\nsummary: %s (%s): %llu records, %llu TCP, %llu UDP, %llu skipped; "
                "%llu connections over %ss (at most %llu records held at once)\n",
