@@ -894,14 +894,20 @@ static void tw_recycle_oldest(rp_tracker *t, uint32_t h, size_t r)
  * engine's rule (sm_tw_expiry_ns(): the profile's length for this
  * connection, NetBSD's MSL classes; the collector's period, XNU).  A
  * capture host is one address. */
+static uint64_t tw_expiry_at(const rp_tracker *t, const conn *c, int side, const tunset *s,
+                             const sm_endpoint *self, const sm_endpoint *peer)
+{
+    sm_tw_len_ctx lc = {.tun = s->tun, .local = self->addr, .remote = peer->addr,
+                        .host_addrs = &t->hosts[c->host[side]].addr, .n_host_addrs = 1};
+    return sm_tw_expiry_ns(s->p, &lc, t->now);
+}
+
 static uint64_t tw_expiry(const rp_tracker *t, const conn *c, int side, const tunset *s)
 {
     sm_endpoint self, peer;
     ep_of(c, side, &self);
     ep_of(c, !side, &peer);
-    sm_tw_len_ctx lc = {.tun = s->tun, .local = self.addr, .remote = peer.addr,
-                        .host_addrs = &t->hosts[c->host[side]].addr, .n_host_addrs = 1};
-    return sm_tw_expiry_ns(s->p, &lc, t->now);
+    return tw_expiry_at(t, c, side, s, &self, &peer);
 }
 
 static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
@@ -914,21 +920,21 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
         c->flags &= (uint16_t)~C_LIVEPORT;
         t->dests[c->dest].live--;
     }
+    /* what every run asks of the connection, once (under --profile all
+     * these were made twelve times) */
+    sm_endpoint self, peer;
+    ep_of(c, side, &self);
+    ep_of(c, !side, &peer);
+    bool loopback = sm_addr_is_loopback(&peer.addr), own = c->host[0] == c->host[1];
     for (size_t r = 0; r < t->nruns; r++) {
         hrun *hr = HR(t, c->host[side], r);
         const tunset *s = &t->ts[hr->ts];
         CR(t, ci, r)->tw_stop[side] = t->now;
         /* The engine's admission rule (sm_tw_admission()): the peer is
          * "own" when both ends are this capture host. */
-        bool loopback = false;
-        if (s->tun[SM_TUN_NOLOCALTIMEWAIT]) {
-            sm_endpoint peer;
-            ep_of(c, !side, &peer);
-            loopback = sm_addr_is_loopback(&peer.addr);
-        }
         const sm_rule *rule;
-        sm_tw_admit adm = sm_tw_admission(s->p, s->tun, hr->pub.tw_now, loopback,
-                                          c->host[0] == c->host[1], &rule);
+        sm_tw_admit adm = sm_tw_admission(s->p, s->tun, hr->pub.tw_now,
+                                          s->tun[SM_TUN_NOLOCALTIMEWAIT] && loopback, own, &rule);
         if (adm == SM_TW_KEPT_RECYCLE || adm == SM_TW_NOT_KEPT_CAP) {
             if (hr->pub.ev[RP_EV_TW_OVERFLOW] == 0)
                 event_add(t, r, RP_EV_TW_OVERFLOW, c, side, frame, 0,
@@ -950,7 +956,7 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
                 ports_down(t, c, r);
             continue;
         }
-        uint64_t exp = tw_expiry(t, c, side, s);
+        uint64_t exp = tw_expiry_at(t, c, side, s, &self, &peer);
         CR(t, ci, r)->tw_exp[side] = exp;
         CR(t, ci, r)->tw_end[side] = RP_TW_LIVE;
         heap_push(t, r, ci, side, exp);
