@@ -1010,7 +1010,8 @@ static void slots_grow(rp_tracker *t)
 {
     size_t oc = t->slotcap;
     uint64_t *old = t->slot;
-    size_t nc = oc ? oc * 2 : 1024;
+    size_t nc = oc ? oc * 2 : 128; /* small at first: a small capture pays
+                                    * for what it uses (start-up) */
     t->slot = big_resize(t, NULL, 0, nc * sizeof *t->slot);
     t->slotcap = nc;
     size_t mask = t->slotcap - 1;
@@ -1167,7 +1168,7 @@ static void conn_close(rp_tracker *t, uint32_t ci, const char *why, bool at_end,
  * part is exactly two cache lines. */
 static void conns_grow(rp_tracker *t)
 {
-    size_t nc = t->conncap ? t->conncap * 2 : 1024;
+    size_t nc = t->conncap ? t->conncap * 2 : 64; /* (as slots_grow) */
     t->conns = big_resize(t, t->conns, t->conncap * sizeof *t->conns, nc * sizeof *t->conns);
     t->conncap = nc;
 }

@@ -19,7 +19,7 @@
 #define MS 1000000ull
 #define SEC 1000000000ull
 #define NHOSTS 150   /* > 128: the host slots (256) and records (64) grow */
-#define NCONNS 1200  /* > 1024: the connection records and slots grow */
+#define NCONNS 1200  /* > 1024: the connection records and slots grow several times */
 
 static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
 {
