@@ -239,11 +239,16 @@ else
     n=2000
     [ "$quick" = 1 ] && n=500
     if SOCKMODEL=$sm PROG_NET=$prog ROUNDS=$runs sh "$here/exec-overhead.sh" $n >"$tmp/exec" 2>&1; then
-        bw=$(sed -n 's/^bare loop: *\([0-9.]*\) s wall, \([0-9.]*\) s CPU/\1 \2/p' "$tmp/exec")
-        uw=$(sed -n 's/^loop under exec: *\([0-9.]*\) s wall, \([0-9.]*\) s CPU/\1 \2/p' "$tmp/exec")
+        # (exec-overhead.sh prints medians of paired rounds)
+        bw=$(sed -n 's/^median bare loop: *\([0-9.]*\) s wall, \([0-9.]*\) s CPU/\1 \2/p' "$tmp/exec")
+        uw=$(sed -n 's/^median loop under exec: *\([0-9.]*\) s wall, \([0-9.]*\) s CPU/\1 \2/p' "$tmp/exec")
         set -- $bw $uw
-        row "6d exec --profile all, $n requests" "$3" "$1" "the program bare" "$(ratio "$3" "$1")" "" "" \
-            "; CPU $(ratio "$4" "$2")x (best of $runs rounds); $(sed -n 's/^sockmodel exec wall: *//p' "$tmp/exec")"
+        if [ $# = 4 ]; then
+            row "6d exec --profile all, $n requests" "$3" "$1" "the program bare" "$(ratio "$3" "$1")" "" "" \
+                "; CPU $(ratio "$4" "$2")x (median of $runs paired rounds); $(sed -n 's/^sockmodel exec wall: *//p' "$tmp/exec")"
+        else
+            echo "6d sockmodel exec overhead         failed: cannot read bench/exec-overhead.sh's medians"
+        fi
     else
         echo "6d sockmodel exec overhead         failed: $(tail -1 "$tmp/exec")"
     fi

@@ -49,6 +49,15 @@ typedef struct opts {
     size_t novr;
 } opts;
 
+/* A text of at most sizeof s - 1 bytes, copied whole (a copy of constant
+ * size is a few moves; one of the text's length was a library call): the
+ * bytes past n land where the line goes on, so the buffer needs that much
+ * room past the line's end. */
+typedef struct piece {
+    char s[80];
+    size_t n;
+} piece;
+
 typedef struct out_ctx {
     FILE *out;
     const opts *o;
@@ -57,7 +66,23 @@ typedef struct out_ctx {
     bool first_ns_known;
     const rp_tracker *t;
     char run_name[RP_MAX_RUNS][64]; /* run_name(): "" until asked */
+    /* The text report's lines are formatted straight into this buffer and
+     * written a buffer at a time (an fwrite per line was a tenth of the
+     * report under --profile all); ob_flush before any other write to out. */
+    char *ob, *op, *oend;
+    bool eager;     /* out is a terminal: each connection shows as it closes */
+    bool werr;      /* a write of the buffer failed */
+    /* the fixed parts of a connection's per-run lines (pieces_init) */
+    bool pieces;
+    piece run_pre[RP_MAX_RUNS];     /* "    %-16s client " */
+    piece st_client[SM_STATE_COUNT]; /* "%-11s server " */
+    piece st_server[SM_STATE_COUNT]; /* "%-11s" */
+    piece tw_tail[RP_TW_OWN_RST + 1]; /* "s (%s)" */
 } out_ctx;
+
+/* Room for n more bytes at x->op (n <= the buffer's size). */
+static char *ob_room(out_ctx *x, size_t n);
+static void ob_flush(out_ctx *x);
 
 /* A connection's text record: its first line (two endpoints, times and
  * counts: under 400 bytes) and a line per run (a name of at most 63 bytes,
@@ -145,22 +170,23 @@ static const char digits2[201] = "0001020304050607080910111213141516171819202122
 
 static char *put_u64(char *p, uint64_t v)
 {
-    char t[20];
-    int n = 20;
+    /* the digits written from the end backwards, in place: copying them
+     * from a scratch array was a memcpy call of variable length per number */
+    int n = 1;
+    for (uint64_t x = v; x >= 10; x /= 10)
+        n++;
+    char *e = p + n, *q = e;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
-        n -= 2;
-        memcpy(t + n, digits2 + 2 * r, 2);
+        q -= 2;
+        memcpy(q, digits2 + 2 * r, 2);
     }
-    if (v >= 10) {
-        n -= 2;
-        memcpy(t + n, digits2 + 2 * v, 2);
-    } else {
-        t[--n] = (char)('0' + v);
-    }
-    memcpy(p, t + n, (size_t)(20 - n));
-    return p + (20 - n);
+    if (v >= 10)
+        memcpy(q - 2, digits2 + 2 * v, 2);
+    else
+        q[-1] = (char)('0' + v);
+    return e;
 }
 
 /* seconds with microseconds: "%llu.%06llu" of ns / 1e9 and ns % 1e9 / 1e3 */
@@ -204,6 +230,18 @@ static char *put_padded(char *p, const char *s, size_t w)
     return p;
 }
 
+static char *put_piece(char *p, const piece *pc)
+{
+    memcpy(p, pc->s, sizeof pc->s);
+    return p + pc->n;
+}
+
+static void piece_set(piece *pc, const char *a, size_t w, const char *b)
+{
+    char *e = put_padded(pc->s, a, w);
+    pc->n = (size_t)(put_str(e, b) - pc->s);
+}
+
 /* The name of run r, as rp_track_run_name gives it into a 64-byte buffer;
  * made once per run (the connection report asks for it on every line). */
 static const char *run_name(out_ctx *x, const rp_tracker *t, size_t r)
@@ -211,6 +249,26 @@ static const char *run_name(out_ctx *x, const rp_tracker *t, size_t r)
     if (!x->run_name[r][0])
         rp_track_run_name(t, r, x->run_name[r], sizeof x->run_name[r]);
     return x->run_name[r];
+}
+
+/* The pieces of the per-run lines, made at the first connection. */
+static void pieces_init(out_ctx *x, const rp_tracker *t)
+{
+    char pre[80];
+    for (size_t r = 0; r < rp_track_nruns(t); r++) {
+        /* a run name has at most 63 bytes: "    " + 63 + " client " fits */
+        *put_padded(put_str(pre, "    "), run_name(x, t, r), 16) = '\0';
+        piece_set(&x->run_pre[r], pre, 0, " client ");
+    }
+    for (int st = 0; st < SM_STATE_COUNT; st++) {
+        piece_set(&x->st_client[st], sm_state_name((sm_tcp_state)st), 11, " server ");
+        piece_set(&x->st_server[st], sm_state_name((sm_tcp_state)st), 11, "");
+    }
+    for (int e = 0; e <= RP_TW_OWN_RST; e++) {
+        piece_set(&x->tw_tail[e], "s (", 0, rp_tw_end_name((rp_tw_end)e));
+        x->tw_tail[e].s[x->tw_tail[e].n++] = ')';
+    }
+    x->pieces = true;
 }
 
 /* put_secs into buf (n >= 1), NUL-terminated */
@@ -296,16 +354,17 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
         }
         return;
     }
+    static const char head[] =
+        "\nconnections (listed as their records close; #N = order first seen):\n";
+    char *q = ob_room(x, sizeof head + CONN_LINE_MAX);
     if (x->nconn_out++ == 0)
-        fputs("\nconnections (listed as their records close; #N = order first seen):\n", f);
+        q = put_str(q, head);
     /* One record per connection: built with the direct formatters and
      * written at once (printf's parsing was most of the report's time on a
      * capture of short connections).  The text is that of the formats
      * "#%llu %s -> %s %s first-close=%s/%s +%s..+%s pkts=%llu/%llu",
      * "    %-16s client %-11s server %-11s", " %s: no TIME_WAIT kept" and
      * " %s TIME_WAIT %llu.%03llus (%s)". */
-    char line[CONN_LINE_MAX];
-    char *q = line;
     *q++ = '#';
     q = put_u64(q, c->id);
     *q++ = ' ';
@@ -329,13 +388,12 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
     if (c->opened_by[0] == 'u')
         q = put_str(q, " (mid-stream)");
     *q++ = '\n';
+    if (!x->pieces)
+        pieces_init(x, t);
     for (size_t r = 0; r < nr; r++) {
-        q = put_str(q, "    ");
-        q = put_padded(q, run_name(x, t, r), 16);
-        q = put_str(q, " client ");
-        q = put_padded(q, sm_state_name(c->run[r][0].state), 11);
-        q = put_str(q, " server ");
-        q = put_padded(q, sm_state_name(c->run[r][1].state), 11);
+        q = put_piece(q, &x->run_pre[r]);
+        q = put_piece(q, &x->st_client[c->run[r][0].state]);
+        q = put_piece(q, &x->st_server[c->run[r][1].state]);
         for (int s = 0; s < 2; s++) {
             const rp_side_run *sr = &c->run[r][s];
             if (sr->tw_end == RP_TW_NONE)
@@ -353,13 +411,58 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
             *q++ = (char)('0' + ms / 100);
             *q++ = (char)('0' + ms / 10 % 10);
             *q++ = (char)('0' + ms % 10);
-            q = put_str(q, "s (");
-            q = put_str(q, rp_tw_end_name(sr->tw_end));
-            *q++ = ')';
+            q = put_piece(q, &x->tw_tail[sr->tw_end]);
         }
         *q++ = '\n';
     }
-    fwrite(line, 1, (size_t)(q - line), f);
+    x->op = q;
+    if (x->eager)
+        ob_flush(x);
+}
+
+#define OBUF_SIZE (256u * 1024u)
+
+static char *ob_room(out_ctx *x, size_t n)
+{
+    if (!x->ob) {
+        static char mem[OBUF_SIZE];
+        x->ob = x->op = mem;
+        x->oend = mem + sizeof mem;
+    }
+    if ((size_t)(x->oend - x->op) < n)
+        ob_flush(x);
+    return x->op;
+}
+
+/* Straight to the file descriptor, after what stdio holds: through stdio
+ * every byte of the report was copied once more (52 MB under --profile all
+ * on 20k connections). */
+static void ob_flush(out_ctx *x)
+{
+    size_t n = (size_t)(x->op - x->ob);
+    const char *p = x->ob;
+    x->op = x->ob;
+    if (n == 0 || x->werr)
+        return;
+    if (fflush(x->out) != 0) {
+        x->werr = true;
+        return;
+    }
+    int fd = fileno(x->out);
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            /* through stdio after all, so that the stream has the error
+             * the program's end reports */
+            fwrite(p, 1, n, x->out);
+            x->werr = true;
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
 }
 
 /* ---- hosts and events ----------------------------------------------------------- */
@@ -427,26 +530,89 @@ static const char *event_text(const rp_event *e, char *buf, size_t n)
     return buf;
 }
 
-static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
+/* Under several runs the hosts, and each host's destinations, come in the
+ * same order in every run's section, and part of their lines does not
+ * depend on the run (a host's address; "    to ENDPOINT: N connections,
+ * ports in use peak "): the first run keeps those texts in order, each
+ * after its length byte, and the others copy them instead of formatting
+ * the addresses again (under --profile all that was a fifth of the
+ * report).  A text is at most TC_MAX bytes; copies are of TC_MAX bytes. */
+#define TC_MAX 128
+
+typedef struct textcache {
+    char *buf;
+    size_t n, cap, pos;
+    bool failed; /* out of memory: every run formats */
+} textcache;
+
+/* After the first run's text [from, to) is written: keep it. */
+static void tc_keep(textcache *c, const char *from, const char *to)
+{
+    size_t len = (size_t)(to - from);
+    if (c->failed || len >= TC_MAX) {
+        c->failed = true;
+        return;
+    }
+    if (c->n + 1 + TC_MAX > c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 64 * 1024;
+        char *nb = realloc(c->buf, nc);
+        if (!nb) {
+            c->failed = true;
+            return;
+        }
+        c->buf = nb;
+        c->cap = nc;
+    }
+    c->buf[c->n] = (char)len;
+    memcpy(c->buf + c->n + 1, from, len);
+    c->n += 1 + len;
+}
+
+/* A later run's copy of the next kept text, at p. */
+static char *tc_put(textcache *c, char *p)
+{
+    size_t len = (unsigned char)c->buf[c->pos];
+    memcpy(p, c->buf + c->pos + 1, TC_MAX);
+    c->pos += 1 + len;
+    return p + len;
+}
+
+static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc,
                             const char *path, const char *link)
 {
+    FILE *f = x->out;
     size_t nr = rp_track_nruns(t), nh = rp_track_nhosts(t);
     uint64_t base = rp_track_first_ns(t);
     char b[32];
     rp_dest_info *dests = malloc(4096 * sizeof *dests);
     if (!dests)
         exit(2);
+    textcache tc = {.failed = nr < 2};
     for (size_t r = 0; r < nr; r++) {
+        bool keep = r == 0 && !tc.failed, copy = r > 0 && !tc.failed;
+        tc.pos = 0;
         char pn[64];
         rp_track_run_name(t, r, pn, sizeof pn);
-        fprintf(f, "\n== %s: hosts ==\n", pn);
+        char *e = ob_room(x, 128);
+        e = put_str(e, "\n== ");
+        e = put_str(e, pn);
+        e = put_str(e, ": hosts ==\n");
+        x->op = e;
         for (size_t i = 0; i < nh; i++) {
             uint32_t id;
             const sm_addr *ad = rp_track_host_addr(t, i, &id);
             const rp_host_run *h = rp_track_host_run(t, id, r);
-            /* (line: at most ~330 bytes: an address, a profile name, six numbers) */
-            char line[512], *e = line;
-            e = put_addr(e, ad);
+            /* (a line: at most ~330 bytes: an address, a profile name, six
+             * numbers; a destination's line: under 200) */
+            e = ob_room(x, 512);
+            if (copy) {
+                e = tc_put(&tc, e);
+            } else {
+                char *from = e;
+                e = put_addr(e, ad);
+                if (keep)
+                    tc_keep(&tc, from, e);
+            }
             e = put_str(e, " (");
             e = put_str(e, h->profile->name);
             e = put_str(e, ")\n  TIME_WAIT: ");
@@ -466,24 +632,31 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
                 e = put_str(e, " not kept");
             }
             *e++ = '\n';
-            fwrite(line, 1, (size_t)(e - line), f);
             if (h->ports_peak) {
-                e = put_str(line, "  client ports in use: peak ");
+                e = put_str(e, "  client ports in use: peak ");
                 e = put_u64(e, h->ports_peak);
                 e = put_str(e, " at +");
                 e = put_secs(e, h->ports_peak_ns ? h->ports_peak_ns - base : 0);
                 e = put_str(e, "s (ephemeral range ");
                 e = put_u64(e, h->port_range);
                 e = put_str(e, ")\n");
-                fwrite(line, 1, (size_t)(e - line), f);
             }
+            x->op = e;
             size_t nd = rp_track_dests(t, id, r, dests, 4096);
             for (size_t k = 0; k < nd; k++) {
-                e = put_str(line, "    to ");
-                e = put_endpoint(e, &dests[k].dest);
-                e = put_str(e, ": ");
-                e = put_u64(e, dests[k].conns);
-                e = put_str(e, " connections, ports in use peak ");
+                e = ob_room(x, 256);
+                if (copy) {
+                    e = tc_put(&tc, e);
+                } else {
+                    char *from = e;
+                    e = put_str(e, "    to ");
+                    e = put_endpoint(e, &dests[k].dest);
+                    e = put_str(e, ": ");
+                    e = put_u64(e, dests[k].conns);
+                    e = put_str(e, " connections, ports in use peak ");
+                    if (keep)
+                        tc_keep(&tc, from, e);
+                }
                 e = put_u64(e, dests[k].peak[r]);
                 e = put_str(e, " at +");
                 e = put_secs(e, dests[k].peak_ns[r] ? dests[k].peak_ns[r] - base : 0);
@@ -494,11 +667,12 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
                     *e++ = 's';
                 }
                 *e++ = '\n';
-                fwrite(line, 1, (size_t)(e - line), f);
+                x->op = e;
             }
             bool any = false;
             for (int k = 0; k < RP_EV_KIND_COUNT; k++)
                 if (h->ev[k]) {
+                    ob_flush(x);
                     fprintf(f, "%s%s %llu", any ? ", " : "  events: ",
                             rp_ev_kind_name((rp_ev_kind)k), (unsigned long long)h->ev[k]);
                     any = true;
@@ -509,6 +683,7 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
         size_t ne;
         uint64_t dropped;
         const rp_event *ev = rp_track_events(t, r, &ne, &dropped);
+        ob_flush(x);
         fprintf(f, "\n== %s: events (%zu%s) ==\n", pn, ne, dropped ? " listed" : "");
         for (size_t k = 0; k < ne; k++) {
             char txt[600];
@@ -528,6 +703,7 @@ static void report_text_end(FILE *f, const rp_tracker *t, const rp_counts *rc,
             fprintf(f, "(%llu more not listed; see --max-events)\n", (unsigned long long)dropped);
     }
     free(dests);
+    free(tc.buf);
     fmt_secs(b, sizeof b, rp_track_last_ns(t) - base);
     fprintf(f, "\nsummary: %s (%s): %llu records, %llu TCP, %llu UDP, %llu skipped; "
                "%llu connections over %ss (at most %llu records held at once)\n",
@@ -1142,6 +1318,13 @@ int scn_cmd_replay(int argc, char **argv)
     }
 
     FILE *f = stdout;
+    /* The report is a few hundred bytes per connection: written to a file
+     * or a pipe, a 64 KiB buffer instead of stdio's page makes it 16 times
+     * fewer write() calls.  A terminal keeps its line buffering. */
+    static char outbuf[64 * 1024];
+    x.eager = isatty(fileno(f));
+    if (!x.eager)
+        (void)setvbuf(f, outbuf, _IOFBF, sizeof outbuf);
     if (o.json) {
         /* docs/schema/sockmodel-replay-1.schema.json */
         fputs("{\"format\": \"sockmodel-replay/1\", \"tool\": \"sockmodel replay\", \"file\": ", f);
@@ -1159,12 +1342,14 @@ int scn_cmd_replay(int argc, char **argv)
     }
 
     const rp_pkt *p;
+    size_t n, done;
     int rc;
-    while ((rc = rp_next_ref(rd, &p)) == 1)
-        if (!rp_track_packet(t, p)) {
+    while ((rc = rp_next_batch(rd, &p, &n)) == 1)
+        if ((done = rp_track_packets(t, p, n)) < n) {
             /* no report: what was printed so far is not the capture's */
             fprintf(stderr, "sockmodel: error: %s: out of memory at record %llu\n", o.file,
-                    (unsigned long long)p->frame);
+                    (unsigned long long)p[done].frame);
+            ob_flush(&x);
             fflush(f);
             rp_track_free(t);
             rp_close(rd);
@@ -1180,6 +1365,7 @@ int scn_cmd_replay(int argc, char **argv)
     if (!rp_track_finish(t)) {
         fprintf(stderr, "sockmodel: error: %s: out of memory at the end of the capture\n",
                 o.file);
+        ob_flush(&x);
         fflush(f);
         rp_track_free(t);
         rp_close(rd);
@@ -1191,7 +1377,7 @@ int scn_cmd_replay(int argc, char **argv)
     if (o.json) {
         report_json_end(f, t, cnt);
     } else {
-        report_text_end(f, t, cnt, o.file, rp_linktype_name(rd));
+        report_text_end(&x, t, cnt, o.file, rp_linktype_name(rd));
         if (rp_counts_skipped(cnt) || cnt->ts_backwards || cnt->ts_jumps || cnt->bad_l4_csum ||
             cnt->bad_ip_csum || cnt->file_truncated) {
             fputs("\nreader counts:\n", f);
@@ -1208,7 +1394,8 @@ int scn_cmd_replay(int argc, char **argv)
         fprintf(stderr, "sockmodel: error: cannot write %s: %s\n", o.svg, strerror(errno));
         status = 2;
     }
-    if (fflush(f) != 0)
+    ob_flush(&x);
+    if (fflush(f) != 0 || x.werr)
         status = 2;
     rp_track_free(t);
     rp_close(rd);

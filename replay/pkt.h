@@ -165,6 +165,11 @@ int rp_next(rp_reader *r, rp_pkt *out);
 /* The same without the copy: *out points at the packet, valid until the
  * next call on r. */
 int rp_next_ref(rp_reader *r, const rp_pkt **out);
+/* The same a batch at a time: on 1, *out points at *n >= 1 consecutive
+ * packets (at most a few hundred), valid until the next call on r; 0 and
+ * -1 come after the packets that preceded them.  Do not mix it with
+ * rp_next or rp_next_ref on one reader. */
+int rp_next_batch(rp_reader *r, const rp_pkt **out, size_t *n);
 
 const rp_counts *rp_get_counts(const rp_reader *r);
 /* The last error or warning message, "" if none. */

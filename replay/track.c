@@ -294,6 +294,7 @@ struct rp_tracker {
     jmp_buf oom_at;
     bool failed;
     void *scratch;
+    size_t batch_at;    /* rp_track_packets: the packet in progress */
     size_t nruns;
     /* connections */
     conn *conns;
@@ -322,6 +323,7 @@ struct rp_tracker {
     uint64_t *dslot;    /* hash << 32 | (dest index + 1), 0 empty */
     size_t dslotcap;
     uint32_t *dsorted;
+    uint32_t *dfirst;   /* per host: where its destinations begin in dsorted */
     uint32_t *hsorted;
     /* timers */
     crun *cr;
@@ -894,16 +896,23 @@ static void tw_recycle_oldest(rp_tracker *t, uint32_t h, size_t r)
  * engine's rule (sm_tw_expiry_ns(): the profile's length for this
  * connection, NetBSD's MSL classes; the collector's period from its phase
  * on this host, hr->reaper, XNU).  A capture host is one address. */
+static uint64_t tw_expiry_at(const rp_tracker *t, const conn *c, int side, const tunset *s,
+                             const hrun *hr, const sm_endpoint *self,
+                             const sm_endpoint *peer)
+{
+    sm_tw_len_ctx lc = {.tun = s->tun, .local = self->addr, .remote = peer->addr,
+                        .host_addrs = &t->hosts[c->host[side]].addr, .n_host_addrs = 1,
+                        .reap_anchor_ns = hr->reaper.anchor_ns};
+    return sm_tw_expiry_ns(s->p, &lc, t->now);
+}
+
 static uint64_t tw_expiry(const rp_tracker *t, const conn *c, int side, const tunset *s,
                           const hrun *hr)
 {
     sm_endpoint self, peer;
     ep_of(c, side, &self);
     ep_of(c, !side, &peer);
-    sm_tw_len_ctx lc = {.tun = s->tun, .local = self.addr, .remote = peer.addr,
-                        .host_addrs = &t->hosts[c->host[side]].addr, .n_host_addrs = 1,
-                        .reap_anchor_ns = hr->reaper.anchor_ns};
-    return sm_tw_expiry_ns(s->p, &lc, t->now);
+    return tw_expiry_at(t, c, side, s, hr, &self, &peer);
 }
 
 static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
@@ -916,21 +925,21 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
         c->flags &= (uint16_t)~C_LIVEPORT;
         t->dests[c->dest].live--;
     }
+    /* what every run asks of the connection, once (under --profile all
+     * these were made twelve times) */
+    sm_endpoint self, peer;
+    ep_of(c, side, &self);
+    ep_of(c, !side, &peer);
+    bool loopback = sm_addr_is_loopback(&peer.addr), own = c->host[0] == c->host[1];
     for (size_t r = 0; r < t->nruns; r++) {
         hrun *hr = HR(t, c->host[side], r);
         const tunset *s = &t->ts[hr->ts];
         CR(t, ci, r)->tw_stop[side] = t->now;
         /* The engine's admission rule (sm_tw_admission()): the peer is
          * "own" when both ends are this capture host. */
-        bool loopback = false;
-        if (s->tun[SM_TUN_NOLOCALTIMEWAIT]) {
-            sm_endpoint peer;
-            ep_of(c, !side, &peer);
-            loopback = sm_addr_is_loopback(&peer.addr);
-        }
         const sm_rule *rule;
-        sm_tw_admit adm = sm_tw_admission(s->p, s->tun, hr->pub.tw_now, loopback,
-                                          c->host[0] == c->host[1], &rule);
+        sm_tw_admit adm = sm_tw_admission(s->p, s->tun, hr->pub.tw_now,
+                                          s->tun[SM_TUN_NOLOCALTIMEWAIT] && loopback, own, &rule);
         if (adm == SM_TW_KEPT_RECYCLE || adm == SM_TW_NOT_KEPT_CAP) {
             if (hr->pub.ev[RP_EV_TW_OVERFLOW] == 0)
                 event_add(t, r, RP_EV_TW_OVERFLOW, c, side, frame, 0,
@@ -953,7 +962,7 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
             continue;
         }
         sm_tw_reaper_enter(&hr->reaper, s->tun, hr->pub.tw_now, t->now);
-        uint64_t exp = tw_expiry(t, c, side, s, hr);
+        uint64_t exp = tw_expiry_at(t, c, side, s, hr, &self, &peer);
         CR(t, ci, r)->tw_exp[side] = exp;
         CR(t, ci, r)->tw_end[side] = RP_TW_LIVE;
         heap_push(t, r, ci, side, exp);
@@ -1007,7 +1016,8 @@ static void slots_grow(rp_tracker *t)
 {
     size_t oc = t->slotcap;
     uint64_t *old = t->slot;
-    size_t nc = oc ? oc * 2 : 1024;
+    size_t nc = oc ? oc * 2 : 128; /* small at first: a small capture pays
+                                    * for what it uses (start-up) */
     t->slot = big_resize(t, NULL, 0, nc * sizeof *t->slot);
     t->slotcap = nc;
     size_t mask = t->slotcap - 1;
@@ -1164,7 +1174,7 @@ static void conn_close(rp_tracker *t, uint32_t ci, const char *why, bool at_end,
  * part is exactly two cache lines. */
 static void conns_grow(rp_tracker *t)
 {
-    size_t nc = t->conncap ? t->conncap * 2 : 1024;
+    size_t nc = t->conncap ? t->conncap * 2 : 64; /* (as slots_grow) */
     t->conns = big_resize(t, t->conns, t->conncap * sizeof *t->conns, nc * sizeof *t->conns);
     t->conncap = nc;
 }
@@ -1924,6 +1934,7 @@ void rp_track_free(rp_tracker *t)
     free(t->dstat);
     free(t->dslot);
     free(t->dsorted);
+    free(t->dfirst);
     free(t->hsorted);
     for (size_t r = 0; r < RP_MAX_RUNS; r++) {
         free(t->fifo[r]);
@@ -2030,6 +2041,18 @@ bool rp_track_packet(rp_tracker *t, const rp_pkt *p)
     return true;
 }
 
+/* One recovery point for the whole batch: a setjmp per packet was 3% of
+ * replay's instructions.  The packet in progress is in t->batch_at, not a
+ * local, so that it survives the longjmp. */
+size_t rp_track_packets(rp_tracker *t, const rp_pkt *p, size_t n)
+{
+    t->batch_at = 0;
+    GUARD(t, t->batch_at);
+    for (; t->batch_at < n; t->batch_at++)
+        packet(t, &p[t->batch_at]);
+    return n;
+}
+
 static void packet(rp_tracker *t, const rp_pkt *p)
 {
     if (p->proto != SM_TCP) {
@@ -2109,13 +2132,6 @@ static void packet(rp_tracker *t, const rp_pkt *p)
     handle(t, ci, s, p);
 }
 
-static int cmp_addr(const sm_addr *a, const sm_addr *b)
-{
-    if (a->family != b->family)
-        return a->family < b->family ? -1 : 1;
-    return memcmp(a->b, b->b, 16);
-}
-
 /* A sort key: two unsigned words compared in order, and the index of what
  * it stands for. */
 typedef struct rkey {
@@ -2133,48 +2149,37 @@ typedef struct rkey {
  * the result (k or tmp). */
 static rkey *radix_sort(rkey *k, rkey *tmp, size_t n)
 {
-    uint32_t count[16][256]; /* 16 KiB */
-    memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++)
-        for (int d = 0; d < 16; d++) {
-            uint64_t w = d < 8 ? k[i].lo : k[i].hi;
-            count[d][(w >> (8 * (d & 7))) & 0xff]++;
-        }
+    /* a byte that every key has alike needs no pass: found from the OR
+     * and AND of all keys, before counting (ids, addresses and ports
+     * differ in a few of their sixteen bytes) */
+    uint64_t or_w[2] = {0, 0}, and_w[2] = {~0ull, ~0ull};
+    for (size_t i = 0; i < n; i++) {
+        or_w[0] |= k[i].lo;
+        and_w[0] &= k[i].lo;
+        or_w[1] |= k[i].hi;
+        and_w[1] &= k[i].hi;
+    }
     for (int d = 0; d < 16; d++) {
-        uint32_t *c = count[d];
-        bool trivial = false;
-        for (int b = 0; b < 256; b++)
-            if (c[b] == n) {
-                trivial = true; /* every key has this byte */
-                break;
-            }
-        if (trivial || n == 0)
+        int sh = 8 * (d & 7);
+        if (n == 0 || (((or_w[d >> 3] ^ and_w[d >> 3]) >> sh) & 0xff) == 0)
             continue;
+        uint32_t c[256];
+        memset(c, 0, sizeof c);
+        for (size_t i = 0; i < n; i++)
+            c[((d < 8 ? k[i].lo : k[i].hi) >> sh) & 0xff]++;
         uint32_t pos = 0;
         for (int b = 0; b < 256; b++) {
             uint32_t m = c[b];
             c[b] = pos;
             pos += m;
         }
-        for (size_t i = 0; i < n; i++) {
-            uint64_t w = d < 8 ? k[i].lo : k[i].hi;
-            tmp[c[(w >> (8 * (d & 7))) & 0xff]++] = k[i];
-        }
+        for (size_t i = 0; i < n; i++)
+            tmp[c[((d < 8 ? k[i].lo : k[i].hi) >> sh) & 0xff]++] = k[i];
         rkey *x = k;
         k = tmp;
         tmp = x;
     }
     return k;
-}
-
-typedef struct hkey {
-    sm_addr a;
-    uint32_t id;
-} hkey;
-
-static int cmp_hkey(const void *x, const void *y)
-{
-    return cmp_addr(&((const hkey *)x)->a, &((const hkey *)y)->a);
 }
 
 bool rp_track_finish(rp_tracker *t)
@@ -2196,7 +2201,12 @@ bool rp_track_finish(rp_tracker *t)
                 ids[n].lo = t->conns[k].id;
                 ids[n++].idx = (uint32_t)k;
             }
-        rkey *sorted = radix_sort(ids, ids + n, n);
+        /* records are reused only after a connection closed: without
+         * that, slot order is first-seen order already */
+        bool in_order = true;
+        for (size_t k = 1; k < n && in_order; k++)
+            in_order = ids[k - 1].lo < ids[k].lo;
+        rkey *sorted = in_order ? ids : radix_sort(ids, ids + n, n);
         for (size_t k = 0; k < n; k++)
             conn_close(t, sorted[k].idx, "end of capture", true, false);
         scratch_done(t);
@@ -2207,17 +2217,26 @@ bool rp_track_finish(rp_tracker *t)
     }
     /* hosts by address; destinations by client (its id), server (its
      * address: its rank among the hosts) and port */
-    hkey *hk = scratch(t, (t->nhosts + 1) * sizeof *hk);
+    /* (the family, then the bytes in order, as the reports list them:
+     * the bytes by radix, then a stable pass by family; qsort was most of
+     * this function's time with thousands of hosts) */
+    rkey *hk = scratch(t, 2 * (t->nhosts + 1) * sizeof *hk);
     for (size_t k = 0; k < t->nhosts; k++) {
-        hk[k].a = t->hosts[k].addr;
-        hk[k].id = (uint32_t)k;
+        hk[k].hi = be64(t->hosts[k].addr.b);
+        hk[k].lo = be64(t->hosts[k].addr.b + 8);
+        hk[k].idx = (uint32_t)k;
     }
-    qsort(hk, t->nhosts, sizeof *hk, cmp_hkey);
+    rkey *hs = radix_sort(hk, hk + t->nhosts, t->nhosts);
     free(t->hsorted);
     t->hsorted = NULL;
     t->hsorted = xrealloc(t, NULL, (t->nhosts + 1) * sizeof *t->hsorted);
+    size_t fam_at[257] = {0};
     for (size_t k = 0; k < t->nhosts; k++)
-        t->hsorted[k] = hk[k].id;
+        fam_at[t->hosts[k].addr.family + 1]++;
+    for (int f = 0; f < 256; f++)
+        fam_at[f + 1] += fam_at[f];
+    for (size_t k = 0; k < t->nhosts; k++)
+        t->hsorted[fam_at[t->hosts[hs[k].idx].addr.family]++] = hs[k].idx;
     scratch_done(t);
     free(t->dsorted);
     t->dsorted = NULL;
@@ -2237,6 +2256,16 @@ bool rp_track_finish(rp_tracker *t)
     for (size_t k = 0; k < t->ndests; k++)
         t->dsorted[k] = ds[k].idx;
     scratch_done(t);
+    /* (the reports ask for every host's destinations under every run: a
+     * binary search each time was an eighth of a report under 12 runs) */
+    free(t->dfirst);
+    t->dfirst = NULL;
+    t->dfirst = xrealloc(t, NULL, (t->nhosts + 1) * sizeof *t->dfirst);
+    for (size_t h = 0, k = 0; h <= t->nhosts; h++) {
+        while (k < t->ndests && t->dests[t->dsorted[k]].client < h)
+            k++;
+        t->dfirst[h] = (uint32_t)k;
+    }
     for (size_t k = 0; k < t->nhosts; k++)
         for (size_t r = 0; r < t->nruns; r++) {
             hrun *hr = HR(t, k, r);
@@ -2283,17 +2312,9 @@ const rp_host_run *rp_track_host_run(const rp_tracker *t, uint32_t host_id, size
 size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, size_t run, rp_dest_info *out,
                       size_t max)
 {
-    if (!t->dsorted || run >= t->nruns)
+    if (!t->dfirst || run >= t->nruns || host_id >= t->nhosts)
         return 0;
-    /* binary search the first destination of host_id */
-    size_t lo = 0, hi = t->ndests;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (t->dests[t->dsorted[mid]].client < host_id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = t->dfirst[host_id];
     uint64_t range = port_range(t, host_id, run);
     size_t n = 0;
     for (size_t k = lo; k < t->ndests && n < max; k++) {

@@ -207,6 +207,9 @@ bool rp_track_sockopts(rp_tracker *t, const sm_endpoint *local, const sm_opts *o
 
 /* One packet (UDP is counted only). */
 bool rp_track_packet(rp_tracker *t, const rp_pkt *p);
+/* n packets in order (rp_next_batch's): returns n, or, out of memory, the
+ * index of the packet that failed (those before it were taken). */
+size_t rp_track_packets(rp_tracker *t, const rp_pkt *p, size_t n);
 /* End of capture: every remaining connection is reported. */
 bool rp_track_finish(rp_tracker *t);
 

@@ -19,7 +19,7 @@
 #define MS 1000000ull
 #define SEC 1000000000ull
 #define NHOSTS 150   /* > 128: the host slots (256) and records (64) grow */
-#define NCONNS 1200  /* > 1024: the connection records and slots grow */
+#define NCONNS 1200  /* > 1024: the connection records and slots grow several times */
 
 static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
 {
@@ -41,9 +41,9 @@ static sm_addr host_addr(unsigned h)
     return a;
 }
 
-/* One segment; false once the tracker has failed. */
-static bool seg(rp_tracker *t, uint64_t ms, unsigned a, uint16_t ap, unsigned b, uint16_t bp,
-                uint8_t flags, uint32_t seq, uint32_t ack)
+/* One segment. */
+static rp_pkt mkseg(uint64_t ms, unsigned a, uint16_t ap, unsigned b, uint16_t bp, uint8_t flags,
+                    uint32_t seq, uint32_t ack)
 {
     rp_pkt p;
     memset(&p, 0, sizeof p);
@@ -58,6 +58,14 @@ static bool seg(rp_tracker *t, uint64_t ms, unsigned a, uint16_t ap, unsigned b,
     p.seq = seq;
     p.ack = ack;
     p.window = 65535;
+    return p;
+}
+
+/* One segment on its own; false once the tracker has failed. */
+static bool seg(rp_tracker *t, uint64_t ms, unsigned a, uint16_t ap, unsigned b, uint16_t bp,
+                uint8_t flags, uint32_t seq, uint32_t ack)
+{
+    rp_pkt p = mkseg(ms, a, ap, b, bp, flags, seq, ack);
     return rp_track_packet(t, &p);
 }
 
@@ -65,16 +73,25 @@ static bool seg(rp_tracker *t, uint64_t ms, unsigned a, uint16_t ap, unsigned b,
 #define ACK SM_TH_ACK
 #define FIN SM_TH_FIN
 
-/* A whole client-closed connection from host c (>= 2) to host 1 port 80. */
+/* A whole client-closed connection from host c (>= 2) to host 1 port 80,
+ * as one batch (rp_track_packets): a failure names a packet of it, and the
+ * tracker is failed from then on. */
 static bool conn(rp_tracker *t, uint64_t ms, unsigned c, uint16_t port, uint32_t isn)
 {
-    return seg(t, ms, c, port, 1, 80, SYN, isn, 0) &&
-           seg(t, ms, 1, 80, c, port, SYN | ACK, 5000, isn + 1) &&
-           seg(t, ms, c, port, 1, 80, ACK, isn + 1, 5001) &&
-           seg(t, ms + 1, c, port, 1, 80, FIN | ACK, isn + 1, 5001) &&
-           seg(t, ms + 1, 1, 80, c, port, ACK, 5001, isn + 2) &&
-           seg(t, ms + 2, 1, 80, c, port, FIN | ACK, 5001, isn + 2) &&
-           seg(t, ms + 2, c, port, 1, 80, ACK, isn + 2, 5002);
+    rp_pkt b[7] = {
+        mkseg(ms, c, port, 1, 80, SYN, isn, 0),
+        mkseg(ms, 1, 80, c, port, SYN | ACK, 5000, isn + 1),
+        mkseg(ms, c, port, 1, 80, ACK, isn + 1, 5001),
+        mkseg(ms + 1, c, port, 1, 80, FIN | ACK, isn + 1, 5001),
+        mkseg(ms + 1, 1, 80, c, port, ACK, 5001, isn + 2),
+        mkseg(ms + 2, 1, 80, c, port, FIN | ACK, 5001, isn + 2),
+        mkseg(ms + 2, c, port, 1, 80, ACK, isn + 2, 5002),
+    };
+    size_t done = rp_track_packets(t, b, 7);
+    ck_assert_uint_le(done, 7);
+    ck_assert(done == 7 || rp_track_failed(t));
+    ck_assert(done < 7 || !rp_track_failed(t));
+    return done == 7;
 }
 
 typedef struct result {

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conv.h"
 #include "pkt.h"
@@ -1138,6 +1139,91 @@ START_TEST(file_cut_in_a_record)
 }
 END_TEST
 
+/* Packets read a batch at a time (rp_next_batch, as `sockmodel replay`
+ * reads), directly and with read-ahead, and from a file (rp_open, its own
+ * stream buffer): the same packets, counts and final message as one at a
+ * time, over several batches, a skipped record, and a file cut in its last
+ * record. */
+START_TEST(batches_same_as_one_at_a_time)
+{
+    enum { NREC = 3000 };
+    uint8_t f[300], arp[64];
+    size_t n = eth_hdr(f, 0x0800);
+    n += ip4_syn(f + n, 40, 0, 0);
+    size_t an = eth_hdr(arp, 0x0806);
+    memset(arp + an, 0, 28);
+    an += 28;
+    cap c;
+    cap_open(&c, DLT_EN10MB, true);
+    for (int i = 0; i < NREC; i++) {
+        if (i == 700)
+            cap_add(&c, arp, an);
+        else
+            cap_add(&c, f, n);
+    }
+    pcap_dump_close(c.d);
+    pcap_close(c.dead);
+    size_t len = c.len - 10; /* the last record cut */
+    char path[] = "/tmp/check_replay_read.XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *w = fdopen(fd, "wb");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_uint_eq(fwrite(c.buf, 1, len, w), len);
+    ck_assert_int_eq(fclose(w), 0);
+
+    rp_pkt *want = calloc(NREC, sizeof *want);
+    ck_assert_ptr_nonnull(want);
+    FILE *in = fmemopen(c.buf, len, "rb");
+    char err[256];
+    rp_reader *r = rp_open_stream(in, RP_OPT_NO_CSUM, err, sizeof err);
+    ck_assert_ptr_nonnull(r);
+    int nwant = 0, rc;
+    while (nwant < NREC && (rc = rp_next(r, &want[nwant])) == 1)
+        nwant++;
+    ck_assert_int_eq(nwant, NREC - 2); /* the ARP and the cut one */
+    ck_assert_int_eq(rp_next(r, &want[0 + NREC - 1]), 0);
+    rp_counts wc = *rp_get_counts(r);
+    char werr[512];
+    snprintf(werr, sizeof werr, "%s", rp_error(r));
+    ck_assert(werr[0] != '\0');
+    rp_close(r);
+
+    for (int k = 0; k < 3; k++) {
+        unsigned opts = RP_OPT_NO_CSUM | (k == 1 ? 0 : RP_OPT_THREAD);
+        if (k < 2) {
+            in = fmemopen(c.buf, len, "rb");
+            r = rp_open_stream(in, opts, err, sizeof err);
+        } else {
+            r = rp_open(path, opts, err, sizeof err);
+        }
+        ck_assert_msg(r != NULL, "open: %s", err);
+        const rp_pkt *b;
+        size_t nb, got = 0, calls = 0;
+        while ((rc = rp_next_batch(r, &b, &nb)) == 1) {
+            ck_assert_uint_ge(nb, 1);
+            ck_assert_uint_le(got + nb, (size_t)nwant);
+            for (size_t i = 0; i < nb; i++)
+                ck_assert_msg(rp_pkt_equal(&b[i], &want[got + i]), "way %d: packet %zu differs",
+                              k, got + i);
+            got += nb;
+            calls++;
+        }
+        ck_assert_int_eq(rc, 0);
+        ck_assert_int_eq(rp_next_batch(r, &b, &nb), 0); /* the end stays the end */
+        ck_assert_uint_eq(got, (size_t)nwant);
+        ck_assert_uint_ge(calls, 3); /* several batches */
+        ck_assert_uint_lt(calls, got / 8);
+        ck_assert(memcmp(rp_get_counts(r), &wc, sizeof wc) == 0);
+        ck_assert_str_eq(rp_error(r), werr);
+        rp_close(r);
+    }
+    unlink(path);
+    free(want);
+    free(c.buf);
+}
+END_TEST
+
 START_TEST(counts_print)
 {
     rp_counts c;
@@ -1322,6 +1408,7 @@ static Suite *suite(void)
     Suite *s = suite_create("replay_read");
     TCase *tc = tcase_create("reader");
     tcase_add_test(tc, ethernet_v4_tcp);
+    tcase_add_test(tc, batches_same_as_one_at_a_time);
     tcase_add_test(tc, ethernet_microsecond_file);
     tcase_add_test(tc, ethernet_vlan_stacked);
     tcase_add_test(tc, linux_sll_and_sll2);
