@@ -1,8 +1,9 @@
 #!/bin/sh
 # Build sockmodel and run every test: the unit tests and scenario suite
 # (make check), the same under AddressSanitizer + UndefinedBehaviorSanitizer,
-# outputs compared across gcc -O0/-O2 and clang builds and with a musl build
-# of the core, valgrind, cppcheck,
+# the fuzz targets (clang, libFuzzer) once over their seeds and regression
+# inputs, outputs compared across gcc -O0/-O2 and clang builds and with a
+# musl build of the core, valgrind, cppcheck,
 # and a release-tarball build (make distcheck).
 set -u
 cd "$(dirname "$0")"
@@ -38,6 +39,26 @@ make -s dist-gzip >/dev/null && tar -xzf sockmodel-*.tar.gz -C _build/asan --str
 ( cd _build/asan && ./configure --quiet --enable-sanitizers &&
   make -s -j"$jobs" && make -s check -j"$jobs" ) || { status=1; cat _build/asan/test-suite.log 2>/dev/null; }
 count _build/asan/test-suite.log
+
+echo "== make fuzz-regress (the fuzz targets built by clang with libFuzzer, ASan + UBSan; each run once over its seeds and regression inputs)"
+# From the unpacked tarball in a build directory of its own; the targets
+# compile the library sources directly, so no library build is needed
+# there (about 2 min of CPU for the five targets).
+if ! command -v "${FUZZ_CC:-clang}" >/dev/null 2>&1; then
+    echo "SKIP: ${FUZZ_CC:-clang} is not installed (scripts/setup.sh installs it with SETUP_TEST_TOOLS=1): the fuzz targets were not built or run"
+    skip=$((skip + 1))
+else
+    rm -rf _build/fuzz && mkdir -p _build/fuzz
+    if { ls sockmodel-*.tar.gz >/dev/null 2>&1 || make -s dist-gzip >/dev/null; } &&
+        tar -xzf sockmodel-*.tar.gz -C _build/fuzz --strip-components=1 &&
+        ( cd _build/fuzz && ./configure --quiet && make -s -j"$jobs" fuzz FUZZ_CC="${FUZZ_CC:-clang}" &&
+          make -s fuzz-regress FUZZ_CC="${FUZZ_CC:-clang}" ) >/tmp/sockmodel-fuzz.log 2>&1; then
+        grep '^fuzz-regress:' /tmp/sockmodel-fuzz.log | cut -c1-100; echo "fuzz-regress: ok"
+        pass=$((pass + 1))
+    else
+        tail -60 /tmp/sockmodel-fuzz.log; status=1; fail=$((fail + 1))
+    fi
+fi
 
 echo "== make check-determinism (gcc -O0, gcc -O2, clang -O2: same bytes out)"
 if make -s check-determinism >/tmp/sockmodel-determinism.log 2>&1; then

@@ -6,7 +6,7 @@
  *
  *   gen_capture --packets N --out FILE [--seed S] [--clients C]
  *               [--servers K] [--ports P] [--concurrent M] [--v6 PERCENT]
- *               [--no-mix]
+ *               [--gap US] [--no-mix]
  *   gen_capture --short N --out FILE [--frame BYTES] [options above]
  *
  * The traffic: C clients (10.x.y.z, and 2001:db8:1::/64 for PERCENT % of
@@ -25,7 +25,11 @@
  * sends (MSS, SACK-permitted, timestamps, window scale on SYNs; timestamps
  * after).  Unless --no-mix, about 1 % of the frames are UDP (DNS-like), 0.1 %
  * ARP and 0.5 % of the TCP frames carry an 802.1Q tag.  Link type
- * Ethernet, nanosecond timestamps from 2023-11-14T22:13:20Z, 1-20 us apart.
+ * Ethernet, nanosecond timestamps from 2023-11-14T22:13:20Z, 1-20 us apart
+ * (--gap US: US microseconds more between any two frames, so that a long
+ * capture spreads its connections over hours and their TIME_WAITs end while
+ * it runs: the replay-memory test of bench/replay-memory.sh).
+ * --out - writes the capture to standard output.
  * The file ends after exactly N frames, connections in flight cut off as in
  * a real capture.  Every checksum is right.
  *
@@ -255,13 +259,14 @@ typedef struct gen {
     uint64_t written;
     uint16_t ip_id;
     bool mix;
+    uint64_t gap_ns; /* --gap: added to every step between frames */
     uint8_t frame[FRAME_MAX];
 } gen;
 
 static void emit(gen *g, const uint8_t *f, uint32_t len)
 {
     struct pcap_pkthdr h;
-    g->ts_ns += 1000 + below(19000);
+    g->ts_ns += g->gap_ns + 1000 + below(19000);
     h.ts.tv_sec = (time_t)(g->ts_ns / 1000000000u);
     h.ts.tv_usec = (suseconds_t)(g->ts_ns % 1000000000u); /* ns: nano dumper */
     h.caplen = h.len = len;
@@ -457,7 +462,7 @@ static void new_conn(conn *slots, uint32_t n, conn *c, uint32_t clients, uint32_
 static int usage(void)
 {
     fprintf(stderr, "usage: gen_capture --packets N --out FILE [--seed S] [--clients C] "
-                    "[--servers K] [--ports P] [--concurrent M] [--v6 PERCENT] [--no-mix]\n"
+                    "[--servers K] [--ports P] [--concurrent M] [--v6 PERCENT] [--gap US] [--no-mix]\n"
                     "       gen_capture --short N --out FILE [--frame BYTES] [options above]\n");
     return 2;
 }
@@ -467,6 +472,7 @@ int main(int argc, char **argv)
     unsigned long long packets = 0, seed = 1, nshort = 0;
     unsigned long frame = 1100;
     unsigned long clients = 5000, servers = 4, nports = 32, concurrent = 64, v6pct = 10;
+    unsigned long long gap_us = 0;
     const char *out = NULL;
     bool mix = true;
     for (int i = 1; i < argc; i++) {
@@ -497,6 +503,8 @@ int main(int argc, char **argv)
             concurrent = strtoul(v, NULL, 10);
         else if (strcmp(a, "--v6") == 0)
             v6pct = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--gap") == 0)
+            gap_us = strtoull(v, NULL, 10);
         else if (strcmp(a, "--out") == 0)
             out = v;
         else
@@ -510,7 +518,7 @@ int main(int argc, char **argv)
     }
     if (!out || packets == 0 || clients == 0 || clients > 1u << 20 || servers == 0 ||
         servers > 200 || nports == 0 || nports > 32768 || concurrent == 0 ||
-        concurrent > 100000 || v6pct > 100 ||
+        concurrent > 100000 || v6pct > 100 || gap_us > 3600000000ull ||
         (unsigned long long)clients * servers * 3 * nports < concurrent * 2ull)
         return usage();
     rng_state = seed;
@@ -534,6 +542,7 @@ int main(int argc, char **argv)
     }
     g->ts_ns = 1700000000ull * 1000000000ull;
     g->mix = mix;
+    g->gap_ns = gap_us * 1000u;
     unsigned long long started = 0, live = 0;
     while (g->written < packets) {
         if (nshort && started == nshort && live == 0)

@@ -1273,6 +1273,7 @@ int scn_cmd_replay(int argc, char **argv)
     cfg.ovr_prof = o.ovr_prof;
     cfg.novr = o.novr;
     cfg.interval_ns = o.interval_ns;
+    cfg.no_timeline = !o.timeline && !o.svg; /* only they draw it */
     cfg.max_events = o.max_events;
 
     char errbuf[512];

@@ -133,6 +133,7 @@ void sm_world_free(sm_world *w)
     free(w->procs);
     sm__map_free(&w->addr_index);
     sm__map_free(&w->host_index);
+    sm__map_free(&w->proc_index);
     free(w);
 }
 
@@ -302,12 +303,37 @@ uint32_t sm_user_uid(const sm_world *w, sm_id user)
     return w->users[user].uid;
 }
 
+/* The key of (host, process name) in proc_index. */
+static uint64_t proc_key(sm_id host, const char *name)
+{
+    uint64_t h = host_key(name) ^ ((uint64_t)host * 0x9e3779b97f4a7c15ULL);
+    return sm__splitmix64(&h);
+}
+
+/* The newest live process of that name on that host: the chain from the
+ * index holds every process with its key, newest first (dead ones and, on
+ * a 64-bit collision, other names are passed over; dead ones at the head
+ * are dropped from it as they are met, so each is passed once there). */
 sm_id sm_proc_get(sm_world *w, sm_id host, const char *name, sm_id user)
 {
-    for (size_t i = w->nprocs; i > 0; i--) {
-        sm__proc *p = &w->procs[i - 1];
-        if (p->alive && p->host == host && strcmp(p->name, name) == 0)
-            return (sm_id)(i - 1);
+    uint64_t key = proc_key(host, name);
+    uint32_t head;
+    bool indexed = sm__map_get(&w->proc_index, key, &head);
+    if (indexed) {
+        while (head != SM__NONE32 && !w->procs[head].alive)
+            head = w->procs[head].prev_same;
+        if (head == SM__NONE32) {
+            sm__map_del(&w->proc_index, key);
+            indexed = false;
+        } else {
+            /* a failed replace leaves the old head, which still leads here */
+            (void)sm__map_put(&w->proc_index, key, head);
+        }
+        for (uint32_t i = head; i != SM__NONE32; i = w->procs[i].prev_same) {
+            sm__proc *p = &w->procs[i];
+            if (p->alive && p->host == host && strcmp(p->name, name) == 0)
+                return (sm_id)i;
+        }
     }
     if (w->broken)
         return SM_NONE;
@@ -317,6 +343,12 @@ sm_id sm_proc_get(sm_world *w, sm_id host, const char *name, sm_id user)
     p->name = sm__strdup(w, name);
     if (!p->name)
         return SM_NONE;
+    if (!sm__map_put(&w->proc_index, key, (uint32_t)w->nprocs)) {
+        free(p->name);
+        sm__oom(w);
+        return SM_NONE;
+    }
+    p->prev_same = indexed ? head : SM__NONE32;
     p->host = host;
     p->user = user;
     p->alive = true;

@@ -57,6 +57,7 @@ typedef struct sm__proc {
     sm_id host;
     sm_id user;
     bool alive;
+    uint32_t prev_same; /* the previous process with its proc_index key, or SM__NONE32 */
     sm_id *socks; /* open descriptors, in no particular order */
     size_t nsocks, sockcap;
 } sm__proc;
@@ -88,6 +89,8 @@ struct sm_world {
     bool bslot_known;
     sm__map addr_index; /* hash of a non-loopback address -> host that has it */
     sm__map host_index; /* hash of a host name -> the first host with that hash */
+    sm__map proc_index; /* hash of (host, process name) -> the newest process with
+                         * that hash; older ones chained through prev_same */
     /* Per-port profile state (sm_port_state), only for ports whose state is
      * not all zeros (their bucket holds the index); free entries chained
      * through w[0]. */

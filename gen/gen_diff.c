@@ -360,7 +360,7 @@ static bool check_profiles(dctx *d, FILE *err)
     return true;
 }
 
-int scn_diff_check(const scn_diff_opts *o, FILE *out, FILE *err)
+static int diff_check(const scn_diff_opts *o, FILE *out, FILE *err)
 {
     dctx d;
     memset(&d, 0, sizeof d);
@@ -445,4 +445,28 @@ int scn_diff_check(const scn_diff_opts *o, FILE *out, FILE *err)
     scn_arena_free(&d.arena);
     free(d.fatal_msg);
     return status;
+}
+
+typedef struct diff_args {
+    const scn_diff_opts *o;
+    FILE *out, *err;
+    int rc;
+} diff_args;
+
+static void guarded_check(void *ctx)
+{
+    diff_args *a = ctx;
+    a->rc = diff_check(a->o, a->out, a->err);
+}
+
+/* Under the program's recovery point, or its own (scn__guarded): out of
+ * memory is then status 2 with a message. */
+int scn_diff_check(const scn_diff_opts *o, FILE *out, FILE *err)
+{
+    diff_args a = {o, out, err, 0};
+    if (!scn__guarded(guarded_check, &a)) {
+        fputs("sockmodel gen: error: out of memory\n", err);
+        return 2;
+    }
+    return a.rc;
 }

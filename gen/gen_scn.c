@@ -876,7 +876,7 @@ static const gaction actions[] = {
     {act_expect2, 4, 1},      {act_unconnected_io, 3, 4}, {act_fw2_reconnect, 3, 12},
 };
 
-void scn_gen_scenario(uint64_t seed, uint64_t index, bool avoid_open, scn_buf *out)
+static void gen_scenario(uint64_t seed, uint64_t index, bool avoid_open, scn_buf *out)
 {
     gen g;
     memset(&g, 0, sizeof g);
@@ -908,4 +908,25 @@ void scn_gen_scenario(uint64_t seed, uint64_t index, bool avoid_open, scn_buf *o
     /* Too short (few applicable actions): pad with fresh servers. */
     while (g.lines < 5)
         act_server(&g);
+}
+
+typedef struct gen_args {
+    uint64_t seed, index;
+    bool avoid_open;
+    scn_buf *out;
+} gen_args;
+
+static void guarded_gen(void *ctx)
+{
+    gen_args *a = ctx;
+    gen_scenario(a->seed, a->index, a->avoid_open, a->out);
+}
+
+/* Under the program's recovery point, or its own (scn__guarded): out of
+ * memory then marks out failed. */
+void scn_gen_scenario(uint64_t seed, uint64_t index, bool avoid_open, scn_buf *out)
+{
+    gen_args a = {seed, index, avoid_open, out};
+    if (!scn__guarded(guarded_gen, &a))
+        out->failed = true;
 }

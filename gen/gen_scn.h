@@ -35,6 +35,7 @@ bool scn_rng_pct(scn_rng *r, unsigned pct);
  * the linux model and the real kernel (docs/gen-probe.md), until the model
  * is fixed.  None is open at present (O1 to O6 are fixed): the flag is kept
  * for the next one found. */
+/* Out of memory with no recovery point set (scn.h): out->failed. */
 void scn_gen_scenario(uint64_t seed, uint64_t index, bool avoid_open, scn_buf *out);
 
 /* ---- the differential check (gen_diff.c) -------------------------------- */

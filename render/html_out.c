@@ -193,8 +193,8 @@ static void table(scn_buf *o, const scn_result *r)
     scn_buf_puts(o, "</tbody></table></div>\n");
 }
 
-int scn_html_write(const char *path, const scn_result *r, scn_svg *s,
-                   char *err, size_t errlen)
+static int html_write(const char *path, const scn_result *r, scn_svg *s, char *err,
+                      size_t errlen)
 {
     scn_buf o = {0};
     const char *name = r->file->path ? r->file->path : "-";
@@ -250,4 +250,33 @@ int scn_html_write(const char *path, const scn_result *r, scn_svg *s,
         return -1;
     }
     return 0;
+}
+
+typedef struct html_args {
+    const char *path;
+    const scn_result *r;
+    scn_svg *s;
+    char *err;
+    size_t errlen;
+    int rc;
+} html_args;
+
+static void guarded_write(void *ctx)
+{
+    html_args *a = ctx;
+    a->rc = html_write(a->path, a->r, a->s, a->err, a->errlen);
+}
+
+/* Under the program's recovery point, or its own (scn__guarded): out of
+ * memory is then an error like a failed write. */
+int scn_html_write(const char *path, const scn_result *r, scn_svg *s, char *err,
+                   size_t errlen)
+{
+    html_args a = {path, r, s, err, errlen, 0};
+    if (!scn__guarded(guarded_write, &a)) {
+        if (errlen)
+            snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    return a.rc;
 }

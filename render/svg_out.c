@@ -1438,9 +1438,8 @@ static void close_all(scn_svg *s)
         }
 }
 
-scn_svg *scn_svg_new(const scn_file *f, const sm_profile *const *profiles,
-                     const char *const *paths, size_t n, char *err,
-                     size_t errlen)
+static scn_svg *svg_new(const scn_file *f, const sm_profile *const *profiles,
+                        const char *const *paths, size_t n, char *err, size_t errlen)
 {
     scn_svg *s = scn_xmalloc(sizeof *s);
     memset(s, 0, sizeof *s);
@@ -1470,8 +1469,7 @@ scn_svg *scn_svg_new(const scn_file *f, const sm_profile *const *profiles,
     return s;
 }
 
-bool scn_svg_draw(scn_svg *s, const scn_result *r, const sm_profile *p,
-                  scn_buf *out)
+static bool svg_draw(scn_svg *s, const scn_result *r, const sm_profile *p, scn_buf *out)
 {
     size_t i = 0;
     while (i < s->n && s->profiles[i] != p)
@@ -1489,7 +1487,7 @@ bool scn_svg_draw(scn_svg *s, const scn_result *r, const sm_profile *p,
     return true;
 }
 
-int scn_svg_write(scn_svg *s, const scn_result *r, char *err, size_t errlen)
+static int svg_write(scn_svg *s, const scn_result *r, char *err, size_t errlen)
 {
     int rc = 0;
     for (size_t i = 0; i < s->n; i++) {
@@ -1558,4 +1556,80 @@ void scn_svg_free(scn_svg *s)
     free(s->fp);
     free(s->profiles);
     free(s);
+}
+
+/* ---- entry points ---------------------------------------------------------
+ * Under the program's recovery point as they are; without one, under their
+ * own (scn__guarded): running out of memory is then their error return. */
+
+typedef struct svg_args {
+    scn_svg *s;
+    const scn_file *f;
+    const sm_profile *const *profiles;
+    const char *const *paths;
+    size_t n;
+    const scn_result *r;
+    const sm_profile *p;
+    scn_buf *out;
+    char *err;
+    size_t errlen;
+    scn_svg *made;
+    int rc;
+    bool drawn;
+} svg_args;
+
+static void oom_message(char *err, size_t errlen)
+{
+    if (errlen)
+        snprintf(err, errlen, "out of memory");
+}
+
+static void guarded_new(void *ctx)
+{
+    svg_args *a = ctx;
+    a->made = svg_new(a->f, a->profiles, a->paths, a->n, a->err, a->errlen);
+}
+
+scn_svg *scn_svg_new(const scn_file *f, const sm_profile *const *profiles,
+                     const char *const *paths, size_t n, char *err, size_t errlen)
+{
+    svg_args a = {.f = f, .profiles = profiles, .paths = paths, .n = n, .err = err,
+                  .errlen = errlen};
+    if (!scn__guarded(guarded_new, &a)) {
+        oom_message(err, errlen);
+        return NULL;
+    }
+    return a.made;
+}
+
+static void guarded_draw(void *ctx)
+{
+    svg_args *a = ctx;
+    a->drawn = svg_draw(a->s, a->r, a->p, a->out);
+}
+
+bool scn_svg_draw(scn_svg *s, const scn_result *r, const sm_profile *p, scn_buf *out)
+{
+    svg_args a = {.s = s, .r = r, .p = p, .out = out};
+    if (!scn__guarded(guarded_draw, &a)) {
+        out->failed = true;
+        return false;
+    }
+    return a.drawn;
+}
+
+static void guarded_write(void *ctx)
+{
+    svg_args *a = ctx;
+    a->rc = svg_write(a->s, a->r, a->err, a->errlen);
+}
+
+int scn_svg_write(scn_svg *s, const scn_result *r, char *err, size_t errlen)
+{
+    svg_args a = {.s = s, .r = r, .err = err, .errlen = errlen};
+    if (!scn__guarded(guarded_write, &a)) {
+        oom_message(err, errlen);
+        return -1;
+    }
+    return a.rc;
 }

@@ -66,7 +66,11 @@ scn_svg *scn_svg_new(const scn_file *f, const sm_profile *const *profiles,
                      const char *const *paths, size_t n, char *err,
                      size_t errlen);
 
-/* Hook bodies.  world_created installs the drawing's tap on w; every
+/* Hook bodies (they allocate: call them from the hooks of
+ * scn_run_file_hooks, whose recovery point covers them, or under the
+ * program's; the entry points around them - new, draw, write - set their
+ * own when the program set none, and out of memory is their error).
+ * world_created installs the drawing's tap on w; every
  * segment is passed on to chain(chain_ctx, seg) first when chain is not
  * NULL (a world has one tap: this is how --pcap and --svg share it). */
 void scn_svg_world_created(scn_svg *s, sm_world *w, const sm_profile *p,

@@ -1343,13 +1343,15 @@ static void flush_bucket(rp_tracker *t, uint64_t at)
     for (size_t i = 0; i < t->ndirty; i++) {
         uint32_t h = t->dirty[i] >> 4, r = t->dirty[i] & 15u;
         hrun *hr = HR(t, h, r);
-        GROW(t, t->tl, t->ntl, t->tlcap);
-        rp_tl_point *pt = &t->tl[t->ntl++];
-        pt->ns = at - t->first_ns;
-        pt->host = h;
-        pt->run = (uint16_t)r;
-        pt->count = (uint32_t)hr->pub.tw_now;
-        pt->max = hr->bmax;
+        if (!t->cfg.no_timeline) {
+            GROW(t, t->tl, t->ntl, t->tlcap);
+            rp_tl_point *pt = &t->tl[t->ntl++];
+            pt->ns = at - t->first_ns;
+            pt->host = h;
+            pt->run = (uint16_t)r;
+            pt->count = (uint32_t)hr->pub.tw_now;
+            pt->max = hr->bmax;
+        }
         hr->bmax = (uint32_t)hr->pub.tw_now;
         hr->dirty = 0;
     }

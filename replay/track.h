@@ -18,8 +18,10 @@
  * run and tunable set), and a packet before the next timer or timeline
  * bucket is due does not look at them.  No allocation per packet: pools grow by doubling.  Memory: live
  * connections, connections closed less than the longest TIME_WAIT ago,
- * hosts, (client, destination) pairs, and the timeline (one point per
- * interval in which a host's TIME_WAIT count changed).
+ * hosts, (client, destination) pairs, the events (at most max_events per
+ * run), and the timeline (one point per interval in which a host's
+ * TIME_WAIT count changed: it grows with the capture's length, so a caller
+ * that never reads it sets no_timeline).
  */
 #ifndef RP_TRACK_H
 #define RP_TRACK_H
@@ -176,6 +178,7 @@ typedef struct rp_config {
     const sm_profile *const *ovr_prof;
     size_t novr;
     uint64_t interval_ns;     /* timeline interval (default 1 s) */
+    bool no_timeline;         /* keep no timeline (rp_track_timeline: none) */
     size_t max_events;        /* events kept per run (counts are exact) */
     rp_conn_fn on_conn;       /* each connection, when its record closes */
     void *ctx;

@@ -46,9 +46,21 @@ typedef struct scn_arena {
  * scn_xrealloc, the arena, scn_buf, scn_map) that fails longjmp()s to
  * POINT, set by the program with setjmp() before it calls them; the
  * program then reports the error (sockmodel: exit 2).  What was being
- * built is abandoned.  Returns the previous point; NULL clears it.  A
- * program that sets none gets abort() on exhaustion. */
+ * built is abandoned.  Returns the previous point; NULL clears it.
+ * A program that sets none is not aborted: the libraries' entry points
+ * (parse, run, reports) then set a point of their own and return their
+ * error ("out of memory"), and the building blocks below, called outside
+ * any point, fail as malloc does: scn_xmalloc, scn_xrealloc, scn_alloc and
+ * scn_strndup return NULL, a scn_buf stops growing and sets failed,
+ * scn_map_put returns false. */
 jmp_buf *scn_oom_point(jmp_buf *point);
+/* For the libraries' entry points: true when no point is set, so the
+ * entry point sets its own (setjmp, scn_oom_point) around its work and
+ * clears it (scn_oom_point(NULL)) before it returns. */
+bool scn__oom_need(void);
+/* Runs fn(ctx) under the program's point, or under one of its own when
+ * there is none: false when memory ran out there (fn did not finish). */
+bool scn__guarded(void (*fn)(void *ctx), void *ctx);
 
 void *scn_xmalloc(size_t n);
 void *scn_xrealloc(void *p, size_t n);
@@ -60,6 +72,7 @@ void scn_arena_free(scn_arena *a);
 typedef struct scn_buf {
     char *s;
     size_t len, cap;
+    bool failed; /* out of memory with no recovery point: text was lost */
 } scn_buf;
 
 void scn_buf_add(scn_buf *b, const char *s, size_t n);
@@ -80,7 +93,7 @@ typedef struct scn_map {
 } scn_map;
 
 long scn_map_find(const scn_map *m, const char *k, size_t n); /* -1: none */
-void scn_map_put(scn_map *m, const char *k, size_t v);        /* add/replace */
+bool scn_map_put(scn_map *m, const char *k, size_t v); /* add/replace; false: no memory */
 void scn_map_free(scn_map *m);
 
 /* Shell-style glob: '*', '?', '[abc]', '[a-z]', '[!a]' / '[^a]'.
@@ -329,7 +342,9 @@ void scn_result_free(scn_result *r);
 /* ---- reports ----------------------------------------------------------- */
 
 /* The table, the failure lines and the summary line of one file. */
-void scn_report_text(FILE *out, const scn_result *r, bool explain);
+/* Each report that allocates returns false when memory ran out under no
+ * program recovery point: what it wrote is incomplete (the caller says so). */
+bool scn_report_text(FILE *out, const scn_result *r, bool explain);
 /* "N passed, M failed" */
 void scn_report_totals(FILE *out, size_t passed, size_t failed);
 
@@ -338,7 +353,7 @@ void scn_report_totals(FILE *out, size_t passed, size_t failed);
  * A change a consumer could trip over is a new format version. */
 #define SCN_JSON_FORMAT "sockmodel-run/2"
 void scn_report_json_begin(FILE *out, uint64_t seed);
-void scn_report_json_file(FILE *out, const scn_result *r, bool first);
+bool scn_report_json_file(FILE *out, const scn_result *r, bool first);
 void scn_report_json_end(FILE *out, size_t passed, size_t failed);
 
 /* An engine decision in words ("c1 entered TIME_WAIT for 60000 ms"). */

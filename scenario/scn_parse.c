@@ -1511,8 +1511,8 @@ static void read_line(pctx *c, const char *line, size_t len)
 
 /* ---- files ------------------------------------------------------------- */
 
-size_t scn_parse_buffer(const char *path, const char *text, size_t len,
-                        FILE *errs, scn_file **out)
+static size_t parse_buffer(const char *path, const char *text, size_t len,
+                           FILE *errs, scn_file **out)
 {
     scn_file *f = scn_xmalloc(sizeof *f);
     memset(f, 0, sizeof *f);
@@ -1605,6 +1605,28 @@ static bool read_all(const char *path, char **out, size_t *len,
     *out = buf;
     *len = n;
     return true;
+}
+
+/* The entry point: under the program's recovery point as it is, or under
+ * one of its own (scn_oom_point), whose jump is an error like any other. */
+size_t scn_parse_buffer(const char *path, const char *text, size_t len,
+                        FILE *errs, scn_file **out)
+{
+    if (!scn__oom_need())
+        return parse_buffer(path, text, len, errs, out);
+    jmp_buf own;
+    *out = NULL;
+    if (setjmp(own)) {
+        scn_oom_point(NULL);
+        *out = NULL; /* what was built is abandoned */
+        if (errs)
+            fprintf(errs, "%s: error: out of memory\n", path);
+        return 1;
+    }
+    scn_oom_point(&own);
+    size_t n = parse_buffer(path, text, len, errs, out);
+    scn_oom_point(NULL);
+    return n;
 }
 
 size_t scn_parse_path(const char *path, FILE *errs, scn_file **out)

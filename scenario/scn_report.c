@@ -462,11 +462,25 @@ static void print_summary(FILE *out, const scn_result *r)
             r->passed == 1 ? "" : "s", r->failed);
 }
 
-void scn_report_failures(FILE *out, const scn_result *r)
+/* The arguments of a report run under scn__guarded. */
+typedef struct report_args {
+    FILE *out;
+    const scn_result *r;
+    bool flag;
+} report_args;
+
+static void report_failures(void *ctx)
 {
+    const report_args *a = ctx;
     scn_buf tmp = {0};
-    print_failures(out, r, &tmp, true);
+    print_failures(a->out, a->r, &tmp, true);
     scn_buf_free(&tmp);
+}
+
+bool scn_report_failures(FILE *out, const scn_result *r)
+{
+    report_args a = {out, r, false};
+    return scn__guarded(report_failures, &a);
 }
 
 /* A mixed-OS world: which hosts run one OS in every column (each pinned
@@ -487,8 +501,12 @@ static void print_pinned(FILE *out, const scn_file *f)
     }
 }
 
-void scn_report_text(FILE *out, const scn_result *r, bool explain)
+static void report_text(void *ctx)
 {
+    const report_args *a = ctx;
+    FILE *out = a->out;
+    const scn_result *r = a->r;
+    bool explain = a->flag;
     scn_buf line = {0}, tmp = {0};
     layout l;
     l.w_prof = scn_xmalloc((r->n_profiles + 1) * sizeof *l.w_prof);
@@ -508,6 +526,12 @@ void scn_report_text(FILE *out, const scn_result *r, bool explain)
     free(l.w_prof);
     scn_buf_free(&line);
     scn_buf_free(&tmp);
+}
+
+bool scn_report_text(FILE *out, const scn_result *r, bool explain)
+{
+    report_args a = {out, r, explain};
+    return scn__guarded(report_text, &a);
 }
 
 void scn_report_totals(FILE *out, size_t passed, size_t failed)
@@ -655,8 +679,12 @@ void scn_report_json_begin(FILE *out, uint64_t seed)
             (unsigned long long)seed);
 }
 
-void scn_report_json_file(FILE *out, const scn_result *r, bool first)
+static void report_json_file(void *ctx)
 {
+    const report_args *a = ctx;
+    FILE *out = a->out;
+    const scn_result *r = a->r;
+    bool first = a->flag;
     scn_buf tmp = {0};
     fputs(first ? "\n" : ",\n", out);
     fputs("{\"file\":", out);
@@ -672,6 +700,12 @@ void scn_report_json_file(FILE *out, const scn_result *r, bool first)
         json_step(out, r, &r->rows[i], i == 0, &tmp);
     fprintf(out, "],\"passed\":%zu,\"failed\":%zu}", r->passed, r->failed);
     scn_buf_free(&tmp);
+}
+
+bool scn_report_json_file(FILE *out, const scn_result *r, bool first)
+{
+    report_args a = {out, r, first};
+    return scn__guarded(report_json_file, &a);
 }
 
 void scn_report_json_end(FILE *out, size_t passed, size_t failed)

@@ -78,8 +78,18 @@ void scn_report_tap_begin(FILE *out)
     fputs("TAP version 13\n", out);
 }
 
-void scn_report_tap_file(FILE *out, const scn_result *r, size_t *n)
+typedef struct ci_args {
+    FILE *out;
+    const scn_result *r;
+    size_t *n;
+} ci_args;
+
+static void tap_file(void *ctx)
 {
+    const ci_args *a = ctx;
+    FILE *out = a->out;
+    const scn_result *r = a->r;
+    size_t *n = a->n;
     scn_buf head = {0}, why = {0};
     for (size_t j = 0; j < r->n_profiles; j++) {
         size_t bad = failures_of(r, j);
@@ -108,6 +118,12 @@ void scn_report_tap_file(FILE *out, const scn_result *r, size_t *n)
     }
     scn_buf_free(&head);
     scn_buf_free(&why);
+}
+
+bool scn_report_tap_file(FILE *out, const scn_result *r, size_t *n)
+{
+    ci_args a = {out, r, n};
+    return scn__guarded(tap_file, &a);
 }
 
 void scn_report_tap_end(FILE *out, size_t n, size_t passed, size_t failed)
@@ -141,8 +157,11 @@ void scn_report_junit_begin(FILE *out)
           "<testsuites name=\"sockmodel run\">\n", out);
 }
 
-void scn_report_junit_file(FILE *out, const scn_result *r)
+static void junit_file(void *ctx)
 {
+    const ci_args *a = ctx;
+    FILE *out = a->out;
+    const scn_result *r = a->r;
     size_t failing = 0;
     for (size_t j = 0; j < r->n_profiles; j++)
         failing += failures_of(r, j) != 0;
@@ -179,6 +198,12 @@ void scn_report_junit_file(FILE *out, const scn_result *r)
     fputs("  </testsuite>\n", out);
     scn_buf_free(&head);
     scn_buf_free(&why);
+}
+
+bool scn_report_junit_file(FILE *out, const scn_result *r)
+{
+    ci_args a = {out, r, NULL};
+    return scn__guarded(junit_file, &a);
 }
 
 void scn_report_junit_end(FILE *out)

@@ -534,8 +534,8 @@ scn_result *scn_run_file(const scn_file *f, const scn_patlist *override,
     return scn_run_file_hooks(f, override, seed, NULL);
 }
 
-scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
-                               uint64_t seed, const scn_hooks *hooks)
+static scn_result *run_file(const scn_file *f, const scn_patlist *override, uint64_t seed,
+                            const scn_hooks *hooks)
 {
     scn_result *r = scn_xmalloc(sizeof *r);
     memset(r, 0, sizeof *r);
@@ -570,9 +570,31 @@ scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
     return r;
 }
 
+/* The result of a run that ran out of memory under the entry point's own
+ * recovery point (what the run had built is abandoned): status 2. */
+static scn_result oom_result = {.status = 2, .error = "out of memory"};
+
+scn_result *scn_run_file_hooks(const scn_file *f, const scn_patlist *override,
+                               uint64_t seed, const scn_hooks *hooks)
+{
+    if (!scn__oom_need())
+        return run_file(f, override, seed, hooks);
+    jmp_buf own;
+    if (setjmp(own)) {
+        scn_oom_point(NULL);
+        oom_result.file = f;
+        oom_result.seed = seed;
+        return &oom_result;
+    }
+    scn_oom_point(&own);
+    scn_result *r = run_file(f, override, seed, hooks);
+    scn_oom_point(NULL);
+    return r;
+}
+
 void scn_result_free(scn_result *r)
 {
-    if (!r)
+    if (!r || r == &oom_result)
         return;
     free(r->cells);
     free(r->rows);

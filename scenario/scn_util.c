@@ -4,8 +4,10 @@
  * profile patterns such as "linux*" or "windows-[a-z]*").
  *
  * Allocation failure never ends the process here: control goes back to
- * the recovery point the program set (scn_oom_point), and the program
- * reports the error and decides the exit status.
+ * the recovery point the program set (scn_oom_point), or the one a library
+ * entry point set for itself when the program set none (scn__oom_need),
+ * and whoever set it reports the error.  With no point at all, the
+ * building blocks fail as malloc does: NULL, a failed buffer, false.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,12 +27,34 @@ jmp_buf *scn_oom_point(jmp_buf *point)
     return old;
 }
 
+bool scn__oom_need(void)
+{
+    return oom_point == NULL;
+}
+
+bool scn__guarded(void (*fn)(void *ctx), void *ctx)
+{
+    if (!scn__oom_need()) {
+        fn(ctx);
+        return true;
+    }
+    jmp_buf own;
+    if (setjmp(own)) {
+        scn_oom_point(NULL);
+        return false;
+    }
+    scn_oom_point(&own);
+    fn(ctx);
+    scn_oom_point(NULL);
+    return true;
+}
+
+/* Jumps to the recovery point; returns only when there is none (the
+ * caller then fails as malloc does). */
 static void out_of_memory(void)
 {
     if (oom_point)
         longjmp(*oom_point, 1);
-    /* No recovery point: the program broke the contract of scn.h. */
-    abort();
 }
 
 void *scn_xmalloc(size_t n)
@@ -66,9 +90,13 @@ void *scn_alloc(scn_arena *a, size_t n)
     struct scn_chunk *c = a->head;
     if (!c || c->size - c->used < n) {
         size_t size = n > CHUNK_DEFAULT ? n : CHUNK_DEFAULT;
-        if (size > SIZE_MAX - sizeof *c)
+        if (size > SIZE_MAX - sizeof *c) {
             out_of_memory();
+            return NULL;
+        }
         c = scn_xmalloc(sizeof *c + size);
+        if (!c)
+            return NULL;
         c->used = 0;
         c->size = size;
         c->next = a->head;
@@ -83,6 +111,8 @@ void *scn_alloc(scn_arena *a, size_t n)
 char *scn_strndup(scn_arena *a, const char *s, size_t n)
 {
     char *p = scn_alloc(a, n + 1);
+    if (!p)
+        return NULL;
     memcpy(p, s, n);
     p[n] = '\0';
     return p;
@@ -101,20 +131,30 @@ void scn_arena_free(scn_arena *a)
 
 /* ---- growable string --------------------------------------------------- */
 
-static void buf_reserve(scn_buf *b, size_t extra)
+/* false: no room (out of memory with no recovery point; b->failed) */
+static bool buf_reserve(scn_buf *b, size_t extra)
 {
+    if (b->failed)
+        return false;
     if (b->cap - b->len > extra)
-        return;
+        return true;
     size_t cap = b->cap ? b->cap : 64;
     while (cap - b->len <= extra)
         cap *= 2;
-    b->s = scn_xrealloc(b->s, cap);
+    char *s = scn_xrealloc(b->s, cap);
+    if (!s) {
+        b->failed = true;
+        return false;
+    }
+    b->s = s;
     b->cap = cap;
+    return true;
 }
 
 void scn_buf_add(scn_buf *b, const char *s, size_t n)
 {
-    buf_reserve(b, n);
+    if (!buf_reserve(b, n))
+        return;
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
@@ -131,6 +171,8 @@ void scn_buf_puts(scn_buf *b, const char *s)
 void scn_buf_printf(scn_buf *b, const char *fmt, ...)
 {
     va_list ap;
+    if (b->failed)
+        return;
     size_t room = b->cap - b->len;
     va_start(ap, fmt);
     int n = vsnprintf(room ? b->s + b->len : NULL, room, fmt, ap);
@@ -141,7 +183,8 @@ void scn_buf_printf(scn_buf *b, const char *fmt, ...)
         return;
     }
     if ((size_t)n >= room) {
-        buf_reserve(b, (size_t)n);
+        if (!buf_reserve(b, (size_t)n))
+            return;
         va_start(ap, fmt);
         vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
         va_end(ap);
@@ -154,6 +197,7 @@ void scn_buf_free(scn_buf *b)
     free(b->s);
     b->s = NULL;
     b->len = b->cap = 0;
+    b->failed = false;
 }
 
 /* ---- glob -------------------------------------------------------------- */
@@ -292,12 +336,19 @@ static void map_insert(scn_map *m, char *k, size_t v)
     m->n++;
 }
 
-static void map_grow(scn_map *m)
+static bool map_grow(scn_map *m)
 {
     scn_map old = *m;
-    m->cap = old.cap ? old.cap * 2 : 64;
-    m->key = scn_xmalloc(m->cap * sizeof *m->key);
-    m->val = scn_xmalloc(m->cap * sizeof *m->val);
+    size_t cap = old.cap ? old.cap * 2 : 64;
+    char **key = scn_xmalloc(cap * sizeof *key);
+    size_t *val = key ? scn_xmalloc(cap * sizeof *val) : NULL;
+    if (!val) {
+        free(key);
+        return false;
+    }
+    m->cap = cap;
+    m->key = key;
+    m->val = val;
     memset(m->key, 0, m->cap * sizeof *m->key);
     m->n = 0;
     for (size_t i = 0; i < old.cap; i++)
@@ -305,9 +356,10 @@ static void map_grow(scn_map *m)
             map_insert(m, old.key[i], old.val[i]);
     free(old.key);
     free(old.val);
+    return true;
 }
 
-void scn_map_put(scn_map *m, const char *k, size_t v)
+bool scn_map_put(scn_map *m, const char *k, size_t v)
 {
     size_t n = strlen(k);
     if (m->cap) {
@@ -315,15 +367,18 @@ void scn_map_put(scn_map *m, const char *k, size_t v)
         for (; m->key[i]; i = (i + 1) & (m->cap - 1)) {
             if (strcmp(m->key[i], k) == 0) {
                 m->val[i] = v;
-                return;
+                return true;
             }
         }
     }
-    if ((m->n + 1) * 2 > m->cap)
-        map_grow(m);
+    if ((m->n + 1) * 2 > m->cap && !map_grow(m))
+        return false;
     char *copy = scn_xmalloc(n + 1);
+    if (!copy)
+        return false;
     memcpy(copy, k, n + 1);
     map_insert(m, copy, v);
+    return true;
 }
 
 void scn_map_free(scn_map *m)

@@ -572,6 +572,40 @@ START_TEST(test_million_hosts)
 }
 END_TEST
 
+/* Processes are found through an index keyed by (host, name): 200,000 of
+ * them on two hosts are created and found again (a scan per lookup would
+ * take minutes), the newest live one of a name is the one found, one that
+ * exits is no longer found, and a new one of its name takes its place. */
+START_TEST(test_many_processes)
+{
+    enum { N = 100000 };
+    sm_world *w = sm_world_new(sm_profile_find("linux"), 1);
+    sm_id h[2] = {sm_host_add(w, "a"), sm_host_add(w, "b")};
+    sm_id u = sm_user_get(w, "alice");
+    char name[32];
+    for (unsigned i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "p%u", i);
+        ck_assert_uint_eq(sm_proc_get(w, h[0], name, u), 2 * i);
+        ck_assert_uint_eq(sm_proc_get(w, h[1], name, u), 2 * i + 1);
+    }
+    for (unsigned i = 0; i < N; i += 3) {
+        snprintf(name, sizeof name, "p%u", i);
+        ck_assert_uint_eq(sm_proc_get(w, h[0], name, u), 2 * i);
+        ck_assert_uint_eq(sm_proc_get(w, h[1], name, u), 2 * i + 1);
+    }
+    /* an exit: the next get of that name on that host is a new process,
+     * the same name on the other host is untouched */
+    ck_assert_int_eq(sm_proc_exit(w, 20).err, SM_OK);
+    ck_assert_uint_eq(sm_proc_get(w, h[0], "p10", u), 2 * N);
+    ck_assert_uint_eq(sm_proc_get(w, h[0], "p10", u), 2 * N);
+    ck_assert_uint_eq(sm_proc_get(w, h[1], "p10", u), 21);
+    ck_assert_int_eq(sm_proc_exit(w, 2 * N).err, SM_OK);
+    ck_assert_uint_eq(sm_proc_get(w, h[0], "p10", u), 2 * N + 1);
+    ck_assert_ptr_null(sm_world_broken(w, NULL));
+    sm_world_free(w);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine");
@@ -601,6 +635,7 @@ int main(void)
     TCase *tl = tcase_create("limits");
     tcase_set_timeout(tl, 120);
     tcase_add_test(tl, test_million_hosts);
+    tcase_add_test(tl, test_many_processes);
     suite_add_tcase(s, tl);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

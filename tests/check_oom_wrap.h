@@ -1,7 +1,9 @@
 /*
  * check_oom_wrap.h - allocation counting for the malloc-failure loops
- * (pkt/tests/check_pkt_oom.c, tests/check_scenario_oom.c): malloc, calloc,
- * realloc, aligned_alloc and free are wrapped at link time
+ * (pkt/tests/check_pkt_oom.c, tests/check_scenario_oom.c,
+ * tests/check_trace_oom.c): malloc, calloc,
+ * realloc, aligned_alloc and free (and strdup where the program asks) are
+ * wrapped at link time
  * (-Wl,--wrap=..., with the static libraries), so every allocation the
  * libraries make goes through here with no hook in them.  While `armed`,
  * the allocation after `fail_after` more fails once (`hit` says it did),
@@ -17,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t m);
@@ -28,6 +31,7 @@ void *__wrap_calloc(size_t n, size_t m);
 void *__wrap_realloc(void *p, size_t n);
 void *__wrap_aligned_alloc(size_t a, size_t n);
 void __wrap_free(void *p);
+char *__wrap_strdup(const char *s);
 
 static bool armed;       /* count and fail only around the code under test */
 static long fail_after;  /* allocations left before the one that fails; <0: none */
@@ -115,6 +119,18 @@ void *__wrap_realloc(void *p, size_t n)
     else if (q && p && block_del(p))
         block_add(q);
     return q;
+}
+
+/* libc's strdup allocates inside libc, out of --wrap's reach: a program
+ * that links with --wrap=strdup gets this one, counted and failed like
+ * malloc. */
+char *__wrap_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = __wrap_malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
 }
 
 void __wrap_free(void *p)

@@ -236,6 +236,43 @@ START_TEST(states_and_summaries)
 }
 END_TEST
 
+/* no_timeline (the report without --timeline or --svg): no point is
+ * kept, so memory does not grow with the capture's length, and every
+ * other result is the same. */
+START_TEST(no_timeline)
+{
+    uint64_t peak[2], now[2];
+    size_t npoints[2];
+    for (int k = 0; k < 2; k++) {
+        got g;
+        rp_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.run[cfg.nruns++] = sm_profile_find("windows");
+        cfg.on_conn = on_conn;
+        cfg.ctx = &g;
+        cfg.no_timeline = k == 1;
+        memset(&g, 0, sizeof g);
+        rp_tracker *t = rp_track_new(&cfg);
+        ck_assert_ptr_nonnull(t);
+        conn_client_closes(t, 0, 5000, 1000, 9000);
+        conn_client_closes(t, 0, 5001, 2000, 9500);
+        seg(t, 200000, 1, 6000, 2, 80, ACK, 1, 1, 0); /* both TIME_WAITs end */
+        rp_track_finish(t);
+        uint32_t id;
+        rp_track_host_addr(t, 0, &id);
+        peak[k] = rp_track_host_run(t, id, 0)->tw_peak;
+        now[k] = rp_track_host_run(t, id, 0)->tw_now;
+        rp_track_timeline(t, &npoints[k]);
+        rp_track_free(t);
+    }
+    ck_assert_uint_ge(npoints[0], 2);
+    ck_assert_uint_eq(npoints[1], 0);
+    ck_assert_uint_eq(peak[0], 2);
+    ck_assert_uint_eq(peak[1], peak[0]);
+    ck_assert_uint_eq(now[1], now[0]);
+}
+END_TEST
+
 /* The same close under linux (60 s) and windows (120 s): 90 s later the
  * linux TIME_WAIT is over, the windows one is not. */
 START_TEST(time_wait_length_per_profile)
@@ -473,6 +510,7 @@ static Suite *suite(void)
     tcase_add_test(tc, zeek_transitions);
     tcase_add_test(tc, midstream_ports);
     tcase_add_test(tc, time_wait_length_per_profile);
+    tcase_add_test(tc, no_timeline);
     tcase_add_test(tc, rst_into_time_wait);
     tcase_add_test(tc, syn_into_time_wait);
     tcase_add_test(tc, reuse_while_alive);

@@ -47,15 +47,78 @@ typedef struct tthread {
     uint64_t head_t;
 } tthread;
 
+/* pid or tid -> index in procs or thr: open addressing, linear probing,
+ * at most half full, never shrinks (nothing is forgotten while a log is
+ * read).  Insertion-only; output never follows its order. */
+typedef struct id_slot {
+    uint32_t id;
+    uint32_t at1; /* index + 1; 0: empty */
+} id_slot;
+
+typedef struct id_index {
+    id_slot *slot;
+    size_t cap; /* power of two, or 0 */
+    size_t count;
+} id_index;
+
+static size_t id_home(uint32_t id, size_t cap)
+{
+    return (size_t)((id * 0x9e3779b1u) >> 7) & (cap - 1);
+}
+
+/* The index of id, or SIZE_MAX. */
+static size_t id_find(const id_index *x, uint32_t id)
+{
+    if (x->cap == 0)
+        return SIZE_MAX;
+    for (size_t i = id_home(id, x->cap);; i = (i + 1) & (x->cap - 1)) {
+        if (x->slot[i].at1 == 0)
+            return SIZE_MAX;
+        if (x->slot[i].id == id)
+            return x->slot[i].at1 - 1;
+    }
+}
+
+static void id_put(id_slot *t, size_t cap, uint32_t id, uint32_t at1)
+{
+    size_t i = id_home(id, cap);
+    while (t[i].at1 != 0)
+        i = (i + 1) & (cap - 1);
+    t[i].id = id;
+    t[i].at1 = at1;
+}
+
+/* Adds id (not yet present) at index at; false: out of memory. */
+static bool id_add(id_index *x, uint32_t id, size_t at)
+{
+    if ((x->count + 1) * 2 > x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 64;
+        id_slot *t = calloc(cap, sizeof *t);
+        if (!t)
+            return false;
+        for (size_t i = 0; i < x->cap; i++)
+            if (x->slot[i].at1)
+                id_put(t, cap, x->slot[i].id, x->slot[i].at1);
+        free(x->slot);
+        x->slot = t;
+        x->cap = cap;
+    }
+    id_put(x->slot, x->cap, id, (uint32_t)at + 1);
+    x->count++;
+    return true;
+}
+
 typedef struct reader {
     const char *name;
     FILE *errs;
     size_t nerr;
     obs_log *log;
     tproc **procs;
-    size_t nprocs;
+    size_t nprocs, proccap;
+    id_index proc_at; /* pid -> index in procs */
     tthread *thr;
-    size_t nthr;
+    size_t nthr, thrcap;
+    id_index thr_at; /* tid -> index in thr */
     uint32_t line;
     bool oom;
     bool capped; /* a cap was reached (an error said so): reading stops */
@@ -77,27 +140,41 @@ static void cap_reached(reader *r, int max, const char *what)
     r->capped = true;
 }
 
+/* Doubles an array of records of size sz for one more (cap: records room
+ * for).  false: out of memory, the array as it was. */
+static bool grow(void **a, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap)
+        return true;
+    size_t c = *cap ? 2 * *cap : 16;
+    void *p = realloc(*a, c * sz);
+    if (!p)
+        return false;
+    *a = p;
+    *cap = c;
+    return true;
+}
+
 static tproc *proc_get(reader *r, uint32_t pid, bool create)
 {
-    for (size_t i = 0; i < r->nprocs; i++)
-        if (r->procs[i]->pid == pid)
-            return r->procs[i];
+    size_t at = id_find(&r->proc_at, pid);
+    if (at != SIZE_MAX)
+        return r->procs[at];
     if (!create)
         return NULL;
     if (r->nprocs == TRC_MAX_PROCS) {
         cap_reached(r, TRC_MAX_PROCS, "processes");
         return NULL;
     }
-    tproc **n = realloc(r->procs, (r->nprocs + 1) * sizeof *n);
-    tproc *p = calloc(1, sizeof *p);
-    if (!n || !p) {
+    void *a = r->procs;
+    bool room = grow(&a, &r->proccap, r->nprocs, sizeof *r->procs);
+    r->procs = a;
+    tproc *p = room ? calloc(1, sizeof *p) : NULL;
+    if (!p || !id_add(&r->proc_at, pid, r->nprocs)) {
         free(p);
-        if (n)
-            r->procs = n;
         r->oom = true;
         return NULL;
     }
-    r->procs = n;
     p->pid = pid;
     r->procs[r->nprocs++] = p;
     return p;
@@ -105,19 +182,20 @@ static tproc *proc_get(reader *r, uint32_t pid, bool create)
 
 static tthread *thr_get(reader *r, uint32_t tid)
 {
-    for (size_t i = 0; i < r->nthr; i++)
-        if (r->thr[i].tid == tid)
-            return &r->thr[i];
+    size_t at = id_find(&r->thr_at, tid);
+    if (at != SIZE_MAX)
+        return &r->thr[at];
     if (r->nthr == TRC_MAX_THREADS) {
         cap_reached(r, TRC_MAX_THREADS, "threads");
         return NULL;
     }
-    tthread *n = realloc(r->thr, (r->nthr + 1) * sizeof *n);
-    if (!n) {
+    void *a = r->thr;
+    bool room = grow(&a, &r->thrcap, r->nthr, sizeof *r->thr);
+    r->thr = a;
+    if (!room || !id_add(&r->thr_at, tid, r->nthr)) {
         r->oom = true;
         return NULL;
     }
-    r->thr = n;
     tthread *t = &r->thr[r->nthr++];
     memset(t, 0, sizeof *t);
     t->tid = t->tgid = tid;
@@ -852,6 +930,7 @@ size_t trc_read_buffer(const char *name, const char *text, size_t len,
         while (end < len && text[end] != '\n')
             end++;
         size_t n = end - start;
+        r.line++;
         if (n + 1 > cap) {
             char *nl = realloc(line, n + 1);
             if (!nl) {
@@ -865,7 +944,6 @@ size_t trc_read_buffer(const char *name, const char *text, size_t len,
         line[n] = 0;
         if (n && line[n - 1] == '\r')
             line[n - 1] = 0;
-        r.line++;
         if (memchr(line, 0, n) != NULL && strlen(line) != n) {
             err(&r, "a NUL byte in the log (not a text strace log)");
         } else {
@@ -879,7 +957,8 @@ size_t trc_read_buffer(const char *name, const char *text, size_t len,
     }
     free(line);
     if (r.oom) {
-        fprintf(errs, "%s: out of memory\n", name);
+        /* the line being read when memory ran out */
+        fprintf(errs, "%s:%u: error: out of memory\n", name, r.line ? r.line : 1);
         r.nerr++;
     }
     if (!r.nerr && log->n == 0) {
@@ -890,9 +969,11 @@ size_t trc_read_buffer(const char *name, const char *text, size_t len,
     for (size_t i = 0; i < r.nprocs; i++)
         free(r.procs[i]);
     free(r.procs);
+    free(r.proc_at.slot);
     for (size_t i = 0; i < r.nthr; i++)
         free(r.thr[i].head);
     free(r.thr);
+    free(r.thr_at.slot);
     return r.nerr;
 }
 
@@ -917,9 +998,13 @@ size_t trc_read_path(const char *path, obs_log *log, FILE *errs)
             size_t c = cap ? 2 * cap : 1 << 20;
             char *n = realloc(buf, c);
             if (!n) {
+                /* the line the reading had reached */
+                size_t line = 1;
+                for (size_t i = 0; i < len; i++)
+                    line += buf[i] == '\n';
                 free(buf);
                 fclose(f);
-                fprintf(errs, "%s: out of memory\n", path);
+                fprintf(errs, "%s:%zu: error: out of memory\n", path, line);
                 return 1;
             }
             buf = n;
