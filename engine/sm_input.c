@@ -75,6 +75,7 @@ void sm__listener_syn(sm_world *w, sm_id lid, const sm_segment *g,
     c = &w->socks[cid];
     l = &w->socks[lid];
     c->at_bind = l->at_bind;
+    c->addr_named = l->addr_named;
     c->state = SM_SYN_RECEIVED;
     c->irs = g->seq;
     c->rcv_nxt = g->seq + 1;

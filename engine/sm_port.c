@@ -6,6 +6,7 @@
  * O(owners of the port), never O(all sockets).
  */
 #include "sm_port.h"
+#include "sm_demux.h"
 #include "sm_sock-inl.h"
 #include "sm_timewait.h"
 
@@ -443,11 +444,26 @@ uint64_t *sm__pick_state(sm_pick_ctx *c)
 const sm_sock_view *sm__pick_self(const sm_pick_ctx *c) { return &c->self; }
 
 
+/* A specific address (a v4-mapped wildcard names none either). */
+static bool names_addr(const sm_addr *addr)
+{
+    sm_addr c = sm__canon(addr);
+    return !sm__addr_is_any(&c);
+}
+
 bool sm__take_port(sm_world *w, sm_id id, const sm_addr *addr, uint16_t port,
                    enum sm_how_bound how)
 {
     sm__sock *s = &w->socks[id];
+    /* bind() names the address (a wildcard names none); connect() keeps
+     * what an address-only bind named; an accepted connection takes its
+     * listener's (sm_input.c). */
+    if (how == SM_BOUND_EXPLICIT || how == SM_BOUND_AUTO)
+        s->addr_named = names_addr(addr);
+    else if (how == SM_BOUND_CONNECT)
+        s->addr_named = s->addr_only && names_addr(addr);
     s->bound = true;
+    s->name_kept = false;
     s->addr_only = false;
     s->how = how;
     s->bound_addr = s->local_addr = *addr;

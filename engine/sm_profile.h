@@ -129,6 +129,9 @@ typedef struct sm_sock_view {
     uint64_t tw_since_ms;   /* TIME_WAIT entry: when it began (virtual ms) */
     bool tw_ts;             /* the connection (or TIME_WAIT entry) used timestamps */
     bool accepted;          /* a connection accepted from a listener */
+    bool addr_named;        /* bind() named its local address (a specific one;
+                             * an accepted connection: its listener's bind did);
+                             * false when connect() or the stack chose it */
 } sm_sock_view;
 
 /* What the engine asks the profile to decide. */
@@ -300,6 +303,15 @@ enum sm_aq_reset {
 };
 
 /* Connection rules that are values, one table per profile. */
+/* bind()'s checks before the bind table (sm_tcp_rules.bind_steps4/6). */
+enum sm_bind_step {
+    SM_BIND_STEP_END = 0,
+    SM_BIND_STEP_BOUND,   /* the socket already has a port, or is not closed: EINVAL */
+    SM_BIND_STEP_FAMILY,  /* the address's family does not fit the socket */
+    SM_BIND_STEP_ADDR,    /* the address is not this host's: EADDRNOTAVAIL */
+    SM_BIND_STEP_PRIV     /* the profile's bind_priv() (a privileged port) */
+};
+
 typedef struct sm_tcp_rules {
     bool unread_close_rst;           /* close() with unread data sends RST */
     const sm_rule *unread_close_rule;
@@ -441,6 +453,30 @@ typedef struct sm_tcp_rules {
     enum sm_aq_reset aq_reset;
     sm_err aq_reset_err;             /* SM_AQR_FAIL: what accept() returns */
     const sm_rule *aq_reset_rule;
+    /* bind()'s first checks in this OS's order, for an AF_INET and an
+     * AF_INET6 socket (enum sm_bind_step, up to SM_BIND_STEP_END).  NULL:
+     * already bound, then the address family, then the local address (the
+     * order of BSD's in_pcbbind()), with the privileged port left to the
+     * profile's bind().  Every step a list leaves out is not made. */
+    const uint8_t *bind_steps4, *bind_steps6;
+    const sm_rule *bind_steps_rule;
+    /* A connection ends (refused, reset, timed out) on a socket whose
+     * descriptor is still open.  conn_end_frees_auto_port: a port bind()
+     * chose (port 0) goes with it, as a port connect() chose always does;
+     * else only a port bind() named stays.  conn_end_keeps_name: the
+     * socket still reports the address and port it had (getsockname(),
+     * `$S`), though the port is free. */
+    bool conn_end_frees_auto_port;
+    const sm_rule *conn_end_frees_auto_port_rule;
+    bool conn_end_keeps_name;
+    const sm_rule *conn_end_keeps_name_rule;
+    /* A blocking connect() fails while it waits (refused, timed out): the
+     * OS dissolves the association as connect(AF_UNSPEC) does - a source
+     * address connect() chose goes back to the wildcard, and the socket is
+     * not left shut down (recv: ENOTCONN, not failed_connect_eof's end of
+     * stream, which then holds only for a failure nobody waited for). */
+    bool blocking_fail_disconnects;
+    const sm_rule *blocking_fail_disconnects_rule;
 } sm_tcp_rules;
 
 /* Context of the TIME_WAIT length of one connection, for profiles whose OS
@@ -527,6 +563,10 @@ struct sm_profile {
     /* Optional: the TIME_WAIT length (ms) of one connection; NULL means
      * tun[SM_TUN_TIME_WAIT_MS] for every connection. */
     uint64_t (*time_wait_ms)(const sm_profile *self, const sm_tw_len_ctx *c);
+
+    /* Optional: the privileged-port check alone, for SM_BIND_STEP_PRIV
+     * (c->self has the address and port asked for; no owners). */
+    sm_verdict (*bind_priv)(const sm_profile *self, const sm_bind_ctx *c);
 
     /* Every rule record its methods and tables can return, as the sets of
      * the files they live in; NULL-terminated. */

@@ -30,6 +30,7 @@ static inline void sm__view_fill(const sm_world *w, sm_id id, sm_sock_view *v)
     v->tw_since_ms = 0;
     v->tw_ts = s->ts_ok; /* a connection: timestamps in use */
     v->accepted = s->how == SM_BOUND_ACCEPTED;
+    v->addr_named = s->addr_named;
     if (!v->name) /* a child not named yet */
         v->name = sm__sock_name(w, id);
 }

@@ -100,9 +100,13 @@ void sm__conn_destroy(sm_world *w, sm_id id)
     s->connected = false;
     s->fin_pending = false;
     s->sndq = 0;
-    if (!s->fd_open || s->how == SM_BOUND_CONNECT || s->how == SM_BOUND_ACCEPTED) {
-        if (s->bound)
+    const sm_tcp_rules *rules = sm__hprof(w, s->host)->tcp;
+    if (!s->fd_open || s->how == SM_BOUND_CONNECT || s->how == SM_BOUND_ACCEPTED ||
+        (s->how == SM_BOUND_AUTO && rules->conn_end_frees_auto_port)) {
+        if (s->bound) {
             sm__table_remove(w, id);
+            s->name_kept = s->fd_open && rules->conn_end_keeps_name;
+        }
         s->bound = false;
     }
     sm__sock_maybe_free(w, id);
@@ -164,6 +168,8 @@ void sm__conn_reset(sm_world *w, sm_id id, sm_err e)
         /* Established but not accepted yet: the OS keeps it queued. */
         s->aq_reset = true;
     }
+    if (s->state == SM_SYN_SENT)
+        s->conn_failed = true; /* its connect() failed, waited for or not */
     if (s->fd_open || s->aq_reset) {
         s->soerr = e;
         s->reset_sticky = e == SM_ECONNRESET && rules->reset_error_sticky;
@@ -246,7 +252,7 @@ bool sm_sock_local(const sm_world *w, sm_id s, sm_endpoint *out)
         out->port = t->lport;
         return true;
     }
-    if (!k->bound)
+    if (!k->bound && !k->name_kept)
         return false;
     out->addr = k->local_addr;
     out->port = k->port;

@@ -39,6 +39,9 @@ typedef struct sm__sock {
     uint32_t pslot;     /* index inside its process's socks[] */
 
     bool addr_only;     /* bind(addr, 0) with the port left to connect() */
+    bool addr_named;    /* bind() named a specific local address (sm_sock_view) */
+    bool name_kept;     /* its connection ended and took the port, but it
+                         * still reports local_addr:port (conn_end_keeps_name) */
 
     /* ---- the connection ---- */
     bool orphan;        /* descriptor closed, the connection lives on */

@@ -19,7 +19,7 @@
 /* ---- rule records: what this file decides, with ID, source and tag ---- */
 
 static const sm_rule r_limit_tw_users = SM_RULE("sm.limit.tw-users", S,
-    "a TIME_WAIT entry holds at most 2^18 users",
+    "a TIME_WAIT entry holds at most 2^17 users",
     "");
 static const sm_rule r_limit_tw_entries = SM_RULE("sm.limit.tw-entries", S,
     "the model holds at most 2^31 TIME_WAIT entries",
@@ -188,6 +188,7 @@ void sm__tw_view_fill(const sm_world *w, uint32_t t, sm_sock_view *v)
     v->tw_since_ms = x->since_ms;
     v->tw_ts = (f & SM__TWF_TS) != 0;
     v->accepted = v->how == SM_BOUND_ACCEPTED;
+    v->addr_named = (x->meta & SM__TWM_NAMED) != 0;
 }
 
 /* The first run at or after `at` of a collector that runs every
@@ -319,6 +320,7 @@ void sm__tw_enter(sm_world *w, sm_id id, const sm_rule **why)
               (o->v6only ? SM__TWF_V6ONLY : 0u) | (s->family == 6 ? SM__TWM_FAM6 : 0u) |
               (la.family == 6 ? SM__TWM_WIRE6 : 0u) |
               (uint32_t)s->how << SM__TWM_HOW_SHIFT | SM__TWM_ATT |
+              (s->addr_named ? SM__TWM_NAMED : 0u) |
               user << SM__TWM_USER_SHIFT;
     x->host = s->host;
     x->snd_nxt = s->snd_nxt;

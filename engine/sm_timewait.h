@@ -32,13 +32,15 @@ typedef struct sm__tw {
 } sm__tw;
 
 /* meta: bits 0-7 flags, 8 family is 6, 9 wire is 6, 10-12 how, 13 who
- * is the socket, 14-31 the user (index in the world's users). */
+ * is the socket, 14 bind() named the address, 15-31 the user (index in
+ * the world's users). */
 #define SM__TWM_FAM6 0x100u
 #define SM__TWM_WIRE6 0x200u
 #define SM__TWM_HOW_SHIFT 10
 #define SM__TWM_ATT 0x2000u
-#define SM__TWM_USER_SHIFT 14
-#define SM__TWM_USER_MAX 0x3ffffu
+#define SM__TWM_NAMED 0x4000u
+#define SM__TWM_USER_SHIFT 15
+#define SM__TWM_USER_MAX 0x1ffffu
 #define SM__TW_CHUNK_BITS 16 /* entries live in chunks that never move */
 
 #define SM__TWF_PRIV 0x01u

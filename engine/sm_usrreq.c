@@ -341,32 +341,73 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     return r;
 }
 
+/* One of bind()'s first checks (enum sm_bind_step); SM_OK: passed. */
+static sm_result bind_step(sm_world *w, sm_id id, const sm_endpoint *ep, uint8_t step)
+{
+    const sm__sock *s = &w->socks[id];
+    switch (step) {
+    case SM_BIND_STEP_BOUND:
+        if (s->bound || s->addr_only || s->state != SM_CLOSED || s->tw != SM__NONE32)
+            return sm__rfail(SM_EINVAL, &r_bind_already_bound);
+        break;
+    case SM_BIND_STEP_FAMILY:
+        if (s->family == 4 && ep->addr.family == 6)
+            return sm__rfail(SM_EAFNOSUPPORT, &r_bind_v6_on_inet);
+        if (s->family == 6 && ep->addr.family == 4)
+            return sm__rfail(SM_EINVAL, &r_bind_v4_on_inet6);
+        break;
+    case SM_BIND_STEP_ADDR:
+        if (!sm__addr_is_any(&ep->addr) &&
+            !(s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr))) {
+            /* A v4-mapped address is checked by its IPv4 part. */
+            bool mapped = sm__addr_is_v4mapped(&ep->addr);
+            sm_addr plain = sm__addr_unmapped(&ep->addr);
+            if (!(mapped && sm__addr_is_any(&plain)) && !sm_host_has_addr(w, s->host, &plain))
+                return sm__rfail(SM_EADDRNOTAVAIL, &r_bind_not_local);
+        }
+        break;
+    case SM_BIND_STEP_PRIV: {
+        const sm_profile *p = sm__hprof(w, s->host);
+        if (!p->bind_priv || ep->port == 0)
+            break;
+        sm_bind_ctx c;
+        memset(&c, 0, sizeof c);
+        c.check = SM_CHECK_BIND;
+        c.tun = w->hosts[s->host].tun;
+        sm__view_fill(w, id, &c.self);
+        c.self.bound_addr = c.self.local_addr = ep->addr;
+        c.self.port = ep->port;
+        sm_verdict v = sm__prof_checked(p->bind_priv(p, &c), SM__PM_BIND, 0);
+        if (v.err != SM_OK)
+            return sm__result_of(&v, NULL);
+        break;
+    }
+    default: break;
+    }
+    return sm__rfail(SM_OK, NULL);
+}
+
 sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
 {
     if (!sm__sock_ok(w, id))
         return sm__badf(w, &r_badf_closed);
-    sm__sock *s = &w->socks[id];
-    if (s->bound || s->addr_only || s->state != SM_CLOSED || s->tw != SM__NONE32)
-        return sm__rfail(SM_EINVAL, &r_bind_already_bound);
-    if (s->family == 4 && ep->addr.family == 6)
-        return sm__rfail(SM_EAFNOSUPPORT,
-                    &r_bind_v6_on_inet);
-    if (s->family == 6 && ep->addr.family == 4)
-        return sm__rfail(SM_EINVAL,
-                    &r_bind_v4_on_inet6);
-    if (!sm__addr_is_any(&ep->addr) &&
-        !(s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr))) {
-        /* A v4-mapped address is checked by its IPv4 part. */
-        bool mapped = sm__addr_is_v4mapped(&ep->addr);
-        sm_addr plain = sm__addr_unmapped(&ep->addr);
-        if (!(mapped && sm__addr_is_any(&plain)) && !sm_host_has_addr(w, s->host, &plain))
-            return sm__rfail(SM_EADDRNOTAVAIL, &r_bind_not_local);
+    /* The first checks in the OS's order (sm_tcp_rules.bind_steps4/6). */
+    static const uint8_t classic[] = {SM_BIND_STEP_BOUND, SM_BIND_STEP_FAMILY,
+                                      SM_BIND_STEP_ADDR, SM_BIND_STEP_END};
+    const sm_tcp_rules *tr = sm__hprof(w, w->socks[id].host)->tcp;
+    const uint8_t *steps = w->socks[id].family == 6 ? tr->bind_steps6 : tr->bind_steps4;
+    for (const uint8_t *st = steps ? steps : classic; *st != SM_BIND_STEP_END; st++) {
+        sm_result r = bind_step(w, id, ep, *st);
+        if (r.err != SM_OK)
+            return r;
     }
+    sm__sock *s = &w->socks[id];
     if (ep->port == 0 && (s->opt.defer_port || s->opt.reuse_unicastport) && s->proto == SM_TCP) {
         /* The option's meaning, wherever the profile let it be set: the
          * address is kept, the port is chosen by connect() (or listen()). */
         s->bound_addr = s->local_addr = ep->addr;
         s->addr_only = true;
+        s->name_kept = false;
         return sm__rfail(SM_OK, &r_bind_defer_port);
     }
     if (ep->port == 0)
@@ -689,6 +730,11 @@ sm_result sm_connect(sm_world *w, sm_id id, const sm_endpoint *ep)
             e = sm__rfail(SM_ECONNREFUSED, &r_connect_failed);
         s->epipe = false;
         s->conn_failed = true;
+        if (sm__hprof(w, s->host)->tcp->blocking_fail_disconnects) {
+            s->conn_failed = false;
+            if (!s->addr_named)
+                s->local_addr = sm__addr_any(s->family);
+        }
         return e;
     }
     r.rule = r.rule ? r.rule : &r_connect_connected;
@@ -740,7 +786,7 @@ sm_result sm_connect_unspec(sm_world *w, sm_id id)
         sm__conn_abort(w, id);
     }
     s = &w->socks[id];
-    s->epipe = s->conn_failed = false;
+    s->epipe = s->conn_failed = s->name_kept = false;
     s->soerr = SM_OK;
     if (r->unspec_unbinds && s->bound && s->how != SM_BOUND_EXPLICIT) {
         sm__table_remove(w, id);
@@ -1031,6 +1077,7 @@ static void drop_fd(sm_world *w, sm_id id)
         sm__proc_forget(w, id);
         s->fd_open = false;
     }
+    s->name_kept = false; /* no descriptor, no name */
     if (s->state == SM_CLOSED && s->tw == SM__NONE32) {
         sm__lindex_del(w, id);
         if (s->in_ctab) {

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -876,17 +877,51 @@ static sm_result do_connect_unspec(scn_exec *c, hsock *s)
     return scn_result_ok(&r_connect_unspec);
 }
 
+/* connect() on fd as a blocking call that waits at most BLOCK_POLL_MS;
+ * the descriptor is non-blocking again afterwards. */
+static int blocking_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    int fl = fcntl(fd, F_GETFL);
+    struct timeval tv = {BLOCK_POLL_MS / 1000, (BLOCK_POLL_MS % 1000) * 1000};
+    struct timeval none = {0, 0};
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) != 0)
+        return connect(fd, sa, len); /* cannot block: as before */
+    int rc = connect(fd, sa, len);
+    int e = errno;
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none);
+    fcntl(fd, F_SETFL, fl);
+    errno = e;
+    return rc;
+}
+
 static sm_result do_connect(scn_exec *c, const scn_stmt *st, hsock *s)
 {
     if (st->unspec)
         return do_connect_unspec(c, s);
     bool was_unbound = unbound(s);
+    sm_endpoint before = {0};
+    if (!was_unbound)
+        get_local(s->fd, &before);
     source_bind(c, s, &st->ep);
     struct sockaddr_storage ss;
     socklen_t len = sa_from_ep(&st->ep, &ss);
     sm_result r = scn_result_ok(&r_connect);
     sm_endpoint ep;
-    if (connect(s->fd, (struct sockaddr *)&ss, len) != 0) {
+    int rc;
+    if (s->proto == SM_TCP && !s->nonblock) {
+        /* A blocking connect() is made blocking, bounded by SO_SNDTIMEO:
+         * the kernel's blocking path differs from a non-blocking connect
+         * whose error is read later (Linux __inet_stream_connect() calls
+         * tcp_disconnect() when the connection fails while it waits: the
+         * source address goes back to the wildcard, the socket is no longer
+         * shut down, and the next connect() is not ECONNABORTED).  On the
+         * timeout it returns EINPROGRESS, handled below as before. */
+        rc = blocking_connect(s->fd, (struct sockaddr *)&ss, len);
+    } else {
+        rc = connect(s->fd, (struct sockaddr *)&ss, len);
+    }
+    if (rc != 0) {
         int e = errno;
         if (get_local(s->fd, &ep) && ep.port) { /* for the table lookups */
             s->local = ep;
@@ -908,7 +943,9 @@ static sm_result do_connect(scn_exec *c, const scn_stmt *st, hsock *s)
     }
     if (s->proto == SM_TCP)
         note_tuple(s);
-    if (was_unbound && get_local(s->fd, &ep))
+    /* A port connect() chose; after a failed connect getsockname() still
+     * names the port it gave back, so a new one shows as a change. */
+    if (get_local(s->fd, &ep) && (was_unbound || ep.port != before.port))
         r.port = ep.port;
     return r;
 }

@@ -73,6 +73,7 @@ const sm_profile sm_profile_linux_3_8 = {
     .native_err_name = NULL,
     .setsockopt = sm__linux_setsockopt,
     .bind = sm__linux_bind,
+    .bind_priv = sm__linux_bind_priv,
     .listen = sm__linux_listen,
     .pick_port = sm__linux_pick_port,
     .tcp = &sm__linux_tcp_rules,

@@ -188,6 +188,28 @@ static bool v4_overlap(const sm_addr *a, const sm_addr *b)
 /* N asks for n_addr; E holds e_addr (its current local address: a
  * wildcard-bound socket becomes specific once connect() picks a source,
  * tcp_v4_connect()). */
+/* E is an AF_INET6 socket that is not V6ONLY and holds a specific IPv6
+ * address that bind() did not name: connect() chose it (tcp_v6_connect()
+ * sets sk_v6_rcv_saddr and inet_rcv_saddr = LOOPBACK4_IPV6 and leaves
+ * sk_ipv6only alone; only __inet6_bind() forces it), or it is a
+ * connection accepted through a wildcard listener (tcp_v6_syn_recv_sock()).
+ * A failed connect() keeps that address: tcp_done() -> tcp_set_state(
+ * TCP_CLOSE) resets neither; only connect()'s own failure paths
+ * (inet_bhash2_reset_saddr()) and tcp_disconnect() without
+ * SOCK_BINDADDR_LOCK (inet_reset_saddr()) do. */
+static bool dual_chosen(const sm_sock_view *e)
+{
+    return e->family == 6 && !e->at_bind.v6only && !e->addr_named &&
+           !sm__addr_is_any(&e->local_addr) && !sm__addr_is_v4mapped(&e->local_addr);
+}
+
+static const sm_rule r_dual_chosen = SM_RULE("linux.bind.v6-chosen-dual", S,
+    "an AF_INET6 socket whose IPv6 address connect() chose (bind() named "
+    "none) stays dual-stack, its IPv4 address LOOPBACK4_IPV6: an AF_INET "
+    "wildcard bind overlaps it (also after a connect that failed unwaited: "
+    "tcp_done() keeps the address)",
+    "Linux tcp_v6_connect(), tcp_v6_syn_recv_sock(), ipv4_rcv_saddr_equal()");
+
 static bool overlap(const sm_sock_view *n, const sm_addr *n_addr,
                     const sm_sock_view *e)
 {
@@ -197,6 +219,11 @@ static bool overlap(const sm_sock_view *n, const sm_addr *n_addr,
         return true; /* :: without V6ONLY overlaps everything */
     if (kn == LX_V4 && ke == LX_V4)
         return v4_overlap(n_addr, &e->local_addr);
+    if (kn == LX_V4 && n->family == 4 && dual_chosen(e)) {
+        uint32_t a = 0;
+        sm__addr_v4(n_addr, &a);
+        return a == 0; /* 0.0.0.0 matches E's LOOPBACK4_IPV6 */
+    }
     if (kn == LX_V4 || ke == LX_V4)
         return false; /* v4 never meets a v6-only socket */
     if (kn == LX_V6_ANY6 || ke == LX_V6_ANY6)
@@ -256,7 +283,7 @@ static const sm_rule r_auto_busy = SM_RULE("linux.bind.auto-busy", S,
     "Linux inet_csk_find_open_port(), relax=false");
 
 /* Does E stop N?  Sets *why to the deciding rule either way. */
-static bool conflicts(const struct sm__linux_gen *g, const sm_sock_view *n,
+static bool conflicts_walk(const struct sm__linux_gen *g, const sm_sock_view *n,
                       const sm_addr *n_addr, const sm_sock_view *e,
                       enum lx_mode mode, bool latched, const sm_rule **why)
 {
@@ -317,6 +344,17 @@ static bool conflicts(const struct sm__linux_gen *g, const sm_sock_view *n,
         return false;
     }
     *why = g->has_reuseport ? &r_tcp_conflict : &r_tcp_conflict38;
+    return true;
+}
+
+static bool conflicts(const struct sm__linux_gen *g, const sm_sock_view *n,
+                      const sm_addr *n_addr, const sm_sock_view *e,
+                      enum lx_mode mode, bool latched, const sm_rule **why)
+{
+    if (!conflicts_walk(g, n, n_addr, e, mode, latched, why))
+        return false;
+    if (n->family == 4 && dual_chosen(e))
+        *why = &r_dual_chosen; /* the overlap nobody expects: name it */
     return true;
 }
 
@@ -575,6 +613,49 @@ static const sm_rule r_priv = SM_RULE("linux.bind.priv", S,
 static const sm_rule r_mapped_v6only = SM_RULE("linux.bind.mapped-v6only", S,
     "a V6ONLY socket cannot bind a v4-mapped address",
     "Linux __inet6_bind()");
+
+static const sm_rule r_conn_end_auto_port = SM_RULE("linux.conn.end-frees-auto-port", S,
+    "when a connection ends (refused, reset, timed out) on an open socket, "
+    "a port bind() chose (port 0) is released like connect()'s; only a "
+    "port bind() named stays",
+    "Linux tcp_set_state(TCP_CLOSE): inet_put_port() unless SOCK_BINDPORT_LOCK, "
+    "which __inet_bind()/__inet6_bind() set only for a non-zero port");
+static const sm_rule r_conn_end_name = SM_RULE("linux.conn.end-keeps-name", S,
+    "a socket whose connection ended still reports the address and port it "
+    "had (getsockname), though the port is free",
+    "Linux inet_put_port() clears inet_num, not inet_sport; tcp_done() keeps "
+    "the source address; inet_getname() reads both");
+static const sm_rule r_blocking_fail = SM_RULE("linux.connect.blocking-fail-disconnects", S,
+    "a blocking connect() that fails while it waits disconnects the socket: "
+    "the source address it chose goes back to the wildcard (unless bind() "
+    "named one) and the socket is not shut down (recv: ENOTCONN)",
+    "Linux __inet_stream_connect(): sock_error -> tcp_disconnect(): "
+    "inet_reset_saddr() without SOCK_BINDADDR_LOCK, sk_shutdown = 0");
+static const sm_rule r_bind_order = SM_RULE("linux.bind.check-order", S,
+    "bind() checks the address family, the local address (AF_INET only) "
+    "and a privileged port before \"already bound\" (EINVAL); AF_INET6 "
+    "checks the local address after it",
+    "Linux __inet_bind(), __inet6_bind(): inet_port_requires_bind_service() "
+    "before the sk_state/inet_num test");
+
+/* bind()'s first checks (sm_tcp_rules.bind_steps4/6): __inet_bind() tests
+ * the family, the address, the port's privilege, then "already bound";
+ * __inet6_bind() the family, the privilege, "already bound", then the
+ * address (3.8 and 6.x alike). */
+static const uint8_t bind_steps4[] = {SM_BIND_STEP_FAMILY, SM_BIND_STEP_ADDR,
+                                      SM_BIND_STEP_PRIV, SM_BIND_STEP_BOUND,
+                                      SM_BIND_STEP_END};
+static const uint8_t bind_steps6[] = {SM_BIND_STEP_FAMILY, SM_BIND_STEP_PRIV,
+                                      SM_BIND_STEP_BOUND, SM_BIND_STEP_ADDR,
+                                      SM_BIND_STEP_END};
+
+sm_verdict sm__linux_bind_priv(const sm_profile *self, const sm_bind_ctx *c)
+{
+    (void)self;
+    if (c->self.port < c->tun[SM_TUN_UNPRIV_PORT] && !c->self.privileged)
+        return sm__fail(SM_EACCES, &r_priv, -1);
+    return sm__ok(&r_priv);
+}
 
 sm_verdict sm__linux_bind(const sm_profile *self, const sm_bind_ctx *c)
 {
@@ -1173,6 +1254,15 @@ const sm_tcp_rules sm__linux_tcp_rules = {
     .v4_on_v6_udp = SM_OK,
     .v4_on_v6only = SM_EAFNOSUPPORT,
     .v4_on_v6_rule = &r_v4_on_v6,
+    .bind_steps4 = bind_steps4,
+    .bind_steps6 = bind_steps6,
+    .bind_steps_rule = &r_bind_order,
+    .conn_end_frees_auto_port = true,
+    .conn_end_frees_auto_port_rule = &r_conn_end_auto_port,
+    .conn_end_keeps_name = true,
+    .conn_end_keeps_name_rule = &r_conn_end_name,
+    .blocking_fail_disconnects = true,
+    .blocking_fail_disconnects_rule = &r_blocking_fail,
     .rst_in_close_wait = SM_EPIPE,
     .send_unconnected = SM_EPIPE,
     .send_unconnected_rule = &r_send_unconnected,
@@ -1260,6 +1350,7 @@ static const sm_rule *const rules_of_file[] = {
     &r_tw_rst,
     &r_tw_data,
     &r_no_overlap,
+    &r_dual_chosen,
     &r_free,
     &r_ra_both,
     &r_rp_both,
@@ -1273,6 +1364,10 @@ static const sm_rule *const rules_of_file[] = {
     &r_fast_reuse,
     &r_fast_reuseport,
     &r_priv,
+    &r_bind_order,
+    &r_conn_end_auto_port,
+    &r_conn_end_name,
+    &r_blocking_fail,
     &r_mapped_v6only,
     &r_pick_tcp,
     &r_pick_tcp38,

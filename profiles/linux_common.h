@@ -25,6 +25,7 @@ struct sm__linux_gen {
 /* The methods of both profiles; each reads its generation from
  * self->data (a struct sm__linux_gen). */
 sm_verdict sm__linux_bind(const sm_profile *self, const sm_bind_ctx *c);
+sm_verdict sm__linux_bind_priv(const sm_profile *self, const sm_bind_ctx *c);
 sm_verdict sm__linux_listen(const sm_profile *self, const sm_bind_ctx *c);
 sm_verdict sm__linux_pick_port(const sm_profile *self, sm_pick_ctx *c, uint16_t *port);
 sm_verdict sm__linux_setsockopt(const sm_profile *self, const sm_sock_view *s,
