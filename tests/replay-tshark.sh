@@ -45,7 +45,17 @@ if [ "${RP_IN_NETNS:-}" = 1 ]; then
         [ $n -gt 100 ] && { kill "$tdpid" 2>/dev/null; exit 4; }
         sleep 0.05
     done
-    sleep 0.2 # "listening on" comes just before the capture is live
+    # "listening on" comes before the capture is live, and under load
+    # long before: send UDP probes until one is in the file (-U writes
+    # each packet as it comes), so no conversation below is missed.
+    n=0
+    while :; do
+        python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"sync", ("127.0.0.1", 7))'
+        sleep 0.1
+        [ "$(tcpdump -r "$out" -nn udp port 7 2>/dev/null | wc -l)" -gt 0 ] && break
+        n=$((n + 1))
+        [ $n -gt 100 ] && { kill "$tdpid" 2>/dev/null; exit 4; }
+    done
     RP_MADE="$out.made" python3 - <<'EOF'
 import os, socket, struct, time
 
@@ -124,7 +134,17 @@ EOF
         kill "$hpid" 2>/dev/null
         wait "$hpid" 2>/dev/null
     fi
-    sleep 0.3
+    # the same at the end: a last probe in the file means every packet
+    # before it is there too
+    seen=$(tcpdump -r "$out" -nn udp port 7 2>/dev/null | wc -l)
+    n=0
+    while :; do
+        python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"sync", ("127.0.0.1", 7))'
+        sleep 0.1
+        [ "$(tcpdump -r "$out" -nn udp port 7 2>/dev/null | wc -l)" -gt "$seen" ] && break
+        n=$((n + 1))
+        [ $n -gt 100 ] && break
+    done
     kill -INT "$tdpid"
     wait "$tdpid"
     exit 0
