@@ -208,6 +208,8 @@ struct scn_exec {
     uint64_t vnow;      /* the scenario's clock (sum of waits) */
     tentry *timed;
     size_t n_timed, cap_timed;
+    bool conns_possible; /* a connect (or sendto) has run: the tables may
+                          * hold connections in timed states */
     scn_buf tmp;
 };
 
@@ -1385,11 +1387,19 @@ static sm_result kernel_delay(scn_exec *c, scn_call *call)
     return scn_result_ok(&r_delay);
 }
 
-/* After each call that ran: when connections entered timed states. */
+/* After each call that ran: when connections entered timed states.
+ * Until a connect() (or a sendto()) has run, the namespaces hold only
+ * listeners and unconnected sockets, none in a timed state: the tables
+ * are not read (reading /proc/net/tcp walks the kernel's whole
+ * connection hash, a few ms each time, and its listeners grow with the
+ * scenario, so a churn of 1,000 sockets took minutes). */
 static void kernel_step_done(scn_exec *c, const scn_stmt *st,
                              const scn_cell *cell)
 {
-    if (cell->kind == SCN_CELL_CALL && st->kind != SCN_WAIT)
+    if (st->kind == SCN_CONNECT || st->kind == SCN_SENDTO)
+        c->conns_possible = true;
+    if (cell->kind == SCN_CELL_CALL && st->kind != SCN_WAIT &&
+        c->conns_possible)
         note_timed(c);
 }
 
