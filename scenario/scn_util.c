@@ -101,7 +101,7 @@ void scn_arena_free(scn_arena *a)
 
 /* ---- growable string --------------------------------------------------- */
 
-static void buf_reserve(scn_buf *b, size_t extra)
+void scn_buf_reserve(scn_buf *b, size_t extra)
 {
     if (b->cap - b->len > extra)
         return;
@@ -114,7 +114,7 @@ static void buf_reserve(scn_buf *b, size_t extra)
 
 void scn_buf_add(scn_buf *b, const char *s, size_t n)
 {
-    buf_reserve(b, n);
+    scn_buf_reserve(b, n);
     memcpy(b->s + b->len, s, n);
     b->len += n;
     b->s[b->len] = '\0';
@@ -141,7 +141,7 @@ void scn_buf_printf(scn_buf *b, const char *fmt, ...)
         return;
     }
     if ((size_t)n >= room) {
-        buf_reserve(b, (size_t)n);
+        scn_buf_reserve(b, (size_t)n);
         va_start(ap, fmt);
         vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
         va_end(ap);
