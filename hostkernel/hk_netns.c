@@ -9,10 +9,12 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -76,6 +78,40 @@ static bool addr_add(int nl, const sm_addr *a)
     return e->error == 0 || e->error == -EEXIST;
 }
 
+/* Waits (at most about 2 s) until a datagram sent to IPv6 address A comes
+ * back: the kernel installs an address's local route from a work queue
+ * after RTM_NEWADDR returns, and until then a datagram to it is routed out
+ * of lo and dropped.  Under load that took more than the first steps of a
+ * scenario. */
+static void addr6_settle(const sm_addr *a)
+{
+    int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (s < 0)
+        return;
+    struct sockaddr_in6 sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin6_family = AF_INET6;
+    memcpy(&sa.sin6_addr, a->b, 16);
+    socklen_t len = sizeof sa;
+    if (bind(s, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(s, (struct sockaddr *)&sa, &len) != 0) {
+        close(s);
+        return;
+    }
+    for (int i = 0; i < 2000; i++) {
+        char b = 0;
+        if (sendto(s, &b, 1, 0, (struct sockaddr *)&sa, sizeof sa) == 1) {
+            struct pollfd p = {s, POLLIN, 0};
+            if (poll(&p, 1, 1) == 1 && recv(s, &b, 1, 0) == 1)
+                break;
+        } else {
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    close(s);
+}
+
 int hk_netns_current(void)
 {
     return open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -112,6 +148,9 @@ const char *hk_netns_new(const sm_addr *addrs, size_t n, int *fd, int *err)
     for (size_t i = 0; ok && i < n; i++)
         ok = addr_add(nl, &addrs[i]);
     close(nl);
+    for (size_t i = 0; ok && i < n; i++)
+        if (addrs[i].family == 6)
+            addr6_settle(&addrs[i]);
     if (!ok) {
         close(ns);
         return "cannot add the scenario's addresses to lo in the new "

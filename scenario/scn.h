@@ -76,6 +76,9 @@ typedef struct scn_buf {
 } scn_buf;
 
 void scn_buf_add(scn_buf *b, const char *s, size_t n);
+/* Room for EXTRA more bytes and the terminating NUL at s[len]; false (and
+ * b->failed) when there is none: out of memory with no recovery point. */
+bool scn_buf_reserve(scn_buf *b, size_t extra);
 void scn_buf_puts(scn_buf *b, const char *s);
 void scn_buf_printf(scn_buf *b, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -4,6 +4,7 @@
  * bytes long; '#' starts a comment; words are separated by spaces or tabs.
  * Columns in messages count characters, not bytes.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "scn.h"
@@ -47,12 +48,22 @@ bool scn_line_check(const char *line, size_t len, size_t *off,
     }
     size_t i = 0;
     while (i < len) {
+        /* ASCII without NUL, the usual text: eight bytes at a time */
+        if (len - i >= 8) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            uint64_t zero = (v - 0x0101010101010101u) & ~v;
+            if (((v | zero) & 0x8080808080808080u) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         if (s[i] == 0) {
             *off = i;
             *what = "NUL byte in the text";
             return false;
         }
-        if (s[i] < 0x80) { /* ASCII, the usual text: no call per byte */
+        if (s[i] < 0x80) {
             i++;
             continue;
         }
@@ -95,14 +106,44 @@ unsigned scn_col(const char *line, size_t off)
     return scn_chars(line, off) + 1;
 }
 
-size_t scn_split(const char *line, size_t from, size_t to, const char *punct,
-                 scn_tok *out)
+/* Byte classes: blank, UTF-8 continuation byte, and the punctuation that
+ * scn_split can be asked to treat as words of their own. */
+enum { C_BLANK = 1, C_CONT = 2, C_EQ = 4, C_COMMA = 8, C_COLON = 16,
+       C_SEMI = 32 };
+
+static const unsigned char cls[256] = {
+    [' '] = C_BLANK, [9] = C_BLANK, ['='] = C_EQ, [','] = C_COMMA,
+    [':'] = C_COLON, [';'] = C_SEMI,
+#define CONT4(b) [b] = C_CONT, [b + 1] = C_CONT, [b + 2] = C_CONT, [b + 3] = C_CONT
+#define CONT16(b) CONT4(b), CONT4(b + 4), CONT4(b + 8), CONT4(b + 12)
+    CONT16(0x80), CONT16(0x90), CONT16(0xA0), CONT16(0xB0),
+#undef CONT16
+#undef CONT4
+};
+
+/* The class bits of PUNCT's characters; 0 and *other set when one has no
+ * class of its own. */
+static unsigned punct_mask(const char *punct, bool *other)
+{
+    unsigned m = 0;
+    *other = false;
+    for (const char *p = punct; *p; p++) {
+        unsigned k = cls[(unsigned char)*p];
+        if (!(k & (C_EQ | C_COMMA | C_COLON | C_SEMI)))
+            *other = true;
+        m |= k;
+    }
+    return m;
+}
+
+/* The general form, for punctuation outside the classes (a table built
+ * per call). */
+static size_t split_any(const char *line, size_t from, size_t to,
+                        const char *punct, unsigned col, scn_tok *out,
+                        unsigned *end_col)
 {
     size_t n = 0;
     size_t i = from;
-    unsigned col = scn_col(line, from);
-    /* punct as a table: one strchr per character was a tenth of the
-     * parse's time */
     bool is_punct[256] = {false};
     for (const char *p = punct; *p; p++)
         is_punct[(unsigned char)*p] = true;
@@ -130,14 +171,80 @@ size_t scn_split(const char *line, size_t from, size_t to, const char *punct,
         out[n].col = start_col;
         n++;
     }
+    *end_col = col;
     return n;
+}
+
+size_t scn_split_at(const char *line, size_t from, size_t to,
+                    const char *punct, unsigned col, bool arrow,
+                    scn_tok *out, size_t *stop, unsigned *stop_col)
+{
+    bool other;
+    unsigned pm = punct_mask(punct, &other);
+    if (other || (arrow && !(pm & C_EQ))) {
+        size_t end = arrow ? scn_find_arrow(line, from, to) : to;
+        *stop = end;
+        return split_any(line, from, end, punct, col, out, stop_col);
+    }
+    const unsigned char *s = (const unsigned char *)line;
+    unsigned word_end = C_BLANK | pm;
+    size_t n = 0;
+    size_t i = from;
+    while (i < to) {
+        unsigned k = cls[s[i]];
+        if (k & C_BLANK) {
+            i++;
+            col++;
+            continue;
+        }
+        if (s[i] == '=' && arrow && i + 1 < to && s[i + 1] == '>')
+            break;
+        size_t start = i;
+        unsigned start_col = col;
+        if (k & pm) {
+            i++;
+            col++;
+        } else {
+            /* a word: it ends at a blank or a punctuation mark ('=' is
+             * one when ARROW is asked for, so "=>" is never inside) */
+            size_t conts = 0;
+            do {
+                conts += k & C_CONT;
+                i++;
+            } while (i < to && !((k = cls[s[i]]) & word_end));
+            col += (unsigned)(i - start - conts / C_CONT);
+        }
+        out[n].s = line + start;
+        out[n].len = i - start;
+        out[n].col = start_col;
+        n++;
+    }
+    *stop = i;
+    *stop_col = col;
+    return n;
+}
+
+size_t scn_split(const char *line, size_t from, size_t to, const char *punct,
+                 scn_tok *out)
+{
+    size_t stop;
+    unsigned end_col;
+    return scn_split_at(line, from, to, punct, scn_col(line, from), false, out,
+                        &stop, &end_col);
 }
 
 size_t scn_find_arrow(const char *line, size_t from, size_t to)
 {
-    for (size_t i = from; i + 1 < to; i++)
-        if (line[i] == '=' && line[i + 1] == '>')
+    size_t i = from;
+    while (i + 1 < to) {
+        const char *eq = memchr(line + i, '=', to - 1 - i);
+        if (!eq)
+            break;
+        i = (size_t)(eq - line);
+        if (line[i + 1] == '>')
             return i;
+        i++;
+    }
     return to;
 }
 

@@ -47,6 +47,13 @@ unsigned scn_chars(const char *s, size_t len);
 size_t scn_split(const char *line, size_t from, size_t to, const char *punct,
                  scn_tok *out);
 
+/* scn_split from column COL of line[from], with the column where it
+ * stopped in *stop_col and the offset in *stop: TO, or with ARROW the
+ * first "=>" (which ends the words; the arrow is not one). */
+size_t scn_split_at(const char *line, size_t from, size_t to,
+                    const char *punct, unsigned col, bool arrow,
+                    scn_tok *out, size_t *stop, unsigned *stop_col);
+
 /* Inline, so that the length of a literal word is a constant (the parser
  * tries a token against keyword after keyword). */
 static inline bool scn_tok_is(const scn_tok *t, const char *word)

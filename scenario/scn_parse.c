@@ -164,16 +164,18 @@ static char *tok_dup(pctx *c, const scn_tok *t)
 /* [A-Za-z_][A-Za-z0-9_.-]* */
 static bool name_chars_ok(const scn_tok *t)
 {
+    /* bit sets of ASCII: what may start a name, what may follow */
+    static const uint32_t first[4] = {0, 0, 0x87FFFFFEu, 0x07FFFFFEu};
+    static const uint32_t more[4] = {0, 0x03FF6000u, 0x87FFFFFEu,
+                                     0x07FFFFFEu};
     if (t->len == 0)
         return false;
-    for (size_t i = 0; i < t->len; i++) {
-        char ch = t->s[i];
-        bool alpha = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-                     ch == '_';
-        bool more = (ch >= '0' && ch <= '9') || ch == '.' || ch == '-';
-        if (!alpha && !(i > 0 && more))
+    const unsigned char *s = (const unsigned char *)t->s;
+    if (s[0] >= 128 || !((first[s[0] >> 5] >> (s[0] & 31)) & 1))
+        return false;
+    for (size_t i = 1; i < t->len; i++)
+        if (s[i] >= 128 || !((more[s[i] >> 5] >> (s[i] & 31)) & 1))
             return false;
-    }
     return true;
 }
 
@@ -183,7 +185,7 @@ static bool check_name(pctx *c, const cursor *k, const scn_tok *t,
 {
     if (!t || !name_chars_ok(t))
         return expected(c, k, t, what);
-    if (scn_chars(t->s, t->len) > SCN_MAX_NAME) {
+    if (t->len > SCN_MAX_NAME && scn_chars(t->s, t->len) > SCN_MAX_NAME) {
         c->what.len = 0;
         scn_buf_printf(&c->what, "%s (at most %d characters)", what,
                        SCN_MAX_NAME);
@@ -1144,31 +1146,33 @@ static bool p_expect(pctx *c, cursor *k, scn_stmt *st)
 
 typedef bool (*stmt_fn)(pctx *, cursor *, scn_stmt *);
 
+#define VERB(w, k, f) {w, sizeof w - 1, k, f}
 static const struct verb {
     const char *word;
+    size_t len;
     scn_kind kind;
     stmt_fn fn;
 } verbs[] = {
-    {"profile", SCN_PROFILE, p_profile},
-    {"host", SCN_HOST, p_host},
-    {"on", SCN_ON, p_on},
-    {"as", SCN_AS, p_as},
-    {"proc", SCN_PROC, p_proc},
-    {"sysctl", SCN_SYSCTL, p_sysctl},
-    {"setsockopt", SCN_SETSOCKOPT, p_setsockopt},
-    {"bind", SCN_BIND, p_bind},
-    {"listen", SCN_LISTEN, p_listen},
-    {"connect", SCN_CONNECT, p_connect},
-    {"send", SCN_SEND, p_data},
-    {"recv", SCN_RECV, p_data},
-    {"sendto", SCN_SENDTO, p_sendto},
-    {"recvfrom", SCN_RECVFROM, p_data},
-    {"shutdown", SCN_SHUTDOWN, p_shutdown},
-    {"close", SCN_CLOSE, p_close},
-    {"exit", SCN_EXIT, p_exit},
-    {"wait", SCN_WAIT, p_wait},
-    {"delay", SCN_DELAY, p_delay},
-    {"expect", SCN_EXPECT_STATE, p_expect},
+    VERB("profile", SCN_PROFILE, p_profile),
+    VERB("host", SCN_HOST, p_host),
+    VERB("on", SCN_ON, p_on),
+    VERB("as", SCN_AS, p_as),
+    VERB("proc", SCN_PROC, p_proc),
+    VERB("sysctl", SCN_SYSCTL, p_sysctl),
+    VERB("setsockopt", SCN_SETSOCKOPT, p_setsockopt),
+    VERB("bind", SCN_BIND, p_bind),
+    VERB("listen", SCN_LISTEN, p_listen),
+    VERB("connect", SCN_CONNECT, p_connect),
+    VERB("send", SCN_SEND, p_data),
+    VERB("recv", SCN_RECV, p_data),
+    VERB("sendto", SCN_SENDTO, p_sendto),
+    VERB("recvfrom", SCN_RECVFROM, p_data),
+    VERB("shutdown", SCN_SHUTDOWN, p_shutdown),
+    VERB("close", SCN_CLOSE, p_close),
+    VERB("exit", SCN_EXIT, p_exit),
+    VERB("wait", SCN_WAIT, p_wait),
+    VERB("delay", SCN_DELAY, p_delay),
+    VERB("expect", SCN_EXPECT_STATE, p_expect),
 };
 
 bool scn_kind_is_step(scn_kind k)
@@ -1213,8 +1217,9 @@ static bool parse_stmt(pctx *c, cursor *k, scn_stmt *st)
         ok = parse_assign(c, k, st);
     } else {
         const struct verb *v = NULL;
-        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-            if (scn_tok_is(t0, verbs[i].word))
+        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0] && !v; i++)
+            if (t0->len == verbs[i].len &&
+                memcmp(t0->s, verbs[i].word, verbs[i].len) == 0)
                 v = &verbs[i];
         if (!v && (scn_tok_is(t0, "socket") || scn_tok_is(t0, "accept")))
             return expected(c, k, t0, "a statement (a new socket is "
@@ -1282,6 +1287,24 @@ static const char *stmt_text(pctx *c, const char *line, size_t from,
     return s;
 }
 
+/* The same from the words of a line without a guard: the words with one
+ * space where blanks stood between two. */
+static const char *words_text(pctx *c, const cursor *k)
+{
+    if (k->n == 0)
+        return stmt_text(c, "", 0, 0);
+    const scn_tok *t = k->t;
+    const char *from = t[0].s, *to = t[k->n - 1].s + t[k->n - 1].len;
+    bool plain = true; /* every gap one space: the text as written */
+    for (size_t i = 1; i < k->n && plain; i++) {
+        const char *gap = t[i - 1].s + t[i - 1].len;
+        plain = gap == t[i].s || (gap + 1 == t[i].s && *gap == ' ');
+    }
+    if (plain)
+        return scn_strndup(&c->f->arena, from, (size_t)(to - from));
+    return stmt_text(c, from, 0, (size_t)(to - from));
+}
+
 static bool parse_guard(pctx *c, const char *line, size_t start, size_t code,
                         size_t *body, scn_stmt *st)
 {
@@ -1321,14 +1344,18 @@ static bool parse_parts(pctx *c, const char *line, size_t start, size_t code,
     bool ok = true;
     if (line[start] == '[')
         ok = parse_guard(c, line, start, code, &body, st);
-    size_t arrow = scn_find_arrow(line, body, code);
-    size_t n = scn_split(line, body, arrow, "=,", c->tok);
+    /* one pass: the words up to "=>", where the arrow is, its column */
+    size_t arrow;
+    unsigned arrow_col;
+    unsigned body_col = body == start ? (unsigned)start + 1 /* blanks */
+                                      : scn_col(line, body);
+    size_t n = scn_split_at(line, body, code, "=,", body_col, true, c->tok,
+                            &arrow, &arrow_col);
     bool has_arrow = arrow < code;
-    set_cursor(k, c->tok, n, scn_col(line, arrow),
-               has_arrow ? "'=>'" : "end of line");
+    set_cursor(k, c->tok, n, arrow_col, has_arrow ? "'=>'" : "end of line");
     if (!ok)
         return false;
-    st->text = stmt_text(c, line, start, arrow);
+    st->text = body == start ? words_text(c, k) : stmt_text(c, line, start, arrow);
     if (!parse_stmt(c, k, st))
         return false;
     if (st->kind == SCN_PROFILE && st->guarded) {
@@ -1339,14 +1366,17 @@ static bool parse_parts(pctx *c, const char *line, size_t start, size_t code,
     if (!has_arrow)
         return true;
     if (!takes_expectation(st->kind)) {
-        perr(c, scn_col(line, arrow), "expected end of line, got '=>' "
-                                      "(only calls take an expectation)");
+        perr(c, arrow_col, "expected end of line, got '=>' "
+                           "(only calls take an expectation)");
         return false;
     }
     /* The statement's words are no longer needed: reuse the buffer. */
-    size_t m = scn_split(line, arrow + 2, code, ",:;", c->tok);
+    size_t stop;
+    unsigned code_col;
+    size_t m = scn_split_at(line, arrow + 2, code, ",:;", arrow_col + 2,
+                            false, c->tok, &stop, &code_col);
     cursor e;
-    set_cursor(&e, c->tok, m, scn_col(line, code), "end of line");
+    set_cursor(&e, c->tok, m, code_col, "end of line");
     return parse_expectation(c, &e, st);
 }
 
@@ -1395,6 +1425,17 @@ static void parse_line(pctx *c, const char *line, size_t len)
  * tell `repeat N` and `end` from other statements. */
 static size_t block_words(pctx *c, const char *line, size_t len, scn_tok *w)
 {
+    /* Only a line whose first word is `repeat` or `end` can be one: look
+     * at that word before checking and splitting the whole line. */
+    size_t b = 0;
+    while (b < len && (line[b] == ' ' || line[b] == '\t'))
+        b++;
+    size_t j = b;
+    while (j < len && line[j] != ' ' && line[j] != '\t' && line[j] != '#')
+        j++;
+    if (!(j - b == 6 && memcmp(line + b, "repeat", 6) == 0) &&
+        !(j - b == 3 && memcmp(line + b, "end", 3) == 0))
+        return 0;
     size_t off;
     const char *what;
     if (!scn_line_check(line, len, &off, &what))

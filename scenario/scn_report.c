@@ -6,6 +6,7 @@
  * each file, and the JSON document of --json.  Plain ASCII, no colour,
  * column widths from the content; the same run prints the same bytes.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,9 @@ void scn_event_text(const scn_event *e, scn_buf *out)
 typedef struct layout {
     size_t w_line, w_step;
     size_t *w_prof;
+    size_t width;     /* a row at its widest: every column and gap */
+    scn_buf cells;    /* the text of every cell, row after row */
+    size_t *cell_end; /* where each ends in cells */
 } layout;
 
 static size_t digits(unsigned v)
@@ -161,38 +165,52 @@ static size_t digits(unsigned v)
     return n;
 }
 
-static void step_text(const scn_stmt *st, scn_buf *b)
+static size_t step_width(const scn_stmt *st)
 {
     size_t n = strlen(st->text);
-    if (n <= SCN_STEP_WIDTH) {
-        scn_buf_add(b, st->text, n);
-        return;
-    }
-    scn_buf_add(b, st->text, SCN_STEP_WIDTH - 3);
-    scn_buf_puts(b, "...");
+    return n <= SCN_STEP_WIDTH ? n : SCN_STEP_WIDTH;
 }
 
-static void measure(const scn_result *r, layout *l, scn_buf *tmp)
+/* scn_cell_text, with the usual cell ("ok") written without formatting */
+static void cell_text(const scn_result *r, size_t j, const scn_cell *c,
+                      scn_buf *out)
 {
+    if (c->kind == SCN_CELL_CALL && c->r.err == SM_OK && !c->counted &&
+        !c->r.port && !(c->has_expectation && !c->met)) {
+        scn_buf_add(out, "ok", 2);
+        return;
+    }
+    scn_cell_text(r, j, c, out);
+}
+
+/* The column widths, and each cell's text (formatted once, for the
+ * widths and then the rows). */
+static void measure(const scn_result *r, layout *l)
+{
+    size_t np = r->n_profiles;
     l->w_line = strlen("LINE");
     l->w_step = strlen("STEP");
-    for (size_t j = 0; j < r->n_profiles; j++)
+    for (size_t j = 0; j < np; j++)
         l->w_prof[j] = strlen(r->cols[j].name);
+    l->cells = (scn_buf){0};
+    l->cell_end = scn_xmalloc((r->n_rows * np + 1) * sizeof *l->cell_end);
     for (size_t i = 0; i < r->n_rows; i++) {
         const scn_row *row = &r->rows[i];
         if (digits(row->st->line) > l->w_line)
             l->w_line = digits(row->st->line);
-        tmp->len = 0;
-        step_text(row->st, tmp);
-        if (tmp->len > l->w_step)
-            l->w_step = tmp->len;
-        for (size_t j = 0; j < r->n_profiles; j++) {
-            tmp->len = 0;
-            scn_cell_text(r, j, &row->cells[j], tmp);
-            if (tmp->len > l->w_prof[j])
-                l->w_prof[j] = tmp->len;
+        if (step_width(row->st) > l->w_step)
+            l->w_step = step_width(row->st);
+        for (size_t j = 0; j < np; j++) {
+            size_t start = l->cells.len;
+            cell_text(r, j, &row->cells[j], &l->cells);
+            l->cell_end[i * np + j] = l->cells.len;
+            if (l->cells.len - start > l->w_prof[j])
+                l->w_prof[j] = l->cells.len - start;
         }
     }
+    l->width = l->w_line + 2 + l->w_step + 2;
+    for (size_t j = 0; j < np; j++)
+        l->width += l->w_prof[j] + 2;
 }
 
 static void pad(scn_buf *b, size_t have, size_t width)
@@ -236,9 +254,25 @@ static void print_header(FILE *out, const scn_result *r, const layout *l,
     emit_line(out, line);
 }
 
-static void print_row(FILE *out, const scn_result *r, const scn_row *row,
-                      const layout *l, scn_buf *line, scn_buf *tmp)
+/* Column text S of N bytes at P, padded to WIDTH, and the gap. */
+static char *put_column(char *p, const char *s, size_t n, size_t width)
 {
+    memcpy(p, s, n);
+    memset(p + n, ' ', width - n + 2);
+    return p + width + 2;
+}
+
+/* Appends row I to OUT, written straight into its room (a row is at most
+ * l->width bytes and its newline). */
+static void put_row(const scn_result *r, size_t i, const layout *l,
+                    scn_buf *out)
+{
+    const scn_row *row = &r->rows[i];
+    if (out->cap - out->len < l->width + 2) {
+        out->cap = out->len + l->width + 2 + (1u << 16);
+        out->s = scn_xrealloc(out->s, out->cap);
+    }
+    char *line = out->s + out->len, *p = line;
     /* "%*u  " of the line number, without printf (once per row) */
     char num[16];
     size_t nd = 0;
@@ -247,18 +281,34 @@ static void print_row(FILE *out, const scn_result *r, const scn_row *row,
         num[sizeof num - 1 - nd++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    pad(line, nd, l->w_line);
-    scn_buf_add(line, num + sizeof num - nd, nd);
-    scn_buf_add(line, "  ", 2);
-    tmp->len = 0;
-    step_text(row->st, tmp);
-    column(line, tmp->s, tmp->len, l->w_step);
-    for (size_t j = 0; j < r->n_profiles; j++) {
-        tmp->len = 0;
-        scn_cell_text(r, j, &row->cells[j], tmp);
-        column(line, tmp->s, tmp->len, l->w_prof[j]);
+    memset(p, ' ', l->w_line - nd);
+    p += l->w_line - nd;
+    p = put_column(p, num + sizeof num - nd, nd, nd);
+    size_t n = strlen(row->st->text);
+    if (n <= SCN_STEP_WIDTH) {
+        p = put_column(p, row->st->text, n, l->w_step);
+    } else {
+        memcpy(p, row->st->text, SCN_STEP_WIDTH - 3);
+        p = put_column(p + SCN_STEP_WIDTH - 3, "...", 3, l->w_step - (SCN_STEP_WIDTH - 3));
     }
-    emit_line(out, line);
+    size_t np = r->n_profiles, k = i * np;
+    size_t from = k ? l->cell_end[k - 1] : 0;
+    for (size_t j = 0; j < np; j++) {
+        size_t to = l->cell_end[k + j];
+        p = put_column(p, l->cells.s + from, to - from, l->w_prof[j]);
+        from = to;
+    }
+    while (p > line && p[-1] == ' ')
+        p--;
+    *p++ = '\n';
+    out->len += (size_t)(p - line);
+    out->s[out->len] = '\0';
+}
+
+static void flush(FILE *out, scn_buf *b)
+{
+    fwrite(b->s ? b->s : "", 1, b->len, out);
+    b->len = 0;
 }
 
 /* Profiles k >= j that give the same reason as j ("all" if every one). */
@@ -510,20 +560,30 @@ static void report_text(void *ctx)
     scn_buf line = {0}, tmp = {0};
     layout l;
     l.w_prof = scn_xmalloc((r->n_profiles + 1) * sizeof *l.w_prof);
-    measure(r, &l, &tmp);
+    measure(r, &l);
     fprintf(out, "%s\n", r->file->path);
     print_pinned(out, r->file);
     print_header(out, r, &l, &line);
+    /* the rows go out in blocks of 64 KiB, not a write each */
+    scn_buf rows = {0};
     for (size_t i = 0; i < r->n_rows; i++) {
-        print_row(out, r, &r->rows[i], &l, &line, &tmp);
-        if (explain)
+        put_row(r, i, &l, &rows);
+        if (explain) {
+            flush(out, &rows);
             print_explain(out, r, &r->rows[i], &l, &line);
+        } else if (rows.len >= (1u << 16)) {
+            flush(out, &rows);
+        }
     }
+    flush(out, &rows);
+    scn_buf_free(&rows);
     print_failures(out, r, &tmp, false);
     print_time_skips(out, r);
     print_summary(out, r);
     fputc('\n', out);
     free(l.w_prof);
+    free(l.cell_end);
+    scn_buf_free(&l.cells);
     scn_buf_free(&line);
     scn_buf_free(&tmp);
 }
@@ -541,105 +601,198 @@ void scn_report_totals(FILE *out, size_t passed, size_t failed)
 
 /* ---- JSON -------------------------------------------------------------- */
 
-static void json_key(FILE *out, const char *key, bool first)
+/* The JSON document is built in memory, a step at a time, and written in
+ * one call per step (a stdio call per piece was most of --json's time). */
+
+/* S as a JSON string, as smu_json_str() writes it: printable ASCII as it
+ * is, '"' and '\\' escaped, control characters as \\u00XX, valid UTF-8 as
+ * it is and an invalid byte as \\ufffd; NULL is null. */
+static void json_str(scn_buf *out, const char *s)
 {
-    if (!first)
-        fputc(',', out);
-    smu_json_str(out, key);
-    fputc(':', out);
+    if (!s) {
+        scn_buf_add(out, "null", 4);
+        return;
+    }
+    size_t n = strlen(s);
+    if (!scn_buf_reserve(out, 6 * n + 2)) /* at most 6 bytes per byte */
+        return;
+    char *p = out->s + out->len;
+    *p++ = '"';
+    for (size_t i = 0; i < n;) {
+        unsigned ch = (unsigned char)s[i];
+        if (ch - 0x20u < 0x5Fu && ch != '"' && ch != '\\') {
+            *p++ = (char)ch;
+            i++;
+        } else if (ch == '"' || ch == '\\') {
+            *p++ = '\\';
+            *p++ = (char)ch;
+            i++;
+        } else if (ch < 0x20 || ch == 0x7F) {
+            static const char hex[] = "0123456789abcdef";
+            memcpy(p, "\\u00", 4);
+            p[4] = hex[ch >> 4];
+            p[5] = hex[ch & 15];
+            p += 6;
+            i++;
+        } else {
+            size_t len = smu_utf8_seq(s + i, n - i);
+            if (len == 0) {
+                memcpy(p, "\\ufffd", 6);
+                p += 6;
+                len = 1;
+            } else {
+                memcpy(p, s + i, len);
+                p += len;
+            }
+            i += len;
+        }
+    }
+    *p++ = '"';
+    out->len = (size_t)(p - out->s);
+    *p = '\0';
 }
 
-static void json_met(FILE *out, const scn_cell *c)
+static void json_uint(scn_buf *out, uint64_t v)
+{
+    char num[24];
+    size_t nd = 0;
+    do {
+        num[sizeof num - 1 - nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    scn_buf_add(out, num + sizeof num - nd, nd);
+}
+
+/* A key of the format (a literal, nothing to escape): ,"KEY": */
+static void json_key(scn_buf *out, const char *key, bool first)
+{
+    size_t n = strlen(key);
+    if (!scn_buf_reserve(out, n + 4))
+        return;
+    char *p = out->s + out->len;
+    if (!first)
+        *p++ = ',';
+    *p++ = '"';
+    memcpy(p, key, n);
+    p += n;
+    *p++ = '"';
+    *p++ = ':';
+    out->len = (size_t)(p - out->s);
+    *p = '\0';
+}
+
+static void json_met(scn_buf *out, const scn_cell *c)
 {
     json_key(out, "expected", false);
-    smu_json_str(out, c->has_expectation ? c->expected : NULL);
+    json_str(out, c->has_expectation ? c->expected : NULL);
     json_key(out, "met", false);
-    fputs(!c->has_expectation ? "null" : c->met ? "true" : "false", out);
+    scn_buf_puts(out, !c->has_expectation ? "null" : c->met ? "true" : "false");
 }
 
 /* The three facts of a rule every outcome carries (null: no rule decided:
  * a skipped step, a state check). */
-static void json_rule(FILE *out, const sm_rule *rule)
+static void json_rule(scn_buf *out, const sm_rule *rule)
 {
     json_key(out, "rule_id", false);
-    smu_json_str(out, rule ? rule->id : NULL);
+    json_str(out, rule ? rule->id : NULL);
     json_key(out, "source", false);
-    smu_json_str(out, rule ? rule->source : NULL);
+    json_str(out, rule ? rule->source : NULL);
     json_key(out, "confidence", false);
-    smu_json_str(out, rule ? sm_confidence_name(rule->confidence) : NULL);
+    json_str(out, rule ? sm_confidence_name(rule->confidence) : NULL);
 }
 
-static void json_events(FILE *out, const scn_cell *c, scn_buf *tmp)
+static void json_events(scn_buf *out, const scn_cell *c, scn_buf *tmp)
 {
     json_key(out, "events", false);
-    fputc('[', out);
+    scn_buf_add(out, "[", 1);
     for (size_t k = 0; k < c->n_events; k++) {
         const scn_event *e = &c->events[k];
-        fputs(k ? ",{" : "{", out);
+        scn_buf_puts(out, k ? ",{" : "{");
         json_key(out, "kind", true);
-        smu_json_str(out, sm_event_kind_name(e->kind));
+        json_str(out, sm_event_kind_name(e->kind));
         json_key(out, "time_ns", false);
-        fprintf(out, "%llu", (unsigned long long)e->time_ns);
+        json_uint(out, e->time_ns);
         json_key(out, "socket", false);
-        smu_json_str(out, e->sock);
+        json_str(out, e->sock);
         if (e->kind == SM_EV_PORT) {
             json_key(out, "port", false);
-            fprintf(out, "%u", (unsigned)e->value);
+            json_uint(out, (unsigned)e->value);
         }
         json_key(out, "text", false);
         tmp->len = 0;
         scn_event_text(e, tmp);
-        smu_json_str(out, tmp->s);
+        json_str(out, tmp->s);
         json_key(out, "rule", false);
         char line[1024];
-        smu_json_str(out, e->rule ? sm_rule_line(e->rule, line, sizeof line) : NULL);
+        json_str(out, e->rule ? sm_rule_line(e->rule, line, sizeof line) : NULL);
         json_rule(out, e->rule);
-        fputc('}', out);
+        scn_buf_add(out, "}", 1);
     }
-    fputc(']', out);
+    scn_buf_add(out, "]", 1);
 }
 
-static void json_cell(FILE *out, const scn_result *r, size_t j,
-                      const scn_cell *c, scn_kind row_kind, scn_buf *tmp)
+/* The four facts of the rules met so far, as JSON ("rule", "rule_id",
+ * "source", "confidence"): a run uses a few rules many times. */
+#define JSON_RULE_SLOTS 64
+typedef struct json_cache {
+    const sm_rule *rule[JSON_RULE_SLOTS];
+    scn_buf text[JSON_RULE_SLOTS];
+} json_cache;
+
+static void json_rule_facts(scn_buf *out, const sm_rule *rule, json_cache *jc)
+{
+    size_t k = ((uintptr_t)rule / sizeof(void *)) % JSON_RULE_SLOTS;
+    scn_buf *t = &jc->text[k];
+    if (!rule || jc->rule[k] != rule) {
+        char line[1024];
+        t->len = 0;
+        json_key(t, "rule", false);
+        json_str(t, rule ? sm_rule_line(rule, line, sizeof line) : NULL);
+        json_rule(t, rule);
+        jc->rule[k] = rule;
+    }
+    scn_buf_add(out, t->s, t->len);
+}
+
+static void json_cell(scn_buf *out, const scn_result *r, size_t j,
+                      const scn_cell *c, scn_kind row_kind, scn_buf *tmp,
+                      json_cache *jc)
 {
     const sm_profile *p = r->cols[j].profile;
-    fputc('{', out);
+    scn_buf_add(out, "{", 1);
     if (c->kind == SCN_CELL_SKIPPED) {
-        fputs("\"skipped\":true", out);
+        scn_buf_puts(out, "\"skipped\":true");
         if (c->message) { /* host: could not be reproduced quickly */
             json_key(out, "message", false);
-            smu_json_str(out, c->message);
+            json_str(out, c->message);
         }
         json_rule(out, NULL);
         json_events(out, c, tmp);
-        fputc('}', out);
+        scn_buf_add(out, "}", 1);
         return;
     }
     tmp->len = 0;
     outcome_text(p, c, tmp);
     json_key(out, "result", true);
     if (c->kind == SCN_CELL_CALL && c->r.err != SM_ENOSYS)
-        smu_json_str(out, sm_err_name(c->r.err));
+        json_str(out, sm_err_name(c->r.err));
     else
-        smu_json_str(out, tmp->s);
+        json_str(out, tmp->s);
     if (c->kind == SCN_CELL_CALL) {
         json_key(out, "native", false);
-        smu_json_str(out, tmp->s);
-        json_key(out, "rule", false);
-        char line[1024];
-        smu_json_str(out, c->r.rule ? sm_rule_line(c->r.rule, line, sizeof line) : NULL);
-        json_rule(out, c->r.rule);
+        json_str(out, tmp->s);
+        json_rule_facts(out, c->r.rule, jc);
         json_key(out, "culprit", false);
-        smu_json_str(out, c->culprit);
+        json_str(out, c->culprit);
         json_key(out, "culprit_time_wait", false);
-        fputs(c->culprit && c->r.culprit_tw ? "true" : "false", out);
+        scn_buf_puts(out, c->culprit && c->r.culprit_tw ? "true" : "false");
         json_key(out, "port", false);
-        fprintf(out, "%u", (unsigned)c->r.port);
+        json_uint(out, (unsigned)c->r.port);
         if (c->os) { /* the call ran on a pinned host: its OS decided */
             json_key(out, "host", false);
-            smu_json_str(out, c->os_host);
+            json_str(out, c->os_host);
             json_key(out, "os", false);
-            smu_json_str(out, sm_profile_name(c->os));
+            json_str(out, sm_profile_name(c->os));
         }
     } else {
         if (c->kind == SCN_CELL_CHECK) {
@@ -648,29 +801,34 @@ static void json_cell(FILE *out, const scn_result *r, size_t j,
             scn_buf_puts(tmp, check_word(row_kind));
             if (tmp->len > 0) /* "state " -> "state"; a kind with no word: null */
                 tmp->s[tmp->len - 1] = '\0';
-            smu_json_str(out, tmp->len > 0 ? tmp->s : NULL);
+            json_str(out, tmp->len > 0 ? tmp->s : NULL);
         }
         json_key(out, "message", false);
-        smu_json_str(out, c->message);
+        json_str(out, c->message);
         json_rule(out, NULL);
     }
     json_met(out, c);
     json_events(out, c, tmp);
-    fputc('}', out);
+    scn_buf_add(out, "}", 1);
 }
 
-static void json_step(FILE *out, const scn_result *r, const scn_row *row,
-                      bool first, scn_buf *tmp)
+static void json_step(scn_buf *out, const scn_result *r, const scn_row *row,
+                      bool first, scn_buf *tmp, json_cache *jc)
 {
-    fputs(first ? "\n" : ",\n", out);
-    fprintf(out, "{\"line\":%u,\"text\":", row->st->line);
-    smu_json_str(out, row->st->text);
-    fputs(",\"outcomes\":{", out);
+    scn_buf_puts(out, first ? "\n" : ",\n");
+    scn_buf_puts(out, "{\"line\":");
+    json_uint(out, row->st->line);
+    scn_buf_puts(out, ",\"text\":");
+    json_str(out, row->st->text);
+    scn_buf_puts(out, ",\"outcomes\":{");
     for (size_t j = 0; j < r->n_profiles; j++) {
-        json_key(out, r->cols[j].name, j == 0);
-        json_cell(out, r, j, &row->cells[j], row->st->kind, tmp);
+        if (j) /* a profile's name: escaped as any text */
+            scn_buf_add(out, ",", 1);
+        json_str(out, r->cols[j].name);
+        scn_buf_add(out, ":", 1);
+        json_cell(out, r, j, &row->cells[j], row->st->kind, tmp, jc);
     }
-    fputs("}}", out);
+    scn_buf_puts(out, "}}");
 }
 
 void scn_report_json_begin(FILE *out, uint64_t seed)
@@ -696,8 +854,20 @@ static void report_json_file(void *ctx)
         smu_json_str(out, r->cols[j].name);
     }
     fputs("],\"steps\":[", out);
-    for (size_t i = 0; i < r->n_rows; i++)
-        json_step(out, r, &r->rows[i], i == 0, &tmp);
+    scn_buf steps = {0};
+    json_cache jc;
+    memset(&jc, 0, sizeof jc);
+    for (size_t i = 0; i < r->n_rows; i++) {
+        json_step(&steps, r, &r->rows[i], i == 0, &tmp, &jc);
+        if (steps.len >= (1u << 16)) {
+            fwrite(steps.s, 1, steps.len, out);
+            steps.len = 0;
+        }
+    }
+    fwrite(steps.s ? steps.s : "", 1, steps.len, out);
+    scn_buf_free(&steps);
+    for (size_t k = 0; k < JSON_RULE_SLOTS; k++)
+        scn_buf_free(&jc.text[k]);
     fprintf(out, "],\"passed\":%zu,\"failed\":%zu}", r->passed, r->failed);
     scn_buf_free(&tmp);
 }

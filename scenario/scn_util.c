@@ -132,7 +132,7 @@ void scn_arena_free(scn_arena *a)
 /* ---- growable string --------------------------------------------------- */
 
 /* false: no room (out of memory with no recovery point; b->failed) */
-static bool buf_reserve(scn_buf *b, size_t extra)
+bool scn_buf_reserve(scn_buf *b, size_t extra)
 {
     if (b->failed)
         return false;
@@ -153,7 +153,7 @@ static bool buf_reserve(scn_buf *b, size_t extra)
 
 void scn_buf_add(scn_buf *b, const char *s, size_t n)
 {
-    if (!buf_reserve(b, n))
+    if (!scn_buf_reserve(b, n))
         return;
     memcpy(b->s + b->len, s, n);
     b->len += n;
@@ -183,7 +183,7 @@ void scn_buf_printf(scn_buf *b, const char *fmt, ...)
         return;
     }
     if ((size_t)n >= room) {
-        if (!buf_reserve(b, (size_t)n))
+        if (!scn_buf_reserve(b, (size_t)n))
             return;
         va_start(ap, fmt);
         vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
