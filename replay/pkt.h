@@ -43,10 +43,11 @@ extern "C" {
 #define RP_A_TUNNEL        0x0800u /* decoded from inside a tunnel or encapsulation
                                     * (informational) */
 #define RP_A_FRAGMENT      0x1000u /* a first fragment: TCP/UDP header taken from it,
-                                    * length = the fragment's (IPv6; IPv4 only when
-                                    * the fragment was not captured whole) */
-#define RP_A_REASSEMBLED   0x2000u /* an IPv4 datagram reassembled from fragments: this
-                                    * record is its last fragment (informational) */
+                                    * length = the fragment's (only when the fragment
+                                    * was not captured whole, or no memory) */
+#define RP_A_REASSEMBLED   0x2000u /* an IPv4 or IPv6 datagram reassembled from
+                                    * fragments: this record completed it
+                                    * (informational) */
 
 /* A record whose timestamp lies further than this from the previous
  * record's (either way) is a broken clock, not a pause: the model's clock
@@ -102,9 +103,9 @@ typedef struct rp_counts {
     uint64_t ip_other;         /* any other IP protocol (SCTP, GRE, ESP over IPv4, ...) */
     uint64_t ip6_esp;          /* IPv6 chain ends in ESP (payload encrypted) */
     uint64_t ip6_no_next;      /* IPv6 chain ends in No Next Header */
-    uint64_t frag4, frag6;     /* IP fragments, but those delivered: an IPv4 one
-                                * completing a datagram, a first one that carries
-                                * the header (IPv6, or IPv4 not captured whole) */
+    uint64_t frag4, frag6;     /* IP fragments, but those delivered: one completing
+                                * a datagram, a first one that carries the header
+                                * (a fragment not captured whole) */
     /* skipped: broken */
     uint64_t trunc_link;       /* caplen too short for the link header */
     uint64_t trunc_ip;         /* ... for the IP header (and extension headers) */
@@ -119,8 +120,8 @@ typedef struct rp_counts {
     uint64_t ip6_ext;          /* IPv6 with extension headers skipped (informational) */
     uint64_t tunneled;         /* RP_A_TUNNEL: decoded inside a tunnel (informational) */
     uint64_t frag_first;       /* RP_A_FRAGMENT: header from a first fragment */
-    uint64_t reassembled;      /* RP_A_REASSEMBLED: delivered whole from IPv4 fragments */
-    /* IPv4 datagrams (not records) */
+    uint64_t reassembled;      /* RP_A_REASSEMBLED: delivered whole from fragments */
+    /* IPv4 and IPv6 datagrams (not records) */
     uint64_t frag_reassembled; /* datagrams reassembled (any protocol) */
     uint64_t frag_given_up;    /* datagrams given up: overlap, timeout, too long,
                                 * inconsistent, or evicted by a newer one */

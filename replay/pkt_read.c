@@ -200,6 +200,7 @@ static enum net by_ethertype(unsigned t, rp_counts *c)
 #define ET_PPPOE 0x8864u
 #define ET_PBB 0x88e7u
 #define ET_TEB 0x6558u /* transparent Ethernet bridging: an Ethernet frame follows */
+#define ET_VNTAG 0x8926u /* Cisco VN-Tag (802.1Qbh): 4 bytes, then the type */
 #define MAX_HOPS 16    /* tags, labels and headers walked per frame */
 
 static enum net mpls(const uint8_t *p, uint32_t cap, uint32_t *off, bool *eth, rp_counts *c);
@@ -332,6 +333,11 @@ static enum net walk_ethertype(const uint8_t *p, uint32_t cap, uint32_t *off,
         }
         if (t == ET_TEB) {
             *off += 12;
+            o->anomalies |= RP_A_TUNNEL;
+            continue;
+        }
+        if (t == ET_VNTAG) { /* direction, pointer, VIFs (4); the type follows */
+            *off += 4;
             o->anomalies |= RP_A_TUNNEL;
             continue;
         }
@@ -865,8 +871,27 @@ static int gre(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *
     return IP_SKIP;
 }
 
+/* Teredo (RFC 4380) at p (pc bytes after the UDP header): an optional
+ * authentication indication (5.1.1: 0x0001, the client identifier's and
+ * the authentication value's lengths, them, an 8-byte nonce and a
+ * confirmation byte), an optional origin indication (0x0000, port and
+ * address: 8 bytes), then an IPv6 packet.  The offset of the packet, or
+ * 0 when this is not one (too short, or no IPv6 header there). */
+static uint32_t teredo(const uint8_t *p, uint32_t pc)
+{
+    uint32_t h = 0;
+    if (pc >= 4 && be16(p) == 0x0001u)
+        h = 4u + p[2] + p[3] + 9u;
+    if (pc >= h + 2 && be16(p + h) == 0x0000u)
+        h += 8;
+    if (pc < h + 40 || (p[h] >> 4) != 6)
+        return 0;
+    return h ? h : UINT32_MAX;
+}
+
 /* A UDP datagram to a tunnel's port: VXLAN (4789), Geneve (6081), GRE
- * (4754), AYIYA (5072), GTP-U (2152).  Returns IP_DELIVER when it is not one (an ordinary datagram). */
+ * (4754), AYIYA (5072), GTP-U (2152), Teredo (3544).  Returns IP_DELIVER
+ * when it is not one (an ordinary datagram). */
 static int udp_tunnel(const uint8_t *u, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
 {
     if (cap < 8)
@@ -931,6 +956,16 @@ static int udp_tunnel(const uint8_t *u, uint32_t cap, inner *in, rp_pkt *o, rp_c
         in->p = p + hl;
         in->cap = pc - hl;
         in->n = NET_ANY;
+        return IP_INNER;
+    }
+    if (dp == 3544 || sp == 3544) {
+        uint32_t h = teredo(p, pc);
+        if (!h)
+            return IP_DELIVER;
+        h = h == UINT32_MAX ? 0 : h;
+        in->p = p + h;
+        in->cap = pc - h;
+        in->n = NET_V6;
         return IP_INNER;
     }
     return IP_DELIVER;
@@ -1069,7 +1104,7 @@ static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
 }
 
 static int ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
-                bool verify, inner *in)
+                bool verify, inner *in, struct rp__reasm **ra)
 {
     if (cap < 40) {
         c->trunc_ip++;
@@ -1099,6 +1134,7 @@ static int ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
     const uint8_t *dst = p + 24;
     unsigned nh = p[6];
     uint32_t off = 40;
+    uint32_t nh_at = 6; /* the Next Header field that names the header at off */
     bool ext = false, frag = false;
     for (;;) {
         if (nh == 6 || nh == 17)
@@ -1117,12 +1153,41 @@ static int ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
             if (nh == 44) {
                 hlen = 8;
                 unsigned fo = be16(p + off + 2);
-                if ((fo & 0xfff8u) != 0) { /* offset: not the first fragment */
+                /* an atomic fragment (RFC 6946: offset 0, M clear) is a
+                 * whole packet: go on.  A fragment captured whole is held
+                 * for reassembly (reasm.c); the packet it completes is
+                 * decoded from its start, as if it had come whole. */
+                if ((fo & 0xfff9u) != 0 && ra && cap >= tot) {
+                    const uint8_t *whole;
+                    uint32_t n;
+                    switch (rp__reasm6(ra, p, off, nh_at, tot, o->ts_mono_ns, &whole, &n, c)) {
+                    case RP__FRAG_HELD:
+                    case RP__FRAG_DROPPED:
+                        c->frag6++;
+                        return IP_SKIP;
+                    case RP__FRAG_DONE:
+                        p = in->base = whole;
+                        cap = tot = lim = in->base_w = n;
+                        o->anomalies |= RP_A_REASSEMBLED;
+                        ra = NULL; /* a Fragment header inside: first fragments only */
+                        final_dst = dst = p + 24;
+                        src = p + 8;
+                        nh = p[6];
+                        off = 40;
+                        nh_at = 6;
+                        ext = false;
+                        continue;
+                    case RP__FRAG_NOMEM: /* as without reassembly */
+                        break;
+                    }
+                }
+                /* not reassembled (cut by the snaplen, no memory): a first
+                 * fragment (M set) gives its TCP/UDP header; the others
+                 * are skipped */
+                if ((fo & 0xfff8u) != 0) {
                     c->frag6++;
                     return IP_SKIP;
                 }
-                /* atomic fragment (RFC 6946): offset 0, M clear: go on; a
-                 * first fragment (M set): its TCP/UDP header is used */
                 if (fo & 1u) {
                     frag = true;
                     o->anomalies |= RP_A_FRAGMENT;
@@ -1170,6 +1235,7 @@ static int ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
             }
             ext = true;
             nh = p[off];
+            nh_at = off;
             off += hlen;
             continue;
         }
@@ -1435,7 +1501,7 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
         }
         inner in = {.base = ip, .base_w = w};
         int r = n == NET_V4 ? ipv4(ip, cap, w, o, c, verify, &in, &st->reasm)
-                            : ipv6(ip, cap, w, o, c, verify, &in);
+                            : ipv6(ip, cap, w, o, c, verify, &in, &st->reasm);
         if (r == IP_SKIP)
             return false;
         if (r == IP_DELIVER)
