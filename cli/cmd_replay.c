@@ -723,7 +723,7 @@ static void json_counts(FILE *f, const rp_counts *c)
 #define JC(name)                                                                           \
     if (c->name)                                                                           \
         fprintf(f, ", \"" #name "\": %llu", (unsigned long long)c->name);
-    JC(arp) JC(llc) JC(other_ethertype) JC(other_family) JC(link_unsupported) JC(icmp4)
+    JC(subframes) JC(arp) JC(llc) JC(other_ethertype) JC(other_family) JC(link_unsupported) JC(icmp4)
     JC(icmp6) JC(ip_other) JC(ip6_esp) JC(ip6_no_next) JC(frag4) JC(frag6) JC(trunc_link)
     JC(trunc_ip) JC(trunc_l4) JC(bad_ip_version) JC(bad_ip_hlen) JC(bad_ip_len)
     JC(bad_tcp_hlen) JC(bad_udp_len) JC(vlan_tagged) JC(ip6_ext) JC(bad_ip_csum)

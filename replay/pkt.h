@@ -85,9 +85,12 @@ typedef struct rp_pkt {
 } rp_pkt;
 
 /* What the reader saw, by category.  Every record falls in exactly one of
- * the "fate" groups: delivered (tcp/udp), or one skip reason. */
+ * the "fate" groups: delivered (tcp/udp), or one skip reason; so does each
+ * further packet a record holds (an A-MSDU's subframes after its first:
+ * `subframes`), so records + subframes is the sum of the fate groups. */
 typedef struct rp_counts {
     uint64_t records;          /* records read from the file */
+    uint64_t subframes;        /* packets of a record after its first (A-MSDU) */
     uint64_t bytes_captured;   /* sum of caplen */
     uint64_t bytes_wire;       /* sum of len */
     /* delivered */
@@ -203,7 +206,14 @@ typedef struct rp_decode_state {
     uint64_t jump_from_ns, jump_to_ns; /* the file times of the record before it, and its */
     bool have_ts;
     unsigned opts;
-    struct rp__reasm *reasm; /* IPv4 fragments in progress (created on the first) */
+    struct rp__reasm *reasm; /* fragments in progress (created on the first) */
+    /* an A-MSDU's subframes after the one delivered (rp_decode_more): a
+     * copy of them, where the next starts, and the packet's fields from
+     * outside the 802.11 frame */
+    uint8_t *sub_buf;
+    uint32_t sub_len, sub_pos, sub_size;
+    bool in_sub;
+    rp_pkt sub_tmpl;
 } rp_decode_state;
 /* Frees what the state holds (fragments in progress); it may then be
  * zeroed and used again. */
@@ -211,6 +221,12 @@ void rp_decode_state_free(rp_decode_state *st);
 bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
                uint32_t caplen, uint32_t wirelen, const uint8_t *data,
                rp_pkt *out, rp_counts *c);
+/* The record rp_decode read last may hold more packets (an A-MSDU's
+ * subframes after the first): decodes them in turn until one is a TCP/UDP
+ * packet (true, in *out) or none is left (false); each counted in
+ * c->subframes and its fate.  Callers that skip it lose those packets
+ * only: the next rp_decode forgets them. */
+bool rp_decode_more(rp_decode_state *st, rp_pkt *out, rp_counts *c);
 
 /* Whether two decoded packets are the same, field by field (padding
  * ignored). */

@@ -731,6 +731,64 @@ static void fr_aruba(buf *r, const buf *ip, bool v6)
     outer4(r, 47, &g);
 }
 
+/* One A-MSDU subframe: destination, source, length, the MSDU (body: LLC
+ * first), padding to 4 bytes unless last. */
+static void amsdu_subframe(buf *g, const buf *body, bool last)
+{
+    put(g, MAC_A, 6);
+    put(g, MAC_B, 6);
+    u16(g, (unsigned)body->n);
+    put(g, body->b, body->n);
+    if (!last)
+        zeros(g, (4 - (14 + body->n) % 4) % 4);
+}
+
+static void snap_ip(buf *b, const buf *ip, bool v6)
+{
+    u8(b, 0xaa), u8(b, 0xaa), u8(b, 0x03);
+    zeros(b, 3);
+    u16(b, ip_type(v6));
+    put(b, ip->b, ip->n);
+}
+
+/* Aruba A-MSDUs: each record an 802.11 QoS data frame whose A-MSDU holds
+ * three subframes: a segment of the IPv4 connection, an STP frame (LLC
+ * without SNAP: skipped), the same step of the IPv6 connection; the
+ * subframes' lengths leave padding between them. */
+static void amsdu_file(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    const step *s = CONV;
+    for (size_t i = 0; i < NCONV; i++) {
+        buf ip4 = {.n = 0}, ip6 = {.n = 0}, b4 = {.n = 0}, b6 = {.n = 0}, stp = {.n = 0};
+        ip_tcp(&ip4, &FLOW4, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        ip_tcp(&ip6, &FLOW6, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        snap_ip(&b4, &ip4, false);
+        snap_ip(&b6, &ip6, true);
+        u8(&stp, 0x42), u8(&stp, 0x42), u8(&stp, 0x03);
+        zeros(&stp, 35);
+        buf g = {.n = 0}, rec = {.n = 0};
+        u16(&g, 0);
+        u16(&g, 0x8200);
+        u8(&g, 0x88); /* data, QoS data */
+        u8(&g, 0x02); /* from the DS */
+        u16(&g, 0);
+        put(&g, MAC_A, 6);
+        put(&g, MAC_B, 6);
+        put(&g, MAC_B, 6);
+        u16(&g, 0x10);
+        u8(&g, 0x80); /* A-MSDU */
+        u8(&g, 0);
+        amsdu_subframe(&g, &b4, false);
+        amsdu_subframe(&g, &stp, false);
+        amsdu_subframe(&g, &b6, true);
+        outer4(&rec, 47, &g);
+        cap_rec(&c, &rec);
+    }
+    cap_close(&c);
+}
+
 /* Cisco WCCP redirection: GRE type 0x883e, the 4-byte WCCPv2 redirect
  * header before the IPv4 datagram (IPv4 only). */
 static void fr_wccp(buf *r, const buf *ip, bool v6)
@@ -1682,6 +1740,7 @@ int main(int argc, char **argv)
     frag_cases("frag4-cases.pcap");
     frag6_cases("frag6-cases.pcap");
     teredo_file("enc6-teredo.pcap");
+    amsdu_file("amsdu.pcap");
     tw_data_file("tw-data.pcap");
     tw_len_file("tw-lengths.pcap");
     tw_syn_rst_file("tw-syn-rst.pcap");
