@@ -1375,16 +1375,22 @@ static void ng_open(ng *g, const char *name)
     ng_write(g, &b);
 }
 
-static void ng_idb(ng *g, unsigned dlt)
+/* An interface description block: link type, snapshot length (0: none). */
+static void ng_idb_snap(ng *g, unsigned dlt, uint32_t snaplen)
 {
     buf b = {.n = 0};
     le32w(&b, 1);
     le32w(&b, 20);
     le16w(&b, dlt);
     le16w(&b, 0);
-    le32w(&b, 0);
+    le32w(&b, snaplen);
     le32w(&b, 20);
     ng_write(g, &b);
+}
+
+static void ng_idb(ng *g, unsigned dlt)
+{
+    ng_idb_snap(g, dlt, 0);
 }
 
 static void ng_epb(ng *g, uint64_t ts_us, const buf *rec)
@@ -1529,6 +1535,20 @@ static void damaged(void)
         if (!early)
             ng_idb(&g, DLT_RAW);
         ng_epb(&g, 1700000000ull * 1000000u + 10, &rec);
+        fclose(g.f);
+    }
+    /* pcapng: a second interface of the same link type with another
+     * snapshot length, before any packet (as Zeek's ldap traces have it):
+     * libpcap refuses the file */
+    {
+        ng g;
+        ng_open(&g, "bad-second-snaplen.pcapng");
+        ng_idb_snap(&g, DLT_EN10MB, 262144);
+        ng_idb_snap(&g, DLT_EN10MB, 8192);
+        buf ip = {.n = 0}, rec = {.n = 0};
+        ip_tcp(&ip, &FLOW4, true, F_SYN, 1000, 0, 0);
+        fr_eth(&rec, &ip, false);
+        ng_epb(&g, 1700000000ull * 1000000u, &rec);
         fclose(g.f);
     }
     /* pcapng cut inside the second block */

@@ -100,7 +100,12 @@ bad-ng-blocklen.pcapng 2 error 3
 bad-ng-cut.pcapng 0 warning 2
 bad-second-idb-first.pcapng 2 error 1
 bad-second-idb.pcapng 2 error 2
+bad-second-snaplen.pcapng 2 error 1
 LIST
+# libpcap's limit is named as libpcap's
+run bad-second-snaplen.pcapng
+grep -q 'libpcap reads no pcapng file whose interfaces differ in snapshot length' "$tmp/err" ||
+    fail "bad-second-snaplen.pcapng: the message does not name libpcap's limit: $(cat "$tmp/err")"
 
 # bad lengths in headers are counted, not fatal
 run bad-lengths.pcap
