@@ -98,6 +98,17 @@ static void tracker_end(rp_tracker *tr, uint64_t n)
     rp_track_free(tr);
 }
 
+/* A delivered packet: checked, counted, given to the count and the model. */
+static void take(const rp_pkt *p, rp_conv *t, rp_tracker *tr, uint64_t *n)
+{
+    check_pkt(p);
+    (*n)++;
+    if (t)
+        rp_conv_add(t, p);
+    if (tr)
+        rp_track_packet(tr, p);
+}
+
 static void file_mode(const uint8_t *data, size_t size)
 {
     /* fmemopen wants a writable buffer of at least one byte */
@@ -123,14 +134,8 @@ static void file_mode(const uint8_t *data, size_t size)
     rp_tracker *tr = tracker();
     rp_pkt p;
     uint64_t n = 0;
-    while (rp_next(r, &p) == 1) {
-        check_pkt(&p);
-        n++;
-        if (t)
-            rp_conv_add(t, &p);
-        if (tr)
-            rp_track_packet(tr, &p);
-    }
+    while (rp_next(r, &p) == 1)
+        take(&p, t, tr, &n);
     check_counts(rp_get_counts(r), n);
     tracker_end(tr, n);
     if (t && rp_conv_count(t) > n)
@@ -189,14 +194,8 @@ static void decode_mode(const uint8_t *data, size_t size)
             st.frame != gst.frame || st.max_ts_ns != gst.max_ts_ns || st.have_ts != gst.have_ts)
             abort(); /* the fast path decoded differently */
         for (;;) {
-            if (got) {
-                check_pkt(&p);
-                n++;
-                if (t)
-                    rp_conv_add(t, &p);
-                if (tr)
-                    rp_track_packet(tr, &p);
-            }
+            if (got)
+                take(&p, t, tr, &n);
             /* the record's further packets (an A-MSDU's subframes), the
              * same on both paths */
             got = rp_decode_more(&st, &p, &c);
