@@ -723,7 +723,7 @@ static void json_counts(FILE *f, const rp_counts *c)
 #define JC(name)                                                                           \
     if (c->name)                                                                           \
         fprintf(f, ", \"" #name "\": %llu", (unsigned long long)c->name);
-    JC(arp) JC(llc) JC(other_ethertype) JC(other_family) JC(link_unsupported) JC(icmp4)
+    JC(subframes) JC(arp) JC(llc) JC(other_ethertype) JC(other_family) JC(link_unsupported) JC(icmp4)
     JC(icmp6) JC(ip_other) JC(ip6_esp) JC(ip6_no_next) JC(frag4) JC(frag6) JC(trunc_link)
     JC(trunc_ip) JC(trunc_l4) JC(bad_ip_version) JC(bad_ip_hlen) JC(bad_ip_len)
     JC(bad_tcp_hlen) JC(bad_udp_len) JC(vlan_tagged) JC(ip6_ext) JC(bad_ip_csum)
@@ -1145,10 +1145,16 @@ static void read_problem(const char *file, const rp_reader *rd, const char *kind
     else
         snprintf(done, sizeof done, "the %llu records before it were replayed",
                  (unsigned long long)before);
-    /* libpcap 1.10 stops at a pcapng interface of a second link type */
-    const char *hint = strstr(rp_error(rd), "different from the type of the first interface")
-                           ? "; sockmodel reads pcapng files whose interfaces share one link type"
-                           : "";
+    /* libpcap (1.10, and its source to this day) stops at a pcapng
+     * interface whose link type or snapshot length differs from the first
+     * interface's: a limit of the library every pcap read goes through */
+    const char *e = rp_error(rd);
+    const char *hint =
+        strstr(e, "different from the type of the first interface")
+            ? "; libpcap reads no pcapng file whose interfaces differ in link type"
+        : strstr(e, "different from the snapshot length of the first interface")
+            ? "; libpcap reads no pcapng file whose interfaces differ in snapshot length"
+            : "";
     fprintf(stderr, "sockmodel: %s: %s: record %llu: %s%s (%s%s)\n", file, kind,
             (unsigned long long)rec, what, rp_error(rd), done, hint);
 }

@@ -608,6 +608,9 @@ bool sm_tw_rst_ends(const sm_profile *p, const int64_t *tun, bool in_window,
  * tcp_gc(): runs every period from c->reap_anchor_ns).  Saturates at
  * UINT64_MAX. */
 uint64_t sm_tw_expiry_ns(const sm_profile *p, const sm_tw_len_ctx *c, uint64_t now_ns);
+/* The profile's TIME_WAIT length for this connection, in ms, before any
+ * collector's rounding: what sm_tw_expiry_ns() adds to now_ns. */
+uint64_t sm_tw_length_ms(const sm_profile *p, const sm_tw_len_ctx *c);
 
 /* The phase of a host's TIME_WAIT collector, where the OS has one (XNU:
  * add_to_time_wait() arms the lazy inpcb timer when it is not armed, and

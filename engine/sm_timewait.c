@@ -205,9 +205,14 @@ static uint64_t next_run(const int64_t *tun, uint64_t anchor, uint64_t at)
 /* When a TIME_WAIT entry that (re)starts its 2MSL now ends: the profile's
  * length for this connection (or the host's TIME_WAIT tunable), rounded up
  * to the next run of a collector where the OS frees entries only there. */
+uint64_t sm_tw_length_ms(const sm_profile *p, const sm_tw_len_ctx *c)
+{
+    return sm__prof_time_wait_ms(p, c, (uint64_t)c->tun[SM_TUN_TIME_WAIT_MS]);
+}
+
 uint64_t sm_tw_expiry_ns(const sm_profile *p, const sm_tw_len_ctx *c, uint64_t now_ns)
 {
-    uint64_t ms = sm__prof_time_wait_ms(p, c, (uint64_t)c->tun[SM_TUN_TIME_WAIT_MS]);
+    uint64_t ms = sm_tw_length_ms(p, c);
     uint64_t at = sm_time_add(now_ns, sm_time_ms(ms));
     if (c->tun[SM_TUN_TW_REAP_MS] > 0) /* the collector's first run from then on */
         at = next_run(c->tun, c->reap_anchor_ns, at);

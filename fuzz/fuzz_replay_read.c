@@ -67,9 +67,11 @@ static void check_pkt(const rp_pkt *p)
 
 static void check_counts(const rp_counts *c, uint64_t delivered)
 {
-    if (fates(c) != c->records)
+    /* every record, and every further packet of one (an A-MSDU's
+     * subframes), has one fate */
+    if (fates(c) != c->records + c->subframes)
         abort();
-    if (c->records - rp_counts_skipped(c) != delivered)
+    if (c->records + c->subframes - rp_counts_skipped(c) != delivered)
         abort();
 }
 
@@ -94,6 +96,17 @@ static void tracker_end(rp_tracker *tr, uint64_t n)
     if (rp_track_finish(tr) && rp_track_connections(tr) > n)
         abort(); /* at most one connection per packet */
     rp_track_free(tr);
+}
+
+/* A delivered packet: checked, counted, given to the count and the model. */
+static void take(const rp_pkt *p, rp_conv *t, rp_tracker *tr, uint64_t *n)
+{
+    check_pkt(p);
+    (*n)++;
+    if (t)
+        rp_conv_add(t, p);
+    if (tr)
+        rp_track_packet(tr, p);
 }
 
 static void file_mode(const uint8_t *data, size_t size)
@@ -121,14 +134,8 @@ static void file_mode(const uint8_t *data, size_t size)
     rp_tracker *tr = tracker();
     rp_pkt p;
     uint64_t n = 0;
-    while (rp_next(r, &p) == 1) {
-        check_pkt(&p);
-        n++;
-        if (t)
-            rp_conv_add(t, &p);
-        if (tr)
-            rp_track_packet(tr, &p);
-    }
+    while (rp_next(r, &p) == 1)
+        take(&p, t, tr, &n);
     check_counts(rp_get_counts(r), n);
     tracker_end(tr, n);
     if (t && rp_conv_count(t) > n)
@@ -186,13 +193,17 @@ static void decode_mode(const uint8_t *data, size_t size)
         if (got != ggot || (got && !rp_pkt_equal(&p, &g)) || memcmp(&c, &gc, sizeof c) != 0 ||
             st.frame != gst.frame || st.max_ts_ns != gst.max_ts_ns || st.have_ts != gst.have_ts)
             abort(); /* the fast path decoded differently */
-        if (got) {
-            check_pkt(&p);
-            n++;
-            if (t)
-                rp_conv_add(t, &p);
-            if (tr)
-                rp_track_packet(tr, &p);
+        for (;;) {
+            if (got)
+                take(&p, t, tr, &n);
+            /* the record's further packets (an A-MSDU's subframes), the
+             * same on both paths */
+            got = rp_decode_more(&st, &p, &c);
+            ggot = rp_decode_more(&gst, &g, &gc);
+            if (got != ggot || (got && !rp_pkt_equal(&p, &g)) || memcmp(&c, &gc, sizeof c) != 0)
+                abort();
+            if (!got)
+                break;
         }
         free(rec);
         data += len;

@@ -119,9 +119,9 @@ static const sm_rule r_aq_reset = SM_RULE("windows.accept.reset-queued", D,
 static const sm_rule r_tw_rst = SM_RULE("windows.tw.rst", D,
     "a RST ends TIME_WAIT",
     "KB 261218");
-static const sm_rule r_tw_data = SM_RULE("windows.tw.data", U,
-    "new data reaching TIME_WAIT is acknowledged and the entry stays",
-    "not documented by Microsoft; assumed as RFC 9293 3.10.7.4");
+static const sm_rule r_tw_data = SM_RULE("windows.tw.data", I,
+    "new data reaching TIME_WAIT is ignored: no ACK is sent and the entry stays",
+    "KB 261218 (Windows 2000): in TIME_WAIT a segment with none of RST, SYN, FIN (a data segment or an ACK) is ignored, no ACK response is sent; later stacks undocumented, assumed the same");
 
 /* ---- rule records: bind and listen ------------------------------------ */
 
@@ -720,7 +720,7 @@ const sm_tcp_rules sm__win_tcp_rules = {
     .rst_in_close_wait = SM_ECONNRESET,
     .simultaneous_open = true, /* RFC 9293 3.5 [I] */
     .so_rcvbuf = 65536, /* the default SO_RCVBUF of Windows 7 and later [I] */
-    .tw_data = SM_TW_DATA_ACK,
+    .tw_data = SM_TW_DATA_DROP, /* KB 261218 [D for Windows 2000, I after] */
     .tw_data_rule = &r_tw_data,
     .shutdown_listener = SM_SHUTL_ENOTCONN,
     .shutdown_listener_rule = &r_shutdown_listener,

@@ -43,10 +43,11 @@ extern "C" {
 #define RP_A_TUNNEL        0x0800u /* decoded from inside a tunnel or encapsulation
                                     * (informational) */
 #define RP_A_FRAGMENT      0x1000u /* a first fragment: TCP/UDP header taken from it,
-                                    * length = the fragment's (IPv6; IPv4 only when
-                                    * the fragment was not captured whole) */
-#define RP_A_REASSEMBLED   0x2000u /* an IPv4 datagram reassembled from fragments: this
-                                    * record is its last fragment (informational) */
+                                    * length = the fragment's (only when the fragment
+                                    * was not captured whole, or no memory) */
+#define RP_A_REASSEMBLED   0x2000u /* an IPv4 or IPv6 datagram reassembled from
+                                    * fragments: this record completed it
+                                    * (informational) */
 
 /* A record whose timestamp lies further than this from the previous
  * record's (either way) is a broken clock, not a pause: the model's clock
@@ -84,9 +85,12 @@ typedef struct rp_pkt {
 } rp_pkt;
 
 /* What the reader saw, by category.  Every record falls in exactly one of
- * the "fate" groups: delivered (tcp/udp), or one skip reason. */
+ * the "fate" groups: delivered (tcp/udp), or one skip reason; so does each
+ * further packet a record holds (an A-MSDU's subframes after its first:
+ * `subframes`), so records + subframes is the sum of the fate groups. */
 typedef struct rp_counts {
     uint64_t records;          /* records read from the file */
+    uint64_t subframes;        /* packets of a record after its first (A-MSDU) */
     uint64_t bytes_captured;   /* sum of caplen */
     uint64_t bytes_wire;       /* sum of len */
     /* delivered */
@@ -102,9 +106,9 @@ typedef struct rp_counts {
     uint64_t ip_other;         /* any other IP protocol (SCTP, GRE, ESP over IPv4, ...) */
     uint64_t ip6_esp;          /* IPv6 chain ends in ESP (payload encrypted) */
     uint64_t ip6_no_next;      /* IPv6 chain ends in No Next Header */
-    uint64_t frag4, frag6;     /* IP fragments, but those delivered: an IPv4 one
-                                * completing a datagram, a first one that carries
-                                * the header (IPv6, or IPv4 not captured whole) */
+    uint64_t frag4, frag6;     /* IP fragments, but those delivered: one completing
+                                * a datagram, a first one that carries the header
+                                * (a fragment not captured whole) */
     /* skipped: broken */
     uint64_t trunc_link;       /* caplen too short for the link header */
     uint64_t trunc_ip;         /* ... for the IP header (and extension headers) */
@@ -119,8 +123,8 @@ typedef struct rp_counts {
     uint64_t ip6_ext;          /* IPv6 with extension headers skipped (informational) */
     uint64_t tunneled;         /* RP_A_TUNNEL: decoded inside a tunnel (informational) */
     uint64_t frag_first;       /* RP_A_FRAGMENT: header from a first fragment */
-    uint64_t reassembled;      /* RP_A_REASSEMBLED: delivered whole from IPv4 fragments */
-    /* IPv4 datagrams (not records) */
+    uint64_t reassembled;      /* RP_A_REASSEMBLED: delivered whole from fragments */
+    /* IPv4 and IPv6 datagrams (not records) */
     uint64_t frag_reassembled; /* datagrams reassembled (any protocol) */
     uint64_t frag_given_up;    /* datagrams given up: overlap, timeout, too long,
                                 * inconsistent, or evicted by a newer one */
@@ -202,7 +206,14 @@ typedef struct rp_decode_state {
     uint64_t jump_from_ns, jump_to_ns; /* the file times of the record before it, and its */
     bool have_ts;
     unsigned opts;
-    struct rp__reasm *reasm; /* IPv4 fragments in progress (created on the first) */
+    struct rp__reasm *reasm; /* fragments in progress (created on the first) */
+    /* an A-MSDU's subframes after the one delivered (rp_decode_more): a
+     * copy of them, where the next starts, and the packet's fields from
+     * outside the 802.11 frame */
+    uint8_t *sub_buf;
+    uint32_t sub_len, sub_pos, sub_size;
+    bool in_sub;
+    rp_pkt sub_tmpl;
 } rp_decode_state;
 /* Frees what the state holds (fragments in progress); it may then be
  * zeroed and used again. */
@@ -210,6 +221,12 @@ void rp_decode_state_free(rp_decode_state *st);
 bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
                uint32_t caplen, uint32_t wirelen, const uint8_t *data,
                rp_pkt *out, rp_counts *c);
+/* The record rp_decode read last may hold more packets (an A-MSDU's
+ * subframes after the first): decodes them in turn until one is a TCP/UDP
+ * packet (true, in *out) or none is left (false); each counted in
+ * c->subframes and its fate.  Callers that skip it lose those packets
+ * only: the next rp_decode forgets them. */
+bool rp_decode_more(rp_decode_state *st, rp_pkt *out, rp_counts *c);
 
 /* Whether two decoded packets are the same, field by field (padding
  * ignored). */

@@ -200,6 +200,7 @@ static enum net by_ethertype(unsigned t, rp_counts *c)
 #define ET_PPPOE 0x8864u
 #define ET_PBB 0x88e7u
 #define ET_TEB 0x6558u /* transparent Ethernet bridging: an Ethernet frame follows */
+#define ET_VNTAG 0x8926u /* Cisco VN-Tag (802.1Qbh): 4 bytes, then the type */
 #define MAX_HOPS 16    /* tags, labels and headers walked per frame */
 
 static enum net mpls(const uint8_t *p, uint32_t cap, uint32_t *off, bool *eth, rp_counts *c);
@@ -332,6 +333,11 @@ static enum net walk_ethertype(const uint8_t *p, uint32_t cap, uint32_t *off,
         }
         if (t == ET_TEB) {
             *off += 12;
+            o->anomalies |= RP_A_TUNNEL;
+            continue;
+        }
+        if (t == ET_VNTAG) { /* direction, pointer, VIFs (4); the type follows */
+            *off += 4;
             o->anomalies |= RP_A_TUNNEL;
             continue;
         }
@@ -729,6 +735,7 @@ typedef struct inner {
      * it was reassembled from fragments */
     const uint8_t *base;
     uint32_t base_w;
+    rp_decode_state *st; /* keeps an A-MSDU's further subframes */
 } inner;
 
 /* Result of ipv4()/ipv6(). */
@@ -758,10 +765,64 @@ static int inner_eth(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_co
     return inner_type(p, cap, 12, in, o, c);
 }
 
+/* The offset of the A-MSDU subframe after the one at p (cap bytes): its
+ * header (destination, source, a 2-byte length), its MSDU, padding to a
+ * multiple of 4 bytes (IEEE 802.11 9.3.2.2.2); cap when it is the last
+ * (no whole subframe header follows). */
+static uint32_t amsdu_next(const uint8_t *p, uint32_t cap)
+{
+    if (cap < 14)
+        return cap;
+    uint32_t n = (14u + be16(p + 12) + 3u) & ~3u;
+    return n + 14 <= cap ? n : cap;
+}
+
+/* An A-MSDU subframe at p (cap bytes): its MSDU, LLC/SNAP and the type,
+ * walked to the network header (at most the subframe's length). */
+static int amsdu_sub(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
+{
+    if (cap < 14 + 8) {
+        c->trunc_link++;
+        return IP_SKIP;
+    }
+    uint32_t n = 14u + be16(p + 12);
+    if (n < cap)
+        cap = n; /* the padding and the next subframes are not this one's */
+    if (cap < 14 + 8 || p[14] != 0xaa || p[15] != 0xaa || p[16] != 0x03) {
+        c->trunc_link += cap < 14 + 8;
+        c->llc += cap >= 14 + 8;
+        return IP_SKIP;
+    }
+    return inner_type(p, cap, 14 + 6, in, o, c);
+}
+
+/* Keeps the subframes from p on (cap bytes), for rp_decode_more, with the
+ * packet's fields as they are before the first subframe's decoding.  Not
+ * while those of a record are being decoded (an A-MSDU inside one), nor
+ * without memory: the first subframe only, then. */
+static void amsdu_keep(rp_decode_state *st, const uint8_t *p, uint32_t cap, const rp_pkt *o)
+{
+    if (st->in_sub)
+        return;
+    if (cap > st->sub_size) {
+        uint8_t *b = realloc(st->sub_buf, cap);
+        if (!b)
+            return;
+        st->sub_buf = b;
+        st->sub_size = cap;
+    }
+    memcpy(st->sub_buf, p, cap);
+    st->sub_len = cap;
+    st->sub_pos = 0;
+    st->sub_tmpl = *o;
+    st->sub_tmpl.anomalies |= RP_A_TUNNEL;
+}
+
 /* An 802.11 data frame at p (Aruba's GRE): the header (24 bytes, 30 with
- * four addresses, QoS control, HT control), then LLC/SNAP and the type.  An
- * A-MSDU's first subframe is decoded (one packet per record); protected
- * (encrypted) frames and frames without a body are skipped. */
+ * four addresses, QoS control, HT control), then LLC/SNAP and the type.
+ * Of an A-MSDU, the first subframe is decoded here and the others are kept
+ * for rp_decode_more (every subframe a packet, as Wireshark shows them);
+ * protected (encrypted) frames and frames without a body are skipped. */
 static int wlan(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
 {
     if (cap < 24) {
@@ -784,8 +845,12 @@ static int wlan(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts 
         amsdu = p[hl] & 0x80;
         hl += 2 + (fl & 0x80 ? 4 : 0);
     }
-    if (amsdu)
-        hl += 14; /* the subframe's destination, source and length */
+    if (amsdu && cap >= hl) {
+        uint32_t next = amsdu_next(p + hl, cap - hl);
+        if (next < cap - hl && in->st)
+            amsdu_keep(in->st, p + hl + next, cap - hl - next, o);
+        return amsdu_sub(p + hl, cap - hl, in, o, c);
+    }
     if (cap < hl + 8 || p[hl] != 0xaa || p[hl + 1] != 0xaa || p[hl + 2] != 0x03) {
         c->trunc_link += cap < hl + 8;
         c->llc += cap >= hl + 8;
@@ -865,8 +930,27 @@ static int gre(const uint8_t *p, uint32_t cap, inner *in, rp_pkt *o, rp_counts *
     return IP_SKIP;
 }
 
+/* Teredo (RFC 4380) at p (pc bytes after the UDP header): an optional
+ * authentication indication (5.1.1: 0x0001, the client identifier's and
+ * the authentication value's lengths, them, an 8-byte nonce and a
+ * confirmation byte), an optional origin indication (0x0000, port and
+ * address: 8 bytes), then an IPv6 packet.  The offset of the packet, or
+ * 0 when this is not one (too short, or no IPv6 header there). */
+static uint32_t teredo(const uint8_t *p, uint32_t pc)
+{
+    uint32_t h = 0;
+    if (pc >= 4 && be16(p) == 0x0001u)
+        h = 4u + p[2] + p[3] + 9u;
+    if (pc >= h + 2 && be16(p + h) == 0x0000u)
+        h += 8;
+    if (pc < h + 40 || (p[h] >> 4) != 6)
+        return 0;
+    return h ? h : UINT32_MAX;
+}
+
 /* A UDP datagram to a tunnel's port: VXLAN (4789), Geneve (6081), GRE
- * (4754), AYIYA (5072), GTP-U (2152).  Returns IP_DELIVER when it is not one (an ordinary datagram). */
+ * (4754), AYIYA (5072), GTP-U (2152), Teredo (3544).  Returns IP_DELIVER
+ * when it is not one (an ordinary datagram). */
 static int udp_tunnel(const uint8_t *u, uint32_t cap, inner *in, rp_pkt *o, rp_counts *c)
 {
     if (cap < 8)
@@ -931,6 +1015,16 @@ static int udp_tunnel(const uint8_t *u, uint32_t cap, inner *in, rp_pkt *o, rp_c
         in->p = p + hl;
         in->cap = pc - hl;
         in->n = NET_ANY;
+        return IP_INNER;
+    }
+    if (dp == 3544 || sp == 3544) {
+        uint32_t h = teredo(p, pc);
+        if (!h)
+            return IP_DELIVER;
+        h = h == UINT32_MAX ? 0 : h;
+        in->p = p + h;
+        in->cap = pc - h;
+        in->n = NET_V6;
         return IP_INNER;
     }
     return IP_DELIVER;
@@ -1069,7 +1163,7 @@ static int ipv4(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
 }
 
 static int ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_counts *c,
-                bool verify, inner *in)
+                bool verify, inner *in, struct rp__reasm **ra)
 {
     if (cap < 40) {
         c->trunc_ip++;
@@ -1099,6 +1193,7 @@ static int ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
     const uint8_t *dst = p + 24;
     unsigned nh = p[6];
     uint32_t off = 40;
+    uint32_t nh_at = 6; /* the Next Header field that names the header at off */
     bool ext = false, frag = false;
     for (;;) {
         if (nh == 6 || nh == 17)
@@ -1117,12 +1212,41 @@ static int ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
             if (nh == 44) {
                 hlen = 8;
                 unsigned fo = be16(p + off + 2);
-                if ((fo & 0xfff8u) != 0) { /* offset: not the first fragment */
+                /* an atomic fragment (RFC 6946: offset 0, M clear) is a
+                 * whole packet: go on.  A fragment captured whole is held
+                 * for reassembly (reasm.c); the packet it completes is
+                 * decoded from its start, as if it had come whole. */
+                if ((fo & 0xfff9u) != 0 && ra && cap >= tot) {
+                    const uint8_t *whole;
+                    uint32_t n;
+                    switch (rp__reasm6(ra, p, off, nh_at, tot, o->ts_mono_ns, &whole, &n, c)) {
+                    case RP__FRAG_HELD:
+                    case RP__FRAG_DROPPED:
+                        c->frag6++;
+                        return IP_SKIP;
+                    case RP__FRAG_DONE:
+                        p = in->base = whole;
+                        cap = tot = lim = in->base_w = n;
+                        o->anomalies |= RP_A_REASSEMBLED;
+                        ra = NULL; /* a Fragment header inside: first fragments only */
+                        final_dst = dst = p + 24;
+                        src = p + 8;
+                        nh = p[6];
+                        off = 40;
+                        nh_at = 6;
+                        ext = false;
+                        continue;
+                    case RP__FRAG_NOMEM: /* as without reassembly */
+                        break;
+                    }
+                }
+                /* not reassembled (cut by the snaplen, no memory): a first
+                 * fragment (M set) gives its TCP/UDP header; the others
+                 * are skipped */
+                if ((fo & 0xfff8u) != 0) {
                     c->frag6++;
                     return IP_SKIP;
                 }
-                /* atomic fragment (RFC 6946): offset 0, M clear: go on; a
-                 * first fragment (M set): its TCP/UDP header is used */
                 if (fo & 1u) {
                     frag = true;
                     o->anomalies |= RP_A_FRAGMENT;
@@ -1170,6 +1294,7 @@ static int ipv6(const uint8_t *p, uint32_t cap, uint32_t wire, rp_pkt *o, rp_cou
             }
             ext = true;
             nh = p[off];
+            nh_at = off;
             off += hlen;
             continue;
         }
@@ -1376,10 +1501,14 @@ static bool decode_fast(rp_decode_state *st, int64_t ts_sec, uint32_t ts_nsec,
     return true;
 }
 
+static bool decode_net(rp_decode_state *st, enum net n, const uint8_t *ip, uint32_t cap,
+                       uint32_t w, rp_pkt *o, rp_counts *c);
+
 bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
                uint32_t caplen, uint32_t wirelen, const uint8_t *data,
                rp_pkt *o, rp_counts *c)
 {
+    st->sub_len = st->sub_pos = 0; /* the previous record's subframes are gone */
     if (dlt == DLT_EN10MB && (st->opts & (RP_OPT_NO_CSUM | RP_OPT_GENERAL)) == RP_OPT_NO_CSUM &&
         decode_fast(st, ts_sec, ts_nsec, caplen, wirelen, data, o, c))
         return true;
@@ -1416,9 +1545,15 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
         c->trunc_link++;
         return false;
     }
-    const uint8_t *ip = data + off;
-    uint32_t cap = caplen - off;
-    uint32_t w = wire - off;
+    return decode_net(st, n, data + off, caplen - off, wire - off, o, c);
+}
+
+/* From the network header on (n, at ip, cap bytes captured, w on the
+ * wire): IP, tunnels inside it, the transport header.  Counts the
+ * delivered packet's anomalies. */
+static bool decode_net(rp_decode_state *st, enum net n, const uint8_t *ip, uint32_t cap,
+                       uint32_t w, rp_pkt *o, rp_counts *c)
+{
     bool verify = !(st->opts & RP_OPT_NO_CSUM);
     for (int depth = 0;; depth++) {
         if (n == NET_ANY) { /* by the version nibble */
@@ -1433,9 +1568,9 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
             }
             n = ver == 4 ? NET_V4 : NET_V6;
         }
-        inner in = {.base = ip, .base_w = w};
+        inner in = {.base = ip, .base_w = w, .st = st};
         int r = n == NET_V4 ? ipv4(ip, cap, w, o, c, verify, &in, &st->reasm)
-                            : ipv6(ip, cap, w, o, c, verify, &in);
+                            : ipv6(ip, cap, w, o, c, verify, &in, &st->reasm);
         if (r == IP_SKIP)
             return false;
         if (r == IP_DELIVER)
@@ -1468,10 +1603,33 @@ bool rp_decode(rp_decode_state *st, int dlt, int64_t ts_sec, uint32_t ts_nsec,
     return true;
 }
 
+bool rp_decode_more(rp_decode_state *st, rp_pkt *o, rp_counts *c)
+{
+    while (st->sub_pos < st->sub_len) {
+        const uint8_t *p = st->sub_buf + st->sub_pos;
+        uint32_t cap = st->sub_len - st->sub_pos;
+        st->sub_pos += amsdu_next(p, cap);
+        c->subframes++;
+        *o = st->sub_tmpl;
+        inner in = {.st = st};
+        if (amsdu_sub(p, cap, &in, o, c) != IP_INNER)
+            continue;
+        st->in_sub = true;
+        bool got = decode_net(st, in.n, in.p, in.cap, in.cap, o, c);
+        st->in_sub = false;
+        if (got)
+            return true;
+    }
+    return false;
+}
+
 void rp_decode_state_free(rp_decode_state *st)
 {
     rp__reasm_free(st->reasm);
     st->reasm = NULL;
+    free(st->sub_buf);
+    st->sub_buf = NULL;
+    st->sub_len = st->sub_pos = st->sub_size = 0;
 }
 
 static bool ep_equal(const sm_endpoint *a, const sm_endpoint *b)
@@ -1600,6 +1758,9 @@ rp_reader *rp_open_stream(FILE *fp, unsigned opts, char *err, size_t errlen)
 static int next_direct(rp_reader *r, rp_pkt *out)
 {
     for (;;) {
+        /* the last record's further packets first (an A-MSDU's subframes) */
+        if (r->st.sub_pos < r->st.sub_len && rp_decode_more(&r->st, out, &r->c))
+            return 1;
         struct pcap_pkthdr *h;
         const u_char *data;
         int rc = pcap_next_ex(r->pc, &h, &data);
@@ -1865,7 +2026,7 @@ void rp_close(rp_reader *r)
 
 uint64_t rp_counts_skipped(const rp_counts *c)
 {
-    return c->records - (c->tcp4 + c->tcp6 + c->udp4 + c->udp6);
+    return c->records + c->subframes - (c->tcp4 + c->tcp6 + c->udp4 + c->udp6);
 }
 
 void rp_counts_print(FILE *out, const rp_counts *c)
@@ -1875,7 +2036,7 @@ void rp_counts_print(FILE *out, const rp_counts *c)
         size_t off;
     } f[] = {
 #define F(x) {#x, offsetof(rp_counts, x)}
-        F(tcp4), F(tcp6), F(udp4), F(udp6),
+        F(subframes), F(tcp4), F(tcp6), F(udp4), F(udp6),
         F(arp), F(llc), F(other_ethertype), F(other_family), F(link_unsupported),
         F(icmp4), F(icmp6), F(ip_other), F(ip6_esp), F(ip6_no_next), F(frag4), F(frag6),
         F(trunc_link), F(trunc_ip), F(trunc_l4), F(bad_ip_version), F(bad_ip_hlen),
@@ -1888,7 +2049,7 @@ void rp_counts_print(FILE *out, const rp_counts *c)
     };
     fprintf(out, "records: %llu (%llu delivered, %llu skipped), %llu bytes captured\n",
             (unsigned long long)c->records,
-            (unsigned long long)(c->records - rp_counts_skipped(c)),
+            (unsigned long long)(c->records + c->subframes - rp_counts_skipped(c)),
             (unsigned long long)rp_counts_skipped(c),
             (unsigned long long)c->bytes_captured);
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {

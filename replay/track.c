@@ -223,14 +223,23 @@ typedef struct crun {
     uint64_t tw_exp[2], tw_stop[2];
     uint32_t tw_next[2], tw_prev[2]; /* FIFO links: (ci << 1 | side) + 1, 0 = none */
     uint8_t tw_end[2];
+    uint8_t tw_q[2];                 /* the entry's FIFO: its place in its tunable
+                                      * set's chain of lengths (twfifo.next) */
     int32_t pend_ev;                 /* TW_SYN event waiting for the answer */
 } crun;
 
-/* TIME_WAIT entries of one run with one tunable set: all last as long,
- * so the order they began in is the order they end in (FIFO, O(1)). */
+/* TIME_WAIT entries of one run with one tunable set and one length: they
+ * all last as long, so the order they began in is the order they end in
+ * (FIFO, O(1) per entry).  A profile that gives connections different
+ * lengths (NetBSD's MSL classes) has one FIFO per length, chained from
+ * the tunable set's first; at most TW_LENGTHS per set (past that, the
+ * last FIFO takes every other length, kept in order by a walk back). */
 typedef struct twfifo {
     uint32_t head, tail; /* node + 1, 0 = empty */
+    uint32_t next;       /* the set's next length: FIFO index + 1, 0 = none */
+    uint64_t ms;         /* its entries' TIME_WAIT length */
 } twfifo;
+#define TW_LENGTHS 255u
 
 typedef struct tunset {
     const sm_profile *p;
@@ -327,8 +336,10 @@ struct rp_tracker {
     uint32_t *hsorted;
     /* timers */
     crun *cr;
-    twfifo *fifo[RP_MAX_RUNS]; /* indexed by tunset */
-    size_t nfifo[RP_MAX_RUNS];
+    twfifo *fifo[RP_MAX_RUNS]; /* every FIFO of the run */
+    size_t nfifo[RP_MAX_RUNS], fifocap[RP_MAX_RUNS];
+    uint32_t *fset[RP_MAX_RUNS]; /* by tunset: its first FIFO's index + 1, 0 = none */
+    size_t nfset[RP_MAX_RUNS];
     retq *rq;
     size_t rq_head, rq_n, rq_cap; /* ring */
     /* timeline */
@@ -713,15 +724,45 @@ static int32_t event_add(rp_tracker *t, size_t run, rp_ev_kind k, const conn *c,
 
 #define CR(t, ci, r) (&(t)->cr[(size_t)(ci) * (t)->nruns + (r)])
 
-static twfifo *fifo_of(rp_tracker *t, size_t r, uint16_t ts)
+/* The FIFO at place pos of tunable set ts's chain (it exists). */
+static twfifo *fifo_at(rp_tracker *t, size_t r, uint16_t ts, unsigned pos)
 {
-    if (ts >= t->nfifo[r]) {
+    twfifo *q = &t->fifo[r][t->fset[r][ts] - 1];
+    while (pos--)
+        q = &t->fifo[r][q->next - 1];
+    return q;
+}
+
+/* The FIFO of tunable set ts and length ms (made on first use), and its
+ * place in the set's chain. */
+static twfifo *fifo_of(rp_tracker *t, size_t r, uint16_t ts, uint64_t ms, uint8_t *pos)
+{
+    if (ts >= t->nfset[r]) {
         size_t n = t->nts > (size_t)ts + 1 ? t->nts : (size_t)ts + 1;
-        t->fifo[r] = xrealloc(t, t->fifo[r], n * sizeof *t->fifo[r]);
-        memset(t->fifo[r] + t->nfifo[r], 0, (n - t->nfifo[r]) * sizeof *t->fifo[r]);
-        t->nfifo[r] = n;
+        t->fset[r] = xrealloc(t, t->fset[r], n * sizeof *t->fset[r]);
+        memset(t->fset[r] + t->nfset[r], 0, (n - t->nfset[r]) * sizeof *t->fset[r]);
+        t->nfset[r] = n;
     }
-    return &t->fifo[r][ts];
+    uint32_t prev = 0; /* the FIFO whose next is the end of the chain, + 1; 0: none */
+    unsigned k = 0;
+    for (uint32_t f = t->fset[r][ts]; f; k++) {
+        twfifo *q = &t->fifo[r][f - 1];
+        if (q->ms == ms || k + 1 == TW_LENGTHS) {
+            *pos = (uint8_t)k;
+            return q;
+        }
+        prev = f;
+        f = q->next;
+    }
+    GROW(t, t->fifo[r], t->nfifo[r], t->fifocap[r]);
+    t->fifo[r][t->nfifo[r]] = (twfifo){.ms = ms};
+    uint32_t id = (uint32_t)++t->nfifo[r];
+    if (prev)
+        t->fifo[r][prev - 1].next = id;
+    else
+        t->fset[r][ts] = id;
+    *pos = (uint8_t)k;
+    return &t->fifo[r][id - 1];
 }
 
 static crun *node_cr(rp_tracker *t, uint32_t node, size_t r, int *side)
@@ -730,16 +771,18 @@ static crun *node_cr(rp_tracker *t, uint32_t node, size_t r, int *side)
     return CR(t, (node - 1) >> 1, r);
 }
 
-static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t exp)
+static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t exp,
+                      uint64_t ms)
 {
     if (exp < t->due)
         t->due = exp;
-    twfifo *q = fifo_of(t, r, HR(t, t->conns[ci].host[side], r)->ts);
-    uint32_t node = (ci << 1 | (uint32_t)side) + 1;
     crun *c = CR(t, ci, r);
-    /* After the last entry that ends no later: the tail, unless the
-     * profile gives connections different lengths (NetBSD's MSL classes),
-     * when a shorter one goes back past longer ones. */
+    twfifo *q = fifo_of(t, r, HR(t, t->conns[ci].host[side], r)->ts, ms, &c->tw_q[side]);
+    c = CR(t, ci, r);
+    uint32_t node = (ci << 1 | (uint32_t)side) + 1;
+    /* After the last entry that ends no later: the tail (the FIFO's
+     * entries last as long), unless its set has more lengths than
+     * TW_LENGTHS. */
     uint32_t after = q->tail;
     int ps = 0;
     while (after) {
@@ -769,8 +812,8 @@ static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t e
 
 static void heap_remove(rp_tracker *t, size_t r, uint32_t ci, int side)
 {
-    twfifo *q = fifo_of(t, r, HR(t, t->conns[ci].host[side], r)->ts);
     crun *c = CR(t, ci, r);
+    twfifo *q = fifo_at(t, r, HR(t, t->conns[ci].host[side], r)->ts, c->tw_q[side]);
     uint32_t nx = c->tw_next[side], pv = c->tw_prev[side];
     int s2;
     if (pv)
@@ -787,18 +830,29 @@ static void heap_remove(rp_tracker *t, size_t r, uint32_t ci, int side)
 /* The next TIME_WAIT to end under run r: false if none. */
 static bool tw_first(rp_tracker *t, size_t r, uint64_t *exp, uint32_t *ci, int *side)
 {
+    /* the earliest end; of equal ends, the lower tunable set's (as when
+     * a set had one FIFO), and in one set the longer length's: it began
+     * first (exp = start + length), as one FIFO of the set would order
+     * them */
     bool any = false;
-    for (size_t k = 0; k < t->nfifo[r]; k++) {
-        uint32_t node = t->fifo[r][k].head;
-        if (!node)
-            continue;
-        int s;
-        crun *c = node_cr(t, node, r, &s);
-        if (!any || c->tw_exp[s] < *exp) {
-            *exp = c->tw_exp[s];
-            *ci = (node - 1) >> 1;
-            *side = s;
-            any = true;
+    uint64_t best_ms = 0;
+    size_t best_set = 0;
+    for (size_t k = 0; k < t->nfset[r]; k++) {
+        for (uint32_t f = t->fset[r][k]; f; f = t->fifo[r][f - 1].next) {
+            const twfifo *q = &t->fifo[r][f - 1];
+            if (!q->head)
+                continue;
+            int s;
+            crun *c = node_cr(t, q->head, r, &s);
+            if (!any || c->tw_exp[s] < *exp ||
+                (c->tw_exp[s] == *exp && best_set == k && q->ms > best_ms)) {
+                *exp = c->tw_exp[s];
+                *ci = (q->head - 1) >> 1;
+                *side = s;
+                best_ms = q->ms;
+                best_set = k;
+                any = true;
+            }
         }
     }
     return any;
@@ -879,40 +933,57 @@ static void tw_end(rp_tracker *t, uint32_t ci, int side, size_t r, rp_tw_end why
  * the OS recycles it). */
 static void tw_recycle_oldest(rp_tracker *t, uint32_t h, size_t r)
 {
-    twfifo *q = fifo_of(t, r, HR(t, h, r)->ts);
-    for (uint32_t node = q->head; node;) {
-        int s;
-        crun *cr = node_cr(t, node, r, &s);
-        uint32_t ci = (node - 1) >> 1;
-        if (t->conns[ci].host[s] == h) {
-            tw_end(t, ci, s, r, RP_TW_RECYCLED, t->now);
-            return;
+    /* the host's first entry in each length's FIFO; of those, the
+     * earliest end (of equal ends the longer length's, as tw_first) */
+    uint16_t ts = HR(t, h, r)->ts;
+    if (ts >= t->nfset[r])
+        return;
+    uint32_t best = 0;
+    uint64_t best_exp = 0, best_ms = 0;
+    for (uint32_t f = t->fset[r][ts]; f; f = t->fifo[r][f - 1].next) {
+        const twfifo *q = &t->fifo[r][f - 1];
+        for (uint32_t node = q->head; node;) {
+            int s;
+            crun *cr = node_cr(t, node, r, &s);
+            if (t->conns[(node - 1) >> 1].host[s] == h) {
+                if (!best || cr->tw_exp[s] < best_exp ||
+                    (cr->tw_exp[s] == best_exp && q->ms > best_ms)) {
+                    best = node;
+                    best_exp = cr->tw_exp[s];
+                    best_ms = q->ms;
+                }
+                break;
+            }
+            node = cr->tw_next[s];
         }
-        node = cr->tw_next[s];
     }
+    if (best)
+        tw_end(t, (best - 1) >> 1, (int)((best - 1) & 1u), r, RP_TW_RECYCLED, t->now);
 }
 
 /* When side's TIME_WAIT, (re)starting now, ends under tunable set s: the
  * engine's rule (sm_tw_expiry_ns(): the profile's length for this
  * connection, NetBSD's MSL classes; the collector's period from its phase
- * on this host, hr->reaper, XNU).  A capture host is one address. */
+ * on this host, hr->reaper, XNU).  A capture host is one address.  *ms:
+ * the length before the collector's rounding (the entry's FIFO). */
 static uint64_t tw_expiry_at(const rp_tracker *t, const conn *c, int side, const tunset *s,
                              const hrun *hr, const sm_endpoint *self,
-                             const sm_endpoint *peer)
+                             const sm_endpoint *peer, uint64_t *ms)
 {
     sm_tw_len_ctx lc = {.tun = s->tun, .local = self->addr, .remote = peer->addr,
                         .host_addrs = &t->hosts[c->host[side]].addr, .n_host_addrs = 1,
                         .reap_anchor_ns = hr->reaper.anchor_ns};
+    *ms = sm_tw_length_ms(s->p, &lc);
     return sm_tw_expiry_ns(s->p, &lc, t->now);
 }
 
 static uint64_t tw_expiry(const rp_tracker *t, const conn *c, int side, const tunset *s,
-                          const hrun *hr)
+                          const hrun *hr, uint64_t *ms)
 {
     sm_endpoint self, peer;
     ep_of(c, side, &self);
     ep_of(c, !side, &peer);
-    return tw_expiry_at(t, c, side, s, hr, &self, &peer);
+    return tw_expiry_at(t, c, side, s, hr, &self, &peer, ms);
 }
 
 static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
@@ -962,10 +1033,11 @@ static void tw_begin(rp_tracker *t, uint32_t ci, int side, uint64_t frame)
             continue;
         }
         sm_tw_reaper_enter(&hr->reaper, s->tun, hr->pub.tw_now, t->now);
-        uint64_t exp = tw_expiry_at(t, c, side, s, hr, &self, &peer);
+        uint64_t ms;
+        uint64_t exp = tw_expiry_at(t, c, side, s, hr, &self, &peer, &ms);
         CR(t, ci, r)->tw_exp[side] = exp;
         CR(t, ci, r)->tw_end[side] = RP_TW_LIVE;
-        heap_push(t, r, ci, side, exp);
+        heap_push(t, r, ci, side, exp, ms);
         c = &t->conns[ci];
         hr->pub.tw_now++;
         hr->pub.tw_total++;
@@ -1772,8 +1844,9 @@ static void handle(rp_tracker *t, uint32_t ci, int s, const rp_pkt *p)
                     const tunset *ts = &t->ts[hr->ts];
                     heap_remove(t, r, ci, o);
                     c = &t->conns[ci];
-                    CR(t, ci, r)->tw_exp[o] = tw_expiry(t, c, o, ts, hr);
-                    heap_push(t, r, ci, o, CR(t, ci, r)->tw_exp[o]);
+                    uint64_t ms;
+                    CR(t, ci, r)->tw_exp[o] = tw_expiry(t, c, o, ts, hr, &ms);
+                    heap_push(t, r, ci, o, CR(t, ci, r)->tw_exp[o], ms);
                 }
             }
             break;
@@ -1940,6 +2013,7 @@ void rp_track_free(rp_tracker *t)
     free(t->hsorted);
     for (size_t r = 0; r < RP_MAX_RUNS; r++) {
         free(t->fifo[r]);
+        free(t->fset[r]);
         free(t->ev[r].v);
     }
     free(t->rq);

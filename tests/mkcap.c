@@ -731,6 +731,64 @@ static void fr_aruba(buf *r, const buf *ip, bool v6)
     outer4(r, 47, &g);
 }
 
+/* One A-MSDU subframe: destination, source, length, the MSDU (body: LLC
+ * first), padding to 4 bytes unless last. */
+static void amsdu_subframe(buf *g, const buf *body, bool last)
+{
+    put(g, MAC_A, 6);
+    put(g, MAC_B, 6);
+    u16(g, (unsigned)body->n);
+    put(g, body->b, body->n);
+    if (!last)
+        zeros(g, (4 - (14 + body->n) % 4) % 4);
+}
+
+static void snap_ip(buf *b, const buf *ip, bool v6)
+{
+    u8(b, 0xaa), u8(b, 0xaa), u8(b, 0x03);
+    zeros(b, 3);
+    u16(b, ip_type(v6));
+    put(b, ip->b, ip->n);
+}
+
+/* Aruba A-MSDUs: each record an 802.11 QoS data frame whose A-MSDU holds
+ * three subframes: a segment of the IPv4 connection, an STP frame (LLC
+ * without SNAP: skipped), the same step of the IPv6 connection; the
+ * subframes' lengths leave padding between them. */
+static void amsdu_file(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    const step *s = CONV;
+    for (size_t i = 0; i < NCONV; i++) {
+        buf ip4 = {.n = 0}, ip6 = {.n = 0}, b4 = {.n = 0}, b6 = {.n = 0}, stp = {.n = 0};
+        ip_tcp(&ip4, &FLOW4, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        ip_tcp(&ip6, &FLOW6, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        snap_ip(&b4, &ip4, false);
+        snap_ip(&b6, &ip6, true);
+        u8(&stp, 0x42), u8(&stp, 0x42), u8(&stp, 0x03);
+        zeros(&stp, 35);
+        buf g = {.n = 0}, rec = {.n = 0};
+        u16(&g, 0);
+        u16(&g, 0x8200);
+        u8(&g, 0x88); /* data, QoS data */
+        u8(&g, 0x02); /* from the DS */
+        u16(&g, 0);
+        put(&g, MAC_A, 6);
+        put(&g, MAC_B, 6);
+        put(&g, MAC_B, 6);
+        u16(&g, 0x10);
+        u8(&g, 0x80); /* A-MSDU */
+        u8(&g, 0);
+        amsdu_subframe(&g, &b4, false);
+        amsdu_subframe(&g, &stp, false);
+        amsdu_subframe(&g, &b6, true);
+        outer4(&rec, 47, &g);
+        cap_rec(&c, &rec);
+    }
+    cap_close(&c);
+}
+
 /* Cisco WCCP redirection: GRE type 0x883e, the 4-byte WCCPv2 redirect
  * header before the IPv4 datagram (IPv4 only). */
 static void fr_wccp(buf *r, const buf *ip, bool v6)
@@ -907,6 +965,196 @@ static void frag_cases(const char *name)
         }
     }
     cap_close(&c);
+}
+
+/* ---- IPv6 fragments (RFC 8200 4.5) ---------------------------------------------- */
+
+/* One record: Ethernet, an IPv6 header (with a Hop-by-Hop header before
+ * the Fragment header when hbh: the unfragmentable part), a Fragment header
+ * (id, offset of bytes [off, off+n) of l4, M), those bytes. */
+static void frag6_rec(cap *c, const uint8_t *src, const uint8_t *dst, unsigned proto,
+                      uint32_t id, const buf *l4, size_t off, size_t n, bool more, bool hbh)
+{
+    buf rec = {.n = 0};
+    eth(&rec, 0x86dd);
+    ip6_hdr(&rec, hbh ? 0 : 44, src, dst, (hbh ? 8 : 0) + 8 + n);
+    if (hbh) { /* Hop-by-Hop: next header Fragment, PadN of 4 */
+        u8(&rec, 44);
+        u8(&rec, 0);
+        u8(&rec, 1), u8(&rec, 4);
+        u32(&rec, 0);
+    }
+    u8(&rec, proto);
+    u8(&rec, 0);
+    u16(&rec, (unsigned)off | (more ? 1u : 0));
+    u32(&rec, id);
+    put(&rec, l4->b + off, n);
+    cap_rec(c, &rec);
+}
+
+/* IPv6 reassembly's cases, one connection each (the client's port tells
+ * which), the same as IPv4's where they apply:
+ * 40031: the SYN in two fragments, the first 8 bytes (less than a TCP
+ *        header) arriving last, behind a Hop-by-Hop header (the
+ *        unfragmentable part); the data segment in three, one of them
+ *        repeated exactly (ignored): 8 packets, SF;
+ * 40032: the data segment's second fragment overlaps the first by 8
+ *        bytes and says something else about them: the datagram is given
+ *        up, the connection has 7; its SYN+ACK comes in two fragments
+ *        that overlap by 8 bytes repeated as they are: reassembled;
+ * 40033: UDP whose last fragment comes 61 s after the first: given up
+ *        (RFC 8200's 60 s), nothing delivered;
+ * 40034: UDP whose last fragment comes 45 s after the first (more than
+ *        IPv4's 30 s): reassembled, delivered;
+ * 40035: every segment an atomic fragment (offset 0, M clear, RFC 6946):
+ *        a whole packet each, 8 packets, SF;
+ * 40036: in IPv4-in-IPv6, the outer packet of the data segment in two
+ *        fragments: 8 packets, SF. */
+static void frag6_cases(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    const step *s = CONV;
+    for (unsigned k = 0; k < 2; k++) {
+        flow fl = FLOW6;
+        fl.cport = 40031 + k;
+        for (size_t i = 0; i < NCONV; i++) {
+            const uint8_t *src = s[i].cl ? fl.c : fl.s, *dst = s[i].cl ? fl.s : fl.c;
+            unsigned sp = s[i].cl ? fl.cport : fl.sport, dp = s[i].cl ? fl.sport : fl.cport;
+            uint32_t id = 0x10000u + 10 * k + (uint32_t)i;
+            buf t = {.n = 0};
+            tcp_seg(&t, true, src, dst, sp, dp, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+            if (i == 0 && k == 0) { /* SYN: 24 bytes, [8, 24) then [0, 8) */
+                frag6_rec(&c, src, dst, 6, id, &t, 8, t.n - 8, false, true);
+                frag6_rec(&c, src, dst, 6, id, &t, 0, 8, true, true);
+            } else if (i == 3 && k == 0) { /* data: 120 bytes, the middle twice */
+                frag6_rec(&c, src, dst, 6, id, &t, 0, 56, true, false);
+                frag6_rec(&c, src, dst, 6, id, &t, 56, 56, true, false);
+                frag6_rec(&c, src, dst, 6, id, &t, 56, 56, true, false);
+                frag6_rec(&c, src, dst, 6, id, &t, 112, t.n - 112, false, false);
+            } else if (i == 3) { /* [0, 56), [48, 104) saying otherwise of [48, 56) */
+                buf x = t;
+                memset(x.b + 48, 'X', 8);
+                frag6_rec(&c, src, dst, 6, id, &t, 0, 56, true, false);
+                frag6_rec(&c, src, dst, 6, id, &x, 48, 56, true, false);
+                frag6_rec(&c, src, dst, 6, id, &t, 104, t.n - 104, false, false);
+            } else if (i == 1 && k == 1) { /* SYN+ACK, 24 bytes: [0, 16), [8, 24) */
+                frag6_rec(&c, src, dst, 6, id, &t, 0, 16, true, false);
+                frag6_rec(&c, src, dst, 6, id, &t, 8, t.n - 8, false, false);
+            } else {
+                buf ip = {.n = 0}, rec = {.n = 0};
+                ip6_hdr(&ip, 6, src, dst, t.n);
+                put(&ip, t.b, t.n);
+                fr_eth(&rec, &ip, true);
+                cap_rec(&c, &rec);
+            }
+        }
+    }
+    /* UDP, 48 bytes in two fragments 61 s apart, then 45 s apart */
+    for (unsigned k = 0; k < 2; k++) {
+        buf u = {.n = 0};
+        u16(&u, 40033 + k);
+        u16(&u, 53);
+        u16(&u, 48);
+        u16(&u, 0);
+        zeros(&u, 40);
+        uint32_t sum = sum16(0, FLOW6.c, 16);
+        sum = sum16(sum, FLOW6.s, 16);
+        sum += 17 + 48;
+        set16(&u, 6, fold(sum16(sum, u.b, u.n)));
+        frag6_rec(&c, FLOW6.c, FLOW6.s, 17, 0x20000u + k, &u, 0, 24, true, false);
+        c.ts_ns += (k ? 45ull : 61ull) * 1000000000ull;
+        frag6_rec(&c, FLOW6.c, FLOW6.s, 17, 0x20000u + k, &u, 24, 24, false, false);
+    }
+    /* atomic fragments */
+    flow fl = FLOW6;
+    fl.cport = 40035;
+    for (size_t i = 0; i < NCONV; i++) {
+        const uint8_t *src = s[i].cl ? fl.c : fl.s, *dst = s[i].cl ? fl.s : fl.c;
+        unsigned sp = s[i].cl ? fl.cport : fl.sport, dp = s[i].cl ? fl.sport : fl.cport;
+        buf t = {.n = 0};
+        tcp_seg(&t, true, src, dst, sp, dp, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        frag6_rec(&c, src, dst, 6, 0x30000u + (uint32_t)i, &t, 0, t.n, false, false);
+    }
+    /* IPv4 in IPv6: the data segment's outer packet in two fragments */
+    flow f4 = FLOW4;
+    f4.cport = 40036;
+    for (size_t i = 0; i < NCONV; i++) {
+        buf ip = {.n = 0};
+        ip_tcp(&ip, &f4, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        uint32_t id = 0x40000u + (uint32_t)i;
+        if (i == 3) {
+            frag6_rec(&c, T6A, T6B, 4, id, &ip, 0, 64, true, false);
+            frag6_rec(&c, T6A, T6B, 4, id, &ip, 64, ip.n - 64, false, false);
+        } else {
+            buf rec = {.n = 0};
+            outer6(&rec, 4, &ip);
+            cap_rec(&c, &rec);
+        }
+    }
+    cap_close(&c);
+}
+
+/* ---- Teredo (RFC 4380), VN-Tag ------------------------------------------------------ */
+
+/* Teredo: IPv6 in UDP from/to port 3544; the packets in turn carry no
+ * indication, an origin indication (5.1.1: 0x0000, the obfuscated port
+ * and address), an authentication indication (client id, authentication
+ * value, nonce, confirmation) and both; after the connection a bubble
+ * (an IPv6 header with no next header) with an origin indication. */
+static void teredo_hdrs(buf *t, unsigned k)
+{
+    if (k & 2) { /* authentication: id length 4, value length 8 */
+        u16(t, 0x0001);
+        u8(t, 4);
+        u8(t, 8);
+        u32(t, 0x01020304u);
+        zeros(t, 8);
+        u32(t, 0xdeadbeefu), u32(t, 0x01234567u); /* nonce */
+        u8(t, 0);                                  /* confirmation */
+    }
+    if (k & 1) { /* origin: port 40000, address 198.51.100.7, both inverted */
+        u16(t, 0x0000);
+        u16(t, 40000u ^ 0xffffu);
+        u32(t, (198u << 24 | 51u << 16 | 100u << 8 | 7u) ^ 0xffffffffu);
+    }
+}
+
+static void teredo_file(const char *name)
+{
+    cap c;
+    cap_open(&c, name, DLT_EN10MB);
+    const step *s = CONV;
+    for (size_t i = 0; i < NCONV; i++) {
+        buf ip = {.n = 0}, t = {.n = 0}, rec = {.n = 0};
+        ip_tcp(&ip, &FLOW6, s[i].cl, s[i].flags, s[i].seq, s[i].ack, s[i].len);
+        teredo_hdrs(&t, (unsigned)i % 4);
+        put(&t, ip.b, ip.n);
+        if (s[i].cl)
+            outer_udp4(&rec, 51000, 3544, &t);
+        else
+            outer_udp4(&rec, 3544, 51000, &t);
+        cap_rec(&c, &rec);
+    }
+    buf ip = {.n = 0}, t = {.n = 0}, rec = {.n = 0};
+    ip6_hdr(&ip, 59, FLOW6.s, FLOW6.c, 0);
+    teredo_hdrs(&t, 1);
+    put(&t, ip.b, ip.n);
+    outer_udp4(&rec, 3544, 51000, &t);
+    cap_rec(&c, &rec);
+    cap_close(&c);
+}
+
+/* VN-Tag (0x8926): direction/pointer, destination and source VIFs, then the
+ * type; here inside a VLAN tag, as Zeek's vntag-in-vlan trace has it. */
+static void fr_vntag(buf *r, const buf *ip, bool v6)
+{
+    eth(r, 0x8100);
+    u16(r, 10);
+    u16(r, 0x8926);
+    u32(r, 0x80010002u);
+    u16(r, ip_type(v6));
+    put(r, ip->b, ip->n);
 }
 
 /* Steps of one connection over Ethernet. */
@@ -1127,16 +1375,22 @@ static void ng_open(ng *g, const char *name)
     ng_write(g, &b);
 }
 
-static void ng_idb(ng *g, unsigned dlt)
+/* An interface description block: link type, snapshot length (0: none). */
+static void ng_idb_snap(ng *g, unsigned dlt, uint32_t snaplen)
 {
     buf b = {.n = 0};
     le32w(&b, 1);
     le32w(&b, 20);
     le16w(&b, dlt);
     le16w(&b, 0);
-    le32w(&b, 0);
+    le32w(&b, snaplen);
     le32w(&b, 20);
     ng_write(g, &b);
+}
+
+static void ng_idb(ng *g, unsigned dlt)
+{
+    ng_idb_snap(g, dlt, 0);
 }
 
 static void ng_epb(ng *g, uint64_t ts_us, const buf *rec)
@@ -1281,6 +1535,20 @@ static void damaged(void)
         if (!early)
             ng_idb(&g, DLT_RAW);
         ng_epb(&g, 1700000000ull * 1000000u + 10, &rec);
+        fclose(g.f);
+    }
+    /* pcapng: a second interface of the same link type with another
+     * snapshot length, before any packet (as Zeek's ldap traces have it):
+     * libpcap refuses the file */
+    {
+        ng g;
+        ng_open(&g, "bad-second-snaplen.pcapng");
+        ng_idb_snap(&g, DLT_EN10MB, 262144);
+        ng_idb_snap(&g, DLT_EN10MB, 8192);
+        buf ip = {.n = 0}, rec = {.n = 0};
+        ip_tcp(&ip, &FLOW4, true, F_SYN, 1000, 0, 0);
+        fr_eth(&rec, &ip, false);
+        ng_epb(&g, 1700000000ull * 1000000u, &rec);
         fclose(g.f);
     }
     /* pcapng cut inside the second block */
@@ -1486,9 +1754,13 @@ int main(int argc, char **argv)
     simple("enc-aruba.pcap", DLT_EN10MB, fr_aruba);
     simple("enc-gre-udp.pcap", DLT_EN10MB, fr_gre_udp);
     simple("enc-ayiya.pcap", DLT_EN10MB, fr_ayiya);
+    simple("enc-vntag.pcap", DLT_EN10MB, fr_vntag);
     simple4("enc4-wccp.pcap", DLT_EN10MB, fr_wccp);
     frag_file("frag4.pcap");
     frag_cases("frag4-cases.pcap");
+    frag6_cases("frag6-cases.pcap");
+    teredo_file("enc6-teredo.pcap");
+    amsdu_file("amsdu.pcap");
     tw_data_file("tw-data.pcap");
     tw_len_file("tw-lengths.pcap");
     tw_syn_rst_file("tw-syn-rst.pcap");

@@ -100,7 +100,12 @@ bad-ng-blocklen.pcapng 2 error 3
 bad-ng-cut.pcapng 0 warning 2
 bad-second-idb-first.pcapng 2 error 1
 bad-second-idb.pcapng 2 error 2
+bad-second-snaplen.pcapng 2 error 1
 LIST
+# libpcap's limit is named as libpcap's
+run bad-second-snaplen.pcapng
+grep -q 'libpcap reads no pcapng file whose interfaces differ in snapshot length' "$tmp/err" ||
+    fail "bad-second-snaplen.pcapng: the message does not name libpcap's limit: $(cat "$tmp/err")"
 
 # bad lengths in headers are counted, not fatal
 run bad-lengths.pcap
@@ -186,6 +191,48 @@ for want in '"10.1.0.1:40011".*"summary": "SF".*"packets": \[5, 3\]' \
 done
 [ "$(grep -c '"summary"' "$tmp/out")" -eq 3 ] || { fail "frag4-cases.pcap: not 3 connections"; ok=0; }
 [ $ok = 1 ] && echo "ok   frag4-cases.pcap"
+
+# IPv6 reassembly's cases (tests/mkcap.c frag6_cases): the same as IPv4's
+# (the SYN's fragments behind a Hop-by-Hop header), RFC 8200's 60 s timeout
+# (a fragment 61 s late given up, one 45 s late reassembled), atomic
+# fragments, IPv4 in IPv6 in outer fragments
+timeout 20 "$sm" replay --json --verify-checksums "$caps/frag6-cases.pcap" >"$tmp/out" 2>"$tmp/err"
+ok=1
+for want in '"\[2001:db8:1::1\]:40031".*"summary": "SF".*"packets": \[5, 3\]' \
+    '"\[2001:db8:1::1\]:40032".*"summary": "SF".*"packets": \[4, 3\]' \
+    '"\[2001:db8:1::1\]:40035".*"summary": "SF".*"packets": \[5, 3\]' \
+    '"10.1.0.1:40036".*"summary": "SF".*"packets": \[5, 3\]' \
+    '"records": 44, "tcp": 31, "udp": 1, "skipped": 12, "frag6": 12, "ip6_ext": 9, "tunneled": 8, "reassembled": 5, "frag_reassembled": 5, "frag_given_up": 3}'; do
+    grep -q "$want" "$tmp/out" || { fail "frag6-cases.pcap: no $want: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"; ok=0; }
+done
+[ "$(grep -c '"summary"' "$tmp/out")" -eq 4 ] || { fail "frag6-cases.pcap: not 4 connections"; ok=0; }
+[ $ok = 1 ] && echo "ok   frag6-cases.pcap"
+
+# encapsulations of IPv6 only (Teredo, with its origin and authentication
+# indications, and a bubble): the v6 connection, the bubble counted
+for f in "$caps"/enc6-*.pcap; do
+    b=$(basename "$f")
+    timeout 20 "$sm" replay --json --verify-checksums "$f" >"$tmp/out" 2>"$tmp/err"
+    if grep "$v6" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' &&
+        grep -q '"records": 9, "tcp": 8, "udp": 0, "skipped": 1, "ip6_no_next": 1, "tunneled": 8}' "$tmp/out" &&
+        ! grep -q 'csum' "$tmp/out"; then
+        echo "ok   $b"
+    else
+        fail "$b: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"
+    fi
+done
+
+# A-MSDUs (tests/mkcap.c amsdu_file): every subframe a packet, padding
+# between them, a subframe that is not IP counted and skipped
+timeout 20 "$sm" replay --json --verify-checksums "$caps/amsdu.pcap" >"$tmp/out" 2>"$tmp/err"
+if grep "$v4" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' &&
+    grep "$v6" "$tmp/out" | grep -q '"summary": "SF".*"packets": \[5, 3\]' &&
+    grep -q '"records": 8, "tcp": 16, "udp": 0, "skipped": 8, "subframes": 16, "llc": 8, "tunneled": 16}' "$tmp/out" &&
+    ! grep -q 'csum' "$tmp/out"; then
+    echo "ok   amsdu.pcap"
+else
+    fail "amsdu.pcap: $(cat "$tmp/err") $(grep -o '"counts".*' "$tmp/out")"
+fi
 
 # data reaching a side that closed (tests/mkcap.c tw_data_file): the server
 # that answered with a RST holds no TIME_WAIT under any profile; new data
