@@ -640,16 +640,29 @@ static msock *phantom_listener(mirror *m, const obs_wire_addr *dst, int fam)
     return s;
 }
 
+/* Does a socket bound to `bound` take a connect to dst: 2 its very
+ * address, 1 through its wildcard address, 0 no. */
+static int takes_connect(mirror *m, const obs_wire_addr *bound,
+                         const obs_wire_addr *dst)
+{
+    if (!bound->family || bound->port != dst->port)
+        return 0;
+    sm_endpoint b = to_ep(bound), d = to_ep(dst);
+    if (sm_addr_equal(&b.addr, &d.addr))
+        return 2;
+    return sm_addr_is_any(&b.addr) && is_local_addr(m, dst);
+}
+
 static msock *find_listener(mirror *m, const obs_wire_addr *dst)
 {
     msock *best = NULL;
     for (msock *s = m->all; s; s = s->next_all) {
-        if (!s->listening || s->closed || s->bound.port != dst->port)
+        if (!s->listening || s->closed)
             continue;
-        sm_endpoint b = to_ep(&s->bound), d = to_ep(dst);
-        if (sm_addr_equal(&b.addr, &d.addr))
+        int t = takes_connect(m, &s->bound, dst);
+        if (t == 2)
             return s;
-        if (sm_addr_is_any(&b.addr) && is_local_addr(m, dst))
+        if (t)
             best = s;
     }
     return best;
@@ -838,8 +851,54 @@ static void do_bind(mirror *m, size_t ei, mproc *p, msock *s)
         s->bound = a;
 }
 
+static int inprogress_outcome(const mirror *m, size_t ei);
+static void mirror_event(mirror *m, size_t ei);
+
+/* The last connect to the address the listener at event ei is bound to
+ * that this machine refused although its record comes after the listen's
+ * (SIZE_MAX: none).  A listen is stamped when it starts, a connect when it
+ * returns: when the listening process lost the processor in between (a
+ * loaded machine), the kernel answered the SYN with a RST before the
+ * listen took effect.  The refusals tell the order: the search stops at
+ * the listening process's next call and at a connect that got through. */
+static size_t refused_before_listen(mirror *m, size_t ei, const msock *l)
+{
+    const obs_wire *lw = &m->log->ev[ei].w;
+    size_t last = SIZE_MAX;
+    if (!l->bound.port)
+        return last;
+    for (size_t i = ei + 1; i < m->log->n; i++) {
+        const obs_wire *w = &m->log->ev[i].w;
+        if (w->pid == lw->pid)
+            break;
+        if (w->call != OBS_CONNECT || m->done[i] ||
+            !takes_connect(m, &l->bound, &w->addr_b))
+            continue;
+        if (w->ret < 0 && (w->err == ECONNREFUSED ||
+                           (w->err == EINPROGRESS &&
+                            inprogress_outcome(m, i) == ECONNREFUSED)))
+            last = i;
+        else
+            break;
+    }
+    return last;
+}
+
 static void do_listen(mirror *m, size_t ei, mproc *p, msock *s)
 {
+    /* the connects the kernel refused before this listen took effect go
+     * first, their RSTs delivered */
+    size_t before = refused_before_listen(m, ei, s);
+    if (before != SIZE_MAX) {
+        for (size_t i = ei + 1; i <= before; i++)
+            if (!m->done[i])
+                mirror_event(m, i);
+        settle(m, 1000000);
+        p = proc_find(m, m->log->ev[ei].w.pid); /* the table may have moved */
+        if (!p)
+            return;
+    }
+
     const obs_wire *w = &m->log->ev[ei].w;
     int backlog = w->a1 < 0 || w->a1 > 4096 ? 128 : (int)w->a1;
     sm_result r[MAXP];
@@ -877,9 +936,10 @@ static void phantom_accept(mirror *m, msock *s, msock *pl)
     scn(m, "%s = accept %s\n", s->peer_name, pl->name);
 }
 
-/* Did a connect that returned EINPROGRESS get its connection?  The
- * program learns it later: getsockopt(SO_ERROR), or data moving. */
-static bool inprogress_ok(const mirror *m, size_t ei)
+/* How a connect that returned EINPROGRESS ended, as the program learnt it
+ * later (getsockopt(SO_ERROR), or data moving): 0 it got its connection,
+ * else the errno (-1: the program never learnt). */
+static int inprogress_outcome(const mirror *m, size_t ei)
 {
     const obs_wire *c = &m->log->ev[ei].w;
     for (size_t i = ei + 1; i < m->log->n; i++) {
@@ -889,21 +949,29 @@ static bool inprogress_ok(const mirror *m, size_t ei)
         switch (w->call) {
         case OBS_GETSOCKOPT:
             if (w->a2 == SO_ERROR && w->ret == 0)
-                return w->a3 == 0;
+                return (int)w->a3;
             break;
         case OBS_SEND:
         case OBS_RECV:
-            return w->ret >= 0 || (w->err != ECONNREFUSED && w->err != ENOTCONN);
+            if (w->ret < 0 && (w->err == ECONNREFUSED || w->err == ENOTCONN))
+                return w->err;
+            return 0;
         case OBS_CLOSE:
         case OBS_CONNECT:
         case OBS_SOCKET:
         case OBS_EXIT:
-            return false;
+            return -1;
         default:
             break;
         }
     }
-    return false;
+    return -1;
+}
+
+/* Did a connect that returned EINPROGRESS get its connection? */
+static bool inprogress_ok(const mirror *m, size_t ei)
+{
+    return inprogress_outcome(m, ei) == 0;
 }
 
 /* An unbound socket gets the local address this machine gave it (how:
@@ -1043,8 +1111,6 @@ static size_t find_connect(mirror *m, const obs_wire_addr *peer, size_t ai)
     }
     return pending != SIZE_MAX ? pending : done;
 }
-
-static void mirror_event(mirror *m, size_t ei);
 
 static void do_accept(mirror *m, size_t ei, mproc *p, msock *l)
 {
