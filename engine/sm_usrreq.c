@@ -967,7 +967,10 @@ sm_result sm_sendto(sm_world *w, sm_id id, const sm_endpoint *ep, uint64_t bytes
 static bool recv_done(const sm_world *w, sm_id id)
 {
     const sm__sock *s = &w->socks[id];
-    return s->rcvq > 0 || s->peer_fin || s->soerr != SM_OK || !s->connected;
+    /* an unconnected TCP socket has nothing to wait for; a UDP socket
+     * waits for a datagram, connected or not */
+    return s->rcvq > 0 || s->peer_fin || s->soerr != SM_OK ||
+           (s->proto == SM_TCP && !s->connected);
 }
 
 sm_result sm_recv(sm_world *w, sm_id id, uint64_t bytes)
