@@ -35,6 +35,8 @@ count test-suite.log
 
 echo "== make check with --enable-sanitizers (ASan + UBSan)"
 rm -rf _build/asan && mkdir -p _build/asan
+# one tarball, this version's: a stale one would make the glob below two files
+rm -f sockmodel-*.tar.gz
 make -s dist-gzip >/dev/null && tar -xzf sockmodel-*.tar.gz -C _build/asan --strip-components=1
 ( cd _build/asan && ./configure --quiet --enable-sanitizers &&
   make -s -j"$jobs" && make -s check -j"$jobs" ) || { status=1; cat _build/asan/test-suite.log 2>/dev/null; }
