@@ -577,6 +577,24 @@ static char *tc_put(textcache *c, char *p)
     return p + len;
 }
 
+/* Every destination of host ID under run R, into *BUF grown as needed
+ * (a host may have any number: none is left out of the report). */
+static size_t host_dests(const rp_tracker *t, uint32_t id, size_t r, rp_dest_info **buf,
+                         size_t *cap)
+{
+    size_t n = rp_track_host_ndests(t, id);
+    if (n > *cap) {
+        rp_dest_info *nb = realloc(*buf, n * sizeof **buf);
+        if (!nb) {
+            fputs("sockmodel: replay: out of memory for the report\n", stderr);
+            exit(2);
+        }
+        *buf = nb;
+        *cap = n;
+    }
+    return rp_track_dests(t, id, r, *buf, *cap);
+}
+
 static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc,
                             const char *path, const char *link)
 {
@@ -584,7 +602,8 @@ static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc
     size_t nr = rp_track_nruns(t), nh = rp_track_nhosts(t);
     uint64_t base = rp_track_first_ns(t);
     char b[32];
-    rp_dest_info *dests = malloc(4096 * sizeof *dests);
+    size_t dcap = 4096;
+    rp_dest_info *dests = malloc(dcap * sizeof *dests);
     if (!dests)
         exit(2);
     textcache tc = {.failed = nr < 2};
@@ -642,7 +661,7 @@ static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc
                 e = put_str(e, ")\n");
             }
             x->op = e;
-            size_t nd = rp_track_dests(t, id, r, dests, 4096);
+            size_t nd = host_dests(t, id, r, &dests, &dcap);
             for (size_t k = 0; k < nd; k++) {
                 e = ob_room(x, 256);
                 if (copy) {
@@ -740,7 +759,8 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
     size_t nr = rp_track_nruns(t), nh = rp_track_nhosts(t);
     uint64_t base = rp_track_first_ns(t);
     char a[SM_EP_STRLEN], b[32];
-    rp_dest_info *dests = malloc(4096 * sizeof *dests);
+    size_t dcap = 4096;
+    rp_dest_info *dests = malloc(dcap * sizeof *dests);
     if (!dests)
         exit(2);
     fputs("\n],\n\"hosts\": [", f);
@@ -770,7 +790,7 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
                 fprintf(f, "%s\"%s\": %llu", k ? ", " : "", rp_ev_kind_name((rp_ev_kind)k),
                         (unsigned long long)h->ev[k]);
             fputs("}, \"destinations\": [", f);
-            size_t nd = rp_track_dests(t, id, r, dests, 4096);
+            size_t nd = host_dests(t, id, r, &dests, &dcap);
             for (size_t k = 0; k < nd; k++) {
                 char d[SM_EP_STRLEN], e[32];
                 sm_endpoint_format(&dests[k].dest, d, sizeof d);

@@ -2385,6 +2385,16 @@ const rp_host_run *rp_track_host_run(const rp_tracker *t, uint32_t host_id, size
     return &HR(t, host_id, run)->pub;
 }
 
+size_t rp_track_host_ndests(const rp_tracker *t, uint32_t host_id)
+{
+    if (!t->dfirst || host_id >= t->nhosts)
+        return 0;
+    size_t k = t->dfirst[host_id];
+    while (k < t->ndests && t->dests[t->dsorted[k]].client == host_id)
+        k++;
+    return k - t->dfirst[host_id];
+}
+
 size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, size_t run, rp_dest_info *out,
                       size_t max)
 {

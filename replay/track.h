@@ -231,6 +231,8 @@ const rp_host_run *rp_track_host_run(const rp_tracker *t, uint32_t host_id, size
  * with the figures of one run: only the [run] entries of the per-run
  * arrays are set (the reports list destinations run by run; filling every
  * run's made a report under 12 profiles cost runs^2 per destination). */
+/* How many destinations host_id has (rp_track_dests gives at most max). */
+size_t rp_track_host_ndests(const rp_tracker *t, uint32_t host_id);
 size_t rp_track_dests(const rp_tracker *t, uint32_t host_id, size_t run, rp_dest_info *out,
                       size_t max);
 const rp_event *rp_track_events(const rp_tracker *t, size_t run, size_t *n,

@@ -501,6 +501,35 @@ START_TEST(time_wait_cap_engine_and_replay_agree)
 }
 END_TEST
 
+/* A host with more destinations than the report's first buffer (4096):
+ * rp_track_host_ndests counts them all, so the report lists them all
+ * (it used to stop at 4096 without saying so). */
+START_TEST(many_destinations)
+{
+    got g;
+    rp_tracker *t = mk(&g, "linux", NULL);
+    ck_assert_ptr_nonnull(t);
+    for (uint32_t i = 0; i < 5000; i++)
+        seg(t, i, 1, (uint16_t)(20000 + i % 30000), 2, (uint16_t)(1000 + i), SYN, i, 0, 0);
+    rp_track_finish(t);
+    uint32_t client = UINT32_MAX;
+    for (size_t i = 0; i < rp_track_nhosts(t); i++) {
+        uint32_t id;
+        const sm_addr *a = rp_track_host_addr(t, i, &id);
+        if (a->b[3] == 1)
+            client = id;
+    }
+    ck_assert_uint_ne(client, UINT32_MAX);
+    ck_assert_uint_eq(rp_track_host_ndests(t, client), 5000);
+    rp_dest_info *d = malloc(5000 * sizeof *d);
+    ck_assert_ptr_nonnull(d);
+    ck_assert_uint_eq(rp_track_dests(t, client, 0, d, 5000), 5000);
+    ck_assert_uint_eq(rp_track_dests(t, client, 0, d, 4096), 4096);
+    free(d);
+    rp_track_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("replay_track");
@@ -511,6 +540,7 @@ static Suite *suite(void)
     tcase_add_test(tc, midstream_ports);
     tcase_add_test(tc, time_wait_length_per_profile);
     tcase_add_test(tc, no_timeline);
+    tcase_add_test(tc, many_destinations);
     tcase_add_test(tc, rst_into_time_wait);
     tcase_add_test(tc, syn_into_time_wait);
     tcase_add_test(tc, reuse_while_alive);
