@@ -219,10 +219,18 @@ static void unique_name(mirror *m, const char *base, char *out, size_t n)
     snprintf(out, n, "%s", b);
     long sl = name_slot(m, out);
     if (sl >= 0) {
+        /* the base is cut so that the suffix always fits: a cut suffix
+         * would give the same taken name again and again (a chain of 25
+         * forks named "proc_2_2_..." hung here) */
         int i = m->next_suffix[sl];
-        do
-            snprintf(out, n, "%s_%d", b, i++);
-        while (name_slot(m, out) >= 0);
+        do {
+            char suf[16];
+            int sn = snprintf(suf, sizeof suf, "_%d", i++);
+            size_t keep = strlen(b);
+            if (keep + (size_t)sn >= n)
+                keep = n - 1 - (size_t)sn;
+            snprintf(out, n, "%.*s%s", (int)keep, b, suf);
+        } while (name_slot(m, out) >= 0);
         sl = name_slot(m, b); /* still there: slots move only on growth */
         m->next_suffix[sl] = i;
     }
