@@ -63,6 +63,9 @@ bool scn__oom_need(void);
 bool scn__guarded(void (*fn)(void *ctx), void *ctx);
 
 void *scn_xmalloc(size_t n);
+/* Zeroed N * SIZE bytes (calloc: a large block comes from fresh zero
+ * pages, not written twice). */
+void *scn_xcalloc(size_t n, size_t size);
 void *scn_xrealloc(void *p, size_t n);
 void *scn_alloc(scn_arena *a, size_t n); /* zeroed */
 char *scn_strndup(scn_arena *a, const char *s, size_t n);
@@ -92,6 +95,7 @@ void scn_buf_free(scn_buf *b);
 typedef struct scn_map {
     char **key;
     size_t *val;
+    uint64_t *hash; /* each key's hash and length, compared before the key */
     size_t cap, n;
 } scn_map;
 

@@ -161,22 +161,31 @@ static char *tok_dup(pctx *c, const scn_tok *t)
     return scn_strndup(&c->f->arena, t->s, t->len);
 }
 
-/* [A-Za-z_][A-Za-z0-9_.-]* */
+/* [A-Za-z_][A-Za-z0-9_.-]*: a byte's class, 1 may start a name, 2 may
+ * follow (one lookup per byte: every socket operand is checked). */
+#define NC_LETTERS(b)                                                      \
+    [b] = 3, [b + 1] = 3, [b + 2] = 3, [b + 3] = 3, [b + 4] = 3,           \
+    [b + 5] = 3, [b + 6] = 3, [b + 7] = 3, [b + 8] = 3, [b + 9] = 3,       \
+    [b + 10] = 3, [b + 11] = 3, [b + 12] = 3, [b + 13] = 3, [b + 14] = 3,  \
+    [b + 15] = 3, [b + 16] = 3, [b + 17] = 3, [b + 18] = 3, [b + 19] = 3,  \
+    [b + 20] = 3, [b + 21] = 3, [b + 22] = 3, [b + 23] = 3, [b + 24] = 3,  \
+    [b + 25] = 3
+static const unsigned char name_class[256] = {
+    NC_LETTERS('A'), NC_LETTERS('a'), ['_'] = 3,
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2,
+    ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2, ['.'] = 2, ['-'] = 2,
+};
+#undef NC_LETTERS
+
 static bool name_chars_ok(const scn_tok *t)
 {
-    /* bit sets of ASCII: what may start a name, what may follow */
-    static const uint32_t first[4] = {0, 0, 0x87FFFFFEu, 0x07FFFFFEu};
-    static const uint32_t more[4] = {0, 0x03FF6000u, 0x87FFFFFEu,
-                                     0x07FFFFFEu};
     if (t->len == 0)
         return false;
     const unsigned char *s = (const unsigned char *)t->s;
-    if (s[0] >= 128 || !((first[s[0] >> 5] >> (s[0] & 31)) & 1))
-        return false;
+    unsigned ok = name_class[s[0]] & 1;
     for (size_t i = 1; i < t->len; i++)
-        if (s[i] >= 128 || !((more[s[i] >> 5] >> (s[i] & 31)) & 1))
-            return false;
-    return true;
+        ok &= name_class[s[i]] >> 1;
+    return ok;
 }
 
 /* Checks that T is a name; WHAT says which kind ("a socket name"). */
@@ -1325,14 +1334,15 @@ static bool parse_guard(pctx *c, const char *line, size_t start, size_t code,
     return true;
 }
 
-static void add_stmt(pctx *c, const scn_stmt *st)
+/* Room for the next statement, parsed in place (not copied in). */
+static scn_stmt *next_stmt(pctx *c)
 {
     scn_file *f = c->f;
     if (f->n_stmts == c->stmt_cap) {
         c->stmt_cap = c->stmt_cap ? c->stmt_cap * 2 : 64;
         f->stmts = scn_xrealloc(f->stmts, c->stmt_cap * sizeof *f->stmts);
     }
-    f->stmts[f->n_stmts++] = *st;
+    return &f->stmts[f->n_stmts];
 }
 
 /* Guard, statement, expectation: stops at the first error of the line. */
@@ -1400,12 +1410,12 @@ static void parse_line(pctx *c, const char *line, size_t len)
         c->stop = true;
         return;
     }
-    scn_stmt st;
-    memset(&st, 0, sizeof st);
-    st.line = c->line;
-    st.sock = st.new_sock = st.port_ref = -1;
-    if (parse_parts(c, line, start, code, &st)) {
-        add_stmt(c, &st);
+    scn_stmt *st = next_stmt(c);
+    memset(st, 0, sizeof *st);
+    st->line = c->line;
+    st->sock = st->new_sock = st->port_ref = -1;
+    if (parse_parts(c, line, start, code, st)) {
+        c->f->n_stmts++;
         return;
     }
     /* Re-read the statement's words (the buffer may hold others now). */

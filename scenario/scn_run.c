@@ -498,8 +498,7 @@ static void alloc_rows(scn_result *r)
         r->n_rows += scn_kind_is_step(f->stmts[i].kind);
     r->rows = scn_xmalloc((r->n_rows + 1) * sizeof *r->rows);
     size_t ncells = r->n_rows * r->n_profiles;
-    scn_cell *cells = scn_xmalloc((ncells + 1) * sizeof *cells);
-    memset(cells, 0, (ncells + 1) * sizeof *cells);
+    scn_cell *cells = scn_xcalloc(ncells + 1, sizeof *cells);
     r->cells = cells;
     for (size_t i = 0, row = 0; i < f->n_stmts; i++) {
         if (!scn_kind_is_step(f->stmts[i].kind))

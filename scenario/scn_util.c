@@ -65,6 +65,14 @@ void *scn_xmalloc(size_t n)
     return p;
 }
 
+void *scn_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
 void *scn_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
@@ -305,6 +313,9 @@ bool scn_patlist_match(const scn_patlist *l, const char *name)
 
 /* ---- name map ---------------------------------------------------------- */
 
+/* FNV-1a; its low bits pick the slot (they vary with every byte), and
+ * the whole hash is kept per slot: a slot whose hash differs is passed
+ * over without reading its key. */
 static uint64_t name_hash(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603u; /* FNV-1a */
@@ -313,25 +324,33 @@ static uint64_t name_hash(const char *s, size_t n)
     return h;
 }
 
+static long map_slot(const scn_map *m, const char *k, size_t n, uint64_t h)
+{
+    size_t i = (size_t)h & (m->cap - 1);
+    while (m->key[i]) {
+        if (m->hash[i] == h && memcmp(m->key[i], k, n) == 0 &&
+            m->key[i][n] == '\0')
+            return (long)i;
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1 - (long)i; /* not there: -1 - the free slot */
+}
+
 long scn_map_find(const scn_map *m, const char *k, size_t n)
 {
     if (!m->cap)
         return -1;
-    size_t i = name_hash(k, n) & (m->cap - 1);
-    while (m->key[i]) {
-        if (strlen(m->key[i]) == n && memcmp(m->key[i], k, n) == 0)
-            return (long)m->val[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    return -1;
+    long i = map_slot(m, k, n, name_hash(k, n));
+    return i >= 0 ? (long)m->val[i] : -1;
 }
 
-static void map_insert(scn_map *m, char *k, size_t v)
+static void map_insert(scn_map *m, char *k, uint64_t h, size_t v)
 {
-    size_t i = name_hash(k, strlen(k)) & (m->cap - 1);
+    size_t i = (size_t)h & (m->cap - 1);
     while (m->key[i])
         i = (i + 1) & (m->cap - 1);
     m->key[i] = k;
+    m->hash[i] = h;
     m->val[i] = v;
     m->n++;
 }
@@ -340,35 +359,37 @@ static bool map_grow(scn_map *m)
 {
     scn_map old = *m;
     size_t cap = old.cap ? old.cap * 2 : 64;
-    char **key = scn_xmalloc(cap * sizeof *key);
+    char **key = scn_xcalloc(cap, sizeof *key);
     size_t *val = key ? scn_xmalloc(cap * sizeof *val) : NULL;
-    if (!val) {
+    uint64_t *hash = val ? scn_xmalloc(cap * sizeof *hash) : NULL;
+    if (!hash) {
         free(key);
+        free(val);
         return false;
     }
     m->cap = cap;
     m->key = key;
     m->val = val;
-    memset(m->key, 0, m->cap * sizeof *m->key);
+    m->hash = hash;
     m->n = 0;
     for (size_t i = 0; i < old.cap; i++)
         if (old.key[i])
-            map_insert(m, old.key[i], old.val[i]);
+            map_insert(m, old.key[i], old.hash[i], old.val[i]);
     free(old.key);
     free(old.val);
+    free(old.hash);
     return true;
 }
 
 bool scn_map_put(scn_map *m, const char *k, size_t v)
 {
     size_t n = strlen(k);
+    uint64_t h = name_hash(k, n);
     if (m->cap) {
-        size_t i = name_hash(k, n) & (m->cap - 1);
-        for (; m->key[i]; i = (i + 1) & (m->cap - 1)) {
-            if (strcmp(m->key[i], k) == 0) {
-                m->val[i] = v;
-                return true;
-            }
+        long i = map_slot(m, k, n, h);
+        if (i >= 0) {
+            m->val[i] = v;
+            return true;
         }
     }
     if ((m->n + 1) * 2 > m->cap && !map_grow(m))
@@ -377,7 +398,7 @@ bool scn_map_put(scn_map *m, const char *k, size_t v)
     if (!copy)
         return false;
     memcpy(copy, k, n + 1);
-    map_insert(m, copy, v);
+    map_insert(m, copy, h, v);
     return true;
 }
 
@@ -387,5 +408,6 @@ void scn_map_free(scn_map *m)
         free(m->key[i]);
     free(m->key);
     free(m->val);
+    free(m->hash);
     memset(m, 0, sizeof *m);
 }
