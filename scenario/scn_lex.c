@@ -207,12 +207,16 @@ size_t scn_split_at(const char *line, size_t from, size_t to,
         } else {
             /* a word: it ends at a blank or a punctuation mark ('=' is
              * one when ARROW is asked for, so "=>" is never inside) */
-            size_t conts = 0;
-            do {
-                conts += k & C_CONT;
-                i++;
-            } while (i < to && !((k = cls[s[i]]) & word_end));
-            col += (unsigned)(i - start - conts / C_CONT);
+            size_t conts = 0; /* the word's first byte is never one */
+            for (i++; i < to; i++) {
+                k = cls[s[i]];
+                if (!k) /* the usual byte: no class at all */
+                    continue;
+                if (k & word_end)
+                    break;
+                conts += (k & C_CONT) / C_CONT;
+            }
+            col += (unsigned)(i - start - conts);
         }
         out[n].s = line + start;
         out[n].len = i - start;

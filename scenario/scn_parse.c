@@ -1441,6 +1441,8 @@ static size_t block_words(pctx *c, const char *line, size_t len, scn_tok *w)
     while (b < len && (line[b] == ' ' || line[b] == '\t'))
         b++;
     size_t j = b;
+    if (b == len || (line[b] != 'r' && line[b] != 'e'))
+        return 0;
     while (j < len && line[j] != ' ' && line[j] != '\t' && line[j] != '#')
         j++;
     if (!(j - b == 6 && memcmp(line + b, "repeat", 6) == 0) &&

@@ -92,7 +92,8 @@ struct scn_chunk {
 #define CHUNK_DEFAULT 16384u
 #define ALIGN_UP(n) (((n) + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1))
 
-void *scn_alloc(scn_arena *a, size_t n)
+/* N bytes of the arena, not zeroed. */
+static void *arena_take(scn_arena *a, size_t n)
 {
     n = ALIGN_UP(n ? n : 1);
     struct scn_chunk *c = a->head;
@@ -112,13 +113,20 @@ void *scn_alloc(scn_arena *a, size_t n)
     }
     void *p = (char *)c->data + c->used;
     c->used += n;
-    memset(p, 0, n);
+    return p;
+}
+
+void *scn_alloc(scn_arena *a, size_t n)
+{
+    void *p = arena_take(a, n);
+    if (p)
+        memset(p, 0, n);
     return p;
 }
 
 char *scn_strndup(scn_arena *a, const char *s, size_t n)
 {
-    char *p = scn_alloc(a, n + 1);
+    char *p = arena_take(a, n + 1); /* every byte is written */
     if (!p)
         return NULL;
     memcpy(p, s, n);
