@@ -177,7 +177,10 @@ static void cell_text(const scn_result *r, size_t j, const scn_cell *c,
 {
     if (c->kind == SCN_CELL_CALL && c->r.err == SM_OK && !c->counted &&
         !c->r.port && !(c->has_expectation && !c->met)) {
-        scn_buf_add(out, "ok", 2);
+        if (scn_buf_reserve(out, 2)) {
+            memcpy(out->s + out->len, "ok", 3);
+            out->len += 2;
+        }
         return;
     }
     scn_cell_text(r, j, c, out);
@@ -194,10 +197,11 @@ static void measure(const scn_result *r, layout *l)
         l->w_prof[j] = strlen(r->cols[j].name);
     l->cells = (scn_buf){0};
     l->cell_end = scn_xmalloc((r->n_rows * np + 1) * sizeof *l->cell_end);
+    unsigned last = 0; /* the highest line number */
     for (size_t i = 0; i < r->n_rows; i++) {
         const scn_row *row = &r->rows[i];
-        if (digits(row->st->line) > l->w_line)
-            l->w_line = digits(row->st->line);
+        if (row->st->line > last)
+            last = row->st->line;
         if (step_width(row->st) > l->w_step)
             l->w_step = step_width(row->st);
         for (size_t j = 0; j < np; j++) {
@@ -208,6 +212,8 @@ static void measure(const scn_result *r, layout *l)
                 l->w_prof[j] = l->cells.len - start;
         }
     }
+    if (digits(last) > l->w_line)
+        l->w_line = digits(last);
     l->width = l->w_line + 2 + l->w_step + 2;
     for (size_t j = 0; j < np; j++)
         l->width += l->w_prof[j] + 2;
@@ -274,13 +280,25 @@ static void put_row(const scn_result *r, size_t i, const layout *l,
     }
     char *line = out->s + out->len, *p = line;
     /* "%*u  " of the line number, without printf (once per row) */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
     char num[16];
     size_t nd = 0;
     unsigned v = row->st->line;
-    do {
-        num[sizeof num - 1 - nd++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) { /* two digits at a time */
+        unsigned q = v / 100;
+        nd += 2;
+        memcpy(num + sizeof num - nd, pairs + 2 * (v - 100 * q), 2);
+        v = q;
+    }
+    if (v >= 10) {
+        nd += 2;
+        memcpy(num + sizeof num - nd, pairs + 2 * v, 2);
+    } else {
+        num[sizeof num - 1 - nd++] = (char)('0' + v);
+    }
     memset(p, ' ', l->w_line - nd);
     p += l->w_line - nd;
     p = put_column(p, num + sizeof num - nd, nd, nd);
@@ -295,7 +313,12 @@ static void put_row(const scn_result *r, size_t i, const layout *l,
     size_t from = k ? l->cell_end[k - 1] : 0;
     for (size_t j = 0; j < np; j++) {
         size_t to = l->cell_end[k + j];
-        p = put_column(p, l->cells.s + from, to - from, l->w_prof[j]);
+        if (j + 1 < np) {
+            p = put_column(p, l->cells.s + from, to - from, l->w_prof[j]);
+        } else { /* the last column: its padding would be cut off */
+            memcpy(p, l->cells.s + from, to - from);
+            p += to - from;
+        }
         from = to;
     }
     while (p > line && p[-1] == ' ')
