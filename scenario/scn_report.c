@@ -627,13 +627,44 @@ void scn_report_totals(FILE *out, size_t passed, size_t failed)
 /* The JSON document is built in memory, a step at a time, and written in
  * one call per step (a stdio call per piece was most of --json's time). */
 
+/* Appends N bytes of S: in place when there is room (a step is some forty
+ * short pieces), else through scn_buf_add.  Inline, so that the length of
+ * a literal is a constant. */
+static inline void put(scn_buf *b, const char *s, size_t n)
+{
+    if (!b->failed && b->cap - b->len > n) {
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = '\0';
+    } else {
+        scn_buf_add(b, s, n);
+    }
+}
+
+static inline void put_str(scn_buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+/* The bytes json_str copies as they are: printable ASCII but '"' and
+ * '\\'. */
+#define JP(c) ((c) >= 0x20 && (c) < 0x7F && (c) != '"' && (c) != '\\')
+#define JP4(c) JP(c), JP((c) + 1), JP((c) + 2), JP((c) + 3)
+#define JP16(c) JP4(c), JP4((c) + 4), JP4((c) + 8), JP4((c) + 12)
+#define JP64(c) JP16(c), JP16((c) + 16), JP16((c) + 32), JP16((c) + 48)
+static const unsigned char json_plain[256] = {JP64(0), JP64(64)};
+#undef JP64
+#undef JP16
+#undef JP4
+#undef JP
+
 /* S as a JSON string, as smu_json_str() writes it: printable ASCII as it
  * is, '"' and '\\' escaped, control characters as \\u00XX, valid UTF-8 as
  * it is and an invalid byte as \\ufffd; NULL is null. */
 static void json_str(scn_buf *out, const char *s)
 {
     if (!s) {
-        scn_buf_add(out, "null", 4);
+        put(out, "null", 4);
         return;
     }
     size_t n = strlen(s);
@@ -643,7 +674,7 @@ static void json_str(scn_buf *out, const char *s)
     *p++ = '"';
     for (size_t i = 0; i < n;) {
         unsigned ch = (unsigned char)s[i];
-        if (ch - 0x20u < 0x5Fu && ch != '"' && ch != '\\') {
+        if (json_plain[ch]) {
             *p++ = (char)ch;
             i++;
         } else if (ch == '"' || ch == '\\') {
@@ -683,11 +714,11 @@ static void json_uint(scn_buf *out, uint64_t v)
         num[sizeof num - 1 - nd++] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    scn_buf_add(out, num + sizeof num - nd, nd);
+    put(out, num + sizeof num - nd, nd);
 }
 
 /* A key of the format (a literal, nothing to escape): ,"KEY": */
-static void json_key(scn_buf *out, const char *key, bool first)
+static inline void json_key(scn_buf *out, const char *key, bool first)
 {
     size_t n = strlen(key);
     if (!scn_buf_reserve(out, n + 4))
@@ -709,7 +740,7 @@ static void json_met(scn_buf *out, const scn_cell *c)
     json_key(out, "expected", false);
     json_str(out, c->has_expectation ? c->expected : NULL);
     json_key(out, "met", false);
-    scn_buf_puts(out, !c->has_expectation ? "null" : c->met ? "true" : "false");
+    put_str(out, !c->has_expectation ? "null" : c->met ? "true" : "false");
 }
 
 /* The three facts of a rule every outcome carries (null: no rule decided:
@@ -727,10 +758,10 @@ static void json_rule(scn_buf *out, const sm_rule *rule)
 static void json_events(scn_buf *out, const scn_cell *c, scn_buf *tmp)
 {
     json_key(out, "events", false);
-    scn_buf_add(out, "[", 1);
+    put(out, "[", 1);
     for (size_t k = 0; k < c->n_events; k++) {
         const scn_event *e = &c->events[k];
-        scn_buf_puts(out, k ? ",{" : "{");
+        put_str(out, k ? ",{" : "{");
         json_key(out, "kind", true);
         json_str(out, sm_event_kind_name(e->kind));
         json_key(out, "time_ns", false);
@@ -749,9 +780,9 @@ static void json_events(scn_buf *out, const scn_cell *c, scn_buf *tmp)
         char line[1024];
         json_str(out, e->rule ? sm_rule_line(e->rule, line, sizeof line) : NULL);
         json_rule(out, e->rule);
-        scn_buf_add(out, "}", 1);
+        put(out, "}", 1);
     }
-    scn_buf_add(out, "]", 1);
+    put(out, "]", 1);
 }
 
 /* The four facts of the rules met so far, as JSON ("rule", "rule_id",
@@ -774,7 +805,7 @@ static void json_rule_facts(scn_buf *out, const sm_rule *rule, json_cache *jc)
         json_rule(t, rule);
         jc->rule[k] = rule;
     }
-    scn_buf_add(out, t->s, t->len);
+    put(out, t->s, t->len);
 }
 
 static void json_cell(scn_buf *out, const scn_result *r, size_t j,
@@ -782,16 +813,16 @@ static void json_cell(scn_buf *out, const scn_result *r, size_t j,
                       json_cache *jc)
 {
     const sm_profile *p = r->cols[j].profile;
-    scn_buf_add(out, "{", 1);
+    put(out, "{", 1);
     if (c->kind == SCN_CELL_SKIPPED) {
-        scn_buf_puts(out, "\"skipped\":true");
+        put_str(out, "\"skipped\":true");
         if (c->message) { /* host: could not be reproduced quickly */
             json_key(out, "message", false);
             json_str(out, c->message);
         }
         json_rule(out, NULL);
         json_events(out, c, tmp);
-        scn_buf_add(out, "}", 1);
+        put(out, "}", 1);
         return;
     }
     tmp->len = 0;
@@ -808,7 +839,7 @@ static void json_cell(scn_buf *out, const scn_result *r, size_t j,
         json_key(out, "culprit", false);
         json_str(out, c->culprit);
         json_key(out, "culprit_time_wait", false);
-        scn_buf_puts(out, c->culprit && c->r.culprit_tw ? "true" : "false");
+        put_str(out, c->culprit && c->r.culprit_tw ? "true" : "false");
         json_key(out, "port", false);
         json_uint(out, (unsigned)c->r.port);
         if (c->os) { /* the call ran on a pinned host: its OS decided */
@@ -832,26 +863,26 @@ static void json_cell(scn_buf *out, const scn_result *r, size_t j,
     }
     json_met(out, c);
     json_events(out, c, tmp);
-    scn_buf_add(out, "}", 1);
+    put(out, "}", 1);
 }
 
 static void json_step(scn_buf *out, const scn_result *r, const scn_row *row,
                       bool first, scn_buf *tmp, json_cache *jc)
 {
-    scn_buf_puts(out, first ? "\n" : ",\n");
-    scn_buf_puts(out, "{\"line\":");
+    put_str(out, first ? "\n" : ",\n");
+    put_str(out, "{\"line\":");
     json_uint(out, row->st->line);
-    scn_buf_puts(out, ",\"text\":");
+    put_str(out, ",\"text\":");
     json_str(out, row->st->text);
-    scn_buf_puts(out, ",\"outcomes\":{");
+    put_str(out, ",\"outcomes\":{");
     for (size_t j = 0; j < r->n_profiles; j++) {
         if (j) /* a profile's name: escaped as any text */
-            scn_buf_add(out, ",", 1);
+            put(out, ",", 1);
         json_str(out, r->cols[j].name);
-        scn_buf_add(out, ":", 1);
+        put(out, ":", 1);
         json_cell(out, r, j, &row->cells[j], row->st->kind, tmp, jc);
     }
-    scn_buf_puts(out, "}}");
+    put_str(out, "}}");
 }
 
 void scn_report_json_begin(FILE *out, uint64_t seed)
