@@ -95,8 +95,9 @@ void scn_buf_free(scn_buf *b);
 typedef struct scn_map {
     char **key;
     size_t *val;
-    uint64_t *hash; /* each key's hash and length, compared before the key */
+    uint64_t *hash; /* each key's hash, compared before the key */
     size_t cap, n;
+    scn_arena keys; /* the copies of the keys */
 } scn_map;
 
 long scn_map_find(const scn_map *m, const char *k, size_t n); /* -1: none */

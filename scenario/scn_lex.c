@@ -48,13 +48,15 @@ bool scn_line_check(const char *line, size_t len, size_t *off,
     }
     size_t i = 0;
     while (i < len) {
-        /* ASCII without NUL, the usual text: eight bytes at a time */
-        if (len - i >= 8) {
+        /* ASCII without NUL, the usual text: eight bytes at a time, and
+         * a tail shorter than eight as the line's last eight bytes */
+        if (len >= 8) {
+            size_t at = len - i >= 8 ? i : len - 8;
             uint64_t v;
-            memcpy(&v, s + i, 8);
+            memcpy(&v, s + at, 8);
             uint64_t zero = (v - 0x0101010101010101u) & ~v;
             if (((v | zero) & 0x8080808080808080u) == 0) {
-                i += 8;
+                i = at + 8;
                 continue;
             }
         }

@@ -1155,34 +1155,75 @@ static bool p_expect(pctx *c, cursor *k, scn_stmt *st)
 
 typedef bool (*stmt_fn)(pctx *, cursor *, scn_stmt *);
 
-#define VERB(w, k, f) {w, sizeof w - 1, k, f}
+/* The verbs, by name: find_verb() picks the candidates by first letter. */
+enum {
+    V_NONE, /* 0: no verb (verbs[V_NONE] is empty) */
+    V_PROFILE, V_HOST, V_ON, V_AS, V_PROC, V_SYSCTL, V_SETSOCKOPT, V_BIND,
+    V_LISTEN, V_CONNECT, V_SEND, V_RECV, V_SENDTO, V_RECVFROM, V_SHUTDOWN,
+    V_CLOSE, V_EXIT, V_WAIT, V_DELAY, V_EXPECT, N_VERBS
+};
+
+#define VERB(v, w, k, f) [v] = {w, sizeof w - 1, k, f}
 static const struct verb {
     const char *word;
     size_t len;
     scn_kind kind;
     stmt_fn fn;
-} verbs[] = {
-    VERB("profile", SCN_PROFILE, p_profile),
-    VERB("host", SCN_HOST, p_host),
-    VERB("on", SCN_ON, p_on),
-    VERB("as", SCN_AS, p_as),
-    VERB("proc", SCN_PROC, p_proc),
-    VERB("sysctl", SCN_SYSCTL, p_sysctl),
-    VERB("setsockopt", SCN_SETSOCKOPT, p_setsockopt),
-    VERB("bind", SCN_BIND, p_bind),
-    VERB("listen", SCN_LISTEN, p_listen),
-    VERB("connect", SCN_CONNECT, p_connect),
-    VERB("send", SCN_SEND, p_data),
-    VERB("recv", SCN_RECV, p_data),
-    VERB("sendto", SCN_SENDTO, p_sendto),
-    VERB("recvfrom", SCN_RECVFROM, p_data),
-    VERB("shutdown", SCN_SHUTDOWN, p_shutdown),
-    VERB("close", SCN_CLOSE, p_close),
-    VERB("exit", SCN_EXIT, p_exit),
-    VERB("wait", SCN_WAIT, p_wait),
-    VERB("delay", SCN_DELAY, p_delay),
-    VERB("expect", SCN_EXPECT_STATE, p_expect),
+} verbs[N_VERBS] = {
+    VERB(V_PROFILE, "profile", SCN_PROFILE, p_profile),
+    VERB(V_HOST, "host", SCN_HOST, p_host),
+    VERB(V_ON, "on", SCN_ON, p_on),
+    VERB(V_AS, "as", SCN_AS, p_as),
+    VERB(V_PROC, "proc", SCN_PROC, p_proc),
+    VERB(V_SYSCTL, "sysctl", SCN_SYSCTL, p_sysctl),
+    VERB(V_SETSOCKOPT, "setsockopt", SCN_SETSOCKOPT, p_setsockopt),
+    VERB(V_BIND, "bind", SCN_BIND, p_bind),
+    VERB(V_LISTEN, "listen", SCN_LISTEN, p_listen),
+    VERB(V_CONNECT, "connect", SCN_CONNECT, p_connect),
+    VERB(V_SEND, "send", SCN_SEND, p_data),
+    VERB(V_RECV, "recv", SCN_RECV, p_data),
+    VERB(V_SENDTO, "sendto", SCN_SENDTO, p_sendto),
+    VERB(V_RECVFROM, "recvfrom", SCN_RECVFROM, p_data),
+    VERB(V_SHUTDOWN, "shutdown", SCN_SHUTDOWN, p_shutdown),
+    VERB(V_CLOSE, "close", SCN_CLOSE, p_close),
+    VERB(V_EXIT, "exit", SCN_EXIT, p_exit),
+    VERB(V_WAIT, "wait", SCN_WAIT, p_wait),
+    VERB(V_DELAY, "delay", SCN_DELAY, p_delay),
+    VERB(V_EXPECT, "expect", SCN_EXPECT_STATE, p_expect),
 };
+#undef VERB
+
+/* The verb T names, or NULL.  Every line's first word is looked up: only
+ * the verbs with its first letter are compared. */
+static const struct verb *find_verb(const scn_tok *t)
+{
+    static const unsigned char cand[26][5] = {
+        /* per first letter: the verbs that start with it (V_NONE: no more) */
+        ['a' - 'a'] = {V_AS},
+        ['b' - 'a'] = {V_BIND},
+        ['c' - 'a'] = {V_CONNECT, V_CLOSE},
+        ['d' - 'a'] = {V_DELAY},
+        ['e' - 'a'] = {V_EXIT, V_EXPECT},
+        ['h' - 'a'] = {V_HOST},
+        ['l' - 'a'] = {V_LISTEN},
+        ['o' - 'a'] = {V_ON},
+        ['p' - 'a'] = {V_PROFILE, V_PROC},
+        ['r' - 'a'] = {V_RECV, V_RECVFROM},
+        ['s' - 'a'] = {V_SYSCTL, V_SETSOCKOPT, V_SEND, V_SENDTO, V_SHUTDOWN},
+        ['w' - 'a'] = {V_WAIT},
+    };
+    if (t->len == 0)
+        return NULL;
+    unsigned ch = (unsigned char)t->s[0] - (unsigned)'a';
+    if (ch >= 26)
+        return NULL;
+    for (size_t i = 0; i < sizeof cand[0] && cand[ch][i] != V_NONE; i++) {
+        const struct verb *v = &verbs[cand[ch][i]];
+        if (t->len == v->len && memcmp(t->s, v->word, t->len) == 0)
+            return v;
+    }
+    return NULL;
+}
 
 bool scn_kind_is_step(scn_kind k)
 {
@@ -1225,11 +1266,7 @@ static bool parse_stmt(pctx *c, cursor *k, scn_stmt *st)
     if (k->n >= 2 && scn_tok_is(&k->t[1], "=")) {
         ok = parse_assign(c, k, st);
     } else {
-        const struct verb *v = NULL;
-        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0] && !v; i++)
-            if (t0->len == verbs[i].len &&
-                memcmp(t0->s, verbs[i].word, verbs[i].len) == 0)
-                v = &verbs[i];
+        const struct verb *v = find_verb(t0);
         if (!v && (scn_tok_is(t0, "socket") || scn_tok_is(t0, "accept")))
             return expected(c, k, t0, "a statement (a new socket is "
                                       "written NAME = socket TYPE)");

@@ -406,18 +406,16 @@ bool scn_map_put(scn_map *m, const char *k, size_t v)
     }
     if ((m->n + 1) * 2 > m->cap && !map_grow(m))
         return false;
-    char *copy = scn_xmalloc(n + 1);
+    char *copy = scn_strndup(&m->keys, k, n);
     if (!copy)
         return false;
-    memcpy(copy, k, n + 1);
     map_insert(m, copy, h, v);
     return true;
 }
 
 void scn_map_free(scn_map *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->key[i]);
+    scn_arena_free(&m->keys);
     free(m->key);
     free(m->val);
     free(m->hash);
