@@ -17,6 +17,50 @@
 
 #define WHY_INDENT "    "
 
+/* Appends N bytes of S: in place when there is room (a row or a JSON step
+ * is many short pieces), else through scn_buf_add.  Inline, so that the length of
+ * a literal is a constant. */
+static inline void put(scn_buf *b, const char *s, size_t n)
+{
+    if (!b->failed && b->cap - b->len > n) {
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = '\0';
+    } else {
+        scn_buf_add(b, s, n);
+    }
+}
+
+static inline void put_str(scn_buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+/* V in decimal, written backwards to END: returns where it starts (two
+ * digits at a time: a line number per row, several numbers per JSON step). */
+static char *decimal_at(char *end, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char *p = end;
+    while (v >= 100) {
+        uint64_t q = v / 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * (v - 100 * q), 2);
+        v = q;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return p;
+}
+
+
 /* ---- cell texts -------------------------------------------------------- */
 
 /* The outcome without the failure marker: "ok", "ok 100" / "eof" for a
@@ -28,25 +72,25 @@ static void outcome_text(const sm_profile *p, const scn_cell *c, scn_buf *b)
         p = c->os;
     switch (c->kind) {
     case SCN_CELL_SKIPPED: /* with a message: the host profile's time rule */
-        scn_buf_puts(b, c->message ? "skip" : "-");
+        put_str(b, c->message ? "skip" : "-");
         break;
     case SCN_CELL_CHECK:
-        scn_buf_puts(b, c->observed);
+        put_str(b, c->observed);
         break;
     case SCN_CELL_FAILED:
-        scn_buf_puts(b, "error");
+        put_str(b, "error");
         break;
     case SCN_CELL_CALL:
         if (c->r.err == SM_ENOSYS)
-            scn_buf_puts(b, "n/a");
+            put_str(b, "n/a");
         else if (c->r.err == SM_OK && c->counted && c->r.bytes == 0)
-            scn_buf_puts(b, "eof");
+            put_str(b, "eof");
         else if (c->r.err == SM_OK && c->counted)
             scn_buf_printf(b, "ok %llu", (unsigned long long)c->r.bytes);
         else if (c->r.err == SM_OK)
-            scn_buf_puts(b, "ok");
+            put_str(b, "ok");
         else
-            scn_buf_puts(b, sm_profile_err_name(p, c->r.err));
+            put_str(b, sm_profile_err_name(p, c->r.err));
         break;
     }
 }
@@ -280,28 +324,12 @@ static void put_row(const scn_result *r, size_t i, const layout *l,
     }
     char *line = out->s + out->len, *p = line;
     /* "%*u  " of the line number, without printf (once per row) */
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
-                                "25262728293031323334353637383940414243444546474849"
-                                "50515253545556575859606162636465666768697071727374"
-                                "75767778798081828384858687888990919293949596979899";
     char num[16];
-    size_t nd = 0;
-    unsigned v = row->st->line;
-    while (v >= 100) { /* two digits at a time */
-        unsigned q = v / 100;
-        nd += 2;
-        memcpy(num + sizeof num - nd, pairs + 2 * (v - 100 * q), 2);
-        v = q;
-    }
-    if (v >= 10) {
-        nd += 2;
-        memcpy(num + sizeof num - nd, pairs + 2 * v, 2);
-    } else {
-        num[sizeof num - 1 - nd++] = (char)('0' + v);
-    }
+    const char *digits_at = decimal_at(num + sizeof num, row->st->line);
+    size_t nd = (size_t)(num + sizeof num - digits_at);
     memset(p, ' ', l->w_line - nd);
     p += l->w_line - nd;
-    p = put_column(p, num + sizeof num - nd, nd, nd);
+    p = put_column(p, digits_at, nd, nd);
     size_t n = strlen(row->st->text);
     if (n <= SCN_STEP_WIDTH) {
         p = put_column(p, row->st->text, n, l->w_step);
@@ -627,25 +655,6 @@ void scn_report_totals(FILE *out, size_t passed, size_t failed)
 /* The JSON document is built in memory, a step at a time, and written in
  * one call per step (a stdio call per piece was most of --json's time). */
 
-/* Appends N bytes of S: in place when there is room (a step is some forty
- * short pieces), else through scn_buf_add.  Inline, so that the length of
- * a literal is a constant. */
-static inline void put(scn_buf *b, const char *s, size_t n)
-{
-    if (!b->failed && b->cap - b->len > n) {
-        memcpy(b->s + b->len, s, n);
-        b->len += n;
-        b->s[b->len] = '\0';
-    } else {
-        scn_buf_add(b, s, n);
-    }
-}
-
-static inline void put_str(scn_buf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
 /* The bytes json_str copies as they are: printable ASCII but '"' and
  * '\\'. */
 #define JP(c) ((c) >= 0x20 && (c) < 0x7F && (c) != '"' && (c) != '\\')
@@ -674,9 +683,13 @@ static void json_str(scn_buf *out, const char *s)
     *p++ = '"';
     for (size_t i = 0; i < n;) {
         unsigned ch = (unsigned char)s[i];
-        if (json_plain[ch]) {
-            *p++ = (char)ch;
-            i++;
+        if (json_plain[ch]) { /* a run of them, copied at once */
+            size_t j = i + 1;
+            while (j < n && json_plain[(unsigned char)s[j]])
+                j++;
+            memcpy(p, s + i, j - i);
+            p += j - i;
+            i = j;
         } else if (ch == '"' || ch == '\\') {
             *p++ = '\\';
             *p++ = (char)ch;
@@ -709,19 +722,16 @@ static void json_str(scn_buf *out, const char *s)
 static void json_uint(scn_buf *out, uint64_t v)
 {
     char num[24];
-    size_t nd = 0;
-    do {
-        num[sizeof num - 1 - nd++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put(out, num + sizeof num - nd, nd);
+    const char *at = decimal_at(num + sizeof num, v);
+    put(out, at, (size_t)(num + sizeof num - at));
 }
 
 /* A key of the format (a literal, nothing to escape): ,"KEY": */
 static inline void json_key(scn_buf *out, const char *key, bool first)
 {
     size_t n = strlen(key);
-    if (!scn_buf_reserve(out, n + 4))
+    if ((out->failed || out->cap - out->len <= n + 4) &&
+        !scn_buf_reserve(out, n + 4))
         return;
     char *p = out->s + out->len;
     if (!first)
@@ -790,20 +800,31 @@ static void json_events(scn_buf *out, const scn_cell *c, scn_buf *tmp)
 #define JSON_RULE_SLOTS 64
 typedef struct json_cache {
     const sm_rule *rule[JSON_RULE_SLOTS];
+    bool used[JSON_RULE_SLOTS];
     scn_buf text[JSON_RULE_SLOTS];
 } json_cache;
 
 static void json_rule_facts(scn_buf *out, const sm_rule *rule, json_cache *jc)
 {
-    size_t k = ((uintptr_t)rule / sizeof(void *)) % JSON_RULE_SLOTS;
+    /* open addressing from a multiplicative hash of the address (rule
+     * records lie at fixed distances: a plain modulo put two of a churn's
+     * rules in one slot, formatted again at every step) */
+    size_t home = (size_t)(((uint64_t)(uintptr_t)rule * 0x9E3779B97F4A7C15u) >> 58);
+    size_t k = home;
+    while (jc->used[k] && jc->rule[k] != rule) {
+        k = (k + 1) % JSON_RULE_SLOTS;
+        if (k == home) /* full: this slot is formatted again */
+            break;
+    }
     scn_buf *t = &jc->text[k];
-    if (!rule || jc->rule[k] != rule) {
+    if (!jc->used[k] || jc->rule[k] != rule) {
         char line[1024];
         t->len = 0;
         json_key(t, "rule", false);
         json_str(t, rule ? sm_rule_line(rule, line, sizeof line) : NULL);
         json_rule(t, rule);
         jc->rule[k] = rule;
+        jc->used[k] = true;
     }
     put(out, t->s, t->len);
 }
