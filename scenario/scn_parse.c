@@ -297,9 +297,10 @@ static bool take_endpoint_ref(pctx *c, cursor *k, scn_stmt *st)
 static bool take_sock(pctx *c, cursor *k, int *out)
 {
     const scn_tok *t = cur_next(k);
-    if (!check_name(c, k, t, "a socket name"))
+    /* a declared socket's name was checked where it was declared */
+    long i = t ? scn_map_find(&c->socks, t->s, t->len) : -1;
+    if (i < 0 && !check_name(c, k, t, "a socket name"))
         return false;
-    long i = scn_map_find(&c->socks, t->s, t->len);
     if (i < 0)
         return expected(c, k, t,
                         "a socket created on an earlier line (NAME = socket ...)");
