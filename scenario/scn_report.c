@@ -677,7 +677,8 @@ static void json_str(scn_buf *out, const char *s)
         return;
     }
     size_t n = strlen(s);
-    if (!scn_buf_reserve(out, 6 * n + 2)) /* at most 6 bytes per byte */
+    if ((out->failed || out->cap - out->len <= 6 * n + 2) &&
+        !scn_buf_reserve(out, 6 * n + 2)) /* at most 6 bytes per byte */
         return;
     char *p = out->s + out->len;
     *p++ = '"';
@@ -802,6 +803,8 @@ typedef struct json_cache {
     const sm_rule *rule[JSON_RULE_SLOTS];
     bool used[JSON_RULE_SLOTS];
     scn_buf text[JSON_RULE_SLOTS];
+    scn_buf cols;    /* each column's name as a key: "NAME": */
+    size_t *col_end; /* where each ends in cols */
 } json_cache;
 
 static void json_rule_facts(scn_buf *out, const sm_rule *rule, json_cache *jc)
@@ -897,10 +900,10 @@ static void json_step(scn_buf *out, const scn_result *r, const scn_row *row,
     json_str(out, row->st->text);
     put_str(out, ",\"outcomes\":{");
     for (size_t j = 0; j < r->n_profiles; j++) {
-        if (j) /* a profile's name: escaped as any text */
+        if (j)
             put(out, ",", 1);
-        json_str(out, r->cols[j].name);
-        put(out, ":", 1);
+        size_t from = j ? jc->col_end[j - 1] : 0;
+        put(out, jc->cols.s + from, jc->col_end[j] - from);
         json_cell(out, r, j, &row->cells[j], row->st->kind, tmp, jc);
     }
     put_str(out, "}}");
@@ -932,6 +935,13 @@ static void report_json_file(void *ctx)
     scn_buf steps = {0};
     json_cache jc;
     memset(&jc, 0, sizeof jc);
+    /* a profile's name: escaped as any text, once per column */
+    jc.col_end = scn_xmalloc((r->n_profiles + 1) * sizeof *jc.col_end);
+    for (size_t j = 0; j < r->n_profiles; j++) {
+        json_str(&jc.cols, r->cols[j].name);
+        put(&jc.cols, ":", 1);
+        jc.col_end[j] = jc.cols.len;
+    }
     for (size_t i = 0; i < r->n_rows; i++) {
         json_step(&steps, r, &r->rows[i], i == 0, &tmp, &jc);
         if (steps.len >= (1u << 16)) {
@@ -943,6 +953,8 @@ static void report_json_file(void *ctx)
     scn_buf_free(&steps);
     for (size_t k = 0; k < JSON_RULE_SLOTS; k++)
         scn_buf_free(&jc.text[k]);
+    scn_buf_free(&jc.cols);
+    free(jc.col_end);
     fprintf(out, "],\"passed\":%zu,\"failed\":%zu}", r->passed, r->failed);
     scn_buf_free(&tmp);
 }
