@@ -63,6 +63,9 @@ bool scn__oom_need(void);
 bool scn__guarded(void (*fn)(void *ctx), void *ctx);
 
 void *scn_xmalloc(size_t n);
+/* Zeroed N * SIZE bytes (calloc: a large block comes from fresh zero
+ * pages, not written twice). */
+void *scn_xcalloc(size_t n, size_t size);
 void *scn_xrealloc(void *p, size_t n);
 void *scn_alloc(scn_arena *a, size_t n); /* zeroed */
 char *scn_strndup(scn_arena *a, const char *s, size_t n);
@@ -92,7 +95,9 @@ void scn_buf_free(scn_buf *b);
 typedef struct scn_map {
     char **key;
     size_t *val;
+    uint64_t *hash; /* each key's hash, compared before the key */
     size_t cap, n;
+    scn_arena keys; /* the copies of the keys */
 } scn_map;
 
 long scn_map_find(const scn_map *m, const char *k, size_t n); /* -1: none */
@@ -178,38 +183,37 @@ typedef struct scn_clause {
 } scn_clause;
 
 typedef struct scn_stmt {
+    /* (fields ordered by size: a churn holds 100,000 of these) */
     scn_kind kind;
     unsigned line;
     const char *text; /* as written, comment and "=> ..." cut off, spaces
                          collapsed */
-    bool guarded;
     scn_patlist guard;
     scn_clause *clauses; /* expectation; n_clauses == 0: none */
-    size_t n_clauses;
-
-    int sock;         /* socket operand (index in scn_file.socks), or -1 */
-    int new_sock;     /* socket created (socket, accept), or -1 */
     const char *name; /* host, user, proc, sysctl key; exit: proc or NULL */
     const char **vals; /* sysctl values */
-    size_t n_vals;
     sm_addr *addrs; /* host ... addr */
-    size_t n_addrs;
     const sm_profile *os; /* host, on: the profile the host is pinned to
                            * (host NAME ... os PROFILE), or NULL: it runs
                            * the column's */
-    sm_endpoint ep;   /* bind, connect, sendto, expect local / peer */
+    uint64_t n;       /* send/recv bytes, wait ns, expect pending;
+                         expect readable/writable: 1 yes, 0 no */
+    uint32_t n_clauses, n_vals, n_addrs; /* (each at most a line's words) */
+
+    int sock;         /* socket operand (index in scn_file.socks), or -1 */
+    int new_sock;     /* socket created (socket, accept), or -1 */
     int port_ref;     /* ep's port is `$S`: the port socket port_ref holds
                          (or held last), resolved when the step runs; -1 */
-    bool unspec;      /* connect S unspec (AF_UNSPEC) */
     sm_proto proto;   /* socket */
     int family;       /* socket: 4 or 6 */
     sm_option opt;    /* setsockopt */
     int v1, v2;       /* setsockopt values; listen backlog in v1 */
-    uint64_t n;       /* send/recv bytes, wait ns, expect pending;
-                         expect readable/writable: 1 yes, 0 no */
     sm_err err;       /* expect error (SM_OK: none) */
-    bool rd, wr;      /* shutdown; delay: rd = loopback */
     sm_tcp_state state; /* expect state */
+    sm_endpoint ep;   /* bind, connect, sendto, expect local / peer */
+    bool guarded;
+    bool unspec;      /* connect S unspec (AF_UNSPEC) */
+    bool rd, wr;      /* shutdown; delay: rd = loopback */
 } scn_stmt;
 
 typedef struct scn_file {
@@ -258,20 +262,21 @@ typedef struct scn_event {
 } scn_event;
 
 typedef struct scn_cell {
-    scn_cell_kind kind;
+    /* (fields ordered by size: one per step and column) */
     sm_result r;
     const char *culprit;  /* name of r.culprit, or NULL */
     const char *observed; /* expect: what was seen */
     const char *message;  /* FAILED: why; CHECK: context */
     const char *expected; /* expected outcome / value, or NULL */
-    bool has_expectation;
-    bool met;
     const sm_profile *os; /* CALL on a pinned host: the profile that decided
                            * (and names the error); NULL: the column's */
     const char *os_host;  /* the pinned host's name */
-    bool counted;         /* a read: the table shows "ok N" or "eof" */
     const scn_event *events; /* made during the step (model columns) */
     size_t n_events;
+    scn_cell_kind kind;
+    bool has_expectation;
+    bool met;
+    bool counted;         /* a read: the table shows "ok N" or "eof" */
 } scn_cell;
 
 typedef struct scn_row {

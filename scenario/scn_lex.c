@@ -48,13 +48,15 @@ bool scn_line_check(const char *line, size_t len, size_t *off,
     }
     size_t i = 0;
     while (i < len) {
-        /* ASCII without NUL, the usual text: eight bytes at a time */
-        if (len - i >= 8) {
+        /* ASCII without NUL, the usual text: eight bytes at a time, and
+         * a tail shorter than eight as the line's last eight bytes */
+        if (len >= 8) {
+            size_t at = len - i >= 8 ? i : len - 8;
             uint64_t v;
-            memcpy(&v, s + i, 8);
+            memcpy(&v, s + at, 8);
             uint64_t zero = (v - 0x0101010101010101u) & ~v;
             if (((v | zero) & 0x8080808080808080u) == 0) {
-                i += 8;
+                i = at + 8;
                 continue;
             }
         }
@@ -207,12 +209,16 @@ size_t scn_split_at(const char *line, size_t from, size_t to,
         } else {
             /* a word: it ends at a blank or a punctuation mark ('=' is
              * one when ARROW is asked for, so "=>" is never inside) */
-            size_t conts = 0;
-            do {
-                conts += k & C_CONT;
-                i++;
-            } while (i < to && !((k = cls[s[i]]) & word_end));
-            col += (unsigned)(i - start - conts / C_CONT);
+            size_t conts = 0; /* the word's first byte is never one */
+            for (i++; i < to; i++) {
+                k = cls[s[i]];
+                if (!k) /* the usual byte: no class at all */
+                    continue;
+                if (k & word_end)
+                    break;
+                conts += (k & C_CONT) / C_CONT;
+            }
+            col += (unsigned)(i - start - conts);
         }
         out[n].s = line + start;
         out[n].len = i - start;

@@ -161,22 +161,31 @@ static char *tok_dup(pctx *c, const scn_tok *t)
     return scn_strndup(&c->f->arena, t->s, t->len);
 }
 
-/* [A-Za-z_][A-Za-z0-9_.-]* */
+/* [A-Za-z_][A-Za-z0-9_.-]*: a byte's class, 1 may start a name, 2 may
+ * follow (one lookup per byte: every socket operand is checked). */
+#define NC_LETTERS(b)                                                      \
+    [b] = 3, [b + 1] = 3, [b + 2] = 3, [b + 3] = 3, [b + 4] = 3,           \
+    [b + 5] = 3, [b + 6] = 3, [b + 7] = 3, [b + 8] = 3, [b + 9] = 3,       \
+    [b + 10] = 3, [b + 11] = 3, [b + 12] = 3, [b + 13] = 3, [b + 14] = 3,  \
+    [b + 15] = 3, [b + 16] = 3, [b + 17] = 3, [b + 18] = 3, [b + 19] = 3,  \
+    [b + 20] = 3, [b + 21] = 3, [b + 22] = 3, [b + 23] = 3, [b + 24] = 3,  \
+    [b + 25] = 3
+static const unsigned char name_class[256] = {
+    NC_LETTERS('A'), NC_LETTERS('a'), ['_'] = 3,
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2,
+    ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2, ['.'] = 2, ['-'] = 2,
+};
+#undef NC_LETTERS
+
 static bool name_chars_ok(const scn_tok *t)
 {
-    /* bit sets of ASCII: what may start a name, what may follow */
-    static const uint32_t first[4] = {0, 0, 0x87FFFFFEu, 0x07FFFFFEu};
-    static const uint32_t more[4] = {0, 0x03FF6000u, 0x87FFFFFEu,
-                                     0x07FFFFFEu};
     if (t->len == 0)
         return false;
     const unsigned char *s = (const unsigned char *)t->s;
-    if (s[0] >= 128 || !((first[s[0] >> 5] >> (s[0] & 31)) & 1))
-        return false;
+    unsigned ok = name_class[s[0]] & 1;
     for (size_t i = 1; i < t->len; i++)
-        if (s[i] >= 128 || !((more[s[i] >> 5] >> (s[i] & 31)) & 1))
-            return false;
-    return true;
+        ok &= name_class[s[i]] >> 1;
+    return ok;
 }
 
 /* Checks that T is a name; WHAT says which kind ("a socket name"). */
@@ -288,9 +297,10 @@ static bool take_endpoint_ref(pctx *c, cursor *k, scn_stmt *st)
 static bool take_sock(pctx *c, cursor *k, int *out)
 {
     const scn_tok *t = cur_next(k);
-    if (!check_name(c, k, t, "a socket name"))
+    /* a declared socket's name was checked where it was declared */
+    long i = t ? scn_map_find(&c->socks, t->s, t->len) : -1;
+    if (i < 0 && !check_name(c, k, t, "a socket name"))
         return false;
-    long i = scn_map_find(&c->socks, t->s, t->len);
     if (i < 0)
         return expected(c, k, t,
                         "a socket created on an earlier line (NAME = socket ...)");
@@ -1146,34 +1156,75 @@ static bool p_expect(pctx *c, cursor *k, scn_stmt *st)
 
 typedef bool (*stmt_fn)(pctx *, cursor *, scn_stmt *);
 
-#define VERB(w, k, f) {w, sizeof w - 1, k, f}
+/* The verbs, by name: find_verb() picks the candidates by first letter. */
+enum {
+    V_NONE, /* 0: no verb (verbs[V_NONE] is empty) */
+    V_PROFILE, V_HOST, V_ON, V_AS, V_PROC, V_SYSCTL, V_SETSOCKOPT, V_BIND,
+    V_LISTEN, V_CONNECT, V_SEND, V_RECV, V_SENDTO, V_RECVFROM, V_SHUTDOWN,
+    V_CLOSE, V_EXIT, V_WAIT, V_DELAY, V_EXPECT, N_VERBS
+};
+
+#define VERB(v, w, k, f) [v] = {w, sizeof w - 1, k, f}
 static const struct verb {
     const char *word;
     size_t len;
     scn_kind kind;
     stmt_fn fn;
-} verbs[] = {
-    VERB("profile", SCN_PROFILE, p_profile),
-    VERB("host", SCN_HOST, p_host),
-    VERB("on", SCN_ON, p_on),
-    VERB("as", SCN_AS, p_as),
-    VERB("proc", SCN_PROC, p_proc),
-    VERB("sysctl", SCN_SYSCTL, p_sysctl),
-    VERB("setsockopt", SCN_SETSOCKOPT, p_setsockopt),
-    VERB("bind", SCN_BIND, p_bind),
-    VERB("listen", SCN_LISTEN, p_listen),
-    VERB("connect", SCN_CONNECT, p_connect),
-    VERB("send", SCN_SEND, p_data),
-    VERB("recv", SCN_RECV, p_data),
-    VERB("sendto", SCN_SENDTO, p_sendto),
-    VERB("recvfrom", SCN_RECVFROM, p_data),
-    VERB("shutdown", SCN_SHUTDOWN, p_shutdown),
-    VERB("close", SCN_CLOSE, p_close),
-    VERB("exit", SCN_EXIT, p_exit),
-    VERB("wait", SCN_WAIT, p_wait),
-    VERB("delay", SCN_DELAY, p_delay),
-    VERB("expect", SCN_EXPECT_STATE, p_expect),
+} verbs[N_VERBS] = {
+    VERB(V_PROFILE, "profile", SCN_PROFILE, p_profile),
+    VERB(V_HOST, "host", SCN_HOST, p_host),
+    VERB(V_ON, "on", SCN_ON, p_on),
+    VERB(V_AS, "as", SCN_AS, p_as),
+    VERB(V_PROC, "proc", SCN_PROC, p_proc),
+    VERB(V_SYSCTL, "sysctl", SCN_SYSCTL, p_sysctl),
+    VERB(V_SETSOCKOPT, "setsockopt", SCN_SETSOCKOPT, p_setsockopt),
+    VERB(V_BIND, "bind", SCN_BIND, p_bind),
+    VERB(V_LISTEN, "listen", SCN_LISTEN, p_listen),
+    VERB(V_CONNECT, "connect", SCN_CONNECT, p_connect),
+    VERB(V_SEND, "send", SCN_SEND, p_data),
+    VERB(V_RECV, "recv", SCN_RECV, p_data),
+    VERB(V_SENDTO, "sendto", SCN_SENDTO, p_sendto),
+    VERB(V_RECVFROM, "recvfrom", SCN_RECVFROM, p_data),
+    VERB(V_SHUTDOWN, "shutdown", SCN_SHUTDOWN, p_shutdown),
+    VERB(V_CLOSE, "close", SCN_CLOSE, p_close),
+    VERB(V_EXIT, "exit", SCN_EXIT, p_exit),
+    VERB(V_WAIT, "wait", SCN_WAIT, p_wait),
+    VERB(V_DELAY, "delay", SCN_DELAY, p_delay),
+    VERB(V_EXPECT, "expect", SCN_EXPECT_STATE, p_expect),
 };
+#undef VERB
+
+/* The verb T names, or NULL.  Every line's first word is looked up: only
+ * the verbs with its first letter are compared. */
+static const struct verb *find_verb(const scn_tok *t)
+{
+    static const unsigned char cand[26][5] = {
+        /* per first letter: the verbs that start with it (V_NONE: no more) */
+        ['a' - 'a'] = {V_AS},
+        ['b' - 'a'] = {V_BIND},
+        ['c' - 'a'] = {V_CONNECT, V_CLOSE},
+        ['d' - 'a'] = {V_DELAY},
+        ['e' - 'a'] = {V_EXIT, V_EXPECT},
+        ['h' - 'a'] = {V_HOST},
+        ['l' - 'a'] = {V_LISTEN},
+        ['o' - 'a'] = {V_ON},
+        ['p' - 'a'] = {V_PROFILE, V_PROC},
+        ['r' - 'a'] = {V_RECV, V_RECVFROM},
+        ['s' - 'a'] = {V_SYSCTL, V_SETSOCKOPT, V_SEND, V_SENDTO, V_SHUTDOWN},
+        ['w' - 'a'] = {V_WAIT},
+    };
+    if (t->len == 0)
+        return NULL;
+    unsigned ch = (unsigned char)t->s[0] - (unsigned)'a';
+    if (ch >= 26)
+        return NULL;
+    for (size_t i = 0; i < sizeof cand[0] && cand[ch][i] != V_NONE; i++) {
+        const struct verb *v = &verbs[cand[ch][i]];
+        if (t->len == v->len && memcmp(t->s, v->word, t->len) == 0)
+            return v;
+    }
+    return NULL;
+}
 
 bool scn_kind_is_step(scn_kind k)
 {
@@ -1216,11 +1267,7 @@ static bool parse_stmt(pctx *c, cursor *k, scn_stmt *st)
     if (k->n >= 2 && scn_tok_is(&k->t[1], "=")) {
         ok = parse_assign(c, k, st);
     } else {
-        const struct verb *v = NULL;
-        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0] && !v; i++)
-            if (t0->len == verbs[i].len &&
-                memcmp(t0->s, verbs[i].word, verbs[i].len) == 0)
-                v = &verbs[i];
+        const struct verb *v = find_verb(t0);
         if (!v && (scn_tok_is(t0, "socket") || scn_tok_is(t0, "accept")))
             return expected(c, k, t0, "a statement (a new socket is "
                                       "written NAME = socket TYPE)");
@@ -1325,14 +1372,15 @@ static bool parse_guard(pctx *c, const char *line, size_t start, size_t code,
     return true;
 }
 
-static void add_stmt(pctx *c, const scn_stmt *st)
+/* Room for the next statement, parsed in place (not copied in). */
+static scn_stmt *next_stmt(pctx *c)
 {
     scn_file *f = c->f;
     if (f->n_stmts == c->stmt_cap) {
         c->stmt_cap = c->stmt_cap ? c->stmt_cap * 2 : 64;
         f->stmts = scn_xrealloc(f->stmts, c->stmt_cap * sizeof *f->stmts);
     }
-    f->stmts[f->n_stmts++] = *st;
+    return &f->stmts[f->n_stmts];
 }
 
 /* Guard, statement, expectation: stops at the first error of the line. */
@@ -1400,12 +1448,12 @@ static void parse_line(pctx *c, const char *line, size_t len)
         c->stop = true;
         return;
     }
-    scn_stmt st;
-    memset(&st, 0, sizeof st);
-    st.line = c->line;
-    st.sock = st.new_sock = st.port_ref = -1;
-    if (parse_parts(c, line, start, code, &st)) {
-        add_stmt(c, &st);
+    scn_stmt *st = next_stmt(c);
+    memset(st, 0, sizeof *st);
+    st->line = c->line;
+    st->sock = st->new_sock = st->port_ref = -1;
+    if (parse_parts(c, line, start, code, st)) {
+        c->f->n_stmts++;
         return;
     }
     /* Re-read the statement's words (the buffer may hold others now). */
@@ -1431,6 +1479,8 @@ static size_t block_words(pctx *c, const char *line, size_t len, scn_tok *w)
     while (b < len && (line[b] == ' ' || line[b] == '\t'))
         b++;
     size_t j = b;
+    if (b == len || (line[b] != 'r' && line[b] != 'e'))
+        return 0;
     while (j < len && line[j] != ' ' && line[j] != '\t' && line[j] != '#')
         j++;
     if (!(j - b == 6 && memcmp(line + b, "repeat", 6) == 0) &&

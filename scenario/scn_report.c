@@ -17,6 +17,50 @@
 
 #define WHY_INDENT "    "
 
+/* Appends N bytes of S: in place when there is room (a row or a JSON step
+ * is many short pieces), else through scn_buf_add.  Inline, so that the length of
+ * a literal is a constant. */
+static inline void put(scn_buf *b, const char *s, size_t n)
+{
+    if (!b->failed && b->cap - b->len > n) {
+        memcpy(b->s + b->len, s, n);
+        b->len += n;
+        b->s[b->len] = '\0';
+    } else {
+        scn_buf_add(b, s, n);
+    }
+}
+
+static inline void put_str(scn_buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+/* V in decimal, written backwards to END: returns where it starts (two
+ * digits at a time: a line number per row, several numbers per JSON step). */
+static char *decimal_at(char *end, uint64_t v)
+{
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    char *p = end;
+    while (v >= 100) {
+        uint64_t q = v / 100;
+        p -= 2;
+        memcpy(p, pairs + 2 * (v - 100 * q), 2);
+        v = q;
+    }
+    if (v >= 10) {
+        p -= 2;
+        memcpy(p, pairs + 2 * v, 2);
+    } else {
+        *--p = (char)('0' + v);
+    }
+    return p;
+}
+
+
 /* ---- cell texts -------------------------------------------------------- */
 
 /* The outcome without the failure marker: "ok", "ok 100" / "eof" for a
@@ -28,25 +72,25 @@ static void outcome_text(const sm_profile *p, const scn_cell *c, scn_buf *b)
         p = c->os;
     switch (c->kind) {
     case SCN_CELL_SKIPPED: /* with a message: the host profile's time rule */
-        scn_buf_puts(b, c->message ? "skip" : "-");
+        put_str(b, c->message ? "skip" : "-");
         break;
     case SCN_CELL_CHECK:
-        scn_buf_puts(b, c->observed);
+        put_str(b, c->observed);
         break;
     case SCN_CELL_FAILED:
-        scn_buf_puts(b, "error");
+        put_str(b, "error");
         break;
     case SCN_CELL_CALL:
         if (c->r.err == SM_ENOSYS)
-            scn_buf_puts(b, "n/a");
+            put_str(b, "n/a");
         else if (c->r.err == SM_OK && c->counted && c->r.bytes == 0)
-            scn_buf_puts(b, "eof");
+            put_str(b, "eof");
         else if (c->r.err == SM_OK && c->counted)
             scn_buf_printf(b, "ok %llu", (unsigned long long)c->r.bytes);
         else if (c->r.err == SM_OK)
-            scn_buf_puts(b, "ok");
+            put_str(b, "ok");
         else
-            scn_buf_puts(b, sm_profile_err_name(p, c->r.err));
+            put_str(b, sm_profile_err_name(p, c->r.err));
         break;
     }
 }
@@ -177,7 +221,10 @@ static void cell_text(const scn_result *r, size_t j, const scn_cell *c,
 {
     if (c->kind == SCN_CELL_CALL && c->r.err == SM_OK && !c->counted &&
         !c->r.port && !(c->has_expectation && !c->met)) {
-        scn_buf_add(out, "ok", 2);
+        if (scn_buf_reserve(out, 2)) {
+            memcpy(out->s + out->len, "ok", 3);
+            out->len += 2;
+        }
         return;
     }
     scn_cell_text(r, j, c, out);
@@ -194,10 +241,11 @@ static void measure(const scn_result *r, layout *l)
         l->w_prof[j] = strlen(r->cols[j].name);
     l->cells = (scn_buf){0};
     l->cell_end = scn_xmalloc((r->n_rows * np + 1) * sizeof *l->cell_end);
+    unsigned last = 0; /* the highest line number */
     for (size_t i = 0; i < r->n_rows; i++) {
         const scn_row *row = &r->rows[i];
-        if (digits(row->st->line) > l->w_line)
-            l->w_line = digits(row->st->line);
+        if (row->st->line > last)
+            last = row->st->line;
         if (step_width(row->st) > l->w_step)
             l->w_step = step_width(row->st);
         for (size_t j = 0; j < np; j++) {
@@ -208,6 +256,8 @@ static void measure(const scn_result *r, layout *l)
                 l->w_prof[j] = l->cells.len - start;
         }
     }
+    if (digits(last) > l->w_line)
+        l->w_line = digits(last);
     l->width = l->w_line + 2 + l->w_step + 2;
     for (size_t j = 0; j < np; j++)
         l->width += l->w_prof[j] + 2;
@@ -275,15 +325,11 @@ static void put_row(const scn_result *r, size_t i, const layout *l,
     char *line = out->s + out->len, *p = line;
     /* "%*u  " of the line number, without printf (once per row) */
     char num[16];
-    size_t nd = 0;
-    unsigned v = row->st->line;
-    do {
-        num[sizeof num - 1 - nd++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    const char *digits_at = decimal_at(num + sizeof num, row->st->line);
+    size_t nd = (size_t)(num + sizeof num - digits_at);
     memset(p, ' ', l->w_line - nd);
     p += l->w_line - nd;
-    p = put_column(p, num + sizeof num - nd, nd, nd);
+    p = put_column(p, digits_at, nd, nd);
     size_t n = strlen(row->st->text);
     if (n <= SCN_STEP_WIDTH) {
         p = put_column(p, row->st->text, n, l->w_step);
@@ -295,7 +341,12 @@ static void put_row(const scn_result *r, size_t i, const layout *l,
     size_t from = k ? l->cell_end[k - 1] : 0;
     for (size_t j = 0; j < np; j++) {
         size_t to = l->cell_end[k + j];
-        p = put_column(p, l->cells.s + from, to - from, l->w_prof[j]);
+        if (j + 1 < np) {
+            p = put_column(p, l->cells.s + from, to - from, l->w_prof[j]);
+        } else { /* the last column: its padding would be cut off */
+            memcpy(p, l->cells.s + from, to - from);
+            p += to - from;
+        }
         from = to;
     }
     while (p > line && p[-1] == ' ')
@@ -604,25 +655,42 @@ void scn_report_totals(FILE *out, size_t passed, size_t failed)
 /* The JSON document is built in memory, a step at a time, and written in
  * one call per step (a stdio call per piece was most of --json's time). */
 
+/* The bytes json_str copies as they are: printable ASCII but '"' and
+ * '\\'. */
+#define JP(c) ((c) >= 0x20 && (c) < 0x7F && (c) != '"' && (c) != '\\')
+#define JP4(c) JP(c), JP((c) + 1), JP((c) + 2), JP((c) + 3)
+#define JP16(c) JP4(c), JP4((c) + 4), JP4((c) + 8), JP4((c) + 12)
+#define JP64(c) JP16(c), JP16((c) + 16), JP16((c) + 32), JP16((c) + 48)
+static const unsigned char json_plain[256] = {JP64(0), JP64(64)};
+#undef JP64
+#undef JP16
+#undef JP4
+#undef JP
+
 /* S as a JSON string, as smu_json_str() writes it: printable ASCII as it
  * is, '"' and '\\' escaped, control characters as \\u00XX, valid UTF-8 as
  * it is and an invalid byte as \\ufffd; NULL is null. */
 static void json_str(scn_buf *out, const char *s)
 {
     if (!s) {
-        scn_buf_add(out, "null", 4);
+        put(out, "null", 4);
         return;
     }
     size_t n = strlen(s);
-    if (!scn_buf_reserve(out, 6 * n + 2)) /* at most 6 bytes per byte */
+    if ((out->failed || out->cap - out->len <= 6 * n + 2) &&
+        !scn_buf_reserve(out, 6 * n + 2)) /* at most 6 bytes per byte */
         return;
     char *p = out->s + out->len;
     *p++ = '"';
     for (size_t i = 0; i < n;) {
         unsigned ch = (unsigned char)s[i];
-        if (ch - 0x20u < 0x5Fu && ch != '"' && ch != '\\') {
-            *p++ = (char)ch;
-            i++;
+        if (json_plain[ch]) { /* a run of them, copied at once */
+            size_t j = i + 1;
+            while (j < n && json_plain[(unsigned char)s[j]])
+                j++;
+            memcpy(p, s + i, j - i);
+            p += j - i;
+            i = j;
         } else if (ch == '"' || ch == '\\') {
             *p++ = '\\';
             *p++ = (char)ch;
@@ -655,19 +723,16 @@ static void json_str(scn_buf *out, const char *s)
 static void json_uint(scn_buf *out, uint64_t v)
 {
     char num[24];
-    size_t nd = 0;
-    do {
-        num[sizeof num - 1 - nd++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    scn_buf_add(out, num + sizeof num - nd, nd);
+    const char *at = decimal_at(num + sizeof num, v);
+    put(out, at, (size_t)(num + sizeof num - at));
 }
 
 /* A key of the format (a literal, nothing to escape): ,"KEY": */
-static void json_key(scn_buf *out, const char *key, bool first)
+static inline void json_key(scn_buf *out, const char *key, bool first)
 {
     size_t n = strlen(key);
-    if (!scn_buf_reserve(out, n + 4))
+    if ((out->failed || out->cap - out->len <= n + 4) &&
+        !scn_buf_reserve(out, n + 4))
         return;
     char *p = out->s + out->len;
     if (!first)
@@ -686,7 +751,7 @@ static void json_met(scn_buf *out, const scn_cell *c)
     json_key(out, "expected", false);
     json_str(out, c->has_expectation ? c->expected : NULL);
     json_key(out, "met", false);
-    scn_buf_puts(out, !c->has_expectation ? "null" : c->met ? "true" : "false");
+    put_str(out, !c->has_expectation ? "null" : c->met ? "true" : "false");
 }
 
 /* The three facts of a rule every outcome carries (null: no rule decided:
@@ -704,10 +769,10 @@ static void json_rule(scn_buf *out, const sm_rule *rule)
 static void json_events(scn_buf *out, const scn_cell *c, scn_buf *tmp)
 {
     json_key(out, "events", false);
-    scn_buf_add(out, "[", 1);
+    put(out, "[", 1);
     for (size_t k = 0; k < c->n_events; k++) {
         const scn_event *e = &c->events[k];
-        scn_buf_puts(out, k ? ",{" : "{");
+        put_str(out, k ? ",{" : "{");
         json_key(out, "kind", true);
         json_str(out, sm_event_kind_name(e->kind));
         json_key(out, "time_ns", false);
@@ -726,9 +791,9 @@ static void json_events(scn_buf *out, const scn_cell *c, scn_buf *tmp)
         char line[1024];
         json_str(out, e->rule ? sm_rule_line(e->rule, line, sizeof line) : NULL);
         json_rule(out, e->rule);
-        scn_buf_add(out, "}", 1);
+        put(out, "}", 1);
     }
-    scn_buf_add(out, "]", 1);
+    put(out, "]", 1);
 }
 
 /* The four facts of the rules met so far, as JSON ("rule", "rule_id",
@@ -736,22 +801,35 @@ static void json_events(scn_buf *out, const scn_cell *c, scn_buf *tmp)
 #define JSON_RULE_SLOTS 64
 typedef struct json_cache {
     const sm_rule *rule[JSON_RULE_SLOTS];
+    bool used[JSON_RULE_SLOTS];
     scn_buf text[JSON_RULE_SLOTS];
+    scn_buf cols;    /* each column's name as a key: "NAME": */
+    size_t *col_end; /* where each ends in cols */
 } json_cache;
 
 static void json_rule_facts(scn_buf *out, const sm_rule *rule, json_cache *jc)
 {
-    size_t k = ((uintptr_t)rule / sizeof(void *)) % JSON_RULE_SLOTS;
+    /* open addressing from a multiplicative hash of the address (rule
+     * records lie at fixed distances: a plain modulo put two of a churn's
+     * rules in one slot, formatted again at every step) */
+    size_t home = (size_t)(((uint64_t)(uintptr_t)rule * 0x9E3779B97F4A7C15u) >> 58);
+    size_t k = home;
+    while (jc->used[k] && jc->rule[k] != rule) {
+        k = (k + 1) % JSON_RULE_SLOTS;
+        if (k == home) /* full: this slot is formatted again */
+            break;
+    }
     scn_buf *t = &jc->text[k];
-    if (!rule || jc->rule[k] != rule) {
+    if (!jc->used[k] || jc->rule[k] != rule) {
         char line[1024];
         t->len = 0;
         json_key(t, "rule", false);
         json_str(t, rule ? sm_rule_line(rule, line, sizeof line) : NULL);
         json_rule(t, rule);
         jc->rule[k] = rule;
+        jc->used[k] = true;
     }
-    scn_buf_add(out, t->s, t->len);
+    put(out, t->s, t->len);
 }
 
 static void json_cell(scn_buf *out, const scn_result *r, size_t j,
@@ -759,16 +837,16 @@ static void json_cell(scn_buf *out, const scn_result *r, size_t j,
                       json_cache *jc)
 {
     const sm_profile *p = r->cols[j].profile;
-    scn_buf_add(out, "{", 1);
+    put(out, "{", 1);
     if (c->kind == SCN_CELL_SKIPPED) {
-        scn_buf_puts(out, "\"skipped\":true");
+        put_str(out, "\"skipped\":true");
         if (c->message) { /* host: could not be reproduced quickly */
             json_key(out, "message", false);
             json_str(out, c->message);
         }
         json_rule(out, NULL);
         json_events(out, c, tmp);
-        scn_buf_add(out, "}", 1);
+        put(out, "}", 1);
         return;
     }
     tmp->len = 0;
@@ -785,7 +863,7 @@ static void json_cell(scn_buf *out, const scn_result *r, size_t j,
         json_key(out, "culprit", false);
         json_str(out, c->culprit);
         json_key(out, "culprit_time_wait", false);
-        scn_buf_puts(out, c->culprit && c->r.culprit_tw ? "true" : "false");
+        put_str(out, c->culprit && c->r.culprit_tw ? "true" : "false");
         json_key(out, "port", false);
         json_uint(out, (unsigned)c->r.port);
         if (c->os) { /* the call ran on a pinned host: its OS decided */
@@ -809,26 +887,26 @@ static void json_cell(scn_buf *out, const scn_result *r, size_t j,
     }
     json_met(out, c);
     json_events(out, c, tmp);
-    scn_buf_add(out, "}", 1);
+    put(out, "}", 1);
 }
 
 static void json_step(scn_buf *out, const scn_result *r, const scn_row *row,
                       bool first, scn_buf *tmp, json_cache *jc)
 {
-    scn_buf_puts(out, first ? "\n" : ",\n");
-    scn_buf_puts(out, "{\"line\":");
+    put_str(out, first ? "\n" : ",\n");
+    put_str(out, "{\"line\":");
     json_uint(out, row->st->line);
-    scn_buf_puts(out, ",\"text\":");
+    put_str(out, ",\"text\":");
     json_str(out, row->st->text);
-    scn_buf_puts(out, ",\"outcomes\":{");
+    put_str(out, ",\"outcomes\":{");
     for (size_t j = 0; j < r->n_profiles; j++) {
-        if (j) /* a profile's name: escaped as any text */
-            scn_buf_add(out, ",", 1);
-        json_str(out, r->cols[j].name);
-        scn_buf_add(out, ":", 1);
+        if (j)
+            put(out, ",", 1);
+        size_t from = j ? jc->col_end[j - 1] : 0;
+        put(out, jc->cols.s + from, jc->col_end[j] - from);
         json_cell(out, r, j, &row->cells[j], row->st->kind, tmp, jc);
     }
-    scn_buf_puts(out, "}}");
+    put_str(out, "}}");
 }
 
 void scn_report_json_begin(FILE *out, uint64_t seed)
@@ -857,6 +935,13 @@ static void report_json_file(void *ctx)
     scn_buf steps = {0};
     json_cache jc;
     memset(&jc, 0, sizeof jc);
+    /* a profile's name: escaped as any text, once per column */
+    jc.col_end = scn_xmalloc((r->n_profiles + 1) * sizeof *jc.col_end);
+    for (size_t j = 0; j < r->n_profiles; j++) {
+        json_str(&jc.cols, r->cols[j].name);
+        put(&jc.cols, ":", 1);
+        jc.col_end[j] = jc.cols.len;
+    }
     for (size_t i = 0; i < r->n_rows; i++) {
         json_step(&steps, r, &r->rows[i], i == 0, &tmp, &jc);
         if (steps.len >= (1u << 16)) {
@@ -868,6 +953,8 @@ static void report_json_file(void *ctx)
     scn_buf_free(&steps);
     for (size_t k = 0; k < JSON_RULE_SLOTS; k++)
         scn_buf_free(&jc.text[k]);
+    scn_buf_free(&jc.cols);
+    free(jc.col_end);
     fprintf(out, "],\"passed\":%zu,\"failed\":%zu}", r->passed, r->failed);
     scn_buf_free(&tmp);
 }

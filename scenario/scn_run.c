@@ -44,6 +44,7 @@ typedef struct runctx {
     bool *made;         /* the socket was created under this column */
     bool *unmodelled;   /* the step that makes it is not modelled yet */
     uint16_t *last_port; /* the port each socket holds or held last, or 0 */
+    bool *port_named;   /* some `$S` names the socket's port: it is noted */
     bool *closed;       /* a `close S` succeeded: the descriptor is gone */
     const char *host;   /* current host's name */
     const char *user;
@@ -394,7 +395,8 @@ static void run_decl(runctx *c, const scn_stmt *st)
 static void note_port(runctx *c, int sock)
 {
     sm_endpoint ep;
-    if (sock >= 0 && c->made[sock] && c->b->local(c->x, sock, &ep) && ep.port)
+    if (sock >= 0 && c->port_named[sock] && c->made[sock] &&
+        c->b->local(c->x, sock, &ep) && ep.port)
         c->last_port[sock] = ep.port;
 }
 
@@ -498,8 +500,7 @@ static void alloc_rows(scn_result *r)
         r->n_rows += scn_kind_is_step(f->stmts[i].kind);
     r->rows = scn_xmalloc((r->n_rows + 1) * sizeof *r->rows);
     size_t ncells = r->n_rows * r->n_profiles;
-    scn_cell *cells = scn_xmalloc((ncells + 1) * sizeof *cells);
-    memset(cells, 0, (ncells + 1) * sizeof *cells);
+    scn_cell *cells = scn_xcalloc(ncells + 1, sizeof *cells);
     r->cells = cells;
     for (size_t i = 0, row = 0; i < f->n_stmts; i++) {
         if (!scn_kind_is_step(f->stmts[i].kind))
@@ -554,6 +555,11 @@ static scn_result *run_file(const scn_file *f, const scn_patlist *override, uint
     c.unmodelled = scn_xmalloc((f->n_socks + 1) * sizeof *c.unmodelled);
     c.last_port = scn_xmalloc((f->n_socks + 1) * sizeof *c.last_port);
     c.closed = scn_xmalloc((f->n_socks + 1) * sizeof *c.closed);
+    /* only the ports a `$S` reads are noted (a getsockname per step) */
+    c.port_named = scn_xcalloc(f->n_socks + 1, sizeof *c.port_named);
+    for (size_t i = 0; i < f->n_stmts; i++)
+        if (f->stmts[i].port_ref >= 0)
+            c.port_named[f->stmts[i].port_ref] = true;
     for (size_t i = 0; i < r->n_profiles && r->status == 0; i++) {
         c.col = &r->cols[i];
         c.b = c.col->backend;
@@ -564,6 +570,7 @@ static scn_result *run_file(const scn_file *f, const scn_patlist *override, uint
     free(c.unmodelled);
     free(c.last_port);
     free(c.closed);
+    free(c.port_named);
     free(c.users);
     scn_buf_free(&c.tmp);
     count(r);

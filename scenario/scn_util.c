@@ -65,6 +65,14 @@ void *scn_xmalloc(size_t n)
     return p;
 }
 
+void *scn_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
 void *scn_xrealloc(void *p, size_t n)
 {
     void *q = realloc(p, n ? n : 1);
@@ -84,16 +92,20 @@ struct scn_chunk {
 #define CHUNK_DEFAULT 16384u
 #define ALIGN_UP(n) (((n) + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1))
 
-void *scn_alloc(scn_arena *a, size_t n)
+/* N bytes of the arena, not zeroed; ALIGNED: at an address fit for any
+ * object, else anywhere (a text: no padding between a churn's 100,000
+ * statement texts). */
+static void *arena_take(scn_arena *a, size_t n, bool aligned)
 {
-    n = ALIGN_UP(n ? n : 1);
+    n = n ? n : 1;
     struct scn_chunk *c = a->head;
-    if (!c || c->size - c->used < n) {
-        size_t size = n > CHUNK_DEFAULT ? n : CHUNK_DEFAULT;
-        if (size > SIZE_MAX - sizeof *c) {
+    size_t at = !c ? 0 : aligned ? ALIGN_UP(c->used) : c->used;
+    if (!c || at > c->size || c->size - at < n) {
+        if (n > SIZE_MAX - sizeof *c - sizeof(max_align_t)) {
             out_of_memory();
             return NULL;
         }
+        size_t size = n > CHUNK_DEFAULT ? ALIGN_UP(n) : CHUNK_DEFAULT;
         c = scn_xmalloc(sizeof *c + size);
         if (!c)
             return NULL;
@@ -101,16 +113,24 @@ void *scn_alloc(scn_arena *a, size_t n)
         c->size = size;
         c->next = a->head;
         a->head = c;
+        at = 0;
     }
-    void *p = (char *)c->data + c->used;
-    c->used += n;
-    memset(p, 0, n);
+    void *p = (char *)c->data + at;
+    c->used = at + n;
+    return p;
+}
+
+void *scn_alloc(scn_arena *a, size_t n)
+{
+    void *p = arena_take(a, n, true);
+    if (p)
+        memset(p, 0, n);
     return p;
 }
 
 char *scn_strndup(scn_arena *a, const char *s, size_t n)
 {
-    char *p = scn_alloc(a, n + 1);
+    char *p = arena_take(a, n + 1, false); /* every byte is written */
     if (!p)
         return NULL;
     memcpy(p, s, n);
@@ -305,6 +325,9 @@ bool scn_patlist_match(const scn_patlist *l, const char *name)
 
 /* ---- name map ---------------------------------------------------------- */
 
+/* FNV-1a; its low bits pick the slot (they vary with every byte), and
+ * the whole hash is kept per slot: a slot whose hash differs is passed
+ * over without reading its key. */
 static uint64_t name_hash(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603u; /* FNV-1a */
@@ -313,25 +336,33 @@ static uint64_t name_hash(const char *s, size_t n)
     return h;
 }
 
+static long map_slot(const scn_map *m, const char *k, size_t n, uint64_t h)
+{
+    size_t i = (size_t)h & (m->cap - 1);
+    while (m->key[i]) {
+        if (m->hash[i] == h && memcmp(m->key[i], k, n) == 0 &&
+            m->key[i][n] == '\0')
+            return (long)i;
+        i = (i + 1) & (m->cap - 1);
+    }
+    return -1 - (long)i; /* not there: -1 - the free slot */
+}
+
 long scn_map_find(const scn_map *m, const char *k, size_t n)
 {
     if (!m->cap)
         return -1;
-    size_t i = name_hash(k, n) & (m->cap - 1);
-    while (m->key[i]) {
-        if (strlen(m->key[i]) == n && memcmp(m->key[i], k, n) == 0)
-            return (long)m->val[i];
-        i = (i + 1) & (m->cap - 1);
-    }
-    return -1;
+    long i = map_slot(m, k, n, name_hash(k, n));
+    return i >= 0 ? (long)m->val[i] : -1;
 }
 
-static void map_insert(scn_map *m, char *k, size_t v)
+static void map_insert(scn_map *m, char *k, uint64_t h, size_t v)
 {
-    size_t i = name_hash(k, strlen(k)) & (m->cap - 1);
+    size_t i = (size_t)h & (m->cap - 1);
     while (m->key[i])
         i = (i + 1) & (m->cap - 1);
     m->key[i] = k;
+    m->hash[i] = h;
     m->val[i] = v;
     m->n++;
 }
@@ -340,52 +371,53 @@ static bool map_grow(scn_map *m)
 {
     scn_map old = *m;
     size_t cap = old.cap ? old.cap * 2 : 64;
-    char **key = scn_xmalloc(cap * sizeof *key);
+    char **key = scn_xcalloc(cap, sizeof *key);
     size_t *val = key ? scn_xmalloc(cap * sizeof *val) : NULL;
-    if (!val) {
+    uint64_t *hash = val ? scn_xmalloc(cap * sizeof *hash) : NULL;
+    if (!hash) {
         free(key);
+        free(val);
         return false;
     }
     m->cap = cap;
     m->key = key;
     m->val = val;
-    memset(m->key, 0, m->cap * sizeof *m->key);
+    m->hash = hash;
     m->n = 0;
     for (size_t i = 0; i < old.cap; i++)
         if (old.key[i])
-            map_insert(m, old.key[i], old.val[i]);
+            map_insert(m, old.key[i], old.hash[i], old.val[i]);
     free(old.key);
     free(old.val);
+    free(old.hash);
     return true;
 }
 
 bool scn_map_put(scn_map *m, const char *k, size_t v)
 {
     size_t n = strlen(k);
+    uint64_t h = name_hash(k, n);
     if (m->cap) {
-        size_t i = name_hash(k, n) & (m->cap - 1);
-        for (; m->key[i]; i = (i + 1) & (m->cap - 1)) {
-            if (strcmp(m->key[i], k) == 0) {
-                m->val[i] = v;
-                return true;
-            }
+        long i = map_slot(m, k, n, h);
+        if (i >= 0) {
+            m->val[i] = v;
+            return true;
         }
     }
     if ((m->n + 1) * 2 > m->cap && !map_grow(m))
         return false;
-    char *copy = scn_xmalloc(n + 1);
+    char *copy = scn_strndup(&m->keys, k, n);
     if (!copy)
         return false;
-    memcpy(copy, k, n + 1);
-    map_insert(m, copy, v);
+    map_insert(m, copy, h, v);
     return true;
 }
 
 void scn_map_free(scn_map *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
-        free(m->key[i]);
+    scn_arena_free(&m->keys);
     free(m->key);
     free(m->val);
+    free(m->hash);
     memset(m, 0, sizeof *m);
 }
