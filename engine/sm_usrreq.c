@@ -341,8 +341,27 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     return r;
 }
 
-/* One of bind()'s first checks (enum sm_bind_step); SM_OK: passed. */
-static sm_result bind_step(sm_world *w, sm_id id, const sm_endpoint *ep, uint8_t step)
+/* bind()'s context: N with the address and port it asks for, no owners
+ * (sm__decision_port() adds them).  Built once per bind(), for the
+ * privileged-port step and the decision alike. */
+static void bind_ctx_fill(const sm_world *w, sm_id id, const sm_endpoint *ep, sm_bind_ctx *c)
+{
+    c->check = SM_CHECK_BIND;
+    c->loopback = false;
+    c->tun = w->hosts[w->socks[id].host].tun;
+    sm__view_fill(w, id, &c->self);
+    c->self.bound_addr = c->self.local_addr = ep->addr;
+    c->self.port = ep->port;
+    c->owners = NULL;
+    c->n_owners = 0;
+    c->port = NULL;
+    c->now_ms = w->now_ns / 1000000u;
+}
+
+/* One of bind()'s first checks (enum sm_bind_step); SM_OK: passed.  *c
+ * is bind()'s context, filled by the first step that needs it (*filled). */
+static sm_result bind_step(sm_world *w, sm_id id, const sm_endpoint *ep, uint8_t step,
+                           sm_bind_ctx *c, bool *filled)
 {
     const sm__sock *s = &w->socks[id];
     switch (step) {
@@ -370,14 +389,11 @@ static sm_result bind_step(sm_world *w, sm_id id, const sm_endpoint *ep, uint8_t
         const sm_profile *p = sm__hprof(w, s->host);
         if (!p->bind_priv || ep->port == 0)
             break;
-        sm_bind_ctx c;
-        memset(&c, 0, sizeof c);
-        c.check = SM_CHECK_BIND;
-        c.tun = w->hosts[s->host].tun;
-        sm__view_fill(w, id, &c.self);
-        c.self.bound_addr = c.self.local_addr = ep->addr;
-        c.self.port = ep->port;
-        sm_verdict v = sm__prof_checked(p->bind_priv(p, &c), SM__PM_BIND, 0);
+        if (!*filled) {
+            bind_ctx_fill(w, id, ep, c);
+            *filled = true;
+        }
+        sm_verdict v = sm__prof_checked(p->bind_priv(p, c), SM__PM_BIND, 0);
         if (v.err != SM_OK)
             return sm__result_of(&v, NULL);
         break;
@@ -396,8 +412,10 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
                                       SM_BIND_STEP_ADDR, SM_BIND_STEP_END};
     const sm_tcp_rules *tr = sm__hprof(w, w->socks[id].host)->tcp;
     const uint8_t *steps = w->socks[id].family == 6 ? tr->bind_steps6 : tr->bind_steps4;
+    sm_bind_ctx c; /* every field is assigned (bind_ctx_fill) before use */
+    bool filled = false;
     for (const uint8_t *st = steps ? steps : classic; *st != SM_BIND_STEP_END; st++) {
-        sm_result r = bind_step(w, id, ep, *st);
+        sm_result r = bind_step(w, id, ep, *st, &c, &filled);
         if (r.err != SM_OK)
             return r;
     }
@@ -413,15 +431,9 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     if (ep->port == 0)
         return autobind(w, id, &ep->addr, SM_CLOSED);
 
-    sm_bind_ctx c; /* every field is assigned */
-    c.check = SM_CHECK_BIND;
-    c.loopback = false;
-    c.tun = w->hosts[s->host].tun;
-    sm__view_fill(w, id, &c.self);
-    c.self.bound_addr = c.self.local_addr = ep->addr;
-    c.self.port = ep->port;
+    if (!filled)
+        bind_ctx_fill(w, id, ep, &c);
     sm__decision_port(w, s->host, s->proto, ep->port, id, &c);
-    c.now_ms = w->now_ns / 1000000u;
     sm_verdict v = sm__prof_bind(sm__hprof(w, s->host), &c);
     SM__BROKEN_RESULT(w); /* memory ran out while the owners were collected */
     sm_result r = sm__result_of(&v, c.owners);
