@@ -341,13 +341,68 @@ static sm_result autobind(sm_world *w, sm_id id, const sm_addr *addr,
     return r;
 }
 
-/* One of bind()'s first checks (enum sm_bind_step); SM_OK: passed. */
-static sm_result bind_step(sm_world *w, sm_id id, const sm_endpoint *ep, uint8_t step)
+/* bind()'s context: N with the address and port it asks for, no owners
+ * (sm__decision_port() adds them).  Built once per bind(), for the
+ * privileged-port step and the decision alike. */
+static void bind_ctx_fill(const sm_world *w, sm_id id, const sm_endpoint *ep, sm_bind_ctx *c)
+{
+    c->check = SM_CHECK_BIND;
+    c->loopback = false;
+    c->tun = w->hosts[w->socks[id].host].tun;
+    sm__view_fill(w, id, &c->self);
+    c->self.bound_addr = c->self.local_addr = ep->addr;
+    c->self.port = ep->port;
+    c->owners = NULL;
+    c->n_owners = 0;
+    c->port = NULL;
+    c->now_ms = w->now_ns / 1000000u;
+}
+
+/* bind()'s first checks, each as a test that passes (bind_step() gives
+ * the failure its result). */
+static inline bool step_bound_ok(const sm__sock *s)
+{
+    return !(s->bound || s->addr_only || s->state != SM_CLOSED || s->tw != SM__NONE32);
+}
+
+static inline bool step_family_ok(const sm__sock *s, const sm_endpoint *ep)
+{
+    return !(s->family == 4 && ep->addr.family == 6) && !(s->family == 6 && ep->addr.family == 4);
+}
+
+static inline bool step_addr_ok(const sm_world *w, const sm__sock *s, const sm_endpoint *ep)
+{
+    if (sm__addr_is_any(&ep->addr) || (s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr)))
+        return true;
+    /* A v4-mapped address is checked by its IPv4 part. */
+    bool mapped = sm__addr_is_v4mapped(&ep->addr);
+    sm_addr plain = sm__addr_unmapped(&ep->addr);
+    return (mapped && sm__addr_is_any(&plain)) || sm_host_has_addr(w, s->host, &plain);
+}
+
+/* The profile's privileged-port check (SM_OK: passed, or nothing to check). */
+static inline sm_verdict step_priv(sm_world *w, sm_id id, const sm_endpoint *ep,
+                                   sm_bind_ctx *c, bool *filled)
+{
+    const sm_profile *p = sm__hprof(w, w->socks[id].host);
+    if (!p->bind_priv || ep->port == 0)
+        return sm__ok(NULL);
+    if (!*filled) {
+        bind_ctx_fill(w, id, ep, c);
+        *filled = true;
+    }
+    return sm__prof_checked(p->bind_priv(p, c), SM__PM_BIND, 0);
+}
+
+/* One of bind()'s first checks (enum sm_bind_step); SM_OK: passed.  *c
+ * is bind()'s context, filled by the first step that needs it (*filled). */
+static sm_result bind_step(sm_world *w, sm_id id, const sm_endpoint *ep, uint8_t step,
+                           sm_bind_ctx *c, bool *filled)
 {
     const sm__sock *s = &w->socks[id];
     switch (step) {
     case SM_BIND_STEP_BOUND:
-        if (s->bound || s->addr_only || s->state != SM_CLOSED || s->tw != SM__NONE32)
+        if (!step_bound_ok(s))
             return sm__rfail(SM_EINVAL, &r_bind_already_bound);
         break;
     case SM_BIND_STEP_FAMILY:
@@ -357,27 +412,11 @@ static sm_result bind_step(sm_world *w, sm_id id, const sm_endpoint *ep, uint8_t
             return sm__rfail(SM_EINVAL, &r_bind_v4_on_inet6);
         break;
     case SM_BIND_STEP_ADDR:
-        if (!sm__addr_is_any(&ep->addr) &&
-            !(s->proto == SM_UDP && sm_addr_is_multicast(&ep->addr))) {
-            /* A v4-mapped address is checked by its IPv4 part. */
-            bool mapped = sm__addr_is_v4mapped(&ep->addr);
-            sm_addr plain = sm__addr_unmapped(&ep->addr);
-            if (!(mapped && sm__addr_is_any(&plain)) && !sm_host_has_addr(w, s->host, &plain))
-                return sm__rfail(SM_EADDRNOTAVAIL, &r_bind_not_local);
-        }
+        if (!step_addr_ok(w, s, ep))
+            return sm__rfail(SM_EADDRNOTAVAIL, &r_bind_not_local);
         break;
     case SM_BIND_STEP_PRIV: {
-        const sm_profile *p = sm__hprof(w, s->host);
-        if (!p->bind_priv || ep->port == 0)
-            break;
-        sm_bind_ctx c;
-        memset(&c, 0, sizeof c);
-        c.check = SM_CHECK_BIND;
-        c.tun = w->hosts[s->host].tun;
-        sm__view_fill(w, id, &c.self);
-        c.self.bound_addr = c.self.local_addr = ep->addr;
-        c.self.port = ep->port;
-        sm_verdict v = sm__prof_checked(p->bind_priv(p, &c), SM__PM_BIND, 0);
+        sm_verdict v = step_priv(w, id, ep, c, filled);
         if (v.err != SM_OK)
             return sm__result_of(&v, NULL);
         break;
@@ -396,10 +435,20 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
                                       SM_BIND_STEP_ADDR, SM_BIND_STEP_END};
     const sm_tcp_rules *tr = sm__hprof(w, w->socks[id].host)->tcp;
     const uint8_t *steps = w->socks[id].family == 6 ? tr->bind_steps6 : tr->bind_steps4;
-    for (const uint8_t *st = steps ? steps : classic; *st != SM_BIND_STEP_END; st++) {
-        sm_result r = bind_step(w, id, ep, *st);
-        if (r.err != SM_OK)
-            return r;
+    sm_bind_ctx c; /* every field is assigned (bind_ctx_fill) before use */
+    bool filled = false;
+    /* Usually every check passes: they are made first in a fixed order,
+     * with no dispatch on the list; only when one fails is the list walked,
+     * for the failure the OS reports first (or none, when the failing
+     * check is one the list leaves out).  The checks change nothing. */
+    const sm__sock *s0 = &w->socks[id];
+    if (!step_bound_ok(s0) || !step_family_ok(s0, ep) || !step_addr_ok(w, s0, ep) ||
+        step_priv(w, id, ep, &c, &filled).err != SM_OK) {
+        for (const uint8_t *st = steps ? steps : classic; *st != SM_BIND_STEP_END; st++) {
+            sm_result r = bind_step(w, id, ep, *st, &c, &filled);
+            if (r.err != SM_OK)
+                return r;
+        }
     }
     sm__sock *s = &w->socks[id];
     if (ep->port == 0 && (s->opt.defer_port || s->opt.reuse_unicastport) && s->proto == SM_TCP) {
@@ -413,15 +462,9 @@ sm_result sm_bind(sm_world *w, sm_id id, const sm_endpoint *ep)
     if (ep->port == 0)
         return autobind(w, id, &ep->addr, SM_CLOSED);
 
-    sm_bind_ctx c; /* every field is assigned */
-    c.check = SM_CHECK_BIND;
-    c.loopback = false;
-    c.tun = w->hosts[s->host].tun;
-    sm__view_fill(w, id, &c.self);
-    c.self.bound_addr = c.self.local_addr = ep->addr;
-    c.self.port = ep->port;
+    if (!filled)
+        bind_ctx_fill(w, id, ep, &c);
     sm__decision_port(w, s->host, s->proto, ep->port, id, &c);
-    c.now_ms = w->now_ns / 1000000u;
     sm_verdict v = sm__prof_bind(sm__hprof(w, s->host), &c);
     SM__BROKEN_RESULT(w); /* memory ran out while the owners were collected */
     sm_result r = sm__result_of(&v, c.owners);
