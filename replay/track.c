@@ -219,25 +219,53 @@ _Static_assert(offsetof(conn, by) + sizeof(uint64_t[2]) <= 128, "conn: hot part 
 
 /* What differs per run, kept apart so that one profile costs only its own
  * share: t->cr[ci * nruns + run]. */
+/* Where a side's TIME_WAIT entry sits in its FIFO (twfifo). */
+typedef union twlink {
+    struct {
+        uint32_t next, prev; /* list FIFO: (ci << 1 | side) + 1, 0 = none */
+    } l;
+    struct {
+        uint32_t pos, seq;   /* heap FIFO: its place in q->heap + 1; its arrival
+                              * number (q->seq when pushed) */
+    } h;
+} twlink;
+
 typedef struct crun {
     uint64_t tw_exp[2], tw_stop[2];
-    uint32_t tw_next[2], tw_prev[2]; /* FIFO links: (ci << 1 | side) + 1, 0 = none */
+    twlink tw[2];
     uint8_t tw_end[2];
     uint8_t tw_q[2];                 /* the entry's FIFO: its place in its tunable
                                       * set's chain of lengths (twfifo.next) */
     int32_t pend_ev;                 /* TW_SYN event waiting for the answer */
 } crun;
 
-/* TIME_WAIT entries of one run with one tunable set and one length: they
- * all last as long, so the order they began in is the order they end in
- * (FIFO, O(1) per entry).  A profile that gives connections different
- * lengths (NetBSD's MSL classes) has one FIFO per length, chained from
- * the tunable set's first; at most TW_LENGTHS per set (past that, the
- * last FIFO takes every other length, kept in order by a walk back). */
+/* TIME_WAIT entries of one run with one tunable set and one length, in
+ * the order they end: of equal ends, the order they began in.  They all
+ * last as long, so the order they began in is the order they end in: a
+ * doubly linked list, appended to (O(1) per entry).  A profile that gives
+ * connections different lengths (NetBSD's MSL classes) has one FIFO per
+ * length, chained from the tunable set's first; at most TW_LENGTHS per
+ * set (past that, the last FIFO takes every other length, kept in order
+ * by a walk back).
+ *
+ * Where the OS frees entries only when its collector runs (XNU,
+ * SM_TUN_TW_REAP_MS), an entry ends at the collector's first run after
+ * its length, and each host's collector has its own phase: entries of
+ * many hosts no longer end in the order they began, and the walk back
+ * crossed most of the list at every entry (20,000 short connections from
+ * 5,000 clients: 1.5G instructions per such run).  Those FIFOs are binary
+ * heaps keyed by (end, arrival number) instead, O(log n) per entry, with
+ * the same first entry as the list would have. */
 typedef struct twfifo {
-    uint32_t head, tail; /* node + 1, 0 = empty */
+    uint32_t head, tail; /* list: node + 1, 0 = empty */
     uint32_t next;       /* the set's next length: FIFO index + 1, 0 = none */
     uint64_t ms;         /* its entries' TIME_WAIT length */
+    bool heaped;         /* a heap (the set has a collector), not a list */
+    uint32_t *heap;      /* heap: nodes; heap[0] ends first */
+    size_t n, cap;
+    uint32_t seq;        /* heap: the next arrival number; it wraps, and
+                          * arrivals compare by age (seq - theirs), exact
+                          * while an entry lives through < 2^32 arrivals */
 } twfifo;
 #define TW_LENGTHS 255u
 
@@ -755,7 +783,7 @@ static twfifo *fifo_of(rp_tracker *t, size_t r, uint16_t ts, uint64_t ms, uint8_
         f = q->next;
     }
     GROW(t, t->fifo[r], t->nfifo[r], t->fifocap[r]);
-    t->fifo[r][t->nfifo[r]] = (twfifo){.ms = ms};
+    t->fifo[r][t->nfifo[r]] = (twfifo){.ms = ms, .heaped = t->ts[ts].tun[SM_TUN_TW_REAP_MS] > 0};
     uint32_t id = (uint32_t)++t->nfifo[r];
     if (prev)
         t->fifo[r][prev - 1].next = id;
@@ -771,6 +799,54 @@ static crun *node_cr(rp_tracker *t, uint32_t node, size_t r, int *side)
     return CR(t, (node - 1) >> 1, r);
 }
 
+/* The entry of q that ends first (node + 1), 0 if q is empty. */
+static uint32_t fifo_first(const twfifo *q)
+{
+    return q->heaped ? (q->n ? q->heap[0] : 0) : q->head;
+}
+
+/* Heap FIFO q: whether node a ends before node b (of equal ends, the one
+ * that arrived first: the larger age). */
+static bool heap_before(rp_tracker *t, size_t r, const twfifo *q, uint32_t a, uint32_t b)
+{
+    int sa, sb;
+    const crun *ca = node_cr(t, a, r, &sa), *cb = node_cr(t, b, r, &sb);
+    if (ca->tw_exp[sa] != cb->tw_exp[sb])
+        return ca->tw_exp[sa] < cb->tw_exp[sb];
+    return q->seq - ca->tw[sa].h.seq > q->seq - cb->tw[sb].h.seq;
+}
+
+static void heap_set(rp_tracker *t, size_t r, twfifo *q, size_t i, uint32_t node)
+{
+    int s;
+    q->heap[i] = node;
+    node_cr(t, node, r, &s)->tw[s].h.pos = (uint32_t)i + 1;
+}
+
+/* Heap FIFO q: node at place i moves up or down to where it belongs. */
+static void heap_fix(rp_tracker *t, size_t r, twfifo *q, size_t i)
+{
+    uint32_t node = q->heap[i];
+    while (i > 0 && heap_before(t, r, q, node, q->heap[(i - 1) / 2])) {
+        heap_set(t, r, q, i, q->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        size_t k = 2 * i + 1;
+        if (k >= q->n)
+            break;
+        if (k + 1 < q->n && heap_before(t, r, q, q->heap[k + 1], q->heap[k]))
+            k++;
+        if (!heap_before(t, r, q, q->heap[k], node))
+            break;
+        heap_set(t, r, q, i, q->heap[k]);
+        i = k;
+    }
+    heap_set(t, r, q, i, node);
+}
+
+/* Side's TIME_WAIT under run r, ending at exp, joins the FIFO of its
+ * tunable set and length ms. */
 static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t exp,
                       uint64_t ms)
 {
@@ -780,6 +856,13 @@ static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t e
     twfifo *q = fifo_of(t, r, HR(t, t->conns[ci].host[side], r)->ts, ms, &c->tw_q[side]);
     c = CR(t, ci, r);
     uint32_t node = (ci << 1 | (uint32_t)side) + 1;
+    if (q->heaped) {
+        GROW(t, q->heap, q->n, q->cap);
+        c->tw[side].h.seq = q->seq++;
+        q->heap[q->n++] = node;
+        heap_fix(t, r, q, q->n - 1);
+        return;
+    }
     /* After the last entry that ends no later: the tail (the FIFO's
      * entries last as long), unless its set has more lengths than
      * TW_LENGTHS. */
@@ -789,22 +872,22 @@ static void heap_push(rp_tracker *t, size_t r, uint32_t ci, int side, uint64_t e
         crun *p = node_cr(t, after, r, &ps);
         if (p->tw_exp[ps] <= exp)
             break;
-        after = p->tw_prev[ps];
+        after = p->tw[ps].l.prev;
     }
     uint32_t before = 0;
     if (after) {
         crun *p = node_cr(t, after, r, &ps);
-        before = p->tw_next[ps];
-        p->tw_next[ps] = node;
+        before = p->tw[ps].l.next;
+        p->tw[ps].l.next = node;
     } else {
         before = q->head;
         q->head = node;
     }
-    c->tw_prev[side] = after;
-    c->tw_next[side] = before;
+    c->tw[side].l.prev = after;
+    c->tw[side].l.next = before;
     if (before) {
         int bs;
-        node_cr(t, before, r, &bs)->tw_prev[bs] = node;
+        node_cr(t, before, r, &bs)->tw[bs].l.prev = node;
     } else {
         q->tail = node;
     }
@@ -814,17 +897,27 @@ static void heap_remove(rp_tracker *t, size_t r, uint32_t ci, int side)
 {
     crun *c = CR(t, ci, r);
     twfifo *q = fifo_at(t, r, HR(t, t->conns[ci].host[side], r)->ts, c->tw_q[side]);
-    uint32_t nx = c->tw_next[side], pv = c->tw_prev[side];
+    if (q->heaped) {
+        size_t i = c->tw[side].h.pos - 1;
+        c->tw[side].h.pos = 0;
+        uint32_t last = q->heap[--q->n];
+        if (i < q->n) {
+            q->heap[i] = last;
+            heap_fix(t, r, q, i);
+        }
+        return;
+    }
+    uint32_t nx = c->tw[side].l.next, pv = c->tw[side].l.prev;
     int s2;
     if (pv)
-        node_cr(t, pv, r, &s2)->tw_next[s2] = nx;
+        node_cr(t, pv, r, &s2)->tw[s2].l.next = nx;
     else
         q->head = nx;
     if (nx)
-        node_cr(t, nx, r, &s2)->tw_prev[s2] = pv;
+        node_cr(t, nx, r, &s2)->tw[s2].l.prev = pv;
     else
         q->tail = pv;
-    c->tw_next[side] = c->tw_prev[side] = 0;
+    c->tw[side].l.next = c->tw[side].l.prev = 0;
 }
 
 /* The next TIME_WAIT to end under run r: false if none. */
@@ -840,14 +933,15 @@ static bool tw_first(rp_tracker *t, size_t r, uint64_t *exp, uint32_t *ci, int *
     for (size_t k = 0; k < t->nfset[r]; k++) {
         for (uint32_t f = t->fset[r][k]; f; f = t->fifo[r][f - 1].next) {
             const twfifo *q = &t->fifo[r][f - 1];
-            if (!q->head)
+            uint32_t head = fifo_first(q);
+            if (!head)
                 continue;
             int s;
-            crun *c = node_cr(t, q->head, r, &s);
+            crun *c = node_cr(t, head, r, &s);
             if (!any || c->tw_exp[s] < *exp ||
                 (c->tw_exp[s] == *exp && best_set == k && q->ms > best_ms)) {
                 *exp = c->tw_exp[s];
-                *ci = (q->head - 1) >> 1;
+                *ci = (head - 1) >> 1;
                 *side = s;
                 best_ms = q->ms;
                 best_set = k;
@@ -929,6 +1023,32 @@ static void ports_down(rp_tracker *t, conn *c, size_t r)
 
 static void tw_end(rp_tracker *t, uint32_t ci, int side, size_t r, rp_tw_end why, uint64_t at);
 
+/* Host h's entry of FIFO q that ends first (node + 1), 0 if none: a walk
+ * from the list's head, or over the whole heap (no profile with a
+ * collector recycles entries at its cap today). */
+static uint32_t fifo_host_first(rp_tracker *t, size_t r, const twfifo *q, uint32_t h)
+{
+    int s;
+    if (q->heaped) {
+        uint32_t best = 0;
+        for (size_t i = 0; i < q->n; i++) {
+            uint32_t node = q->heap[i];
+            node_cr(t, node, r, &s);
+            if (t->conns[(node - 1) >> 1].host[s] == h &&
+                (!best || heap_before(t, r, q, node, best)))
+                best = node;
+        }
+        return best;
+    }
+    for (uint32_t node = q->head; node;) {
+        const crun *cr = node_cr(t, node, r, &s);
+        if (t->conns[(node - 1) >> 1].host[s] == h)
+            return node;
+        node = cr->tw[s].l.next;
+    }
+    return 0;
+}
+
 /* End host h's oldest TIME_WAIT entry under run r (the cap is reached and
  * the OS recycles it). */
 static void tw_recycle_oldest(rp_tracker *t, uint32_t h, size_t r)
@@ -942,19 +1062,15 @@ static void tw_recycle_oldest(rp_tracker *t, uint32_t h, size_t r)
     uint64_t best_exp = 0, best_ms = 0;
     for (uint32_t f = t->fset[r][ts]; f; f = t->fifo[r][f - 1].next) {
         const twfifo *q = &t->fifo[r][f - 1];
-        for (uint32_t node = q->head; node;) {
-            int s;
-            crun *cr = node_cr(t, node, r, &s);
-            if (t->conns[(node - 1) >> 1].host[s] == h) {
-                if (!best || cr->tw_exp[s] < best_exp ||
-                    (cr->tw_exp[s] == best_exp && q->ms > best_ms)) {
-                    best = node;
-                    best_exp = cr->tw_exp[s];
-                    best_ms = q->ms;
-                }
-                break;
-            }
-            node = cr->tw_next[s];
+        uint32_t node = fifo_host_first(t, r, q, h);
+        if (!node)
+            continue;
+        int s;
+        const crun *cr = node_cr(t, node, r, &s);
+        if (!best || cr->tw_exp[s] < best_exp || (cr->tw_exp[s] == best_exp && q->ms > best_ms)) {
+            best = node;
+            best_exp = cr->tw_exp[s];
+            best_ms = q->ms;
         }
     }
     if (best)
@@ -2012,6 +2128,8 @@ void rp_track_free(rp_tracker *t)
     free(t->dfirst);
     free(t->hsorted);
     for (size_t r = 0; r < RP_MAX_RUNS; r++) {
+        for (size_t i = 0; i < t->nfifo[r]; i++)
+            free(t->fifo[r][i].heap);
         free(t->fifo[r]);
         free(t->fset[r]);
         free(t->ev[r].v);

@@ -6,7 +6,8 @@
  * profile sets RFC 1337), a SYN into TIME_WAIT judged by profile->tw_syn,
  * a 4-tuple reused while alive, port exhaustion against a sysctl'd range,
  * the timeline, and the TIME_WAIT cap, where replay and the engine must
- * give the same answer (one rule, sm_tw_admission()).
+ * give the same answer (one rule, sm_tw_admission()); XNU's collector
+ * ending entries of hosts with different phases out of arrival order.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -530,6 +531,87 @@ START_TEST(many_destinations)
 }
 END_TEST
 
+/* Client c (10.0.0.c) closes a connection to 10.0.0.2:80 at ms, like
+ * conn_client_closes: its TIME_WAIT begins at ms + 6. */
+static void client_closes(rp_tracker *t, int c, uint64_t ms, uint16_t cp, uint32_t cs)
+{
+    seg(t, ms, c, cp, 2, 80, SYN, cs, 0, 0);
+    seg(t, ms + 1, 2, 80, c, cp, SYN | ACK, 7000, cs + 1, 0);
+    seg(t, ms + 2, c, cp, 2, 80, ACK, cs + 1, 7001, 0);
+    seg(t, ms + 4, c, cp, 2, 80, FIN | ACK, cs + 1, 7001, 0);
+    seg(t, ms + 5, 2, 80, c, cp, ACK, 7001, cs + 2, 0);
+    seg(t, ms + 6, 2, 80, c, cp, FIN | ACK, 7001, cs + 2, 0);
+    seg(t, ms + 7, c, cp, 2, 80, ACK, cs + 2, 7002, 0);
+}
+
+/* XNU frees TIME_WAIT entries only when its collector runs (every 10 s
+ * from the host's first entry), so entries of hosts with different
+ * phases end out of the order they began (replay keeps them in a heap,
+ * not a list): at every second, each host holds exactly the entries whose
+ * collector run has not come yet. */
+START_TEST(collector_phases)
+{
+    got g;
+    rp_tracker *t = mk(&g, "macos", NULL);
+    static const struct {
+        int host;
+        uint64_t ms;
+    } cs[] = {{1, 0},     {3, 4000},  {1, 2000},  {4, 7500},  {4, 7600}, {3, 5000},
+              {1, 9000},  {3, 12000}, {1, 15000}, {4, 21000}, {3, 21000}, {1, 26500}};
+    enum { N = sizeof cs / sizeof cs[0] };
+    uint64_t end[N], anchor[5] = {0};
+    bool armed[5] = {false};
+    /* fed in time order */
+    size_t ord[N];
+    for (size_t i = 0; i < N; i++)
+        ord[i] = i;
+    for (size_t i = 1; i < N; i++)
+        for (size_t k = i; k > 0 && cs[ord[k - 1]].ms > cs[ord[k]].ms; k--) {
+            size_t x = ord[k];
+            ord[k] = ord[k - 1];
+            ord[k - 1] = x;
+        }
+    for (size_t j = 0; j < N; j++) {
+        size_t i = ord[j];
+        int h = cs[i].host;
+        uint64_t start = cs[i].ms + 6;
+        if (!armed[h]) {
+            armed[h] = true;
+            anchor[h] = start;
+        }
+        /* the collector's first run at or after start + 30 s */
+        uint64_t due = start + 30000, k = (due - anchor[h] + 9999) / 10000;
+        end[i] = anchor[h] + k * 10000;
+        client_closes(t, h, cs[i].ms, (uint16_t)(6000 + i), 100 + (uint32_t)i);
+    }
+    uint32_t id[5] = {0};
+    for (size_t i = 0; i < rp_track_nhosts(t); i++) {
+        uint32_t hid;
+        const sm_addr *a = rp_track_host_addr(t, i, &hid);
+        if (a->b[3] < 5)
+            id[a->b[3]] = hid;
+    }
+    for (uint64_t at = 27000; at <= 70000; at += 500) {
+        /* a segment between two other hosts moves the clock */
+        seg(t, at, 9, 1234, 10, 80, ACK, 1, 1, 0);
+        for (int h = 1; h <= 4; h++) {
+            if (h == 2)
+                continue;
+            uint64_t live = 0;
+            for (size_t i = 0; i < N; i++)
+                live += cs[i].host == h && end[i] > at;
+            ck_assert_msg(rp_track_host_run(t, id[h], 0)->tw_now == live,
+                          "host %d at %llu ms: %llu entries, want %llu", h,
+                          (unsigned long long)at,
+                          (unsigned long long)rp_track_host_run(t, id[h], 0)->tw_now,
+                          (unsigned long long)live);
+        }
+    }
+    ck_assert(rp_track_finish(t));
+    rp_track_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("replay_track");
@@ -546,6 +628,7 @@ static Suite *suite(void)
     tcase_add_test(tc, reuse_while_alive);
     tcase_add_test(tc, ports_exhausted);
     tcase_add_test(tc, time_wait_cap_engine_and_replay_agree);
+    tcase_add_test(tc, collector_phases);
     suite_add_tcase(s, tc);
     return s;
 }
