@@ -842,7 +842,15 @@ static void one_line(reader *r, char *s)
             w.pid = w.tid = tid;
             w.t_ns = t;
             w.fd = -1;
-            w.a1 = strstr(s, "killed by") ? -1 : strtol(strstr(s, "with") + 5, NULL, 10);
+            if (strstr(s, "killed by")) {
+                w.a1 = -1;
+            } else {
+                /* "exited with N": the line may end right after "with" */
+                const char *v = strstr(s, "with") + 4;
+                while (*v == ' ')
+                    v++;
+                w.a1 = strtol(v, NULL, 10);
+            }
             emit(r, &w);
         }
         return;
