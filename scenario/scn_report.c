@@ -655,21 +655,8 @@ void scn_report_totals(FILE *out, size_t passed, size_t failed)
 /* The JSON document is built in memory, a step at a time, and written in
  * one call per step (a stdio call per piece was most of --json's time). */
 
-/* The bytes json_str copies as they are: printable ASCII but '"' and
- * '\\'. */
-#define JP(c) ((c) >= 0x20 && (c) < 0x7F && (c) != '"' && (c) != '\\')
-#define JP4(c) JP(c), JP((c) + 1), JP((c) + 2), JP((c) + 3)
-#define JP16(c) JP4(c), JP4((c) + 4), JP4((c) + 8), JP4((c) + 12)
-#define JP64(c) JP16(c), JP16((c) + 16), JP16((c) + 32), JP16((c) + 48)
-static const unsigned char json_plain[256] = {JP64(0), JP64(64)};
-#undef JP64
-#undef JP16
-#undef JP4
-#undef JP
-
-/* S as a JSON string, as smu_json_str() writes it: printable ASCII as it
- * is, '"' and '\\' escaped, control characters as \\u00XX, valid UTF-8 as
- * it is and an invalid byte as \\ufffd; NULL is null. */
+/* S as a JSON string literal (smu_json_escape: the one escaping every
+ * report uses); NULL is null. */
 static void json_str(scn_buf *out, const char *s)
 {
     if (!s) {
@@ -677,44 +664,12 @@ static void json_str(scn_buf *out, const char *s)
         return;
     }
     size_t n = strlen(s);
-    if ((out->failed || out->cap - out->len <= 6 * n + 2) &&
-        !scn_buf_reserve(out, 6 * n + 2)) /* at most 6 bytes per byte */
+    if ((out->failed || out->cap - out->len <= SMU_JSON_ROOM(n) + 2) &&
+        !scn_buf_reserve(out, SMU_JSON_ROOM(n) + 2))
         return;
     char *p = out->s + out->len;
     *p++ = '"';
-    for (size_t i = 0; i < n;) {
-        unsigned ch = (unsigned char)s[i];
-        if (json_plain[ch]) { /* a run of them, copied at once */
-            size_t j = i + 1;
-            while (j < n && json_plain[(unsigned char)s[j]])
-                j++;
-            memcpy(p, s + i, j - i);
-            p += j - i;
-            i = j;
-        } else if (ch == '"' || ch == '\\') {
-            *p++ = '\\';
-            *p++ = (char)ch;
-            i++;
-        } else if (ch < 0x20 || ch == 0x7F) {
-            static const char hex[] = "0123456789abcdef";
-            memcpy(p, "\\u00", 4);
-            p[4] = hex[ch >> 4];
-            p[5] = hex[ch & 15];
-            p += 6;
-            i++;
-        } else {
-            size_t len = smu_utf8_seq(s + i, n - i);
-            if (len == 0) {
-                memcpy(p, "\\ufffd", 6);
-                p += 6;
-                len = 1;
-            } else {
-                memcpy(p, s + i, len);
-                p += len;
-            }
-            i += len;
-        }
-    }
+    p = smu_json_escape(p, s, n);
     *p++ = '"';
     out->len = (size_t)(p - out->s);
     *p = '\0';

@@ -352,7 +352,7 @@ static void json_is(const char *in, const char *want)
     FILE *f = tmpfile();
     ck_assert_ptr_nonnull(f);
     smu_json_str(f, in);
-    char got[256];
+    char got[4096];
     rewind(f);
     size_t n = fread(got, 1, sizeof got - 1, f);
     got[n] = '\0';
@@ -370,6 +370,30 @@ START_TEST(json_strings)
     json_is("caf\xc3\xa9", "\"caf\xc3\xa9\"");
     json_is("bad\xc3(", "\"bad\\ufffd(\"");
     json_is("\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""); /* a surrogate */
+    /* smu_json_str escapes a long string a piece of 256 bytes at a time:
+     * a sequence across a piece's end is judged whole, for every place
+     * it can fall */
+    for (size_t lead = 248; lead <= 264; lead++) {
+        static const struct {
+            const char *in, *out;
+        } tail[] = {
+            {"\xf0\x9f\x98\x80z", "\xf0\x9f\x98\x80z"},   /* valid, 4 bytes */
+            {"\xe2\x82\xacz", "\xe2\x82\xacz"},            /* valid, 3 bytes */
+            {"\xf0\x9f\x98(", "\\ufffd\\ufffd\\ufffd("}, /* cut short */
+            {"\x80\x80\x80\x80\x80\x80", /* continuation bytes alone */
+             "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd"},
+            {"\xf0\x9f\x98\x80\x80", "\xf0\x9f\x98\x80\\ufffd"},
+        };
+        for (size_t k = 0; k < sizeof tail / sizeof tail[0]; k++) {
+            char in[600], want[700];
+            memset(in, 'a', lead);
+            strcpy(in + lead, tail[k].in);
+            want[0] = '"';
+            memset(want + 1, 'a', lead);
+            snprintf(want + 1 + lead, sizeof want - 1 - lead, "%s\"", tail[k].out);
+            json_is(in, want);
+        }
+    }
     ck_assert_uint_eq(smu_utf8_seq("\xf0\x9f\x98\x80", 4), 4);
     ck_assert_uint_eq(smu_utf8_seq("\xf0\x9f\x98", 3), 0);
     ck_assert_uint_eq(smu_utf8_seq("\xc0\x80", 2), 0); /* overlong */

@@ -18,4 +18,12 @@ size_t smu_utf8_seq(const char *s, size_t n);
  * file name can hold any) become U+FFFD, so the output is valid JSON. */
 void smu_json_str(FILE *out, const char *s);
 
+/* Room for the escaped form of n bytes (each becomes at most 6). */
+#define SMU_JSON_ROOM(n) (6 * (size_t)(n))
+
+/* The n bytes at s escaped as in smu_json_str (without the quotes) into
+ * p, which has room for SMU_JSON_ROOM(n) bytes; returns the end of what
+ * was written.  Every report that builds JSON in memory uses it. */
+char *smu_json_escape(char *p, const char *s, size_t n);
+
 #endif
