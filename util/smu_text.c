@@ -112,7 +112,8 @@ void smu_json_str(FILE *out, const char *s)
             if (((unsigned char)s[k] & 0xC0) == 0x80)
                 k = end; /* s[end - 3 .. end] are all continuation bytes */
         }
-        fwrite(buf, 1, (size_t)(smu_json_escape(buf, s, k) - buf), out);
+        char *e = smu_json_escape(buf, s, k);
+        fwrite(buf, 1, (size_t)(e - buf), out);
         s += k;
         n -= k;
     }
