@@ -5,7 +5,8 @@
  * The first input byte picks the mode:
  *  - even: the rest is a capture file (pcap, pcapng or garbage), read
  *    through fmemopen + rp_open_stream + rp_next as `sockmodel replay`
- *    reads a file, every packet fed to the conversation table;
+ *    reads a file, every packet fed to the conversation table (whose rows
+ *    must hold every TCP packet it took exactly once);
  *  - odd: the record decoder alone, on any link type: the second byte
  *    picks one of the link types the reader knows (and one it does not),
  *    the rest is a sequence of records, each a 2-byte length, a 1-byte
@@ -98,13 +99,58 @@ static void tracker_end(rp_tracker *tr, uint64_t n)
     rp_track_free(tr);
 }
 
+/* The conversation table's rows, printed as `replay --conversations`
+ * prints them; each TCP packet the table took is in exactly one row. */
+typedef struct conv_sum {
+    FILE *out;
+    uint64_t rows, frames, taken; /* rows emitted, their frames, TCP packets taken */
+    bool lost;                    /* a packet refused for want of memory */
+} conv_sum;
+
+static void conv_row(void *ctx, const rp_conv_row *row)
+{
+    conv_sum *s = ctx;
+    if (row->frames == 0)
+        abort(); /* a conversation has its first packet */
+    s->rows++;
+    s->frames += row->frames;
+    if (s->out)
+        rp_conv_row_print(s->out, row);
+}
+
+static rp_conv *conv_start(conv_sum *s)
+{
+    memset(s, 0, sizeof *s);
+    s->out = fopen("/dev/null", "w");
+    return rp_conv_new(conv_row, s);
+}
+
+/* Empties the table and checks the rows against the packets. */
+static void conv_end(rp_conv *t, conv_sum *s)
+{
+    if (t) {
+        uint64_t count = rp_conv_count(t);
+        rp_conv_finish(t);
+        if (!s->lost && (s->frames != s->taken || s->rows != count ||
+                         rp_conv_tuples(t) > count))
+            abort(); /* a packet in no row or in two, or a row not counted */
+        rp_conv_free(t);
+    }
+    if (s->out)
+        fclose(s->out);
+}
+
 /* A delivered packet: checked, counted, given to the count and the model. */
-static void take(const rp_pkt *p, rp_conv *t, rp_tracker *tr, uint64_t *n)
+static void take(const rp_pkt *p, rp_conv *t, conv_sum *s, rp_tracker *tr, uint64_t *n)
 {
     check_pkt(p);
     (*n)++;
-    if (t)
-        rp_conv_add(t, p);
+    if (t) {
+        if (!rp_conv_add(t, p))
+            s->lost = true;
+        else if (p->proto == SM_TCP)
+            s->taken++;
+    }
     if (tr)
         rp_track_packet(tr, p);
 }
@@ -130,17 +176,18 @@ static void file_mode(const uint8_t *data, size_t size)
         free(copy);
         return;
     }
-    rp_conv *t = rp_conv_new(NULL, NULL);
+    conv_sum cs;
+    rp_conv *t = conv_start(&cs);
     rp_tracker *tr = tracker();
     rp_pkt p;
     uint64_t n = 0;
     while (rp_next(r, &p) == 1)
-        take(&p, t, tr, &n);
+        take(&p, t, &cs, tr, &n);
     check_counts(rp_get_counts(r), n);
     tracker_end(tr, n);
     if (t && rp_conv_count(t) > n)
         abort();
-    rp_conv_free(t);
+    conv_end(t, &cs);
     rp_close(r);
     free(copy);
 }
@@ -164,7 +211,8 @@ static void decode_mode(const uint8_t *data, size_t size)
     memset(&c, 0, sizeof c);
     rp_decode_state gst = st; /* the general path's twin */
     rp_counts gc = c;
-    rp_conv *t = rp_conv_new(NULL, NULL);
+    conv_sum cs;
+    rp_conv *t = conv_start(&cs);
     rp_tracker *tr = tracker();
     uint64_t n = 0;
     int64_t sec = 1000;
@@ -195,7 +243,7 @@ static void decode_mode(const uint8_t *data, size_t size)
             abort(); /* the fast path decoded differently */
         for (;;) {
             if (got)
-                take(&p, t, tr, &n);
+                take(&p, t, &cs, tr, &n);
             /* the record's further packets (an A-MSDU's subframes), the
              * same on both paths */
             got = rp_decode_more(&st, &p, &c);
@@ -213,7 +261,7 @@ static void decode_mode(const uint8_t *data, size_t size)
     rp_decode_state_free(&gst);
     check_counts(&c, n);
     tracker_end(tr, n);
-    rp_conv_free(t);
+    conv_end(t, &cs);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
