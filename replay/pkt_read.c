@@ -48,14 +48,33 @@
  * connections to report, and a reader that spun for room and was woken for
  * every released batch spent as much CPU time waiting as reading (perf,
  * 2*10^6 packets of short connections: 1.15 s of CPU with the thread,
- * 0.82 s without). */
+ * 0.82 s without).
+ * How far the thread may run ahead (`depth`) starts at 8 batches and
+ * doubles, up to the ring's 64, each time the caller finds no batch ready
+ * once it has taken 64 (it asks, in `deeper`; the thread makes the
+ * change): the two sides' speeds vary from batch to batch (a run
+ * of handshakes costs the model more than a run of data segments), and
+ * with 8 batches each side waited for the other several milliseconds per
+ * 200,000 packets of short connections (the caller 8-16 ms, the thread
+ * 5-13 ms, in one run).  A ring that deep from the start cost a capture of
+ * 2,000 connections about a tenth of its time (the thread touched 2 MB of
+ * fresh pages for 78 batches), hence the growth only after 64 batches, and
+ * a ring that is not deeper uses only its first `depth` slots.  Each batch
+ * names the slot of
+ * the next (`next`, set by the thread before it publishes), and the thread
+ * widens its cycle of slots only as it reaches the cycle's last slot: then
+ * no slot comes round again before `depth` (the new one) more batches, and
+ * a batch the caller has not released is never refilled.  Paired runs,
+ * wall time over the bare libpcap loop (bench/README.md has the figures). */
 #define RP_BATCH 256u /* packets per batch */
-#define RP_NBATCH 8u  /* batches in the ring */
+#define RP_NBATCH 64u /* batches in the ring (2 MB; touched only as deep as used) */
+#define RP_DEPTH0 8u  /* batches the thread may read ahead at first */
 #define RP_SPIN 4000  /* polls before sleeping (tens to ~150 us, by the CPU's pause) */
 
 typedef struct rp_batch {
     rp_pkt pkt[RP_BATCH];
     uint32_t n;
+    uint32_t next; /* the slot of the batch after this one */
     bool last; /* the final batch: after its packets, rp_next returns end_rc */
 } rp_batch;
 
@@ -86,10 +105,14 @@ struct rp_reader {
      * polls it while waiting */
     _Alignas(64) atomic_uint published; /* batches filled by the thread (mod 2^32) */
     _Alignas(64) atomic_uint released;  /* batches the caller is done with */
+    atomic_uint depth;     /* batches the thread may be ahead: RP_DEPTH0..RP_NBATCH
+                            * (set by the thread) */
+    atomic_bool deeper;    /* the caller found the ring empty: asks for more depth */
+    uint32_t cslot;        /* the caller's: the slot of batch `released` */
     _Alignas(64) atomic_int sleepers;   /* SLEEP_* of the sides waiting on cv */
     atomic_bool stop;      /* rp_close before the end: the thread quits */
     _Alignas(64) uint32_t pos; /* the caller's position in its batch */
-    bool holding;          /* the caller holds batch released % RP_NBATCH */
+    bool holding;          /* the caller holds the batch in slot cslot */
 };
 
 /* ---- byte helpers -------------------------------------------------------- */
@@ -1688,6 +1711,9 @@ static rp_reader *opened(rp_reader *r, pcap_t *pc, const char *eb, char *err, si
         /* read-ahead if the thread can be had; reading directly otherwise */
         atomic_init(&r->published, 0u);
         atomic_init(&r->released, 0u);
+        atomic_init(&r->depth, RP_DEPTH0);
+        atomic_init(&r->deeper, false);
+        r->cslot = 0;
         atomic_init(&r->sleepers, 0);
         atomic_init(&r->stop, false);
         r->ring = malloc(RP_NBATCH * sizeof *r->ring);
@@ -1821,14 +1847,14 @@ static void wake(rp_reader *r, int who)
 
 static bool room_or_stop(rp_reader *r)
 {
-    return atomic_load(&r->published) - atomic_load(&r->released) < RP_NBATCH ||
+    return atomic_load(&r->published) - atomic_load(&r->released) < atomic_load(&r->depth) ||
            atomic_load(&r->stop);
 }
 
-/* the thread, once the ring was full, goes on when half of it is free */
+/* the thread, once it was `depth` ahead, goes on when half of that is free */
 static bool half_free(rp_reader *r)
 {
-    return atomic_load(&r->published) - atomic_load(&r->released) <= RP_NBATCH / 2;
+    return atomic_load(&r->published) - atomic_load(&r->released) <= atomic_load(&r->depth) / 2;
 }
 
 static bool half_free_or_stop(rp_reader *r)
@@ -1846,13 +1872,14 @@ static bool batch_ready(rp_reader *r)
 static void *read_ahead(void *arg)
 {
     rp_reader *r = arg;
+    uint32_t slot = 0;
     for (unsigned k = 0;; k++) { /* k: batches published so far */
         if (!room_or_stop(r))
             wait_until(r, half_free_or_stop, SLEEP_THREAD, 0);
         if (atomic_load(&r->stop))
             return NULL;
         /* the caller does not touch this batch until it is published */
-        rp_batch *b = &r->ring[k % RP_NBATCH];
+        rp_batch *b = &r->ring[slot];
         int rc = 1;
         b->n = 0;
         while (b->n < RP_BATCH && (rc = next_direct(r, &b->pkt[b->n])) == 1)
@@ -1860,6 +1887,19 @@ static void *read_ahead(void *arg)
         b->last = rc != 1;
         if (b->last)
             r->end_rc = rc;
+        /* the next slot: on round the cycle of `depth` slots, which widens
+         * (when asked) only from its last slot */
+        unsigned d = atomic_load(&r->depth);
+        if (slot + 1 < d) {
+            b->next = slot + 1;
+        } else if (d < RP_NBATCH && atomic_load(&r->deeper)) {
+            b->next = d;
+            atomic_store(&r->depth, 2 * d);
+            atomic_store(&r->deeper, false);
+        } else {
+            b->next = 0;
+        }
+        slot = b->next;
         atomic_store(&r->published, k + 1);
         wake(r, SLEEP_CALLER);
         if (b->last)
@@ -1887,7 +1927,7 @@ static int next_threaded(rp_reader *r, const rp_pkt **out, size_t max, size_t *n
         if (r->joined)
             return r->end_rc;
         if (r->holding) {
-            rp_batch *b = &r->ring[atomic_load(&r->released) % RP_NBATCH];
+            rp_batch *b = &r->ring[r->cslot];
             if (r->pos < b->n) {
                 size_t k = b->n - r->pos;
                 if (k > max)
@@ -1904,11 +1944,15 @@ static int next_threaded(rp_reader *r, const rp_pkt **out, size_t max, size_t *n
                 r->joined = true;
                 continue;
             }
+            r->cslot = b->next;
             atomic_fetch_add(&r->released, 1);
             r->holding = false;
             if (half_free(r))
                 wake(r, SLEEP_THREAD);
         }
+        if (!batch_ready(r) && atomic_load(&r->released) >= RP_NBATCH &&
+            atomic_load(&r->depth) < RP_NBATCH)
+            atomic_store(&r->deeper, true); /* the thread fell behind */
         wait_until(r, batch_ready, SLEEP_CALLER, RP_SPIN);
         r->holding = true;
         r->pos = 0;
