@@ -174,6 +174,10 @@ int rp_next_ref(rp_reader *r, const rp_pkt **out);
  * -1 come after the packets that preceded them.  Do not mix it with
  * rp_next or rp_next_ref on one reader. */
 int rp_next_batch(rp_reader *r, const rp_pkt **out, size_t *n);
+/* How many batches the read-ahead thread may read ahead of the caller (it
+ * deepens while the caller finds none ready); 0 when reading directly.
+ * For tests and benchmarks. */
+unsigned rp_read_depth(rp_reader *r);
 
 const rp_counts *rp_get_counts(const rp_reader *r);
 /* The last error or warning message, "" if none. */

@@ -2013,6 +2013,11 @@ int rp_next_batch(rp_reader *r, const rp_pkt **out, size_t *n)
  * rp_next has returned the end: before that the caller sees none. */
 static const rp_counts no_counts;
 
+unsigned rp_read_depth(rp_reader *r)
+{
+    return r->threaded ? atomic_load(&r->depth) : 0;
+}
+
 const rp_counts *rp_get_counts(const rp_reader *r)
 {
     return r->threaded && !r->joined ? &no_counts : &r->c;
