@@ -79,9 +79,12 @@ run() {
 }
 
 # med TAG COLUMN: median of that column (2 wall, 3 CPU, 4 RSS) over TAG's runs
+# median: the median of the numbers on standard input, "-" if none
+median() {
+    sort -g | awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
 med() {
-    awk -v t="$1" -v c="$2" '$1 == t {print $c}' "$tmp/t" | sort -g |
-        awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+    awk -v t="$1" -v c="$2" '$1 == t {print $c}' "$tmp/t" | median
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 # pmed TAG BASE: median over the rounds of TAG's wall time over BASE's in
@@ -89,8 +92,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 # whose speed drifts between rounds this one moves less)
 pmed() {
     awk -v a="$1" -v b="$2" '$1 == a {x[++na] = $2} $1 == b {y[++nb] = $2}
-        END {for (i = 1; i <= na && i <= nb; i++) if (y[i] > 0) print x[i] / y[i]}' "$tmp/t" | sort -g |
-        awk '{v[NR] = $1} END {if (NR == 0) print "-"; else if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+        END {for (i = 1; i <= na && i <= nb; i++) if (y[i] > 0) print x[i] / y[i]}' "$tmp/t" |
+        median | awk '$1 == "-" {print; next} {printf "%.2f", $1}'
 }
 verdict() { # value le|ge target
     awk -v r="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == "le") ? (r <= t) : (r >= t); print ok ? "MET" : "MISSED" }'
@@ -121,9 +124,9 @@ if [ -f "$tmp/c2k.pcap" ]; then
     # 2-vCPU VM move by 10-20% (with 5 rounds the default row's verdict
     # flipped between runs of one tree).  In each round --profile all comes
     # first and the 2k run (peak memory only) after it: the process after a
-    # --profile all run, which writes 52 MB, was measurably slower (a 2k run
-    # 33 ms there against 11 ms elsewhere), and the timed rows should not
-    # follow it.
+    # --profile all run, which writes 52 MB, was measurably slower (by hand,
+    # once: a 2k run 33 ms there against 11 ms elsewhere), and the timed rows
+    # should not follow it.
     r6=$runs
     [ "$quick" = 0 ] && [ "$r6" -lt 11 ] && r6=11
     i=0

@@ -34,7 +34,7 @@ for f in "$src"/*/*.scn; do
     grep -v '^[[:space:]]*#' "$f" | grep -v '^[[:space:]]*$' >"$tmp/seed"
     if [ "$(wc -c <"$tmp/seed")" -gt 8192 ]; then
         name=$name-head
-        awk 'BEGIN { depth = 0; bytes = 0; cut = 0 }
+        LC_ALL=C awk 'BEGIN { depth = 0; bytes = 0; cut = 0 }
              { bytes += length($0) + 1; if (bytes > 8192) exit
                if ($1 == "repeat") depth++; else if ($1 == "end") depth--
                line[NR] = $0; if (depth == 0) cut = NR }
