@@ -12,10 +12,13 @@
  * records closed; each carries its first-seen number), so the output
  * streams and memory stays bounded by what is live.  Everything is
  * deterministic: the same capture and options give the same bytes, with
- * or without the reader's read-ahead thread (--threads).
+ * or without the reader's read-ahead thread (--threads) and the helper
+ * that formats host sections at the end of the capture (hostwork).
  */
 #define _POSIX_C_SOURCE 200809L /* sysconf */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +75,12 @@ typedef struct out_ctx {
     char *ob, *op, *oend;
     bool eager;     /* out is a terminal: each connection shows as it closes */
     bool werr;      /* a write of the buffer failed */
+    /* A text kept in memory (one run's host lines formatted ahead) in a
+     * list of chunks, the buffer being the last: when it is full, a new
+     * chunk instead of a write; oom: there was none, and the text is
+     * incomplete. */
+    bool grow, oom;
+    struct chunk *kept, *cur;
     /* the fixed parts of a connection's per-run lines (pieces_init) */
     bool pieces;
     piece run_pre[RP_MAX_RUNS];     /* "    %-16s client " */
@@ -79,6 +88,14 @@ typedef struct out_ctx {
     piece st_server[SM_STATE_COUNT]; /* "%-11s" */
     piece tw_tail[RP_TW_OWN_RST + 1]; /* "s (%s)" */
 } out_ctx;
+
+/* A piece of a text kept in memory: n bytes at b. */
+typedef struct chunk {
+    struct chunk *next;
+    size_t n;
+    char b[];
+} chunk;
+#define KEEP_CHUNK (64u * 1024u) /* (from the heap, where freed ones are reused) */
 
 /* Room for n more bytes at x->op (n <= the buffer's size). */
 static char *ob_room(out_ctx *x, size_t n);
@@ -118,8 +135,9 @@ static void usage(FILE *f)
           "  --max-events N       events listed per profile (default 100000;\n"
           "                       counts stay exact)\n"
           "  --threads 1|2        2: a second thread reads and decodes the capture\n"
-          "                       while the model runs (default when the machine\n"
-          "                       has 2 or more cores); the output is the same\n"
+          "                       while the model runs, then formats host sections\n"
+          "                       while the last records close (default when the\n"
+          "                       machine has 2 or more cores); the output is the same\n"
           "Exit status: 0 done, 2 bad command line or unreadable capture.\n",
           f);
 }
@@ -422,16 +440,82 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
 
 #define OBUF_SIZE (256u * 1024u)
 
+/* A kept text's next chunk, which becomes its buffer; false (oom set):
+ * no memory for it. */
+static bool keep_chunk(out_ctx *x)
+{
+    chunk *c = malloc(sizeof *c + KEEP_CHUNK);
+    if (!c) {
+        x->oom = true;
+        return false;
+    }
+    c->next = NULL;
+    c->n = 0;
+    if (x->cur) {
+        x->cur->n = (size_t)(x->op - x->ob);
+        x->cur->next = c;
+    } else {
+        x->kept = c;
+    }
+    x->cur = c;
+    x->ob = x->op = c->b;
+    x->oend = c->b + KEEP_CHUNK;
+    return true;
+}
+
+static void kept_free(out_ctx *x)
+{
+    for (chunk *c = x->kept, *nx; c; c = nx) {
+        nx = c->next;
+        free(c);
+    }
+    x->kept = x->cur = NULL;
+    x->ob = x->op = x->oend = NULL;
+}
+
 static char *ob_room(out_ctx *x, size_t n)
 {
-    if (!x->ob) {
+    if (!x->ob) { /* (a text kept in memory comes with its buffer) */
         static char mem[OBUF_SIZE];
         x->ob = x->op = mem;
         x->oend = mem + sizeof mem;
     }
-    if ((size_t)(x->oend - x->op) < n)
+    if ((size_t)(x->oend - x->op) >= n)
+        return x->op;
+    if (!x->grow) {
         ob_flush(x);
+        return x->op;
+    }
+    if (!x->oom && keep_chunk(x))
+        return x->op;
+    x->op = x->ob; /* incomplete anyway: the rest goes over it */
     return x->op;
+}
+
+/* n bytes at p to out's file descriptor, after what stdio holds; false
+ * (werr set) if a write failed. */
+static bool ob_write(out_ctx *x, const char *p, size_t n)
+{
+    if (fflush(x->out) != 0) {
+        x->werr = true;
+        return false;
+    }
+    int fd = fileno(x->out);
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            /* through stdio after all, so that the stream has the error
+             * the program's end reports */
+            fwrite(p, 1, n, x->out);
+            x->werr = true;
+            return false;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
 }
 
 /* Straight to the file descriptor, after what stdio holds: through stdio
@@ -444,25 +528,7 @@ static void ob_flush(out_ctx *x)
     x->op = x->ob;
     if (n == 0 || x->werr)
         return;
-    if (fflush(x->out) != 0) {
-        x->werr = true;
-        return;
-    }
-    int fd = fileno(x->out);
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            /* through stdio after all, so that the stream has the error
-             * the program's end reports */
-            fwrite(p, 1, n, x->out);
-            x->werr = true;
-            return;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
+    (void)ob_write(x, p, n);
 }
 
 /* ---- hosts and events ----------------------------------------------------------- */
@@ -542,7 +608,8 @@ static const char *event_text(const rp_event *e, char *buf, size_t n)
 typedef struct textcache {
     char *buf;
     size_t n, cap, pos;
-    bool failed; /* out of memory: every run formats */
+    bool kept;   /* a run's texts are kept: the next runs copy them */
+    bool failed; /* a text too long, or out of memory: every run formats */
 } textcache;
 
 /* After the first run's text [from, to) is written: keep it. */
@@ -578,152 +645,324 @@ static char *tc_put(textcache *c, char *p)
 }
 
 /* Every destination of host ID under run R, into *BUF grown as needed
- * (a host may have any number: none is left out of the report). */
+ * (a host may have any number: none is left out of the report);
+ * (size_t)-1 when there is no memory for them. */
 static size_t host_dests(const rp_tracker *t, uint32_t id, size_t r, rp_dest_info **buf,
                          size_t *cap)
 {
     size_t n = rp_track_host_ndests(t, id);
     if (n > *cap) {
         rp_dest_info *nb = realloc(*buf, n * sizeof **buf);
-        if (!nb) {
-            fputs("sockmodel: replay: out of memory for the report\n", stderr);
-            exit(2);
-        }
+        if (!nb)
+            return (size_t)-1;
         *buf = nb;
         *cap = n;
     }
     return rp_track_dests(t, id, r, *buf, *cap);
 }
 
-static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc,
-                            const char *path, const char *link)
+/* Run r's host section ("== NAME: hosts ==" and every host's lines) into
+ * x, which may be the report itself or a text kept in memory.  It reads
+ * only the host queries that rp_track_finish_hosts readied, so it may run
+ * while another thread closes the records.  tc: the texts that are the
+ * same under every run (addresses, destinations), kept from the first
+ * run formatted with it and copied into the others.  false (x->oom set):
+ * out of memory. */
+static bool host_block(out_ctx *x, const rp_tracker *t, size_t r, textcache *tc,
+                       rp_dest_info **dests, size_t *dcap)
 {
-    FILE *f = x->out;
-    size_t nr = rp_track_nruns(t), nh = rp_track_nhosts(t);
+    size_t nh = rp_track_nhosts(t);
     uint64_t base = rp_track_first_ns(t);
-    char b[32];
-    size_t dcap = 4096;
-    rp_dest_info *dests = malloc(dcap * sizeof *dests);
-    if (!dests)
-        exit(2);
-    textcache tc = {.failed = nr < 2};
-    for (size_t r = 0; r < nr; r++) {
-        bool keep = r == 0 && !tc.failed, copy = r > 0 && !tc.failed;
-        tc.pos = 0;
-        char pn[64];
-        rp_track_run_name(t, r, pn, sizeof pn);
-        char *e = ob_room(x, 128);
-        e = put_str(e, "\n== ");
-        e = put_str(e, pn);
-        e = put_str(e, ": hosts ==\n");
+    bool keep = !tc->kept && !tc->failed, copy = tc->kept && !tc->failed;
+    tc->pos = 0;
+    char pn[64];
+    rp_track_run_name(t, r, pn, sizeof pn);
+    char *e = ob_room(x, 128);
+    e = put_str(e, "\n== ");
+    e = put_str(e, pn);
+    e = put_str(e, ": hosts ==\n");
+    x->op = e;
+    for (size_t i = 0; i < nh; i++) {
+        uint32_t id;
+        const sm_addr *ad = rp_track_host_addr(t, i, &id);
+        const rp_host_run *h = rp_track_host_run(t, id, r);
+        /* (a line: at most ~330 bytes: an address, a profile name, six
+         * numbers; a destination's line: under 200) */
+        e = ob_room(x, 512);
+        if (copy) {
+            e = tc_put(tc, e);
+        } else {
+            char *from = e;
+            e = put_addr(e, ad);
+            if (keep)
+                tc_keep(tc, from, e);
+        }
+        e = put_str(e, " (");
+        e = put_str(e, h->profile->name);
+        e = put_str(e, ")\n  TIME_WAIT: ");
+        e = put_u64(e, h->tw_total);
+        e = put_str(e, " entries, peak ");
+        e = put_u64(e, h->tw_peak);
+        e = put_str(e, " at +");
+        e = put_secs(e, h->tw_peak_ns ? h->tw_peak_ns - base : 0);
+        e = put_str(e, "s, ");
+        e = put_u64(e, h->tw_now);
+        e = put_str(e, " at the end, length ");
+        e = put_u64(e, h->tw_ms);
+        e = put_str(e, " ms");
+        if (h->tw_not_kept) {
+            e = put_str(e, ", ");
+            e = put_u64(e, h->tw_not_kept);
+            e = put_str(e, " not kept");
+        }
+        *e++ = '\n';
+        if (h->ports_peak) {
+            e = put_str(e, "  client ports in use: peak ");
+            e = put_u64(e, h->ports_peak);
+            e = put_str(e, " at +");
+            e = put_secs(e, h->ports_peak_ns ? h->ports_peak_ns - base : 0);
+            e = put_str(e, "s (ephemeral range ");
+            e = put_u64(e, h->port_range);
+            e = put_str(e, ")\n");
+        }
         x->op = e;
-        for (size_t i = 0; i < nh; i++) {
-            uint32_t id;
-            const sm_addr *ad = rp_track_host_addr(t, i, &id);
-            const rp_host_run *h = rp_track_host_run(t, id, r);
-            /* (a line: at most ~330 bytes: an address, a profile name, six
-             * numbers; a destination's line: under 200) */
-            e = ob_room(x, 512);
+        size_t nd = host_dests(t, id, r, dests, dcap);
+        if (nd == (size_t)-1) {
+            x->oom = true;
+            return false;
+        }
+        for (size_t k = 0; k < nd; k++) {
+            const rp_dest_info *d = &(*dests)[k];
+            e = ob_room(x, 256);
             if (copy) {
-                e = tc_put(&tc, e);
+                e = tc_put(tc, e);
             } else {
                 char *from = e;
-                e = put_addr(e, ad);
+                e = put_str(e, "    to ");
+                e = put_endpoint(e, &d->dest);
+                e = put_str(e, ": ");
+                e = put_u64(e, d->conns);
+                e = put_str(e, " connections, ports in use peak ");
                 if (keep)
-                    tc_keep(&tc, from, e);
+                    tc_keep(tc, from, e);
             }
-            e = put_str(e, " (");
-            e = put_str(e, h->profile->name);
-            e = put_str(e, ")\n  TIME_WAIT: ");
-            e = put_u64(e, h->tw_total);
-            e = put_str(e, " entries, peak ");
-            e = put_u64(e, h->tw_peak);
+            e = put_u64(e, d->peak[r]);
             e = put_str(e, " at +");
-            e = put_secs(e, h->tw_peak_ns ? h->tw_peak_ns - base : 0);
-            e = put_str(e, "s, ");
-            e = put_u64(e, h->tw_now);
-            e = put_str(e, " at the end, length ");
-            e = put_u64(e, h->tw_ms);
-            e = put_str(e, " ms");
-            if (h->tw_not_kept) {
-                e = put_str(e, ", ");
-                e = put_u64(e, h->tw_not_kept);
-                e = put_str(e, " not kept");
+            e = put_secs(e, d->peak_ns[r] ? d->peak_ns[r] - base : 0);
+            *e++ = 's';
+            if (d->exhausted_ns[r]) {
+                e = put_str(e, ", RAN OUT at +");
+                e = put_secs(e, d->exhausted_ns[r] - 1 - base);
+                *e++ = 's';
             }
             *e++ = '\n';
-            if (h->ports_peak) {
-                e = put_str(e, "  client ports in use: peak ");
-                e = put_u64(e, h->ports_peak);
-                e = put_str(e, " at +");
-                e = put_secs(e, h->ports_peak_ns ? h->ports_peak_ns - base : 0);
-                e = put_str(e, "s (ephemeral range ");
-                e = put_u64(e, h->port_range);
-                e = put_str(e, ")\n");
-            }
             x->op = e;
-            size_t nd = host_dests(t, id, r, &dests, &dcap);
-            for (size_t k = 0; k < nd; k++) {
-                e = ob_room(x, 256);
-                if (copy) {
-                    e = tc_put(&tc, e);
-                } else {
-                    char *from = e;
-                    e = put_str(e, "    to ");
-                    e = put_endpoint(e, &dests[k].dest);
-                    e = put_str(e, ": ");
-                    e = put_u64(e, dests[k].conns);
-                    e = put_str(e, " connections, ports in use peak ");
-                    if (keep)
-                        tc_keep(&tc, from, e);
-                }
-                e = put_u64(e, dests[k].peak[r]);
-                e = put_str(e, " at +");
-                e = put_secs(e, dests[k].peak_ns[r] ? dests[k].peak_ns[r] - base : 0);
-                *e++ = 's';
-                if (dests[k].exhausted_ns[r]) {
-                    e = put_str(e, ", RAN OUT at +");
-                    e = put_secs(e, dests[k].exhausted_ns[r] - 1 - base);
-                    *e++ = 's';
-                }
-                *e++ = '\n';
+        }
+        /* "  events: KIND N, KIND N" */
+        bool any = false;
+        for (int k = 0; k < RP_EV_KIND_COUNT; k++)
+            if (h->ev[k]) {
+                e = ob_room(x, 128);
+                e = put_str(e, any ? ", " : "  events: ");
+                e = put_str(e, rp_ev_kind_name((rp_ev_kind)k));
+                *e++ = ' ';
+                e = put_u64(e, h->ev[k]);
                 x->op = e;
+                any = true;
             }
-            bool any = false;
-            for (int k = 0; k < RP_EV_KIND_COUNT; k++)
-                if (h->ev[k]) {
-                    ob_flush(x);
-                    fprintf(f, "%s%s %llu", any ? ", " : "  events: ",
-                            rp_ev_kind_name((rp_ev_kind)k), (unsigned long long)h->ev[k]);
-                    any = true;
-                }
-            if (any)
-                fputc('\n', f);
+        if (any) {
+            e = ob_room(x, 1);
+            *e++ = '\n';
+            x->op = e;
         }
-        size_t ne;
-        uint64_t dropped;
-        const rp_event *ev = rp_track_events(t, r, &ne, &dropped);
-        ob_flush(x);
-        fprintf(f, "\n== %s: events (%zu%s) ==\n", pn, ne, dropped ? " listed" : "");
-        for (size_t k = 0; k < ne; k++) {
-            char txt[600];
-            fmt_secs(b, sizeof b, ev[k].ns - base);
-            fprintf(f, "+%ss frame %llu #%llu %s: %s\n", b, (unsigned long long)ev[k].frame,
-                    (unsigned long long)ev[k].conn, rp_ev_kind_name(ev[k].kind),
-                    event_text(&ev[k], txt, sizeof txt));
-            if (ev[k].rule) {
-                const sm_rule *rl = ev[k].rule;
-                fprintf(f, "    rule: %s {%s", sm_rule_line(rl, txt, sizeof txt), rl->id);
-                if (rl->confidence > SM_CONF_OBSERVED)
-                    fprintf(f, ": %s", sm_confidence_name(rl->confidence));
-                fputs("}\n", f);
-            }
-        }
-        if (dropped)
-            fprintf(f, "(%llu more not listed; see --max-events)\n", (unsigned long long)dropped);
+    }
+    if (keep)
+        tc->kept = true;
+    return !x->oom;
+}
+
+/* ---- the host sections on two threads ---------------------------------------------
+ *
+ * Once the capture is read, the report is the connections still held
+ * (closed in order by rp_track_finish, on the caller's thread) and then
+ * every run's host section, which does not depend on those closes.  With
+ * two threads, a helper formats host sections into memory while the
+ * caller closes the records; then the caller takes the runs nobody has
+ * taken yet, in turn with the helper, writing each in order (the
+ * helper's when they are complete, its own straight to the report).  The
+ * bytes are the same as one thread's. */
+
+typedef struct hostwork {
+    const rp_tracker *t;
+    size_t nr;
+    out_ctx *blk;        /* run r's section, when the helper formats it */
+    bool *done;          /* blk[r] is complete (under mu) */
+    atomic_size_t next;  /* the next run that nobody formats yet */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t th;
+} hostwork;
+
+static void *host_ahead(void *arg)
+{
+    hostwork *w = arg;
+    textcache tc = {.failed = w->nr < 2};
+    rp_dest_info *dests = NULL;
+    size_t dcap = 0;
+    for (size_t r; (r = atomic_fetch_add(&w->next, 1)) < w->nr;) {
+        (void)host_block(&w->blk[r], w->t, r, &tc, &dests, &dcap);
+        pthread_mutex_lock(&w->mu);
+        w->done[r] = true;
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->mu);
     }
     free(dests);
     free(tc.buf);
+    return NULL;
+}
+
+/* Starts the helper on t's host sections (rp_track_finish_hosts done);
+ * NULL if it could not start: the caller then formats them all. */
+static hostwork *host_ahead_start(const rp_tracker *t, FILE *out)
+{
+    size_t nr = rp_track_nruns(t);
+    hostwork *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->t = t;
+    w->nr = nr;
+    w->blk = calloc(nr, sizeof *w->blk);
+    w->done = calloc(nr, sizeof *w->done);
+    if (!w->blk || !w->done)
+        goto fail;
+    for (size_t r = 0; r < nr; r++) {
+        out_ctx *b = &w->blk[r];
+        b->out = out;
+        b->grow = true;
+        if (!keep_chunk(b))
+            goto fail;
+    }
+    atomic_init(&w->next, 0);
+    if (pthread_mutex_init(&w->mu, NULL) != 0)
+        goto fail;
+    if (pthread_cond_init(&w->cv, NULL) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        goto fail;
+    }
+    if (pthread_create(&w->th, NULL, host_ahead, w) != 0) {
+        pthread_cond_destroy(&w->cv);
+        pthread_mutex_destroy(&w->mu);
+        goto fail;
+    }
+    return w;
+fail:
+    for (size_t r = 0; w->blk && r < nr; r++)
+        kept_free(&w->blk[r]);
+    free(w->blk);
+    free(w->done);
+    free(w);
+    return NULL;
+}
+
+/* Waits for the helper's run r; its text, written after what x holds.
+ * false: the helper ran out of memory for it. */
+static bool host_ahead_write(out_ctx *x, hostwork *w, size_t r)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->done[r])
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    out_ctx *b = &w->blk[r];
+    if (b->oom)
+        return false;
+    ob_flush(x);
+    b->cur->n = (size_t)(b->op - b->ob);
+    for (const chunk *c = b->kept; c && !x->werr; c = c->next)
+        (void)ob_write(x, c->b, c->n);
+    kept_free(b);
+    return true;
+}
+
+static void host_ahead_end(hostwork *w)
+{
+    if (!w)
+        return;
+    pthread_join(w->th, NULL);
+    for (size_t r = 0; r < w->nr; r++)
+        kept_free(&w->blk[r]);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    free(w->blk);
+    free(w->done);
+    free(w);
+}
+
+/* Run r's events section. */
+static void events_text(out_ctx *x, const rp_tracker *t, size_t r)
+{
+    FILE *f = x->out;
+    uint64_t base = rp_track_first_ns(t);
+    char b[32], pn[64];
+    rp_track_run_name(t, r, pn, sizeof pn);
+    size_t ne;
+    uint64_t dropped;
+    const rp_event *ev = rp_track_events(t, r, &ne, &dropped);
+    ob_flush(x);
+    fprintf(f, "\n== %s: events (%zu%s) ==\n", pn, ne, dropped ? " listed" : "");
+    for (size_t k = 0; k < ne; k++) {
+        char txt[600];
+        fmt_secs(b, sizeof b, ev[k].ns - base);
+        fprintf(f, "+%ss frame %llu #%llu %s: %s\n", b, (unsigned long long)ev[k].frame,
+                (unsigned long long)ev[k].conn, rp_ev_kind_name(ev[k].kind),
+                event_text(&ev[k], txt, sizeof txt));
+        if (ev[k].rule) {
+            const sm_rule *rl = ev[k].rule;
+            fprintf(f, "    rule: %s {%s", sm_rule_line(rl, txt, sizeof txt), rl->id);
+            if (rl->confidence > SM_CONF_OBSERVED)
+                fprintf(f, ": %s", sm_confidence_name(rl->confidence));
+            fputs("}\n", f);
+        }
+    }
+    if (dropped)
+        fprintf(f, "(%llu more not listed; see --max-events)\n", (unsigned long long)dropped);
+}
+
+/* The text report's end: every run's hosts and events, then the summary.
+ * w: the helper formatting host sections ahead, or NULL.  false: out of
+ * memory for the report. */
+static bool report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc,
+                            const char *path, const char *link, hostwork *w)
+{
+    FILE *f = x->out;
+    size_t nr = rp_track_nruns(t);
+    uint64_t base = rp_track_first_ns(t);
+    char b[32];
+    size_t dcap = 0;
+    rp_dest_info *dests = NULL;
+    textcache tc = {.failed = nr < 2};
+    bool ok = true;
+    for (size_t r = 0; r < nr && ok;) {
+        /* m: the next run of this thread's own; those before it are the
+         * helper's */
+        size_t m = w ? atomic_fetch_add(&w->next, 1) : r;
+        for (; r < m && r < nr && ok; r++) {
+            ok = host_ahead_write(x, w, r);
+            if (ok)
+                events_text(x, t, r);
+        }
+        if (m < nr && ok) {
+            ok = host_block(x, t, m, &tc, &dests, &dcap);
+            if (ok)
+                events_text(x, t, m);
+            r = m + 1;
+        }
+    }
+    free(dests);
+    free(tc.buf);
+    if (!ok)
+        return false;
     fmt_secs(b, sizeof b, rp_track_last_ns(t) - base);
+    ob_flush(x);
     fprintf(f, "\nsummary: %s (%s): %llu records, %llu TCP, %llu UDP, %llu skipped; "
                "%llu connections over %ss (at most %llu records held at once)\n",
             path, link, (unsigned long long)rc->records,
@@ -731,6 +970,7 @@ static void report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc
             (unsigned long long)rp_counts_skipped(rc),
             (unsigned long long)rp_track_connections(t), b,
             (unsigned long long)rp_track_peak_live(t));
+    return true;
 }
 
 static void json_counts(FILE *f, const rp_counts *c)
@@ -1389,7 +1629,15 @@ int scn_cmd_replay(int argc, char **argv)
     } else if (rp_error(rd)[0]) {
         read_problem(o.file, rd, "warning", "the file ends inside it: ");
     }
-    if (!rp_track_finish(t)) {
+    /* with two threads, the host sections are formatted while the records
+     * close (host_ahead_start) */
+    hostwork *hw = NULL;
+    bool fin = true;
+    if (!o.json && o.threads == 2 && rp_track_nhosts(t) > 0 &&
+        (fin = rp_track_finish_hosts(t)))
+        hw = host_ahead_start(t, f);
+    if (!fin || !rp_track_finish(t)) {
+        host_ahead_end(hw);
         fprintf(stderr, "sockmodel: error: %s: out of memory at the end of the capture\n",
                 o.file);
         ob_flush(&x);
@@ -1404,7 +1652,16 @@ int scn_cmd_replay(int argc, char **argv)
     if (o.json) {
         report_json_end(f, t, cnt);
     } else {
-        report_text_end(&x, t, cnt, o.file, rp_linktype_name(rd));
+        bool ok = report_text_end(&x, t, cnt, o.file, rp_linktype_name(rd), hw);
+        host_ahead_end(hw);
+        if (!ok) {
+            fprintf(stderr, "sockmodel: error: %s: out of memory for the report\n", o.file);
+            ob_flush(&x);
+            fflush(f);
+            rp_track_free(t);
+            rp_close(rd);
+            return 2;
+        }
         if (rp_counts_skipped(cnt) || cnt->ts_backwards || cnt->ts_jumps || cnt->bad_l4_csum ||
             cnt->bad_ip_csum || cnt->file_truncated) {
             fputs("\nreader counts:\n", f);

@@ -377,6 +377,7 @@ struct rp_tracker {
                          * of the retire queue (timers lower it as they start) */
     bool started;
     bool finishing;     /* rp_track_finish: records close, nothing more comes */
+    bool hosts_ready;   /* rp_track_finish_hosts has run: the host queries answer */
     uint32_t *dirty;    /* host << 4 | run (RP_MAX_RUNS <= 16) */
     size_t ndirty, dirtycap;
     rp_tl_point *tl;
@@ -2376,38 +2377,14 @@ static rkey *radix_sort(rkey *k, rkey *tmp, size_t n)
     return k;
 }
 
-bool rp_track_finish(rp_tracker *t)
+bool rp_track_finish_hosts(rp_tracker *t)
 {
     GUARD(t, false);
+    if (t->hosts_ready)
+        return true;
     if (t->started) {
         advance(t, t->last_ns);
         flush_bucket(t, t->last_ns);
-    }
-    /* every record left, in first-seen order when they are reported
-     * (closing them is order-independent otherwise: counters only) */
-    t->finishing = true;
-    if (t->cfg.on_conn) {
-        rkey *ids = scratch(t, 2 * (t->nconns + 1) * sizeof *ids);
-        size_t n = 0;
-        for (size_t k = 0; k < t->nconns; k++)
-            if (t->conns[k].flags & C_USED) {
-                ids[n].hi = 0;
-                ids[n].lo = t->conns[k].id;
-                ids[n++].idx = (uint32_t)k;
-            }
-        /* records are reused only after a connection closed: without
-         * that, slot order is first-seen order already */
-        bool in_order = true;
-        for (size_t k = 1; k < n && in_order; k++)
-            in_order = ids[k - 1].lo < ids[k].lo;
-        rkey *sorted = in_order ? ids : radix_sort(ids, ids + n, n);
-        for (size_t k = 0; k < n; k++)
-            conn_close(t, sorted[k].idx, "end of capture", true, false);
-        scratch_done(t);
-    } else {
-        for (size_t k = 0; k < t->nconns; k++)
-            if (t->conns[k].flags & C_USED)
-                conn_close(t, (uint32_t)k, "end of capture", true, false);
     }
     /* hosts by address; destinations by client (its id), server (its
      * address: its rank among the hosts) and port */
@@ -2468,6 +2445,41 @@ bool rp_track_finish(rp_tracker *t)
             hr->pub.tw_ms = ms > 0 ? (uint64_t)ms : 0;
             hr->pub.profile = t->ts[hr->ts].p;
         }
+    t->hosts_ready = true;
+    return true;
+}
+
+bool rp_track_finish(rp_tracker *t)
+{
+    if (!rp_track_finish_hosts(t))
+        return false;
+    GUARD(t, false);
+    /* every record left, in first-seen order when they are reported
+     * (closing them is order-independent otherwise: counters only) */
+    t->finishing = true;
+    if (t->cfg.on_conn) {
+        rkey *ids = scratch(t, 2 * (t->nconns + 1) * sizeof *ids);
+        size_t n = 0;
+        for (size_t k = 0; k < t->nconns; k++)
+            if (t->conns[k].flags & C_USED) {
+                ids[n].hi = 0;
+                ids[n].lo = t->conns[k].id;
+                ids[n++].idx = (uint32_t)k;
+            }
+        /* records are reused only after a connection closed: without
+         * that, slot order is first-seen order already */
+        bool in_order = true;
+        for (size_t k = 1; k < n && in_order; k++)
+            in_order = ids[k - 1].lo < ids[k].lo;
+        rkey *sorted = in_order ? ids : radix_sort(ids, ids + n, n);
+        for (size_t k = 0; k < n; k++)
+            conn_close(t, sorted[k].idx, "end of capture", true, false);
+        scratch_done(t);
+    } else {
+        for (size_t k = 0; k < t->nconns; k++)
+            if (t->conns[k].flags & C_USED)
+                conn_close(t, (uint32_t)k, "end of capture", true, false);
+    }
     return true;
 }
 

@@ -213,6 +213,14 @@ bool rp_track_packet(rp_tracker *t, const rp_pkt *p);
 /* n packets in order (rp_next_batch's): returns n, or, out of memory, the
  * index of the packet that failed (those before it were taken). */
 size_t rp_track_packets(rp_tracker *t, const rp_pkt *p, size_t n);
+/* End of capture, first half: the clock moves to the capture's end and
+ * the host and destination queries below (rp_track_host_addr, _host_run,
+ * _host_ndests, _dests) answer with their final figures from then on.
+ * Closing the records (rp_track_finish) changes nothing they read, so
+ * another thread may call them while rp_track_finish runs, and only
+ * they.  Called by rp_track_finish when not called before; false: out of
+ * memory. */
+bool rp_track_finish_hosts(rp_tracker *t);
 /* End of capture: every remaining connection is reported. */
 bool rp_track_finish(rp_tracker *t);
 
