@@ -54,12 +54,15 @@ sm=$build/cli/sockmodel
 for x in "$sm" "$build/bench/gen_capture" "$build/bench/pcap_floor" "$benchbin"; do
     [ -x "$x" ] || { echo "user.sh: $x missing" >&2; exit 2; }
 done
-[ -x /usr/bin/time ] && /usr/bin/time -f %U true >/dev/null 2>&1 ||
-    { echo "6 user paths                       skipped: needs GNU time (/usr/bin/time)"; exit 0; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sm-user-bench.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 2' HUP INT TERM
+
+# the process timer (bench/ptime.c says why not date(1) and GNU time)
+ptime=$tmp/ptime
+${CC:-cc} -O2 -std=c11 -Wall -Wextra -Werror -o "$ptime" "$here/ptime.c" 2>"$tmp/ptime.err" ||
+    { echo "6 user paths                       skipped: bench/ptime.c does not compile: $(head -1 "$tmp/ptime.err")"; exit 0; }
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -68,14 +71,11 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 run() {
     _tag=$1; shift
     _o=${RUN_OUT:-$tmp/out.$_tag}
-    _s=$(date +%s.%N)
-    /usr/bin/time -f '%U %S %M' -o "$tmp/cpu" "$@" >"$_o" 2>"$tmp/err.$_tag" || {
+    "$ptime" "$tmp/cpu" "$@" >"$_o" 2>"$tmp/err.$_tag" || {
         _rc=$?
         [ "${RUN_ANY_RC:-0}" = 1 ] || { echo "user.sh: failed ($_rc): $*" >&2; tail -3 "$tmp/err.$_tag" >&2; return 1; }
     }
-    _e=$(date +%s.%N)
-    awk -v t="$_tag" -v s="$_s" -v e="$_e" '{printf "%s %.4f %.4f %d\n", t, e - s, $1 + $2, $3}' \
-        "$tmp/cpu" >>"$tmp/t"
+    awk -v t="$_tag" '{printf "%s %.4f %.4f %d\n", t, $1, $2, $3}' "$tmp/cpu" >>"$tmp/t"
 }
 
 # med TAG COLUMN: median of that column (2 wall, 3 CPU, 4 RSS) over TAG's runs
