@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_opt.h"
@@ -43,6 +44,7 @@ typedef struct opts {
     const char *file;
     bool json;
     bool no_conns;
+    bool timing;
     bool verify_csum;
     int threads; /* 0: by the number of cores */
     uint64_t interval_ns;
@@ -108,13 +110,23 @@ static void ob_flush(out_ctx *x);
 
 #define usage_error(...) cli_error(" (see 'sockmodel replay --help')", __VA_ARGS__)
 
+/* --timing: a clock in milliseconds (this machine's, for diagnostics;
+ * nothing in the report depends on it) */
+static double now_ms(clockid_t id)
+{
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: sockmodel replay [--profile PATTERNS] [--host ADDR=PROFILE]...\n"
           "                        [--scenario FILE] [--json] [--timeline FILE.csv]\n"
           "                        [--svg FILE.svg] [--interval DURATION]\n"
           "                        [--verify-checksums] [--no-connections]\n"
-          "                        [--max-events N] [--threads 1|2] CAPTURE\n"
+          "                        [--max-events N] [--threads 1|2] [--timing] CAPTURE\n"
           "\n"
           "Feeds a pcap/pcapng capture through the model and says what each OS's\n"
           "socket layer would have done with it: per connection, the final state\n"
@@ -138,6 +150,8 @@ static void usage(FILE *f)
           "                       while the model runs, then formats host sections\n"
           "                       while the last records close (default when the\n"
           "                       machine has 2 or more cores); the output is the same\n"
+          "  --timing             then where the time went, on standard error: each\n"
+          "                       phase's wall time and each thread's share (ms)\n"
           "Exit status: 0 done, 2 bad command line or unreadable capture.\n",
           f);
 }
@@ -798,6 +812,8 @@ typedef struct hostwork {
     out_ctx *blk;        /* run r's section, when the helper formats it */
     bool *done;          /* blk[r] is complete (under mu) */
     atomic_size_t next;  /* the next run that nobody formats yet */
+    bool timing;
+    double busy_ms;      /* --timing: from its start to its last section (wall) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t th;
@@ -809,6 +825,7 @@ static void *host_ahead(void *arg)
     textcache tc = {.failed = w->nr < 2};
     rp_dest_info *dests = NULL;
     size_t dcap = 0;
+    double t0 = w->timing ? now_ms(CLOCK_MONOTONIC) : 0;
     for (size_t r; (r = atomic_fetch_add(&w->next, 1)) < w->nr;) {
         (void)host_block(&w->blk[r], w->t, r, &tc, &dests, &dcap);
         pthread_mutex_lock(&w->mu);
@@ -818,12 +835,14 @@ static void *host_ahead(void *arg)
     }
     free(dests);
     free(tc.buf);
+    if (w->timing) /* (read by the caller after pthread_join) */
+        w->busy_ms = now_ms(CLOCK_MONOTONIC) - t0;
     return NULL;
 }
 
 /* Starts the helper on t's host sections (rp_track_finish_hosts done);
  * NULL if it could not start: the caller then formats them all. */
-static hostwork *host_ahead_start(const rp_tracker *t, FILE *out)
+static hostwork *host_ahead_start(const rp_tracker *t, FILE *out, bool timing)
 {
     size_t nr = rp_track_nruns(t);
     hostwork *w = calloc(1, sizeof *w);
@@ -831,6 +850,7 @@ static hostwork *host_ahead_start(const rp_tracker *t, FILE *out)
         return NULL;
     w->t = t;
     w->nr = nr;
+    w->timing = timing;
     w->blk = calloc(nr, sizeof *w->blk);
     w->done = calloc(nr, sizeof *w->done);
     if (!w->blk || !w->done)
@@ -883,11 +903,14 @@ static bool host_ahead_write(out_ctx *x, hostwork *w, size_t r)
     return true;
 }
 
-static void host_ahead_end(hostwork *w)
+/* Joins the helper; its busy time (ms) into *busy when not NULL. */
+static void host_ahead_end(hostwork *w, double *busy)
 {
     if (!w)
         return;
     pthread_join(w->th, NULL);
+    if (busy)
+        *busy = w->busy_ms;
     for (size_t r = 0; r < w->nr; r++)
         kept_free(&w->blk[r]);
     pthread_cond_destroy(&w->cv);
@@ -1447,6 +1470,8 @@ static int parse_args(int argc, char **argv, opts *o)
             o->json = true;
         } else if (strcmp(a, "--no-connections") == 0) {
             o->no_conns = true;
+        } else if (strcmp(a, "--timing") == 0) {
+            o->timing = true;
         } else if (strcmp(a, "--verify-checksums") == 0) {
             o->verify_csum = true;
         } else if (cli_is_opt(a, "--profile") || strcmp(a, "-p") == 0) {
@@ -1501,8 +1526,38 @@ static int parse_args(int argc, char **argv, opts *o)
     return -1;
 }
 
+/* --timing's lines (standard error): tm[k]..tm[k + 1] is phase k's wall
+ * time; model_cpu the caller's CPU time over the reading. */
+static void print_timing(const double *tm, double model_cpu, const rp_timing *rt, bool helper,
+                         double helper_ms)
+{
+    fprintf(stderr,
+            "sockmodel replay: timing (ms, this run): setup %.1f, reading %.1f, hosts readied "
+            "%.1f, records closed %.1f, report %.1f, teardown %.1f; total %.1f from the "
+            "command's start\n",
+            tm[1] - tm[0], tm[2] - tm[1], tm[3] - tm[2], tm[4] - tm[3], tm[5] - tm[4],
+            tm[6] - tm[5], tm[6] - tm[0]);
+    if (rt->depth)
+        fprintf(stderr,
+                "sockmodel replay: timing (ms): reading on two threads: the read-ahead thread "
+                "(libpcap and the decoder) CPU %.1f, waiting for room %.1f (%lu times); the "
+                "model's thread CPU %.1f, waiting for packets %.1f (%lu times, spinning at first); "
+                "ring depth %u batches at the end\n",
+                rt->thread_cpu_ms, rt->thread_wait_ms, rt->thread_waits, model_cpu,
+                rt->caller_wait_ms, rt->caller_waits, rt->depth);
+    else
+        fprintf(stderr, "sockmodel replay: timing (ms): reading on one thread: CPU %.1f\n",
+                model_cpu);
+    if (helper)
+        fprintf(stderr,
+                "sockmodel replay: timing (ms): a second thread formatted host sections for "
+                "%.1f from the hosts' readiness\n",
+                helper_ms);
+}
+
 int scn_cmd_replay(int argc, char **argv)
 {
+    double t_start = now_ms(CLOCK_MONOTONIC);
     opts o;
     memset(&o, 0, sizeof o);
     int st = parse_args(argc, argv, &o);
@@ -1545,7 +1600,8 @@ int scn_cmd_replay(int argc, char **argv)
     char errbuf[512];
     if (o.threads == 0)
         o.threads = sysconf(_SC_NPROCESSORS_ONLN) >= 2 ? 2 : 1;
-    unsigned ropts = (o.verify_csum ? 0 : RP_OPT_NO_CSUM) | (o.threads == 2 ? RP_OPT_THREAD : 0);
+    unsigned ropts = (o.verify_csum ? 0 : RP_OPT_NO_CSUM) | (o.threads == 2 ? RP_OPT_THREAD : 0) |
+                     (o.timing ? RP_OPT_TIMING : 0);
     rp_reader *rd = rp_open(o.file, ropts, errbuf, sizeof errbuf);
     if (!rd) {
         fprintf(stderr, "sockmodel: %s: error: not a readable pcap/pcapng capture: %s\n", o.file,
@@ -1608,6 +1664,13 @@ int scn_cmd_replay(int argc, char **argv)
         fputc('\n', f);
     }
 
+    /* --timing: the phases' ends (wall), the caller's CPU over the reading */
+    enum { T_SETUP, T_READ, T_HOSTS, T_CLOSED, T_REPORT, T_END, T_N };
+    double tm[T_N + 1] = {0}, cpu0 = 0, cpu1 = 0, helper_ms = 0;
+    if (o.timing) {
+        tm[T_SETUP + 1] = now_ms(CLOCK_MONOTONIC);
+        cpu0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
+    }
     const rp_pkt *p;
     size_t n, done;
     int rc;
@@ -1622,6 +1685,10 @@ int scn_cmd_replay(int argc, char **argv)
             rp_close(rd);
             return 2;
         }
+    if (o.timing) {
+        tm[T_READ + 1] = now_ms(CLOCK_MONOTONIC);
+        cpu1 = now_ms(CLOCK_THREAD_CPUTIME_ID);
+    }
     int status = 0;
     if (rc < 0) {
         read_problem(o.file, rd, "error", "");
@@ -1632,12 +1699,13 @@ int scn_cmd_replay(int argc, char **argv)
     /* with two threads, the host sections are formatted while the records
      * close (host_ahead_start) */
     hostwork *hw = NULL;
-    bool fin = true;
-    if (!o.json && o.threads == 2 && rp_track_nhosts(t) > 0 &&
-        (fin = rp_track_finish_hosts(t)))
-        hw = host_ahead_start(t, f);
+    bool fin = rp_track_finish_hosts(t);
+    if (fin && !o.json && o.threads == 2 && rp_track_nhosts(t) > 0)
+        hw = host_ahead_start(t, f, o.timing);
+    if (o.timing)
+        tm[T_HOSTS + 1] = now_ms(CLOCK_MONOTONIC);
     if (!fin || !rp_track_finish(t)) {
-        host_ahead_end(hw);
+        host_ahead_end(hw, NULL);
         fprintf(stderr, "sockmodel: error: %s: out of memory at the end of the capture\n",
                 o.file);
         ob_flush(&x);
@@ -1646,6 +1714,8 @@ int scn_cmd_replay(int argc, char **argv)
         rp_close(rd);
         return 2;
     }
+    if (o.timing)
+        tm[T_CLOSED + 1] = now_ms(CLOCK_MONOTONIC);
     const rp_counts *cnt = rp_get_counts(rd);
     if (cnt->ts_jumps)
         warn_ts_jump(o.file, rd, cnt->ts_jumps);
@@ -1653,7 +1723,7 @@ int scn_cmd_replay(int argc, char **argv)
         report_json_end(f, t, cnt);
     } else {
         bool ok = report_text_end(&x, t, cnt, o.file, rp_linktype_name(rd), hw);
-        host_ahead_end(hw);
+        host_ahead_end(hw, &helper_ms);
         if (!ok) {
             fprintf(stderr, "sockmodel: error: %s: out of memory for the report\n", o.file);
             ob_flush(&x);
@@ -1681,7 +1751,16 @@ int scn_cmd_replay(int argc, char **argv)
     ob_flush(&x);
     if (fflush(f) != 0 || x.werr)
         status = 2;
+    rp_timing rt;
+    rp_get_timing(rd, &rt);
+    if (o.timing)
+        tm[T_REPORT + 1] = now_ms(CLOCK_MONOTONIC);
     rp_track_free(t);
     rp_close(rd);
+    if (o.timing) {
+        tm[T_END + 1] = now_ms(CLOCK_MONOTONIC);
+        tm[0] = t_start;
+        print_timing(tm, cpu1 - cpu0, &rt, hw != NULL, helper_ms);
+    }
     return status;
 }

@@ -149,6 +149,8 @@ typedef struct rp_counts {
  * faster on a machine with a core to spare).  Until rp_next has returned
  * 0 or -1, rp_get_counts gives zeros and rp_error "". */
 #define RP_OPT_THREAD 0x4u
+/* Keep rp_timing's figures (a few clock reads per wait of either side). */
+#define RP_OPT_TIMING 0x8u
 
 typedef struct rp_reader rp_reader;
 
@@ -178,6 +180,20 @@ int rp_next_batch(rp_reader *r, const rp_pkt **out, size_t *n);
  * deepens while the caller finds none ready); 0 when reading directly.
  * For tests and benchmarks. */
 unsigned rp_read_depth(rp_reader *r);
+
+/* Where the reading's time went, with RP_OPT_TIMING and RP_OPT_THREAD
+ * (zeros otherwise), once rp_next* has returned 0 or -1: the read-ahead
+ * thread's CPU time (reading and decoding), the time the caller waited
+ * for a batch and the thread for room in the ring, and how often.  Wall
+ * and CPU times of this machine, for diagnostics only: the packets are
+ * the same with or without it. */
+typedef struct rp_timing {
+    double thread_cpu_ms;
+    double caller_wait_ms, thread_wait_ms;
+    unsigned long caller_waits, thread_waits;
+    unsigned depth; /* the ring's depth at the end, in batches */
+} rp_timing;
+void rp_get_timing(const rp_reader *r, rp_timing *out);
 
 const rp_counts *rp_get_counts(const rp_reader *r);
 /* The last error or warning message, "" if none. */

@@ -34,6 +34,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Read-ahead (RP_OPT_THREAD): a second thread reads and decodes records
  * into a ring of batches while the caller models the previous ones.  The
@@ -113,6 +114,12 @@ struct rp_reader {
     atomic_bool stop;      /* rp_close before the end: the thread quits */
     _Alignas(64) uint32_t pos; /* the caller's position in its batch */
     bool holding;          /* the caller holds the batch in slot cslot */
+    /* RP_OPT_TIMING: each side's own figures (SLEEP_* - 1 = the waiter);
+     * the thread's CPU time is set before its last batch is published */
+    bool timing;
+    double wait_ms[2];
+    unsigned long waits[2];
+    double thread_cpu_ms;
 };
 
 /* ---- byte helpers -------------------------------------------------------- */
@@ -1716,6 +1723,7 @@ static rp_reader *opened(rp_reader *r, pcap_t *pc, const char *eb, char *err, si
         r->cslot = 0;
         atomic_init(&r->sleepers, 0);
         atomic_init(&r->stop, false);
+        r->timing = (r->st.opts & RP_OPT_TIMING) != 0;
         r->ring = malloc(RP_NBATCH * sizeof *r->ring);
         if (r->ring && pthread_mutex_init(&r->mu, NULL) == 0) {
             if (pthread_cond_init(&r->cv, NULL) == 0) {
@@ -1819,12 +1827,26 @@ static inline void cpu_relax(void)
 #endif
 }
 
+static double ms_of(clockid_t id)
+{
+    struct timespec ts;
+    if (clock_gettime(id, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 /* Waits until ready(r): polls `spin` times, then sleeps as `who`. */
 static void wait_until(rp_reader *r, bool (*ready)(rp_reader *), int who, int spin)
 {
-    for (int i = 0; i < spin; i++) {
+    double t0 = 0;
+    if (r->timing) {
         if (ready(r))
             return;
+        t0 = ms_of(CLOCK_MONOTONIC);
+    }
+    for (int i = 0; i < spin; i++) {
+        if (ready(r))
+            goto done;
         cpu_relax();
     }
     pthread_mutex_lock(&r->mu);
@@ -1833,6 +1855,11 @@ static void wait_until(rp_reader *r, bool (*ready)(rp_reader *), int who, int sp
         pthread_cond_wait(&r->cv, &r->mu);
     atomic_fetch_and(&r->sleepers, ~who);
     pthread_mutex_unlock(&r->mu);
+done:
+    if (r->timing) {
+        r->wait_ms[who - 1] += ms_of(CLOCK_MONOTONIC) - t0;
+        r->waits[who - 1]++;
+    }
 }
 
 /* After a change the other side may be waiting for: wakes it if it sleeps. */
@@ -1900,6 +1927,8 @@ static void *read_ahead(void *arg)
             b->next = 0;
         }
         slot = b->next;
+        if (b->last && r->timing)
+            r->thread_cpu_ms = ms_of(CLOCK_THREAD_CPUTIME_ID);
         atomic_store(&r->published, k + 1);
         wake(r, SLEEP_CALLER);
         if (b->last)
@@ -2012,6 +2041,19 @@ int rp_next_batch(rp_reader *r, const rp_pkt **out, size_t *n)
 /* With read-ahead, the counts and the message belong to the thread until
  * rp_next has returned the end: before that the caller sees none. */
 static const rp_counts no_counts;
+
+void rp_get_timing(const rp_reader *r, rp_timing *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!r->threaded || !r->timing || !r->joined)
+        return;
+    out->thread_cpu_ms = r->thread_cpu_ms;
+    out->caller_wait_ms = r->wait_ms[SLEEP_CALLER - 1];
+    out->thread_wait_ms = r->wait_ms[SLEEP_THREAD - 1];
+    out->caller_waits = r->waits[SLEEP_CALLER - 1];
+    out->thread_waits = r->waits[SLEEP_THREAD - 1];
+    out->depth = atomic_load(&r->depth);
+}
 
 unsigned rp_read_depth(rp_reader *r)
 {

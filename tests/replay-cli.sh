@@ -150,6 +150,25 @@ for f in siw c1k; do
 done
 [ $same = 1 ] && echo "ok   the host sections formatted by a second thread: the same output"
 
+# --timing: the same report, and where the time went on standard error
+for th in 1 2; do
+    "$sm" replay --threads $th --profile all "$tmp/c1k.pcap" >"$tmp/nt$th" 2>/dev/null
+    if "$sm" replay --timing --threads $th --profile all "$tmp/c1k.pcap" >"$tmp/tm$th" 2>"$tmp/tme$th"; then
+        cmp -s "$tmp/nt$th" "$tmp/tm$th" || fail "--timing --threads $th changed the report"
+        grep -Eq '^sockmodel replay: timing \(ms, this run\): setup [0-9.]+, reading [0-9.]+, hosts readied [0-9.]+, records closed [0-9.]+, report [0-9.]+, teardown [0-9.]+; total [0-9.]+ ' "$tmp/tme$th" ||
+            fail "--timing --threads $th: no phases line: $(head -1 "$tmp/tme$th")"
+    else
+        fail "--timing --threads $th: exit status $?"
+    fi
+done
+grep -Eq '^sockmodel replay: timing \(ms\): reading on one thread: CPU [0-9.]+$' "$tmp/tme1" ||
+    fail "--timing --threads 1: no reading line"
+grep -Eq '^sockmodel replay: timing \(ms\): reading on two threads: the read-ahead thread .* CPU [0-9.]+, waiting for room [0-9.]+ \([0-9]+ times\); the model.s thread CPU [0-9.]+, waiting for packets [0-9.]+ \([0-9]+ times' "$tmp/tme2" ||
+    fail "--timing --threads 2: no two-thread reading line"
+grep -Eq '^sockmodel replay: timing \(ms\): a second thread formatted host sections for [0-9.]+ ' "$tmp/tme2" ||
+    fail "--timing --threads 2: no host-section line"
+echo "ok   --timing: the same report, and its phases on standard error"
+
 # the host lines, written without printf: their exact text
 cat >"$tmp/cap.scn" <<'EOF2'
 host b addr 192.0.2.20
