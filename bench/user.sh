@@ -19,7 +19,9 @@
 #   6a replay, default report, capture of 20,000 short connections, against
 #      the bare libpcap loop (bench/pcap_floor): default --threads, one
 #      thread, --profile all; against tshark -q -z conv,tcp on that capture
-#      and on one of 2,000; peak memory per record held
+#      and on one of 2,000; peak memory per record held; under the rows,
+#      where each one's time went (replay --timing, the median of three
+#      runs) and the time to write --profile all's report alone
 #   6b the scenario runner on the 20,000-socket churn scenario: statements
 #      per second with the table (to a file), --json, and to /dev/null;
 #      against the kernel doing the same calls (sockmodel-bench
@@ -132,6 +134,7 @@ if [ -f "$tmp/c2k.pcap" ]; then
     i=0
     while [ $i -lt "$r6" ]; do
         run all "$sm" replay --profile all "$tmp/c20k.pcap" &&
+            run wr cat "$tmp/out.all" &&
             run small1 "$sm" replay --threads 1 --profile linux "$tmp/c2k.pcap" &&
             run floor "$floor" "$tmp/c20k.pcap" &&
             run t2 "$sm" replay --profile linux "$tmp/c20k.pcap" &&
@@ -148,6 +151,24 @@ if [ -f "$tmp/c2k.pcap" ]; then
         w=$(med $m 2); c=$(med $m 3)
         row "$name" "$w" "$f" "bare libpcap loop" "$(ratio "$w" "$f")" le "$tgt" \
             "; CPU ${c}s vs ${fc}s = $(ratio "$c" "$fc")x; paired $(pmed $m floor)x"
+    done
+    # --profile all writes its whole report at the end (no record ends
+    # within this capture): writing those bytes alone bounds that row
+    echo "    --profile all's report: $(wc -c <"$tmp/out.all" | awk '{printf "%.1f MB", $1 / 1e6}'); writing it alone (cat to a file, same rounds): $(med wr 2)s wall, $(ratio "$(med wr 2)" "$f")x the floor"
+    # where each row's time went: replay --timing, three more runs each,
+    # the lines of the run with the median total
+    for m in t2 t1 all; do
+        case $m in
+        t2) set -- --profile linux ;;
+        t1) set -- --threads 1 --profile linux ;;
+        all) set -- --profile all ;;
+        esac
+        for k in 1 2 3; do
+            "$sm" replay --timing "$@" "$tmp/c20k.pcap" >"$tmp/out.tm" 2>"$tmp/tm.$k" || exit 2
+        done
+        k=$(for k in 1 2 3; do sed -n "s/.*; total \([0-9.]*\) .*/\1 $k/p" "$tmp/tm.$k"; done | sort -g | sed -n 2p | cut -d' ' -f2)
+        echo "    where the time goes, replay $*:"
+        sed -n 's/^sockmodel replay: timing/      timing/p' "$tmp/tm.$k"
     done
     held20=$(sed -n 's/.*(at most \([0-9]*\) records held at once).*/\1/p' "$tmp/out.t1")
     held2=$(sed -n 's/.*(at most \([0-9]*\) records held at once).*/\1/p' "$tmp/out.small1")
