@@ -884,14 +884,10 @@ fail:
     return NULL;
 }
 
-/* Waits for the helper's run r; its text, written after what x holds.
- * false: the helper ran out of memory for it. */
-static bool host_ahead_write(out_ctx *x, hostwork *w, size_t r)
+/* Run r's kept text, written after what x holds, then freed.  false: it
+ * is incomplete (no memory to keep it). */
+static bool kept_write(out_ctx *x, hostwork *w, size_t r)
 {
-    pthread_mutex_lock(&w->mu);
-    while (!w->done[r])
-        pthread_cond_wait(&w->cv, &w->mu);
-    pthread_mutex_unlock(&w->mu);
     out_ctx *b = &w->blk[r];
     if (b->oom)
         return false;
@@ -901,6 +897,26 @@ static bool host_ahead_write(out_ctx *x, hostwork *w, size_t r)
         (void)ob_write(x, c->b, c->n);
     kept_free(b);
     return true;
+}
+
+/* Waits for run r's section (the helper's); its text, written after what
+ * x holds.  false: it is incomplete. */
+static bool host_ahead_write(out_ctx *x, hostwork *w, size_t r)
+{
+    pthread_mutex_lock(&w->mu);
+    while (!w->done[r])
+        pthread_cond_wait(&w->cv, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    return kept_write(x, w, r);
+}
+
+/* Run r's section is formatted (by either thread). */
+static bool host_ahead_done(hostwork *w, size_t r)
+{
+    pthread_mutex_lock(&w->mu);
+    bool d = w->done[r];
+    pthread_mutex_unlock(&w->mu);
+    return d;
 }
 
 /* Joins the helper; its busy time (ms) into *busy when not NULL. */
@@ -964,21 +980,38 @@ static bool report_text_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc
     rp_dest_info *dests = NULL;
     textcache tc = {.failed = nr < 2};
     bool ok = true;
+    /* r: the next run to write.  With the helper, this thread writes the
+     * sections that are complete, in order; takes the next run nobody
+     * has taken: formats it straight into the report when every run
+     * before it is written, else into memory (rather than wait for the
+     * helper's); and waits only when no run is left to take. */
     for (size_t r = 0; r < nr && ok;) {
-        /* m: the next run of this thread's own; those before it are the
-         * helper's */
-        size_t m = w ? atomic_fetch_add(&w->next, 1) : r;
-        for (; r < m && r < nr && ok; r++) {
-            ok = host_ahead_write(x, w, r);
+        if (!w) {
+            ok = host_block(x, t, r, &tc, &dests, &dcap);
             if (ok)
                 events_text(x, t, r);
+            r++;
+            continue;
         }
-        if (m < nr && ok) {
-            ok = host_block(x, t, m, &tc, &dests, &dcap);
-            if (ok)
-                events_text(x, t, m);
-            r = m + 1;
+        if (host_ahead_done(w, r)) {
+            ok = kept_write(x, w, r);
+        } else {
+            size_t m = atomic_fetch_add(&w->next, 1);
+            if (m >= nr) {
+                ok = host_ahead_write(x, w, r);
+            } else if (m == r) {
+                ok = host_block(x, t, r, &tc, &dests, &dcap);
+            } else {
+                ok = host_block(&w->blk[m], t, m, &tc, &dests, &dcap);
+                pthread_mutex_lock(&w->mu);
+                w->done[m] = true;
+                pthread_mutex_unlock(&w->mu);
+                continue; /* (r is not written yet) */
+            }
         }
+        if (ok)
+            events_text(x, t, r);
+        r++;
     }
     free(dests);
     free(tc.buf);
