@@ -20,8 +20,9 @@
 #      the bare libpcap loop (bench/pcap_floor): default --threads, one
 #      thread, --profile all; against tshark -q -z conv,tcp on that capture
 #      and on one of 2,000; peak memory per record held; under the rows,
-#      where each one's time went (replay --timing, the median of three
-#      runs) and the time to write --profile all's report alone
+#      where each one's time went, and the 2k capture's (replay --timing,
+#      the median of three runs), and the time to write --profile all's
+#      report alone
 #   6b the scenario runner on the 20,000-socket churn scenario: statements
 #      per second with the table (to a file), --json, and to /dev/null;
 #      against the kernel doing the same calls (sockmodel-bench
@@ -160,18 +161,20 @@ if [ -f "$tmp/c2k.pcap" ]; then
     echo "    --profile all's report: $(awk '{printf "%.1f MB", $1 / 1e6}' "$tmp/all.size"); writing it alone (cat to a file, same rounds): $(med wr 2)s wall, $(ratio "$(med wr 2)" "$f")x the floor"
     # where each row's time went: replay --timing, three more runs each,
     # the lines of the run with the median total
-    for m in t2 t1 all; do
+    for m in t2 t1 all 2k; do
+        cap=$tmp/c20k.pcap
         case $m in
         t2) set -- --profile linux ;;
         t1) set -- --threads 1 --profile linux ;;
         all) set -- --profile all ;;
+        2k) set -- --profile linux; cap=$tmp/c2k.pcap ;;
         esac
         for k in 1 2 3; do
-            "$sm" replay --timing "$@" "$tmp/c20k.pcap" >"$tmp/out.tm" 2>"$tmp/tm.$k" || exit 2
+            "$sm" replay --timing "$@" "$cap" >"$tmp/out.tm" 2>"$tmp/tm.$k" || exit 2
             rm -f "$tmp/out.tm"
         done
         k=$(for k in 1 2 3; do sed -n "s/.*; total \([0-9.]*\) .*/\1 $k/p" "$tmp/tm.$k"; done | sort -g | sed -n 2p | cut -d' ' -f2)
-        echo "    where the time goes, replay $*:"
+        echo "    where the time goes, replay $* $(basename "$cap" .pcap | sed 's/^c//'):"
         sed -n 's/^sockmodel replay: timing/      timing/p' "$tmp/tm.$k"
     done
     held20=$(sed -n 's/.*(at most \([0-9]*\) records held at once).*/\1/p' "$tmp/out.t1")
