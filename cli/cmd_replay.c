@@ -107,6 +107,10 @@ static void ob_flush(out_ctx *x);
  * counts: under 400 bytes) and a line per run (a name of at most 63 bytes,
  * two states, two TIME_WAIT notes: under 250 bytes). */
 #define CONN_LINE_MAX (400 + RP_MAX_RUNS * 250)
+/* A connection's JSON object under one run: about 430 bytes of names and
+ * punctuation, a run name of at most 63, two endpoints of at most 64, ten
+ * numbers, eight short names: under 1,000. */
+#define JSON_CONN_MAX 1280
 
 #define usage_error(...) cli_error(" (see 'sockmodel replay --help')", __VA_ARGS__)
 
@@ -353,7 +357,6 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
     out_ctx *x = ctx;
     if (x->o->no_conns)
         return;
-    FILE *f = x->out;
     char cl[SM_EP_STRLEN + 8], sv[SM_EP_STRLEN + 8], st[32], en[32];
     *put_endpoint(cl, &c->client) = '\0';
     *put_endpoint(sv, &c->server) = '\0';
@@ -362,28 +365,65 @@ static void on_conn(void *ctx, const rp_tracker *t, const rp_conn_info *c)
     *put_secs(en, c->last_ns - base) = '\0';
     size_t nr = rp_track_nruns(t);
     if (x->o->json) {
+        /* one object per run, formatted as the text record is (printf
+         * was most of a JSON report's time): the text of the format
+         * "{\"id\": %llu, \"profile\": \"%s\", ... \"record\": \"%s\"}" */
         for (size_t r = 0; r < nr; r++) {
-            char pn[64];
-            rp_track_run_name(t, r, pn, sizeof pn);
-            fputs(x->nconn_out++ ? ",\n  " : "\n  ", f);
-            fprintf(f,
-                    "{\"id\": %llu, \"profile\": \"%s\", \"client\": \"%s\", \"server\": \"%s\", "
-                    "\"client_state\": \"%s\", \"server_state\": \"%s\", \"summary\": \"%s\", "
-                    "\"opened_by\": \"%s\", \"closed_first_by\": \"%s\", \"close\": \"%s\", "
-                    "\"client_time_wait_ms\": %llu, \"client_time_wait_end\": \"%s\", "
-                    "\"server_time_wait_ms\": %llu, \"server_time_wait_end\": \"%s\", "
-                    "\"observed_client_state\": \"%s\", \"observed_server_state\": \"%s\", "
-                    "\"first_frame\": %llu, \"start\": %s, \"end\": %s, "
-                    "\"packets\": [%llu, %llu], \"bytes\": [%llu, %llu], \"record\": \"%s\"}",
-                    (unsigned long long)c->id, pn, cl, sv, sm_state_name(c->run[r][0].state),
-                    sm_state_name(c->run[r][1].state), rp_zeek_name(c->summary), c->opened_by,
-                    c->closed_first_by, c->close_kind, (unsigned long long)c->run[r][0].tw_ms,
-                    rp_tw_end_name(c->run[r][0].tw_end), (unsigned long long)c->run[r][1].tw_ms,
-                    rp_tw_end_name(c->run[r][1].tw_end), sm_state_name(c->observed[0]),
-                    sm_state_name(c->observed[1]), (unsigned long long)c->first_frame, st, en,
-                    (unsigned long long)c->packets[0], (unsigned long long)c->packets[1],
-                    (unsigned long long)c->bytes[0], (unsigned long long)c->bytes[1], c->ended);
+            const rp_side_run *sr = c->run[r];
+            char *q = ob_room(x, JSON_CONN_MAX);
+            q = put_str(q, x->nconn_out++ ? ",\n  {\"id\": " : "\n  {\"id\": ");
+            q = put_u64(q, c->id);
+            q = put_str(q, ", \"profile\": \"");
+            q = put_str(q, run_name(x, t, r));
+            q = put_str(q, "\", \"client\": \"");
+            q = put_str(q, cl);
+            q = put_str(q, "\", \"server\": \"");
+            q = put_str(q, sv);
+            q = put_str(q, "\", \"client_state\": \"");
+            q = put_str(q, sm_state_name(sr[0].state));
+            q = put_str(q, "\", \"server_state\": \"");
+            q = put_str(q, sm_state_name(sr[1].state));
+            q = put_str(q, "\", \"summary\": \"");
+            q = put_str(q, rp_zeek_name(c->summary));
+            q = put_str(q, "\", \"opened_by\": \"");
+            q = put_str(q, c->opened_by);
+            q = put_str(q, "\", \"closed_first_by\": \"");
+            q = put_str(q, c->closed_first_by);
+            q = put_str(q, "\", \"close\": \"");
+            q = put_str(q, c->close_kind);
+            q = put_str(q, "\", \"client_time_wait_ms\": ");
+            q = put_u64(q, sr[0].tw_ms);
+            q = put_str(q, ", \"client_time_wait_end\": \"");
+            q = put_str(q, rp_tw_end_name(sr[0].tw_end));
+            q = put_str(q, "\", \"server_time_wait_ms\": ");
+            q = put_u64(q, sr[1].tw_ms);
+            q = put_str(q, ", \"server_time_wait_end\": \"");
+            q = put_str(q, rp_tw_end_name(sr[1].tw_end));
+            q = put_str(q, "\", \"observed_client_state\": \"");
+            q = put_str(q, sm_state_name(c->observed[0]));
+            q = put_str(q, "\", \"observed_server_state\": \"");
+            q = put_str(q, sm_state_name(c->observed[1]));
+            q = put_str(q, "\", \"first_frame\": ");
+            q = put_u64(q, c->first_frame);
+            q = put_str(q, ", \"start\": ");
+            q = put_str(q, st);
+            q = put_str(q, ", \"end\": ");
+            q = put_str(q, en);
+            q = put_str(q, ", \"packets\": [");
+            q = put_u64(q, c->packets[0]);
+            q = put_str(q, ", ");
+            q = put_u64(q, c->packets[1]);
+            q = put_str(q, "], \"bytes\": [");
+            q = put_u64(q, c->bytes[0]);
+            q = put_str(q, ", ");
+            q = put_u64(q, c->bytes[1]);
+            q = put_str(q, "], \"record\": \"");
+            q = put_str(q, c->ended);
+            q = put_str(q, "\"}");
+            x->op = q;
         }
+        if (x->eager)
+            ob_flush(x);
         return;
     }
     static const char head[] =
@@ -1050,59 +1090,94 @@ static void json_counts(FILE *f, const rp_counts *c)
     fputc('}', f);
 }
 
-static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
+/* The JSON report's end: hosts (formatted directly, as the text report's
+ * lines are), events, counts.  false: out of memory for the report. */
+static bool report_json_end(out_ctx *x, const rp_tracker *t, const rp_counts *rc)
 {
+    FILE *f = x->out;
     size_t nr = rp_track_nruns(t), nh = rp_track_nhosts(t);
     uint64_t base = rp_track_first_ns(t);
-    char a[SM_EP_STRLEN], b[32];
-    size_t dcap = 4096;
-    rp_dest_info *dests = malloc(dcap * sizeof *dests);
-    if (!dests)
-        exit(2);
-    fputs("\n],\n\"hosts\": [", f);
+    char b[32];
+    size_t dcap = 0;
+    rp_dest_info *dests = NULL;
+    char *e = ob_room(x, 32);
+    e = put_str(e, "\n],\n\"hosts\": [");
+    x->op = e;
     size_t nout = 0;
     for (size_t r = 0; r < nr; r++) {
-        char pn[64];
-        rp_track_run_name(t, r, pn, sizeof pn);
+        const char *pn = run_name(x, t, r);
         for (size_t i = 0; i < nh; i++) {
             uint32_t id;
             const sm_addr *ad = rp_track_host_addr(t, i, &id);
             const rp_host_run *h = rp_track_host_run(t, id, r);
-            sm_addr_format(ad, a, sizeof a);
-            fputs(nout++ ? ",\n  " : "\n  ", f);
-            fmt_secs(b, sizeof b, h->tw_peak_ns ? h->tw_peak_ns - base : 0);
-            fprintf(f, "{\"profile\": \"%s\", \"host\": \"%s\", \"host_profile\": \"%s\", "
-                       "\"time_wait_ms\": %llu, \"time_wait_total\": %llu, "
-                       "\"time_wait_peak\": %llu, \"time_wait_peak_at\": %s, "
-                       "\"time_wait_at_end\": %llu, \"time_wait_not_kept\": %llu, ",
-                    pn, a, h->profile->name, (unsigned long long)h->tw_ms,
-                    (unsigned long long)h->tw_total, (unsigned long long)h->tw_peak, b,
-                    (unsigned long long)h->tw_now, (unsigned long long)h->tw_not_kept);
-            fmt_secs(b, sizeof b, h->ports_peak_ns ? h->ports_peak_ns - base : 0);
-            fprintf(f, "\"client_ports_peak\": %llu, \"client_ports_peak_at\": %s, "
-                       "\"port_range\": %llu, \"events\": {",
-                    (unsigned long long)h->ports_peak, b, (unsigned long long)h->port_range);
-            for (int k = 0; k < RP_EV_KIND_COUNT; k++)
-                fprintf(f, "%s\"%s\": %llu", k ? ", " : "", rp_ev_kind_name((rp_ev_kind)k),
-                        (unsigned long long)h->ev[k]);
-            fputs("}, \"destinations\": [", f);
-            size_t nd = host_dests(t, id, r, &dests, &dcap);
-            for (size_t k = 0; k < nd; k++) {
-                char d[SM_EP_STRLEN], e[32];
-                sm_endpoint_format(&dests[k].dest, d, sizeof d);
-                fmt_secs(b, sizeof b, dests[k].peak_ns[r] ? dests[k].peak_ns[r] - base : 0);
-                if (dests[k].exhausted_ns[r])
-                    fmt_secs(e, sizeof e, dests[k].exhausted_ns[r] - 1 - base);
-                else
-                    snprintf(e, sizeof e, "null");
-                fprintf(f, "%s{\"dest\": \"%s\", \"connections\": %llu, \"ports_peak\": %llu, "
-                           "\"ports_peak_at\": %s, \"exhausted_at\": %s}",
-                        k ? ", " : "", d, (unsigned long long)dests[k].conns,
-                        (unsigned long long)dests[k].peak[r], b, e);
+            /* "{\"profile\": \"%s\", \"host\": \"%s\", ... \"events\": {...}, \"destinations\": [" */
+            e = ob_room(x, 1024);
+            e = put_str(e, nout++ ? ",\n  {\"profile\": \"" : "\n  {\"profile\": \"");
+            e = put_str(e, pn);
+            e = put_str(e, "\", \"host\": \"");
+            e = put_addr(e, ad);
+            e = put_str(e, "\", \"host_profile\": \"");
+            e = put_str(e, h->profile->name);
+            e = put_str(e, "\", \"time_wait_ms\": ");
+            e = put_u64(e, h->tw_ms);
+            e = put_str(e, ", \"time_wait_total\": ");
+            e = put_u64(e, h->tw_total);
+            e = put_str(e, ", \"time_wait_peak\": ");
+            e = put_u64(e, h->tw_peak);
+            e = put_str(e, ", \"time_wait_peak_at\": ");
+            e = put_secs(e, h->tw_peak_ns ? h->tw_peak_ns - base : 0);
+            e = put_str(e, ", \"time_wait_at_end\": ");
+            e = put_u64(e, h->tw_now);
+            e = put_str(e, ", \"time_wait_not_kept\": ");
+            e = put_u64(e, h->tw_not_kept);
+            e = put_str(e, ", \"client_ports_peak\": ");
+            e = put_u64(e, h->ports_peak);
+            e = put_str(e, ", \"client_ports_peak_at\": ");
+            e = put_secs(e, h->ports_peak_ns ? h->ports_peak_ns - base : 0);
+            e = put_str(e, ", \"port_range\": ");
+            e = put_u64(e, h->port_range);
+            e = put_str(e, ", \"events\": {");
+            for (int k = 0; k < RP_EV_KIND_COUNT; k++) {
+                if (k)
+                    e = put_str(e, ", ");
+                *e++ = '"';
+                e = put_str(e, rp_ev_kind_name((rp_ev_kind)k));
+                e = put_str(e, "\": ");
+                e = put_u64(e, h->ev[k]);
             }
-            fputs("]}", f);
+            e = put_str(e, "}, \"destinations\": [");
+            x->op = e;
+            size_t nd = host_dests(t, id, r, &dests, &dcap);
+            if (nd == (size_t)-1) {
+                free(dests);
+                return false;
+            }
+            for (size_t k = 0; k < nd; k++) {
+                const rp_dest_info *d = &dests[k];
+                e = ob_room(x, 256);
+                e = put_str(e, k ? ", {\"dest\": \"" : "{\"dest\": \"");
+                e = put_endpoint(e, &d->dest);
+                e = put_str(e, "\", \"connections\": ");
+                e = put_u64(e, d->conns);
+                e = put_str(e, ", \"ports_peak\": ");
+                e = put_u64(e, d->peak[r]);
+                e = put_str(e, ", \"ports_peak_at\": ");
+                e = put_secs(e, d->peak_ns[r] ? d->peak_ns[r] - base : 0);
+                e = put_str(e, ", \"exhausted_at\": ");
+                if (d->exhausted_ns[r])
+                    e = put_secs(e, d->exhausted_ns[r] - 1 - base);
+                else
+                    e = put_str(e, "null");
+                *e++ = '}';
+                x->op = e;
+            }
+            e = ob_room(x, 4);
+            e = put_str(e, "]}");
+            x->op = e;
         }
     }
+    free(dests);
+    ob_flush(x);
     fputs("\n],\n\"events\": [", f);
     nout = 0;
     for (size_t r = 0; r < nr; r++) {
@@ -1161,7 +1236,7 @@ static void report_json_end(FILE *f, const rp_tracker *t, const rp_counts *rc)
     fprintf(f, ",\n\"connection_count\": %llu, \"duration\": %s, \"records_held_peak\": %llu\n}\n",
             (unsigned long long)rp_track_connections(t), b,
             (unsigned long long)rp_track_peak_live(t));
-    free(dests);
+    return true;
 }
 
 /* ---- timeline and SVG ------------------------------------------------------------ */
@@ -1753,7 +1828,14 @@ int scn_cmd_replay(int argc, char **argv)
     if (cnt->ts_jumps)
         warn_ts_jump(o.file, rd, cnt->ts_jumps);
     if (o.json) {
-        report_json_end(f, t, cnt);
+        if (!report_json_end(&x, t, cnt)) {
+            fprintf(stderr, "sockmodel: error: %s: out of memory for the report\n", o.file);
+            ob_flush(&x);
+            fflush(f);
+            rp_track_free(t);
+            rp_close(rd);
+            return 2;
+        }
     } else {
         bool ok = report_text_end(&x, t, cnt, o.file, rp_linktype_name(rd), hw);
         host_ahead_end(hw, &helper_ms);

@@ -97,6 +97,13 @@ if "$sm" replay --profile linux,windows --json --timeline "$tmp/tl.csv" --svg "$
     grep -q '<polyline' "$tmp/tw.svg" || fail "svg: no line drawn"
     "$sm" replay --profile linux,windows --json --interval 100ms "$tmp/siw.pcap" >"$tmp/j2" 2>&1
     cmp -s "$tmp/j1" "$tmp/j2" || fail "json: two runs differ"
+    # the connection and host objects, written without printf: their exact
+    # punctuation (a number where the capture decides the value)
+    n='[0-9]+' s='[0-9]+\.[0-9]{6}'
+    grep -Eq "^  \{\"id\": $n, \"profile\": \"(linux|windows)\", \"client\": \"[0-9.]+:$n\", \"server\": \"[0-9.]+:$n\", \"client_state\": \"[A-Z_0-9]+\", \"server_state\": \"[A-Z_0-9]+\", \"summary\": \"[A-Z0-9]+\", \"opened_by\": \"[a-z]+\", \"closed_first_by\": \"[a-z]+\", \"close\": \"[a-z]+\", \"client_time_wait_ms\": $n, \"client_time_wait_end\": \"[a-z_]+\", \"server_time_wait_ms\": $n, \"server_time_wait_end\": \"[a-z_]+\", \"observed_client_state\": \"[A-Z_0-9]+\", \"observed_server_state\": \"[A-Z_0-9]+\", \"first_frame\": $n, \"start\": $s, \"end\": $s, \"packets\": \[$n, $n\], \"bytes\": \[$n, $n\], \"record\": \"[a-z ]+\"\},?$" "$tmp/j1" ||
+        fail "json: no connection object in the expected form"
+    grep -Eq "^  \{\"profile\": \"(linux|windows)\", \"host\": \"[0-9.]+\", \"host_profile\": \"[a-z0-9.-]+\", \"time_wait_ms\": $n, \"time_wait_total\": $n, \"time_wait_peak\": $n, \"time_wait_peak_at\": $s, \"time_wait_at_end\": $n, \"time_wait_not_kept\": $n, \"client_ports_peak\": $n, \"client_ports_peak_at\": $s, \"port_range\": $n, \"events\": \{\"syn_into_time_wait\": $n(, \"[a-z_]+\": $n)*\}, \"destinations\": \[\{\"dest\": \"[0-9.]+:$n\", \"connections\": $n, \"ports_peak\": $n, \"ports_peak_at\": $s, \"exhausted_at\": (null|$s)\}(, \{[^}]*\})*\]\},?$" "$tmp/j1" ||
+        fail "json: no host object in the expected form"
     echo "ok   json, timeline, svg"
 else
     fail "json: exit status $?: $(cat "$tmp/e")"
