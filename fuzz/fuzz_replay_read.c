@@ -6,7 +6,9 @@
  *  - even: the rest is a capture file (pcap, pcapng or garbage), read
  *    through fmemopen + rp_open_stream + rp_next as `sockmodel replay`
  *    reads a file, every packet fed to the conversation table (whose rows
- *    must hold every TCP packet it took exactly once);
+ *    must hold every TCP packet it took exactly once); and read again, in
+ *    step, by a second reader with the read-ahead thread (RP_OPT_THREAD):
+ *    the same packets, the same end, counts and message;
  *  - odd: the record decoder alone, on any link type: the second byte
  *    picks one of the link types the reader knows (and one it does not),
  *    the rest is a sequence of records, each a 2-byte length, a 1-byte
@@ -155,34 +157,66 @@ static void take(const rp_pkt *p, rp_conv *t, conv_sum *s, rp_tracker *tr, uint6
         rp_track_packet(tr, p);
 }
 
-static void file_mode(const uint8_t *data, size_t size)
+/* A reader over a copy of the input (*copy: to free after rp_close);
+ * NULL if it cannot be opened, with err saying why. */
+static rp_reader *open_copy(const uint8_t *data, size_t size, unsigned opts, uint8_t **copy,
+                            char *err, size_t errlen)
 {
+    err[0] = '\0';
     /* fmemopen wants a writable buffer of at least one byte */
-    uint8_t *copy = malloc(size ? size : 1);
-    if (!copy)
-        return;
-    memcpy(copy, data, size);
-    FILE *fp = fmemopen(copy, size ? size : 1, "rb");
+    *copy = malloc(size ? size : 1);
+    if (!*copy)
+        return NULL;
+    memcpy(*copy, data, size);
+    FILE *fp = fmemopen(*copy, size ? size : 1, "rb");
     if (!fp) {
-        free(copy);
-        return;
+        free(*copy);
+        *copy = NULL;
+        return NULL;
     }
-    char err[512];
-    rp_reader *r = rp_open_stream(fp, 0, err, sizeof err);
+    rp_reader *r = rp_open_stream(fp, opts, err, errlen);
     if (!r) {
         if (err[0] == '\0')
             abort(); /* a failure must say why */
         fclose(fp);
-        free(copy);
-        return;
+        free(*copy);
+        *copy = NULL;
     }
+    return r;
+}
+
+static void file_mode(const uint8_t *data, size_t size)
+{
+    char err[512], err2[512];
+    uint8_t *copy, *copy2;
+    rp_reader *r = open_copy(data, size, 0, &copy, err, sizeof err);
+    if (!r)
+        return;
+    /* the same bytes through the read-ahead thread, in step */
+    rp_reader *r2 = open_copy(data, size, RP_OPT_THREAD, &copy2, err2, sizeof err2);
+    if (!r2 && err2[0])
+        abort(); /* it opened one way and not the other */
     conv_sum cs;
     rp_conv *t = conv_start(&cs);
     rp_tracker *tr = tracker();
-    rp_pkt p;
+    rp_pkt p, p2;
     uint64_t n = 0;
-    while (rp_next(r, &p) == 1)
+    int rc;
+    while ((rc = rp_next(r, &p)) == 1) {
+        if (r2 && (rp_next(r2, &p2) != 1 || !rp_pkt_equal(&p, &p2)))
+            abort(); /* the thread delivered another packet */
         take(&p, t, &cs, tr, &n);
+    }
+    if (r2) {
+        if (rp_next(r2, &p2) != rc)
+            abort(); /* ... or ended otherwise */
+        if (memcmp(rp_get_counts(r), rp_get_counts(r2), sizeof(rp_counts)) != 0 ||
+            strcmp(rp_error(r), rp_error(r2)) != 0 ||
+            rp_error_record(r) != rp_error_record(r2))
+            abort(); /* ... or counted or said otherwise */
+        rp_close(r2);
+        free(copy2);
+    }
     check_counts(rp_get_counts(r), n);
     tracker_end(tr, n);
     if (t && rp_conv_count(t) > n)
