@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli_opt.h"
@@ -113,16 +112,6 @@ static void ob_flush(out_ctx *x);
 #define JSON_CONN_MAX 1280
 
 #define usage_error(...) cli_error(" (see 'sockmodel replay --help')", __VA_ARGS__)
-
-/* --timing: a clock in milliseconds (this machine's, for diagnostics;
- * nothing in the report depends on it) */
-static double now_ms(clockid_t id)
-{
-    struct timespec ts;
-    if (clock_gettime(id, &ts) != 0)
-        return 0;
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void usage(FILE *f)
 {
@@ -865,7 +854,7 @@ static void *host_ahead(void *arg)
     textcache tc = {.failed = w->nr < 2};
     rp_dest_info *dests = NULL;
     size_t dcap = 0;
-    double t0 = w->timing ? now_ms(CLOCK_MONOTONIC) : 0;
+    double t0 = w->timing ? rp_clock_ms(false) : 0;
     for (size_t r; (r = atomic_fetch_add(&w->next, 1)) < w->nr;) {
         (void)host_block(&w->blk[r], w->t, r, &tc, &dests, &dcap);
         pthread_mutex_lock(&w->mu);
@@ -876,7 +865,7 @@ static void *host_ahead(void *arg)
     free(dests);
     free(tc.buf);
     if (w->timing) /* (read by the caller after pthread_join) */
-        w->busy_ms = now_ms(CLOCK_MONOTONIC) - t0;
+        w->busy_ms = rp_clock_ms(false) - t0;
     return NULL;
 }
 
@@ -1665,7 +1654,7 @@ static void print_timing(const double *tm, double model_cpu, const rp_timing *rt
 
 int scn_cmd_replay(int argc, char **argv)
 {
-    double t_start = now_ms(CLOCK_MONOTONIC);
+    double t_start = rp_clock_ms(false);
     opts o;
     memset(&o, 0, sizeof o);
     int st = parse_args(argc, argv, &o);
@@ -1776,8 +1765,8 @@ int scn_cmd_replay(int argc, char **argv)
     enum { T_SETUP, T_READ, T_HOSTS, T_CLOSED, T_REPORT, T_END, T_N };
     double tm[T_N + 1] = {0}, cpu0 = 0, cpu1 = 0, helper_ms = 0;
     if (o.timing) {
-        tm[T_SETUP + 1] = now_ms(CLOCK_MONOTONIC);
-        cpu0 = now_ms(CLOCK_THREAD_CPUTIME_ID);
+        tm[T_SETUP + 1] = rp_clock_ms(false);
+        cpu0 = rp_clock_ms(true);
     }
     const rp_pkt *p;
     size_t n, done;
@@ -1794,8 +1783,8 @@ int scn_cmd_replay(int argc, char **argv)
             return 2;
         }
     if (o.timing) {
-        tm[T_READ + 1] = now_ms(CLOCK_MONOTONIC);
-        cpu1 = now_ms(CLOCK_THREAD_CPUTIME_ID);
+        tm[T_READ + 1] = rp_clock_ms(false);
+        cpu1 = rp_clock_ms(true);
     }
     int status = 0;
     if (rc < 0) {
@@ -1811,7 +1800,7 @@ int scn_cmd_replay(int argc, char **argv)
     if (fin && !o.json && o.threads == 2 && rp_track_nhosts(t) > 0)
         hw = host_ahead_start(t, f, o.timing);
     if (o.timing)
-        tm[T_HOSTS + 1] = now_ms(CLOCK_MONOTONIC);
+        tm[T_HOSTS + 1] = rp_clock_ms(false);
     if (!fin || !rp_track_finish(t)) {
         host_ahead_end(hw, NULL);
         fprintf(stderr, "sockmodel: error: %s: out of memory at the end of the capture\n",
@@ -1823,7 +1812,7 @@ int scn_cmd_replay(int argc, char **argv)
         return 2;
     }
     if (o.timing)
-        tm[T_CLOSED + 1] = now_ms(CLOCK_MONOTONIC);
+        tm[T_CLOSED + 1] = rp_clock_ms(false);
     const rp_counts *cnt = rp_get_counts(rd);
     if (cnt->ts_jumps)
         warn_ts_jump(o.file, rd, cnt->ts_jumps);
@@ -1869,11 +1858,11 @@ int scn_cmd_replay(int argc, char **argv)
     rp_timing rt;
     rp_get_timing(rd, &rt);
     if (o.timing)
-        tm[T_REPORT + 1] = now_ms(CLOCK_MONOTONIC);
+        tm[T_REPORT + 1] = rp_clock_ms(false);
     rp_track_free(t);
     rp_close(rd);
     if (o.timing) {
-        tm[T_END + 1] = now_ms(CLOCK_MONOTONIC);
+        tm[T_END + 1] = rp_clock_ms(false);
         tm[0] = t_start;
         print_timing(tm, cpu1 - cpu0, &rt, hw != NULL, helper_ms);
     }

@@ -194,6 +194,10 @@ typedef struct rp_timing {
     unsigned depth; /* the ring's depth at the end, in batches */
 } rp_timing;
 void rp_get_timing(const rp_reader *r, rp_timing *out);
+/* The clock rp_timing is read with, in ms: the monotonic clock, or with
+ * thread_cpu the calling thread's CPU time (0 where the system has no
+ * such clock).  For diagnostics (`replay --timing`). */
+double rp_clock_ms(bool thread_cpu);
 
 const rp_counts *rp_get_counts(const rp_reader *r);
 /* The last error or warning message, "" if none. */

@@ -1827,8 +1827,16 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static double ms_of(clockid_t id)
+double rp_clock_ms(bool thread_cpu)
 {
+    clockid_t id = CLOCK_MONOTONIC;
+    if (thread_cpu) {
+#ifdef CLOCK_THREAD_CPUTIME_ID
+        id = CLOCK_THREAD_CPUTIME_ID;
+#else
+        return 0;
+#endif
+    }
     struct timespec ts;
     if (clock_gettime(id, &ts) != 0)
         return 0;
@@ -1842,7 +1850,7 @@ static void wait_until(rp_reader *r, bool (*ready)(rp_reader *), int who, int sp
     if (r->timing) {
         if (ready(r))
             return;
-        t0 = ms_of(CLOCK_MONOTONIC);
+        t0 = rp_clock_ms(false);
     }
     for (int i = 0; i < spin; i++) {
         if (ready(r))
@@ -1857,7 +1865,7 @@ static void wait_until(rp_reader *r, bool (*ready)(rp_reader *), int who, int sp
     pthread_mutex_unlock(&r->mu);
 done:
     if (r->timing) {
-        r->wait_ms[who - 1] += ms_of(CLOCK_MONOTONIC) - t0;
+        r->wait_ms[who - 1] += rp_clock_ms(false) - t0;
         r->waits[who - 1]++;
     }
 }
@@ -1928,7 +1936,7 @@ static void *read_ahead(void *arg)
         }
         slot = b->next;
         if (b->last && r->timing)
-            r->thread_cpu_ms = ms_of(CLOCK_THREAD_CPUTIME_ID);
+            r->thread_cpu_ms = rp_clock_ms(true);
         atomic_store(&r->published, k + 1);
         wake(r, SLEEP_CALLER);
         if (b->last)
